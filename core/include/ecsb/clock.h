@@ -1,0 +1,48 @@
+/*
+ * clock.h - monotonic time, sleeping, and the capped-exponential backoff with
+ * full jitter that every retry loop in ecsboot uses.
+ *
+ * Durations use the monotonic clock; wall time is only for timestamps shown
+ * to people or sent to AWS. The backoff's random source is a small seedable
+ * generator owned by the caller's struct (no global state), so tests can
+ * check jitter bounds and replay exact sequences.
+ */
+#ifndef ECSB_CLOCK_H
+#define ECSB_CLOCK_H
+
+#include <stdint.h>
+
+/* Monotonic time in milliseconds / microseconds. */
+int64_t ecsb_mono_ms(void);
+int64_t ecsb_mono_us(void);
+/* Wall-clock time in microseconds since the Unix epoch. */
+int64_t ecsb_wall_us(void);
+/* Sleeps ms milliseconds (restarting on EINTR until the full time passed,
+ * unless *stop becomes non-zero; stop may be NULL). */
+void ecsb_sleep_ms(int64_t ms, volatile int *stop);
+
+/* splitmix64: small, fast, seedable; enough for jitter and chaos draws. */
+typedef struct ecsb_rng {
+  uint64_t state;
+} ecsb_rng;
+void ecsb_rng_seed(ecsb_rng *r, uint64_t seed);
+uint64_t ecsb_rng_next(ecsb_rng *r);
+/* Uniform in [0, n); n == 0 gives 0. */
+uint64_t ecsb_rng_below(ecsb_rng *r, uint64_t n);
+/* Uniform double in [0, 1). */
+double ecsb_rng_unit(ecsb_rng *r);
+
+typedef struct ecsb_backoff {
+  int64_t base_ms; /* first ceiling */
+  int64_t cap_ms;  /* ceiling never exceeds this */
+  ecsb_rng rng;
+} ecsb_backoff;
+
+void ecsb_backoff_init(ecsb_backoff *b, int64_t base_ms, int64_t cap_ms,
+                       uint64_t seed);
+/* Ceiling for a 0-based attempt: min(cap, base * 2^attempt). */
+int64_t ecsb_backoff_ceiling(const ecsb_backoff *b, int attempt);
+/* Full jitter: uniform in [0, ceiling(attempt)]. */
+int64_t ecsb_backoff_next(ecsb_backoff *b, int attempt);
+
+#endif
