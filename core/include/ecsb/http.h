@@ -29,9 +29,9 @@ typedef struct ecsb_http_header {
 
 /* What to do with a response. Returned by the retry policy. */
 typedef enum ecsb_http_retry {
-  ECSB_HTTP_DONE = 0,        /* hand the response to the caller */
-  ECSB_HTTP_RETRY = 1,       /* retry with the normal backoff */
-  ECSB_HTTP_RETRY_SLOW = 2,  /* retry with 4x the backoff (throttling) */
+  ECSB_HTTP_DONE = 0,       /* hand the response to the caller */
+  ECSB_HTTP_RETRY = 1,      /* retry with the normal backoff */
+  ECSB_HTTP_RETRY_SLOW = 2, /* retry with 4x the backoff (throttling) */
 } ecsb_http_retry;
 
 struct ecsb_http_response;

@@ -22,8 +22,8 @@
  * `what` names the source for messages ("response from http://.../v1/x").
  * On error: ECSB_EPARSE with the byte offset. Caller frees *out with
  * cJSON_Delete. */
-int ecsb_json_parse(const char *buf, size_t len, const char *what,
-                    cJSON **out, ecsb_err *err);
+int ecsb_json_parse(const char *buf, size_t len, const char *what, cJSON **out,
+                    ecsb_err *err);
 
 /* Typed getters. Missing key: ECSB_ENOTFOUND when required, else 0 with the
  * output untouched. Wrong type (null counts as missing): ECSB_EINVAL. The

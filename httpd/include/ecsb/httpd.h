@@ -53,9 +53,9 @@ void ecsb_httpd_req_query_each(const ecsb_httpd_req *req,
 #define ECSB_HTTPD_MAX_RESP_HEADERS 16
 
 typedef struct ecsb_httpd_resp {
-  int status;               /* default 200 */
-  char content_type[64];    /* default "application/json" */
-  char *body;               /* owned heap buffer, or NULL */
+  int status;            /* default 200 */
+  char content_type[64]; /* default "application/json" */
+  char *body;            /* owned heap buffer, or NULL */
   size_t body_len;
   size_t n_headers;
   char *header_names[ECSB_HTTPD_MAX_RESP_HEADERS];
@@ -71,9 +71,8 @@ void ecsb_httpd_resp_set(ecsb_httpd_resp *resp, int status,
 void ecsb_httpd_resp_take(ecsb_httpd_resp *resp, int status,
                           const char *content_type, char *body);
 /* printf into a text/plain body (Consul's error style). */
-void ecsb_httpd_resp_textf(ecsb_httpd_resp *resp, int status,
-                           const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
+void ecsb_httpd_resp_textf(ecsb_httpd_resp *resp, int status, const char *fmt,
+                           ...) __attribute__((format(printf, 3, 4)));
 /* Adds a header (copied); extra headers past the limit are dropped. */
 void ecsb_httpd_resp_header(ecsb_httpd_resp *resp, const char *name,
                             const char *value);
@@ -82,11 +81,11 @@ typedef void (*ecsb_httpd_handler)(void *user, const ecsb_httpd_req *req,
                                    ecsb_httpd_resp *resp);
 
 typedef struct ecsb_httpd_opts {
-  const char *bind_ip; /* default "127.0.0.1" */
-  uint16_t port;       /* 0: any free port */
-  unsigned threads;    /* 0: thread per connection; N: epoll pool of N */
-  size_t max_body;     /* default 1 MiB; larger bodies get 413 */
-  unsigned conn_limit; /* default 1024 */
+  const char *bind_ip;     /* default "127.0.0.1" */
+  uint16_t port;           /* 0: any free port */
+  unsigned threads;        /* 0: thread per connection; N: epoll pool of N */
+  size_t max_body;         /* default 1 MiB; larger bodies get 413 */
+  unsigned conn_limit;     /* default 1024 */
   unsigned conn_timeout_s; /* idle connection timeout, default 60 */
   /* Allow binding outside 127.0.0.0/8 and ::1. Off by default: fakes bind
    * loopback unless told otherwise. */

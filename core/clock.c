@@ -1,0 +1,98 @@
+/*
+ * clock.c - monotonic time, interruptible sleep, the seedable splitmix64
+ * generator and the capped exponential backoff with full jitter.
+ *
+ * Full jitter (uniform over [0, ceiling]) rather than "equal" jitter because
+ * many tasks start at once in a fleet; spreading retries over the whole
+ * window is what keeps them from hitting ECS's throttle in lockstep.
+ */
+#include "ecsb/clock.h"
+
+#include <errno.h>
+#include <time.h>
+
+static int64_t ts_us(clockid_t id) {
+  struct timespec ts;
+  clock_gettime(id, &ts);
+  return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
+}
+
+int64_t ecsb_mono_us(void) {
+  return ts_us(CLOCK_MONOTONIC);
+}
+
+int64_t ecsb_mono_ms(void) {
+  return ts_us(CLOCK_MONOTONIC) / 1000;
+}
+
+int64_t ecsb_wall_us(void) {
+  return ts_us(CLOCK_REALTIME);
+}
+
+void ecsb_sleep_ms(int64_t ms, volatile int *stop) {
+  if (ms <= 0)
+    return;
+  /* Sleep in slices of at most 50 ms so a stop flag is noticed promptly. */
+  int64_t deadline = ecsb_mono_ms() + ms;
+  for (;;) {
+    if (stop && *stop)
+      return;
+    int64_t left = deadline - ecsb_mono_ms();
+    if (left <= 0)
+      return;
+    if (stop && left > 50)
+      left = 50;
+    struct timespec ts = {.tv_sec = left / 1000,
+                          .tv_nsec = (long)(left % 1000) * 1000000L};
+    while (nanosleep(&ts, &ts) != 0 && errno == EINTR) {
+      if (stop && *stop)
+        return;
+    }
+  }
+}
+
+void ecsb_rng_seed(ecsb_rng *r, uint64_t seed) {
+  r->state = seed;
+}
+
+uint64_t ecsb_rng_next(ecsb_rng *r) {
+  uint64_t z = (r->state += UINT64_C(0x9E3779B97F4A7C15));
+  z = (z ^ (z >> 30)) * UINT64_C(0xBF58476D1CE4E5B9);
+  z = (z ^ (z >> 27)) * UINT64_C(0x94D049BB133111EB);
+  return z ^ (z >> 31);
+}
+
+uint64_t ecsb_rng_below(ecsb_rng *r, uint64_t n) {
+  if (n == 0)
+    return 0;
+  /* Rejection sampling removes modulo bias; expected < 2 draws. */
+  uint64_t limit = UINT64_MAX - UINT64_MAX % n;
+  uint64_t v;
+  do {
+    v = ecsb_rng_next(r);
+  } while (v >= limit);
+  return v % n;
+}
+
+double ecsb_rng_unit(ecsb_rng *r) {
+  return (double)(ecsb_rng_next(r) >> 11) * (1.0 / 9007199254740992.0);
+}
+
+void ecsb_backoff_init(ecsb_backoff *b, int64_t base_ms, int64_t cap_ms,
+                       uint64_t seed) {
+  b->base_ms = base_ms > 0 ? base_ms : 1;
+  b->cap_ms = cap_ms >= b->base_ms ? cap_ms : b->base_ms;
+  ecsb_rng_seed(&b->rng, seed);
+}
+
+int64_t ecsb_backoff_ceiling(const ecsb_backoff *b, int attempt) {
+  int64_t c = b->base_ms;
+  for (int i = 0; i < attempt && c < b->cap_ms; i++)
+    c *= 2; /* stops doubling at the cap, so it cannot overflow */
+  return c < b->cap_ms ? c : b->cap_ms;
+}
+
+int64_t ecsb_backoff_next(ecsb_backoff *b, int attempt) {
+  int64_t ceiling = ecsb_backoff_ceiling(b, attempt);
+  return (int64_t)ecsb_rng_below(&b->rng, (uint64_t)ceiling + 1);
+}

@@ -1,0 +1,154 @@
+/*
+ * fileio.c - atomic writes and bounded reads.
+ *
+ * The atomic write is the only way ecsboot writes an output file: the
+ * server-IP file and the Envoy bootstrap are read by other containers that
+ * may start at any moment, so they must see either nothing or a complete
+ * file. Temp files live in the target's folder (rename is only atomic
+ * within one file system) and are removed on every error path.
+ */
+#include "ecsb/fileio.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <libgen.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+static int split_path(const char *path, char *dir, size_t dcap, char *base,
+                      size_t bcap) {
+  char tmp[4096];
+  if (snprintf(tmp, sizeof tmp, "%s", path) >= (int)sizeof tmp)
+    return -1;
+  snprintf(dir, dcap, "%s", dirname(tmp));
+  snprintf(tmp, sizeof tmp, "%s", path);
+  snprintf(base, bcap, "%s", basename(tmp));
+  return 0;
+}
+
+int ecsb_atomic_write(const char *path, const void *data, size_t len,
+                      mode_t mode, ecsb_err *err) {
+  char dir[4096], base[1024], tmp[4096 + 1024 + 16];
+  if (!path || !*path || split_path(path, dir, sizeof dir, base, sizeof base))
+    return ecsb_err_set(err, ECSB_EINVAL, "invalid output path \"%s\"",
+                        path ? path : "");
+  if (!*base || strcmp(base, "/") == 0 || strcmp(base, ".") == 0 ||
+      strcmp(base, "..") == 0)
+    return ecsb_err_set(err, ECSB_EINVAL, "output path \"%s\" names a folder",
+                        path);
+  snprintf(tmp, sizeof tmp, "%s/.%s.tmp.XXXXXX", dir, base);
+  int fd = mkstemp(tmp);
+  if (fd < 0)
+    return ecsb_err_set(err, ECSB_EIO, "cannot create a temp file in %s: %s",
+                        dir, strerror(errno));
+  const char *p = data;
+  size_t left = len;
+  while (left > 0) {
+    ssize_t w = write(fd, p, left);
+    if (w < 0 && errno == EINTR)
+      continue;
+    if (w < 0) {
+      ecsb_err_set(err, ECSB_EIO, "cannot write %s: %s", tmp, strerror(errno));
+      goto fail;
+    }
+    p += w;
+    left -= (size_t)w;
+  }
+  /* mkstemp creates 0600; set the requested mode before the file becomes
+   * visible under its real name. */
+  if (fchmod(fd, mode) != 0) {
+    ecsb_err_set(err, ECSB_EIO, "cannot chmod %s: %s", tmp, strerror(errno));
+    goto fail;
+  }
+  if (fsync(fd) != 0) {
+    ecsb_err_set(err, ECSB_EIO, "cannot fsync %s: %s", tmp, strerror(errno));
+    goto fail;
+  }
+  if (close(fd) != 0) {
+    fd = -1;
+    ecsb_err_set(err, ECSB_EIO, "cannot close %s: %s", tmp, strerror(errno));
+    goto fail;
+  }
+  fd = -1;
+  if (rename(tmp, path) != 0) {
+    ecsb_err_set(err, ECSB_EIO, "cannot rename %s to %s: %s", tmp, path,
+                 strerror(errno));
+    goto fail;
+  }
+  /* The rename is durable only once the folder's entry is on disk. */
+  int dfd = open(dir, O_RDONLY | O_DIRECTORY);
+  if (dfd >= 0) {
+    int rc = fsync(dfd);
+    int e = errno;
+    close(dfd);
+    if (rc != 0 && e != EINVAL)
+      return ecsb_err_set(err, ECSB_EIO, "cannot fsync folder %s: %s", dir,
+                          strerror(e));
+  }
+  return 0;
+fail:
+  if (fd >= 0)
+    close(fd);
+  unlink(tmp);
+  return err ? err->code : ECSB_EIO;
+}
+
+int ecsb_read_file(const char *path, size_t max_len, char **out,
+                   size_t *out_len, ecsb_err *err) {
+  *out = NULL;
+  if (out_len)
+    *out_len = 0;
+  FILE *f = fopen(path, "rb");
+  if (!f)
+    return ecsb_err_set(err, errno == ENOENT ? ECSB_ENOTFOUND : ECSB_EIO,
+                        "cannot open %s: %s", path, strerror(errno));
+  size_t cap = 4096, len = 0;
+  char *buf = malloc(cap);
+  int rc = 0;
+  if (!buf) {
+    rc = ecsb_err_set(err, ECSB_ENOMEM, "out of memory reading %s", path);
+    goto out;
+  }
+  for (;;) {
+    if (len + 1 >= cap) {
+      if (cap > max_len + 1) {
+        rc = ecsb_err_set(err, ECSB_ETOOBIG, "%s is larger than %zu bytes",
+                          path, max_len);
+        goto out;
+      }
+      char *nb = realloc(buf, cap * 2);
+      if (!nb) {
+        rc = ecsb_err_set(err, ECSB_ENOMEM, "out of memory reading %s", path);
+        goto out;
+      }
+      buf = nb;
+      cap *= 2;
+    }
+    size_t n = fread(buf + len, 1, cap - 1 - len, f);
+    len += n;
+    if (len > max_len) {
+      rc = ecsb_err_set(err, ECSB_ETOOBIG, "%s is larger than %zu bytes", path,
+                        max_len);
+      goto out;
+    }
+    if (n == 0) {
+      if (ferror(f))
+        rc = ecsb_err_set(err, ECSB_EIO, "cannot read %s", path);
+      break;
+    }
+  }
+out:
+  fclose(f);
+  if (rc) {
+    free(buf);
+    return rc;
+  }
+  buf[len] = '\0';
+  *out = buf;
+  if (out_len)
+    *out_len = len;
+  return 0;
+}

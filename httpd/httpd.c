@@ -1,0 +1,384 @@
+/*
+ * httpd.c - libmicrohttpd behind the small request/response view in
+ * ecsb/httpd.h. Owns: binding, per-connection body accumulation with a cap,
+ * the raw request URI (MHD only hands handlers the decoded path, but SigV4
+ * verification needs what was on the wire), and response conversion.
+ *
+ * Refuses to bind outside loopback unless told to: fakes are test servers
+ * and must never appear on a real network by accident.
+ */
+#include "ecsb/httpd.h"
+
+#include <arpa/inet.h>
+#include <microhttpd.h>
+#include <netinet/in.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+
+struct ecsb_httpd {
+  struct MHD_Daemon *d;
+  ecsb_httpd_handler handler;
+  void *user;
+  size_t max_body;
+  uint16_t port;
+  char bind_ip[INET6_ADDRSTRLEN];
+};
+
+/* Per-request state, created on the first call of the access handler. */
+typedef struct req_ctx {
+  char *raw_uri;
+  char *body;
+  size_t len, cap;
+  bool too_big;
+  bool started;
+} req_ctx;
+
+void ecsb_httpd_opts_default(ecsb_httpd_opts *o) {
+  memset(o, 0, sizeof *o);
+  o->bind_ip = "127.0.0.1";
+  o->max_body = 1u << 20;
+  o->conn_limit = 1024;
+  o->conn_timeout_s = 60;
+}
+
+bool ecsb_ip_is_loopback(const char *ip) {
+  struct in_addr a4;
+  struct in6_addr a6;
+  if (!ip)
+    return false;
+  if (inet_pton(AF_INET, ip, &a4) == 1)
+    return (ntohl(a4.s_addr) >> 24) == 127;
+  if (inet_pton(AF_INET6, ip, &a6) == 1)
+    return IN6_IS_ADDR_LOOPBACK(&a6);
+  return false;
+}
+
+const char *ecsb_httpd_req_header(const ecsb_httpd_req *req, const char *name) {
+  return MHD_lookup_connection_value(req->conn_, MHD_HEADER_KIND, name);
+}
+
+bool ecsb_httpd_req_query(const ecsb_httpd_req *req, const char *key,
+                          const char **value) {
+  const char *v = NULL;
+  size_t vlen = 0;
+  enum MHD_Result r = MHD_lookup_connection_value_n(
+      req->conn_, MHD_GET_ARGUMENT_KIND, key, strlen(key), &v, &vlen);
+  if (value)
+    *value = r == MHD_YES ? v : NULL;
+  return r == MHD_YES;
+}
+
+typedef struct each_ctx {
+  int (*fn)(void *u, const char *key, const char *value);
+  void *u;
+} each_ctx;
+
+static enum MHD_Result each_arg(void *cls, enum MHD_ValueKind kind,
+                                const char *key, const char *value) {
+  (void)kind;
+  each_ctx *e = cls;
+  return e->fn(e->u, key, value) ? MHD_NO : MHD_YES;
+}
+
+void ecsb_httpd_req_query_each(const ecsb_httpd_req *req,
+                               int (*fn)(void *u, const char *key,
+                                         const char *value),
+                               void *u) {
+  each_ctx e = {fn, u};
+  MHD_get_connection_values(req->conn_, MHD_GET_ARGUMENT_KIND, each_arg, &e);
+}
+
+static void resp_reset_body(ecsb_httpd_resp *r) {
+  free(r->body);
+  r->body = NULL;
+  r->body_len = 0;
+}
+
+void ecsb_httpd_resp_set(ecsb_httpd_resp *r, int status,
+                         const char *content_type, const char *body,
+                         size_t len) {
+  resp_reset_body(r);
+  r->status = status;
+  if (content_type)
+    snprintf(r->content_type, sizeof r->content_type, "%s", content_type);
+  if (body) {
+    r->body = malloc(len + 1);
+    if (r->body) {
+      memcpy(r->body, body, len);
+      r->body[len] = '\0';
+      r->body_len = len;
+    } else {
+      r->status = 500;
+    }
+  }
+}
+
+void ecsb_httpd_resp_take(ecsb_httpd_resp *r, int status,
+                          const char *content_type, char *body) {
+  resp_reset_body(r);
+  r->status = body ? status : 500;
+  if (content_type)
+    snprintf(r->content_type, sizeof r->content_type, "%s", content_type);
+  r->body = body;
+  r->body_len = body ? strlen(body) : 0;
+}
+
+void ecsb_httpd_resp_textf(ecsb_httpd_resp *r, int status, const char *fmt,
+                           ...) {
+  char buf[2048];
+  va_list ap;
+  va_start(ap, fmt);
+  int n = vsnprintf(buf, sizeof buf, fmt, ap);
+  va_end(ap);
+  size_t len = n < 0 ? 0 : (size_t)n < sizeof buf ? (size_t)n : sizeof buf - 1;
+  ecsb_httpd_resp_set(r, status, "text/plain; charset=utf-8", buf, len);
+}
+
+void ecsb_httpd_resp_header(ecsb_httpd_resp *r, const char *name,
+                            const char *value) {
+  if (r->n_headers >= ECSB_HTTPD_MAX_RESP_HEADERS)
+    return;
+  char *n = strdup(name), *v = strdup(value ? value : "");
+  if (!n || !v) {
+    free(n);
+    free(v);
+    return;
+  }
+  r->header_names[r->n_headers] = n;
+  r->header_values[r->n_headers] = v;
+  r->n_headers++;
+}
+
+static void resp_free(ecsb_httpd_resp *r) {
+  free(r->body);
+  for (size_t i = 0; i < r->n_headers; i++) {
+    free(r->header_names[i]);
+    free(r->header_values[i]);
+  }
+}
+
+static enum MHD_Result queue_plain(struct MHD_Connection *c, unsigned status,
+                                   const char *text) {
+  struct MHD_Response *r = MHD_create_response_from_buffer(
+      strlen(text), (void *)text, MHD_RESPMEM_MUST_COPY);
+  if (!r)
+    return MHD_NO;
+  MHD_add_response_header(r, "Content-Type", "text/plain; charset=utf-8");
+  enum MHD_Result ret = MHD_queue_response(c, status, r);
+  MHD_destroy_response(r);
+  return ret;
+}
+
+static void *uri_logger(void *cls, const char *uri, struct MHD_Connection *c) {
+  (void)cls;
+  (void)c;
+  req_ctx *ctx = calloc(1, sizeof *ctx);
+  if (ctx)
+    ctx->raw_uri = strdup(uri ? uri : "");
+  return ctx;
+}
+
+static void on_completed(void *cls, struct MHD_Connection *c, void **con_cls,
+                         enum MHD_RequestTerminationCode toe) {
+  (void)cls;
+  (void)c;
+  (void)toe;
+  req_ctx *ctx = *con_cls;
+  if (ctx) {
+    free(ctx->raw_uri);
+    free(ctx->body);
+    free(ctx);
+  }
+  *con_cls = NULL;
+}
+
+static void addr_text(const struct sockaddr *sa, char *buf, size_t cap) {
+  buf[0] = '\0';
+  if (!sa)
+    return;
+  if (sa->sa_family == AF_INET)
+    inet_ntop(AF_INET, &((const struct sockaddr_in *)sa)->sin_addr, buf,
+              (socklen_t)cap);
+  else if (sa->sa_family == AF_INET6)
+    inet_ntop(AF_INET6, &((const struct sockaddr_in6 *)sa)->sin6_addr, buf,
+              (socklen_t)cap);
+}
+
+static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn,
+                                  const char *url, const char *method,
+                                  const char *version, const char *upload,
+                                  size_t *upload_size, void **con_cls) {
+  (void)version;
+  ecsb_httpd *h = cls;
+  req_ctx *ctx = *con_cls;
+  if (!ctx)
+    return MHD_NO; /* the URI logger could not allocate */
+  if (!ctx->started) {
+    ctx->started = true;
+    return MHD_YES; /* headers only; body (if any) comes next */
+  }
+  if (*upload_size) {
+    if (!ctx->too_big) {
+      if (ctx->len + *upload_size > h->max_body) {
+        ctx->too_big = true;
+      } else {
+        if (ctx->len + *upload_size + 1 > ctx->cap) {
+          size_t nc = ctx->cap ? ctx->cap : 4096;
+          while (nc < ctx->len + *upload_size + 1)
+            nc *= 2;
+          char *nb = realloc(ctx->body, nc);
+          if (!nb)
+            return MHD_NO;
+          ctx->body = nb;
+          ctx->cap = nc;
+        }
+        memcpy(ctx->body + ctx->len, upload, *upload_size);
+        ctx->len += *upload_size;
+        ctx->body[ctx->len] = '\0';
+      }
+    }
+    *upload_size = 0;
+    return MHD_YES;
+  }
+  if (ctx->too_big) {
+    char msg[128];
+    snprintf(msg, sizeof msg, "Request body too large (limit %zu bytes)\n",
+             h->max_body);
+    return queue_plain(conn, 413, msg);
+  }
+
+  char remote[INET6_ADDRSTRLEN] = "";
+  const union MHD_ConnectionInfo *ci =
+      MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
+  if (ci)
+    addr_text(ci->client_addr, remote, sizeof remote);
+
+  ecsb_httpd_req req = {.method = method,
+                        .path = url,
+                        .raw_uri = ctx->raw_uri ? ctx->raw_uri : url,
+                        .body = ctx->body ? ctx->body : "",
+                        .body_len = ctx->len,
+                        .remote_ip = remote,
+                        .local_ip = h->bind_ip,
+                        .conn_ = conn};
+  ecsb_httpd_resp resp = {.status = 200, .content_type = "application/json"};
+  h->handler(h->user, &req, &resp);
+
+  struct MHD_Response *r = MHD_create_response_from_buffer(
+      resp.body_len, resp.body ? resp.body : (void *)"",
+      resp.body ? MHD_RESPMEM_MUST_FREE : MHD_RESPMEM_PERSISTENT);
+  if (!r) {
+    resp_free(&resp);
+    return MHD_NO;
+  }
+  resp.body = NULL; /* now owned by the MHD response */
+  if (resp.content_type[0])
+    MHD_add_response_header(r, "Content-Type", resp.content_type);
+  for (size_t i = 0; i < resp.n_headers; i++)
+    MHD_add_response_header(r, resp.header_names[i], resp.header_values[i]);
+  if (resp.close_connection)
+    MHD_add_response_header(r, "Connection", "close");
+  enum MHD_Result ret =
+      MHD_queue_response(conn, (unsigned)(resp.status ? resp.status : 200), r);
+  MHD_destroy_response(r);
+  resp_free(&resp);
+  return ret;
+}
+
+int ecsb_httpd_start(const ecsb_httpd_opts *opts, ecsb_httpd_handler handler,
+                     void *user, ecsb_httpd **out, ecsb_err *err) {
+  ecsb_httpd_opts o;
+  if (opts)
+    o = *opts;
+  else
+    ecsb_httpd_opts_default(&o);
+  if (!o.bind_ip)
+    o.bind_ip = "127.0.0.1";
+  if (!o.max_body)
+    o.max_body = 1u << 20;
+  if (!o.conn_limit)
+    o.conn_limit = 1024;
+  *out = NULL;
+  if (!o.allow_non_loopback && !ecsb_ip_is_loopback(o.bind_ip))
+    return ecsb_err_set(err, ECSB_EINVAL,
+                        "refusing to bind %s: not a loopback address (fakes "
+                        "bind 127.0.0.0/8 or ::1 unless explicitly allowed)",
+                        o.bind_ip);
+  struct sockaddr_storage ss;
+  memset(&ss, 0, sizeof ss);
+  unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_ERROR_LOG;
+  struct sockaddr_in *s4 = (struct sockaddr_in *)&ss;
+  struct sockaddr_in6 *s6 = (struct sockaddr_in6 *)&ss;
+  if (inet_pton(AF_INET, o.bind_ip, &s4->sin_addr) == 1) {
+    s4->sin_family = AF_INET;
+    s4->sin_port = htons(o.port);
+  } else if (inet_pton(AF_INET6, o.bind_ip, &s6->sin6_addr) == 1) {
+    s6->sin6_family = AF_INET6;
+    s6->sin6_port = htons(o.port);
+    flags |= MHD_USE_IPv6;
+  } else {
+    return ecsb_err_set(err, ECSB_EINVAL, "invalid bind address \"%s\"",
+                        o.bind_ip);
+  }
+  if (o.threads == 0)
+    flags |= MHD_USE_THREAD_PER_CONNECTION | MHD_USE_POLL;
+  else
+    flags |= MHD_USE_EPOLL;
+
+  ecsb_httpd *h = calloc(1, sizeof *h);
+  if (!h)
+    return ecsb_err_set(err, ECSB_ENOMEM, "out of memory");
+  h->handler = handler;
+  h->user = user;
+  h->max_body = o.max_body;
+  snprintf(h->bind_ip, sizeof h->bind_ip, "%s", o.bind_ip);
+
+  struct MHD_OptionItem ops[8];
+  int n = 0;
+  ops[n++] = (struct MHD_OptionItem){MHD_OPTION_SOCK_ADDR, 0, &ss};
+  ops[n++] = (struct MHD_OptionItem){MHD_OPTION_CONNECTION_LIMIT,
+                                     (intptr_t)o.conn_limit, NULL};
+  ops[n++] = (struct MHD_OptionItem){MHD_OPTION_CONNECTION_TIMEOUT,
+                                     (intptr_t)o.conn_timeout_s, NULL};
+  ops[n++] = (struct MHD_OptionItem){MHD_OPTION_URI_LOG_CALLBACK,
+                                     (intptr_t)uri_logger, NULL};
+  ops[n++] = (struct MHD_OptionItem){MHD_OPTION_NOTIFY_COMPLETED,
+                                     (intptr_t)on_completed, NULL};
+  if (o.threads > 0)
+    ops[n++] = (struct MHD_OptionItem){MHD_OPTION_THREAD_POOL_SIZE,
+                                       (intptr_t)o.threads, NULL};
+  ops[n++] = (struct MHD_OptionItem){MHD_OPTION_END, 0, NULL};
+
+  h->d = MHD_start_daemon(flags, o.port, NULL, NULL, on_request, h,
+                          MHD_OPTION_ARRAY, ops, MHD_OPTION_END);
+  if (!h->d) {
+    free(h);
+    return ecsb_err_set(err, ECSB_EIO,
+                        "cannot listen on %s:%u (address in use, or not "
+                        "available on this host)",
+                        o.bind_ip, (unsigned)o.port);
+  }
+  const union MHD_DaemonInfo *di =
+      MHD_get_daemon_info(h->d, MHD_DAEMON_INFO_BIND_PORT);
+  h->port = di ? di->port : o.port;
+  *out = h;
+  return 0;
+}
+
+uint16_t ecsb_httpd_port(const ecsb_httpd *h) {
+  return h ? h->port : 0;
+}
+
+const char *ecsb_httpd_bind_ip(const ecsb_httpd *h) {
+  return h ? h->bind_ip : "";
+}
+
+void ecsb_httpd_stop(ecsb_httpd *h) {
+  if (!h)
+    return;
+  MHD_stop_daemon(h->d);
+  free(h);
+}
