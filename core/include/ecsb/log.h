@@ -18,6 +18,8 @@
 
 #include <stddef.h>
 
+#include "ecsb/err.h"
+
 typedef enum ecsb_log_level {
   ECSB_LOG_DEBUG = 0,
   ECSB_LOG_INFO = 1,

@@ -1,0 +1,116 @@
+/* test_httpd.c - the server wrapper: loopback-only binding, query and
+ * header access, raw URI, body cap (413), response headers. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "ecsb/http.h"
+#include "ecsb/httpd.h"
+
+static void echo(void *user, const ecsb_httpd_req *req, ecsb_httpd_resp *resp) {
+  (void)user;
+  const char *wait = NULL;
+  bool has_passing = ecsb_httpd_req_query(req, "passing", NULL);
+  bool has_wait = ecsb_httpd_req_query(req, "wait", &wait);
+  const char *tok = ecsb_httpd_req_header(req, "x-consul-token");
+  char *out = malloc(1024);
+  snprintf(out, 1024, "%s|%s|%s|passing=%d|wait=%s|tok=%s|len=%zu|ip=%s",
+           req->method, req->path, req->raw_uri, has_passing,
+           has_wait ? (wait ? wait : "(bare)") : "(none)", tok ? tok : "",
+           req->body_len, req->local_ip);
+  ecsb_httpd_resp_header(resp, "X-Consul-Index", "7");
+  ecsb_httpd_resp_take(resp, 201, "text/plain", out);
+}
+
+static void test_refuses_non_loopback_bind(void **state) {
+  (void)state;
+  ecsb_httpd_opts o;
+  ecsb_httpd_opts_default(&o);
+  o.bind_ip = "0.0.0.0";
+  ecsb_httpd *h = NULL;
+  ecsb_err err = {0};
+  assert_int_equal(ecsb_httpd_start(&o, echo, NULL, &h, &err), ECSB_EINVAL);
+  assert_null(h);
+  assert_non_null(strstr(err.msg, "0.0.0.0"));
+  assert_true(ecsb_ip_is_loopback("127.1.2.3"));
+  assert_true(ecsb_ip_is_loopback("::1"));
+  assert_false(ecsb_ip_is_loopback("10.0.0.1"));
+  assert_false(ecsb_ip_is_loopback("localhost"));
+}
+
+static void test_request_view_and_response(void **state) {
+  (void)state;
+  ecsb_httpd_opts o;
+  ecsb_httpd_opts_default(&o);
+  o.bind_ip = "127.0.0.1";
+  o.max_body = 16;
+  ecsb_httpd *h = NULL;
+  ecsb_err err = {0};
+  assert_int_equal(ecsb_httpd_start(&o, echo, NULL, &h, &err), 0);
+  assert_true(ecsb_httpd_port(h) > 0);
+  ecsb_http_client *c = ecsb_http_client_new(NULL, NULL);
+  char url[200];
+  snprintf(url, sizeof url,
+           "http://127.0.0.1:%u/v1/health/service/web%%20x?passing&wait=5s",
+           ecsb_httpd_port(h));
+  ecsb_http_header hd[] = {{"X-Consul-Token", "abc"}};
+  ecsb_http_request req = {.method = "PUT",
+                           .url = url,
+                           .headers = hd,
+                           .n_headers = 1,
+                           .body = "0123456789",
+                           .body_len = 10};
+  ecsb_http_response r;
+  assert_int_equal(ecsb_http_do(c, &req, &r, &err), 0);
+  assert_int_equal(r.status, 201);
+  assert_string_equal(r.body,
+                      "PUT|/v1/health/service/web x|/v1/health/service/"
+                      "web%20x?passing&wait=5s|passing=1|wait=5s|tok=abc|"
+                      "len=10|ip=127.0.0.1");
+  assert_string_equal(ecsb_http_response_header(&r, "X-Consul-Index"), "7");
+  ecsb_http_response_clear(&r);
+
+  /* Over the body cap: 413 before the handler runs. */
+  req.body = "01234567890123456789";
+  req.body_len = 20;
+  assert_int_equal(ecsb_http_do(c, &req, &r, &err), 0);
+  assert_int_equal(r.status, 413);
+  assert_non_null(strstr(r.body, "16 bytes"));
+  ecsb_http_response_clear(&r);
+  ecsb_http_client_free(c);
+  ecsb_httpd_stop(h);
+}
+
+static void test_port_in_use_is_a_clear_error(void **state) {
+  (void)state;
+  ecsb_httpd *a = NULL, *b = NULL;
+  ecsb_err err = {0};
+  assert_int_equal(ecsb_httpd_start(NULL, echo, NULL, &a, &err), 0);
+  ecsb_httpd_opts o;
+  ecsb_httpd_opts_default(&o);
+  o.port = ecsb_httpd_port(a);
+  assert_int_equal(ecsb_httpd_start(&o, echo, NULL, &b, &err), ECSB_EIO);
+  assert_null(b);
+  char want[64];
+  snprintf(want, sizeof want, "127.0.0.1:%u", o.port);
+  assert_non_null(strstr(err.msg, want));
+  ecsb_httpd_stop(a);
+}
+
+int main(void) {
+  const struct CMUnitTest tests[] = {
+      cmocka_unit_test(test_refuses_non_loopback_bind),
+      cmocka_unit_test(test_request_view_and_response),
+      cmocka_unit_test(test_port_in_use_is_a_clear_error),
+  };
+  ecsb_http_global_init(NULL);
+  int rc = cmocka_run_group_tests(tests, NULL, NULL);
+  ecsb_http_global_cleanup();
+  return rc;
+}
