@@ -1,0 +1,57 @@
+/*
+ * proc.h - child processes for simulated containers.
+ *
+ * Owns: spawning a program with an explicit argv and environment (never a
+ * shell, never a command string), stdout+stderr appended to a per-container
+ * log file, each child in its own process group (so a container's own
+ * children are signalled with it), and reaping. It does not decide WHEN to
+ * start or stop anything; the runner does, following fake-ecs's engine.
+ *
+ * Not thread-safe: one runner thread owns its processes. Reaping uses
+ * waitpid on the specific pid, so it coexists with other children of the
+ * process (e.g. a test harness).
+ */
+#ifndef SCN_PROC_H
+#define SCN_PROC_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "ecsb/err.h"
+
+typedef struct scn_proc scn_proc;
+
+typedef struct scn_spawn_opts {
+  const char *const *argv; /* argv[0] is the program; PATH is not searched
+                              unless it has no '/' */
+  const char *const *envp; /* full environment; NULL: an empty one */
+  const char *cwd;         /* NULL: the runner's */
+  const char *log_path;    /* stdout+stderr appended here; NULL: /dev/null */
+} scn_spawn_opts;
+
+int scn_proc_spawn(const scn_spawn_opts *o, scn_proc **out, ecsb_err *err);
+pid_t scn_proc_pid(const scn_proc *p);
+
+/* Signals the child's whole process group. Returns 0, or ECSB_ESTATE when
+ * the child was already reaped. */
+int scn_proc_signal(scn_proc *p, int sig);
+
+/* Non-blocking: true once the child has exited (and was reaped). Then
+ * *exit_code is its exit status (0-255) or -1 when a signal ended it, and
+ * *term_signal the signal (0 for a normal exit). Either pointer may be NULL. */
+bool scn_proc_poll(scn_proc *p, int *exit_code, int *term_signal);
+
+/* Waits up to timeout_ms for exit; returns true when it exited. */
+bool scn_proc_wait(scn_proc *p, int64_t timeout_ms, int *exit_code,
+                   int *term_signal);
+
+/* SIGTERM, wait up to grace_ms, then SIGKILL and reap. Returns true when
+ * SIGKILL was needed. Safe on an already-exited child. */
+bool scn_proc_stop(scn_proc *p, int64_t grace_ms);
+
+/* Kills (SIGKILL to the group) if still running, reaps, frees. NULL is
+ * fine. Guarantees no child outlives its scn_proc. */
+void scn_proc_free(scn_proc *p);
+
+#endif

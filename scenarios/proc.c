@@ -1,0 +1,219 @@
+/*
+ * proc.c - spawn, signal and reap container processes (see proc.h).
+ *
+ * posix_spawn rather than fork: the runner is multi-threaded (the fakes'
+ * server threads) and may start hundreds of containers, and glibc's
+ * posix_spawn uses CLONE_VFORK, which neither copies the address space nor
+ * runs atfork handlers in a threaded parent. Descriptors above 2 are closed
+ * in the child so listening sockets of the fakes never leak into containers.
+ */
+/* posix_spawn_file_actions_addchdir_np and _addclosefrom_np (glibc). */
+#define _GNU_SOURCE 1
+
+#include "scn/proc.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <spawn.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "ecsb/clock.h"
+
+struct scn_proc {
+  pid_t pid;
+  bool reaped;
+  int exit_code;
+  int term_signal;
+};
+
+static const char *const empty_env[] = {NULL};
+
+/* Resolves the program before spawning so a missing or non-executable one
+ * is reported by name, the same way under every libc and under valgrind
+ * (where posix_spawn cannot report exec failures). A bare name is looked
+ * up in the runner's PATH. */
+static int resolve(const char *prog, char *out, size_t cap, ecsb_err *err) {
+  if (strchr(prog, '/')) {
+    if (access(prog, X_OK) != 0)
+      return ecsb_err_set(err, errno == ENOENT ? ECSB_ENOTFOUND : ECSB_EIO,
+                          "cannot start %s: %s", prog, strerror(errno));
+    snprintf(out, cap, "%s", prog);
+    return 0;
+  }
+  const char *path = getenv("PATH");
+  if (!path || !*path)
+    path = "/usr/local/bin:/usr/bin:/bin";
+  while (*path) {
+    const char *end = strchr(path, ':');
+    size_t n = end ? (size_t)(end - path) : strlen(path);
+    if (n > 0 &&
+        (size_t)snprintf(out, cap, "%.*s/%s", (int)n, path, prog) < cap &&
+        access(out, X_OK) == 0)
+      return 0;
+    path += n + (end ? 1 : 0);
+  }
+  return ecsb_err_set(err, ECSB_ENOTFOUND, "cannot start %s: not found in PATH",
+                      prog);
+}
+
+int scn_proc_spawn(const scn_spawn_opts *o, scn_proc **out, ecsb_err *err) {
+  *out = NULL;
+  if (!o || !o->argv || !o->argv[0] || !*o->argv[0])
+    return ecsb_err_set(err, ECSB_EINVAL, "spawn: empty command");
+  scn_proc *p = calloc(1, sizeof *p);
+  if (!p)
+    return ecsb_err_set(err, ECSB_ENOMEM, "out of memory");
+  posix_spawn_file_actions_t fa;
+  posix_spawnattr_t at;
+  posix_spawn_file_actions_init(&fa);
+  posix_spawnattr_init(&at);
+  char prog[4096];
+  int rc = resolve(o->argv[0], prog, sizeof prog, err);
+  int lfd = -1;
+  if (rc)
+    goto out;
+  const char *log = o->log_path ? o->log_path : "/dev/null";
+  /* Open the log here, not in the child, so a bad path is reported to the
+   * caller with its name instead of as a silent exit 127. */
+  lfd = open(log, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
+  if (lfd < 0) {
+    rc = ecsb_err_set(err, ECSB_EIO, "cannot open container log %s: %s", log,
+                      strerror(errno));
+    goto out;
+  }
+  posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
+  posix_spawn_file_actions_adddup2(&fa, lfd, 1);
+  posix_spawn_file_actions_adddup2(&fa, lfd, 2);
+  posix_spawn_file_actions_addclosefrom_np(&fa, 3);
+  if (o->cwd)
+    posix_spawn_file_actions_addchdir_np(&fa, o->cwd);
+  /* Own process group: stopping a container stops what it started. Default
+   * signal dispositions and an empty mask, whatever the runner blocks. */
+  sigset_t none, all;
+  sigemptyset(&none);
+  sigfillset(&all);
+  posix_spawnattr_setpgroup(&at, 0);
+  posix_spawnattr_setsigmask(&at, &none);
+  posix_spawnattr_setsigdefault(&at, &all);
+  posix_spawnattr_setflags(&at, POSIX_SPAWN_SETPGROUP | POSIX_SPAWN_SETSIGMASK |
+                                    POSIX_SPAWN_SETSIGDEF);
+  char *const *argv = (char *const *)o->argv;
+  char *const *envp = (char *const *)(o->envp ? o->envp : empty_env);
+  int e = posix_spawn(&p->pid, prog, &fa, &at, argv, envp);
+  if (e != 0)
+    rc = ecsb_err_set(err, e == ENOENT ? ECSB_ENOTFOUND : ECSB_EIO,
+                      "cannot start %s: %s", o->argv[0], strerror(e));
+out:
+  if (lfd >= 0)
+    close(lfd);
+  posix_spawn_file_actions_destroy(&fa);
+  posix_spawnattr_destroy(&at);
+  if (rc) {
+    free(p);
+    return rc;
+  }
+  *out = p;
+  return 0;
+}
+
+pid_t scn_proc_pid(const scn_proc *p) {
+  return p ? p->pid : -1;
+}
+
+int scn_proc_signal(scn_proc *p, int sig) {
+  if (!p || p->reaped)
+    return ECSB_ESTATE;
+  /* The group may already be gone (the leader exited, not yet reaped);
+   * fall back to the pid itself. */
+  if (kill(-p->pid, sig) != 0 && kill(p->pid, sig) != 0)
+    return ECSB_ESTATE;
+  return 0;
+}
+
+static void record(scn_proc *p, int status) {
+  p->reaped = true;
+  if (WIFEXITED(status)) {
+    p->exit_code = WEXITSTATUS(status);
+    p->term_signal = 0;
+  } else {
+    p->exit_code = -1;
+    p->term_signal = WIFSIGNALED(status) ? WTERMSIG(status) : 0;
+  }
+}
+
+bool scn_proc_poll(scn_proc *p, int *exit_code, int *term_signal) {
+  if (!p)
+    return false;
+  if (!p->reaped) {
+    /* Look without reaping first: while the leader is a zombie its pid
+     * cannot be reused, so killing its group hits only what it left behind
+     * (as Docker does when a container's main process exits) and never a
+     * newer process that happens to get the same number. */
+    siginfo_t si;
+    memset(&si, 0, sizeof si);
+    int r;
+    do
+      r = waitid(P_PID, (id_t)p->pid, &si, WEXITED | WNOHANG | WNOWAIT);
+    while (r < 0 && errno == EINTR);
+    if (r == 0 && si.si_pid == p->pid) {
+      kill(-p->pid, SIGKILL);
+      int status;
+      pid_t w;
+      do
+        w = waitpid(p->pid, &status, 0);
+      while (w < 0 && errno == EINTR);
+      record(p, w == p->pid ? status : 0xff << 8);
+    } else if (r < 0) { /* not our child any more (reaped elsewhere) */
+      record(p, 0xff << 8);
+    }
+  }
+  if (p->reaped) {
+    if (exit_code)
+      *exit_code = p->exit_code;
+    if (term_signal)
+      *term_signal = p->term_signal;
+  }
+  return p->reaped;
+}
+
+bool scn_proc_wait(scn_proc *p, int64_t timeout_ms, int *exit_code,
+                   int *term_signal) {
+  int64_t deadline = ecsb_mono_ms() + timeout_ms;
+  int64_t nap = 1;
+  for (;;) {
+    if (scn_proc_poll(p, exit_code, term_signal))
+      return true;
+    int64_t left = deadline - ecsb_mono_ms();
+    if (left <= 0)
+      return false;
+    ecsb_sleep_ms(nap < left ? nap : left, NULL);
+    if (nap < 20)
+      nap *= 2;
+  }
+}
+
+bool scn_proc_stop(scn_proc *p, int64_t grace_ms) {
+  if (!p || scn_proc_poll(p, NULL, NULL))
+    return false;
+  scn_proc_signal(p, SIGTERM);
+  if (scn_proc_wait(p, grace_ms, NULL, NULL))
+    return false;
+  scn_proc_signal(p, SIGKILL);
+  scn_proc_wait(p, 10000, NULL, NULL);
+  return true;
+}
+
+void scn_proc_free(scn_proc *p) {
+  if (!p)
+    return;
+  if (!scn_proc_poll(p, NULL, NULL)) {
+    scn_proc_signal(p, SIGKILL);
+    scn_proc_wait(p, 10000, NULL, NULL);
+  }
+  free(p);
+}
