@@ -6,3 +6,4 @@ ecsb_add_test(test_scn_standin SOURCES test_scn_standin.c LIBS ecsboot-scenarios
 target_compile_definitions(test_scn_standin PRIVATE
   STANDIN_LAUNCHER="$<TARGET_FILE:standin_launcher>")
 add_dependencies(test_scn_standin standin_launcher)
+ecsb_add_test(test_scn_scenario SOURCES test_scn_scenario.c LIBS ecsboot-scenarios ecsboot-core)

@@ -1,0 +1,109 @@
+/*
+ * scenario.h - the scenario file: what to run, what to break, what to
+ * expect (format: docs/scenarios.md, schema: scenarios/schema.json).
+ *
+ * Owns parsing and validation only. Every error names the file and the
+ * JSON path ("scenarios/x.json: $.faults[2].action: unknown action
+ * \"explode\" for target \"agent\""), and the runner exits 2 on any of
+ * them before starting anything. Durations are kept in SCENARIO time
+ * (microseconds); the runner scales them with scn_scale_us().
+ *
+ * The task definition is kept as JSON (either shape AWS prints or takes);
+ * fake-ecs registers it and the engine reads its container graph. The
+ * expectations are kept as JSON and judged by reports/ (rpt_expect).
+ */
+#ifndef SCN_SCENARIO_H
+#define SCN_SCENARIO_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <cjson/cJSON.h>
+
+#include "ecsb/err.h"
+
+typedef enum scn_player {
+  SCN_PLAY_INIT,          /* the real ecsboot-init */
+  SCN_PLAY_CONSUL_CLIENT, /* built-in fake-consul agent process */
+  SCN_PLAY_ENVOY,         /* built-in envoy stand-in */
+  SCN_PLAY_APP,           /* built-in app stand-in */
+  SCN_PLAY_EXEC,          /* exec:PATH, any real program */
+} scn_player;
+
+typedef struct scn_image_rule {
+  char *match; /* fnmatch(3) pattern on the image name */
+  scn_player play;
+  char *exec_path; /* SCN_PLAY_EXEC only */
+  char **args;     /* extra arguments for the player (NULL-terminated) */
+} scn_image_rule;
+
+typedef enum scn_fault_when {
+  SCN_FAULT_AT,        /* at_us after the run's T0 */
+  SCN_FAULT_MILESTONE, /* offset_us after a task reaches milestone */
+  SCN_FAULT_RANDOM,    /* with probability, per task, seeded */
+} scn_fault_when;
+
+typedef struct scn_fault {
+  scn_fault_when when;
+  int64_t at_us;      /* SCN_FAULT_AT, and the offset for MILESTONE */
+  char milestone[4];  /* "T0".."T4" */
+  double probability; /* SCN_FAULT_RANDOM */
+  char *target;       /* ecs_api, metadata, credentials, consul_server,
+                         agent, container, port */
+  char *action;
+  char *task;          /* task selector: "*" (default) or a task name */
+  char *container;     /* target "container": its name */
+  int64_t duration_us; /* 0: until the run ends */
+  cJSON *params;       /* action parameters, validated (owned) */
+} scn_fault;
+
+typedef struct scn_scenario {
+  char *path; /* file it came from, or "<built-in>" */
+  char *name;
+  char *description;
+  double time_scale;
+  uint64_t seed;
+  int64_t deadline_us; /* whole run, scenario time */
+  char *cluster;
+
+  /* The Consul server task. */
+  char *server_family;
+  char *server_container;
+  int64_t server_start_delay_us;
+  bool server_never_running;
+  int64_t server_stop_after_us; /* 0: never stops */
+
+  cJSON *task_definition;     /* register-task-definition shape (owned) */
+  char *task_definition_path; /* when it came from a file, else NULL */
+  char *service_name;         /* ECS service the tasks belong to, or NULL */
+  int task_count;
+  double start_rate; /* tasks per second; 0: all at once */
+
+  scn_image_rule *images;
+  size_t n_images;
+  scn_fault *faults;
+  size_t n_faults;
+  cJSON *expect; /* owned; NULL when none */
+} scn_scenario;
+
+/* Parses a scenario from a file. A relative task-definition path is read
+ * relative to the scenario file's folder. */
+int scn_scenario_load(const char *path, scn_scenario **out, ecsb_err *err);
+/* Parses from memory; `name` is used in messages and `base_dir` for
+ * relative task-definition paths. */
+int scn_scenario_parse(const char *text, size_t len, const char *name,
+                       const char *base_dir, scn_scenario **out, ecsb_err *err);
+void scn_scenario_free(scn_scenario *s);
+
+/* The image rule that plays `image` (first match wins; the defaults come
+ * after the scenario's own rules). Never NULL after a successful parse. */
+const scn_image_rule *scn_scenario_player(const scn_scenario *s,
+                                          const char *image);
+
+/* Scenario time -> wall time, the one place time_scale is applied. */
+int64_t scn_scale_us(const scn_scenario *s, int64_t scenario_us);
+
+const char *scn_player_name(scn_player p);
+
+#endif

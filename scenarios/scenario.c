@@ -1,0 +1,613 @@
+/*
+ * scenario.c - parse and validate scenario files (see scenario.h and
+ * docs/scenarios.md). Strict: unknown fields are errors, because a typo in
+ * a chaos scenario ("probabilty") would otherwise silently test nothing.
+ */
+#include "scn/scenario.h"
+
+#include <fnmatch.h>
+#include <libgen.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "ecsb/duration.h"
+#include "ecsb/fileio.h"
+#include "ecsb/json.h"
+
+#define MAX_FILE (4u << 20)
+#define US_PER_NS 1000
+
+/* Fault catalogue (DESIGN section 7). Params: "name:type" with type d
+ * (duration), i (integer), n (number), s (string); a '!' suffix marks a
+ * required parameter. */
+static const struct fault_spec {
+  const char *target;
+  const char *action;
+  const char *params;
+} fault_specs[] = {
+    {"ecs_api", "latency", "delay:d!,operation:s"},
+    {"ecs_api", "error", "type:s!,count:i,operation:s"},
+    {"ecs_api", "throttle", "burst:i!,rate:n!,operation:s"},
+    {"metadata", "down", ""},
+    {"metadata", "slow", "delay:d!"},
+    {"metadata", "malformed", ""},
+    {"credentials", "down", ""},
+    {"credentials", "slow", "delay:d!"},
+    {"credentials", "malformed", ""},
+    {"consul_server", "down", ""},
+    {"consul_server", "no_leader", ""},
+    {"consul_server", "slow", "delay:d!"},
+    {"consul_server", "register_error", "status:i!,count:i,body:s"},
+    {"agent", "crash", "restart_after:d"},
+    {"agent", "slow_join", "delay:d!"},
+    {"agent", "register_error", "status:i!,count:i,body:s"},
+    {"agent", "acl_deny", ""},
+    {"container", "exit", "code:i!"},
+    {"container", "crash_after", "delay:d!,code:i"},
+    {"container", "slow_start", "delay:d!"},
+    {"container", "hang", ""},
+    {"container", "health_fail", ""},
+    {"container", "health_flap", "period:d!"},
+    {"container", "kill", "signal:s!"},
+    {"port", "taken", "port:i!"},
+    {"port", "slow_accept", "port:i!,delay:d!"},
+};
+
+static const struct {
+  const char *name;
+  scn_player play;
+} players[] = {{"ecsboot-init", SCN_PLAY_INIT},
+               {"consul-client", SCN_PLAY_CONSUL_CLIENT},
+               {"envoy", SCN_PLAY_ENVOY},
+               {"app", SCN_PLAY_APP}};
+
+/* Used when no scenario rule matches: the images of the consul-ecs
+ * mesh-task module, then anything else is an app. */
+static char *const no_args[] = {NULL};
+static const scn_image_rule default_rules[] = {
+    {.match = (char *)"*ecsboot-init*",
+     .play = SCN_PLAY_INIT,
+     .args = (char **)no_args},
+    {.match = (char *)"*consul-ecs*",
+     .play = SCN_PLAY_INIT,
+     .args = (char **)no_args},
+    {.match = (char *)"*envoy*",
+     .play = SCN_PLAY_ENVOY,
+     .args = (char **)no_args},
+    {.match = (char *)"*consul*",
+     .play = SCN_PLAY_CONSUL_CLIENT,
+     .args = (char **)no_args},
+    {.match = (char *)"*", .play = SCN_PLAY_APP, .args = (char **)no_args},
+};
+
+const char *scn_player_name(scn_player p) {
+  for (size_t i = 0; i < sizeof players / sizeof players[0]; i++)
+    if (players[i].play == p)
+      return players[i].name;
+  return p == SCN_PLAY_EXEC ? "exec" : "?";
+}
+
+int64_t scn_scale_us(const scn_scenario *s, int64_t us) {
+  double v = (double)us * s->time_scale;
+  return v > 9e18 ? INT64_MAX : (int64_t)llround(v);
+}
+
+/* Rejects keys that are not in the NULL-terminated list. */
+static int check_keys(const cJSON *o, const char *path, const char *const *ok,
+                      ecsb_err *err) {
+  const cJSON *c;
+  cJSON_ArrayForEach(c, o) {
+    bool known = false;
+    for (size_t i = 0; ok[i] && !known; i++)
+      known = strcmp(c->string, ok[i]) == 0;
+    if (!known)
+      return ecsb_err_set(err, ECSB_EINVAL, "%s.%s: unknown field", path,
+                          c->string);
+  }
+  return 0;
+}
+
+static int get_dur(const cJSON *o, const char *path, const char *key,
+                   bool required, int64_t *out_us, ecsb_err *err) {
+  const char *s = NULL;
+  int rc = ecsb_json_get_string(o, path, key, required, &s, err);
+  if (rc || !s)
+    return rc;
+  int64_t ns;
+  ecsb_err e = {0};
+  if (ecsb_duration_parse(s, &ns, &e) != 0)
+    return ecsb_err_set(err, ECSB_EINVAL, "%s.%s: %s", path, key, e.msg);
+  if (ns < 0)
+    return ecsb_err_set(err, ECSB_EINVAL, "%s.%s: must not be negative", path,
+                        key);
+  *out_us = ns / US_PER_NS;
+  return 0;
+}
+
+static int dup_str(const cJSON *o, const char *path, const char *key,
+                   bool required, const char *def, char **out, ecsb_err *err) {
+  const char *s = def;
+  int rc = ecsb_json_get_string(o, path, key, required, &s, err);
+  if (rc)
+    return rc;
+  *out = s ? strdup(s) : NULL;
+  if (s && !*out)
+    return ecsb_err_set(err, ECSB_ENOMEM, "out of memory");
+  return 0;
+}
+
+static int check_params(const struct fault_spec *fs, const cJSON *params,
+                        const char *path, ecsb_err *err) {
+  char spec[128];
+  snprintf(spec, sizeof spec, "%s", fs->params);
+  /* Every given parameter must be known... */
+  const cJSON *c;
+  cJSON_ArrayForEach(c, params) {
+    char pat[64];
+    snprintf(pat, sizeof pat, "%s:", c->string);
+    if (!*spec || !strstr(spec, pat) ||
+        (strstr(spec, pat) != spec && strstr(spec, pat)[-1] != ','))
+      return ecsb_err_set(err, ECSB_EINVAL,
+                          "%s.%s: unknown parameter for %s %s (takes: %s)",
+                          path, c->string, fs->target, fs->action,
+                          *fs->params ? fs->params : "none");
+  }
+  /* ...and each known one well-typed, required ones present. */
+  for (char *save = NULL, *tok = strtok_r(spec, ",", &save); tok;
+       tok = strtok_r(NULL, ",", &save)) {
+    char *colon = strchr(tok, ':');
+    *colon = '\0';
+    char type = colon[1];
+    bool required = colon[2] == '!';
+    const cJSON *v = cJSON_GetObjectItemCaseSensitive(params, tok);
+    int rc = 0;
+    if (!v) {
+      if (required)
+        rc = ecsb_err_set(err, ECSB_EINVAL, "%s.%s: required for %s %s", path,
+                          tok, fs->target, fs->action);
+    } else if (type == 'd') {
+      int64_t us;
+      rc = get_dur(params, path, tok, true, &us, err);
+    } else if (type == 'i') {
+      int64_t n;
+      rc = ecsb_json_get_int(params, path, tok, true, INT32_MIN, INT32_MAX, &n,
+                             err);
+    } else if (type == 'n') {
+      if (!cJSON_IsNumber(v) || v->valuedouble < 0)
+        rc = ecsb_err_set(err, ECSB_EINVAL,
+                          "%s.%s: expected a non-negative number", path, tok);
+    } else if (!cJSON_IsString(v)) {
+      rc =
+          ecsb_err_set(err, ECSB_EINVAL, "%s.%s: expected a string", path, tok);
+    }
+    if (rc)
+      return rc;
+  }
+  return 0;
+}
+
+static int parse_fault(const cJSON *f, const char *path, scn_fault *out,
+                       ecsb_err *err) {
+  static const char *const keys[] = {
+      "at",   "at_milestone", "offset",   "probability", "target", "action",
+      "task", "container",    "duration", "params",      NULL};
+  if (!cJSON_IsObject(f))
+    return ecsb_err_set(err, ECSB_EINVAL, "%s: expected an object", path);
+  int rc = check_keys(f, path, keys, err);
+  if (rc)
+    return rc;
+  bool has_at = cJSON_HasObjectItem(f, "at"),
+       has_ms = cJSON_HasObjectItem(f, "at_milestone"),
+       has_p = cJSON_HasObjectItem(f, "probability");
+  if (has_at + has_ms + has_p != 1)
+    return ecsb_err_set(err, ECSB_EINVAL,
+                        "%s: give exactly one of \"at\", \"at_milestone\", "
+                        "\"probability\"",
+                        path);
+  if (has_at) {
+    out->when = SCN_FAULT_AT;
+    rc = get_dur(f, path, "at", true, &out->at_us, err);
+  } else if (has_ms) {
+    out->when = SCN_FAULT_MILESTONE;
+    const char *m = NULL;
+    rc = ecsb_json_get_string(f, path, "at_milestone", true, &m, err);
+    if (!rc && (strlen(m) != 2 || m[0] != 'T' || m[1] < '0' || m[1] > '4'))
+      rc =
+          ecsb_err_set(err, ECSB_EINVAL,
+                       "%s.at_milestone: \"%s\" is not one of T0..T4", path, m);
+    if (!rc) {
+      snprintf(out->milestone, sizeof out->milestone, "%s", m);
+      rc = get_dur(f, path, "offset", false, &out->at_us, err);
+    }
+  } else {
+    out->when = SCN_FAULT_RANDOM;
+    const cJSON *p = cJSON_GetObjectItemCaseSensitive(f, "probability");
+    if (!cJSON_IsNumber(p) || p->valuedouble < 0 || p->valuedouble > 1)
+      rc = ecsb_err_set(err, ECSB_EINVAL,
+                        "%s.probability: expected a number in [0, 1]", path);
+    else
+      out->probability = p->valuedouble;
+  }
+  if (!rc)
+    rc = dup_str(f, path, "target", true, NULL, &out->target, err);
+  if (!rc)
+    rc = dup_str(f, path, "action", true, NULL, &out->action, err);
+  if (!rc)
+    rc = dup_str(f, path, "task", false, "*", &out->task, err);
+  if (!rc)
+    rc = dup_str(f, path, "container", false, NULL, &out->container, err);
+  if (!rc)
+    rc = get_dur(f, path, "duration", false, &out->duration_us, err);
+  if (rc)
+    return rc;
+  const struct fault_spec *fs = NULL;
+  bool target_known = false;
+  for (size_t i = 0; i < sizeof fault_specs / sizeof fault_specs[0]; i++) {
+    if (strcmp(fault_specs[i].target, out->target) != 0)
+      continue;
+    target_known = true;
+    if (strcmp(fault_specs[i].action, out->action) == 0)
+      fs = &fault_specs[i];
+  }
+  if (!target_known)
+    return ecsb_err_set(err, ECSB_EINVAL,
+                        "%s.target: unknown target \"%s\" (ecs_api, "
+                        "metadata, credentials, consul_server, agent, "
+                        "container, port)",
+                        path, out->target);
+  if (!fs)
+    return ecsb_err_set(err, ECSB_EINVAL,
+                        "%s.action: unknown action \"%s\" for target \"%s\"",
+                        path, out->action, out->target);
+  if (strcmp(out->target, "container") == 0 && !out->container)
+    return ecsb_err_set(err, ECSB_EINVAL,
+                        "%s.container: required for target \"container\"",
+                        path);
+  const cJSON *params = cJSON_GetObjectItemCaseSensitive(f, "params");
+  if (params && !cJSON_IsObject(params))
+    return ecsb_err_set(err, ECSB_EINVAL, "%s.params: expected an object",
+                        path);
+  char ppath[128];
+  snprintf(ppath, sizeof ppath, "%s.params", path);
+  out->params = params ? cJSON_Duplicate(params, true) : cJSON_CreateObject();
+  if (!out->params)
+    return ecsb_err_set(err, ECSB_ENOMEM, "out of memory");
+  return check_params(fs, out->params, ppath, err);
+}
+
+static int parse_image(const cJSON *r, const char *path, scn_image_rule *out,
+                       ecsb_err *err) {
+  static const char *const keys[] = {"match", "play", "args", NULL};
+  if (!cJSON_IsObject(r))
+    return ecsb_err_set(err, ECSB_EINVAL, "%s: expected an object", path);
+  int rc = check_keys(r, path, keys, err);
+  const char *play = NULL;
+  if (!rc)
+    rc = dup_str(r, path, "match", true, NULL, &out->match, err);
+  if (!rc)
+    rc = ecsb_json_get_string(r, path, "play", true, &play, err);
+  if (rc)
+    return rc;
+  if (strncmp(play, "exec:", 5) == 0) {
+    if (play[5] != '/')
+      return ecsb_err_set(err, ECSB_EINVAL,
+                          "%s.play: exec: needs an absolute path, got \"%s\"",
+                          path, play);
+    out->play = SCN_PLAY_EXEC;
+    if (!(out->exec_path = strdup(play + 5)))
+      return ecsb_err_set(err, ECSB_ENOMEM, "out of memory");
+  } else {
+    size_t i = 0;
+    for (; i < sizeof players / sizeof players[0]; i++)
+      if (strcmp(players[i].name, play) == 0)
+        break;
+    if (i == sizeof players / sizeof players[0])
+      return ecsb_err_set(err, ECSB_EINVAL,
+                          "%s.play: unknown player \"%s\" (ecsboot-init, "
+                          "consul-client, envoy, app, exec:/path)",
+                          path, play);
+    out->play = players[i].play;
+  }
+  const cJSON *args = NULL;
+  rc = ecsb_json_get_array(r, path, "args", false, &args, err);
+  if (rc)
+    return rc;
+  int n = args ? cJSON_GetArraySize(args) : 0;
+  out->args = calloc((size_t)n + 1, sizeof *out->args);
+  if (!out->args)
+    return ecsb_err_set(err, ECSB_ENOMEM, "out of memory");
+  for (int i = 0; i < n; i++) {
+    const cJSON *a = cJSON_GetArrayItem(args, i);
+    if (!cJSON_IsString(a))
+      return ecsb_err_set(err, ECSB_EINVAL, "%s.args[%d]: expected a string",
+                          path, i);
+    if (!(out->args[i] = strdup(a->valuestring)))
+      return ecsb_err_set(err, ECSB_ENOMEM, "out of memory");
+  }
+  return 0;
+}
+
+/* Accepts both shapes: what `aws ecs describe-task-definition` prints
+ * ({"taskDefinition": {...}}) and what register-task-definition takes. */
+static int take_task_definition(const cJSON *td, const char *path, cJSON **out,
+                                ecsb_err *err) {
+  const cJSON *inner = cJSON_GetObjectItemCaseSensitive(td, "taskDefinition");
+  char p[160];
+  snprintf(p, sizeof p, "%s", path);
+  if (cJSON_IsObject(inner)) {
+    td = inner;
+    snprintf(p, sizeof p, "%s.taskDefinition", path);
+  }
+  if (!cJSON_IsObject(td))
+    return ecsb_err_set(err, ECSB_EINVAL, "%s: expected an object", p);
+  const char *family = NULL;
+  const cJSON *defs = NULL;
+  int rc = ecsb_json_get_string(td, p, "family", true, &family, err);
+  if (!rc)
+    rc = ecsb_json_get_array(td, p, "containerDefinitions", true, &defs, err);
+  if (rc)
+    return rc;
+  if (cJSON_GetArraySize(defs) == 0)
+    return ecsb_err_set(err, ECSB_EINVAL,
+                        "%s.containerDefinitions: needs at least one "
+                        "container",
+                        p);
+  int i = 0;
+  const cJSON *c;
+  cJSON_ArrayForEach(c, defs) {
+    char cp[200];
+    snprintf(cp, sizeof cp, "%s.containerDefinitions[%d]", p, i++);
+    const char *s;
+    rc = ecsb_json_get_string(c, cp, "name", true, &s, err);
+    if (!rc)
+      rc = ecsb_json_get_string(c, cp, "image", true, &s, err);
+    if (rc)
+      return rc;
+  }
+  *out = cJSON_Duplicate(td, true);
+  return *out ? 0 : ecsb_err_set(err, ECSB_ENOMEM, "out of memory");
+}
+
+static int parse_server(const cJSON *o, scn_scenario *s, ecsb_err *err) {
+  static const char *const keys[] = {"family",      "container",
+                                     "start_delay", "never_running",
+                                     "stop_after",  NULL};
+  const char *path = "$.consul_server";
+  int rc = check_keys(o, path, keys, err);
+  if (!rc)
+    rc = dup_str(o, path, "family", false, "consul-server", &s->server_family,
+                 err);
+  if (!rc)
+    rc = dup_str(o, path, "container", false, "consul-server",
+                 &s->server_container, err);
+  if (!rc)
+    rc = get_dur(o, path, "start_delay", false, &s->server_start_delay_us, err);
+  if (!rc)
+    rc = ecsb_json_get_bool(o, path, "never_running", false,
+                            &s->server_never_running, err);
+  if (!rc)
+    rc = get_dur(o, path, "stop_after", false, &s->server_stop_after_us, err);
+  return rc;
+}
+
+static int parse_body(const cJSON *j, const char *base_dir, scn_scenario *s,
+                      ecsb_err *err) {
+  static const char *const keys[] = {
+      "$schema",  "name",    "description",   "time_scale",      "seed",
+      "deadline", "cluster", "consul_server", "task_definition", "service",
+      "tasks",    "images",  "faults",        "expect",          NULL};
+  if (!cJSON_IsObject(j))
+    return ecsb_err_set(err, ECSB_EINVAL, "$: expected an object");
+  int rc = check_keys(j, "$", keys, err);
+  if (!rc)
+    rc = dup_str(j, "$", "name", true, NULL, &s->name, err);
+  if (rc)
+    return rc;
+  for (const char *p = s->name; *p; p++)
+    if (!(*p >= 'a' && *p <= 'z') && !(*p >= '0' && *p <= '9') &&
+        !strchr("-_.", *p))
+      return ecsb_err_set(err, ECSB_EINVAL,
+                          "$.name: \"%s\" may only use a-z, 0-9, '-', '_', "
+                          "'.' (it names report folders)",
+                          s->name);
+  if ((rc = dup_str(j, "$", "description", false, "", &s->description, err)))
+    return rc;
+  s->time_scale = 1.0;
+  const cJSON *ts = cJSON_GetObjectItemCaseSensitive(j, "time_scale");
+  if (ts &&
+      (!cJSON_IsNumber(ts) || !(ts->valuedouble > 0) || ts->valuedouble > 1000))
+    return ecsb_err_set(err, ECSB_EINVAL,
+                        "$.time_scale: expected a number in (0, 1000]");
+  if (ts)
+    s->time_scale = ts->valuedouble;
+  int64_t seed = 1;
+  if ((rc = ecsb_json_get_int(j, "$", "seed", false, 0, INT64_MAX / 2, &seed,
+                              err)))
+    return rc;
+  s->seed = (uint64_t)seed;
+  s->deadline_us = INT64_C(900000000); /* 15 minutes of scenario time */
+  if ((rc = get_dur(j, "$", "deadline", false, &s->deadline_us, err)))
+    return rc;
+  if ((rc = dup_str(j, "$", "cluster", false, "default", &s->cluster, err)))
+    return rc;
+  if ((rc = dup_str(j, "$", "service", false, NULL, &s->service_name, err)))
+    return rc;
+
+  const cJSON *srv = NULL;
+  if ((rc = ecsb_json_get_object(j, "$", "consul_server", false, &srv, err)))
+    return rc;
+  cJSON *empty_obj = cJSON_CreateObject();
+  rc = parse_server(srv ? srv : empty_obj, s, err);
+  cJSON_Delete(empty_obj);
+  if (rc)
+    return rc;
+
+  const cJSON *td = cJSON_GetObjectItemCaseSensitive(j, "task_definition");
+  if (!td)
+    return ecsb_err_set(err, ECSB_ENOTFOUND,
+                        "$.task_definition: required field missing");
+  if (cJSON_IsString(td)) {
+    char file[4096];
+    if (td->valuestring[0] == '/')
+      snprintf(file, sizeof file, "%s", td->valuestring);
+    else
+      snprintf(file, sizeof file, "%s/%s", base_dir, td->valuestring);
+    char *text = NULL;
+    size_t len = 0;
+    cJSON *tj = NULL;
+    ecsb_err e = {0};
+    rc = ecsb_read_file(file, MAX_FILE, &text, &len, &e);
+    if (!rc)
+      rc = ecsb_json_parse(text, len, file, &tj, &e);
+    free(text);
+    if (!rc)
+      rc = take_task_definition(tj, "$", &s->task_definition, &e);
+    cJSON_Delete(tj);
+    if (rc)
+      return ecsb_err_set(err, rc, "$.task_definition: %s%s%s",
+                          strstr(e.msg, file) ? "" : file,
+                          strstr(e.msg, file) ? "" : ": ", e.msg);
+    if (!(s->task_definition_path = strdup(file)))
+      return ecsb_err_set(err, ECSB_ENOMEM, "out of memory");
+  } else if ((rc = take_task_definition(td, "$.task_definition",
+                                        &s->task_definition, err))) {
+    return rc;
+  }
+
+  s->task_count = 1;
+  const cJSON *tasks = NULL;
+  if ((rc = ecsb_json_get_object(j, "$", "tasks", false, &tasks, err)))
+    return rc;
+  if (tasks) {
+    static const char *const tkeys[] = {"count", "rate_per_second", NULL};
+    int64_t count = 1;
+    if ((rc = check_keys(tasks, "$.tasks", tkeys, err)) ||
+        (rc = ecsb_json_get_int(tasks, "$.tasks", "count", false, 1, 10000,
+                                &count, err)))
+      return rc;
+    s->task_count = (int)count;
+    const cJSON *rate =
+        cJSON_GetObjectItemCaseSensitive(tasks, "rate_per_second");
+    if (rate && (!cJSON_IsNumber(rate) || rate->valuedouble < 0))
+      return ecsb_err_set(err, ECSB_EINVAL,
+                          "$.tasks.rate_per_second: expected a number >= 0 "
+                          "(0: all at once)");
+    s->start_rate = rate ? rate->valuedouble : 0;
+  }
+
+  const cJSON *images = NULL, *faults = NULL, *expect = NULL;
+  if ((rc = ecsb_json_get_array(j, "$", "images", false, &images, err)) ||
+      (rc = ecsb_json_get_array(j, "$", "faults", false, &faults, err)) ||
+      (rc = ecsb_json_get_object(j, "$", "expect", false, &expect, err)))
+    return rc;
+  size_t n = images ? (size_t)cJSON_GetArraySize(images) : 0;
+  s->images = calloc(n + 1, sizeof *s->images);
+  s->faults = calloc((faults ? (size_t)cJSON_GetArraySize(faults) : 0) + 1,
+                     sizeof *s->faults);
+  if (!s->images || !s->faults)
+    return ecsb_err_set(err, ECSB_ENOMEM, "out of memory");
+  const cJSON *c;
+  cJSON_ArrayForEach(c, images) {
+    char p[64];
+    snprintf(p, sizeof p, "$.images[%zu]", s->n_images);
+    rc = parse_image(c, p, &s->images[s->n_images], err);
+    s->n_images++; /* counted even on error so free() releases it */
+    if (rc)
+      return rc;
+  }
+  cJSON_ArrayForEach(c, faults) {
+    char p[64];
+    snprintf(p, sizeof p, "$.faults[%zu]", s->n_faults);
+    rc = parse_fault(c, p, &s->faults[s->n_faults], err);
+    s->n_faults++;
+    if (rc)
+      return rc;
+  }
+  if (expect && !(s->expect = cJSON_Duplicate(expect, true)))
+    return ecsb_err_set(err, ECSB_ENOMEM, "out of memory");
+  return 0;
+}
+
+int scn_scenario_parse(const char *text, size_t len, const char *name,
+                       const char *base_dir, scn_scenario **out,
+                       ecsb_err *err) {
+  *out = NULL;
+  scn_scenario *s = calloc(1, sizeof *s);
+  if (!s || !(s->path = strdup(name))) {
+    free(s);
+    return ecsb_err_set(err, ECSB_ENOMEM, "out of memory");
+  }
+  cJSON *j = NULL;
+  int rc = ecsb_json_parse(text, len, name, &j, err);
+  if (!rc) {
+    rc = parse_body(j, base_dir ? base_dir : ".", s, err);
+    if (rc)
+      ecsb_err_prefix(err, "%s", name);
+  }
+  cJSON_Delete(j);
+  if (rc) {
+    scn_scenario_free(s);
+    return rc;
+  }
+  *out = s;
+  return 0;
+}
+
+int scn_scenario_load(const char *path, scn_scenario **out, ecsb_err *err) {
+  char *text = NULL;
+  size_t len = 0;
+  *out = NULL;
+  int rc = ecsb_read_file(path, MAX_FILE, &text, &len, err);
+  if (rc)
+    return rc;
+  char dir[4096];
+  snprintf(dir, sizeof dir, "%s", path);
+  rc = scn_scenario_parse(text, len, path, dirname(dir), out, err);
+  free(text);
+  return rc;
+}
+
+const scn_image_rule *scn_scenario_player(const scn_scenario *s,
+                                          const char *image) {
+  for (size_t i = 0; i < s->n_images; i++)
+    if (fnmatch(s->images[i].match, image, 0) == 0)
+      return &s->images[i];
+  for (size_t i = 0; i < sizeof default_rules / sizeof default_rules[0]; i++)
+    if (fnmatch(default_rules[i].match, image, 0) == 0)
+      return &default_rules[i];
+  return NULL; /* unreachable: the last default matches everything */
+}
+
+void scn_scenario_free(scn_scenario *s) {
+  if (!s)
+    return;
+  for (size_t i = 0; i < s->n_images; i++) {
+    free(s->images[i].match);
+    free(s->images[i].exec_path);
+    for (char **a = s->images[i].args; a && *a; a++)
+      free(*a);
+    free(s->images[i].args);
+  }
+  for (size_t i = 0; i < s->n_faults; i++) {
+    free(s->faults[i].target);
+    free(s->faults[i].action);
+    free(s->faults[i].task);
+    free(s->faults[i].container);
+    cJSON_Delete(s->faults[i].params);
+  }
+  free(s->images);
+  free(s->faults);
+  free(s->path);
+  free(s->name);
+  free(s->description);
+  free(s->cluster);
+  free(s->server_family);
+  free(s->server_container);
+  free(s->service_name);
+  free(s->task_definition_path);
+  cJSON_Delete(s->task_definition);
+  cJSON_Delete(s->expect);
+  free(s);
+}
