@@ -99,8 +99,11 @@ static void redact_after(char *s, size_t cap, const char *marker,
     while (s[to] && s[to] != '\r' && s[to] != '\n' && !strchr(stops, s[to]))
       to++;
     i = mask(s, cap, from, to);
-    if (i == from) /* nothing masked: move on */
+    if (i == from) { /* nothing masked: move on, but never past the end */
+      if (!s[i])
+        break;
       i++;
+    }
   }
 }
 
@@ -141,7 +144,11 @@ static void redact_json_values(char *s, size_t cap) {
         ve++;
       ve++;
     }
-    i = mask(s, cap, vs, ve) + 1;
+    /* Step over the closing quote only if there is one: an unterminated
+     * value ends at the NUL, and stepping past it would read stale bytes. */
+    i = mask(s, cap, vs, ve);
+    if (s[i] == '"')
+      i++;
   }
 }
 
