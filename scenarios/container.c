@@ -1,0 +1,428 @@
+/*
+ * container.c - argv and environment for a simulated container (see
+ * container.h). Never builds a command string: every argument stays a
+ * separate argv element from the definition to execve.
+ */
+#include "scn/container.h"
+
+#include <ctype.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "ecsb/json.h"
+
+typedef struct strvec {
+  char **v;
+  size_t n, cap;
+  bool oom;
+} strvec;
+
+static void sv_push(strvec *s, char *str) {
+  if (!str) {
+    s->oom = true;
+    return;
+  }
+  if (s->n + 2 > s->cap) {
+    size_t nc = s->cap ? s->cap * 2 : 16;
+    char **nv = realloc(s->v, nc * sizeof *nv);
+    if (!nv) {
+      free(str);
+      s->oom = true;
+      return;
+    }
+    s->v = nv;
+    s->cap = nc;
+  }
+  s->v[s->n++] = str;
+  s->v[s->n] = NULL;
+}
+
+static void sv_pushf(strvec *s, const char *fmt, const char *a, const char *b) {
+  size_t need = strlen(fmt) + strlen(a) + (b ? strlen(b) : 0) + 1;
+  char *str = malloc(need);
+  if (str)
+    snprintf(str, need, fmt, a, b ? b : "");
+  sv_push(s, str);
+}
+
+static void sv_free(char **v) {
+  for (char **p = v; p && *p; p++)
+    free(*p);
+  free(v);
+}
+
+void scn_cmd_clear(scn_cmd *c) {
+  if (!c)
+    return;
+  sv_free(c->argv);
+  sv_free(c->envp);
+  c->argv = c->envp = NULL;
+}
+
+static bool host_char(char c) {
+  return isalnum((unsigned char)c) || c == '.' || c == '-' || c == '_';
+}
+
+static bool path_boundary(const char *s, size_t i) {
+  return i == 0 || strchr(" =:\"',(", s[i - 1]) != NULL;
+}
+
+typedef struct buf {
+  char *p;
+  size_t n, cap;
+} buf;
+
+static bool put(buf *b, const char *s, size_t len) {
+  if (b->n + len + 1 > b->cap) {
+    size_t nc = b->cap ? b->cap : 64;
+    while (nc < b->n + len + 1)
+      nc *= 2;
+    char *np = realloc(b->p, nc);
+    if (!np)
+      return false;
+    b->p = np;
+    b->cap = nc;
+  }
+  memcpy(b->p + b->n, s, len);
+  b->n += len;
+  b->p[b->n] = '\0';
+  return true;
+}
+
+char *scn_container_map(const scn_task_env *env, const cJSON *def,
+                        const char *s) {
+  const cJSON *mps =
+      def ? cJSON_GetObjectItemCaseSensitive(def, "mountPoints") : NULL;
+  buf b = {0};
+  if (!put(&b, "", 0))
+    return NULL;
+  size_t i = 0, len = strlen(s);
+  while (i < len) {
+    /* The longest matching containerPath wins ("/consul/data" over
+     * "/consul"). */
+    const cJSON *best = NULL;
+    size_t best_len = 0;
+    const cJSON *mp;
+    cJSON_ArrayForEach(mp, mps) {
+      const cJSON *cp = cJSON_GetObjectItemCaseSensitive(mp, "containerPath");
+      if (!cJSON_IsString(cp) || !*cp->valuestring)
+        continue;
+      size_t cl = strlen(cp->valuestring);
+      if (cl > best_len && strncmp(s + i, cp->valuestring, cl) == 0 &&
+          path_boundary(s, i) && !host_char(s[i + cl]))
+        best = mp, best_len = cl;
+    }
+    if (best) {
+      const cJSON *src = cJSON_GetObjectItemCaseSensitive(best, "sourceVolume");
+      char dir[4096];
+      snprintf(dir, sizeof dir, "%s/volumes/%s", env->task_dir,
+               cJSON_IsString(src) ? src->valuestring : "default");
+      if (!put(&b, dir, strlen(dir)))
+        goto oom;
+      i += best_len;
+      continue;
+    }
+    static const char *hosts[] = {"localhost", "127.0.0.1"};
+    bool mapped = false;
+    for (size_t h = 0; h < 2 && env->task_ip && !mapped; h++) {
+      size_t hl = strlen(hosts[h]);
+      /* Whole host tokens only: not "mylocalhost", "127.0.0.10" or
+       * "-localhost-only". */
+      if (strncmp(s + i, hosts[h], hl) != 0 || (i > 0 && host_char(s[i - 1])) ||
+          host_char(s[i + hl]))
+        continue;
+      if (!put(&b, env->task_ip, strlen(env->task_ip)))
+        goto oom;
+      i += hl;
+      mapped = true;
+    }
+    if (mapped)
+      continue;
+    if (!put(&b, s + i, 1))
+      goto oom;
+    i++;
+  }
+  return b.p;
+oom:
+  free(b.p);
+  return NULL;
+}
+
+/* Every mountPoint must name a volume of the task definition. */
+static int check_mounts(const cJSON *def, const cJSON *volumes,
+                        const char *name, ecsb_err *err) {
+  const cJSON *mps = cJSON_GetObjectItemCaseSensitive(def, "mountPoints");
+  const cJSON *mp;
+  int i = 0;
+  cJSON_ArrayForEach(mp, mps) {
+    const cJSON *src = cJSON_GetObjectItemCaseSensitive(mp, "sourceVolume");
+    const cJSON *cp = cJSON_GetObjectItemCaseSensitive(mp, "containerPath");
+    if (!cJSON_IsString(src) || !cJSON_IsString(cp) ||
+        cp->valuestring[0] != '/')
+      return ecsb_err_set(err, ECSB_EINVAL,
+                          "container %s: mountPoints[%d]: needs sourceVolume "
+                          "and an absolute containerPath",
+                          name, i);
+    bool found = false;
+    const cJSON *v;
+    cJSON_ArrayForEach(v, volumes) {
+      const cJSON *vn = cJSON_GetObjectItemCaseSensitive(v, "name");
+      found |=
+          cJSON_IsString(vn) && strcmp(vn->valuestring, src->valuestring) == 0;
+    }
+    if (!found)
+      return ecsb_err_set(err, ECSB_EINVAL,
+                          "container %s: mountPoints[%d].sourceVolume: no "
+                          "volume named \"%s\" in the task definition",
+                          name, i, src->valuestring);
+    i++;
+  }
+  return 0;
+}
+
+static const char *base_name(const char *p) {
+  const char *s = strrchr(p, '/');
+  return s ? s + 1 : p;
+}
+
+/* Appends the definition's command (mapped), dropping a leading program
+ * name when the player already is that program. */
+static void push_command(strvec *argv, const scn_task_env *env,
+                         const cJSON *def, const cJSON *command,
+                         const char *drop_if_like) {
+  const cJSON *c;
+  bool first = true;
+  cJSON_ArrayForEach(c, command) {
+    if (!cJSON_IsString(c))
+      continue;
+    if (first && drop_if_like &&
+        strstr(base_name(c->valuestring), drop_if_like)) {
+      first = false;
+      continue;
+    }
+    first = false;
+    sv_push(argv, scn_container_map(env, def, c->valuestring));
+  }
+}
+
+static int first_port(const cJSON *def) {
+  const cJSON *pm = cJSON_GetObjectItemCaseSensitive(def, "portMappings");
+  const cJSON *p0 = cJSON_GetArrayItem(pm, 0);
+  const cJSON *cp =
+      p0 ? cJSON_GetObjectItemCaseSensitive(p0, "containerPort") : NULL;
+  return cJSON_IsNumber(cp) && cp->valueint > 0 && cp->valueint < 65536
+             ? cp->valueint
+             : 8080;
+}
+
+int scn_container_command(const scn_task_env *env, const cJSON *def,
+                          const cJSON *volumes, const char *container_id,
+                          const scn_image_rule *rule, scn_cmd *out,
+                          ecsb_err *err) {
+  memset(out, 0, sizeof *out);
+  const char *name = NULL;
+  int rc = ecsb_json_get_string(def, "container", "name", true, &name, err);
+  if (rc)
+    return rc;
+  if ((rc = check_mounts(def, volumes, name, err)))
+    return rc;
+  const cJSON *command = cJSON_GetObjectItemCaseSensitive(def, "command");
+  const cJSON *entry = cJSON_GetObjectItemCaseSensitive(def, "entryPoint");
+  if ((command && !cJSON_IsArray(command)) || (entry && !cJSON_IsArray(entry)))
+    return ecsb_err_set(err, ECSB_EINVAL,
+                        "container %s: command and entryPoint must be arrays "
+                        "of strings",
+                        name);
+  strvec argv = {0}, envp = {0};
+  char port[16];
+  switch (rule->play) {
+  case SCN_PLAY_INIT:
+    /* consul-ecs images have ENTRYPOINT consul-ecs and the subcommand in
+     * command; ecsboot-init takes the same subcommands and flags. */
+    sv_push(&argv, strdup(env->init_bin));
+    push_command(&argv, env, def, command, "consul-ecs");
+    break;
+  case SCN_PLAY_ENVOY:
+    sv_push(&argv, strdup(env->ecsboot_bin));
+    sv_push(&argv, strdup("envoy"));
+    push_command(&argv, env, def, command, "envoy");
+    break;
+  case SCN_PLAY_CONSUL_CLIENT:
+    /* The mesh-task module runs the agent through a shell script that
+     * reads the server IP file; the stand-in takes the same facts as
+     * flags (its defaults follow the module: /consul/server-ip). */
+    sv_push(&argv, strdup(env->ecsboot_bin));
+    sv_push(&argv, strdup("consul-client"));
+    sv_push(&argv, strdup("--server-ip-file"));
+    sv_push(&argv, scn_container_map(env, def, "/consul/server-ip"));
+    sv_push(&argv, strdup("--bind"));
+    sv_push(&argv, strdup(env->task_ip));
+    break;
+  case SCN_PLAY_APP:
+    snprintf(port, sizeof port, "%d", first_port(def));
+    sv_push(&argv, strdup(env->ecsboot_bin));
+    sv_push(&argv, strdup("app"));
+    sv_push(&argv, strdup("--name"));
+    sv_push(&argv, strdup(name));
+    sv_push(&argv, strdup("--listen"));
+    sv_pushf(&argv, "%s:%s", env->task_ip, port);
+    break;
+  case SCN_PLAY_EXEC:
+    sv_push(&argv, strdup(rule->exec_path));
+    /* The image's entrypoint is replaced by the real binary; keep the
+     * entrypoint's arguments and the command, minus a repeated name. */
+    if (entry && cJSON_GetArraySize(entry) > 1) {
+      for (int i = 1; i < cJSON_GetArraySize(entry); i++) {
+        const cJSON *e = cJSON_GetArrayItem(entry, i);
+        if (cJSON_IsString(e))
+          sv_push(&argv, scn_container_map(env, def, e->valuestring));
+      }
+      push_command(&argv, env, def, command, NULL);
+    } else {
+      push_command(&argv, env, def, command, base_name(rule->exec_path));
+    }
+    break;
+  }
+  for (char **a = rule->args; a && *a; a++)
+    sv_push(&argv, scn_container_map(env, def, *a));
+
+  sv_pushf(&envp, "PATH=%s%s", env->path_env ? env->path_env : "/usr/bin:/bin",
+           NULL);
+  sv_pushf(&envp, "HOME=%s%s", env->task_dir, NULL);
+  sv_pushf(&envp, "ECSBOOT_TASK_IP=%s%s", env->task_ip, NULL);
+  sv_pushf(&envp, "ECSBOOT_CONTAINER=%s%s", name, NULL);
+  sv_pushf(&envp, "AWS_REGION=%s%s", env->region, NULL);
+  sv_pushf(&envp, "AWS_DEFAULT_REGION=%s%s", env->region, NULL);
+  sv_pushf(&envp, "AWS_ENDPOINT_URL_ECS=%s%s", env->ecs_endpoint, NULL);
+  sv_pushf(&envp, "AWS_EC2_METADATA_DISABLED=true%s%s", "", NULL);
+  sv_pushf(&envp, "ECS_CONTAINER_METADATA_URI_V4=%s/v4/%s", env->metadata_base,
+           container_id);
+  sv_pushf(&envp, "AWS_CONTAINER_CREDENTIALS_FULL_URI=%s%s",
+           env->creds_full_uri, NULL);
+  sv_pushf(&envp, "AWS_CONTAINER_AUTHORIZATION_TOKEN=%s%s", env->creds_token,
+           NULL);
+  sv_pushf(&envp, "CONSUL_HTTP_ADDR=%s:8500", env->task_ip, NULL);
+  sv_pushf(&envp, "CONSUL_GRPC_ADDR=%s:8502", env->task_ip, NULL);
+  const cJSON *vars = cJSON_GetObjectItemCaseSensitive(def, "environment");
+  const cJSON *v;
+  cJSON_ArrayForEach(v, vars) {
+    const cJSON *vn = cJSON_GetObjectItemCaseSensitive(v, "name");
+    const cJSON *vv = cJSON_GetObjectItemCaseSensitive(v, "value");
+    if (!cJSON_IsString(vn) || !*vn->valuestring ||
+        strchr(vn->valuestring, '=')) {
+      sv_free(argv.v);
+      sv_free(envp.v);
+      return ecsb_err_set(err, ECSB_EINVAL,
+                          "container %s: environment: every entry needs a "
+                          "name without '='",
+                          name);
+    }
+    char *val =
+        scn_container_map(env, def, cJSON_IsString(vv) ? vv->valuestring : "");
+    sv_pushf(&envp, "%s=%s", vn->valuestring, val ? val : "");
+    free(val);
+  }
+  if (argv.oom || envp.oom) {
+    sv_free(argv.v);
+    sv_free(envp.v);
+    return ecsb_err_set(err, ECSB_ENOMEM, "out of memory");
+  }
+  out->argv = argv.v;
+  out->envp = envp.v;
+  return 0;
+}
+
+void scn_probe_clear(scn_probe *p) {
+  if (p) {
+    sv_free(p->argv);
+    p->argv = NULL;
+  }
+}
+
+int scn_probe_from_health_check(const scn_task_env *env, const cJSON *def,
+                                const cJSON *command, scn_probe *out,
+                                ecsb_err *err) {
+  memset(out, 0, sizeof *out);
+  int n = cJSON_GetArraySize(command);
+  const cJSON *kind = cJSON_GetArrayItem(command, 0);
+  if (!cJSON_IsArray(command) || n < 2 || !cJSON_IsString(kind))
+    return ecsb_err_set(err, ECSB_EINVAL,
+                        "healthCheck.command: expected [\"CMD\", ...] or "
+                        "[\"CMD-SHELL\", \"...\"]");
+  strvec argv = {0};
+  for (int i = 1; i < n; i++) {
+    const cJSON *a = cJSON_GetArrayItem(command, i);
+    if (!cJSON_IsString(a)) {
+      sv_free(argv.v);
+      return ecsb_err_set(err, ECSB_EINVAL,
+                          "healthCheck.command[%d]: expected a string", i);
+    }
+    sv_push(&argv, scn_container_map(env, def, a->valuestring));
+  }
+  if (argv.oom) {
+    sv_free(argv.v);
+    return ecsb_err_set(err, ECSB_ENOMEM, "out of memory");
+  }
+  if (strcmp(kind->valuestring, "CMD-SHELL") == 0) {
+    /* ECS runs CMD-SHELL through the image's shell; so do we. */
+    strvec sh = {0};
+    sv_push(&sh, strdup("/bin/sh"));
+    sv_push(&sh, strdup("-c"));
+    for (size_t i = 0; i < argv.n; i++)
+      sv_push(&sh, strdup(argv.v[i]));
+    sv_free(argv.v);
+    if (sh.oom) {
+      sv_free(sh.v);
+      return ecsb_err_set(err, ECSB_ENOMEM, "out of memory");
+    }
+    out->kind = SCN_PROBE_PROCESS;
+    out->argv = sh.v;
+    return 0;
+  }
+  if (strcmp(kind->valuestring, "CMD") != 0) {
+    sv_free(argv.v);
+    return ecsb_err_set(err, ECSB_EINVAL,
+                        "healthCheck.command[0]: \"%s\" is neither CMD nor "
+                        "CMD-SHELL",
+                        kind->valuestring);
+  }
+  const char *prog = base_name(argv.v[0]);
+  /* nc -z HOST PORT: a TCP connect, done in-process (the host may not
+   * have nc; the point is the port, not the tool). */
+  if (strcmp(prog, "nc") == 0 && argv.n == 4 && strcmp(argv.v[1], "-z") == 0) {
+    char *end;
+    long port = strtol(argv.v[3], &end, 10);
+    if (!*end && port > 0 && port < 65536 &&
+        strlen(argv.v[2]) < sizeof out->host) {
+      out->kind = SCN_PROBE_TCP;
+      snprintf(out->host, sizeof out->host, "%s", argv.v[2]);
+      out->port = (int)port;
+      sv_free(argv.v);
+      return 0;
+    }
+  }
+  /* curl with flags and one http(s) URL: an HTTP GET, 2xx/3xx healthy. */
+  if (strcmp(prog, "curl") == 0) {
+    const char *url = NULL;
+    bool simple = true;
+    for (size_t i = 1; i < argv.n; i++) {
+      bool is_url = strncmp(argv.v[i], "http://", 7) == 0 ||
+                    strncmp(argv.v[i], "https://", 8) == 0;
+      if (is_url && !url)
+        url = argv.v[i];
+      else if (is_url || argv.v[i][0] != '-')
+        simple = false; /* two URLs, or a flag value we do not model */
+    }
+    if (url && simple && strlen(url) < sizeof out->url) {
+      out->kind = SCN_PROBE_HTTP;
+      snprintf(out->url, sizeof out->url, "%s", url);
+      sv_free(argv.v);
+      return 0;
+    }
+  }
+  out->kind = SCN_PROBE_PROCESS;
+  out->argv = argv.v;
+  return 0;
+}

@@ -1,0 +1,267 @@
+/* test_scn_container.c - how a container definition becomes a process:
+ * localhost and volume mapping, the ECS environment, each player's argv,
+ * and health-check probes. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "ecsb/json.h"
+#include "scn/container.h"
+
+static const scn_task_env env = {
+    .task_ip = "127.21.0.5",
+    .task_dir = "/run/t5",
+    .region = "us-east-1",
+    .ecs_endpoint = "http://127.21.0.2:4000",
+    .metadata_base = "http://127.21.0.3:4001",
+    .creds_full_uri = "http://127.21.0.3:4001/v2/credentials/t5",
+    .creds_token = "tok5",
+    .ecsboot_bin = "/b/ecsboot",
+    .init_bin = "/b/ecsboot-init",
+    .path_env = "/usr/bin:/bin",
+};
+
+static cJSON *json(const char *s) {
+  cJSON *j = NULL;
+  assert_int_equal(ecsb_json_parse(s, strlen(s), "t", &j, NULL), 0);
+  return j;
+}
+
+static const char *def_text =
+    "{\"name\":\"mesh-init\",\"image\":\"public.ecr.aws/hashicorp/"
+    "consul-ecs:0.2.0\","
+    "\"command\":[\"mesh-init\",\"-envoy-bootstrap-file=/consul/"
+    "envoy-bootstrap.json\",\"-port=9090\"],"
+    "\"mountPoints\":[{\"sourceVolume\":\"consul_data\",\"containerPath\":"
+    "\"/consul\"},{\"sourceVolume\":\"deep\",\"containerPath\":"
+    "\"/consul/deep\"}],"
+    "\"environment\":[{\"name\":\"UPSTREAM\",\"value\":\"http://"
+    "localhost:1234/x\"}],"
+    "\"portMappings\":[{\"containerPort\":9090}]}";
+static const char *vols_text =
+    "[{\"name\":\"consul_data\"},{\"name\":\"deep\"}]";
+
+static void test_map_rewrites_hosts_and_volumes(void **state) {
+  (void)state;
+  cJSON *def = json(def_text);
+  static const struct {
+    const char *in, *out;
+  } cases[] = {
+      {"localhost", "127.21.0.5"},
+      {"127.0.0.1:20000", "127.21.0.5:20000"},
+      {"http://localhost:8500/v1", "http://127.21.0.5:8500/v1"},
+      {"-advertise=127.0.0.1", "-advertise=127.21.0.5"},
+      {"127.0.0.10", "127.0.0.10"},
+      {"mylocalhost", "mylocalhost"},
+      {"localhost.example.com", "localhost.example.com"},
+      {"/consul/server-ip", "/run/t5/volumes/consul_data/server-ip"},
+      {"-out=/consul/server-ip", "-out=/run/t5/volumes/consul_data/server-ip"},
+      {"/consul", "/run/t5/volumes/consul_data"},
+      {"/consul/deep/x", "/run/t5/volumes/deep/x"},
+      {"/consulx/y", "/consulx/y"},
+      {"/etc/consul/x", "/etc/consul/x"},
+      {"cat /consul/a > /consul/b", "cat /run/t5/volumes/consul_data/a > "
+                                    "/run/t5/volumes/consul_data/b"},
+  };
+  for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+    char *m = scn_container_map(&env, def, cases[i].in);
+    if (strcmp(m, cases[i].out) != 0)
+      fail_msg("%s -> %s, want %s", cases[i].in, m, cases[i].out);
+    free(m);
+  }
+  cJSON_Delete(def);
+}
+
+static bool has(char **v, const char *want) {
+  for (; v && *v; v++)
+    if (strcmp(*v, want) == 0)
+      return true;
+  return false;
+}
+
+static void test_init_player_env_and_argv(void **state) {
+  (void)state;
+  cJSON *def = json(def_text), *vols = json(vols_text);
+  scn_image_rule rule = {.play = SCN_PLAY_INIT};
+  scn_cmd c;
+  ecsb_err err = {0};
+  assert_int_equal(
+      scn_container_command(&env, def, vols, "t5-mesh-init", &rule, &c, &err),
+      0);
+  assert_string_equal(c.argv[0], "/b/ecsboot-init");
+  assert_string_equal(c.argv[1], "mesh-init");
+  assert_string_equal(
+      c.argv[2],
+      "-envoy-bootstrap-file=/run/t5/volumes/consul_data/envoy-bootstrap.json");
+  assert_string_equal(c.argv[3], "-port=9090");
+  assert_null(c.argv[4]);
+  const char *want_env[] = {
+      "PATH=/usr/bin:/bin",
+      "ECSBOOT_TASK_IP=127.21.0.5",
+      "ECSBOOT_CONTAINER=mesh-init",
+      "AWS_REGION=us-east-1",
+      "AWS_ENDPOINT_URL_ECS=http://127.21.0.2:4000",
+      "ECS_CONTAINER_METADATA_URI_V4=http://127.21.0.3:4001/v4/t5-mesh-init",
+      "AWS_CONTAINER_CREDENTIALS_FULL_URI=http://127.21.0.3:4001/v2/"
+      "credentials/t5",
+      "AWS_CONTAINER_AUTHORIZATION_TOKEN=tok5",
+      "CONSUL_HTTP_ADDR=127.21.0.5:8500",
+      "UPSTREAM=http://127.21.0.5:1234/x",
+  };
+  for (size_t i = 0; i < sizeof want_env / sizeof want_env[0]; i++)
+    if (!has(c.envp, want_env[i]))
+      fail_msg("missing %s", want_env[i]);
+  scn_cmd_clear(&c);
+  cJSON_Delete(def);
+  cJSON_Delete(vols);
+}
+
+static void test_players_build_their_argv(void **state) {
+  (void)state;
+  cJSON *vols = json(vols_text);
+  cJSON *envoy =
+      json("{\"name\":\"sidecar-proxy\",\"image\":\"envoyproxy/envoy:v1.16\","
+           "\"command\":[\"envoy\",\"--config-path\",\"/consul/"
+           "envoy-bootstrap.json\"],\"mountPoints\":[{\"sourceVolume\":"
+           "\"consul_data\",\"containerPath\":\"/consul\"}]}");
+  cJSON *app =
+      json("{\"name\":\"web\",\"image\":\"acme/web\",\"command\":"
+           "[\"ignored\"],\"portMappings\":[{\"containerPort\":9090}]}");
+  scn_cmd c;
+  ecsb_err err = {0};
+  scn_image_rule r_envoy = {.play = SCN_PLAY_ENVOY};
+  assert_int_equal(
+      scn_container_command(&env, envoy, vols, "id", &r_envoy, &c, &err), 0);
+  const char *want_envoy[] = {
+      "/b/ecsboot", "envoy", "--config-path",
+      "/run/t5/volumes/consul_data/envoy-bootstrap.json", NULL};
+  for (int i = 0; want_envoy[i]; i++)
+    assert_string_equal(c.argv[i], want_envoy[i]);
+  assert_null(c.argv[4]);
+  scn_cmd_clear(&c);
+
+  char *extra[] = {"--fail-health", NULL};
+  scn_image_rule r_app = {.play = SCN_PLAY_APP, .args = extra};
+  assert_int_equal(
+      scn_container_command(&env, app, vols, "id", &r_app, &c, &err), 0);
+  const char *want_app[] = {"/b/ecsboot",    "app",      "--name",
+                            "web",           "--listen", "127.21.0.5:9090",
+                            "--fail-health", NULL};
+  for (int i = 0; want_app[i]; i++)
+    assert_string_equal(c.argv[i], want_app[i]);
+  scn_cmd_clear(&c);
+
+  scn_image_rule r_exec = {.play = SCN_PLAY_EXEC,
+                           .exec_path = "/usr/local/bin/envoy"};
+  assert_int_equal(
+      scn_container_command(&env, envoy, vols, "id", &r_exec, &c, &err), 0);
+  assert_string_equal(c.argv[0], "/usr/local/bin/envoy");
+  assert_string_equal(c.argv[1], "--config-path");
+  scn_cmd_clear(&c);
+
+  scn_image_rule r_client = {.play = SCN_PLAY_CONSUL_CLIENT};
+  assert_int_equal(
+      scn_container_command(&env, envoy, vols, "id", &r_client, &c, &err), 0);
+  assert_string_equal(c.argv[1], "consul-client");
+  assert_string_equal(c.argv[3], "/run/t5/volumes/consul_data/server-ip");
+  assert_string_equal(c.argv[5], "127.21.0.5");
+  scn_cmd_clear(&c);
+  cJSON_Delete(envoy);
+  cJSON_Delete(app);
+  cJSON_Delete(vols);
+}
+
+static void test_bad_definitions_are_named(void **state) {
+  (void)state;
+  static const struct {
+    const char *def, *want;
+  } cases[] = {
+      {"{\"image\":\"x\"}", "container.name: required field missing"},
+      {"{\"name\":\"a\",\"image\":\"x\",\"mountPoints\":[{\"sourceVolume\":"
+       "\"nope\",\"containerPath\":\"/d\"}]}",
+       "container a: mountPoints[0].sourceVolume: no volume named \"nope\""},
+      {"{\"name\":\"a\",\"image\":\"x\",\"mountPoints\":[{\"sourceVolume\":"
+       "\"consul_data\",\"containerPath\":\"rel\"}]}",
+       "absolute containerPath"},
+      {"{\"name\":\"a\",\"image\":\"x\",\"command\":\"sh -c x\"}",
+       "must be arrays"},
+      {"{\"name\":\"a\",\"image\":\"x\",\"environment\":[{\"value\":\"v\"}]}",
+       "container a: environment"},
+  };
+  cJSON *vols = json(vols_text);
+  scn_image_rule rule = {.play = SCN_PLAY_APP};
+  for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+    cJSON *def = json(cases[i].def);
+    scn_cmd c;
+    ecsb_err err = {0};
+    assert_int_not_equal(
+        scn_container_command(&env, def, vols, "id", &rule, &c, &err), 0);
+    if (!strstr(err.msg, cases[i].want))
+      fail_msg("case %zu: \"%s\" lacks \"%s\"", i, err.msg, cases[i].want);
+    cJSON_Delete(def);
+  }
+  cJSON_Delete(vols);
+}
+
+static void test_health_check_probes(void **state) {
+  (void)state;
+  cJSON *def = json(def_text);
+  scn_probe p;
+  ecsb_err err = {0};
+  cJSON *nc = json("[\"CMD\",\"nc\",\"-z\",\"127.0.0.1\",\"20000\"]");
+  assert_int_equal(scn_probe_from_health_check(&env, def, nc, &p, &err), 0);
+  assert_int_equal(p.kind, SCN_PROBE_TCP);
+  assert_string_equal(p.host, "127.21.0.5");
+  assert_int_equal(p.port, 20000);
+  scn_probe_clear(&p);
+
+  cJSON *curl = json("[\"CMD\",\"curl\",\"-f\",\"http://localhost:9090/h\"]");
+  assert_int_equal(scn_probe_from_health_check(&env, def, curl, &p, &err), 0);
+  assert_int_equal(p.kind, SCN_PROBE_HTTP);
+  assert_string_equal(p.url, "http://127.21.0.5:9090/h");
+  scn_probe_clear(&p);
+
+  cJSON *shell =
+      json("[\"CMD-SHELL\",\"curl -f http://localhost/ || exit 1\"]");
+  assert_int_equal(scn_probe_from_health_check(&env, def, shell, &p, &err), 0);
+  assert_int_equal(p.kind, SCN_PROBE_PROCESS);
+  assert_string_equal(p.argv[0], "/bin/sh");
+  assert_string_equal(p.argv[1], "-c");
+  assert_string_equal(p.argv[2], "curl -f http://127.21.0.5/ || exit 1");
+  scn_probe_clear(&p);
+
+  cJSON *init = json("[\"CMD\",\"/ecsboot-init\",\"health-check\",\"tcp\","
+                     "\"127.0.0.1:20000\"]");
+  assert_int_equal(scn_probe_from_health_check(&env, def, init, &p, &err), 0);
+  assert_int_equal(p.kind, SCN_PROBE_PROCESS);
+  assert_string_equal(p.argv[3], "127.21.0.5:20000");
+  assert_null(p.argv[4]);
+  scn_probe_clear(&p);
+
+  cJSON *bad = json("[\"RUN\",\"x\"]");
+  assert_int_equal(scn_probe_from_health_check(&env, def, bad, &p, &err),
+                   ECSB_EINVAL);
+  assert_non_null(strstr(err.msg, "neither CMD nor CMD-SHELL"));
+  cJSON *short_cmd = json("[\"CMD\"]");
+  assert_int_equal(scn_probe_from_health_check(&env, def, short_cmd, &p, &err),
+                   ECSB_EINVAL);
+  cJSON *items[] = {nc, curl, shell, init, bad, short_cmd, def};
+  for (size_t i = 0; i < sizeof items / sizeof items[0]; i++)
+    cJSON_Delete(items[i]);
+}
+
+int main(void) {
+  const struct CMUnitTest tests[] = {
+      cmocka_unit_test(test_map_rewrites_hosts_and_volumes),
+      cmocka_unit_test(test_init_player_env_and_argv),
+      cmocka_unit_test(test_players_build_their_argv),
+      cmocka_unit_test(test_bad_definitions_are_named),
+      cmocka_unit_test(test_health_check_probes),
+  };
+  return cmocka_run_group_tests(tests, NULL, NULL);
+}
