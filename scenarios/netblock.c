@@ -1,0 +1,92 @@
+/*
+ * netblock.c - see netblock.h. flock(2) rather than a pid file: the kernel
+ * drops the lock when the runner dies, however it dies, so a crashed run
+ * never leaves a block taken.
+ */
+#include "scn/netblock.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/file.h>
+#include <unistd.h>
+
+#define FIRST_BLOCK 20
+#define LAST_BLOCK 250
+#define TASKS_PER_OCTET 250
+
+static int try_block(int b, const char *dir) {
+  char path[4096];
+  snprintf(path, sizeof path, "%s/ecsboot-net-127.%d.lock", dir, b);
+  int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0666);
+  if (fd < 0)
+    return -1;
+  if (flock(fd, LOCK_EX | LOCK_NB) != 0) {
+    close(fd);
+    return -1;
+  }
+  return fd;
+}
+
+int scn_netblock_acquire(scn_netblock *nb, int preferred, const char *lock_dir,
+                         ecsb_err *err) {
+  const char *dir = lock_dir ? lock_dir : "/tmp";
+  nb->block = -1;
+  nb->lock_fd = -1;
+  if (preferred >= FIRST_BLOCK && preferred <= LAST_BLOCK) {
+    int fd = try_block(preferred, dir);
+    if (fd >= 0) {
+      nb->block = preferred;
+      nb->lock_fd = fd;
+      return 0;
+    }
+  }
+  for (int b = FIRST_BLOCK; b <= LAST_BLOCK; b++) {
+    int fd = try_block(b, dir);
+    if (fd >= 0) {
+      nb->block = b;
+      nb->lock_fd = fd;
+      return 0;
+    }
+  }
+  return ecsb_err_set(
+      err, ECSB_ESTATE,
+      "no free address block: 127.%d-%d.0.0/16 are all held "
+      "by other ecsboot runs (lock files %s/ecsboot-net-*.lock)",
+      FIRST_BLOCK, LAST_BLOCK, dir);
+}
+
+void scn_netblock_release(scn_netblock *nb) {
+  if (nb && nb->lock_fd >= 0) {
+    close(nb->lock_fd); /* drops the flock */
+    nb->lock_fd = -1;
+  }
+}
+
+static const char *addr(const scn_netblock *nb, int c, int d, char *buf) {
+  snprintf(buf, 16, "127.%d.%d.%d", nb->block, c, d);
+  return buf;
+}
+
+const char *scn_netblock_ecs_ip(const scn_netblock *nb, char *buf) {
+  return addr(nb, 0, 2, buf);
+}
+
+const char *scn_netblock_metadata_ip(const scn_netblock *nb, char *buf) {
+  return addr(nb, 0, 3, buf);
+}
+
+const char *scn_netblock_server_ip(const scn_netblock *nb, char *buf) {
+  return addr(nb, 0, 10, buf);
+}
+
+int scn_netblock_task_ip(const scn_netblock *nb, int i, char *buf,
+                         ecsb_err *err) {
+  if (i < 0 || i >= 255 * TASKS_PER_OCTET)
+    return ecsb_err_set(err, ECSB_EINVAL,
+                        "task index %d is outside the block (max %d tasks)", i,
+                        255 * TASKS_PER_OCTET);
+  addr(nb, 1 + i / TASKS_PER_OCTET, 1 + i % TASKS_PER_OCTET, buf);
+  return 0;
+}

@@ -1,0 +1,93 @@
+/* test_scn_netblock.c - concurrent runs get different address blocks, a
+ * released block is reusable, and the layout is as documented. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "scn/netblock.h"
+
+static char dir[64];
+
+static int setup(void **state) {
+  (void)state;
+  snprintf(dir, sizeof dir, "/tmp/ecsb-nb-XXXXXX");
+  return mkdtemp(dir) ? 0 : -1;
+}
+
+static int teardown(void **state) {
+  (void)state;
+  char cmd[128];
+  snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
+  return system(cmd);
+}
+
+static void test_two_runs_never_share_a_block(void **state) {
+  (void)state;
+  scn_netblock a, b, c;
+  ecsb_err err = {0};
+  assert_int_equal(scn_netblock_acquire(&a, 0, dir, &err), 0);
+  assert_int_equal(scn_netblock_acquire(&b, a.block, dir, &err), 0);
+  assert_int_not_equal(a.block, b.block);
+  /* A preference for a free block is honoured. */
+  assert_int_equal(scn_netblock_acquire(&c, 200, dir, &err), 0);
+  assert_int_equal(c.block, 200);
+  scn_netblock_release(&a);
+  scn_netblock_acquire(&a, 0, dir, &err);
+  assert_true(a.block != b.block && a.block != c.block);
+  scn_netblock_release(&a);
+  scn_netblock_release(&b);
+  scn_netblock_release(&c);
+}
+
+static void test_exhaustion_is_a_clear_error(void **state) {
+  (void)state;
+  scn_netblock held[231];
+  ecsb_err err = {0};
+  int n = 0;
+  for (; n < 231; n++)
+    if (scn_netblock_acquire(&held[n], 0, dir, &err) != 0)
+      break;
+  assert_int_equal(n, 231); /* 20..250 */
+  scn_netblock extra;
+  assert_int_equal(scn_netblock_acquire(&extra, 0, dir, &err), ECSB_ESTATE);
+  assert_non_null(strstr(err.msg, "no free address block"));
+  assert_non_null(strstr(err.msg, dir));
+  for (int i = 0; i < n; i++)
+    scn_netblock_release(&held[i]);
+}
+
+static void test_layout(void **state) {
+  (void)state;
+  scn_netblock nb = {.block = 42, .lock_fd = -1};
+  char buf[16];
+  assert_string_equal(scn_netblock_ecs_ip(&nb, buf), "127.42.0.2");
+  assert_string_equal(scn_netblock_metadata_ip(&nb, buf), "127.42.0.3");
+  assert_string_equal(scn_netblock_server_ip(&nb, buf), "127.42.0.10");
+  assert_int_equal(scn_netblock_task_ip(&nb, 0, buf, NULL), 0);
+  assert_string_equal(buf, "127.42.1.1");
+  assert_int_equal(scn_netblock_task_ip(&nb, 249, buf, NULL), 0);
+  assert_string_equal(buf, "127.42.1.250");
+  assert_int_equal(scn_netblock_task_ip(&nb, 250, buf, NULL), 0);
+  assert_string_equal(buf, "127.42.2.1");
+  assert_int_equal(scn_netblock_task_ip(&nb, 999, buf, NULL), 0);
+  assert_string_equal(buf, "127.42.4.250");
+  assert_int_equal(scn_netblock_task_ip(&nb, -1, buf, NULL), ECSB_EINVAL);
+  assert_int_equal(scn_netblock_task_ip(&nb, 255 * 250, buf, NULL),
+                   ECSB_EINVAL);
+}
+
+int main(void) {
+  const struct CMUnitTest tests[] = {
+      cmocka_unit_test(test_two_runs_never_share_a_block),
+      cmocka_unit_test(test_exhaustion_is_a_clear_error),
+      cmocka_unit_test(test_layout),
+  };
+  return cmocka_run_group_tests(tests, setup, teardown);
+}
