@@ -1,0 +1,208 @@
+/*
+ * envoy_agent.c - gathers the Envoy bootstrap's inputs from a running
+ * Consul agent, as `consul connect envoy -bootstrap` does (see
+ * envoy_bootstrap.h): the datacenter and xDS ports from /v1/agent/self, the
+ * proxy's destination, namespace, partition and Config from
+ * /v1/agent/service/<id>. Used by mesh-init and envoy-bootstrap.
+ */
+#include <netdb.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+
+#include <arpa/inet.h>
+
+#include "ecsb/consul.h"
+#include "ecsb/envoy_bootstrap.h"
+#include "ecsb/fileio.h"
+#include "ecsb/json.h"
+#include "ecsb/text.h"
+
+/* Envoy's STATIC clusters take IP literals only. */
+static int resolve_ip(const char *host, char *ip, size_t cap, const char *what,
+                      ecsb_err *err) {
+  struct in_addr a4;
+  struct in6_addr a6;
+  if (inet_pton(AF_INET, host, &a4) == 1 || inet_pton(AF_INET6, host, &a6) == 1)
+    return snprintf(ip, cap, "%s", host) >= (int)cap
+               ? ecsb_err_set(err, ECSB_EINVAL, "%s: address too long", what)
+               : 0;
+  struct addrinfo hints = {0}, *res = NULL;
+  hints.ai_family = AF_UNSPEC;
+  hints.ai_socktype = SOCK_STREAM;
+  int g = getaddrinfo(host, NULL, &hints, &res);
+  if (g != 0)
+    return ecsb_err_set(err, ECSB_EINVAL, "%s: cannot resolve \"%s\": %s", what,
+                        host, gai_strerror(g));
+  /* Prefer IPv4: ECS task networking is IPv4 first. */
+  const struct addrinfo *pick = NULL;
+  for (const struct addrinfo *p = res; p; p = p->ai_next)
+    if (p->ai_family == AF_INET && !pick)
+      pick = p;
+  if (!pick)
+    pick = res;
+  const void *addr =
+      pick->ai_family == AF_INET
+          ? (const void *)&((struct sockaddr_in *)pick->ai_addr)->sin_addr
+          : (const void *)&((struct sockaddr_in6 *)pick->ai_addr)->sin6_addr;
+  const char *ok = inet_ntop(pick->ai_family, addr, ip, (socklen_t)cap);
+  freeaddrinfo(res);
+  return ok ? 0
+            : ecsb_err_set(err, ECSB_EINVAL, "%s: cannot format address of %s",
+                           what, host);
+}
+
+typedef struct grpc_target {
+  char host[256]; /* IP literal */
+  int port;
+  char socket[1024];
+  bool tls;
+} grpc_target;
+
+static int grpc_target_parse(const char *addr, const char *what, grpc_target *t,
+                             ecsb_err *err) {
+  const char *hp = addr;
+  if (strncmp(addr, "unix://", 7) == 0) {
+    if (addr[7] != '/' || snprintf(t->socket, sizeof t->socket, "%s",
+                                   addr + 7) >= (int)sizeof t->socket)
+      return ecsb_err_set(err, ECSB_EINVAL,
+                          "%s: \"%s\": expected unix:///absolute/path", what,
+                          addr);
+    return 0;
+  }
+  if (strncmp(addr, "https://", 8) == 0) {
+    t->tls = true;
+    hp = addr + 8;
+  } else if (strncmp(addr, "http://", 7) == 0) {
+    hp = addr + 7;
+  } else if (strstr(addr, "://")) {
+    return ecsb_err_set(err, ECSB_EINVAL,
+                        "%s: \"%s\": expected HOST:PORT, http://, https:// or "
+                        "unix://",
+                        what, addr);
+  }
+  char host[256];
+  int rc =
+      ecsb_hostport_parse(hp, 8502, what, host, sizeof host, &t->port, err);
+  if (rc)
+    return rc;
+  return resolve_ip(host, t->host, sizeof t->host, what, err);
+}
+
+int ecsb_envoy_bootstrap_from_agent(ecsb_consul *c,
+                                    const ecsb_consul_settings *s,
+                                    ecsb_retry *r,
+                                    const ecsb_envoy_agent_opts *o, char **out,
+                                    ecsb_err *err) {
+  *out = NULL;
+  cJSON *svc = NULL, *doc = NULL;
+  char *ca = NULL;
+  int rc = 0;
+  char admin_host[256];
+  int admin_port = 0;
+  if (!o->proxy_id || !*o->proxy_id)
+    return ecsb_err_set(err, ECSB_EINVAL, "flag -proxy-id is required");
+  if ((rc = ecsb_hostport_parse(o->admin_bind ? o->admin_bind
+                                              : "127.0.0.1:19000",
+                                0, "flag -admin-bind", admin_host,
+                                sizeof admin_host, &admin_port, err)))
+    return rc;
+  char admin_ip[64];
+  if ((rc = resolve_ip(admin_host, admin_ip, sizeof admin_ip,
+                       "flag -admin-bind", err)))
+    return rc;
+
+  ecsb_consul_self self;
+  if ((rc = ecsb_consul_agent_self(c, r, &self, err)))
+    return rc;
+  rc = ecsb_consul_agent_service(c, r, o->proxy_id, &svc, err);
+  if (rc == ECSB_ENOTFOUND) {
+    ecsb_err_prefix(err, "proxy \"%s\" is not registered with the agent",
+                    o->proxy_id);
+    return rc;
+  }
+  if (rc)
+    return rc;
+
+  char what[600];
+  snprintf(what, sizeof what, "Consul /v1/agent/service/%s: $", o->proxy_id);
+  const char *kind = NULL, *dest = NULL, *ns = NULL, *part = NULL;
+  const cJSON *proxy = NULL, *cfg = NULL;
+  char ppath[640];
+  snprintf(ppath, sizeof ppath, "%s.Proxy", what);
+  if ((rc = ecsb_json_get_string(svc, what, "Kind", false, &kind, err)) ||
+      (rc = ecsb_json_get_string(svc, what, "Namespace", false, &ns, err)) ||
+      (rc = ecsb_json_get_string(svc, what, "Partition", false, &part, err)) ||
+      (rc = ecsb_json_get_object(svc, what, "Proxy", true, &proxy, err)) ||
+      (rc = ecsb_json_get_string(proxy, ppath, "DestinationServiceName", true,
+                                 &dest, err)) ||
+      (rc = ecsb_json_get_object(proxy, ppath, "Config", false, &cfg, err)))
+    goto out;
+  if (!kind || strcmp(kind, "connect-proxy") != 0) {
+    rc = ecsb_err_set(err, ECSB_EINVAL,
+                      "service \"%s\" is of kind \"%s\", not a connect-proxy "
+                      "(gateways are not supported)",
+                      o->proxy_id, kind ? kind : "");
+    goto out;
+  }
+
+  grpc_target g = {0};
+  const char *gaddr = o->grpc_addr ? o->grpc_addr : s->grpc_addr;
+  if (gaddr) {
+    if ((rc = grpc_target_parse(
+             gaddr, o->grpc_addr ? "flag -grpc-addr" : "CONSUL_GRPC_ADDR", &g,
+             err)))
+      goto out;
+  } else {
+    /* As the Consul CLI: the HTTP API's host, the xDS port it reports; TLS
+     * when the HTTP API is https and the agent has a TLS xDS port. */
+    g.tls = s->https && self.grpc_tls_port > 0;
+    g.port = g.tls ? self.grpc_tls_port
+                   : (self.grpc_port > 0 ? self.grpc_port : 8502);
+    if ((rc = resolve_ip(s->host, g.host, sizeof g.host, "CONSUL_HTTP_ADDR",
+                         err)))
+      goto out;
+  }
+  const char *ca_file = o->ca_file ? o->ca_file : s->cacert;
+  if (g.tls) {
+    if (!ca_file) {
+      rc = ecsb_err_set(err, ECSB_EINVAL,
+                        "gRPC over TLS needs a CA file: give -ca-file or set "
+                        "CONSUL_CACERT");
+      goto out;
+    }
+    if ((rc = ecsb_read_file(ca_file, 1u << 20, &ca, NULL, err)))
+      goto out;
+  }
+  ecsb_envoy_bootstrap_args a = {
+      .proxy_id = o->proxy_id,
+      .cluster = dest,
+      .source_service = dest,
+      .node_name = o->node_name,
+      .ns = ns,
+      .partition = part && *part ? part : self.partition,
+      .datacenter = self.datacenter,
+      .admin_host = admin_ip,
+      .admin_port = admin_port,
+      .admin_access_log_path = o->admin_access_log_path,
+      .grpc_host = g.socket[0] ? NULL : g.host,
+      .grpc_port = g.port,
+      .grpc_socket = g.socket[0] ? g.socket : NULL,
+      .grpc_tls = g.tls,
+      .grpc_ca_pem = ca,
+      .token = s->token,
+      .proxy_config = cfg,
+      .config_path = "$.Proxy.Config",
+  };
+  if ((rc = ecsb_envoy_bootstrap_build(&a, &doc, err)))
+    goto out;
+  *out = ecsb_json_pretty(doc);
+  if (!*out)
+    rc = ecsb_err_set(err, ECSB_ENOMEM, "out of memory");
+out:
+  cJSON_Delete(svc);
+  cJSON_Delete(doc);
+  free(ca);
+  return rc;
+}

@@ -1,0 +1,94 @@
+/*
+ * consul.h - the Consul agent HTTP API client used by mesh-init,
+ * envoy-bootstrap and health-sync.
+ *
+ * Owns: reading the agent's address, ACL token and CA from the environment
+ * the Consul CLI uses (CONSUL_HTTP_ADDR, CONSUL_HTTP_SSL, CONSUL_HTTP_TOKEN,
+ * CONSUL_HTTP_TOKEN_FILE, CONSUL_CACERT, CONSUL_GRPC_ADDR) with flag
+ * overrides, and the agent endpoints: /v1/agent/self,
+ * /v1/agent/service/<id>, service register and deregister, and TTL check
+ * updates. The token travels only in the X-Consul-Token header and is never
+ * logged or put into an error message.
+ *
+ * Retries: every call takes an optional ecsb_retry. With one, connection
+ * errors, timeouts, 429 and 5xx answers are retried until its deadline
+ * (the agent usually starts at the same moment as mesh-init). 403 is
+ * ECSB_EAUTH, 404 ECSB_ENOTFOUND, other 4xx ECSB_ESTATUS, all at once.
+ * Not thread-safe (one HTTP handle per client).
+ */
+#ifndef ECSB_CONSUL_H
+#define ECSB_CONSUL_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include <cjson/cJSON.h>
+
+#include "ecsb/err.h"
+#include "ecsb/retry.h"
+
+/* Where and how to reach the agent. Strings are owned (heap). */
+typedef struct ecsb_consul_settings {
+  char *base_url; /* "http://127.0.0.1:8500", no trailing slash */
+  char *host;     /* host part of base_url, no brackets */
+  int port;
+  bool https;
+  char *token;     /* NULL when none */
+  char *cacert;    /* NULL when none */
+  char *grpc_addr; /* CONSUL_GRPC_ADDR or the flag; NULL when none */
+} ecsb_consul_settings;
+
+/* Overrides from flags; NULL fields fall back to the environment. */
+typedef struct ecsb_consul_flags {
+  const char *http_addr;
+  const char *token;
+  const char *token_file;
+  const char *cacert;
+  const char *grpc_addr;
+} ecsb_consul_flags;
+
+/* Fills s from flags, then the environment, then defaults
+ * (127.0.0.1:8500, http). A token file wins over a token string, as in the
+ * Consul CLI; the file is read and trimmed here (max 64 KiB). */
+int ecsb_consul_settings_load(ecsb_consul_settings *s,
+                              const ecsb_consul_flags *f, ecsb_err *err);
+void ecsb_consul_settings_clear(ecsb_consul_settings *s);
+
+/* What /v1/agent/self says that the bootstrap needs. */
+typedef struct ecsb_consul_self {
+  char datacenter[128];
+  char node_name[256];
+  char partition[128]; /* "" unless Consul Enterprise reports one */
+  int grpc_port;       /* plaintext xDS port; 0 when the agent reports none */
+  int grpc_tls_port;   /* 0 when none */
+} ecsb_consul_self;
+
+typedef struct ecsb_consul ecsb_consul;
+
+/* Copies what it needs from s. */
+ecsb_consul *ecsb_consul_new(const ecsb_consul_settings *s, ecsb_err *err);
+void ecsb_consul_free(ecsb_consul *c);
+
+int ecsb_consul_agent_self(ecsb_consul *c, ecsb_retry *r, ecsb_consul_self *out,
+                           ecsb_err *err);
+/* The agent's view of a local service (GET /v1/agent/service/<id>); the
+ * caller frees *out with cJSON_Delete. */
+int ecsb_consul_agent_service(ecsb_consul *c, ecsb_retry *r, const char *id,
+                              cJSON **out, ecsb_err *err);
+int ecsb_consul_service_register(ecsb_consul *c, ecsb_retry *r,
+                                 const cJSON *payload, ecsb_err *err);
+int ecsb_consul_service_deregister(ecsb_consul *c, ecsb_retry *r,
+                                   const char *id, ecsb_err *err);
+/* status: "passing", "warning" or "critical". */
+int ecsb_consul_check_update(ecsb_consul *c, ecsb_retry *r,
+                             const char *check_id, const char *status,
+                             const char *output, ecsb_err *err);
+
+/* Parses an /v1/agent/self body (exposed for tests). */
+int ecsb_consul_self_parse(const char *body, size_t len, ecsb_consul_self *out,
+                           ecsb_err *err);
+
+/* Requests sent so far (all tries). */
+uint64_t ecsb_consul_requests(const ecsb_consul *c);
+
+#endif

@@ -1,0 +1,119 @@
+/*
+ * cmd_envoy_bootstrap.c - `ecsboot-init envoy-bootstrap`: the generator
+ * alone, flag-compatible with `consul connect envoy -bootstrap` for a
+ * sidecar proxy. Prints to stdout, or writes --out atomically (0600 when
+ * the bootstrap holds an ACL token, else 0644).
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cmd.h"
+#include "ecsb/consul.h"
+#include "ecsb/duration.h"
+#include "ecsb/envoy_bootstrap.h"
+#include "ecsb/fileio.h"
+
+int cmd_envoy_bootstrap(int argc, char **argv) {
+  const char *proxy_id = NULL, *admin_bind = "127.0.0.1:19000",
+             *access_log = "/dev/null", *grpc_addr = NULL, *token = NULL,
+             *token_file = NULL, *ca_file = NULL, *http_addr = NULL,
+             *node_name = NULL, *out = NULL, *log_level = NULL;
+  bool bootstrap = false;
+  int64_t timeout = 30 * ECSB_NS_PER_S;
+  const ecsb_flag flags[] = {
+      {"proxy-id", NULL, ECSB_FLAG_STRING, &proxy_id, 0, 0, "ID",
+       "ID of the connect-proxy registered with the local agent (required)",
+       NULL},
+      {"admin-bind", NULL, ECSB_FLAG_STRING, &admin_bind, 0, 0, "HOST:PORT",
+       "Envoy admin listener (default 127.0.0.1:19000)", NULL},
+      {"admin-access-log-path", NULL, ECSB_FLAG_STRING, &access_log, 0, 0,
+       "PATH", "admin access log (default /dev/null)", NULL},
+      {"grpc-addr", NULL, ECSB_FLAG_STRING, &grpc_addr, 0, 0, "ADDR",
+       "agent gRPC address [http(s)://]HOST:PORT or unix:///path (default "
+       "CONSUL_GRPC_ADDR, else the HTTP host and the agent's xDS port)",
+       NULL},
+      {"token", NULL, ECSB_FLAG_STRING, &token, 0, 0, "TOKEN",
+       "ACL token (default CONSUL_HTTP_TOKEN)", NULL},
+      {"token-file", NULL, ECSB_FLAG_STRING, &token_file, 0, 0, "FILE",
+       "file holding the ACL token (default CONSUL_HTTP_TOKEN_FILE)", NULL},
+      {"ca-file", NULL, ECSB_FLAG_STRING, &ca_file, 0, 0, "FILE",
+       "CA bundle for https and gRPC TLS (default CONSUL_CACERT)", NULL},
+      {"http-addr", NULL, ECSB_FLAG_STRING, &http_addr, 0, 0, "ADDR",
+       "agent HTTP API (default CONSUL_HTTP_ADDR, else 127.0.0.1:8500)", NULL},
+      {"node-name", NULL, ECSB_FLAG_STRING, &node_name, 0, 0, "NAME",
+       "node name put in the bootstrap's node metadata", NULL},
+      {"bootstrap", NULL, ECSB_FLAG_BOOL, &bootstrap, 0, 0, NULL,
+       "accepted for compatibility with `consul connect envoy`; always on",
+       NULL},
+      {"out", NULL, ECSB_FLAG_STRING, &out, 0, 0, "FILE",
+       "write the bootstrap to FILE atomically instead of stdout", NULL},
+      {"timeout", NULL, ECSB_FLAG_DURATION, &timeout, ECSB_NS_PER_MS,
+       24 * 3600 * ECSB_NS_PER_S, "DURATION",
+       "how long to wait for the agent (default 30s)", NULL},
+      {"log-level", NULL, ECSB_FLAG_STRING, &log_level, 0, 0, "LEVEL",
+       "debug, info, warn, error or off (default info)", NULL},
+  };
+  const ecsb_flagset fs = {
+      .command = "ecsboot-init envoy-bootstrap",
+      .summary = "Generates the Envoy bootstrap for a sidecar proxy "
+                 "registered with the local\nConsul agent, as `consul "
+                 "connect envoy -bootstrap` does, from GET\n"
+                 "/v1/agent/self and GET /v1/agent/service/<proxy-id>.",
+      .flags = flags,
+      .n_flags = sizeof flags / sizeof flags[0],
+      .epilog = "Environment: CONSUL_HTTP_ADDR, CONSUL_HTTP_SSL, "
+                "CONSUL_HTTP_TOKEN, CONSUL_HTTP_TOKEN_FILE,\nCONSUL_CACERT, "
+                "CONSUL_GRPC_ADDR. Exit codes: 0 written, 1 usage or bad "
+                "input,\n2 agent not reachable in time, 3 ACL refused.\n",
+  };
+  char *pos[1];
+  size_t np = 0;
+  int ex = init_parse_flags(&fs, argc, argv, pos, 0, &np);
+  if (ex >= 0)
+    return ex;
+  if ((ex = init_set_log_level(log_level)) >= 0)
+    return ex;
+  (void)bootstrap;
+  ecsb_err err = {0};
+  if (!proxy_id || !*proxy_id) {
+    fprintf(stderr, "%s: flag -proxy-id is required\n", fs.command);
+    return INIT_EXIT_USAGE;
+  }
+  ecsb_consul_flags cf = {.http_addr = http_addr,
+                          .token = token,
+                          .token_file = token_file,
+                          .cacert = ca_file,
+                          .grpc_addr = grpc_addr};
+  ecsb_consul_settings s;
+  if (ecsb_consul_settings_load(&s, &cf, &err) != 0)
+    return init_fail("envoy-bootstrap", &err);
+  ecsb_consul *c = ecsb_consul_new(&s, &err);
+  char *text = NULL;
+  int rc = c ? 0 : err.code;
+  if (c) {
+    ecsb_retry r;
+    ecsb_retry_init(&r, timeout / ECSB_NS_PER_MS, 200, 5000, 0, NULL);
+    ecsb_envoy_agent_opts o = {.proxy_id = proxy_id,
+                               .admin_bind = admin_bind,
+                               .admin_access_log_path = access_log,
+                               .node_name = node_name,
+                               .grpc_addr = grpc_addr,
+                               .ca_file = ca_file};
+    rc = ecsb_envoy_bootstrap_from_agent(c, &s, &r, &o, &text, &err);
+  }
+  if (rc == 0 && out) {
+    mode_t mode = s.token ? 0600 : 0644;
+    rc = ecsb_atomic_write(out, text, strlen(text), mode, &err);
+    if (rc == 0)
+      ecsb_log(ECSB_LOG_INFO, "wrote envoy bootstrap", "file", out, NULL);
+  } else if (rc == 0) {
+    fputs(text, stdout);
+    if (fflush(stdout) != 0)
+      rc = ecsb_err_set(&err, ECSB_EIO, "cannot write to stdout");
+  }
+  free(text);
+  ecsb_consul_free(c);
+  ecsb_consul_settings_clear(&s);
+  return rc ? init_fail("envoy-bootstrap", &err) : INIT_EXIT_OK;
+}

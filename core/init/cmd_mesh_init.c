@@ -1,0 +1,230 @@
+/*
+ * cmd_mesh_init.c - `ecsboot-init mesh-init`: read the task metadata,
+ * register the service and then its sidecar proxy with the local Consul
+ * agent, and write the Envoy bootstrap atomically. The agent starts at the
+ * same moment (T1), so every agent call retries refused connections and 5xx
+ * answers until --timeout. Re-running gives the same registrations and the
+ * same file bytes.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cmd.h"
+#include "ecsb/consul.h"
+#include "ecsb/duration.h"
+#include "ecsb/envoy_bootstrap.h"
+#include "ecsb/fileio.h"
+#include "ecsb/http.h"
+#include "ecsb/mesh.h"
+#include "ecsb/metadata.h"
+
+typedef struct mesh_flags {
+  const char *bootstrap_file, *bootstrap_dir, *upstreams, *checks, *tags, *meta,
+      *service_name, *health_sync, *config, *http_addr, *token_file, *grpc_addr,
+      *admin_bind, *log_level;
+  int64_t port, timeout;
+  bool port_set;
+} mesh_flags;
+
+/* Builds the config: JSON config first, then each flag given overrides. */
+static int load_config(const mesh_flags *f, ecsb_mesh_config *cfg,
+                       ecsb_err *err) {
+  int rc = 0;
+  if (f->config) {
+    char *buf = NULL;
+    size_t len = 0;
+    if ((rc = ecsb_read_file(f->config, 1u << 20, &buf, &len, err)))
+      return ecsb_err_prefix(err, "flag -config");
+    rc = ecsb_mesh_config_apply_json(cfg, buf, len, f->config, err);
+    free(buf);
+  } else if (getenv("CONSUL_ECS_CONFIG_JSON") &&
+             *getenv("CONSUL_ECS_CONFIG_JSON")) {
+    const char *j = getenv("CONSUL_ECS_CONFIG_JSON");
+    rc = ecsb_mesh_config_apply_json(cfg, j, strlen(j),
+                                     "CONSUL_ECS_CONFIG_JSON", err);
+  }
+  if (rc)
+    return rc;
+  if (f->bootstrap_file && f->bootstrap_dir)
+    return ecsb_err_set(err, ECSB_EINVAL,
+                        "give -envoy-bootstrap-file or -envoy-bootstrap-dir, "
+                        "not both");
+  if (f->bootstrap_file || f->bootstrap_dir) {
+    char path[4200];
+    const char *b = f->bootstrap_file ? f->bootstrap_file : f->bootstrap_dir;
+    if (!*b)
+      return ecsb_err_set(err, ECSB_EINVAL, "flag -envoy-bootstrap-%s is empty",
+                          f->bootstrap_file ? "file" : "dir");
+    if ((size_t)snprintf(path, sizeof path, "%s%s", b,
+                         f->bootstrap_dir ? "/envoy-bootstrap.json" : "") >=
+        sizeof path)
+      return ecsb_err_set(err, ECSB_EINVAL, "bootstrap path too long");
+    free(cfg->bootstrap_file);
+    if (!(cfg->bootstrap_file = strdup(path)))
+      return ecsb_err_set(err, ECSB_ENOMEM, "out of memory");
+  }
+  if (f->port_set)
+    cfg->port = (int)f->port;
+  if (f->service_name) {
+    free(cfg->service_name);
+    if (!(cfg->service_name = strdup(f->service_name)))
+      return ecsb_err_set(err, ECSB_ENOMEM, "out of memory");
+  }
+  if ((f->upstreams &&
+       (rc = ecsb_mesh_set_upstreams(cfg, f->upstreams, "-upstreams", err))) ||
+      (f->checks &&
+       (rc = ecsb_mesh_set_checks(cfg, f->checks, "-checks", err))) ||
+      (f->tags && (rc = ecsb_mesh_set_tags(cfg, f->tags, "-tags", err))) ||
+      (f->meta && (rc = ecsb_mesh_set_meta(cfg, f->meta, "-meta", err))) ||
+      (f->health_sync &&
+       (rc = ecsb_mesh_set_health_sync(cfg, f->health_sync,
+                                       "-health-sync-containers", err))))
+    return rc;
+  return ecsb_mesh_config_validate(cfg, err);
+}
+
+static int run(const mesh_flags *f, ecsb_err *err) {
+  ecsb_mesh_config cfg;
+  ecsb_mesh_config_init(&cfg);
+  ecsb_consul_settings s = {0};
+  ecsb_consul *c = NULL;
+  ecsb_http_client *mh = NULL;
+  ecsb_task_meta *tm = NULL;
+  cJSON *svc = NULL, *proxy = NULL;
+  char *boot = NULL;
+  int rc;
+  if ((rc = load_config(f, &cfg, err)))
+    goto out;
+  ecsb_consul_flags cf = {.http_addr = f->http_addr,
+                          .token_file = f->token_file,
+                          .grpc_addr = f->grpc_addr};
+  if ((rc = ecsb_consul_settings_load(&s, &cf, err)))
+    goto out;
+  if (!(c = ecsb_consul_new(&s, err))) {
+    rc = err->code;
+    goto out;
+  }
+  ecsb_http_opts ho;
+  ecsb_http_opts_default(&ho);
+  ho.max_retries = 0;
+  ho.max_body = 1u << 20;
+  if (!(mh = ecsb_http_client_new(&ho, err))) {
+    rc = err->code;
+    goto out;
+  }
+  ecsb_retry r;
+  ecsb_retry_init(&r, f->timeout / ECSB_NS_PER_MS, 200, 5000, 0, NULL);
+  if ((rc = ecsb_task_meta_fetch(mh, getenv(ECSB_METADATA_ENV), &r, &tm, err)))
+    goto out;
+  ecsb_mesh_ids ids;
+  if ((rc = ecsb_mesh_ids_make(&cfg, tm->family, tm->task_id, &ids, err)) ||
+      (rc = ecsb_mesh_service_payload(&cfg, &ids, tm->task_id, tm->task_arn,
+                                      &svc, err)) ||
+      (rc = ecsb_mesh_proxy_payload(&cfg, &ids, tm->task_id, tm->task_arn,
+                                    tm->task_ip, &proxy, err)))
+    goto out;
+  r.attempt = 0;
+  if ((rc = ecsb_consul_service_register(c, &r, svc, err)))
+    goto out;
+  ecsb_log(ECSB_LOG_INFO, "registered service", "id", ids.service_id, "name",
+           ids.service_name, NULL);
+  r.attempt = 0;
+  if ((rc = ecsb_consul_service_register(c, &r, proxy, err)))
+    goto out;
+  ecsb_log(ECSB_LOG_INFO, "registered proxy", "id", ids.proxy_id, NULL);
+  ecsb_envoy_agent_opts eo = {.proxy_id = ids.proxy_id,
+                              .admin_bind = f->admin_bind,
+                              .grpc_addr = f->grpc_addr};
+  r.attempt = 0;
+  if ((rc = ecsb_envoy_bootstrap_from_agent(c, &s, &r, &eo, &boot, err)))
+    goto out;
+  /* The bootstrap holds the ACL token when there is one: keep it private to
+   * the task's user. */
+  mode_t mode = s.token ? 0600 : 0644;
+  if ((rc = ecsb_atomic_write(cfg.bootstrap_file, boot, strlen(boot), mode,
+                              err)))
+    goto out;
+  char nb[32];
+  snprintf(nb, sizeof nb, "%zu", strlen(boot));
+  ecsb_log(ECSB_LOG_INFO, "wrote envoy bootstrap", "file", cfg.bootstrap_file,
+           "bytes", nb, "mode", s.token ? "0600" : "0644", NULL);
+out:
+  free(boot);
+  cJSON_Delete(svc);
+  cJSON_Delete(proxy);
+  ecsb_task_meta_free(tm);
+  ecsb_http_client_free(mh);
+  ecsb_consul_free(c);
+  ecsb_consul_settings_clear(&s);
+  ecsb_mesh_config_clear(&cfg);
+  return rc;
+}
+
+int cmd_mesh_init(int argc, char **argv) {
+  mesh_flags f = {.timeout = 120 * ECSB_NS_PER_S};
+  const ecsb_flag flags[] = {
+      {"envoy-bootstrap-file", NULL, ECSB_FLAG_STRING, &f.bootstrap_file, 0, 0,
+       "FILE", "write the Envoy bootstrap here (consul-ecs v0.1)", NULL},
+      {"envoy-bootstrap-dir", NULL, ECSB_FLAG_STRING, &f.bootstrap_dir, 0, 0,
+       "DIR", "write DIR/envoy-bootstrap.json (consul-ecs v0.2)", NULL},
+      {"port", NULL, ECSB_FLAG_INT, &f.port, 0, 65535, "PORT",
+       "the application's port (default 0: none)", &f.port_set},
+      {"upstreams", NULL, ECSB_FLAG_STRING, &f.upstreams, 0, 0, "NAME:PORT,...",
+       "upstream services and their local ports", NULL},
+      {"checks", NULL, ECSB_FLAG_STRING, &f.checks, 0, 0, "JSON",
+       "JSON array of Consul check definitions for the service", NULL},
+      {"tags", NULL, ECSB_FLAG_STRING, &f.tags, 0, 0, "T1,T2", "service tags",
+       NULL},
+      {"meta", NULL, ECSB_FLAG_STRING, &f.meta, 0, 0, "K=V,...",
+       "service meta as K=V,... or a JSON object", NULL},
+      {"service-name", NULL, ECSB_FLAG_STRING, &f.service_name, 0, 0, "NAME",
+       "Consul service name (default: the task family)", NULL},
+      {"health-sync-containers", NULL, ECSB_FLAG_STRING, &f.health_sync, 0, 0,
+       "C1,C2", "containers whose ECS health gets a TTL check", NULL},
+      {"config", NULL, ECSB_FLAG_STRING, &f.config, 0, 0, "FILE",
+       "JSON config (default: CONSUL_ECS_CONFIG_JSON); flags override it",
+       NULL},
+      {"timeout", NULL, ECSB_FLAG_DURATION, &f.timeout, ECSB_NS_PER_MS,
+       24 * 3600 * ECSB_NS_PER_S, "DURATION",
+       "give up waiting for metadata and the agent after this (default 2m)",
+       NULL},
+      {"http-addr", NULL, ECSB_FLAG_STRING, &f.http_addr, 0, 0, "ADDR",
+       "agent HTTP API (default CONSUL_HTTP_ADDR, else 127.0.0.1:8500)", NULL},
+      {"token-file", NULL, ECSB_FLAG_STRING, &f.token_file, 0, 0, "FILE",
+       "ACL token file (default CONSUL_HTTP_TOKEN_FILE / CONSUL_HTTP_TOKEN)",
+       NULL},
+      {"grpc-addr", NULL, ECSB_FLAG_STRING, &f.grpc_addr, 0, 0, "ADDR",
+       "agent gRPC address for Envoy (default CONSUL_GRPC_ADDR, else the "
+       "HTTP host and the agent's xDS port)",
+       NULL},
+      {"admin-bind", NULL, ECSB_FLAG_STRING, &f.admin_bind, 0, 0, "HOST:PORT",
+       "Envoy admin listener (default 127.0.0.1:19000)", NULL},
+      {"log-level", NULL, ECSB_FLAG_STRING, &f.log_level, 0, 0, "LEVEL",
+       "debug, info, warn, error or off (default info)", NULL},
+  };
+  const ecsb_flagset fs = {
+      .command = "ecsboot-init mesh-init",
+      .summary = "Registers the task's service and its sidecar proxy with "
+                 "the local Consul agent\nand writes the Envoy bootstrap "
+                 "(mode 0600 when it holds an ACL token).",
+      .flags = flags,
+      .n_flags = sizeof flags / sizeof flags[0],
+      .epilog = "Environment: ECS_CONTAINER_METADATA_URI_V4, "
+                "CONSUL_ECS_CONFIG_JSON, CONSUL_HTTP_ADDR,\nCONSUL_HTTP_SSL, "
+                "CONSUL_HTTP_TOKEN, CONSUL_HTTP_TOKEN_FILE, CONSUL_CACERT,\n"
+                "CONSUL_GRPC_ADDR. Exit codes: 0 registered and written, 1 "
+                "usage, configuration or\nbad input, 2 metadata or agent not "
+                "ready before --timeout, 3 ACL refused.\n",
+  };
+  char *pos[1];
+  size_t np = 0;
+  int ex = init_parse_flags(&fs, argc, argv, pos, 0, &np);
+  if (ex >= 0)
+    return ex;
+  if ((ex = init_set_log_level(f.log_level)) >= 0)
+    return ex;
+  ecsb_err err = {0};
+  int rc = run(&f, &err);
+  return rc ? init_fail("mesh-init", &err) : INIT_EXIT_OK;
+}

@@ -1,0 +1,81 @@
+/*
+ * main.c - ecsboot-init: the init and health containers of a Consul-on-ECS
+ * task (discover-servers, mesh-init, envoy-bootstrap, health-check,
+ * health-sync). Dispatches to the subcommand; owns process-wide setup
+ * (curl's global init, the log level). Links only core/.
+ */
+#include <stdio.h>
+#include <string.h>
+
+#include "cmd.h"
+#include "ecsb/http.h"
+#include "ecsb/version.h"
+
+static const struct {
+  const char *name;
+  int (*run)(int argc, char **argv);
+  const char *summary;
+} commands[] = {
+    {"mesh-init", cmd_mesh_init,
+     "register the service and its sidecar proxy, write the Envoy bootstrap"},
+    {"envoy-bootstrap", cmd_envoy_bootstrap,
+     "print the Envoy bootstrap for a registered proxy (no consul binary)"},
+    {"health-check", cmd_health_check,
+     "probe tcp HOST:PORT or an http URL (for ECS healthCheck commands)"},
+    {"health-sync", cmd_health_sync,
+     "mirror ECS container health into Consul TTL checks until SIGTERM"},
+};
+
+static void usage(FILE *out) {
+  fprintf(out, "Usage: ecsboot-init <command> [flags]\n\nCommands:\n");
+  for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
+    fprintf(out, "  %-18s %s\n", commands[i].name, commands[i].summary);
+  fprintf(out, "  %-18s %s\n", "version", "print the version");
+  fprintf(out, "\nRun `ecsboot-init <command> --help` for its flags. "
+               "Exit codes: 0 ok, 1 usage/configuration/bad input,\n"
+               "2 timed out, 3 authentication refused (health-check: 0 "
+               "healthy, 1 not). See docs/ecsboot-init.md.\n");
+}
+
+int main(int argc, char **argv) {
+  if (argc < 2) {
+    usage(stderr);
+    return INIT_EXIT_USAGE;
+  }
+  const char *cmd = argv[1];
+  if (strcmp(cmd, "-h") == 0 || strcmp(cmd, "-help") == 0 ||
+      strcmp(cmd, "--help") == 0 || strcmp(cmd, "help") == 0) {
+    usage(stdout);
+    return INIT_EXIT_OK;
+  }
+  if (strcmp(cmd, "version") == 0 || strcmp(cmd, "-version") == 0 ||
+      strcmp(cmd, "--version") == 0) {
+    if (argc > 2 && strcmp(argv[2], "--help") && strcmp(argv[2], "-help") &&
+        strcmp(argv[2], "-h")) {
+      fprintf(stderr, "ecsboot-init version: unexpected argument \"%s\"\n",
+              argv[2]);
+      return INIT_EXIT_USAGE;
+    }
+    if (argc > 2) {
+      printf("Usage: ecsboot-init version\n\nPrints the version.\n");
+      return INIT_EXIT_OK;
+    }
+    printf("ecsboot-init %s\n", ECSB_VERSION);
+    return INIT_EXIT_OK;
+  }
+  for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++) {
+    if (strcmp(cmd, commands[i].name) != 0)
+      continue;
+    ecsb_err err = {0};
+    if (ecsb_http_global_init(&err) != 0) {
+      fprintf(stderr, "ecsboot-init: %s\n", err.msg);
+      return INIT_EXIT_USAGE;
+    }
+    int rc = commands[i].run(argc - 2, argv + 2);
+    ecsb_http_global_cleanup();
+    return rc;
+  }
+  fprintf(stderr, "ecsboot-init: unknown command \"%s\"\n\n", cmd);
+  usage(stderr);
+  return INIT_EXIT_USAGE;
+}
