@@ -251,8 +251,10 @@ static int call(ecsb_consul *c, ecsb_retry *r, const char *method,
       return rc;
     int wrc = ecsb_retry_wait(r, slow);
     if (wrc) {
-      ecsb_err_prefix(err, "Consul agent at %s not ready in time; last error",
-                      c->base_url);
+      ecsb_err_prefix(err,
+                      "Consul agent at %s not ready in time (%d tries); last "
+                      "error",
+                      c->base_url, r->attempt + 1);
       if (err)
         err->code = wrc;
       return wrc;

@@ -237,8 +237,10 @@ int ecsb_task_meta_fetch(ecsb_http_client *c, const char *base_uri,
       return rc;
     int wrc = ecsb_retry_wait(r, slow);
     if (wrc) {
-      ecsb_err_prefix(err, "gave up on the task metadata endpoint "
-                           "(last error)");
+      ecsb_err_prefix(err,
+                      "gave up on the task metadata endpoint after %d tries; "
+                      "last error",
+                      r->attempt + 1);
       if (wrc == ECSB_ETIMEDOUT && err)
         err->code = ECSB_ETIMEDOUT;
       return wrc;

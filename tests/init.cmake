@@ -8,3 +8,19 @@ ecsb_add_test(test_envoy_golden SOURCES test_envoy_golden.c ${INIT_TU}
 if(TARGET ecsboot-init)
   add_dependencies(test_envoy_golden ecsboot-init)
 endif()
+ecsb_add_test(test_flags SOURCES test_flags.c LIBS ecsboot-core)
+ecsb_add_test(test_mesh SOURCES test_mesh.c LIBS ecsboot-core)
+ecsb_add_test(test_envoy_bootstrap SOURCES test_envoy_bootstrap.c ${INIT_TU}
+  LIBS ${INIT_LIBS})
+ecsb_add_test(test_consul SOURCES test_consul.c ${INIT_TU} LIBS ${INIT_LIBS})
+ecsb_add_test(test_metadata SOURCES test_metadata.c ${INIT_TU}
+  LIBS ${INIT_LIBS})
+ecsb_add_test(test_aws_creds SOURCES test_aws_creds.c ${INIT_TU}
+  LIBS ${INIT_LIBS})
+ecsb_add_test(test_ecs_select SOURCES test_ecs_select.c LIBS ecsboot-core)
+ecsb_add_test(test_probe SOURCES test_probe.c ${INIT_TU} LIBS ${INIT_LIBS})
+ecsb_add_test(e2e_init_mesh SOURCES e2e_init_mesh.c ${INIT_TU}
+  LIBS ${INIT_LIBS} TIMEOUT 300)
+if(TARGET ecsboot-init)
+  add_dependencies(e2e_init_mesh ecsboot-init)
+endif()

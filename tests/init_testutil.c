@@ -114,6 +114,7 @@ int tu_agent_start(tu_agent *a, const char *bind_ip) {
   ecsb_httpd_opts_default(&o);
   if (bind_ip)
     o.bind_ip = bind_ip;
+  o.port = (uint16_t)a->port;
   ecsb_err err = {0};
   if (ecsb_httpd_start(&o, agent_handler, a, &a->h, &err) != 0) {
     fprintf(stderr, "agent: %s\n", err.msg);

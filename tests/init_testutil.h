@@ -24,6 +24,7 @@
 /* ---- a Consul agent --------------------------------------------------- */
 typedef struct tu_agent {
   ecsb_httpd *h;
+  int port;      /* set before start to bind a fixed port (0: any) */
   char addr[64]; /* "127.0.0.1:PORT" */
   pthread_mutex_t mu;
   char self_body[1024]; /* /v1/agent/self answer */

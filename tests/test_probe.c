@@ -1,0 +1,109 @@
+/* test_probe.c - the health-check probes against local listeners: a TCP
+ * port that accepts, one that refuses, HTTP statuses in and out of the
+ * expected set, and the status-list syntax. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "ecsb/http.h"
+#include "ecsb/probe.h"
+#include "init_testutil.h"
+
+/* A listening socket on 127.0.0.1 with a free port. */
+static int listener(int *port) {
+  int fd = socket(AF_INET, SOCK_STREAM, 0);
+  struct sockaddr_in a = {.sin_family = AF_INET};
+  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  bind(fd, (struct sockaddr *)&a, sizeof a);
+  listen(fd, 4);
+  socklen_t l = sizeof a;
+  getsockname(fd, (struct sockaddr *)&a, &l);
+  *port = ntohs(a.sin_port);
+  return fd;
+}
+
+static void test_tcp_open_and_closed(void **state) {
+  (void)state;
+  int port;
+  int fd = listener(&port);
+  char target[64];
+  snprintf(target, sizeof target, "127.0.0.1:%d", port);
+  ecsb_err err = {0};
+  assert_int_equal(ecsb_probe_tcp(target, 2000, &err), 0);
+  snprintf(target, sizeof target, "localhost:%d", port);
+  assert_int_equal(ecsb_probe_tcp(target, 2000, &err), 0);
+  close(fd);
+  snprintf(target, sizeof target, "127.0.0.1:%d", port);
+  assert_int_equal(ecsb_probe_tcp(target, 2000, &err), ECSB_ETRANSPORT);
+  assert_non_null(strstr(err.msg, "refused"));
+  assert_int_equal(ecsb_probe_tcp("127.0.0.1", 2000, &err), ECSB_EINVAL);
+  assert_int_equal(ecsb_probe_tcp("127.0.0.1:0", 2000, &err), ECSB_EINVAL);
+}
+
+static void test_status_sets(void **state) {
+  (void)state;
+  ecsb_status_set s;
+  ecsb_err err = {0};
+  assert_int_equal(ecsb_status_set_parse("200-399", &s, &err), 0);
+  assert_true(ecsb_status_set_has(&s, 200));
+  assert_true(ecsb_status_set_has(&s, 302));
+  assert_false(ecsb_status_set_has(&s, 404));
+  assert_int_equal(ecsb_status_set_parse("200,204,500-502", &s, &err), 0);
+  assert_true(ecsb_status_set_has(&s, 204));
+  assert_true(ecsb_status_set_has(&s, 501));
+  assert_false(ecsb_status_set_has(&s, 201));
+  const char *bad[] = {"",   "abc", "200-", "300-200",
+                       "99", "600", "200,", "200;300"};
+  for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+    assert_int_equal(ecsb_status_set_parse(bad[i], &s, &err), ECSB_EINVAL);
+    assert_non_null(strstr(err.msg, "flag -expect"));
+  }
+}
+
+static void test_http_statuses(void **state) {
+  (void)state;
+  tu_json j = {0};
+  assert_int_equal(tu_json_start(&j, "ok"), 0);
+  char url[128];
+  snprintf(url, sizeof url, "%s/ready", j.url);
+  ecsb_status_set s;
+  ecsb_status_set_parse("200-399", &s, NULL);
+  long st = 0;
+  ecsb_err err = {0};
+  assert_int_equal(ecsb_probe_http(url, &s, 2000, &st, &err), 0);
+  assert_int_equal(st, 200);
+  assert_string_equal(j.last_path, "/ready");
+  tu_json_set(&j, 503, "no");
+  assert_int_equal(ecsb_probe_http(url, &s, 2000, &st, &err), ECSB_ESTATUS);
+  assert_int_equal(st, 503);
+  assert_non_null(strstr(err.msg, "HTTP 503 not expected"));
+  /* One try only: ECS's own retries decide. */
+  assert_int_equal(tu_json_requests(&j), 2);
+  ecsb_status_set_parse("503", &s, NULL);
+  assert_int_equal(ecsb_probe_http(url, &s, 2000, &st, &err), 0);
+  assert_int_equal(ecsb_probe_http("tcp://x", &s, 2000, &st, &err),
+                   ECSB_EINVAL);
+  tu_json_stop(&j);
+  assert_int_not_equal(ecsb_probe_http(url, &s, 2000, &st, &err), 0);
+}
+
+int main(void) {
+  ecsb_http_global_init(NULL);
+  const struct CMUnitTest tests[] = {
+      cmocka_unit_test(test_tcp_open_and_closed),
+      cmocka_unit_test(test_status_sets),
+      cmocka_unit_test(test_http_statuses),
+  };
+  int rc = cmocka_run_group_tests(tests, NULL, NULL);
+  ecsb_http_global_cleanup();
+  return rc;
+}
