@@ -24,3 +24,8 @@ ecsb_add_test(e2e_init_mesh SOURCES e2e_init_mesh.c ${INIT_TU}
 if(TARGET ecsboot-init)
   add_dependencies(e2e_init_mesh ecsboot-init)
 endif()
+ecsb_add_test(e2e_init_health SOURCES e2e_init_health.c ${INIT_TU}
+  LIBS ${INIT_LIBS} TIMEOUT 300)
+if(TARGET ecsboot-init)
+  add_dependencies(e2e_init_health ecsboot-init)
+endif()
