@@ -32,7 +32,7 @@ static int setup(void **state) {
   fx *f = calloc(1, sizeof *f);
   if (tu_agent_start(&f->agent, NULL) != 0)
     return -1;
-  char *md = tu_task_metadata("web-family", "0abc", "127.0.0.1",
+  char *md = tu_task_metadata("web-family", "0abc", "10.0.0.5",
                               "consul-client:,app:HEALTHY,sidecar-proxy:");
   if (tu_json_start(&f->md, md) != 0)
     return -1;
@@ -114,7 +114,7 @@ static void test_happy_path_registers_and_writes(void **state) {
   assert_non_null(px);
   const cJSON *ck = cJSON_GetArrayItem(cJSON_GetObjectItem(px, "Checks"), 0);
   assert_string_equal(cJSON_GetObjectItem(ck, "TCP")->valuestring,
-                      "127.0.0.1:20000");
+                      "10.0.0.5:20000");
   cJSON_Delete(px);
   /* The service was registered before the proxy. */
   const char *first = strstr(f->agent.log, "PUT /v1/agent/service/register");
@@ -135,6 +135,48 @@ static void test_happy_path_registers_and_writes(void **state) {
   cJSON_Delete(b);
   free(text);
   assert_int_equal(count_files(f->dir), 1); /* no temp files left */
+}
+
+static void test_no_task_ip_falls_back_to_agent_host(void **state) {
+  fx *f = *state;
+  tu_json_set(&f->md, 200,
+              "{\"TaskARN\": \"arn:aws:ecs:r:1:task/c/0abc\", \"Family\": "
+              "\"web-family\", \"Containers\": [{\"Name\": \"app\"}]}");
+  tu_proc_result r;
+  run_mesh(f, NULL, NULL, NULL, &r);
+  assert_int_equal(r.exit_code, 0);
+  assert_non_null(strstr(r.err, "task metadata has no IPv4 address"));
+  cJSON *px = tu_agent_service(&f->agent, "web-family-0abc-sidecar-proxy");
+  const cJSON *ck = cJSON_GetArrayItem(cJSON_GetObjectItem(px, "Checks"), 0);
+  assert_string_equal(cJSON_GetObjectItem(ck, "TCP")->valuestring,
+                      "127.0.0.1:20000");
+  cJSON_Delete(px);
+}
+
+static void test_copy_self_writes_an_executable_copy(void **state) {
+  fx *f = *state;
+  char dst[1100], flag[1200];
+  snprintf(dst, sizeof dst, "%s/ecsboot-init", f->dir);
+  snprintf(flag, sizeof flag, "--copy-self=%s", dst);
+  const char *args[] = {flag, NULL};
+  tu_proc_result r;
+  run_mesh(f, NULL, NULL, args, &r);
+  assert_int_equal(r.exit_code, 0);
+  struct stat st;
+  assert_int_equal(stat(dst, &st), 0);
+  assert_int_equal(st.st_mode & 0777, 0755);
+  size_t n1, n2;
+  char *a = tu_slurp(tu_init_bin(), &n1), *b = tu_slurp(dst, &n2);
+  assert_int_equal(n1, n2);
+  assert_memory_equal(a, b, n1);
+  free(a);
+  free(b);
+  /* The copy works: its own version command runs. */
+  const char *argv[] = {dst, "version", NULL};
+  const char *env[] = {NULL};
+  assert_int_equal(tu_run(argv, env, 20000, &r), 0);
+  assert_int_equal(r.exit_code, 0);
+  assert_non_null(strstr(r.out, "ecsboot-init"));
 }
 
 static void test_rerun_is_idempotent(void **state) {
@@ -414,6 +456,8 @@ int main(void) {
   const struct CMUnitTest tests[] = {
 #define T(fn) cmocka_unit_test_setup_teardown(fn, setup, teardown)
       T(test_happy_path_registers_and_writes),
+      T(test_no_task_ip_falls_back_to_agent_host),
+      T(test_copy_self_writes_an_executable_copy),
       T(test_rerun_is_idempotent),
       T(test_agent_500_three_times_then_ok),
       T(test_agent_up_late),

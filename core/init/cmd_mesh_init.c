@@ -22,7 +22,7 @@
 typedef struct mesh_flags {
   const char *bootstrap_file, *bootstrap_dir, *upstreams, *checks, *tags, *meta,
       *service_name, *health_sync, *config, *http_addr, *token_file, *grpc_addr,
-      *admin_bind, *log_level;
+      *admin_bind, *log_level, *copy_self;
   int64_t port, timeout;
   bool port_set;
 } mesh_flags;
@@ -84,6 +84,23 @@ static int load_config(const mesh_flags *f, ecsb_mesh_config *cfg,
   return ecsb_mesh_config_validate(cfg, err);
 }
 
+/* Copies this binary (for the health-check command of images that have
+ * neither nc nor curl, e.g. Envoy's), as consul-ecs v0.2 copied itself into
+ * the shared volume. Atomic, mode 0755, identical bytes on a re-run. */
+static int copy_self(const char *dst, ecsb_err *err) {
+  char *buf = NULL;
+  size_t len = 0;
+  int rc = ecsb_read_file("/proc/self/exe", 64u << 20, &buf, &len, err);
+  if (rc)
+    return ecsb_err_prefix(err, "flag -copy-self");
+  rc = ecsb_atomic_write(dst, buf, len, 0755, err);
+  free(buf);
+  if (rc)
+    return ecsb_err_prefix(err, "flag -copy-self");
+  ecsb_log(ECSB_LOG_INFO, "copied ecsboot-init", "file", dst, NULL);
+  return 0;
+}
+
 static int run(const mesh_flags *f, ecsb_err *err) {
   ecsb_mesh_config cfg;
   ecsb_mesh_config_init(&cfg);
@@ -95,6 +112,8 @@ static int run(const mesh_flags *f, ecsb_err *err) {
   char *boot = NULL;
   int rc;
   if ((rc = load_config(f, &cfg, err)))
+    goto out;
+  if (f->copy_self && (rc = copy_self(f->copy_self, err)))
     goto out;
   ecsb_consul_flags cf = {.http_addr = f->http_addr,
                           .token_file = f->token_file,
@@ -117,12 +136,24 @@ static int run(const mesh_flags *f, ecsb_err *err) {
   ecsb_retry_init(&r, f->timeout / ECSB_NS_PER_MS, 200, 5000, 0, NULL);
   if ((rc = ecsb_task_meta_fetch(mh, getenv(ECSB_METADATA_ENV), &r, &tm, err)))
     goto out;
+  /* The proxy's listener check needs the task's address. Metadata v4
+   * always has it in awsvpc mode; otherwise use the agent's host (the agent
+   * runs in the task) when it is an IPv4 literal, else 127.0.0.1 as
+   * consul-ecs did. */
+  const char *task_ip = tm->task_ip;
+  if (!*task_ip) {
+    task_ip = ecsb_is_ipv4(s.host) ? s.host : "127.0.0.1";
+    ecsb_log(ECSB_LOG_WARN,
+             "task metadata has no IPv4 address; checking the proxy "
+             "listener on the agent's host",
+             "address", task_ip, NULL);
+  }
   ecsb_mesh_ids ids;
   if ((rc = ecsb_mesh_ids_make(&cfg, tm->family, tm->task_id, &ids, err)) ||
       (rc = ecsb_mesh_service_payload(&cfg, &ids, tm->task_id, tm->task_arn,
                                       &svc, err)) ||
       (rc = ecsb_mesh_proxy_payload(&cfg, &ids, tm->task_id, tm->task_arn,
-                                    tm->task_ip, &proxy, err)))
+                                    task_ip, &proxy, err)))
     goto out;
   r.attempt = 0;
   if ((rc = ecsb_consul_service_register(c, &r, svc, err)))
@@ -200,6 +231,10 @@ int cmd_mesh_init(int argc, char **argv) {
        NULL},
       {"admin-bind", NULL, ECSB_FLAG_STRING, &f.admin_bind, 0, 0, "HOST:PORT",
        "Envoy admin listener (default 127.0.0.1:19000)", NULL},
+      {"copy-self", NULL, ECSB_FLAG_STRING, &f.copy_self, 0, 0, "FILE",
+       "also copy this binary to FILE (mode 0755) for health checks in "
+       "other images",
+       NULL},
       {"log-level", NULL, ECSB_FLAG_STRING, &f.log_level, 0, 0, "LEVEL",
        "debug, info, warn, error or off (default info)", NULL},
   };
