@@ -248,6 +248,179 @@ char *tu_task_metadata(const char *family, const char *task_id, const char *ip,
   return s;
 }
 
+/* ---- ECS ------------------------------------------------------------ */
+
+static void ecs_error(ecsb_httpd_resp *resp, int status, const char *type,
+                      const char *msg) {
+  char body[512];
+  snprintf(body, sizeof body,
+           "{\"__type\": \"com.amazonaws.ecs#%s\", \"message\": \"%s\"}", type,
+           msg);
+  ecsb_httpd_resp_set(resp, status, "application/x-amz-json-1.1", body,
+                      strlen(body));
+}
+
+static void ecs_handler(void *user, const ecsb_httpd_req *req,
+                        ecsb_httpd_resp *resp) {
+  tu_ecs *e = user;
+  pthread_mutex_lock(&e->mu);
+  e->n_calls++;
+  const char *auth = ecsb_httpd_req_header(req, "Authorization");
+  const char *tok = ecsb_httpd_req_header(req, "X-Amz-Security-Token");
+  const char *target = ecsb_httpd_req_header(req, "X-Amz-Target");
+  snprintf(e->last_auth, sizeof e->last_auth, "%s", auth ? auth : "");
+  snprintf(e->last_token, sizeof e->last_token, "%s", tok ? tok : "");
+  snprintf(e->last_body, sizeof e->last_body, "%s", req->body);
+  if (e->fail_n > 0) {
+    e->fail_n--;
+    ecs_error(resp, e->fail_status, e->fail_type, "injected");
+    goto out;
+  }
+  if (strcmp(req->method, "POST") != 0 || !target ||
+      strncmp(target, "AmazonEC2ContainerServiceV20141113.", 35) != 0) {
+    ecs_error(resp, 400, "UnknownOperationException", "bad target");
+    goto out;
+  }
+  if (e->malformed) {
+    ecsb_httpd_resp_set(resp, 200, "application/x-amz-json-1.1", e->malformed,
+                        strlen(e->malformed));
+    goto out;
+  }
+  cJSON *in = cJSON_Parse(req->body);
+  cJSON *ans = cJSON_CreateObject();
+  if (strcmp(target + 35, "ListTasks") == 0) {
+    e->n_list++;
+    const cJSON *nt = cJSON_GetObjectItem(in, "nextToken");
+    int start = cJSON_IsString(nt) ? atoi(nt->valuestring) : 0;
+    int ps = e->page_size > 0 ? e->page_size : 100;
+    int n = cJSON_GetArraySize(e->tasks);
+    cJSON *arns = cJSON_AddArrayToObject(ans, "taskArns");
+    for (int i = start; i < n && i < start + ps; i++)
+      cJSON_AddItemToArray(
+          arns,
+          cJSON_CreateString(
+              cJSON_GetObjectItem(cJSON_GetArrayItem(e->tasks, i), "taskArn")
+                  ->valuestring));
+    if (e->repeat_token) {
+      cJSON_AddStringToObject(ans, "nextToken", "0");
+    } else if (start + ps < n) {
+      char t[16];
+      snprintf(t, sizeof t, "%d", start + ps);
+      cJSON_AddStringToObject(ans, "nextToken", t);
+    }
+  } else if (strcmp(target + 35, "DescribeTasks") == 0) {
+    e->n_describe++;
+    cJSON *out_tasks = cJSON_AddArrayToObject(ans, "tasks");
+    cJSON_AddArrayToObject(ans, "failures");
+    const cJSON *want, *t;
+    cJSON_ArrayForEach(want, cJSON_GetObjectItem(in, "tasks")) {
+      e->n_described_arns++;
+      cJSON_ArrayForEach(t, e->tasks) {
+        if (strcmp(cJSON_GetObjectItem(t, "taskArn")->valuestring,
+                   want->valuestring) == 0)
+          cJSON_AddItemToArray(out_tasks, cJSON_Duplicate(t, true));
+      }
+    }
+  } else {
+    cJSON_Delete(in);
+    cJSON_Delete(ans);
+    ecs_error(resp, 400, "UnknownOperationException", "unknown op");
+    goto out;
+  }
+  cJSON_Delete(in);
+  ecsb_httpd_resp_take(resp, 200, "application/x-amz-json-1.1",
+                       cJSON_PrintUnformatted(ans));
+  cJSON_Delete(ans);
+out:
+  pthread_mutex_unlock(&e->mu);
+}
+
+int tu_ecs_start(tu_ecs *e) {
+  pthread_mutex_init(&e->mu, NULL);
+  e->tasks = cJSON_CreateArray();
+  ecsb_httpd_opts o;
+  ecsb_httpd_opts_default(&o);
+  ecsb_err err = {0};
+  if (ecsb_httpd_start(&o, ecs_handler, e, &e->h, &err) != 0) {
+    fprintf(stderr, "ecs: %s\n", err.msg);
+    return -1;
+  }
+  snprintf(e->url, sizeof e->url, "http://127.0.0.1:%u", ecsb_httpd_port(e->h));
+  return 0;
+}
+
+void tu_ecs_stop(tu_ecs *e) {
+  ecsb_httpd_stop(e->h);
+  e->h = NULL;
+  cJSON_Delete(e->tasks);
+  e->tasks = NULL;
+  pthread_mutex_destroy(&e->mu);
+}
+
+void tu_ecs_add_task(tu_ecs *e, const char *id, const char *last_status,
+                     const char *container_status, const char *health,
+                     const char *ip) {
+  cJSON *t = cJSON_CreateObject();
+  char arn[256];
+  snprintf(arn, sizeof arn, "arn:aws:ecs:us-east-1:123456789012:task/test/%s",
+           id);
+  cJSON_AddStringToObject(t, "taskArn", arn);
+  cJSON_AddStringToObject(t, "lastStatus", last_status);
+  cJSON_AddStringToObject(t, "desiredStatus", "RUNNING");
+  cJSON_AddNumberToObject(t, "startedAt", 1700000000.5);
+  cJSON *cs = cJSON_AddArrayToObject(t, "containers");
+  cJSON *c = cJSON_CreateObject();
+  cJSON_AddStringToObject(c, "name", "consul-server");
+  cJSON_AddStringToObject(c, "lastStatus", container_status);
+  if (health && *health)
+    cJSON_AddStringToObject(c, "healthStatus", health);
+  cJSON *nis = cJSON_AddArrayToObject(c, "networkInterfaces");
+  if (ip && *ip) {
+    cJSON *ni = cJSON_CreateObject();
+    cJSON_AddStringToObject(ni, "privateIpv4Address", ip);
+    cJSON_AddItemToArray(nis, ni);
+  }
+  cJSON_AddItemToArray(cs, c);
+  pthread_mutex_lock(&e->mu);
+  cJSON_AddItemToArray(e->tasks, t);
+  pthread_mutex_unlock(&e->mu);
+}
+
+void tu_ecs_set_status(tu_ecs *e, const char *id, const char *last_status,
+                       const char *container_status, const char *health) {
+  pthread_mutex_lock(&e->mu);
+  cJSON *t;
+  cJSON_ArrayForEach(t, e->tasks) {
+    const char *arn = cJSON_GetObjectItem(t, "taskArn")->valuestring;
+    const char *slash = strrchr(arn, '/');
+    if (strcmp(slash + 1, id) != 0)
+      continue;
+    cJSON_ReplaceItemInObject(t, "lastStatus", cJSON_CreateString(last_status));
+    cJSON *c = cJSON_GetArrayItem(cJSON_GetObjectItem(t, "containers"), 0);
+    cJSON_ReplaceItemInObject(c, "lastStatus",
+                              cJSON_CreateString(container_status));
+    cJSON_DeleteItemFromObject(c, "healthStatus");
+    if (health && *health)
+      cJSON_AddStringToObject(c, "healthStatus", health);
+  }
+  pthread_mutex_unlock(&e->mu);
+}
+
+void tu_ecs_fail(tu_ecs *e, int n, int status, const char *type) {
+  pthread_mutex_lock(&e->mu);
+  e->fail_n = n;
+  e->fail_status = status;
+  snprintf(e->fail_type, sizeof e->fail_type, "%s", type);
+  pthread_mutex_unlock(&e->mu);
+}
+
+int tu_ecs_calls(tu_ecs *e) {
+  pthread_mutex_lock(&e->mu);
+  int n = e->n_calls;
+  pthread_mutex_unlock(&e->mu);
+  return n;
+}
+
 /* ---- processes ------------------------------------------------------- */
 
 const char *tu_init_bin(void) {

@@ -69,6 +69,37 @@ int tu_json_requests(tu_json *j);
 char *tu_task_metadata(const char *family, const char *task_id, const char *ip,
                        const char *containers);
 
+/* ---- the ECS API (awsJson1_1) ----------------------------------------- */
+typedef struct tu_ecs {
+  ecsb_httpd *h;
+  char url[64];
+  pthread_mutex_t mu;
+  cJSON *tasks;      /* DescribeTasks answers come from here (by taskArn) */
+  int page_size;     /* ListTasks page size (default 100) */
+  bool repeat_token; /* answer every page with the same nextToken */
+  /* The next `fail_n` calls answer `fail_status` with `fail_type`. */
+  int fail_n;
+  int fail_status;
+  char fail_type[96];
+  const char *malformed; /* when set, every 200 answer is this text */
+  int n_list, n_describe, n_calls, n_described_arns;
+  char last_auth[1024];
+  char last_token[4096]; /* X-Amz-Security-Token */
+  char last_body[8192];
+} tu_ecs;
+
+int tu_ecs_start(tu_ecs *e);
+void tu_ecs_stop(tu_ecs *e);
+/* Adds a task (copied) as DescribeTasks would return it. */
+void tu_ecs_add_task(tu_ecs *e, const char *id, const char *last_status,
+                     const char *container_status, const char *health,
+                     const char *ip);
+/* Changes a task's statuses (and the server container's health). */
+void tu_ecs_set_status(tu_ecs *e, const char *id, const char *last_status,
+                       const char *container_status, const char *health);
+void tu_ecs_fail(tu_ecs *e, int n, int status, const char *type);
+int tu_ecs_calls(tu_ecs *e);
+
 /* ---- processes --------------------------------------------------------- */
 typedef struct tu_proc_result {
   int exit_code; /* -1 when killed by a signal or timed out */
