@@ -336,7 +336,9 @@ int ecsb_http_do(ecsb_http_client *c, const ecsb_http_request *req,
       return 0;
     if (attempts > c->opts.max_retries) {
       if (rc != 0) {
-        ecsb_err_prefix(err, "after %d attempts", attempts);
+        /* Only worth saying when there were retries. */
+        if (attempts > 1)
+          ecsb_err_prefix(err, "after %d attempts", attempts);
         return rc;
       }
       return 0; /* the last response goes to the caller to judge */
