@@ -334,13 +334,30 @@ static int meta_validate(const cJSON *m, const char *path, ecsb_err *err) {
     return ecsb_err_set(err, ECSB_EINVAL,
                         "%s: expected an object of string values", path);
   const cJSON *kv;
+  int n = 0;
   cJSON_ArrayForEach(kv, m) {
     if (!cJSON_IsString(kv))
       return ecsb_err_set(err, ECSB_EINVAL, "%s.%s: expected a string", path,
                           kv->string);
-    if (!*kv->string || strlen(kv->string) > 128)
+    /* Consul's own limits, checked here so the message names the input
+     * instead of coming back as an agent 400. */
+    bool key_ok = *kv->string && strlen(kv->string) <= 128;
+    for (const char *p = kv->string; key_ok && *p; p++)
+      key_ok = isalnum((unsigned char)*p) || *p == '-' || *p == '_';
+    if (!key_ok)
       return ecsb_err_set(err, ECSB_EINVAL,
-                          "%s: meta keys must be 1-128 characters", path);
+                          "%s: meta key \"%s\" must be 1-128 letters, digits, "
+                          "'-' or '_'",
+                          path, kv->string);
+    if (strlen(kv->valuestring) > 512)
+      return ecsb_err_set(err, ECSB_EINVAL,
+                          "%s.%s: meta values are at most 512 characters", path,
+                          kv->string);
+    if (++n > 61)
+      return ecsb_err_set(err, ECSB_EINVAL,
+                          "%s: at most 61 meta pairs (Consul allows 64, "
+                          "mesh-init sets 3)",
+                          path);
     if (strcmp(kv->string, "task-id") == 0 ||
         strcmp(kv->string, "task-arn") == 0 ||
         strcmp(kv->string, "source") == 0)

@@ -270,6 +270,8 @@ static void test_bad_flags_name_the_flag(void **state) {
       {1, "{\"a\": 1}", "flag -meta.a: expected a string"},
       {1, "{\"a\": ", "flag -meta: malformed JSON"},
       {1, "source=x", "flag -meta.source: this key is set by mesh-init"},
+      {1, "a b=1", "meta key \"a b\" must be 1-128 letters"},
+      {1, "k.x=1", "meta key \"k.x\""},
       {2, "a,,b", "flag -tags: empty item"},
       {3, "{}", "flag -checks: expected an array of checks"},
       {3, "[{\"HTTP\": \"http://x\"}]",
