@@ -86,6 +86,12 @@ int ecsb_consul_settings_load(ecsb_consul_settings *s,
   int default_port = 8500;
   if (!addr)
     addr = "127.0.0.1:8500";
+  /* user:password@ in the address would be echoed by every error below. */
+  if (strchr(addr, '@'))
+    return ecsb_err_set(err, ECSB_EINVAL,
+                        "%s: credentials in the address are not supported "
+                        "(use an ACL token)",
+                        what);
   const char *hp = addr;
   if (strncmp(addr, "https://", 8) == 0) {
     https = true;

@@ -57,6 +57,7 @@ static void test_settings_address_forms(void **state) {
       {"http://a:1/v1", "without a path"},
       {"a b:1", "invalid character"},
       {"1::2:3", "[addr]:port"},
+      {"http://admin:hunter2@agent:8500", "credentials in the address"},
   };
   for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
     clear_env();
@@ -66,6 +67,7 @@ static void test_settings_address_forms(void **state) {
     assert_int_equal(ecsb_consul_settings_load(&s, NULL, &err), ECSB_EINVAL);
     assert_non_null(strstr(err.msg, "CONSUL_HTTP_ADDR"));
     assert_non_null(strstr(err.msg, bad[i][1]));
+    assert_null(strstr(err.msg, "hunter2"));
   }
   /* The flag wins over the environment and is the one named. */
   clear_env();
