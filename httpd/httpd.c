@@ -91,6 +91,14 @@ void ecsb_httpd_req_query_each(const ecsb_httpd_req *req,
   MHD_get_connection_values(req->conn_, MHD_GET_ARGUMENT_KIND, each_arg, &e);
 }
 
+void ecsb_httpd_req_header_each(const ecsb_httpd_req *req,
+                                int (*fn)(void *u, const char *name,
+                                          const char *value),
+                                void *u) {
+  each_ctx e = {fn, u};
+  MHD_get_connection_values(req->conn_, MHD_HEADER_KIND, each_arg, &e);
+}
+
 static void resp_reset_body(ecsb_httpd_resp *r) {
   free(r->body);
   r->body = NULL;

@@ -7,7 +7,7 @@
 # Works as root or through sudo.
 set -euo pipefail
 
-build_pkgs=(gcc libc6-dev make cmake pkg-config libcurl4-openssl-dev libcjson-dev
+build_pkgs=(gcc libc6-dev make cmake pkg-config libcurl4-openssl-dev libssl-dev libcjson-dev
             libmicrohttpd-dev libcmocka-dev)
 # Real clients for interop tests: python3-consul (Consul API client),
 # awscli (the AWS CLI against fake-ecs).

@@ -50,6 +50,14 @@ void ecsb_httpd_req_query_each(const ecsb_httpd_req *req,
                                          const char *value),
                                void *u);
 
+/* Calls fn for every request header in the order received, repeated
+ * names included (SigV4 verification joins repeats); stops when fn returns
+ * non-zero. */
+void ecsb_httpd_req_header_each(const ecsb_httpd_req *req,
+                                int (*fn)(void *u, const char *name,
+                                          const char *value),
+                                void *u);
+
 #define ECSB_HTTPD_MAX_RESP_HEADERS 16
 
 typedef struct ecsb_httpd_resp {
