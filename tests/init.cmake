@@ -29,3 +29,9 @@ ecsb_add_test(e2e_init_health SOURCES e2e_init_health.c ${INIT_TU}
 if(TARGET ecsboot-init)
   add_dependencies(e2e_init_health ecsboot-init)
 endif()
+ecsb_add_test(test_ecs SOURCES test_ecs.c ${INIT_TU} LIBS ${INIT_LIBS})
+ecsb_add_test(e2e_init_discover SOURCES e2e_init_discover.c ${INIT_TU}
+  LIBS ${INIT_LIBS} TIMEOUT 300)
+if(TARGET ecsboot-init)
+  add_dependencies(e2e_init_discover ecsboot-init)
+endif()

@@ -17,6 +17,7 @@
 #include <unistd.h>
 
 #include "ecsb/clock.h"
+#include "ecsb/sigv4.h"
 
 /* ---- agent ----------------------------------------------------------- */
 
@@ -260,6 +261,47 @@ static void ecs_error(ecsb_httpd_resp *resp, int status, const char *type,
                       strlen(body));
 }
 
+/* Verifies the request's signature against the stand-in's keys with the
+ * same canonicalisation fake-ecs uses. Returns NULL when it is good, else
+ * the AWS error type to answer with. */
+static const char *ecs_verify(tu_ecs *e, const ecsb_httpd_req *req) {
+  const char *auth = ecsb_httpd_req_header(req, "Authorization");
+  const char *date = ecsb_httpd_req_header(req, "X-Amz-Date");
+  ecsb_sigv4_auth a;
+  if (!auth || !date || ecsb_sigv4_parse_auth(auth, &a, NULL) != 0)
+    return "IncompleteSignatureException";
+  const char *secret = NULL;
+  for (int i = 0; i < e->n_keys; i++)
+    if (strcmp(e->keys[i][0], a.access_key_id) == 0)
+      secret = e->keys[i][1];
+  if (!secret)
+    return "UnrecognizedClientException";
+  /* The signed headers, as received. */
+  ecsb_http_header hs[16];
+  size_t n = 0;
+  char names[1024];
+  snprintf(names, sizeof names, "%s", a.signed_headers);
+  for (char *save = NULL, *t = strtok_r(names, ";", &save); t && n < 16;
+       t = strtok_r(NULL, ";", &save)) {
+    const char *v = ecsb_httpd_req_header(req, t);
+    if (!v)
+      return "InvalidSignatureException";
+    hs[n++] = (ecsb_http_header){t, (char *)v};
+  }
+  ecsb_sigv4_request r = {.method = req->method,
+                          .target = req->raw_uri,
+                          .headers = hs,
+                          .n_headers = n,
+                          .body = req->body,
+                          .body_len = req->body_len};
+  if (strcmp(a.service, "ecs") != 0 ||
+      ecsb_sigv4_check(&r, &a, secret, date, true, NULL, NULL) != 0) {
+    e->n_bad_signatures++;
+    return "InvalidSignatureException";
+  }
+  return NULL;
+}
+
 static void ecs_handler(void *user, const ecsb_httpd_req *req,
                         ecsb_httpd_resp *resp) {
   tu_ecs *e = user;
@@ -271,6 +313,14 @@ static void ecs_handler(void *user, const ecsb_httpd_req *req,
   snprintf(e->last_auth, sizeof e->last_auth, "%s", auth ? auth : "");
   snprintf(e->last_token, sizeof e->last_token, "%s", tok ? tok : "");
   snprintf(e->last_body, sizeof e->last_body, "%s", req->body);
+  if (e->n_keys) {
+    const char *bad = ecs_verify(e, req);
+    if (bad) {
+      ecs_error(resp, strcmp(bad, "InvalidSignatureException") ? 400 : 403, bad,
+                "signature check failed");
+      goto out;
+    }
+  }
   if (e->fail_n > 0) {
     e->fail_n--;
     ecs_error(resp, e->fail_status, e->fail_type, "injected");
@@ -402,6 +452,16 @@ void tu_ecs_set_status(tu_ecs *e, const char *id, const char *last_status,
     cJSON_DeleteItemFromObject(c, "healthStatus");
     if (health && *health)
       cJSON_AddStringToObject(c, "healthStatus", health);
+  }
+  pthread_mutex_unlock(&e->mu);
+}
+
+void tu_ecs_add_key(tu_ecs *e, const char *akid, const char *secret) {
+  pthread_mutex_lock(&e->mu);
+  if (e->n_keys < 4) {
+    snprintf(e->keys[e->n_keys][0], sizeof e->keys[0][0], "%s", akid);
+    snprintf(e->keys[e->n_keys][1], sizeof e->keys[0][1], "%s", secret);
+    e->n_keys++;
   }
   pthread_mutex_unlock(&e->mu);
 }

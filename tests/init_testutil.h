@@ -82,6 +82,12 @@ typedef struct tu_ecs {
   int fail_status;
   char fail_type[96];
   const char *malformed; /* when set, every 200 answer is this text */
+  /* Known credentials (access key ID, secret): when any is set, every
+   * request's SigV4 signature is verified with core/sigv4 and a bad one
+   * gets UnrecognizedClientException / InvalidSignatureException. */
+  char keys[4][2][128];
+  int n_keys;
+  int n_bad_signatures;
   int n_list, n_describe, n_calls, n_described_arns;
   char last_auth[1024];
   char last_token[4096]; /* X-Amz-Security-Token */
@@ -97,6 +103,8 @@ void tu_ecs_add_task(tu_ecs *e, const char *id, const char *last_status,
 /* Changes a task's statuses (and the server container's health). */
 void tu_ecs_set_status(tu_ecs *e, const char *id, const char *last_status,
                        const char *container_status, const char *health);
+/* Accept (and verify) requests signed with this key pair. */
+void tu_ecs_add_key(tu_ecs *e, const char *akid, const char *secret);
 void tu_ecs_fail(tu_ecs *e, int n, int status, const char *type);
 int tu_ecs_calls(tu_ecs *e);
 

@@ -16,6 +16,8 @@ static const struct {
   int (*run)(int argc, char **argv);
   const char *summary;
 } commands[] = {
+    {"discover-servers", cmd_discover_servers,
+     "find a RUNNING Consul server task through the ECS API, write its IP"},
     {"mesh-init", cmd_mesh_init,
      "register the service and its sidecar proxy, write the Envoy bootstrap"},
     {"envoy-bootstrap", cmd_envoy_bootstrap,
