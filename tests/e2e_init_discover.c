@@ -379,6 +379,13 @@ static void test_environment_credentials_and_usage(void **state) {
       fprintf(stderr, "case %zu: %s\n", i, r.err);
     assert_non_null(strstr(r.err, usage[i].want));
   }
+  const char *argv_nomd[] = {tu_init_bin(),     "discover-servers",
+                             "-service-name=x", "-out=/tmp/never-written",
+                             "--cluster=c",     NULL};
+  const char *no_md_env[] = {NULL};
+  assert_int_equal(tu_run(argv_nomd, no_md_env, 20000, &r), 0);
+  assert_int_equal(r.exit_code, 1);
+  assert_non_null(strstr(r.err, "no region (--region, AWS_REGION) given"));
   const char *argv[] = {tu_init_bin(), "discover-servers", "-service-name=x",
                         NULL};
   envbuf e;

@@ -56,7 +56,10 @@ static int resolve_target(const disc_flags *f, ecsb_retry *r, char *cluster,
   ecsb_http_client_free(h);
   if (rc) {
     if (rc == ECSB_EINVAL && !getenv(ECSB_METADATA_ENV))
-      ecsb_err_prefix(err, "no --cluster%s given", reg ? "" : " or region");
+      ecsb_err_prefix(err, "no %s given",
+                      !f->cluster && !reg ? "--cluster or region"
+                      : !f->cluster       ? "--cluster"
+                                          : "region (--region, AWS_REGION)");
     return rc;
   }
   if (!f->cluster)
