@@ -4,6 +4,7 @@
  * health-sync). Dispatches to the subcommand; owns process-wide setup
  * (curl's global init, the log level). Links only core/.
  */
+#include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -15,6 +16,9 @@ static const struct {
   const char *name;
   int (*run)(int argc, char **argv);
   const char *summary;
+  /* health-check must be tiny and fast: a tcp probe never touches curl,
+   * and curl initialises itself on first use for an http probe. */
+  bool no_global_curl;
 } commands[] = {
     {"discover-servers", cmd_discover_servers,
      "find a RUNNING Consul server task through the ECS API, write its IP"},
@@ -23,7 +27,7 @@ static const struct {
     {"envoy-bootstrap", cmd_envoy_bootstrap,
      "print the Envoy bootstrap for a registered proxy (no consul binary)"},
     {"health-check", cmd_health_check,
-     "probe tcp HOST:PORT or an http URL (for ECS healthCheck commands)"},
+     "probe tcp HOST:PORT or an http URL (for ECS healthCheck commands)", true},
     {"health-sync", cmd_health_sync,
      "mirror ECS container health into Consul TTL checks until SIGTERM"},
 };
@@ -69,6 +73,8 @@ int main(int argc, char **argv) {
     if (strcmp(cmd, commands[i].name) != 0)
       continue;
     ecsb_err err = {0};
+    if (commands[i].no_global_curl)
+      return commands[i].run(argc - 2, argv + 2);
     if (ecsb_http_global_init(&err) != 0) {
       fprintf(stderr, "ecsboot-init: %s\n", err.msg);
       return INIT_EXIT_USAGE;
