@@ -159,6 +159,7 @@ static int add_event(rpt_log *log, size_t *cap, const cJSON *o,
   rpt_event *e = &log->events[log->n];
   memset(e, 0, sizeof *e);
   e->t_us = t;
+  e->line = lineno;
   e->kind = strdup(kind);
   e->task = dup_field(o, "task");
   e->container = dup_field(o, "container");

@@ -49,6 +49,7 @@ typedef struct rpt_event {
   char *task;      /* NULL when absent */
   char *container; /* NULL when absent */
   cJSON *detail;   /* NULL when absent; owned by the log */
+  size_t line;     /* 1-based line in the log, for messages */
 } rpt_event;
 
 typedef struct rpt_log {

@@ -1,0 +1,817 @@
+/*
+ * expect_eval.c - judges parsed expectations (expect_impl.h) against an
+ * event log and the model computed from it, per application task, then
+ * folds the per-task outcomes into one verdict per expectation. On a
+ * partial log an outcome that later events could still change stays
+ * undecided, which is what rpt_expect_decided reports to the runner.
+ *
+ * "Before" is log order within a task: the writer appends under one lock,
+ * so log order is the order the runner observed.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "expect_impl.h"
+#include "rpt/milestones.h"
+#include "rpt/strbuf.h"
+#include "rpt/strmap.h"
+
+#define NONE ((size_t)-1)
+#define MAX_TASK_REFS 8
+#define MAX_REFS 20
+#define MAX_TASK_MSGS 3
+
+typedef struct ectx {
+  const rpt_log *log;
+  const rpt_run *run;
+  const size_t *ms_event;
+  size_t **tev; /* per task: indices of its events, in log order */
+  size_t *n_tev;
+  bool final;
+  int64_t now;
+} ectx;
+
+typedef struct outcome {
+  rpt_result r;
+  int64_t at;
+  rpt_buf msg;
+  size_t refs[MAX_TASK_REFS];
+  char *notes[MAX_TASK_REFS];
+  size_t n_refs;
+} outcome;
+
+static void outcome_reset(outcome *o) {
+  rpt_buf_free(&o->msg);
+  for (size_t i = 0; i < o->n_refs; i++)
+    free(o->notes[i]);
+  memset(o, 0, sizeof *o);
+  o->at = RPT_ABSENT;
+}
+
+static void add_ref(outcome *o, size_t ev, const char *note) {
+  if (ev == NONE || o->n_refs >= MAX_TASK_REFS)
+    return;
+  for (size_t i = 0; i < o->n_refs; i++)
+    if (o->refs[i] == ev)
+      return;
+  o->refs[o->n_refs] = ev;
+  o->notes[o->n_refs] = note ? strdup(note) : NULL;
+  o->n_refs++;
+}
+
+static const rpt_event *E(const ectx *c, size_t ev) {
+  return &c->log->events[ev];
+}
+
+/* "container.exited app-1/mesh-init (exit 1) @1.234s" */
+static void describe(const ectx *c, size_t ev, rpt_buf *b) {
+  const rpt_event *e = E(c, ev);
+  char t[32];
+  rpt_buf_printf(b, "%s", e->kind);
+  if (e->task)
+    rpt_buf_printf(b, " %s%s%s", e->task, e->container ? "/" : "",
+                   e->container ? e->container : "");
+  int64_t code;
+  const char *s;
+  if (strcmp(e->kind, "container.exited") == 0 &&
+      rpt_event_int(e, "exit_code", &code))
+    rpt_buf_printf(b, " (exit %lld)", (long long)code);
+  else if (strcmp(e->kind, "container.killed") == 0 &&
+           (s = rpt_event_str(e, "signal")))
+    rpt_buf_printf(b, " (%s)", s);
+  else if (strcmp(e->kind, "task.status") == 0 &&
+           (s = rpt_event_str(e, "status")))
+    rpt_buf_printf(b, " %s", s);
+  else if (strcmp(e->kind, "consul.check") == 0 &&
+           (s = rpt_event_str(e, "check_id")))
+    rpt_buf_printf(b, " %s=%s", s,
+                   rpt_event_str(e, "status") ? rpt_event_str(e, "status")
+                                              : "?");
+  rpt_buf_printf(b, " @%s", rpt_fmt_us(e->t_us, t, sizeof t));
+}
+
+static const rpt_container *ev_container(const ectx *c, size_t ti,
+                                         const rpt_event *e) {
+  return e->container ? rpt_task_container(&c->run->tasks[ti], e->container)
+                      : NULL;
+}
+
+static bool role_is(const rpt_container *ct, const char *role) {
+  return ct && ct->role && strcmp(ct->role, role) == 0;
+}
+
+static bool match(const ectx *c, size_t ti, const rpt_pattern *p, size_t ev) {
+  const rpt_event *e = E(c, ev);
+  switch (p->type) {
+  case PAT_MILESTONE:
+    return c->ms_event[ti * RPT_MS_COUNT + (size_t)p->milestone] == ev;
+  case PAT_TASK_STATUS: {
+    const char *st = rpt_event_str(e, "status");
+    return strcmp(e->kind, "task.status") == 0 && st &&
+           strcmp(st, p->status) == 0;
+  }
+  case PAT_CONTAINER:
+    break;
+  }
+  if (strncmp(e->kind, "container.", 10) != 0 || !e->container ||
+      strcmp(e->kind + 10, rpt_pat_event_name(p->ev)) != 0)
+    return false;
+  if (p->sel == SEL_NAME && strcmp(e->container, p->name) != 0)
+    return false;
+  if (p->sel == SEL_ROLE && !role_is(ev_container(c, ti, e), p->name))
+    return false;
+  if (p->has_code) {
+    int64_t code;
+    if (!rpt_event_int(e, "exit_code", &code))
+      return false;
+    if (p->code_not ? code == p->code : code != p->code)
+      return false;
+  }
+  if (p->signal) {
+    const char *s = rpt_event_str(e, "signal");
+    if (!s || strcmp(s, p->signal) != 0)
+      return false;
+  }
+  return true;
+}
+
+/* When a finished task stops changing: its STOPPED time, else now. */
+static int64_t end_time(const ectx *c, const rpt_task *t) {
+  return t->ms[RPT_S4] != RPT_ABSENT ? t->t0_at + t->ms[RPT_S4] : c->now;
+}
+
+static bool task_done(const ectx *c, const rpt_task *t) {
+  return c->final || t->ms[RPT_S4] != RPT_ABSENT;
+}
+
+static void eval_order(const ectx *c, const xitem *it, size_t ti, outcome *o) {
+  const rpt_task *t = &c->run->tasks[ti];
+  size_t fi = NONE, th = NONE, n_break = 0, first_break = NONE;
+  for (size_t k = 0; k < c->n_tev[ti]; k++) {
+    size_t ev = c->tev[ti][k];
+    /* then is tested first: one event matching both does not precede
+     * itself. */
+    if (match(c, ti, &it->then, ev)) {
+      if (th == NONE)
+        th = ev;
+      if (fi == NONE) {
+        if (first_break == NONE)
+          first_break = ev;
+        if (n_break < 3) {
+          if (n_break)
+            rpt_buf_puts(&o->msg, "; ");
+          describe(c, ev, &o->msg);
+        }
+        n_break++;
+        add_ref(o, ev, "no earlier match of first");
+      }
+    }
+    if (fi == NONE && match(c, ti, &it->first, ev))
+      fi = ev;
+  }
+  bool broke = it->every ? n_break > 0 : (th != NONE && th == first_break);
+  if (broke) {
+    o->r = RPT_FAIL;
+    o->at = E(c, first_break)->t_us;
+    if (n_break > 3)
+      rpt_buf_printf(&o->msg, "; and %zu more", n_break - 3);
+    if (!it->every && o->msg.len) {
+      /* Only the first occurrence counts without every. */
+      rpt_buf_free(&o->msg);
+      describe(c, th, &o->msg);
+    }
+    rpt_buf_printf(&o->msg, " before any \"%s\"", it->first.text);
+    if (fi != NONE) {
+      rpt_buf_puts(&o->msg, " (first one: ");
+      describe(c, fi, &o->msg);
+      rpt_buf_puts(&o->msg, ")");
+      add_ref(o, fi, "first match of first");
+    }
+    return;
+  }
+  rpt_buf_free(&o->msg);
+  if (th != NONE || (fi != NONE && !it->require_then)) {
+    o->r = RPT_PASS;
+    o->at = E(c, it->require_then ? th : fi)->t_us;
+  } else if (task_done(c, t)) {
+    o->at = end_time(c, t);
+    if (it->require_then) {
+      o->r = RPT_FAIL;
+      rpt_buf_printf(&o->msg, "\"%s\" never happened in %s", it->then.text,
+                     t->name);
+      if (fi != NONE) {
+        rpt_buf_puts(&o->msg, " (\"first\" did: ");
+        describe(c, fi, &o->msg);
+        rpt_buf_puts(&o->msg, ")");
+        add_ref(o, fi, "first match of first");
+      }
+    } else {
+      o->r = RPT_PASS;
+    }
+  } else {
+    o->r = RPT_UNDECIDED;
+    rpt_buf_printf(&o->msg, "waiting for \"%s\"",
+                   fi == NONE ? it->first.text : it->then.text);
+  }
+}
+
+static size_t last_event(const ectx *c, size_t ti) {
+  return c->n_tev[ti] ? c->tev[ti][c->n_tev[ti] - 1] : NONE;
+}
+
+static void eval_milestone(const ectx *c, const xitem *it, size_t ti,
+                           outcome *o) {
+  const rpt_task *t = &c->run->tasks[ti];
+  const char *mn = rpt_ms_name(it->ms);
+  int64_t off = t->ms[it->ms];
+  size_t ev = c->ms_event[ti * RPT_MS_COUNT + (size_t)it->ms];
+  /* Service deregistration (S1) may be seen after STOPPED; every other
+   * milestone is settled once the task stopped. */
+  bool done = c->final || (t->ms[RPT_S4] != RPT_ABSENT && it->ms != RPT_S1);
+  char a[32], b[32], d[32];
+  if (it->mode == MS_WITHIN) {
+    double scale = c->run->time_scale;
+    int64_t dl = (int64_t)((double)it->within_ns / 1000.0 * scale + 0.5);
+    rpt_fmt_us(it->within_ns / 1000, d, sizeof d);
+    rpt_fmt_us(dl, b, sizeof b);
+    if (off != RPT_ABSENT && off <= dl) {
+      o->r = RPT_PASS;
+      o->at = E(c, ev)->t_us;
+      return;
+    }
+    if (off != RPT_ABSENT) {
+      o->r = RPT_FAIL;
+      o->at = t->t0_at + dl;
+      char sc[32];
+      rpt_fmt_us((int64_t)((double)off / scale), sc, sizeof sc);
+      rpt_buf_printf(&o->msg,
+                     "%s at +%s (scenario %s) is past the %s deadline (+%s "
+                     "wall): ",
+                     mn, rpt_fmt_us(off, a, sizeof a), sc, d, b);
+      describe(c, ev, &o->msg);
+      add_ref(o, ev, "milestone too late");
+      return;
+    }
+    if (c->now - t->t0_at > dl || done) {
+      o->r = RPT_FAIL;
+      o->at = c->now - t->t0_at > dl ? t->t0_at + dl : end_time(c, t);
+      rpt_buf_printf(&o->msg, "%s not reached in %s within %s (+%s wall)", mn,
+                     t->name, d, b);
+      size_t le = last_event(c, ti);
+      if (le != NONE) {
+        rpt_buf_puts(&o->msg, "; last event of the task: ");
+        describe(c, le, &o->msg);
+        add_ref(o, le, "last event of the task");
+      }
+      return;
+    }
+    o->r = RPT_UNDECIDED;
+    rpt_buf_printf(&o->msg, "waiting for %s (deadline +%s wall)", mn, b);
+    return;
+  }
+  if (it->mode == MS_NEVER) {
+    if (off != RPT_ABSENT) {
+      o->r = RPT_FAIL;
+      o->at = E(c, ev)->t_us;
+      rpt_buf_printf(&o->msg, "%s happened: ", mn);
+      describe(c, ev, &o->msg);
+      add_ref(o, ev, "milestone that must not happen");
+    } else if (done) {
+      o->r = RPT_PASS;
+      o->at = end_time(c, t);
+    } else {
+      o->r = RPT_UNDECIDED;
+      rpt_buf_printf(&o->msg, "%s not reached so far", mn);
+    }
+    return;
+  }
+  if (off != RPT_ABSENT) {
+    o->r = RPT_PASS;
+    o->at = E(c, ev)->t_us;
+  } else if (done) {
+    o->r = RPT_FAIL;
+    o->at = end_time(c, t);
+    rpt_buf_printf(&o->msg, "%s never reached in %s", mn, t->name);
+    size_t le = last_event(c, ti);
+    if (le != NONE) {
+      rpt_buf_puts(&o->msg, "; last event of the task: ");
+      describe(c, le, &o->msg);
+      add_ref(o, le, "last event of the task");
+    }
+  } else {
+    o->r = RPT_UNDECIDED;
+    rpt_buf_printf(&o->msg, "waiting for %s", mn);
+  }
+}
+
+/* The last event of the task with this kind (prefix when it ends in .). */
+static size_t last_of(const ectx *c, size_t ti, const char *kind) {
+  size_t n = strlen(kind);
+  for (size_t k = c->n_tev[ti]; k-- > 0;) {
+    const rpt_event *e = E(c, c->tev[ti][k]);
+    if (kind[n - 1] == '.' ? strncmp(e->kind, kind, n) == 0
+                           : strcmp(e->kind, kind) == 0)
+      return c->tev[ti][k];
+  }
+  return NONE;
+}
+
+static void eval_final(const ectx *c, const xitem *it, size_t ti, bool settled,
+                       outcome *o) {
+  const rpt_task *t = &c->run->tasks[ti];
+  bool ok;
+  size_t ref = NONE;
+  rpt_buf now;
+  rpt_buf_init(&now);
+  switch (it->fkind) {
+  case F_TASK_STATUS:
+    ok = t->status && strcmp(t->status, it->str) == 0;
+    ref = last_of(c, ti, "task.status");
+    rpt_buf_printf(&now, "task status is %s, expected %s",
+                   t->status ? t->status : "unknown", it->str);
+    break;
+  case F_STOP_CODE:
+    ok = t->stop_code && strcmp(t->stop_code, it->str) == 0;
+    ref = last_of(c, ti, "task.stop_requested");
+    if (ref == NONE)
+      rpt_buf_printf(&now, "no stop was requested, expected stop_code %s",
+                     it->str);
+    else
+      rpt_buf_printf(&now, "stop_code is %s, expected %s",
+                     t->stop_code ? t->stop_code : "(none)", it->str);
+    break;
+  case F_STOP_REASON:
+    ok = t->stop_reason && strstr(t->stop_reason, it->str);
+    ref = last_of(c, ti, "task.stop_requested");
+    rpt_buf_printf(&now, "stop reason \"%s\" does not contain \"%s\"",
+                   t->stop_reason ? t->stop_reason : "", it->str);
+    break;
+  default:
+    ok = t->service_passing == it->want;
+    ref = last_of(c, ti, "service.");
+    rpt_buf_printf(&now, "the service instance is %s at the end",
+                   t->service_passing ? "passing" : "not passing");
+    break;
+  }
+  if (task_done(c, t) || (ok && settled)) {
+    o->r = ok ? RPT_PASS : RPT_FAIL;
+    o->at = task_done(c, t) ? end_time(c, t) : c->now;
+    if (!ok) {
+      rpt_buf_puts(&o->msg, now.s);
+      if (ref != NONE) {
+        rpt_buf_puts(&o->msg, " (");
+        describe(c, ref, &o->msg);
+        rpt_buf_puts(&o->msg, ")");
+        add_ref(o, ref, "decides the final state");
+      }
+    }
+  } else {
+    o->r = RPT_UNDECIDED;
+    rpt_buf_printf(&o->msg, "waiting for the task to stop (status %s)",
+                   t->status ? t->status : "unknown");
+  }
+  rpt_buf_free(&now);
+}
+
+static void eval_app_after_proxy(const ectx *c, size_t ti, outcome *o) {
+  const rpt_task *t = &c->run->tasks[ti];
+  size_t n_proxy = 0, n_app = 0, n_app_started = 0, n_break = 0;
+  int64_t first_break = RPT_ABSENT, last_start = RPT_ABSENT;
+  bool *healthy = calloc(t->n_containers + 1, sizeof *healthy);
+  size_t *last_h = malloc((t->n_containers + 1) * sizeof *last_h);
+  if (!healthy || !last_h) {
+    free(healthy);
+    free(last_h);
+    o->r = RPT_UNDECIDED;
+    rpt_buf_puts(&o->msg, "out of memory");
+    return;
+  }
+  for (size_t i = 0; i < t->n_containers; i++) {
+    n_proxy += role_is(&t->containers[i], "sidecar-proxy");
+    n_app += role_is(&t->containers[i], "app");
+    last_h[i] = NONE;
+  }
+  for (size_t k = 0; n_proxy && k < c->n_tev[ti]; k++) {
+    size_t ev = c->tev[ti][k];
+    const rpt_event *e = E(c, ev);
+    long ci = e->container ? rpt_task_container_index(t, e->container) : -1;
+    if (ci < 0 || strncmp(e->kind, "container.", 10) != 0)
+      continue;
+    const rpt_container *ct = &t->containers[ci];
+    const char *what = e->kind + 10;
+    if (role_is(ct, "sidecar-proxy")) {
+      if (strcmp(what, "healthy") == 0)
+        healthy[ci] = true;
+      else if (strcmp(what, "unhealthy") == 0 || strcmp(what, "exited") == 0 ||
+               strcmp(what, "killed") == 0)
+        healthy[ci] = false;
+      if (strcmp(what, "pending") != 0 && strcmp(what, "started") != 0)
+        last_h[ci] = ev;
+    } else if (role_is(ct, "app") && strcmp(what, "started") == 0) {
+      n_app_started++;
+      last_start = e->t_us;
+      for (size_t p = 0; p < t->n_containers; p++) {
+        if (!role_is(&t->containers[p], "sidecar-proxy") || healthy[p])
+          continue;
+        if (n_break++ == 0) {
+          first_break = e->t_us;
+          describe(c, ev, &o->msg);
+          rpt_buf_printf(&o->msg, " while %s was not HEALTHY",
+                         t->containers[p].name);
+          if (last_h[p] != NONE) {
+            rpt_buf_puts(&o->msg, " (its last health event: ");
+            describe(c, last_h[p], &o->msg);
+            rpt_buf_puts(&o->msg, ")");
+          } else {
+            rpt_buf_puts(&o->msg, " (it had never been HEALTHY)");
+          }
+        }
+        add_ref(o, ev, "application container started");
+        add_ref(o, last_h[p], "sidecar-proxy's last health event before");
+        break;
+      }
+    }
+  }
+  free(healthy);
+  free(last_h);
+  if (n_break) {
+    o->r = RPT_FAIL;
+    o->at = first_break;
+    if (n_break > 1)
+      rpt_buf_printf(&o->msg, "; %zu application starts in all", n_break);
+    return;
+  }
+  rpt_buf_free(&o->msg);
+  if (n_proxy == 0 && t->n_containers > 0) {
+    o->r = RPT_PASS; /* no sidecar-proxy: nothing to wait for */
+    o->at = t->t0_at;
+  } else if (n_app && n_app_started == n_app) {
+    o->r = RPT_PASS;
+    o->at = last_start;
+  } else if (task_done(c, t)) {
+    o->r = RPT_PASS;
+    o->at = end_time(c, t);
+  } else {
+    o->r = RPT_UNDECIDED;
+    rpt_buf_puts(&o->msg, "waiting for the application containers to start");
+  }
+}
+
+typedef struct check_state {
+  const char *id;
+  const char *status;
+  size_t ev;
+} check_state;
+
+static void eval_t4_checks(const ectx *c, size_t ti, outcome *o) {
+  const rpt_task *t = &c->run->tasks[ti];
+  size_t te = c->ms_event[ti * RPT_MS_COUNT + RPT_T4];
+  if (te == NONE) {
+    if (task_done(c, t)) {
+      o->r = RPT_PASS; /* never reached T4: nothing to hold */
+      o->at = end_time(c, t);
+    } else {
+      o->r = RPT_UNDECIDED;
+      rpt_buf_puts(&o->msg, "waiting for T4");
+    }
+    return;
+  }
+  check_state *cs = NULL;
+  size_t n = 0;
+  for (size_t k = 0; k < c->n_tev[ti] && c->tev[ti][k] < te; k++) {
+    size_t ev = c->tev[ti][k];
+    const rpt_event *e = E(c, ev);
+    const char *id = rpt_event_str(e, "check_id");
+    if (strcmp(e->kind, "consul.check") != 0 || !id)
+      continue;
+    size_t i = 0;
+    while (i < n && strcmp(cs[i].id, id) != 0)
+      i++;
+    if (i == n) {
+      check_state *ncs = realloc(cs, (n + 1) * sizeof *ncs);
+      if (!ncs)
+        break;
+      cs = ncs;
+      n++;
+    }
+    cs[i].id = id;
+    cs[i].status = rpt_event_str(e, "status");
+    cs[i].ev = ev;
+  }
+  size_t bad = 0;
+  for (size_t i = 0; i < n; i++) {
+    if (cs[i].status && strcmp(cs[i].status, "passing") == 0)
+      continue;
+    if (bad++ == 0) {
+      rpt_buf_puts(&o->msg, "T4 (");
+      describe(c, te, &o->msg);
+      rpt_buf_puts(&o->msg, ") while not every check passed: ");
+      add_ref(o, te, "T4");
+    } else {
+      rpt_buf_puts(&o->msg, "; ");
+    }
+    describe(c, cs[i].ev, &o->msg);
+    add_ref(o, cs[i].ev, "check not passing at T4");
+  }
+  free(cs);
+  o->at = E(c, te)->t_us;
+  o->r = bad ? RPT_FAIL : RPT_PASS;
+}
+
+static void eval_item(const ectx *c, const xitem *it, size_t ti, bool settled,
+                      outcome *o) {
+  switch (it->kind) {
+  case X_ORDER:
+    eval_order(c, it, ti, o);
+    break;
+  case X_MILESTONE:
+    eval_milestone(c, it, ti, o);
+    break;
+  case X_FINAL:
+    eval_final(c, it, ti, settled, o);
+    break;
+  case X_INVARIANT:
+    if (it->inv == INV_APP_AFTER_PROXY)
+      eval_app_after_proxy(c, ti, o);
+    else
+      eval_t4_checks(c, ti, o);
+    break;
+  }
+}
+
+/* Folds per-task outcomes into one verdict. */
+typedef struct agg {
+  size_t n_pass, n_fail, n_undecided;
+  int64_t fail_at, pass_at, undecided_at;
+  rpt_buf fail_msgs;
+  rpt_buf first_undecided;
+  char **failed;
+  rpt_ref refs[MAX_REFS];
+  size_t n_refs;
+  bool oom;
+} agg;
+
+static char *dup0(const char *s) {
+  return s ? strdup(s) : NULL;
+}
+
+static void agg_add(agg *g, const ectx *c, const rpt_task *t, outcome *o) {
+  if (o->r == RPT_PASS) {
+    g->n_pass++;
+    if (g->pass_at == RPT_ABSENT || o->at > g->pass_at)
+      g->pass_at = o->at;
+    return;
+  }
+  if (o->r == RPT_UNDECIDED) {
+    if (g->n_undecided++ == 0) {
+      rpt_buf_printf(&g->first_undecided, "%s: %s", t->name,
+                     o->msg.s ? o->msg.s : "");
+    }
+    return;
+  }
+  if (g->fail_at == RPT_ABSENT || o->at < g->fail_at)
+    g->fail_at = o->at;
+  char **nf = realloc(g->failed, (g->n_fail + 1) * sizeof *nf);
+  if (!nf || !(nf[g->n_fail] = strdup(t->name))) {
+    if (nf)
+      g->failed = nf;
+    g->oom = true;
+    return;
+  }
+  g->failed = nf;
+  if (g->n_fail < MAX_TASK_MSGS) {
+    if (g->n_fail)
+      rpt_buf_puts(&g->fail_msgs, "; ");
+    rpt_buf_printf(&g->fail_msgs, "%s: %s", t->name, o->msg.s ? o->msg.s : "");
+  }
+  g->n_fail++;
+  for (size_t i = 0; i < o->n_refs && g->n_refs < MAX_REFS; i++) {
+    const rpt_event *e = E(c, o->refs[i]);
+    rpt_ref *r = &g->refs[g->n_refs++];
+    r->at = e->t_us;
+    r->kind = dup0(e->kind);
+    r->task = dup0(e->task);
+    r->container = dup0(e->container);
+    r->note = dup0(o->notes[i]);
+    if (!r->kind || (e->task && !r->task) || (e->container && !r->container) ||
+        (o->notes[i] && !r->note))
+      g->oom = true;
+  }
+}
+
+static int agg_finish(agg *g, const ectx *c, const xitem *it, size_t n_tasks,
+                      size_t missing, rpt_verdict *v, ecsb_err *err) {
+  memset(v, 0, sizeof *v);
+  v->decided_at = RPT_ABSENT;
+  v->name = dup0(it->name);
+  v->path = dup0(it->path);
+  v->kind = dup0(it->kind == X_ORDER       ? "order"
+                 : it->kind == X_MILESTONE ? "milestone"
+                 : it->kind == X_FINAL     ? "final"
+                                           : "invariant");
+  rpt_buf m;
+  rpt_buf_init(&m);
+  if (g->n_fail) {
+    v->result = RPT_FAIL;
+    v->decided_at = g->fail_at;
+    if (n_tasks > 1)
+      rpt_buf_printf(&m, "failed in %zu of %zu tasks. ", g->n_fail, n_tasks);
+    rpt_buf_puts(&m, g->fail_msgs.s);
+    if (g->n_fail > MAX_TASK_MSGS)
+      rpt_buf_printf(&m, "; and %zu more tasks", g->n_fail - MAX_TASK_MSGS);
+  } else if (n_tasks == 0 && c->final) {
+    v->result = RPT_FAIL;
+    v->decided_at = c->now;
+    rpt_buf_puts(&m, "no application task in the log");
+  } else if (g->n_undecided || missing || n_tasks == 0) {
+    v->result = RPT_UNDECIDED;
+    if (g->n_undecided)
+      rpt_buf_printf(&m, "undecided in %zu of %zu tasks; %s", g->n_undecided,
+                     n_tasks + missing, g->first_undecided.s);
+    else
+      rpt_buf_printf(&m, "waiting for %zu more task(s) to start", missing);
+    if (c->final)
+      rpt_buf_puts(&m, " (the log is incomplete)");
+  } else {
+    v->result = RPT_PASS;
+    v->decided_at = g->pass_at;
+  }
+  v->failed_tasks = g->failed;
+  v->n_failed_tasks = g->failed ? g->n_fail : 0;
+  g->failed = NULL;
+  if (g->n_refs) {
+    v->refs = calloc(g->n_refs, sizeof *v->refs);
+    if (v->refs) {
+      memcpy(v->refs, g->refs, g->n_refs * sizeof *v->refs);
+      v->n_refs = g->n_refs;
+      g->n_refs = 0;
+    } else {
+      g->oom = true;
+    }
+  }
+  if (v->result != RPT_PASS)
+    v->message = rpt_buf_take(&m);
+  rpt_buf_free(&m);
+  if (g->oom || !v->name || !v->path || !v->kind ||
+      (v->result != RPT_PASS && !v->message))
+    return ecsb_err_set(err, ECSB_ENOMEM, "out of memory judging %s", it->path);
+  return 0;
+}
+
+static void agg_clear(agg *g) {
+  rpt_buf_free(&g->fail_msgs);
+  rpt_buf_free(&g->first_undecided);
+  if (g->failed) {
+    for (size_t i = 0; i < g->n_fail; i++)
+      free(g->failed[i]);
+    free(g->failed);
+  }
+  for (size_t i = 0; i < g->n_refs; i++) {
+    free(g->refs[i].kind);
+    free(g->refs[i].task);
+    free(g->refs[i].container);
+    free(g->refs[i].note);
+  }
+  memset(g, 0, sizeof *g);
+}
+
+void rpt_verdicts_free(rpt_verdict *v, size_t n) {
+  for (size_t i = 0; v && i < n; i++)
+    rpt_verdict_clear(&v[i]);
+  free(v);
+}
+
+static int index_events(ectx *c, ecsb_err *err) {
+  const rpt_run *r = c->run;
+  rpt_strmap *m = rpt_strmap_new();
+  c->tev = calloc(r->n_tasks + 1, sizeof *c->tev);
+  c->n_tev = calloc(r->n_tasks + 1, sizeof *c->n_tev);
+  size_t *cap = calloc(r->n_tasks + 1, sizeof *cap);
+  int rc = 0;
+  if (!m || !c->tev || !c->n_tev || !cap)
+    goto nomem;
+  for (size_t i = 0; i < r->n_tasks; i++)
+    if (rpt_strmap_put(m, r->tasks[i].name, i))
+      goto nomem;
+  for (size_t i = 0; i < c->log->n; i++) {
+    size_t ti;
+    const char *task = c->log->events[i].task;
+    if (!task || !rpt_strmap_get(m, task, &ti))
+      continue;
+    if (c->n_tev[ti] == cap[ti]) {
+      size_t nc = cap[ti] ? cap[ti] * 2 : 32;
+      size_t *ne = realloc(c->tev[ti], nc * sizeof *ne);
+      if (!ne)
+        goto nomem;
+      c->tev[ti] = ne;
+      cap[ti] = nc;
+    }
+    c->tev[ti][c->n_tev[ti]++] = i;
+  }
+  goto out;
+nomem:
+  rc = ecsb_err_set(err, ECSB_ENOMEM, "out of memory judging expectations");
+out:
+  free(cap);
+  rpt_strmap_free(m);
+  return rc;
+}
+
+int rpt_expect_eval_run(const rpt_expect *x, const rpt_log *log,
+                        const rpt_run *run, const size_t *ms_event,
+                        const rpt_eval_opts *opts, rpt_verdict **out,
+                        size_t *n_out, ecsb_err *err) {
+  *out = NULL;
+  *n_out = 0;
+  ectx c = {.log = log, .run = run, .ms_event = ms_event};
+  c.final = (opts && opts->final) || log->complete;
+  c.now = opts && opts->now_us > 0 ? opts->now_us : run->end_at;
+  size_t expected = opts ? opts->expected_tasks : 0;
+  size_t n_items = rpt_expect_count(x);
+  rpt_verdict *v = calloc(n_items + 1, sizeof *v);
+  bool *unsettled = calloc(run->n_tasks + 1, sizeof *unsettled);
+  int rc = 0;
+  if (!v || !unsettled) {
+    rc = ecsb_err_set(err, ECSB_ENOMEM, "out of memory judging expectations");
+    goto fail;
+  }
+  if ((rc = index_events(&c, err)))
+    goto fail;
+  size_t missing =
+      expected > run->n_app_tasks && !c.final ? expected - run->n_app_tasks : 0;
+  /* Final-state expectations last: they may settle early only when the
+   * task's other expectations are all decided. */
+  for (int phase = 0; phase < 2; phase++) {
+    for (size_t i = 0; i < n_items; i++) {
+      const xitem *it = &x->items[i];
+      if ((it->kind == X_FINAL) != (phase == 1))
+        continue;
+      agg g = {.fail_at = RPT_ABSENT, .pass_at = RPT_ABSENT};
+      outcome o;
+      memset(&o, 0, sizeof o);
+      for (size_t ti = 0; ti < run->n_tasks; ti++) {
+        if (run->tasks[ti].server)
+          continue;
+        outcome_reset(&o);
+        eval_item(&c, it, ti, !unsettled[ti] && !missing, &o);
+        if (o.r == RPT_UNDECIDED && phase == 0)
+          unsettled[ti] = true;
+        agg_add(&g, &c, &run->tasks[ti], &o);
+      }
+      outcome_reset(&o);
+      rc = agg_finish(&g, &c, it, run->n_app_tasks, missing, &v[i], err);
+      agg_clear(&g);
+      if (rc)
+        goto fail;
+    }
+  }
+  *out = v;
+  *n_out = n_items;
+  v = NULL;
+fail:
+  rpt_verdicts_free(v, n_items);
+  for (size_t i = 0; c.tev && i < run->n_tasks; i++)
+    free(c.tev[i]);
+  free(c.tev);
+  free(c.n_tev);
+  free(unsettled);
+  return rc;
+}
+
+int rpt_expect_eval(const rpt_expect *x, const rpt_log *log,
+                    const rpt_eval_opts *opts, rpt_verdict **out, size_t *n_out,
+                    ecsb_err *err) {
+  rpt_run *run = NULL;
+  size_t *ms_event = NULL;
+  *out = NULL;
+  *n_out = 0;
+  int rc = rpt_milestones_compute_idx(log, NULL, &run, &ms_event, err);
+  if (!rc)
+    rc = rpt_expect_eval_run(x, log, run, ms_event, opts, out, n_out, err);
+  free(ms_event);
+  rpt_run_free(run);
+  return rc;
+}
+
+int rpt_expect_decided(const rpt_expect *x, const rpt_log *log,
+                       const rpt_eval_opts *opts, bool *decided, bool *failed,
+                       ecsb_err *err) {
+  rpt_verdict *v = NULL;
+  size_t n = 0;
+  *decided = false;
+  if (failed)
+    *failed = false;
+  int rc = rpt_expect_eval(x, log, opts, &v, &n, err);
+  if (rc)
+    return rc;
+  *decided = true;
+  for (size_t i = 0; i < n; i++) {
+    if (v[i].result == RPT_UNDECIDED)
+      *decided = false;
+    if (v[i].result == RPT_FAIL && failed)
+      *failed = true;
+  }
+  rpt_verdicts_free(v, n);
+  return 0;
+}

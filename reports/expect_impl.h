@@ -1,0 +1,78 @@
+/*
+ * expect_impl.h - the parsed form of expectations, shared by the parser
+ * (expect.c) and the evaluator (expect_eval.c) only. Everything else uses
+ * the opaque rpt_expect of rpt/expect.h.
+ */
+#ifndef RPT_EXPECT_IMPL_H
+#define RPT_EXPECT_IMPL_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "rpt/expect.h"
+
+typedef enum pat_type {
+  PAT_CONTAINER,
+  PAT_TASK_STATUS,
+  PAT_MILESTONE
+} pat_type;
+typedef enum pat_sel { SEL_NAME, SEL_ROLE, SEL_ANY } pat_sel;
+typedef enum pat_ev {
+  EV_PENDING,
+  EV_STARTED,
+  EV_HEALTHY,
+  EV_UNHEALTHY,
+  EV_EXITED,
+  EV_KILLED
+} pat_ev;
+
+typedef struct rpt_pattern {
+  char *text; /* as written, for names and messages */
+  pat_type type;
+  pat_sel sel;
+  char *name; /* container name or role; NULL for SEL_ANY */
+  pat_ev ev;
+  bool has_code, code_not;
+  int code;
+  char *signal;  /* killed(SIG...) */
+  char *status;  /* task STATUS */
+  int milestone; /* PAT_MILESTONE */
+} rpt_pattern;
+
+typedef enum xkind { X_ORDER, X_MILESTONE, X_FINAL, X_INVARIANT } xkind;
+typedef enum ms_mode { MS_WITHIN, MS_NEVER, MS_REACHED } ms_mode;
+typedef enum final_kind {
+  F_TASK_STATUS,
+  F_STOP_CODE,
+  F_STOP_REASON,
+  F_SERVICE_PASSING
+} final_kind;
+typedef enum inv_kind { INV_APP_AFTER_PROXY, INV_T4_CHECKS } inv_kind;
+
+typedef struct xitem {
+  xkind kind;
+  char *name;
+  char *path;
+  /* order */
+  rpt_pattern first, then;
+  bool every, require_then;
+  /* milestone */
+  int ms;
+  ms_mode mode;
+  int64_t within_ns; /* scenario time */
+  /* final */
+  final_kind fkind;
+  char *str;
+  bool want;
+  /* invariant */
+  inv_kind inv;
+} xitem;
+
+struct rpt_expect {
+  xitem *items;
+  size_t n;
+};
+
+const char *rpt_pat_event_name(pat_ev ev);
+
+#endif

@@ -1,0 +1,224 @@
+/*
+ * run.h - the report model: everything measured about one run, computed
+ * from its event log (rpt_milestones_compute, then verdicts from
+ * rpt_expect) or loaded back from a JSON report (rpt_json_load). Every
+ * writer (terminal, JSON, JUnit, SVG, HTML, compare, merge) reads only this
+ * model, so any format can be re-rendered from a saved log or report.
+ *
+ * Times: `*_at` fields are microseconds since the run's T0 (the log's
+ * t_us); milestone offsets `ms[]` are microseconds since the task's own T0.
+ * RPT_ABSENT marks what never happened. All figures are wall-clock; the
+ * scenario time is wall / time_scale.
+ *
+ * Ownership: rpt_run_free frees everything reachable from the run.
+ */
+#ifndef RPT_RUN_H
+#define RPT_RUN_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <cjson/cJSON.h>
+
+#include "ecsb/err.h"
+
+#define RPT_ABSENT INT64_MIN
+
+/* Milestones as docs/events.md defines them. */
+typedef enum rpt_ms {
+  RPT_T0,
+  RPT_T1,
+  RPT_T2,
+  RPT_T3,
+  RPT_T4,
+  RPT_S0,
+  RPT_S1,
+  RPT_S2,
+  RPT_S3,
+  RPT_S4,
+  RPT_MS_COUNT
+} rpt_ms;
+
+/* "T0".."S4"; rpt_ms_parse returns -1 for anything else. */
+const char *rpt_ms_name(int ms);
+int rpt_ms_parse(const char *s);
+
+/* Distribution of a sample (nearest-rank percentiles). n == 0: all
+ * fields RPT_ABSENT. */
+typedef struct rpt_stats {
+  size_t n;
+  int64_t min, p50, p95, p99, max;
+  int64_t mean;
+} rpt_stats;
+
+/* Sorts vals in place and fills out. */
+void rpt_stats_of(int64_t *vals, size_t n, rpt_stats *out);
+
+typedef struct rpt_dep {
+  char *container;
+  char *condition; /* START, COMPLETE, SUCCESS, HEALTHY */
+} rpt_dep;
+
+typedef struct rpt_health_change {
+  int64_t at;
+  bool healthy;
+} rpt_health_change;
+
+typedef struct rpt_container {
+  char *name;
+  char *role; /* docs/events.md roles; NULL when not told */
+  char *image;
+  bool essential;
+  bool health_check;
+  rpt_dep *deps;
+  size_t n_deps;
+  /* First occurrence of each, run time; RPT_ABSENT when none. */
+  int64_t pending_at, started_at, healthy_at, exited_at, killed_at;
+  int exit_code;             /* valid when exited_at != RPT_ABSENT */
+  char *signal;              /* when killed */
+  rpt_health_change *health; /* every healthy/unhealthy event, in order */
+  size_t n_health;
+  /* Derived (rpt_run_derive): when it was ready as its dependents see it
+   * (HEALTHY with a health check; exit for a container others wait on with
+   * COMPLETE/SUCCESS; otherwise started). */
+  int64_t ready_at;
+} rpt_container;
+
+/* One link of a critical chain, from the goal down to the first cause. */
+typedef struct rpt_link {
+  size_t container;  /* index into the task's containers */
+  const char *why;   /* the condition the link above waited for */
+  int64_t start_off; /* started, from the task's T0 */
+  int64_t dur;       /* started -> the condition was met */
+} rpt_link;
+
+typedef struct rpt_task {
+  char *name;
+  char *family;
+  bool server;   /* the Consul server task (not an application task) */
+  int64_t t0_at; /* run time of T0 (or of the task's first event) */
+  int64_t ms[RPT_MS_COUNT]; /* offsets from t0_at */
+  /* Final state as the log ends. */
+  char *status;    /* last task.status */
+  char *stop_code; /* last task.stop_requested */
+  char *stop_reason;
+  bool service_passing; /* last service.* event was service.passing */
+  rpt_container *containers;
+  size_t n_containers;
+  /* Derived: the chain that decided T4 (empty when T4 was not reached). */
+  rpt_link *chain;
+  size_t n_chain;
+  int64_t chain_goal_off; /* T4 offset, or RPT_ABSENT */
+} rpt_task;
+
+/* Fleet statistics of one container name over the application tasks. */
+typedef struct rpt_ctr_stats {
+  char *name;
+  char *role;
+  rpt_stats wait;           /* pending -> started */
+  rpt_stats start_to_ready; /* started -> ready */
+  rpt_stats start_to_healthy;
+  rpt_stats start_to_exit;
+} rpt_ctr_stats;
+
+typedef struct rpt_api_op {
+  char *operation;
+  size_t count, errors, throttles;
+  rpt_stats latency;
+} rpt_api_op;
+
+typedef struct rpt_count {
+  char *kind;
+  size_t n;
+} rpt_count;
+
+typedef struct rpt_fault {
+  int64_t at;
+  char *task, *container; /* NULL when run-wide */
+  char *target, *action;
+  char *params; /* the other detail fields, compact JSON, or NULL */
+} rpt_fault;
+
+typedef enum rpt_result { RPT_UNDECIDED, RPT_PASS, RPT_FAIL } rpt_result;
+const char *rpt_result_name(rpt_result r); /* "undecided", "pass", "fail" */
+
+/* An event named in a verdict: what broke an expectation, or decided it. */
+typedef struct rpt_ref {
+  int64_t at;
+  char *kind;
+  char *task;      /* NULL when run-level */
+  char *container; /* NULL when not about one */
+  char *note;      /* why this event matters, or NULL */
+} rpt_ref;
+
+typedef struct rpt_verdict {
+  char *name; /* human name, e.g. "order: sidecar-proxy healthy before ..." */
+  char *path; /* where it was written: "$.expect.order[0]" */
+  char *kind; /* order, milestone, final, invariant */
+  rpt_result result;
+  char *message;      /* why it failed / what is pending; NULL on a pass */
+  int64_t decided_at; /* run time of the deciding event; RPT_ABSENT if not */
+  char **failed_tasks;
+  size_t n_failed_tasks;
+  rpt_ref *refs;
+  size_t n_refs;
+} rpt_verdict;
+
+typedef struct rpt_run {
+  char *scenario;
+  char *description;
+  int64_t seed;
+  double time_scale;
+  char *wall_start; /* RFC 3339, or NULL */
+  char *ecsboot_version;
+  char *log_path; /* where the log was read from, as given */
+  bool complete;  /* run.end with complete=true */
+  bool torn_tail;
+  char *end_reason; /* run.end's reason, or NULL */
+  int64_t end_at;   /* last event's time */
+  size_t n_events;
+  rpt_task *tasks;
+  size_t n_tasks;
+  size_t n_app_tasks;
+  rpt_stats ms[RPT_MS_COUNT]; /* over application tasks */
+  rpt_ctr_stats *ctr;
+  size_t n_ctr;
+  rpt_api_op *api;
+  size_t n_api;
+  rpt_count *consul; /* counts of consul.* events by kind */
+  size_t n_consul;
+  rpt_fault *faults;
+  size_t n_faults;
+  rpt_verdict *verdicts;
+  size_t n_verdicts;
+  char *expect_error; /* the log's expect block did not parse: why */
+} rpt_run;
+
+rpt_run *rpt_run_new(void);
+void rpt_run_free(rpt_run *r);
+void rpt_task_clear(rpt_task *t);
+void rpt_verdict_clear(rpt_verdict *v);
+
+/* Fills ready_at, the critical chains, the fleet milestone statistics and
+ * the per-container statistics from tasks[] (used after computing from a
+ * log and after loading a JSON report). */
+int rpt_run_derive(rpt_run *r, ecsb_err *err);
+
+/* Lookups. */
+const rpt_container *rpt_task_container(const rpt_task *t, const char *name);
+/* Index of the container, or -1. */
+long rpt_task_container_index(const rpt_task *t, const char *name);
+/* How many verdicts failed / are undecided. */
+size_t rpt_run_failures(const rpt_run *r);
+size_t rpt_run_undecided(const rpt_run *r);
+/* The application task with the largest T4 (or, when none reached T4, the
+ * first application task); NULL without application tasks. */
+const rpt_task *rpt_run_slowest(const rpt_run *r);
+
+/* Run time at which the condition of a dependency on c was met (START:
+ * started, COMPLETE: exited or killed, SUCCESS: exited 0, HEALTHY: first
+ * healthy), or RPT_ABSENT. */
+int64_t rpt_condition_met_at(const rpt_container *c, const char *condition);
+
+#endif
