@@ -274,6 +274,10 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn,
                         .conn_ = conn};
   ecsb_httpd_resp resp = {.status = 200, .content_type = "application/json"};
   h->handler(h->user, &req, &resp);
+  if (resp.abort_connection) {
+    resp_free(&resp);
+    return MHD_NO; /* libmicrohttpd closes the socket without a reply */
+  }
 
   struct MHD_Response *r = MHD_create_response_from_buffer(
       resp.body_len, resp.body ? resp.body : (void *)"",

@@ -1,3 +1,8 @@
 # Tests of core/sigv4.c and fake-ecs/ (API, metadata, credentials,
 # throttling, faults) and the AWS CLI interop test.
 ecsb_add_test(test_sigv4 SOURCES test_sigv4.c LIBS ecsboot-core)
+
+set(FECS_TU ${CMAKE_CURRENT_SOURCE_DIR}/fecs_testutil.c)
+set(FECS_LIBS fake-ecs ecsboot-httpd ecsboot-core)
+ecsb_add_test(test_fecs_api SOURCES test_fecs_api.c ${FECS_TU}
+  LIBS ${FECS_LIBS})

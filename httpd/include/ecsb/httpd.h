@@ -69,6 +69,9 @@ typedef struct ecsb_httpd_resp {
   char *header_names[ECSB_HTTPD_MAX_RESP_HEADERS];
   char *header_values[ECSB_HTTPD_MAX_RESP_HEADERS];
   bool close_connection; /* drop the connection after this response */
+  /* Close the connection without sending anything: what a client sees
+   * from a crashed or unreachable endpoint ("empty reply"). */
+  bool abort_connection;
 } ecsb_httpd_resp;
 
 /* Copies body (len bytes) into the response. */
