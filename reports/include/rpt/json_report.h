@@ -20,7 +20,8 @@
 /* The document for runs[0..n); caller frees with cJSON_Delete. NULL on
  * ENOMEM. */
 cJSON *rpt_json_build(rpt_run *const *runs, size_t n);
-/* The same, printed (two-space indented, trailing newline); free(). */
+/* The same, printed as cJSON indents it (tabs) with a trailing newline;
+ * free(). */
 char *rpt_json_render(rpt_run *const *runs, size_t n);
 
 /* True when doc looks like a report (has "schema": "ecsboot-report"). */

@@ -1,0 +1,631 @@
+/* test_rpt_expect.c - the expectation language: parse errors name the
+ * JSON path; every kind (order, every, require_then, each pattern form,
+ * milestone within/never/reached, each final field, each invariant)
+ * passes and fails on small logs; fleets name the tasks that broke an
+ * expectation; on a partial log outcomes stay undecided until decided. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "rpt/expect.h"
+#include "rpt/report.h"
+#include "rpt/strbuf.h"
+#include "rpt_testutil.h"
+
+/* ---- parsing ---- */
+
+static void parse_fails(const char *json, const char *want) {
+  cJSON *j = cJSON_Parse(json);
+  assert_non_null(j);
+  rpt_expect *x = NULL;
+  ecsb_err err = {0};
+  int rc = rpt_expect_parse(j, "$.expect", &x, &err);
+  cJSON_Delete(j);
+  if (rc == 0) {
+    rpt_expect_free(x);
+    fail_msg("%s parsed but should not", json);
+  }
+  assert_int_equal(rc, ECSB_EINVAL);
+  assert_null(x);
+  if (!strstr(err.msg, want))
+    fail_msg("for %s\n  message: %s\n  lacks:   %s", json, err.msg, want);
+}
+
+static void test_parse_errors_name_the_json_path(void **s) {
+  (void)s;
+  static const struct {
+    const char *json, *want;
+  } cases[] = {
+      {"[]", "$.expect: expected an object"},
+      {"{\"orders\":[]}",
+       "$.expect.orders: unknown field (expected order, milestones, final, "
+       "invariants)"},
+      {"{\"order\":{}}", "$.expect.order: expected an array"},
+      {"{\"order\":[7]}", "$.expect.order[0]: expected an object"},
+      {"{\"order\":[{\"first\":\"T1\"}]}", "$.expect.order[0].then: required"},
+      {"{\"order\":[{\"first\":\"T1\",\"then\":\"T2\"},{\"first\":\"T1\","
+       "\"then\":\"T2\",\"evry\":true}]}",
+       "$.expect.order[1].evry: unknown field"},
+      {"{\"order\":[{\"first\":\"sidecar-proxy healty\",\"then\":\"T2\"}]}",
+       "$.expect.order[0].first: \"sidecar-proxy healty\": unknown event "
+       "\"healty\" (expected one of pending, started, healthy, unhealthy, "
+       "exited, killed)"},
+      {"{\"order\":[{\"first\":\"T1\",\"then\":\"role:proxy started\"}]}",
+       "$.expect.order[0].then: \"role:proxy started\": unknown role "
+       "\"proxy\""},
+      {"{\"order\":[{\"first\":\"web exited(x)\",\"then\":\"T2\"}]}",
+       "$.expect.order[0].first: \"web exited(x)\": exited takes an exit code"},
+      {"{\"order\":[{\"first\":\"web healthy(1)\",\"then\":\"T2\"}]}",
+       "healthy takes no argument"},
+      {"{\"order\":[{\"first\":\"web killed(9)\",\"then\":\"T2\"}]}",
+       "killed takes a signal name"},
+      {"{\"order\":[{\"first\":\"task RUNING\",\"then\":\"T2\"}]}",
+       "$.expect.order[0].first: \"task RUNING\": unknown task status "
+       "\"RUNING\""},
+      {"{\"order\":[{\"first\":\"T1\",\"then\":\"sidecar proxy healthy\"}]}",
+       "$.expect.order[0].then: \"sidecar proxy healthy\": expected "
+       "\"<container> <event>\""},
+      {"{\"order\":[{\"first\":\"T1\",\"then\":\"web/1 started\"}]}",
+       "\"web/1\" is not a container name"},
+      {"{\"order\":[{\"first\":\"T1\",\"then\":\"T2\",\"every\":\"yes\"}]}",
+       "$.expect.order[0].every: expected true or false"},
+      {"{\"order\":[{\"first\":\"\",\"then\":\"T2\"}]}",
+       "$.expect.order[0].first: expected a non-empty string"},
+      {"{\"milestones\":{\"T9\":{\"within\":\"1s\"}}}",
+       "$.expect.milestones.T9: unknown milestone (expected T0..T4 or "
+       "S0..S4)"},
+      {"{\"milestones\":{\"T4\":{\"within\":\"90\"}}}",
+       "$.expect.milestones.T4.within: "},
+      {"{\"milestones\":{\"T4\":{\"within\":90}}}",
+       "$.expect.milestones.T4.within: expected a duration string"},
+      {"{\"milestones\":{\"T4\":{\"within\":\"-5s\"}}}",
+       "$.expect.milestones.T4.within: the deadline must be positive"},
+      {"{\"milestones\":{\"T4\":{\"within\":\"90s\",\"never\":true}}}",
+       "$.expect.milestones.T4: give exactly one of within, never, reached"},
+      {"{\"milestones\":{\"T4\":{}}}",
+       "$.expect.milestones.T4: give exactly one"},
+      {"{\"milestones\":{\"T4\":{\"never\":false}}}",
+       "$.expect.milestones.T4.never: only true is meaningful"},
+      {"{\"milestones\":{\"T4\":{\"before\":\"1s\"}}}",
+       "$.expect.milestones.T4.before: unknown field"},
+      {"{\"final\":{\"task_status\":\"DONE\"}}",
+       "$.expect.final.task_status: unknown task status \"DONE\""},
+      {"{\"final\":{\"service_passing\":\"yes\"}}",
+       "$.expect.final.service_passing: expected true or false"},
+      {"{\"final\":{\"stop_code\":\"\"}}",
+       "$.expect.final.stop_code: expected a non-empty string"},
+      {"{\"final\":{\"status\":\"STOPPED\"}}",
+       "$.expect.final.status: unknown field"},
+      {"{\"invariants\":[\"app_after_proxy_healthy\",\"app_after_proxy\"]}",
+       "$.expect.invariants[1]: unknown invariant \"app_after_proxy\" "
+       "(expected one of app_after_proxy_healthy, t4_requires_passing_checks)"},
+      {"{\"invariants\":\"app_after_proxy_healthy\"}",
+       "$.expect.invariants: expected an array"},
+  };
+  for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++)
+    parse_fails(cases[i].json, cases[i].want);
+}
+
+static void test_parse_uses_the_callers_path(void **s) {
+  (void)s;
+  cJSON *j = cJSON_Parse("{\"order\":[{\"first\":\"T7\",\"then\":\"T2\"}]}");
+  rpt_expect *x = NULL;
+  ecsb_err err = {0};
+  assert_int_equal(rpt_expect_parse(j, "$.scenarios[2].expect", &x, &err),
+                   ECSB_EINVAL);
+  assert_non_null(strstr(err.msg, "$.scenarios[2].expect.order[0].first"));
+  cJSON_Delete(j);
+}
+
+static void test_parse_lists_expectations_in_a_fixed_order(void **s) {
+  (void)s;
+  cJSON *j = cJSON_Parse(
+      "{\"invariants\":[\"t4_requires_passing_checks\"],"
+      "\"final\":{\"task_status\":\"STOPPED\",\"service_passing\":false},"
+      "\"milestones\":{\"T4\":{\"within\":\"90s\"},\"S4\":{\"reached\":true}},"
+      "\"order\":[{\"first\":\"sidecar-proxy healthy\",\"then\":\"role:app "
+      "started\",\"every\":true},{\"first\":\"T1\",\"then\":\"T2\",\"name\":"
+      "\"init order\"}]}");
+  rpt_expect *x = NULL;
+  ecsb_err err = {0};
+  assert_int_equal(rpt_expect_parse(j, NULL, &x, &err), 0);
+  cJSON_Delete(j);
+  static const char *const names[] = {
+      "order: sidecar-proxy healthy before every role:app started",
+      "init order",
+      "T4 within 90s",
+      "S4 reached",
+      "final: task_status STOPPED",
+      "final: service_passing false",
+      "invariant: t4_requires_passing_checks"};
+  static const char *const paths[] = {
+      "$.expect.order[0]",          "$.expect.order[1]",
+      "$.expect.milestones.T4",     "$.expect.milestones.S4",
+      "$.expect.final.task_status", "$.expect.final.service_passing",
+      "$.expect.invariants[0]"};
+  assert_int_equal(rpt_expect_count(x), 7);
+  for (size_t i = 0; i < 7; i++) {
+    assert_string_equal(rpt_expect_name(x, i), names[i]);
+    assert_string_equal(rpt_expect_path(x, i), paths[i]);
+  }
+  assert_null(rpt_expect_name(x, 7));
+  rpt_expect_free(x);
+  /* No expect block: an empty set. */
+  assert_int_equal(rpt_expect_parse(NULL, NULL, &x, &err), 0);
+  assert_int_equal(rpt_expect_count(x), 0);
+  rpt_expect_free(x);
+}
+
+/* ---- judging ---- */
+
+/* Builds a JSONL log: run.start (time_scale 0.01) with the expect block,
+ * then one line per "T TASK KIND CONTAINER [DETAIL]" ("-" = none). Each
+ * task gets the mesh task's task.containers before its first event. */
+static char *mk_log(const char *expect, const char *script, bool end) {
+  rpt_buf b;
+  rpt_buf_init(&b);
+  rpt_buf_printf(&b,
+                 "{\"t_us\":0,\"kind\":\"run.start\",\"detail\":{\"scenario\":"
+                 "\"t\",\"time_scale\":0.01,\"expect\":%s}}\n",
+                 expect);
+  char seen[8][16];
+  int n_seen = 0;
+  char *copy = strdup(script);
+  int64_t last = 0;
+  for (char *save = NULL, *line = strtok_r(copy, "\n", &save); line;
+       line = strtok_r(NULL, "\n", &save)) {
+    long long t;
+    char task[16], kind[40], ctr[40];
+    int used = 0;
+    if (sscanf(line, " %lld %15s %39s %39s %n", &t, task, kind, ctr, &used) < 4)
+      fail_msg("bad script line: %s", line);
+    const char *detail = line + used;
+    bool known = false;
+    for (int i = 0; i < n_seen; i++)
+      known = known || strcmp(seen[i], task) == 0;
+    if (!known && strcmp(task, "-") != 0) {
+      snprintf(seen[n_seen++], sizeof seen[0], "%s", task);
+      rpt_buf_printf(
+          &b,
+          "{\"t_us\":%lld,\"kind\":\"task.containers\",\"task\":\"%s\","
+          "\"detail\":{\"family\":\"web\",\"containers\":["
+          "{\"name\":\"discover-servers\",\"role\":\"discover-servers\"},"
+          "{\"name\":\"consul-client\",\"role\":\"consul-client\","
+          "\"depends_on\":[{\"container\":\"discover-servers\",\"condition\":"
+          "\"SUCCESS\"}]},"
+          "{\"name\":\"mesh-init\",\"role\":\"mesh-init\",\"depends_on\":[{"
+          "\"container\":\"discover-servers\",\"condition\":\"SUCCESS\"}]},"
+          "{\"name\":\"sidecar-proxy\",\"role\":\"sidecar-proxy\","
+          "\"health_check\":true,\"depends_on\":[{\"container\":\"mesh-"
+          "init\",\"condition\":\"SUCCESS\"}]},"
+          "{\"name\":\"web\",\"role\":\"app\",\"depends_on\":[{\"container\":"
+          "\"sidecar-proxy\",\"condition\":\"HEALTHY\"}]}]}}\n",
+          t, task);
+    }
+    rpt_buf_printf(&b, "{\"t_us\":%lld,\"kind\":\"%s\"", t, kind);
+    if (strcmp(task, "-") != 0)
+      rpt_buf_printf(&b, ",\"task\":\"%s\"", task);
+    if (strcmp(ctr, "-") != 0)
+      rpt_buf_printf(&b, ",\"container\":\"%s\"", ctr);
+    if (*detail)
+      rpt_buf_printf(&b, ",\"detail\":%s", detail);
+    rpt_buf_puts(&b, "}\n");
+    last = t;
+  }
+  free(copy);
+  if (end)
+    rpt_buf_printf(&b,
+                   "{\"t_us\":%lld,\"kind\":\"run.end\",\"detail\":{"
+                   "\"complete\":true,\"reason\":\"finished\"}}\n",
+                   (long long)last + 1);
+  return rpt_buf_take(&b);
+}
+
+#define START(task)                                                            \
+  "0 " task " task.status - {\"status\":\"PROVISIONING\"}\n"                   \
+  "10 " task " container.started discover-servers\n"                           \
+  "100 " task " container.exited discover-servers {\"exit_code\":0}\n"         \
+  "110 " task " container.started mesh-init\n"                                 \
+  "110 " task " container.started consul-client\n"                             \
+  "200 " task " container.exited mesh-init {\"exit_code\":0}\n"                \
+  "210 " task " container.started sidecar-proxy\n"
+#define HAPPY(task)                                                            \
+  START(task)                                                                  \
+  "300 " task " container.healthy sidecar-proxy\n"                             \
+  "310 " task " container.started web\n"                                       \
+  "320 " task " task.status - {\"status\":\"RUNNING\"}\n"                      \
+  "350 " task " consul.check consul-client "                                   \
+  "{\"check_id\":\"c1\",\"status\":\"passing\"}\n"                             \
+  "400 " task " service.passing - {\"instance\":\"web-1\"}\n"
+#define STOP(task)                                                             \
+  "500 " task " task.stop_requested - "                                        \
+  "{\"stop_code\":\"EssentialContainerExited\",\"reason\":\"Essential "        \
+  "container in task exited\"}\n"                                              \
+  "510 " task " service.critical - {}\n"                                       \
+  "520 " task " container.exited web {\"exit_code\":1}\n"                      \
+  "530 " task " container.killed sidecar-proxy {\"signal\":\"SIGTERM\"}\n"     \
+  "600 " task " task.status - {\"status\":\"STOPPED\"}\n"
+
+static rpt_verdict judge(const char *expect, const char *script, bool end,
+                         const rpt_eval_opts *opts) {
+  char *text = mk_log(expect, script, end);
+  rpt_log *log = NULL;
+  ecsb_err err = {0};
+  int rc = rpt_log_parse(text, strlen(text), "t.jsonl", &log, &err);
+  if (rc)
+    fail_msg("%s\n%s", err.msg, text);
+  cJSON *ej = cJSON_Parse(expect);
+  rpt_expect *x = NULL;
+  rc = rpt_expect_parse(ej, NULL, &x, &err);
+  if (rc)
+    fail_msg("%s", err.msg);
+  assert_int_equal(rpt_expect_count(x), 1);
+  rpt_verdict *v = NULL;
+  size_t n = 0;
+  rc = rpt_expect_eval(x, log, opts, &v, &n, &err);
+  if (rc)
+    fail_msg("%s", err.msg);
+  assert_int_equal(n, 1);
+  rpt_verdict out = v[0];
+  free(v); /* ownership of the fields moves to the caller */
+  rpt_expect_free(x);
+  cJSON_Delete(ej);
+  rpt_log_free(log);
+  free(text);
+  return out;
+}
+
+typedef struct kcase {
+  const char *what;
+  const char *expect;
+  const char *script;
+  rpt_result want;
+  const char *msg; /* substring of the message, or NULL */
+} kcase;
+
+static void run_cases(const kcase *cases, size_t n) {
+  for (size_t i = 0; i < n; i++) {
+    rpt_verdict v = judge(cases[i].expect, cases[i].script, true, NULL);
+    if (v.result != cases[i].want)
+      fail_msg("%s: got %s (%s), want %s", cases[i].what,
+               rpt_result_name(v.result), v.message ? v.message : "",
+               rpt_result_name(cases[i].want));
+    if (cases[i].msg && (!v.message || !strstr(v.message, cases[i].msg)))
+      fail_msg("%s: message \"%s\" lacks \"%s\"", cases[i].what,
+               v.message ? v.message : "(none)", cases[i].msg);
+    if (cases[i].want == RPT_PASS)
+      assert_null(v.message);
+    else
+      assert_true(v.n_refs > 0 || strstr(v.message, "never") ||
+                  strstr(v.message, "no stop"));
+    rpt_verdict_clear(&v);
+  }
+}
+
+static void test_order_passes_and_fails(void **s) {
+  (void)s;
+  static const kcase cases[] = {
+      {"app after proxy healthy",
+       "{\"order\":[{\"first\":\"sidecar-proxy healthy\",\"then\":\"role:app "
+       "started\"}]}",
+       HAPPY("a"), RPT_PASS, NULL},
+      {"app before proxy healthy",
+       "{\"order\":[{\"first\":\"sidecar-proxy healthy\",\"then\":\"role:app "
+       "started\"}]}",
+       START("a") "250 a container.started web\n"
+                  "300 a container.healthy sidecar-proxy\n",
+       RPT_FAIL,
+       "a: container.started a/web @250us before any \"sidecar-proxy "
+       "healthy\" (first one: container.healthy a/sidecar-proxy @300us)"},
+      {"then never happens",
+       "{\"order\":[{\"first\":\"sidecar-proxy healthy\",\"then\":\"web "
+       "started\"}]}",
+       START("a"), RPT_PASS, NULL},
+      {"then never happens but is required",
+       "{\"order\":[{\"first\":\"mesh-init started\",\"then\":\"web "
+       "started\",\"require_then\":true}]}",
+       START("a"), RPT_FAIL,
+       "\"web started\" never happened in a (\"first\" did: "
+       "container.started a/mesh-init @110us)"},
+      {"every names each offending occurrence",
+       "{\"order\":[{\"first\":\"mesh-init exited(0)\",\"then\":\"* "
+       "started\",\"every\":true}]}",
+       HAPPY("a"), RPT_FAIL,
+       "container.started a/discover-servers @10us; container.started "
+       "a/mesh-init @110us; container.started a/consul-client @110us before "
+       "any \"mesh-init exited(0)\""},
+      {"exited(!0) does not match exit 0",
+       "{\"order\":[{\"first\":\"mesh-init exited(!0)\",\"then\":\"web "
+       "started\"}]}",
+       HAPPY("a"), RPT_FAIL, "container.started a/web @310us before any"},
+      {"exited(0) matches exit 0",
+       "{\"order\":[{\"first\":\"mesh-init exited(0)\",\"then\":\"web "
+       "started\"}]}",
+       HAPPY("a"), RPT_PASS, NULL},
+      {"killed(SIGKILL) does not match SIGTERM",
+       "{\"order\":[{\"first\":\"sidecar-proxy killed(SIGKILL)\",\"then\":"
+       "\"task STOPPED\"}]}",
+       HAPPY("a") STOP("a"), RPT_FAIL,
+       "task.status a STOPPED @600us before any \"sidecar-proxy "
+       "killed(SIGKILL)\""},
+      {"killed(SIGTERM) matches",
+       "{\"order\":[{\"first\":\"sidecar-proxy killed(SIGTERM)\",\"then\":"
+       "\"task STOPPED\"}]}",
+       HAPPY("a") STOP("a"), RPT_PASS, NULL},
+      {"milestone and task status patterns",
+       "{\"order\":[{\"first\":\"T4\",\"then\":\"task STOPPED\","
+       "\"require_then\":true}]}",
+       HAPPY("a") STOP("a"), RPT_PASS, NULL},
+      {"a status that never comes",
+       "{\"order\":[{\"first\":\"task DEACTIVATING\",\"then\":\"T4\"}]}",
+       HAPPY("a"), RPT_FAIL,
+       "service.passing a @400us before any \"task DEACTIVATING\""},
+      {"role pattern does not match another role",
+       "{\"order\":[{\"first\":\"T3\",\"then\":\"role:mesh-init exited\"}]}",
+       HAPPY("a"), RPT_FAIL, "container.exited a/mesh-init (exit 0) @200us"},
+  };
+  run_cases(cases, sizeof cases / sizeof cases[0]);
+}
+
+static void test_milestones_pass_and_fail(void **s) {
+  (void)s;
+  /* time_scale 0.01: "1s" is a 10 ms wall deadline, "10ms" 100 us. */
+  static const kcase cases[] = {
+      {"T4 within the deadline",
+       "{\"milestones\":{\"T4\":{\"within\":\"1s\"}}}", HAPPY("a"), RPT_PASS,
+       NULL},
+      {"T4 late", "{\"milestones\":{\"T4\":{\"within\":\"10ms\"}}}", HAPPY("a"),
+       RPT_FAIL,
+       "T4 at +400us (scenario 40.0ms) is past the 10.0ms deadline (+100us "
+       "wall): service.passing a @400us"},
+      {"T4 never reached", "{\"milestones\":{\"T4\":{\"within\":\"1s\"}}}",
+       START("a"), RPT_FAIL,
+       "T4 not reached in a within 1.000s (+10.0ms wall)"},
+      {"S0 never, and no stop", "{\"milestones\":{\"S0\":{\"never\":true}}}",
+       HAPPY("a"), RPT_PASS, NULL},
+      {"S0 never, but stopped", "{\"milestones\":{\"S0\":{\"never\":true}}}",
+       HAPPY("a") STOP("a"), RPT_FAIL,
+       "S0 happened: task.stop_requested a @500us"},
+      {"S4 reached", "{\"milestones\":{\"S4\":{\"reached\":true}}}",
+       HAPPY("a") STOP("a"), RPT_PASS, NULL},
+      {"T4 not reached", "{\"milestones\":{\"T4\":{\"reached\":true}}}",
+       START("a"), RPT_FAIL,
+       "T4 never reached in a; last event of the task: container.started "
+       "a/sidecar-proxy @210us"},
+  };
+  run_cases(cases, sizeof cases / sizeof cases[0]);
+}
+
+static void test_final_state_passes_and_fails(void **s) {
+  (void)s;
+  static const kcase cases[] = {
+      {"status STOPPED", "{\"final\":{\"task_status\":\"STOPPED\"}}",
+       HAPPY("a") STOP("a"), RPT_PASS, NULL},
+      {"status RUNNING, want STOPPED",
+       "{\"final\":{\"task_status\":\"STOPPED\"}}", HAPPY("a"), RPT_FAIL,
+       "task status is RUNNING, expected STOPPED (task.status a RUNNING "
+       "@320us)"},
+      {"stop code", "{\"final\":{\"stop_code\":\"EssentialContainerExited\"}}",
+       HAPPY("a") STOP("a"), RPT_PASS, NULL},
+      {"stop code differs", "{\"final\":{\"stop_code\":\"UserInitiated\"}}",
+       HAPPY("a") STOP("a"), RPT_FAIL,
+       "stop_code is EssentialContainerExited, expected UserInitiated"},
+      {"no stop at all", "{\"final\":{\"stop_code\":\"UserInitiated\"}}",
+       HAPPY("a"), RPT_FAIL, "no stop was requested"},
+      {"reason contains",
+       "{\"final\":{\"stop_reason_contains\":\"Essential container\"}}",
+       HAPPY("a") STOP("a"), RPT_PASS, NULL},
+      {"reason lacks", "{\"final\":{\"stop_reason_contains\":\"timeout\"}}",
+       HAPPY("a") STOP("a"), RPT_FAIL,
+       "stop reason \"Essential container in task exited\" does not contain "
+       "\"timeout\""},
+      {"passing at the end", "{\"final\":{\"service_passing\":true}}",
+       HAPPY("a"), RPT_PASS, NULL},
+      {"critical at the end", "{\"final\":{\"service_passing\":true}}",
+       HAPPY("a") STOP("a"), RPT_FAIL,
+       "the service instance is not passing at the end (service.critical a "
+       "@510us)"},
+      {"never passing, as wanted", "{\"final\":{\"service_passing\":false}}",
+       START("a"), RPT_PASS, NULL},
+  };
+  run_cases(cases, sizeof cases / sizeof cases[0]);
+}
+
+static void test_invariants_pass_and_fail(void **s) {
+  (void)s;
+  static const kcase cases[] = {
+      {"app after proxy healthy",
+       "{\"invariants\":[\"app_after_proxy_healthy\"]}", HAPPY("a"), RPT_PASS,
+       NULL},
+      {"proxy flapped before the app started",
+       "{\"invariants\":[\"app_after_proxy_healthy\"]}",
+       START("a") "300 a container.healthy sidecar-proxy\n"
+                  "305 a container.unhealthy sidecar-proxy\n"
+                  "310 a container.started web\n",
+       RPT_FAIL,
+       "container.started a/web @310us while sidecar-proxy was not HEALTHY "
+       "(its last health event: container.unhealthy a/sidecar-proxy @305us)"},
+      {"app with a proxy never healthy",
+       "{\"invariants\":[\"app_after_proxy_healthy\"]}",
+       START("a") "310 a container.started web\n", RPT_FAIL,
+       "(it had never been HEALTHY)"},
+      {"checks passing at T4",
+       "{\"invariants\":[\"t4_requires_passing_checks\"]}", HAPPY("a"),
+       RPT_PASS, NULL},
+      {"a check critical at T4",
+       "{\"invariants\":[\"t4_requires_passing_checks\"]}",
+       START("a") "300 a container.healthy sidecar-proxy\n"
+                  "310 a container.started web\n"
+                  "340 a consul.check consul-client "
+                  "{\"check_id\":\"c2\",\"status\":\"critical\"}\n"
+                  "350 a consul.check consul-client "
+                  "{\"check_id\":\"c1\",\"status\":\"passing\"}\n"
+                  "400 a service.passing - {}\n"
+                  "410 a consul.check consul-client "
+                  "{\"check_id\":\"c2\",\"status\":\"passing\"}\n",
+       RPT_FAIL,
+       "T4 (service.passing a @400us) while not every check passed: "
+       "consul.check a/consul-client c2=critical @340us"},
+      {"T4 never reached: nothing to hold",
+       "{\"invariants\":[\"t4_requires_passing_checks\"]}", START("a"),
+       RPT_PASS, NULL},
+  };
+  run_cases(cases, sizeof cases / sizeof cases[0]);
+}
+
+static void test_fleet_names_the_tasks_that_broke_it(void **s) {
+  (void)s;
+  const char *script =
+      HAPPY("a") START("b") "900 b container.healthy sidecar-proxy\n"
+                            "910 b container.started web\n"
+                            "990 b service.passing - {}\n" HAPPY("c");
+  rpt_verdict v = judge("{\"milestones\":{\"T4\":{\"within\":\"50ms\"}}}",
+                        script, true, NULL);
+  assert_int_equal(v.result, RPT_FAIL);
+  assert_int_equal(v.n_failed_tasks, 1);
+  assert_string_equal(v.failed_tasks[0], "b");
+  assert_non_null(strstr(v.message, "failed in 1 of 3 tasks. b: T4 at +990us"));
+  assert_int_equal(v.n_refs, 1);
+  assert_string_equal(v.refs[0].task, "b");
+  assert_string_equal(v.refs[0].kind, "service.passing");
+  assert_int_equal(v.refs[0].at, 990);
+  /* Decided when the deadline passed for b: its T0 + 500 us. */
+  assert_int_equal(v.decided_at, 500);
+  rpt_verdict_clear(&v);
+}
+
+static void test_no_application_task_fails_at_the_end(void **s) {
+  (void)s;
+  rpt_verdict v =
+      judge("{\"final\":{\"service_passing\":false}}",
+            "5 - fault.injected - {\"target\":\"ecs_api\",\"action\":\"x\"}\n",
+            true, NULL);
+  assert_int_equal(v.result, RPT_FAIL);
+  assert_string_equal(v.message, "no application task in the log");
+  rpt_verdict_clear(&v);
+}
+
+/* ---- partial logs ---- */
+
+static void test_partial_log_decides_deadlines_with_now(void **s) {
+  (void)s;
+  const char *x = "{\"milestones\":{\"T4\":{\"within\":\"1s\"}}}";
+  rpt_eval_opts o = {.now_us = 5000};
+  rpt_verdict v = judge(x, START("a"), false, &o);
+  assert_int_equal(v.result, RPT_UNDECIDED);
+  assert_non_null(strstr(v.message, "waiting for T4 (deadline +10.0ms wall)"));
+  rpt_verdict_clear(&v);
+  o.now_us = 20000; /* past T0 + 10 ms */
+  v = judge(x, START("a"), false, &o);
+  assert_int_equal(v.result, RPT_FAIL);
+  assert_int_equal(v.decided_at, 10000);
+  rpt_verdict_clear(&v);
+  o.now_us = 0; /* the last event's time */
+  v = judge(x, HAPPY("a"), false, &o);
+  assert_int_equal(v.result, RPT_PASS);
+  assert_int_equal(v.decided_at, 400);
+  rpt_verdict_clear(&v);
+  /* The run is over (final) although the log has no run.end. */
+  o.final = true;
+  v = judge(x, START("a"), false, &o);
+  assert_int_equal(v.result, RPT_FAIL);
+  rpt_verdict_clear(&v);
+}
+
+static bool decided(const char *expect, const char *script,
+                    const rpt_eval_opts *o, bool *failed) {
+  char *text = mk_log(expect, script, false);
+  rpt_log *log = NULL;
+  ecsb_err err = {0};
+  assert_int_equal(rpt_log_parse(text, strlen(text), "t", &log, &err), 0);
+  cJSON *ej = cJSON_Parse(expect);
+  rpt_expect *x = NULL;
+  assert_int_equal(rpt_expect_parse(ej, NULL, &x, &err), 0);
+  bool d = false;
+  assert_int_equal(rpt_expect_decided(x, log, o, &d, failed, &err), 0);
+  rpt_expect_free(x);
+  cJSON_Delete(ej);
+  rpt_log_free(log);
+  free(text);
+  return d;
+}
+
+static void test_decided_over_a_partial_log(void **s) {
+  (void)s;
+  bool failed = true;
+  const char *x = "{\"order\":[{\"first\":\"sidecar-proxy healthy\","
+                  "\"then\":\"web started\",\"every\":true}],"
+                  "\"milestones\":{\"T4\":{\"within\":\"1s\"}},"
+                  "\"final\":{\"service_passing\":true},"
+                  "\"invariants\":[\"app_after_proxy_healthy\","
+                  "\"t4_requires_passing_checks\"]}";
+  /* Mid-startup: nothing can be decided yet. */
+  assert_false(decided(x, START("a"), NULL, &failed));
+  assert_false(failed);
+  /* T4 reached, checks passing, app after a healthy proxy: every
+   * expectation is decided, and the final state settles at its current
+   * value because nothing else is pending. */
+  assert_true(decided(x, HAPPY("a"), NULL, &failed));
+  assert_false(failed);
+  /* A second task is still to come. */
+  rpt_eval_opts o = {.expected_tasks = 2};
+  assert_false(decided(x, HAPPY("a"), &o, &failed));
+  /* A failure is a decision even while other tasks are pending. */
+  const char *one = "{\"invariants\":[\"app_after_proxy_healthy\"]}";
+  assert_true(decided(one,
+                      START("a") "310 a container.started web\n" START("b"),
+                      NULL, &failed));
+  assert_true(failed);
+  /* final task_status STOPPED stays open while the task runs. */
+  assert_false(decided("{\"final\":{\"task_status\":\"STOPPED\"}}", HAPPY("a"),
+                       NULL, &failed));
+  assert_true(decided("{\"final\":{\"task_status\":\"STOPPED\"}}",
+                      HAPPY("a") STOP("a"), NULL, &failed));
+  assert_false(failed);
+  /* order without require_then is decided once "first" happened. */
+  assert_true(decided("{\"order\":[{\"first\":\"mesh-init started\",\"then\":"
+                      "\"web started\"}]}",
+                      START("a"), NULL, &failed));
+  assert_false(decided("{\"order\":[{\"first\":\"mesh-init started\",\"then\":"
+                       "\"web started\",\"require_then\":true}]}",
+                       START("a"), NULL, &failed));
+}
+
+static void test_report_turns_a_bad_expect_block_into_a_failure(void **s) {
+  (void)s;
+  char *text = mk_log("{\"order\":[{\"first\":\"T1\"}]}", HAPPY("a"), true);
+  rpt_run *r = rt_run_from_text(text);
+  assert_int_equal(r->n_verdicts, 1);
+  assert_int_equal(r->verdicts[0].result, RPT_FAIL);
+  assert_string_equal(r->verdicts[0].name, "expectations");
+  assert_string_equal(r->expect_error, "$.expect.order[0].then: required");
+  /* Measurements are still there. */
+  assert_int_equal(r->tasks[0].ms[RPT_T4], 400);
+  rpt_run_free(r);
+  free(text);
+}
+
+int main(void) {
+  rt_chdir_source();
+  const struct CMUnitTest tests[] = {
+      cmocka_unit_test(test_parse_errors_name_the_json_path),
+      cmocka_unit_test(test_parse_uses_the_callers_path),
+      cmocka_unit_test(test_parse_lists_expectations_in_a_fixed_order),
+      cmocka_unit_test(test_order_passes_and_fails),
+      cmocka_unit_test(test_milestones_pass_and_fail),
+      cmocka_unit_test(test_final_state_passes_and_fails),
+      cmocka_unit_test(test_invariants_pass_and_fail),
+      cmocka_unit_test(test_fleet_names_the_tasks_that_broke_it),
+      cmocka_unit_test(test_no_application_task_fails_at_the_end),
+      cmocka_unit_test(test_partial_log_decides_deadlines_with_now),
+      cmocka_unit_test(test_decided_over_a_partial_log),
+      cmocka_unit_test(test_report_turns_a_bad_expect_block_into_a_failure),
+  };
+  return cmocka_run_group_tests(tests, NULL, NULL);
+}
