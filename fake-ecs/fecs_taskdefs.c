@@ -586,7 +586,8 @@ int fecs_op_list_task_definitions(fecs_call *c) {
   fecs_family **fams = malloc((f->n_families + 1) * sizeof *fams);
   if (!fams)
     return fecs_fail(c, "ServerException", "fake-ecs: out of memory");
-  memcpy(fams, f->families, f->n_families * sizeof *fams);
+  if (f->n_families)
+    memcpy(fams, f->families, f->n_families * sizeof *fams);
   qsort(fams, f->n_families, sizeof *fams, fam_cmp);
   size_t total = 0;
   for (size_t i = 0; i < f->n_families; i++)

@@ -6,3 +6,9 @@ set(FECS_TU ${CMAKE_CURRENT_SOURCE_DIR}/fecs_testutil.c)
 set(FECS_LIBS fake-ecs ecsboot-httpd ecsboot-core)
 ecsb_add_test(test_fecs_api SOURCES test_fecs_api.c ${FECS_TU}
   LIBS ${FECS_LIBS})
+ecsb_add_test(test_fecs_sigv4 SOURCES test_fecs_sigv4.c ${FECS_TU}
+  LIBS ${FECS_LIBS})
+ecsb_add_test(test_fecs_endpoint SOURCES test_fecs_endpoint.c ${FECS_TU}
+  LIBS ${FECS_LIBS})
+ecsb_add_test(test_fecs_faults SOURCES test_fecs_faults.c ${FECS_TU}
+  LIBS ${FECS_LIBS})

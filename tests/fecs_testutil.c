@@ -56,11 +56,13 @@ int ft_call(fecs *f, ft_clock *clk, const ft_req *r, ft_resp *out) {
   const char *body = r->body ? r->body : "{}";
   char target[200];
   snprintf(target, sizeof target, "%s%s", FECS_API_TARGET_PREFIX, r->op);
-  ecsb_http_header h[8] = {
+  ecsb_http_header h[12] = {
       {"Content-Type", "application/x-amz-json-1.1"},
       {"X-Amz-Target", (char *)(r->target ? r->target : target)},
   };
   size_t nh = 2;
+  for (size_t i = 0; i < r->n_extra && i < 4; i++)
+    h[nh++] = r->extra[i];
   char url[128];
   snprintf(url, sizeof url, "%s/", fecs_api_url(f));
   ecsb_sigv4_params p;

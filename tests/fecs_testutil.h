@@ -32,6 +32,8 @@ typedef struct ft_req {
   const char *target;                /* X-Amz-Target override */
   const char *method;                /* NULL: POST */
   const char *auth_override;         /* Authorization value to send */
+  const ecsb_http_header *extra;     /* more headers, signed too */
+  size_t n_extra;                    /* at most 4 */
 } ft_req;
 
 typedef struct ft_resp {
