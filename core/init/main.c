@@ -21,15 +21,18 @@ static const struct {
   bool no_global_curl;
 } commands[] = {
     {"discover-servers", cmd_discover_servers,
-     "find a RUNNING Consul server task through the ECS API, write its IP"},
+     "find a RUNNING Consul server task through the ECS API, write its IP",
+     false},
     {"mesh-init", cmd_mesh_init,
-     "register the service and its sidecar proxy, write the Envoy bootstrap"},
+     "register the service and its sidecar proxy, write the Envoy bootstrap",
+     false},
     {"envoy-bootstrap", cmd_envoy_bootstrap,
-     "print the Envoy bootstrap for a registered proxy (no consul binary)"},
+     "print the Envoy bootstrap for a registered proxy (no consul binary)",
+     false},
     {"health-check", cmd_health_check,
      "probe tcp HOST:PORT or an http URL (for ECS healthCheck commands)", true},
     {"health-sync", cmd_health_sync,
-     "mirror ECS container health into Consul TTL checks until SIGTERM"},
+     "mirror ECS container health into Consul TTL checks until SIGTERM", false},
 };
 
 static void usage(FILE *out) {
