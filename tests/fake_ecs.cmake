@@ -12,3 +12,6 @@ ecsb_add_test(test_fecs_endpoint SOURCES test_fecs_endpoint.c ${FECS_TU}
   LIBS ${FECS_LIBS})
 ecsb_add_test(test_fecs_faults SOURCES test_fecs_faults.c ${FECS_TU}
   LIBS ${FECS_LIBS})
+# The real AWS CLI against fake-ecs (skipped when no `aws` is installed).
+ecsb_add_test(interop_awscli SOURCES interop_awscli.c ${FECS_TU}
+  LIBS ${FECS_LIBS} LABELS interop TIMEOUT 600)
