@@ -631,8 +631,6 @@ static int agg_finish(agg *g, const ectx *c, const xitem *it, size_t n_tasks,
                      n_tasks + missing, g->first_undecided.s);
     else
       rpt_buf_printf(&m, "waiting for %zu more task(s) to start", missing);
-    if (c->final)
-      rpt_buf_puts(&m, " (the log is incomplete)");
   } else {
     v->result = RPT_PASS;
     v->decided_at = g->pass_at;

@@ -75,6 +75,26 @@ static int parse_failure_verdict(rpt_run *r, const ecsb_err *perr,
   return 0;
 }
 
+/* Re-reporting a log whose run was interrupted: what is still open will
+ * never be decided, and the reader should know why. */
+static int note_incomplete(rpt_run *r, ecsb_err *err) {
+  for (size_t i = 0; i < r->n_verdicts; i++) {
+    rpt_verdict *v = &r->verdicts[i];
+    if (v->result != RPT_UNDECIDED)
+      continue;
+    rpt_buf b;
+    rpt_buf_init(&b);
+    rpt_buf_printf(&b, "%s (the log is incomplete: the run was interrupted)",
+                   v->message ? v->message : "undecided");
+    char *m = rpt_buf_take(&b);
+    if (!m)
+      return ecsb_err_set(err, ECSB_ENOMEM, "out of memory");
+    free(v->message);
+    v->message = m;
+  }
+  return 0;
+}
+
 int rpt_report_from_log(const rpt_log *log, const char *log_path,
                         const rpt_eval_opts *opts, rpt_run **out,
                         ecsb_err *err) {
@@ -100,6 +120,8 @@ int rpt_report_from_log(const rpt_log *log, const char *log_path,
   }
   rc = rpt_expect_eval_run(x, log, run, ms_event, opts, &run->verdicts,
                            &run->n_verdicts, err);
+  if (!rc && !log->complete && !(opts && opts->final))
+    rc = note_incomplete(run, err);
 out:
   rpt_expect_free(x);
   free(ms_event);

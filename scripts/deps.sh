@@ -11,7 +11,7 @@ build_pkgs=(gcc libc6-dev make cmake pkg-config libcurl4-openssl-dev libssl-dev 
             libmicrohttpd-dev libcmocka-dev)
 # Real clients for interop tests: python3-consul (Consul API client),
 # awscli (the AWS CLI against fake-ecs).
-test_pkgs=(python3-consul awscli)
+test_pkgs=(python3-consul awscli chromium chromium-driver libxml2-utils zlib1g-dev)
 ci_pkgs=(clang-format valgrind)
 
 want=("${build_pkgs[@]}")
