@@ -15,3 +15,8 @@ ecsb_add_test(test_fecs_faults SOURCES test_fecs_faults.c ${FECS_TU}
 # The real AWS CLI against fake-ecs (skipped when no `aws` is installed).
 ecsb_add_test(interop_awscli SOURCES interop_awscli.c ${FECS_TU}
   LIBS ${FECS_LIBS} LABELS interop TIMEOUT 600)
+# The fake-ECS part of `ecsboot serve` (cli/serve_ecs.c), built in directly
+# so it is tested whether or not the ecsboot program links yet.
+ecsb_add_test(test_serve_ecs SOURCES test_serve_ecs.c
+  ${CMAKE_SOURCE_DIR}/cli/serve_ecs.c ${FECS_TU} LIBS ${FECS_LIBS})
+target_include_directories(test_serve_ecs PRIVATE ${CMAKE_SOURCE_DIR}/cli)
