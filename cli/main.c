@@ -1,0 +1,64 @@
+/*
+ * main.c - the `ecsboot` harness program: dispatches to its subcommands.
+ * Production task definitions use `ecsboot-init` instead; this program
+ * links the fakes, the stand-ins and the reports, and is only for
+ * developers and CI.
+ */
+#include <stdio.h>
+#include <string.h>
+
+#include "cli.h"
+#include "ecsb/http.h"
+#include "ecsb/version.h"
+#include "rpt/cli.h"
+#include "scn/standin.h"
+
+static const struct {
+  const char *name;
+  int (*run)(int argc, char **argv);
+  const char *summary;
+} commands[] = {
+    {"serve", cli_serve_main,
+     "run the fakes (ECS API, metadata, credentials, Consul) on loopback"},
+    {"report", rpt_cli_main,
+     "render, compare or merge reports from event logs (see --help)"},
+    {"app", scn_standin_app_main,
+     "stand-in application container (an HTTP server)"},
+    {"envoy", scn_standin_envoy_main,
+     "stand-in sidecar proxy that reads an Envoy bootstrap file"},
+};
+
+static void usage(FILE *out) {
+  fprintf(out, "Usage: ecsboot <command> [flags]\n\nCommands:\n");
+  for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
+    fprintf(out, "  %-8s %s\n", commands[i].name, commands[i].summary);
+  fprintf(out, "  %-8s %s\n", "version", "print the version");
+  fprintf(out, "\nRun `ecsboot <command> --help` for its flags.\n");
+}
+
+int main(int argc, char **argv) {
+  if (argc < 2 || strcmp(argv[1], "--help") == 0 ||
+      strcmp(argv[1], "-h") == 0 || strcmp(argv[1], "help") == 0) {
+    usage(argc < 2 ? stderr : stdout);
+    return argc < 2 ? 2 : 0;
+  }
+  if (strcmp(argv[1], "version") == 0 || strcmp(argv[1], "--version") == 0) {
+    printf("ecsboot %s\n", ECSB_VERSION);
+    return 0;
+  }
+  for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++) {
+    if (strcmp(argv[1], commands[i].name) != 0)
+      continue;
+    ecsb_err err = {0};
+    if (ecsb_http_global_init(&err) != 0) {
+      fprintf(stderr, "ecsboot: %s\n", err.msg);
+      return 3;
+    }
+    int rc = commands[i].run(argc - 1, argv + 1);
+    ecsb_http_global_cleanup();
+    return rc;
+  }
+  fprintf(stderr, "ecsboot: unknown command \"%s\"\n\n", argv[1]);
+  usage(stderr);
+  return 2;
+}
