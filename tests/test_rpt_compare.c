@@ -1,0 +1,209 @@
+/* test_rpt_compare.c - `ecsboot report compare BASE NEW`: a synthetic
+ * regression (every time 30% longer) exits 1 and marks the slower
+ * figures; a change within the threshold and a speed-up exit 0; a
+ * milestone reached by fewer tasks is a regression; a JSON report works
+ * as BASE like its log; usage and input errors exit 2. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "rpt/compare.h"
+#include "rpt/strbuf.h"
+#include "rpt_testutil.h"
+
+#define BASE RT_EVENTS "fleet-5.jsonl"
+
+static char *dir;
+
+static int setup(void **s) {
+  (void)s;
+  dir = rt_tmpdir();
+  return 0;
+}
+
+static int teardown(void **s) {
+  (void)s;
+  rt_rmtree(dir);
+  free(dir);
+  return 0;
+}
+
+/* The base log with every time multiplied by factor, and (when drop_task
+ * is set) that task's service.passing removed. */
+static char *scaled(const char *name, double factor, const char *drop_task) {
+  char *text = rt_slurp(BASE, NULL);
+  assert_non_null(text);
+  rpt_buf out;
+  rpt_buf_init(&out);
+  for (char *save = NULL, *line = strtok_r(text, "\n", &save); line;
+       line = strtok_r(NULL, "\n", &save)) {
+    cJSON *o = cJSON_Parse(line);
+    assert_non_null(o);
+    cJSON *t = cJSON_GetObjectItem(o, "t_us");
+    cJSON *task = cJSON_GetObjectItem(o, "task");
+    const char *kind = cJSON_GetObjectItem(o, "kind")->valuestring;
+    if (drop_task && task && strcmp(task->valuestring, drop_task) == 0 &&
+        strcmp(kind, "service.passing") == 0) {
+      cJSON_Delete(o);
+      continue;
+    }
+    cJSON_SetNumberValue(t, (double)(int64_t)(t->valuedouble * factor));
+    char *l = cJSON_PrintUnformatted(o);
+    rpt_buf_printf(&out, "%s\n", l);
+    free(l);
+    cJSON_Delete(o);
+  }
+  free(text);
+  char *path = malloc(strlen(dir) + strlen(name) + 2);
+  sprintf(path, "%s/%s", dir, name);
+  rt_write(path, out.s);
+  rpt_buf_free(&out);
+  return path;
+}
+
+static const char *line_of(const char *out, const char *metric) {
+  char key[64];
+  snprintf(key, sizeof key, "\n  %s ", metric);
+  const char *p = strstr(out, key);
+  if (!p)
+    fail_msg("no row for %s in:\n%s", metric, out);
+  return p + 1;
+}
+
+static bool row_has(const char *out, const char *metric, const char *what) {
+  const char *l = line_of(out, metric);
+  const char *e = strchr(l, '\n');
+  char row[512];
+  snprintf(row, sizeof row, "%.*s", (int)(e ? e - l : (long)strlen(l)), l);
+  return strstr(row, what) != NULL;
+}
+
+static void test_synthetic_regression_exits_1(void **s) {
+  (void)s;
+  char *slow = scaled("slow.jsonl", 1.3, NULL);
+  char *out = NULL, *err = NULL;
+  int code = rt_cli(&out, &err, "report", "compare", BASE, slow, NULL);
+  assert_int_equal(code, 1);
+  assert_true(row_has(out, "T4", "REGRESSION"));
+  assert_true(row_has(out, "T4", "+30.0%"));
+  assert_true(row_has(out, "T1", "REGRESSION"));
+  assert_true(row_has(out, "sidecar-proxy ready", "REGRESSION"));
+  /* Containers that are ready as they start stay at zero. */
+  assert_false(row_has(out, "web ready", "REGRESSION"));
+  assert_non_null(strstr(out, "regressions beyond 10%"));
+  /* The whole table, for its shape. */
+  char *body = strstr(out, "\nscenario");
+  assert_non_null(body);
+  rt_golden("compare-regression.txt", body + 1);
+  free(out);
+  free(err);
+  free(slow);
+}
+
+static void test_change_within_threshold_is_not_a_regression(void **s) {
+  (void)s;
+  char *same = scaled("same.jsonl", 1.05, NULL);
+  char *out = NULL;
+  assert_int_equal(rt_cli(&out, NULL, "report", "compare", BASE, same, NULL),
+                   0);
+  assert_null(strstr(out, "REGRESSION"));
+  assert_true(row_has(out, "T4", "+5.0%"));
+  assert_non_null(strstr(out, "no regression beyond 10%"));
+  free(out);
+  /* The same change with a tighter threshold is one. */
+  assert_int_equal(rt_cli(&out, NULL, "report", "compare", "--threshold", "2%",
+                          BASE, same, NULL),
+                   1);
+  assert_true(row_has(out, "T4", "REGRESSION"));
+  free(out);
+  /* ...unless the absolute floor says it is noise. */
+  assert_int_equal(rt_cli(&out, NULL, "report", "compare", "--threshold", "2%",
+                          "--min-delta", "1s", BASE, same, NULL),
+                   0);
+  free(out);
+  char *fast = scaled("fast.jsonl", 0.7, NULL);
+  assert_int_equal(rt_cli(&out, NULL, "report", "compare", BASE, fast, NULL),
+                   0);
+  assert_true(row_has(out, "T4", "faster"));
+  assert_true(row_has(out, "T4", "-30.0%"));
+  free(out);
+  free(fast);
+  free(same);
+}
+
+static void test_fewer_tasks_reaching_t4_is_a_regression(void **s) {
+  (void)s;
+  char *lost = scaled("lost.jsonl", 1.0, "app-2");
+  char *out = NULL;
+  assert_int_equal(rt_cli(&out, NULL, "report", "compare", BASE, lost, NULL),
+                   1);
+  assert_true(row_has(out, "T4", "REGRESSION"));
+  assert_true(row_has(out, "T4", "reached by a smaller share of the tasks"));
+  assert_false(row_has(out, "T3", "REGRESSION"));
+  free(out);
+  free(lost);
+}
+
+static void test_json_report_compares_like_its_log(void **s) {
+  (void)s;
+  char *json = NULL;
+  assert_int_equal(
+      rt_cli(&json, NULL, "report", "--format", "json", BASE, NULL), 1);
+  char path[512];
+  snprintf(path, sizeof path, "%s/base.json", dir);
+  rt_write(path, json);
+  free(json);
+  char *slow = scaled("slow2.jsonl", 1.3, NULL);
+  char *a = NULL, *b = NULL;
+  assert_int_equal(rt_cli(&a, NULL, "report", "compare", BASE, slow, NULL), 1);
+  assert_int_equal(rt_cli(&b, NULL, "report", "compare", path, slow, NULL), 1);
+  /* Identical tables; only the BASE name in the first line differs. */
+  assert_string_equal(strchr(a, '\n'), strchr(b, '\n'));
+  free(a);
+  free(b);
+  free(slow);
+}
+
+static void test_compare_usage_and_input_errors(void **s) {
+  (void)s;
+  char *err = NULL;
+  assert_int_equal(rt_cli(NULL, &err, "report", "compare", BASE, NULL), 2);
+  assert_non_null(strstr(err, "give BASE and NEW"));
+  free(err);
+  assert_int_equal(rt_cli(NULL, &err, "report", "compare", BASE,
+                          "tests/data/events/missing.jsonl", NULL),
+                   2);
+  assert_non_null(strstr(err, "tests/data/events/missing.jsonl"));
+  free(err);
+  assert_int_equal(rt_cli(NULL, &err, "report", "compare", "--threshold", "ten",
+                          BASE, BASE, NULL),
+                   2);
+  assert_non_null(strstr(err, "--threshold: \"ten\" is not a percentage"));
+  free(err);
+  double t = 0;
+  ecsb_err e = {0};
+  assert_int_equal(rpt_compare_threshold_parse("12.5%", &t, &e), 0);
+  assert_true(t > 0.1249 && t < 0.1251);
+  assert_int_equal(rpt_compare_threshold_parse("7", &t, &e), 0);
+  assert_true(t > 0.0699 && t < 0.0701);
+  assert_int_equal(rpt_compare_threshold_parse("-1%", &t, &e), ECSB_EINVAL);
+  assert_int_equal(rpt_compare_threshold_parse("5%%", &t, &e), ECSB_EINVAL);
+}
+
+int main(void) {
+  rt_chdir_source();
+  const struct CMUnitTest tests[] = {
+      cmocka_unit_test(test_synthetic_regression_exits_1),
+      cmocka_unit_test(test_change_within_threshold_is_not_a_regression),
+      cmocka_unit_test(test_fewer_tasks_reaching_t4_is_a_regression),
+      cmocka_unit_test(test_json_report_compares_like_its_log),
+      cmocka_unit_test(test_compare_usage_and_input_errors),
+  };
+  return cmocka_run_group_tests(tests, setup, teardown);
+}
