@@ -28,6 +28,7 @@
 #include "ecsb/duration.h"
 #include "ecsb/httpd.h"
 #include "ecsb/log.h"
+#include "ecsb/text.h"
 #include "scn/standin.h"
 
 typedef struct app {
@@ -153,13 +154,11 @@ int scn_standin_app_main(int argc, char **argv) {
   if (!listen)
     return usage("--listen ADDR:PORT is required", NULL);
   char host[64];
-  const char *colon = strrchr(listen, ':');
-  char *end = NULL;
-  long port = colon ? strtol(colon + 1, &end, 10) : -1;
-  if (!colon || !end || *end || port < 1 || port > 65535 ||
-      (size_t)(colon - listen) >= sizeof host)
-    return usage("--listen must be ADDR:PORT, got", listen);
-  snprintf(host, sizeof host, "%.*s", (int)(colon - listen), listen);
+  int port;
+  ecsb_err perr = {0};
+  if (ecsb_hostport_parse(listen, 0, "flag --listen", host, sizeof host, &port,
+                          &perr) != 0)
+    return usage(perr.msg, NULL);
 
   /* Signals are taken synchronously by this thread only. */
   sigset_t sigs;

@@ -42,6 +42,7 @@
 #include "ecsb/httpd.h"
 #include "ecsb/json.h"
 #include "ecsb/log.h"
+#include "ecsb/retry.h"
 #include "scn/standin.h"
 
 #define MAX_UPSTREAMS 16
@@ -395,52 +396,48 @@ static void admin_handler(void *user, const ecsb_httpd_req *req,
 
 /* ---- registration ------------------------------------------------------- */
 
-static int fetch_registration(proxy *px, int64_t timeout_ms, cJSON **out,
-                              ecsb_err *err) {
+/* Waits (bounded) for the proxy's registration, as Envoy waits for xDS:
+ * mesh-init may still be registering when the proxy starts. */
+static int fetch_registration(proxy *px, int64_t timeout_ms, volatile int *stop,
+                              cJSON **out, ecsb_err *err) {
   char url[512];
   snprintf(url, sizeof url, "%s/v1/agent/service/%s", px->agent_url,
            px->b.node_id);
   ecsb_http_opts o;
   ecsb_http_opts_default(&o);
-  o.max_retries = 0;
+  o.max_retries = 0; /* one retry policy: the loop below */
   o.timeout_ms = 2000;
   ecsb_http_client *c = ecsb_http_client_new(&o, err);
   if (!c)
     return ECSB_ENOMEM;
   ecsb_http_header h[] = {{"X-Consul-Token", px->b.token}};
-  ecsb_backoff bo;
-  ecsb_backoff_init(&bo, 50, 1000, (uint64_t)getpid());
-  int64_t deadline = ecsb_mono_ms() + timeout_ms;
-  int rc = ECSB_ETIMEDOUT;
+  ecsb_retry retry;
+  ecsb_retry_init(&retry, timeout_ms, 50, 1000, 0, stop);
   char last[ECSB_ERR_MSG_MAX] = "no answer yet";
-  for (int attempt = 0; !px->stop; attempt++) {
+  int rc;
+  do {
     ecsb_http_response r;
     ecsb_err e = {0};
     if (ecsb_http_get(c, url, h, px->b.token[0] ? 1 : 0, &r, &e) == 0) {
       if (r.status == 200) {
         rc = ecsb_json_parse(r.body, r.body_len, url, out, err);
         ecsb_http_response_clear(&r);
-        break;
+        ecsb_http_client_free(c);
+        return rc;
       }
       snprintf(last, sizeof last, "HTTP %ld", r.status);
     } else {
       snprintf(last, sizeof last, "%s", e.msg);
     }
     ecsb_http_response_clear(&r);
-    int64_t left = deadline - ecsb_mono_ms();
-    if (left <= 0)
-      break;
-    int64_t d = ecsb_backoff_next(&bo, attempt);
-    ecsb_sleep_ms(d < left ? d : left, &px->stop);
-  }
-  if (rc == ECSB_ETIMEDOUT)
-    ecsb_err_set(err, rc, "no proxy registration for %s at %s (last: %s)",
-                 px->b.node_id, url, last);
+  } while ((rc = ecsb_retry_wait(&retry, false)) == 0);
   ecsb_http_client_free(c);
-  return rc;
+  return ecsb_err_set(err, rc, "no proxy registration for %s at %s (last: %s)",
+                      px->b.node_id, url, last);
 }
 
-static volatile sig_atomic_t got_signal;
+/* Set by the handler; also the stop flag of the registration wait. */
+static volatile int got_signal;
 static void on_signal(int sig) {
   got_signal = sig;
 }
@@ -537,7 +534,7 @@ int scn_standin_envoy_main(int argc, char **argv) {
     ecsb_log(ECSB_LOG_ERROR, "envoy: admin listener", "error", err.msg, NULL);
     goto out;
   }
-  if (fetch_registration(px, xds_timeout_ms, &reg, &err) != 0) {
+  if (fetch_registration(px, xds_timeout_ms, &got_signal, &reg, &err) != 0) {
     ecsb_log(ECSB_LOG_ERROR, "envoy: no configuration", "error", err.msg, NULL);
     goto out;
   }

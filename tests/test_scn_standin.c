@@ -48,7 +48,7 @@ static int teardown(void **state) {
 }
 
 static scn_proc *launch(const char *const *args, const char *log) {
-  const char *argv[32] = {STANDIN_LAUNCHER};
+  const char *argv[32] = {ECSBOOT_BIN};
   size_t n = 1;
   for (; args[n - 1] && n < 31; n++)
     argv[n] = args[n - 1];
