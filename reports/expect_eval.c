@@ -17,29 +17,8 @@
 #include "rpt/strbuf.h"
 #include "rpt/strmap.h"
 
-#define NONE ((size_t)-1)
-#define MAX_TASK_REFS 8
 #define MAX_REFS 20
 #define MAX_TASK_MSGS 3
-
-typedef struct ectx {
-  const rpt_log *log;
-  const rpt_run *run;
-  const size_t *ms_event;
-  size_t **tev; /* per task: indices of its events, in log order */
-  size_t *n_tev;
-  bool final;
-  int64_t now;
-} ectx;
-
-typedef struct outcome {
-  rpt_result r;
-  int64_t at;
-  rpt_buf msg;
-  size_t refs[MAX_TASK_REFS];
-  char *notes[MAX_TASK_REFS];
-  size_t n_refs;
-} outcome;
 
 static void outcome_reset(outcome *o) {
   rpt_buf_free(&o->msg);
@@ -49,8 +28,8 @@ static void outcome_reset(outcome *o) {
   o->at = RPT_ABSENT;
 }
 
-static void add_ref(outcome *o, size_t ev, const char *note) {
-  if (ev == NONE || o->n_refs >= MAX_TASK_REFS)
+void rpt_x_add_ref(outcome *o, size_t ev, const char *note) {
+  if (ev == RPT_X_NONE || o->n_refs >= MAX_TASK_REFS)
     return;
   for (size_t i = 0; i < o->n_refs; i++)
     if (o->refs[i] == ev)
@@ -60,13 +39,8 @@ static void add_ref(outcome *o, size_t ev, const char *note) {
   o->n_refs++;
 }
 
-static const rpt_event *E(const ectx *c, size_t ev) {
-  return &c->log->events[ev];
-}
-
-/* "container.exited app-1/mesh-init (exit 1) @1.234s" */
-static void describe(const ectx *c, size_t ev, rpt_buf *b) {
-  const rpt_event *e = E(c, ev);
+void rpt_x_describe(const ectx *c, size_t ev, rpt_buf *b) {
+  const rpt_event *e = RPT_X_EVENT(c, ev);
   char t[32];
   rpt_buf_printf(b, "%s", e->kind);
   if (e->task)
@@ -97,12 +71,12 @@ static const rpt_container *ev_container(const ectx *c, size_t ti,
                       : NULL;
 }
 
-static bool role_is(const rpt_container *ct, const char *role) {
+bool rpt_x_role_is(const rpt_container *ct, const char *role) {
   return ct && ct->role && strcmp(ct->role, role) == 0;
 }
 
 static bool match(const ectx *c, size_t ti, const rpt_pattern *p, size_t ev) {
-  const rpt_event *e = E(c, ev);
+  const rpt_event *e = RPT_X_EVENT(c, ev);
   switch (p->type) {
   case PAT_MILESTONE:
     return c->ms_event[ti * RPT_MS_COUNT + (size_t)p->milestone] == ev;
@@ -119,7 +93,7 @@ static bool match(const ectx *c, size_t ti, const rpt_pattern *p, size_t ev) {
     return false;
   if (p->sel == SEL_NAME && strcmp(e->container, p->name) != 0)
     return false;
-  if (p->sel == SEL_ROLE && !role_is(ev_container(c, ti, e), p->name))
+  if (p->sel == SEL_ROLE && !rpt_x_role_is(ev_container(c, ti, e), p->name))
     return false;
   if (p->has_code) {
     int64_t code;
@@ -136,75 +110,76 @@ static bool match(const ectx *c, size_t ti, const rpt_pattern *p, size_t ev) {
   return true;
 }
 
-/* When a finished task stops changing: its STOPPED time, else now. */
-static int64_t end_time(const ectx *c, const rpt_task *t) {
+int64_t rpt_x_end_time(const ectx *c, const rpt_task *t) {
   return t->ms[RPT_S4] != RPT_ABSENT ? t->t0_at + t->ms[RPT_S4] : c->now;
 }
 
-static bool task_done(const ectx *c, const rpt_task *t) {
+bool rpt_x_task_done(const ectx *c, const rpt_task *t) {
   return c->final || t->ms[RPT_S4] != RPT_ABSENT;
 }
 
 static void eval_order(const ectx *c, const xitem *it, size_t ti, outcome *o) {
   const rpt_task *t = &c->run->tasks[ti];
-  size_t fi = NONE, th = NONE, n_break = 0, first_break = NONE;
+  size_t fi = RPT_X_NONE, th = RPT_X_NONE, n_break = 0,
+         first_break = RPT_X_NONE;
   for (size_t k = 0; k < c->n_tev[ti]; k++) {
     size_t ev = c->tev[ti][k];
     /* then is tested first: one event matching both does not precede
      * itself. */
     if (match(c, ti, &it->then, ev)) {
-      if (th == NONE)
+      if (th == RPT_X_NONE)
         th = ev;
-      if (fi == NONE) {
-        if (first_break == NONE)
+      if (fi == RPT_X_NONE) {
+        if (first_break == RPT_X_NONE)
           first_break = ev;
         if (n_break < 3) {
           if (n_break)
             rpt_buf_puts(&o->msg, "; ");
-          describe(c, ev, &o->msg);
+          rpt_x_describe(c, ev, &o->msg);
         }
         n_break++;
-        add_ref(o, ev, "no earlier match of first");
+        rpt_x_add_ref(o, ev, "no earlier match of first");
       }
     }
-    if (fi == NONE && match(c, ti, &it->first, ev))
+    if (fi == RPT_X_NONE && match(c, ti, &it->first, ev))
       fi = ev;
   }
-  bool broke = it->every ? n_break > 0 : (th != NONE && th == first_break);
+  bool broke =
+      it->every ? n_break > 0 : (th != RPT_X_NONE && th == first_break);
   if (broke) {
     o->r = RPT_FAIL;
-    o->at = E(c, first_break)->t_us;
+    o->at = RPT_X_EVENT(c, first_break)->t_us;
     if (n_break > 3)
       rpt_buf_printf(&o->msg, "; and %zu more", n_break - 3);
     if (!it->every && o->msg.len) {
       /* Only the first occurrence counts without every. */
       rpt_buf_free(&o->msg);
-      describe(c, th, &o->msg);
+      rpt_x_describe(c, th, &o->msg);
     }
     rpt_buf_printf(&o->msg, " before any \"%s\"", it->first.text);
-    if (fi != NONE) {
+    if (fi != RPT_X_NONE) {
       rpt_buf_puts(&o->msg, " (first one: ");
-      describe(c, fi, &o->msg);
+      rpt_x_describe(c, fi, &o->msg);
       rpt_buf_puts(&o->msg, ")");
-      add_ref(o, fi, "first match of first");
+      rpt_x_add_ref(o, fi, "first match of first");
     }
     return;
   }
   rpt_buf_free(&o->msg);
-  if (th != NONE || (fi != NONE && !it->require_then)) {
+  if (th != RPT_X_NONE || (fi != RPT_X_NONE && !it->require_then)) {
     o->r = RPT_PASS;
-    o->at = E(c, it->require_then ? th : fi)->t_us;
-  } else if (task_done(c, t)) {
-    o->at = end_time(c, t);
+    o->at = RPT_X_EVENT(c, it->require_then ? th : fi)->t_us;
+  } else if (rpt_x_task_done(c, t)) {
+    o->at = rpt_x_end_time(c, t);
     if (it->require_then) {
       o->r = RPT_FAIL;
       rpt_buf_printf(&o->msg, "\"%s\" never happened in %s", it->then.text,
                      t->name);
-      if (fi != NONE) {
+      if (fi != RPT_X_NONE) {
         rpt_buf_puts(&o->msg, " (\"first\" did: ");
-        describe(c, fi, &o->msg);
+        rpt_x_describe(c, fi, &o->msg);
         rpt_buf_puts(&o->msg, ")");
-        add_ref(o, fi, "first match of first");
+        rpt_x_add_ref(o, fi, "first match of first");
       }
     } else {
       o->r = RPT_PASS;
@@ -212,12 +187,12 @@ static void eval_order(const ectx *c, const xitem *it, size_t ti, outcome *o) {
   } else {
     o->r = RPT_UNDECIDED;
     rpt_buf_printf(&o->msg, "waiting for \"%s\"",
-                   fi == NONE ? it->first.text : it->then.text);
+                   fi == RPT_X_NONE ? it->first.text : it->then.text);
   }
 }
 
 static size_t last_event(const ectx *c, size_t ti) {
-  return c->n_tev[ti] ? c->tev[ti][c->n_tev[ti] - 1] : NONE;
+  return c->n_tev[ti] ? c->tev[ti][c->n_tev[ti] - 1] : RPT_X_NONE;
 }
 
 static void eval_milestone(const ectx *c, const xitem *it, size_t ti,
@@ -237,7 +212,7 @@ static void eval_milestone(const ectx *c, const xitem *it, size_t ti,
     rpt_fmt_us(dl, b, sizeof b);
     if (off != RPT_ABSENT && off <= dl) {
       o->r = RPT_PASS;
-      o->at = E(c, ev)->t_us;
+      o->at = RPT_X_EVENT(c, ev)->t_us;
       return;
     }
     if (off != RPT_ABSENT) {
@@ -249,20 +224,20 @@ static void eval_milestone(const ectx *c, const xitem *it, size_t ti,
                      "%s at +%s (scenario %s) is past the %s deadline (+%s "
                      "wall): ",
                      mn, rpt_fmt_us(off, a, sizeof a), sc, d, b);
-      describe(c, ev, &o->msg);
-      add_ref(o, ev, "milestone too late");
+      rpt_x_describe(c, ev, &o->msg);
+      rpt_x_add_ref(o, ev, "milestone too late");
       return;
     }
     if (c->now - t->t0_at > dl || done) {
       o->r = RPT_FAIL;
-      o->at = c->now - t->t0_at > dl ? t->t0_at + dl : end_time(c, t);
+      o->at = c->now - t->t0_at > dl ? t->t0_at + dl : rpt_x_end_time(c, t);
       rpt_buf_printf(&o->msg, "%s not reached in %s within %s (+%s wall)", mn,
                      t->name, d, b);
       size_t le = last_event(c, ti);
-      if (le != NONE) {
+      if (le != RPT_X_NONE) {
         rpt_buf_puts(&o->msg, "; last event of the task: ");
-        describe(c, le, &o->msg);
-        add_ref(o, le, "last event of the task");
+        rpt_x_describe(c, le, &o->msg);
+        rpt_x_add_ref(o, le, "last event of the task");
       }
       return;
     }
@@ -273,13 +248,13 @@ static void eval_milestone(const ectx *c, const xitem *it, size_t ti,
   if (it->mode == MS_NEVER) {
     if (off != RPT_ABSENT) {
       o->r = RPT_FAIL;
-      o->at = E(c, ev)->t_us;
+      o->at = RPT_X_EVENT(c, ev)->t_us;
       rpt_buf_printf(&o->msg, "%s happened: ", mn);
-      describe(c, ev, &o->msg);
-      add_ref(o, ev, "milestone that must not happen");
+      rpt_x_describe(c, ev, &o->msg);
+      rpt_x_add_ref(o, ev, "milestone that must not happen");
     } else if (done) {
       o->r = RPT_PASS;
-      o->at = end_time(c, t);
+      o->at = rpt_x_end_time(c, t);
     } else {
       o->r = RPT_UNDECIDED;
       rpt_buf_printf(&o->msg, "%s not reached so far", mn);
@@ -288,16 +263,16 @@ static void eval_milestone(const ectx *c, const xitem *it, size_t ti,
   }
   if (off != RPT_ABSENT) {
     o->r = RPT_PASS;
-    o->at = E(c, ev)->t_us;
+    o->at = RPT_X_EVENT(c, ev)->t_us;
   } else if (done) {
     o->r = RPT_FAIL;
-    o->at = end_time(c, t);
+    o->at = rpt_x_end_time(c, t);
     rpt_buf_printf(&o->msg, "%s never reached in %s", mn, t->name);
     size_t le = last_event(c, ti);
-    if (le != NONE) {
+    if (le != RPT_X_NONE) {
       rpt_buf_puts(&o->msg, "; last event of the task: ");
-      describe(c, le, &o->msg);
-      add_ref(o, le, "last event of the task");
+      rpt_x_describe(c, le, &o->msg);
+      rpt_x_add_ref(o, le, "last event of the task");
     }
   } else {
     o->r = RPT_UNDECIDED;
@@ -309,19 +284,19 @@ static void eval_milestone(const ectx *c, const xitem *it, size_t ti,
 static size_t last_of(const ectx *c, size_t ti, const char *kind) {
   size_t n = strlen(kind);
   for (size_t k = c->n_tev[ti]; k-- > 0;) {
-    const rpt_event *e = E(c, c->tev[ti][k]);
+    const rpt_event *e = RPT_X_EVENT(c, c->tev[ti][k]);
     if (kind[n - 1] == '.' ? strncmp(e->kind, kind, n) == 0
                            : strcmp(e->kind, kind) == 0)
       return c->tev[ti][k];
   }
-  return NONE;
+  return RPT_X_NONE;
 }
 
 static void eval_final(const ectx *c, const xitem *it, size_t ti, bool settled,
                        outcome *o) {
   const rpt_task *t = &c->run->tasks[ti];
   bool ok;
-  size_t ref = NONE;
+  size_t ref = RPT_X_NONE;
   rpt_buf now;
   rpt_buf_init(&now);
   switch (it->fkind) {
@@ -334,7 +309,7 @@ static void eval_final(const ectx *c, const xitem *it, size_t ti, bool settled,
   case F_STOP_CODE:
     ok = t->stop_code && strcmp(t->stop_code, it->str) == 0;
     ref = last_of(c, ti, "task.stop_requested");
-    if (ref == NONE)
+    if (ref == RPT_X_NONE)
       rpt_buf_printf(&now, "no stop was requested, expected stop_code %s",
                      it->str);
     else
@@ -354,16 +329,16 @@ static void eval_final(const ectx *c, const xitem *it, size_t ti, bool settled,
                    t->service_passing ? "passing" : "not passing");
     break;
   }
-  if (task_done(c, t) || (ok && settled)) {
+  if (rpt_x_task_done(c, t) || (ok && settled)) {
     o->r = ok ? RPT_PASS : RPT_FAIL;
-    o->at = task_done(c, t) ? end_time(c, t) : c->now;
+    o->at = rpt_x_task_done(c, t) ? rpt_x_end_time(c, t) : c->now;
     if (!ok) {
       rpt_buf_puts(&o->msg, now.s);
-      if (ref != NONE) {
+      if (ref != RPT_X_NONE) {
         rpt_buf_puts(&o->msg, " (");
-        describe(c, ref, &o->msg);
+        rpt_x_describe(c, ref, &o->msg);
         rpt_buf_puts(&o->msg, ")");
-        add_ref(o, ref, "decides the final state");
+        rpt_x_add_ref(o, ref, "decides the final state");
       }
     }
   } else {
@@ -372,151 +347,6 @@ static void eval_final(const ectx *c, const xitem *it, size_t ti, bool settled,
                    t->status ? t->status : "unknown");
   }
   rpt_buf_free(&now);
-}
-
-static void eval_app_after_proxy(const ectx *c, size_t ti, outcome *o) {
-  const rpt_task *t = &c->run->tasks[ti];
-  size_t n_proxy = 0, n_app = 0, n_app_started = 0, n_break = 0;
-  int64_t first_break = RPT_ABSENT, last_start = RPT_ABSENT;
-  bool *healthy = calloc(t->n_containers + 1, sizeof *healthy);
-  size_t *last_h = malloc((t->n_containers + 1) * sizeof *last_h);
-  if (!healthy || !last_h) {
-    free(healthy);
-    free(last_h);
-    o->r = RPT_UNDECIDED;
-    rpt_buf_puts(&o->msg, "out of memory");
-    return;
-  }
-  for (size_t i = 0; i < t->n_containers; i++) {
-    n_proxy += role_is(&t->containers[i], "sidecar-proxy");
-    n_app += role_is(&t->containers[i], "app");
-    last_h[i] = NONE;
-  }
-  for (size_t k = 0; n_proxy && k < c->n_tev[ti]; k++) {
-    size_t ev = c->tev[ti][k];
-    const rpt_event *e = E(c, ev);
-    long ci = e->container ? rpt_task_container_index(t, e->container) : -1;
-    if (ci < 0 || strncmp(e->kind, "container.", 10) != 0)
-      continue;
-    const rpt_container *ct = &t->containers[ci];
-    const char *what = e->kind + 10;
-    if (role_is(ct, "sidecar-proxy")) {
-      if (strcmp(what, "healthy") == 0)
-        healthy[ci] = true;
-      else if (strcmp(what, "unhealthy") == 0 || strcmp(what, "exited") == 0 ||
-               strcmp(what, "killed") == 0)
-        healthy[ci] = false;
-      if (strcmp(what, "pending") != 0 && strcmp(what, "started") != 0)
-        last_h[ci] = ev;
-    } else if (role_is(ct, "app") && strcmp(what, "started") == 0) {
-      n_app_started++;
-      last_start = e->t_us;
-      for (size_t p = 0; p < t->n_containers; p++) {
-        if (!role_is(&t->containers[p], "sidecar-proxy") || healthy[p])
-          continue;
-        if (n_break++ == 0) {
-          first_break = e->t_us;
-          describe(c, ev, &o->msg);
-          rpt_buf_printf(&o->msg, " while %s was not HEALTHY",
-                         t->containers[p].name);
-          if (last_h[p] != NONE) {
-            rpt_buf_puts(&o->msg, " (its last health event: ");
-            describe(c, last_h[p], &o->msg);
-            rpt_buf_puts(&o->msg, ")");
-          } else {
-            rpt_buf_puts(&o->msg, " (it had never been HEALTHY)");
-          }
-        }
-        add_ref(o, ev, "application container started");
-        add_ref(o, last_h[p], "sidecar-proxy's last health event before");
-        break;
-      }
-    }
-  }
-  free(healthy);
-  free(last_h);
-  if (n_break) {
-    o->r = RPT_FAIL;
-    o->at = first_break;
-    if (n_break > 1)
-      rpt_buf_printf(&o->msg, "; %zu application starts in all", n_break);
-    return;
-  }
-  rpt_buf_free(&o->msg);
-  if (n_proxy == 0 && t->n_containers > 0) {
-    o->r = RPT_PASS; /* no sidecar-proxy: nothing to wait for */
-    o->at = t->t0_at;
-  } else if (n_app && n_app_started == n_app) {
-    o->r = RPT_PASS;
-    o->at = last_start;
-  } else if (task_done(c, t)) {
-    o->r = RPT_PASS;
-    o->at = end_time(c, t);
-  } else {
-    o->r = RPT_UNDECIDED;
-    rpt_buf_puts(&o->msg, "waiting for the application containers to start");
-  }
-}
-
-typedef struct check_state {
-  const char *id;
-  const char *status;
-  size_t ev;
-} check_state;
-
-static void eval_t4_checks(const ectx *c, size_t ti, outcome *o) {
-  const rpt_task *t = &c->run->tasks[ti];
-  size_t te = c->ms_event[ti * RPT_MS_COUNT + RPT_T4];
-  if (te == NONE) {
-    if (task_done(c, t)) {
-      o->r = RPT_PASS; /* never reached T4: nothing to hold */
-      o->at = end_time(c, t);
-    } else {
-      o->r = RPT_UNDECIDED;
-      rpt_buf_puts(&o->msg, "waiting for T4");
-    }
-    return;
-  }
-  check_state *cs = NULL;
-  size_t n = 0;
-  for (size_t k = 0; k < c->n_tev[ti] && c->tev[ti][k] < te; k++) {
-    size_t ev = c->tev[ti][k];
-    const rpt_event *e = E(c, ev);
-    const char *id = rpt_event_str(e, "check_id");
-    if (strcmp(e->kind, "consul.check") != 0 || !id)
-      continue;
-    size_t i = 0;
-    while (i < n && strcmp(cs[i].id, id) != 0)
-      i++;
-    if (i == n) {
-      check_state *ncs = realloc(cs, (n + 1) * sizeof *ncs);
-      if (!ncs)
-        break;
-      cs = ncs;
-      n++;
-    }
-    cs[i].id = id;
-    cs[i].status = rpt_event_str(e, "status");
-    cs[i].ev = ev;
-  }
-  size_t bad = 0;
-  for (size_t i = 0; i < n; i++) {
-    if (cs[i].status && strcmp(cs[i].status, "passing") == 0)
-      continue;
-    if (bad++ == 0) {
-      rpt_buf_puts(&o->msg, "T4 (");
-      describe(c, te, &o->msg);
-      rpt_buf_puts(&o->msg, ") while not every check passed: ");
-      add_ref(o, te, "T4");
-    } else {
-      rpt_buf_puts(&o->msg, "; ");
-    }
-    describe(c, cs[i].ev, &o->msg);
-    add_ref(o, cs[i].ev, "check not passing at T4");
-  }
-  free(cs);
-  o->at = E(c, te)->t_us;
-  o->r = bad ? RPT_FAIL : RPT_PASS;
 }
 
 static void eval_item(const ectx *c, const xitem *it, size_t ti, bool settled,
@@ -533,9 +363,9 @@ static void eval_item(const ectx *c, const xitem *it, size_t ti, bool settled,
     break;
   case X_INVARIANT:
     if (it->inv == INV_APP_AFTER_PROXY)
-      eval_app_after_proxy(c, ti, o);
+      rpt_x_app_after_proxy(c, ti, o);
     else
-      eval_t4_checks(c, ti, o);
+      rpt_x_t4_checks(c, ti, o);
     break;
   }
 }
@@ -587,7 +417,7 @@ static void agg_add(agg *g, const ectx *c, const rpt_task *t, outcome *o) {
   }
   g->n_fail++;
   for (size_t i = 0; i < o->n_refs && g->n_refs < MAX_REFS; i++) {
-    const rpt_event *e = E(c, o->refs[i]);
+    const rpt_event *e = RPT_X_EVENT(c, o->refs[i]);
     rpt_ref *r = &g->refs[g->n_refs++];
     r->at = e->t_us;
     r->kind = dup0(e->kind);

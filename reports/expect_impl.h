@@ -1,7 +1,8 @@
 /*
  * expect_impl.h - the parsed form of expectations, shared by the parser
- * (expect.c) and the evaluator (expect_eval.c) only. Everything else uses
- * the opaque rpt_expect of rpt/expect.h.
+ * (expect.c) and the evaluator (expect_eval.c, expect_inv.c), and the
+ * evaluator's internals. Everything else uses the opaque rpt_expect of
+ * rpt/expect.h.
  */
 #ifndef RPT_EXPECT_IMPL_H
 #define RPT_EXPECT_IMPL_H
@@ -10,6 +11,7 @@
 #include <stdint.h>
 
 #include "rpt/expect.h"
+#include "rpt/strbuf.h"
 
 typedef enum pat_type {
   PAT_CONTAINER,
@@ -74,5 +76,44 @@ struct rpt_expect {
 };
 
 const char *rpt_pat_event_name(pat_ev ev);
+
+/* ---- evaluator internals (expect_eval.c, expect_inv.c) ---- */
+
+#define RPT_X_NONE ((size_t)-1)
+#define MAX_TASK_REFS 8
+#define RPT_X_EVENT(c, ev) (&(c)->log->events[(ev)])
+
+typedef struct ectx {
+  const rpt_log *log;
+  const rpt_run *run;
+  const size_t *ms_event;
+  size_t **tev; /* per task: indices of its events, in log order */
+  size_t *n_tev;
+  bool final;
+  int64_t now;
+} ectx;
+
+typedef struct outcome {
+  rpt_result r;
+  int64_t at;
+  rpt_buf msg;
+  size_t refs[MAX_TASK_REFS];
+  char *notes[MAX_TASK_REFS];
+  size_t n_refs;
+} outcome;
+
+/* Records an event that broke (or decided) an outcome, with why. */
+void rpt_x_add_ref(outcome *o, size_t ev, const char *note);
+/* "container.exited app-1/mesh-init (exit 1) @1.234s" */
+void rpt_x_describe(const ectx *c, size_t ev, rpt_buf *b);
+bool rpt_x_role_is(const rpt_container *ct, const char *role);
+/* When a finished task stops changing: its STOPPED time, else now. */
+int64_t rpt_x_end_time(const ectx *c, const rpt_task *t);
+/* The run is over or the task STOPPED. */
+bool rpt_x_task_done(const ectx *c, const rpt_task *t);
+
+/* The built-in invariants (expect_inv.c). */
+void rpt_x_app_after_proxy(const ectx *c, size_t ti, outcome *o);
+void rpt_x_t4_checks(const ectx *c, size_t ti, outcome *o);
 
 #endif
