@@ -15,6 +15,7 @@ void serve_ecs_opts_default(serve_ecs_opts *o) {
   fecs_config_default(&c);
   memset(o, 0, sizeof *o);
   o->bind_ip = "127.0.0.1";
+  o->cluster = "default";
   o->region = c.region;
   o->account = c.account_id;
   o->key_id = c.access_key_id;
@@ -24,20 +25,10 @@ void serve_ecs_opts_default(serve_ecs_opts *o) {
 }
 
 size_t serve_ecs_flags(serve_ecs_opts *o, ecsb_flag *out, size_t cap) {
+  /* Addresses, ports, region, cluster and --no-sigv4 are serve.c's own
+   * flags (--ecs ADDR:PORT, --metadata ADDR:PORT, ...); these are the
+   * rest of fake-ecs's settings. */
   const ecsb_flag f[SERVE_ECS_N_FLAGS] = {
-      {"ecs-bind", NULL, ECSB_FLAG_STRING, &o->bind_ip, 0, 0, "IP",
-       "loopback address of the fake ECS API and metadata endpoint "
-       "(default 127.0.0.1)",
-       NULL},
-      {"ecs-port", NULL, ECSB_FLAG_INT, &o->api_port, 0, 65535, "PORT",
-       "port of the fake ECS API (default 0: any free port)", NULL},
-      {"ecs-metadata-port", NULL, ECSB_FLAG_INT, &o->md_port, 0, 65535, "PORT",
-       "port of the task metadata and credentials endpoint (default 0: any "
-       "free port)",
-       NULL},
-      {"ecs-region", NULL, ECSB_FLAG_STRING, &o->region, 0, 0, "REGION",
-       "region fake-ecs serves and signatures must name (default us-east-1)",
-       NULL},
       {"ecs-account", NULL, ECSB_FLAG_STRING, &o->account, 0, 0, "ID",
        "12-digit account ID in the ARNs (default 123456789012)", NULL},
       {"ecs-access-key-id", NULL, ECSB_FLAG_STRING, &o->key_id, 0, 0, "KEY",
@@ -45,8 +36,6 @@ size_t serve_ecs_flags(serve_ecs_opts *o, ecsb_flag *out, size_t cap) {
       {"ecs-secret-access-key", NULL, ECSB_FLAG_STRING, &o->secret, 0, 0,
        "SECRET", "secret key the API accepts (default: a fake one, printed)",
        NULL},
-      {"ecs-no-sigv4", NULL, ECSB_FLAG_BOOL, &o->no_sigv4, 0, 0, NULL,
-       "accept unsigned requests (default: SigV4 verified)", NULL},
       {"ecs-no-throttle", NULL, ECSB_FLAG_BOOL, &o->no_throttle, 0, 0, NULL,
        "turn off ECS-like API throttling (default: on)", NULL},
       {"ecs-start-delay", NULL, ECSB_FLAG_DURATION, &o->start_delay, 0,
@@ -61,38 +50,33 @@ size_t serve_ecs_flags(serve_ecs_opts *o, ecsb_flag *out, size_t cap) {
 }
 
 static void print_banner(const serve_ecs_opts *o, fecs *f, FILE *out) {
-  const char *api = fecs_api_url(f);
+  const char *api = fecs_api_url(f), *ep = fecs_endpoint_url(f);
   fprintf(out,
-          "fake-ecs is serving:\n"
-          "  ECS API (awsJson1_1):    %s\n"
-          "  task metadata v4:        %s/v4/<container-id>\n"
-          "  container credentials:   %s/v2/credentials/<id>\n"
-          "  region:                  %s\n"
-          "  account:                 %s\n"
-          "  access key ID:           %s\n"
-          "  secret access key:       %s\n"
-          "  SigV4 verification:      %s\n"
-          "  throttling:              %s\n"
+          "fake-ecs API          %s\n"
+          "metadata/credentials  %s  (ECS_CONTAINER_METADATA_URI_V4=%s/v4/"
+          "<container-id>, credentials %s/v2/credentials/<id>)\n"
+          "region %s, account %s, cluster \"%s\", SigV4 %s, throttling %s\n"
           "\n"
-          "Try it with the AWS CLI:\n"
-          "  export AWS_ACCESS_KEY_ID=%s AWS_SECRET_ACCESS_KEY=%s "
-          "AWS_DEFAULT_REGION=%s AWS_PAGER=\n"
+          "Use the AWS CLI against it (fake credentials):\n"
+          "  export AWS_ACCESS_KEY_ID=%s AWS_SECRET_ACCESS_KEY=%s\n"
+          "  export AWS_DEFAULT_REGION=%s AWS_EC2_METADATA_DISABLED=true "
+          "AWS_PAGER=\"\"\n"
           "  aws ecs list-clusters --endpoint-url %s\n"
-          "  aws ecs register-task-definition --cli-input-json file://%s "
-          "--endpoint-url %s\n"
-          "  aws ecs run-task --cluster default --task-definition web "
-          "--endpoint-url %s\n"
-          "  aws ecs list-tasks --cluster default --endpoint-url %s\n"
-          "  aws ecs describe-tasks --cluster default --tasks <task-arn> "
-          "--endpoint-url %s\n"
-          "  aws ecs stop-task --cluster default --task <task-arn> "
-          "--endpoint-url %s\n",
-          api, fecs_endpoint_url(f), fecs_endpoint_url(f), fecs_region(f),
-          fecs_account_id(f), fecs_access_key_id(f), fecs_secret_access_key(f),
-          o->no_sigv4 ? "off" : "on",
+          "  aws ecs register-task-definition --endpoint-url %s \\\n"
+          "      --cli-input-json file://%s\n"
+          "  aws ecs run-task --endpoint-url %s --cluster %s "
+          "--task-definition web\n"
+          "  aws ecs list-tasks --endpoint-url %s --cluster %s\n"
+          "  aws ecs describe-tasks --endpoint-url %s --cluster %s "
+          "--tasks <task-arn>\n"
+          "  aws ecs stop-task --endpoint-url %s --cluster %s "
+          "--task <task-arn>\n\n",
+          api, ep, ep, ep, fecs_region(f), fecs_account_id(f), o->cluster,
+          o->no_sigv4 ? "off" : "checked",
           o->no_throttle ? "off" : "on (ECS-like token buckets)",
           fecs_access_key_id(f), fecs_secret_access_key(f), fecs_region(f), api,
-          o->taskdef, api, api, api, api, api);
+          api, o->taskdef, api, o->cluster, api, o->cluster, api, o->cluster,
+          api, o->cluster);
   fflush(out);
 }
 
@@ -101,7 +85,7 @@ int serve_ecs_start(const serve_ecs_opts *o, FILE *out, fecs **f,
   fecs_config c;
   fecs_config_default(&c);
   c.api_bind_ip = o->bind_ip;
-  c.metadata_bind_ip = o->bind_ip;
+  c.metadata_bind_ip = o->md_bind_ip ? o->md_bind_ip : o->bind_ip;
   c.api_port = (uint16_t)o->api_port;
   c.metadata_port = (uint16_t)o->md_port;
   c.region = o->region;
@@ -112,10 +96,15 @@ int serve_ecs_start(const serve_ecs_opts *o, FILE *out, fecs **f,
   c.throttle = !o->no_throttle;
   c.start_delay_ms = o->start_delay / 1000000;
   c.seed = (uint64_t)o->seed;
-  c.create_default_cluster = true; /* a developer can run-task at once */
   int rc = fecs_new(&c, f, err);
   if (rc)
-    return ecsb_err_prefix(err, "ecsboot serve: fake-ecs (--ecs-* flags)");
+    return ecsb_err_prefix(err, "fake-ecs (--ecs-* flags)");
+  /* a developer can run-task at once */
+  if ((rc = fecs_cluster_create(*f, o->cluster, NULL, err))) {
+    fecs_free(*f);
+    *f = NULL;
+    return ecsb_err_prefix(err, "fake-ecs cluster");
+  }
   if (out)
     print_banner(o, *f, out);
   return 0;

@@ -30,23 +30,25 @@ static void test_flags_parse_into_options(void **state) {
   serve_ecs_opts_default(&o);
   assert_string_equal(o.bind_ip, "127.0.0.1");
   assert_string_equal(o.region, "us-east-1");
-  char *argv[] = {"--ecs-port",
-                  "0",
-                  "--ecs-region=eu-west-1",
+  char *argv[] = {"--ecs-account=210987654321",
                   "--ecs-no-throttle",
                   "--ecs-start-delay=2s",
                   "--ecs-access-key-id=AKIDTEST",
-                  "--ecs-seed=9"};
+                  "--ecs-seed",
+                  "9"};
   ecsb_err err = {0};
-  assert_int_equal(parse(&o, 7, argv, &err), 0);
-  assert_string_equal(o.region, "eu-west-1");
+  assert_int_equal(parse(&o, 6, argv, &err), 0);
+  assert_string_equal(o.account, "210987654321");
   assert_true(o.no_throttle);
   assert_false(o.no_sigv4);
   assert_int_equal(o.start_delay, 2000000000LL);
   assert_string_equal(o.key_id, "AKIDTEST");
   assert_int_equal(o.seed, 9);
-  char *bad[] = {"--ecs-port=70000"};
+  char *bad[] = {"--ecs-seed=0"};
   assert_int_equal(parse(&o, 1, bad, &err), ECSB_EINVAL);
+  assert_non_null(strstr(err.msg, "ecs-seed"));
+  char *unknown[] = {"--ecs-port=1"};
+  assert_int_equal(parse(&o, 1, unknown, &err), ECSB_EINVAL);
   assert_non_null(strstr(err.msg, "ecs-port"));
 }
 
@@ -55,6 +57,8 @@ static void test_start_prints_a_working_endpoint(void **state) {
   serve_ecs_opts o;
   serve_ecs_opts_default(&o);
   o.region = "eu-west-1";
+  o.cluster = "dev";
+  o.md_bind_ip = "127.0.0.3";
   char *text = NULL;
   size_t len = 0;
   FILE *out = open_memstream(&text, &len);
@@ -63,21 +67,25 @@ static void test_start_prints_a_working_endpoint(void **state) {
   assert_int_equal(serve_ecs_start(&o, out, &f, &err), 0);
   fclose(out);
   char want[200];
-  snprintf(want, sizeof want, "ECS API (awsJson1_1):    %s\n", fecs_api_url(f));
+  snprintf(want, sizeof want, "fake-ecs API          %s\n", fecs_api_url(f));
   assert_non_null(strstr(text, want));
   snprintf(want, sizeof want,
-           "aws ecs run-task --cluster default "
-           "--task-definition web --endpoint-url %s\n",
+           "aws ecs run-task --endpoint-url %s --cluster dev "
+           "--task-definition web\n",
            fecs_api_url(f));
   assert_non_null(strstr(text, want));
   assert_non_null(strstr(text, "AWS_DEFAULT_REGION=eu-west-1"));
   assert_non_null(strstr(text, fecs_access_key_id(f)));
   assert_non_null(strstr(text, fecs_secret_access_key(f)));
-  assert_non_null(strstr(text, "SigV4 verification:      on"));
-  /* the printed keys open the printed endpoint; "default" exists */
-  cJSON *r = ft_ok(f, NULL, "DescribeClusters", "{}");
+  assert_non_null(strstr(text, "SigV4 checked"));
+  snprintf(want, sizeof want, "metadata/credentials  %s ",
+           fecs_endpoint_url(f));
+  assert_non_null(strstr(text, want));
+  assert_true(!strncmp(fecs_endpoint_url(f), "http://127.0.0.3:", 17));
+  /* the printed keys open the printed endpoint; the cluster exists */
+  cJSON *r = ft_ok(f, NULL, "DescribeClusters", "{\"clusters\":[\"dev\"]}");
   assert_string_equal(jps(r, "clusters[0].clusterArn"),
-                      "arn:aws:ecs:eu-west-1:123456789012:cluster/default");
+                      "arn:aws:ecs:eu-west-1:123456789012:cluster/dev");
   cJSON_Delete(r);
   serve_ecs_stop(f);
   free(text);
