@@ -17,6 +17,7 @@
 
 #include "cli.h"
 #include "fecs/fecs.h"
+#include "serve_ecs.h"
 
 static int usage(const char *msg, const char *arg) {
   if (msg)
@@ -25,8 +26,19 @@ static int usage(const char *msg, const char *arg) {
   fprintf(msg ? stderr : stdout,
           "usage: ecsboot serve [--ecs ADDR:PORT] [--metadata ADDR:PORT]\n"
           "                     [--no-sigv4] [--cluster NAME] [--region R]\n"
+          "                     [--ecs-NAME[=VALUE] ...]\n"
           "Runs fake-ecs (API, task metadata, container credentials) on\n"
           "loopback until Ctrl-C. Port 0 picks a free port.\n");
+  if (!msg) {
+    serve_ecs_opts o;
+    serve_ecs_opts_default(&o);
+    ecsb_flag fl[SERVE_ECS_N_FLAGS];
+    ecsb_flagset fs = {.command = "ecsboot serve",
+                       .flags = fl,
+                       .n_flags = serve_ecs_flags(&o, fl, SERVE_ECS_N_FLAGS),
+                       .summary = "fake-ecs settings (docs/fake-ecs.md):"};
+    ecsb_flags_usage(&fs, stdout);
+  }
   return msg ? 2 : 0;
 }
 
@@ -43,34 +55,22 @@ static bool parse_bind(const char *s, char *host, size_t cap, int *port) {
   return true;
 }
 
-static void describe_ecs(const fecs *f, const char *cluster) {
-  printf("fake-ecs API          %s\n", fecs_api_url(f));
-  printf("metadata/credentials  %s\n", fecs_endpoint_url(f));
-  printf("region %s, account %s, cluster \"%s\"\n\n", fecs_region(f),
-         fecs_account_id(f), cluster);
-  printf("Use the AWS CLI against it (fake credentials, SigV4 checked):\n");
-  printf("  export AWS_ACCESS_KEY_ID=%s AWS_SECRET_ACCESS_KEY=%s\n",
-         fecs_access_key_id(f), fecs_secret_access_key(f));
-  printf("  export AWS_DEFAULT_REGION=%s AWS_EC2_METADATA_DISABLED=true "
-         "AWS_PAGER=\"\"\n",
-         fecs_region(f));
-  printf("  aws ecs list-clusters --endpoint-url %s\n", fecs_api_url(f));
-  printf("  aws ecs register-task-definition --endpoint-url %s \\\n"
-         "      --cli-input-json file://examples/ecsboot-init-taskdef.json\n",
-         fecs_api_url(f));
-  printf("  aws ecs run-task --endpoint-url %s --cluster %s "
-         "--task-definition <family>\n\n",
-         fecs_api_url(f), cluster);
-}
-
 int cli_serve_main(int argc, char **argv) {
   const char *ecs = "127.0.0.1:0", *meta = "127.0.0.1:0";
   const char *cluster = "default", *region = NULL;
   bool sigv4 = true;
+  char *ecs_flags[64]; /* --ecs-NAME[=VALUE], parsed by serve_ecs */
+  int n_ecs_flags = 0;
   for (int i = 1; i < argc; i++) {
     const char *f = argv[i];
     if (strcmp(f, "--help") == 0 || strcmp(f, "-h") == 0)
       return usage(NULL, NULL);
+    if (strncmp(f, "--ecs-", 6) == 0 && n_ecs_flags < 63) {
+      ecs_flags[n_ecs_flags++] = argv[i];
+      if (!strchr(f, '=') && i + 1 < argc && argv[i + 1][0] != '-')
+        ecs_flags[n_ecs_flags++] = argv[++i]; /* --ecs-NAME VALUE */
+      continue;
+    }
     if (strcmp(f, "--no-sigv4") == 0) {
       sigv4 = false;
       continue;
@@ -107,31 +107,34 @@ int cli_serve_main(int argc, char **argv) {
   sigaddset(&sigs, SIGTERM);
   pthread_sigmask(SIG_BLOCK, &sigs, NULL);
 
-  fecs_config c;
-  fecs_config_default(&c);
-  c.api_bind_ip = ecs_host;
-  c.api_port = (uint16_t)ecs_port;
-  c.metadata_bind_ip = meta_host;
-  c.metadata_port = (uint16_t)meta_port;
-  c.verify_sigv4 = sigv4;
+  serve_ecs_opts eo;
+  serve_ecs_opts_default(&eo);
+  ecsb_flag fl[SERVE_ECS_N_FLAGS];
+  ecsb_flagset fs = {.command = "ecsboot serve",
+                     .flags = fl,
+                     .n_flags = serve_ecs_flags(&eo, fl, SERVE_ECS_N_FLAGS)};
+  size_t n_pos = 0;
+  char *pos[1];
+  if (ecsb_flags_parse(&fs, n_ecs_flags, ecs_flags, pos, 0, &n_pos, &err))
+    return usage(err.msg, NULL);
+  eo.bind_ip = ecs_host;
+  eo.api_port = ecs_port;
+  eo.md_bind_ip = meta_host;
+  eo.md_port = meta_port;
+  eo.no_sigv4 = !sigv4;
+  eo.cluster = cluster;
   if (region)
-    c.region = region;
+    eo.region = region;
   fecs *f = NULL;
-  if (fecs_new(&c, &f, &err) != 0) {
-    fprintf(stderr, "ecsboot serve: fake-ecs: %s\n", err.msg);
+  if (serve_ecs_start(&eo, stdout, &f, &err) != 0) {
+    fprintf(stderr, "ecsboot serve: %s\n", err.msg);
     return 1;
   }
-  if (fecs_cluster_create(f, cluster, NULL, &err) != 0) {
-    fprintf(stderr, "ecsboot serve: cluster %s: %s\n", cluster, err.msg);
-    fecs_free(f);
-    return 1;
-  }
-  describe_ecs(f, cluster);
   printf("Press Ctrl-C to stop.\n");
   fflush(stdout);
   int sig = 0;
   sigwait(&sigs, &sig);
   fprintf(stderr, "ecsboot serve: stopping (signal %d)\n", sig);
-  fecs_free(f);
+  serve_ecs_stop(f);
   return 0;
 }
