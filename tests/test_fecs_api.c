@@ -12,6 +12,7 @@
 #include <cmocka.h>
 
 #include <math.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -893,6 +894,62 @@ static void test_task_addresses_skip_network_and_broadcast(void **state) {
   fecs_free(f);
 }
 
+typedef struct worker {
+  fx *x;
+  int n, ok; /* calls to make; RunTask + ListTasks pairs answered 200 */
+} worker;
+
+static void *run_many(void *u) {
+  worker *w = u;
+  for (int i = 0; i < w->n; i++) {
+    ft_req r = {.op = "RunTask", .body = "{\"taskDefinition\":\"web\"}"};
+    ft_req d = {.op = "ListTasks", .body = "{\"maxResults\":5}"};
+    ft_resp a, b;
+    int rc = ft_call(w->x->f, &w->x->clk, &r, &a);
+    int rc2 = ft_call(w->x->f, &w->x->clk, &d, &b);
+    w->ok += rc == 0 && rc2 == 0 && a.status == 200 && b.status == 200;
+    ft_resp_clear(&a);
+    ft_resp_clear(&b);
+  }
+  return NULL;
+}
+
+/* Four clients at once: every call answered, every task kept, every
+ * address distinct, every call reported once. */
+static void test_concurrent_clients(void **state) {
+  (void)state;
+  fx *x = fx_new(true);
+  setup_mesh(x);
+  pthread_t th[4];
+  worker w[4];
+  for (int i = 0; i < 4; i++) {
+    w[i] = (worker){x, 25, 0};
+    assert_int_equal(pthread_create(&th[i], NULL, run_many, &w[i]), 0);
+  }
+  for (int i = 0; i < 4; i++) {
+    pthread_join(th[i], NULL);
+    assert_int_equal(w[i].ok, 25);
+  }
+  cJSON *r = ft_ok(x->f, &x->clk, "ListTasks", "{}");
+  const cJSON *arns = jp(r, "taskArns");
+  assert_int_equal(cJSON_GetArraySize(arns), 100);
+  char ips[100][FECS_IP_MAX];
+  int i = 0;
+  for (const cJSON *a = arns->child; a; a = a->next, i++) {
+    fecs_task_view v;
+    ecsb_err err = {0};
+    assert_int_equal(fecs_task_get(x->f, a->valuestring, &v, &err), 0);
+    snprintf(ips[i], FECS_IP_MAX, "%s", v.ip);
+    for (int k = 0; k < i; k++)
+      assert_string_not_equal(ips[k], ips[i]);
+  }
+  cJSON_Delete(r);
+  assert_int_equal(
+      ft_events_count(&x->ev, "api.call", "op=RunTask", "status=200", NULL),
+      100);
+  fx_free(x);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_clusters_create_describe_list),
@@ -911,6 +968,7 @@ int main(void) {
       cmocka_unit_test(test_direct_creation_env_and_ip_choice),
       cmocka_unit_test(test_config_rejects_bad_values_by_name),
       cmocka_unit_test(test_task_addresses_skip_network_and_broadcast),
+      cmocka_unit_test(test_concurrent_clients),
   };
   ecsb_http_global_init(NULL);
   int rc = cmocka_run_group_tests(tests, NULL, NULL);
