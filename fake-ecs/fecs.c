@@ -368,7 +368,7 @@ int fecs_task_run(fecs *f, const fecs_run_opts *o, char *arn_out,
                         .started_by = o->started_by,
                         .launch_type = o->launch_type,
                         .ip = o->ip};
-    rc = fecs_run_one_locked(f, &nt, &t, err);
+    rc = fecs_task_create_locked(f, &nt, &t, err);
     if (!rc)
       copy_arn(arn_out, t->arn);
   }

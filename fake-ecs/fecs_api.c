@@ -65,17 +65,6 @@ int fecs_in_int(fecs_call *c, const char *key, bool *present, int64_t *out) {
   return 0;
 }
 
-int fecs_in_bool(fecs_call *c, const char *key, bool *out) {
-  const cJSON *j = member(c, key);
-  if (!j)
-    return 0;
-  if (!cJSON_IsBool(j))
-    return fecs_fail(c, "SerializationException",
-                     "Unexpected value for '%s': expected true or false", key);
-  *out = cJSON_IsTrue(j);
-  return 0;
-}
-
 int fecs_in_array(fecs_call *c, const char *key, const cJSON **out) {
   const cJSON *j = member(c, key);
   if (!j)
@@ -268,6 +257,16 @@ static void mask_token_line(char *s) {
     *p = '*';
 }
 
+static bool signs_host(const char *list) {
+  for (const char *p = list; *p;) {
+    size_t n = strcspn(p, ";");
+    if (n == 4 && !strncmp(p, "host", 4))
+      return true;
+    p += n + (p[n] == ';');
+  }
+  return false;
+}
+
 /* Verifies req's signature. Returns 0, or sets the call's error. */
 static int verify(fecs_call *c, const ecsb_httpd_req *req) {
   fecs *f = c->f;
@@ -342,7 +341,7 @@ static int verify(fecs_call *c, const ecsb_httpd_req *req) {
                    date, lim, now_txt, (long long)(skew / 60));
     goto out;
   }
-  if (!strstr(a.signed_headers, "host")) {
+  if (!signs_host(a.signed_headers)) {
     rc = fecs_fail(c, "InvalidSignatureException",
                    "'Host' must be a 'SignedHeader' in the AWS Authorization.");
     goto out;

@@ -184,7 +184,7 @@ int fecs_op_create_service(fecs_call *c) {
                       .launch_type = launch};
   for (int64_t i = 0; i < desired; i++) {
     fecs_task_rec *t;
-    if (fecs_run_one_locked(f, &nt, &t, &err))
+    if (fecs_task_create_locked(f, &nt, &t, &err))
       break; /* the service exists; ECS would report it in its events */
   }
   c->out = cJSON_CreateObject();

@@ -121,11 +121,6 @@ int fecs_op_describe_tasks(fecs_call *c) {
   return 0;
 }
 
-int fecs_run_one_locked(fecs *f, const fecs_new_task *nt, fecs_task_rec **out,
-                        ecsb_err *err) {
-  return fecs_task_create_locked(f, nt, out, err);
-}
-
 int fecs_op_run_task(fecs_call *c) {
   fecs *f = c->f;
   fecs_cluster_rec *cl;
@@ -174,7 +169,7 @@ int fecs_op_run_task(fecs_call *c) {
   for (int64_t i = 0; i < count; i++) {
     fecs_task_rec *t = NULL;
     ecsb_err err = {0};
-    if (fecs_run_one_locked(f, &nt, &t, &err)) {
+    if (fecs_task_create_locked(f, &nt, &t, &err)) {
       if (i == 0) {
         cJSON_Delete(out);
         return fecs_fail(c, "ClientException", "%s", err.msg);

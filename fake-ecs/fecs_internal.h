@@ -242,7 +242,6 @@ void fecs_ctr_set_status_locked(fecs *f, fecs_task_rec *t, fecs_ctr *c,
 void fecs_ctr_set_health_locked(fecs *f, fecs_task_rec *t, fecs_ctr *c,
                                 int health, int64_t when);
 int fecs_task_health(const fecs_task_rec *t); /* FECS_H_* */
-bool fecs_task_is_active(const fecs_task_rec *t);
 
 /* Credentials (fecs_state.c). */
 fecs_cred_rec *fecs_cred_find_locked(fecs *f, const char *akid);
@@ -287,7 +286,6 @@ int fecs_fail(fecs_call *c, const char *code, const char *fmt, ...)
  * SerializationException naming the member. */
 int fecs_in_str(fecs_call *c, const char *key, const char **out);
 int fecs_in_int(fecs_call *c, const char *key, bool *present, int64_t *out);
-int fecs_in_bool(fecs_call *c, const char *key, bool *out);
 int fecs_in_strlist(fecs_call *c, const char *key, const cJSON **out);
 int fecs_in_array(fecs_call *c, const char *key, const cJSON **out);
 /* A "tags" list: objects with "key" (1-128) and "value" (0-256) strings. */
@@ -332,10 +330,6 @@ int fecs_op_list_services(fecs_call *c);
 int fecs_taskdef_build_locked(fecs *f, const cJSON *req, fecs_taskdef_rec **out,
                               const char **err_code, char *msg, size_t cap);
 void fecs_taskdef_free(fecs_taskdef_rec *td);
-
-/* RunTask's core, shared with fecs_task_run and CreateService. */
-int fecs_run_one_locked(fecs *f, const fecs_new_task *nt, fecs_task_rec **out,
-                        ecsb_err *err);
 
 /* The HTTP handlers (fecs_api.c, fecs_endpoint.c). */
 void fecs_api_handle(void *user, const ecsb_httpd_req *req,

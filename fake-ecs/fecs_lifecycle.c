@@ -18,10 +18,6 @@
 
 /* ---- lifecycle ---------------------------------------------------------- */
 
-bool fecs_task_is_active(const fecs_task_rec *t) {
-  return t->status != FECS_LS_STOPPED;
-}
-
 int fecs_task_health(const fecs_task_rec *t) {
   /* ECS: essential containers with a check decide; non-essential ones only
    * when no essential container has a check; none at all: UNKNOWN. */

@@ -15,6 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "ecsb/sigv4.h"
 #include "fecs_testutil.h"
 
 typedef struct fx {
@@ -110,6 +111,15 @@ static void test_missing_or_malformed_authorization(void **state) {
   expect(x, &r, 400, "IncompleteSignatureException", "SignedHeaders");
   r.auth_override = "Bearer abc";
   expect(x, &r, 400, "IncompleteSignatureException", "AWS4-HMAC-SHA256");
+  /* well formed, but the Host header is not among the signed ones */
+  char date[17], auth[400];
+  ecsb_sigv4_format_date(now_s(x), date);
+  snprintf(auth, sizeof auth,
+           "AWS4-HMAC-SHA256 Credential=%s/%.8s/us-east-1/ecs/aws4_request, "
+           "SignedHeaders=x-amz-date;x-amz-target, Signature=%064d",
+           fecs_access_key_id(x->f), date, 0);
+  r.auth_override = auth;
+  expect(x, &r, 400, "InvalidSignatureException", "'Host'");
 }
 
 static void test_unknown_key_and_wrong_scope(void **state) {
