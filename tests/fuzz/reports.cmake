@@ -1,0 +1,2 @@
+# reports/: the whole pipeline from an arbitrary event log to every format.
+set(FUZZ_LIBS_report ecsboot-reports ecsboot-core)
