@@ -20,3 +20,5 @@ ecsb_add_test(interop_awscli SOURCES interop_awscli.c ${FECS_TU}
 ecsb_add_test(test_serve_ecs SOURCES test_serve_ecs.c
   ${CMAKE_SOURCE_DIR}/cli/serve_ecs.c ${FECS_TU} LIBS ${FECS_LIBS})
 target_include_directories(test_serve_ecs PRIVATE ${CMAKE_SOURCE_DIR}/cli)
+ecsb_add_test(test_fecs_taskdefs SOURCES test_fecs_taskdefs.c ${FECS_TU}
+  LIBS ${FECS_LIBS})
