@@ -15,6 +15,7 @@
 #include "ecsb/duration.h"
 #include "ecsb/fileio.h"
 #include "ecsb/json.h"
+#include "rpt/expect.h"
 
 #define MAX_FILE (4u << 20)
 #define US_PER_NS 1000
@@ -525,8 +526,16 @@ static int parse_body(const cJSON *j, const char *base_dir, scn_scenario *s,
     if (rc)
       return rc;
   }
-  if (expect && !(s->expect = cJSON_Duplicate(expect, true)))
-    return ecsb_err_set(err, ECSB_ENOMEM, "out of memory");
+  if (expect) {
+    /* Judged by reports/ from the event log; checked here so a bad
+     * expectation stops the run before anything starts. */
+    rpt_expect *x = NULL;
+    if ((rc = rpt_expect_parse(expect, "$.expect", &x, err)))
+      return rc;
+    rpt_expect_free(x);
+    if (!(s->expect = cJSON_Duplicate(expect, true)))
+      return ecsb_err_set(err, ECSB_ENOMEM, "out of memory");
+  }
   return 0;
 }
 

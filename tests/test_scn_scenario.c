@@ -218,6 +218,13 @@ static void test_bad_scenarios_name_path(void **state) {
        "$.faults[0].container: required for target \"container\""},
       {"{\"name\":\"x\",\"task_definition\":" TD ",\"expect\":[1]}",
        "$.expect: expected an object"},
+      {"{\"name\":\"x\",\"task_definition\":" TD
+       ",\"expect\":{\"order\":[{\"first\":\"sidecar-proxy healty\","
+       "\"then\":\"app started\"}]}}",
+       "$.expect.order[0].first"},
+      {"{\"name\":\"x\",\"task_definition\":" TD
+       ",\"expect\":{\"milestones\":{\"T9\":{\"within\":\"1s\"}}}}",
+       "$.expect.milestones"},
       {"{\"name\":", "malformed JSON"},
       {"[]", "$: expected an object"},
   };
