@@ -43,6 +43,26 @@ static void reg(fecs *f, const char *td) {
   cJSON_Delete(j);
 }
 
+/* Replaces w's fake-ecs with a fresh one holding both task definitions
+ * and one app task; `tf` (may be NULL) applies to server tasks started
+ * afterwards. */
+static void new_world(world *w, const fecs_task_fault *tf) {
+  fecs_free(w->f);
+  fecs_config c;
+  fecs_config_default(&c);
+  c.create_default_cluster = true;
+  ecsb_err err = {0};
+  if (fecs_new(&c, &w->f, &err) != 0)
+    fail_msg("fecs_new: %s", err.msg);
+  reg(w->f, server_td);
+  reg(w->f, app_td);
+  fecs_run_opts ro = {.task_definition = "web"};
+  if (fecs_task_run(w->f, &ro, w->app_task, &err) != 0)
+    fail_msg("run app: %s", err.msg);
+  if (tf && fecs_fault_task(w->f, tf, &err) != 0)
+    fail_msg("task fault: %s", err.msg);
+}
+
 static int setup(void **state) {
   world *w = calloc(1, sizeof *w);
   snprintf(w->dir, sizeof w->dir, "/tmp/ecsb-e2e-fecs-XXXXXX");
@@ -51,21 +71,7 @@ static int setup(void **state) {
   unsigned p = (unsigned)getpid();
   snprintf(w->server_ip, sizeof w->server_ip, "127.%u.%u.10", 100 + p % 100,
            (p / 100) % 250);
-  fecs_config c;
-  fecs_config_default(&c);
-  c.create_default_cluster = true;
-  ecsb_err err = {0};
-  if (fecs_new(&c, &w->f, &err) != 0) {
-    fprintf(stderr, "fecs_new: %s\n", err.msg);
-    return -1;
-  }
-  reg(w->f, server_td);
-  reg(w->f, app_td);
-  fecs_run_opts ro = {.task_definition = "web"};
-  if (fecs_task_run(w->f, &ro, w->app_task, &err) != 0) {
-    fprintf(stderr, "run app: %s\n", err.msg);
-    return -1;
-  }
+  new_world(w, NULL);
   *state = w;
   return 0;
 }
@@ -179,16 +185,7 @@ static void test_server_never_running_times_out(void **state) {
   fecs_task_fault tf = {.kind = FECS_TF_NEVER_RUNNING,
                         .family = "consul-server"};
   /* A fresh world: the earlier server task is already RUNNING. */
-  fecs_free(w->f);
-  fecs_config c;
-  fecs_config_default(&c);
-  c.create_default_cluster = true;
-  assert_int_equal(fecs_new(&c, &w->f, NULL), 0);
-  reg(w->f, server_td);
-  reg(w->f, app_td);
-  fecs_run_opts ro = {.task_definition = "web"};
-  assert_int_equal(fecs_task_run(w->f, &ro, w->app_task, NULL), 0);
-  assert_int_equal(fecs_fault_task(w->f, &tf, NULL), 0);
+  new_world(w, &tf);
   run_server(w);
   char *log = NULL;
   int code = discover(w, "1s", NULL, &log);
@@ -200,18 +197,9 @@ static void test_server_never_running_times_out(void **state) {
 
 static void test_server_late_and_throttled_still_succeeds(void **state) {
   world *w = *state;
-  fecs_free(w->f);
-  fecs_config c;
-  fecs_config_default(&c);
-  c.create_default_cluster = true;
-  assert_int_equal(fecs_new(&c, &w->f, NULL), 0);
-  reg(w->f, server_td);
-  reg(w->f, app_td);
-  fecs_run_opts ro = {.task_definition = "web"};
-  assert_int_equal(fecs_task_run(w->f, &ro, w->app_task, NULL), 0);
   fecs_task_fault late = {
       .kind = FECS_TF_LATE, .family = "consul-server", .delay_ms = 500};
-  assert_int_equal(fecs_fault_task(w->f, &late, NULL), 0);
+  new_world(w, &late);
   assert_int_equal(fecs_throttle_set(w->f, "DescribeTasks", 1, 4, NULL), 0);
   run_server(w);
   char *log = NULL;
