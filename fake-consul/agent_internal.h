@@ -1,0 +1,58 @@
+/*
+ * agent_internal.h - the fcon_agent record shared by agent.c (state, sync,
+ * lifecycle), agent_http.c (endpoints) and checks.c (the check runner).
+ * Every field below `mu` is guarded by mu.
+ */
+#ifndef FCON_AGENT_INTERNAL_H
+#define FCON_AGENT_INTERNAL_H
+
+#include <pthread.h>
+
+#include "fcon_internal.h"
+
+struct fcon_agent {
+  fcon_agent_config cfg;
+  char node[128];
+  char version[32];
+  char ip[64];
+  ecsb_httpd *httpd;
+  pthread_t runner;
+  bool runner_started;
+
+  pthread_mutex_t mu;
+  pthread_cond_t cv; /* runner wake-ups and ?hash= waits */
+  bool stopping;
+  cJSON *services; /* object: service id -> AgentService */
+  fcon_check **checks;
+  size_t nchecks;
+  fcon_server *server; /* may join; borrowed */
+  bool joined;
+  bool dirty;
+  int64_t dirty_at_ms;
+  uint64_t local_index;
+};
+
+/* All *_locked functions expect a->mu held. */
+void fcon_agent_changed_locked(fcon_agent *a);
+void fcon_agent_sync_locked(fcon_agent *a);
+fcon_check *fcon_agent_find_check_locked(fcon_agent *a, const char *id);
+/* Adds or replaces a check (ownership taken). */
+int fcon_agent_put_check_locked(fcon_agent *a, fcon_check *c);
+bool fcon_agent_del_check_locked(fcon_agent *a, const char *id);
+/* Removes a service and its checks; false when unknown. */
+bool fcon_agent_del_service_locked(fcon_agent *a, const char *id);
+void fcon_agent_set_status_locked(fcon_agent *a, fcon_check *c,
+                                  const char *status, const char *output);
+void fcon_agent_emit_locked(fcon_agent *a, fcon_event_kind k,
+                            const char *service_id, const char *check_id,
+                            const char *status);
+int fcon_agent_join_locked(fcon_agent *a, fcon_server *s);
+
+/* checks.c */
+void *fcon_runner_main(void *agent);
+
+/* agent_http.c */
+void fcon_agent_handle(void *agent, const ecsb_httpd_req *req,
+                       ecsb_httpd_resp *resp);
+
+#endif

@@ -1,0 +1,111 @@
+/*
+ * fcon.h - the fake Consul: an in-process server (catalog and health views)
+ * and agents (local services and checks, a check runner, sync to a server),
+ * each served over HTTP on a loopback address with ecsb_httpd.
+ *
+ * Model: one fcon_server per scenario; one fcon_agent per simulated task.
+ * An agent keeps a pointer to the server it is given in its config, but is
+ * only "joined" once fcon_agent_join (or PUT /v1/agent/join/<server ip>, or
+ * config.join_on_start) says so. A joined agent pushes a snapshot of its
+ * services and checks to the server `sync_delay_ms` after each change (at
+ * once when 0). An agent's /v1/catalog, /v1/health and /v1/status endpoints
+ * are answered by its server; before it joins they fail with Consul's
+ * "No known Consul servers" 500, while agent registrations succeed locally.
+ *
+ * Lifetimes: the server must outlive every agent that was given it. Free
+ * agents first, then the server.
+ *
+ * Threading: every function here is thread-safe. The event callback runs
+ * with the emitting object's lock held: it must not call back into fcon.
+ */
+#ifndef FCON_FCON_H
+#define FCON_FCON_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "ecsb/err.h"
+
+typedef struct fcon_server fcon_server;
+typedef struct fcon_agent fcon_agent;
+
+/* ---- events ------------------------------------------------------------ */
+
+typedef enum fcon_event_kind {
+  FCON_EV_REGISTER = 1, /* service registered (service_id) */
+  FCON_EV_DEREGISTER,   /* service deregistered (service_id) */
+  FCON_EV_CHECK_STATUS, /* check status changed (check_id, status) */
+  FCON_EV_JOIN,         /* agent joined its server */
+  FCON_EV_LEAVE,        /* agent left its server */
+  FCON_EV_SYNC,         /* agent pushed its state to the server */
+} fcon_event_kind;
+
+typedef struct fcon_event {
+  fcon_event_kind kind;
+  const char *node;       /* agent node name, or the server's */
+  const char *service_id; /* or NULL */
+  const char *check_id;   /* or NULL */
+  const char *status;     /* new check status, or NULL */
+} fcon_event;
+
+/* Called for every event; all strings are borrowed for the call only.
+ * Runs under the emitter's lock: must not call fcon functions. */
+typedef void (*fcon_event_fn)(void *user, const fcon_event *ev);
+
+/* ---- server ------------------------------------------------------------ */
+
+typedef struct fcon_server_config {
+  const char *bind_ip;    /* default "127.0.0.1"; must be loopback */
+  uint16_t port;          /* 0: any free port */
+  const char *datacenter; /* default "dc1" */
+  fcon_event_fn on_event; /* optional */
+  void *event_user;
+} fcon_server_config;
+
+void fcon_server_config_default(fcon_server_config *c);
+int fcon_server_start(const fcon_server_config *c, fcon_server **out,
+                      ecsb_err *err);
+uint16_t fcon_server_port(const fcon_server *s);
+const char *fcon_server_ip(const fcon_server *s);
+/* The catalog's Raft index (X-Consul-Index). */
+uint64_t fcon_server_index(fcon_server *s);
+/* Wakes blocked queries, stops serving, frees. NULL is fine. */
+void fcon_server_stop(fcon_server *s);
+
+/* ---- agent ------------------------------------------------------------- */
+
+typedef struct fcon_agent_config {
+  const char *bind_ip;   /* default "127.0.0.1"; must be loopback */
+  uint16_t port;         /* 0: any free port */
+  const char *node_name; /* default "node-<bind_ip>" */
+  const char *version;   /* Consul version reported; default "1.10.4" */
+  fcon_server *server;   /* the server it may join; borrowed; may be NULL */
+  bool join_on_start;    /* join `server` at start */
+  int64_t sync_delay_ms; /* delay from a change to the server seeing it */
+  /* Check intervals, TTLs and DeregisterCriticalServiceAfter are
+   * multiplied by this (scenario time scale); <= 0 means 1. */
+  double time_scale;
+  fcon_event_fn on_event; /* optional */
+  void *event_user;
+} fcon_agent_config;
+
+void fcon_agent_config_default(fcon_agent_config *c);
+int fcon_agent_start(const fcon_agent_config *c, fcon_agent **out,
+                     ecsb_err *err);
+uint16_t fcon_agent_port(const fcon_agent *a);
+const char *fcon_agent_ip(const fcon_agent *a);
+const char *fcon_agent_node(const fcon_agent *a);
+/* Joins s (which replaces config.server) and syncs at once. */
+int fcon_agent_join(fcon_agent *a, fcon_server *s, ecsb_err *err);
+/* Leaves: the node disappears from the server's catalog. */
+void fcon_agent_leave(fcon_agent *a);
+bool fcon_agent_joined(fcon_agent *a);
+/* Status of a local check ("passing", "warning", "critical") copied into
+ * buf; ECSB_ENOTFOUND when unknown. */
+int fcon_agent_check_status(fcon_agent *a, const char *check_id, char *buf,
+                            size_t cap, ecsb_err *err);
+/* Stops the runner and the listener, frees. NULL is fine. */
+void fcon_agent_stop(fcon_agent *a);
+
+#endif

@@ -1,0 +1,476 @@
+/*
+ * server.c - the fake Consul server: the catalog (nodes, their services and
+ * checks as pushed by agents) and the catalog, health and status endpoints,
+ * with blocking queries on the catalog index.
+ *
+ * Agents push whole-node snapshots (fcon_server_push); a push that changes
+ * anything bumps the index and wakes blocked queries. Every response is
+ * built under the lock from those snapshots. Agents proxy their catalog/
+ * health requests here through fcon_server_handle; the server never calls
+ * an agent, so the lock order is always agent -> server.
+ */
+#define _GNU_SOURCE
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "ecsb/clock.h"
+#include "fcon_internal.h"
+
+typedef struct fcon_node {
+  char name[FCON_ID_MAX];
+  char address[64];
+  cJSON *services; /* array of AgentService */
+  cJSON *checks;   /* array of HealthCheck */
+  uint64_t index;
+} fcon_node;
+
+struct fcon_server {
+  fcon_server_config cfg;
+  char dc[64];
+  pthread_mutex_t mu;
+  pthread_cond_t cv;
+  bool stopping;
+  uint64_t index;
+  fcon_node *nodes;
+  size_t nnodes;
+  ecsb_httpd *httpd;
+};
+
+void fcon_server_config_default(fcon_server_config *c) {
+  memset(c, 0, sizeof *c);
+  c->bind_ip = "127.0.0.1";
+  c->datacenter = "dc1";
+}
+
+static void emit(fcon_server *s, fcon_event_kind k, const char *node) {
+  if (!s->cfg.on_event)
+    return;
+  fcon_event ev = {.kind = k, .node = node};
+  s->cfg.on_event(s->cfg.event_user, &ev);
+}
+
+static fcon_node *find_node(fcon_server *s, const char *name) {
+  for (size_t i = 0; i < s->nnodes; i++)
+    if (!strcmp(s->nodes[i].name, name))
+      return &s->nodes[i];
+  return NULL;
+}
+
+void fcon_server_push(fcon_server *s, const char *node, const char *address,
+                      cJSON *services, cJSON *checks) {
+  pthread_mutex_lock(&s->mu);
+  fcon_node *n = find_node(s, node);
+  if (!n) {
+    fcon_node *nn = realloc(s->nodes, (s->nnodes + 1) * sizeof *nn);
+    if (!nn) {
+      pthread_mutex_unlock(&s->mu);
+      cJSON_Delete(services);
+      cJSON_Delete(checks);
+      return;
+    }
+    s->nodes = nn;
+    n = &s->nodes[s->nnodes++];
+    memset(n, 0, sizeof *n);
+    snprintf(n->name, sizeof n->name, "%s", node);
+    snprintf(n->address, sizeof n->address, "%s", address);
+  }
+  bool same = n->services && cJSON_Compare(n->services, services, 1) &&
+              n->checks && cJSON_Compare(n->checks, checks, 1);
+  if (same) {
+    cJSON_Delete(services);
+    cJSON_Delete(checks);
+  } else {
+    cJSON_Delete(n->services);
+    cJSON_Delete(n->checks);
+    n->services = services;
+    n->checks = checks;
+    n->index = ++s->index;
+    emit(s, FCON_EV_SYNC, node);
+    pthread_cond_broadcast(&s->cv);
+  }
+  pthread_mutex_unlock(&s->mu);
+}
+
+void fcon_server_drop_node(fcon_server *s, const char *node) {
+  pthread_mutex_lock(&s->mu);
+  for (size_t i = 0; i < s->nnodes; i++) {
+    if (strcmp(s->nodes[i].name, node))
+      continue;
+    cJSON_Delete(s->nodes[i].services);
+    cJSON_Delete(s->nodes[i].checks);
+    s->nodes[i] = s->nodes[--s->nnodes];
+    s->index++;
+    pthread_cond_broadcast(&s->cv);
+    break;
+  }
+  pthread_mutex_unlock(&s->mu);
+}
+
+uint64_t fcon_server_index(fcon_server *s) {
+  pthread_mutex_lock(&s->mu);
+  uint64_t i = s->index;
+  pthread_mutex_unlock(&s->mu);
+  return i;
+}
+
+static cJSON *node_json(const fcon_server *s, const fcon_node *n) {
+  cJSON *o = cJSON_CreateObject();
+  cJSON_AddStringToObject(o, "ID", "");
+  cJSON_AddStringToObject(o, "Node", n->name);
+  cJSON_AddStringToObject(o, "Address", n->address);
+  cJSON_AddStringToObject(o, "Datacenter", s->dc);
+  cJSON *ta = cJSON_AddObjectToObject(o, "TaggedAddresses");
+  cJSON_AddStringToObject(ta, "lan", n->address);
+  cJSON_AddStringToObject(ta, "wan", n->address);
+  cJSON_AddObjectToObject(o, "Meta");
+  cJSON_AddNumberToObject(o, "CreateIndex", (double)n->index);
+  cJSON_AddNumberToObject(o, "ModifyIndex", (double)n->index);
+  return o;
+}
+
+static const char *sget(const cJSON *o, const char *k) {
+  const char *v = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(o, k));
+  return v ? v : "";
+}
+
+static bool has_tag(const cJSON *svc, const char *tag) {
+  const cJSON *t;
+  cJSON_ArrayForEach(t, cJSON_GetObjectItemCaseSensitive(svc, "Tags")) {
+    if (cJSON_IsString(t) && !strcmp(t->valuestring, tag))
+      return true;
+  }
+  return false;
+}
+
+struct tag_ctx {
+  const cJSON *svc;
+  bool ok;
+};
+
+static int tag_each(void *u, const char *key, const char *value) {
+  struct tag_ctx *c = u;
+  if (!strcmp(key, "tag") && value && !has_tag(c->svc, value)) {
+    c->ok = false;
+    return 1;
+  }
+  return 0;
+}
+
+static bool tag_filter_ok(const ecsb_httpd_req *req, const cJSON *svc) {
+  struct tag_ctx c = {svc, true};
+  ecsb_httpd_req_query_each(req, tag_each, &c);
+  return c.ok;
+}
+
+static cJSON *serf_check(const fcon_node *n) {
+  cJSON *o = cJSON_CreateObject();
+  cJSON_AddStringToObject(o, "Node", n->name);
+  cJSON_AddStringToObject(o, "CheckID", "serfHealth");
+  cJSON_AddStringToObject(o, "Name", "Serf Health Status");
+  cJSON_AddStringToObject(o, "Status", "passing");
+  cJSON_AddStringToObject(o, "Notes", "");
+  cJSON_AddStringToObject(o, "Output", "Agent alive and reachable");
+  cJSON_AddStringToObject(o, "ServiceID", "");
+  cJSON_AddStringToObject(o, "ServiceName", "");
+  cJSON_AddArrayToObject(o, "ServiceTags");
+  cJSON_AddStringToObject(o, "Type", "");
+  cJSON_AddObjectToObject(o, "Definition");
+  cJSON_AddNumberToObject(o, "CreateIndex", (double)n->index);
+  cJSON_AddNumberToObject(o, "ModifyIndex", (double)n->index);
+  return o;
+}
+
+static cJSON *indexed(const cJSON *item, uint64_t index) {
+  cJSON *o = cJSON_Duplicate(item, 1);
+  cJSON_ReplaceItemInObject(o, "CreateIndex",
+                            cJSON_CreateNumber((double)index));
+  cJSON_ReplaceItemInObject(o, "ModifyIndex",
+                            cJSON_CreateNumber((double)index));
+  if (!cJSON_HasObjectItem(o, "CreateIndex"))
+    cJSON_AddNumberToObject(o, "CreateIndex", (double)index);
+  if (!cJSON_HasObjectItem(o, "ModifyIndex"))
+    cJSON_AddNumberToObject(o, "ModifyIndex", (double)index);
+  return o;
+}
+
+static cJSON *health_service(fcon_server *s, const ecsb_httpd_req *req,
+                             const char *name) {
+  bool passing = ecsb_httpd_req_query(req, "passing", NULL);
+  const char *pv = NULL;
+  if (passing && ecsb_httpd_req_query(req, "passing", &pv) && pv &&
+      (!strcmp(pv, "false") || !strcmp(pv, "0")))
+    passing = false;
+  cJSON *out = cJSON_CreateArray();
+  for (size_t i = 0; i < s->nnodes; i++) {
+    fcon_node *n = &s->nodes[i];
+    const cJSON *svc;
+    cJSON_ArrayForEach(svc, n->services) {
+      if (strcmp(sget(svc, "Service"), name) || !tag_filter_ok(req, svc))
+        continue;
+      cJSON *checks = cJSON_CreateArray();
+      cJSON_AddItemToArray(checks, serf_check(n));
+      bool ok = true;
+      const cJSON *c;
+      cJSON_ArrayForEach(c, n->checks) {
+        if (strcmp(sget(c, "ServiceID"), sget(svc, "ID")))
+          continue;
+        if (strcmp(sget(c, "Status"), "passing"))
+          ok = false;
+        cJSON_AddItemToArray(checks, indexed(c, n->index));
+      }
+      if (passing && !ok) {
+        cJSON_Delete(checks);
+        continue;
+      }
+      cJSON *e = cJSON_CreateObject();
+      cJSON_AddItemToObject(e, "Node", node_json(s, n));
+      cJSON_AddItemToObject(e, "Service", indexed(svc, n->index));
+      cJSON_AddItemToObject(e, "Checks", checks);
+      cJSON_AddItemToArray(out, e);
+    }
+  }
+  return out;
+}
+
+/* Checks of a service (name) or in a state; both NULL-able filters. */
+static cJSON *health_checks(fcon_server *s, const char *service,
+                            const char *state) {
+  cJSON *out = cJSON_CreateArray();
+  for (size_t i = 0; i < s->nnodes; i++) {
+    fcon_node *n = &s->nodes[i];
+    if (!service) {
+      cJSON *sc = serf_check(n);
+      if (!state || !strcmp(state, "any") || !strcmp(state, "passing"))
+        cJSON_AddItemToArray(out, sc);
+      else
+        cJSON_Delete(sc);
+    }
+    const cJSON *c;
+    cJSON_ArrayForEach(c, n->checks) {
+      if (service && strcmp(sget(c, "ServiceName"), service))
+        continue;
+      if (state && strcmp(state, "any") && strcmp(sget(c, "Status"), state))
+        continue;
+      cJSON_AddItemToArray(out, indexed(c, n->index));
+    }
+  }
+  return out;
+}
+
+static cJSON *catalog_services(fcon_server *s) {
+  cJSON *out = cJSON_CreateObject();
+  cJSON_AddArrayToObject(out, "consul");
+  for (size_t i = 0; i < s->nnodes; i++) {
+    const cJSON *svc;
+    cJSON_ArrayForEach(svc, s->nodes[i].services) {
+      const char *name = sget(svc, "Service");
+      cJSON *tags = cJSON_GetObjectItemCaseSensitive(out, name);
+      if (!tags)
+        tags = cJSON_AddArrayToObject(out, name);
+      const cJSON *t;
+      cJSON_ArrayForEach(t, cJSON_GetObjectItemCaseSensitive(svc, "Tags")) {
+        bool dup = false;
+        const cJSON *x;
+        cJSON_ArrayForEach(x, tags) dup |= cJSON_Compare(x, t, 1);
+        if (!dup)
+          cJSON_AddItemToArray(tags, cJSON_Duplicate(t, 1));
+      }
+    }
+  }
+  return out;
+}
+
+static void copy_as(cJSON *dst, const char *name, const cJSON *svc,
+                    const char *key) {
+  const cJSON *v = cJSON_GetObjectItemCaseSensitive(svc, key);
+  cJSON_AddItemToObject(dst, name,
+                        v ? cJSON_Duplicate(v, 1) : cJSON_CreateObject());
+}
+
+static cJSON *catalog_service(fcon_server *s, const ecsb_httpd_req *req,
+                              const char *name) {
+  cJSON *out = cJSON_CreateArray();
+  for (size_t i = 0; i < s->nnodes; i++) {
+    fcon_node *n = &s->nodes[i];
+    const cJSON *svc;
+    cJSON_ArrayForEach(svc, n->services) {
+      if (strcmp(sget(svc, "Service"), name) || !tag_filter_ok(req, svc))
+        continue;
+      cJSON *e = node_json(s, n);
+      cJSON_DeleteItemFromObject(e, "Meta");
+      cJSON_AddObjectToObject(e, "NodeMeta");
+      cJSON_AddStringToObject(e, "ServiceKind", sget(svc, "Kind"));
+      cJSON_AddStringToObject(e, "ServiceID", sget(svc, "ID"));
+      cJSON_AddStringToObject(e, "ServiceName", sget(svc, "Service"));
+      copy_as(e, "ServiceTags", svc, "Tags");
+      cJSON_AddStringToObject(e, "ServiceAddress", sget(svc, "Address"));
+      copy_as(e, "ServiceWeights", svc, "Weights");
+      copy_as(e, "ServiceMeta", svc, "Meta");
+      copy_as(e, "ServicePort", svc, "Port");
+      cJSON_AddBoolToObject(e, "ServiceEnableTagOverride",
+                            cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(
+                                svc, "EnableTagOverride")));
+      copy_as(e, "ServiceProxy", svc, "Proxy");
+      cJSON_AddObjectToObject(e, "ServiceConnect");
+      cJSON_AddItemToArray(out, e);
+    }
+  }
+  return out;
+}
+
+static void leader_addr(const fcon_server *s, char *buf, size_t cap) {
+  snprintf(buf, cap, "%s:8300", ecsb_httpd_bind_ip(s->httpd));
+}
+
+/* Path after prefix, or NULL when path does not start with it. */
+static const char *after(const char *path, const char *prefix) {
+  size_t n = strlen(prefix);
+  return strncmp(path, prefix, n) ? NULL : path + n;
+}
+
+static void wait_index(fcon_server *s, const ecsb_httpd_req *req) {
+  uint64_t index;
+  int64_t wait_ms;
+  fcon_blocking_params(req, &index, &wait_ms);
+  if (!index)
+    return;
+  struct timespec ts;
+  fcon_deadline(wait_ms, &ts);
+  while (!s->stopping && s->index <= index) {
+    if (pthread_cond_timedwait(&s->cv, &s->mu, &ts))
+      break;
+  }
+}
+
+void fcon_server_handle(fcon_server *s, const ecsb_httpd_req *req,
+                        ecsb_httpd_resp *resp) {
+  const char *p = req->path, *arg;
+  char buf[128];
+  bool is_get = !strcmp(req->method, "GET");
+  if (!strcmp(p, "/v1/status/leader") || !strcmp(p, "/v1/status/peers")) {
+    if (!is_get) {
+      fcon_reply_405(resp, req->method);
+      return;
+    }
+    leader_addr(s, buf, sizeof buf);
+    cJSON *j = strcmp(p, "/v1/status/leader") ? cJSON_CreateArray()
+                                              : cJSON_CreateString(buf);
+    if (cJSON_IsArray(j))
+      cJSON_AddItemToArray(j, cJSON_CreateString(buf));
+    {
+      fcon_reply_json(resp, 200, j);
+      return;
+    }
+  }
+  cJSON *j = NULL;
+  bool known = after(p, "/v1/catalog/") || after(p, "/v1/health/");
+  if (!known) {
+    fcon_reply_404(resp);
+    return;
+  }
+  if (!is_get) {
+    fcon_reply_405(resp, req->method);
+    return;
+  }
+  pthread_mutex_lock(&s->mu);
+  wait_index(s, req);
+  if (!strcmp(p, "/v1/catalog/services"))
+    j = catalog_services(s);
+  else if (!strcmp(p, "/v1/catalog/nodes")) {
+    j = cJSON_CreateArray();
+    for (size_t i = 0; i < s->nnodes; i++)
+      cJSON_AddItemToArray(j, node_json(s, &s->nodes[i]));
+  } else if ((arg = after(p, "/v1/catalog/service/")) && *arg)
+    j = catalog_service(s, req, arg);
+  else if ((arg = after(p, "/v1/health/service/")) && *arg)
+    j = health_service(s, req, arg);
+  else if ((arg = after(p, "/v1/health/checks/")) && *arg)
+    j = health_checks(s, arg, NULL);
+  else if ((arg = after(p, "/v1/health/state/")) && *arg) {
+    if (strcmp(arg, "any") && strcmp(arg, "passing") &&
+        strcmp(arg, "warning") && strcmp(arg, "critical")) {
+      pthread_mutex_unlock(&s->mu);
+      {
+        ecsb_httpd_resp_textf(resp, 400, "Invalid check state");
+        return;
+      }
+    }
+    j = health_checks(s, NULL, arg);
+  }
+  snprintf(buf, sizeof buf, "%llu",
+           (unsigned long long)(s->index ? s->index : 1));
+  pthread_mutex_unlock(&s->mu);
+  if (!j) {
+    fcon_reply_404(resp);
+    return;
+  }
+  ecsb_httpd_resp_header(resp, "X-Consul-Index", buf);
+  ecsb_httpd_resp_header(resp, "X-Consul-KnownLeader", "true");
+  ecsb_httpd_resp_header(resp, "X-Consul-LastContact", "0");
+  fcon_reply_json(resp, 200, j);
+}
+
+static void handler(void *user, const ecsb_httpd_req *req,
+                    ecsb_httpd_resp *resp) {
+  fcon_server_handle(user, req, resp);
+}
+
+int fcon_server_start(const fcon_server_config *c, fcon_server **out,
+                      ecsb_err *err) {
+  *out = NULL;
+  fcon_server *s = calloc(1, sizeof *s);
+  if (!s)
+    return ecsb_err_set(err, ECSB_ENOMEM, "fcon server: out of memory");
+  fcon_server_config_default(&s->cfg);
+  if (c)
+    s->cfg = *c;
+  snprintf(s->dc, sizeof s->dc, "%s",
+           s->cfg.datacenter ? s->cfg.datacenter : "dc1");
+  pthread_mutex_init(&s->mu, NULL);
+  pthread_condattr_t ca;
+  pthread_condattr_init(&ca);
+  pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+  pthread_cond_init(&s->cv, &ca);
+  pthread_condattr_destroy(&ca);
+  ecsb_httpd_opts o;
+  ecsb_httpd_opts_default(&o);
+  o.bind_ip = s->cfg.bind_ip ? s->cfg.bind_ip : "127.0.0.1";
+  o.port = s->cfg.port;
+  int rc = ecsb_httpd_start(&o, handler, s, &s->httpd, err);
+  if (rc < 0) {
+    ecsb_err_prefix(err, "fcon server");
+    fcon_server_stop(s);
+    return rc;
+  }
+  *out = s;
+  return 0;
+}
+
+uint16_t fcon_server_port(const fcon_server *s) {
+  return ecsb_httpd_port(s->httpd);
+}
+
+const char *fcon_server_ip(const fcon_server *s) {
+  return ecsb_httpd_bind_ip(s->httpd);
+}
+
+void fcon_server_stop(fcon_server *s) {
+  if (!s)
+    return;
+  pthread_mutex_lock(&s->mu);
+  s->stopping = true;
+  pthread_cond_broadcast(&s->cv);
+  pthread_mutex_unlock(&s->mu);
+  ecsb_httpd_stop(s->httpd);
+  for (size_t i = 0; i < s->nnodes; i++) {
+    cJSON_Delete(s->nodes[i].services);
+    cJSON_Delete(s->nodes[i].checks);
+  }
+  free(s->nodes);
+  pthread_mutex_destroy(&s->mu);
+  pthread_cond_destroy(&s->cv);
+  free(s);
+}
