@@ -4,3 +4,5 @@ set(FCON_TU ${CMAKE_CURRENT_SOURCE_DIR}/fcon_testutil.c)
 set(FCON_LIBS fake-consul ecsboot-httpd ecsboot-core)
 ecsb_add_test(test_fcon_agent SOURCES test_fcon_agent.c ${FCON_TU}
   LIBS ${FCON_LIBS})
+ecsb_add_test(test_fcon_checks SOURCES test_fcon_checks.c ${FCON_TU}
+  LIBS ${FCON_LIBS})

@@ -1,0 +1,265 @@
+/*
+ * test_fcon_checks.c - the fake-consul check runner with short (time-scaled)
+ * intervals: TTL expiry, TCP, HTTP (2xx, 429, 5xx), alias, the
+ * SuccessBeforePassing / FailuresBeforeCritical counters, and
+ * DeregisterCriticalServiceAfter. Each wait polls for the expected state
+ * with a bounded deadline; nothing asserts on elapsed time.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <netinet/in.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "ecsb/http.h"
+#include "ecsb/httpd.h"
+#include "fcon_testutil.h"
+
+typedef struct want {
+  fcon_agent *a;
+  const char *id;
+  const char *status;
+} want;
+
+static bool has_status(void *u) {
+  want *w = u;
+  char st[16];
+  return fcon_agent_check_status(w->a, w->id, st, sizeof st, NULL) == 0 &&
+         !strcmp(st, w->status);
+}
+
+static void wait_status(fcon_agent *a, const char *id, const char *status) {
+  want w = {a, id, status};
+  if (!fcon_tu_wait(has_status, &w)) {
+    char st[16] = "(none)";
+    fcon_agent_check_status(a, id, st, sizeof st, NULL);
+    fail_msg("check %s: want %s, have %s", id, status, st);
+  }
+}
+
+static void put_ok(uint16_t port, const char *path, const char *body) {
+  char *b = NULL;
+  long st = fcon_tu_call(port, "PUT", path, body, &b);
+  if (st != 200)
+    fail_msg("PUT %s: %ld %s", path, st, b ? b : "");
+  free(b);
+}
+
+static void test_ttl_expires_to_critical(void **state) {
+  (void)state;
+  fcon_tu t;
+  fcon_tu_start(&t, true, 0.01); /* 1s TTL -> 10 ms */
+  uint16_t ap = fcon_agent_port(t.agent);
+  put_ok(ap, "/v1/agent/check/register",
+         "{\"Name\":\"t\",\"TTL\":\"1s\",\"Status\":\"passing\"}");
+  wait_status(t.agent, "t", "critical");
+  char *b = NULL;
+  fcon_tu_call(ap, "GET", "/v1/agent/checks", NULL, &b);
+  assert_non_null(strstr(b, "TTL expired"));
+  free(b);
+  fcon_tu_stop(&t);
+}
+
+static uint16_t closed_port(void) {
+  int fd = socket(AF_INET, SOCK_STREAM, 0);
+  struct sockaddr_in sa = {.sin_family = AF_INET,
+                           .sin_addr.s_addr = htonl(0x7f000001)};
+  socklen_t l = sizeof sa;
+  assert_int_equal(bind(fd, (struct sockaddr *)&sa, sizeof sa), 0);
+  getsockname(fd, (struct sockaddr *)&sa, &l);
+  close(fd);
+  return ntohs(sa.sin_port);
+}
+
+static void test_tcp_check_follows_listener(void **state) {
+  (void)state;
+  fcon_tu t;
+  fcon_tu_start(&t, true, 0.01);
+  uint16_t ap = fcon_agent_port(t.agent);
+  char body[256];
+  snprintf(body, sizeof body,
+           "{\"Name\":\"up\",\"TCP\":\"127.0.0.1:%u\",\"Interval\":\"1s\"}",
+           fcon_server_port(t.srv));
+  put_ok(ap, "/v1/agent/check/register", body);
+  wait_status(t.agent, "up", "passing");
+  snprintf(body, sizeof body,
+           "{\"Name\":\"down\",\"TCP\":\"127.0.0.1:%u\",\"Interval\":\"1s\","
+           "\"Status\":\"passing\"}",
+           closed_port());
+  put_ok(ap, "/v1/agent/check/register", body);
+  wait_status(t.agent, "down", "critical");
+  fcon_tu_stop(&t);
+}
+
+static void status_handler(void *user, const ecsb_httpd_req *req,
+                           ecsb_httpd_resp *resp) {
+  (void)req;
+  atomic_int *st = user;
+  ecsb_httpd_resp_textf(resp, atomic_load(st), "status");
+}
+
+static void test_http_check_maps_status(void **state) {
+  (void)state;
+  atomic_int code = 200;
+  ecsb_httpd_opts o;
+  ecsb_httpd_opts_default(&o);
+  ecsb_httpd *h = NULL;
+  assert_int_equal(ecsb_httpd_start(&o, status_handler, &code, &h, NULL), 0);
+  fcon_tu t;
+  fcon_tu_start(&t, true, 0.01);
+  uint16_t ap = fcon_agent_port(t.agent);
+  char body[256];
+  snprintf(body, sizeof body,
+           "{\"Name\":\"h\",\"HTTP\":\"http://127.0.0.1:%u/health\","
+           "\"Interval\":\"1s\",\"Timeout\":\"100s\"}",
+           ecsb_httpd_port(h));
+  put_ok(ap, "/v1/agent/check/register", body);
+  wait_status(t.agent, "h", "passing");
+  atomic_store(&code, 429);
+  wait_status(t.agent, "h", "warning");
+  atomic_store(&code, 503);
+  wait_status(t.agent, "h", "critical");
+  atomic_store(&code, 204);
+  wait_status(t.agent, "h", "passing");
+  fcon_tu_stop(&t);
+  ecsb_httpd_stop(h);
+}
+
+static void test_alias_mirrors_service(void **state) {
+  (void)state;
+  fcon_tu t;
+  fcon_tu_start(&t, true, 1.0);
+  uint16_t ap = fcon_agent_port(t.agent);
+  put_ok(ap, "/v1/agent/service/register",
+         "{\"Name\":\"app\",\"Check\":{\"CheckID\":\"app-ttl\","
+         "\"TTL\":\"1h\"}}");
+  put_ok(ap, "/v1/agent/check/register",
+         "{\"Name\":\"al\",\"AliasService\":\"app\"}");
+  wait_status(t.agent, "al", "critical");
+  put_ok(ap, "/v1/agent/check/pass/app-ttl", NULL);
+  wait_status(t.agent, "al", "passing");
+  put_ok(ap, "/v1/agent/check/warn/app-ttl", NULL);
+  wait_status(t.agent, "al", "warning");
+  put_ok(ap, "/v1/agent/service/deregister/app", NULL);
+  wait_status(t.agent, "al", "critical");
+  fcon_tu_stop(&t);
+}
+
+typedef struct flappy {
+  atomic_int hits;
+  atomic_int flap; /* 1: alternate 200/500; 0: always 200 */
+} flappy;
+
+static void flap_handler(void *user, const ecsb_httpd_req *req,
+                         ecsb_httpd_resp *resp) {
+  (void)req;
+  flappy *f = user;
+  int n = atomic_fetch_add(&f->hits, 1);
+  int code = atomic_load(&f->flap) && n % 2 ? 500 : 200;
+  ecsb_httpd_resp_textf(resp, code, "flap");
+}
+
+static bool ten_hits(void *u) {
+  flappy *f = u;
+  return atomic_load(&f->hits) >= 10;
+}
+
+typedef struct events {
+  atomic_int critical, passing, dereg;
+} events;
+
+static void on_event(void *u, const fcon_event *ev) {
+  events *e = u;
+  if (ev->kind == FCON_EV_CHECK_STATUS && !strcmp(ev->status, "critical"))
+    atomic_fetch_add(&e->critical, 1);
+  if (ev->kind == FCON_EV_CHECK_STATUS && !strcmp(ev->status, "passing"))
+    atomic_fetch_add(&e->passing, 1);
+  if (ev->kind == FCON_EV_DEREGISTER)
+    atomic_fetch_add(&e->dereg, 1);
+}
+
+static void test_success_and_failure_counters(void **state) {
+  (void)state;
+  flappy f = {0};
+  atomic_store(&f.flap, 1);
+  ecsb_httpd_opts o;
+  ecsb_httpd_opts_default(&o);
+  ecsb_httpd *h = NULL;
+  assert_int_equal(ecsb_httpd_start(&o, flap_handler, &f, &h, NULL), 0);
+  events ev = {0};
+  ecsb_err err = {0};
+  fcon_agent_config ac;
+  fcon_agent_config_default(&ac);
+  ac.time_scale = 0.01;
+  ac.on_event = on_event;
+  ac.event_user = &ev;
+  fcon_agent *a = NULL;
+  assert_int_equal(fcon_agent_start(&ac, &a, &err), 0);
+  char body[320];
+  snprintf(body, sizeof body,
+           "{\"Name\":\"h\",\"HTTP\":\"http://127.0.0.1:%u/\","
+           "\"Interval\":\"1s\",\"SuccessBeforePassing\":2,"
+           "\"FailuresBeforeCritical\":2}",
+           ecsb_httpd_port(h));
+  put_ok(fcon_agent_port(a), "/v1/agent/check/register", body);
+  /* Alternating results never reach two in a row: still critical. */
+  assert_true(fcon_tu_wait(ten_hits, &f));
+  char st[16];
+  fcon_agent_check_status(a, "h", st, sizeof st, NULL);
+  assert_string_equal(st, "critical");
+  assert_int_equal(atomic_load(&ev.passing), 0);
+  atomic_store(&f.flap, 0);
+  wait_status(a, "h", "passing");
+  assert_int_equal(atomic_load(&ev.passing), 1);
+  fcon_agent_stop(a);
+  ecsb_httpd_stop(h);
+}
+
+static bool dereg_seen(void *u) {
+  events *e = u;
+  return atomic_load(&e->dereg) > 0;
+}
+
+static void test_deregister_critical_service_after(void **state) {
+  (void)state;
+  events ev = {0};
+  ecsb_err err = {0};
+  fcon_agent_config ac;
+  fcon_agent_config_default(&ac);
+  ac.time_scale = 0.001; /* 10m -> 600 ms */
+  ac.on_event = on_event;
+  ac.event_user = &ev;
+  fcon_agent *a = NULL;
+  assert_int_equal(fcon_agent_start(&ac, &a, &err), 0);
+  put_ok(fcon_agent_port(a), "/v1/agent/service/register",
+         "{\"Name\":\"gone\",\"Check\":{\"TTL\":\"1h\","
+         "\"DeregisterCriticalServiceAfter\":\"10m\"}}");
+  assert_true(fcon_tu_wait(dereg_seen, &ev));
+  cJSON *s = fcon_tu_get_json(fcon_agent_port(a), "/v1/agent/services");
+  assert_int_equal(cJSON_GetArraySize(s), 0);
+  cJSON_Delete(s);
+  fcon_agent_stop(a);
+}
+
+int main(void) {
+  ecsb_http_global_init(NULL);
+  const struct CMUnitTest tests[] = {
+      cmocka_unit_test(test_ttl_expires_to_critical),
+      cmocka_unit_test(test_tcp_check_follows_listener),
+      cmocka_unit_test(test_http_check_maps_status),
+      cmocka_unit_test(test_alias_mirrors_service),
+      cmocka_unit_test(test_success_and_failure_counters),
+      cmocka_unit_test(test_deregister_critical_service_after),
+  };
+  int rc = cmocka_run_group_tests(tests, NULL, NULL);
+  ecsb_http_global_cleanup();
+  return rc;
+}
