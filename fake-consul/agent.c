@@ -164,9 +164,86 @@ int fcon_agent_join_locked(fcon_agent *a, fcon_server *s) {
   return 0;
 }
 
+void fcon_agent_slow_join(fcon_agent *a) {
+  pthread_mutex_lock(&a->mu);
+  int64_t ms = a->slow_join_ms;
+  if (ms > 0 && a->cfg.on_event) {
+    fcon_event ev = {
+        .kind = FCON_EV_FAULT, .node = a->node, .detail = "slow-join"};
+    a->cfg.on_event(a->cfg.event_user, &ev);
+  }
+  pthread_mutex_unlock(&a->mu);
+  if (ms > 0)
+    ecsb_sleep_ms(ms, NULL);
+}
+
+void fcon_agent_fault_slow_join(fcon_agent *a, int64_t ms) {
+  pthread_mutex_lock(&a->mu);
+  a->slow_join_ms = ms;
+  pthread_mutex_unlock(&a->mu);
+}
+
+int fcon_agent_fault_latency(fcon_agent *a, const char *prefix, int64_t ms,
+                             ecsb_err *err) {
+  return fcon_faults_latency(&a->faults, prefix, ms, err);
+}
+
+int fcon_agent_fault_fail(fcon_agent *a, const char *prefix, int n, int status,
+                          const char *body, ecsb_err *err) {
+  return fcon_faults_fail(&a->faults, prefix, n, status, body, err);
+}
+
+void fcon_agent_faults_clear(fcon_agent *a) {
+  fcon_faults_clear(&a->faults);
+  fcon_agent_fault_slow_join(a, 0);
+}
+
+static void emit_fault(fcon_agent *a, const char *detail) {
+  pthread_mutex_lock(&a->mu);
+  if (a->cfg.on_event) {
+    fcon_event ev = {.kind = FCON_EV_FAULT, .node = a->node, .detail = detail};
+    a->cfg.on_event(a->cfg.event_user, &ev);
+  }
+  pthread_mutex_unlock(&a->mu);
+}
+
+int fcon_agent_down(fcon_agent *a, ecsb_err *err) {
+  (void)err;
+  pthread_mutex_lock(&a->life);
+  ecsb_httpd *h = a->httpd;
+  a->httpd = NULL;
+  pthread_mutex_unlock(&a->life);
+  ecsb_httpd_stop(h);
+  if (h)
+    emit_fault(a, "agent-down");
+  return 0;
+}
+
+static int listen_on(fcon_agent *a, uint16_t port, ecsb_err *err) {
+  ecsb_httpd_opts o;
+  ecsb_httpd_opts_default(&o);
+  o.bind_ip = a->ip;
+  o.port = port;
+  int rc = ecsb_httpd_start(&o, fcon_agent_handle, a, &a->httpd, err);
+  if (rc < 0)
+    return ecsb_err_prefix(err, "fcon agent %s", a->node);
+  a->port = ecsb_httpd_port(a->httpd);
+  return 0;
+}
+
+int fcon_agent_up(fcon_agent *a, ecsb_err *err) {
+  pthread_mutex_lock(&a->life);
+  int rc = a->httpd ? 0 : listen_on(a, a->port, err);
+  pthread_mutex_unlock(&a->life);
+  if (rc == 0)
+    emit_fault(a, "agent-up");
+  return rc;
+}
+
 int fcon_agent_join(fcon_agent *a, fcon_server *s, ecsb_err *err) {
   if (!a || !s)
     return ecsb_err_set(err, ECSB_EINVAL, "fcon_agent_join: NULL argument");
+  fcon_agent_slow_join(a);
   pthread_mutex_lock(&a->mu);
   int rc = fcon_agent_join_locked(a, s);
   pthread_mutex_unlock(&a->mu);
@@ -224,6 +301,8 @@ int fcon_agent_start(const fcon_agent_config *c, fcon_agent **out,
   a->server = a->cfg.server;
   a->services = cJSON_CreateObject();
   pthread_mutex_init(&a->mu, NULL);
+  pthread_mutex_init(&a->life, NULL);
+  fcon_faults_init(&a->faults, a->cfg.on_event, a->cfg.event_user, a->node);
   pthread_condattr_t ca;
   pthread_condattr_init(&ca);
   pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
@@ -236,16 +315,9 @@ int fcon_agent_start(const fcon_agent_config *c, fcon_agent **out,
   }
   if (a->cfg.join_on_start && a->server)
     fcon_agent_join_locked(a, a->server);
-  ecsb_httpd_opts o;
-  ecsb_httpd_opts_default(&o);
-  o.bind_ip = ip;
-  o.port = a->cfg.port;
-  rc = ecsb_httpd_start(&o, fcon_agent_handle, a, &a->httpd, err);
-  if (rc < 0) {
-    ecsb_err_prefix(err, "fcon agent");
+  rc = listen_on(a, a->cfg.port, err);
+  if (rc < 0)
     goto fail;
-  }
-  snprintf(a->ip, sizeof a->ip, "%s", ecsb_httpd_bind_ip(a->httpd));
   if (pthread_create(&a->runner, NULL, fcon_runner_main, a)) {
     rc = ecsb_err_set(err, ECSB_EINTERNAL, "fcon agent: pthread_create");
     goto fail;
@@ -259,7 +331,7 @@ fail:
 }
 
 uint16_t fcon_agent_port(const fcon_agent *a) {
-  return ecsb_httpd_port(a->httpd);
+  return a->port;
 }
 
 const char *fcon_agent_ip(const fcon_agent *a) {
@@ -278,12 +350,15 @@ void fcon_agent_stop(fcon_agent *a) {
   pthread_cond_broadcast(&a->cv);
   pthread_mutex_unlock(&a->mu);
   ecsb_httpd_stop(a->httpd);
+  a->httpd = NULL;
   if (a->runner_started)
     pthread_join(a->runner, NULL);
   for (size_t i = 0; i < a->nchecks; i++)
     fcon_check_free(a->checks[i]);
   free(a->checks);
   cJSON_Delete(a->services);
+  fcon_faults_destroy(&a->faults);
+  pthread_mutex_destroy(&a->life);
   pthread_mutex_destroy(&a->mu);
   pthread_cond_destroy(&a->cv);
   free(a);

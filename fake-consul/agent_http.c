@@ -47,6 +47,34 @@ static cJSON *body_json(const ecsb_httpd_req *req, ecsb_httpd_resp *resp) {
   return j;
 }
 
+/* The service name owning service id (or check id when is_check), copied
+ * into out; "" when none. */
+static void owner_name(fcon_agent *a, const char *id, bool is_check, char *out,
+                       size_t cap) {
+  pthread_mutex_lock(&a->mu);
+  const char *sid = id;
+  if (is_check) {
+    fcon_check *c = fcon_agent_find_check_locked(a, id);
+    sid = c ? c->service_id : "";
+  }
+  const cJSON *svc = cJSON_GetObjectItemCaseSensitive(a->services, sid);
+  const char *name =
+      cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(svc, "Service"));
+  snprintf(out, cap, "%s", name ? name : (is_check ? "" : id));
+  pthread_mutex_unlock(&a->mu);
+}
+
+/* ACL for a request on a service (id) or a check (id). */
+static bool allow_owner(fcon_agent *a, const ecsb_httpd_req *req,
+                        const char *id, bool is_check, ecsb_httpd_resp *resp) {
+  if (!a->cfg.acl.enabled)
+    return true;
+  char name[FCON_ID_MAX];
+  owner_name(a, id, is_check, name, sizeof name);
+  return fcon_acl_allow(&a->cfg.acl, req,
+                        *name ? FCON_ACL_SERVICE : FCON_ACL_MASTER, name, resp);
+}
+
 static void service_register(fcon_agent *a, const ecsb_httpd_req *req,
                              ecsb_httpd_resp *resp) {
   cJSON *j = body_json(req, resp);
@@ -64,6 +92,17 @@ static void service_register(fcon_agent *a, const ecsb_httpd_req *req,
       ecsb_httpd_resp_textf(resp, 400, "%s", e.msg);
     else
       ecsb_httpd_resp_textf(resp, 400, "Request decode failed: %s", e.msg);
+    return;
+  }
+  if (!fcon_acl_allow(&a->cfg.acl, req, FCON_ACL_SERVICE,
+                      cJSON_GetStringValue(
+                          cJSON_GetObjectItemCaseSensitive(svc, "Service")),
+                      resp)) {
+    cJSON_Delete(svc);
+    cJSON_Delete(side);
+    for (size_t i = 0; i < n; i++)
+      fcon_check_free(checks[i]);
+    free(checks);
     return;
   }
   bool replace = ecsb_httpd_req_query(req, "replace-existing-checks", NULL);
@@ -181,6 +220,10 @@ static void check_register(fcon_agent *a, const ecsb_httpd_req *req,
   cJSON_Delete(j);
   if (rc < 0) {
     ecsb_httpd_resp_textf(resp, 400, "%s", e.msg);
+    return;
+  }
+  if (!allow_owner(a, req, c->service_id, false, resp)) {
+    fcon_check_free(c);
     return;
   }
   pthread_mutex_lock(&a->mu);
@@ -302,6 +345,7 @@ static cJSON *self_json(const fcon_agent *a) {
 }
 
 static void join(fcon_agent *a, const char *addr, ecsb_httpd_resp *resp) {
+  fcon_agent_slow_join(a);
   pthread_mutex_lock(&a->mu);
   fcon_server *s = a->server;
   bool ok = false;
@@ -327,6 +371,8 @@ static void proxy(fcon_agent *a, const ecsb_httpd_req *req,
   pthread_mutex_lock(&a->mu);
   fcon_server *s = a->joined ? a->server : NULL;
   pthread_mutex_unlock(&a->mu);
+  if (!fcon_acl_allow_server_path(&a->cfg.acl, req, resp))
+    return;
   if (!s) {
     ecsb_httpd_resp_textf(resp, 500, "No known Consul servers");
     return;
@@ -334,10 +380,36 @@ static void proxy(fcon_agent *a, const ecsb_httpd_req *req,
   fcon_server_handle(s, req, resp);
 }
 
+/* ACL for the agent endpoints whose right follows from the path alone;
+ * register and check/register decide after decoding the body. */
+static bool agent_acl(fcon_agent *a, const ecsb_httpd_req *req,
+                      ecsb_httpd_resp *resp) {
+  const fcon_acl_config *acl = &a->cfg.acl;
+  const char *p = req->path, *arg;
+  if (!acl->enabled || !after(p, "/v1/agent/"))
+    return true;
+  if (!strcmp(p, "/v1/agent/service/register") ||
+      !strcmp(p, "/v1/agent/check/register"))
+    return true;
+  if ((arg = after(p, "/v1/agent/service/deregister/")))
+    return allow_owner(a, req, arg, false, resp);
+  if ((arg = after(p, "/v1/agent/check/")) && strchr(arg, '/'))
+    return allow_owner(a, req, strchr(arg, '/') + 1, true, resp);
+  if ((arg = after(p, "/v1/agent/service/")))
+    return allow_owner(a, req, arg, false, resp);
+  if (!strcmp(p, "/v1/agent/services") || !strcmp(p, "/v1/agent/checks"))
+    return fcon_acl_allow(acl, req, FCON_ACL_ANY, NULL, resp);
+  return fcon_acl_allow(acl, req, FCON_ACL_MASTER, NULL, resp);
+}
+
 void fcon_agent_handle(void *user, const ecsb_httpd_req *req,
                        ecsb_httpd_resp *resp) {
   fcon_agent *a = user;
   const char *p = req->path, *arg;
+  if (fcon_faults_apply(&a->faults, req, resp))
+    return;
+  if (!agent_acl(a, req, resp))
+    return;
   if (after(p, "/v1/catalog/") || after(p, "/v1/health/") ||
       after(p, "/v1/status/")) {
     proxy(a, req, resp);

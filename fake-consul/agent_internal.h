@@ -15,7 +15,10 @@ struct fcon_agent {
   char node[128];
   char version[32];
   char ip[64];
-  ecsb_httpd *httpd;
+  ecsb_httpd *httpd;    /* NULL while down */
+  uint16_t port;        /* bound port, kept across down/up */
+  pthread_mutex_t life; /* serialises down/up/stop */
+  fcon_faults faults;
   pthread_t runner;
   bool runner_started;
 
@@ -30,6 +33,7 @@ struct fcon_agent {
   bool dirty;
   int64_t dirty_at_ms;
   uint64_t local_index;
+  int64_t slow_join_ms;
 };
 
 /* All *_locked functions expect a->mu held. */
@@ -47,6 +51,9 @@ void fcon_agent_emit_locked(fcon_agent *a, fcon_event_kind k,
                             const char *service_id, const char *check_id,
                             const char *status);
 int fcon_agent_join_locked(fcon_agent *a, fcon_server *s);
+
+/* Sleeps the slow-join fault, if any (without the lock). */
+void fcon_agent_slow_join(fcon_agent *a);
 
 /* checks.c */
 void *fcon_runner_main(void *agent);

@@ -8,6 +8,7 @@
 #define FCON_INTERNAL_H
 
 #include <cjson/cJSON.h>
+#include <pthread.h>
 #include <stdbool.h>
 #include <stdint.h>
 
@@ -86,6 +87,55 @@ void fcon_blocking_params(const ecsb_httpd_req *req, uint64_t *index,
 /* Absolute CLOCK_MONOTONIC deadline for pthread_cond_timedwait. */
 struct timespec;
 void fcon_deadline(int64_t ms_from_now, struct timespec *ts);
+
+/* Fault table (faults.c), one per listener; its own lock. */
+#define FCON_MAX_FAULTS 16
+typedef struct fcon_faults {
+  pthread_mutex_t mu;
+  struct {
+    char prefix[128];
+    int64_t ms;
+  } latency[FCON_MAX_FAULTS];
+  size_t nlatency;
+  struct {
+    char prefix[128];
+    int left, status;
+    char *body;
+  } fail[FCON_MAX_FAULTS];
+  size_t nfail;
+  fcon_event_fn on_event;
+  void *event_user;
+  const char *node;
+} fcon_faults;
+
+void fcon_faults_init(fcon_faults *f, fcon_event_fn fn, void *user,
+                      const char *node);
+void fcon_faults_destroy(fcon_faults *f);
+void fcon_faults_clear(fcon_faults *f);
+int fcon_faults_latency(fcon_faults *f, const char *prefix, int64_t ms,
+                        ecsb_err *err);
+int fcon_faults_fail(fcon_faults *f, const char *prefix, int n, int status,
+                     const char *body, ecsb_err *err);
+/* Sleeps any latency for req's path, then returns true (resp filled) when a
+ * fail fault consumed this request. */
+bool fcon_faults_apply(fcon_faults *f, const ecsb_httpd_req *req,
+                       ecsb_httpd_resp *resp);
+
+/* ACL (acl.c). */
+typedef enum fcon_acl_need {
+  FCON_ACL_NONE = 0,
+  FCON_ACL_ANY,     /* any known token */
+  FCON_ACL_SERVICE, /* a token with rights on `service` */
+  FCON_ACL_MASTER,
+} fcon_acl_need;
+/* True when allowed; else fills resp with Consul's 403 and returns false. */
+bool fcon_acl_allow(const fcon_acl_config *acl, const ecsb_httpd_req *req,
+                    fcon_acl_need need, const char *service,
+                    ecsb_httpd_resp *resp);
+/* The rule for catalog/health/status paths. */
+bool fcon_acl_allow_server_path(const fcon_acl_config *acl,
+                                const ecsb_httpd_req *req,
+                                ecsb_httpd_resp *resp);
 
 /* Server side, called by agents (never holding the server lock). */
 /* Replaces node's snapshot (services: array of AgentService, checks:

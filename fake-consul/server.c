@@ -37,6 +37,8 @@ struct fcon_server {
   fcon_node *nodes;
   size_t nnodes;
   ecsb_httpd *httpd;
+  fcon_faults faults;
+  bool no_leader; /* guarded by mu */
 };
 
 void fcon_server_config_default(fcon_server_config *c) {
@@ -356,9 +358,14 @@ void fcon_server_handle(fcon_server *s, const ecsb_httpd_req *req,
       return;
     }
     leader_addr(s, buf, sizeof buf);
+    pthread_mutex_lock(&s->mu);
+    bool none = s->no_leader;
+    pthread_mutex_unlock(&s->mu);
+    if (none)
+      buf[0] = 0;
     cJSON *j = strcmp(p, "/v1/status/leader") ? cJSON_CreateArray()
                                               : cJSON_CreateString(buf);
-    if (cJSON_IsArray(j))
+    if (cJSON_IsArray(j) && buf[0])
       cJSON_AddItemToArray(j, cJSON_CreateString(buf));
     {
       fcon_reply_json(resp, 200, j);
@@ -402,20 +409,56 @@ void fcon_server_handle(fcon_server *s, const ecsb_httpd_req *req,
   }
   snprintf(buf, sizeof buf, "%llu",
            (unsigned long long)(s->index ? s->index : 1));
+  bool leader = !s->no_leader;
   pthread_mutex_unlock(&s->mu);
   if (!j) {
     fcon_reply_404(resp);
     return;
   }
   ecsb_httpd_resp_header(resp, "X-Consul-Index", buf);
-  ecsb_httpd_resp_header(resp, "X-Consul-KnownLeader", "true");
+  ecsb_httpd_resp_header(resp, "X-Consul-KnownLeader",
+                         leader ? "true" : "false");
   ecsb_httpd_resp_header(resp, "X-Consul-LastContact", "0");
   fcon_reply_json(resp, 200, j);
 }
 
 static void handler(void *user, const ecsb_httpd_req *req,
                     ecsb_httpd_resp *resp) {
-  fcon_server_handle(user, req, resp);
+  fcon_server *s = user;
+  if (fcon_faults_apply(&s->faults, req, resp))
+    return;
+  if (!fcon_acl_allow_server_path(&s->cfg.acl, req, resp))
+    return;
+  fcon_server_handle(s, req, resp);
+}
+
+int fcon_server_fault_latency(fcon_server *s, const char *prefix, int64_t ms,
+                              ecsb_err *err) {
+  return fcon_faults_latency(&s->faults, prefix, ms, err);
+}
+
+int fcon_server_fault_fail(fcon_server *s, const char *prefix, int n,
+                           int status, const char *body, ecsb_err *err) {
+  return fcon_faults_fail(&s->faults, prefix, n, status, body, err);
+}
+
+void fcon_server_fault_no_leader(fcon_server *s, bool on) {
+  pthread_mutex_lock(&s->mu);
+  s->no_leader = on;
+  if (s->cfg.on_event) {
+    fcon_event ev = {.kind = FCON_EV_FAULT,
+                     .node = "server",
+                     .detail = on ? "no-leader on" : "no-leader off"};
+    s->cfg.on_event(s->cfg.event_user, &ev);
+  }
+  pthread_mutex_unlock(&s->mu);
+}
+
+void fcon_server_faults_clear(fcon_server *s) {
+  fcon_faults_clear(&s->faults);
+  pthread_mutex_lock(&s->mu);
+  s->no_leader = false;
+  pthread_mutex_unlock(&s->mu);
 }
 
 int fcon_server_start(const fcon_server_config *c, fcon_server **out,
@@ -430,6 +473,7 @@ int fcon_server_start(const fcon_server_config *c, fcon_server **out,
   snprintf(s->dc, sizeof s->dc, "%s",
            s->cfg.datacenter ? s->cfg.datacenter : "dc1");
   pthread_mutex_init(&s->mu, NULL);
+  fcon_faults_init(&s->faults, s->cfg.on_event, s->cfg.event_user, "server");
   pthread_condattr_t ca;
   pthread_condattr_init(&ca);
   pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
@@ -470,6 +514,7 @@ void fcon_server_stop(fcon_server *s) {
     cJSON_Delete(s->nodes[i].checks);
   }
   free(s->nodes);
+  fcon_faults_destroy(&s->faults);
   pthread_mutex_destroy(&s->mu);
   pthread_cond_destroy(&s->cv);
   free(s);

@@ -6,3 +6,7 @@ ecsb_add_test(test_fcon_agent SOURCES test_fcon_agent.c ${FCON_TU}
   LIBS ${FCON_LIBS})
 ecsb_add_test(test_fcon_checks SOURCES test_fcon_checks.c ${FCON_TU}
   LIBS ${FCON_LIBS})
+ecsb_add_test(test_fcon_blocking SOURCES test_fcon_blocking.c ${FCON_TU}
+  LIBS ${FCON_LIBS})
+ecsb_add_test(test_fcon_acl_faults SOURCES test_fcon_acl_faults.c ${FCON_TU}
+  LIBS ${FCON_LIBS})

@@ -39,6 +39,7 @@ typedef enum fcon_event_kind {
   FCON_EV_JOIN,         /* agent joined its server */
   FCON_EV_LEAVE,        /* agent left its server */
   FCON_EV_SYNC,         /* agent pushed its state to the server */
+  FCON_EV_FAULT,        /* a fault hook acted (detail says which) */
 } fcon_event_kind;
 
 typedef struct fcon_event {
@@ -47,11 +48,36 @@ typedef struct fcon_event {
   const char *service_id; /* or NULL */
   const char *check_id;   /* or NULL */
   const char *status;     /* new check status, or NULL */
+  const char *detail;     /* FCON_EV_FAULT: "latency /v1/..." etc., or NULL */
 } fcon_event;
 
 /* Called for every event; all strings are borrowed for the call only.
  * Runs under the emitter's lock: must not call fcon functions. */
 typedef void (*fcon_event_fn)(void *user, const fcon_event *ev);
+
+/* ---- ACL --------------------------------------------------------------- */
+
+/* A token: `master` has every right; otherwise it may read and write the
+ * services named in `services` (NULL-terminated list; NULL: none). */
+typedef struct fcon_acl_token {
+  const char *secret;
+  bool master;
+  const char *const *services;
+} fcon_acl_token;
+
+/* When enabled, requests carry X-Consul-Token or "Authorization: Bearer";
+ * an unknown token gets 403 "ACL not found", a token without the right 403
+ * "Permission denied" (no token: the anonymous token, which has none).
+ * Rights: service:write <name> to (de)register a service or change its
+ * checks, service:read <name> for /v1/health/service, /v1/catalog/service
+ * and /v1/health/checks; node-level checks, self, members, join and leave
+ * need the master token; other reads need any known token. /v1/status is
+ * open. The token array is borrowed and must outlive the server/agent. */
+typedef struct fcon_acl_config {
+  bool enabled;
+  const fcon_acl_token *tokens;
+  size_t n_tokens;
+} fcon_acl_config;
 
 /* ---- server ------------------------------------------------------------ */
 
@@ -61,6 +87,7 @@ typedef struct fcon_server_config {
   const char *datacenter; /* default "dc1" */
   fcon_event_fn on_event; /* optional */
   void *event_user;
+  fcon_acl_config acl;
 } fcon_server_config;
 
 void fcon_server_config_default(fcon_server_config *c);
@@ -88,6 +115,7 @@ typedef struct fcon_agent_config {
   double time_scale;
   fcon_event_fn on_event; /* optional */
   void *event_user;
+  fcon_acl_config acl;
 } fcon_agent_config;
 
 void fcon_agent_config_default(fcon_agent_config *c);
@@ -107,5 +135,35 @@ int fcon_agent_check_status(fcon_agent *a, const char *check_id, char *buf,
                             size_t cap, ecsb_err *err);
 /* Stops the runner and the listener, frees. NULL is fine. */
 void fcon_agent_stop(fcon_agent *a);
+
+/* ---- fault hooks ------------------------------------------------------
+ * Faults apply to requests on the object's own listener (an agent's
+ * proxied catalog/health calls see the agent's faults only). Each call
+ * replaces an existing entry for the same prefix; at most 16 entries of
+ * each kind. All return 0, ECSB_EINVAL or ECSB_ETOOBIG. */
+
+/* Delays every request whose path starts with prefix by ms (0 removes). */
+int fcon_server_fault_latency(fcon_server *s, const char *prefix, int64_t ms,
+                              ecsb_err *err);
+int fcon_agent_fault_latency(fcon_agent *a, const char *prefix, int64_t ms,
+                             ecsb_err *err);
+/* The next n requests on paths starting with prefix get status and body
+ * (text/plain) instead of their answer. */
+int fcon_server_fault_fail(fcon_server *s, const char *prefix, int n,
+                           int status, const char *body, ecsb_err *err);
+int fcon_agent_fault_fail(fcon_agent *a, const char *prefix, int n, int status,
+                          const char *body, ecsb_err *err);
+/* No leader: /v1/status/leader answers "" and catalog/health answer with
+ * X-Consul-KnownLeader: false. */
+void fcon_server_fault_no_leader(fcon_server *s, bool on);
+/* Removes every latency and fail fault (and no-leader). */
+void fcon_server_faults_clear(fcon_server *s);
+void fcon_agent_faults_clear(fcon_agent *a);
+/* Agent down: stops the listener (connections refused; state and runner
+ * are kept). Up: listens again on the same IP and port. */
+int fcon_agent_down(fcon_agent *a, ecsb_err *err);
+int fcon_agent_up(fcon_agent *a, ecsb_err *err);
+/* Joins (API or HTTP) take ms longer before they return. */
+void fcon_agent_fault_slow_join(fcon_agent *a, int64_t ms);
 
 #endif
