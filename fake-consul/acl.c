@@ -1,8 +1,8 @@
 /*
  * acl.c - the fake's ACL model: a master token with every right and tokens
  * limited to a list of service names (read and write). Tokens come from
- * X-Consul-Token or "Authorization: Bearer <token>"; no token means the
- * anonymous token, which has no rights. Answers are Consul's: 403 "ACL not
+ * X-Consul-Token, "Authorization: Bearer <token>" or ?token=; no token means
+ * the anonymous token, which has no rights. Answers are Consul's: 403 "ACL not
  * found" for an unknown token, 403 "Permission denied" for a missing right.
  * Read-only on the borrowed config: no lock needed.
  */
@@ -18,6 +18,9 @@ static const char *req_token(const ecsb_httpd_req *req) {
   const char *a = ecsb_httpd_req_header(req, "Authorization");
   if (a && !strncasecmp(a, "Bearer ", 7) && a[7])
     return a + 7;
+  const char *q = NULL;
+  if (ecsb_httpd_req_query(req, "token", &q) && q && *q)
+    return q; /* ?token=, as older clients send it */
   return NULL;
 }
 

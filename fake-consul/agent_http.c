@@ -460,7 +460,11 @@ void fcon_agent_handle(void *user, const ecsb_httpd_req *req,
       char pre[64];
       snprintf(pre, sizeof pre, "/v1/agent/check/%s/", verbs[i]);
       if ((arg = after(p, pre)) && *arg) {
-        if (need(req, resp, "PUT"))
+        /* pass/warn/fail also take GET, as Consul before 1.0 did and as
+         * python-consul 0.7 still sends them. */
+        if (i < 3 && !strcmp(req->method, "GET"))
+          check_ttl(a, req, verbs[i], arg, resp);
+        else if (need(req, resp, "PUT"))
           check_ttl(a, req, verbs[i], arg, resp);
         return;
       }

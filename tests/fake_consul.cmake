@@ -10,3 +10,17 @@ ecsb_add_test(test_fcon_blocking SOURCES test_fcon_blocking.c ${FCON_TU}
   LIBS ${FCON_LIBS})
 ecsb_add_test(test_fcon_acl_faults SOURCES test_fcon_acl_faults.c ${FCON_TU}
   LIBS ${FCON_LIBS})
+ecsb_add_test(test_fcon_serve SOURCES test_fcon_serve.c ${FCON_TU}
+  LIBS ${FCON_LIBS})
+
+# The standalone fake (stand-in for `ecsboot serve`) and the interop test
+# with Debian's python3-consul, run by Debian's own interpreter.
+add_executable(fcon_serve_main fcon_serve_main.c)
+target_link_libraries(fcon_serve_main PRIVATE ${FCON_LIBS})
+if(EXISTS /usr/bin/python3)
+  add_test(NAME interop_fcon_python
+    COMMAND /usr/bin/python3 ${CMAKE_CURRENT_SOURCE_DIR}/interop/consul_python.py
+            $<TARGET_FILE:fcon_serve_main>)
+  set_tests_properties(interop_fcon_python PROPERTIES TIMEOUT 120
+    LABELS interop SKIP_RETURN_CODE 77)
+endif()

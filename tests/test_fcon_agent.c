@@ -295,7 +295,7 @@ static void test_bad_requests_answered_as_consul(void **state) {
        "Request decode failed: "},
       {"GET", "/v1/agent/service/register", NULL, 405, "method GET"},
       {"POST", "/v1/agent/services", "", 405, "method POST"},
-      {"GET", "/v1/agent/check/pass/x", NULL, 405, "method GET"},
+      {"GET", "/v1/agent/check/update/x", NULL, 405, "method GET"},
       {"PUT", "/v1/agent/check/pass/none", NULL, 404, "Unknown check ID"},
       {"PUT", "/v1/agent/check/update/none", "{\"Status\":\"bad\"}", 400,
        "Invalid check status"},

@@ -65,7 +65,8 @@ typedef struct fcon_acl_token {
   const char *const *services;
 } fcon_acl_token;
 
-/* When enabled, requests carry X-Consul-Token or "Authorization: Bearer";
+/* When enabled, requests carry X-Consul-Token, "Authorization: Bearer" or
+ * ?token=;
  * an unknown token gets 403 "ACL not found", a token without the right 403
  * "Permission denied" (no token: the anonymous token, which has none).
  * Rights: service:write <name> to (de)register a service or change its
@@ -165,5 +166,32 @@ int fcon_agent_down(fcon_agent *a, ecsb_err *err);
 int fcon_agent_up(fcon_agent *a, ecsb_err *err);
 /* Joins (API or HTTP) take ms longer before they return. */
 void fcon_agent_fault_slow_join(fcon_agent *a, int64_t ms);
+
+/* ---- standalone: one server and one joined agent ----------------------- */
+
+typedef struct fcon_serve fcon_serve;
+
+typedef struct fcon_serve_opts {
+  const char *server_ip; /* default "127.0.0.10" */
+  uint16_t server_port;  /* default 8500 (0: any free port) */
+  const char *agent_ip;  /* default "127.0.0.11" */
+  uint16_t agent_port;   /* default 8500 (0: any free port) */
+  const char *node_name; /* default "ecsboot-agent" */
+  double time_scale;     /* default 1 */
+  int64_t sync_delay_ms; /* default 0 */
+  fcon_acl_config acl;   /* default off; applies to both */
+  fcon_event_fn on_event;
+  void *event_user;
+} fcon_serve_opts;
+
+void fcon_serve_opts_default(fcon_serve_opts *o);
+/* Starts the server, then the agent joined to it. */
+int fcon_serve_start(const fcon_serve_opts *o, fcon_serve **out, ecsb_err *err);
+fcon_server *fcon_serve_server(fcon_serve *s);
+fcon_agent *fcon_serve_agent(fcon_serve *s);
+/* Prints where both listen, CONSUL_HTTP_ADDR and curl examples. */
+void fcon_serve_describe(const fcon_serve *s, FILE *f);
+/* Stops the agent, then the server; NULL is fine. */
+void fcon_serve_stop(fcon_serve *s);
 
 #endif
