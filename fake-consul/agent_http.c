@@ -264,9 +264,9 @@ static void check_ttl(fcon_agent *a, const ecsb_httpd_req *req,
     const char *st = fcon_jstr(j, "Status");
     if (!st || (strcmp(st, "passing") && strcmp(st, "warning") &&
                 strcmp(st, "critical"))) {
-      cJSON_Delete(j);
       ecsb_httpd_resp_textf(resp, 400, "Invalid check status: \"%s\"",
                             st ? st : "");
+      cJSON_Delete(j);
       return;
     }
     status = st;

@@ -187,14 +187,10 @@ static cJSON *serf_check(const fcon_node *n) {
 
 static cJSON *indexed(const cJSON *item, uint64_t index) {
   cJSON *o = cJSON_Duplicate(item, 1);
-  cJSON_ReplaceItemInObject(o, "CreateIndex",
-                            cJSON_CreateNumber((double)index));
-  cJSON_ReplaceItemInObject(o, "ModifyIndex",
-                            cJSON_CreateNumber((double)index));
-  if (!cJSON_HasObjectItem(o, "CreateIndex"))
-    cJSON_AddNumberToObject(o, "CreateIndex", (double)index);
-  if (!cJSON_HasObjectItem(o, "ModifyIndex"))
-    cJSON_AddNumberToObject(o, "ModifyIndex", (double)index);
+  cJSON_DeleteItemFromObjectCaseSensitive(o, "CreateIndex");
+  cJSON_DeleteItemFromObjectCaseSensitive(o, "ModifyIndex");
+  cJSON_AddNumberToObject(o, "CreateIndex", (double)index);
+  cJSON_AddNumberToObject(o, "ModifyIndex", (double)index);
   return o;
 }
 
