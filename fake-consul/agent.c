@@ -198,6 +198,18 @@ void fcon_agent_faults_clear(fcon_agent *a) {
   fcon_agent_fault_slow_join(a, 0);
 }
 
+/* Ends blocked queries on this agent (its own ?hash= waits and those it
+ * proxies to the server) so its listener can stop. */
+static void cancel_blocking(fcon_agent *a) {
+  atomic_store(&a->cancel, true);
+  pthread_mutex_lock(&a->mu);
+  pthread_cond_broadcast(&a->cv);
+  fcon_server *s = a->server;
+  pthread_mutex_unlock(&a->mu);
+  if (s)
+    fcon_server_wake(s);
+}
+
 static void emit_fault(fcon_agent *a, const char *detail) {
   pthread_mutex_lock(&a->mu);
   if (a->cfg.on_event) {
@@ -212,8 +224,11 @@ int fcon_agent_down(fcon_agent *a, ecsb_err *err) {
   pthread_mutex_lock(&a->life);
   ecsb_httpd *h = a->httpd;
   a->httpd = NULL;
-  pthread_mutex_unlock(&a->life);
+  if (h)
+    cancel_blocking(a);
   ecsb_httpd_stop(h);
+  atomic_store(&a->cancel, false);
+  pthread_mutex_unlock(&a->life);
   if (h)
     emit_fault(a, "agent-down");
   return 0;
@@ -349,6 +364,7 @@ void fcon_agent_stop(fcon_agent *a) {
   a->stopping = true;
   pthread_cond_broadcast(&a->cv);
   pthread_mutex_unlock(&a->mu);
+  cancel_blocking(a);
   ecsb_httpd_stop(a->httpd);
   a->httpd = NULL;
   if (a->runner_started)

@@ -179,7 +179,8 @@ static void service_get(fcon_agent *a, const ecsb_httpd_req *req,
     const cJSON *svc = cJSON_GetObjectItemCaseSensitive(a->services, id);
     cJSON_Delete(out);
     out = svc ? service_with_hash(svc, hash) : NULL;
-    if (!want || !*want || !out || strcmp(hash, want) || a->stopping)
+    if (!want || !*want || !out || strcmp(hash, want) || a->stopping ||
+        atomic_load(&a->cancel))
       break;
     if (pthread_cond_timedwait(&a->cv, &a->mu, &ts))
       break;
@@ -377,7 +378,7 @@ static void proxy(fcon_agent *a, const ecsb_httpd_req *req,
     ecsb_httpd_resp_textf(resp, 500, "No known Consul servers");
     return;
   }
-  fcon_server_handle(s, req, resp);
+  fcon_server_handle(s, req, resp, &a->cancel);
 }
 
 /* ACL for the agent endpoints whose right follows from the path alone;

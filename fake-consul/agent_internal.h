@@ -19,6 +19,8 @@ struct fcon_agent {
   uint16_t port;        /* bound port, kept across down/up */
   pthread_mutex_t life; /* serialises down/up/stop */
   fcon_faults faults;
+  /* Set while stopping or going down: ends blocked queries early. */
+  atomic_bool cancel;
   pthread_t runner;
   bool runner_started;
 

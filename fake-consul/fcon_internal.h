@@ -9,6 +9,7 @@
 
 #include <cjson/cJSON.h>
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stdint.h>
 
@@ -143,8 +144,12 @@ bool fcon_acl_allow_server_path(const fcon_acl_config *acl,
 void fcon_server_push(fcon_server *s, const char *node, const char *address,
                       cJSON *services, cJSON *checks);
 void fcon_server_drop_node(fcon_server *s, const char *node);
-/* Serves a catalog/health/status request as the server would. */
+/* Serves a catalog/health/status request as the server would. A blocking
+ * query also ends early once *cancel is true (NULL: never) and
+ * fcon_server_wake has been called. */
 void fcon_server_handle(fcon_server *s, const ecsb_httpd_req *req,
-                        ecsb_httpd_resp *resp);
+                        ecsb_httpd_resp *resp, const atomic_bool *cancel);
+/* Wakes blocked queries so they re-check their cancel flag. */
+void fcon_server_wake(fcon_server *s);
 
 #endif

@@ -329,7 +329,8 @@ static const char *after(const char *path, const char *prefix) {
   return strncmp(path, prefix, n) ? NULL : path + n;
 }
 
-static void wait_index(fcon_server *s, const ecsb_httpd_req *req) {
+static void wait_index(fcon_server *s, const ecsb_httpd_req *req,
+                       const atomic_bool *cancel) {
   uint64_t index;
   int64_t wait_ms;
   fcon_blocking_params(req, &index, &wait_ms);
@@ -337,14 +338,21 @@ static void wait_index(fcon_server *s, const ecsb_httpd_req *req) {
     return;
   struct timespec ts;
   fcon_deadline(wait_ms, &ts);
-  while (!s->stopping && s->index <= index) {
+  while (!s->stopping && s->index <= index &&
+         !(cancel && atomic_load(cancel))) {
     if (pthread_cond_timedwait(&s->cv, &s->mu, &ts))
       break;
   }
 }
 
+void fcon_server_wake(fcon_server *s) {
+  pthread_mutex_lock(&s->mu);
+  pthread_cond_broadcast(&s->cv);
+  pthread_mutex_unlock(&s->mu);
+}
+
 void fcon_server_handle(fcon_server *s, const ecsb_httpd_req *req,
-                        ecsb_httpd_resp *resp) {
+                        ecsb_httpd_resp *resp, const atomic_bool *cancel) {
   const char *p = req->path, *arg;
   char buf[128];
   bool is_get = !strcmp(req->method, "GET");
@@ -379,7 +387,7 @@ void fcon_server_handle(fcon_server *s, const ecsb_httpd_req *req,
     return;
   }
   pthread_mutex_lock(&s->mu);
-  wait_index(s, req);
+  wait_index(s, req, cancel);
   if (!strcmp(p, "/v1/catalog/services"))
     j = catalog_services(s);
   else if (!strcmp(p, "/v1/catalog/nodes")) {
@@ -425,7 +433,7 @@ static void handler(void *user, const ecsb_httpd_req *req,
     return;
   if (!fcon_acl_allow_server_path(&s->cfg.acl, req, resp))
     return;
-  fcon_server_handle(s, req, resp);
+  fcon_server_handle(s, req, resp, NULL);
 }
 
 int fcon_server_fault_latency(fcon_server *s, const char *prefix, int64_t ms,

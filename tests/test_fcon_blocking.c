@@ -160,6 +160,34 @@ static void test_sync_delay(void **state) {
   fcon_server_stop(srv);
 }
 
+static void test_agent_stop_ends_blocked_queries(void **state) {
+  (void)state;
+  fcon_tu t;
+  fcon_tu_start(&t, true, 1.0);
+  uint16_t ap = fcon_agent_port(t.agent);
+  put_ok(ap, "/v1/agent/service/register", "{\"Name\":\"web\"}");
+  cJSON *s = fcon_tu_get_json(ap, "/v1/agent/service/web");
+  call h = {.port = ap}, q = {.port = ap};
+  snprintf(h.path, sizeof h.path, "/v1/agent/service/web?hash=%s&wait=10m",
+           cJSON_GetStringValue(cJSON_GetObjectItem(s, "ContentHash")));
+  cJSON_Delete(s);
+  snprintf(q.path, sizeof q.path, "/v1/health/service/web?index=%llu&wait=10m",
+           (unsigned long long)fcon_server_index(t.srv));
+  pthread_t th1, th2;
+  assert_int_equal(pthread_create(&th1, NULL, call_main, &h), 0);
+  assert_int_equal(pthread_create(&th2, NULL, call_main, &q), 0);
+  ecsb_sleep_ms(50, NULL);
+  /* Returns only once both handlers have: they were cut short. */
+  fcon_agent_stop(t.agent);
+  t.agent = NULL;
+  pthread_join(th1, NULL);
+  pthread_join(th2, NULL);
+  assert_true(atomic_load(&h.done) && atomic_load(&q.done));
+  free(h.body);
+  free(q.body);
+  fcon_server_stop(t.srv);
+}
+
 int main(void) {
   ecsb_http_global_init(NULL);
   const struct CMUnitTest tests[] = {
@@ -167,6 +195,7 @@ int main(void) {
       cmocka_unit_test(test_wait_expires_with_same_index),
       cmocka_unit_test(test_service_hash_blocks_until_change),
       cmocka_unit_test(test_sync_delay),
+      cmocka_unit_test(test_agent_stop_ends_blocked_queries),
   };
   int rc = cmocka_run_group_tests(tests, NULL, NULL);
   ecsb_http_global_cleanup();
