@@ -26,6 +26,13 @@ static bool need(const ecsb_httpd_req *req, ecsb_httpd_resp *resp,
                  const char *method) {
   if (!strcmp(req->method, method))
     return true;
+  /* Consul before 1.0 took GET on the state-changing agent endpoints
+   * (deregister, check pass/warn/fail) and python-consul 0.7 still sends
+   * it; accept it there. */
+  if (!strcmp(req->method, "GET") && !strcmp(method, "PUT_OR_GET"))
+    return true;
+  if (!strcmp(method, "PUT_OR_GET") && !strcmp(req->method, "PUT"))
+    return true;
   fcon_reply_405(resp, req->method);
   return false;
 }
@@ -420,7 +427,7 @@ void fcon_agent_handle(void *user, const ecsb_httpd_req *req,
     if (need(req, resp, "PUT"))
       service_register(a, req, resp);
   } else if ((arg = after(p, "/v1/agent/service/deregister/")) && *arg) {
-    if (need(req, resp, "PUT"))
+    if (need(req, resp, "PUT_OR_GET"))
       service_deregister(a, arg, resp);
   } else if (!strcmp(p, "/v1/agent/services")) {
     if (!need(req, resp, "GET"))
@@ -443,7 +450,7 @@ void fcon_agent_handle(void *user, const ecsb_httpd_req *req,
     if (need(req, resp, "PUT"))
       check_register(a, req, resp);
   } else if ((arg = after(p, "/v1/agent/check/deregister/")) && *arg) {
-    if (!need(req, resp, "PUT"))
+    if (!need(req, resp, "PUT_OR_GET"))
       return;
     pthread_mutex_lock(&a->mu);
     bool ok = fcon_agent_del_check_locked(a, arg);
@@ -461,11 +468,7 @@ void fcon_agent_handle(void *user, const ecsb_httpd_req *req,
       char pre[64];
       snprintf(pre, sizeof pre, "/v1/agent/check/%s/", verbs[i]);
       if ((arg = after(p, pre)) && *arg) {
-        /* pass/warn/fail also take GET, as Consul before 1.0 did and as
-         * python-consul 0.7 still sends them. */
-        if (i < 3 && !strcmp(req->method, "GET"))
-          check_ttl(a, req, verbs[i], arg, resp);
-        else if (need(req, resp, "PUT"))
+        if (need(req, resp, i < 3 ? "PUT_OR_GET" : "PUT"))
           check_ttl(a, req, verbs[i], arg, resp);
         return;
       }
