@@ -4,9 +4,13 @@
  * account can point the AWS CLI, curl or a Consul client at them.
  *
  *   ecsboot serve [--ecs ADDR:PORT] [--metadata ADDR:PORT] [--no-sigv4]
- *                 [--cluster NAME] [--region R]
+ *                 [--cluster NAME] [--region R] [--ecs-NAME[=VALUE] ...]
+ *                 [--consul-server ADDR:PORT] [--consul-agent ADDR:PORT]
+ *                 [--acl-master-token T] [--time-scale X] [--no-consul]
  *
- * Port 0 (the default) picks free ports; the chosen ones are printed.
+ * fake-ecs ports default to 0 (free ports, printed). The Consul server and
+ * its joined agent default to 127.0.0.10:8500 and 127.0.0.11:8500, the
+ * production port on addresses of their own, as a simulated task has.
  * Exit: 0 after a signal, 1 when a server cannot start, 2 for bad flags.
  */
 #include <signal.h>
@@ -16,6 +20,7 @@
 #include <string.h>
 
 #include "cli.h"
+#include "fcon/fcon.h"
 #include "fecs/fecs.h"
 #include "serve_ecs.h"
 
@@ -27,6 +32,10 @@ static int usage(const char *msg, const char *arg) {
           "usage: ecsboot serve [--ecs ADDR:PORT] [--metadata ADDR:PORT]\n"
           "                     [--no-sigv4] [--cluster NAME] [--region R]\n"
           "                     [--ecs-NAME[=VALUE] ...]\n"
+          "                     [--consul-server ADDR:PORT] "
+          "[--consul-agent ADDR:PORT]\n"
+          "                     [--acl-master-token T] [--time-scale X] "
+          "[--no-consul]\n"
           "Runs fake-ecs (API, task metadata, container credentials) on\n"
           "loopback until Ctrl-C. Port 0 picks a free port.\n");
   if (!msg) {
@@ -58,7 +67,10 @@ static bool parse_bind(const char *s, char *host, size_t cap, int *port) {
 int cli_serve_main(int argc, char **argv) {
   const char *ecs = "127.0.0.1:0", *meta = "127.0.0.1:0";
   const char *cluster = "default", *region = NULL;
-  bool sigv4 = true;
+  bool sigv4 = true, consul = true;
+  const char *consul_server = "127.0.0.10:8500",
+             *consul_agent = "127.0.0.11:8500";
+  const char *acl_token = NULL, *time_scale = NULL;
   char *ecs_flags[64]; /* --ecs-NAME[=VALUE], parsed by serve_ecs */
   int n_ecs_flags = 0;
   for (int i = 1; i < argc; i++) {
@@ -75,6 +87,10 @@ int cli_serve_main(int argc, char **argv) {
       sigv4 = false;
       continue;
     }
+    if (strcmp(f, "--no-consul") == 0) {
+      consul = false;
+      continue;
+    }
     if (i + 1 >= argc)
       return usage(strncmp(f, "--", 2) == 0 ? "missing value for"
                                             : "unexpected argument",
@@ -88,6 +104,14 @@ int cli_serve_main(int argc, char **argv) {
       cluster = v;
     else if (strcmp(f, "--region") == 0)
       region = v;
+    else if (strcmp(f, "--consul-server") == 0)
+      consul_server = v;
+    else if (strcmp(f, "--consul-agent") == 0)
+      consul_agent = v;
+    else if (strcmp(f, "--acl-master-token") == 0)
+      acl_token = v;
+    else if (strcmp(f, "--time-scale") == 0)
+      time_scale = v;
     else
       return usage("unknown flag", f);
   }
@@ -97,6 +121,20 @@ int cli_serve_main(int argc, char **argv) {
     return usage("--ecs must be ADDR:PORT (PORT 0 picks one), got", ecs);
   if (!parse_bind(meta, meta_host, sizeof meta_host, &meta_port))
     return usage("--metadata must be ADDR:PORT (PORT 0 picks one), got", meta);
+  char cs_host[64], ca_host[64];
+  int cs_port = 0, ca_port = 0;
+  if (!parse_bind(consul_server, cs_host, sizeof cs_host, &cs_port))
+    return usage("--consul-server must be ADDR:PORT, got", consul_server);
+  if (!parse_bind(consul_agent, ca_host, sizeof ca_host, &ca_port))
+    return usage("--consul-agent must be ADDR:PORT, got", consul_agent);
+  double scale = 1.0;
+  if (time_scale) {
+    char *end;
+    scale = strtod(time_scale, &end);
+    if (*end || !(scale > 0) || scale > 1000)
+      return usage("--time-scale must be a number in (0, 1000], got",
+                   time_scale);
+  }
   ecsb_err err = {0};
 
   /* Signals are taken synchronously by this thread; server threads started
@@ -130,11 +168,35 @@ int cli_serve_main(int argc, char **argv) {
     fprintf(stderr, "ecsboot serve: %s\n", err.msg);
     return 1;
   }
-  printf("Press Ctrl-C to stop.\n");
+  fcon_serve *cs = NULL;
+  if (consul) {
+    fcon_serve_opts co;
+    fcon_serve_opts_default(&co);
+    co.server_ip = cs_host;
+    co.server_port = (uint16_t)cs_port;
+    co.agent_ip = ca_host;
+    co.agent_port = (uint16_t)ca_port;
+    co.time_scale = scale;
+    fcon_acl_token master = {.secret = acl_token, .master = true};
+    if (acl_token) {
+      co.acl.enabled = true;
+      co.acl.tokens = &master;
+      co.acl.n_tokens = 1;
+    }
+    if (fcon_serve_start(&co, &cs, &err) != 0) {
+      fprintf(stderr, "ecsboot serve: fake-consul: %s\n", err.msg);
+      serve_ecs_stop(f);
+      return 1;
+    }
+    printf("\n");
+    fcon_serve_describe(cs, stdout);
+  }
+  printf("\nPress Ctrl-C to stop.\n");
   fflush(stdout);
   int sig = 0;
   sigwait(&sigs, &sig);
   fprintf(stderr, "ecsboot serve: stopping (signal %d)\n", sig);
+  fcon_serve_stop(cs);
   serve_ecs_stop(f);
   return 0;
 }

@@ -61,6 +61,10 @@ static void test_version_and_usage(void **state) {
   assert_int_equal(run(addr, 10000, &out), 2);
   assert_non_null(strstr(out, "--ecs must be ADDR:PORT"));
   free(out);
+  const char *scale[] = {"serve", "--time-scale", "-1", NULL};
+  assert_int_equal(run(scale, 10000, &out), 2);
+  assert_non_null(strstr(out, "--time-scale must be a number"));
+  free(out);
   const char *nonloop[] = {"serve", "--ecs", "0.0.0.0:0", NULL};
   assert_int_equal(run(nonloop, 10000, &out), 1);
   assert_non_null(strstr(out, "not a loopback address"));
@@ -70,10 +74,14 @@ static void test_version_and_usage(void **state) {
 static void test_serve_announces_answers_and_stops(void **state) {
   (void)state;
   unsigned pid = (unsigned)getpid();
-  char ecs[64];
-  snprintf(ecs, sizeof ecs, "127.%u.%u.7:0", 100 + pid % 100,
-           (pid / 100) % 250);
-  const char *argv[] = {ECSBOOT_BIN, "serve", "--ecs", ecs, NULL};
+  char ecs[64], srv[64], agent[64];
+  unsigned b = 100 + pid % 100, o3 = (pid / 100) % 250;
+  snprintf(ecs, sizeof ecs, "127.%u.%u.7:0", b, o3);
+  snprintf(srv, sizeof srv, "127.%u.%u.10:8500", b, o3);
+  snprintf(agent, sizeof agent, "127.%u.%u.11:8500", b, o3);
+  const char *argv[] = {
+      ECSBOOT_BIN, "serve",          "--ecs", ecs, "--consul-server",
+      srv,         "--consul-agent", agent,   NULL};
   snprintf(logp, sizeof logp, "/tmp/ecsb-cli-serve-%d.log", (int)pid);
   unlink(logp);
   const char *envp[] = {"PATH=/usr/bin:/bin", NULL};
@@ -109,6 +117,13 @@ static void test_serve_announces_answers_and_stops(void **state) {
   assert_true(r.status == 400 || r.status == 403);
   assert_non_null(strstr(r.body, "__type"));
   ecsb_http_response_clear(&r);
+  /* The fake Consul agent answers on its address, joined to the server. */
+  char self[128];
+  snprintf(self, sizeof self, "http://127.%u.%u.11:8500/v1/agent/self", b, o3);
+  assert_int_equal(ecsb_http_get(c, self, NULL, 0, &r, NULL), 0);
+  assert_int_equal(r.status, 200);
+  assert_non_null(strstr(r.body, "\"Datacenter\":\"dc1\""));
+  ecsb_http_response_clear(&r);
   ecsb_http_client_free(c);
   assert_int_equal(scn_proc_signal(p, SIGTERM), 0);
   int code = -1;
@@ -119,6 +134,7 @@ static void test_serve_announces_answers_and_stops(void **state) {
   assert_int_equal(ecsb_read_file(logp, 1 << 20, &out, NULL, NULL), 0);
   assert_non_null(strstr(out, "aws ecs list-clusters --endpoint-url"));
   assert_non_null(strstr(out, "AWS_DEFAULT_REGION="));
+  assert_non_null(strstr(out, "CONSUL_HTTP_ADDR="));
   free(out);
   unlink(logp);
 }
