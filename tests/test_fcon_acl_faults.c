@@ -242,6 +242,41 @@ static void test_slow_join_still_joins(void **state) {
   fcon_tu_stop(&t);
 }
 
+static void test_events_for_lifecycle(void **state) {
+  (void)state;
+  evlog log = {PTHREAD_MUTEX_INITIALIZER, ""};
+  ecsb_err err = {0};
+  fcon_server *srv = NULL;
+  assert_int_equal(fcon_server_start(NULL, &srv, &err), 0);
+  fcon_agent_config ac;
+  fcon_agent_config_default(&ac);
+  ac.server = srv;
+  ac.on_event = log_event;
+  ac.event_user = &log;
+  fcon_agent *a = NULL;
+  assert_int_equal(fcon_agent_start(&ac, &a, &err), 0);
+  uint16_t ap = fcon_agent_port(a);
+  assert_int_equal(fcon_agent_join(a, srv, &err), 0);
+  assert_int_equal(fcon_tu_call(ap, "PUT", "/v1/agent/service/register",
+                                "{\"Name\":\"web\",\"Check\":{\"CheckID\":"
+                                "\"c\",\"TTL\":\"1h\"}}",
+                                NULL),
+                   200);
+  assert_int_equal(
+      fcon_tu_call(ap, "PUT", "/v1/agent/check/pass/c", NULL, NULL), 200);
+  assert_int_equal(
+      fcon_tu_call(ap, "PUT", "/v1/agent/service/deregister/web", NULL, NULL),
+      200);
+  fcon_agent_leave(a);
+  fcon_agent_stop(a);
+  fcon_server_stop(srv);
+  char want[128];
+  snprintf(want, sizeof want, "%d:;%d:;%d:;%d:;%d:;", FCON_EV_JOIN,
+           FCON_EV_REGISTER, FCON_EV_CHECK_STATUS, FCON_EV_DEREGISTER,
+           FCON_EV_LEAVE);
+  assert_string_equal(log.text, want);
+}
+
 int main(void) {
   ecsb_http_global_init(NULL);
   const struct CMUnitTest tests[] = {
@@ -250,6 +285,7 @@ int main(void) {
       cmocka_unit_test(test_no_leader),
       cmocka_unit_test(test_agent_down_refuses_then_up_keeps_state),
       cmocka_unit_test(test_slow_join_still_joins),
+      cmocka_unit_test(test_events_for_lifecycle),
   };
   int rc = cmocka_run_group_tests(tests, NULL, NULL);
   ecsb_http_global_cleanup();
