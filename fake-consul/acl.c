@@ -58,11 +58,12 @@ bool fcon_acl_allow_server_path(const fcon_acl_config *acl,
                                 const ecsb_httpd_req *req,
                                 ecsb_httpd_resp *resp) {
   static const char *const by_service[] = {
-      "/v1/health/service/", "/v1/catalog/service/", "/v1/health/checks/"};
+      "/v1/health/service/", "/v1/catalog/service/", "/v1/health/checks/",
+      "/v1/health/connect/"};
   const char *p = req->path;
   if (!strncmp(p, "/v1/status/", 11))
     return true;
-  for (size_t i = 0; i < 3; i++) {
+  for (size_t i = 0; i < 4; i++) {
     size_t n = strlen(by_service[i]);
     if (!strncmp(p, by_service[i], n))
       return fcon_acl_allow(acl, req, FCON_ACL_SERVICE, p + n, resp);

@@ -194,8 +194,18 @@ static cJSON *indexed(const cJSON *item, uint64_t index) {
   return o;
 }
 
+/* Whether svc answers /v1/health/service/name (connect: false) or
+ * /v1/health/connect/name (connect: true, the proxies for name). */
+static bool serves(const cJSON *svc, const char *name, bool connect) {
+  if (!connect)
+    return !strcmp(sget(svc, "Service"), name);
+  const cJSON *p = cJSON_GetObjectItemCaseSensitive(svc, "Proxy");
+  return !strcmp(sget(svc, "Kind"), "connect-proxy") &&
+         !strcmp(sget(p, "DestinationServiceName"), name);
+}
+
 static cJSON *health_service(fcon_server *s, const ecsb_httpd_req *req,
-                             const char *name) {
+                             const char *name, bool connect) {
   bool passing = ecsb_httpd_req_query(req, "passing", NULL);
   const char *pv = NULL;
   if (passing && ecsb_httpd_req_query(req, "passing", &pv) && pv &&
@@ -206,7 +216,7 @@ static cJSON *health_service(fcon_server *s, const ecsb_httpd_req *req,
     fcon_node *n = &s->nodes[i];
     const cJSON *svc;
     cJSON_ArrayForEach(svc, n->services) {
-      if (strcmp(sget(svc, "Service"), name) || !tag_filter_ok(req, svc))
+      if (!serves(svc, name, connect) || !tag_filter_ok(req, svc))
         continue;
       cJSON *checks = cJSON_CreateArray();
       cJSON_AddItemToArray(checks, serf_check(n));
@@ -397,7 +407,9 @@ void fcon_server_handle(fcon_server *s, const ecsb_httpd_req *req,
   } else if ((arg = after(p, "/v1/catalog/service/")) && *arg)
     j = catalog_service(s, req, arg);
   else if ((arg = after(p, "/v1/health/service/")) && *arg)
-    j = health_service(s, req, arg);
+    j = health_service(s, req, arg, false);
+  else if ((arg = after(p, "/v1/health/connect/")) && *arg)
+    j = health_service(s, req, arg, true);
   else if ((arg = after(p, "/v1/health/checks/")) && *arg)
     j = health_checks(s, arg, NULL);
   else if ((arg = after(p, "/v1/health/state/")) && *arg) {

@@ -110,6 +110,14 @@ static void test_mesh_init_registrations_reported_back(void **state) {
                        cJSON_GetArrayItem(h, 0), "Checks")),
                    3);
   cJSON_Delete(h);
+  /* The proxies for web. */
+  h = fcon_tu_get_json(ap, "/v1/health/connect/web");
+  assert_int_equal(cJSON_GetArraySize(h), 1);
+  assert_string_equal(
+      str(cJSON_GetObjectItemCaseSensitive(cJSON_GetArrayItem(h, 0), "Service"),
+          "ID"),
+      "web-abc123-sidecar-proxy");
+  cJSON_Delete(h);
   fcon_tu_stop(&t);
 }
 
