@@ -65,10 +65,29 @@ static void test_serve_pair_on_given_addresses(void **state) {
   fcon_serve_stop(s);
 }
 
+static void test_non_loopback_bind_refused(void **state) {
+  (void)state;
+  ecsb_err err = {0};
+  fcon_server_config sc;
+  fcon_server_config_default(&sc);
+  sc.bind_ip = "0.0.0.0";
+  fcon_server *srv = NULL;
+  assert_int_equal(fcon_server_start(&sc, &srv, &err), ECSB_EINVAL);
+  assert_null(srv);
+  fcon_agent_config ac;
+  fcon_agent_config_default(&ac);
+  ac.bind_ip = "10.1.2.3";
+  fcon_agent *a = NULL;
+  assert_int_equal(fcon_agent_start(&ac, &a, &err), ECSB_EINVAL);
+  assert_null(a);
+  assert_non_null(strstr(err.msg, "fcon agent"));
+}
+
 int main(void) {
   ecsb_http_global_init(NULL);
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_serve_pair_on_given_addresses),
+      cmocka_unit_test(test_non_loopback_bind_refused),
   };
   int rc = cmocka_run_group_tests(tests, NULL, NULL);
   ecsb_http_global_cleanup();
