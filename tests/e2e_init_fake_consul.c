@@ -10,6 +10,7 @@
 #include <cmocka.h>
 
 #include <pthread.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -34,7 +35,8 @@ typedef struct world {
 static const char *app_td =
     "{\"family\":\"web\",\"containerDefinitions\":["
     "{\"name\":\"mesh-init\",\"image\":\"ecsboot-init\",\"essential\":false},"
-    "{\"name\":\"app\",\"image\":\"acme/web\"}]}";
+    "{\"name\":\"app\",\"image\":\"acme/web\",\"healthCheck\":{"
+    "\"command\":[\"CMD\",\"true\"]}}]}";
 
 static int setup(void **state) {
   world *w = calloc(1, sizeof *w);
@@ -95,28 +97,54 @@ static fcon_agent *agent_on(world *w, uint16_t port) {
   return a;
 }
 
-static scn_proc *start_mesh_init(world *w, uint16_t agent_port,
-                                 const char *log) {
+/* Starts `ecsboot-init <args...>` with the environment fake-ecs gives the
+ * task's mesh-init container and CONSUL_HTTP_ADDR on the task address. */
+static scn_proc *run_init(world *w, uint16_t agent_port,
+                          const char *const *args, const char *log) {
   fecs_env fe;
   ecsb_err err = {0};
   assert_int_equal(fecs_container_env(w->f, w->task, "mesh-init", &fe, &err),
                    0);
-  static char meta[1024], consul[128], boot[160];
+  static char meta[1024], consul[128];
   snprintf(meta, sizeof meta, "ECS_CONTAINER_METADATA_URI_V4=%s",
            fecs_env_get(&fe, "ECS_CONTAINER_METADATA_URI_V4"));
   fecs_env_clear(&fe);
   snprintf(consul, sizeof consul, "CONSUL_HTTP_ADDR=%s:%u", w->task_ip,
            agent_port);
-  snprintf(boot, sizeof boot, "-envoy-bootstrap-file=%s/envoy-bootstrap.json",
-           w->dir);
   const char *envp[] = {meta, consul, NULL};
-  const char *argv[] = {INIT_BIN,     "mesh-init",  boot,
-                        "-port=9090", "-upstreams", "db:1234",
-                        "--timeout",  "20s",        NULL};
+  const char *argv[24] = {INIT_BIN};
+  size_t n = 1;
+  for (; args[n - 1] && n < 23; n++)
+    argv[n] = args[n - 1];
+  argv[n] = NULL;
   scn_spawn_opts o = {.argv = argv, .envp = envp, .log_path = log};
   scn_proc *p = NULL;
   assert_int_equal(scn_proc_spawn(&o, &p, &err), 0);
   return p;
+}
+
+static scn_proc *start_mesh_init(world *w, uint16_t agent_port,
+                                 const char *log) {
+  static char boot[160];
+  snprintf(boot, sizeof boot, "-envoy-bootstrap-file=%s/envoy-bootstrap.json",
+           w->dir);
+  const char *args[] = {"mesh-init",  boot,        "-port=9090",
+                        "-upstreams", "db:1234",   "-health-sync-containers",
+                        "app",        "--timeout", "20s",
+                        NULL};
+  return run_init(w, agent_port, args, log);
+}
+
+/* Runs to completion; fails the test with the log when the exit differs. */
+static void expect_exit(scn_proc *p, int want, const char *log) {
+  int code = -1;
+  assert_true(scn_proc_wait(p, 30000, &code, NULL));
+  scn_proc_free(p);
+  if (code != want) {
+    char *l = NULL;
+    ecsb_read_file(log, 1 << 20, &l, NULL, NULL);
+    fail_msg("exit %d, want %d: %s", code, want, l ? l : "");
+  }
 }
 
 static cJSON *get_json(const char *url) {
@@ -142,14 +170,7 @@ static void test_registers_with_a_late_agent_and_writes_bootstrap(void **s) {
   scn_proc *p = start_mesh_init(w, port, log);
   ecsb_sleep_ms(300, NULL);
   fcon_agent *a = agent_on(w, port);
-  int code = -1;
-  assert_true(scn_proc_wait(p, 30000, &code, NULL));
-  scn_proc_free(p);
-  char *l = NULL;
-  ecsb_read_file(log, 1 << 20, &l, NULL, NULL);
-  if (code != 0)
-    fail_msg("mesh-init exit %d: %s", code, l);
-  free(l);
+  expect_exit(p, 0, log);
 
   char sid[FECS_ARN_MAX + 8], pid[FECS_ARN_MAX + 32], url[512];
   snprintf(sid, sizeof sid, "web-%s", w->task_id);
@@ -198,9 +219,7 @@ static void test_registers_with_a_late_agent_and_writes_bootstrap(void **s) {
 
   /* Re-run: same registrations, same bytes. */
   p = start_mesh_init(w, port, log);
-  assert_true(scn_proc_wait(p, 30000, &code, NULL));
-  scn_proc_free(p);
-  assert_int_equal(code, 0);
+  expect_exit(p, 0, log);
   char *b2 = NULL;
   assert_int_equal(ecsb_read_file(boot, 1 << 20, &b2, NULL, NULL), 0);
   assert_string_equal(b1, b2);
@@ -209,9 +228,111 @@ static void test_registers_with_a_late_agent_and_writes_bootstrap(void **s) {
   fcon_agent_stop(a);
 }
 
+static void test_agent_500_three_times_then_success(void **s) {
+  world *w = *s;
+  fcon_agent *a = agent_on(w, 0);
+  ecsb_err err = {0};
+  assert_int_equal(fcon_agent_fault_fail(a, "/v1/agent/service/register", 3,
+                                         500, "boom", &err),
+                   0);
+  char log[128];
+  snprintf(log, sizeof log, "%s/mesh-init-500.log", w->dir);
+  expect_exit(start_mesh_init(w, fcon_agent_port(a), log), 0, log);
+  char url[512];
+  snprintf(url, sizeof url, "http://%s:%u/v1/agent/service/web-%s", w->task_ip,
+           fcon_agent_port(a), w->task_id);
+  cJSON *svc = get_json(url);
+  assert_non_null(svc);
+  cJSON_Delete(svc);
+  fcon_agent_stop(a);
+}
+
+static void test_metadata_down_then_up(void **s) {
+  world *w = *s;
+  fcon_agent *a = agent_on(w, 0);
+  assert_int_equal(
+      fecs_fault_endpoint(w->f, FECS_EP_METADATA, FECS_EP_DOWN, 0, NULL), 0);
+  char log[128];
+  snprintf(log, sizeof log, "%s/mesh-init-md.log", w->dir);
+  scn_proc *p = start_mesh_init(w, fcon_agent_port(a), log);
+  ecsb_sleep_ms(300, NULL);
+  assert_false(scn_proc_poll(p, NULL, NULL)); /* still waiting */
+  assert_int_equal(
+      fecs_fault_endpoint(w->f, FECS_EP_METADATA, FECS_EP_OK, 0, NULL), 0);
+  expect_exit(p, 0, log);
+  fcon_agent_stop(a);
+}
+
+static void test_health_sync_mirrors_ecs_health(void **s) {
+  world *w = *s;
+  fcon_agent *a = agent_on(w, 0);
+  uint16_t port = fcon_agent_port(a);
+  char log[128], check[FECS_ARN_MAX + 64], st[32];
+  snprintf(log, sizeof log, "%s/mesh-init-hs.log", w->dir);
+  expect_exit(start_mesh_init(w, port, log), 0, log);
+  snprintf(check, sizeof check, "web-%s-app-consul-ecs", w->task_id);
+  ecsb_err err = {0};
+  assert_int_equal(fcon_agent_check_status(a, check, st, sizeof st, &err), 0);
+  assert_string_equal(st, "critical"); /* registered critical */
+
+  snprintf(log, sizeof log, "%s/health-sync.log", w->dir);
+  const char *args[] = {"health-sync", "-health-sync-containers",
+                        "app",         "--interval",
+                        "50ms",        NULL};
+  scn_proc *p = run_init(w, port, args, log);
+  /* Each ECS health change is mirrored (bounded waits). */
+  static const char *seq[][2] = {{"HEALTHY", "passing"},
+                                 {"UNHEALTHY", "critical"},
+                                 {"HEALTHY", "passing"}};
+  for (size_t k = 0; k < 3; k++) {
+    assert_int_equal(
+        fecs_container_set_health(w->f, w->task, "app", seq[k][0], &err), 0);
+    for (int i = 0; i < 400; i++) {
+      fcon_agent_check_status(a, check, st, sizeof st, NULL);
+      if (strcmp(st, seq[k][1]) == 0)
+        break;
+      ecsb_sleep_ms(10, NULL);
+    }
+    if (strcmp(st, seq[k][1]) != 0)
+      fail_msg("ECS %s: check is %s, want %s", seq[k][0], st, seq[k][1]);
+  }
+  /* SIGTERM: every synced check critical, exit 0. */
+  assert_int_equal(scn_proc_signal(p, SIGTERM), 0);
+  expect_exit(p, 0, log);
+  assert_int_equal(fcon_agent_check_status(a, check, st, sizeof st, &err), 0);
+  assert_string_equal(st, "critical");
+  fcon_agent_stop(a);
+}
+
+static void test_envoy_bootstrap_reads_the_registration(void **s) {
+  world *w = *s;
+  fcon_agent *a = agent_on(w, 0);
+  char log[128], pid[FECS_ARN_MAX + 32];
+  snprintf(log, sizeof log, "%s/mesh-init-eb.log", w->dir);
+  expect_exit(start_mesh_init(w, fcon_agent_port(a), log), 0, log);
+  snprintf(pid, sizeof pid, "web-%s-sidecar-proxy", w->task_id);
+  snprintf(log, sizeof log, "%s/envoy-bootstrap.log", w->dir);
+  const char *args[] = {"envoy-bootstrap", "-proxy-id", pid, NULL};
+  expect_exit(run_init(w, fcon_agent_port(a), args, log), 0, log);
+  char *out = NULL;
+  assert_int_equal(ecsb_read_file(log, 1 << 20, &out, NULL, NULL), 0);
+  cJSON *bj = cJSON_Parse(strchr(out, '{'));
+  assert_non_null(bj);
+  cJSON *node = cJSON_GetObjectItem(bj, "node");
+  assert_string_equal(cJSON_GetObjectItem(node, "id")->valuestring, pid);
+  assert_string_equal(cJSON_GetObjectItem(node, "cluster")->valuestring, "web");
+  cJSON_Delete(bj);
+  free(out);
+  fcon_agent_stop(a);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_registers_with_a_late_agent_and_writes_bootstrap),
+      cmocka_unit_test(test_agent_500_three_times_then_success),
+      cmocka_unit_test(test_metadata_down_then_up),
+      cmocka_unit_test(test_health_sync_mirrors_ecs_health),
+      cmocka_unit_test(test_envoy_bootstrap_reads_the_registration),
   };
   ecsb_http_global_init(NULL);
   int rc = cmocka_run_group_tests(tests, setup, teardown);
