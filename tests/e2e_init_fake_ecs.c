@@ -9,11 +9,13 @@
 #include <stdint.h>
 #include <cmocka.h>
 
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
+#include "ecsb/clock.h"
 #include "ecsb/fileio.h"
 #include "ecsb/http.h"
 #include "fecs/fecs.h"
@@ -142,6 +144,13 @@ static int discover(world *w, const char *timeout, const char *const *extra,
   return code;
 }
 
+static void *heal_later(void *arg) {
+  world *w = arg;
+  ecsb_sleep_ms(300, NULL);
+  fecs_fault_endpoint(w->f, FECS_EP_CREDENTIALS, FECS_EP_OK, 0, NULL);
+  return NULL;
+}
+
 static char *server_ip_file(world *w) {
   char path[128], *buf = NULL;
   snprintf(path, sizeof path, "%s/server-ip", w->dir);
@@ -216,12 +225,50 @@ static void test_server_late_and_throttled_still_succeeds(void **state) {
          (unsigned long long)st.api_calls, (unsigned long long)st.throttled);
 }
 
+static void test_credentials_down_then_up(void **state) {
+  world *w = *state;
+  new_world(w, NULL);
+  run_server(w);
+  assert_int_equal(
+      fecs_fault_endpoint(w->f, FECS_EP_CREDENTIALS, FECS_EP_DOWN, 0, NULL), 0);
+  /* Heal it from another thread after 300 ms while discover runs. */
+  pthread_t t;
+  assert_int_equal(pthread_create(&t, NULL, heal_later, w), 0);
+  char *log = NULL;
+  int code = discover(w, "20s", NULL, &log);
+  pthread_join(t, NULL);
+  if (code != 0)
+    fail_msg("exit %d: %s", code, log);
+  char *ip = server_ip_file(w);
+  assert_string_equal(ip, w->server_ip);
+  free(ip);
+  free(log);
+}
+
+static void test_malformed_metadata_is_a_clear_error(void **state) {
+  world *w = *state;
+  new_world(w, NULL);
+  run_server(w);
+  assert_int_equal(
+      fecs_fault_endpoint(w->f, FECS_EP_METADATA, FECS_EP_MALFORMED, 0, NULL),
+      0);
+  char *log = NULL;
+  int code = discover(w, "2s", NULL, &log);
+  if (code != 1) /* documented: 1 for bad input from a peer */
+    fail_msg("exit %d, want 1: %s", code, log);
+  assert_null(server_ip_file(w)); /* nothing written */
+  assert_non_null(strstr(log, "metadata"));
+  free(log);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_finds_the_running_server),
       cmocka_unit_test(test_wrong_secret_is_an_auth_error),
       cmocka_unit_test(test_server_never_running_times_out),
       cmocka_unit_test(test_server_late_and_throttled_still_succeeds),
+      cmocka_unit_test(test_credentials_down_then_up),
+      cmocka_unit_test(test_malformed_metadata_is_a_clear_error),
   };
   ecsb_http_global_init(NULL);
   int rc = cmocka_run_group_tests(tests, setup, teardown);
