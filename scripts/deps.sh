@@ -10,10 +10,12 @@ set -euo pipefail
 build_pkgs=(gcc libc6-dev make cmake pkg-config libcurl4-openssl-dev libssl-dev libcjson-dev
             libmicrohttpd-dev libcmocka-dev)
 # Test-only: real clients (python3-consul, awscli), headless Chromium for the
-# HTML report test, xmllint for the JUnit schema, zlib to decode screenshots.
+# HTML report test, xmllint for the JUnit schema, zlib to decode screenshots,
+# the openssl CLI for a throwaway CA in the TLS test.
 # Real clients for interop tests: python3-consul (Consul API client),
 # awscli (the AWS CLI against fake-ecs).
-test_pkgs=(python3-consul awscli chromium chromium-driver libxml2-utils zlib1g-dev)
+test_pkgs=(python3-consul awscli chromium chromium-driver libxml2-utils zlib1g-dev
+           openssl)
 ci_pkgs=(clang-format valgrind)
 
 want=("${build_pkgs[@]}")
