@@ -30,6 +30,8 @@ typedef struct world {
   char task[FECS_ARN_MAX];
   char task_ip[32];
   char task_id[FECS_ARN_MAX];
+  scn_proc *bg; /* a long-running child; teardown reaps it even when an
+                   assertion fails mid-test */
 } world;
 
 static const char *app_td =
@@ -74,6 +76,7 @@ static int setup(void **state) {
 
 static int teardown(void **state) {
   world *w = *state;
+  scn_proc_free(w->bg);
   fcon_server_stop(w->srv);
   fecs_free(w->f);
   char cmd[128];
@@ -279,7 +282,7 @@ static void test_health_sync_mirrors_ecs_health(void **s) {
   const char *args[] = {"health-sync", "-health-sync-containers",
                         "app",         "--interval",
                         "50ms",        NULL};
-  scn_proc *p = run_init(w, port, args, log);
+  scn_proc *p = w->bg = run_init(w, port, args, log);
   /* Each ECS health change is mirrored (bounded waits). */
   static const char *seq[][2] = {{"HEALTHY", "passing"},
                                  {"UNHEALTHY", "critical"},
@@ -298,6 +301,7 @@ static void test_health_sync_mirrors_ecs_health(void **s) {
   }
   /* SIGTERM: every synced check critical, exit 0. */
   assert_int_equal(scn_proc_signal(p, SIGTERM), 0);
+  w->bg = NULL; /* expect_exit reaps and frees it */
   expect_exit(p, 0, log);
   assert_int_equal(fcon_agent_check_status(a, check, st, sizeof st, &err), 0);
   assert_string_equal(st, "critical");
