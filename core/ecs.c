@@ -398,6 +398,23 @@ int ecsb_ecs_list_tasks(ecsb_ecs_client *c, const char *cluster,
   return rc;
 }
 
+/* DescribeTasks for arns[start, start+100): the API's limit per call. */
+static int describe_batch(ecsb_ecs_client *c, const char *cluster,
+                          const cJSON *arns, int start, long timeout_ms,
+                          cJSON **resp, ecsb_ecs_class *cls, ecsb_err *err) {
+  int n = cJSON_GetArraySize(arns);
+  cJSON *req = cJSON_CreateObject();
+  if (cluster && *cluster)
+    cJSON_AddStringToObject(req, "cluster", cluster);
+  cJSON *batch = cJSON_AddArrayToObject(req, "tasks");
+  for (int i = start; i < n && i < start + 100; i++)
+    cJSON_AddItemToArray(
+        batch, cJSON_CreateString(cJSON_GetArrayItem(arns, i)->valuestring));
+  int rc = ecsb_ecs_call(c, "DescribeTasks", req, timeout_ms, resp, cls, err);
+  cJSON_Delete(req);
+  return rc;
+}
+
 int ecsb_ecs_describe_tasks(ecsb_ecs_client *c, const char *cluster,
                             const cJSON *arns, long timeout_ms, cJSON **tasks,
                             ecsb_ecs_class *cls, ecsb_err *err) {
@@ -405,15 +422,8 @@ int ecsb_ecs_describe_tasks(ecsb_ecs_client *c, const char *cluster,
   int n = cJSON_GetArraySize(arns), rc = 0;
   *cls = ECSB_ECS_OK;
   for (int start = 0; start < n && rc == 0; start += 100) {
-    cJSON *req = cJSON_CreateObject(), *resp = NULL;
-    if (cluster && *cluster)
-      cJSON_AddStringToObject(req, "cluster", cluster);
-    cJSON *batch = cJSON_AddArrayToObject(req, "tasks");
-    for (int i = start; i < n && i < start + 100; i++)
-      cJSON_AddItemToArray(
-          batch, cJSON_CreateString(cJSON_GetArrayItem(arns, i)->valuestring));
-    rc = ecsb_ecs_call(c, "DescribeTasks", req, timeout_ms, &resp, cls, err);
-    cJSON_Delete(req);
+    cJSON *resp = NULL;
+    rc = describe_batch(c, cluster, arns, start, timeout_ms, &resp, cls, err);
     if (rc)
       break;
     const cJSON *ts = NULL;
@@ -448,15 +458,8 @@ int ecsb_ecs_find_server(ecsb_ecs_client *c, const char *cluster,
     seen[0] = '\0';
   *cls = ECSB_ECS_OK;
   for (int start = 0; start < n; start += 100) {
-    cJSON *req = cJSON_CreateObject(), *resp = NULL;
-    if (cluster && *cluster)
-      cJSON_AddStringToObject(req, "cluster", cluster);
-    cJSON *batch = cJSON_AddArrayToObject(req, "tasks");
-    for (int i = start; i < n && i < start + 100; i++)
-      cJSON_AddItemToArray(
-          batch, cJSON_CreateString(cJSON_GetArrayItem(arns, i)->valuestring));
-    rc = ecsb_ecs_call(c, "DescribeTasks", req, timeout_ms, &resp, cls, err);
-    cJSON_Delete(req);
+    cJSON *resp = NULL;
+    rc = describe_batch(c, cluster, arns, start, timeout_ms, &resp, cls, err);
     if (rc)
       return rc;
     const cJSON *ts = NULL;
