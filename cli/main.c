@@ -18,6 +18,8 @@ static const struct {
   int (*run)(int argc, char **argv);
   const char *summary;
 } commands[] = {
+    {"run", cli_run_main,
+     "replay a scenario's task startup (no FILE: the built-in T0-T4)"},
     {"serve", cli_serve_main,
      "run the fakes (ECS API, metadata, credentials, Consul) on loopback"},
     {"report", rpt_cli_main,
@@ -26,6 +28,8 @@ static const struct {
      "stand-in application container (an HTTP server)"},
     {"envoy", scn_standin_envoy_main,
      "stand-in sidecar proxy that reads an Envoy bootstrap file"},
+    {"consul-client", scn_standin_consul_main,
+     "stand-in Consul agent that joins the server in the server IP file"},
 };
 
 static void usage(FILE *out) {

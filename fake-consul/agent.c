@@ -40,7 +40,7 @@ void fcon_agent_emit_locked(fcon_agent *a, fcon_event_kind k,
 }
 
 void fcon_agent_sync_locked(fcon_agent *a) {
-  if (!a->joined || !a->server)
+  if (!a->joined || (!a->server && !a->remote[0]))
     return;
   cJSON *svcs = cJSON_CreateArray();
   cJSON *checks = cJSON_CreateArray();
@@ -58,6 +58,10 @@ void fcon_agent_sync_locked(fcon_agent *a) {
                         cJSON_GetStringValue(
                             cJSON_GetObjectItemCaseSensitive(svc, "Service")),
                         cJSON_GetObjectItemCaseSensitive(svc, "Tags")));
+  }
+  if (!a->server) {
+    fcon_remote_queue_locked(a, svcs, checks);
+    return;
   }
   fcon_server_push(a->server, a->node, a->ip, svcs, checks);
   a->dirty = false;
@@ -156,6 +160,7 @@ int fcon_agent_join_locked(fcon_agent *a, fcon_server *s) {
   if (a->joined && a->server != s && a->server)
     fcon_server_drop_node(a->server, a->node);
   a->server = s;
+  a->remote[0] = '\0';
   bool was = a->joined;
   a->joined = true;
   if (!was)
@@ -266,13 +271,21 @@ int fcon_agent_join(fcon_agent *a, fcon_server *s, ecsb_err *err) {
 }
 
 void fcon_agent_leave(fcon_agent *a) {
+  char remote[sizeof a->remote] = "";
   pthread_mutex_lock(&a->mu);
-  if (a->joined && a->server) {
-    fcon_server_drop_node(a->server, a->node);
+  if (a->joined && (a->server || a->remote[0])) {
+    if (a->server)
+      fcon_server_drop_node(a->server, a->node);
+    snprintf(remote, sizeof remote, "%s", a->remote);
+    a->remote[0] = '\0';
+    free(a->push_body);
+    a->push_body = NULL;
     a->joined = false;
     fcon_agent_emit_locked(a, FCON_EV_LEAVE, NULL, NULL, NULL);
   }
   pthread_mutex_unlock(&a->mu);
+  if (remote[0])
+    fcon_remote_leave(a, remote);
 }
 
 bool fcon_agent_joined(fcon_agent *a) {
@@ -372,6 +385,7 @@ void fcon_agent_stop(fcon_agent *a) {
   for (size_t i = 0; i < a->nchecks; i++)
     fcon_check_free(a->checks[i]);
   free(a->checks);
+  free(a->push_body);
   cJSON_Delete(a->services);
   fcon_faults_destroy(&a->faults);
   pthread_mutex_destroy(&a->life);

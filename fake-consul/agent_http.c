@@ -353,9 +353,13 @@ static cJSON *self_json(const fcon_agent *a) {
 }
 
 static void join(fcon_agent *a, const char *addr, ecsb_httpd_resp *resp) {
-  fcon_agent_slow_join(a);
   pthread_mutex_lock(&a->mu);
   fcon_server *s = a->server;
+  pthread_mutex_unlock(&a->mu);
+  /* no server in this process: fcon_agent_join_addr sleeps slow-join */
+  if (s)
+    fcon_agent_slow_join(a);
+  pthread_mutex_lock(&a->mu);
   bool ok = false;
   if (s) {
     const char *ip = fcon_server_ip(s);
@@ -365,6 +369,9 @@ static void join(fcon_agent *a, const char *addr, ecsb_httpd_resp *resp) {
   if (ok)
     fcon_agent_join_locked(a, s);
   pthread_mutex_unlock(&a->mu);
+  ecsb_err e = {0};
+  if (!ok && !s && fcon_agent_join_addr(a, addr, &e) == 0)
+    ok = true; /* a server in another process */
   if (ok)
     ecsb_httpd_resp_set(resp, 200, "text/plain", "", 0);
   else
@@ -376,11 +383,17 @@ static void join(fcon_agent *a, const char *addr, ecsb_httpd_resp *resp) {
 
 static void proxy(fcon_agent *a, const ecsb_httpd_req *req,
                   ecsb_httpd_resp *resp) {
+  char remote[sizeof a->remote];
   pthread_mutex_lock(&a->mu);
   fcon_server *s = a->joined ? a->server : NULL;
+  snprintf(remote, sizeof remote, "%s", a->joined ? a->remote : "");
   pthread_mutex_unlock(&a->mu);
   if (!fcon_acl_allow_server_path(&a->cfg.acl, req, resp))
     return;
+  if (!s && remote[0]) {
+    fcon_remote_proxy(a, remote, req, resp);
+    return;
+  }
   if (!s) {
     ecsb_httpd_resp_textf(resp, 500, "No known Consul servers");
     return;

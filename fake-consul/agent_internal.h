@@ -36,6 +36,10 @@ struct fcon_agent {
   int64_t dirty_at_ms;
   uint64_t local_index;
   int64_t slow_join_ms;
+  /* A server in another process (remote.c): its "ip:port", or "". */
+  char remote[96];
+  char *push_body;    /* the newest snapshot not yet sent, or NULL */
+  int64_t push_at_ms; /* not before (retry after a failed push) */
 };
 
 /* All *_locked functions expect a->mu held. */
@@ -56,6 +60,16 @@ int fcon_agent_join_locked(fcon_agent *a, fcon_server *s);
 
 /* Sleeps the slow-join fault, if any (without the lock). */
 void fcon_agent_slow_join(fcon_agent *a);
+
+/* remote.c */
+/* Replaces the pending snapshot (takes services and checks). */
+void fcon_remote_queue_locked(fcon_agent *a, cJSON *services, cJSON *checks);
+/* Sends the pending snapshot, releasing the lock meanwhile; true when it
+ * tried. */
+bool fcon_remote_pump_locked(fcon_agent *a);
+void fcon_remote_leave(fcon_agent *a, const char *remote);
+void fcon_remote_proxy(fcon_agent *a, const char *remote,
+                       const ecsb_httpd_req *req, ecsb_httpd_resp *resp);
 
 /* checks.c */
 void *fcon_runner_main(void *agent);

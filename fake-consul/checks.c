@@ -215,6 +215,8 @@ void *fcon_runner_main(void *arg) {
   probe *pr = calloc(MAX_PROBES, sizeof *pr);
   pthread_mutex_lock(&a->mu);
   while (!a->stopping && pr) {
+    if (fcon_remote_pump_locked(a))
+      continue;
     size_t np = tick_locked(a, ecsb_mono_ms(), pr);
     if (np) {
       pthread_mutex_unlock(&a->mu);

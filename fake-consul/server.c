@@ -36,7 +36,10 @@ struct fcon_server {
   uint64_t index;
   fcon_node *nodes;
   size_t nnodes;
-  ecsb_httpd *httpd;
+  ecsb_httpd *httpd;    /* NULL while down */
+  pthread_mutex_t life; /* serialises down/up/stop */
+  char ip[64];
+  uint16_t port; /* bound port, kept across down/up */
   fcon_faults faults;
   bool no_leader; /* guarded by mu */
 };
@@ -47,11 +50,57 @@ void fcon_server_config_default(fcon_server_config *c) {
   c->datacenter = "dc1";
 }
 
-static void emit(fcon_server *s, fcon_event_kind k, const char *node) {
+static void emit(fcon_server *s, fcon_event_kind k, const fcon_node *n,
+                 const char *service_id, const char *service_kind,
+                 const char *check_id, const char *status) {
   if (!s->cfg.on_event)
     return;
-  fcon_event ev = {.kind = k, .node = node};
+  fcon_event ev = {.kind = k,
+                   .node = n->name,
+                   .address = n->address,
+                   .service_id = service_id,
+                   .service_kind = service_kind,
+                   .check_id = check_id,
+                   .status = status};
   s->cfg.on_event(s->cfg.event_user, &ev);
+}
+
+static const char *jstr(const cJSON *o, const char *k) {
+  const char *v = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(o, k));
+  return v ? v : "";
+}
+
+static const cJSON *find_by(const cJSON *arr, const char *key,
+                            const char *val) {
+  const cJSON *x;
+  cJSON_ArrayForEach(x, arr) {
+    if (!strcmp(jstr(x, key), val))
+      return x;
+  }
+  return NULL;
+}
+
+/* What changed between two snapshots of a node, as events: services that
+ * appeared or went, checks that appeared or changed status. */
+static void emit_diff(fcon_server *s, const fcon_node *n, const cJSON *old_svcs,
+                      const cJSON *old_checks, const cJSON *svcs,
+                      const cJSON *checks) {
+  const cJSON *x;
+  cJSON_ArrayForEach(x, svcs) {
+    if (!find_by(old_svcs, "ID", jstr(x, "ID")))
+      emit(s, FCON_EV_REGISTER, n, jstr(x, "ID"), jstr(x, "Kind"), NULL, NULL);
+  }
+  cJSON_ArrayForEach(x, checks) {
+    const cJSON *o = find_by(old_checks, "CheckID", jstr(x, "CheckID"));
+    if (!o || strcmp(jstr(o, "Status"), jstr(x, "Status")))
+      emit(s, FCON_EV_CHECK_STATUS, n, jstr(x, "ServiceID"), NULL,
+           jstr(x, "CheckID"), jstr(x, "Status"));
+  }
+  cJSON_ArrayForEach(x, old_svcs) {
+    if (!find_by(svcs, "ID", jstr(x, "ID")))
+      emit(s, FCON_EV_DEREGISTER, n, jstr(x, "ID"), jstr(x, "Kind"), NULL,
+           NULL);
+  }
 }
 
 static fcon_node *find_node(fcon_server *s, const char *name) {
@@ -79,18 +128,22 @@ void fcon_server_push(fcon_server *s, const char *node, const char *address,
     snprintf(n->name, sizeof n->name, "%s", node);
     snprintf(n->address, sizeof n->address, "%s", address);
   }
+  bool first = !n->services;
   bool same = n->services && cJSON_Compare(n->services, services, 1) &&
               n->checks && cJSON_Compare(n->checks, checks, 1);
   if (same) {
     cJSON_Delete(services);
     cJSON_Delete(checks);
   } else {
+    if (first)
+      emit(s, FCON_EV_JOIN, n, NULL, NULL, NULL, NULL);
+    emit_diff(s, n, n->services, n->checks, services, checks);
     cJSON_Delete(n->services);
     cJSON_Delete(n->checks);
     n->services = services;
     n->checks = checks;
     n->index = ++s->index;
-    emit(s, FCON_EV_SYNC, node);
+    emit(s, FCON_EV_SYNC, n, NULL, NULL, NULL, NULL);
     pthread_cond_broadcast(&s->cv);
   }
   pthread_mutex_unlock(&s->mu);
@@ -101,6 +154,9 @@ void fcon_server_drop_node(fcon_server *s, const char *node) {
   for (size_t i = 0; i < s->nnodes; i++) {
     if (strcmp(s->nodes[i].name, node))
       continue;
+    emit_diff(s, &s->nodes[i], s->nodes[i].services, s->nodes[i].checks, NULL,
+              NULL);
+    emit(s, FCON_EV_LEAVE, &s->nodes[i], NULL, NULL, NULL, NULL);
     cJSON_Delete(s->nodes[i].services);
     cJSON_Delete(s->nodes[i].checks);
     s->nodes[i] = s->nodes[--s->nnodes];
@@ -131,11 +187,6 @@ static cJSON *node_json(const fcon_server *s, const fcon_node *n) {
   cJSON_AddNumberToObject(o, "CreateIndex", (double)n->index);
   cJSON_AddNumberToObject(o, "ModifyIndex", (double)n->index);
   return o;
-}
-
-static const char *sget(const cJSON *o, const char *k) {
-  const char *v = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(o, k));
-  return v ? v : "";
 }
 
 static bool has_tag(const cJSON *svc, const char *tag) {
@@ -198,10 +249,10 @@ static cJSON *indexed(const cJSON *item, uint64_t index) {
  * /v1/health/connect/name (connect: true, the proxies for name). */
 static bool serves(const cJSON *svc, const char *name, bool connect) {
   if (!connect)
-    return !strcmp(sget(svc, "Service"), name);
+    return !strcmp(jstr(svc, "Service"), name);
   const cJSON *p = cJSON_GetObjectItemCaseSensitive(svc, "Proxy");
-  return !strcmp(sget(svc, "Kind"), "connect-proxy") &&
-         !strcmp(sget(p, "DestinationServiceName"), name);
+  return !strcmp(jstr(svc, "Kind"), "connect-proxy") &&
+         !strcmp(jstr(p, "DestinationServiceName"), name);
 }
 
 static cJSON *health_service(fcon_server *s, const ecsb_httpd_req *req,
@@ -223,9 +274,9 @@ static cJSON *health_service(fcon_server *s, const ecsb_httpd_req *req,
       bool ok = true;
       const cJSON *c;
       cJSON_ArrayForEach(c, n->checks) {
-        if (strcmp(sget(c, "ServiceID"), sget(svc, "ID")))
+        if (strcmp(jstr(c, "ServiceID"), jstr(svc, "ID")))
           continue;
-        if (strcmp(sget(c, "Status"), "passing"))
+        if (strcmp(jstr(c, "Status"), "passing"))
           ok = false;
         cJSON_AddItemToArray(checks, indexed(c, n->index));
       }
@@ -258,9 +309,9 @@ static cJSON *health_checks(fcon_server *s, const char *service,
     }
     const cJSON *c;
     cJSON_ArrayForEach(c, n->checks) {
-      if (service && strcmp(sget(c, "ServiceName"), service))
+      if (service && strcmp(jstr(c, "ServiceName"), service))
         continue;
-      if (state && strcmp(state, "any") && strcmp(sget(c, "Status"), state))
+      if (state && strcmp(state, "any") && strcmp(jstr(c, "Status"), state))
         continue;
       cJSON_AddItemToArray(out, indexed(c, n->index));
     }
@@ -274,7 +325,7 @@ static cJSON *catalog_services(fcon_server *s) {
   for (size_t i = 0; i < s->nnodes; i++) {
     const cJSON *svc;
     cJSON_ArrayForEach(svc, s->nodes[i].services) {
-      const char *name = sget(svc, "Service");
+      const char *name = jstr(svc, "Service");
       cJSON *tags = cJSON_GetObjectItemCaseSensitive(out, name);
       if (!tags)
         tags = cJSON_AddArrayToObject(out, name);
@@ -305,16 +356,16 @@ static cJSON *catalog_service(fcon_server *s, const ecsb_httpd_req *req,
     fcon_node *n = &s->nodes[i];
     const cJSON *svc;
     cJSON_ArrayForEach(svc, n->services) {
-      if (strcmp(sget(svc, "Service"), name) || !tag_filter_ok(req, svc))
+      if (strcmp(jstr(svc, "Service"), name) || !tag_filter_ok(req, svc))
         continue;
       cJSON *e = node_json(s, n);
       cJSON_DeleteItemFromObject(e, "Meta");
       cJSON_AddObjectToObject(e, "NodeMeta");
-      cJSON_AddStringToObject(e, "ServiceKind", sget(svc, "Kind"));
-      cJSON_AddStringToObject(e, "ServiceID", sget(svc, "ID"));
-      cJSON_AddStringToObject(e, "ServiceName", sget(svc, "Service"));
+      cJSON_AddStringToObject(e, "ServiceKind", jstr(svc, "Kind"));
+      cJSON_AddStringToObject(e, "ServiceID", jstr(svc, "ID"));
+      cJSON_AddStringToObject(e, "ServiceName", jstr(svc, "Service"));
       copy_as(e, "ServiceTags", svc, "Tags");
-      cJSON_AddStringToObject(e, "ServiceAddress", sget(svc, "Address"));
+      cJSON_AddStringToObject(e, "ServiceAddress", jstr(svc, "Address"));
       copy_as(e, "ServiceWeights", svc, "Weights");
       copy_as(e, "ServiceMeta", svc, "Meta");
       copy_as(e, "ServicePort", svc, "Port");
@@ -438,11 +489,52 @@ void fcon_server_handle(fcon_server *s, const ecsb_httpd_req *req,
   fcon_reply_json(resp, 200, j);
 }
 
+/* PUT/DELETE FCON_NODE_SYNC_PREFIX<node>: an agent in another process
+ * pushes its node's snapshot or leaves (ecsboot's own, not Consul's). */
+static void node_sync(fcon_server *s, const ecsb_httpd_req *req,
+                      const char *node, ecsb_httpd_resp *resp) {
+  if (!*node || strlen(node) >= FCON_ID_MAX) {
+    ecsb_httpd_resp_textf(resp, 400, "bad node name");
+    return;
+  }
+  if (!strcmp(req->method, "DELETE")) {
+    fcon_server_drop_node(s, node);
+    ecsb_httpd_resp_set(resp, 200, "text/plain", "", 0);
+    return;
+  }
+  if (strcmp(req->method, "PUT")) {
+    fcon_reply_405(resp, req->method);
+    return;
+  }
+  cJSON *j = cJSON_ParseWithLength(req->body ? req->body : "", req->body_len);
+  const cJSON *addr = cJSON_GetObjectItemCaseSensitive(j, "Address");
+  cJSON *svcs = cJSON_DetachItemFromObjectCaseSensitive(j, "Services");
+  cJSON *checks = cJSON_DetachItemFromObjectCaseSensitive(j, "Checks");
+  if (!cJSON_IsString(addr) || !cJSON_IsArray(svcs) || !cJSON_IsArray(checks)) {
+    cJSON_Delete(svcs);
+    cJSON_Delete(checks);
+    cJSON_Delete(j);
+    ecsb_httpd_resp_textf(resp, 400,
+                          "Request decode failed: want {\"Address\": string, "
+                          "\"Services\": [...], \"Checks\": [...]}");
+    return;
+  }
+  fcon_server_push(s, node, addr->valuestring, svcs, checks);
+  cJSON_Delete(j);
+  ecsb_httpd_resp_set(resp, 200, "text/plain", "", 0);
+}
+
 static void handler(void *user, const ecsb_httpd_req *req,
                     ecsb_httpd_resp *resp) {
   fcon_server *s = user;
   if (fcon_faults_apply(&s->faults, req, resp))
     return;
+  size_t pl = strlen(FCON_NODE_SYNC_PREFIX);
+  if (!strncmp(req->path, FCON_NODE_SYNC_PREFIX, pl)) {
+    if (fcon_acl_allow(&s->cfg.acl, req, FCON_ACL_MASTER, NULL, resp))
+      node_sync(s, req, req->path + pl, resp);
+    return;
+  }
   if (!fcon_acl_allow_server_path(&s->cfg.acl, req, resp))
     return;
   fcon_server_handle(s, req, resp, NULL);
@@ -489,6 +581,7 @@ int fcon_server_start(const fcon_server_config *c, fcon_server **out,
   snprintf(s->dc, sizeof s->dc, "%s",
            s->cfg.datacenter ? s->cfg.datacenter : "dc1");
   pthread_mutex_init(&s->mu, NULL);
+  pthread_mutex_init(&s->life, NULL);
   fcon_faults_init(&s->faults, s->cfg.on_event, s->cfg.event_user, "server");
   pthread_condattr_t ca;
   pthread_condattr_init(&ca);
@@ -505,16 +598,106 @@ int fcon_server_start(const fcon_server_config *c, fcon_server **out,
     fcon_server_stop(s);
     return rc;
   }
+  snprintf(s->ip, sizeof s->ip, "%s", ecsb_httpd_bind_ip(s->httpd));
+  s->port = ecsb_httpd_port(s->httpd);
   *out = s;
   return 0;
 }
 
 uint16_t fcon_server_port(const fcon_server *s) {
-  return ecsb_httpd_port(s->httpd);
+  return s->port;
 }
 
 const char *fcon_server_ip(const fcon_server *s) {
-  return ecsb_httpd_bind_ip(s->httpd);
+  return s->ip;
+}
+
+int fcon_server_down(fcon_server *s, ecsb_err *err) {
+  (void)err;
+  pthread_mutex_lock(&s->life);
+  ecsb_httpd *h = s->httpd;
+  s->httpd = NULL;
+  if (h)
+    fcon_server_wake(s); /* blocked queries end so the listener can stop */
+  ecsb_httpd_stop(h);
+  pthread_mutex_unlock(&s->life);
+  return 0;
+}
+
+int fcon_server_up(fcon_server *s, ecsb_err *err) {
+  pthread_mutex_lock(&s->life);
+  int rc = 0;
+  if (!s->httpd) {
+    ecsb_httpd_opts o;
+    ecsb_httpd_opts_default(&o);
+    o.bind_ip = s->ip;
+    o.port = s->port;
+    rc = ecsb_httpd_start(&o, handler, s, &s->httpd, err);
+    if (rc < 0)
+      ecsb_err_prefix(err, "fcon server");
+  }
+  pthread_mutex_unlock(&s->life);
+  return rc < 0 ? rc : 0;
+}
+
+/* An instance passes when every check of its node and of itself passes:
+ * what /v1/health/service/<name>?passing applies. */
+static bool instance_passing(const fcon_node *n, const char *id) {
+  const cJSON *c;
+  cJSON_ArrayForEach(c, n->checks) {
+    const char *sid = jstr(c, "ServiceID");
+    if ((!*sid || !strcmp(sid, id)) && strcmp(jstr(c, "Status"), "passing"))
+      return false;
+  }
+  return true;
+}
+
+int fcon_server_instances(fcon_server *s, const char *address,
+                          fcon_instance **out, size_t *n_out, ecsb_err *err) {
+  *out = NULL;
+  *n_out = 0;
+  pthread_mutex_lock(&s->mu);
+  size_t cap = 0;
+  for (size_t i = 0; i < s->nnodes; i++)
+    if (!strcmp(s->nodes[i].address, address))
+      cap += (size_t)cJSON_GetArraySize(s->nodes[i].services);
+  fcon_instance *v = cap ? calloc(cap, sizeof *v) : NULL;
+  size_t k = 0;
+  bool oom = cap && !v;
+  for (size_t i = 0; i < s->nnodes && !oom; i++) {
+    const fcon_node *n = &s->nodes[i];
+    if (strcmp(n->address, address))
+      continue;
+    const cJSON *svc;
+    cJSON_ArrayForEach(svc, n->services) {
+      fcon_instance *in = &v[k++];
+      const cJSON *px = cJSON_GetObjectItemCaseSensitive(svc, "Proxy");
+      in->id = strdup(jstr(svc, "ID"));
+      in->name = strdup(jstr(svc, "Service"));
+      in->kind = strdup(jstr(svc, "Kind"));
+      in->proxy_dest = strdup(jstr(px, "DestinationServiceID"));
+      in->passing = instance_passing(n, jstr(svc, "ID"));
+      oom = oom || !in->id || !in->name || !in->kind || !in->proxy_dest;
+    }
+  }
+  pthread_mutex_unlock(&s->mu);
+  if (oom) {
+    fcon_instances_free(v, k);
+    return ecsb_err_set(err, ECSB_ENOMEM, "fcon server: out of memory");
+  }
+  *out = v;
+  *n_out = k;
+  return 0;
+}
+
+void fcon_instances_free(fcon_instance *v, size_t n) {
+  for (size_t i = 0; i < n && v; i++) {
+    free(v[i].id);
+    free(v[i].name);
+    free(v[i].kind);
+    free(v[i].proxy_dest);
+  }
+  free(v);
 }
 
 void fcon_server_stop(fcon_server *s) {
@@ -524,7 +707,10 @@ void fcon_server_stop(fcon_server *s) {
   s->stopping = true;
   pthread_cond_broadcast(&s->cv);
   pthread_mutex_unlock(&s->mu);
+  pthread_mutex_lock(&s->life);
   ecsb_httpd_stop(s->httpd);
+  s->httpd = NULL;
+  pthread_mutex_unlock(&s->life);
   for (size_t i = 0; i < s->nnodes; i++) {
     cJSON_Delete(s->nodes[i].services);
     cJSON_Delete(s->nodes[i].checks);
@@ -532,6 +718,7 @@ void fcon_server_stop(fcon_server *s) {
   free(s->nodes);
   fcon_faults_destroy(&s->faults);
   pthread_mutex_destroy(&s->mu);
+  pthread_mutex_destroy(&s->life);
   pthread_cond_destroy(&s->cv);
   free(s);
 }

@@ -411,6 +411,35 @@ static void emit_fault(fecs *f, const char *fault, const char *op,
   f->stats.faults_injected++;
 }
 
+int fecs_invoke(fecs *f, const char *operation, const cJSON *request,
+                cJSON **response, ecsb_err *err) {
+  if (response)
+    *response = NULL;
+  fecs_op_fn fn = operation ? find_op(operation) : NULL;
+  if (!fn)
+    return ecsb_err_set(err, ECSB_EINVAL, "fake-ecs: no operation '%s'",
+                        operation ? operation : "(null)");
+  cJSON *empty = request ? NULL : cJSON_CreateObject();
+  fecs_call c = {.f = f, .op = operation, .in = request ? request : empty};
+  fecs_lock(f);
+  c.now_us = fecs_now_us(f);
+  fecs_advance_locked(f, c.now_us);
+  if (fn(&c) == 0 && !c.out && !c.err_code)
+    c.out = cJSON_CreateObject();
+  fecs_unlock(f);
+  cJSON_Delete(empty);
+  if (c.err_code) {
+    cJSON_Delete(c.out);
+    return ecsb_err_set(err, ECSB_EINVAL, "%s: %s: %s", operation, c.err_code,
+                        c.err_msg);
+  }
+  if (response)
+    *response = c.out;
+  else
+    cJSON_Delete(c.out);
+  return 0;
+}
+
 void fecs_api_handle(void *user, const ecsb_httpd_req *req,
                      ecsb_httpd_resp *resp) {
   fecs *f = user;

@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "ecsb/duration.h"
 #include "ecsb/json.h"
 
 typedef struct strvec {
@@ -187,23 +188,116 @@ static const char *base_name(const char *p) {
   return s ? s + 1 : p;
 }
 
-/* Appends the definition's command (mapped), dropping a leading program
- * name when the player already is that program. */
+/* Appends the process's arguments as Docker builds them (entryPoint, then
+ * command), mapped, dropping a leading program name when the player
+ * already is that program. */
 static void push_command(strvec *argv, const scn_task_env *env,
-                         const cJSON *def, const cJSON *command,
-                         const char *drop_if_like) {
-  const cJSON *c;
+                         const cJSON *def, const cJSON *entry,
+                         const cJSON *command, const char *drop_if_like) {
   bool first = true;
-  cJSON_ArrayForEach(c, command) {
-    if (!cJSON_IsString(c))
-      continue;
-    if (first && drop_if_like &&
-        strstr(base_name(c->valuestring), drop_if_like)) {
+  const cJSON *lists[2] = {entry, command};
+  for (int l = 0; l < 2; l++) {
+    const cJSON *c;
+    cJSON_ArrayForEach(c, lists[l]) {
+      if (!cJSON_IsString(c))
+        continue;
+      if (first && drop_if_like &&
+          strstr(base_name(c->valuestring), drop_if_like)) {
+        first = false;
+        continue;
+      }
       first = false;
+      sv_push(argv, scn_container_map(env, def, c->valuestring));
+    }
+  }
+}
+
+/* ecsboot-init's own durations (poll intervals, timeouts) are production
+ * values; DESIGN section 4 scales every configured duration, so each known
+ * flag is rewritten to its scaled value, and added with its scaled default
+ * when absent. Never below 10 ms, the smallest interval health-sync takes. */
+static const struct {
+  const char *sub, *flag, *def;
+} init_durations[] = {
+    {"discover-servers", "timeout", "5m"},
+    {"discover-servers", "poll-interval", "1s"},
+    {"discover-servers", "max-poll-interval", "30s"},
+    {"mesh-init", "timeout", "2m"},
+    {"health-sync", "interval", "1s"},
+    {"health-sync", "timeout", "2m"},
+};
+
+static char *scaled_duration(const char *v, double scale) {
+  int64_t ns;
+  ecsb_err e = {0};
+  if (ecsb_duration_parse(v, &ns, &e))
+    return strdup(v); /* ecsboot-init reports the bad value itself */
+  double d = (double)ns * scale;
+  if (d < 10e6)
+    d = 10e6;
+  char out[64];
+  return strdup(ecsb_duration_format((int64_t)d, out, sizeof out));
+}
+
+/* Index of the value of flag `name` in argv (forms -x V, --x V, -x=V,
+ * --x=V), with *inline_eq set for the = forms; -1 when absent. */
+static int find_flag(char **v, size_t n, const char *name, bool *inline_eq) {
+  for (size_t i = 1; i < n; i++) {
+    const char *a = v[i];
+    if (a[0] != '-')
+      continue;
+    a += a[1] == '-' ? 2 : 1;
+    size_t l = strlen(name);
+    if (strncmp(a, name, l) != 0)
+      continue;
+    if (a[l] == '=') {
+      *inline_eq = true;
+      return (int)i;
+    }
+    if (a[l] == '\0' && i + 1 < n) {
+      *inline_eq = false;
+      return (int)i + 1;
+    }
+  }
+  return -1;
+}
+
+static void scale_init_flags(strvec *argv, double scale) {
+  if (scale <= 0 || scale == 1 || argv->n < 2 || argv->oom)
+    return;
+  const char *sub = argv->v[1];
+  for (size_t k = 0; k < sizeof init_durations / sizeof init_durations[0];
+       k++) {
+    if (strcmp(init_durations[k].sub, sub) != 0)
+      continue;
+    bool eq = false;
+    int i = find_flag(argv->v, argv->n, init_durations[k].flag, &eq);
+    if (i < 0) {
+      sv_pushf(argv, "--%s%s", init_durations[k].flag, NULL);
+      sv_push(argv, scaled_duration(init_durations[k].def, scale));
       continue;
     }
-    first = false;
-    sv_push(argv, scn_container_map(env, def, c->valuestring));
+    char *old = argv->v[i];
+    char *val = eq ? strchr(old, '=') + 1 : old;
+    char *scaled = scaled_duration(val, scale);
+    char *repl = NULL;
+    if (scaled && eq) {
+      size_t pre = (size_t)(val - old);
+      repl = malloc(pre + strlen(scaled) + 1);
+      if (repl) {
+        memcpy(repl, old, pre);
+        strcpy(repl + pre, scaled);
+      }
+      free(scaled);
+    } else {
+      repl = scaled;
+    }
+    if (!repl) {
+      argv->oom = true;
+      return;
+    }
+    free(old);
+    argv->v[i] = repl;
   }
 }
 
@@ -242,12 +336,13 @@ int scn_container_command(const scn_task_env *env, const cJSON *def,
     /* consul-ecs images have ENTRYPOINT consul-ecs and the subcommand in
      * command; ecsboot-init takes the same subcommands and flags. */
     sv_push(&argv, strdup(env->init_bin));
-    push_command(&argv, env, def, command, "consul-ecs");
+    push_command(&argv, env, def, entry, command, "consul-ecs");
+    scale_init_flags(&argv, env->time_scale);
     break;
   case SCN_PLAY_ENVOY:
     sv_push(&argv, strdup(env->ecsboot_bin));
     sv_push(&argv, strdup("envoy"));
-    push_command(&argv, env, def, command, "envoy");
+    push_command(&argv, env, def, entry, command, "envoy");
     break;
   case SCN_PLAY_CONSUL_CLIENT:
     /* The mesh-task module runs the agent through a shell script that
@@ -279,9 +374,9 @@ int scn_container_command(const scn_task_env *env, const cJSON *def,
         if (cJSON_IsString(e))
           sv_push(&argv, scn_container_map(env, def, e->valuestring));
       }
-      push_command(&argv, env, def, command, NULL);
+      push_command(&argv, env, def, NULL, command, NULL);
     } else {
-      push_command(&argv, env, def, command, base_name(rule->exec_path));
+      push_command(&argv, env, def, NULL, command, base_name(rule->exec_path));
     }
     break;
   }

@@ -33,6 +33,108 @@ struct scn_proc {
 
 static const char *const empty_env[] = {NULL};
 
+/* ---- the guardian ---------------------------------------------------------
+ * A process forked before the runner starts threads. The runner tells it
+ * each container's process group as it spawns ("+PGID\n") and reaps it
+ * ("-PGID\n") through a pipe; when the pipe reaches EOF (the runner
+ * ended, even by SIGKILL, which no handler can catch) it SIGKILLs every
+ * group still listed. Spawned children never inherit the pipe (descriptors
+ * above 2 are closed). */
+static int g_guard_fd = -1;
+
+static void guard_note(char op, pid_t pid) {
+  if (g_guard_fd < 0)
+    return;
+  char b[32];
+  int n = snprintf(b, sizeof b, "%c%d\n", op, (int)pid);
+  ssize_t w;
+  do
+    w = write(g_guard_fd, b, (size_t)n);
+  while (w < 0 && errno == EINTR);
+}
+
+static void guard_main(int rfd) {
+  signal(SIGINT, SIG_IGN); /* the terminal's Ctrl-C is the runner's to handle */
+  signal(SIGTERM, SIG_IGN);
+  signal(SIGHUP, SIG_IGN);
+  signal(SIGPIPE, SIG_IGN);
+  enum { MAX = 65536 };
+  static pid_t groups[MAX];
+  size_t n = 0;
+  char buf[4096], line[32];
+  size_t ll = 0;
+  ssize_t got;
+  while ((got = read(rfd, buf, sizeof buf)) != 0) {
+    if (got < 0) {
+      if (errno == EINTR)
+        continue;
+      break;
+    }
+    for (ssize_t i = 0; i < got; i++) {
+      if (buf[i] != '\n') {
+        if (ll < sizeof line - 1)
+          line[ll++] = buf[i];
+        continue;
+      }
+      line[ll] = '\0';
+      ll = 0;
+      pid_t pid = (pid_t)atoi(line + 1);
+      if (pid <= 0)
+        continue;
+      if (line[0] == '+' && n < MAX) {
+        groups[n++] = pid;
+      } else if (line[0] == '-') {
+        for (size_t k = 0; k < n; k++)
+          if (groups[k] == pid) {
+            groups[k] = groups[--n];
+            break;
+          }
+      }
+    }
+  }
+  for (size_t k = 0; k < n; k++)
+    kill(-groups[k], SIGKILL);
+  _exit(0);
+}
+
+int scn_proc_guard_start(scn_guard *g, ecsb_err *err) {
+  int fds[2];
+  g->pid = -1;
+  g->fd = -1;
+  if (pipe2(fds, O_CLOEXEC) != 0)
+    return ecsb_err_set(err, ECSB_EIO, "guardian pipe: %s", strerror(errno));
+  pid_t pid = fork();
+  if (pid < 0) {
+    close(fds[0]);
+    close(fds[1]);
+    return ecsb_err_set(err, ECSB_EIO, "guardian fork: %s", strerror(errno));
+  }
+  if (pid == 0) {
+    close(fds[1]);
+    /* its own group: a signal to the runner's group does not reach it */
+    setpgid(0, 0);
+    guard_main(fds[0]);
+  }
+  close(fds[0]);
+  g->pid = pid;
+  g->fd = fds[1];
+  g_guard_fd = fds[1];
+  return 0;
+}
+
+void scn_proc_guard_stop(scn_guard *g) {
+  if (!g || g->fd < 0)
+    return;
+  if (g_guard_fd == g->fd)
+    g_guard_fd = -1;
+  close(g->fd);
+  g->fd = -1;
+  int st;
+  while (waitpid(g->pid, &st, 0) < 0 && errno == EINTR) {
+  }
+  g->pid = -1;
+}
+
 /* Resolves the program before spawning so a missing or non-executable one
  * is reported by name, the same way under every libc and under valgrind
  * (where posix_spawn cannot report exec failures). A bare name is looked
@@ -108,6 +210,8 @@ int scn_proc_spawn(const scn_spawn_opts *o, scn_proc **out, ecsb_err *err) {
   if (e != 0)
     rc = ecsb_err_set(err, e == ENOENT ? ECSB_ENOTFOUND : ECSB_EIO,
                       "cannot start %s: %s", o->argv[0], strerror(e));
+  else
+    guard_note('+', p->pid);
 out:
   if (lfd >= 0)
     close(lfd);
@@ -137,6 +241,7 @@ int scn_proc_signal(scn_proc *p, int sig) {
 
 static void record(scn_proc *p, int status) {
   p->reaped = true;
+  guard_note('-', p->pid);
   if (WIFEXITED(status)) {
     p->exit_code = WEXITSTATUS(status);
     p->term_signal = 0;

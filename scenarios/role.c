@@ -22,9 +22,9 @@ static const char *word(const cJSON *def, int i) {
   const cJSON *ep = cJSON_GetObjectItemCaseSensitive(def, "entryPoint");
   const cJSON *cmd = cJSON_GetObjectItemCaseSensitive(def, "command");
   int ne = cJSON_IsArray(ep) ? cJSON_GetArraySize(ep) : 0;
-  const cJSON *w = i < ne ? cJSON_GetArrayItem(ep, i)
-                          : (cJSON_IsArray(cmd) ? cJSON_GetArrayItem(cmd, i - ne)
-                                                : NULL);
+  const cJSON *w =
+      i < ne ? cJSON_GetArrayItem(ep, i)
+             : (cJSON_IsArray(cmd) ? cJSON_GetArrayItem(cmd, i - ne) : NULL);
   return cJSON_IsString(w) ? w->valuestring : NULL;
 }
 
@@ -48,8 +48,8 @@ static bool has_flag(const cJSON *def, const char *flag) {
     if (!w)
       return false;
     for (const char *p = w; (p = strstr(p, flag)); p += fl) {
-      bool start = p == w || p[-1] == ' ' || (p - w >= 1 && p[-1] == '-' &&
-                                              (p - 1 == w || p[-2] == ' '));
+      bool start = p == w || p[-1] == ' ' ||
+                   (p - w >= 1 && p[-1] == '-' && (p - 1 == w || p[-2] == ' '));
       char after = p[fl];
       if (start && (after == '\0' || after == ' ' || after == '='))
         return true;
@@ -100,8 +100,8 @@ static bool runs_init(const cJSON *def) {
 
 const char *scn_role_of(const cJSON *def) {
   const char *image = str(def, "image");
-  bool init_image = glob("*consul-ecs*", image) ||
-                    glob("*ecsboot-init*", image);
+  bool init_image =
+      glob("*consul-ecs*", image) || glob("*ecsboot-init*", image);
   if (init_image || runs_init(def)) {
     const char *r = init_role(def);
     if (r)

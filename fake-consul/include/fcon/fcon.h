@@ -49,6 +49,10 @@ typedef struct fcon_event {
   const char *check_id;   /* or NULL */
   const char *status;     /* new check status, or NULL */
   const char *detail;     /* FCON_EV_FAULT: "latency /v1/..." etc., or NULL */
+  /* Server events only: the node's address and, for REGISTER/DEREGISTER,
+   * the service's Kind ("" or "connect-proxy"); NULL otherwise. */
+  const char *address;
+  const char *service_kind;
 } fcon_event;
 
 /* Called for every event; all strings are borrowed for the call only.
@@ -100,6 +104,38 @@ const char *fcon_server_ip(const fcon_server *s);
 uint64_t fcon_server_index(fcon_server *s);
 /* Wakes blocked queries, stops serving, frees. NULL is fine. */
 void fcon_server_stop(fcon_server *s);
+/* Server down: the listener stops (connections refused), the catalog is
+ * kept; up: listens again on the same address and port. */
+int fcon_server_down(fcon_server *s, ecsb_err *err);
+int fcon_server_up(fcon_server *s, ecsb_err *err);
+
+/* Server events: besides FCON_EV_SYNC for every changed snapshot, the
+ * server reports what changed in it, for agents in this process and in
+ * others alike: FCON_EV_JOIN (a node's first snapshot), FCON_EV_REGISTER /
+ * FCON_EV_DEREGISTER (service_id, service_kind), FCON_EV_CHECK_STATUS (a
+ * check that appeared or changed status: check_id, service_id, status),
+ * FCON_EV_LEAVE (the node was dropped, after its deregistrations); each
+ * with node and address. */
+
+/* One service instance in the server's catalogue. */
+typedef struct fcon_instance {
+  char *id, *name;
+  char *kind;       /* "" or "connect-proxy" */
+  char *proxy_dest; /* DestinationServiceID of a proxy, else "" */
+  bool passing;     /* every check of the node and of the instance passes */
+} fcon_instance;
+
+/* The instances on the node(s) with this address; free with
+ * fcon_instances_free. */
+int fcon_server_instances(fcon_server *s, const char *address,
+                          fcon_instance **out, size_t *n, ecsb_err *err);
+void fcon_instances_free(fcon_instance *v, size_t n);
+
+/* Agents in other processes (the consul-client stand-in) sync to a server
+ * with PUT <prefix><node> {"Address", "Services", "Checks"} (the snapshot
+ * an in-process agent pushes) and leave with DELETE <prefix><node>. Not a
+ * Consul API; it needs the master token when ACLs are on. */
+#define FCON_NODE_SYNC_PREFIX "/v1/internal/ecsboot/node/"
 
 /* ---- agent ------------------------------------------------------------- */
 
@@ -127,6 +163,12 @@ const char *fcon_agent_ip(const fcon_agent *a);
 const char *fcon_agent_node(const fcon_agent *a);
 /* Joins s (which replaces config.server) and syncs at once. */
 int fcon_agent_join(fcon_agent *a, fcon_server *s, ecsb_err *err);
+/* Joins a server in another process at addr ("ip" or "ip:port", port
+ * 8500 by default) after checking it answers; from then on the agent's
+ * snapshot is pushed over HTTP and its catalog/health/status requests are
+ * proxied there. A server that does not answer: ECSB_ETRANSPORT with
+ * Consul's "Failed to join" text. */
+int fcon_agent_join_addr(fcon_agent *a, const char *addr, ecsb_err *err);
 /* Leaves: the node disappears from the server's catalog. */
 void fcon_agent_leave(fcon_agent *a);
 bool fcon_agent_joined(fcon_agent *a);

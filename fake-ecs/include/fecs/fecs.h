@@ -187,6 +187,14 @@ typedef struct fecs_run_opts {
 int fecs_task_run(fecs *f, const fecs_run_opts *o, char *arn_out,
                   ecsb_err *err);
 
+/* Runs one API operation in process, as if it came over HTTP but without
+ * SigV4, throttling, faults or the hook (the runner sets up its world
+ * with it: CreateService, ...). request NULL: {}. *response (may be NULL
+ * to discard) is the answer's body, caller frees. An AWS error becomes
+ * ECSB_EINVAL with "<Operation>: <Code>: <message>". */
+int fecs_invoke(fecs *f, const char *operation, const cJSON *request,
+                cJSON **response, ecsb_err *err);
+
 /* ---- state: driving the lifecycle (the agent simulator, tests) ---------
  * `task` is a task ARN or ID. Errors: ECSB_ENOTFOUND (no such task or
  * container), ECSB_EINVAL (not a status name), ECSB_ESTATE (a move

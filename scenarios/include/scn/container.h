@@ -37,6 +37,9 @@ typedef struct scn_task_env {
   const char *ecsboot_bin; /* the harness program (stand-ins) */
   const char *init_bin;    /* ecsboot-init */
   const char *path_env;    /* PATH for the container */
+  /* The scenario's time_scale: ecsboot-init's poll intervals and timeouts
+   * are scaled in its argv (0 or 1: left as they are). */
+  double time_scale;
 } scn_task_env;
 
 typedef struct scn_cmd {

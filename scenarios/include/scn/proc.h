@@ -54,4 +54,15 @@ bool scn_proc_stop(scn_proc *p, int64_t grace_ms);
  * fine. Guarantees no child outlives its scn_proc. */
 void scn_proc_free(scn_proc *p);
 
+/* The guardian: a small process that SIGKILLs every container's process
+ * group still running when the runner ends in any way, SIGKILL included.
+ * Start it before any thread exists (it forks); from then on every spawn
+ * and reap is reported to it. Stop it after every child was reaped. */
+typedef struct scn_guard {
+  pid_t pid;
+  int fd;
+} scn_guard;
+int scn_proc_guard_start(scn_guard *g, ecsb_err *err);
+void scn_proc_guard_stop(scn_guard *g);
+
 #endif

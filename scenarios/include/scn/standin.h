@@ -15,9 +15,25 @@
 #ifndef SCN_STANDIN_H
 #define SCN_STANDIN_H
 
+#include "ecsb/err.h"
+
 /* argv[0] is the subcommand name. Return the process exit code. */
 int scn_standin_app_main(int argc, char **argv);
 int scn_standin_envoy_main(int argc, char **argv);
+/* `ecsboot consul-client`: a fake-consul agent process (standin_consul.c). */
+int scn_standin_consul_main(int argc, char **argv);
+
+/* The consul-client stand-in's control file: how the runner, in another
+ * process, injects agent faults. JSON {"faults": [{"seq": N, "action":
+ * A, ...}]}, entries only ever appended, each applied once (seq above the
+ * last applied) when the stand-in starts and on every SIGUSR1. Actions:
+ * "down", "up", "slow_join" (delay_ms), "register_error" (status, count,
+ * body: the next count registrations get that answer), "acl_deny" (403 on
+ * service endpoints), "acl_allow" (clears the agent's HTTP faults),
+ * "crash" (restart_after_ms: the node leaves the server and the API
+ * refuses connections; it comes back with its local state and joins
+ * again). Written atomically. */
+int scn_consul_control_write(const char *path, const char *json, ecsb_err *err);
 
 /* Maps "127.0.0.1"/"localhost"/"" to task_ip (when set), else returns
  * host. Exposed for tests. */

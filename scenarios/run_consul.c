@@ -1,0 +1,143 @@
+/*
+ * run_consul.c - what the Consul server sees, in the event log: joins,
+ * registrations and check changes as the agents sync them (consul.*), and
+ * whether each task's service instance is passing (service.passing /
+ * service.critical, the T4 milestone).
+ *
+ * The T4 rule (DESIGN section 1): every check of the service instance and
+ * of its sidecar proxy passes, i.e. GET /v1/health/service/<name>?passing
+ * returns the instance and /v1/health/service/<name>-sidecar-proxy?passing
+ * returns its proxy. A task whose definition has a sidecar-proxy
+ * container needs its proxy registered before it can pass.
+ *
+ * The server's callback runs under the server's lock, so it only records
+ * and raises a flag; the loop queries the server afterwards.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "run_internal.h"
+
+run_task *run_task_by_ip(run *r, const char *ip) {
+  if (!ip)
+    return NULL;
+  if (strcmp(ip, r->server_ip) == 0)
+    return &r->server;
+  /* 127.B.X.Y with X >= 1, Y in 1..250: task (X-1)*250 + Y-1 (netblock.h) */
+  int a, b, x, y;
+  if (sscanf(ip, "%d.%d.%d.%d", &a, &b, &x, &y) != 4 || a != 127 ||
+      b != r->nb.block || x < 1 || y < 1 || y > 250)
+    return NULL;
+  size_t i = (size_t)(x - 1) * 250 + (size_t)(y - 1);
+  return i < r->n_tasks ? &r->tasks[i] : NULL;
+}
+
+void run_consul_event(void *user, const fcon_event *ev) {
+  run *r = user;
+  pthread_mutex_lock(&r->mu);
+  bool quiet = r->quiet;
+  pthread_mutex_unlock(&r->mu);
+  if (quiet || ev->kind == FCON_EV_SYNC)
+    return;
+  run_task *t = run_task_by_ip(r, ev->address);
+  const char *task = t ? t->name : NULL;
+  cJSON *d = cJSON_CreateObject();
+  const char *kind = NULL;
+  switch (ev->kind) {
+  case FCON_EV_REGISTER:
+  case FCON_EV_DEREGISTER:
+    kind = ev->kind == FCON_EV_REGISTER ? "consul.register"
+                                        : "consul.deregister";
+    cJSON_AddStringToObject(d, "service_id",
+                            ev->service_id ? ev->service_id : "");
+    cJSON_AddStringToObject(d, "service_kind",
+                            ev->service_kind ? ev->service_kind : "");
+    break;
+  case FCON_EV_CHECK_STATUS:
+    kind = "consul.check";
+    cJSON_AddStringToObject(d, "check_id", ev->check_id ? ev->check_id : "");
+    cJSON_AddStringToObject(d, "status", ev->status ? ev->status : "");
+    break;
+  case FCON_EV_JOIN:
+    kind = "consul.join";
+    cJSON_AddStringToObject(d, "server", r->server_ip);
+    break;
+  case FCON_EV_LEAVE:
+    kind = "consul.leave";
+    break;
+  case FCON_EV_FAULT:
+    kind = "consul.fault";
+    cJSON_AddStringToObject(d, "detail", ev->detail ? ev->detail : "");
+    break;
+  default:
+    break;
+  }
+  if (ev->node)
+    cJSON_AddStringToObject(d, "node", ev->node);
+  if (kind)
+    run_emit(r, -1, kind, task, NULL, d);
+  else
+    cJSON_Delete(d);
+  atomic_store(&r->consul_dirty, true);
+  run_wake(r);
+}
+
+/* The first non-proxy instance that passes with all of its proxies; the
+ * instance's id and service name are copied out. */
+static bool task_passing(run_task *t, const fcon_instance *in, size_t n,
+                         char *id, size_t id_cap, char *svc, size_t svc_cap) {
+  bool wants_proxy = run_task_role(t, "sidecar-proxy") != NULL;
+  for (size_t i = 0; i < n; i++) {
+    if (in[i].kind && *in[i].kind)
+      continue;
+    if (!in[i].passing)
+      continue;
+    bool proxies_ok = true, have_proxy = false;
+    for (size_t k = 0; k < n; k++) {
+      if (!in[k].proxy_dest || strcmp(in[k].proxy_dest, in[i].id) != 0)
+        continue;
+      have_proxy = true;
+      proxies_ok = proxies_ok && in[k].passing;
+    }
+    if (!proxies_ok || (wants_proxy && !have_proxy))
+      continue;
+    snprintf(id, id_cap, "%s", in[i].id);
+    snprintf(svc, svc_cap, "%s", in[i].name);
+    return true;
+  }
+  return false;
+}
+
+void run_consul_observe(run *r) {
+  if (!r->consul)
+    return;
+  for (size_t i = 0; i < r->n_tasks; i++) {
+    run_task *t = &r->tasks[i];
+    if (!t->created)
+      continue;
+    fcon_instance *in = NULL;
+    size_t n = 0;
+    ecsb_err e = {0};
+    if (fcon_server_instances(r->consul, t->ip, &in, &n, &e))
+      continue; /* asked again on the next change */
+    char id[256] = "", svc[256] = "";
+    bool now_passing =
+        task_passing(t, in, n, id, sizeof id, svc, sizeof svc);
+    fcon_instances_free(in, n);
+    if (now_passing == t->passing)
+      continue;
+    t->passing = now_passing;
+    cJSON *d = cJSON_CreateObject();
+    if (now_passing) {
+      snprintf(t->passing_instance, sizeof t->passing_instance, "%s", id);
+      snprintf(t->passing_service, sizeof t->passing_service, "%s", svc);
+    }
+    cJSON_AddStringToObject(d, "service", t->passing_service);
+    cJSON_AddStringToObject(d, "instance", t->passing_instance);
+    run_emit(r, -1, now_passing ? "service.passing" : "service.critical",
+             t->name, NULL, d);
+    if (now_passing)
+      run_task_milestone(r, t, 4, run_now(r));
+  }
+}

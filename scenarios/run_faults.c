@@ -1,0 +1,437 @@
+/*
+ * run_faults.c - the scenario's fault plan (docs/scenarios.md, "faults"),
+ * turned into timers and applied to the fakes, the tasks' containers and
+ * their Consul agents.
+ *
+ * Triggers: "at" counts from the run's T0 (a task-level fault on a task
+ * created later fires at its creation); "at_milestone" fires offset after
+ * each selected task reaches the milestone; "probability" is drawn once per
+ * selected task when it is created (once per run for run-wide targets),
+ * from a generator seeded with the scenario's seed, the fault's index and
+ * the task's index, so a chaos run replays exactly and adding a task does
+ * not change the draws of the others. A fault with a duration is undone
+ * that long after it fired.
+ *
+ * The Consul agents run in other processes (the consul-client stand-in):
+ * agent faults are written to the task's control file and signalled with
+ * SIGUSR1 (scn/standin.h). A port `slow_accept` delays the runner's own
+ * health-check probes to that port (the listener belongs to a container
+ * the runner does not control).
+ */
+#define _GNU_SOURCE 1
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <netinet/in.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "ecsb/duration.h"
+#include "ecsb/log.h"
+#include "run_internal.h"
+#include "scn/standin.h"
+
+static bool run_wide(const scn_fault *f) {
+  return strcmp(f->target, "ecs_api") == 0 ||
+         strcmp(f->target, "metadata") == 0 ||
+         strcmp(f->target, "credentials") == 0 ||
+         strcmp(f->target, "consul_server") == 0;
+}
+
+static bool selects(const scn_fault *f, const run_task *t) {
+  return strcmp(f->task, "*") == 0 || strcmp(f->task, t->name) == 0;
+}
+
+static int add_timer(run *r, int64_t at, size_t fault, int task, bool end,
+                     ecsb_err *err) {
+  if (r->n_timers == r->cap_timers) {
+    size_t nc = r->cap_timers ? r->cap_timers * 2 : 16;
+    run_timer *nt = realloc(r->timers, nc * sizeof *nt);
+    if (!nt)
+      return ecsb_err_set(err, ECSB_ENOMEM, "out of memory");
+    r->timers = nt;
+    r->cap_timers = nc;
+  }
+  r->timers[r->n_timers++] =
+      (run_timer){.at = at, .fault = fault, .task = task, .end = end};
+  return 0;
+}
+
+static bool draw(const run *r, size_t fault, int task, double p) {
+  ecsb_rng g;
+  ecsb_rng_seed(&g, r->s->seed * UINT64_C(0x100000001b3) ^
+                        ((uint64_t)fault << 32) ^ (uint64_t)(task + 1));
+  return ecsb_rng_unit(&g) < p;
+}
+
+int run_faults_plan(run *r, ecsb_err *err) {
+  const scn_scenario *s = r->s;
+  for (size_t i = 0; i < s->n_faults; i++) {
+    const scn_fault *f = &s->faults[i];
+    if (!run_wide(f))
+      continue;
+    int rc = 0;
+    if (f->when == SCN_FAULT_AT)
+      rc = add_timer(r, scn_scale_us(s, f->at_us), i, -1, false, err);
+    else if (f->when == SCN_FAULT_RANDOM && draw(r, i, -1, f->probability))
+      rc = add_timer(r, 0, i, -1, false, err);
+    if (rc)
+      return rc;
+  }
+  return 0;
+}
+
+int run_faults_task(run *r, run_task *t, ecsb_err *err) {
+  const scn_scenario *s = r->s;
+  int64_t now = run_now(r);
+  for (size_t i = 0; i < s->n_faults; i++) {
+    const scn_fault *f = &s->faults[i];
+    if (run_wide(f) || !selects(f, t))
+      continue;
+    int rc = 0;
+    if (f->when == SCN_FAULT_AT) {
+      int64_t at = scn_scale_us(s, f->at_us);
+      rc = add_timer(r, at > now ? at : now, i, t->index, false, err);
+    } else if (f->when == SCN_FAULT_RANDOM &&
+               draw(r, i, t->index, f->probability)) {
+      rc = add_timer(r, now, i, t->index, false, err);
+    }
+    if (rc)
+      return rc;
+  }
+  return 0;
+}
+
+void run_faults_milestone(run *r, run_task *t, int ms) {
+  const scn_scenario *s = r->s;
+  for (size_t i = 0; i < s->n_faults; i++) {
+    const scn_fault *f = &s->faults[i];
+    if (f->when != SCN_FAULT_MILESTONE || f->milestone[1] - '0' != ms ||
+        !selects(f, t))
+      continue;
+    ecsb_err e = {0};
+    if (add_timer(r, t->ms[ms] + scn_scale_us(s, f->at_us), i, t->index, false,
+                  &e))
+      ecsb_log(ECSB_LOG_ERROR, "runner: fault plan", "error", e.msg, NULL);
+  }
+}
+
+int64_t run_faults_next(const run *r) {
+  int64_t next = RUN_NEVER;
+  for (size_t i = 0; i < r->n_timers; i++)
+    if (r->timers[i].at < next)
+      next = r->timers[i].at;
+  return next;
+}
+
+/* ---- parameters ----------------------------------------------------------- */
+
+static const char *pstr(const scn_fault *f, const char *k, const char *def) {
+  const cJSON *v = cJSON_GetObjectItemCaseSensitive(f->params, k);
+  return cJSON_IsString(v) ? v->valuestring : def;
+}
+
+static double pnum(const scn_fault *f, const char *k, double def) {
+  const cJSON *v = cJSON_GetObjectItemCaseSensitive(f->params, k);
+  return cJSON_IsNumber(v) ? v->valuedouble : def;
+}
+
+/* A duration parameter in scenario time, scaled to wall us. */
+static int64_t pdur(const run *r, const scn_fault *f, const char *k) {
+  int64_t ns = 0;
+  ecsb_err e = {0};
+  const char *v = pstr(f, k, NULL);
+  if (!v || ecsb_duration_parse(v, &ns, &e))
+    return 0; /* validated when the scenario was parsed */
+  return scn_scale_us(r->s, ns / 1000);
+}
+
+static int signal_of(const char *name) {
+  static const struct {
+    const char *n;
+    int s;
+  } sigs[] = {{"SIGTERM", SIGTERM}, {"SIGKILL", SIGKILL}, {"SIGINT", SIGINT},
+              {"SIGHUP", SIGHUP},   {"SIGQUIT", SIGQUIT}, {"SIGUSR1", SIGUSR1},
+              {"SIGUSR2", SIGUSR2}, {"SIGSTOP", SIGSTOP}, {"SIGCONT", SIGCONT},
+              {"SIGABRT", SIGABRT}, {"SIGSEGV", SIGSEGV}};
+  for (size_t i = 0; i < sizeof sigs / sizeof sigs[0]; i++)
+    if (strcmp(sigs[i].n, name) == 0 || strcmp(sigs[i].n + 3, name) == 0)
+      return sigs[i].s;
+  return 0;
+}
+
+/* ---- targets ------------------------------------------------------------------ */
+
+static int apply_ecs(run *r, const scn_fault *f, bool end, ecsb_err *err) {
+  const char *op = pstr(f, "operation", NULL);
+  const char *a = f->action;
+  if (strcmp(a, "latency") == 0)
+    return fecs_fault_latency(r->ecs, op, end ? 0 : pdur(r, f, "delay") / 1000,
+                              err);
+  if (strcmp(a, "error") == 0) {
+    const char *type = pstr(f, "type", "ServerException");
+    int count = (int)pnum(f, "count", 0);
+    if (end)
+      return fecs_fault_errors_prob(r->ecs, op, 0, type, NULL, err);
+    return count > 0
+               ? fecs_fault_errors_next(r->ecs, op, count, type, NULL, err)
+               : fecs_fault_errors_prob(r->ecs, op, 1.0, type, NULL, err);
+  }
+  /* throttle: the end of a throttle fault lifts the operation's limit */
+  return end ? fecs_throttle_set(r->ecs, op, 1e9, 1e9, err)
+             : fecs_throttle_set(r->ecs, op, pnum(f, "burst", 1),
+                                 pnum(f, "rate", 1), err);
+}
+
+static int apply_endpoint(run *r, const scn_fault *f, bool end,
+                          ecsb_err *err) {
+  fecs_endpoint ep = strcmp(f->target, "metadata") == 0 ? FECS_EP_METADATA
+                                                         : FECS_EP_CREDENTIALS;
+  fecs_endpoint_mode m = FECS_EP_OK;
+  if (!end)
+    m = strcmp(f->action, "down") == 0        ? FECS_EP_DOWN
+        : strcmp(f->action, "malformed") == 0 ? FECS_EP_MALFORMED
+                                              : FECS_EP_SLOW;
+  return fecs_fault_endpoint(r->ecs, ep, m,
+                             m == FECS_EP_SLOW ? pdur(r, f, "delay") / 1000 : 0,
+                             err);
+}
+
+static int apply_server(run *r, const scn_fault *f, bool end, ecsb_err *err) {
+  const char *a = f->action;
+  if (strcmp(a, "down") == 0)
+    return end ? fcon_server_up(r->consul, err)
+               : fcon_server_down(r->consul, err);
+  if (strcmp(a, "no_leader") == 0) {
+    fcon_server_fault_no_leader(r->consul, !end);
+    return 0;
+  }
+  if (strcmp(a, "slow") == 0)
+    return fcon_server_fault_latency(r->consul, "/",
+                                     end ? 0 : pdur(r, f, "delay") / 1000, err);
+  /* register_error: agents register through their sync to the server */
+  if (end)
+    return 0;
+  int n = (int)pnum(f, "count", 1);
+  int status = (int)pnum(f, "status", 500);
+  const char *body = pstr(f, "body", "rpc error: injected by ecsboot");
+  int rc = fcon_server_fault_fail(r->consul, "/v1/catalog/register", n, status,
+                                  body, err);
+  return rc ? rc
+            : fcon_server_fault_fail(r->consul, FCON_NODE_SYNC_PREFIX, n,
+                                     status, body, err);
+}
+
+/* Agent faults are appended to the task's control document (each entry
+ * with the next seq) and the consul-client is told with SIGUSR1. */
+static int apply_agent(run *r, run_task *t, const scn_fault *f, bool end,
+                       ecsb_err *err) {
+  const char *a = f->action;
+  if (end && (!strcmp(a, "crash") || !strcmp(a, "register_error")))
+    return 0; /* events: nothing to undo */
+  if (!t->control && !(t->control = cJSON_CreateObject()))
+    return ecsb_err_set(err, ECSB_ENOMEM, "out of memory");
+  cJSON *list = cJSON_GetObjectItemCaseSensitive(t->control, "faults");
+  if (!list)
+    list = cJSON_AddArrayToObject(t->control, "faults");
+  cJSON *x = cJSON_CreateObject();
+  cJSON_AddItemToArray(list, x);
+  cJSON_AddNumberToObject(x, "seq", cJSON_GetArraySize(list));
+  if (!strcmp(a, "crash")) {
+    cJSON_AddStringToObject(x, "action", "crash");
+    cJSON_AddNumberToObject(x, "restart_after_ms",
+                            (double)(pdur(r, f, "restart_after") / 1000));
+  } else if (!strcmp(a, "slow_join")) {
+    cJSON_AddStringToObject(x, "action", "slow_join");
+    cJSON_AddNumberToObject(x, "delay_ms",
+                            end ? 0 : (double)(pdur(r, f, "delay") / 1000));
+  } else if (!strcmp(a, "acl_deny")) {
+    cJSON_AddStringToObject(x, "action", end ? "acl_allow" : "acl_deny");
+  } else { /* register_error */
+    cJSON_AddStringToObject(x, "action", "register_error");
+    cJSON_AddNumberToObject(x, "status", pnum(f, "status", 500));
+    cJSON_AddNumberToObject(x, "count", pnum(f, "count", 1));
+    cJSON_AddStringToObject(x, "body", pstr(f, "body", "injected by ecsboot"));
+  }
+  char *text = cJSON_PrintUnformatted(t->control);
+  if (!text)
+    return ecsb_err_set(err, ECSB_ENOMEM, "out of memory");
+  int rc = scn_consul_control_write(t->control_path, text, err);
+  free(text);
+  if (rc)
+    return rc;
+  run_ctr *c = t->consul_client >= 0 ? &t->c[t->consul_client] : NULL;
+  if (c && c->proc && !c->exited)
+    scn_proc_signal(c->proc, SIGUSR1);
+  return 0;
+}
+
+static run_ctr *find_ctr(run_task *t, const char *name) {
+  for (size_t i = 0; i < t->n; i++)
+    if (strcmp(t->c[i].name, name) == 0)
+      return &t->c[i];
+  return NULL;
+}
+
+static int apply_container(run *r, run_task *t, const scn_fault *f, bool end,
+                           ecsb_err *err) {
+  run_ctr *c = find_ctr(t, f->container);
+  if (!c)
+    return ecsb_err_set(err, ECSB_EINVAL,
+                        "%s: fault on container \"%s\": task %s has no such "
+                        "container",
+                        r->s->path, f->container, t->name);
+  const char *a = f->action;
+  bool running = c->proc && !c->exited;
+  int64_t now = run_now(r);
+  if (strcmp(a, "exit") == 0 || strcmp(a, "crash_after") == 0) {
+    if (end)
+      return 0;
+    bool is_exit = a[0] == 'e';
+    c->crash_code = (int)pnum(f, "code", is_exit ? 0 : 1);
+    c->crash_delay_us = is_exit ? 0 : pdur(r, f, "delay");
+    if (running)
+      c->crash_at = now + c->crash_delay_us;
+  } else if (strcmp(a, "slow_start") == 0) {
+    c->slow_start_us = end ? 0 : pdur(r, f, "delay");
+  } else if (strcmp(a, "hang") == 0) {
+    c->hang = !end;
+    if (running)
+      scn_proc_signal(c->proc, end ? SIGCONT : SIGSTOP);
+  } else if (strcmp(a, "health_fail") == 0) {
+    c->health_fail = !end;
+  } else if (strcmp(a, "health_flap") == 0) {
+    c->flap_us = end ? 0 : pdur(r, f, "period");
+    c->flap_t0 = now;
+  } else if (strcmp(a, "kill") == 0 && !end && running) {
+    scn_proc_signal(c->proc, signal_of(pstr(f, "signal", "SIGKILL")));
+  }
+  return 0;
+}
+
+static int take_port(run_task *t, int port, ecsb_err *err) {
+  if (t->n_held == RUN_MAX_HELD_PORTS)
+    return ecsb_err_set(err, ECSB_ETOOBIG, "task %s: too many taken ports",
+                        t->name);
+  int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  struct sockaddr_in sa = {.sin_family = AF_INET,
+                           .sin_port = htons((uint16_t)port)};
+  inet_pton(AF_INET, t->ip, &sa.sin_addr);
+  /* bound, never listening: a container's bind fails, a connect is
+   * refused, as when another process holds the port */
+  if (fd < 0 || bind(fd, (struct sockaddr *)&sa, sizeof sa) != 0) {
+    int e = errno;
+    if (fd >= 0)
+      close(fd);
+    return ecsb_err_set(err, ECSB_EIO, "task %s: cannot take port %s:%d: %s",
+                        t->name, t->ip, port, strerror(e));
+  }
+  t->held_fd[t->n_held] = fd;
+  t->held_port[t->n_held++] = port;
+  return 0;
+}
+
+static void free_port(run_task *t, int port) {
+  for (size_t i = 0; i < t->n_held; i++) {
+    if (t->held_port[i] != port)
+      continue;
+    close(t->held_fd[i]);
+    t->held_fd[i] = t->held_fd[--t->n_held];
+    t->held_port[i] = t->held_port[t->n_held];
+    return;
+  }
+}
+
+static int apply_port(run *r, run_task *t, const scn_fault *f, bool end,
+                      ecsb_err *err) {
+  int port = (int)pnum(f, "port", 0);
+  if (strcmp(f->action, "taken") == 0) {
+    if (end) {
+      free_port(t, port);
+      return 0;
+    }
+    return take_port(t, port, err);
+  }
+  int64_t delay = end ? 0 : pdur(r, f, "delay");
+  for (size_t i = 0; i < t->n; i++)
+    if (t->c[i].has_probe && t->c[i].probe.port == port)
+      t->c[i].probe_delay_us = delay;
+  return 0;
+}
+
+static void record(run *r, run_task *t, const scn_fault *f, bool end) {
+  cJSON *d = cJSON_Duplicate(f->params, true);
+  if (!d)
+    d = cJSON_CreateObject();
+  cJSON_AddStringToObject(d, "target", f->target);
+  cJSON_AddStringToObject(d, "action", f->action);
+  run_emit(r, -1, end ? "fault.cleared" : "fault.injected",
+           t ? t->name : NULL, f->container, d);
+}
+
+static int apply(run *r, const run_timer *tm, bool *retry, ecsb_err *err) {
+  const scn_fault *f = &r->s->faults[tm->fault];
+  run_task *t = tm->task >= 0 ? &r->tasks[tm->task] : NULL;
+  const char *tg = f->target;
+  *retry = false;
+  if (t && t->done && strcmp(tg, "port") != 0)
+    return 0; /* the task is gone */
+  int rc = 0;
+  if (strcmp(tg, "ecs_api") == 0) {
+    rc = apply_ecs(r, f, tm->end, err);
+  } else if (strcmp(tg, "metadata") == 0 || strcmp(tg, "credentials") == 0) {
+    rc = apply_endpoint(r, f, tm->end, err);
+  } else if (strcmp(tg, "consul_server") == 0) {
+    if (!r->consul) {
+      *retry = true; /* the server task is not running yet */
+      return 0;
+    }
+    rc = apply_server(r, f, tm->end, err);
+  } else if (!t) {
+    return 0;
+  } else if (strcmp(tg, "agent") == 0) {
+    rc = apply_agent(r, t, f, tm->end, err);
+  } else if (strcmp(tg, "container") == 0) {
+    rc = apply_container(r, t, f, tm->end, err);
+  } else if (strcmp(tg, "port") == 0) {
+    rc = apply_port(r, t, f, tm->end, err);
+  }
+  if (rc)
+    return ecsb_err_prefix(err, "fault %s %s", f->target, f->action);
+  record(r, t, f, tm->end);
+  return 0;
+}
+
+int run_faults_due(run *r, int64_t now, ecsb_err *err) {
+  for (size_t i = 0; i < r->n_timers;) {
+    if (r->timers[i].at > now) {
+      i++;
+      continue;
+    }
+    run_timer tm = r->timers[i];
+    r->timers[i] = r->timers[--r->n_timers];
+    bool retry = false;
+    int rc = apply(r, &tm, &retry, err);
+    if (rc)
+      return rc;
+    const scn_fault *f = &r->s->faults[tm.fault];
+    if (retry)
+      rc = add_timer(r, now + 5000, tm.fault, tm.task, tm.end, err);
+    else if (!tm.end && f->duration_us > 0)
+      rc = add_timer(r, now + scn_scale_us(r->s, f->duration_us), tm.fault,
+                     tm.task, true, err);
+    if (rc)
+      return rc;
+  }
+  return 0;
+}
+
+void run_faults_started(run *r, run_task *t, run_ctr *c) {
+  (void)t;
+  if (c->crash_delay_us >= 0)
+    c->crash_at = run_now(r) + c->crash_delay_us;
+}

@@ -1,0 +1,203 @@
+/*
+ * run_internal.h - what the runner's files share (runner.c: set-up, the
+ * loop, the stop decision, teardown; run_task.c: tasks, their engines and
+ * container processes; run_probe.c: health-check probes; run_faults.c: the
+ * fault plan; run_consul.c: the Consul server's events and the
+ * service-passing observer). Nobody outside scenarios/ sees it.
+ *
+ * Threads: the loop runs on the caller's thread and owns every structure
+ * here. Other threads (fake-ecs's and fake-consul's server threads, the
+ * probe workers) only call run_emit (locked), set atomic flags and write
+ * to the wake pipe.
+ */
+#ifndef SCN_RUN_INTERNAL_H
+#define SCN_RUN_INTERNAL_H
+
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include <cjson/cJSON.h>
+
+#include "ecsb/clock.h"
+#include "fcon/fcon.h"
+#include "fecs/engine.h"
+#include "fecs/fecs.h"
+#include "rpt/eventlog.h"
+#include "rpt/expect.h"
+#include "scn/container.h"
+#include "scn/netblock.h"
+#include "scn/proc.h"
+#include "scn/runner.h"
+#include "scn/scenario.h"
+
+#define RUN_NEVER INT64_MAX
+#define RUN_MAX_HELD_PORTS 8
+
+typedef struct run run;
+typedef struct run_probes run_probes;
+
+typedef struct run_ctr {
+  const char *name; /* borrowed from def */
+  const cJSON *def;
+  const scn_image_rule *rule;
+  const char *role;
+  char id[64]; /* its id in the metadata endpoint */
+  scn_proc *proc;
+  pid_t pid;
+  bool started, exited;
+  int64_t spawn_at;  /* a START waiting for slow_start; RUN_NEVER: none */
+  int exit_override; /* the code a fault made it exit with; -1: none */
+  int64_t crash_delay_us; /* crash_after armed: delay from start; -1 none */
+  int crash_code;
+  int64_t crash_at; /* when the armed crash fires; RUN_NEVER: none */
+  int64_t slow_start_us; /* delay the next start; 0: none */
+  bool hang;             /* freeze it (SIGSTOP) as soon as it starts */
+  bool health_fail;
+  int64_t flap_us, flap_t0; /* health_flap period; 0: none */
+  /* Health-check probe. */
+  bool has_probe;
+  scn_probe probe;
+  bool probe_busy;
+  scn_proc *probe_proc; /* SCN_PROBE_PROCESS run */
+  int64_t probe_deadline;
+  int64_t probe_delay_us; /* slow_accept on the probed port */
+} run_ctr;
+
+typedef struct run_task {
+  int index; /* 0-based among application tasks; -1: the server task */
+  char name[64];
+  char ip[16];
+  char arn[FECS_ARN_MAX];
+  char dir[1024];
+  int64_t create_at; /* run time it is due */
+  bool created, done;
+  int64_t t0; /* run time of its T0 */
+  fecs_engine *eng;
+  run_ctr *c;
+  size_t n;
+  int consul_client; /* index of its consul-client container, or -1 */
+  /* Milestones as this run sees them (for at_milestone faults and the
+   * settle rule), run time; -1: not reached. */
+  int64_t ms[5];
+  bool passing; /* last service.* emitted was service.passing */
+  char passing_instance[256];
+  char passing_service[256];
+  int held_fd[RUN_MAX_HELD_PORTS]; /* port taken */
+  int held_port[RUN_MAX_HELD_PORTS];
+  size_t n_held;
+  /* Environment handed to its containers. */
+  scn_task_env env;
+  char md_base[256], creds_uri[512], creds_token[128];
+  char control_path[1100];
+  cJSON *control; /* the consul-client's control document so far */
+} run_task;
+
+typedef struct run_timer {
+  int64_t at;
+  size_t fault; /* index in the scenario's faults */
+  int task;     /* application task index, -1: run-wide */
+  bool end;     /* the end of a fault with a duration */
+} run_timer;
+
+struct run {
+  const scn_scenario *s;
+  const scn_run_opts *o;
+  scn_netblock nb;
+  bool have_nb;
+  scn_guard guard;
+  char dir[4096];
+  char log_path[4096];
+  char ecs_ip[16], md_ip[16], server_ip[16];
+
+  int64_t t0_mono; /* ecsb_mono_us at T0 */
+  rpt_log_writer *w;
+  pthread_mutex_t mu;  /* w, mem, last_t, quiet */
+  rpt_log *mem;        /* the log so far, for rpt_expect_decided */
+  size_t mem_cap;
+  int64_t last_t;
+  bool quiet; /* teardown: other threads' events are no longer recorded */
+  rpt_expect *expect;
+  size_t n_expect;
+
+  fecs *ecs;
+  cJSON *task_def; /* as registered (register-task-definition shape) */
+  char family[256];
+  fecs_task_spec *spec;
+  fcon_server *consul;
+  atomic_bool consul_dirty;
+
+  run_task server;
+  run_task *tasks;
+  size_t n_tasks;
+  size_t n_created, n_done;
+
+  run_timer *timers;
+  size_t n_timers, cap_timers;
+  ecsb_rng fault_rng;
+
+  run_probes *probes;
+  int wake[2]; /* self-pipe: signals and other threads wake the loop */
+  bool events_since_check;
+  bool stop_loop;
+  const char *end_reason;
+};
+
+/* runner.c */
+int64_t run_now(const run *r);
+/* Records one event; detail is consumed (may be NULL). t < 0: now. Events
+ * are stamped never earlier than the previous one, so the file stays in
+ * order whichever thread wrote it. */
+void run_emit(run *r, int64_t t, const char *kind, const char *task,
+              const char *container, cJSON *detail);
+void run_wake(run *r);
+
+/* run_task.c */
+int run_task_prepare(run *r, run_task *t, int index, ecsb_err *err);
+int run_task_create(run *r, run_task *t, ecsb_err *err);
+/* Feeds what happened to the task's engine and performs what it asks,
+ * until both queues are empty. */
+int run_task_drive(run *r, run_task *t, ecsb_err *err);
+/* Reaps exited processes, fires due timers (slow starts, crashes, probe
+ * timeouts, engine deadlines). */
+int run_task_poll(run *r, run_task *t, int64_t now, ecsb_err *err);
+int64_t run_task_next_deadline(const run *r, const run_task *t);
+run_ctr *run_task_role(run_task *t, const char *role);
+/* Kills every process of the task (SIGTERM, then SIGKILL after grace_ms
+ * shared by all tasks: see runner.c) and frees its engine. */
+void run_task_signal_all(run_task *t, int sig);
+bool run_task_all_exited(run_task *t);
+void run_task_free(run_task *t);
+void run_task_milestone(run *r, run_task *t, int ms, int64_t at);
+int run_task_health_result(run *r, run_task *t, size_t ci, bool ok,
+                           ecsb_err *err);
+
+/* run_probe.c: TCP and HTTP probes on worker threads. */
+int run_probes_new(run *r, unsigned threads, run_probes **out, ecsb_err *err);
+/* Queues a probe of container ci of task ti (an application task index,
+ * -1 for none); its result comes back through run_probes_poll. */
+int run_probes_submit(run_probes *p, int ti, size_t ci, const scn_probe *pr,
+                      int64_t timeout_us, int64_t delay_us, ecsb_err *err);
+/* Pops one finished probe; false when none. */
+bool run_probes_poll(run_probes *p, int *ti, size_t *ci, bool *ok);
+void run_probes_free(run_probes *p);
+
+/* run_faults.c */
+int run_faults_plan(run *r, ecsb_err *err);    /* run-wide timers */
+int run_faults_task(run *r, run_task *t, ecsb_err *err); /* at creation */
+void run_faults_milestone(run *r, run_task *t, int ms);
+int run_faults_due(run *r, int64_t now, ecsb_err *err);
+int64_t run_faults_next(const run *r);
+/* A container of t was just started: arm its container faults. */
+void run_faults_started(run *r, run_task *t, run_ctr *c);
+
+/* run_consul.c */
+void run_consul_event(void *user, const fcon_event *ev);
+/* Emits service.passing / service.critical for every task whose state in
+ * the Consul server changed. */
+void run_consul_observe(run *r);
+/* The task at this address (the server task included), or NULL. */
+run_task *run_task_by_ip(run *r, const char *ip);
+
+#endif

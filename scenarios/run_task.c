@@ -1,0 +1,589 @@
+/*
+ * run_task.c - one simulated application task: its folder, its record in
+ * fake-ecs, its engine (fake-ecs/engine.h), and the real processes that
+ * play its containers and their health checks.
+ *
+ * The engine decides; this file performs (START: spawn; RUN_HEALTH_CHECK:
+ * probe; SIGTERM/SIGKILL: signal), reports back (started, exited with its
+ * code, health results), copies the engine's events into the event log and
+ * mirrors them into fake-ecs, so DescribeTasks and the metadata endpoint
+ * show what the containers see. Engine time is run time (us since T0).
+ */
+#define _GNU_SOURCE 1
+
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "ecsb/duration.h"
+#include "run_internal.h"
+#include "scn/role.h"
+
+static int64_t scale_fn(void *ctx, int64_t us) {
+  return scn_scale_us(ctx, us);
+}
+
+static const cJSON *defs_of(const run *r) {
+  return cJSON_GetObjectItemCaseSensitive(r->s->task_definition,
+                                          "containerDefinitions");
+}
+
+int run_task_prepare(run *r, run_task *t, int index, ecsb_err *err) {
+  const scn_scenario *s = r->s;
+  t->index = index;
+  t->consul_client = -1;
+  for (int m = 0; m < 5; m++)
+    t->ms[m] = -1;
+  snprintf(t->name, sizeof t->name, "%.50s-%d", r->family, index + 1);
+  int rc = scn_netblock_task_ip(&r->nb, index, t->ip, err);
+  if (rc)
+    return rc;
+  snprintf(t->dir, sizeof t->dir, "%.900s/tasks/%s", r->dir, t->name);
+  snprintf(t->control_path, sizeof t->control_path, "%s/consul-client.control",
+           t->dir);
+  t->create_at = s->start_rate > 0
+                     ? scn_scale_us(s, (int64_t)((double)index * 1e6 /
+                                                 s->start_rate))
+                     : 0;
+  const cJSON *defs = defs_of(r);
+  size_t n = (size_t)cJSON_GetArraySize(defs);
+  t->c = calloc(n ? n : 1, sizeof *t->c);
+  if (!t->c)
+    return ecsb_err_set(err, ECSB_ENOMEM, "out of memory");
+  t->n = n;
+  for (size_t i = 0; i < n; i++) {
+    run_ctr *c = &t->c[i];
+    c->def = cJSON_GetArrayItem(defs, (int)i);
+    const cJSON *nm = cJSON_GetObjectItemCaseSensitive(c->def, "name");
+    const cJSON *im = cJSON_GetObjectItemCaseSensitive(c->def, "image");
+    c->name = cJSON_IsString(nm) ? nm->valuestring : "?";
+    c->rule = scn_scenario_player(s, cJSON_IsString(im) ? im->valuestring : "");
+    c->role = scn_role_of(c->def);
+    c->exit_override = -1;
+    c->crash_delay_us = -1;
+    c->crash_at = RUN_NEVER;
+    c->spawn_at = RUN_NEVER;
+    c->probe_deadline = RUN_NEVER;
+    if (strcmp(c->role, "consul-client") == 0 && t->consul_client < 0)
+      t->consul_client = (int)i;
+  }
+  return 0;
+}
+
+run_ctr *run_task_role(run_task *t, const char *role) {
+  for (size_t i = 0; i < t->n; i++)
+    if (strcmp(t->c[i].role, role) == 0)
+      return &t->c[i];
+  return NULL;
+}
+
+static int mkdirs(const char *a, ecsb_err *err) {
+  if (mkdir(a, 0755) && errno != EEXIST)
+    return ecsb_err_set(err, ECSB_EIO, "cannot create %s: %s", a,
+                        strerror(errno));
+  return 0;
+}
+
+/* The container's metadata id and credentials, as fake-ecs hands them to
+ * a container of this task. */
+static int container_env(run *r, run_task *t, run_ctr *c, ecsb_err *err) {
+  fecs_env fe = {0};
+  int rc = fecs_container_env(r->ecs, t->arn, c->name, &fe, err);
+  if (rc)
+    return ecsb_err_prefix(err, "task %s container %s", t->name, c->name);
+  const char *md = fecs_env_get(&fe, "ECS_CONTAINER_METADATA_URI_V4");
+  const char *full = fecs_env_get(&fe, "AWS_CONTAINER_CREDENTIALS_FULL_URI");
+  const char *tok = fecs_env_get(&fe, "AWS_CONTAINER_AUTHORIZATION_TOKEN");
+  const char *v4 = md ? strstr(md, "/v4/") : NULL;
+  if (!v4 || !full || !tok) {
+    fecs_env_clear(&fe);
+    return ecsb_err_set(err, ECSB_EINTERNAL,
+                        "fake-ecs gave task %s no metadata or credentials "
+                        "environment",
+                        t->name);
+  }
+  snprintf(t->md_base, sizeof t->md_base, "%.*s", (int)(v4 - md), md);
+  snprintf(c->id, sizeof c->id, "%s", v4 + 4);
+  snprintf(t->creds_uri, sizeof t->creds_uri, "%s", full);
+  snprintf(t->creds_token, sizeof t->creds_token, "%s", tok);
+  fecs_env_clear(&fe);
+  return 0;
+}
+
+static void emit_containers(run *r, run_task *t) {
+  cJSON *d = cJSON_CreateObject();
+  cJSON_AddStringToObject(d, "family", r->family);
+  cJSON *cs = cJSON_AddArrayToObject(d, "containers");
+  for (size_t i = 0; i < t->n; i++) {
+    const fecs_container_spec *sp = fecs_engine_container_spec(t->eng, i);
+    const cJSON *im = cJSON_GetObjectItemCaseSensitive(t->c[i].def, "image");
+    cJSON *o = cJSON_CreateObject();
+    cJSON_AddStringToObject(o, "name", t->c[i].name);
+    cJSON_AddStringToObject(o, "role", t->c[i].role);
+    cJSON_AddBoolToObject(o, "essential", sp->essential);
+    cJSON_AddStringToObject(o, "image",
+                            cJSON_IsString(im) ? im->valuestring : "");
+    cJSON *deps = cJSON_AddArrayToObject(o, "depends_on");
+    for (size_t k = 0; k < sp->n_depends_on; k++) {
+      cJSON *dep = cJSON_CreateObject();
+      cJSON_AddStringToObject(dep, "container", sp->depends_on[k].container);
+      cJSON_AddStringToObject(
+          dep, "condition", fecs_dep_condition_name(sp->depends_on[k].condition));
+      cJSON_AddItemToArray(deps, dep);
+    }
+    cJSON_AddBoolToObject(o, "health_check", sp->health.command != NULL);
+    cJSON_AddItemToArray(cs, o);
+  }
+  run_emit(r, t->t0, "task.containers", t->name, NULL, d);
+}
+
+int run_task_create(run *r, run_task *t, ecsb_err *err) {
+  const scn_scenario *s = r->s;
+  char sub[1200];
+  int rc = mkdirs(t->dir, err);
+  snprintf(sub, sizeof sub, "%s/logs", t->dir);
+  if (!rc)
+    rc = mkdirs(sub, err);
+  snprintf(sub, sizeof sub, "%s/volumes", t->dir);
+  if (!rc)
+    rc = mkdirs(sub, err);
+  const cJSON *vols =
+      cJSON_GetObjectItemCaseSensitive(s->task_definition, "volumes");
+  const cJSON *v;
+  cJSON_ArrayForEach(v, vols) {
+    const cJSON *nm = cJSON_GetObjectItemCaseSensitive(v, "name");
+    if (rc || !cJSON_IsString(nm))
+      continue;
+    snprintf(sub, sizeof sub, "%s/volumes/%s", t->dir, nm->valuestring);
+    rc = mkdirs(sub, err);
+  }
+  if (rc)
+    return rc;
+  char group[300];
+  if (s->service_name)
+    snprintf(group, sizeof group, "service:%s", s->service_name);
+  else
+    snprintf(group, sizeof group, "family:%s", r->family);
+  fecs_run_opts ro = {.cluster = s->cluster,
+                      .task_definition = r->family,
+                      .group = group,
+                      .started_by = s->service_name ? "ecs-svc/ecsboot" : NULL,
+                      .ip = t->ip};
+  if ((rc = fecs_task_run(r->ecs, &ro, t->arn, err)))
+    return ecsb_err_prefix(err, "task %s", t->name);
+  for (size_t i = 0; i < t->n; i++)
+    if ((rc = container_env(r, t, &t->c[i], err)))
+      return rc;
+  t->env = (scn_task_env){.task_ip = t->ip,
+                          .task_dir = t->dir,
+                          .region = fecs_region(r->ecs),
+                          .ecs_endpoint = fecs_api_url(r->ecs),
+                          .metadata_base = t->md_base,
+                          .creds_full_uri = t->creds_uri,
+                          .creds_token = t->creds_token,
+                          .ecsboot_bin = r->o->ecsboot_bin,
+                          .init_bin = r->o->init_bin,
+                          .path_env = getenv("PATH"),
+                          .time_scale = s->time_scale};
+  for (size_t i = 0; i < t->n; i++) {
+    run_ctr *c = &t->c[i];
+    const cJSON *hc = cJSON_GetObjectItemCaseSensitive(c->def, "healthCheck");
+    const cJSON *cmd = hc ? cJSON_GetObjectItemCaseSensitive(hc, "command")
+                          : NULL;
+    if (!cmd)
+      continue;
+    if ((rc = scn_probe_from_health_check(&t->env, c->def, cmd, &c->probe,
+                                          err)))
+      return ecsb_err_prefix(err, "%s: container %s healthCheck.command",
+                             s->path, c->name);
+    c->has_probe = true;
+  }
+  fecs_engine_opts eo = {.scale = scale_fn, .scale_ctx = (void *)s};
+  if ((rc = fecs_engine_new(r->spec, &eo, &t->eng, err)))
+    return ecsb_err_prefix(err, "task %s", t->name);
+  t->created = true;
+  t->t0 = run_now(r);
+  emit_containers(r, t);
+  if ((rc = fecs_engine_start(t->eng, t->t0, err)))
+    return ecsb_err_prefix(err, "task %s", t->name);
+  run_task_milestone(r, t, 0, t->t0);
+  return run_task_drive(r, t, err);
+}
+
+void run_task_milestone(run *r, run_task *t, int ms, int64_t at) {
+  if (t->ms[ms] >= 0)
+    return;
+  t->ms[ms] = at;
+  run_faults_milestone(r, t, ms);
+}
+
+/* ---- starting a container -------------------------------------------------- */
+
+static char *dup_duration(int64_t us) {
+  char buf[64];
+  if (us < 10000)
+    us = 10000;
+  return strdup(ecsb_duration_format(us * 1000, buf, sizeof buf));
+}
+
+/* Appends what the consul-client stand-in needs beyond the container's own
+ * command: the run's time scale and where the runner drops fault
+ * instructions. */
+static int consul_client_args(run *r, run_task *t, scn_cmd *cmd,
+                              ecsb_err *err) {
+  size_t n = 0;
+  while (cmd->argv[n])
+    n++;
+  char **nv = realloc(cmd->argv, (n + 7) * sizeof *nv);
+  if (!nv)
+    return ecsb_err_set(err, ECSB_ENOMEM, "out of memory");
+  cmd->argv = nv;
+  char scale[32];
+  snprintf(scale, sizeof scale, "%g", r->s->time_scale);
+  const char *add[] = {"--time-scale", scale, "--control-file", t->control_path,
+                       "--retry-interval"};
+  for (size_t i = 0; i < 5; i++)
+    nv[n++] = strdup(add[i]);
+  /* Consul's -retry-interval default, 30 s, in scenario time. */
+  nv[n++] = dup_duration(scn_scale_us(r->s, 30000000));
+  nv[n] = NULL;
+  for (size_t i = 0; i < n; i++)
+    if (!nv[i])
+      return ecsb_err_set(err, ECSB_ENOMEM, "out of memory");
+  return 0;
+}
+
+static int spawn(run *r, run_task *t, size_t ci, int64_t now, ecsb_err *err) {
+  run_ctr *c = &t->c[ci];
+  scn_cmd cmd = {0};
+  ecsb_err serr = {0};
+  const cJSON *vols =
+      cJSON_GetObjectItemCaseSensitive(r->s->task_definition, "volumes");
+  int rc = scn_container_command(&t->env, c->def, vols, c->id, c->rule, &cmd,
+                                 &serr);
+  if (!rc && c->rule->play == SCN_PLAY_CONSUL_CLIENT)
+    rc = consul_client_args(r, t, &cmd, &serr);
+  if (!rc) {
+    char logp[1300];
+    snprintf(logp, sizeof logp, "%s/logs/%s.log", t->dir, c->name);
+    scn_spawn_opts so = {.argv = (const char *const *)cmd.argv,
+                         .envp = (const char *const *)cmd.envp,
+                         .cwd = t->dir,
+                         .log_path = logp};
+    rc = scn_proc_spawn(&so, &c->proc, &serr);
+  }
+  scn_cmd_clear(&cmd);
+  if (rc) {
+    if (rc == ECSB_ENOMEM)
+      return ecsb_err_set(err, rc, "%s", serr.msg);
+    return fecs_engine_container_start_failed(t->eng, c->name, serr.msg, now,
+                                              err);
+  }
+  c->pid = scn_proc_pid(c->proc);
+  c->started = true;
+  if (c->hang)
+    scn_proc_signal(c->proc, SIGSTOP);
+  rc = fecs_engine_container_started(t->eng, c->name, now, err);
+  run_faults_started(r, t, c);
+  return rc;
+}
+
+/* ---- health checks ------------------------------------------------------ */
+
+static bool flap_failing(const run_ctr *c, int64_t now) {
+  return c->flap_us > 0 && ((now - c->flap_t0) / c->flap_us) % 2 == 1;
+}
+
+int run_task_health_result(run *r, run_task *t, size_t ci, bool ok,
+                           ecsb_err *err) {
+  if (!t->eng || ci >= t->n)
+    return 0;
+  run_ctr *c = &t->c[ci];
+  c->probe_busy = false;
+  int64_t now = run_now(r);
+  if (c->health_fail || flap_failing(c, now))
+    ok = false;
+  int rc = fecs_engine_health_result(t->eng, c->name, ok, now, err);
+  if (rc == ECSB_ESTATE) {
+    ecsb_err_clear(err);
+    rc = 0; /* it stopped meanwhile */
+  }
+  return rc ? rc : run_task_drive(r, t, err);
+}
+
+static int run_check(run *r, run_task *t, const fecs_action *a, ecsb_err *err) {
+  run_ctr *c = &t->c[a->container];
+  int64_t now = run_now(r);
+  if (!c->has_probe || c->health_fail || flap_failing(c, now))
+    return fecs_engine_health_result(t->eng, c->name, false, now, err);
+  c->probe_busy = true;
+  if (c->probe.kind != SCN_PROBE_PROCESS)
+    return run_probes_submit(r->probes, t->index, a->container, &c->probe,
+                             a->timeout_us, c->probe_delay_us, err);
+  char ip[40], path[1100];
+  snprintf(ip, sizeof ip, "ECSBOOT_TASK_IP=%s", t->ip);
+  snprintf(path, sizeof path, "PATH=%.1000s",
+           getenv("PATH") ? getenv("PATH") : "/usr/bin:/bin");
+  const char *envp[] = {ip, path, NULL};
+  char logp[1300];
+  snprintf(logp, sizeof logp, "%s/logs/%s.health.log", t->dir, c->name);
+  scn_spawn_opts so = {.argv = (const char *const *)c->probe.argv,
+                       .envp = envp,
+                       .cwd = t->dir,
+                       .log_path = logp};
+  ecsb_err perr = {0};
+  if (scn_proc_spawn(&so, &c->probe_proc, &perr)) {
+    c->probe_busy = false;
+    return fecs_engine_health_result(t->eng, c->name, false, now, err);
+  }
+  c->probe_deadline = now + a->timeout_us;
+  return 0;
+}
+
+/* ---- engine queues ---------------------------------------------------------- */
+
+static int perform(run *r, run_task *t, const fecs_action *a, ecsb_err *err) {
+  run_ctr *c = &t->c[a->container];
+  int64_t now = run_now(r);
+  switch (a->kind) {
+  case FECS_ACT_START:
+    if (c->slow_start_us > 0) {
+      c->spawn_at = now + c->slow_start_us;
+      return 0;
+    }
+    return spawn(r, t, a->container, now, err);
+  case FECS_ACT_RUN_HEALTH_CHECK:
+    return run_check(r, t, a, err);
+  case FECS_ACT_SIGTERM:
+  case FECS_ACT_SIGKILL:
+    if (c->proc)
+      scn_proc_signal(c->proc, a->kind == FECS_ACT_SIGTERM ? SIGTERM : SIGKILL);
+    return 0;
+  }
+  return 0;
+}
+
+/* fake-ecs answers what containers ask (metadata, DescribeTasks); a state
+ * it refuses (a move backwards) is not worth stopping the run for. */
+static void mirror(run *r, run_task *t, const fecs_event *ev) {
+  ecsb_err e = {0};
+  switch (ev->kind) {
+  case FECS_EV_TASK_STATUS:
+    fecs_task_set_status(r->ecs, t->arn, fecs_task_status_name(ev->status),
+                         &e);
+    break;
+  case FECS_EV_TASK_STOP_REQUESTED:
+    fecs_task_stop(r->ecs, t->arn, ev->stop_code, ev->reason, &e);
+    break;
+  case FECS_EV_CONTAINER_STARTED:
+    fecs_container_set_status(r->ecs, t->arn, ev->container_name, "RUNNING",
+                              &e);
+    break;
+  case FECS_EV_CONTAINER_HEALTHY:
+  case FECS_EV_CONTAINER_UNHEALTHY:
+    fecs_container_set_health(
+        r->ecs, t->arn, ev->container_name,
+        ev->kind == FECS_EV_CONTAINER_HEALTHY ? "HEALTHY" : "UNHEALTHY", &e);
+    break;
+  case FECS_EV_CONTAINER_EXITED:
+  case FECS_EV_CONTAINER_NOT_STARTED:
+    if (ev->has_exit_code)
+      fecs_container_set_exit(r->ecs, t->arn, ev->container_name,
+                              ev->exit_code, ev->reason, &e);
+    else
+      fecs_container_set_status(r->ecs, t->arn, ev->container_name, "STOPPED",
+                                &e);
+    break;
+  default:
+    break;
+  }
+}
+
+static void record(run *r, run_task *t, const fecs_event *ev) {
+  cJSON *d = NULL;
+  run_ctr *c = ev->container >= 0 ? &t->c[ev->container] : NULL;
+  switch (ev->kind) {
+  case FECS_EV_TASK_STATUS:
+    d = cJSON_CreateObject();
+    cJSON_AddStringToObject(d, "status", fecs_task_status_name(ev->status));
+    break;
+  case FECS_EV_TASK_HEALTH:
+    d = cJSON_CreateObject();
+    cJSON_AddStringToObject(d, "status", fecs_health_name(ev->health));
+    break;
+  case FECS_EV_TASK_STOP_REQUESTED:
+    d = cJSON_CreateObject();
+    cJSON_AddStringToObject(d, "stop_code", ev->stop_code ? ev->stop_code : "");
+    cJSON_AddStringToObject(d, "reason", ev->reason ? ev->reason : "");
+    break;
+  case FECS_EV_CONTAINER_STARTED:
+    d = cJSON_CreateObject();
+    cJSON_AddNumberToObject(d, "pid", c ? (double)c->pid : 0);
+    break;
+  case FECS_EV_CONTAINER_EXITED:
+    d = cJSON_CreateObject();
+    cJSON_AddNumberToObject(d, "exit_code", ev->exit_code);
+    break;
+  case FECS_EV_CONTAINER_KILLED:
+    d = cJSON_CreateObject();
+    cJSON_AddStringToObject(d, "signal", fecs_signal_name(ev->signal));
+    break;
+  case FECS_EV_CONTAINER_NOT_STARTED:
+    d = cJSON_CreateObject();
+    cJSON_AddStringToObject(d, "reason", ev->reason ? ev->reason : "");
+    break;
+  default:
+    break;
+  }
+  run_emit(r, ev->t_us, fecs_event_kind_name(ev->kind), t->name,
+           ev->container_name, d);
+  if (c && ev->kind == FECS_EV_CONTAINER_EXITED && ev->exit_code == 0) {
+    if (strcmp(c->role, "discover-servers") == 0)
+      run_task_milestone(r, t, 1, ev->t_us);
+    else if (strcmp(c->role, "mesh-init") == 0)
+      run_task_milestone(r, t, 2, ev->t_us);
+  }
+  if (c && ev->kind == FECS_EV_CONTAINER_HEALTHY &&
+      strcmp(c->role, "sidecar-proxy") == 0)
+    run_task_milestone(r, t, 3, ev->t_us);
+  if (ev->kind == FECS_EV_TASK_STATUS && ev->status == FECS_TASK_STOPPED)
+    t->done = true;
+}
+
+int run_task_drive(run *r, run_task *t, ecsb_err *err) {
+  if (!t->eng)
+    return 0;
+  for (int guard = 0; guard < 100000; guard++) {
+    fecs_action a;
+    fecs_event ev;
+    bool any = false;
+    while (fecs_engine_next_event(t->eng, &ev)) {
+      any = true;
+      mirror(r, t, &ev);
+      record(r, t, &ev);
+    }
+    if (fecs_engine_next_action(t->eng, &a)) {
+      any = true;
+      int rc = perform(r, t, &a, err);
+      if (rc)
+        return ecsb_err_prefix(err, "task %s", t->name);
+    }
+    if (!any)
+      return 0;
+  }
+  return ecsb_err_set(err, ECSB_EINTERNAL,
+                      "task %s: the engine kept queueing work", t->name);
+}
+
+/* ---- time passing ------------------------------------------------------------- */
+
+int run_task_poll(run *r, run_task *t, int64_t now, ecsb_err *err) {
+  int rc = 0;
+  for (size_t i = 0; i < t->n && !rc; i++) {
+    run_ctr *c = &t->c[i];
+    if (c->spawn_at != RUN_NEVER && now >= c->spawn_at) {
+      c->spawn_at = RUN_NEVER;
+      rc = spawn(r, t, i, now, err);
+    }
+    if (!rc && c->proc && !c->exited && now >= c->crash_at) {
+      c->crash_at = RUN_NEVER;
+      c->exit_override = c->crash_code;
+      scn_proc_signal(c->proc, SIGKILL);
+    }
+    int code, sig;
+    if (!rc && c->proc && !c->exited && scn_proc_poll(c->proc, &code, &sig)) {
+      c->exited = true;
+      int ec = code >= 0 ? code : 128 + sig;
+      if (c->exit_override >= 0)
+        ec = c->exit_override;
+      rc = fecs_engine_container_exited(t->eng, c->name, ec, run_now(r), err);
+    }
+    if (!rc && c->probe_proc) {
+      bool done = scn_proc_poll(c->probe_proc, &code, &sig);
+      if (!done && run_now(r) >= c->probe_deadline) {
+        scn_proc_free(c->probe_proc); /* kills and reaps */
+        c->probe_proc = NULL;
+        rc = run_task_health_result(r, t, i, false, err);
+      } else if (done) {
+        scn_proc_free(c->probe_proc);
+        c->probe_proc = NULL;
+        c->probe_deadline = RUN_NEVER;
+        rc = run_task_health_result(r, t, i, code == 0, err);
+      }
+    }
+    if (!rc)
+      rc = run_task_drive(r, t, err);
+  }
+  if (!rc && t->eng && fecs_engine_next_deadline(t->eng) <= run_now(r)) {
+    rc = fecs_engine_tick(t->eng, run_now(r), err);
+    if (!rc)
+      rc = run_task_drive(r, t, err);
+  }
+  return rc;
+}
+
+int64_t run_task_next_deadline(const run *r, const run_task *t) {
+  (void)r;
+  int64_t next = t->eng ? fecs_engine_next_deadline(t->eng) : RUN_NEVER;
+  if (next == FECS_NO_DEADLINE)
+    next = RUN_NEVER;
+  for (size_t i = 0; i < t->n; i++) {
+    const run_ctr *c = &t->c[i];
+    if (c->spawn_at < next)
+      next = c->spawn_at;
+    if (c->proc && !c->exited && c->crash_at < next)
+      next = c->crash_at;
+    if (c->probe_proc && c->probe_deadline < next)
+      next = c->probe_deadline;
+  }
+  return next;
+}
+
+/* ---- teardown ---------------------------------------------------------------- */
+
+void run_task_signal_all(run_task *t, int sig) {
+  for (size_t i = 0; i < t->n; i++) {
+    run_ctr *c = &t->c[i];
+    if (c->proc && !c->exited) {
+      scn_proc_signal(c->proc, sig);
+      if (c->hang)
+        scn_proc_signal(c->proc, SIGCONT);
+    }
+    if (c->probe_proc)
+      scn_proc_signal(c->probe_proc, SIGKILL);
+  }
+}
+
+bool run_task_all_exited(run_task *t) {
+  for (size_t i = 0; i < t->n; i++) {
+    run_ctr *c = &t->c[i];
+    if (c->proc && !c->exited) {
+      if (!scn_proc_poll(c->proc, NULL, NULL))
+        return false;
+      c->exited = true;
+    }
+  }
+  return true;
+}
+
+void run_task_free(run_task *t) {
+  for (size_t i = 0; i < t->n; i++) {
+    scn_proc_free(t->c[i].proc);
+    scn_proc_free(t->c[i].probe_proc);
+    scn_probe_clear(&t->c[i].probe);
+  }
+  for (size_t i = 0; i < t->n_held; i++)
+    close(t->held_fd[i]);
+  t->n_held = 0;
+  cJSON_Delete(t->control);
+  t->control = NULL;
+  free(t->c);
+  t->c = NULL;
+  t->n = 0;
+  fecs_engine_free(t->eng);
+  t->eng = NULL;
+}

@@ -1,0 +1,712 @@
+/*
+ * runner.c - one scenario run (see runner.h): set-up of the world, the
+ * loop, the decision to stop, teardown, and the final verdicts.
+ *
+ * The loop sleeps in ppoll on a self-pipe until the earliest deadline
+ * (an engine's health check or SIGKILL, a task start, a fault, a probe
+ * timeout) or until something wakes it: SIGCHLD, SIGINT/SIGTERM, a probe
+ * result, a change in the Consul server. Every iteration reaps, fires what
+ * is due, drives the engines until their queues are empty, then asks
+ * rpt_expect_decided over the in-memory copy of the log whether the run
+ * may stop.
+ *
+ * Teardown is outside the simulation: it is not a StopTask, so it emits no
+ * task events (shutdown is replayed by scenarios that ask for it). Events
+ * from other threads are no longer recorded once it begins.
+ */
+#define _GNU_SOURCE 1
+
+#include <errno.h>
+#include <fcntl.h>
+#include <ftw.h>
+#include <inttypes.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "ecsb/clock.h"
+#include "ecsb/fileio.h"
+#include "ecsb/log.h"
+#include "ecsb/version.h"
+#include "rpt/milestones.h"
+#include "rpt/term.h"
+#include "run_internal.h"
+
+#define MARKER ".ecsboot-run"
+/* Longest teardown grace (wall): containers get SIGTERM, then SIGKILL. */
+#define TEARDOWN_GRACE_MS 2000
+/* The stop decision re-reads the whole log; not more often than this. */
+#define DECIDE_EVERY_US 20000
+
+static volatile sig_atomic_t g_signal;
+static volatile sig_atomic_t g_child;
+static int g_wake_fd = -1;
+
+static void on_signal(int sig) {
+  int e = errno;
+  if (sig == SIGCHLD)
+    g_child = 1;
+  else if (!g_signal)
+    g_signal = sig;
+  if (g_wake_fd >= 0) {
+    char b = 1;
+    ssize_t n = write(g_wake_fd, &b, 1);
+    (void)n; /* a full pipe already wakes the loop */
+  }
+  errno = e;
+}
+
+int64_t run_now(const run *r) {
+  return ecsb_mono_us() - r->t0_mono;
+}
+
+void run_wake(run *r) {
+  char b = 1;
+  ssize_t n = write(r->wake[1], &b, 1);
+  (void)n;
+}
+
+static int mem_append(run *r, int64_t t, const char *kind, const char *task,
+                      const char *container, cJSON *detail) {
+  rpt_log *m = r->mem;
+  if (m->n == r->mem_cap) {
+    size_t nc = r->mem_cap ? r->mem_cap * 2 : 1024;
+    rpt_event *ne = realloc(m->events, nc * sizeof *ne);
+    if (!ne)
+      return ECSB_ENOMEM;
+    m->events = ne;
+    r->mem_cap = nc;
+  }
+  rpt_event *e = &m->events[m->n];
+  memset(e, 0, sizeof *e);
+  e->t_us = t;
+  e->kind = strdup(kind);
+  e->task = task ? strdup(task) : NULL;
+  e->container = container ? strdup(container) : NULL;
+  e->detail = detail;
+  e->line = m->n + 1;
+  m->n++;
+  if (!e->kind || (task && !e->task) || (container && !e->container))
+    return ECSB_ENOMEM;
+  if (m->n == 1)
+    m->run_start = detail;
+  return 0;
+}
+
+void run_emit(run *r, int64_t t, const char *kind, const char *task,
+              const char *container, cJSON *detail) {
+  pthread_mutex_lock(&r->mu);
+  if (t < 0)
+    t = run_now(r);
+  if (t < r->last_t)
+    t = r->last_t;
+  r->last_t = t;
+  /* A write error sticks in the writer; rpt_log_writer_close reports it. */
+  rpt_log_emit_at(r->w, t, kind, task, container, detail);
+  if (mem_append(r, t, kind, task, container, detail))
+    ecsb_log(ECSB_LOG_ERROR, "runner: out of memory recording events", NULL);
+  r->events_since_check = true;
+  pthread_mutex_unlock(&r->mu);
+}
+
+/* ---- fake-ecs hook ------------------------------------------------------ */
+
+static void ecs_hook(void *user, const fecs_hook_event *ev) {
+  run *r = user;
+  if (ev->kind != FECS_HOOK_API_CALL)
+    return;
+  pthread_mutex_lock(&r->mu);
+  bool quiet = r->quiet;
+  pthread_mutex_unlock(&r->mu);
+  if (quiet)
+    return;
+  cJSON *d = cJSON_CreateObject();
+  cJSON_AddStringToObject(d, "operation", ev->operation ? ev->operation : "");
+  cJSON_AddNumberToObject(d, "status", ev->http_status);
+  cJSON_AddNumberToObject(d, "latency_us", (double)ev->latency_us);
+  if (ev->error_code)
+    cJSON_AddStringToObject(d, "error", ev->error_code);
+  run_emit(r, -1, "ecs.api", NULL, NULL, d);
+}
+
+/* ---- folders ------------------------------------------------------------ */
+
+static int mkdir_p(const char *path, ecsb_err *err) {
+  char buf[4096];
+  if (snprintf(buf, sizeof buf, "%s", path) >= (int)sizeof buf)
+    return ecsb_err_set(err, ECSB_EINVAL, "path too long: %s", path);
+  for (char *p = buf + 1; *p; p++) {
+    if (*p != '/')
+      continue;
+    *p = '\0';
+    if (mkdir(buf, 0755) && errno != EEXIST)
+      return ecsb_err_set(err, ECSB_EIO, "cannot create %s: %s", buf,
+                          strerror(errno));
+    *p = '/';
+  }
+  if (mkdir(buf, 0755) && errno != EEXIST)
+    return ecsb_err_set(err, ECSB_EIO, "cannot create %s: %s", buf,
+                        strerror(errno));
+  return 0;
+}
+
+static int rm_entry(const char *p, const struct stat *st, int flag,
+                    struct FTW *f) {
+  (void)st;
+  (void)f;
+  return flag == FTW_DP ? rmdir(p) : unlink(p);
+}
+
+/* Removes an earlier run's tasks/ folder, but only one the runner made. */
+static int fresh_tasks_dir(run *r, ecsb_err *err) {
+  char tasks[4200], marker[4300];
+  snprintf(tasks, sizeof tasks, "%s/tasks", r->dir);
+  snprintf(marker, sizeof marker, "%s/" MARKER, tasks);
+  struct stat st;
+  if (lstat(tasks, &st) == 0) {
+    if (access(marker, F_OK) != 0)
+      return ecsb_err_set(err, ECSB_EINVAL,
+                          "%s exists and was not made by ecsboot run; "
+                          "choose another --out folder",
+                          tasks);
+    if (nftw(tasks, rm_entry, 16, FTW_DEPTH | FTW_PHYS) != 0)
+      return ecsb_err_set(err, ECSB_EIO, "cannot remove the old %s: %s",
+                          tasks, strerror(errno));
+  }
+  int rc = mkdir_p(tasks, err);
+  if (rc)
+    return rc;
+  return ecsb_atomic_write(marker, "", 0, 0644, err);
+}
+
+/* ---- the world ------------------------------------------------------------ */
+
+static int setup_ecs(run *r, ecsb_err *err) {
+  const scn_scenario *s = r->s;
+  fecs_config c;
+  fecs_config_default(&c);
+  c.api_bind_ip = r->ecs_ip;
+  c.metadata_bind_ip = r->md_ip;
+  c.seed = s->seed ? s->seed : 1;
+  c.auto_lifecycle = false;
+  c.auto_healthy = false;
+  c.hook = ecs_hook;
+  c.hook_user = r;
+  int rc = fecs_new(&c, &r->ecs, err);
+  if (rc)
+    return ecsb_err_prefix(err, "fake-ecs");
+  if ((rc = fecs_cluster_create(r->ecs, s->cluster, NULL, err)))
+    return ecsb_err_prefix(err, "fake-ecs cluster");
+
+  /* The Consul server's task definition and service, so discover-servers
+   * finds it by service name (or by family). */
+  cJSON *td = cJSON_CreateObject();
+  cJSON_AddStringToObject(td, "family", s->server_family);
+  cJSON_AddStringToObject(td, "networkMode", "awsvpc");
+  cJSON *defs = cJSON_AddArrayToObject(td, "containerDefinitions");
+  cJSON *d = cJSON_CreateObject();
+  cJSON_AddStringToObject(d, "name", s->server_container);
+  cJSON_AddStringToObject(d, "image", "hashicorp/consul:1.9.1");
+  cJSON_AddBoolToObject(d, "essential", true);
+  cJSON_AddItemToArray(defs, d);
+  rc = fecs_task_definition_register(r->ecs, td, NULL, err);
+  cJSON_Delete(td);
+  if (rc)
+    return ecsb_err_prefix(err, "consul server task definition");
+  const char *services[2] = {s->server_family, s->service_name};
+  const char *families[2] = {s->server_family, NULL};
+  if ((rc = fecs_task_definition_register(r->ecs, s->task_definition, NULL,
+                                          err)))
+    return ecsb_err_prefix(err, "%s: $.task_definition", s->path);
+  const cJSON *fam =
+      cJSON_GetObjectItemCaseSensitive(s->task_definition, "family");
+  snprintf(r->family, sizeof r->family, "%s",
+           cJSON_IsString(fam) ? fam->valuestring : "task");
+  families[1] = r->family;
+  for (int i = 0; i < 2; i++) {
+    if (!services[i])
+      continue;
+    cJSON *req = cJSON_CreateObject();
+    cJSON_AddStringToObject(req, "cluster", s->cluster);
+    cJSON_AddStringToObject(req, "serviceName", services[i]);
+    cJSON_AddStringToObject(req, "taskDefinition", families[i]);
+    cJSON_AddNumberToObject(req, "desiredCount", 0);
+    rc = fecs_invoke(r->ecs, "CreateService", req, NULL, err);
+    cJSON_Delete(req);
+    if (rc)
+      return ecsb_err_prefix(err, "fake-ecs service %s", services[i]);
+  }
+  return fecs_task_spec_from_json(s->task_definition, "$.task_definition",
+                                  &r->spec, err);
+}
+
+static int start_log(run *r, ecsb_err *err) {
+  if (snprintf(r->log_path, sizeof r->log_path, "%.4000s/events.jsonl",
+               r->dir) >= (int)sizeof r->log_path)
+    return ecsb_err_set(err, ECSB_EINVAL, "run folder path too long");
+  r->t0_mono = ecsb_mono_us();
+  int rc = rpt_log_writer_open(r->log_path, r->t0_mono, &r->w, err);
+  if (rc)
+    return rc;
+  r->mem = calloc(1, sizeof *r->mem);
+  if (!r->mem)
+    return ecsb_err_set(err, ECSB_ENOMEM, "out of memory");
+  const scn_scenario *s = r->s;
+  cJSON *d = cJSON_CreateObject();
+  cJSON_AddStringToObject(d, "scenario", s->name);
+  cJSON_AddStringToObject(d, "description", s->description);
+  cJSON_AddNumberToObject(d, "seed", (double)s->seed);
+  cJSON_AddNumberToObject(d, "time_scale", s->time_scale);
+  char ts[40];
+  time_t now = time(NULL);
+  struct tm tm;
+  gmtime_r(&now, &tm);
+  strftime(ts, sizeof ts, "%Y-%m-%dT%H:%M:%SZ", &tm);
+  cJSON_AddStringToObject(d, "wall_start", ts);
+  cJSON_AddStringToObject(d, "ecsboot_version", ECSB_VERSION);
+  cJSON_AddNumberToObject(d, "tasks", s->task_count);
+  cJSON_AddStringToObject(d, "net_block_ip", r->ecs_ip);
+  if (s->expect)
+    cJSON_AddItemToObject(d, "expect", cJSON_Duplicate(s->expect, true));
+  run_emit(r, 0, "run.start", NULL, NULL, d);
+  return 0;
+}
+
+/* ---- the Consul server task ---------------------------------------------- */
+
+typedef enum { SRV_WAITING, SRV_RUNNING, SRV_STOPPED } srv_state;
+
+typedef struct server_task {
+  srv_state state;
+  int64_t run_at, stop_at;
+} server_task;
+
+static void server_status(run *r, const char *status) {
+  cJSON *d = cJSON_CreateObject();
+  cJSON_AddStringToObject(d, "status", status);
+  run_emit(r, -1, "task.status", r->server.name, NULL, d);
+}
+
+static int server_create(run *r, server_task *st, ecsb_err *err) {
+  const scn_scenario *s = r->s;
+  run_task *t = &r->server;
+  t->index = -1;
+  snprintf(t->name, sizeof t->name, "%s", s->server_family);
+  snprintf(t->ip, sizeof t->ip, "%s", r->server_ip);
+  char group[300];
+  snprintf(group, sizeof group, "service:%s", s->server_family);
+  fecs_run_opts ro = {.cluster = s->cluster,
+                      .task_definition = s->server_family,
+                      .group = group,
+                      .ip = t->ip};
+  int rc = fecs_task_run(r->ecs, &ro, t->arn, err);
+  if (rc)
+    return ecsb_err_prefix(err, "consul server task");
+  t->created = true;
+  cJSON *d = cJSON_CreateObject();
+  cJSON_AddStringToObject(d, "family", s->server_family);
+  cJSON *cs = cJSON_AddArrayToObject(d, "containers");
+  cJSON *c = cJSON_CreateObject();
+  cJSON_AddStringToObject(c, "name", s->server_container);
+  cJSON_AddStringToObject(c, "role", "consul-server");
+  cJSON_AddBoolToObject(c, "essential", true);
+  cJSON_AddStringToObject(c, "image", "hashicorp/consul:1.9.1");
+  cJSON_AddArrayToObject(c, "depends_on");
+  cJSON_AddBoolToObject(c, "health_check", false);
+  cJSON_AddItemToArray(cs, c);
+  run_emit(r, 0, "task.containers", t->name, NULL, d);
+  server_status(r, "PROVISIONING");
+  server_status(r, "PENDING");
+  run_emit(r, -1, "container.pending", t->name, s->server_container, NULL);
+  st->state = SRV_WAITING;
+  st->run_at = s->server_never_running
+                   ? RUN_NEVER
+                   : scn_scale_us(s, s->server_start_delay_us);
+  st->stop_at = RUN_NEVER;
+  return 0;
+}
+
+static int server_due(run *r, server_task *st, int64_t now, ecsb_err *err) {
+  const scn_scenario *s = r->s;
+  run_task *t = &r->server;
+  int rc = 0;
+  if (st->state == SRV_WAITING && now >= st->run_at) {
+    fcon_server_config fc;
+    fcon_server_config_default(&fc);
+    fc.bind_ip = r->server_ip;
+    fc.port = 8500;
+    fc.on_event = run_consul_event;
+    fc.event_user = r;
+    if ((rc = fcon_server_start(&fc, &r->consul, err)))
+      return ecsb_err_prefix(err, "Consul server on %s:8500", r->server_ip);
+    if ((rc = fecs_container_set_status(r->ecs, t->arn, s->server_container,
+                                        "RUNNING", err)) ||
+        (rc = fecs_task_set_status(r->ecs, t->arn, "RUNNING", err)))
+      return ecsb_err_prefix(err, "consul server task");
+    cJSON *d = cJSON_CreateObject();
+    cJSON_AddNumberToObject(d, "pid", (double)getpid());
+    run_emit(r, now, "container.started", t->name, s->server_container, d);
+    server_status(r, "ACTIVATING");
+    server_status(r, "RUNNING");
+    st->state = SRV_RUNNING;
+    if (s->server_stop_after_us > 0)
+      st->stop_at = now + scn_scale_us(s, s->server_stop_after_us);
+  }
+  if (st->state == SRV_RUNNING && now >= st->stop_at) {
+    /* The server task is stopped (an essential container exited): ECS
+     * and Consul both lose it. */
+    if ((rc = fecs_container_set_exit(r->ecs, t->arn, s->server_container, 1,
+                                      NULL, err)) ||
+        (rc = fecs_task_stop(r->ecs, t->arn, "EssentialContainerExited",
+                             "Essential container in task exited", err)) ||
+        (rc = fecs_task_set_status(r->ecs, t->arn, "STOPPED", err)))
+      return ecsb_err_prefix(err, "consul server task");
+    fcon_server_down(r->consul, NULL);
+    cJSON *d = cJSON_CreateObject();
+    cJSON_AddStringToObject(d, "stop_code", "EssentialContainerExited");
+    cJSON_AddStringToObject(d, "reason", "Essential container in task exited");
+    run_emit(r, now, "task.stop_requested", t->name, NULL, d);
+    d = cJSON_CreateObject();
+    cJSON_AddNumberToObject(d, "exit_code", 1);
+    run_emit(r, now, "container.exited", t->name, s->server_container, d);
+    server_status(r, "STOPPED");
+    st->state = SRV_STOPPED;
+  }
+  return 0;
+}
+
+static int64_t server_next(const server_task *st) {
+  if (st->state == SRV_WAITING)
+    return st->run_at;
+  if (st->state == SRV_RUNNING)
+    return st->stop_at;
+  return RUN_NEVER;
+}
+
+/* ---- the stop decision ---------------------------------------------------- */
+
+/* Without expectations a run is over once every task reached T4 or
+ * stopped; with them, once each one is decided (or every task stopped, as
+ * nothing can change then). */
+static void decide(run *r, int64_t now, bool force) {
+  bool all_stopped = r->n_created == r->n_tasks && r->n_done == r->n_tasks;
+  if (all_stopped) {
+    r->stop_loop = true;
+    r->end_reason = "finished";
+    return;
+  }
+  pthread_mutex_lock(&r->mu);
+  bool fresh = r->events_since_check;
+  r->events_since_check = false;
+  pthread_mutex_unlock(&r->mu);
+  if (!fresh && !force)
+    return;
+  if (r->n_expect == 0) {
+    if (r->n_created < r->n_tasks)
+      return;
+    for (size_t i = 0; i < r->n_tasks; i++)
+      if (!r->tasks[i].done && r->tasks[i].ms[4] < 0)
+        return;
+    r->stop_loop = true;
+    r->end_reason = "settled";
+    return;
+  }
+  rpt_eval_opts eo = {.now_us = now, .expected_tasks = r->n_tasks};
+  bool decided = false;
+  ecsb_err e = {0};
+  pthread_mutex_lock(&r->mu);
+  int rc = rpt_expect_decided(r->expect, r->mem, &eo, &decided, NULL, &e);
+  pthread_mutex_unlock(&r->mu);
+  if (rc)
+    ecsb_log(ECSB_LOG_WARN, "runner: judging expectations", "error", e.msg,
+             NULL);
+  else if (decided) {
+    r->stop_loop = true;
+    r->end_reason = "finished";
+  }
+}
+
+/* ---- the loop ------------------------------------------------------------- */
+
+static int64_t next_deadline(run *r, const server_task *st, int64_t deadline) {
+  int64_t next = deadline;
+  int64_t v = server_next(st);
+  if (v < next)
+    next = v;
+  if ((v = run_faults_next(r)) < next)
+    next = v;
+  for (size_t i = 0; i < r->n_tasks; i++) {
+    run_task *t = &r->tasks[i];
+    if (!t->created) {
+      if (t->create_at < next)
+        next = t->create_at;
+      continue;
+    }
+    if (!t->done && (v = run_task_next_deadline(r, t)) < next)
+      next = v;
+  }
+  return next;
+}
+
+static void drain_wake(run *r) {
+  char buf[256];
+  while (read(r->wake[0], buf, sizeof buf) > 0) {
+  }
+}
+
+static void progress(run *r, rpt_progress *p, int64_t now) {
+  size_t counts[RPT_MS_COUNT] = {0};
+  for (size_t i = 0; i < r->n_tasks; i++)
+    for (int m = 0; m < 5; m++)
+      if (r->tasks[i].ms[m] >= 0)
+        counts[m]++;
+  rpt_progress_update(p, r->n_tasks, counts, now);
+}
+
+static int loop(run *r, ecsb_err *err) {
+  const scn_scenario *s = r->s;
+  server_task st = {.state = SRV_STOPPED};
+  int rc = server_create(r, &st, err);
+  if (rc)
+    return rc;
+  int64_t deadline = scn_scale_us(s, s->deadline_us);
+  int64_t last_decide = 0, last_progress = 0;
+  rpt_progress prog;
+  rpt_progress_init(&prog, stderr);
+  prog.enabled = prog.enabled && r->o->progress;
+  while (!r->stop_loop) {
+    if (g_signal) {
+      r->end_reason = "interrupted";
+      break;
+    }
+    int64_t now = run_now(r);
+    if (now >= deadline) {
+      r->end_reason = "deadline";
+      break;
+    }
+    if ((rc = server_due(r, &st, now, err)))
+      return rc;
+    for (size_t i = 0; i < r->n_tasks; i++) {
+      run_task *t = &r->tasks[i];
+      if (!t->created && now >= t->create_at) {
+        if ((rc = run_task_create(r, t, err)) ||
+            (rc = run_faults_task(r, t, err)))
+          return rc;
+        r->n_created++;
+      }
+    }
+    if ((rc = run_faults_due(r, now, err)))
+      return rc;
+    g_child = 0;
+    int pti;
+    size_t pci;
+    bool pok;
+    while (run_probes_poll(r->probes, &pti, &pci, &pok))
+      if (pti >= 0 && (size_t)pti < r->n_tasks &&
+          (rc = run_task_health_result(r, &r->tasks[pti], pci, pok, err)))
+        return rc;
+    for (size_t i = 0; i < r->n_tasks; i++) {
+      run_task *t = &r->tasks[i];
+      if (!t->created || t->done)
+        continue;
+      if ((rc = run_task_poll(r, t, run_now(r), err)) ||
+          (rc = run_task_drive(r, t, err)))
+        return rc;
+      if (t->done)
+        r->n_done++;
+    }
+    if (atomic_exchange(&r->consul_dirty, false))
+      run_consul_observe(r);
+    now = run_now(r);
+    if (now - last_decide >= DECIDE_EVERY_US || r->n_done == r->n_tasks) {
+      decide(r, now, false);
+      last_decide = now;
+    }
+    if (now - last_progress >= 250000) {
+      progress(r, &prog, now);
+      last_progress = now;
+    }
+    if (r->stop_loop)
+      break;
+    int64_t next = next_deadline(r, &st, deadline);
+    if (next > last_decide + DECIDE_EVERY_US && r->events_since_check)
+      next = last_decide + DECIDE_EVERY_US;
+    if (next > now + 250000)
+      next = now + 250000; /* progress line, and a bound on every sleep */
+    int64_t wait = next - run_now(r);
+    if (wait > 0) {
+      struct timespec ts = {.tv_sec = wait / 1000000,
+                            .tv_nsec = (wait % 1000000) * 1000};
+      struct pollfd pfd = {.fd = r->wake[0], .events = POLLIN};
+      ppoll(&pfd, 1, &ts, NULL);
+    }
+    drain_wake(r);
+  }
+  rpt_progress_end(&prog);
+  return 0;
+}
+
+/* ---- teardown --------------------------------------------------------------- */
+
+static void teardown(run *r) {
+  pthread_mutex_lock(&r->mu);
+  r->quiet = true;
+  pthread_mutex_unlock(&r->mu);
+  for (size_t i = 0; i < r->n_tasks; i++)
+    run_task_signal_all(&r->tasks[i], SIGTERM);
+  int64_t until = ecsb_mono_ms() + TEARDOWN_GRACE_MS;
+  for (;;) {
+    bool all = true;
+    for (size_t i = 0; i < r->n_tasks && all; i++)
+      all = run_task_all_exited(&r->tasks[i]);
+    if (all || ecsb_mono_ms() >= until)
+      break;
+    ecsb_sleep_ms(5, NULL);
+  }
+  for (size_t i = 0; i < r->n_tasks; i++)
+    run_task_free(&r->tasks[i]); /* SIGKILLs what is left, reaps */
+  run_probes_free(r->probes);
+  r->probes = NULL;
+  fcon_server_stop(r->consul);
+  r->consul = NULL;
+  fecs_free(r->ecs);
+  r->ecs = NULL;
+}
+
+static int finish(run *r, scn_run_result *res, ecsb_err *err) {
+  bool interrupted = g_signal != 0;
+  rpt_verdict *v = NULL;
+  size_t nv = 0;
+  rpt_eval_opts eo = {.final = true,
+                      .now_us = run_now(r),
+                      .expected_tasks = r->n_tasks};
+  int rc = rpt_expect_eval(r->expect, r->mem, &eo, &v, &nv, err);
+  if (rc)
+    return rc;
+  res->n_expect = nv;
+  for (size_t i = 0; i < nv; i++) {
+    bool ok = v[i].result == RPT_PASS;
+    if (!ok)
+      res->n_failed++;
+    cJSON *d = cJSON_CreateObject();
+    cJSON_AddStringToObject(d, "name", v[i].name);
+    cJSON_AddBoolToObject(d, "ok", ok);
+    if (v[i].message)
+      cJSON_AddStringToObject(d, "message", v[i].message);
+    run_emit(r, -1, "expect.verdict", NULL, NULL, d);
+  }
+  rpt_verdicts_free(v, nv);
+  cJSON *d = cJSON_CreateObject();
+  cJSON_AddBoolToObject(d, "complete", !interrupted);
+  cJSON_AddStringToObject(d, "reason", r->end_reason);
+  run_emit(r, -1, "run.end", NULL, NULL, d);
+  res->outcome = interrupted      ? SCN_RUN_INTERRUPTED
+                 : res->n_failed ? SCN_RUN_FAILED
+                                 : SCN_RUN_PASSED;
+  res->interrupt_signal = g_signal;
+  snprintf(res->end_reason, sizeof res->end_reason, "%s", r->end_reason);
+  return 0;
+}
+
+/* ---- entry ------------------------------------------------------------------ */
+
+static int setup(run *r, ecsb_err *err) {
+  const scn_scenario *s = r->s;
+  int rc = scn_netblock_acquire(&r->nb, r->o->net_block, r->o->lock_dir, err);
+  if (rc)
+    return rc;
+  r->have_nb = true;
+  scn_netblock_ecs_ip(&r->nb, r->ecs_ip);
+  scn_netblock_metadata_ip(&r->nb, r->md_ip);
+  scn_netblock_server_ip(&r->nb, r->server_ip);
+  snprintf(r->dir, sizeof r->dir, "%s", r->o->out_dir);
+  if ((rc = mkdir_p(r->dir, err)) || (rc = fresh_tasks_dir(r, err)))
+    return rc;
+  if ((rc = rpt_expect_parse(s->expect, "$.expect", &r->expect, err)))
+    return ecsb_err_prefix(err, "%s", s->path);
+  r->n_expect = rpt_expect_count(r->expect);
+  if (pipe2(r->wake, O_NONBLOCK | O_CLOEXEC))
+    return ecsb_err_set(err, ECSB_EIO, "pipe: %s", strerror(errno));
+  if ((rc = setup_ecs(r, err)))
+    return rc;
+  ecsb_rng_seed(&r->fault_rng, s->seed ^ UINT64_C(0x9e3779b97f4a7c15));
+  r->tasks = calloc((size_t)s->task_count, sizeof *r->tasks);
+  if (!r->tasks)
+    return ecsb_err_set(err, ECSB_ENOMEM, "out of memory");
+  r->n_tasks = (size_t)s->task_count;
+  for (size_t i = 0; i < r->n_tasks; i++)
+    if ((rc = run_task_prepare(r, &r->tasks[i], (int)i, err)))
+      return rc;
+  if ((rc = run_probes_new(r, 4, &r->probes, err)))
+    return rc;
+  if ((rc = start_log(r, err)))
+    return rc;
+  return run_faults_plan(r, err);
+}
+
+int scn_run(const scn_scenario *s, const scn_run_opts *o, scn_run_result *res,
+            ecsb_err *err) {
+  memset(res, 0, sizeof *res);
+  run *r = calloc(1, sizeof *r);
+  if (!r)
+    return ecsb_err_set(err, ECSB_ENOMEM, "out of memory");
+  r->s = s;
+  r->o = o;
+  r->wake[0] = r->wake[1] = -1;
+  r->guard.fd = -1;
+  r->end_reason = "finished";
+  pthread_mutex_init(&r->mu, NULL);
+  atomic_init(&r->consul_dirty, false);
+
+  struct sigaction sa = {0}, old_int, old_term, old_chld;
+  sa.sa_handler = on_signal;
+  sigemptyset(&sa.sa_mask);
+  sa.sa_flags = SA_RESTART;
+  g_signal = 0;
+  g_child = 0;
+  /* Before setup starts the fakes' threads: the guardian forks. */
+  int rc = scn_proc_guard_start(&r->guard, err);
+  if (!rc)
+    rc = setup(r, err);
+  g_wake_fd = r->wake[1];
+  sigaction(SIGINT, &sa, &old_int);
+  sigaction(SIGTERM, &sa, &old_term);
+  sigaction(SIGCHLD, &sa, &old_chld);
+  if (!rc)
+    rc = loop(r, err);
+  teardown(r);
+  scn_proc_guard_stop(&r->guard);
+  if (!rc && r->w) {
+    rc = finish(r, res, err);
+    snprintf(res->log_path, sizeof res->log_path, "%s", r->log_path);
+  }
+  res->wall_us = r->t0_mono ? run_now(r) : 0;
+  if (r->w) {
+    ecsb_err cerr = {0};
+    if (rpt_log_writer_close(r->w, &cerr) && !rc)
+      rc = ecsb_err_set(err, cerr.code, "%s", cerr.msg);
+  }
+  sigaction(SIGINT, &old_int, NULL);
+  sigaction(SIGTERM, &old_term, NULL);
+  sigaction(SIGCHLD, &old_chld, NULL);
+  g_wake_fd = -1;
+  free(r->tasks);
+  free(r->timers);
+  rpt_log_free(r->mem);
+  rpt_expect_free(r->expect);
+  fecs_task_spec_free(r->spec);
+  if (r->wake[0] >= 0)
+    close(r->wake[0]);
+  if (r->wake[1] >= 0)
+    close(r->wake[1]);
+  if (r->have_nb)
+    scn_netblock_release(&r->nb);
+  pthread_mutex_destroy(&r->mu);
+  free(r);
+  return rc;
+}
