@@ -171,6 +171,11 @@ int fcon_check_decode(const cJSON *j, const char *default_id,
     }
     if (c->timeout_ms <= 0)
       c->timeout_ms = 10000 * (scale > 0 ? scale : 1.0);
+    /* A scaled timeout still has to cover a real connect and answer on a
+     * loaded machine: never below FCON_MIN_CHECK_TIMEOUT_MS (intervals
+     * keep their scaled value, so the ordering is unchanged). */
+    if (c->timeout_ms < FCON_MIN_CHECK_TIMEOUT_MS)
+      c->timeout_ms = FCON_MIN_CHECK_TIMEOUT_MS;
   }
   const char *m = fcon_jstr(j, "Method");
   snprintf(c->method, sizeof c->method, "%s", m && *m ? m : "GET");

@@ -17,6 +17,8 @@
 #include "fcon/fcon.h"
 
 #define FCON_ID_MAX 256
+/* Floor of a (time-scaled) HTTP/TCP check timeout, wall milliseconds. */
+#define FCON_MIN_CHECK_TIMEOUT_MS 100
 
 typedef enum fcon_check_type {
   FCON_CHECK_TTL = 1,

@@ -63,10 +63,8 @@ bool fcon_remote_pump_locked(fcon_agent *a) {
   pthread_mutex_unlock(&a->mu);
   ecsb_http_client *c = client(REMOTE_TIMEOUT_MS);
   ecsb_http_response r = {0};
-  ecsb_http_request rq = {.method = "PUT",
-                          .url = url,
-                          .body = body,
-                          .body_len = strlen(body)};
+  ecsb_http_request rq = {
+      .method = "PUT", .url = url, .body = body, .body_len = strlen(body)};
   bool ok = c && ecsb_http_do(c, &rq, &r, NULL) == 0 && r.status == 200;
   ecsb_http_response_clear(&r);
   ecsb_http_client_free(c);

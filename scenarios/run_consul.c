@@ -47,8 +47,8 @@ void run_consul_event(void *user, const fcon_event *ev) {
   switch (ev->kind) {
   case FCON_EV_REGISTER:
   case FCON_EV_DEREGISTER:
-    kind = ev->kind == FCON_EV_REGISTER ? "consul.register"
-                                        : "consul.deregister";
+    kind =
+        ev->kind == FCON_EV_REGISTER ? "consul.register" : "consul.deregister";
     cJSON_AddStringToObject(d, "service_id",
                             ev->service_id ? ev->service_id : "");
     cJSON_AddStringToObject(d, "service_kind",
@@ -122,8 +122,7 @@ void run_consul_observe(run *r) {
     if (fcon_server_instances(r->consul, t->ip, &in, &n, &e))
       continue; /* asked again on the next change */
     char id[256] = "", svc[256] = "";
-    bool now_passing =
-        task_passing(t, in, n, id, sizeof id, svc, sizeof svc);
+    bool now_passing = task_passing(t, in, n, id, sizeof id, svc, sizeof svc);
     fcon_instances_free(in, n);
     if (now_passing == t->passing)
       continue;

@@ -128,7 +128,8 @@ int64_t run_faults_next(const run *r) {
   return next;
 }
 
-/* ---- parameters ----------------------------------------------------------- */
+/* ---- parameters -----------------------------------------------------------
+ */
 
 static const char *pstr(const scn_fault *f, const char *k, const char *def) {
   const cJSON *v = cJSON_GetObjectItemCaseSensitive(f->params, k);
@@ -164,7 +165,8 @@ static int signal_of(const char *name) {
   return 0;
 }
 
-/* ---- targets ------------------------------------------------------------------ */
+/* ---- targets
+ * ------------------------------------------------------------------ */
 
 static int apply_ecs(run *r, const scn_fault *f, bool end, ecsb_err *err) {
   const char *op = pstr(f, "operation", NULL);
@@ -187,18 +189,16 @@ static int apply_ecs(run *r, const scn_fault *f, bool end, ecsb_err *err) {
                                  pnum(f, "rate", 1), err);
 }
 
-static int apply_endpoint(run *r, const scn_fault *f, bool end,
-                          ecsb_err *err) {
+static int apply_endpoint(run *r, const scn_fault *f, bool end, ecsb_err *err) {
   fecs_endpoint ep = strcmp(f->target, "metadata") == 0 ? FECS_EP_METADATA
-                                                         : FECS_EP_CREDENTIALS;
+                                                        : FECS_EP_CREDENTIALS;
   fecs_endpoint_mode m = FECS_EP_OK;
   if (!end)
     m = strcmp(f->action, "down") == 0        ? FECS_EP_DOWN
         : strcmp(f->action, "malformed") == 0 ? FECS_EP_MALFORMED
                                               : FECS_EP_SLOW;
-  return fecs_fault_endpoint(r->ecs, ep, m,
-                             m == FECS_EP_SLOW ? pdur(r, f, "delay") / 1000 : 0,
-                             err);
+  return fecs_fault_endpoint(
+      r->ecs, ep, m, m == FECS_EP_SLOW ? pdur(r, f, "delay") / 1000 : 0, err);
 }
 
 static int apply_server(run *r, const scn_fault *f, bool end, ecsb_err *err) {
@@ -313,24 +313,38 @@ static int apply_container(run *r, run_task *t, const scn_fault *f, bool end,
   return 0;
 }
 
+/* The port is held by "another process" that listens and never accepts:
+ * a container's bind fails with EADDRINUSE (even with SO_REUSEADDR, since
+ * a listener holds it), and once the one-slot accept queue is filled by
+ * our own connection, new connections are never answered, so probes and
+ * Consul's TCP check time out. SO_REUSEADDR lets it take a port that an
+ * earlier run left in TIME_WAIT. */
 static int take_port(run_task *t, int port, ecsb_err *err) {
   if (t->n_held == RUN_MAX_HELD_PORTS)
     return ecsb_err_set(err, ECSB_ETOOBIG, "task %s: too many taken ports",
                         t->name);
-  int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
   struct sockaddr_in sa = {.sin_family = AF_INET,
                            .sin_port = htons((uint16_t)port)};
   inet_pton(AF_INET, t->ip, &sa.sin_addr);
-  /* bound, never listening: a container's bind fails, a connect is
-   * refused, as when another process holds the port */
-  if (fd < 0 || bind(fd, (struct sockaddr *)&sa, sizeof sa) != 0) {
-    int e = errno;
-    if (fd >= 0)
-      close(fd);
+  int one = 1, e = 0;
+  int lfd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  int cfd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  if (lfd < 0 || cfd < 0)
+    e = errno;
+  else if (setsockopt(lfd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one) ||
+           bind(lfd, (struct sockaddr *)&sa, sizeof sa) || listen(lfd, 0) ||
+           connect(cfd, (struct sockaddr *)&sa, sizeof sa))
+    e = errno;
+  if (e) {
+    if (lfd >= 0)
+      close(lfd);
+    if (cfd >= 0)
+      close(cfd);
     return ecsb_err_set(err, ECSB_EIO, "task %s: cannot take port %s:%d: %s",
                         t->name, t->ip, port, strerror(e));
   }
-  t->held_fd[t->n_held] = fd;
+  t->held_fd[t->n_held][0] = lfd;
+  t->held_fd[t->n_held][1] = cfd;
   t->held_port[t->n_held++] = port;
   return 0;
 }
@@ -339,8 +353,10 @@ static void free_port(run_task *t, int port) {
   for (size_t i = 0; i < t->n_held; i++) {
     if (t->held_port[i] != port)
       continue;
-    close(t->held_fd[i]);
-    t->held_fd[i] = t->held_fd[--t->n_held];
+    close(t->held_fd[i][0]);
+    close(t->held_fd[i][1]);
+    t->n_held--;
+    memcpy(t->held_fd[i], t->held_fd[t->n_held], sizeof t->held_fd[i]);
     t->held_port[i] = t->held_port[t->n_held];
     return;
   }
@@ -369,8 +385,8 @@ static void record(run *r, run_task *t, const scn_fault *f, bool end) {
     d = cJSON_CreateObject();
   cJSON_AddStringToObject(d, "target", f->target);
   cJSON_AddStringToObject(d, "action", f->action);
-  run_emit(r, -1, end ? "fault.cleared" : "fault.injected",
-           t ? t->name : NULL, f->container, d);
+  run_emit(r, -1, end ? "fault.cleared" : "fault.injected", t ? t->name : NULL,
+           f->container, d);
 }
 
 static int apply(run *r, const run_timer *tm, bool *retry, ecsb_err *err) {

@@ -34,6 +34,8 @@
 
 #define RUN_NEVER INT64_MAX
 #define RUN_MAX_HELD_PORTS 8
+/* Floor of a scaled ECS health-check timeout (wall), see run_check. */
+#define RUN_MIN_PROBE_TIMEOUT_US 100000
 
 typedef struct run run;
 typedef struct run_probes run_probes;
@@ -47,11 +49,11 @@ typedef struct run_ctr {
   scn_proc *proc;
   pid_t pid;
   bool started, exited;
-  int64_t spawn_at;  /* a START waiting for slow_start; RUN_NEVER: none */
-  int exit_override; /* the code a fault made it exit with; -1: none */
+  int64_t spawn_at;       /* a START waiting for slow_start; RUN_NEVER: none */
+  int exit_override;      /* the code a fault made it exit with; -1: none */
   int64_t crash_delay_us; /* crash_after armed: delay from start; -1 none */
   int crash_code;
-  int64_t crash_at; /* when the armed crash fires; RUN_NEVER: none */
+  int64_t crash_at;      /* when the armed crash fires; RUN_NEVER: none */
   int64_t slow_start_us; /* delay the next start; 0: none */
   bool hang;             /* freeze it (SIGSTOP) as soon as it starts */
   bool health_fail;
@@ -84,7 +86,7 @@ typedef struct run_task {
   bool passing; /* last service.* emitted was service.passing */
   char passing_instance[256];
   char passing_service[256];
-  int held_fd[RUN_MAX_HELD_PORTS]; /* port taken */
+  int held_fd[RUN_MAX_HELD_PORTS][2]; /* port taken: listener, filler */
   int held_port[RUN_MAX_HELD_PORTS];
   size_t n_held;
   /* Environment handed to its containers. */
@@ -113,8 +115,8 @@ struct run {
 
   int64_t t0_mono; /* ecsb_mono_us at T0 */
   rpt_log_writer *w;
-  pthread_mutex_t mu;  /* w, mem, last_t, quiet */
-  rpt_log *mem;        /* the log so far, for rpt_expect_decided */
+  pthread_mutex_t mu; /* w, mem, last_t, quiet */
+  rpt_log *mem;       /* the log so far, for rpt_expect_decided */
   size_t mem_cap;
   int64_t last_t;
   bool quiet; /* teardown: other threads' events are no longer recorded */
@@ -184,7 +186,7 @@ bool run_probes_poll(run_probes *p, int *ti, size_t *ci, bool *ok);
 void run_probes_free(run_probes *p);
 
 /* run_faults.c */
-int run_faults_plan(run *r, ecsb_err *err);    /* run-wide timers */
+int run_faults_plan(run *r, ecsb_err *err);              /* run-wide timers */
 int run_faults_task(run *r, run_task *t, ecsb_err *err); /* at creation */
 void run_faults_milestone(run *r, run_task *t, int ms);
 int run_faults_due(run *r, int64_t now, ecsb_err *err);

@@ -45,10 +45,10 @@ int run_task_prepare(run *r, run_task *t, int index, ecsb_err *err) {
   snprintf(t->dir, sizeof t->dir, "%.900s/tasks/%s", r->dir, t->name);
   snprintf(t->control_path, sizeof t->control_path, "%s/consul-client.control",
            t->dir);
-  t->create_at = s->start_rate > 0
-                     ? scn_scale_us(s, (int64_t)((double)index * 1e6 /
-                                                 s->start_rate))
-                     : 0;
+  t->create_at =
+      s->start_rate > 0
+          ? scn_scale_us(s, (int64_t)((double)index * 1e6 / s->start_rate))
+          : 0;
   const cJSON *defs = defs_of(r);
   size_t n = (size_t)cJSON_GetArraySize(defs);
   t->c = calloc(n ? n : 1, sizeof *t->c);
@@ -132,7 +132,8 @@ static void emit_containers(run *r, run_task *t) {
       cJSON *dep = cJSON_CreateObject();
       cJSON_AddStringToObject(dep, "container", sp->depends_on[k].container);
       cJSON_AddStringToObject(
-          dep, "condition", fecs_dep_condition_name(sp->depends_on[k].condition));
+          dep, "condition",
+          fecs_dep_condition_name(sp->depends_on[k].condition));
       cJSON_AddItemToArray(deps, dep);
     }
     cJSON_AddBoolToObject(o, "health_check", sp->health.command != NULL);
@@ -192,12 +193,12 @@ int run_task_create(run *r, run_task *t, ecsb_err *err) {
   for (size_t i = 0; i < t->n; i++) {
     run_ctr *c = &t->c[i];
     const cJSON *hc = cJSON_GetObjectItemCaseSensitive(c->def, "healthCheck");
-    const cJSON *cmd = hc ? cJSON_GetObjectItemCaseSensitive(hc, "command")
-                          : NULL;
+    const cJSON *cmd =
+        hc ? cJSON_GetObjectItemCaseSensitive(hc, "command") : NULL;
     if (!cmd)
       continue;
-    if ((rc = scn_probe_from_health_check(&t->env, c->def, cmd, &c->probe,
-                                          err)))
+    if ((rc =
+             scn_probe_from_health_check(&t->env, c->def, cmd, &c->probe, err)))
       return ecsb_err_prefix(err, "%s: container %s healthCheck.command",
                              s->path, c->name);
     c->has_probe = true;
@@ -221,7 +222,8 @@ void run_task_milestone(run *r, run_task *t, int ms, int64_t at) {
   run_faults_milestone(r, t, ms);
 }
 
-/* ---- starting a container -------------------------------------------------- */
+/* ---- starting a container --------------------------------------------------
+ */
 
 static char *dup_duration(int64_t us) {
   char buf[64];
@@ -263,8 +265,8 @@ static int spawn(run *r, run_task *t, size_t ci, int64_t now, ecsb_err *err) {
   ecsb_err serr = {0};
   const cJSON *vols =
       cJSON_GetObjectItemCaseSensitive(r->s->task_definition, "volumes");
-  int rc = scn_container_command(&t->env, c->def, vols, c->id, c->rule, &cmd,
-                                 &serr);
+  int rc =
+      scn_container_command(&t->env, c->def, vols, c->id, c->rule, &cmd, &serr);
   if (!rc && c->rule->play == SCN_PLAY_CONSUL_CLIENT)
     rc = consul_client_args(r, t, &cmd, &serr);
   if (!rc) {
@@ -321,9 +323,14 @@ static int run_check(run *r, run_task *t, const fecs_action *a, ecsb_err *err) {
   if (!c->has_probe || c->health_fail || flap_failing(c, now))
     return fecs_engine_health_result(t->eng, c->name, false, now, err);
   c->probe_busy = true;
+  /* A scaled timeout still has to cover a real connect and answer (or a
+   * process start) on a loaded machine. */
+  int64_t timeout = a->timeout_us > RUN_MIN_PROBE_TIMEOUT_US
+                        ? a->timeout_us
+                        : RUN_MIN_PROBE_TIMEOUT_US;
   if (c->probe.kind != SCN_PROBE_PROCESS)
     return run_probes_submit(r->probes, t->index, a->container, &c->probe,
-                             a->timeout_us, c->probe_delay_us, err);
+                             timeout, c->probe_delay_us, err);
   char ip[40], path[1100];
   snprintf(ip, sizeof ip, "ECSBOOT_TASK_IP=%s", t->ip);
   snprintf(path, sizeof path, "PATH=%.1000s",
@@ -340,11 +347,12 @@ static int run_check(run *r, run_task *t, const fecs_action *a, ecsb_err *err) {
     c->probe_busy = false;
     return fecs_engine_health_result(t->eng, c->name, false, now, err);
   }
-  c->probe_deadline = now + a->timeout_us;
+  c->probe_deadline = now + timeout;
   return 0;
 }
 
-/* ---- engine queues ---------------------------------------------------------- */
+/* ---- engine queues ----------------------------------------------------------
+ */
 
 static int perform(run *r, run_task *t, const fecs_action *a, ecsb_err *err) {
   run_ctr *c = &t->c[a->container];
@@ -373,8 +381,7 @@ static void mirror(run *r, run_task *t, const fecs_event *ev) {
   ecsb_err e = {0};
   switch (ev->kind) {
   case FECS_EV_TASK_STATUS:
-    fecs_task_set_status(r->ecs, t->arn, fecs_task_status_name(ev->status),
-                         &e);
+    fecs_task_set_status(r->ecs, t->arn, fecs_task_status_name(ev->status), &e);
     break;
   case FECS_EV_TASK_STOP_REQUESTED:
     fecs_task_stop(r->ecs, t->arn, ev->stop_code, ev->reason, &e);
@@ -392,8 +399,8 @@ static void mirror(run *r, run_task *t, const fecs_event *ev) {
   case FECS_EV_CONTAINER_EXITED:
   case FECS_EV_CONTAINER_NOT_STARTED:
     if (ev->has_exit_code)
-      fecs_container_set_exit(r->ecs, t->arn, ev->container_name,
-                              ev->exit_code, ev->reason, &e);
+      fecs_container_set_exit(r->ecs, t->arn, ev->container_name, ev->exit_code,
+                              ev->reason, &e);
     else
       fecs_container_set_status(r->ecs, t->arn, ev->container_name, "STOPPED",
                                 &e);
@@ -479,7 +486,8 @@ int run_task_drive(run *r, run_task *t, ecsb_err *err) {
                       "task %s: the engine kept queueing work", t->name);
 }
 
-/* ---- time passing ------------------------------------------------------------- */
+/* ---- time passing
+ * ------------------------------------------------------------- */
 
 int run_task_poll(run *r, run_task *t, int64_t now, ecsb_err *err) {
   int rc = 0;
@@ -543,7 +551,8 @@ int64_t run_task_next_deadline(const run *r, const run_task *t) {
   return next;
 }
 
-/* ---- teardown ---------------------------------------------------------------- */
+/* ---- teardown
+ * ---------------------------------------------------------------- */
 
 void run_task_signal_all(run_task *t, int sig) {
   for (size_t i = 0; i < t->n; i++) {
@@ -576,8 +585,10 @@ void run_task_free(run_task *t) {
     scn_proc_free(t->c[i].probe_proc);
     scn_probe_clear(&t->c[i].probe);
   }
-  for (size_t i = 0; i < t->n_held; i++)
-    close(t->held_fd[i]);
+  for (size_t i = 0; i < t->n_held; i++) {
+    close(t->held_fd[i][0]);
+    close(t->held_fd[i][1]);
+  }
   t->n_held = 0;
   cJSON_Delete(t->control);
   t->control = NULL;

@@ -175,8 +175,8 @@ static int fresh_tasks_dir(run *r, ecsb_err *err) {
                           "choose another --out folder",
                           tasks);
     if (nftw(tasks, rm_entry, 16, FTW_DEPTH | FTW_PHYS) != 0)
-      return ecsb_err_set(err, ECSB_EIO, "cannot remove the old %s: %s",
-                          tasks, strerror(errno));
+      return ecsb_err_set(err, ECSB_EIO, "cannot remove the old %s: %s", tasks,
+                          strerror(errno));
   }
   int rc = mkdir_p(tasks, err);
   if (rc)
@@ -184,7 +184,8 @@ static int fresh_tasks_dir(run *r, ecsb_err *err) {
   return ecsb_atomic_write(marker, "", 0, 0644, err);
 }
 
-/* ---- the world ------------------------------------------------------------ */
+/* ---- the world ------------------------------------------------------------
+ */
 
 static int setup_ecs(run *r, ecsb_err *err) {
   const scn_scenario *s = r->s;
@@ -388,7 +389,8 @@ static int64_t server_next(const server_task *st) {
   return RUN_NEVER;
 }
 
-/* ---- the stop decision ---------------------------------------------------- */
+/* ---- the stop decision ----------------------------------------------------
+ */
 
 /* Without expectations a run is over once every task reached T4 or
  * stopped; with them, once each one is decided (or every task stopped, as
@@ -431,7 +433,8 @@ static void decide(run *r, int64_t now, bool force) {
   }
 }
 
-/* ---- the loop ------------------------------------------------------------- */
+/* ---- the loop -------------------------------------------------------------
+ */
 
 static int64_t next_deadline(run *r, const server_task *st, int64_t deadline) {
   int64_t next = deadline;
@@ -489,7 +492,8 @@ static int loop(run *r, ecsb_err *err) {
       r->end_reason = "deadline";
       break;
     }
-    if ((rc = server_due(r, &st, now, err)))
+    if ((rc = server_due(r, &st, now, err)) ||
+        (rc = run_faults_due(r, now, err)))
       return rc;
     for (size_t i = 0; i < r->n_tasks; i++) {
       run_task *t = &r->tasks[i];
@@ -500,7 +504,8 @@ static int loop(run *r, ecsb_err *err) {
         r->n_created++;
       }
     }
-    if ((rc = run_faults_due(r, now, err)))
+    /* task-level faults at T0 of the tasks just created */
+    if ((rc = run_faults_due(r, run_now(r), err)))
       return rc;
     g_child = 0;
     int pti;
@@ -551,7 +556,8 @@ static int loop(run *r, ecsb_err *err) {
   return 0;
 }
 
-/* ---- teardown --------------------------------------------------------------- */
+/* ---- teardown ---------------------------------------------------------------
+ */
 
 static void teardown(run *r) {
   pthread_mutex_lock(&r->mu);
@@ -582,9 +588,8 @@ static int finish(run *r, scn_run_result *res, ecsb_err *err) {
   bool interrupted = g_signal != 0;
   rpt_verdict *v = NULL;
   size_t nv = 0;
-  rpt_eval_opts eo = {.final = true,
-                      .now_us = run_now(r),
-                      .expected_tasks = r->n_tasks};
+  rpt_eval_opts eo = {
+      .final = true, .now_us = run_now(r), .expected_tasks = r->n_tasks};
   int rc = rpt_expect_eval(r->expect, r->mem, &eo, &v, &nv, err);
   if (rc)
     return rc;
@@ -605,7 +610,7 @@ static int finish(run *r, scn_run_result *res, ecsb_err *err) {
   cJSON_AddBoolToObject(d, "complete", !interrupted);
   cJSON_AddStringToObject(d, "reason", r->end_reason);
   run_emit(r, -1, "run.end", NULL, NULL, d);
-  res->outcome = interrupted      ? SCN_RUN_INTERRUPTED
+  res->outcome = interrupted     ? SCN_RUN_INTERRUPTED
                  : res->n_failed ? SCN_RUN_FAILED
                                  : SCN_RUN_PASSED;
   res->interrupt_signal = g_signal;
@@ -613,7 +618,8 @@ static int finish(run *r, scn_run_result *res, ecsb_err *err) {
   return 0;
 }
 
-/* ---- entry ------------------------------------------------------------------ */
+/* ---- entry ------------------------------------------------------------------
+ */
 
 static int setup(run *r, ecsb_err *err) {
   const scn_scenario *s = r->s;

@@ -174,8 +174,7 @@ int scn_standin_consul_main(int argc, char **argv) {
        3600 * ECSB_NS_PER_S, "DURATION",
        "between join attempts, as -retry-interval (default 30s)", NULL},
       {"retry-max", NULL, ECSB_FLAG_INT, &retry_max, 0, 1000000, "N",
-       "give up after N join attempts (default 0: only --wait-timeout)",
-       NULL},
+       "give up after N join attempts (default 0: only --wait-timeout)", NULL},
       {"wait-timeout", NULL, ECSB_FLAG_DURATION, &wait_ns, ECSB_NS_PER_MS,
        24 * 3600 * ECSB_NS_PER_S, "DURATION",
        "give up when not joined by then (default 10m)", NULL},
@@ -212,8 +211,8 @@ int scn_standin_consul_main(int argc, char **argv) {
   if (!rc && (!ip_file || !bind))
     rc = ecsb_err_set(&err, ECSB_EINVAL,
                       "--server-ip-file and --bind are required");
-  if (!rc && (inet_pton(AF_INET, bind, &ia) != 1 ||
-              (ntohl(ia.s_addr) >> 24) != 127))
+  if (!rc &&
+      (inet_pton(AF_INET, bind, &ia) != 1 || (ntohl(ia.s_addr) >> 24) != 127))
     rc = ecsb_err_set(&err, ECSB_EINVAL,
                       "--bind: \"%s\" is not an address in 127.0.0.0/8", bind);
   if (rc) {
