@@ -1,0 +1,374 @@
+/* test_run.c - `ecsboot run` as CI runs it: scenario errors exit 2 before
+ * anything starts, SIGINT tears a run down and marks its log incomplete,
+ * a SIGKILLed runner leaves no process behind (the guardian), --shard
+ * splits a list stably, and the consul-client stand-in joins a server in
+ * another process, takes faults through its control file and leaves on
+ * SIGTERM. Processes are found by their working folder: every container
+ * runs in its task's folder under the run's --out. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <dirent.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "ecsb/clock.h"
+#include "ecsb/fileio.h"
+#include "ecsb/http.h"
+#include "fcon/fcon.h"
+#include "rpt/eventlog.h"
+#include "scn/proc.h"
+#include "scn/standin.h"
+
+static char tmp[128];
+
+static int setup(void **state) {
+  (void)state;
+  snprintf(tmp, sizeof tmp, "/tmp/ecsb-test-run-%d", (int)getpid());
+  mkdir(tmp, 0755);
+  return 0;
+}
+
+static int teardown(void **state) {
+  (void)state;
+  char cmd[300];
+  snprintf(cmd, sizeof cmd, "rm -rf %s", tmp);
+  return system(cmd) == 0 ? 0 : -1;
+}
+
+static scn_proc *start(const char *const *args, const char *log) {
+  const char *argv[24] = {ECSBOOT_BIN};
+  size_t n = 1;
+  for (; args[n - 1] && n < 23; n++)
+    argv[n] = args[n - 1];
+  argv[n] = NULL;
+  const char *envp[] = {"PATH=/usr/bin:/bin", NULL};
+  scn_spawn_opts o = {.argv = argv, .envp = envp, .log_path = log};
+  scn_proc *p = NULL;
+  assert_int_equal(scn_proc_spawn(&o, &p, NULL), 0);
+  return p;
+}
+
+static int run_wait(const char *const *args, int64_t ms, char **out) {
+  char log[300];
+  snprintf(log, sizeof log, "%s/out-%lld.log", tmp, (long long)ecsb_mono_us());
+  scn_proc *p = start(args, log);
+  int code = -1;
+  assert_true(scn_proc_wait(p, ms, &code, NULL));
+  scn_proc_free(p);
+  assert_int_equal(ecsb_read_file(log, 1 << 22, out, NULL, NULL), 0);
+  return code;
+}
+
+static void write_file(const char *path, const char *text) {
+  assert_int_equal(ecsb_atomic_write(path, text, strlen(text), 0644, NULL), 0);
+}
+
+/* Processes whose working folder is under dir (containers run in their
+ * task's folder). */
+static int procs_under(const char *dir) {
+  DIR *d = opendir("/proc");
+  assert_non_null(d);
+  struct dirent *e;
+  int n = 0;
+  size_t dl = strlen(dir);
+  while ((e = readdir(d))) {
+    if (e->d_name[0] < '0' || e->d_name[0] > '9')
+      continue;
+    char link[300], target[4096];
+    snprintf(link, sizeof link, "/proc/%s/cwd", e->d_name);
+    ssize_t l = readlink(link, target, sizeof target - 1);
+    if (l <= 0)
+      continue;
+    target[l] = '\0';
+    if (strncmp(target, dir, dl) == 0)
+      n++;
+  }
+  closedir(d);
+  return n;
+}
+
+static bool wait_log_has(const char *path, const char *needle, int64_t ms) {
+  int64_t until = ecsb_mono_ms() + ms;
+  while (ecsb_mono_ms() < until) {
+    char *text = NULL;
+    if (ecsb_read_file(path, 1 << 24, &text, NULL, NULL) == 0) {
+      bool found = strstr(text, needle) != NULL;
+      free(text);
+      if (found)
+        return true;
+    }
+    ecsb_sleep_ms(20, NULL);
+  }
+  return false;
+}
+
+static void test_bad_scenarios_exit_2_before_anything(void **state) {
+  (void)state;
+  char good[300], bad[300], out[300];
+  snprintf(good, sizeof good, "%s/good.json", tmp);
+  snprintf(bad, sizeof bad, "%s/bad.json", tmp);
+  snprintf(out, sizeof out, "%s/never", tmp);
+  write_file(good, "{\"name\": \"good\", \"task_definition\": \"" ECSB_SOURCE_DIR
+                   "/examples/mesh-task-taskdef.json\"}");
+  write_file(bad, "{\"name\": \"bad\", \"task_definition\": \"" ECSB_SOURCE_DIR
+                  "/examples/mesh-task-taskdef.json\", \"faults\": [{\"at\": "
+                  "\"1s\", \"target\": \"agent\", \"action\": \"explode\"}]}");
+  char *text;
+  /* The good one comes first and still does not run. */
+  const char *a[] = {"run", "--out", out, good, bad, NULL};
+  assert_int_equal(run_wait(a, 20000, &text), 2);
+  assert_non_null(strstr(text, "bad.json: $.faults[0].action: unknown action "
+                               "\"explode\" for target \"agent\""));
+  free(text);
+  struct stat st;
+  assert_int_not_equal(stat(out, &st), 0);
+
+  const char *missing[] = {"run", "/nonexistent/x.json", NULL};
+  assert_int_equal(run_wait(missing, 20000, &text), 2);
+  assert_non_null(strstr(text, "/nonexistent/x.json"));
+  free(text);
+  const char *shard[] = {"run", "--shard", "3/2", good, NULL};
+  assert_int_equal(run_wait(shard, 20000, &text), 2);
+  assert_non_null(strstr(text, "--shard"));
+  free(text);
+}
+
+/* A scenario that stays undecided for a while: it waits for a stop that
+ * never comes. */
+static void slow_scenario(const char *path, const char *name) {
+  char text[1024];
+  snprintf(text, sizeof text,
+           "{\"name\": \"%s\", \"time_scale\": 0.01, \"deadline\": \"20m\","
+           " \"tasks\": {\"count\": 2},"
+           " \"task_definition\": \"" ECSB_SOURCE_DIR
+           "/examples/mesh-task-taskdef.json\","
+           " \"expect\": {\"milestones\": {\"S4\": {\"reached\": true}}}}",
+           name);
+  write_file(path, text);
+}
+
+static void test_sigint_tears_down_and_marks_the_log(void **state) {
+  (void)state;
+  char sc[300], out[300], log[400];
+  snprintf(sc, sizeof sc, "%s/slow.json", tmp);
+  snprintf(out, sizeof out, "%s/slow-out", tmp);
+  snprintf(log, sizeof log, "%s/events.jsonl", out);
+  slow_scenario(sc, "slow");
+  char outlog[300];
+  snprintf(outlog, sizeof outlog, "%s/slow.log", tmp);
+  const char *a[] = {"run", "--no-progress", "--out", out, sc, NULL};
+  scn_proc *p = start(a, outlog);
+  assert_true(wait_log_has(log, "service.passing", 20000));
+  assert_true(procs_under(out) > 0);
+  kill(scn_proc_pid(p), SIGINT);
+  int code = -1;
+  assert_true(scn_proc_wait(p, 10000, &code, NULL));
+  scn_proc_free(p);
+  assert_int_equal(code, 130);
+  assert_int_equal(procs_under(out), 0);
+  rpt_log *l = NULL;
+  assert_int_equal(rpt_log_read(log, 1 << 24, &l, NULL), 0);
+  assert_false(l->complete);
+  const rpt_event *last = &l->events[l->n - 1];
+  assert_string_equal(last->kind, "run.end");
+  assert_string_equal(rpt_event_str(last, "reason"), "interrupted");
+  rpt_log_free(l);
+}
+
+static void test_sigkill_of_the_runner_leaves_no_process(void **state) {
+  (void)state;
+  char sc[300], out[300], log[400], outlog[300];
+  snprintf(sc, sizeof sc, "%s/killed.json", tmp);
+  snprintf(out, sizeof out, "%s/killed-out", tmp);
+  snprintf(log, sizeof log, "%s/events.jsonl", out);
+  snprintf(outlog, sizeof outlog, "%s/killed.log", tmp);
+  slow_scenario(sc, "killed");
+  const char *a[] = {"run", "--no-progress", "--out", out, sc, NULL};
+  scn_proc *p = start(a, outlog);
+  assert_true(wait_log_has(log, "service.passing", 20000));
+  assert_true(procs_under(out) >= 4); /* consul-client, envoy, app, ... */
+  kill(scn_proc_pid(p), SIGKILL);
+  int code = -1, sig = 0;
+  assert_true(scn_proc_wait(p, 10000, &code, &sig));
+  scn_proc_free(p);
+  assert_int_equal(sig, SIGKILL);
+  int left = -1;
+  for (int i = 0; i < 100 && left != 0; i++) {
+    left = procs_under(out);
+    if (left)
+      ecsb_sleep_ms(20, NULL);
+  }
+  assert_int_equal(left, 0);
+}
+
+static void test_shards_split_a_list_once(void **state) {
+  (void)state;
+  const char *names[] = {"sh-a", "sh-b", "sh-c", "sh-d"};
+  char paths[4][300];
+  for (int i = 0; i < 4; i++) {
+    snprintf(paths[i], sizeof paths[i], "%s/%s.json", tmp, names[i]);
+    char text[600];
+    /* mesh-init exits 1 at once: a run of a few tens of milliseconds */
+    snprintf(text, sizeof text,
+             "{\"name\": \"%s\", \"time_scale\": 0.01, \"task_definition\": "
+             "\"" ECSB_SOURCE_DIR "/examples/mesh-task-taskdef.json\", "
+             "\"faults\": [{\"at\": \"0s\", \"target\": \"container\", "
+             "\"container\": \"mesh-init\", \"action\": \"exit\", "
+             "\"params\": {\"code\": 1}}]}",
+             names[i]);
+    write_file(paths[i], text);
+  }
+  int seen[4] = {0};
+  for (int k = 1; k <= 2; k++) {
+    char out[300], shard[8];
+    snprintf(out, sizeof out, "%s/shard%d", tmp, k);
+    snprintf(shard, sizeof shard, "%d/2", k);
+    const char *a[] = {"run", "-q",     "--no-progress", "--shard", shard,
+                       "--out", out,    paths[0],        paths[1],  paths[2],
+                       paths[3], NULL};
+    char *text;
+    assert_int_equal(run_wait(a, 60000, &text), 0);
+    free(text);
+    for (int i = 0; i < 4; i++) {
+      char f[400];
+      struct stat st;
+      snprintf(f, sizeof f, "%s/%s/events.jsonl", out, names[i]);
+      if (stat(f, &st) == 0)
+        seen[i]++;
+    }
+  }
+  for (int i = 0; i < 4; i++)
+    assert_int_equal(seen[i], 1);
+}
+
+/* ---- the consul-client stand-in ------------------------------------------ */
+
+static int agent_status(const char *url, const char *method, const char *body) {
+  ecsb_http_opts o;
+  ecsb_http_opts_default(&o);
+  o.max_retries = 0;
+  o.timeout_ms = 2000;
+  ecsb_http_client *c = ecsb_http_client_new(&o, NULL);
+  ecsb_http_request rq = {.method = method,
+                          .url = url,
+                          .body = body,
+                          .body_len = body ? strlen(body) : 0};
+  ecsb_http_response r = {0};
+  int st = ecsb_http_do(c, &rq, &r, NULL) == 0 ? (int)r.status : -1;
+  ecsb_http_response_clear(&r);
+  ecsb_http_client_free(c);
+  return st;
+}
+
+static bool wait_instances(fcon_server *s, const char *addr, size_t want,
+                           int64_t ms) {
+  int64_t until = ecsb_mono_ms() + ms;
+  while (ecsb_mono_ms() < until) {
+    fcon_instance *in = NULL;
+    size_t n = 0;
+    assert_int_equal(fcon_server_instances(s, addr, &in, &n, NULL), 0);
+    fcon_instances_free(in, n);
+    if (n == want)
+      return true;
+    ecsb_sleep_ms(10, NULL);
+  }
+  return false;
+}
+
+static void test_consul_client_joins_takes_faults_and_leaves(void **state) {
+  (void)state;
+  unsigned o3 = 1 + (unsigned)getpid() % 200;
+  char sip[32], aip[32];
+  snprintf(sip, sizeof sip, "127.19.%u.10", o3);
+  snprintf(aip, sizeof aip, "127.19.%u.11", o3);
+  fcon_server_config sc;
+  fcon_server_config_default(&sc);
+  sc.bind_ip = sip;
+  fcon_server *srv = NULL;
+  assert_int_equal(fcon_server_start(&sc, &srv, NULL), 0);
+  char ipfile[300], ctl[300], sport[16], log[300];
+  snprintf(ipfile, sizeof ipfile, "%s/server-ip", tmp);
+  snprintf(ctl, sizeof ctl, "%s/consul-client.control", tmp);
+  snprintf(sport, sizeof sport, "%u", (unsigned)fcon_server_port(srv));
+  snprintf(log, sizeof log, "%s/consul-client.log", tmp);
+  const char *a[] = {"consul-client",    "--server-ip-file", ipfile,
+                     "--bind",           aip,                "--port",
+                     "18500",            "--server-port",    sport,
+                     "--retry-interval", "50ms",             "--wait-timeout",
+                     "20s",              NULL};
+  scn_proc *p = start(a, log);
+  char url[128];
+  snprintf(url, sizeof url, "http://%s:18500/v1/agent/service/register", aip);
+  /* The API answers before the join, as a Consul agent's does. */
+  int st = -1;
+  for (int i = 0; i < 200 && st != 200; i++) {
+    st = agent_status(url, "PUT", "{\"Name\": \"web\", \"ID\": \"web-1\"}");
+    if (st != 200)
+      ecsb_sleep_ms(10, NULL);
+  }
+  assert_int_equal(st, 200);
+  assert_false(wait_instances(srv, aip, 1, 150)); /* no server IP yet */
+  write_file(ipfile, sip);
+  assert_true(wait_instances(srv, aip, 1, 5000));
+  /* A read through the agent is answered by the server. */
+  char cat[128];
+  snprintf(cat, sizeof cat, "http://%s:18500/v1/catalog/service/web", aip);
+  assert_int_equal(agent_status(cat, "GET", NULL), 200);
+
+  /* A fault through the control file: the agent goes down, then up. */
+  write_file(ctl, "{\"faults\": [{\"seq\": 1, \"action\": \"down\"}]}");
+  kill(scn_proc_pid(p), SIGUSR1);
+  st = 0;
+  for (int i = 0; i < 200 && st != -1; i++) {
+    st = agent_status(cat, "GET", NULL);
+    if (st != -1)
+      ecsb_sleep_ms(10, NULL);
+  }
+  assert_int_equal(st, -1);
+  write_file(ctl, "{\"faults\": [{\"seq\": 1, \"action\": \"down\"}, "
+                  "{\"seq\": 2, \"action\": \"up\"}]}");
+  kill(scn_proc_pid(p), SIGUSR1);
+  for (int i = 0; i < 200 && st != 200; i++) {
+    st = agent_status(cat, "GET", NULL);
+    if (st != 200)
+      ecsb_sleep_ms(10, NULL);
+  }
+  assert_int_equal(st, 200);
+
+  kill(scn_proc_pid(p), SIGTERM);
+  int code = -1;
+  assert_true(scn_proc_wait(p, 10000, &code, NULL));
+  scn_proc_free(p);
+  assert_int_equal(code, 0);
+  assert_true(wait_instances(srv, aip, 0, 2000)); /* it left */
+  fcon_server_stop(srv);
+
+  char *text;
+  const char *bad[] = {"consul-client", "--server-ip-file", ipfile, "--bind",
+                       "10.0.0.1", NULL};
+  assert_int_equal(run_wait(bad, 10000, &text), 1);
+  assert_non_null(strstr(text, "not an address in 127.0.0.0/8"));
+  free(text);
+}
+
+int main(void) {
+  ecsb_http_global_init(NULL);
+  const struct CMUnitTest tests[] = {
+      cmocka_unit_test(test_bad_scenarios_exit_2_before_anything),
+      cmocka_unit_test(test_sigint_tears_down_and_marks_the_log),
+      cmocka_unit_test(test_sigkill_of_the_runner_leaves_no_process),
+      cmocka_unit_test(test_shards_split_a_list_once),
+      cmocka_unit_test(test_consul_client_joins_takes_faults_and_leaves),
+  };
+  int rc = cmocka_run_group_tests(tests, setup, teardown);
+  ecsb_http_global_cleanup();
+  return rc;
+}
