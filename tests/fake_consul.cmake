@@ -24,3 +24,5 @@ if(EXISTS /usr/bin/python3)
   set_tests_properties(interop_fcon_python PROPERTIES TIMEOUT 120
     LABELS interop SKIP_RETURN_CODE 77)
 endif()
+ecsb_add_test(test_fcon_remote SOURCES test_fcon_remote.c ${FCON_TU}
+  LIBS ${FCON_LIBS})
