@@ -226,14 +226,16 @@ static void test_shards_split_a_list_once(void **state) {
              names[i]);
     write_file(paths[i], text);
   }
-  int seen[4] = {0};
+  int seen[4] = {0}, reports[4] = {0};
   for (int k = 1; k <= 2; k++) {
-    char out[300], shard[8];
+    char out[300], rep[300], shard[8];
     snprintf(out, sizeof out, "%s/shard%d", tmp, k);
+    snprintf(rep, sizeof rep, "%s/reports%d", tmp, k);
     snprintf(shard, sizeof shard, "%d/2", k);
-    const char *a[] = {"run", "-q",     "--no-progress", "--shard", shard,
-                       "--out", out,    paths[0],        paths[1],  paths[2],
-                       paths[3], NULL};
+    const char *a[] = {"run",     "-q",   "--no-progress", "--shard",
+                       shard,     "--out", out,            "--report-dir",
+                       rep,       "--formats", "json,junit", paths[0],
+                       paths[1],  paths[2], paths[3],      NULL};
     char *text;
     assert_int_equal(run_wait(a, 60000, &text), 0);
     free(text);
@@ -243,10 +245,17 @@ static void test_shards_split_a_list_once(void **state) {
       snprintf(f, sizeof f, "%s/%s/events.jsonl", out, names[i]);
       if (stat(f, &st) == 0)
         seen[i]++;
+      snprintf(f, sizeof f, "%s/%s/junit.xml", rep, names[i]);
+      if (stat(f, &st) == 0)
+        reports[i]++;
+      snprintf(f, sizeof f, "%s/%s/timeline.svg", rep, names[i]);
+      assert_int_not_equal(stat(f, &st), 0); /* not asked for */
     }
   }
-  for (int i = 0; i < 4; i++)
+  for (int i = 0; i < 4; i++) {
     assert_int_equal(seen[i], 1);
+    assert_int_equal(reports[i], 1);
+  }
 }
 
 /* ---- the consul-client stand-in ------------------------------------------ */
