@@ -10,6 +10,7 @@
 #include "cli.h"
 #include "ecsb/http.h"
 #include "ecsb/version.h"
+#include "lnt/lint.h"
 #include "rpt/cli.h"
 #include "scn/standin.h"
 
@@ -20,6 +21,8 @@ static const struct {
 } commands[] = {
     {"run", cli_run_main,
      "replay a scenario's task startup (no FILE: the built-in T0-T4)"},
+    {"lint", lnt_cli_main,
+     "find startup-ordering mistakes in a task definition"},
     {"serve", cli_serve_main,
      "run the fakes (ECS API, metadata, credentials, Consul) on loopback"},
     {"report", rpt_cli_main,
@@ -35,8 +38,8 @@ static const struct {
 static void usage(FILE *out) {
   fprintf(out, "Usage: ecsboot <command> [flags]\n\nCommands:\n");
   for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
-    fprintf(out, "  %-8s %s\n", commands[i].name, commands[i].summary);
-  fprintf(out, "  %-8s %s\n", "version", "print the version");
+    fprintf(out, "  %-14s %s\n", commands[i].name, commands[i].summary);
+  fprintf(out, "  %-14s %s\n", "version", "print the version");
   fprintf(out, "\nRun `ecsboot <command> --help` for its flags.\n");
 }
 

@@ -92,8 +92,7 @@ static void find_init(const char *dir, char *out, size_t cap) {
   snprintf(out, cap, "%s", ECSB_INIT_BIN_DEFAULT);
 }
 
-static int apply_overrides(scn_scenario *s, const run_flags *f,
-                           ecsb_err *err) {
+static int apply_overrides(scn_scenario *s, const run_flags *f, ecsb_err *err) {
   if (f->seed_set)
     s->seed = (uint64_t)f->seed;
   if (f->time_scale) {
