@@ -399,7 +399,8 @@ static void settle(fecs_engine *e) {
     for (size_t i = 0; i < e->n; i++) {
       ctr *c = &e->c[i];
       if (e->stopping) {
-        if (c->state == FECS_C_RUNNING && dependents_done(e, i)) {
+        if (c->state == FECS_C_RUNNING &&
+            (e->opts.sigterm_all_at_once || dependents_done(e, i))) {
           send_sigterm(e, i);
           changed = true;
         }

@@ -385,9 +385,9 @@ static int parse_milestones(rpt_expect *x, const cJSON *obj, const char *path,
 
 static int parse_final(rpt_expect *x, const cJSON *obj, const char *path,
                        ecsb_err *err) {
-  static const char *const keys[] = {"task_status", "stop_code",
+  static const char *const keys[] = {"task_status",          "stop_code",
                                      "stop_reason_contains", "service_passing",
-                                     NULL};
+                                     "failed_requests",      NULL};
   if (!cJSON_IsObject(obj))
     return ecsb_err_set(err, ECSB_EINVAL, "%s: expected an object", path);
   int rc = only_keys(obj, path, keys, err);
@@ -397,16 +397,54 @@ static int parse_final(rpt_expect *x, const cJSON *obj, const char *path,
   cJSON_ArrayForEach(o, obj) {
     char p[128];
     rpt_pathf(p, sizeof p, "%s.%s", path, o->string);
-    final_kind k = strcmp(o->string, "task_status") == 0 ? F_TASK_STATUS
-                   : strcmp(o->string, "stop_code") == 0 ? F_STOP_CODE
-                   : strcmp(o->string, "stop_reason_contains") == 0
-                       ? F_STOP_REASON
-                       : F_SERVICE_PASSING;
+    final_kind k =
+        strcmp(o->string, "task_status") == 0            ? F_TASK_STATUS
+        : strcmp(o->string, "stop_code") == 0            ? F_STOP_CODE
+        : strcmp(o->string, "stop_reason_contains") == 0 ? F_STOP_REASON
+        : strcmp(o->string, "failed_requests") == 0      ? F_FAILED_REQUESTS
+                                                         : F_SERVICE_PASSING;
     xitem *it = add_item(x, X_FINAL, p);
     if (!it)
       return nomem(err);
     it->fkind = k;
-    if (k == F_SERVICE_PASSING) {
+    if (k == F_FAILED_REQUESTS) {
+      /* N (at most N), or {"at_most": N} / {"at_least": N} */
+      it->max_failed = it->min_failed = -1;
+      const cJSON *most = cJSON_IsNumber(o)
+                              ? o
+                              : cJSON_GetObjectItemCaseSensitive(o, "at_most");
+      const cJSON *least = cJSON_IsObject(o)
+                               ? cJSON_GetObjectItemCaseSensitive(o, "at_least")
+                               : NULL;
+      static const char *const fkeys[] = {"at_most", "at_least", NULL};
+      if (cJSON_IsObject(o) && (rc = only_keys(o, p, fkeys, err)))
+        return rc;
+      const cJSON *b[2] = {most, least};
+      for (int q = 0; q < 2; q++)
+        if (b[q] && (!cJSON_IsNumber(b[q]) || b[q]->valuedouble < 0 ||
+                     b[q]->valuedouble != (double)(int64_t)b[q]->valuedouble))
+          return ecsb_err_set(err, ECSB_EINVAL,
+                              "%s: expected an integer >= 0, or {\"at_most\": "
+                              "N} / {\"at_least\": N}",
+                              p);
+      if (!most && !least)
+        return ecsb_err_set(err, ECSB_EINVAL,
+                            "%s: expected an integer >= 0, or {\"at_most\": "
+                            "N} / {\"at_least\": N}",
+                            p);
+      char num[64] = "";
+      if (most) {
+        it->max_failed = (int64_t)most->valuedouble;
+        snprintf(num, sizeof num, "<= %lld", (long long)it->max_failed);
+      }
+      if (least) {
+        it->min_failed = (int64_t)least->valuedouble;
+        size_t l = strlen(num);
+        snprintf(num + l, sizeof num - l, "%s>= %lld", l ? ", " : "",
+                 (long long)it->min_failed);
+      }
+      rc = set_name(it, "final: failed_requests %s%s", num, "");
+    } else if (k == F_SERVICE_PASSING) {
       if (!cJSON_IsBool(o))
         return ecsb_err_set(err, ECSB_EINVAL, "%s: expected true or false", p);
       it->want = cJSON_IsTrue(o);

@@ -292,6 +292,13 @@ static size_t last_of(const ectx *c, size_t ti, const char *kind) {
   return RPT_X_NONE;
 }
 
+static int64_t count_of(const ectx *c, size_t ti, const char *kind) {
+  int64_t n = 0;
+  for (size_t k = 0; k < c->n_tev[ti]; k++)
+    n += !strcmp(RPT_X_EVENT(c, c->tev[ti][k])->kind, kind);
+  return n;
+}
+
 static void eval_final(const ectx *c, const xitem *it, size_t ti, bool settled,
                        outcome *o) {
   const rpt_task *t = &c->run->tasks[ti];
@@ -322,6 +329,15 @@ static void eval_final(const ectx *c, const xitem *it, size_t ti, bool settled,
     rpt_buf_printf(&now, "stop reason \"%s\" does not contain \"%s\"",
                    t->stop_reason ? t->stop_reason : "", it->str);
     break;
+  case F_FAILED_REQUESTS: {
+    int64_t failed = count_of(c, ti, "load.failed");
+    ok = (it->max_failed < 0 || failed <= it->max_failed) &&
+         (it->min_failed < 0 || failed >= it->min_failed);
+    ref = last_of(c, ti, "load.failed");
+    rpt_buf_printf(&now, "%lld request(s) through the sidecar failed",
+                   (long long)failed);
+    break;
+  }
   default:
     ok = t->service_passing == it->want;
     ref = last_of(c, ti, "service.");
@@ -329,7 +345,11 @@ static void eval_final(const ectx *c, const xitem *it, size_t ti, bool settled,
                    t->service_passing ? "passing" : "not passing");
     break;
   }
-  if (rpt_x_task_done(c, t) || (ok && settled)) {
+  /* Too many failed requests cannot be undone by later events. */
+  bool final_fail = false;
+  if (it->fkind == F_FAILED_REQUESTS && it->max_failed >= 0)
+    final_fail = count_of(c, ti, "load.failed") > it->max_failed;
+  if (rpt_x_task_done(c, t) || (ok && settled) || final_fail) {
     o->r = ok ? RPT_PASS : RPT_FAIL;
     o->at = rpt_x_task_done(c, t) ? rpt_x_end_time(c, t) : c->now;
     if (!ok) {

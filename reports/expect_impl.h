@@ -47,7 +47,8 @@ typedef enum final_kind {
   F_TASK_STATUS,
   F_STOP_CODE,
   F_STOP_REASON,
-  F_SERVICE_PASSING
+  F_SERVICE_PASSING,
+  F_FAILED_REQUESTS
 } final_kind;
 typedef enum inv_kind { INV_APP_AFTER_PROXY, INV_T4_CHECKS } inv_kind;
 
@@ -66,6 +67,7 @@ typedef struct xitem {
   final_kind fkind;
   char *str;
   bool want;
+  int64_t max_failed, min_failed; /* F_FAILED_REQUESTS; -1: no bound */
   /* invariant */
   inv_kind inv;
 } xitem;

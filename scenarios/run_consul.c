@@ -127,6 +127,7 @@ void run_consul_observe(run *r) {
     if (now_passing == t->passing)
       continue;
     t->passing = now_passing;
+    atomic_store(&t->load_on, now_passing && !t->done);
     cJSON *d = cJSON_CreateObject();
     if (now_passing) {
       snprintf(t->passing_instance, sizeof t->passing_instance, "%s", id);

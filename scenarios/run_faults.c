@@ -415,6 +415,12 @@ static int apply(run *r, const run_timer *tm, bool *retry, ecsb_err *err) {
     rc = apply_container(r, t, f, tm->end, err);
   } else if (strcmp(tg, "port") == 0) {
     rc = apply_port(r, t, f, tm->end, err);
+  } else if (strcmp(tg, "task") == 0 && !tm->end) {
+    /* StopTask, as the API would be called (reason: StopTask's) */
+    rc =
+        fecs_engine_stop_task(t->eng, pstr(f, "reason", NULL), run_now(r), err);
+    if (!rc)
+      rc = run_task_drive(r, t, err);
   }
   if (rc)
     return ecsb_err_prefix(err, "fault %s %s", f->target, f->action);

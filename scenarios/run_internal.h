@@ -39,6 +39,7 @@
 
 typedef struct run run;
 typedef struct run_probes run_probes;
+typedef struct run_load run_load;
 
 typedef struct run_ctr {
   const char *name; /* borrowed from def */
@@ -94,6 +95,10 @@ typedef struct run_task {
   char md_base[256], creds_uri[512], creds_token[128];
   char control_path[1100];
   cJSON *control; /* the consul-client's control document so far */
+  /* Load (run_load.c): on while the service is passing; counters. */
+  atomic_bool load_on;
+  int64_t load_next; /* the load thread's own */
+  atomic_uint_fast64_t load_sent, load_failed;
 } run_task;
 
 typedef struct run_timer {
@@ -140,6 +145,7 @@ struct run {
   ecsb_rng fault_rng;
 
   run_probes *probes;
+  run_load *load;
   int wake[2]; /* self-pipe: signals and other threads wake the loop */
   bool events_since_check;
   bool stop_loop;
@@ -184,6 +190,11 @@ int run_probes_submit(run_probes *p, int ti, size_t ci, const scn_probe *pr,
 /* Pops one finished probe; false when none. */
 bool run_probes_poll(run_probes *p, int *ti, size_t *ci, bool *ok);
 void run_probes_free(run_probes *p);
+
+/* run_load.c: requests through each passing task's sidecar. Start does
+ * nothing without a scenario "load"; stop emits each task's summary. */
+int run_load_start(run *r, run_load **out, ecsb_err *err);
+void run_load_stop(run_load *l);
 
 /* run_faults.c */
 int run_faults_plan(run *r, ecsb_err *err);              /* run-wide timers */

@@ -203,7 +203,9 @@ int run_task_create(run *r, run_task *t, ecsb_err *err) {
                              s->path, c->name);
     c->has_probe = true;
   }
-  fecs_engine_opts eo = {.scale = scale_fn, .scale_ctx = (void *)s};
+  fecs_engine_opts eo = {.scale = scale_fn,
+                         .scale_ctx = (void *)s,
+                         .sigterm_all_at_once = s->sigterm_all_at_once};
   if ((rc = fecs_engine_new(r->spec, &eo, &t->eng, err)))
     return ecsb_err_prefix(err, "task %s", t->name);
   t->created = true;
@@ -457,8 +459,10 @@ static void record(run *r, run_task *t, const fecs_event *ev) {
   if (c && ev->kind == FECS_EV_CONTAINER_HEALTHY &&
       strcmp(c->role, "sidecar-proxy") == 0)
     run_task_milestone(r, t, 3, ev->t_us);
-  if (ev->kind == FECS_EV_TASK_STATUS && ev->status == FECS_TASK_STOPPED)
+  if (ev->kind == FECS_EV_TASK_STATUS && ev->status == FECS_TASK_STOPPED) {
     t->done = true;
+    atomic_store(&t->load_on, false);
+  }
 }
 
 int run_task_drive(run *r, run_task *t, ecsb_err *err) {

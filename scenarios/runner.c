@@ -560,6 +560,8 @@ static int loop(run *r, ecsb_err *err) {
  */
 
 static void teardown(run *r) {
+  run_load_stop(r->load); /* its summaries go in the log first */
+  r->load = NULL;
   pthread_mutex_lock(&r->mu);
   r->quiet = true;
   pthread_mutex_unlock(&r->mu);
@@ -650,7 +652,7 @@ static int setup(run *r, ecsb_err *err) {
       return rc;
   if ((rc = run_probes_new(r, 4, &r->probes, err)))
     return rc;
-  if ((rc = start_log(r, err)))
+  if ((rc = start_log(r, err)) || (rc = run_load_start(r, &r->load, err)))
     return rc;
   return run_faults_plan(r, err);
 }

@@ -54,6 +54,7 @@ static const struct fault_spec {
     {"container", "kill", "signal:s!"},
     {"port", "taken", "port:i!"},
     {"port", "slow_accept", "port:i!,delay:d!"},
+    {"task", "stop", "reason:s"},
 };
 
 static const struct {
@@ -256,7 +257,7 @@ static int parse_fault(const cJSON *f, const char *path, scn_fault *out,
     return ecsb_err_set(err, ECSB_EINVAL,
                         "%s.target: unknown target \"%s\" (ecs_api, "
                         "metadata, credentials, consul_server, agent, "
-                        "container, port)",
+                        "container, port, task)",
                         path, out->target);
   if (!fs)
     return ecsb_err_set(err, ECSB_EINVAL,
@@ -398,7 +399,8 @@ static int parse_body(const cJSON *j, const char *base_dir, scn_scenario *s,
   static const char *const keys[] = {
       "$schema",  "name",    "description",   "time_scale",      "seed",
       "deadline", "cluster", "consul_server", "task_definition", "service",
-      "tasks",    "images",  "faults",        "expect",          NULL};
+      "tasks",    "images",  "faults",        "expect",          "stop_order",
+      "load",     NULL};
   if (!cJSON_IsObject(j))
     return ecsb_err_set(err, ECSB_EINVAL, "$: expected an object");
   int rc = check_keys(j, "$", keys, err);
@@ -496,6 +498,45 @@ static int parse_body(const cJSON *j, const char *base_dir, scn_scenario *s,
                           "$.tasks.rate_per_second: expected a number >= 0 "
                           "(0: all at once)");
     s->start_rate = rate ? rate->valuedouble : 0;
+  }
+
+  const char *order = NULL;
+  if ((rc = ecsb_json_get_string(j, "$", "stop_order", false, &order, err)))
+    return rc;
+  s->sigterm_all_at_once = true;
+  if (order && !strcmp(order, "reverse-dependencies"))
+    s->sigterm_all_at_once = false;
+  else if (order && strcmp(order, "all-at-once"))
+    return ecsb_err_set(err, ECSB_EINVAL,
+                        "$.stop_order: \"%s\" is not all-at-once or "
+                        "reverse-dependencies",
+                        order);
+  const cJSON *load = NULL;
+  if ((rc = ecsb_json_get_object(j, "$", "load", false, &load, err)))
+    return rc;
+  if (load) {
+    static const char *const lkeys[] = {"rate_per_second", "port", "path",
+                                        NULL};
+    int64_t port = 20000;
+    const char *lpath = "/";
+    const cJSON *lr = cJSON_GetObjectItemCaseSensitive(load, "rate_per_second");
+    if ((rc = check_keys(load, "$.load", lkeys, err)) ||
+        (rc = ecsb_json_get_int(load, "$.load", "port", false, 1, 65535, &port,
+                                err)) ||
+        (rc = ecsb_json_get_string(load, "$.load", "path", false, &lpath, err)))
+      return rc;
+    if (!cJSON_IsNumber(lr) || lr->valuedouble <= 0 || lr->valuedouble > 10000)
+      return ecsb_err_set(err, ECSB_EINVAL,
+                          "$.load.rate_per_second: expected a number in "
+                          "(0, 10000] (requests per second, wall time, per "
+                          "task)");
+    if (lpath[0] != '/')
+      return ecsb_err_set(err, ECSB_EINVAL,
+                          "$.load.path: \"%s\" must start with '/'", lpath);
+    s->load_rate = lr->valuedouble;
+    s->load_port = (int)port;
+    if (!(s->load_path = strdup(lpath)))
+      return ecsb_err_set(err, ECSB_ENOMEM, "out of memory");
   }
 
   const cJSON *images = NULL, *faults = NULL, *expect = NULL;
@@ -612,6 +653,7 @@ void scn_scenario_free(scn_scenario *s) {
   free(s->name);
   free(s->description);
   free(s->cluster);
+  free(s->load_path);
   free(s->server_family);
   free(s->server_container);
   free(s->service_name);

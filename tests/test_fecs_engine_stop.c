@@ -66,6 +66,30 @@ static fecs_engine *mesh_running(void) {
   return e;
 }
 
+static void test_sigterm_all_at_once(void **s) {
+  (void)s;
+  char buf[TU_BUF];
+  ecsb_err err = {0};
+  fecs_engine_opts o = {.sigterm_all_at_once = true};
+  fecs_engine *e = tu_engine(&MESH_TASK, &o);
+  tu_ok(fecs_engine_start(e, 0, &err), &err);
+  tu_started(e, "discover-servers", 0);
+  tu_exited(e, "discover-servers", 0, S(1));
+  tu_started(e, "consul-client", S(1));
+  tu_started(e, "mesh-init", S(1));
+  tu_exited(e, "mesh-init", 0, S(2));
+  tu_started(e, "sidecar-proxy", S(2));
+  tu_drain(e);
+  tu_check(e, "sidecar-proxy", S(32), 0, true);
+  tu_started(e, "app", S(33));
+  tu_drain(e);
+  tu_ok(fecs_engine_stop_task(e, NULL, S(50), &err), &err);
+  /* The app depends on the proxy, yet both get SIGTERM at the same time. */
+  assert_string_equal(tu_actions(e, S(50), buf),
+                      "TERM:consul-client TERM:sidecar-proxy TERM:app");
+  fecs_engine_free(e);
+}
+
 static void test_essential_exit_stops_with_sigterm_then_sigkill(void **s) {
   (void)s;
   char buf[TU_BUF];
@@ -306,6 +330,7 @@ static void test_exit_before_the_start_was_confirmed(void **state) {
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_essential_exit_stops_with_sigterm_then_sigkill),
+      cmocka_unit_test(test_sigterm_all_at_once),
       cmocka_unit_test(test_non_essential_exit_does_not_stop_the_task),
       cmocka_unit_test(test_stop_task_runs_in_reverse_dependency_order),
       cmocka_unit_test(test_containers_that_never_started_get_no_signal),

@@ -108,7 +108,8 @@
  *    ("When a dependency is defined for container startup, for container
  *    shutdown it is reversed", ContainerDependency; graph.go
  *    verifyShutdownOrder): a container gets SIGTERM only once every
- *    container that depends on it has stopped. Containers that never
+ *    container that depends on it has stopped (fecs_engine_opts
+ *    .sigterm_all_at_once: every container at once). Containers that never
  *    started are marked stopped without a signal. No new health check is
  *    started once a container has been sent SIGTERM.
  */
@@ -286,6 +287,13 @@ typedef struct fecs_engine_opts {
   void *scale_ctx;
   /* false (Docker): the first check runs one interval after the start. */
   bool first_check_at_start;
+  /* true: a stopping task sends SIGTERM to every running container at
+   * once, as consul-ecs's documentation describes ECS stopping a task and
+   * as Fargate tasks behave (the reason consul-ecs added envoy-entrypoint
+   * and health-sync's critical-on-SIGTERM); false (the default): reverse
+   * dependency order, as the ContainerDependency reference and the EC2
+   * agent's graph.go describe. */
+  bool sigterm_all_at_once;
 } fecs_engine_opts;
 
 typedef struct fecs_engine fecs_engine;

@@ -50,7 +50,7 @@ typedef struct scn_fault {
   char milestone[4];  /* "T0".."T4" */
   double probability; /* SCN_FAULT_RANDOM */
   char *target;       /* ecs_api, metadata, credentials, consul_server,
-                         agent, container, port */
+                         agent, container, port, task */
   char *action;
   char *task;          /* task selector: "*" (default) or a task name */
   char *container;     /* target "container": its name */
@@ -85,6 +85,15 @@ typedef struct scn_scenario {
   scn_fault *faults;
   size_t n_faults;
   cJSON *expect; /* owned; NULL when none */
+
+  /* How a stopping task signals its containers: every one at once
+   * (default) or in reverse dependency order (fecs_engine_opts). */
+  bool sigterm_all_at_once;
+  /* Steady requests through each task's sidecar while its service is
+   * passing in Consul (0: none): rate per task, wall time. */
+  double load_rate;
+  int load_port;
+  char *load_path;
 } scn_scenario;
 
 /* Parses a scenario from a file. A relative task-definition path is read
