@@ -17,6 +17,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "ecsb/clock.h"
 #include "run_internal.h"
 
 run_task *run_task_by_ip(run *r, const char *ip) {
@@ -127,7 +128,11 @@ void run_consul_observe(run *r) {
     if (now_passing == t->passing)
       continue;
     t->passing = now_passing;
-    atomic_store(&t->load_on, now_passing && !t->done);
+    /* clients learn of the change routing_delay later (xDS) */
+    atomic_store(&t->load_until,
+                 now_passing ? INT64_MAX
+                             : ecsb_mono_us() +
+                                   scn_scale_us(r->s, r->s->load_delay_us));
     cJSON *d = cJSON_CreateObject();
     if (now_passing) {
       snprintf(t->passing_instance, sizeof t->passing_instance, "%s", id);

@@ -1,8 +1,9 @@
 /*
  * run_load.c - steady requests through each task's sidecar proxy while
  * its service is passing in Consul (scenario "load"), as a mesh client
- * would send them: traffic starts when the instance passes and stops when
- * Consul no longer lists it. Each failed request (transport error or a
+ * would send them: traffic starts when the instance passes and stops
+ * routing_delay after Consul no longer lists it (how long a change takes to
+ * reach the clients' proxies). Each failed request (transport error or a
  * status >= 500) is one `load.failed` event; `load.summary` closes each
  * task's count. One thread, one reused libcurl handle; each request is
  * bounded by LOAD_TIMEOUT_MS.
@@ -47,7 +48,7 @@ static void *load_main(void *arg) {
     int64_t now = ecsb_mono_us(), next = now + 10000;
     for (size_t i = 0; i < r->n_tasks && !atomic_load(&l->stop); i++) {
       run_task *t = &r->tasks[i];
-      if (!atomic_load(&t->load_on)) {
+      if (now >= atomic_load(&t->load_until)) {
         t->load_next = 0;
         continue;
       }
@@ -79,6 +80,8 @@ static void *load_main(void *arg) {
       }
       ecsb_http_response_clear(&resp);
       now = ecsb_mono_us();
+      if (t->load_next < next)
+        next = t->load_next;
     }
     int64_t wait = next - ecsb_mono_us();
     if (wait > 0)

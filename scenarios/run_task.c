@@ -461,7 +461,6 @@ static void record(run *r, run_task *t, const fecs_event *ev) {
     run_task_milestone(r, t, 3, ev->t_us);
   if (ev->kind == FECS_EV_TASK_STATUS && ev->status == FECS_TASK_STOPPED) {
     t->done = true;
-    atomic_store(&t->load_on, false);
   }
 }
 

@@ -516,7 +516,7 @@ static int parse_body(const cJSON *j, const char *base_dir, scn_scenario *s,
     return rc;
   if (load) {
     static const char *const lkeys[] = {"rate_per_second", "port", "path",
-                                        NULL};
+                                        "routing_delay", NULL};
     int64_t port = 20000;
     const char *lpath = "/";
     const cJSON *lr = cJSON_GetObjectItemCaseSensitive(load, "rate_per_second");
@@ -533,6 +533,10 @@ static int parse_body(const cJSON *j, const char *base_dir, scn_scenario *s,
     if (lpath[0] != '/')
       return ecsb_err_set(err, ECSB_EINVAL,
                           "$.load.path: \"%s\" must start with '/'", lpath);
+    s->load_delay_us = 1000000;
+    if ((rc = get_dur(load, "$.load", "routing_delay", false, &s->load_delay_us,
+                      err)))
+      return rc;
     s->load_rate = lr->valuedouble;
     s->load_port = (int)port;
     if (!(s->load_path = strdup(lpath)))

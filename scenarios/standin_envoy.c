@@ -351,7 +351,7 @@ static void *accept_thread(void *arg) {
   listener *l = arg;
   while (!l->px->stop) {
     struct pollfd p = {.fd = l->fd, .events = POLLIN};
-    if (poll(&p, 1, 200) <= 0)
+    if (poll(&p, 1, 50) <= 0 || l->px->stop)
       continue;
     int fd = accept4(l->fd, NULL, NULL, SOCK_CLOEXEC);
     if (fd < 0)
@@ -600,10 +600,17 @@ int scn_standin_envoy_main(int argc, char **argv) {
   /* Sliced sleep rather than pause(): a signal landing between the test
    * and pause() would otherwise be missed until the next one. */
   while (!got_signal)
-    ecsb_sleep_ms(50, NULL);
+    ecsb_sleep_ms(5, NULL);
   rc = 0;
 out:
   px->stop = 1;
+  /* Envoy drops its listeners the moment SIGTERM arrives: stop accepting
+   * at once (shutdown wakes the accept threads' poll), and let the
+   * process exit end the connections in flight, as Envoy's exit does. */
+  if (px->pub.fd > 0)
+    shutdown(px->pub.fd, SHUT_RDWR);
+  for (size_t i = 0; i < px->n_ups; i++)
+    shutdown(px->ups[i].fd, SHUT_RDWR);
   if (px->pub.fd > 0) {
     pthread_join(px->pub.thread, NULL);
     close(px->pub.fd);

@@ -94,6 +94,7 @@ typedef struct scn_scenario {
   double load_rate;
   int load_port;
   char *load_path;
+  int64_t load_delay_us; /* routing_delay, scenario time */
 } scn_scenario;
 
 /* Parses a scenario from a file. A relative task-definition path is read
