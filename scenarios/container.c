@@ -225,6 +225,9 @@ static const struct {
     {"mesh-init", "timeout", "2m"},
     {"health-sync", "interval", "1s"},
     {"health-sync", "timeout", "2m"},
+    {"envoy-entrypoint", "grace-period", "25s"},
+    {"envoy-entrypoint", "poll-interval", "1s"},
+    {"envoy-entrypoint", "stop-timeout", "10s"},
 };
 
 static char *scaled_duration(const char *v, double scale) {
@@ -244,6 +247,8 @@ static char *scaled_duration(const char *v, double scale) {
 static int find_flag(char **v, size_t n, const char *name, bool *inline_eq) {
   for (size_t i = 1; i < n; i++) {
     const char *a = v[i];
+    if (strcmp(a, "--") == 0)
+      return -1; /* what follows is another program's */
     if (a[0] != '-')
       continue;
     a += a[1] == '-' ? 2 : 1;
@@ -262,6 +267,23 @@ static int find_flag(char **v, size_t n, const char *name, bool *inline_eq) {
   return -1;
 }
 
+/* Moves the last `k` arguments in front of a "--" (the flags of the
+ * program before it), if there is one. */
+static void move_before_dashes(strvec *argv, size_t k) {
+  if (argv->oom || argv->n < k + 1)
+    return;
+  size_t dd = 0;
+  for (size_t i = 1; i + k < argv->n && !dd; i++)
+    if (strcmp(argv->v[i], "--") == 0)
+      dd = i;
+  if (!dd)
+    return;
+  char *tail[4];
+  memcpy(tail, argv->v + argv->n - k, k * sizeof *tail);
+  memmove(argv->v + dd + k, argv->v + dd, (argv->n - k - dd) * sizeof *tail);
+  memcpy(argv->v + dd, tail, k * sizeof *tail);
+}
+
 static void scale_init_flags(strvec *argv, double scale) {
   if (scale <= 0 || scale == 1 || argv->n < 2 || argv->oom)
     return;
@@ -275,6 +297,7 @@ static void scale_init_flags(strvec *argv, double scale) {
     if (i < 0) {
       sv_pushf(argv, "--%s%s", init_durations[k].flag, NULL);
       sv_push(argv, scaled_duration(init_durations[k].def, scale));
+      move_before_dashes(argv, 2);
       continue;
     }
     char *old = argv->v[i];
@@ -299,6 +322,40 @@ static void scale_init_flags(strvec *argv, double scale) {
     free(old);
     argv->v[i] = repl;
   }
+}
+
+/* A proxy run through `ecsboot-init envoy-entrypoint [flags] -- envoy
+ * ...` (the binary copied into a shared volume by mesh-init --copy-self):
+ * the real entrypoint runs, and the Envoy command after "--" is played by
+ * the envoy stand-in. False when the command has no envoy-entrypoint. */
+static bool push_envoy_entrypoint(strvec *argv, const scn_task_env *env,
+                                  const cJSON *def, const cJSON *entry,
+                                  const cJSON *command) {
+  strvec w = {0};
+  push_command(&w, env, def, entry, command, NULL);
+  size_t ep = 0, dd = 0;
+  for (size_t i = 0; i < w.n && !ep; i++)
+    if (strcmp(base_name(w.v[i]), "envoy-entrypoint") == 0)
+      ep = i + 1;
+  for (size_t i = ep; ep && i < w.n && !dd; i++)
+    if (strcmp(w.v[i], "--") == 0)
+      dd = i + 1;
+  if (!ep || !dd || w.oom) {
+    sv_free(w.v);
+    return false;
+  }
+  sv_push(argv, strdup(env->init_bin));
+  sv_push(argv, strdup("envoy-entrypoint"));
+  for (size_t i = ep; i < dd; i++) /* its flags, and the "--" */
+    sv_push(argv, strdup(w.v[i]));
+  sv_push(argv, strdup(env->ecsboot_bin));
+  sv_push(argv, strdup("envoy"));
+  for (size_t i = dd; i < w.n; i++)
+    if (i > dd || !strstr(base_name(w.v[i]), "envoy"))
+      sv_push(argv, strdup(w.v[i]));
+  sv_free(w.v);
+  scale_init_flags(argv, env->time_scale);
+  return true;
 }
 
 static int first_port(const cJSON *def) {
@@ -340,6 +397,8 @@ int scn_container_command(const scn_task_env *env, const cJSON *def,
     scale_init_flags(&argv, env->time_scale);
     break;
   case SCN_PLAY_ENVOY:
+    if (push_envoy_entrypoint(&argv, env, def, entry, command))
+      break;
     sv_push(&argv, strdup(env->ecsboot_bin));
     sv_push(&argv, strdup("envoy"));
     push_command(&argv, env, def, entry, command, "envoy");

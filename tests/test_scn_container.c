@@ -176,6 +176,72 @@ static void test_players_build_their_argv(void **state) {
   cJSON_Delete(vols);
 }
 
+/* envoy-entrypoint runs for real; the Envoy after "--" is the stand-in;
+ * ecsboot-init's durations are scaled, and flags added go before "--". */
+static void test_envoy_entrypoint_and_scaled_init_flags(void **state) {
+  (void)state;
+  cJSON *vols = json(vols_text);
+  cJSON *proxy = json(
+      "{\"name\":\"sidecar-proxy\",\"image\":\"envoyproxy/envoy-alpine:v1\","
+      "\"entryPoint\":[\"/consul/ecsboot-init\",\"envoy-entrypoint\"],"
+      "\"command\":[\"--grace-period=20s\",\"--\",\"envoy\","
+      "\"--config-path\",\"/consul/envoy-bootstrap.json\"],"
+      "\"mountPoints\":[{\"sourceVolume\":\"consul_data\","
+      "\"containerPath\":\"/consul\"}]}");
+  scn_task_env e = env;
+  e.time_scale = 0.01;
+  scn_cmd c;
+  ecsb_err err = {0};
+  scn_image_rule r_envoy = {.play = SCN_PLAY_ENVOY};
+  assert_int_equal(
+      scn_container_command(&e, proxy, vols, "id", &r_envoy, &c, &err), 0);
+  const char *want[] = {"/b/ecsboot-init",
+                        "envoy-entrypoint",
+                        "--grace-period=200ms",
+                        "--poll-interval",
+                        "10ms",
+                        "--stop-timeout",
+                        "100ms",
+                        "--",
+                        "/b/ecsboot",
+                        "envoy",
+                        "--config-path",
+                        "/run/t5/volumes/consul_data/envoy-bootstrap.json",
+                        NULL};
+  for (int i = 0; want[i]; i++)
+    assert_string_equal(c.argv[i], want[i]);
+  assert_null(c.argv[12]);
+  scn_cmd_clear(&c);
+
+  cJSON *disc =
+      json("{\"name\":\"discover-servers\",\"image\":\"x/consul-ecs\","
+           "\"command\":[\"discover-servers\",\"-service-name=s\","
+           "\"-out=/consul/ip\",\"--timeout\",\"1m\"],"
+           "\"mountPoints\":[{\"sourceVolume\":\"consul_data\","
+           "\"containerPath\":\"/consul\"}]}");
+  scn_image_rule r_init = {.play = SCN_PLAY_INIT};
+  assert_int_equal(
+      scn_container_command(&e, disc, vols, "id", &r_init, &c, &err), 0);
+  const char *want_d[] = {"/b/ecsboot-init",
+                          "discover-servers",
+                          "-service-name=s",
+                          "-out=/run/t5/volumes/consul_data/ip",
+                          "--timeout",
+                          "600ms",
+                          "--poll-interval",
+                          "10ms",
+                          "--max-poll-interval",
+                          "300ms",
+                          NULL};
+  for (int i = 0; want_d[i]; i++)
+    assert_string_equal(c.argv[i], want_d[i]);
+  assert_null(c.argv[10]);
+  scn_cmd_clear(&c);
+  cJSON_Delete(disc);
+  cJSON_Delete(proxy);
+  cJSON_Delete(vols);
+}
+
 static void test_bad_definitions_are_named(void **state) {
   (void)state;
   static const struct {
@@ -260,6 +326,7 @@ int main(void) {
       cmocka_unit_test(test_map_rewrites_hosts_and_volumes),
       cmocka_unit_test(test_init_player_env_and_argv),
       cmocka_unit_test(test_players_build_their_argv),
+      cmocka_unit_test(test_envoy_entrypoint_and_scaled_init_flags),
       cmocka_unit_test(test_bad_definitions_are_named),
       cmocka_unit_test(test_health_check_probes),
   };
