@@ -2,7 +2,8 @@
  * metadata.c - the ECS task metadata v4 client (see metadata.h).
  *
  * Called by mesh-init (task ID, family, task IP), health-sync (container
- * health every interval) and discover-servers (cluster, region). It keeps a
+ * health every interval), discover-servers (cluster, region) and
+ * envoy-entrypoint (container known statuses, its own container's name). It keeps a
  * small, copied view of the response rather than the cJSON tree so a
  * long-running health-sync never holds more than one response at a time.
  */
@@ -189,9 +190,9 @@ fail:
   return rc;
 }
 
-int ecsb_task_meta_fetch(ecsb_http_client *c, const char *base_uri,
-                         ecsb_retry *r, ecsb_task_meta **out, ecsb_err *err) {
-  *out = NULL;
+/* <base_uri><suffix> into url (cap >= 2100), checking the variable. */
+static int metadata_url(const char *base_uri, const char *suffix, char *url,
+                        size_t cap, ecsb_err *err) {
   if (!base_uri || !*base_uri)
     return ecsb_err_set(err, ECSB_EINVAL,
                         "%s is not set: the task metadata endpoint is "
@@ -200,12 +201,61 @@ int ecsb_task_meta_fetch(ecsb_http_client *c, const char *base_uri,
   size_t bl = strlen(base_uri);
   if (bl > 2048)
     return ecsb_err_set(err, ECSB_EINVAL, "%s is too long", ECSB_METADATA_ENV);
-  char url[2100];
-  snprintf(url, sizeof url, "%.*s/task",
-           (int)(base_uri[bl - 1] == '/' ? bl - 1 : bl), base_uri);
+  snprintf(url, cap, "%.*s%s", (int)(base_uri[bl - 1] == '/' ? bl - 1 : bl),
+           base_uri, suffix);
   if (strncmp(url, "http://", 7) && strncmp(url, "https://", 8))
     return ecsb_err_set(err, ECSB_EINVAL, "%s=\"%s\" is not an http(s) URL",
                         ECSB_METADATA_ENV, base_uri);
+  return 0;
+}
+
+int ecsb_container_name_fetch(ecsb_http_client *c, const char *base_uri,
+                              char **name, ecsb_err *err) {
+  *name = NULL;
+  char url[2100];
+  int rc = metadata_url(base_uri, "", url, sizeof url, err);
+  if (rc)
+    return rc;
+  ecsb_http_response resp;
+  cJSON *root = NULL;
+  rc = ecsb_http_get(c, url, NULL, 0, &resp, err);
+  if (rc)
+    goto out;
+  if (resp.status < 200 || resp.status > 299) {
+    char ex[256];
+    rc = ecsb_err_set(err, ECSB_ESTATUS, "GET %s: HTTP %ld: %s", url,
+                      resp.status,
+                      ecsb_excerpt(resp.body, resp.body_len, ex, sizeof ex));
+    goto out;
+  }
+  char what[2200];
+  snprintf(what, sizeof what, "container metadata %s", url);
+  const char *n = NULL;
+  if ((rc = ecsb_json_parse(resp.body, resp.body_len, what, &root, err)))
+    goto out;
+  if ((rc = ecsb_json_get_string(root, "$", "Name", true, &n, err))) {
+    ecsb_err_prefix(err, "%s", what);
+    goto out;
+  }
+  if (!*n) {
+    rc = ecsb_err_set(err, ECSB_EINVAL, "%s: $.Name is empty", what);
+    goto out;
+  }
+  if (!(*name = strdup(n)))
+    rc = ecsb_err_set(err, ECSB_ENOMEM, "out of memory");
+out:
+  cJSON_Delete(root);
+  ecsb_http_response_clear(&resp);
+  return rc;
+}
+
+int ecsb_task_meta_fetch(ecsb_http_client *c, const char *base_uri,
+                         ecsb_retry *r, ecsb_task_meta **out, ecsb_err *err) {
+  *out = NULL;
+  char url[2100];
+  int prc = metadata_url(base_uri, "/task", url, sizeof url, err);
+  if (prc)
+    return prc;
   char what[2200];
   snprintf(what, sizeof what, "task metadata %s", url);
   for (;;) {

@@ -29,6 +29,7 @@ int cmd_mesh_init(int argc, char **argv);
 int cmd_envoy_bootstrap(int argc, char **argv);
 int cmd_health_check(int argc, char **argv);
 int cmd_health_sync(int argc, char **argv);
+int cmd_envoy_entrypoint(int argc, char **argv);
 
 /* Maps an ECSB_E* code to the exit code above. */
 int init_exit_code(int rc);

@@ -1,7 +1,8 @@
 /*
  * main.c - ecsboot-init: the init and health containers of a Consul-on-ECS
  * task (discover-servers, mesh-init, envoy-bootstrap, health-check,
- * health-sync). Dispatches to the subcommand; owns process-wide setup
+ * health-sync) and the entrypoint of its sidecar-proxy container
+ * (envoy-entrypoint). Dispatches to the subcommand; owns process-wide setup
  * (curl's global init, the log level). Links only core/.
  */
 #include <stdbool.h>
@@ -33,6 +34,9 @@ static const struct {
      "probe tcp HOST:PORT or an http URL (for ECS healthCheck commands)", true},
     {"health-sync", cmd_health_sync,
      "mirror ECS container health into Consul TTL checks until SIGTERM", false},
+    {"envoy-entrypoint", cmd_envoy_entrypoint,
+     "run Envoy as a child; on SIGTERM keep it up until the app has stopped",
+     false},
 };
 
 static void usage(FILE *out) {
