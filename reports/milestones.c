@@ -265,9 +265,11 @@ static int container_event(build *b, size_t ti, const rpt_event *e,
       if (replace(&c->signal, rpt_event_str(e, "signal"), err))
         return ECSB_ENOMEM;
     }
-    if (after_s0 && role_is(c, "app"))
+    /* A container ends when it exits; container.killed is the signal
+     * being sent (the process may drain, or ignore it, for a while). */
+    if (exited && after_s0 && role_is(c, "app"))
       b->s2_event[ti] = (size_t)(e - b->log->events);
-    if (after_s0 && role_is(c, "sidecar-proxy"))
+    if (exited && after_s0 && role_is(c, "sidecar-proxy"))
       set_ms(b, ti, RPT_S3, e);
   }
   return 0;
@@ -411,7 +413,7 @@ static void finish_s2(build *b, size_t ti) {
   for (size_t i = 0; i < t->n_containers; i++) {
     const rpt_container *c = &t->containers[i];
     if (role_is(c, "app") && c->started_at != RPT_ABSENT &&
-        c->exited_at == RPT_ABSENT && c->killed_at == RPT_ABSENT)
+        c->exited_at == RPT_ABSENT)
       return;
   }
   set_ms(b, ti, RPT_S2, &b->log->events[ev]);

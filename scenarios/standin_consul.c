@@ -10,9 +10,10 @@
  *   ecsboot consul-client --server-ip-file FILE --bind IP [--port 8500]
  *       [--server-port 8500] [--node NAME] [--retry-interval 30s]
  *       [--retry-max 0] [--wait-timeout 10m] [--time-scale 1]
- *       [--sync-delay 0s] [--control-file FILE]
+ *       [--sync-delay 0s] [--control-file FILE] [--no-leave-on-terminate]
  *
- * Exit: 0 after SIGTERM/SIGINT (it leaves the cluster first); 1 for a bad
+ * Exit: 0 after SIGTERM/SIGINT (it leaves the cluster first, as a client
+ * agent's leave_on_terminate does by default); 1 for a bad
  * flag, a listener that cannot bind, or no join within --wait-timeout (or
  * --retry-max attempts).
  *
@@ -157,6 +158,7 @@ int scn_standin_consul_main(int argc, char **argv) {
   const char *ip_file = NULL, *bind = NULL, *node = NULL, *control = NULL,
              *scale_s = NULL;
   int64_t port = 8500, server_port = 8500, retry_max = 0;
+  bool no_leave = false;
   int64_t retry_ns = 30 * ECSB_NS_PER_S, wait_ns = 600 * ECSB_NS_PER_S,
           sync_ns = 0;
   ecsb_flag flags[] = {
@@ -183,6 +185,11 @@ int scn_standin_consul_main(int argc, char **argv) {
       {"sync-delay", NULL, ECSB_FLAG_DURATION, &sync_ns, 0,
        3600 * ECSB_NS_PER_S, "DURATION",
        "from a change to the server seeing it (default 0s)", NULL},
+      {"no-leave-on-terminate", NULL, ECSB_FLAG_BOOL, &no_leave, 0, 0, NULL,
+       "exit on SIGTERM without leaving the cluster (Consul's "
+       "leave_on_terminate = false): the server keeps the node and its "
+       "checks",
+       NULL},
       {"control-file", NULL, ECSB_FLAG_STRING, &control, 0, 0, "FILE",
        "fault instructions from the runner (default <ip file dir>/"
        "consul-client.control)",
@@ -310,7 +317,7 @@ int scn_standin_consul_main(int argc, char **argv) {
     }
     ecsb_sleep_ms(TICK_MS, NULL);
   }
-  if (joined)
+  if (joined && !no_leave)
     fcon_agent_leave(cl.agent);
   fcon_agent_stop(cl.agent);
   if (!code)
