@@ -3,8 +3,8 @@
  *
  * Called by mesh-init (task ID, family, task IP), health-sync (container
  * health every interval), discover-servers (cluster, region) and
- * envoy-entrypoint (container known statuses, its own container's name). It keeps a
- * small, copied view of the response rather than the cJSON tree so a
+ * envoy-entrypoint (container known statuses, its own container's name). It
+ * keeps a small, copied view of the response rather than the cJSON tree so a
  * long-running health-sync never holds more than one response at a time.
  */
 #include "ecsb/metadata.h"

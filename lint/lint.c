@@ -221,7 +221,8 @@ static bool depends(const ctr *c, const char *target, const char *cond) {
   return false;
 }
 
-/* ---- graph rules ---------------------------------------------------------- */
+/* ---- graph rules ----------------------------------------------------------
+ */
 
 static void rule_dependencies(ctx *x) {
   static const char *const conds[] = {"START", "COMPLETE", "SUCCESS",
@@ -288,8 +289,8 @@ static void dfs(ctx *x, size_t u, int *color, int *stack, size_t depth,
   stack[depth] = (int)u;
   const cJSON *d;
   int k = 0;
-  cJSON_ArrayForEach(d, cJSON_GetObjectItemCaseSensitive(x->c[u].def,
-                                                          "dependsOn")) {
+  cJSON_ArrayForEach(
+      d, cJSON_GetObjectItemCaseSensitive(x->c[u].def, "dependsOn")) {
     int edge = k++;
     const char *n = str(d, "containerName");
     int v = n ? find(x, n) : -1;
@@ -395,8 +396,8 @@ static void rule_mesh_order(ctx *x) {
           "bootstrap file",
           c->name, mesh->name);
     }
-    if (disc && (!strcmp(c->role, "mesh-init") ||
-                 !strcmp(c->role, "consul-client")) &&
+    if (disc &&
+        (!strcmp(c->role, "mesh-init") || !strcmp(c->role, "consul-client")) &&
         !depends(c, disc->name, "SUCCESS")) {
       snprintf(hint, sizeof hint,
                "add {\"containerName\": \"%s\", \"condition\": \"SUCCESS\"} "
@@ -412,7 +413,8 @@ static void rule_mesh_order(ctx *x) {
   }
 }
 
-/* ---- files across containers ------------------------------------------------ */
+/* ---- files across containers ------------------------------------------------
+ */
 
 #define MAX_WORDS 128
 
@@ -468,8 +470,8 @@ static const cJSON *mount_for(const ctr *c, const char *path) {
   const cJSON *best = NULL;
   size_t best_len = 0;
   const cJSON *m;
-  cJSON_ArrayForEach(m, cJSON_GetObjectItemCaseSensitive(c->def,
-                                                          "mountPoints")) {
+  cJSON_ArrayForEach(m,
+                     cJSON_GetObjectItemCaseSensitive(c->def, "mountPoints")) {
     const char *cp = str(m, "containerPath");
     if (!cp)
       continue;
@@ -572,7 +574,8 @@ static void rule_volumes(ctx *x) {
   }
 }
 
-/* ---- health checks, ports ----------------------------------------------------- */
+/* ---- health checks, ports
+ * ----------------------------------------------------- */
 
 static bool num(const cJSON *hc, const char *k, double *out) {
   const cJSON *v = cJSON_GetObjectItemCaseSensitive(hc, k);
@@ -603,8 +606,8 @@ static void rule_health(ctx *x) {
       if (given && (v[k] < ranges[k].lo || v[k] > ranges[k].hi)) {
         char sub[64], hint[128];
         snprintf(sub, sizeof sub, ".healthCheck.%s", ranges[k].key);
-        snprintf(hint, sizeof hint, "use a value from %g to %g",
-                 ranges[k].lo, ranges[k].hi);
+        snprintf(hint, sizeof hint, "use a value from %g to %g", ranges[k].lo,
+                 ranges[k].hi);
         add(x, R_HEALTH_RANGE, c, sub, hint,
             "container \"%s\": healthCheck.%s %g is outside %g-%g, which "
             "RegisterTaskDefinition refuses",
@@ -669,16 +672,16 @@ static void rule_ports(ctx *x) {
   for (size_t i = 0; i < x->n; i++) {
     int k = 0;
     const cJSON *pm;
-    cJSON_ArrayForEach(pm, cJSON_GetObjectItemCaseSensitive(x->c[i].def,
-                                                           "portMappings")) {
+    cJSON_ArrayForEach(
+        pm, cJSON_GetObjectItemCaseSensitive(x->c[i].def, "portMappings")) {
       double port;
       int idx = k++;
       if (!num(pm, "containerPort", &port))
         continue;
       for (size_t j = 0; j < i; j++) {
         const cJSON *q;
-        cJSON_ArrayForEach(q, cJSON_GetObjectItemCaseSensitive(
-                                  x->c[j].def, "portMappings")) {
+        cJSON_ArrayForEach(
+            q, cJSON_GetObjectItemCaseSensitive(x->c[j].def, "portMappings")) {
           double other;
           if (!num(q, "containerPort", &other) || other != port)
             continue;
@@ -696,7 +699,8 @@ static void rule_ports(ctx *x) {
   }
 }
 
-/* ---- entry ---------------------------------------------------------------------- */
+/* ---- entry
+ * ---------------------------------------------------------------------- */
 
 void lnt_result_free(lnt_result *r) {
   if (!r)
@@ -767,8 +771,8 @@ int lnt_lint(const char *text, size_t len, const char *name,
     c->name = str(c->def, "name");
     if (!cJSON_IsObject(c->def) || !c->name || !*c->name) {
       rc = ecsb_err_set(err, ECSB_EINVAL,
-                        "%s: %s: a container definition needs a \"name\"",
-                        name, c->path);
+                        "%s: %s: a container definition needs a \"name\"", name,
+                        c->path);
       goto out;
     }
     c->image = str(c->def, "image") ? str(c->def, "image") : "";

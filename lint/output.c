@@ -132,8 +132,8 @@ static cJSON *sarif_out(const lnt_result *const *rs, size_t n) {
   cJSON *runs = cJSON_AddArrayToObject(o, "runs");
   cJSON *run = cJSON_CreateObject();
   cJSON_AddItemToArray(runs, run);
-  cJSON *driver = cJSON_AddObjectToObject(
-      cJSON_AddObjectToObject(run, "tool"), "driver");
+  cJSON *driver =
+      cJSON_AddObjectToObject(cJSON_AddObjectToObject(run, "tool"), "driver");
   cJSON_AddStringToObject(driver, "name", "ecsboot lint");
   cJSON_AddStringToObject(driver, "version", ECSB_VERSION);
   cJSON_AddStringToObject(driver, "informationUri",
@@ -173,8 +173,7 @@ static cJSON *sarif_out(const lnt_result *const *rs, size_t n) {
       cJSON *ll = cJSON_CreateObject();
       cJSON_AddStringToObject(ll, "fullyQualifiedName", x->path);
       cJSON_AddStringToObject(ll, "kind", "member");
-      cJSON_AddItemToArray(cJSON_AddArrayToObject(loc, "logicalLocations"),
-                           ll);
+      cJSON_AddItemToArray(cJSON_AddArrayToObject(loc, "logicalLocations"), ll);
       cJSON_AddItemToArray(cJSON_AddArrayToObject(res, "locations"), loc);
       cJSON_AddItemToArray(results, res);
     }

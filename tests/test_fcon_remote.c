@@ -92,8 +92,8 @@ static void test_remote_agent(void **state) {
                     " \"Check\": {\"CheckID\": \"web-ttl\", \"TTL\": \"1h\"},"
                     " \"Connect\": {\"SidecarService\": {}}}";
   assert_int_equal(fcon_tu_call_h(AGENT_IP, ap, "PUT",
-                                  "/v1/agent/service/register", reg, NULL,
-                                  NULL, NULL),
+                                  "/v1/agent/service/register", reg, NULL, NULL,
+                                  NULL),
                    200);
   char path[64];
   snprintf(path, sizeof path, "/v1/agent/join/%s:%u", SRV_IP,
@@ -111,8 +111,8 @@ static void test_remote_agent(void **state) {
   /* Reads through the agent are the server's, with its headers. */
   char idx[64] = "", *body = NULL;
   assert_int_equal(fcon_tu_call_h(AGENT_IP, ap, "GET",
-                                  "/v1/health/service/web?passing", NULL,
-                                  &body, "X-Consul-Index", idx),
+                                  "/v1/health/service/web?passing", NULL, &body,
+                                  "X-Consul-Index", idx),
                    200);
   assert_true(atoi(idx) > 0);
   assert_string_equal(body, "[]"); /* its TTL check is critical */
@@ -173,15 +173,13 @@ static void test_sync_endpoint_rejects_bad_bodies(void **state) {
   assert_int_equal(fcon_server_start(&sc, &s, NULL), 0);
   uint16_t p = fcon_server_port(s);
   char *body = NULL;
-  assert_int_equal(fcon_tu_call_h(SRV_IP, p, "PUT",
-                                  FCON_NODE_SYNC_PREFIX "n1", "{\"Address\": 1}",
-                                  &body, NULL, NULL),
+  assert_int_equal(fcon_tu_call_h(SRV_IP, p, "PUT", FCON_NODE_SYNC_PREFIX "n1",
+                                  "{\"Address\": 1}", &body, NULL, NULL),
                    400);
   assert_non_null(strstr(body, "Request decode failed"));
   free(body);
-  assert_int_equal(fcon_tu_call_h(SRV_IP, p, "POST",
-                                  FCON_NODE_SYNC_PREFIX "n1", "{}", NULL, NULL,
-                                  NULL),
+  assert_int_equal(fcon_tu_call_h(SRV_IP, p, "POST", FCON_NODE_SYNC_PREFIX "n1",
+                                  "{}", NULL, NULL, NULL),
                    405);
   fcon_server_stop(s);
 }

@@ -143,8 +143,9 @@ static void l015(cJSON *td) {
 }
 static void l015_miss(cJSON *td) {
   /* the -alpine images have BusyBox's nc (the example's own image) */
-  cJSON_ReplaceItemInObject(ctr(td, "sidecar-proxy"), "image",
-                            cJSON_CreateString("envoyproxy/envoy-alpine:v1.18"));
+  cJSON_ReplaceItemInObject(
+      ctr(td, "sidecar-proxy"), "image",
+      cJSON_CreateString("envoyproxy/envoy-alpine:v1.18"));
 }
 static void l016(cJSON *td) {
   set_deps(ctr(td, "mesh-init"), "[{\"containerName\": \"discover-servers\", "
@@ -258,16 +259,15 @@ static void test_shapes_and_paths(void **state) {
   cJSON_Delete(td);
 
   ecsb_err err = {0};
-  const char *bad[] = {"{\"family\": \"x\"}", "[1, 2]", "{\"taskDefinition\":",
-                       "[{\"image\": \"x\"}]"};
+  const char *bad[] = {"{\"family\": \"x\"}", "[1, 2]",
+                       "{\"taskDefinition\":", "[{\"image\": \"x\"}]"};
   const char *want[] = {"$.containerDefinitions: expected a non-empty array",
                         "$[0]: a container definition needs a \"name\"",
                         "x.json", "$[0]: a container definition needs"};
   for (size_t i = 0; i < 4; i++) {
     r = NULL;
-    assert_int_not_equal(lnt_lint(bad[i], strlen(bad[i]), "x.json", NULL, &r,
-                                  &err),
-                         0);
+    assert_int_not_equal(
+        lnt_lint(bad[i], strlen(bad[i]), "x.json", NULL, &r, &err), 0);
     assert_null(r);
     if (!strstr(err.msg, want[i]))
       fail_msg("%s: %s", bad[i], err.msg);
@@ -293,8 +293,8 @@ static void test_json_and_sarif(void **state) {
   j = cJSON_Parse(s);
   free(s);
   assert_string_equal(cJSON_GetObjectItem(j, "version")->valuestring, "2.1.0");
-  assert_non_null(strstr(cJSON_GetObjectItem(j, "$schema")->valuestring,
-                         "sarif-2.1.0"));
+  assert_non_null(
+      strstr(cJSON_GetObjectItem(j, "$schema")->valuestring, "sarif-2.1.0"));
   cJSON *run = cJSON_GetArrayItem(cJSON_GetObjectItem(j, "runs"), 0);
   cJSON *driver =
       cJSON_GetObjectItem(cJSON_GetObjectItem(run, "tool"), "driver");
@@ -314,17 +314,17 @@ static void test_json_and_sarif(void **state) {
     assert_string_equal(cJSON_GetObjectItem(rule, "id")->valuestring, id);
     const char *lvl = cJSON_GetObjectItem(res, "level")->valuestring;
     assert_true(!strcmp(lvl, "error") || !strcmp(lvl, "warning"));
-    assert_non_null(cJSON_GetObjectItem(cJSON_GetObjectItem(res, "message"),
-                                        "text"));
+    assert_non_null(
+        cJSON_GetObjectItem(cJSON_GetObjectItem(res, "message"), "text"));
     cJSON *loc = cJSON_GetArrayItem(cJSON_GetObjectItem(res, "locations"), 0);
     cJSON *pl = cJSON_GetObjectItem(loc, "physicalLocation");
     assert_string_equal(
         cJSON_GetObjectItem(cJSON_GetObjectItem(pl, "artifactLocation"), "uri")
             ->valuestring,
         "td.json");
-    assert_true(cJSON_GetObjectItem(cJSON_GetObjectItem(pl, "region"),
-                                    "startLine")
-                    ->valueint > 1);
+    assert_true(
+        cJSON_GetObjectItem(cJSON_GetObjectItem(pl, "region"), "startLine")
+            ->valueint > 1);
     cJSON *ll =
         cJSON_GetArrayItem(cJSON_GetObjectItem(loc, "logicalLocations"), 0);
     assert_non_null(

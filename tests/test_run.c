@@ -116,8 +116,9 @@ static void test_bad_scenarios_exit_2_before_anything(void **state) {
   snprintf(good, sizeof good, "%s/good.json", tmp);
   snprintf(bad, sizeof bad, "%s/bad.json", tmp);
   snprintf(out, sizeof out, "%s/never", tmp);
-  write_file(good, "{\"name\": \"good\", \"task_definition\": \"" ECSB_SOURCE_DIR
-                   "/examples/mesh-task-taskdef.json\"}");
+  write_file(good,
+             "{\"name\": \"good\", \"task_definition\": \"" ECSB_SOURCE_DIR
+             "/examples/mesh-task-taskdef.json\"}");
   write_file(bad, "{\"name\": \"bad\", \"task_definition\": \"" ECSB_SOURCE_DIR
                   "/examples/mesh-task-taskdef.json\", \"faults\": [{\"at\": "
                   "\"1s\", \"target\": \"agent\", \"action\": \"explode\"}]}");
@@ -232,10 +233,11 @@ static void test_shards_split_a_list_once(void **state) {
     snprintf(out, sizeof out, "%s/shard%d", tmp, k);
     snprintf(rep, sizeof rep, "%s/reports%d", tmp, k);
     snprintf(shard, sizeof shard, "%d/2", k);
-    const char *a[] = {"run",     "-q",   "--no-progress", "--shard",
-                       shard,     "--out", out,            "--report-dir",
-                       rep,       "--formats", "json,junit", paths[0],
-                       paths[1],  paths[2], paths[3],      NULL};
+    const char *a[] = {
+        "run",        "-q",     "--no-progress", "--shard", shard,
+        "--out",      out,      "--report-dir",  rep,       "--formats",
+        "json,junit", paths[0], paths[1],        paths[2],  paths[3],
+        NULL};
     char *text;
     assert_int_equal(run_wait(a, 60000, &text), 0);
     free(text);
@@ -308,11 +310,20 @@ static void test_consul_client_joins_takes_faults_and_leaves(void **state) {
   snprintf(ctl, sizeof ctl, "%s/consul-client.control", tmp);
   snprintf(sport, sizeof sport, "%u", (unsigned)fcon_server_port(srv));
   snprintf(log, sizeof log, "%s/consul-client.log", tmp);
-  const char *a[] = {"consul-client",    "--server-ip-file", ipfile,
-                     "--bind",           aip,                "--port",
-                     "18500",            "--server-port",    sport,
-                     "--retry-interval", "50ms",             "--wait-timeout",
-                     "20s",              NULL};
+  const char *a[] = {"consul-client",
+                     "--server-ip-file",
+                     ipfile,
+                     "--bind",
+                     aip,
+                     "--port",
+                     "18500",
+                     "--server-port",
+                     sport,
+                     "--retry-interval",
+                     "50ms",
+                     "--wait-timeout",
+                     "20s",
+                     NULL};
   scn_proc *p = start(a, log);
   char url[128];
   snprintf(url, sizeof url, "http://%s:18500/v1/agent/service/register", aip);
@@ -361,8 +372,8 @@ static void test_consul_client_joins_takes_faults_and_leaves(void **state) {
   fcon_server_stop(srv);
 
   char *text;
-  const char *bad[] = {"consul-client", "--server-ip-file", ipfile, "--bind",
-                       "10.0.0.1", NULL};
+  const char *bad[] = {"consul-client", "--server-ip-file", ipfile,
+                       "--bind",        "10.0.0.1",         NULL};
   assert_int_equal(run_wait(bad, 10000, &text), 1);
   assert_non_null(strstr(text, "not an address in 127.0.0.0/8"));
   free(text);

@@ -84,9 +84,15 @@ typedef struct ep {
  * containers: consul-ecs's and ecsboot's conventional names. The proxy's
  * own container is excluded by the name the metadata gives it. */
 static const char *const helper_names[] = {
-    "consul-client",          "consul-dataplane",       "consul-ecs-mesh-init",
-    "consul-ecs-health-sync", "consul-ecs-control-plane", "discover-servers",
-    "mesh-init",              "health-sync",            "sidecar-proxy",
+    "consul-client",
+    "consul-dataplane",
+    "consul-ecs-mesh-init",
+    "consul-ecs-health-sync",
+    "consul-ecs-control-plane",
+    "discover-servers",
+    "mesh-init",
+    "health-sync",
+    "sidecar-proxy",
 };
 
 /* ---- signals --------------------------------------------------------- */
@@ -123,8 +129,8 @@ static int install_handlers(ecsb_err *err) {
   sa.sa_flags = SA_RESTART | SA_NOCLDSTOP;
   for (size_t i = 0; i < N_HANDLED; i++)
     if (sigaction(handled[i], &sa, NULL) != 0)
-      return ecsb_err_set(err, ECSB_EINTERNAL, "sigaction(%d): %s",
-                          handled[i], strerror(errno));
+      return ecsb_err_set(err, ECSB_EINTERNAL, "sigaction(%d): %s", handled[i],
+                          strerror(errno));
   return 0;
 }
 
@@ -321,9 +327,9 @@ static bool apps_stopped(ep *e) {
     if (!wanted || strcmp(c->known_status, "STOPPED") == 0)
       continue;
     running = true;
-    int n = snprintf(waiting + wl, sizeof waiting - wl, "%s%s:%s",
-                     wl ? "," : "", c->name,
-                     *c->known_status ? c->known_status : "UNKNOWN");
+    int n =
+        snprintf(waiting + wl, sizeof waiting - wl, "%s%s:%s", wl ? "," : "",
+                 c->name, *c->known_status ? c->known_status : "UNKNOWN");
     if (n > 0 && (size_t)n < sizeof waiting - wl)
       wl += (size_t)n;
   }
@@ -336,8 +342,8 @@ static bool apps_stopped(ep *e) {
   e->warned_missing = true;
   ecsb_task_meta_free(tm);
   if (running && strcmp(waiting, e->last_waiting) != 0)
-    ecsb_log(ECSB_LOG_INFO, "waiting for application containers",
-             "containers", waiting, NULL);
+    ecsb_log(ECSB_LOG_INFO, "waiting for application containers", "containers",
+             waiting, NULL);
   snprintf(e->last_waiting, sizeof e->last_waiting, "%s",
            running ? waiting : "");
   return !running;
@@ -379,8 +385,8 @@ static int wait_ms(const ep *e) {
   int64_t now = ecsb_mono_ms(), until;
   switch (e->phase) {
   case PH_DRAINING:
-    until = e->next_poll_ms < e->drain_end_ms ? e->next_poll_ms
-                                              : e->drain_end_ms;
+    until =
+        e->next_poll_ms < e->drain_end_ms ? e->next_poll_ms : e->drain_end_ms;
     break;
   case PH_STOPPING:
     until = e->kill_at_ms;
@@ -469,8 +475,8 @@ static int run(const ep_flags *f, char **cmd, ecsb_err *err) {
   size_t n_excl = 0;
   int rc = ecsb_split_list(f->wait_for ? f->wait_for : "", "flag -wait-for",
                            &e.wait_for, &e.n_wait_for, err);
-  if (rc || (rc = ecsb_split_list(f->exclude ? f->exclude : "",
-                                  "flag -exclude", &e.exclude, &n_excl, err)))
+  if (rc || (rc = ecsb_split_list(f->exclude ? f->exclude : "", "flag -exclude",
+                                  &e.exclude, &n_excl, err)))
     goto out;
   if ((rc = check_names(e.wait_for, "wait-for", err)) ||
       (rc = check_names(e.exclude, "exclude", err)))
