@@ -20,6 +20,8 @@
 
 #include "cli.h"
 #include "ecsb/flags.h"
+#include "fecs/engine.h"
+#include "fecs/fecs.h"
 #include "rpt/report.h"
 #include "scn/runner.h"
 
@@ -241,6 +243,17 @@ int cli_run_main(int argc, char **argv) {
   }
   for (size_t i = 0; i < n_sc && !rc; i++)
     rc = apply_overrides(sc[i], &f, &err);
+  /* What ECS and its agent would refuse, before anything starts. */
+  for (size_t i = 0; i < n_sc && !rc; i++) {
+    fecs_task_spec *spec = NULL;
+    rc = fecs_task_definition_check(sc[i]->task_definition, &err);
+    if (!rc)
+      rc = fecs_task_spec_from_json(sc[i]->task_definition, "$.task_definition",
+                                    &spec, &err);
+    fecs_task_spec_free(spec);
+    if (rc)
+      ecsb_err_prefix(&err, "%s: $.task_definition", sc[i]->path);
+  }
   if (rc) {
     fprintf(stderr, "ecsboot run: %s\n", err.msg);
     code = rc == ECSB_ENOMEM ? EXIT_INTERNAL : EXIT_USAGE;

@@ -339,6 +339,26 @@ int fecs_task_definition_register(fecs *f, const cJSON *request, char *arn_out,
   return rc;
 }
 
+int fecs_task_definition_check(const cJSON *request, ecsb_err *err) {
+  if (!cJSON_IsObject(request))
+    return ecsb_err_set(err, ECSB_EINVAL,
+                        "task definition: expected a JSON object");
+  /* A blank fake: the checks read nothing of the state but the account. */
+  fecs *f = calloc(1, sizeof *f);
+  if (!f)
+    return ecsb_err_set(err, ECSB_ENOMEM, "out of memory");
+  fecs_config_default(&f->cfg);
+  fecs_taskdef_rec *td = NULL;
+  const char *code = NULL;
+  char msg[1024];
+  int rc = 0;
+  if (fecs_taskdef_build_locked(f, request, &td, &code, msg, sizeof msg))
+    rc = ecsb_err_set(err, ECSB_EINVAL, "task definition: %s: %s", code, msg);
+  fecs_taskdef_free(td);
+  free(f);
+  return rc;
+}
+
 int fecs_task_run(fecs *f, const fecs_run_opts *o, char *arn_out,
                   ecsb_err *err) {
   if (!o || !o->task_definition)

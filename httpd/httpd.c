@@ -8,6 +8,7 @@
  * and must never appear on a real network by accident.
  */
 #include "ecsb/httpd.h"
+#include "ecsb/log.h"
 
 #include <arpa/inet.h>
 #include <microhttpd.h>
@@ -300,6 +301,22 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn,
   return ret;
 }
 
+/* libmicrohttpd's own messages, in the project's log format. A handler
+ * that drops a connection on purpose (a fake's "endpoint down" fault) makes
+ * libmicrohttpd report an internal error: that one is only debug. */
+static void mhd_log(void *cls, const char *fmt, va_list ap) {
+  (void)cls;
+  char msg[512];
+  vsnprintf(msg, sizeof msg, fmt, ap);
+  size_t l = strlen(msg);
+  while (l > 0 && (msg[l - 1] == '\n' || msg[l - 1] == '.'))
+    msg[--l] = '\0';
+  bool deliberate =
+      strncmp(msg, "Application reported internal error", 35) == 0;
+  ecsb_log(deliberate ? ECSB_LOG_DEBUG : ECSB_LOG_WARN, "libmicrohttpd",
+           "message", msg, NULL);
+}
+
 int ecsb_httpd_start(const ecsb_httpd_opts *opts, ecsb_httpd_handler handler,
                      void *user, ecsb_httpd **out, ecsb_err *err) {
   ecsb_httpd_opts o;
@@ -350,6 +367,8 @@ int ecsb_httpd_start(const ecsb_httpd_opts *opts, ecsb_httpd_handler handler,
 
   struct MHD_OptionItem ops[8];
   int n = 0;
+  ops[n++] = (struct MHD_OptionItem){MHD_OPTION_EXTERNAL_LOGGER,
+                                     (intptr_t)mhd_log, NULL};
   ops[n++] = (struct MHD_OptionItem){MHD_OPTION_SOCK_ADDR, 0, &ss};
   ops[n++] = (struct MHD_OptionItem){MHD_OPTION_CONNECTION_LIMIT,
                                      (intptr_t)o.conn_limit, NULL};

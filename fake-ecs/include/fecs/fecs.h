@@ -183,6 +183,10 @@ typedef struct fecs_run_opts {
   const char *ip;              /* NULL: allocated */
 } fecs_run_opts;
 
+/* RegisterTaskDefinition's checks only, without a fake: the error
+ * RegisterTaskDefinition would answer, or 0. */
+int fecs_task_definition_check(const cJSON *request, ecsb_err *err);
+
 /* RunTask for one task; arn_out (FECS_ARN_MAX) may be NULL. */
 int fecs_task_run(fecs *f, const fecs_run_opts *o, char *arn_out,
                   ecsb_err *err);
