@@ -35,3 +35,14 @@ ecsb_add_test(e2e_init_discover SOURCES e2e_init_discover.c ${INIT_TU}
 if(TARGET ecsboot-init)
   add_dependencies(e2e_init_discover ecsboot-init)
 endif()
+# envoy-entrypoint: the real binary, its child a stand-in proxy that
+# records signals (entry_child.c), fake-ecs for the task metadata.
+add_executable(entry_child entry_child.c)
+ecsb_add_test(e2e_init_entrypoint SOURCES e2e_init_entrypoint.c ${INIT_TU}
+  LIBS fake-ecs ${INIT_LIBS} TIMEOUT 300)
+target_compile_definitions(e2e_init_entrypoint PRIVATE
+  CHILD_BIN="$<TARGET_FILE:entry_child>")
+add_dependencies(e2e_init_entrypoint entry_child)
+if(TARGET ecsboot-init)
+  add_dependencies(e2e_init_entrypoint ecsboot-init)
+endif()
