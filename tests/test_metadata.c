@@ -172,6 +172,47 @@ static void test_fetch_errors(void **state) {
   tu_json_stop(&j);
 }
 
+static void test_container_name_fetch(void **state) {
+  (void)state;
+  tu_json j = {0};
+  assert_int_equal(tu_json_start(&j, "{\"Name\": \"sidecar-proxy\", "
+                                     "\"KnownStatus\": \"RUNNING\"}"),
+                   0);
+  ecsb_http_client *c = client(0);
+  char *name = NULL;
+  ecsb_err err = {0};
+  char base[128];
+  snprintf(base, sizeof base, "%s/v4/abc/", j.url);
+  assert_int_equal(ecsb_container_name_fetch(c, base, &name, &err), 0);
+  assert_string_equal(name, "sidecar-proxy");
+  assert_string_equal(j.last_path, "/v4/abc"); /* the base itself, no /task */
+  free(name);
+  struct {
+    int status;
+    const char *body;
+    int want;
+    const char *msg;
+  } bad[] = {
+      {200, "{\"Name\": 3}", ECSB_EINVAL, "$.Name"},
+      {200, "{}", ECSB_ENOTFOUND, "$.Name"},
+      {200, "{\"Name\": \"\"}", ECSB_EINVAL, "$.Name is empty"},
+      {200, "[", ECSB_EPARSE, "container metadata"},
+      {404, "no", ECSB_ESTATUS, "HTTP 404"},
+  };
+  for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+    tu_json_set(&j, bad[i].status, bad[i].body);
+    assert_int_equal(ecsb_container_name_fetch(c, base, &name, &err),
+                     bad[i].want);
+    assert_null(name);
+    if (!strstr(err.msg, bad[i].msg))
+      fail_msg("case %zu: %s", i, err.msg);
+  }
+  assert_int_equal(ecsb_container_name_fetch(c, NULL, &name, &err),
+                   ECSB_EINVAL);
+  ecsb_http_client_free(c);
+  tu_json_stop(&j);
+}
+
 static void test_task_id_and_ipv4_helpers(void **state) {
   (void)state;
   char *id = ecsb_task_id_from_arn("arn:aws:ecs:r:1:task/c/xyz");
@@ -192,6 +233,7 @@ int main(void) {
       cmocka_unit_test(test_parse_rejects_malformed_with_path),
       cmocka_unit_test(test_fetch_down_then_up),
       cmocka_unit_test(test_fetch_errors),
+      cmocka_unit_test(test_container_name_fetch),
       cmocka_unit_test(test_task_id_and_ipv4_helpers),
   };
   int rc = cmocka_run_group_tests(tests, NULL, NULL);
