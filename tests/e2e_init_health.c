@@ -232,6 +232,41 @@ static void test_health_sync_survives_metadata_outage(void **state) {
   assert_int_equal(stop_sync(f, pid), 0);
 }
 
+static void test_health_sync_sigterm_before_metadata_exits_0(void **state) {
+  fx *f = *state;
+  /* The task stops while the metadata endpoint still fails: nothing is
+   * known, so nothing is sent, and the exit is prompt and clean. */
+  tu_json_set(&f->md, 503, "not yet");
+  int pid = spawn_sync(f, NULL);
+  assert_true(pid > 0);
+  assert_true(wait_reads(f, 2));
+  int64_t t0 = ecsb_mono_ms();
+  assert_int_equal(stop_sync(f, pid), 0);
+  assert_true(ecsb_mono_ms() - t0 < 3000);
+  assert_int_equal(updates(f), 0);
+}
+
+static void test_health_sync_sigterm_with_agent_gone_is_bounded(void **state) {
+  fx *f = *state;
+  int pid = spawn_sync(f, NULL);
+  assert_true(wait_status(f, "web-t1-app-consul-ecs", "critical"));
+  /* The agent container stopped first: marking critical cannot succeed,
+   * and must give up within its 5 s budget (ECS's SIGKILL comes at the
+   * container's stopTimeout, 30 s by default). */
+  tu_agent_stop(&f->agent);
+  memset(&f->agent, 0, sizeof f->agent);
+  int64_t t0 = ecsb_mono_ms();
+  assert_int_equal(stop_sync(f, pid), 0);
+  int64_t took = ecsb_mono_ms() - t0;
+  assert_true(took >= 4000 && took < 9000);
+  assert_int_equal(tu_agent_start(&f->agent, NULL), 0); /* for teardown */
+  char path[1100];
+  snprintf(path, sizeof path, "%s/stderr.txt", f->dir);
+  char *log = tu_slurp(path, NULL);
+  assert_non_null(strstr(log, "level=warn"));
+  free(log);
+}
+
 static void test_health_sync_usage(void **state) {
   (void)state;
   const char *argv[] = {tu_init_bin(), "health-sync", NULL};
@@ -256,6 +291,11 @@ int main(void) {
                                       setup, teardown),
       cmocka_unit_test_setup_teardown(test_health_sync_survives_metadata_outage,
                                       setup, teardown),
+      cmocka_unit_test_setup_teardown(
+          test_health_sync_sigterm_before_metadata_exits_0, setup, teardown),
+      cmocka_unit_test_setup_teardown(
+          test_health_sync_sigterm_with_agent_gone_is_bounded, setup,
+          teardown),
       cmocka_unit_test(test_health_sync_usage),
   };
   ecsb_http_global_init(NULL);
