@@ -462,6 +462,64 @@ static void test_proxy_dies_with_a_sigkilled_entrypoint(void **state) {
   x->child_pid = 0;
 }
 
+/* The example task definition registers, and its sidecar-proxy's argv
+ * (entryPoint after the binary, then command) is accepted as it is, with
+ * only the envoy program swapped for the stand-in. */
+static void test_the_example_task_definition_runs(void **state) {
+  fx *x = *state;
+  char *text =
+      tu_slurp(ECSB_SOURCE_DIR "/examples/mesh-task-entrypoint-taskdef.json",
+               NULL);
+  assert_non_null(text);
+  cJSON *td = cJSON_Parse(text);
+  free(text);
+  assert_non_null(td);
+  ecsb_err err = {0};
+  if (fecs_task_definition_register(x->f, td, NULL, &err) != 0)
+    fail_msg("register: %s", err.msg);
+  const cJSON *defs = cJSON_GetObjectItem(td, "containerDefinitions"), *d;
+  const cJSON *proxy = NULL, *mesh_init = NULL;
+  cJSON_ArrayForEach(d, defs) {
+    const char *n = cJSON_GetObjectItem(d, "name")->valuestring;
+    if (!strcmp(n, "sidecar-proxy"))
+      proxy = d;
+    if (!strcmp(n, "mesh-init"))
+      mesh_init = d;
+  }
+  assert_non_null(proxy);
+  assert_non_null(mesh_init);
+  char *mi = cJSON_PrintUnformatted(cJSON_GetObjectItem(mesh_init, "command"));
+  assert_non_null(strstr(mi, "\"--copy-self=/consul/ecsboot-init\""));
+  free(mi);
+  const cJSON *ep = cJSON_GetObjectItem(proxy, "entryPoint");
+  const cJSON *cmd = cJSON_GetObjectItem(proxy, "command");
+  assert_string_equal(cJSON_GetArrayItem(ep, 0)->valuestring,
+                      "/consul/ecsboot-init");
+  const char *argv[32] = {tu_init_bin()};
+  size_t n = 1;
+  for (int i = 1; i < cJSON_GetArraySize(ep) && n < 24; i++)
+    argv[n++] = cJSON_GetArrayItem(ep, i)->valuestring;
+  for (int i = 0; i < cJSON_GetArraySize(cmd) && n < 24; i++) {
+    const char *w = cJSON_GetArrayItem(cmd, i)->valuestring;
+    if (!strcmp(w, "envoy")) {
+      argv[n++] = CHILD_BIN;
+      argv[n++] = x->rec;
+      argv[n++] = "--exit-now";
+      argv[n++] = "0";
+      break; /* Envoy's own flags are not the stand-in's */
+    }
+    argv[n++] = w;
+  }
+  assert_string_equal(argv[1], "envoy-entrypoint");
+  const char *env[] = {x->md_env, NULL};
+  tu_proc_result r;
+  assert_int_equal(tu_run(argv, env, 10000, &r), 0);
+  if (r.exit_code != 0)
+    fail_msg("exit %d: %s", r.exit_code, r.err);
+  assert_true(wait_record(x, "exit 0"));
+  cJSON_Delete(td);
+}
+
 int main(void) {
 #define T(name) cmocka_unit_test_setup_teardown(name, setup, teardown)
   const struct CMUnitTest tests[] = {
@@ -477,6 +535,7 @@ int main(void) {
       T(test_proxy_exiting_during_drain_ends_it),
       T(test_proxy_ignoring_sigterm_is_killed),
       T(test_proxy_dies_with_a_sigkilled_entrypoint),
+      T(test_the_example_task_definition_runs),
   };
 #undef T
   ecsb_http_global_init(NULL);
