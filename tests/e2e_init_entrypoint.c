@@ -153,7 +153,9 @@ static int wait_ready(fx *x) {
   return (int)pid;
 }
 
-static bool running(int pid) { return waitpid(pid, NULL, WNOHANG) == 0; }
+static bool running(int pid) {
+  return waitpid(pid, NULL, WNOHANG) == 0;
+}
 
 static int finish(fx *x, int timeout_ms) {
   int code = tu_wait(x->pid, timeout_ms);
@@ -209,8 +211,13 @@ static void test_exit_status_passes_through(void **state) {
 
 static void test_exec_failure_exits_127(void **state) {
   fx *x = *state;
-  const char *argv[] = {tu_init_bin(), "envoy-entrypoint", "--",
-                        "/nonexistent/envoy", "--config-path", "x", NULL};
+  const char *argv[] = {tu_init_bin(),
+                        "envoy-entrypoint",
+                        "--",
+                        "/nonexistent/envoy",
+                        "--config-path",
+                        "x",
+                        NULL};
   const char *env[] = {x->md_env, NULL};
   tu_proc_result r;
   assert_int_equal(tu_run(argv, env, 10000, &r), 0);
@@ -218,8 +225,7 @@ static void test_exec_failure_exits_127(void **state) {
   assert_non_null(strstr(r.err, "cannot run \\\"/nonexistent/envoy\\\""));
   assert_non_null(strstr(r.err, "No such file or directory"));
   /* A file that exists but is not executable: also 127. */
-  const char *argv2[] = {tu_init_bin(), "envoy-entrypoint", "--", x->dir,
-                         NULL};
+  const char *argv2[] = {tu_init_bin(), "envoy-entrypoint", "--", x->dir, NULL};
   assert_int_equal(tu_run(argv2, env, 10000, &r), 0);
   assert_int_equal(r.exit_code, 127);
   assert_non_null(strstr(r.err, "Permission denied"));
@@ -236,11 +242,14 @@ static void test_usage_errors(void **state) {
   } cases[] = {
       {{"--grace-period=1s", NULL}, env, "expected `-- COMMAND"},
       {{"--", NULL}, env, "expected `-- COMMAND"},
-      {{"--grace-period=forever", "--", "true", NULL}, env,
+      {{"--grace-period=forever", "--", "true", NULL},
+       env,
        "flag -grace-period"},
-      {{"--wait-for=app", "--exclude=worker", "--", "true", NULL}, env,
+      {{"--wait-for=app", "--exclude=worker", "--", "true", NULL},
+       env,
        "cannot be combined"},
-      {{"--wait-for=app;rm", "--", "true", NULL}, env,
+      {{"--wait-for=app;rm", "--", "true", NULL},
+       env,
        "is not an ECS container name"},
       {{"envoy", "--", "true", NULL}, env, "unexpected argument"},
       {{"--", "true", NULL}, no_md, "ECS_CONTAINER_METADATA_URI_V4 is not set"},
@@ -255,8 +264,15 @@ static void test_usage_errors(void **state) {
       fail_msg("case %zu: exit %d: %s", i, r.exit_code, r.err);
   }
   /* Outside ECS with no grace period the metadata is not needed. */
-  const char *argv[] = {tu_init_bin(), "envoy-entrypoint", "--grace-period=0",
-                        "--", CHILD_BIN, x->rec, "--exit-now", "4", NULL};
+  const char *argv[] = {tu_init_bin(),
+                        "envoy-entrypoint",
+                        "--grace-period=0",
+                        "--",
+                        CHILD_BIN,
+                        x->rec,
+                        "--exit-now",
+                        "4",
+                        NULL};
   tu_proc_result r;
   assert_int_equal(tu_run(argv, no_md, 10000, &r), 0);
   assert_int_equal(r.exit_code, 4);
@@ -291,8 +307,8 @@ static void test_sigterm_waits_for_the_app_then_stops_the_proxy(void **state) {
   char *r = record(x);
   assert_null(strstr(r, "TERM"));
   free(r);
-  assert_int_equal(
-      fecs_container_set_exit(x->f, x->task, "app", 0, NULL, NULL), 0);
+  assert_int_equal(fecs_container_set_exit(x->f, x->task, "app", 0, NULL, NULL),
+                   0);
   assert_true(wait_md_calls(x, 5));
   assert_true(running(x->pid)); /* worker still runs */
   assert_int_equal(
@@ -467,9 +483,8 @@ static void test_proxy_dies_with_a_sigkilled_entrypoint(void **state) {
  * only the envoy program swapped for the stand-in. */
 static void test_the_example_task_definition_runs(void **state) {
   fx *x = *state;
-  char *text =
-      tu_slurp(ECSB_SOURCE_DIR "/examples/mesh-task-entrypoint-taskdef.json",
-               NULL);
+  char *text = tu_slurp(
+      ECSB_SOURCE_DIR "/examples/mesh-task-entrypoint-taskdef.json", NULL);
   assert_non_null(text);
   cJSON *td = cJSON_Parse(text);
   free(text);

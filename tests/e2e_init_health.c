@@ -294,8 +294,7 @@ int main(void) {
       cmocka_unit_test_setup_teardown(
           test_health_sync_sigterm_before_metadata_exits_0, setup, teardown),
       cmocka_unit_test_setup_teardown(
-          test_health_sync_sigterm_with_agent_gone_is_bounded, setup,
-          teardown),
+          test_health_sync_sigterm_with_agent_gone_is_bounded, setup, teardown),
       cmocka_unit_test(test_health_sync_usage),
   };
   ecsb_http_global_init(NULL);
