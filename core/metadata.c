@@ -210,7 +210,7 @@ static int metadata_url(const char *base_uri, const char *suffix, char *url,
 }
 
 int ecsb_container_name_fetch(ecsb_http_client *c, const char *base_uri,
-                              char **name, ecsb_err *err) {
+                              long timeout_ms, char **name, ecsb_err *err) {
   *name = NULL;
   char url[2100];
   int rc = metadata_url(base_uri, "", url, sizeof url, err);
@@ -218,7 +218,9 @@ int ecsb_container_name_fetch(ecsb_http_client *c, const char *base_uri,
     return rc;
   ecsb_http_response resp;
   cJSON *root = NULL;
-  rc = ecsb_http_get(c, url, NULL, 0, &resp, err);
+  ecsb_http_request req = {
+      .method = "GET", .url = url, .timeout_ms = timeout_ms};
+  rc = ecsb_http_do(c, &req, &resp, err);
   if (rc)
     goto out;
   if (resp.status < 200 || resp.status > 299) {

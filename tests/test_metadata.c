@@ -183,7 +183,7 @@ static void test_container_name_fetch(void **state) {
   ecsb_err err = {0};
   char base[128];
   snprintf(base, sizeof base, "%s/v4/abc/", j.url);
-  assert_int_equal(ecsb_container_name_fetch(c, base, &name, &err), 0);
+  assert_int_equal(ecsb_container_name_fetch(c, base, 0, &name, &err), 0);
   assert_string_equal(name, "sidecar-proxy");
   assert_string_equal(j.last_path, "/v4/abc"); /* the base itself, no /task */
   free(name);
@@ -201,13 +201,13 @@ static void test_container_name_fetch(void **state) {
   };
   for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
     tu_json_set(&j, bad[i].status, bad[i].body);
-    assert_int_equal(ecsb_container_name_fetch(c, base, &name, &err),
+    assert_int_equal(ecsb_container_name_fetch(c, base, 0, &name, &err),
                      bad[i].want);
     assert_null(name);
     if (!strstr(err.msg, bad[i].msg))
       fail_msg("case %zu: %s", i, err.msg);
   }
-  assert_int_equal(ecsb_container_name_fetch(c, NULL, &name, &err),
+  assert_int_equal(ecsb_container_name_fetch(c, NULL, 0, &name, &err),
                    ECSB_EINVAL);
   ecsb_http_client_free(c);
   tu_json_stop(&j);

@@ -287,11 +287,21 @@ static void note_metadata_error(ep *e, const ecsb_err *err) {
   snprintf(e->last_err, sizeof e->last_err, "%s", err->msg);
 }
 
-static void learn_self(ep *e) {
-  if (e->self || e->n_wait_for)
+/* One poll (name and task reads together) may take at most the poll
+ * interval, at least 200 ms and at most 2 s, and never run past the end
+ * of the grace period; returns that budget (<= 0: no time left). */
+static int64_t poll_budget_ms(const ep *e) {
+  int64_t budget = e->f->poll / ECSB_NS_PER_MS;
+  budget = budget < 200 ? 200 : budget > 2000 ? 2000 : budget;
+  int64_t left = e->drain_end_ms - ecsb_mono_ms();
+  return e->phase == PH_DRAINING && left < budget ? left : budget;
+}
+
+static void learn_self(ep *e, int64_t timeout_ms) {
+  if (e->self || e->n_wait_for || timeout_ms <= 0)
     return;
   ecsb_err err = {0};
-  if (ecsb_container_name_fetch(e->mh, e->md, &e->self, &err) == 0)
+  if (ecsb_container_name_fetch(e->mh, e->md, timeout_ms, &e->self, &err) == 0)
     ecsb_log(ECSB_LOG_DEBUG, "own container", "name", e->self, NULL);
   else
     note_metadata_error(e, &err);
@@ -301,15 +311,13 @@ static void learn_self(ep *e) {
  * still running; false while one is, or when the metadata could not be
  * read (the grace period then bounds the wait). */
 static bool apps_stopped(ep *e) {
-  learn_self(e);
+  int64_t t0 = ecsb_mono_ms(), budget = poll_budget_ms(e);
+  learn_self(e, budget);
+  budget -= ecsb_mono_ms() - t0;
+  if (budget <= 0) /* ecsb_retry would read 0 as "no deadline" */
+    return false;
   ecsb_retry r;
-  /* One poll may take at most the poll interval (at least 200 ms, at most
-   * 2 s), and never past the grace period. */
-  int64_t budget = e->f->poll / ECSB_NS_PER_MS;
-  budget = budget < 200 ? 200 : budget > 2000 ? 2000 : budget;
-  int64_t left = e->drain_end_ms - ecsb_mono_ms();
-  ecsb_retry_init(&r, budget < left ? budget : left, 100, 500, 0,
-                  (volatile int *)&g_sig_pending);
+  ecsb_retry_init(&r, budget, 100, 500, 0, (volatile int *)&g_sig_pending);
   ecsb_task_meta *tm = NULL;
   ecsb_err err = {0};
   if (ecsb_task_meta_fetch(e->mh, e->md, &r, &tm, &err) != 0) {
@@ -503,7 +511,7 @@ static int run(const ep_flags *f, char **cmd, ecsb_err *err) {
     ecsb_log(ECSB_LOG_WARN, err->msg, NULL);
   }
   if (e.mh && f->grace > 0)
-    learn_self(&e);
+    learn_self(&e, poll_budget_ms(&e));
   loop(&e, pfd[0]);
   int code = exit_code_of(e.status);
   char cs[16];

@@ -52,11 +52,12 @@ const ecsb_task_container *ecsb_task_meta_container(const ecsb_task_meta *m,
 int ecsb_task_meta_fetch(ecsb_http_client *c, const char *base_uri,
                          ecsb_retry *r, ecsb_task_meta **out, ecsb_err *err);
 
-/* GETs <base_uri> itself (the calling container's own metadata) once and
- * returns its "Name" (heap string): how a container learns its name in the
- * task definition. Errors as ecsb_task_meta_fetch without r. */
+/* GETs <base_uri> itself (the calling container's own metadata) once, in
+ * at most timeout_ms (0: the client's timeout), and returns its "Name"
+ * (heap string): how a container learns its name in the task definition.
+ * Errors as ecsb_task_meta_fetch without r. */
 int ecsb_container_name_fetch(ecsb_http_client *c, const char *base_uri,
-                              char **name, ecsb_err *err);
+                              long timeout_ms, char **name, ecsb_err *err);
 
 /* Task ID from a task ARN (the last '/'-separated segment), heap string, or
  * NULL when the ARN has no '/'. */
