@@ -38,6 +38,7 @@ void fecs_config_default(fecs_config *c) {
   c->max_tasks = 100000;
   c->max_body = 1u << 20;
   c->throttle = true;
+  c->time_scale = 1;
 }
 
 const char *fecs_hook_kind_name(fecs_hook_kind k) {
@@ -163,6 +164,9 @@ static int check_config(const fecs_config *c, uint32_t *ip_first,
   if (c->max_tasks < 1)
     return ecsb_err_set(err, ECSB_EINVAL,
                         "fake-ecs config: max_tasks must be at least 1");
+  if (!(c->time_scale > 0 && c->time_scale <= 1000))
+    return ecsb_err_set(err, ECSB_EINVAL,
+                        "fake-ecs config: time_scale must be in (0, 1000]");
   return 0;
 }
 
@@ -204,7 +208,7 @@ int fecs_new(const fecs_config *cfg, fecs **out, ecsb_err *err) {
            f->cfg.access_key_id);
   snprintf(f->main_cred.secret, sizeof f->main_cred.secret, "%s",
            f->cfg.secret_access_key);
-  f->throttle = fecs_throttle_new(cfg->throttle);
+  f->throttle = fecs_throttle_new(cfg->throttle, cfg->time_scale);
   f->faults = fecs_faults_new();
   if (!f->throttle || !f->faults) {
     rc = ecsb_err_set(err, ECSB_ENOMEM, "fake-ecs: out of memory");

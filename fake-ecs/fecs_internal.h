@@ -338,7 +338,8 @@ void fecs_endpoint_handle(void *user, const ecsb_httpd_req *req,
                           ecsb_httpd_resp *resp);
 
 /* ---- fecs_throttle.c ---- */
-fecs_throttle *fecs_throttle_new(bool enabled);
+/* time_scale: refill rates are per second of scenario time. */
+fecs_throttle *fecs_throttle_new(bool enabled, double time_scale);
 void fecs_throttle_free(fecs_throttle *t);
 void fecs_throttle_reset(fecs_throttle *t);
 /* true when a token was taken; false: throttled. */

@@ -47,6 +47,7 @@ static const struct {
 
 struct fecs_throttle {
   bool enabled;
+  double rate_mult; /* 1 / time_scale: refills run in scenario time */
   bucket b[N_BUCKETS];
 };
 
@@ -70,11 +71,12 @@ void fecs_throttle_reset(fecs_throttle *t) {
   }
 }
 
-fecs_throttle *fecs_throttle_new(bool enabled) {
+fecs_throttle *fecs_throttle_new(bool enabled, double time_scale) {
   fecs_throttle *t = calloc(1, sizeof *t);
   if (!t)
     return NULL;
   t->enabled = enabled;
+  t->rate_mult = time_scale > 0 ? 1.0 / time_scale : 1.0;
   fecs_throttle_reset(t);
   return t;
 }
@@ -94,14 +96,14 @@ static bucket *find(fecs_throttle *t, const char *op) {
   return NULL;
 }
 
-static void refill(bucket *b, int64_t now) {
+static void refill(bucket *b, int64_t now, double mult) {
   if (b->fresh) {
     b->fresh = false;
     b->last_us = now;
     return;
   }
   if (now > b->last_us) {
-    b->tokens += (double)(now - b->last_us) * b->refill / 1e6;
+    b->tokens += (double)(now - b->last_us) * b->refill * mult / 1e6;
     if (b->tokens > b->burst)
       b->tokens = b->burst;
   }
@@ -114,7 +116,7 @@ bool fecs_throttle_take(fecs_throttle *t, const char *op, int64_t now) {
   bucket *b = find(t, op);
   if (!b)
     return true;
-  refill(b, now);
+  refill(b, now, t->rate_mult);
   if (b->tokens >= 1.0) {
     b->tokens -= 1.0;
     return true;

@@ -196,6 +196,7 @@ static int setup_ecs(run *r, ecsb_err *err) {
   c.seed = s->seed ? s->seed : 1;
   c.auto_lifecycle = false;
   c.auto_healthy = false;
+  c.time_scale = s->time_scale; /* ECS's rate limits, in scenario time */
   c.hook = ecs_hook;
   c.hook_user = r;
   int rc = fecs_new(&c, &r->ecs, err);

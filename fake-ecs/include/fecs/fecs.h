@@ -131,6 +131,10 @@ typedef struct fecs_config {
   size_t max_tasks;          /* default 100000 (RunTask refuses beyond) */
   size_t max_body;           /* API request cap, default 1 MiB */
   bool throttle;             /* default true, ECS-like buckets */
+  /* Scenario time scale (default 1): token-bucket refill rates (the
+   * defaults and fecs_throttle_set's) are per second of scenario time, so
+   * at 0.01 a bucket refills 100 times faster in wall time. */
+  double time_scale;
 
   /* Clock in Unix microseconds for timestamps, signature skew, credential
    * expiry and throttle refill. NULL: the real clocks (wall for
