@@ -215,7 +215,9 @@ static void push_command(strvec *argv, const scn_task_env *env,
 /* ecsboot-init's own durations (poll intervals, timeouts) are production
  * values; DESIGN section 4 scales every configured duration, so each known
  * flag is rewritten to its scaled value, and added with its scaled default
- * when absent. Never below 10 ms, the smallest interval health-sync takes. */
+ * when absent (def NULL: only rewritten, as the app stand-in's durations
+ * from a scenario's image args). Never below 10 ms, the smallest interval
+ * health-sync takes. */
 static const struct {
   const char *sub, *flag, *def;
 } init_durations[] = {
@@ -228,6 +230,12 @@ static const struct {
     {"envoy-entrypoint", "grace-period", "25s"},
     {"envoy-entrypoint", "poll-interval", "1s"},
     {"envoy-entrypoint", "stop-timeout", "10s"},
+    /* the app stand-in's own durations, given in a scenario's image args */
+    {"app", "start-delay", NULL},
+    {"app", "drain", NULL},
+    {"app", "crash-after", NULL},
+    {"app", "fail-health-after", NULL},
+    {"app", "response-delay", NULL},
 };
 
 static char *scaled_duration(const char *v, double scale) {
@@ -294,6 +302,8 @@ static void scale_init_flags(strvec *argv, double scale) {
       continue;
     bool eq = false;
     int i = find_flag(argv->v, argv->n, init_durations[k].flag, &eq);
+    if (i < 0 && !init_durations[k].def)
+      continue;
     if (i < 0) {
       sv_pushf(argv, "--%s%s", init_durations[k].flag, NULL);
       sv_push(argv, scaled_duration(init_durations[k].def, scale));
@@ -441,6 +451,8 @@ int scn_container_command(const scn_task_env *env, const cJSON *def,
   }
   for (char **a = rule->args; a && *a; a++)
     sv_push(&argv, scn_container_map(env, def, *a));
+  if (rule->play == SCN_PLAY_APP)
+    scale_init_flags(&argv, env->time_scale); /* args are scenario time */
 
   sv_pushf(&envp, "PATH=%s%s", env->path_env ? env->path_env : "/usr/bin:/bin",
            NULL);

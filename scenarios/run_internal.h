@@ -168,9 +168,10 @@ int run_task_create(run *r, run_task *t, ecsb_err *err);
 /* Feeds what happened to the task's engine and performs what it asks,
  * until both queues are empty. */
 int run_task_drive(run *r, run_task *t, ecsb_err *err);
-/* Reaps exited processes, fires due timers (slow starts, crashes, probe
- * timeouts, engine deadlines). */
-int run_task_poll(run *r, run_task *t, int64_t now, ecsb_err *err);
+/* Fires due timers (slow starts, crashes, probe timeouts, engine
+ * deadlines) and, with reap, reaps exited processes (one waitid each: only
+ * after a SIGCHLD, since fleets have thousands of processes). */
+int run_task_poll(run *r, run_task *t, int64_t now, bool reap, ecsb_err *err);
 int64_t run_task_next_deadline(const run *r, const run_task *t);
 run_ctr *run_task_role(run_task *t, const char *role);
 /* Kills every process of the task (SIGTERM, then SIGKILL after grace_ms

@@ -492,7 +492,7 @@ int run_task_drive(run *r, run_task *t, ecsb_err *err) {
 /* ---- time passing
  * ------------------------------------------------------------- */
 
-int run_task_poll(run *r, run_task *t, int64_t now, ecsb_err *err) {
+int run_task_poll(run *r, run_task *t, int64_t now, bool reap, ecsb_err *err) {
   int rc = 0;
   for (size_t i = 0; i < t->n && !rc; i++) {
     run_ctr *c = &t->c[i];
@@ -506,7 +506,8 @@ int run_task_poll(run *r, run_task *t, int64_t now, ecsb_err *err) {
       scn_proc_signal(c->proc, SIGKILL);
     }
     int code, sig;
-    if (!rc && c->proc && !c->exited && scn_proc_poll(c->proc, &code, &sig)) {
+    if (!rc && reap && c->proc && !c->exited &&
+        scn_proc_poll(c->proc, &code, &sig)) {
       c->exited = true;
       int ec = code >= 0 ? code : 128 + sig;
       if (c->exit_override >= 0)
@@ -514,7 +515,7 @@ int run_task_poll(run *r, run_task *t, int64_t now, ecsb_err *err) {
       rc = fecs_engine_container_exited(t->eng, c->name, ec, run_now(r), err);
     }
     if (!rc && c->probe_proc) {
-      bool done = scn_proc_poll(c->probe_proc, &code, &sig);
+      bool done = reap && scn_proc_poll(c->probe_proc, &code, &sig);
       if (!done && run_now(r) >= c->probe_deadline) {
         scn_proc_free(c->probe_proc); /* kills and reaps */
         c->probe_proc = NULL;

@@ -42,6 +42,8 @@
 #define TEARDOWN_GRACE_MS 2000
 /* The stop decision re-reads the whole log; not more often than this. */
 #define DECIDE_EVERY_US 20000
+/* Reaping without a SIGCHLD, as a safety net: not more often than this. */
+#define REAP_EVERY_US 100000
 
 static volatile sig_atomic_t g_signal;
 static volatile sig_atomic_t g_child;
@@ -479,7 +481,8 @@ static int loop(run *r, ecsb_err *err) {
   if (rc)
     return rc;
   int64_t deadline = scn_scale_us(s, s->deadline_us);
-  int64_t last_decide = 0, last_progress = 0;
+  int64_t last_decide = 0, last_progress = 0, last_reap = 0;
+  int64_t decide_gap = DECIDE_EVERY_US;
   rpt_progress prog;
   rpt_progress_init(&prog, stderr);
   prog.enabled = prog.enabled && r->o->progress;
@@ -508,7 +511,13 @@ static int loop(run *r, ecsb_err *err) {
     /* task-level faults at T0 of the tasks just created */
     if ((rc = run_faults_due(r, run_now(r), err)))
       return rc;
-    g_child = 0;
+    /* Reap only after a SIGCHLD (and now and then, should one be
+     * coalesced with a reap already under way). */
+    bool reap = g_child || now - last_reap >= REAP_EVERY_US;
+    if (reap) {
+      g_child = 0;
+      last_reap = now;
+    }
     int pti;
     size_t pci;
     bool pok;
@@ -520,7 +529,10 @@ static int loop(run *r, ecsb_err *err) {
       run_task *t = &r->tasks[i];
       if (!t->created || t->done)
         continue;
-      if ((rc = run_task_poll(r, t, run_now(r), err)) ||
+      int64_t tn = run_now(r);
+      if (!reap && run_task_next_deadline(r, t) > tn)
+        continue;
+      if ((rc = run_task_poll(r, t, tn, reap, err)) ||
           (rc = run_task_drive(r, t, err)))
         return rc;
       if (t->done)
@@ -529,8 +541,12 @@ static int loop(run *r, ecsb_err *err) {
     if (atomic_exchange(&r->consul_dirty, false))
       run_consul_observe(r);
     now = run_now(r);
-    if (now - last_decide >= DECIDE_EVERY_US || r->n_done == r->n_tasks) {
+    if (now - last_decide >= decide_gap || r->n_done == r->n_tasks) {
       decide(r, now, false);
+      /* Judging re-reads the whole log: on a fleet's long log keep it
+       * under a tenth of the loop's time. */
+      int64_t cost = run_now(r) - now;
+      decide_gap = cost * 10 > DECIDE_EVERY_US ? cost * 10 : DECIDE_EVERY_US;
       last_decide = now;
     }
     if (now - last_progress >= 250000) {
@@ -540,8 +556,10 @@ static int loop(run *r, ecsb_err *err) {
     if (r->stop_loop)
       break;
     int64_t next = next_deadline(r, &st, deadline);
-    if (next > last_decide + DECIDE_EVERY_US && r->events_since_check)
-      next = last_decide + DECIDE_EVERY_US;
+    if (next > last_decide + decide_gap && r->events_since_check)
+      next = last_decide + decide_gap;
+    if (next > last_reap + REAP_EVERY_US)
+      next = last_reap + REAP_EVERY_US;
     if (next > now + 250000)
       next = now + 250000; /* progress line, and a bound on every sleep */
     int64_t wait = next - run_now(r);
