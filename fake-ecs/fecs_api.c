@@ -411,6 +411,17 @@ static void emit_fault(fecs *f, const char *fault, const char *op,
   f->stats.faults_injected++;
 }
 
+/* Runs an operation on c->in under the lock, the lifecycle brought up to
+ * date first; an operation that answers nothing answers {}. */
+static void call_op(fecs_call *c, fecs_op_fn fn) {
+  fecs_lock(c->f);
+  c->now_us = fecs_now_us(c->f);
+  fecs_advance_locked(c->f, c->now_us);
+  if (fn(c) == 0 && !c->out && !c->err_code)
+    c->out = cJSON_CreateObject();
+  fecs_unlock(c->f);
+}
+
 int fecs_invoke(fecs *f, const char *operation, const cJSON *request,
                 cJSON **response, ecsb_err *err) {
   if (response)
@@ -421,12 +432,7 @@ int fecs_invoke(fecs *f, const char *operation, const cJSON *request,
                         operation ? operation : "(null)");
   cJSON *empty = request ? NULL : cJSON_CreateObject();
   fecs_call c = {.f = f, .op = operation, .in = request ? request : empty};
-  fecs_lock(f);
-  c.now_us = fecs_now_us(f);
-  fecs_advance_locked(f, c.now_us);
-  if (fn(&c) == 0 && !c.out && !c.err_code)
-    c.out = cJSON_CreateObject();
-  fecs_unlock(f);
+  call_op(&c, fn);
   cJSON_Delete(empty);
   if (c.err_code) {
     cJSON_Delete(c.out);
@@ -523,12 +529,7 @@ void fecs_api_handle(void *user, const ecsb_httpd_req *req,
     goto done;
   }
   c.in = in;
-  fecs_lock(f);
-  c.now_us = fecs_now_us(f);
-  fecs_advance_locked(f, c.now_us);
-  if (fn(&c) == 0 && !c.out && !c.err_code)
-    c.out = cJSON_CreateObject();
-  fecs_unlock(f);
+  call_op(&c, fn);
 
 done:;
   int status = 200;

@@ -46,9 +46,9 @@ static const fecs_container_spec MESH[] = {
 static const fecs_task_spec MESH_TASK = {MESH, 5};
 
 /* Brings the mesh task to RUNNING by t = 40 s and drains the queues. */
-static fecs_engine *mesh_running(void) {
+static fecs_engine *mesh_running_with(const fecs_engine_opts *o) {
   ecsb_err err = {0};
-  fecs_engine *e = tu_engine(&MESH_TASK, NULL);
+  fecs_engine *e = tu_engine(&MESH_TASK, o);
   tu_ok(fecs_engine_start(e, 0, &err), &err);
   tu_started(e, "discover-servers", 0);
   tu_exited(e, "discover-servers", 0, S(1));
@@ -66,23 +66,16 @@ static fecs_engine *mesh_running(void) {
   return e;
 }
 
+static fecs_engine *mesh_running(void) {
+  return mesh_running_with(NULL);
+}
+
 static void test_sigterm_all_at_once(void **s) {
   (void)s;
   char buf[TU_BUF];
   ecsb_err err = {0};
   fecs_engine_opts o = {.sigterm_all_at_once = true};
-  fecs_engine *e = tu_engine(&MESH_TASK, &o);
-  tu_ok(fecs_engine_start(e, 0, &err), &err);
-  tu_started(e, "discover-servers", 0);
-  tu_exited(e, "discover-servers", 0, S(1));
-  tu_started(e, "consul-client", S(1));
-  tu_started(e, "mesh-init", S(1));
-  tu_exited(e, "mesh-init", 0, S(2));
-  tu_started(e, "sidecar-proxy", S(2));
-  tu_drain(e);
-  tu_check(e, "sidecar-proxy", S(32), 0, true);
-  tu_started(e, "app", S(33));
-  tu_drain(e);
+  fecs_engine *e = mesh_running_with(&o);
   tu_ok(fecs_engine_stop_task(e, NULL, S(50), &err), &err);
   /* The app depends on the proxy, yet both get SIGTERM at the same time. */
   assert_string_equal(tu_actions(e, S(50), buf),
