@@ -334,6 +334,10 @@ static void eval_final(const ectx *c, const xitem *it, size_t ti, bool settled,
     ok = (it->max_failed < 0 || failed <= it->max_failed) &&
          (it->min_failed < 0 || failed >= it->min_failed);
     ref = last_of(c, ti, "load.failed");
+    if (ref == RPT_X_NONE)
+      ref = last_of(c, ti, "load."); /* load.summary: what was sent */
+    if (ref == RPT_X_NONE)
+      ref = last_of(c, ti, "task.status");
     rpt_buf_printf(&now, "%lld request(s) through the sidecar failed",
                    (long long)failed);
     break;

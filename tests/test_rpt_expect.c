@@ -43,6 +43,10 @@ static void test_parse_errors_name_the_json_path(void **s) {
     const char *json, *want;
   } cases[] = {
       {"[]", "$.expect: expected an object"},
+      {"{\"final\":{\"failed_requests\":-1}}",
+       "$.expect.final.failed_requests: expected an integer >= 0"},
+      {"{\"final\":{\"failed_requests\":{\"most\":1}}}",
+       "$.expect.final.failed_requests.most: unknown field"},
       {"{\"orders\":[]}",
        "$.expect.orders: unknown field (expected order, milestones, final, "
        "invariants)"},
@@ -433,8 +437,37 @@ static void test_final_state_passes_and_fails(void **s) {
        "@510us)"},
       {"never passing, as wanted", "{\"final\":{\"service_passing\":false}}",
        START("a"), RPT_PASS, NULL},
+      {"no failed request", "{\"final\":{\"failed_requests\":0}}",
+       HAPPY("a") STOP("a"), RPT_PASS, NULL},
+      {"one failed, none allowed", "{\"final\":{\"failed_requests\":0}}",
+       HAPPY("a") "505 a load.failed - {\"status\":503}\n" STOP("a"), RPT_FAIL,
+       "1 request(s) through the sidecar failed (load.failed a"},
+      {"at most two", "{\"final\":{\"failed_requests\":{\"at_most\":2}}}",
+       HAPPY("a") "505 a load.failed - {\"status\":503}\n"
+                  "506 a load.failed - {\"error\":\"refused\"}\n" STOP("a"),
+       RPT_PASS, NULL},
+      {"at least one, got none",
+       "{\"final\":{\"failed_requests\":{\"at_least\":1}}}",
+       HAPPY("a") STOP("a"), RPT_FAIL,
+       "0 request(s) through the sidecar failed"},
   };
   run_cases(cases, sizeof cases / sizeof cases[0]);
+}
+
+/* Too many failed requests is decided at once; "at least" waits for the
+ * task to stop. */
+static void test_failed_requests_decided_early(void **s) {
+  (void)s;
+  rpt_eval_opts o = {.now_us = 506};
+  rpt_verdict v =
+      judge("{\"final\":{\"failed_requests\":0}}",
+            HAPPY("a") "505 a load.failed - {\"status\":503}\n", false, &o);
+  assert_int_equal(v.result, RPT_FAIL);
+  rpt_verdict_clear(&v);
+  v = judge("{\"final\":{\"failed_requests\":{\"at_least\":1}}}", HAPPY("a"),
+            false, &o);
+  assert_int_equal(v.result, RPT_UNDECIDED);
+  rpt_verdict_clear(&v);
 }
 
 static void test_invariants_pass_and_fail(void **s) {
@@ -620,6 +653,7 @@ int main(void) {
       cmocka_unit_test(test_order_passes_and_fails),
       cmocka_unit_test(test_milestones_pass_and_fail),
       cmocka_unit_test(test_final_state_passes_and_fails),
+      cmocka_unit_test(test_failed_requests_decided_early),
       cmocka_unit_test(test_invariants_pass_and_fail),
       cmocka_unit_test(test_fleet_names_the_tasks_that_broke_it),
       cmocka_unit_test(test_no_application_task_fails_at_the_end),
