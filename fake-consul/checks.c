@@ -26,7 +26,8 @@
 #include "ecsb/clock.h"
 #include "ecsb/http.h"
 
-#define TICK_MS 10
+/* Longest sleep of the check runner when nothing is due. */
+#define IDLE_MS 1000
 #define MAX_PROBES 64
 
 typedef struct probe {
@@ -167,18 +168,33 @@ static void run_alias(fcon_agent *a, fcon_check *c) {
                                      : "All checks passing.");
 }
 
-/* Under the lock: TTL, alias, deregistration; collects due probes. */
-static size_t tick_locked(fcon_agent *a, int64_t now, probe *pr) {
+/* Under the lock: TTL, alias, deregistration; collects due probes and
+ * sets *next to when something is due again (the runner sleeps until then
+ * or until a change wakes it: an idle agent costs nothing, which matters
+ * with hundreds of agent processes on one machine). */
+static size_t tick_locked(fcon_agent *a, int64_t now, probe *pr,
+                          int64_t *next) {
   size_t np = 0;
+  int64_t due = now + IDLE_MS;
+#define DUE(t)                                                                 \
+  do {                                                                         \
+    if ((t) < due)                                                             \
+      due = (t);                                                               \
+  } while (0)
   for (size_t i = 0; i < a->nchecks; i++) {
     fcon_check *c = a->checks[i];
     if (c->type == FCON_CHECK_TTL) {
       if (now >= c->ttl_deadline_ms && strcmp(c->status, "critical"))
         fcon_agent_set_status_locked(a, c, "critical", "TTL expired");
+      else if (strcmp(c->status, "critical"))
+        DUE(c->ttl_deadline_ms);
     } else if (c->type == FCON_CHECK_ALIAS) {
       run_alias(a, c);
-    } else if (now >= c->next_run_ms && np < MAX_PROBES) {
+    } else if (now < c->next_run_ms) {
+      DUE(c->next_run_ms);
+    } else if (np < MAX_PROBES) {
       c->next_run_ms = now + c->interval_ms;
+      DUE(c->next_run_ms);
       probe *p = &pr[np++];
       memset(p, 0, sizeof *p);
       snprintf(p->id, sizeof p->id, "%s", c->id);
@@ -198,10 +214,18 @@ static size_t tick_locked(fcon_agent *a, int64_t now, probe *pr) {
       fcon_agent_del_service_locked(a, sid);
       fcon_agent_changed_locked(a);
       i = (size_t)-1; /* the list changed: rescan */
+    } else if (c->dereg_after_ms > 0 && c->critical_since_ms > 0) {
+      DUE(c->critical_since_ms + c->dereg_after_ms);
     }
   }
   if (a->dirty && a->joined && now - a->dirty_at_ms >= a->cfg.sync_delay_ms)
     fcon_agent_sync_locked(a);
+  else if (a->dirty && a->joined)
+    DUE(a->dirty_at_ms + a->cfg.sync_delay_ms);
+  if (a->push_body)
+    DUE(a->push_at_ms);
+#undef DUE
+  *next = due;
   return np;
 }
 
@@ -217,7 +241,8 @@ void *fcon_runner_main(void *arg) {
   while (!a->stopping && pr) {
     if (fcon_remote_pump_locked(a))
       continue;
-    size_t np = tick_locked(a, ecsb_mono_ms(), pr);
+    int64_t next = 0;
+    size_t np = tick_locked(a, ecsb_mono_ms(), pr, &next);
     if (np) {
       pthread_mutex_unlock(&a->mu);
       for (size_t i = 0; i < np; i++) {
@@ -239,9 +264,12 @@ void *fcon_runner_main(void *arg) {
       }
       continue;
     }
-    struct timespec ts;
-    fcon_deadline(TICK_MS, &ts);
-    pthread_cond_timedwait(&a->cv, &a->mu, &ts);
+    int64_t wait = next - ecsb_mono_ms();
+    if (wait > 0) {
+      struct timespec ts;
+      fcon_deadline(wait, &ts);
+      pthread_cond_timedwait(&a->cv, &a->mu, &ts);
+    }
   }
   pthread_mutex_unlock(&a->mu);
   free(pr);

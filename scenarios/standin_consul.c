@@ -21,7 +21,9 @@
  * and on every SIGUSR1.
  */
 #include <arpa/inet.h>
+#include <pthread.h>
 #include <signal.h>
+#include <time.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -35,16 +37,10 @@
 #include "fcon/fcon.h"
 #include "scn/standin.h"
 
-#define TICK_MS 10
-
-static volatile sig_atomic_t g_stop, g_usr1;
-
-static void on_signal(int sig) {
-  if (sig == SIGUSR1)
-    g_usr1 = 1;
-  else
-    g_stop = 1;
-}
+/* How often the server IP file is looked for until it holds an address. */
+#define FILE_POLL_MS 10
+/* The longest wait when nothing is due (signals end it at once). */
+#define IDLE_MS 1000
 
 int scn_consul_control_write(const char *path, const char *json,
                              ecsb_err *err) {
@@ -246,16 +242,19 @@ int scn_standin_consul_main(int argc, char **argv) {
   c.time_scale = scale;
   c.sync_delay_ms = sync_ns / ECSB_NS_PER_MS;
   client cl = {.control = control};
+  /* Signals are taken synchronously (sigtimedwait) by this thread alone:
+   * blocked before the agent's threads exist, so they inherit the mask.
+   * An idle agent then sleeps instead of polling a flag. */
+  sigset_t sigs;
+  sigemptyset(&sigs);
+  sigaddset(&sigs, SIGTERM);
+  sigaddset(&sigs, SIGINT);
+  sigaddset(&sigs, SIGUSR1);
+  pthread_sigmask(SIG_BLOCK, &sigs, NULL);
   if (fcon_agent_start(&c, &cl.agent, &err)) {
     fprintf(stderr, "ecsboot consul-client: %s\n", err.msg);
     return 1;
   }
-  struct sigaction sa = {0};
-  sa.sa_handler = on_signal;
-  sigemptyset(&sa.sa_mask);
-  sigaction(SIGTERM, &sa, NULL);
-  sigaction(SIGINT, &sa, NULL);
-  sigaction(SIGUSR1, &sa, NULL);
   char port_s[16];
   snprintf(port_s, sizeof port_s, "%lld", (long long)port);
   ecsb_log(ECSB_LOG_INFO, "agent API listening", "addr", bind, "port", port_s,
@@ -268,13 +267,8 @@ int scn_standin_consul_main(int argc, char **argv) {
   char server[64] = "";
   bool joined = false;
   int code = 0;
-  while (!g_stop) {
-    if (g_usr1) {
-      g_usr1 = 0;
-      apply_control(&cl);
-      if (cl.crashed)
-        joined = false;
-    }
+  bool stop = false;
+  while (!stop) {
     int64_t now = ecsb_mono_ms();
     if (cl.crashed && now >= cl.restart_at) {
       cl.crashed = false;
@@ -312,10 +306,27 @@ int scn_standin_consul_main(int argc, char **argv) {
         }
         next_try = ecsb_mono_ms() + (joined ? 0 : retry_ms);
       } else {
-        next_try = now + TICK_MS; /* the file is not there yet */
+        next_try = now + FILE_POLL_MS; /* the file is not there yet */
       }
     }
-    ecsb_sleep_ms(TICK_MS, NULL);
+    int64_t until = now + IDLE_MS;
+    if (!joined && !cl.crashed && next_try < until)
+      until = next_try;
+    if (cl.crashed && cl.restart_at < until)
+      until = cl.restart_at;
+    int64_t wait = until - ecsb_mono_ms();
+    if (wait < 0)
+      wait = 0;
+    struct timespec ts = {.tv_sec = wait / 1000,
+                          .tv_nsec = (wait % 1000) * 1000000};
+    int sig = sigtimedwait(&sigs, NULL, &ts);
+    if (sig == SIGUSR1) {
+      apply_control(&cl);
+      if (cl.crashed)
+        joined = false;
+    } else if (sig == SIGTERM || sig == SIGINT) {
+      stop = true;
+    }
   }
   if (joined && !no_leave)
     fcon_agent_leave(cl.agent);

@@ -347,10 +347,23 @@ static void *conn_thread(void *arg) {
   return NULL;
 }
 
+/* Set by the handler; also the stop flag of the registration wait. */
+static volatile int got_signal;
+/* The public listener, so the handler can drop it the moment SIGTERM
+ * arrives, as Envoy does (shutdown(2) is async-signal-safe). */
+static volatile int public_fd = -1;
+static void on_signal(int sig) {
+  got_signal = sig;
+  if (public_fd >= 0)
+    shutdown(public_fd, SHUT_RDWR);
+}
+
 static void *accept_thread(void *arg) {
   listener *l = arg;
   while (!l->px->stop) {
     struct pollfd p = {.fd = l->fd, .events = POLLIN};
+    if (got_signal)
+      break;
     if (poll(&p, 1, 50) <= 0 || l->px->stop)
       continue;
     int fd = accept4(l->fd, NULL, NULL, SOCK_CLOEXEC);
@@ -434,12 +447,6 @@ static int fetch_registration(proxy *px, int64_t timeout_ms, volatile int *stop,
   ecsb_http_client_free(c);
   return ecsb_err_set(err, rc, "no proxy registration for %s at %s (last: %s)",
                       px->b.node_id, url, last);
-}
-
-/* Set by the handler; also the stop flag of the registration wait. */
-static volatile int got_signal;
-static void on_signal(int sig) {
-  got_signal = sig;
 }
 
 static int usage(const char *msg, const char *arg) {
@@ -567,6 +574,7 @@ int scn_standin_envoy_main(int argc, char **argv) {
     ecsb_log(ECSB_LOG_ERROR, "envoy: public listener rejected", "error",
              err.msg, NULL);
   } else {
+    public_fd = px->pub.fd;
     pthread_create(&px->pub.thread, NULL, accept_thread, &px->pub);
   }
   const cJSON *u;
@@ -600,7 +608,7 @@ int scn_standin_envoy_main(int argc, char **argv) {
   /* Sliced sleep rather than pause(): a signal landing between the test
    * and pause() would otherwise be missed until the next one. */
   while (!got_signal)
-    ecsb_sleep_ms(5, NULL);
+    ecsb_sleep_ms(50, NULL);
   rc = 0;
 out:
   px->stop = 1;
