@@ -39,9 +39,14 @@ void run_consul_event(void *user, const fcon_event *ev) {
   pthread_mutex_lock(&r->mu);
   bool quiet = r->quiet;
   pthread_mutex_unlock(&r->mu);
+  run_task *t = quiet ? NULL : run_task_by_ip(r, ev->address);
+  if (t && ev->kind == FCON_EV_SYNC) {
+    atomic_store(&t->consul_changed, true);
+    atomic_store(&r->consul_dirty, true);
+    run_wake(r);
+  }
   if (quiet || ev->kind == FCON_EV_SYNC)
     return;
-  run_task *t = run_task_by_ip(r, ev->address);
   const char *task = t ? t->name : NULL;
   cJSON *d = cJSON_CreateObject();
   const char *kind = NULL;
@@ -80,6 +85,8 @@ void run_consul_event(void *user, const fcon_event *ev) {
     run_emit(r, -1, kind, task, NULL, d);
   else
     cJSON_Delete(d);
+  if (t)
+    atomic_store(&t->consul_changed, true);
   atomic_store(&r->consul_dirty, true);
   run_wake(r);
 }
@@ -115,13 +122,16 @@ void run_consul_observe(run *r) {
     return;
   for (size_t i = 0; i < r->n_tasks; i++) {
     run_task *t = &r->tasks[i];
-    if (!t->created)
+    /* only the tasks whose node changed: fleets have hundreds */
+    if (!t->created || !atomic_exchange(&t->consul_changed, false))
       continue;
     fcon_instance *in = NULL;
     size_t n = 0;
     ecsb_err e = {0};
-    if (fcon_server_instances(r->consul, t->ip, &in, &n, &e))
-      continue; /* asked again on the next change */
+    if (fcon_server_instances(r->consul, t->ip, &in, &n, &e)) {
+      atomic_store(&t->consul_changed, true); /* asked again */
+      continue;
+    }
     char id[256] = "", svc[256] = "";
     bool now_passing = task_passing(t, in, n, id, sizeof id, svc, sizeof svc);
     fcon_instances_free(in, n);

@@ -84,7 +84,8 @@ typedef struct run_task {
   /* Milestones as this run sees them (for at_milestone faults and the
    * settle rule), run time; -1: not reached. */
   int64_t ms[5];
-  bool passing; /* last service.* emitted was service.passing */
+  bool passing;               /* last service.* emitted was service.passing */
+  atomic_bool consul_changed; /* the server saw a change of this task */
   char passing_instance[256];
   char passing_service[256];
   int held_fd[RUN_MAX_HELD_PORTS][2]; /* port taken: listener, filler */
