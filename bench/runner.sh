@@ -8,13 +8,13 @@
 #    each run /bin/true through the whole runner (engine, fake-ecs mirror,
 #    event log, reaping), per container, beside a bare posix_spawn+wait of
 #    /bin/true measured in the same run (bench_spawn);
-#  - a fleet of FLEET tasks (default 500) started at once at time_scale
+#  - a fleet of FLEET tasks (default 200) started at once at time_scale
 #    0.01: wall time until every task reached T4, T4 p50/p99, failed tasks;
 #  - the whole catalogue, one scenario after another.
 # Everything runs on loopback; the runs' folders go to a temporary folder.
 set -eu
 B=${1:-build}
-FLEET=${2:-500}
+FLEET=${2:-200}
 E=$B/cli/ecsboot
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 TMP=$(mktemp -d)
