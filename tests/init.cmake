@@ -46,3 +46,10 @@ add_dependencies(e2e_init_entrypoint entry_child)
 if(TARGET ecsboot-init)
   add_dependencies(e2e_init_entrypoint ecsboot-init)
 endif()
+# Crash safety: discover-servers and mesh-init SIGKILLed at random moments
+# leave their output absent or complete (ECSB_CRASH_RUNS=1000 for a long run).
+ecsb_add_test(e2e_init_crash SOURCES e2e_init_crash.c ${INIT_TU}
+  LIBS ${INIT_LIBS} TIMEOUT 300)
+if(TARGET ecsboot-init)
+  add_dependencies(e2e_init_crash ecsboot-init)
+endif()
