@@ -151,8 +151,8 @@ static void test_mesh_init_killed_anywhere(void **state) {
   fx *f = *state;
   char boot_flag[1100];
   snprintf(boot_flag, sizeof boot_flag, "-envoy-bootstrap-file=%s", f->boot);
-  const char *argv[] = {tu_init_bin(), "mesh-init", boot_flag, "-port",
-                        "8080",        NULL};
+  const char *argv[] = {tu_init_bin(), "mesh-init", boot_flag,
+                        "-port",       "8080",      NULL};
   const char *env[] = {f->md_env, f->addr_env, NULL};
   kill_at_random(f, argv, env, f->boot, 12);
 }

@@ -5,6 +5,7 @@
  * another process, takes faults through its control file and leaves on
  * SIGTERM. Processes are found by their working folder: every container
  * runs in its task's folder under the run's --out. */
+#define _GNU_SOURCE 1 /* memmem */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -22,6 +23,7 @@
 #include "ecsb/clock.h"
 #include "ecsb/fileio.h"
 #include "ecsb/http.h"
+#include <cjson/cJSON.h>
 #include "fcon/fcon.h"
 #include "rpt/eventlog.h"
 #include "scn/proc.h"
@@ -182,6 +184,117 @@ static void test_sigint_tears_down_and_marks_the_log(void **state) {
   assert_string_equal(last->kind, "run.end");
   assert_string_equal(rpt_event_str(last, "reason"), "interrupted");
   rpt_log_free(l);
+}
+
+/* The value of NAME in the environment of a process running under dir
+ * (a container of the run), or false. */
+static bool container_env(const char *dir, const char *name, char *out,
+                          size_t cap) {
+  DIR *d = opendir("/proc");
+  struct dirent *e;
+  bool found = false;
+  while (!found && d && (e = readdir(d))) {
+    if (e->d_name[0] < '0' || e->d_name[0] > '9')
+      continue;
+    char link[300], target[4096], path[300];
+    snprintf(link, sizeof link, "/proc/%s/cwd", e->d_name);
+    ssize_t l = readlink(link, target, sizeof target - 1);
+    if (l <= 0)
+      continue;
+    target[l] = '\0';
+    if (strncmp(target, dir, strlen(dir)) != 0)
+      continue;
+    snprintf(path, sizeof path, "/proc/%s/environ", e->d_name);
+    size_t len = 0;
+    char *env = NULL;
+    if (ecsb_read_file(path, 1 << 20, &env, &len, NULL) != 0)
+      continue;
+    size_t nl = strlen(name);
+    for (size_t i = 0; i < len && !found; i += strlen(env + i) + 1)
+      if (!strncmp(env + i, name, nl) && env[i + nl] == '=') {
+        snprintf(out, cap, "%s", env + i + nl + 1);
+        found = true;
+      }
+    free(env);
+  }
+  if (d)
+    closedir(d);
+  return found;
+}
+
+/* Every file under dir; fails naming the file that holds needle. */
+static void grep_tree(const char *dir, const char *needle) {
+  DIR *d = opendir(dir);
+  assert_non_null(d);
+  struct dirent *e;
+  while ((e = readdir(d))) {
+    if (!strcmp(e->d_name, ".") || !strcmp(e->d_name, ".."))
+      continue;
+    char p[1024];
+    snprintf(p, sizeof p, "%s/%s", dir, e->d_name);
+    struct stat st;
+    if (lstat(p, &st) != 0)
+      continue;
+    if (S_ISDIR(st.st_mode)) {
+      grep_tree(p, needle);
+      continue;
+    }
+    if (!S_ISREG(st.st_mode) || (st.st_mode & 0111))
+      continue; /* the ecsboot-init copy mesh-init may leave */
+    char *text = NULL;
+    size_t len = 0;
+    if (ecsb_read_file(p, 1 << 26, &text, &len, NULL) != 0)
+      continue;
+    bool hit = memmem(text, len, needle, strlen(needle)) != NULL;
+    free(text);
+    if (hit)
+      fail_msg("%s holds a secret (%.6s...)", p, needle);
+  }
+  closedir(d);
+}
+
+/* The credentials a run hands its containers never reach its event log,
+ * container logs or reports. */
+static void test_no_secret_in_any_output(void **state) {
+  (void)state;
+  char sc[300], out[300], log[400], outlog[300];
+  snprintf(sc, sizeof sc, "%s/secret.json", tmp);
+  snprintf(out, sizeof out, "%s/secret-out", tmp);
+  snprintf(log, sizeof log, "%s/events.jsonl", out);
+  snprintf(outlog, sizeof outlog, "%s/secret.log", tmp);
+  slow_scenario(sc, "secret");
+  const char *a[] = {"run", "--no-progress", "--out", out, sc, NULL};
+  scn_proc *p = start(a, outlog);
+  assert_true(wait_log_has(log, "service.passing", 20000));
+  char uri[512], token[256];
+  assert_true(container_env(out, "AWS_CONTAINER_CREDENTIALS_FULL_URI", uri,
+                            sizeof uri));
+  assert_true(container_env(out, "AWS_CONTAINER_AUTHORIZATION_TOKEN", token,
+                            sizeof token));
+  ecsb_http_opts o;
+  ecsb_http_opts_default(&o);
+  ecsb_http_client *c = ecsb_http_client_new(&o, NULL);
+  ecsb_http_header h = {"Authorization", token};
+  ecsb_http_response r = {0};
+  assert_int_equal(ecsb_http_get(c, uri, &h, 1, &r, NULL), 0);
+  assert_int_equal(r.status, 200);
+  cJSON *creds = cJSON_Parse(r.body);
+  ecsb_http_response_clear(&r);
+  ecsb_http_client_free(c);
+  char secret[256], session[2048];
+  snprintf(secret, sizeof secret, "%s",
+           cJSON_GetStringValue(cJSON_GetObjectItem(creds, "SecretAccessKey")));
+  snprintf(session, sizeof session, "%s",
+           cJSON_GetStringValue(cJSON_GetObjectItem(creds, "Token")));
+  cJSON_Delete(creds);
+  assert_true(strlen(secret) > 10 && strlen(session) > 10);
+  kill(scn_proc_pid(p), SIGINT);
+  int code = -1;
+  assert_true(scn_proc_wait(p, 10000, &code, NULL));
+  scn_proc_free(p);
+  grep_tree(out, secret);
+  grep_tree(out, session);
+  grep_tree(out, token);
 }
 
 static void test_sigkill_of_the_runner_leaves_no_process(void **state) {
@@ -385,6 +498,7 @@ int main(void) {
       cmocka_unit_test(test_bad_scenarios_exit_2_before_anything),
       cmocka_unit_test(test_sigint_tears_down_and_marks_the_log),
       cmocka_unit_test(test_sigkill_of_the_runner_leaves_no_process),
+      cmocka_unit_test(test_no_secret_in_any_output),
       cmocka_unit_test(test_shards_split_a_list_once),
       cmocka_unit_test(test_consul_client_joins_takes_faults_and_leaves),
   };
