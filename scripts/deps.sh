@@ -16,7 +16,7 @@ build_pkgs=(gcc libc6-dev make cmake pkg-config libcurl4-openssl-dev libssl-dev 
 # awscli (the AWS CLI against fake-ecs).
 test_pkgs=(python3-consul awscli chromium chromium-driver libxml2-utils zlib1g-dev
            openssl)
-ci_pkgs=(clang-format valgrind)
+ci_pkgs=(clang-format valgrind clang libclang-rt-dev)
 
 want=("${build_pkgs[@]}")
 for arg in "$@"; do

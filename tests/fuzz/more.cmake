@@ -1,0 +1,5 @@
+# Task definitions (lint, RegisterTaskDefinition checks, the engine), SigV4
+# signing and verification, and the peers ecsboot-init reads.
+set(FUZZ_LIBS_taskdef ecsboot-lint fake-ecs ecsboot-scenarios ecsboot-reports ecsboot-core)
+set(FUZZ_LIBS_sigv4 ecsboot-core)
+set(FUZZ_LIBS_peers ecsboot-core)
