@@ -99,6 +99,17 @@ static void suite(rpt_buf *b, const rpt_run *r, size_t id) {
   property(b, "log_complete", r->complete ? "true" : "false");
   snprintf(num, sizeof num, "%zu", r->n_app_tasks);
   property(b, "app_tasks", num);
+  /* Every milestone reached (T0-T4, then the shutdown's S0-S4): the
+   * median offset from each task's T0 over the application tasks, wall
+   * microseconds, so a CI dashboard can chart them. */
+  for (int m = 0; m < RPT_MS_COUNT; m++) {
+    if (r->ms[m].n == 0)
+      continue;
+    char name[48];
+    snprintf(name, sizeof name, "milestone.%s.p50_us", rpt_ms_name(m));
+    snprintf(num, sizeof num, "%lld", (long long)r->ms[m].p50);
+    property(b, name, num);
+  }
   rpt_buf_puts(b, "    </properties>\n");
   rpt_buf b2;
   rpt_buf_init(&b2);
