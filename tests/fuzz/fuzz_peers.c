@@ -24,10 +24,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     const cJSON *tasks = cJSON_GetObjectItemCaseSensitive(j, "tasks");
     ecsb_ecs_pick pick;
     char seen[512];
-    ecsb_ecs_pick_server(tasks ? tasks : j, "consul-server", false, &pick,
-                         seen, sizeof seen, NULL);
-    ecsb_ecs_pick_server(tasks ? tasks : j, "consul-server", true, &pick,
-                         seen, sizeof seen, NULL);
+    ecsb_ecs_pick_server(tasks ? tasks : j, "consul-server", false, &pick, seen,
+                         sizeof seen, NULL);
+    ecsb_ecs_pick_server(tasks ? tasks : j, "consul-server", true, &pick, seen,
+                         sizeof seen, NULL);
     cJSON_Delete(j);
   }
   return 0;

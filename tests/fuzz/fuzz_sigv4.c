@@ -64,8 +64,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     back.headers = all;
     back.n_headers = n;
     if (!authz || !date || ecsb_sigv4_parse_auth(authz, &a, NULL) != 0 ||
-        ecsb_sigv4_check(&back, &a, "fuzz-secret", date, true, NULL, NULL) !=
-            0)
+        ecsb_sigv4_check(&back, &a, "fuzz-secret", date, true, NULL, NULL) != 0)
       abort();
   }
   ecsb_sigv4_signed_clear(&sg);

@@ -1,0 +1,42 @@
+/* fuzz_http.h - sends one fuzz input as raw bytes of an HTTP request to a
+ * server in this process and reads the answer (bounded), so the fakes'
+ * request handling (libmicrohttpd, the router, the decoders) is fuzzed
+ * through the same path real clients use. */
+#ifndef ECSB_FUZZ_HTTP_H
+#define ECSB_FUZZ_HTTP_H
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <stdint.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+static void fuzz_http_send(const char *ip, uint16_t port, const uint8_t *data,
+                           size_t size) {
+  int fd = socket(AF_INET, SOCK_STREAM, 0);
+  if (fd < 0)
+    return;
+  struct sockaddr_in sa = {.sin_family = AF_INET, .sin_port = htons(port)};
+  inet_pton(AF_INET, ip, &sa.sin_addr);
+  if (connect(fd, (struct sockaddr *)&sa, sizeof sa) == 0) {
+    size_t off = 0;
+    while (off < size) {
+      ssize_t w = send(fd, data + off, size - off, MSG_NOSIGNAL);
+      if (w <= 0)
+        break;
+      off += (size_t)w;
+    }
+    shutdown(fd, SHUT_WR);
+    char buf[4096];
+    for (int i = 0; i < 64; i++) { /* at most 64 reads of 50 ms */
+      struct pollfd p = {.fd = fd, .events = POLLIN};
+      if (poll(&p, 1, 50) <= 0 || read(fd, buf, sizeof buf) <= 0)
+        break;
+    }
+  }
+  close(fd);
+}
+
+#endif
