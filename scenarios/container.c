@@ -13,6 +13,7 @@
 
 #include "ecsb/duration.h"
 #include "ecsb/json.h"
+#include "scn/standin.h"
 
 typedef struct strvec {
   char **v;
@@ -230,6 +231,8 @@ static const struct {
     {"envoy-entrypoint", "grace-period", "25s"},
     {"envoy-entrypoint", "poll-interval", "1s"},
     {"envoy-entrypoint", "stop-timeout", "10s"},
+    /* Consul's -retry-interval default */
+    {"consul-client", "retry-interval", "30s"},
     /* the app stand-in's own durations, given in a scenario's image args */
     {"app", "start-delay", NULL},
     {"app", "drain", NULL},
@@ -423,6 +426,15 @@ int scn_container_command(const scn_task_env *env, const cJSON *def,
     sv_push(&argv, scn_container_map(env, def, "/consul/server-ip"));
     sv_push(&argv, strdup("--bind"));
     sv_push(&argv, strdup(env->task_ip));
+    /* where the runner drops agent faults (scn/standin.h), and the run's
+     * time scale for the agent's check intervals */
+    sv_pushf(&argv, "--control-file=%s/" SCN_CONSUL_CONTROL_FILE, env->task_dir,
+             NULL);
+    if (env->time_scale > 0) {
+      char scale[32];
+      snprintf(scale, sizeof scale, "%g", env->time_scale);
+      sv_pushf(&argv, "--time-scale=%s%s", scale, NULL);
+    }
     break;
   case SCN_PLAY_APP:
     snprintf(port, sizeof port, "%d", first_port(def));
@@ -451,7 +463,7 @@ int scn_container_command(const scn_task_env *env, const cJSON *def,
   }
   for (char **a = rule->args; a && *a; a++)
     sv_push(&argv, scn_container_map(env, def, *a));
-  if (rule->play == SCN_PLAY_APP)
+  if (rule->play == SCN_PLAY_APP || rule->play == SCN_PLAY_CONSUL_CLIENT)
     scale_init_flags(&argv, env->time_scale); /* args are scenario time */
 
   sv_pushf(&envp, "PATH=%s%s", env->path_env ? env->path_env : "/usr/bin:/bin",

@@ -19,9 +19,9 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "ecsb/duration.h"
 #include "run_internal.h"
 #include "scn/role.h"
+#include "scn/standin.h"
 
 static int64_t scale_fn(void *ctx, int64_t us) {
   return scn_scale_us(ctx, us);
@@ -43,8 +43,8 @@ int run_task_prepare(run *r, run_task *t, int index, ecsb_err *err) {
   if (rc)
     return rc;
   snprintf(t->dir, sizeof t->dir, "%.900s/tasks/%s", r->dir, t->name);
-  snprintf(t->control_path, sizeof t->control_path, "%s/consul-client.control",
-           t->dir);
+  snprintf(t->control_path, sizeof t->control_path,
+           "%s/" SCN_CONSUL_CONTROL_FILE, t->dir);
   t->create_at =
       s->start_rate > 0
           ? scn_scale_us(s, (int64_t)((double)index * 1e6 / s->start_rate))
@@ -227,40 +227,6 @@ void run_task_milestone(run *r, run_task *t, int ms, int64_t at) {
 /* ---- starting a container --------------------------------------------------
  */
 
-static char *dup_duration(int64_t us) {
-  char buf[64];
-  if (us < 10000)
-    us = 10000;
-  return strdup(ecsb_duration_format(us * 1000, buf, sizeof buf));
-}
-
-/* Appends what the consul-client stand-in needs beyond the container's own
- * command: the run's time scale and where the runner drops fault
- * instructions. */
-static int consul_client_args(run *r, run_task *t, scn_cmd *cmd,
-                              ecsb_err *err) {
-  size_t n = 0;
-  while (cmd->argv[n])
-    n++;
-  char **nv = realloc(cmd->argv, (n + 7) * sizeof *nv);
-  if (!nv)
-    return ecsb_err_set(err, ECSB_ENOMEM, "out of memory");
-  cmd->argv = nv;
-  char scale[32];
-  snprintf(scale, sizeof scale, "%g", r->s->time_scale);
-  const char *add[] = {"--time-scale", scale, "--control-file", t->control_path,
-                       "--retry-interval"};
-  for (size_t i = 0; i < 5; i++)
-    nv[n++] = strdup(add[i]);
-  /* Consul's -retry-interval default, 30 s, in scenario time. */
-  nv[n++] = dup_duration(scn_scale_us(r->s, 30000000));
-  nv[n] = NULL;
-  for (size_t i = 0; i < n; i++)
-    if (!nv[i])
-      return ecsb_err_set(err, ECSB_ENOMEM, "out of memory");
-  return 0;
-}
-
 static int spawn(run *r, run_task *t, size_t ci, int64_t now, ecsb_err *err) {
   run_ctr *c = &t->c[ci];
   scn_cmd cmd = {0};
@@ -269,8 +235,6 @@ static int spawn(run *r, run_task *t, size_t ci, int64_t now, ecsb_err *err) {
       cJSON_GetObjectItemCaseSensitive(r->s->task_definition, "volumes");
   int rc =
       scn_container_command(&t->env, c->def, vols, c->id, c->rule, &cmd, &serr);
-  if (!rc && c->rule->play == SCN_PLAY_CONSUL_CLIENT)
-    rc = consul_client_args(r, t, &cmd, &serr);
   if (!rc) {
     char logp[1300];
     snprintf(logp, sizeof logp, "%s/logs/%s.log", t->dir, c->name);

@@ -34,6 +34,8 @@ int scn_standin_consul_main(int argc, char **argv);
  * refuses connections; it comes back with its local state and joins
  * again). Written atomically. */
 int scn_consul_control_write(const char *path, const char *json, ecsb_err *err);
+/* Its name in the task's folder, where the runner gives it. */
+#define SCN_CONSUL_CONTROL_FILE "consul-client.control"
 
 /* Maps "127.0.0.1"/"localhost"/"" to task_ip (when set), else returns
  * host. Exposed for tests. */
