@@ -149,7 +149,7 @@ struct run {
   run_probes *probes;
   run_load *load;
   int wake[2]; /* self-pipe: signals and other threads wake the loop */
-  bool events_since_check;
+  atomic_bool events_since_check; /* written by every thread's run_emit */
   bool stop_loop;
   const char *end_reason;
 };

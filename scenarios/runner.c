@@ -112,7 +112,7 @@ void run_emit(run *r, int64_t t, const char *kind, const char *task,
   rpt_log_emit_at(r->w, t, kind, task, container, detail);
   if (mem_append(r, t, kind, task, container, detail))
     ecsb_log(ECSB_LOG_ERROR, "runner: out of memory recording events", NULL);
-  r->events_since_check = true;
+  atomic_store(&r->events_since_check, true);
   pthread_mutex_unlock(&r->mu);
 }
 
@@ -405,10 +405,7 @@ static void decide(run *r, int64_t now, bool force) {
     r->end_reason = "finished";
     return;
   }
-  pthread_mutex_lock(&r->mu);
-  bool fresh = r->events_since_check;
-  r->events_since_check = false;
-  pthread_mutex_unlock(&r->mu);
+  bool fresh = atomic_exchange(&r->events_since_check, false);
   if (!fresh && !force)
     return;
   if (r->n_expect == 0) {
@@ -556,7 +553,7 @@ static int loop(run *r, ecsb_err *err) {
     if (r->stop_loop)
       break;
     int64_t next = next_deadline(r, &st, deadline);
-    if (next > last_decide + decide_gap && r->events_since_check)
+    if (next > last_decide + decide_gap && atomic_load(&r->events_since_check))
       next = last_decide + decide_gap;
     if (next > last_reap + REAP_EVERY_US)
       next = last_reap + REAP_EVERY_US;
