@@ -223,28 +223,6 @@ int rpt_report_render(rpt_run *const *runs, size_t n, unsigned format,
   return *out ? 0 : ecsb_err_set(err, ECSB_ENOMEM, "out of memory");
 }
 
-static int mkdirs(const char *dir, ecsb_err *err) {
-  char p[4096];
-  if (snprintf(p, sizeof p, "%s", dir) >= (int)sizeof p)
-    return ecsb_err_set(err, ECSB_EINVAL, "--out: path too long: %s", dir);
-  for (char *s = p + 1; *s; s++) {
-    if (*s != '/')
-      continue;
-    *s = '\0';
-    if (mkdir(p, 0755) != 0 && errno != EEXIST)
-      return ecsb_err_set(err, ECSB_EIO, "cannot create folder %s: %s", p,
-                          strerror(errno));
-    *s = '/';
-  }
-  if (mkdir(p, 0755) != 0 && errno != EEXIST)
-    return ecsb_err_set(err, ECSB_EIO, "cannot create folder %s: %s", p,
-                        strerror(errno));
-  struct stat st;
-  if (stat(p, &st) != 0 || !S_ISDIR(st.st_mode))
-    return ecsb_err_set(err, ECSB_EIO, "%s is not a folder", p);
-  return 0;
-}
-
 static int write_text(const char *dir, const char *file, const char *text,
                       ecsb_err *err) {
   char path[4096];
@@ -268,7 +246,7 @@ static void safe_name(const char *s, char *out, size_t cap) {
 
 int rpt_report_write_dir(rpt_run *const *runs, size_t n, const char *dir,
                          unsigned fmts, ecsb_err *err) {
-  int rc = mkdirs(dir, err);
+  int rc = ecsb_mkdirs(dir, err);
   if (rc)
     return rc;
   static const struct {

@@ -19,6 +19,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "ecsb/fileio.h"
 #include "run_internal.h"
 #include "scn/role.h"
 #include "scn/standin.h"
@@ -81,13 +82,6 @@ run_ctr *run_task_role(run_task *t, const char *role) {
   return NULL;
 }
 
-static int mkdirs(const char *a, ecsb_err *err) {
-  if (mkdir(a, 0755) && errno != EEXIST)
-    return ecsb_err_set(err, ECSB_EIO, "cannot create %s: %s", a,
-                        strerror(errno));
-  return 0;
-}
-
 /* The container's metadata id and credentials, as fake-ecs hands them to
  * a container of this task. */
 static int container_env(run *r, run_task *t, run_ctr *c, ecsb_err *err) {
@@ -145,13 +139,13 @@ static void emit_containers(run *r, run_task *t) {
 int run_task_create(run *r, run_task *t, ecsb_err *err) {
   const scn_scenario *s = r->s;
   char sub[1200];
-  int rc = mkdirs(t->dir, err);
+  int rc = ecsb_mkdirs(t->dir, err);
   snprintf(sub, sizeof sub, "%s/logs", t->dir);
   if (!rc)
-    rc = mkdirs(sub, err);
+    rc = ecsb_mkdirs(sub, err);
   snprintf(sub, sizeof sub, "%s/volumes", t->dir);
   if (!rc)
-    rc = mkdirs(sub, err);
+    rc = ecsb_mkdirs(sub, err);
   const cJSON *vols =
       cJSON_GetObjectItemCaseSensitive(s->task_definition, "volumes");
   const cJSON *v;
@@ -160,7 +154,7 @@ int run_task_create(run *r, run_task *t, ecsb_err *err) {
     if (rc || !cJSON_IsString(nm))
       continue;
     snprintf(sub, sizeof sub, "%s/volumes/%s", t->dir, nm->valuestring);
-    rc = mkdirs(sub, err);
+    rc = ecsb_mkdirs(sub, err);
   }
   if (rc)
     return rc;

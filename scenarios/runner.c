@@ -138,25 +138,6 @@ static void ecs_hook(void *user, const fecs_hook_event *ev) {
 
 /* ---- folders ------------------------------------------------------------ */
 
-static int mkdir_p(const char *path, ecsb_err *err) {
-  char buf[4096];
-  if (snprintf(buf, sizeof buf, "%s", path) >= (int)sizeof buf)
-    return ecsb_err_set(err, ECSB_EINVAL, "path too long: %s", path);
-  for (char *p = buf + 1; *p; p++) {
-    if (*p != '/')
-      continue;
-    *p = '\0';
-    if (mkdir(buf, 0755) && errno != EEXIST)
-      return ecsb_err_set(err, ECSB_EIO, "cannot create %s: %s", buf,
-                          strerror(errno));
-    *p = '/';
-  }
-  if (mkdir(buf, 0755) && errno != EEXIST)
-    return ecsb_err_set(err, ECSB_EIO, "cannot create %s: %s", buf,
-                        strerror(errno));
-  return 0;
-}
-
 static int rm_entry(const char *p, const struct stat *st, int flag,
                     struct FTW *f) {
   (void)st;
@@ -180,7 +161,7 @@ static int fresh_tasks_dir(run *r, ecsb_err *err) {
       return ecsb_err_set(err, ECSB_EIO, "cannot remove the old %s: %s", tasks,
                           strerror(errno));
   }
-  int rc = mkdir_p(tasks, err);
+  int rc = ecsb_mkdirs(tasks, err);
   if (rc)
     return rc;
   return ecsb_atomic_write(marker, "", 0, 0644, err);
@@ -649,7 +630,7 @@ static int setup(run *r, ecsb_err *err) {
   scn_netblock_metadata_ip(&r->nb, r->md_ip);
   scn_netblock_server_ip(&r->nb, r->server_ip);
   snprintf(r->dir, sizeof r->dir, "%s", r->o->out_dir);
-  if ((rc = mkdir_p(r->dir, err)) || (rc = fresh_tasks_dir(r, err)))
+  if ((rc = ecsb_mkdirs(r->dir, err)) || (rc = fresh_tasks_dir(r, err)))
     return rc;
   if ((rc = rpt_expect_parse(s->expect, "$.expect", &r->expect, err)))
     return ecsb_err_prefix(err, "%s", s->path);

@@ -60,6 +60,27 @@ static void test_atomic_write_creates_file_with_mode(void **state) {
   assert_int_equal(count_entries(dir), 1); /* no temp file left */
 }
 
+static void
+test_mkdirs_creates_parents_and_names_what_is_in_the_way(void **state) {
+  (void)state;
+  char p[300], f[300];
+  snprintf(p, sizeof p, "%s/a/b/c", dir);
+  ecsb_err err = {0};
+  assert_int_equal(ecsb_mkdirs(p, &err), 0);
+  assert_int_equal(ecsb_mkdirs(p, &err), 0); /* existing: fine */
+  struct stat st;
+  assert_int_equal(stat(p, &st), 0);
+  assert_true(S_ISDIR(st.st_mode));
+  snprintf(f, sizeof f, "%s/a/file", dir);
+  assert_int_equal(ecsb_atomic_write(f, "x", 1, 0644, &err), 0);
+  assert_int_equal(ecsb_mkdirs(f, &err), ECSB_EIO);
+  assert_non_null(strstr(err.msg, "is not a folder"));
+  char deeper[320];
+  snprintf(deeper, sizeof deeper, "%s/under", f);
+  assert_int_equal(ecsb_mkdirs(deeper, &err), ECSB_EIO);
+  assert_non_null(strstr(err.msg, "cannot create folder"));
+}
+
 static void test_atomic_write_replaces_and_sets_0600(void **state) {
   (void)state;
   char p[300];
@@ -154,6 +175,8 @@ static void test_read_file_cap_and_missing(void **state) {
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_atomic_write_creates_file_with_mode),
+      cmocka_unit_test(
+          test_mkdirs_creates_parents_and_names_what_is_in_the_way),
       cmocka_unit_test(test_atomic_write_replaces_and_sets_0600),
       cmocka_unit_test(test_atomic_write_readonly_folder_leaves_nothing),
       cmocka_unit_test(test_atomic_write_missing_folder_fails),

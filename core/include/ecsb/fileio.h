@@ -23,4 +23,8 @@ int ecsb_atomic_write(const char *path, const void *data, size_t len,
 int ecsb_read_file(const char *path, size_t max_len, char **out,
                    size_t *out_len, ecsb_err *err);
 
+/* Creates path and its missing parents (mode 0755), as mkdir -p; an
+ * existing folder is fine, an existing non-folder is an error naming it. */
+int ecsb_mkdirs(const char *path, ecsb_err *err);
+
 #endif
