@@ -158,18 +158,31 @@ static void slow_scenario(const char *path, const char *name) {
   write_file(path, text);
 }
 
+/* A run of the slow scenario in the background, once its first task's
+ * service passes in Consul. */
+typedef struct live {
+  char out[300], log[400];
+  scn_proc *p;
+} live;
+
+static void live_start(live *l, const char *name) {
+  char sc[300], outlog[300];
+  snprintf(sc, sizeof sc, "%s/%s.json", tmp, name);
+  snprintf(l->out, sizeof l->out, "%s/%s-out", tmp, name);
+  snprintf(l->log, sizeof l->log, "%s/events.jsonl", l->out);
+  snprintf(outlog, sizeof outlog, "%s/%s.log", tmp, name);
+  slow_scenario(sc, name);
+  const char *a[] = {"run", "--no-progress", "--out", l->out, sc, NULL};
+  l->p = start(a, outlog);
+  assert_true(wait_log_has(l->log, "service.passing", 20000));
+}
+
 static void test_sigint_tears_down_and_marks_the_log(void **state) {
   (void)state;
-  char sc[300], out[300], log[400];
-  snprintf(sc, sizeof sc, "%s/slow.json", tmp);
-  snprintf(out, sizeof out, "%s/slow-out", tmp);
-  snprintf(log, sizeof log, "%s/events.jsonl", out);
-  slow_scenario(sc, "slow");
-  char outlog[300];
-  snprintf(outlog, sizeof outlog, "%s/slow.log", tmp);
-  const char *a[] = {"run", "--no-progress", "--out", out, sc, NULL};
-  scn_proc *p = start(a, outlog);
-  assert_true(wait_log_has(log, "service.passing", 20000));
+  live l;
+  live_start(&l, "slow");
+  const char *out = l.out, *log = l.log;
+  scn_proc *p = l.p;
   assert_true(procs_under(out) > 0);
   kill(scn_proc_pid(p), SIGINT);
   int code = -1;
@@ -177,13 +190,13 @@ static void test_sigint_tears_down_and_marks_the_log(void **state) {
   scn_proc_free(p);
   assert_int_equal(code, 130);
   assert_int_equal(procs_under(out), 0);
-  rpt_log *l = NULL;
-  assert_int_equal(rpt_log_read(log, 1 << 24, &l, NULL), 0);
-  assert_false(l->complete);
-  const rpt_event *last = &l->events[l->n - 1];
+  rpt_log *rl = NULL;
+  assert_int_equal(rpt_log_read(log, 1 << 24, &rl, NULL), 0);
+  assert_false(rl->complete);
+  const rpt_event *last = &rl->events[rl->n - 1];
   assert_string_equal(last->kind, "run.end");
   assert_string_equal(rpt_event_str(last, "reason"), "interrupted");
-  rpt_log_free(l);
+  rpt_log_free(rl);
 }
 
 /* The value of NAME in the environment of a process running under dir
@@ -257,15 +270,10 @@ static void grep_tree(const char *dir, const char *needle) {
  * container logs or reports. */
 static void test_no_secret_in_any_output(void **state) {
   (void)state;
-  char sc[300], out[300], log[400], outlog[300];
-  snprintf(sc, sizeof sc, "%s/secret.json", tmp);
-  snprintf(out, sizeof out, "%s/secret-out", tmp);
-  snprintf(log, sizeof log, "%s/events.jsonl", out);
-  snprintf(outlog, sizeof outlog, "%s/secret.log", tmp);
-  slow_scenario(sc, "secret");
-  const char *a[] = {"run", "--no-progress", "--out", out, sc, NULL};
-  scn_proc *p = start(a, outlog);
-  assert_true(wait_log_has(log, "service.passing", 20000));
+  live l;
+  live_start(&l, "secret");
+  const char *out = l.out;
+  scn_proc *p = l.p;
   char uri[512], token[256];
   assert_true(container_env(out, "AWS_CONTAINER_CREDENTIALS_FULL_URI", uri,
                             sizeof uri));
@@ -299,15 +307,10 @@ static void test_no_secret_in_any_output(void **state) {
 
 static void test_sigkill_of_the_runner_leaves_no_process(void **state) {
   (void)state;
-  char sc[300], out[300], log[400], outlog[300];
-  snprintf(sc, sizeof sc, "%s/killed.json", tmp);
-  snprintf(out, sizeof out, "%s/killed-out", tmp);
-  snprintf(log, sizeof log, "%s/events.jsonl", out);
-  snprintf(outlog, sizeof outlog, "%s/killed.log", tmp);
-  slow_scenario(sc, "killed");
-  const char *a[] = {"run", "--no-progress", "--out", out, sc, NULL};
-  scn_proc *p = start(a, outlog);
-  assert_true(wait_log_has(log, "service.passing", 20000));
+  live l;
+  live_start(&l, "killed");
+  const char *out = l.out;
+  scn_proc *p = l.p;
   assert_true(procs_under(out) >= 4); /* consul-client, envoy, app, ... */
   kill(scn_proc_pid(p), SIGKILL);
   int code = -1, sig = 0;
