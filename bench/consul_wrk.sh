@@ -4,6 +4,10 @@
 # asserts nothing.
 #
 #   bench/consul_wrk.sh PATH/TO/fcon_serve_main [SECONDS] [CONNECTIONS]
+#                       [PATH/TO/bench_ecs_serve TASKDEF.json]
+#
+# With the last two, also fake-ecs's DescribeTasks (5 tasks, SigV4-signed,
+# verified on every request) beside the same nginx.
 #
 # Everything runs on random 127.x addresses; the fake and nginx are stopped
 # on every exit path.
@@ -16,10 +20,14 @@ command -v wrk >/dev/null || { echo "wrk not installed"; exit 77; }
 NGINX=$(command -v nginx || echo /usr/sbin/nginx)
 
 TMP=$(mktemp -d)
+ECS_SERVE=${4:-}
+TASKDEF=${5:-}
 SERVE_PID=
 NGINX_PID=
+ECS_PID=
 cleanup() {
   [ -n "$SERVE_PID" ] && kill "$SERVE_PID" 2>/dev/null && wait "$SERVE_PID" 2>/dev/null
+  [ -n "$ECS_PID" ] && kill "$ECS_PID" 2>/dev/null && wait "$ECS_PID" 2>/dev/null
   [ -n "$NGINX_PID" ] && kill "$NGINX_PID" 2>/dev/null && wait "$NGINX_PID" 2>/dev/null
   rm -rf "$TMP"
 }
@@ -100,6 +108,27 @@ done
 NG_GET=$(rps "http://$NIP:8080/services.json")
 NG_PUT=$(rps "http://$NIP:8080/register" "$TMP/register.lua")
 
+EC_DESC=
+if [ -n "$ECS_SERVE" ]; then
+  EIP=$NET.13
+  "$ECS_SERVE" "$EIP" "$TASKDEF" "$TMP/describe.lua" 2 >"$TMP/ecs.out" 2>&1 &
+  ECS_PID=$!
+  i=0
+  until grep -qx ready "$TMP/ecs.out" 2>/dev/null; do
+    i=$((i + 1))
+    [ $i -gt 100 ] && { echo "fake-ecs did not start:"; cat "$TMP/ecs.out"; exit 1; }
+    sleep 0.1
+  done
+  ECS_URL=$(head -1 "$TMP/ecs.out")
+  # every answer must be a 200: a signature fake-ecs refuses would be
+  # counted by wrk as a non-2xx response
+  wrk -t$THREADS -c"$CONNS" -d"${SECS}s" -s "$TMP/describe.lua" "$ECS_URL/" >"$TMP/ecs.wrk"
+  if grep -q "Non-2xx" "$TMP/ecs.wrk"; then
+    echo "fake-ecs answered errors:"; cat "$TMP/ecs.wrk"; exit 1
+  fi
+  EC_DESC=$(awk '/Requests\/sec:/ {print $2}' "$TMP/ecs.wrk")
+fi
+
 echo "wrk -t$THREADS -c$CONNS -d${SECS}s, loopback; fake-consul GET body $SIZE bytes, nginx 1 KB static"
 printf '%-44s %12s\n' "endpoint" "requests/s"
 printf '%-44s %12s\n' "fake-consul GET /v1/agent/services" "$FC_GET"
@@ -108,3 +137,8 @@ printf '%-44s %12s\n' "nginx GET /services.json (static 1 KB)" "$NG_GET"
 printf '%-44s %12s\n' "nginx PUT /register (return 200)" "$NG_PUT"
 awk -v a="$FC_GET" -v b="$NG_GET" -v c="$FC_PUT" -v d="$NG_PUT" 'BEGIN {
   printf "ratio fake-consul/nginx: GET %.2f, PUT %.2f\n", a / b, c / d }'
+if [ -n "$EC_DESC" ]; then
+  printf '%-44s %12s\n' "fake-ecs DescribeTasks (signed, 5 tasks)" "$EC_DESC"
+  awk -v a="$EC_DESC" -v b="$NG_GET" 'BEGIN {
+    printf "ratio fake-ecs DescribeTasks/nginx GET: %.2f\n", a / b }'
+fi

@@ -10,3 +10,7 @@ add_custom_target(bench_consul_wrk
           $<TARGET_FILE:bench_fcon_serve> 5
   DEPENDS bench_fcon_serve
   USES_TERMINAL)
+# fake-ecs for the same wrk comparison: bench/consul_wrk.sh's 4th argument.
+add_executable(bench_ecs_serve ${CMAKE_CURRENT_SOURCE_DIR}/ecs_serve.c)
+target_link_libraries(bench_ecs_serve PRIVATE fake-ecs ecsboot-httpd
+  ecsboot-core)
