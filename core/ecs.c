@@ -250,7 +250,8 @@ static int call_once(ecsb_ecs_client *c, const char *action, const char *body,
   rc = ecsb_http_do(c->http, &req, &r, err);
   ecsb_sigv4_signed_clear(&sig);
   if (rc) {
-    *cls = rc == ECSB_ETOOBIG ? ECSB_ECS_FATAL : ECSB_ECS_RETRY;
+    *cls =
+        rc == ECSB_ETOOBIG || rc == ECSB_ETLS ? ECSB_ECS_FATAL : ECSB_ECS_RETRY;
     ecsb_err_prefix(err, "ECS %s", action);
     ecsb_http_response_clear(&r);
     return rc;

@@ -78,6 +78,8 @@ const char *ecsb_err_name(int code) {
     return "ESTATUS";
   case ECSB_ESTATE:
     return "ESTATE";
+  case ECSB_ETLS:
+    return "ETLS";
   case ECSB_EINTERNAL:
     return "EINTERNAL";
   default:

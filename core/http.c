@@ -213,6 +213,24 @@ static ecsb_http_retry default_retry(const ecsb_http_response *r, void *u) {
   return ECSB_HTTP_DONE;
 }
 
+/* A certificate the CA does not vouch for, a wrong name, an unreadable CA
+ * or client file: asking again gets the same answer, so these end the
+ * call at once instead of being retried until a deadline. */
+static bool tls_refused(CURLcode cc) {
+  switch (cc) {
+  case CURLE_PEER_FAILED_VERIFICATION:
+  case CURLE_SSL_CACERT_BADFILE:
+  case CURLE_SSL_CERTPROBLEM:
+  case CURLE_SSL_ISSUER_ERROR:
+  case CURLE_SSL_PINNEDPUBKEYNOTMATCH:
+  case CURLE_SSL_CRL_BADFILE:
+  case CURLE_SSL_INVALIDCERTSTATUS:
+    return true;
+  default:
+    return false;
+  }
+}
+
 /* One try. Returns 0 with resp filled, or an error (transport, size). */
 static int try_once(ecsb_http_client *c, const ecsb_http_request *req,
                     ecsb_http_response *resp, ecsb_err *err) {
@@ -288,8 +306,9 @@ static int try_once(ecsb_http_client *c, const ecsb_http_request *req,
     goto out;
   }
   if (cc != CURLE_OK) {
-    int code =
-        cc == CURLE_OPERATION_TIMEDOUT ? ECSB_ETIMEDOUT : ECSB_ETRANSPORT;
+    int code = cc == CURLE_OPERATION_TIMEDOUT ? ECSB_ETIMEDOUT
+               : tls_refused(cc)              ? ECSB_ETLS
+                                              : ECSB_ETRANSPORT;
     rc = ecsb_err_set(err, code, "%s %s: %s", method, req->url,
                       ebuf[0] ? ebuf : curl_easy_strerror(cc));
     goto out;

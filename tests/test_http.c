@@ -285,6 +285,29 @@ static void test_connection_refused_retries_then_fails(void **state) {
   ecsb_http_client_free(c);
 }
 
+static void test_tls_refusal_is_final(void **state) {
+  srv *s = *state;
+  ecsb_http_opts o;
+  ecsb_http_opts_default(&o);
+  o.max_retries = 3;
+  o.backoff_base_ms = 1;
+  o.backoff_cap_ms = 5;
+  o.cacert = "/nonexistent/ecsboot-ca.pem";
+  ecsb_err err = {0};
+  ecsb_http_client *c = ecsb_http_client_new(&o, &err);
+  assert_non_null(c);
+  char u[128];
+  snprintf(u, sizeof u, "https://127.0.0.1:%u/ok", ecsb_httpd_port(s->h));
+  ecsb_http_response r;
+  assert_int_equal(ecsb_http_get(c, u, NULL, 0, &r, &err), ECSB_ETLS);
+  /* A CA file that cannot be read gives the same answer every time. */
+  assert_int_equal(r.attempts, 1);
+  assert_int_equal(ecsb_http_client_requests(c), 1);
+  assert_non_null(strstr(err.msg, u));
+  ecsb_http_response_clear(&r);
+  ecsb_http_client_free(c);
+}
+
 static void test_stop_flag_abandons_retries(void **state) {
   srv *s = *state;
   s->hits = 0;
@@ -318,6 +341,7 @@ int main(void) {
       cmocka_unit_test(test_body_cap_is_enforced),
       cmocka_unit_test(test_connection_refused_retries_then_fails),
       cmocka_unit_test(test_stop_flag_abandons_retries),
+      cmocka_unit_test(test_tls_refusal_is_final),
   };
   ecsb_http_global_init(NULL);
   int rc = cmocka_run_group_tests(tests, setup, teardown);

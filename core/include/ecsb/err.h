@@ -17,7 +17,7 @@ enum {
   ECSB_EINVAL = -1,     /* bad argument, flag, or input value */
   ECSB_ENOMEM = -2,     /* allocation failed */
   ECSB_EIO = -3,        /* file or socket I/O failed */
-  ECSB_ETRANSPORT = -4, /* HTTP transport: refused, reset, DNS, TLS */
+  ECSB_ETRANSPORT = -4, /* HTTP transport: refused, reset, DNS, handshake */
   ECSB_ETIMEDOUT = -5,  /* a deadline passed */
   ECSB_EPARSE = -6,     /* malformed JSON, duration, header ... */
   ECSB_ETOOBIG = -7,    /* a size cap was hit */
@@ -26,6 +26,7 @@ enum {
   ECSB_ESTATUS = -10,   /* an HTTP peer answered with an error status */
   ECSB_ESTATE = -11,    /* operation not valid in the current state */
   ECSB_EINTERNAL = -12, /* a bug or an unexpected library failure */
+  ECSB_ETLS = -13,      /* TLS certificate or CA file refused: never retried */
 };
 
 #define ECSB_ERR_MSG_MAX 512
