@@ -251,7 +251,9 @@ int cli_run_main(int argc, char **argv) {
       rc = fecs_task_spec_from_json(sc[i]->task_definition, "$.task_definition",
                                     &spec, &err);
     fecs_task_spec_free(spec);
-    if (rc)
+    if (rc && strncmp(err.msg, "$.task_definition", 17) == 0)
+      ecsb_err_prefix(&err, "%s", sc[i]->path); /* the path is there */
+    else if (rc)
       ecsb_err_prefix(&err, "%s: $.task_definition", sc[i]->path);
   }
   if (rc) {

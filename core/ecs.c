@@ -250,14 +250,21 @@ static int call_once(ecsb_ecs_client *c, const char *action, const char *body,
   rc = ecsb_http_do(c->http, &req, &r, err);
   ecsb_sigv4_signed_clear(&sig);
   if (rc) {
-    *cls =
-        rc == ECSB_ETOOBIG || rc == ECSB_ETLS ? ECSB_ECS_FATAL : ECSB_ECS_RETRY;
+    *cls = rc == ECSB_ETOOBIG || rc == ECSB_ETLS || rc == ECSB_ESTATUS
+               ? ECSB_ECS_FATAL
+               : ECSB_ECS_RETRY;
     ecsb_err_prefix(err, "ECS %s", action);
     ecsb_http_response_clear(&r);
     return rc;
   }
-  char what[128];
-  snprintf(what, sizeof what, "ECS %s response", action);
+  char what[192];
+  /* A proxy or captive portal answers HTML: say so beside the parse error. */
+  const char *ctype = ecsb_http_response_header(&r, "Content-Type");
+  if (ctype && !strstr(ctype, "json"))
+    snprintf(what, sizeof what, "ECS %s response (Content-Type %.64s)", action,
+             ctype);
+  else
+    snprintf(what, sizeof what, "ECS %s response", action);
   if (r.status >= 200 && r.status <= 299) {
     rc = ecsb_json_parse(r.body, r.body_len, what, resp, err);
     if (rc == 0 && !cJSON_IsObject(*resp)) {

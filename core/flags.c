@@ -103,8 +103,7 @@ int ecsb_flags_parse(const ecsb_flagset *fs, int argc, char **argv, char **pos,
     char *a = argv[i];
     if (only_pos || a[0] != '-' || a[1] == '\0') {
       if (np >= pos_cap)
-        return ecsb_err_set(err, ECSB_EINVAL, "%s: unexpected argument \"%s\"",
-                            fs->command, a);
+        return ecsb_err_set(err, ECSB_EINVAL, "unexpected argument \"%s\"", a);
       pos[np++] = a;
       continue;
     }
@@ -116,8 +115,7 @@ int ecsb_flags_parse(const ecsb_flagset *fs, int argc, char **argv, char **pos,
     if (*name == '-')
       name++;
     if (*name == '-' || *name == '=' || *name == '\0')
-      return ecsb_err_set(err, ECSB_EINVAL, "%s: bad flag syntax \"%s\"",
-                          fs->command, a);
+      return ecsb_err_set(err, ECSB_EINVAL, "bad flag syntax \"%s\"", a);
     const char *eq = strchr(name, '=');
     size_t nlen = eq ? (size_t)(eq - name) : strlen(name);
     if ((nlen == 1 && name[0] == 'h') ||
@@ -125,8 +123,7 @@ int ecsb_flags_parse(const ecsb_flagset *fs, int argc, char **argv, char **pos,
       return ECSB_FLAGS_HELP;
     const ecsb_flag *f = find_flag(fs, name, nlen);
     if (!f)
-      return ecsb_err_set(err, ECSB_EINVAL,
-                          "%s: unknown flag -%.*s (see --help)", fs->command,
+      return ecsb_err_set(err, ECSB_EINVAL, "unknown flag -%.*s (see --help)",
                           (int)nlen, name);
     char shown[80];
     snprintf(shown, sizeof shown, "-%s", f->name);

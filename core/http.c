@@ -225,6 +225,9 @@ static bool tls_refused(CURLcode cc) {
   case CURLE_SSL_PINNEDPUBKEYNOTMATCH:
   case CURLE_SSL_CRL_BADFILE:
   case CURLE_SSL_INVALIDCERTSTATUS:
+  /* The handshake itself failed: mostly https to a plain-HTTP port ("wrong
+   * version number") or no common protocol, which no retry changes. */
+  case CURLE_SSL_CONNECT_ERROR:
     return true;
   default:
     return false;
@@ -351,6 +354,17 @@ int ecsb_http_do(ecsb_http_client *c, const ecsb_http_request *req,
       return rc; /* size cap or OOM: retrying cannot help */
     else
       verdict = decide(resp, c->opts.retry_user);
+    if (rc == 0 && resp->status >= 300 && resp->status < 400) {
+      /* Never followed (see try_once), so never a success either. */
+      const char *loc = ecsb_http_response_header(resp, "Location");
+      ecsb_err_set(err, ECSB_ESTATUS,
+                   "%s %s: HTTP %ld redirect to %s (redirects are not "
+                   "followed: point the URL at the endpoint itself)",
+                   req->method ? req->method : "GET", req->url, resp->status,
+                   loc && *loc ? loc : "(no Location)");
+      ecsb_http_response_clear(resp);
+      return ECSB_ESTATUS;
+    }
     if (verdict == ECSB_HTTP_DONE)
       return 0;
     if (attempts > c->opts.max_retries) {

@@ -5,15 +5,66 @@
 #include "ecsb/json.h"
 
 #include <math.h>
+#include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
 
-int ecsb_json_parse(const char *buf, size_t len, const char *what, cJSON **out,
-                    ecsb_err *err) {
+/* Offset of the first byte that is not well-formed UTF-8 (RFC 3629: no
+ * overlong forms, no surrogates, nothing above U+10FFFF), or len. cJSON
+ * copies string bytes as they come, and JSON text must be UTF-8 (RFC 8259
+ * section 8.1): a Latin-1 file or answer would otherwise reach a Consul
+ * service name or an output file as mojibake. */
+static size_t utf8_bad_at(const unsigned char *s, size_t len) {
+  size_t i = 0;
+  while (i < len) {
+    unsigned char c = s[i];
+    if (c < 0x80) {
+      i++;
+      continue;
+    }
+    size_t n;
+    unsigned lo = 0x80, hi = 0xBF;
+    if (c >= 0xC2 && c <= 0xDF) {
+      n = 1;
+    } else if (c >= 0xE0 && c <= 0xEF) {
+      n = 2;
+      if (c == 0xE0)
+        lo = 0xA0; /* overlong */
+      if (c == 0xED)
+        hi = 0x9F; /* surrogates */
+    } else if (c >= 0xF0 && c <= 0xF4) {
+      n = 3;
+      if (c == 0xF0)
+        lo = 0x90; /* overlong */
+      if (c == 0xF4)
+        hi = 0x8F; /* above U+10FFFF */
+    } else {
+      return i;
+    }
+    if (i + n >= len) /* cut short */
+      return i;
+    if (s[i + 1] < lo || s[i + 1] > hi)
+      return i;
+    for (size_t k = 2; k <= n; k++)
+      if (s[i + k] < 0x80 || s[i + k] > 0xBF)
+        return i;
+    i += n + 1;
+  }
+  return len;
+}
+
+static int parse(const char *buf, size_t len, const char *what, bool utf8,
+                 cJSON **out, ecsb_err *err) {
   *out = NULL;
   if (!buf || len == 0)
     return ecsb_err_set(err, ECSB_EPARSE, "%s: empty document, expected JSON",
                         what);
+  size_t bad = utf8 ? utf8_bad_at((const unsigned char *)buf, len) : len;
+  if (bad < len)
+    return ecsb_err_set(err, ECSB_EPARSE,
+                        "%s: invalid UTF-8 at byte %zu of %zu (JSON text must "
+                        "be UTF-8)",
+                        what, bad, len);
   const char *end = NULL;
   /* ParseWithLengthOpts reports the failure point through `end` without the
    * global error pointer, so it is safe on server threads. */
@@ -37,6 +88,16 @@ int ecsb_json_parse(const char *buf, size_t len, const char *what, cJSON **out,
   }
   *out = j;
   return 0;
+}
+
+int ecsb_json_parse(const char *buf, size_t len, const char *what, cJSON **out,
+                    ecsb_err *err) {
+  return parse(buf, len, what, true, out, err);
+}
+
+int ecsb_json_parse_lax_utf8(const char *buf, size_t len, const char *what,
+                             cJSON **out, ecsb_err *err) {
+  return parse(buf, len, what, false, out, err);
 }
 
 /* Looks key up; distinguishes missing (or null) from present. */

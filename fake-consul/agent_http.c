@@ -431,6 +431,8 @@ void fcon_agent_handle(void *user, const ecsb_httpd_req *req,
     return;
   if (!agent_acl(a, req, resp))
     return;
+  if (fcon_blocking_params_bad(req, resp))
+    return;
   if (after(p, "/v1/catalog/") || after(p, "/v1/health/") ||
       after(p, "/v1/status/")) {
     proxy(a, req, resp);

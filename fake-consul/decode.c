@@ -9,6 +9,8 @@
  * scale. Pure functions: no locks, no I/O.
  */
 #include <ctype.h>
+#include <errno.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -521,6 +523,28 @@ void fcon_reply_405(ecsb_httpd_resp *r, const char *method) {
 
 void fcon_reply_404(ecsb_httpd_resp *r) {
   ecsb_httpd_resp_textf(r, 404, "404 page not found\n");
+}
+
+bool fcon_blocking_params_bad(const ecsb_httpd_req *req,
+                              ecsb_httpd_resp *resp) {
+  const char *v = NULL;
+  if (ecsb_httpd_req_query(req, "index", &v) && v) {
+    bool ok = *v != '\0' && strlen(v) <= 20;
+    for (const char *p = v; ok && *p; p++)
+      ok = *p >= '0' && *p <= '9';
+    errno = 0;
+    if (!ok || (strtoull(v, NULL, 10) == ULLONG_MAX && errno == ERANGE)) {
+      ecsb_httpd_resp_textf(resp, 400, "Invalid index");
+      return true;
+    }
+  }
+  int64_t ns = 0;
+  if (ecsb_httpd_req_query(req, "wait", &v) && v &&
+      (ecsb_duration_parse(v, &ns, NULL) != 0 || ns < 0)) {
+    ecsb_httpd_resp_textf(resp, 400, "Invalid wait time");
+    return true;
+  }
+  return false;
 }
 
 void fcon_blocking_params(const ecsb_httpd_req *req, uint64_t *index,

@@ -84,6 +84,10 @@ void fcon_hash_hex(const char *s, char out[17]);
 void fcon_reply_json(ecsb_httpd_resp *r, int status, cJSON *j); /* frees j */
 void fcon_reply_405(ecsb_httpd_resp *r, const char *method);
 void fcon_reply_404(ecsb_httpd_resp *r);
+/* Answers 400 "Invalid index" / "Invalid wait time" (Consul's texts) for
+ * an `?index=` that is not an unsigned 64-bit number or a `?wait=` that is
+ * not a duration, and returns true; false when both are fine or absent. */
+bool fcon_blocking_params_bad(const ecsb_httpd_req *req, ecsb_httpd_resp *resp);
 /* Parses `?wait=` (default 5m, capped 10m) and `?index=`. */
 void fcon_blocking_params(const ecsb_httpd_req *req, uint64_t *index,
                           int64_t *wait_ms);

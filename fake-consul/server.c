@@ -417,6 +417,8 @@ void fcon_server_handle(fcon_server *s, const ecsb_httpd_req *req,
   const char *p = req->path, *arg;
   char buf[128];
   bool is_get = !strcmp(req->method, "GET");
+  if (fcon_blocking_params_bad(req, resp))
+    return;
   if (!strcmp(p, "/v1/status/leader") || !strcmp(p, "/v1/status/peers")) {
     if (!is_get) {
       fcon_reply_405(resp, req->method);

@@ -92,7 +92,8 @@ int fecs_op_describe_tasks(fecs_call *c) {
   fecs *f = c->f;
   fecs_cluster_rec *cl;
   const cJSON *refs = NULL;
-  if (fecs_in_cluster(c, &cl) || fecs_in_strlist(c, "tasks", &refs))
+  /* The input is checked before it is looked up, as AWS does. */
+  if (fecs_in_strlist(c, "tasks", &refs) || fecs_in_cluster(c, &cl))
     return -1;
   int n = refs ? cJSON_GetArraySize(refs) : 0;
   if (n == 0)

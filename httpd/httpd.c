@@ -8,12 +8,14 @@
  * and must never appear on a real network by accident.
  */
 #include "ecsb/httpd.h"
+#include "ecsb/clock.h"
 #include "ecsb/log.h"
 
 #include <arpa/inet.h>
 #include <microhttpd.h>
 #include <netinet/in.h>
 #include <stdarg.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -26,6 +28,7 @@ struct ecsb_httpd {
   size_t max_body;
   uint16_t port;
   char bind_ip[INET6_ADDRSTRLEN];
+  atomic_bool stopping; /* ends endless trickled bodies */
 };
 
 /* Per-request state, created on the first call of the access handler. */
@@ -216,6 +219,39 @@ static void addr_text(const struct sockaddr *sa, char *buf, size_t cap) {
               (socklen_t)cap);
 }
 
+/* A trickled body (ecsb_httpd_resp.trickle_ms): one byte per call, each
+ * call sleeping first, on the connection's own thread. */
+typedef struct trickle {
+  ecsb_httpd *h;
+  char *body;
+  size_t len;
+  unsigned ms;
+  bool endless;
+} trickle;
+
+static ssize_t trickle_read(void *cls, uint64_t pos, char *buf, size_t max) {
+  trickle *t = cls;
+  if (max == 0)
+    return 0;
+  if (atomic_load(&t->h->stopping))
+    return MHD_CONTENT_READER_END_WITH_ERROR;
+  ecsb_sleep_ms(t->ms, NULL);
+  if (pos < t->len) {
+    buf[0] = t->body[pos];
+    return 1;
+  }
+  if (!t->endless)
+    return MHD_CONTENT_READER_END_OF_STREAM;
+  buf[0] = ' ';
+  return 1;
+}
+
+static void trickle_free(void *cls) {
+  trickle *t = cls;
+  free(t->body);
+  free(t);
+}
+
 static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn,
                                   const char *url, const char *method,
                                   const char *version, const char *upload,
@@ -280,14 +316,33 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn,
     return MHD_NO; /* libmicrohttpd closes the socket without a reply */
   }
 
-  struct MHD_Response *r = MHD_create_response_from_buffer(
-      resp.body_len, resp.body ? resp.body : (void *)"",
-      resp.body ? MHD_RESPMEM_MUST_FREE : MHD_RESPMEM_PERSISTENT);
+  struct MHD_Response *r = NULL;
+  if (resp.trickle_ms) {
+    trickle *t = calloc(1, sizeof *t);
+    if (t) {
+      *t = (trickle){.h = h,
+                     .body = resp.body,
+                     .len = resp.body_len,
+                     .ms = resp.trickle_ms,
+                     .endless = resp.endless};
+      r = MHD_create_response_from_callback(MHD_SIZE_UNKNOWN, 1, trickle_read,
+                                            t, trickle_free);
+      if (r)
+        resp.body = NULL; /* now owned by t */
+      else
+        free(t);
+    }
+  } else {
+    r = MHD_create_response_from_buffer(
+        resp.body_len, resp.body ? resp.body : (void *)"",
+        resp.body ? MHD_RESPMEM_MUST_FREE : MHD_RESPMEM_PERSISTENT);
+    if (r)
+      resp.body = NULL; /* now owned by the MHD response */
+  }
   if (!r) {
     resp_free(&resp);
     return MHD_NO;
   }
-  resp.body = NULL; /* now owned by the MHD response */
   if (resp.content_type[0])
     MHD_add_response_header(r, "Content-Type", resp.content_type);
   for (size_t i = 0; i < resp.n_headers; i++)
@@ -410,6 +465,7 @@ const char *ecsb_httpd_bind_ip(const ecsb_httpd *h) {
 void ecsb_httpd_stop(ecsb_httpd *h) {
   if (!h)
     return;
+  atomic_store(&h->stopping, true);
   MHD_stop_daemon(h->d);
   free(h);
 }

@@ -193,7 +193,7 @@ int rpt_log_parse(const char *buf, size_t len, const char *name, rpt_log **out,
       ecsb_err perr = {0};
       char what[300];
       snprintf(what, sizeof what, "%s: line %zu", name, lineno);
-      if (ecsb_json_parse(buf + pos, l, what, &o, &perr) != 0) {
+      if (ecsb_json_parse_lax_utf8(buf + pos, l, what, &o, &perr) != 0) {
         if (!nl) { /* a torn last line: the writer was interrupted */
           log->torn_tail = true;
           break;

@@ -6,6 +6,7 @@
 #include <stdint.h>
 #include <cmocka.h>
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -100,9 +101,44 @@ static void test_getters_name_the_path(void **state) {
   cJSON_Delete(j);
 }
 
+static void test_parse_rejects_invalid_utf8(void **state) {
+  (void)state;
+  const struct {
+    const char *doc;
+    size_t bad_at; /* SIZE_MAX: valid */
+  } cases[] = {
+      {"{\"a\": \"caf\xc3\xa9\"}", SIZE_MAX},                   /* é */
+      {"{\"a\": \"\xe2\x82\xac \xf0\x9f\x98\x80\"}", SIZE_MAX}, /* € 😀 */
+      {"{\"a\": \"caf\xe9\"}", 10},                             /* Latin-1 é */
+      {"{\"a\": \"\xc0\xaf\"}", 7},                             /* overlong / */
+      {"{\"a\": \"\xed\xa0\x80\"}", 7},     /* a surrogate */
+      {"{\"a\": \"\xf4\x90\x80\x80\"}", 7}, /* above U+10FFFF */
+      {"{\"a\": \"\xe2\x82\"}", 7},         /* cut short */
+      {"{\"a\": 1}\xff", 8},                /* after the document */
+  };
+  for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+    cJSON *j = NULL;
+    ecsb_err err = {0};
+    int rc = ecsb_json_parse(cases[i].doc, strlen(cases[i].doc), "doc.json", &j,
+                             &err);
+    if (cases[i].bad_at == SIZE_MAX) {
+      assert_int_equal(rc, 0);
+      cJSON_Delete(j);
+      continue;
+    }
+    assert_int_equal(rc, ECSB_EPARSE);
+    assert_null(j);
+    char want[96];
+    snprintf(want, sizeof want, "doc.json: invalid UTF-8 at byte %zu of %zu",
+             cases[i].bad_at, strlen(cases[i].doc));
+    assert_non_null(strstr(err.msg, want));
+  }
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_parse_reports_position_and_source),
+      cmocka_unit_test(test_parse_rejects_invalid_utf8),
       cmocka_unit_test(test_getters_read_typed_values),
       cmocka_unit_test(test_getters_name_the_path),
   };

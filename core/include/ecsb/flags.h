@@ -7,7 +7,8 @@
  * `-name value`, `--name=value`, `--name value`; bool flags as `-name` or
  * `-name=true|false` (never `-name false`, as in Go's flag package).
  * Positional arguments may appear before, between or after flags; `--` ends
- * flag parsing. Every error names the flag and the offending value.
+ * flag parsing. Every error names the flag and the offending value (the
+ * caller prefixes its command).
  *
  * String values are borrowed from argv (which outlives the parse in main).
  * No global state: a flag set is a caller-owned table.

@@ -12,7 +12,9 @@
  *
  * A non-2xx status is NOT an error of ecsb_http_do: the response is returned
  * (after retries are exhausted for retryable statuses) and the caller judges
- * it; ecsb_http_do fails only on transport errors, timeouts and size caps.
+ * it; ecsb_http_do fails only on transport errors, timeouts, size caps, a
+ * refused certificate (ECSB_ETLS, never retried) and a 3xx redirect
+ * (ECSB_ESTATUS naming the Location: redirects are never followed).
  */
 #ifndef ECSB_HTTP_H
 #define ECSB_HTTP_H

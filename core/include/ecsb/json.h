@@ -18,12 +18,17 @@
 
 #include "ecsb/err.h"
 
-/* Parses exactly one JSON document of len bytes (trailing whitespace only).
- * `what` names the source for messages ("response from http://.../v1/x").
- * On error: ECSB_EPARSE with the byte offset. Caller frees *out with
- * cJSON_Delete. */
+/* Parses exactly one JSON document of len bytes (trailing whitespace only),
+ * which must be well-formed UTF-8 (RFC 8259). `what` names the source for
+ * messages ("response from http://.../v1/x"). On error: ECSB_EPARSE with the
+ * byte offset. Caller frees *out with cJSON_Delete. */
 int ecsb_json_parse(const char *buf, size_t len, const char *what, cJSON **out,
                     ecsb_err *err);
+/* The same without the UTF-8 check, for ecsboot's own event logs: their
+ * strings may carry bytes a container printed, and the renderers show
+ * those as U+FFFD rather than refusing the whole log. */
+int ecsb_json_parse_lax_utf8(const char *buf, size_t len, const char *what,
+                             cJSON **out, ecsb_err *err);
 
 /* Typed getters. Missing key: ECSB_ENOTFOUND when required, else 0 with the
  * output untouched. Wrong type (null counts as missing): ECSB_EINVAL. The

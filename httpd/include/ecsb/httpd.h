@@ -72,6 +72,11 @@ typedef struct ecsb_httpd_resp {
   /* Close the connection without sending anything: what a client sees
    * from a crashed or unreachable endpoint ("empty reply"). */
   bool abort_connection;
+  /* A slow peer: the body goes out one byte every trickle_ms (chunked),
+   * and with `endless` spaces follow it until the client gives up or the
+   * server stops (JSON that never ends). Thread-per-connection mode only. */
+  unsigned trickle_ms;
+  bool endless;
 } ecsb_httpd_resp;
 
 /* Copies body (len bytes) into the response. */
