@@ -26,7 +26,7 @@ enum {
   ECSB_ESTATUS = -10,   /* an HTTP peer answered with an error status */
   ECSB_ESTATE = -11,    /* operation not valid in the current state */
   ECSB_EINTERNAL = -12, /* a bug or an unexpected library failure */
-  ECSB_ETLS = -13,      /* TLS certificate or CA file refused: never retried */
+  ECSB_ETLS = -13,      /* TLS refused (certificate, CA file, handshake) */
 };
 
 #define ECSB_ERR_MSG_MAX 512
