@@ -485,6 +485,19 @@ void ecsb_httpd_stop(ecsb_httpd *h) {
   if (!h)
     return;
   atomic_store(&h->stopping, true);
+  /* libmicrohttpd 0.9.75 (Debian 12) can crash in a per-connection thread
+   * when the daemon is stopped while that thread is still answering a
+   * malformed request (seen with a TLS hello sent to a plain port, one stop
+   * in four). Connections that are closing go away within milliseconds, so
+   * give them a short, bounded moment; an idle keep-alive connection only
+   * costs the bound. */
+  for (int i = 0; i < 40; i++) {
+    const union MHD_DaemonInfo *di =
+        MHD_get_daemon_info(h->d, MHD_DAEMON_INFO_CURRENT_CONNECTIONS);
+    if (!di || di->num_connections == 0)
+      break;
+    ecsb_sleep_ms(5, NULL);
+  }
   MHD_stop_daemon(h->d);
   free(h);
 }
