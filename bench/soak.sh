@@ -33,12 +33,13 @@ TMP=$(mktemp -d)
 PIDS=()
 cleanup() {
   for p in "${PIDS[@]}"; do
-    kill "$p" 2>/dev/null && wait "$p" 2>/dev/null
+    { kill "$p" && wait "$p"; } 2>/dev/null || true
   done
   rm -rf "$TMP"
 }
 trap cleanup EXIT
-trap 'exit 2' INT TERM
+trap 'echo "soak.sh: line $LINENO failed: $BASH_COMMAND"; exit 2' ERR
+trap 'echo "soak.sh: interrupted"; exit 2' INT TERM
 
 NET="127.$(shuf -i 20-250 -n1).$(shuf -i 1-250 -n1)"
 SIP=$NET.10
