@@ -244,6 +244,8 @@ static int listen_on(fcon_agent *a, uint16_t port, ecsb_err *err) {
   ecsb_httpd_opts_default(&o);
   o.bind_ip = a->ip;
   o.port = port;
+  o.threads = a->cfg.threads;
+  o.may_block = fcon_agent_may_block;
   int rc = ecsb_httpd_start(&o, fcon_agent_handle, a, &a->httpd, err);
   if (rc < 0)
     return ecsb_err_prefix(err, "fcon agent %s", a->node);

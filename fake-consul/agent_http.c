@@ -423,6 +423,18 @@ static bool agent_acl(fcon_agent *a, const ecsb_httpd_req *req,
   return fcon_acl_allow(acl, req, FCON_ACL_MASTER, NULL, resp);
 }
 
+bool fcon_agent_may_block(void *user, const ecsb_httpd_req *req) {
+  fcon_agent *a = user;
+  if (fcon_may_block(&a->faults, req) || after(req->path, "/v1/agent/join/"))
+    return true;
+  /* Joined to a server in another process, catalog/health/status calls and
+   * leaving go over HTTP to it: any request may wait on that. */
+  pthread_mutex_lock(&a->mu);
+  bool remote = a->remote[0] != '\0';
+  pthread_mutex_unlock(&a->mu);
+  return remote;
+}
+
 void fcon_agent_handle(void *user, const ecsb_httpd_req *req,
                        ecsb_httpd_resp *resp) {
   fcon_agent *a = user;

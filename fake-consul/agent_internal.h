@@ -75,6 +75,8 @@ void fcon_remote_proxy(fcon_agent *a, const char *remote,
 void *fcon_runner_main(void *agent);
 
 /* agent_http.c */
+/* ecsb_httpd_may_block for the agent's listener. */
+bool fcon_agent_may_block(void *agent, const ecsb_httpd_req *req);
 void fcon_agent_handle(void *agent, const ecsb_httpd_req *req,
                        ecsb_httpd_resp *resp);
 

@@ -249,6 +249,41 @@ static cJSON *norm_proxy(const cJSON *p) {
   return o;
 }
 
+/* Consul decodes ports and weights into Go ints: a fraction or a number
+ * past int64 fails the whole request instead of being stored as sent. */
+static int want_int(const cJSON *v, const char *path, ecsb_err *err) {
+  if (!v)
+    return 0;
+  if (!cJSON_IsNumber(v))
+    return ecsb_err_set(err, ECSB_EINVAL, "%s: expected a number", path);
+  double d = v->valuedouble;
+  if (!(d > -9.2e18 && d < 9.2e18) || (double)(long long)d != d)
+    return ecsb_err_set(err, ECSB_EINVAL,
+                        "%s: cannot unmarshal number %.17g into an int", path,
+                        d);
+  return 0;
+}
+
+static int check_ints(const cJSON *j, ecsb_err *err) {
+  const cJSON *w = fcon_jget(j, "Weights");
+  const cJSON *p = fcon_jget(j, "Proxy");
+  int rc;
+  if ((rc = want_int(fcon_jget(j, "Port"), "Port", err)) < 0 ||
+      (rc = want_int(fcon_jget(w, "Passing"), "Weights.Passing", err)) < 0 ||
+      (rc = want_int(fcon_jget(w, "Warning"), "Weights.Warning", err)) < 0 ||
+      (rc = want_int(fcon_jget(p, "LocalServicePort"), "Proxy.LocalServicePort",
+                     err)) < 0)
+    return rc;
+  const cJSON *ups = fcon_jget(p, "Upstreams"), *u;
+  if (cJSON_IsArray(ups))
+    cJSON_ArrayForEach(u, ups) {
+      if ((rc = want_int(fcon_jget(u, "LocalBindPort"),
+                         "Proxy.Upstreams.LocalBindPort", err)) < 0)
+        return rc;
+    }
+  return 0;
+}
+
 /* The AgentService shape. defaults used for sidecars. */
 static int norm_service(const cJSON *j, const char *def_id,
                         const char *def_name, const char *def_kind,
@@ -259,6 +294,9 @@ static int norm_service(const cJSON *j, const char *def_id,
     name = def_name;
   if (!name || !*name)
     return ecsb_err_set(err, ECSB_EINVAL, "Missing service name");
+  int rc = check_ints(j, err);
+  if (rc < 0)
+    return rc;
   const char *id = fcon_jstr(j, "ID");
   if (!id || !*id)
     id = def_id && *def_id ? def_id : name;
@@ -280,10 +318,6 @@ static int norm_service(const cJSON *j, const char *def_id,
   put_dup(s, "Tags", j, "Tags", true);
   put_dup(s, "Meta", j, "Meta", false);
   cJSON *port = fcon_jget(j, "Port");
-  if (port && !cJSON_IsNumber(port)) {
-    cJSON_Delete(s);
-    return ecsb_err_set(err, ECSB_EINVAL, "Port: expected a number");
-  }
   cJSON_AddNumberToObject(s, "Port", port ? port->valuedouble : def_port);
   put_str(s, "Address", j, "Address", "");
   cJSON *tw = cJSON_AddObjectToObject(s, "Weights");

@@ -116,6 +116,21 @@ static void emit_locked(fcon_faults *f, const char *what, const char *path) {
   f->on_event(f->event_user, &ev);
 }
 
+bool fcon_faults_delays(fcon_faults *f, const char *path) {
+  bool d = false;
+  pthread_mutex_lock(&f->mu);
+  for (size_t i = 0; i < f->nlatency && !d; i++)
+    d = f->latency[i].ms > 0 && starts(path, f->latency[i].prefix);
+  pthread_mutex_unlock(&f->mu);
+  return d;
+}
+
+bool fcon_may_block(fcon_faults *f, const ecsb_httpd_req *req) {
+  return ecsb_httpd_req_query(req, "index", NULL) ||
+         ecsb_httpd_req_query(req, "hash", NULL) ||
+         fcon_faults_delays(f, req->path);
+}
+
 bool fcon_faults_apply(fcon_faults *f, const ecsb_httpd_req *req,
                        ecsb_httpd_resp *resp) {
   int64_t delay = 0;

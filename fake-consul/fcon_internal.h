@@ -123,6 +123,11 @@ int fcon_faults_latency(fcon_faults *f, const char *prefix, int64_t ms,
                         ecsb_err *err);
 int fcon_faults_fail(fcon_faults *f, const char *prefix, int n, int status,
                      const char *body, ecsb_err *err);
+/* True when a latency fault applies to path (the request will sleep). */
+bool fcon_faults_delays(fcon_faults *f, const char *path);
+/* True when a request may block: a blocking query (?index= or ?hash=) or a
+ * latency fault on its path. Used to keep it off the epoll pool. */
+bool fcon_may_block(fcon_faults *f, const ecsb_httpd_req *req);
 /* Sleeps any latency for req's path, then returns true (resp filled) when a
  * fail fault consumed this request. */
 bool fcon_faults_apply(fcon_faults *f, const ecsb_httpd_req *req,

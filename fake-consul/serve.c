@@ -19,7 +19,8 @@ void fcon_serve_opts_default(fcon_serve_opts *o) {
                          .agent_ip = "127.0.0.11",
                          .agent_port = 8500,
                          .node_name = "ecsboot-agent",
-                         .time_scale = 1.0};
+                         .time_scale = 1.0,
+                         .threads = 2};
 }
 
 int fcon_serve_start(const fcon_serve_opts *o, fcon_serve **out,
@@ -39,6 +40,7 @@ int fcon_serve_start(const fcon_serve_opts *o, fcon_serve **out,
   sc.acl = o->acl;
   sc.on_event = o->on_event;
   sc.event_user = o->event_user;
+  sc.threads = o->threads;
   int rc = fcon_server_start(&sc, &s->server, err);
   if (rc < 0)
     goto fail;
@@ -54,6 +56,7 @@ int fcon_serve_start(const fcon_serve_opts *o, fcon_serve **out,
   ac.acl = o->acl;
   ac.on_event = o->on_event;
   ac.event_user = o->event_user;
+  ac.threads = o->threads;
   rc = fcon_agent_start(&ac, &s->agent, err);
   if (rc < 0)
     goto fail;

@@ -526,6 +526,11 @@ static void node_sync(fcon_server *s, const ecsb_httpd_req *req,
   ecsb_httpd_resp_set(resp, 200, "text/plain", "", 0);
 }
 
+static bool may_block(void *user, const ecsb_httpd_req *req) {
+  fcon_server *s = user;
+  return fcon_may_block(&s->faults, req);
+}
+
 static void handler(void *user, const ecsb_httpd_req *req,
                     ecsb_httpd_resp *resp) {
   fcon_server *s = user;
@@ -594,6 +599,8 @@ int fcon_server_start(const fcon_server_config *c, fcon_server **out,
   ecsb_httpd_opts_default(&o);
   o.bind_ip = s->cfg.bind_ip ? s->cfg.bind_ip : "127.0.0.1";
   o.port = s->cfg.port;
+  o.threads = s->cfg.threads;
+  o.may_block = may_block;
   int rc = ecsb_httpd_start(&o, handler, s, &s->httpd, err);
   if (rc < 0) {
     ecsb_err_prefix(err, "fcon server");
@@ -634,6 +641,8 @@ int fcon_server_up(fcon_server *s, ecsb_err *err) {
     ecsb_httpd_opts_default(&o);
     o.bind_ip = s->ip;
     o.port = s->port;
+    o.threads = s->cfg.threads;
+    o.may_block = may_block;
     rc = ecsb_httpd_start(&o, handler, s, &s->httpd, err);
     if (rc < 0)
       ecsb_err_prefix(err, "fcon server");

@@ -14,12 +14,14 @@
 #include <arpa/inet.h>
 #include <microhttpd.h>
 #include <netinet/in.h>
+#include <pthread.h>
 #include <stdarg.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <time.h>
 
 struct ecsb_httpd {
   struct MHD_Daemon *d;
@@ -29,6 +31,11 @@ struct ecsb_httpd {
   uint16_t port;
   char bind_ip[INET6_ADDRSTRLEN];
   atomic_bool stopping; /* ends endless trickled bodies */
+  /* Requests that may block run on their own threads (pool mode only). */
+  ecsb_httpd_may_block may_block;
+  pthread_mutex_t off_mu;
+  pthread_cond_t off_cv;
+  unsigned off_running; /* offloaded handlers not yet finished */
 };
 
 /* Per-request state, created on the first call of the access handler. */
@@ -38,6 +45,12 @@ typedef struct req_ctx {
   size_t len, cap;
   bool too_big;
   bool started;
+  /* An offloaded request: its handler runs on its own thread while the
+   * connection is suspended; the answer is queued when it is resumed. */
+  bool offloaded, answered;
+  ecsb_httpd_req req;
+  char remote[INET6_ADDRSTRLEN];
+  ecsb_httpd_resp resp;
 } req_ctx;
 
 void ecsb_httpd_opts_default(ecsb_httpd_opts *o) {
@@ -206,6 +219,7 @@ static void on_completed(void *cls, struct MHD_Connection *c, void **con_cls,
   (void)toe;
   req_ctx *ctx = *con_cls;
   if (ctx) {
+    resp_free(&ctx->resp);
     free(ctx->raw_uri);
     free(ctx->body);
     free(ctx);
@@ -256,6 +270,104 @@ static void trickle_free(void *cls) {
   trickle *t = cls;
   free(t->body);
   free(t);
+}
+
+/* Turns a handler's answer into libmicrohttpd's; the body moves out of
+ * resp (resp keeps what on_completed frees). */
+static enum MHD_Result queue_resp(ecsb_httpd *h, struct MHD_Connection *conn,
+                                  ecsb_httpd_resp *resp) {
+  if (resp->abort_connection)
+    return MHD_NO; /* libmicrohttpd closes the socket without a reply */
+  struct MHD_Response *r = NULL;
+  if (resp->trickle_ms) {
+    trickle *t = calloc(1, sizeof *t);
+    if (t) {
+      *t = (trickle){.h = h,
+                     .body = resp->body,
+                     .len = resp->body_len,
+                     .ms = resp->trickle_ms,
+                     .endless = resp->endless};
+      r = MHD_create_response_from_callback(MHD_SIZE_UNKNOWN, 1, trickle_read,
+                                            t, trickle_free);
+      if (r)
+        resp->body = NULL; /* now owned by t */
+      else
+        free(t);
+    }
+  } else {
+    r = MHD_create_response_from_buffer(
+        resp->body_len, resp->body ? resp->body : (void *)"",
+        resp->body ? MHD_RESPMEM_MUST_FREE : MHD_RESPMEM_PERSISTENT);
+    if (r)
+      resp->body = NULL; /* now owned by the MHD response */
+  }
+  if (!r)
+    return MHD_NO;
+  if (resp->content_type[0])
+    MHD_add_response_header(r, "Content-Type", resp->content_type);
+  for (size_t i = 0; i < resp->n_headers; i++)
+    MHD_add_response_header(r, resp->header_names[i], resp->header_values[i]);
+  if (resp->close_connection)
+    MHD_add_response_header(r, "Connection", "close");
+  enum MHD_Result ret = MHD_queue_response(
+      conn, (unsigned)(resp->status ? resp->status : 200), r);
+  MHD_destroy_response(r);
+  return ret;
+}
+
+typedef struct offload_job {
+  ecsb_httpd *h;
+  struct MHD_Connection *conn;
+  req_ctx *ctx;
+} offload_job;
+
+static void *offload_run(void *arg) {
+  offload_job *j = arg;
+  ecsb_httpd *h = j->h;
+  /* The connection is suspended: libmicrohttpd does not touch it (nor the
+   * request's headers and query that req reads) until it is resumed. */
+  h->handler(h->user, &j->ctx->req, &j->ctx->resp);
+  pthread_mutex_lock(&h->off_mu);
+  j->ctx->answered = true;
+  MHD_resume_connection(j->conn);
+  h->off_running--;
+  pthread_cond_broadcast(&h->off_cv);
+  pthread_mutex_unlock(&h->off_mu);
+  free(j);
+  return NULL;
+}
+
+/* Runs a request that may block (a blocking query, an injected delay) on a
+ * thread of its own, so that it holds none of the pool's threads. */
+static enum MHD_Result offload(ecsb_httpd *h, struct MHD_Connection *conn,
+                               req_ctx *ctx) {
+  offload_job *j = malloc(sizeof *j);
+  if (!j)
+    return MHD_NO;
+  *j = (offload_job){.h = h, .conn = conn, .ctx = ctx};
+  ctx->offloaded = true;
+  pthread_attr_t at;
+  pthread_attr_init(&at);
+  pthread_attr_setdetachstate(&at, PTHREAD_CREATE_DETACHED);
+  pthread_attr_setstacksize(&at, 256 * 1024);
+  pthread_mutex_lock(&h->off_mu);
+  /* Suspended before the thread exists, so its resume cannot come first. */
+  MHD_suspend_connection(conn);
+  pthread_t t;
+  int rc = pthread_create(&t, &at, offload_run, j);
+  if (rc == 0)
+    h->off_running++;
+  pthread_mutex_unlock(&h->off_mu);
+  pthread_attr_destroy(&at);
+  if (rc != 0) {
+    free(j);
+    ctx->answered = true;
+    ecsb_httpd_resp_textf(&ctx->resp, 503,
+                          "server busy: cannot start a "
+                          "thread for a blocking request");
+    MHD_resume_connection(conn);
+  }
+  return MHD_YES;
 }
 
 static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn,
@@ -314,65 +426,32 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn,
   if (ctx->too_big) /* a chunked body: no length announced */
     return queue_too_big(conn, h->max_body);
 
-  char remote[INET6_ADDRSTRLEN] = "";
+  if (ctx->offloaded) {
+    /* Called again after the resume: the handler's thread has answered. */
+    pthread_mutex_lock(&h->off_mu);
+    bool answered = ctx->answered;
+    pthread_mutex_unlock(&h->off_mu);
+    return answered ? queue_resp(h, conn, &ctx->resp) : MHD_YES;
+  }
+
   const union MHD_ConnectionInfo *ci =
       MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
   if (ci)
-    addr_text(ci->client_addr, remote, sizeof remote);
-
-  ecsb_httpd_req req = {.method = method,
-                        .path = url,
-                        .raw_uri = ctx->raw_uri ? ctx->raw_uri : url,
-                        .body = ctx->body ? ctx->body : "",
-                        .body_len = ctx->len,
-                        .remote_ip = remote,
-                        .local_ip = h->bind_ip,
-                        .conn_ = conn};
-  ecsb_httpd_resp resp = {.status = 200, .content_type = "application/json"};
-  h->handler(h->user, &req, &resp);
-  if (resp.abort_connection) {
-    resp_free(&resp);
-    return MHD_NO; /* libmicrohttpd closes the socket without a reply */
-  }
-
-  struct MHD_Response *r = NULL;
-  if (resp.trickle_ms) {
-    trickle *t = calloc(1, sizeof *t);
-    if (t) {
-      *t = (trickle){.h = h,
-                     .body = resp.body,
-                     .len = resp.body_len,
-                     .ms = resp.trickle_ms,
-                     .endless = resp.endless};
-      r = MHD_create_response_from_callback(MHD_SIZE_UNKNOWN, 1, trickle_read,
-                                            t, trickle_free);
-      if (r)
-        resp.body = NULL; /* now owned by t */
-      else
-        free(t);
-    }
-  } else {
-    r = MHD_create_response_from_buffer(
-        resp.body_len, resp.body ? resp.body : (void *)"",
-        resp.body ? MHD_RESPMEM_MUST_FREE : MHD_RESPMEM_PERSISTENT);
-    if (r)
-      resp.body = NULL; /* now owned by the MHD response */
-  }
-  if (!r) {
-    resp_free(&resp);
-    return MHD_NO;
-  }
-  if (resp.content_type[0])
-    MHD_add_response_header(r, "Content-Type", resp.content_type);
-  for (size_t i = 0; i < resp.n_headers; i++)
-    MHD_add_response_header(r, resp.header_names[i], resp.header_values[i]);
-  if (resp.close_connection)
-    MHD_add_response_header(r, "Connection", "close");
-  enum MHD_Result ret =
-      MHD_queue_response(conn, (unsigned)(resp.status ? resp.status : 200), r);
-  MHD_destroy_response(r);
-  resp_free(&resp);
-  return ret;
+    addr_text(ci->client_addr, ctx->remote, sizeof ctx->remote);
+  ctx->req = (ecsb_httpd_req){.method = method,
+                              .path = url,
+                              .raw_uri = ctx->raw_uri ? ctx->raw_uri : url,
+                              .body = ctx->body ? ctx->body : "",
+                              .body_len = ctx->len,
+                              .remote_ip = ctx->remote,
+                              .local_ip = h->bind_ip,
+                              .conn_ = conn};
+  ctx->resp =
+      (ecsb_httpd_resp){.status = 200, .content_type = "application/json"};
+  if (h->may_block && h->may_block(h->user, &ctx->req))
+    return offload(h, conn, ctx);
+  h->handler(h->user, &ctx->req, &ctx->resp);
+  return queue_resp(h, conn, &ctx->resp);
 }
 
 /* libmicrohttpd's own messages, in the project's log format. A handler
@@ -430,6 +509,8 @@ int ecsb_httpd_start(const ecsb_httpd_opts *opts, ecsb_httpd_handler handler,
     flags |= MHD_USE_THREAD_PER_CONNECTION | MHD_USE_POLL;
   else
     flags |= MHD_USE_EPOLL;
+  if (o.threads > 0 && o.may_block)
+    flags |= MHD_ALLOW_SUSPEND_RESUME;
 
   ecsb_httpd *h = calloc(1, sizeof *h);
   if (!h)
@@ -438,6 +519,9 @@ int ecsb_httpd_start(const ecsb_httpd_opts *opts, ecsb_httpd_handler handler,
   h->user = user;
   h->max_body = o.max_body;
   snprintf(h->bind_ip, sizeof h->bind_ip, "%s", o.bind_ip);
+  h->may_block = o.threads > 0 ? o.may_block : NULL;
+  pthread_mutex_init(&h->off_mu, NULL);
+  pthread_cond_init(&h->off_cv, NULL);
 
   struct MHD_OptionItem ops[8];
   int n = 0;
@@ -460,6 +544,8 @@ int ecsb_httpd_start(const ecsb_httpd_opts *opts, ecsb_httpd_handler handler,
   h->d = MHD_start_daemon(flags, o.port, NULL, NULL, on_request, h,
                           MHD_OPTION_ARRAY, ops, MHD_OPTION_END);
   if (!h->d) {
+    pthread_mutex_destroy(&h->off_mu);
+    pthread_cond_destroy(&h->off_cv);
     free(h);
     return ecsb_err_set(err, ECSB_EIO,
                         "cannot listen on %s:%u (address in use, or not "
@@ -491,6 +577,25 @@ void ecsb_httpd_stop(ecsb_httpd *h) {
    * in four). Connections that are closing go away within milliseconds, so
    * give them a short, bounded moment; an idle keep-alive connection only
    * costs the bound. */
+  /* Offloaded handlers must answer first: a suspended connection cannot be
+   * closed by MHD_stop_daemon. The application ends its blocking waits
+   * before stopping its server, so this is short; bounded all the same. */
+  pthread_mutex_lock(&h->off_mu);
+  for (int i = 0; h->off_running > 0 && i < 600; i++) {
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    ts.tv_nsec += 100 * 1000000L;
+    if (ts.tv_nsec >= 1000000000L) {
+      ts.tv_sec++;
+      ts.tv_nsec -= 1000000000L;
+    }
+    pthread_cond_timedwait(&h->off_cv, &h->off_mu, &ts);
+  }
+  unsigned left = h->off_running;
+  pthread_mutex_unlock(&h->off_mu);
+  if (left)
+    ecsb_log(ECSB_LOG_ERROR, "httpd stop", "message",
+             "handlers still running after 60 s", NULL);
   for (int i = 0; i < 40; i++) {
     const union MHD_DaemonInfo *di =
         MHD_get_daemon_info(h->d, MHD_DAEMON_INFO_CURRENT_CONNECTIONS);
@@ -499,5 +604,7 @@ void ecsb_httpd_stop(ecsb_httpd *h) {
     ecsb_sleep_ms(5, NULL);
   }
   MHD_stop_daemon(h->d);
+  pthread_mutex_destroy(&h->off_mu);
+  pthread_cond_destroy(&h->off_cv);
   free(h);
 }

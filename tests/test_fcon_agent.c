@@ -293,6 +293,16 @@ static void test_bad_requests_answered_as_consul(void **state) {
       {"PUT", "/v1/agent/service/register", "{\"Name\":\"a\",\"Port\":\"x\"}",
        400, "Request decode failed: "},
       {"PUT", "/v1/agent/service/register",
+       "{\"Name\":\"a\",\"Port\":99999999999999999999}", 400,
+       "Request decode failed: Port: cannot unmarshal number 1e+20 into an "
+       "int"},
+      {"PUT", "/v1/agent/service/register", "{\"Name\":\"a\",\"Port\":80.5}",
+       400, "Port: cannot unmarshal number 80.5 into an int"},
+      {"PUT", "/v1/agent/service/register",
+       "{\"Name\":\"a\",\"Proxy\":{\"Upstreams\":[{\"LocalBindPort\":"
+       "1e30}]}}",
+       400, "Proxy.Upstreams.LocalBindPort: cannot unmarshal number"},
+      {"PUT", "/v1/agent/service/register",
        "{\"Name\":\"p\",\"Kind\":\"connect-proxy\",\"Port\":1}", 400,
        "DestinationServiceName"},
       {"PUT", "/v1/agent/service/register",

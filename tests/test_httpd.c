@@ -1,5 +1,6 @@
 /* test_httpd.c - the server wrapper: loopback-only binding, query and
- * header access, raw URI, body cap (413), response headers. */
+ * header access, raw URI, body cap (413), response headers, requests that
+ * may block kept off the epoll pool. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -8,11 +9,13 @@
 
 #include <arpa/inet.h>
 #include <netinet/in.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/time.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "ecsb/http.h"
@@ -140,12 +143,157 @@ static void test_port_in_use_is_a_clear_error(void **state) {
   ecsb_httpd_stop(a);
 }
 
+/* A handler that waits behind a gate, as a blocking query waits for a
+ * change; the test opens the gate. */
+typedef struct gate {
+  pthread_mutex_t mu;
+  pthread_cond_t cv;
+  bool open, waiting;
+} gate;
+
+static void gate_wait(gate *g, bool *flag) { /* bounded: 10 s */
+  for (int i = 0; !*flag && i < 100; i++) {
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    ts.tv_nsec += 100000000L;
+    if (ts.tv_nsec >= 1000000000L) {
+      ts.tv_sec++;
+      ts.tv_nsec -= 1000000000L;
+    }
+    pthread_cond_timedwait(&g->cv, &g->mu, &ts);
+  }
+}
+
+static void gated(void *user, const ecsb_httpd_req *req,
+                  ecsb_httpd_resp *resp) {
+  gate *g = user;
+  if (strcmp(req->path, "/wait")) {
+    ecsb_httpd_resp_textf(resp, 200, "fast %s", req->path);
+    return;
+  }
+  pthread_mutex_lock(&g->mu);
+  g->waiting = true;
+  pthread_cond_broadcast(&g->cv);
+  gate_wait(g, &g->open);
+  bool open = g->open;
+  pthread_mutex_unlock(&g->mu);
+  const char *idx = NULL;
+  ecsb_httpd_req_query(req, "index", &idx);
+  ecsb_httpd_resp_textf(resp, open ? 200 : 504, "waited index=%s body=%s",
+                        idx ? idx : "", req->body);
+}
+
+static bool gated_may_block(void *user, const ecsb_httpd_req *req) {
+  (void)user;
+  return ecsb_httpd_req_query(req, "index", NULL);
+}
+
+typedef struct waiter {
+  char url[128];
+  ecsb_http_response r;
+  int rc;
+} waiter;
+
+static void *do_wait(void *arg) {
+  waiter *w = arg;
+  ecsb_http_client *c = ecsb_http_client_new(NULL, NULL);
+  ecsb_http_request rq = {
+      .method = "PUT", .url = w->url, .body = "abc", .body_len = 3};
+  w->rc = ecsb_http_do(c, &rq, &w->r, NULL);
+  ecsb_http_client_free(c);
+  return NULL;
+}
+
+/* Starts a pool server and a client whose request waits at the gate. */
+static ecsb_httpd *start_waiting(gate *g, unsigned threads, waiter *w,
+                                 pthread_t *t) {
+  pthread_mutex_init(&g->mu, NULL);
+  pthread_cond_init(&g->cv, NULL);
+  ecsb_httpd_opts o;
+  ecsb_httpd_opts_default(&o);
+  o.threads = threads;
+  o.may_block = gated_may_block;
+  ecsb_httpd *h = NULL;
+  assert_int_equal(ecsb_httpd_start(&o, gated, g, &h, NULL), 0);
+  snprintf(w->url, sizeof w->url, "http://127.0.0.1:%u/wait?index=42",
+           ecsb_httpd_port(h));
+  assert_int_equal(pthread_create(t, NULL, do_wait, w), 0);
+  pthread_mutex_lock(&g->mu);
+  gate_wait(g, &g->waiting);
+  bool waiting = g->waiting;
+  pthread_mutex_unlock(&g->mu);
+  assert_true(waiting);
+  return h;
+}
+
+static void open_gate(gate *g) {
+  pthread_mutex_lock(&g->mu);
+  g->open = true;
+  pthread_cond_broadcast(&g->cv);
+  pthread_mutex_unlock(&g->mu);
+}
+
+/* Pool mode with one thread: the waiting request runs on a thread of its
+ * own, so the pool still answers everyone else; its own answer comes when
+ * its handler returns, with the request (query, body) intact. */
+static void test_blocking_request_leaves_the_pool_free(void **state) {
+  (void)state;
+  gate g = {0};
+  waiter w = {0};
+  pthread_t t;
+  ecsb_httpd *h = start_waiting(&g, 1, &w, &t);
+  ecsb_http_opts co;
+  ecsb_http_opts_default(&co);
+  co.timeout_ms = 3000;
+  co.max_retries = 0;
+  ecsb_http_client *c = ecsb_http_client_new(&co, NULL);
+  char u[128];
+  snprintf(u, sizeof u, "http://127.0.0.1:%u/other", ecsb_httpd_port(h));
+  for (int i = 0; i < 20; i++) {
+    ecsb_http_response r;
+    assert_int_equal(ecsb_http_get(c, u, NULL, 0, &r, NULL), 0);
+    assert_int_equal(r.status, 200);
+    assert_string_equal(r.body, "fast /other");
+    ecsb_http_response_clear(&r);
+  }
+  ecsb_http_client_free(c);
+  open_gate(&g);
+  pthread_join(t, NULL);
+  assert_int_equal(w.rc, 0);
+  assert_int_equal(w.r.status, 200);
+  assert_string_equal(w.r.body, "waited index=42 body=abc");
+  ecsb_http_response_clear(&w.r);
+  ecsb_httpd_stop(h);
+  pthread_mutex_destroy(&g.mu);
+  pthread_cond_destroy(&g.cv);
+}
+
+/* Stopping waits for an offloaded handler to answer (a suspended
+ * connection cannot be closed), and the client still gets that answer. */
+static void test_stop_waits_for_offloaded_handler(void **state) {
+  (void)state;
+  gate g = {0};
+  waiter w = {0};
+  pthread_t t;
+  ecsb_httpd *h = start_waiting(&g, 2, &w, &t);
+  open_gate(&g); /* what an application's stop does to its waits */
+  ecsb_httpd_stop(h);
+  pthread_join(t, NULL);
+  assert_int_equal(w.rc, 0);
+  assert_int_equal(w.r.status, 200);
+  ecsb_http_response_clear(&w.r);
+  pthread_mutex_destroy(&g.mu);
+  pthread_cond_destroy(&g.cv);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_refuses_non_loopback_bind),
       cmocka_unit_test(test_request_view_and_response),
       cmocka_unit_test(test_announced_body_over_cap_is_refused_unread),
       cmocka_unit_test(test_port_in_use_is_a_clear_error),
+      cmocka_unit_test(test_blocking_request_leaves_the_pool_free),
+      cmocka_unit_test(test_stop_waits_for_offloaded_handler),
   };
   ecsb_http_global_init(NULL);
   int rc = cmocka_run_group_tests(tests, NULL, NULL);

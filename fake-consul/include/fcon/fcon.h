@@ -93,6 +93,10 @@ typedef struct fcon_server_config {
   fcon_event_fn on_event; /* optional */
   void *event_user;
   fcon_acl_config acl;
+  /* 0 (default): a thread per connection. N: an epoll pool of N threads
+   * serves every connection, and requests that may block (blocking
+   * queries, latency faults, proxied calls) run on threads of their own. */
+  unsigned threads;
 } fcon_server_config;
 
 void fcon_server_config_default(fcon_server_config *c);
@@ -153,6 +157,10 @@ typedef struct fcon_agent_config {
   fcon_event_fn on_event; /* optional */
   void *event_user;
   fcon_acl_config acl;
+  /* 0 (default): a thread per connection. N: an epoll pool of N threads
+   * serves every connection, and requests that may block (blocking
+   * queries, latency faults, proxied calls) run on threads of their own. */
+  unsigned threads;
 } fcon_agent_config;
 
 void fcon_agent_config_default(fcon_agent_config *c);
@@ -224,6 +232,9 @@ typedef struct fcon_serve_opts {
   fcon_acl_config acl;   /* default off; applies to both */
   fcon_event_fn on_event;
   void *event_user;
+  /* Both listeners' epoll pool (see fcon_agent_config.threads); default 2,
+   * the standalone fake being what clients and benchmarks load. */
+  unsigned threads;
 } fcon_serve_opts;
 
 void fcon_serve_opts_default(fcon_serve_opts *o);

@@ -11,7 +11,8 @@
  * Threading: the handler runs on libmicrohttpd's threads. In the default
  * thread-per-connection mode a handler may block (blocking queries, latency
  * faults); with `threads` > 0 an epoll pool of that many threads serves all
- * connections and handlers must not block for long. The handler's `user`
+ * connections and handlers must not block for long, unless `may_block`
+ * picks them out to run on threads of their own. The handler's `user`
  * state must do its own locking.
  */
 #ifndef ECSB_HTTPD_H
@@ -96,6 +97,12 @@ void ecsb_httpd_resp_header(ecsb_httpd_resp *resp, const char *name,
 typedef void (*ecsb_httpd_handler)(void *user, const ecsb_httpd_req *req,
                                    ecsb_httpd_resp *resp);
 
+/* Says whether a request's handler may block (a blocking query, an
+ * injected delay). In pool mode such a request runs on a thread of its own
+ * while its connection is suspended, so it holds none of the pool's
+ * threads. Called on a pool thread; must not block. */
+typedef bool (*ecsb_httpd_may_block)(void *user, const ecsb_httpd_req *req);
+
 typedef struct ecsb_httpd_opts {
   const char *bind_ip;     /* default "127.0.0.1" */
   uint16_t port;           /* 0: any free port */
@@ -106,6 +113,8 @@ typedef struct ecsb_httpd_opts {
   /* Allow binding outside 127.0.0.0/8 and ::1. Off by default: fakes bind
    * loopback unless told otherwise. */
   bool allow_non_loopback;
+  /* Pool mode only (threads > 0); NULL: every handler runs on the pool. */
+  ecsb_httpd_may_block may_block;
 } ecsb_httpd_opts;
 
 void ecsb_httpd_opts_default(ecsb_httpd_opts *opts);
