@@ -78,6 +78,11 @@ void fcon_agent_changed_locked(fcon_agent *a) {
     fcon_agent_sync_locked(a);
 }
 
+void fcon_agent_services_changed_locked(fcon_agent *a) {
+  free(a->services_text);
+  a->services_text = NULL;
+}
+
 fcon_check *fcon_agent_find_check_locked(fcon_agent *a, const char *id) {
   for (size_t i = 0; i < a->nchecks; i++)
     if (!strcmp(a->checks[i]->id, id))
@@ -128,6 +133,7 @@ bool fcon_agent_del_service_locked(fcon_agent *a, const char *id) {
   char sid[FCON_ID_MAX];
   snprintf(sid, sizeof sid, "%s", id);
   cJSON_DeleteItemFromObjectCaseSensitive(a->services, sid);
+  fcon_agent_services_changed_locked(a);
   for (size_t i = a->nchecks; i-- > 0;)
     if (!strcmp(a->checks[i]->service_id, sid))
       fcon_agent_del_check_locked(a, a->checks[i]->id);
@@ -389,6 +395,7 @@ void fcon_agent_stop(fcon_agent *a) {
   free(a->checks);
   free(a->push_body);
   cJSON_Delete(a->services);
+  free(a->services_text);
   fcon_faults_destroy(&a->faults);
   pthread_mutex_destroy(&a->life);
   pthread_mutex_destroy(&a->mu);

@@ -130,6 +130,7 @@ static void service_register(fcon_agent *a, const ecsb_httpd_req *req,
       cJSON_ReplaceItemInObjectCaseSensitive(a->services, id, list[k]);
     else
       cJSON_AddItemToObject(a->services, id, list[k]);
+    fcon_agent_services_changed_locked(a);
     fcon_agent_emit_locked(a, FCON_EV_REGISTER, id, NULL, NULL);
   }
   for (size_t i = 0; i < n; i++) {
@@ -460,9 +461,16 @@ void fcon_agent_handle(void *user, const ecsb_httpd_req *req,
     if (!need(req, resp, "GET"))
       return;
     pthread_mutex_lock(&a->mu);
-    cJSON *o = cJSON_Duplicate(a->services, 1);
+    if (!a->services_text) {
+      a->services_text = cJSON_PrintUnformatted(a->services);
+      a->services_len = a->services_text ? strlen(a->services_text) : 0;
+    }
+    if (a->services_text)
+      ecsb_httpd_resp_set(resp, 200, "application/json", a->services_text,
+                          a->services_len);
+    else
+      ecsb_httpd_resp_textf(resp, 500, "out of memory");
     pthread_mutex_unlock(&a->mu);
-    fcon_reply_json(resp, 200, o);
   } else if ((arg = after(p, "/v1/agent/service/")) && *arg) {
     if (need(req, resp, "GET"))
       service_get(a, req, arg, resp);

@@ -28,6 +28,10 @@ struct fcon_agent {
   pthread_cond_t cv; /* runner wake-ups and ?hash= waits */
   bool stopping;
   cJSON *services; /* object: service id -> AgentService */
+  /* /v1/agent/services as sent, printed once per change (reads are the
+   * fake's hottest path); NULL after any change to services. */
+  char *services_text;
+  size_t services_len;
   fcon_check **checks;
   size_t nchecks;
   fcon_server *server; /* may join; borrowed */
@@ -44,6 +48,8 @@ struct fcon_agent {
 
 /* All *_locked functions expect a->mu held. */
 void fcon_agent_changed_locked(fcon_agent *a);
+/* Drops the cached /v1/agent/services text; after any edit of services. */
+void fcon_agent_services_changed_locked(fcon_agent *a);
 void fcon_agent_sync_locked(fcon_agent *a);
 fcon_check *fcon_agent_find_check_locked(fcon_agent *a, const char *id);
 /* Adds or replaces a check (ownership taken). */

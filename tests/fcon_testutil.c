@@ -15,10 +15,13 @@
 #include "ecsb/http.h"
 #include "fcon_testutil.h"
 
+unsigned fcon_tu_threads;
+
 void fcon_tu_start(fcon_tu *t, bool join, double time_scale) {
   ecsb_err err = {0};
   fcon_server_config sc;
   fcon_server_config_default(&sc);
+  sc.threads = fcon_tu_threads;
   assert_int_equal(fcon_server_start(&sc, &t->srv, &err), 0);
   fcon_agent_config ac;
   fcon_agent_config_default(&ac);
@@ -26,6 +29,7 @@ void fcon_tu_start(fcon_tu *t, bool join, double time_scale) {
   ac.join_on_start = join;
   ac.node_name = "node-1";
   ac.time_scale = time_scale;
+  ac.threads = fcon_tu_threads;
   if (fcon_agent_start(&ac, &t->agent, &err) < 0)
     fail_msg("agent: %s", err.msg);
 }

@@ -17,6 +17,9 @@ typedef struct fcon_tu {
 
 /* Starts a server and an agent (joined when join); aborts the test on
  * failure. time_scale applies to the agent. */
+/* The listeners' epoll pool for fcon_tu_start (0: thread per connection,
+ * the default); a test suite may run twice, once per mode. */
+extern unsigned fcon_tu_threads;
 void fcon_tu_start(fcon_tu *t, bool join, double time_scale);
 void fcon_tu_stop(fcon_tu *t);
 

@@ -1,7 +1,8 @@
 /*
  * test_fcon_blocking.c - fake-consul blocking queries (?index=&wait= on
  * catalog and health, ?hash= on /v1/agent/service/:id), their headers, and
- * the agent-to-server sync delay. A blocked query runs on its own thread;
+ * the agent-to-server sync delay, with a thread per connection and on an
+ * epoll pool of one thread. A blocked query runs on its own thread;
  * the test waits for it with a bounded join, never on elapsed time.
  */
 #include <setjmp.h>
@@ -142,6 +143,7 @@ static void test_sync_delay(void **state) {
   ac.server = srv;
   ac.join_on_start = true;
   ac.sync_delay_ms = 10 * 60 * 1000; /* far beyond the test */
+  ac.threads = fcon_tu_threads;
   fcon_agent *a = NULL;
   assert_int_equal(fcon_agent_start(&ac, &a, &err), 0);
   uint16_t sp = fcon_server_port(srv);
@@ -197,7 +199,12 @@ int main(void) {
       cmocka_unit_test(test_sync_delay),
       cmocka_unit_test(test_agent_stop_ends_blocked_queries),
   };
-  int rc = cmocka_run_group_tests(tests, NULL, NULL);
+  int rc =
+      cmocka_run_group_tests_name("thread per connection", tests, NULL, NULL);
+  /* Again on a one-thread epoll pool: a blocked query that held the pool's
+   * only thread would keep the change that ends it from being served. */
+  fcon_tu_threads = 1;
+  rc += cmocka_run_group_tests_name("epoll pool of 1", tests, NULL, NULL);
   ecsb_http_global_cleanup();
   return rc;
 }
