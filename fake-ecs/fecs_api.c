@@ -451,7 +451,7 @@ void fecs_api_handle(void *user, const ecsb_httpd_req *req,
   fecs *f = user;
   int64_t t0 = ecsb_mono_us();
   char rid[37];
-  fecs_call c = {.f = f, .op = NULL};
+  fecs_call c = {.f = f, .op = NULL, .wire = true};
   fecs_lock(f);
   fecs_rand_uuid(f, rid);
   c.now_us = fecs_now_us(f);

@@ -108,7 +108,8 @@ int fecs_op_describe_tasks(fecs_call *c) {
   for (const cJSON *r = refs->child; r; r = r->next) {
     fecs_task_rec *t = fecs_task_find_locked(f, r->valuestring);
     if (t && t->cl == cl) {
-      cJSON_AddItemToArray(ts, fecs_task_json(f, t, tags));
+      cJSON_AddItemToArray(ts, c->wire ? fecs_task_json_wire(f, t, tags)
+                                       : fecs_task_json(f, t, tags));
     } else {
       char arn[FECS_ARN_MAX + 300];
       failure_arn(f, cl, r->valuestring, arn, sizeof arn);

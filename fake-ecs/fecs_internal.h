@@ -140,6 +140,11 @@ typedef struct fecs_task_rec {
   char auth_token[65]; /* FULL_URI Authorization */
   char *role_arn;
   cJSON *tags;
+  /* The task's DescribeTasks JSON as printed, without and with tags, and
+   * the version it was printed at: every change to what the JSON shows
+   * bumps `version` (ECS's own rule), so equal versions mean equal text. */
+  char *wire[2];
+  int64_t wire_version[2];
 } fecs_task_rec;
 
 typedef struct fecs_throttle fecs_throttle;
@@ -256,6 +261,8 @@ fecs_task_rec *fecs_task_by_runtime_id_locked(fecs *f, const char *rid,
 /* ---- fecs_shapes.c: JSON as AWS writes it ---- */
 double fecs_ts(int64_t us); /* epoch seconds, millisecond precision */
 cJSON *fecs_task_json(fecs *f, const fecs_task_rec *t, bool tags);
+/* The same as a raw item holding text printed once per task version. */
+cJSON *fecs_task_json_wire(fecs *f, fecs_task_rec *t, bool tags);
 cJSON *fecs_cluster_json(fecs *f, const fecs_cluster_rec *c, bool tags,
                          bool settings, bool stats);
 cJSON *fecs_service_json(fecs *f, const fecs_service_rec *s, bool tags);
@@ -277,6 +284,9 @@ typedef struct fecs_call {
   int err_status;
   char err_msg[4096];
   int64_t now_us;
+  /* The answer is printed for the wire, so it may hold cached JSON text
+   * (cJSON raw items); in-process callers of fecs_invoke get real trees. */
+  bool wire;
 } fecs_call;
 
 /* Sets the call's error; returns -1 so handlers can `return fecs_fail(...)`. */

@@ -82,6 +82,21 @@ static cJSON *container_json(const fecs_task_rec *t, const fecs_ctr *c) {
   return o;
 }
 
+cJSON *fecs_task_json_wire(fecs *f, fecs_task_rec *t, bool tags) {
+  int k = tags ? 1 : 0;
+  if (!t->wire[k] || t->wire_version[k] != t->version) {
+    cJSON *o = fecs_task_json(f, t, tags);
+    char *text = o ? cJSON_PrintUnformatted(o) : NULL;
+    cJSON_Delete(o);
+    if (!text)
+      return NULL;
+    free(t->wire[k]);
+    t->wire[k] = text;
+    t->wire_version[k] = t->version;
+  }
+  return cJSON_CreateRaw(t->wire[k]);
+}
+
 cJSON *fecs_task_json(fecs *f, const fecs_task_rec *t, bool tags) {
   (void)f;
   cJSON *o = cJSON_CreateObject();

@@ -453,6 +453,8 @@ static void task_free(fecs_task_rec *t) {
   }
   free(t->ctrs);
   cJSON_Delete(t->tags);
+  free(t->wire[0]);
+  free(t->wire[1]);
   free(t);
 }
 

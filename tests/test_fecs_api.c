@@ -473,6 +473,29 @@ static void test_protocol_errors_are_aws_shaped(void **state) {
 /* ---- driving the lifecycle directly
  * ------------------------------------------ */
 
+/* DescribeTasks over HTTP serves each task's JSON from text printed once
+ * per task version; it must equal the tree an in-process call builds at
+ * that moment, with and without tags. Called after every kind of change. */
+static void wire_matches_tree(fx *x, const char *arn) {
+  for (int tags = 0; tags < 2; tags++) {
+    char in_text[512];
+    snprintf(in_text, sizeof in_text, "{\"tasks\":[\"%s\"]%s}", arn,
+             tags ? ",\"include\":[\"TAGS\"]" : "");
+    cJSON *w = ft_ok(x->f, &x->clk, "DescribeTasks", "%s", in_text);
+    cJSON *in = cJSON_Parse(in_text), *t = NULL;
+    ecsb_err err = {0};
+    assert_int_equal(fecs_invoke(x->f, "DescribeTasks", in, &t, &err), 0);
+    char *a = cJSON_PrintUnformatted(cJSON_GetObjectItem(w, "tasks"));
+    char *b = cJSON_PrintUnformatted(cJSON_GetObjectItem(t, "tasks"));
+    assert_string_equal(a, b);
+    free(a);
+    free(b);
+    cJSON_Delete(in);
+    cJSON_Delete(t);
+    cJSON_Delete(w);
+  }
+}
+
 static void test_drivers_move_tasks_and_containers(void **state) {
   (void)state;
   fx *x = fx_new(false);
@@ -486,6 +509,7 @@ static void test_drivers_move_tasks_and_containers(void **state) {
   assert_string_equal(v.last_status, "PROVISIONING"); /* nothing automatic */
   assert_int_equal(v.n_containers, 5);
   assert_int_equal(fecs_task_set_status(x->f, v.id, "RUNNING", &err), 0);
+  wire_matches_tree(x, arn);
   const char *id = v.id;
   assert_int_equal(
       ft_events_count(&x->ev, "task.status", id, "st=PENDING", NULL), 1);
@@ -494,8 +518,10 @@ static void test_drivers_move_tasks_and_containers(void **state) {
   assert_int_equal(
       fecs_container_set_status(x->f, arn, "discover-servers", "RUNNING", &err),
       0);
+  wire_matches_tree(x, arn);
   assert_int_equal(
       fecs_container_set_exit(x->f, arn, "discover-servers", 0, NULL, &err), 0);
+  wire_matches_tree(x, arn);
   assert_int_equal(
       fecs_container_set_status(x->f, arn, "discover-servers", "RUNNING", &err),
       ECSB_ESTATE);
@@ -510,11 +536,13 @@ static void test_drivers_move_tasks_and_containers(void **state) {
       0);
   assert_int_equal(fecs_task_get(x->f, arn, &v, &err), 0);
   assert_string_equal(v.health_status, "HEALTHY");
+  wire_matches_tree(x, arn);
   assert_int_equal(
       fecs_container_set_health(x->f, arn, "sidecar-proxy", "UNHEALTHY", &err),
       0);
   assert_int_equal(fecs_task_get(x->f, arn, &v, &err), 0);
   assert_string_equal(v.health_status, "UNHEALTHY");
+  wire_matches_tree(x, arn);
   assert_int_equal(ft_events_count(&x->ev, "container.health", "sidecar-proxy",
                                    "st=UNHEALTHY", NULL),
                    1);
@@ -543,11 +571,14 @@ static void test_drivers_move_tasks_and_containers(void **state) {
                    ECSB_ENOTFOUND);
   assert_int_equal(fecs_task_set_ip(x->f, arn, "10.0.0.1", &err), ECSB_EINVAL);
   assert_int_equal(fecs_task_set_ip(x->f, arn, "127.9.9.9", &err), 0);
+  wire_matches_tree(x, arn);
 
   assert_int_equal(fecs_task_stop(x->f, arn, "EssentialContainerExited",
                                   "Essential container in task exited", &err),
                    0);
+  wire_matches_tree(x, arn);
   assert_int_equal(fecs_task_set_status(x->f, arn, "STOPPED", &err), 0);
+  wire_matches_tree(x, arn);
   char *json = NULL;
   assert_int_equal(fecs_task_describe_json(x->f, arn, &json, &err), 0);
   cJSON *t = cJSON_Parse(json);
