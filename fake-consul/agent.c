@@ -67,6 +67,13 @@ void fcon_agent_sync_locked(fcon_agent *a) {
   a->dirty = false;
 }
 
+void fcon_agent_kick_locked(fcon_agent *a, int64_t due_ms) {
+  if (due_ms < a->runner_due_ms) {
+    a->runner_due_ms = 0; /* one wake-up is enough */
+    pthread_cond_signal(&a->runner_cv);
+  }
+}
+
 void fcon_agent_changed_locked(fcon_agent *a) {
   a->local_index++;
   pthread_cond_broadcast(&a->cv);
@@ -76,6 +83,14 @@ void fcon_agent_changed_locked(fcon_agent *a) {
   }
   if (a->cfg.sync_delay_ms <= 0)
     fcon_agent_sync_locked(a);
+  else if (a->dirty && a->joined)
+    fcon_agent_kick_locked(a, a->dirty_at_ms + a->cfg.sync_delay_ms);
+  /* An alias check follows every status of its target: look again now. */
+  for (size_t i = 0; i < a->nchecks; i++)
+    if (a->checks[i]->type == FCON_CHECK_ALIAS) {
+      fcon_agent_kick_locked(a, 0);
+      break;
+    }
 }
 
 void fcon_agent_services_changed_locked(fcon_agent *a) {
@@ -97,6 +112,7 @@ int fcon_agent_put_check_locked(fcon_agent *a, fcon_check *c) {
     c->ttl_deadline_ms = now + c->ttl_ms;
   if (!strcmp(c->status, "critical"))
     c->critical_since_ms = now;
+  fcon_agent_kick_locked(a, fcon_check_next_due(c));
   for (size_t i = 0; i < a->nchecks; i++) {
     if (!strcmp(a->checks[i]->id, c->id)) {
       fcon_check_free(a->checks[i]);
@@ -155,6 +171,7 @@ void fcon_agent_set_status_locked(fcon_agent *a, fcon_check *c,
   if (strcmp(c->status, status)) {
     snprintf(c->status, sizeof c->status, "%s", status);
     c->critical_since_ms = strcmp(status, "critical") ? 0 : ecsb_mono_ms();
+    fcon_agent_kick_locked(a, fcon_check_next_due(c));
     fcon_agent_emit_locked(a, FCON_EV_CHECK_STATUS, c->service_id, c->id,
                            status);
   }
@@ -343,6 +360,7 @@ int fcon_agent_start(const fcon_agent_config *c, fcon_agent **out,
   pthread_condattr_init(&ca);
   pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
   pthread_cond_init(&a->cv, &ca);
+  pthread_cond_init(&a->runner_cv, &ca);
   pthread_condattr_destroy(&ca);
   int rc;
   if (!a->services) {
@@ -384,6 +402,7 @@ void fcon_agent_stop(fcon_agent *a) {
   pthread_mutex_lock(&a->mu);
   a->stopping = true;
   pthread_cond_broadcast(&a->cv);
+  pthread_cond_signal(&a->runner_cv);
   pthread_mutex_unlock(&a->mu);
   cancel_blocking(a);
   ecsb_httpd_stop(a->httpd);
@@ -400,5 +419,6 @@ void fcon_agent_stop(fcon_agent *a) {
   pthread_mutex_destroy(&a->life);
   pthread_mutex_destroy(&a->mu);
   pthread_cond_destroy(&a->cv);
+  pthread_cond_destroy(&a->runner_cv);
   free(a);
 }

@@ -82,6 +82,25 @@ static bool allow_owner(fcon_agent *a, const ecsb_httpd_req *req,
                         *name ? FCON_ACL_SERVICE : FCON_ACL_MASTER, name, resp);
 }
 
+static bool str_same(const char *x, const char *y) {
+  return !strcmp(x ? x : "", y ? y : "");
+}
+
+/* A re-registered check that shows exactly what the current one shows. */
+static bool check_same(const fcon_check *o, const fcon_check *c) {
+  return !strcmp(o->name, c->name) && !strcmp(o->service_id, c->service_id) &&
+         !strcmp(o->status, c->status) && str_same(o->notes, c->notes) &&
+         str_same(o->output, c->output) && o->type == c->type &&
+         str_same(o->target, c->target) && !strcmp(o->method, c->method) &&
+         (o->header == c->header ||
+          (o->header && c->header && cJSON_Compare(o->header, c->header, 1))) &&
+         o->interval_ms == c->interval_ms && o->timeout_ms == c->timeout_ms &&
+         o->ttl_ms == c->ttl_ms && o->dereg_after_ms == c->dereg_after_ms &&
+         o->success_before_passing == c->success_before_passing &&
+         o->failures_before_critical == c->failures_before_critical &&
+         cJSON_Compare(o->definition, c->definition, 1);
+}
+
 static void service_register(fcon_agent *a, const ecsb_httpd_req *req,
                              ecsb_httpd_resp *resp) {
   cJSON *j = body_json(req, resp);
@@ -114,7 +133,19 @@ static void service_register(fcon_agent *a, const ecsb_httpd_req *req,
   }
   bool replace = ecsb_httpd_req_query(req, "replace-existing-checks", NULL);
   pthread_mutex_lock(&a->mu);
+  /* Re-registering what is already there changes nothing anyone can see,
+   * so nothing is synced (Consul's catalog keeps its index the same way);
+   * clients re-register on a timer, and load tests do it in a loop. */
+  bool changed = replace;
   cJSON *list[2] = {svc, side};
+  for (int k = 0; k < 2 && !changed; k++) {
+    if (!list[k])
+      continue;
+    const cJSON *old = cJSON_GetObjectItemCaseSensitive(
+        a->services,
+        cJSON_GetObjectItemCaseSensitive(list[k], "ID")->valuestring);
+    changed = !old || !cJSON_Compare(old, list[k], 1);
+  }
   for (int k = 0; k < 2; k++) {
     if (!list[k])
       continue;
@@ -130,7 +161,8 @@ static void service_register(fcon_agent *a, const ecsb_httpd_req *req,
       cJSON_ReplaceItemInObjectCaseSensitive(a->services, id, list[k]);
     else
       cJSON_AddItemToObject(a->services, id, list[k]);
-    fcon_agent_services_changed_locked(a);
+    if (changed)
+      fcon_agent_services_changed_locked(a);
     fcon_agent_emit_locked(a, FCON_EV_REGISTER, id, NULL, NULL);
   }
   for (size_t i = 0; i < n; i++) {
@@ -138,9 +170,12 @@ static void service_register(fcon_agent *a, const ecsb_httpd_req *req,
     /* Re-registering keeps a check's current status unless given. */
     if (old && !fcon_jget(checks[i]->definition, "Status"))
       snprintf(checks[i]->status, sizeof checks[i]->status, "%s", old->status);
+    if (!old || !check_same(old, checks[i]))
+      changed = true;
     fcon_agent_put_check_locked(a, checks[i]);
   }
-  fcon_agent_changed_locked(a);
+  if (changed)
+    fcon_agent_changed_locked(a);
   pthread_mutex_unlock(&a->mu);
   free(checks);
   ecsb_httpd_resp_set(resp, 200, "text/plain", "", 0);

@@ -25,7 +25,13 @@ struct fcon_agent {
   bool runner_started;
 
   pthread_mutex_t mu;
-  pthread_cond_t cv; /* runner wake-ups and ?hash= waits */
+  pthread_cond_t cv; /* ?hash= waits: every change wakes them */
+  /* The check runner sleeps on its own condition until runner_due_ms (0
+   * while it is awake): a change wakes it only when it makes something due
+   * earlier, so a burst of registrations does not switch to the runner on
+   * every request. */
+  pthread_cond_t runner_cv;
+  int64_t runner_due_ms;
   bool stopping;
   cJSON *services; /* object: service id -> AgentService */
   /* /v1/agent/services as sent, printed once per change (reads are the
@@ -48,6 +54,11 @@ struct fcon_agent {
 
 /* All *_locked functions expect a->mu held. */
 void fcon_agent_changed_locked(fcon_agent *a);
+/* Wakes the sleeping runner when due_ms comes before its own wake-up. */
+void fcon_agent_kick_locked(fcon_agent *a, int64_t due_ms);
+/* When the runner must next look at c (its probe, TTL expiry or
+ * deregistration); INT64_MAX when nothing about c is due. */
+int64_t fcon_check_next_due(const fcon_check *c);
 /* Drops the cached /v1/agent/services text; after any edit of services. */
 void fcon_agent_services_changed_locked(fcon_agent *a);
 void fcon_agent_sync_locked(fcon_agent *a);

@@ -168,6 +168,22 @@ static void run_alias(fcon_agent *a, fcon_check *c) {
                                      : "All checks passing.");
 }
 
+int64_t fcon_check_next_due(const fcon_check *c) {
+  int64_t due = INT64_MAX;
+  if (c->type == FCON_CHECK_TTL) {
+    if (strcmp(c->status, "critical"))
+      due = c->ttl_deadline_ms;
+  } else if (c->type == FCON_CHECK_ALIAS) {
+    due = 0; /* looked at on every tick */
+  } else {
+    due = c->next_run_ms;
+  }
+  if (c->dereg_after_ms > 0 && c->critical_since_ms > 0 &&
+      c->critical_since_ms + c->dereg_after_ms < due)
+    due = c->critical_since_ms + c->dereg_after_ms;
+  return due;
+}
+
 /* Under the lock: TTL, alias, deregistration; collects due probes and
  * sets *next to when something is due again (the runner sleeps until then
  * or until a change wakes it: an idle agent costs nothing, which matters
@@ -268,7 +284,9 @@ void *fcon_runner_main(void *arg) {
     if (wait > 0) {
       struct timespec ts;
       fcon_deadline(wait, &ts);
-      pthread_cond_timedwait(&a->cv, &a->mu, &ts);
+      a->runner_due_ms = next;
+      pthread_cond_timedwait(&a->runner_cv, &a->mu, &ts);
+      a->runner_due_ms = 0;
     }
   }
   pthread_mutex_unlock(&a->mu);

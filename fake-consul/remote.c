@@ -48,7 +48,7 @@ void fcon_remote_queue_locked(fcon_agent *a, cJSON *services, cJSON *checks) {
   a->push_body = body;
   a->push_at_ms = 0;
   a->dirty = false;
-  pthread_cond_broadcast(&a->cv);
+  fcon_agent_kick_locked(a, 0);
 }
 
 bool fcon_remote_pump_locked(fcon_agent *a) {

@@ -442,6 +442,44 @@ static void test_health_tag_filter(void **state) {
   fcon_tu_stop(&t);
 }
 
+/* Re-registering exactly what is there changes nothing: the server's index
+ * stays put (no sync) and /v1/agent/services is the same text; any
+ * difference in the service or its check is synced. */
+static void test_identical_reregistration_is_not_a_change(void **state) {
+  (void)state;
+  fcon_tu t;
+  fcon_tu_start(&t, true, 1.0);
+  uint16_t ap = fcon_agent_port(t.agent);
+  const char *reg = "{\"Name\":\"web\",\"Port\":8080,\"Check\":{\"TTL\":"
+                    "\"1h\",\"Status\":\"passing\"}}";
+  put_ok(ap, "/v1/agent/service/register", reg);
+  uint64_t i0 = fcon_server_index(t.srv);
+  char *before = NULL, *after = NULL;
+  assert_int_equal(fcon_tu_call(ap, "GET", "/v1/agent/services", NULL, &before),
+                   200);
+  put_ok(ap, "/v1/agent/service/register", reg);
+  assert_int_equal(fcon_server_index(t.srv), i0);
+  assert_int_equal(fcon_tu_call(ap, "GET", "/v1/agent/services", NULL, &after),
+                   200);
+  assert_string_equal(before, after);
+  free(after);
+  put_ok(ap, "/v1/agent/service/register",
+         "{\"Name\":\"web\",\"Port\":8081,\"Check\":{\"TTL\":\"1h\","
+         "\"Status\":\"passing\"}}");
+  uint64_t i1 = fcon_server_index(t.srv);
+  assert_true(i1 > i0);
+  assert_int_equal(fcon_tu_call(ap, "GET", "/v1/agent/services", NULL, &after),
+                   200);
+  assert_non_null(strstr(after, "8081"));
+  free(after);
+  put_ok(ap, "/v1/agent/service/register",
+         "{\"Name\":\"web\",\"Port\":8081,\"Check\":{\"TTL\":\"1h\","
+         "\"Status\":\"warning\"}}");
+  assert_true(fcon_server_index(t.srv) > i1);
+  free(before);
+  fcon_tu_stop(&t);
+}
+
 int main(void) {
   ecsb_http_global_init(NULL);
   const struct CMUnitTest tests[] = {
@@ -456,6 +494,7 @@ int main(void) {
       cmocka_unit_test(test_unjoined_agent_registers_locally_and_syncs_on_join),
       cmocka_unit_test(test_self_members_and_status),
       cmocka_unit_test(test_health_tag_filter),
+      cmocka_unit_test(test_identical_reregistration_is_not_a_change),
   };
   int rc = cmocka_run_group_tests(tests, NULL, NULL);
   ecsb_http_global_cleanup();
