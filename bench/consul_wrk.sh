@@ -53,6 +53,19 @@ wrk.body = '{"ID":"bench-1","Name":"bench","Port":8080,"Tags":["a"],"Meta":{"k":
 wrk.headers["Content-Type"] = "application/json"
 LUA
 
+# The same service with its port alternating: every request is a change
+# that the agent syncs to the server (the PUT above repeats one payload,
+# which the agent, like Consul, treats as no change after the first).
+cat >"$TMP/register_change.lua" <<'LUA'
+local n = 0
+request = function()
+  n = n + 1
+  return wrk.format("PUT", nil, { ["Content-Type"] = "application/json" },
+    '{"ID":"bench-1","Name":"bench","Port":' .. (8080 + n % 2) ..
+    ',"Tags":["a"],"Meta":{"k":"v"},"Check":{"TTL":"1h","Status":"passing"}}')
+end
+LUA
+
 rps() { # url [lua]
   if [ -n "${2:-}" ]; then
     wrk -t$THREADS -c"$CONNS" -d"${SECS}s" -s "$2" "$1"
@@ -70,6 +83,7 @@ SIZE=$(curl -s "http://$AIP:8500/v1/agent/services" | wc -c)
 
 FC_GET=$(rps "http://$AIP:8500/v1/agent/services")
 FC_PUT=$(rps "http://$AIP:8500/v1/agent/service/register" "$TMP/register.lua")
+FC_PUTC=$(rps "http://$AIP:8500/v1/agent/service/register" "$TMP/register_change.lua")
 
 # nginx: static 1 KB JSON for GET; PUT answered by `return 200`.
 mkdir -p "$TMP/www"
@@ -133,10 +147,11 @@ echo "wrk -t$THREADS -c$CONNS -d${SECS}s, loopback; fake-consul GET body $SIZE b
 printf '%-44s %12s\n' "endpoint" "requests/s"
 printf '%-44s %12s\n' "fake-consul GET /v1/agent/services" "$FC_GET"
 printf '%-44s %12s\n' "fake-consul PUT /v1/agent/service/register" "$FC_PUT"
+printf '%-44s %12s\n' "  the same, every request a change" "$FC_PUTC"
 printf '%-44s %12s\n' "nginx GET /services.json (static 1 KB)" "$NG_GET"
 printf '%-44s %12s\n' "nginx PUT /register (return 200)" "$NG_PUT"
-awk -v a="$FC_GET" -v b="$NG_GET" -v c="$FC_PUT" -v d="$NG_PUT" 'BEGIN {
-  printf "ratio fake-consul/nginx: GET %.2f, PUT %.2f\n", a / b, c / d }'
+awk -v a="$FC_GET" -v b="$NG_GET" -v c="$FC_PUT" -v d="$NG_PUT" -v e="$FC_PUTC" 'BEGIN {
+  printf "ratio fake-consul/nginx: GET %.2f, PUT %.2f (changing PUT %.2f)\n", a / b, c / d, e / d }'
 if [ -n "$EC_DESC" ]; then
   printf '%-44s %12s\n' "fake-ecs DescribeTasks (signed, 5 tasks)" "$EC_DESC"
   awk -v a="$EC_DESC" -v b="$NG_GET" 'BEGIN {
