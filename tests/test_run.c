@@ -177,18 +177,19 @@ static void live_start(live *l, const char *name) {
   assert_true(wait_log_has(l->log, "service.passing", 20000));
 }
 
-static void test_sigint_tears_down_and_marks_the_log(void **state) {
-  (void)state;
+/* SIGINT (130) or SIGTERM (143) of the runner: every container is torn
+ * down and the log ends with run.end "interrupted", marked incomplete. */
+static void interrupt_run(const char *name, int sig, int want_code) {
   live l;
-  live_start(&l, "slow");
+  live_start(&l, name);
   const char *out = l.out, *log = l.log;
   scn_proc *p = l.p;
   assert_true(procs_under(out) > 0);
-  kill(scn_proc_pid(p), SIGINT);
+  kill(scn_proc_pid(p), sig);
   int code = -1;
   assert_true(scn_proc_wait(p, 10000, &code, NULL));
   scn_proc_free(p);
-  assert_int_equal(code, 130);
+  assert_int_equal(code, want_code);
   assert_int_equal(procs_under(out), 0);
   rpt_log *rl = NULL;
   assert_int_equal(rpt_log_read(log, 1 << 24, &rl, NULL), 0);
@@ -197,6 +198,16 @@ static void test_sigint_tears_down_and_marks_the_log(void **state) {
   assert_string_equal(last->kind, "run.end");
   assert_string_equal(rpt_event_str(last, "reason"), "interrupted");
   rpt_log_free(rl);
+}
+
+static void test_sigint_tears_down_and_marks_the_log(void **state) {
+  (void)state;
+  interrupt_run("slow", SIGINT, 130);
+}
+
+static void test_sigterm_tears_down_and_marks_the_log(void **state) {
+  (void)state;
+  interrupt_run("slow-term", SIGTERM, 143);
 }
 
 /* The value of NAME in the environment of a process running under dir
@@ -500,6 +511,7 @@ int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_bad_scenarios_exit_2_before_anything),
       cmocka_unit_test(test_sigint_tears_down_and_marks_the_log),
+      cmocka_unit_test(test_sigterm_tears_down_and_marks_the_log),
       cmocka_unit_test(test_sigkill_of_the_runner_leaves_no_process),
       cmocka_unit_test(test_no_secret_in_any_output),
       cmocka_unit_test(test_shards_split_a_list_once),
