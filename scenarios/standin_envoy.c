@@ -364,7 +364,9 @@ static void *accept_thread(void *arg) {
     struct pollfd p = {.fd = l->fd, .events = POLLIN};
     if (got_signal)
       break;
-    if (poll(&p, 1, 50) <= 0 || l->px->stop)
+    /* No timeout: stopping shuts the listener down, which wakes this. An
+     * idle proxy costs nothing (hundreds of them share two cores). */
+    if (poll(&p, 1, -1) <= 0 || l->px->stop)
       continue;
     int fd = accept4(l->fd, NULL, NULL, SOCK_CLOEXEC);
     if (fd < 0)
@@ -522,6 +524,14 @@ int scn_standin_envoy_main(int argc, char **argv) {
   sigaction(SIGTERM, &sa, NULL);
   sigaction(SIGINT, &sa, NULL);
   signal(SIGPIPE, SIG_IGN);
+  /* SIGTERM and SIGINT go to this thread alone: every other thread is
+   * created with them blocked, so that the wait at the end can be a
+   * sigsuspend (no wake-ups while idle) that no other thread steals. */
+  sigset_t stop_sigs, open_mask;
+  sigemptyset(&stop_sigs);
+  sigaddset(&stop_sigs, SIGTERM);
+  sigaddset(&stop_sigs, SIGINT);
+  pthread_sigmask(SIG_BLOCK, &stop_sigs, &open_mask);
 
   const char *http_addr = getenv("CONSUL_HTTP_ADDR");
   if (http_addr && *http_addr) {
@@ -537,7 +547,10 @@ int scn_standin_envoy_main(int argc, char **argv) {
   ecsb_httpd_opts_default(&ho);
   ho.bind_ip = scn_localhost_map(px->b.admin_host, px->task_ip);
   ho.port = (uint16_t)px->b.admin_port;
-  if (ecsb_httpd_start(&ho, admin_handler, px, &admin, &err) != 0) {
+  int admin_rc = ecsb_httpd_start(&ho, admin_handler, px, &admin, &err);
+  /* Open to the signals while fetching (it stops on got_signal). */
+  pthread_sigmask(SIG_SETMASK, &open_mask, NULL);
+  if (admin_rc != 0) {
     ecsb_log(ECSB_LOG_ERROR, "envoy: admin listener", "error", err.msg, NULL);
     goto out;
   }
@@ -545,6 +558,8 @@ int scn_standin_envoy_main(int argc, char **argv) {
     ecsb_log(ECSB_LOG_ERROR, "envoy: no configuration", "error", err.msg, NULL);
     goto out;
   }
+  pthread_sigmask(SIG_BLOCK, &stop_sigs, NULL); /* for the threads below */
+
   int64_t port = 0, lport = 0;
   const char *addr = "", *laddr = "127.0.0.1";
   const cJSON *pxc = NULL, *ups = NULL;
@@ -605,10 +620,10 @@ int scn_standin_envoy_main(int argc, char **argv) {
   snprintf(pubs, sizeof pubs, "%s:%lld", pub_host, (long long)port);
   ecsb_log(ECSB_LOG_INFO, "envoy: ready", "proxy", px->b.node_id, "public",
            pubs, "local_service_port", px->pub.target_host, NULL);
-  /* Sliced sleep rather than pause(): a signal landing between the test
-   * and pause() would otherwise be missed until the next one. */
+  /* sigsuspend opens the mask and waits in one step: a signal that came
+   * before it is pending, not lost. */
   while (!got_signal)
-    ecsb_sleep_ms(50, NULL);
+    sigsuspend(&open_mask);
   rc = 0;
 out:
   px->stop = 1;
