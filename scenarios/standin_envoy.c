@@ -333,9 +333,23 @@ static void *conn_thread(void *arg) {
   int port = l->target_port;
   snprintf(host, sizeof host, "%s", l->target_host);
   int up = -1;
-  if (l->upstream[0] == '\0' ||
-      resolve_upstream(l->px, l->upstream, host, sizeof host, &port) == 0)
+  if (l->upstream[0] == '\0') {
+    /* The public listener: Envoy's mesh listener waits for the client's
+     * TLS hello before it opens anything upstream, so a connection that
+     * closes without a byte (a TCP health check) never reaches the app. */
+    struct pollfd p = {.fd = c->fd, .events = POLLIN};
+    char b;
+    if (poll(&p, 1, IDLE_TIMEOUT_MS) <= 0 ||
+        recv(c->fd, &b, 1, MSG_PEEK) <= 0) {
+      close(c->fd);
+      free(c);
+      return NULL;
+    }
     up = connect_to(host, port);
+  } else if (resolve_upstream(l->px, l->upstream, host, sizeof host, &port) ==
+             0) {
+    up = connect_to(host, port);
+  }
   if (up < 0) {
     atomic_fetch_add(&l->px->cx_failed, 1);
   } else {

@@ -272,6 +272,34 @@ static const char *bootstrap_fmt =
     "\"value\":\"tok-123\"}],\"envoy_grpc\":{\"cluster_name\":"
     "\"local_agent\"}}}}}";
 
+/* The envoy stand-in's admin counters: downstream connections accepted
+ * and upstream connects that failed. */
+static void envoy_counters(unsigned long long *down, unsigned long long *fail) {
+  char url[128], body[256];
+  snprintf(url, sizeof url, "http://%s:21002/stats", ip);
+  *down = *fail = 0;
+  assert_int_equal(get_until_up(url, body, sizeof body), 200);
+  const char *d = strstr(body, "downstream_cx_total: ");
+  const char *f = strstr(body, "upstream_cx_connect_fail: ");
+  assert_non_null(d);
+  assert_non_null(f);
+  *down = strtoull(d + 21, NULL, 10);
+  *fail = strtoull(f + 26, NULL, 10);
+}
+
+/* Opens a connection to the proxy's public port, sends `data` (may be
+ * NULL) and closes it. */
+static void touch_public(const char *data) {
+  int fd = socket(AF_INET, SOCK_STREAM, 0);
+  assert_true(fd >= 0);
+  struct sockaddr_in sa = {.sin_family = AF_INET, .sin_port = htons(21000)};
+  inet_pton(AF_INET, ip, &sa.sin_addr);
+  assert_int_equal(connect(fd, (struct sockaddr *)&sa, sizeof sa), 0);
+  if (data)
+    assert_true(send(fd, data, strlen(data), MSG_NOSIGNAL) > 0);
+  close(fd);
+}
+
 static void test_envoy_forwards_public_and_upstream(void **state) {
   (void)state;
   agent a = {.pub_port = 21000, .up_port = 21001};
@@ -308,6 +336,29 @@ static void test_envoy_forwards_public_and_upstream(void **state) {
   assert_int_equal(get_until_up(url, body, sizeof body), 200);
   assert_string_equal(body, "db:/upstream");
   assert_string_equal(a.reg_token, "tok-123");
+
+  /* With the app gone, a connection that closes without a byte (a TCP
+   * health check) never tries the app, as Envoy's mesh listener waits for
+   * the client's TLS hello; one that sends a byte does, and fails. */
+  ecsb_httpd_stop(app);
+  app = NULL;
+  unsigned long long down0, fail0, down, fail;
+  envoy_counters(&down0, &fail0);
+  for (int i = 0; i < 3; i++)
+    touch_public(NULL);
+  for (int i = 0; i < 500; i++) { /* bounded: 5 s */
+    envoy_counters(&down, &fail);
+    if (down >= down0 + 3)
+      break;
+    usleep(10000);
+  }
+  assert_true(down >= down0 + 3);
+  touch_public("x");
+  for (int i = 0; i < 500 && fail == fail0; i++) {
+    usleep(10000);
+    envoy_counters(&down, &fail);
+  }
+  assert_int_equal(fail, fail0 + 1);
 
   assert_int_equal(scn_proc_signal(p, SIGTERM), 0);
   int code = -1;
