@@ -386,6 +386,12 @@ static void *accept_thread(void *arg) {
     if (fd < 0)
       continue;
     atomic_fetch_add(&l->px->cx_total, 1);
+    char b;
+    if (l->upstream[0] == '\0' &&
+        recv(fd, &b, 1, MSG_PEEK | MSG_DONTWAIT) == 0) {
+      close(fd); /* already closed by the client: a TCP check, no thread */
+      continue;
+    }
     conn *c = malloc(sizeof *c);
     pthread_t t;
     if (!c) {
