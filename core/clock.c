@@ -96,3 +96,12 @@ int64_t ecsb_backoff_next(ecsb_backoff *b, int attempt) {
   int64_t ceiling = ecsb_backoff_ceiling(b, attempt);
   return (int64_t)ecsb_rng_below(&b->rng, (uint64_t)ceiling + 1);
 }
+
+int64_t ecsb_backoff_next_throttled(ecsb_backoff *b, int attempt) {
+  int64_t c = ecsb_backoff_ceiling(b, attempt);
+  c = c > b->cap_ms / 10 ? b->cap_ms / 2 : c * 5; /* min(cap/2, 5c) */
+  if (c < b->base_ms)
+    c = b->base_ms;
+  int64_t half = c / 2;
+  return half + (int64_t)ecsb_rng_below(&b->rng, (uint64_t)(c - half) + 1);
+}

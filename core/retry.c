@@ -39,9 +39,8 @@ int ecsb_retry_wait(ecsb_retry *r, bool slow) {
   int64_t left = ecsb_retry_remaining_ms(r);
   if (left <= 0)
     return ECSB_ETIMEDOUT;
-  int64_t delay = ecsb_backoff_next(&r->backoff, r->attempt);
-  if (slow)
-    delay *= 4;
+  int64_t delay = slow ? ecsb_backoff_next_throttled(&r->backoff, r->attempt)
+                       : ecsb_backoff_next(&r->backoff, r->attempt);
   /* A tiny floor keeps an instantly failing peer (connection refused) from
    * turning a zero jitter draw into a busy loop. */
   if (delay < 5)

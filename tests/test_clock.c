@@ -1,5 +1,5 @@
-/* test_clock.c - the backoff's ceilings and full-jitter bounds, seeded
- * reproducibility, and the rng helpers. */
+/* test_clock.c - the backoff's ceilings, full-jitter and throttled bounds,
+ * seeded reproducibility, and the rng helpers. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -57,6 +57,33 @@ static void test_same_seed_same_sequence(void **state) {
   assert_true(differ > 25);
 }
 
+/* Throttled: equal jitter over min(cap/2, 5 * ceiling), never below base.
+ * Defaults of discover-servers (1 s, 30 s): 2.5-5 s, 5-10 s, then 7.5-15 s. */
+static void test_throttled_backoff_is_equal_jitter(void **state) {
+  (void)state;
+  ecsb_backoff b;
+  ecsb_backoff_init(&b, 1000, 30000, 7);
+  const int64_t lo[] = {2500, 5000, 7500, 7500, 7500};
+  const int64_t hi[] = {5000, 10000, 15000, 15000, 15000};
+  for (int attempt = 0; attempt < 5; attempt++) {
+    int64_t mn = INT64_MAX, mx = 0;
+    for (int i = 0; i < 2000; i++) {
+      int64_t d = ecsb_backoff_next_throttled(&b, attempt);
+      assert_true(d >= lo[attempt] && d <= hi[attempt]);
+      mn = d < mn ? d : mn;
+      mx = d > mx ? d : mx;
+    }
+    /* spread over the range, not stuck at one end */
+    assert_true(mn < lo[attempt] + (hi[attempt] - lo[attempt]) / 10);
+    assert_true(mx > hi[attempt] - (hi[attempt] - lo[attempt]) / 10);
+  }
+  ecsb_backoff_init(&b, 100, 150, 7); /* cap/2 below base: base wins */
+  for (int i = 0; i < 100; i++) {
+    int64_t d = ecsb_backoff_next_throttled(&b, 3);
+    assert_true(d >= 50 && d <= 100);
+  }
+}
+
 static void test_rng_below_and_unit_ranges(void **state) {
   (void)state;
   ecsb_rng r;
@@ -88,6 +115,7 @@ int main(void) {
       cmocka_unit_test(test_backoff_ceiling_doubles_then_caps),
       cmocka_unit_test(test_full_jitter_stays_within_bounds_and_spreads),
       cmocka_unit_test(test_same_seed_same_sequence),
+      cmocka_unit_test(test_throttled_backoff_is_equal_jitter),
       cmocka_unit_test(test_rng_below_and_unit_ranges),
       cmocka_unit_test(test_sleep_honours_stop_flag),
   };

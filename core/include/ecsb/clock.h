@@ -44,5 +44,11 @@ void ecsb_backoff_init(ecsb_backoff *b, int64_t base_ms, int64_t cap_ms,
 int64_t ecsb_backoff_ceiling(const ecsb_backoff *b, int attempt);
 /* Full jitter: uniform in [0, ceiling(attempt)]. */
 int64_t ecsb_backoff_next(ecsb_backoff *b, int attempt);
+/* After a throttled attempt: equal jitter, uniform in [c/2, c] with
+ * c = min(cap / 2, 5 * ceiling(attempt)), and c never below base. The
+ * peer's bucket is empty and refills at its own pace: a retry drawn near
+ * zero only spends a call, and a 4x-stretched ceiling left a few callers
+ * waiting minutes after the bucket had room (bench/throttled.sh). */
+int64_t ecsb_backoff_next_throttled(ecsb_backoff *b, int attempt);
 
 #endif

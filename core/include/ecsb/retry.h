@@ -41,7 +41,8 @@ long ecsb_retry_request_timeout(const ecsb_retry *r, long want_ms,
 /* After a failed attempt: sleeps the next backoff delay (clipped to the
  * deadline) and returns 0 so the caller tries again, or returns
  * ECSB_ETIMEDOUT when the deadline has passed, or ECSB_ESTATE when *stop was
- * set. slow = the peer asked us to slow down (throttling). */
+ * set. slow = the peer asked us to slow down (throttling): the delay is
+ * ecsb_backoff_next_throttled's instead of full jitter. */
 int ecsb_retry_wait(ecsb_retry *r, bool slow);
 
 #endif
