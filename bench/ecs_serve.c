@@ -19,6 +19,7 @@
 
 #include "ecsb/fileio.h"
 #include "ecsb/http.h"
+#include "ecsb/httpd.h"
 #include "ecsb/sigv4.h"
 #include "fecs/fecs.h"
 
@@ -42,6 +43,7 @@ int main(int argc, char **argv) {
     return 2;
   }
   ecsb_err err = {0};
+  ecsb_httpd_tune_process();
   ecsb_http_global_init(&err);
   fecs_config c;
   fecs_config_default(&c);

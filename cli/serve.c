@@ -20,6 +20,7 @@
 #include <string.h>
 
 #include "cli.h"
+#include "ecsb/httpd.h"
 #include "fcon/fcon.h"
 #include "fecs/fecs.h"
 #include "serve_ecs.h"
@@ -65,6 +66,7 @@ static bool parse_bind(const char *s, char *host, size_t cap, int *port) {
 }
 
 int cli_serve_main(int argc, char **argv) {
+  ecsb_httpd_tune_process();
   const char *ecs = "127.0.0.1:0", *meta = "127.0.0.1:0";
   const char *cluster = "default", *region = NULL;
   bool sigv4 = true, consul = true;

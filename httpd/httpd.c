@@ -12,6 +12,7 @@
 #include "ecsb/log.h"
 
 #include <arpa/inet.h>
+#include <malloc.h>
 #include <microhttpd.h>
 #include <netinet/in.h>
 #include <pthread.h>
@@ -59,6 +60,10 @@ void ecsb_httpd_opts_default(ecsb_httpd_opts *o) {
   o->max_body = 1u << 20;
   o->conn_limit = 1024;
   o->conn_timeout_s = 60;
+}
+
+void ecsb_httpd_tune_process(void) {
+  mallopt(M_ARENA_MAX, 2);
 }
 
 bool ecsb_ip_is_loopback(const char *ip) {

@@ -15,6 +15,7 @@
 #include <string.h>
 
 #include "ecsb/http.h"
+#include "ecsb/httpd.h"
 #include "fcon/fcon.h"
 
 static int split(const char *arg, char *ip, size_t cap, uint16_t *port) {
@@ -47,6 +48,7 @@ int main(int argc, char **argv) {
   sigaddset(&set, SIGTERM);
   sigaddset(&set, SIGINT);
   pthread_sigmask(SIG_BLOCK, &set, NULL); /* before any thread starts */
+  ecsb_httpd_tune_process();
   ecsb_http_global_init(NULL);
   ecsb_err err = {0};
   fcon_serve *s = NULL;

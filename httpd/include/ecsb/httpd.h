@@ -128,6 +128,13 @@ const char *ecsb_httpd_bind_ip(const ecsb_httpd *h);
 /* Stops accepting, waits for handlers to return, frees. NULL is fine. */
 void ecsb_httpd_stop(ecsb_httpd *h);
 
+/* For a process whose job is serving (`ecsboot serve`, the benchmark
+ * servers): caps glibc's malloc arenas at 2. Under load with malformed
+ * requests a fake's RSS crept by a few percent a minute, memory freed in
+ * one thread's arena left idle while another grew; with 2 arenas it stays
+ * flat (bench/soak.sh). Call before any thread starts. */
+void ecsb_httpd_tune_process(void);
+
 /* True when ip is textual IPv4 in 127.0.0.0/8 or "::1". */
 bool ecsb_ip_is_loopback(const char *ip);
 
