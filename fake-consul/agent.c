@@ -63,7 +63,8 @@ void fcon_agent_sync_locked(fcon_agent *a) {
     fcon_remote_queue_locked(a, svcs, checks);
     return;
   }
-  fcon_server_push(a->server, a->node, a->ip, svcs, checks);
+  /* dirty: a change since the last push, which the server has not seen */
+  fcon_server_push(a->server, a->node, a->ip, svcs, checks, a->dirty);
   a->dirty = false;
 }
 

@@ -151,9 +151,13 @@ bool fcon_acl_allow_server_path(const fcon_acl_config *acl,
 
 /* Server side, called by agents (never holding the server lock). */
 /* Replaces node's snapshot (services: array of AgentService, checks:
- * array of HealthCheck); takes ownership of both. */
+ * array of HealthCheck); takes ownership of both. A snapshot equal to the
+ * node's current one changes nothing (no index bump) unless `changed`
+ * says the caller already knows it differs: an in-process agent syncs
+ * only after a change it can see, so comparing (a quarter of a
+ * registration's cost) would be wasted. */
 void fcon_server_push(fcon_server *s, const char *node, const char *address,
-                      cJSON *services, cJSON *checks);
+                      cJSON *services, cJSON *checks, bool changed);
 void fcon_server_drop_node(fcon_server *s, const char *node);
 /* Serves a catalog/health/status request as the server would. A blocking
  * query also ends early once *cancel is true (NULL: never) and

@@ -111,7 +111,7 @@ static fcon_node *find_node(fcon_server *s, const char *name) {
 }
 
 void fcon_server_push(fcon_server *s, const char *node, const char *address,
-                      cJSON *services, cJSON *checks) {
+                      cJSON *services, cJSON *checks, bool changed) {
   pthread_mutex_lock(&s->mu);
   fcon_node *n = find_node(s, node);
   if (!n) {
@@ -129,8 +129,9 @@ void fcon_server_push(fcon_server *s, const char *node, const char *address,
     snprintf(n->address, sizeof n->address, "%s", address);
   }
   bool first = !n->services;
-  bool same = n->services && cJSON_Compare(n->services, services, 1) &&
-              n->checks && cJSON_Compare(n->checks, checks, 1);
+  bool same = !changed && n->services &&
+              cJSON_Compare(n->services, services, 1) && n->checks &&
+              cJSON_Compare(n->checks, checks, 1);
   if (same) {
     cJSON_Delete(services);
     cJSON_Delete(checks);
@@ -521,7 +522,7 @@ static void node_sync(fcon_server *s, const ecsb_httpd_req *req,
                           "\"Services\": [...], \"Checks\": [...]}");
     return;
   }
-  fcon_server_push(s, node, addr->valuestring, svcs, checks);
+  fcon_server_push(s, node, addr->valuestring, svcs, checks, false);
   cJSON_Delete(j);
   ecsb_httpd_resp_set(resp, 200, "text/plain", "", 0);
 }
