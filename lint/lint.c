@@ -13,6 +13,10 @@
  *    --server-ip-file; any container reads an absolute path its health
  *    check runs. A reader must mount, at a path covering the file, the same
  *    volume the writer mounts there.
+ *  - envoy-entrypoint (ECSB-L017): a container whose entryPoint or command
+ *    runs `envoy-entrypoint` waits --grace-period (default 25 s) after
+ *    SIGTERM before stopping Envoy; ECS sends SIGKILL at the container's
+ *    stopTimeout (default 30 s), so the grace period must be shorter.
  *  - health-check tools (ECSB-L015): Envoy's official images are built on
  *    Ubuntu or distroless and have neither nc nor curl nor wget; the
  *    -alpine variants have BusyBox's nc and wget but no curl.
@@ -28,6 +32,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "ecsb/duration.h"
 #include "ecsb/json.h"
 #include "lnt/lint.h"
 #include "scn/role.h"
@@ -49,6 +54,7 @@ enum {
   R_PORT_CONFLICT,
   R_HEALTH_TOOL,
   R_BAD_CONDITION,
+  R_GRACE_GE_STOP,
   R_COUNT
 };
 
@@ -89,6 +95,9 @@ static const lnt_rule rules[R_COUNT] = {
     {"ECSB-L016", "unknown-condition", LNT_ERROR,
      "a dependsOn condition that is not START, COMPLETE, SUCCESS or "
      "HEALTHY"},
+    {"ECSB-L017", "grace-period-not-below-stop-timeout", LNT_WARNING,
+     "envoy-entrypoint's grace period is not shorter than the container's "
+     "stopTimeout: ECS kills Envoy before the grace period ends"},
 };
 
 const lnt_rule *lnt_rules(size_t *n) {
@@ -666,6 +675,36 @@ static void rule_health(ctx *x) {
   }
 }
 
+/* ECSB-L017: envoy-entrypoint's grace period against the stopTimeout. */
+static void rule_grace(ctx *x) {
+  char *w[MAX_WORDS], store[8192];
+  for (size_t i = 0; i < x->n; i++) {
+    const ctr *c = &x->c[i];
+    size_t n = words(c->def, w, store, sizeof store);
+    bool entry = false;
+    for (size_t k = 0; k < n && !entry; k++)
+      entry = strcmp(w[k], "envoy-entrypoint") == 0;
+    if (!entry)
+      continue;
+    const char *g = flag_value(w, n, "grace-period");
+    int64_t grace = 25 * ECSB_NS_PER_S;
+    if (g && ecsb_duration_parse(g, &grace, NULL) != 0)
+      continue; /* ecsboot-init itself refuses it, naming the value */
+    const cJSON *st = cJSON_GetObjectItemCaseSensitive(c->def, "stopTimeout");
+    double stop_s = cJSON_IsNumber(st) ? st->valuedouble : 30;
+    if ((double)grace / ECSB_NS_PER_S < stop_s)
+      continue;
+    char gs[32];
+    add(x, R_GRACE_GE_STOP, c, cJSON_IsNumber(st) ? ".stopTimeout" : "",
+        "make --grace-period shorter than stopTimeout (ECS allows up to 120 s "
+        "of stopTimeout on Fargate), leaving room for Envoy to exit",
+        "%s runs envoy-entrypoint with a %s grace period, but ECS kills it "
+        "%g s after SIGTERM (%s): the connections it was draining are cut",
+        c->name, ecsb_duration_format(grace, gs, sizeof gs), stop_s,
+        cJSON_IsNumber(st) ? "stopTimeout" : "the default stopTimeout");
+  }
+}
+
 static void rule_ports(ctx *x) {
   if (!x->shared_netns)
     return;
@@ -787,6 +826,7 @@ int lnt_lint(const char *text, size_t len, const char *name,
   rule_volumes(&x);
   rule_health(&x);
   rule_ports(&x);
+  rule_grace(&x);
   if (x.oom) {
     rc = ecsb_err_set(err, ECSB_ENOMEM, "out of memory");
     goto out;

@@ -153,6 +153,30 @@ static void l016(cJSON *td) {
                                  "{\"containerName\": \"consul-client\", "
                                  "\"condition\": \"READY\"}]");
 }
+/* the proxy through envoy-entrypoint, with a grace period and stopTimeout */
+static void entrypoint(cJSON *td, const char *grace, int stop_timeout) {
+  cJSON *p = ctr(td, "sidecar-proxy");
+  cJSON *ep = cJSON_CreateArray();
+  cJSON_AddItemToArray(ep, cJSON_CreateString("/consul/ecsboot-init"));
+  cJSON_AddItemToArray(ep, cJSON_CreateString("envoy-entrypoint"));
+  if (grace)
+    cJSON_AddItemToArray(ep, cJSON_CreateString(grace));
+  cJSON_DeleteItemFromObject(p, "entryPoint");
+  cJSON_AddItemToObject(p, "entryPoint", ep);
+  cJSON_DeleteItemFromObject(p, "command");
+  cJSON_AddItemToObject(p, "command",
+                        cJSON_Parse("[\"--\", \"envoy\", \"--config-path\", "
+                                    "\"/consul/envoy-bootstrap.json\"]"));
+  cJSON_DeleteItemFromObject(p, "stopTimeout");
+  if (stop_timeout)
+    cJSON_AddNumberToObject(p, "stopTimeout", stop_timeout);
+}
+static void l017(cJSON *td) {
+  entrypoint(td, NULL, 20); /* the default 25 s grace, killed at 20 s */
+}
+static void l017_miss(cJSON *td) {
+  entrypoint(td, "--grace-period=25s", 0); /* the default stopTimeout: 30 s */
+}
 static void renamed(cJSON *td) {
   /* recognised by image and command, not name: still clean */
   cJSON_ReplaceItemInObject(ctr(td, "discover-servers"), "name",
@@ -184,6 +208,7 @@ static const rule_case cases[] = {
      l015_miss},
     {"ECSB-L016", "$.containerDefinitions[2].dependsOn[1].condition", l016,
      NULL},
+    {"ECSB-L017", "$.containerDefinitions[3].stopTimeout", l017, l017_miss},
 };
 
 static void test_every_rule_hits_and_misses(void **state) {
