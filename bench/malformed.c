@@ -30,7 +30,6 @@
 #include <errno.h>
 #include <netinet/in.h>
 #include <pthread.h>
-#include <stdarg.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -41,6 +40,7 @@
 
 #include "ecsb/sigv4.h"
 #include "fecs/fecs.h"
+#include "rpt/strbuf.h"
 
 #define IO_TIMEOUT_S 2
 #define NESTING 100000
@@ -148,70 +148,37 @@ typedef struct worker {
   pthread_t tid;
 } worker;
 
-typedef struct buf {
-  char *p;
-  size_t len, cap;
-} buf;
-
 static double now_s(void) {
   struct timespec ts;
   clock_gettime(CLOCK_MONOTONIC, &ts);
   return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
-static void buf_add(buf *b, const void *data, size_t len) {
-  if (b->len + len + 1 > b->cap) {
-    size_t nc = b->cap ? b->cap : 1024;
-    while (nc < b->len + len + 1)
-      nc *= 2;
-    char *np = realloc(b->p, nc);
-    if (!np) {
-      fprintf(stderr, "bench_malformed: out of memory\n");
-      exit(1);
-    }
-    b->p = np;
-    b->cap = nc;
-  }
-  memcpy(b->p + b->len, data, len);
-  b->len += len;
-  b->p[b->len] = '\0';
-}
-
-static void buf_addf(buf *b, const char *fmt, ...) {
-  char line[1024];
-  va_list ap;
-  va_start(ap, fmt);
-  int n = vsnprintf(line, sizeof line, fmt, ap);
-  va_end(ap);
-  if (n > 0)
-    buf_add(b, line, (size_t)n < sizeof line ? (size_t)n : sizeof line - 1);
-}
-
 /* The case's body: its text, 100,000 '[' or a 2 MiB JSON string. */
-static void make_body(const mcase *c, buf *b) {
+static void make_body(const mcase *c, rpt_buf *b) {
   if (c->body_kind == BODY_NESTED) {
     for (int i = 0; i < NESTING; i++)
-      buf_add(b, "[", 1);
+      rpt_buf_putn(b, "[", 1);
   } else if (c->body_kind == BODY_BIG) {
-    buf_addf(b, "{\"cluster\":\"");
+    rpt_buf_puts(b, "{\"cluster\":\"");
     char x[4096];
     memset(x, 'x', sizeof x);
-    while (b->len < OVER_CAP)
-      buf_add(b, x, sizeof x);
-    buf_add(b, "\"}", 2);
+    while (b->len < OVER_CAP && !b->oom)
+      rpt_buf_putn(b, x, sizeof x);
+    rpt_buf_putn(b, "\"}", 2);
   } else if (c->body) {
-    buf_add(b, c->body, strlen(c->body));
+    rpt_buf_putn(b, c->body, strlen(c->body));
   }
 }
 
 /* The whole request into out; *send_len is how much of it goes out at once
  * (less than out->len for a short or slow body). */
-static void build(const worker *w, const buf *body, buf *out,
+static void build(const worker *w, const rpt_buf *body, rpt_buf *out,
                   size_t *send_len) {
   const mcase *c = w->c;
   out->len = 0;
   if (c->raw) {
-    buf_add(out, c->raw, strlen(c->raw));
+    rpt_buf_putn(out, c->raw, strlen(c->raw));
     *send_len = out->len;
     return;
   }
@@ -219,11 +186,12 @@ static void build(const worker *w, const buf *body, buf *out,
   const char *ctype = c->ctype ? c->ctype
                       : w->ecs ? "application/x-amz-json-1.1"
                                : "application/json";
-  buf_addf(out, "%s %s HTTP/1.1\r\nHost: %s:%u\r\n", c->method, path, w->host,
-           w->port);
-  buf_addf(out, "Content-Type: %s\r\n", ctype);
+  rpt_buf_printf(out, "%s %s HTTP/1.1\r\nHost: %s:%u\r\n", c->method, path,
+                 w->host, w->port);
+  rpt_buf_printf(out, "Content-Type: %s\r\n", ctype);
   if (c->op)
-    buf_addf(out, "X-Amz-Target: %s%s\r\n", FECS_API_TARGET_PREFIX, c->op);
+    rpt_buf_printf(out, "X-Amz-Target: %s%s\r\n", FECS_API_TARGET_PREFIX,
+                   c->op);
   if (c->op && c->sign != SIGN_NONE) {
     char target[512], op[160];
     snprintf(target, sizeof target, "http://%s:%u%s", w->host, w->port, path);
@@ -241,7 +209,7 @@ static void build(const worker *w, const buf *body, buf *out,
                              .target = target,
                              .headers = hs,
                              .n_headers = 2,
-                             .body = body->p,
+                             .body = body->s,
                              .body_len = body->len};
     ecsb_sigv4_signed sg = {0};
     ecsb_err err = {0};
@@ -251,7 +219,7 @@ static void build(const worker *w, const buf *body, buf *out,
         size_t vl = strlen(v);
         if (c->sign == SIGN_BAD && !strcmp(sg.headers[i].name, "Authorization"))
           v[vl - 1] = v[vl - 1] == '0' ? '1' : '0'; /* last hex digit */
-        buf_addf(out, "%s: %s\r\n", sg.headers[i].name, v);
+        rpt_buf_printf(out, "%s: %s\r\n", sg.headers[i].name, v);
       }
     } else {
       fprintf(stderr, "bench_malformed: sign: %s\n", err.msg);
@@ -263,12 +231,12 @@ static void build(const worker *w, const buf *body, buf *out,
                                  : c->send == SEND_SLOW ? 1000
                                                         : 0);
   if (body->len || c->send != SEND_ALL || strcmp(c->method, "GET"))
-    buf_addf(out, "Content-Length: %zu\r\n", declared);
-  buf_addf(out, "Connection: close\r\n\r\n");
+    rpt_buf_printf(out, "Content-Length: %zu\r\n", declared);
+  rpt_buf_printf(out, "Connection: close\r\n\r\n");
   *send_len = out->len + body->len;
-  buf_add(out, body->p ? body->p : "", body->len);
+  rpt_buf_putn(out, body->s ? body->s : "", body->len);
   if (c->send == SEND_SLOW) /* the trickle: 20 bytes, one per 100 ms */
-    buf_add(out, "{\"Name\":\"slooooow\",", 20);
+    rpt_buf_putn(out, "{\"Name\":\"slooooow\",", 20);
 }
 
 static bool send_all(int fd, const char *p, size_t len) {
@@ -322,13 +290,19 @@ static void read_answer(worker *w, int fd) {
 
 static void *run_case(void *arg) {
   worker *w = arg;
-  buf body = {0}, req = {0};
+  rpt_buf body, req;
+  rpt_buf_init(&body);
+  rpt_buf_init(&req);
   make_body(w->c, &body);
   struct timeval tv = {.tv_sec = IO_TIMEOUT_S};
   struct linger reset = {.l_onoff = 1, .l_linger = 0};
   while (now_s() < w->deadline) {
     size_t send_len = 0;
     build(w, &body, &req, &send_len);
+    if (body.oom || req.oom) {
+      fprintf(stderr, "bench_malformed: out of memory\n");
+      exit(1);
+    }
     int fd = socket(AF_INET, SOCK_STREAM, 0);
     if (fd < 0)
       break;
@@ -342,18 +316,18 @@ static void *run_case(void *arg) {
       continue;
     }
     w->n.sent++;
-    bool ok = send_all(fd, req.p, send_len);
+    bool ok = send_all(fd, req.s, send_len);
     for (size_t i = send_len; ok && i < req.len; i++) { /* slow body */
       usleep(100000);
-      ok = send_all(fd, req.p + i, 1);
+      ok = send_all(fd, req.s + i, 1);
     }
     if (w->c->send != SEND_ALL)
       shutdown(fd, SHUT_WR); /* the client gives up mid-body */
     read_answer(w, fd);
     close(fd);
   }
-  free(body.p);
-  free(req.p);
+  rpt_buf_free(&body);
+  rpt_buf_free(&req);
   return NULL;
 }
 
