@@ -12,6 +12,7 @@
 #include "ecsb/log.h"
 
 #include <arpa/inet.h>
+#include <errno.h>
 #include <malloc.h>
 #include <microhttpd.h>
 #include <netinet/in.h>
@@ -576,31 +577,27 @@ void ecsb_httpd_stop(ecsb_httpd *h) {
   if (!h)
     return;
   atomic_store(&h->stopping, true);
+  /* Offloaded handlers must answer first: a suspended connection cannot be
+   * closed by MHD_stop_daemon. The application ends its blocking waits
+   * before stopping its server, so this is short; bounded all the same. */
+  struct timespec deadline;
+  clock_gettime(CLOCK_REALTIME, &deadline);
+  deadline.tv_sec += 60;
+  pthread_mutex_lock(&h->off_mu);
+  while (h->off_running > 0 &&
+         pthread_cond_timedwait(&h->off_cv, &h->off_mu, &deadline) != ETIMEDOUT)
+    ;
+  unsigned left = h->off_running;
+  pthread_mutex_unlock(&h->off_mu);
+  if (left)
+    ecsb_log(ECSB_LOG_ERROR, "httpd stop", "message",
+             "handlers still running after 60 s", NULL);
   /* libmicrohttpd 0.9.75 (Debian 12) can crash in a per-connection thread
    * when the daemon is stopped while that thread is still answering a
    * malformed request (seen with a TLS hello sent to a plain port, one stop
    * in four). Connections that are closing go away within milliseconds, so
    * give them a short, bounded moment; an idle keep-alive connection only
    * costs the bound. */
-  /* Offloaded handlers must answer first: a suspended connection cannot be
-   * closed by MHD_stop_daemon. The application ends its blocking waits
-   * before stopping its server, so this is short; bounded all the same. */
-  pthread_mutex_lock(&h->off_mu);
-  for (int i = 0; h->off_running > 0 && i < 600; i++) {
-    struct timespec ts;
-    clock_gettime(CLOCK_REALTIME, &ts);
-    ts.tv_nsec += 100 * 1000000L;
-    if (ts.tv_nsec >= 1000000000L) {
-      ts.tv_sec++;
-      ts.tv_nsec -= 1000000000L;
-    }
-    pthread_cond_timedwait(&h->off_cv, &h->off_mu, &ts);
-  }
-  unsigned left = h->off_running;
-  pthread_mutex_unlock(&h->off_mu);
-  if (left)
-    ecsb_log(ECSB_LOG_ERROR, "httpd stop", "message",
-             "handlers still running after 60 s", NULL);
   for (int i = 0; i < 40; i++) {
     const union MHD_DaemonInfo *di =
         MHD_get_daemon_info(h->d, MHD_DAEMON_INFO_CURRENT_CONNECTIONS);
