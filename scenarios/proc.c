@@ -12,6 +12,7 @@
 
 #include "scn/proc.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
@@ -29,6 +30,7 @@ struct scn_proc {
   bool reaped;
   int exit_code;
   int term_signal;
+  int64_t run_delay_us; /* largest sum seen; kept once it is reaped */
 };
 
 static const char *const empty_env[] = {NULL};
@@ -266,6 +268,9 @@ bool scn_proc_poll(scn_proc *p, int *exit_code, int *term_signal) {
       r = waitid(P_PID, (id_t)p->pid, &si, WEXITED | WNOHANG | WNOWAIT);
     while (r < 0 && errno == EINTR);
     if (r == 0 && si.si_pid == p->pid) {
+      /* A zombie still has its scheduler statistics; after waitpid they
+       * are gone. */
+      scn_proc_run_delay_us(p);
       kill(-p->pid, SIGKILL);
       int status;
       pid_t w;
@@ -284,6 +289,74 @@ bool scn_proc_poll(scn_proc *p, int *exit_code, int *term_signal) {
       *term_signal = p->term_signal;
   }
   return p->reaped;
+}
+
+/* ---- host lag --------------------------------------------------------------
+ * The second field of /proc/PID/task/TID/schedstat is the time that thread
+ * spent runnable but waiting for a CPU, in ns: what a busy host adds to a
+ * container's timeline that the scenario never asked for. A container's
+ * own children (envoy under envoy-entrypoint, a shell's commands) count
+ * with it, a few generations deep. */
+#define LAG_MAX_DEPTH 3
+#define LAG_MAX_CHILDREN 64
+
+static int64_t read_delay_ns(const char *path) {
+  FILE *f = fopen(path, "re");
+  if (!f)
+    return 0;
+  unsigned long long run = 0, wait = 0;
+  int n = fscanf(f, "%llu %llu", &run, &wait);
+  fclose(f);
+  return n == 2 ? (int64_t)wait : 0;
+}
+
+static int64_t tree_delay_ns(pid_t pid, int depth) {
+  char path[96];
+  snprintf(path, sizeof path, "/proc/%d/task", (int)pid);
+  DIR *d = opendir(path);
+  if (!d)
+    return 0;
+  int64_t sum = 0;
+  struct dirent *e;
+  while ((e = readdir(d)) != NULL) {
+    if (e->d_name[0] < '0' || e->d_name[0] > '9')
+      continue;
+    char p2[160];
+    snprintf(p2, sizeof p2, "/proc/%d/task/%.20s/schedstat", (int)pid,
+             e->d_name);
+    sum += read_delay_ns(p2);
+    if (depth >= LAG_MAX_DEPTH)
+      continue;
+    snprintf(p2, sizeof p2, "/proc/%d/task/%.20s/children", (int)pid,
+             e->d_name);
+    FILE *f = fopen(p2, "re");
+    if (!f)
+      continue;
+    int child, k = 0;
+    while (k++ < LAG_MAX_CHILDREN && fscanf(f, "%d", &child) == 1)
+      sum += tree_delay_ns((pid_t)child, depth + 1);
+    fclose(f);
+  }
+  closedir(d);
+  return sum;
+}
+
+int64_t scn_proc_run_delay_us(scn_proc *p) {
+  if (!p)
+    return 0;
+  if (!p->reaped) {
+    int64_t us = tree_delay_ns(p->pid, 0) / 1000;
+    /* Threads and children that ended take their share with them. */
+    if (us > p->run_delay_us)
+      p->run_delay_us = us;
+  }
+  return p->run_delay_us;
+}
+
+int64_t scn_proc_thread_run_delay_us(pid_t tid) {
+  char path[96];
+  snprintf(path, sizeof path, "/proc/self/task/%d/schedstat", (int)tid);
+  return read_delay_ns(path) / 1000;
 }
 
 bool scn_proc_wait(scn_proc *p, int64_t timeout_ms, int *exit_code,

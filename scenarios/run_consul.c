@@ -143,6 +143,7 @@ void run_consul_observe(run *r) {
                  now_passing ? INT64_MAX
                              : ecsb_mono_us() +
                                    scn_scale_us(r->s, r->s->load_delay_us));
+    run_lag_update(r, t); /* the lag this milestone carries */
     cJSON *d = cJSON_CreateObject();
     if (now_passing) {
       snprintf(t->passing_instance, sizeof t->passing_instance, "%s", id);

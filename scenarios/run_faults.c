@@ -114,17 +114,27 @@ void run_faults_milestone(run *r, run_task *t, int ms) {
         !selects(f, t))
       continue;
     ecsb_err e = {0};
-    if (add_timer(r, t->ms[ms] + scn_scale_us(s, f->at_us), i, t->index, false,
-                  &e))
+    /* a task's timers are in task time (run_lag.c) */
+    if (add_timer(r, t->ms[ms] - t->lag_us + scn_scale_us(s, f->at_us), i,
+                  t->index, false, &e))
       ecsb_log(ECSB_LOG_ERROR, "runner: fault plan", "error", e.msg, NULL);
   }
 }
 
+/* A timer of one task is in that task's time; run-wide ones in run time. */
+static int64_t timer_lag(const run *r, const run_timer *tm) {
+  return tm->task >= 0 && (size_t)tm->task < r->n_tasks
+             ? r->tasks[tm->task].lag_us
+             : 0;
+}
+
 int64_t run_faults_next(const run *r) {
   int64_t next = RUN_NEVER;
-  for (size_t i = 0; i < r->n_timers; i++)
-    if (r->timers[i].at < next)
-      next = r->timers[i].at;
+  for (size_t i = 0; i < r->n_timers; i++) {
+    int64_t at = r->timers[i].at + timer_lag(r, &r->timers[i]);
+    if (at < next)
+      next = at;
+  }
   return next;
 }
 
@@ -287,7 +297,7 @@ static int apply_container(run *r, run_task *t, const scn_fault *f, bool end,
                         r->s->path, f->container, t->name);
   const char *a = f->action;
   bool running = c->proc && !c->exited;
-  int64_t now = run_now(r);
+  int64_t now = run_task_now(r, t);
   if (strcmp(a, "exit") == 0 || strcmp(a, "crash_after") == 0) {
     if (end)
       return 0;
@@ -417,8 +427,8 @@ static int apply(run *r, const run_timer *tm, bool *retry, ecsb_err *err) {
     rc = apply_port(r, t, f, tm->end, err);
   } else if (strcmp(tg, "task") == 0 && !tm->end) {
     /* StopTask, as the API would be called (reason: StopTask's) */
-    rc =
-        fecs_engine_stop_task(t->eng, pstr(f, "reason", NULL), run_now(r), err);
+    rc = fecs_engine_stop_task(t->eng, pstr(f, "reason", NULL),
+                               run_task_now(r, t), err);
     if (!rc)
       rc = run_task_drive(r, t, err);
   }
@@ -428,8 +438,9 @@ static int apply(run *r, const run_timer *tm, bool *retry, ecsb_err *err) {
   return 0;
 }
 
-int run_faults_due(run *r, int64_t now, ecsb_err *err) {
+int run_faults_due(run *r, int64_t wall, ecsb_err *err) {
   for (size_t i = 0; i < r->n_timers;) {
+    int64_t now = wall - timer_lag(r, &r->timers[i]);
     if (r->timers[i].at > now) {
       i++;
       continue;
@@ -453,7 +464,6 @@ int run_faults_due(run *r, int64_t now, ecsb_err *err) {
 }
 
 void run_faults_started(run *r, run_task *t, run_ctr *c) {
-  (void)t;
   if (c->crash_delay_us >= 0)
-    c->crash_at = run_now(r) + c->crash_delay_us;
+    c->crash_at = run_task_now(r, t) + c->crash_delay_us;
 }

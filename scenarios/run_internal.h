@@ -59,6 +59,8 @@ typedef struct run_ctr {
   bool hang;             /* freeze it (SIGSTOP) as soon as it starts */
   bool health_fail;
   int64_t flap_us, flap_t0; /* health_flap period; 0: none */
+  /* Host lag of proc and probe_proc when last sampled (run_lag.c). */
+  int64_t lag_seen, probe_lag_seen;
   /* Health-check probe. */
   bool has_probe;
   scn_probe probe;
@@ -77,6 +79,15 @@ typedef struct run_task {
   int64_t create_at; /* run time it is due */
   bool created, done;
   int64_t t0; /* run time of its T0 */
+  /* Host lag since T0 (run_lag.c), wall us: what its processes and the
+   * runner spent waiting for a CPU. Its engine, health checks and
+   * container timers run on task time, run time minus this, so a busy
+   * host delays a task's timeline instead of changing what happens in it. */
+  int64_t lag_us;
+  int64_t lag_emitted;   /* lag_us in its last host.lag event */
+  int64_t lag_runner;    /* the runner's own lag when last sampled */
+  int64_t lag_runner_us; /* the runner's share of lag_us */
+  int64_t tt_max;        /* the latest task time handed out */
   fecs_engine *eng;
   run_ctr *c;
   size_t n;
@@ -152,6 +163,11 @@ struct run {
   atomic_bool events_since_check; /* written by every thread's run_emit */
   bool stop_loop;
   const char *end_reason;
+  /* The loop thread's own lag (run_lag.c), sampled at most every
+   * RUN_LAG_SELF_EVERY_US, and the largest task lag so far. */
+  pid_t loop_tid;
+  int64_t self_lag_us, self_lag_at;
+  int64_t max_lag_us;
 };
 
 /* runner.c */
@@ -162,6 +178,16 @@ int64_t run_now(const run *r);
 void run_emit(run *r, int64_t t, const char *kind, const char *task,
               const char *container, cJSON *detail);
 void run_wake(run *r);
+
+/* run_lag.c */
+/* Samples the task's host lag (its processes' and the runner's time
+ * waiting for a CPU since its T0) and records a host.lag event when it
+ * grew. Call before acting on the task's timers or emitting a milestone. */
+void run_lag_update(run *r, run_task *t);
+/* The loop thread's own lag so far (sampled at most every 0.5 ms). */
+int64_t run_lag_self(run *r);
+/* Task time: run time with the task's host lag taken out. */
+int64_t run_task_now(const run *r, run_task *t);
 
 /* run_task.c */
 int run_task_prepare(run *r, run_task *t, int index, ecsb_err *err);

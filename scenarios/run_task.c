@@ -204,6 +204,9 @@ int run_task_create(run *r, run_task *t, ecsb_err *err) {
     return ecsb_err_prefix(err, "task %s", t->name);
   t->created = true;
   t->t0 = run_now(r);
+  t->lag_us = t->lag_emitted = t->lag_runner_us = 0;
+  t->lag_runner = run_lag_self(r);
+  t->tt_max = t->t0;
   emit_containers(r, t);
   if ((rc = fecs_engine_start(t->eng, t->t0, err)))
     return ecsb_err_prefix(err, "task %s", t->name);
@@ -266,7 +269,8 @@ int run_task_health_result(run *r, run_task *t, size_t ci, bool ok,
     return 0;
   run_ctr *c = &t->c[ci];
   c->probe_busy = false;
-  int64_t now = run_now(r);
+  run_lag_update(r, t);
+  int64_t now = run_task_now(r, t);
   if (c->health_fail || flap_failing(c, now))
     ok = false;
   int rc = fecs_engine_health_result(t->eng, c->name, ok, now, err);
@@ -279,7 +283,7 @@ int run_task_health_result(run *r, run_task *t, size_t ci, bool ok,
 
 static int run_check(run *r, run_task *t, const fecs_action *a, ecsb_err *err) {
   run_ctr *c = &t->c[a->container];
-  int64_t now = run_now(r);
+  int64_t now = run_task_now(r, t);
   if (!c->has_probe || c->health_fail || flap_failing(c, now))
     return fecs_engine_health_result(t->eng, c->name, false, now, err);
   c->probe_busy = true;
@@ -303,6 +307,7 @@ static int run_check(run *r, run_task *t, const fecs_action *a, ecsb_err *err) {
                        .cwd = t->dir,
                        .log_path = logp};
   ecsb_err perr = {0};
+  c->probe_lag_seen = 0;
   if (scn_proc_spawn(&so, &c->probe_proc, &perr)) {
     c->probe_busy = false;
     return fecs_engine_health_result(t->eng, c->name, false, now, err);
@@ -316,7 +321,7 @@ static int run_check(run *r, run_task *t, const fecs_action *a, ecsb_err *err) {
 
 static int perform(run *r, run_task *t, const fecs_action *a, ecsb_err *err) {
   run_ctr *c = &t->c[a->container];
-  int64_t now = run_now(r);
+  int64_t now = run_task_now(r, t);
   switch (a->kind) {
   case FECS_ACT_START:
     if (c->slow_start_us > 0) {
@@ -406,17 +411,21 @@ static void record(run *r, run_task *t, const fecs_event *ev) {
   default:
     break;
   }
-  run_emit(r, ev->t_us, fecs_event_kind_name(ev->kind), t->name,
-           ev->container_name, d);
+  /* The engine runs on task time; the log is in run time. */
+  int64_t at = ev->t_us + t->lag_us;
+  if (at > run_now(r))
+    at = run_now(r);
+  run_emit(r, at, fecs_event_kind_name(ev->kind), t->name, ev->container_name,
+           d);
   if (c && ev->kind == FECS_EV_CONTAINER_EXITED && ev->exit_code == 0) {
     if (strcmp(c->role, "discover-servers") == 0)
-      run_task_milestone(r, t, 1, ev->t_us);
+      run_task_milestone(r, t, 1, at);
     else if (strcmp(c->role, "mesh-init") == 0)
-      run_task_milestone(r, t, 2, ev->t_us);
+      run_task_milestone(r, t, 2, at);
   }
   if (c && ev->kind == FECS_EV_CONTAINER_HEALTHY &&
       strcmp(c->role, "sidecar-proxy") == 0)
-    run_task_milestone(r, t, 3, ev->t_us);
+    run_task_milestone(r, t, 3, at);
   if (ev->kind == FECS_EV_TASK_STATUS && ev->status == FECS_TASK_STOPPED) {
     t->done = true;
   }
@@ -450,10 +459,13 @@ int run_task_drive(run *r, run_task *t, ecsb_err *err) {
 /* ---- time passing
  * ------------------------------------------------------------- */
 
-int run_task_poll(run *r, run_task *t, int64_t now, bool reap, ecsb_err *err) {
+int run_task_poll(run *r, run_task *t, int64_t wall, bool reap, ecsb_err *err) {
   int rc = 0;
+  (void)wall; /* task time is read afresh: each step may sample the lag */
+  run_lag_update(r, t);
   for (size_t i = 0; i < t->n && !rc; i++) {
     run_ctr *c = &t->c[i];
+    int64_t now = run_task_now(r, t);
     if (c->spawn_at != RUN_NEVER && now >= c->spawn_at) {
       c->spawn_at = RUN_NEVER;
       rc = spawn(r, t, i, now, err);
@@ -470,15 +482,18 @@ int run_task_poll(run *r, run_task *t, int64_t now, bool reap, ecsb_err *err) {
       int ec = code >= 0 ? code : 128 + sig;
       if (c->exit_override >= 0)
         ec = c->exit_override;
-      rc = fecs_engine_container_exited(t->eng, c->name, ec, run_now(r), err);
+      rc = fecs_engine_container_exited(t->eng, c->name, ec, run_task_now(r, t),
+                                        err);
     }
     if (!rc && c->probe_proc) {
       bool done = reap && scn_proc_poll(c->probe_proc, &code, &sig);
-      if (!done && run_now(r) >= c->probe_deadline) {
+      if (!done && run_task_now(r, t) >= c->probe_deadline) {
+        run_lag_update(r, t);         /* its share, before it is gone */
         scn_proc_free(c->probe_proc); /* kills and reaps */
         c->probe_proc = NULL;
         rc = run_task_health_result(r, t, i, false, err);
       } else if (done) {
+        run_lag_update(r, t);
         scn_proc_free(c->probe_proc);
         c->probe_proc = NULL;
         c->probe_deadline = RUN_NEVER;
@@ -488,8 +503,9 @@ int run_task_poll(run *r, run_task *t, int64_t now, bool reap, ecsb_err *err) {
     if (!rc)
       rc = run_task_drive(r, t, err);
   }
-  if (!rc && t->eng && fecs_engine_next_deadline(t->eng) <= run_now(r)) {
-    rc = fecs_engine_tick(t->eng, run_now(r), err);
+  if (!rc && t->eng &&
+      fecs_engine_next_deadline(t->eng) <= run_task_now(r, t)) {
+    rc = fecs_engine_tick(t->eng, run_task_now(r, t), err);
     if (!rc)
       rc = run_task_drive(r, t, err);
   }
@@ -498,6 +514,7 @@ int run_task_poll(run *r, run_task *t, int64_t now, bool reap, ecsb_err *err) {
 
 int64_t run_task_next_deadline(const run *r, const run_task *t) {
   (void)r;
+  /* in task time; the run time it is due at is returned */
   int64_t next = t->eng ? fecs_engine_next_deadline(t->eng) : RUN_NEVER;
   if (next == FECS_NO_DEADLINE)
     next = RUN_NEVER;
@@ -510,7 +527,7 @@ int64_t run_task_next_deadline(const run *r, const run_task *t) {
     if (c->probe_proc && c->probe_deadline < next)
       next = c->probe_deadline;
   }
-  return next;
+  return next == RUN_NEVER ? next : next + t->lag_us;
 }
 
 /* ---- teardown

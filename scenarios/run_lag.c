@@ -1,0 +1,101 @@
+/*
+ * run_lag.c - host lag: the wall time a busy machine adds to a task's
+ * timeline that the scenario never asked for (see run_internal.h).
+ *
+ * At time_scale 0.01 every millisecond a container waits for a CPU is
+ * 100 ms of scenario time, so a loaded host would turn into late
+ * milestones, failed health checks and failed deadlines. The runner
+ * measures that wait from the kernel's per-thread schedstat (runnable but
+ * not running) of every process of the task, their children, its
+ * health-check processes and the runner's own loop thread (which decides
+ * every start and health check), and runs the task's timers on task time
+ * (run time minus the lag). Each change is a host.lag event, so reports
+ * and verdicts can take the lag out again (docs/events.md).
+ *
+ * Containers of a task run side by side: between two samples the task is
+ * charged the largest wait of any one of them (plus the loop's), not the
+ * sum, which would count the same stalled moment once per process. The
+ * task is sampled whenever the runner acts on it (a timer, a reap, a
+ * health result, a milestone), so each interval is short.
+ */
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include <cjson/cJSON.h>
+
+#include "run_internal.h"
+
+/* Reading the loop thread's schedstat is a file read. */
+#define RUN_LAG_SELF_EVERY_US 500
+/* Smaller changes are not worth an event (0.1 ms wall). */
+#define RUN_LAG_EMIT_MIN_US 100
+
+int64_t run_lag_self(run *r) {
+  if (!r->loop_tid)
+    r->loop_tid = (pid_t)syscall(SYS_gettid);
+  int64_t now = run_now(r);
+  if (r->self_lag_at == 0 || now - r->self_lag_at >= RUN_LAG_SELF_EVERY_US) {
+    int64_t v = scn_proc_thread_run_delay_us(r->loop_tid);
+    if (v > r->self_lag_us)
+      r->self_lag_us = v;
+    r->self_lag_at = now;
+  }
+  return r->self_lag_us;
+}
+
+static int64_t delta(scn_proc *p, int64_t *seen) {
+  if (!p)
+    return 0;
+  int64_t v = scn_proc_run_delay_us(p);
+  int64_t d = v > *seen ? v - *seen : 0;
+  *seen = v;
+  return d;
+}
+
+void run_lag_update(run *r, run_task *t) {
+  if (!t->created)
+    return;
+  int64_t self = run_lag_self(r);
+  int64_t runner = self > t->lag_runner ? self - t->lag_runner : 0;
+  t->lag_runner = self;
+  int64_t most = 0;
+  for (size_t i = 0; i < t->n; i++) {
+    run_ctr *c = &t->c[i];
+    int64_t d = delta(c->proc, &c->lag_seen);
+    if (d > most)
+      most = d;
+    if ((d = delta(c->probe_proc, &c->probe_lag_seen)) > most)
+      most = d;
+  }
+  /* Never more than the task time that passed since task time was last
+   * handed out: task time never goes backwards, and a process whose
+   * threads all waited at once is not charged more than the wall time. */
+  int64_t add = runner + most;
+  int64_t room = run_now(r) - t->lag_us - t->tt_max;
+  if (room < 0)
+    room = 0;
+  if (add > room) {
+    runner = add ? runner * room / add : 0;
+    add = room;
+  }
+  if (add <= 0)
+    return;
+  t->lag_us += add;
+  t->lag_runner_us += runner;
+  if (t->lag_us > r->max_lag_us)
+    r->max_lag_us = t->lag_us;
+  if (t->lag_us - t->lag_emitted < RUN_LAG_EMIT_MIN_US)
+    return;
+  t->lag_emitted = t->lag_us;
+  cJSON *d = cJSON_CreateObject();
+  cJSON_AddNumberToObject(d, "lag_us", (double)t->lag_us);
+  cJSON_AddNumberToObject(d, "runner_us", (double)t->lag_runner_us);
+  run_emit(r, -1, "host.lag", t->name, NULL, d);
+}
+
+int64_t run_task_now(const run *r, run_task *t) {
+  int64_t v = run_now(r) - t->lag_us;
+  if (v > t->tt_max)
+    t->tt_max = v;
+  return t->tt_max;
+}
