@@ -5,7 +5,8 @@
  *
  * Exit codes: 0 every expectation of every run held; 1 one failed; 2 a
  * usage or scenario error (nothing was started); 3 an internal error (a
- * run could not be set up, or its log not written); 128+N when interrupted
+ * run could not be set up, or its log not written); 4 none failed but one
+ * was INCONCLUSIVE (host lag, docs/expectations.md); 128+N when interrupted
  * by signal N (SIGINT 130, SIGTERM 143): the run in progress is torn down
  * and its log marked incomplete, later scenarios are not started.
  */
@@ -29,7 +30,13 @@
 #define ECSB_INIT_BIN_DEFAULT "ecsboot-init"
 #endif
 
-enum { EXIT_PASS = 0, EXIT_FAIL = 1, EXIT_USAGE = 2, EXIT_INTERNAL = 3 };
+enum {
+  EXIT_PASS = 0,
+  EXIT_FAIL = 1,
+  EXIT_USAGE = 2,
+  EXIT_INTERNAL = 3,
+  EXIT_INCONCLUSIVE = 4
+};
 
 static const char epilog[] =
     "With no FILE, runs the built-in T0-T4 scenario (scenarios/catalog/"
@@ -38,7 +45,9 @@ static const char epilog[] =
     "\nand the reports (summary.txt, report.json, junit.xml, timeline.svg,\n"
     "report.html) into --report-dir.\n"
     "Exit codes: 0 every expectation held, 1 one failed, 2 usage or scenario\n"
-    "error (nothing started), 3 internal error, 130/143 interrupted by\n"
+    "error (nothing started), 3 internal error, 4 none failed but one was\n"
+    "INCONCLUSIVE (this host lagged more than the margin: the message says\n"
+    "which --time-scale would decide it), 130/143 interrupted by\n"
     "SIGINT/SIGTERM (the log is marked incomplete).";
 
 typedef struct run_flags {
@@ -138,9 +147,10 @@ static int report(const scn_scenario *s, const scn_run_result *res,
     printf("\nrun %s: %s in %.2f s wall (time_scale %g); log %s; reports in "
            "%s\n",
            s->name,
-           res->outcome == SCN_RUN_PASSED   ? "passed"
-           : res->outcome == SCN_RUN_FAILED ? "FAILED"
-                                            : "interrupted",
+           res->outcome == SCN_RUN_PASSED         ? "passed"
+           : res->outcome == SCN_RUN_FAILED       ? "FAILED"
+           : res->outcome == SCN_RUN_INCONCLUSIVE ? "INCONCLUSIVE"
+                                                  : "interrupted",
            (double)res->wall_us / 1e6, s->time_scale, res->log_path,
            report_dir);
   fflush(stdout);
@@ -306,8 +316,11 @@ int cli_run_main(int argc, char **argv) {
       code = 128 + res.interrupt_signal;
       break;
     }
-    if (res.outcome == SCN_RUN_FAILED && code == EXIT_PASS)
+    if (res.outcome == SCN_RUN_FAILED &&
+        (code == EXIT_PASS || code == EXIT_INCONCLUSIVE))
       code = EXIT_FAIL;
+    if (res.outcome == SCN_RUN_INCONCLUSIVE && code == EXIT_PASS)
+      code = EXIT_INCONCLUSIVE;
   }
   if (many && f.report_dir && n_runs > 1 &&
       rpt_report_write_dir(runs, n_runs, f.report_dir,

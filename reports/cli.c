@@ -6,6 +6,7 @@
  */
 #include "rpt/cli.h"
 
+#include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -16,7 +17,12 @@
 #include "rpt/report.h"
 #include "rpt/term.h"
 
-enum { EXIT_OK = 0, EXIT_FAILED = 1, EXIT_USAGE = 2 };
+enum {
+  EXIT_OK = 0,
+  EXIT_FAILED = 1,
+  EXIT_USAGE = 2,
+  EXIT_INCONCLUSIVE = 4 /* as ecsboot run's */
+};
 
 static const char *const report_epilog =
     "Formats: term (the terminal report, to stdout), json, junit, svg, "
@@ -33,10 +39,13 @@ static int usage_error(FILE *errs, const ecsb_err *e) {
 }
 
 static int verdict_exit(rpt_run *const *runs, size_t n) {
-  for (size_t i = 0; i < n; i++)
+  bool inconclusive = false;
+  for (size_t i = 0; i < n; i++) {
     if (rpt_run_failures(runs[i]) || rpt_run_undecided(runs[i]))
       return EXIT_FAILED;
-  return EXIT_OK;
+    inconclusive = inconclusive || rpt_run_inconclusive(runs[i]);
+  }
+  return inconclusive ? EXIT_INCONCLUSIVE : EXIT_OK;
 }
 
 static int print_format(rpt_run *const *runs, size_t n, unsigned fmt, FILE *out,

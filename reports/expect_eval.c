@@ -195,6 +195,106 @@ static size_t last_event(const ectx *c, size_t ti) {
   return c->n_tev[ti] ? c->tev[ti][c->n_tev[ti] - 1] : RPT_X_NONE;
 }
 
+/* The time_scale (1-2-5 steps) at which a verdict that is inside the
+ * host-lag band would be decidable, assuming the host adds about the same
+ * lag at any scale: the scenario-time margin must exceed twice the lag it
+ * would stand for. 0 when none up to 1 would. */
+static double decidable_scale(double scale, int64_t off, int64_t lag,
+                              int64_t dl) {
+  double m = ((double)off - (double)lag) / scale; /* lag taken out */
+  double margin = (double)dl / scale - m;
+  if (margin < 0)
+    margin = -margin;
+  if (margin <= 0)
+    return 0;
+  double want = 2.0 * 2.0 * (double)lag / margin; /* twice the band */
+  static const double steps[] = {0.001, 0.002, 0.005, 0.01, 0.02,
+                                 0.05,  0.1,   0.2,   0.5,  1};
+  for (size_t i = 0; i < sizeof steps / sizeof steps[0]; i++)
+    if (steps[i] > scale && steps[i] >= want)
+      return steps[i];
+  return 0;
+}
+
+static void lag_note(const ectx *c, int64_t off, int64_t lag, int64_t dl,
+                     rpt_buf *b) {
+  double scale = c->run->time_scale;
+  char l[32], ls[32], corr[32];
+  rpt_fmt_us(lag, l, sizeof l);
+  rpt_fmt_us((int64_t)((double)lag / scale), ls, sizeof ls);
+  rpt_fmt_us((int64_t)((double)(off - lag) / scale), corr, sizeof corr);
+  rpt_buf_printf(b,
+                 "; this host held the task back %s of wall time (%s of "
+                 "scenario time at time_scale %g): %s with it taken out, "
+                 "too close to call",
+                 l, ls, scale, corr);
+  double k = decidable_scale(scale, off, lag, dl);
+  if (k > 0)
+    rpt_buf_printf(b, "; --time-scale %g would decide it", k);
+  else
+    rpt_buf_puts(b, "; rerun on a quieter machine");
+}
+
+/* A deadline in scenario time. Host lag only ever delays a milestone, so
+ * one reached within the deadline passes; one that would still be late
+ * with twice the measured lag taken out fails (the lag is an estimate: it
+ * may miss waits the kernel did not see, or count one twice); in between
+ * the run cannot tell and the verdict is INCONCLUSIVE, never a guess. */
+static void eval_within(const ectx *c, const xitem *it, size_t ti, bool done,
+                        outcome *o) {
+  const rpt_task *t = &c->run->tasks[ti];
+  const char *mn = rpt_ms_name(it->ms);
+  int64_t off = t->ms[it->ms];
+  size_t ev = c->ms_event[ti * RPT_MS_COUNT + (size_t)it->ms];
+  double scale = c->run->time_scale;
+  int64_t dl = (int64_t)((double)it->within_ns / 1000.0 * scale + 0.5);
+  char a[32], b[32], d[32], sc[32];
+  rpt_fmt_us(it->within_ns / 1000, d, sizeof d);
+  rpt_fmt_us(dl, b, sizeof b);
+  if (off != RPT_ABSENT) {
+    int64_t lag = t->lag[it->ms];
+    o->at = RPT_X_EVENT(c, ev)->t_us;
+    if (off <= dl) {
+      o->r = RPT_PASS;
+      return;
+    }
+    o->r = off - 2 * lag > dl ? RPT_FAIL : RPT_INCONCLUSIVE;
+    if (o->r == RPT_FAIL)
+      o->at = t->t0_at + dl;
+    rpt_fmt_us((int64_t)((double)off / scale), sc, sizeof sc);
+    rpt_buf_printf(&o->msg,
+                   "%s at +%s (scenario %s) is past the %s deadline (+%s "
+                   "wall): ",
+                   mn, rpt_fmt_us(off, a, sizeof a), sc, d, b);
+    rpt_x_describe(c, ev, &o->msg);
+    if (o->r == RPT_INCONCLUSIVE)
+      lag_note(c, off, lag, dl, &o->msg);
+    rpt_x_add_ref(o, ev, "milestone too late");
+    return;
+  }
+  int64_t waited = c->now - t->t0_at, lag = t->lag_end;
+  bool late = waited - 2 * lag > dl;
+  if (!late && !done) {
+    o->r = RPT_UNDECIDED;
+    rpt_buf_printf(&o->msg, "waiting for %s (deadline +%s wall)", mn, b);
+    return;
+  }
+  /* A task that stopped never reaches it, whatever the host did. */
+  bool stopped = t->ms[RPT_S4] != RPT_ABSENT;
+  o->r = late || stopped || waited <= dl ? RPT_FAIL : RPT_INCONCLUSIVE;
+  o->at = waited > dl ? t->t0_at + dl : rpt_x_end_time(c, t);
+  rpt_buf_printf(&o->msg, "%s not reached in %s within %s (+%s wall)", mn,
+                 t->name, d, b);
+  size_t le = last_event(c, ti);
+  if (le != RPT_X_NONE) {
+    rpt_buf_puts(&o->msg, "; last event of the task: ");
+    rpt_x_describe(c, le, &o->msg);
+    rpt_x_add_ref(o, le, "last event of the task");
+  }
+  if (o->r == RPT_INCONCLUSIVE)
+    lag_note(c, waited, lag, dl, &o->msg);
+}
+
 static void eval_milestone(const ectx *c, const xitem *it, size_t ti,
                            outcome *o) {
   const rpt_task *t = &c->run->tasks[ti];
@@ -204,45 +304,8 @@ static void eval_milestone(const ectx *c, const xitem *it, size_t ti,
   /* Service deregistration (S1) may be seen after STOPPED; every other
    * milestone is settled once the task stopped. */
   bool done = c->final || (t->ms[RPT_S4] != RPT_ABSENT && it->ms != RPT_S1);
-  char a[32], b[32], d[32];
   if (it->mode == MS_WITHIN) {
-    double scale = c->run->time_scale;
-    int64_t dl = (int64_t)((double)it->within_ns / 1000.0 * scale + 0.5);
-    rpt_fmt_us(it->within_ns / 1000, d, sizeof d);
-    rpt_fmt_us(dl, b, sizeof b);
-    if (off != RPT_ABSENT && off <= dl) {
-      o->r = RPT_PASS;
-      o->at = RPT_X_EVENT(c, ev)->t_us;
-      return;
-    }
-    if (off != RPT_ABSENT) {
-      o->r = RPT_FAIL;
-      o->at = t->t0_at + dl;
-      char sc[32];
-      rpt_fmt_us((int64_t)((double)off / scale), sc, sizeof sc);
-      rpt_buf_printf(&o->msg,
-                     "%s at +%s (scenario %s) is past the %s deadline (+%s "
-                     "wall): ",
-                     mn, rpt_fmt_us(off, a, sizeof a), sc, d, b);
-      rpt_x_describe(c, ev, &o->msg);
-      rpt_x_add_ref(o, ev, "milestone too late");
-      return;
-    }
-    if (c->now - t->t0_at > dl || done) {
-      o->r = RPT_FAIL;
-      o->at = c->now - t->t0_at > dl ? t->t0_at + dl : rpt_x_end_time(c, t);
-      rpt_buf_printf(&o->msg, "%s not reached in %s within %s (+%s wall)", mn,
-                     t->name, d, b);
-      size_t le = last_event(c, ti);
-      if (le != RPT_X_NONE) {
-        rpt_buf_puts(&o->msg, "; last event of the task: ");
-        rpt_x_describe(c, le, &o->msg);
-        rpt_x_add_ref(o, le, "last event of the task");
-      }
-      return;
-    }
-    o->r = RPT_UNDECIDED;
-    rpt_buf_printf(&o->msg, "waiting for %s (deadline +%s wall)", mn, b);
+    eval_within(c, it, ti, done, o);
     return;
   }
   if (it->mode == MS_NEVER) {
@@ -396,9 +459,10 @@ static void eval_item(const ectx *c, const xitem *it, size_t ti, bool settled,
 
 /* Folds per-task outcomes into one verdict. */
 typedef struct agg {
-  size_t n_pass, n_fail, n_undecided;
+  size_t n_pass, n_fail, n_undecided, n_inconclusive;
   int64_t fail_at, pass_at, undecided_at;
   rpt_buf fail_msgs;
+  rpt_buf inconclusive_msgs;
   rpt_buf first_undecided;
   char **failed;
   rpt_ref refs[MAX_REFS];
@@ -422,6 +486,18 @@ static void agg_add(agg *g, const ectx *c, const rpt_task *t, outcome *o) {
       rpt_buf_printf(&g->first_undecided, "%s: %s", t->name,
                      o->msg.s ? o->msg.s : "");
     }
+    return;
+  }
+  if (o->r == RPT_INCONCLUSIVE) {
+    if (g->n_inconclusive < MAX_TASK_MSGS) {
+      if (g->n_inconclusive)
+        rpt_buf_puts(&g->inconclusive_msgs, "; ");
+      rpt_buf_printf(&g->inconclusive_msgs, "%s: %s", t->name,
+                     o->msg.s ? o->msg.s : "");
+    }
+    g->n_inconclusive++;
+    if (g->pass_at == RPT_ABSENT || o->at > g->pass_at)
+      g->pass_at = o->at;
     return;
   }
   if (g->fail_at == RPT_ABSENT || o->at < g->fail_at)
@@ -485,6 +561,16 @@ static int agg_finish(agg *g, const ectx *c, const xitem *it, size_t n_tasks,
                      n_tasks + missing, g->first_undecided.s);
     else
       rpt_buf_printf(&m, "waiting for %zu more task(s) to start", missing);
+  } else if (g->n_inconclusive) {
+    v->result = RPT_INCONCLUSIVE;
+    v->decided_at = g->pass_at;
+    if (n_tasks > 1)
+      rpt_buf_printf(&m, "inconclusive in %zu of %zu tasks. ",
+                     g->n_inconclusive, n_tasks);
+    rpt_buf_puts(&m, g->inconclusive_msgs.s);
+    if (g->n_inconclusive > MAX_TASK_MSGS)
+      rpt_buf_printf(&m, "; and %zu more tasks",
+                     g->n_inconclusive - MAX_TASK_MSGS);
   } else {
     v->result = RPT_PASS;
     v->decided_at = g->pass_at;
@@ -513,6 +599,7 @@ static int agg_finish(agg *g, const ectx *c, const xitem *it, size_t n_tasks,
 
 static void agg_clear(agg *g) {
   rpt_buf_free(&g->fail_msgs);
+  rpt_buf_free(&g->inconclusive_msgs);
   rpt_buf_free(&g->first_undecided);
   if (g->failed) {
     for (size_t i = 0; i < g->n_fail; i++)

@@ -51,6 +51,7 @@ static void td_us(rpt_buf *b, int64_t us) {
 }
 
 static const char *result_class(rpt_result r) {
+  /* inconclusive shares undecided's colour: neither green nor red */
   return r == RPT_PASS ? "pass" : r == RPT_FAIL ? "fail" : "undecided";
 }
 
@@ -367,10 +368,14 @@ void rpt_html_render(rpt_run *const *runs, size_t n, rpt_buf *out) {
                       "<th>T4 p50</th><th>T4 max</th></tr>\n");
     for (size_t i = 0; i < n; i++) {
       const rpt_run *r = runs[i];
-      size_t f = rpt_run_failures(r), u = rpt_run_undecided(r);
-      rpt_result res = f ? RPT_FAIL : u ? RPT_UNDECIDED : RPT_PASS;
+      size_t f = rpt_run_failures(r), u = rpt_run_undecided(r),
+             inc = rpt_run_inconclusive(r);
+      rpt_result res = f     ? RPT_FAIL
+                       : u   ? RPT_UNDECIDED
+                       : inc ? RPT_INCONCLUSIVE
+                             : RPT_PASS;
       char e[64], k[32];
-      snprintf(e, sizeof e, "%zu/%zu passed", r->n_verdicts - f - u,
+      snprintf(e, sizeof e, "%zu/%zu passed", r->n_verdicts - f - u - inc,
                r->n_verdicts);
       snprintf(k, sizeof k, "%zu", r->n_app_tasks);
       rpt_buf_printf(out, "<tr><td><a href=\"#run-%zu\">", i);

@@ -93,6 +93,11 @@ static cJSON *task_json(const rpt_task *t) {
   for (int m = 0; ms && m < RPT_MS_COUNT; m++)
     if (t->ms[m] != RPT_ABSENT)
       cJSON_AddNumberToObject(ms, rpt_ms_name(m), (double)t->ms[m]);
+  cJSON *lag = cJSON_AddObjectToObject(o, "host_lag_us");
+  for (int m = 0; lag && m < RPT_MS_COUNT; m++)
+    if (t->ms[m] != RPT_ABSENT)
+      cJSON_AddNumberToObject(lag, rpt_ms_name(m), (double)t->lag[m]);
+  cJSON_AddNumberToObject(o, "host_lag_end_us", (double)t->lag_end);
   cJSON *f = cJSON_AddObjectToObject(o, "final");
   if (f) {
     add_str(f, "status", t->status);
@@ -170,11 +175,13 @@ static cJSON *run_json(const rpt_run *r) {
   add_str(o, "expect_error", r->expect_error);
   cJSON *sum = cJSON_AddObjectToObject(o, "summary");
   if (sum) {
-    size_t f = rpt_run_failures(r), u = rpt_run_undecided(r);
+    size_t f = rpt_run_failures(r), u = rpt_run_undecided(r),
+           i = rpt_run_inconclusive(r);
     cJSON_AddNumberToObject(sum, "expectations", (double)r->n_verdicts);
-    cJSON_AddNumberToObject(sum, "passed", (double)(r->n_verdicts - f - u));
+    cJSON_AddNumberToObject(sum, "passed", (double)(r->n_verdicts - f - u - i));
     cJSON_AddNumberToObject(sum, "failed", (double)f);
     cJSON_AddNumberToObject(sum, "undecided", (double)u);
+    cJSON_AddNumberToObject(sum, "inconclusive", (double)i);
     cJSON_AddNumberToObject(sum, "tasks", (double)r->n_tasks);
     cJSON_AddNumberToObject(sum, "app_tasks", (double)r->n_app_tasks);
   }
@@ -435,7 +442,7 @@ static int load_container(rd *d, const cJSON *o, const char *p,
 
 static int load_task(rd *d, const cJSON *o, const char *p, rpt_task *t) {
   int rc;
-  const cJSON *ms, *fin, *cs;
+  const cJSON *ms, *fin, *cs, *lag;
   memset(t, 0, sizeof *t);
   for (int m = 0; m < RPT_MS_COUNT; m++)
     t->ms[m] = RPT_ABSENT;
@@ -446,6 +453,8 @@ static int load_task(rd *d, const cJSON *o, const char *p, rpt_task *t) {
       (rc = get_flag(d, o, p, "server", &t->server)) ||
       (rc = get_us(d, o, p, "t0_us", &t->t0_at)) ||
       (rc = get_obj(d, o, p, "milestones_us", &ms)) ||
+      (rc = get_obj(d, o, p, "host_lag_us", &lag)) ||
+      (rc = get_us(d, o, p, "host_lag_end_us", &t->lag_end)) ||
       (rc = get_obj(d, o, p, "final", &fin)) ||
       (rc = get_arr(d, o, p, "containers", &cs)))
     return rc;
@@ -461,6 +470,20 @@ static int load_task(rd *d, const cJSON *o, const char *p, rpt_task *t) {
                                   "%s.%s: unknown milestone", sp, m->string));
     if ((rc = get_us(d, ms, sp, m->string, &t->ms[k])))
       return rc;
+  }
+  /* reports written before host lag was measured have none */
+  if (t->lag_end == RPT_ABSENT)
+    t->lag_end = 0;
+  rpt_pathf(sp, sizeof sp, "%s.host_lag_us", p);
+  cJSON_ArrayForEach(m, lag) {
+    int k = rpt_ms_parse(m->string);
+    if (k < 0)
+      return fail(d, ecsb_err_set(d->err, ECSB_EINVAL,
+                                  "%s.%s: unknown milestone", sp, m->string));
+    if ((rc = get_us(d, lag, sp, m->string, &t->lag[k])))
+      return rc;
+    if (t->lag[k] == RPT_ABSENT)
+      t->lag[k] = 0;
   }
   if (fin) {
     rpt_pathf(sp, sizeof sp, "%s.final", p);
@@ -504,10 +527,12 @@ static int load_verdict(rd *d, const cJSON *o, const char *p, rpt_verdict *v) {
     v->result = RPT_FAIL;
   else if (strcmp(result, "undecided") == 0)
     v->result = RPT_UNDECIDED;
+  else if (strcmp(result, "inconclusive") == 0)
+    v->result = RPT_INCONCLUSIVE;
   else {
     rc = fail(d, ecsb_err_set(d->err, ECSB_EINVAL,
-                              "%s.result: \"%s\" is not pass, fail or "
-                              "undecided",
+                              "%s.result: \"%s\" is not pass, fail, "
+                              "inconclusive or undecided",
                               p, result));
     goto out;
   }

@@ -71,14 +71,15 @@ static void refs_text(rpt_buf *b, const rpt_verdict *v) {
 }
 
 static void suite(rpt_buf *b, const rpt_run *r, size_t id) {
-  size_t f = rpt_run_failures(r), u = rpt_run_undecided(r);
+  size_t f = rpt_run_failures(r), u = rpt_run_undecided(r),
+         inc = rpt_run_inconclusive(r);
   char t[32], ts[32];
   rpt_buf_puts(b, "  <testsuite");
   attr(b, "name", r->scenario);
   attr_n(b, "tests", r->n_verdicts);
   attr_n(b, "failures", f);
   attr_n(b, "errors", u);
-  attr_n(b, "skipped", 0);
+  attr_n(b, "skipped", inc);
   attr(b, "time", rpt_fmt_secs(r->end_at, t, sizeof t));
   if (timestamp(r->wall_start, ts, sizeof ts))
     attr(b, "timestamp", ts);
@@ -123,6 +124,20 @@ static void suite(rpt_buf *b, const rpt_run *r, size_t id) {
     attr(b, "time", rpt_fmt_secs(v->decided_at, t, sizeof t));
     if (v->result == RPT_PASS) {
       rpt_buf_puts(b, "/>\n");
+      continue;
+    }
+    /* JUnit has no "could not tell": skipped, with the reason, is what CI
+     * dashboards show as neither green nor red. */
+    if (v->result == RPT_INCONCLUSIVE) {
+      rpt_buf_puts(b, ">\n      <skipped");
+      rpt_buf b4;
+      rpt_buf_init(&b4);
+      rpt_buf_printf(&b4, "INCONCLUSIVE: %s", v->message ? v->message : "");
+      if (b4.oom)
+        b->oom = true;
+      attr(b, "message", b4.s ? b4.s : "INCONCLUSIVE");
+      rpt_buf_free(&b4);
+      rpt_buf_puts(b, "/>\n    </testcase>\n");
       continue;
     }
     const char *el = v->result == RPT_FAIL ? "failure" : "error";

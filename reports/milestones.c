@@ -204,6 +204,7 @@ static void set_ms(build *b, size_t ti, int m, const rpt_event *e) {
   if (t->ms[m] != RPT_ABSENT)
     return;
   t->ms[m] = e->t_us; /* absolute for now; made relative at the end */
+  t->lag[m] = t->lag_end;
   b->ms_event[ti * RPT_MS_COUNT + (size_t)m] = (size_t)(e - b->log->events);
 }
 
@@ -385,6 +386,20 @@ static int task_event(build *b, size_t ti, const rpt_event *e, ecsb_err *err) {
     if (replace(&t->stop_code, rpt_event_str(e, "stop_code"), err))
       return ECSB_ENOMEM;
     return replace(&t->stop_reason, rpt_event_str(e, "reason"), err);
+  }
+  if (strcmp(k, "host.lag") == 0) {
+    const cJSON *v = e->detail
+                         ? cJSON_GetObjectItemCaseSensitive(e->detail, "lag_us")
+                         : NULL;
+    if (!cJSON_IsNumber(v) || v->valuedouble < 0 || v->valuedouble > 1e15)
+      return ecsb_err_set(err, ECSB_EINVAL,
+                          "%s: line %zu: host.lag: $.detail.lag_us: "
+                          "expected a number of microseconds >= 0",
+                          b->name, e->line);
+    /* cumulative; a log merged from shards never goes back */
+    if ((int64_t)v->valuedouble > t->lag_end)
+      t->lag_end = (int64_t)v->valuedouble;
+    return 0;
   }
   if (strcmp(k, "service.passing") == 0) {
     set_ms(b, ti, RPT_T4, e);

@@ -30,6 +30,8 @@ const char *rpt_result_name(rpt_result r) {
     return "pass";
   case RPT_FAIL:
     return "fail";
+  case RPT_INCONCLUSIVE:
+    return "inconclusive";
   default:
     return "undecided";
   }
@@ -184,6 +186,13 @@ size_t rpt_run_undecided(const rpt_run *r) {
   size_t n = 0;
   for (size_t i = 0; i < r->n_verdicts; i++)
     n += r->verdicts[i].result == RPT_UNDECIDED;
+  return n;
+}
+
+size_t rpt_run_inconclusive(const rpt_run *r) {
+  size_t n = 0;
+  for (size_t i = 0; i < r->n_verdicts; i++)
+    n += r->verdicts[i].result == RPT_INCONCLUSIVE;
   return n;
 }
 

@@ -163,20 +163,19 @@ static void milestones_fleet(tw *w, const rpt_run *r) {
 }
 
 static void verdicts(tw *w, const rpt_run *r) {
-  size_t f = rpt_run_failures(r), u = rpt_run_undecided(r);
-  char h[160];
+  size_t f = rpt_run_failures(r), u = rpt_run_undecided(r),
+         inc = rpt_run_inconclusive(r);
+  char h[200];
   if (r->n_verdicts == 0) {
     heading(w, "Expectations: none");
     return;
   }
-  if (u)
-    snprintf(h, sizeof h,
-             "Expectations: %zu passed, %zu failed, %zu "
-             "undecided",
-             r->n_verdicts - f - u, f, u);
-  else
-    snprintf(h, sizeof h, "Expectations: %zu passed, %zu failed",
-             r->n_verdicts - f, f);
+  int n = snprintf(h, sizeof h, "Expectations: %zu passed, %zu failed",
+                   r->n_verdicts - f - u - inc, f);
+  if (inc && n > 0 && (size_t)n < sizeof h)
+    n += snprintf(h + n, sizeof h - (size_t)n, ", %zu inconclusive", inc);
+  if (u && n > 0 && (size_t)n < sizeof h)
+    snprintf(h + n, sizeof h - (size_t)n, ", %zu undecided", u);
   heading(w, h);
   for (size_t i = 0; i < r->n_verdicts; i++) {
     const rpt_verdict *v = &r->verdicts[i];
@@ -185,10 +184,13 @@ static void verdicts(tw *w, const rpt_run *r) {
            : v->result == RPT_FAIL ? C_RED
                                    : C_YELLOW);
     cell(w,
-         v->result == RPT_PASS   ? "PASS"
-         : v->result == RPT_FAIL ? "FAIL"
-                                 : "UNDECIDED",
-         v->result == RPT_UNDECIDED ? 10 : 6);
+         v->result == RPT_PASS           ? "PASS"
+         : v->result == RPT_FAIL         ? "FAIL"
+         : v->result == RPT_INCONCLUSIVE ? "INCONCLUSIVE"
+                                         : "UNDECIDED",
+         v->result == RPT_UNDECIDED      ? 10
+         : v->result == RPT_INCONCLUSIVE ? 13
+                                         : 6);
     col(w, C_RESET);
     rpt_buf_puts(w->b, v->name);
     if (v->result != RPT_PASS && v->path && *v->path)
@@ -393,18 +395,22 @@ static void one_run(tw *w, const rpt_run *r) {
 void rpt_term_render(rpt_run *const *runs, size_t n, const rpt_term_opts *o,
                      rpt_buf *out) {
   tw w = {.b = out, .color = o && o->color};
-  size_t failed = 0;
+  size_t failed = 0, inconclusive = 0;
   for (size_t i = 0; i < n; i++) {
     if (i)
       rpt_buf_putc(out, '\n');
     one_run(&w, runs[i]);
-    failed += rpt_run_failures(runs[i]) + rpt_run_undecided(runs[i]) > 0;
+    bool f = rpt_run_failures(runs[i]) + rpt_run_undecided(runs[i]) > 0;
+    failed += f;
+    inconclusive += !f && rpt_run_inconclusive(runs[i]) > 0;
   }
   if (n > 1) {
     rpt_buf_putc(out, '\n');
-    col(&w, failed ? C_RED : C_GREEN);
-    rpt_buf_printf(out, "%zu runs: %zu passed, %zu failed", n, n - failed,
-                   failed);
+    col(&w, failed ? C_RED : inconclusive ? C_YELLOW : C_GREEN);
+    rpt_buf_printf(out, "%zu runs: %zu passed, %zu failed", n,
+                   n - failed - inconclusive, failed);
+    if (inconclusive)
+      rpt_buf_printf(out, ", %zu inconclusive", inconclusive);
     col(&w, C_RESET);
     for (size_t i = 0, k = 0; i < n; i++)
       if (rpt_run_failures(runs[i]) + rpt_run_undecided(runs[i]))

@@ -604,11 +604,14 @@ static int finish(run *r, scn_run_result *res, ecsb_err *err) {
   res->n_expect = nv;
   for (size_t i = 0; i < nv; i++) {
     bool ok = v[i].result == RPT_PASS;
-    if (!ok)
+    if (v[i].result == RPT_INCONCLUSIVE)
+      res->n_inconclusive++;
+    else if (!ok)
       res->n_failed++;
     cJSON *d = cJSON_CreateObject();
     cJSON_AddStringToObject(d, "name", v[i].name);
     cJSON_AddBoolToObject(d, "ok", ok);
+    cJSON_AddStringToObject(d, "result", rpt_result_name(v[i].result));
     if (v[i].message)
       cJSON_AddStringToObject(d, "message", v[i].message);
     run_emit(r, -1, "expect.verdict", NULL, NULL, d);
@@ -618,9 +621,10 @@ static int finish(run *r, scn_run_result *res, ecsb_err *err) {
   cJSON_AddBoolToObject(d, "complete", !interrupted);
   cJSON_AddStringToObject(d, "reason", r->end_reason);
   run_emit(r, -1, "run.end", NULL, NULL, d);
-  res->outcome = interrupted     ? SCN_RUN_INTERRUPTED
-                 : res->n_failed ? SCN_RUN_FAILED
-                                 : SCN_RUN_PASSED;
+  res->outcome = interrupted           ? SCN_RUN_INTERRUPTED
+                 : res->n_failed       ? SCN_RUN_FAILED
+                 : res->n_inconclusive ? SCN_RUN_INCONCLUSIVE
+                                       : SCN_RUN_PASSED;
   res->interrupt_signal = g_signal;
   snprintf(res->end_reason, sizeof res->end_reason, "%s", r->end_reason);
   return 0;

@@ -4,6 +4,9 @@
 # blocks (scenarios/include/scn/netblock.h), so ctest -j runs them side by
 # side. The built-in scenario (no FILE) is one more. The summary is printed
 # (ctest shows it when a run fails: which expectation broke, and why).
+# A run whose verdict this host's lag left INCONCLUSIVE (exit 4) is
+# reported as skipped, with the reason in its output: the machine could not
+# tell, which is neither a pass nor a failure (docs/expectations.md).
 #
 # Sanitized builds start every process several times slower, while a
 # scenario's time_scale compresses ECS's intervals (a 30 s health check is
@@ -20,9 +23,11 @@ foreach(f ${ECSB_CATALOG})
   add_test(NAME catalog_${n}
            COMMAND ecsboot run --no-progress ${ECSB_CATALOG_ARGS}
                    --out ${CMAKE_BINARY_DIR}/catalog-out/${n} ${f})
-  set_tests_properties(catalog_${n} PROPERTIES TIMEOUT 240 LABELS catalog)
+  set_tests_properties(catalog_${n} PROPERTIES TIMEOUT 240 LABELS catalog
+                       SKIP_RETURN_CODE 4)
 endforeach()
 add_test(NAME catalog_builtin
          COMMAND ecsboot run --no-progress ${ECSB_CATALOG_ARGS} --out ${CMAKE_BINARY_DIR}/catalog-out/builtin)
 set_tests_properties(catalog_builtin PROPERTIES TIMEOUT 120 LABELS catalog
-  PASS_REGULAR_EXPRESSION "run t0-t4: passed")
+  PASS_REGULAR_EXPRESSION "run t0-t4: passed"
+  SKIP_REGULAR_EXPRESSION "run t0-t4: INCONCLUSIVE")

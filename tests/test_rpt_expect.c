@@ -14,6 +14,7 @@
 #include <string.h>
 
 #include "rpt/expect.h"
+#include "rpt/milestones.h"
 #include "rpt/report.h"
 #include "rpt/strbuf.h"
 #include "rpt_testutil.h"
@@ -239,8 +240,8 @@ static char *mk_log(const char *expect, const char *script, bool end) {
   "110 " task " container.started consul-client\n"                             \
   "200 " task " container.exited mesh-init {\"exit_code\":0}\n"                \
   "210 " task " container.started sidecar-proxy\n"
-#define HAPPY(task)                                                            \
-  START(task)                                                                  \
+#define HAPPY(task) START(task) RUNNING(task)
+#define RUNNING(task)                                                          \
   "300 " task " container.healthy sidecar-proxy\n"                             \
   "310 " task " container.started web\n"                                       \
   "320 " task " task.status - {\"status\":\"RUNNING\"}\n"                      \
@@ -544,6 +545,93 @@ static void test_no_application_task_fails_at_the_end(void **s) {
   rpt_verdict_clear(&v);
 }
 
+/* ---- host lag ---- */
+
+/* A deadline missed by less than twice the host lag the task carried is
+ * INCONCLUSIVE (with the lag and a time_scale that would decide it); a
+ * deadline missed by more fails; one met passes whatever the lag. At
+ * time_scale 0.01 "30ms" is a 300 us wall deadline and T4 is at 400 us. */
+static void test_host_lag_makes_a_close_deadline_inconclusive(void **s) {
+  (void)s;
+  const char *x = "{\"milestones\":{\"T4\":{\"within\":\"30ms\"}}}";
+  rpt_verdict v = judge(x, HAPPY("a"), true, NULL);
+  assert_int_equal(v.result, RPT_FAIL);
+  rpt_verdict_clear(&v);
+
+  v = judge(x, START("a") "250 a host.lag - {\"lag_us\":60}\n" RUNNING("a"),
+            true, NULL);
+  assert_int_equal(v.result, RPT_INCONCLUSIVE);
+  if (!strstr(v.message, "T4 at +400us (scenario 40.0ms) is past the 30.0ms "
+                         "deadline") ||
+      !strstr(v.message, "this host held the task back 60us of wall time "
+                         "(6.0ms of scenario time at time_scale 0.01): "
+                         "34.0ms with it taken out, too close to call") ||
+      !strstr(v.message, "--time-scale 0.1 would decide it"))
+    fail_msg("message: %s", v.message);
+  rpt_verdict_clear(&v);
+
+  /* 400 - 2 x 40 = 320 us: late even without twice the lag */
+  v = judge(x, START("a") "250 a host.lag - {\"lag_us\":40}\n" RUNNING("a"),
+            true, NULL);
+  assert_int_equal(v.result, RPT_FAIL);
+  rpt_verdict_clear(&v);
+
+  /* lag after the milestone does not count for it */
+  v = judge(x, HAPPY("a") "450 a host.lag - {\"lag_us\":900}\n", true, NULL);
+  assert_int_equal(v.result, RPT_FAIL);
+  rpt_verdict_clear(&v);
+
+  v = judge("{\"milestones\":{\"T4\":{\"within\":\"1s\"}}}",
+            START("a") "250 a host.lag - {\"lag_us\":900}\n" RUNNING("a"), true,
+            NULL);
+  assert_int_equal(v.result, RPT_PASS);
+  rpt_verdict_clear(&v);
+}
+
+/* Not reached yet: the deadline waits for the lag (undecided while the
+ * run goes on); at the end it is INCONCLUSIVE inside the band, FAIL past
+ * it, and FAIL once the task stopped (it never will be reached). */
+static void test_host_lag_postpones_a_missed_deadline(void **s) {
+  (void)s;
+  const char *x = "{\"milestones\":{\"T4\":{\"within\":\"1s\"}}}";
+  const char *lagged = START("a") "300 a host.lag - {\"lag_us\":6000}\n";
+  rpt_eval_opts o = {.now_us = 20000}; /* 10 ms past the deadline */
+  rpt_verdict v = judge(x, lagged, false, &o);
+  assert_int_equal(v.result, RPT_UNDECIDED);
+  rpt_verdict_clear(&v);
+  o.final = true;
+  v = judge(x, lagged, false, &o);
+  assert_int_equal(v.result, RPT_INCONCLUSIVE);
+  assert_non_null(strstr(v.message, "T4 not reached in a within 1.000s"));
+  assert_non_null(strstr(v.message, "held the task back 6.0ms"));
+  rpt_verdict_clear(&v);
+  o.now_us = 30000; /* 30 - 2 x 6 > 10 */
+  v = judge(x, lagged, false, &o);
+  assert_int_equal(v.result, RPT_FAIL);
+  rpt_verdict_clear(&v);
+  o.now_us = 20000;
+  v = judge(x, START("a") "300 a host.lag - {\"lag_us\":6000}\n" STOP("a"),
+            false, &o);
+  assert_int_equal(v.result, RPT_FAIL);
+  rpt_verdict_clear(&v);
+}
+
+static void test_a_bad_host_lag_event_names_the_line(void **s) {
+  (void)s;
+  char *text =
+      mk_log("{}", START("a") "300 a host.lag - {\"lag_us\":\"x\"}\n", true);
+  rpt_log *log = NULL;
+  ecsb_err err = {0};
+  assert_int_equal(rpt_log_parse(text, strlen(text), "l.jsonl", &log, &err), 0);
+  rpt_run *run = NULL;
+  assert_int_equal(rpt_milestones_compute(log, "l.jsonl", &run, &err),
+                   ECSB_EINVAL);
+  assert_non_null(strstr(err.msg, "host.lag: $.detail.lag_us: expected a "
+                                  "number of microseconds >= 0"));
+  rpt_log_free(log);
+  free(text);
+}
+
 /* ---- partial logs ---- */
 
 static void test_partial_log_decides_deadlines_with_now(void **s) {
@@ -657,6 +745,9 @@ int main(void) {
       cmocka_unit_test(test_invariants_pass_and_fail),
       cmocka_unit_test(test_fleet_names_the_tasks_that_broke_it),
       cmocka_unit_test(test_no_application_task_fails_at_the_end),
+      cmocka_unit_test(test_host_lag_makes_a_close_deadline_inconclusive),
+      cmocka_unit_test(test_host_lag_postpones_a_missed_deadline),
+      cmocka_unit_test(test_a_bad_host_lag_event_names_the_line),
       cmocka_unit_test(test_partial_log_decides_deadlines_with_now),
       cmocka_unit_test(test_decided_over_a_partial_log),
       cmocka_unit_test(test_report_turns_a_bad_expect_block_into_a_failure),

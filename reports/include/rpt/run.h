@@ -99,6 +99,11 @@ typedef struct rpt_task {
   bool server;   /* the Consul server task (not an application task) */
   int64_t t0_at; /* run time of T0 (or of the task's first event) */
   int64_t ms[RPT_MS_COUNT]; /* offsets from t0_at */
+  /* Host lag (host.lag events, wall) the task had accrued by each
+   * milestone, and by the end of the log: the part of ms[] that was this
+   * machine being busy rather than the scenario. */
+  int64_t lag[RPT_MS_COUNT];
+  int64_t lag_end;
   /* Final state as the log ends. */
   char *status;    /* last task.status */
   char *stop_code; /* last task.stop_requested */
@@ -140,8 +145,16 @@ typedef struct rpt_fault {
   char *params; /* the other detail fields, compact JSON, or NULL */
 } rpt_fault;
 
-typedef enum rpt_result { RPT_UNDECIDED, RPT_PASS, RPT_FAIL } rpt_result;
-const char *rpt_result_name(rpt_result r); /* "undecided", "pass", "fail" */
+/* INCONCLUSIVE: the run could not tell, because the host held the task
+ * back by more than the margin (docs/expectations.md); never a pass. */
+typedef enum rpt_result {
+  RPT_UNDECIDED,
+  RPT_PASS,
+  RPT_FAIL,
+  RPT_INCONCLUSIVE
+} rpt_result;
+/* "undecided", "pass", "fail", "inconclusive" */
+const char *rpt_result_name(rpt_result r);
 
 /* An event named in a verdict: what broke an expectation, or decided it. */
 typedef struct rpt_ref {
@@ -209,9 +222,10 @@ int rpt_run_derive(rpt_run *r, ecsb_err *err);
 const rpt_container *rpt_task_container(const rpt_task *t, const char *name);
 /* Index of the container, or -1. */
 long rpt_task_container_index(const rpt_task *t, const char *name);
-/* How many verdicts failed / are undecided. */
+/* How many verdicts failed / are undecided / are inconclusive. */
 size_t rpt_run_failures(const rpt_run *r);
 size_t rpt_run_undecided(const rpt_run *r);
+size_t rpt_run_inconclusive(const rpt_run *r);
 /* The application task with the largest T4 (or, when none reached T4, the
  * first application task); NULL without application tasks. */
 const rpt_task *rpt_run_slowest(const rpt_run *r);

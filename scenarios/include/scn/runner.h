@@ -44,6 +44,8 @@ typedef enum scn_run_outcome {
   SCN_RUN_PASSED,      /* every expectation held */
   SCN_RUN_FAILED,      /* at least one did not */
   SCN_RUN_INTERRUPTED, /* SIGINT/SIGTERM: log marked incomplete */
+  /* none failed, but the host's lag left one undecidable */
+  SCN_RUN_INCONCLUSIVE,
 } scn_run_outcome;
 
 typedef struct scn_run_result {
@@ -52,7 +54,7 @@ typedef struct scn_run_result {
   char end_reason[32];  /* finished, settled, deadline, interrupted */
   char log_path[4096];
   int64_t wall_us; /* T0 to the end of teardown */
-  size_t n_expect, n_failed;
+  size_t n_expect, n_failed, n_inconclusive;
 } scn_run_result;
 
 /* Runs s to the end. Returns 0 when the run happened (whatever its
