@@ -90,11 +90,15 @@ static void header(tw *w, const rpt_run *r) {
 }
 
 static void milestones_single(tw *w, const rpt_run *r, const rpt_task *t) {
-  char h[200];
+  char h[300];
+  bool lag = t->lag_end > 0;
   snprintf(h, sizeof h,
            "Milestones of %s (wall time from the task's T0; scenario time "
-           "= wall / %g)",
-           t->name, r->time_scale);
+           "= wall / %g%s)",
+           t->name, r->time_scale,
+           lag ? "; host lag: wall time this machine kept the task waiting "
+                 "for a CPU, part of the wall time"
+               : "");
   heading(w, h);
   bool stops = any_stop_milestone(r);
   for (int m = 0; m < RPT_MS_COUNT; m++) {
@@ -115,6 +119,11 @@ static void milestones_single(tw *w, const rpt_run *r, const rpt_task *t) {
     rpt_fmt_us((int64_t)((double)t->ms[m] / r->time_scale), sc, sizeof sc);
     snprintf(s, sizeof s, "scenario %s", sc);
     cell(w, s, 20);
+    if (lag) {
+      char l[32];
+      snprintf(s, sizeof s, "host lag %s", rpt_fmt_us(t->lag[m], l, sizeof l));
+      cell(w, s, 19);
+    }
     rpt_buf_printf(w->b, "%s\n", ms_what[m]);
   }
 }
