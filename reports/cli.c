@@ -30,8 +30,8 @@ static const char *const report_epilog =
     "stdout (default term);\nwith --out DIR the formats (default all) are "
     "written to DIR as summary.txt,\nreport.json, junit.xml, timeline.svg "
     "and report.html.\n\nExit codes: 0 every expectation passed, 1 one "
-    "failed or is undecided,\n2 bad usage or unreadable input. See "
-    "docs/reports.md.\n";
+    "failed or is undecided,\n2 bad usage or unreadable input, 4 none failed "
+    "but one is INCONCLUSIVE.\nSee docs/reports.md.\n";
 
 static int usage_error(FILE *errs, const ecsb_err *e) {
   fprintf(errs, "ecsboot report: %s\n", e->msg);

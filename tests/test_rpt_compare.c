@@ -2,7 +2,8 @@
  * regression (every time 30% longer) exits 1 and marks the slower
  * figures; a change within the threshold and a speed-up exit 0; a
  * milestone reached by fewer tasks is a regression; a JSON report works
- * as BASE like its log; usage and input errors exit 2. */
+ * as BASE like its log; usage and input errors exit 2; host lag and the
+ * spread of repeated runs are noise. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -34,9 +35,11 @@ static int teardown(void **s) {
   return 0;
 }
 
-/* The base log with every time multiplied by factor, and (when drop_task
- * is set) that task's service.passing removed. */
-static char *scaled(const char *name, double factor, const char *drop_task) {
+/* The base log with every time multiplied by factor, (when drop_task is
+ * set) that task's service.passing removed, and (when lag_us > 0) a
+ * host.lag event of that much after each task's first event. */
+static char *scaled_lag(const char *name, double factor, const char *drop_task,
+                        int64_t lag_us) {
   char *text = rt_slurp(BASE, NULL);
   assert_non_null(text);
   rpt_buf out;
@@ -57,6 +60,12 @@ static char *scaled(const char *name, double factor, const char *drop_task) {
     char *l = cJSON_PrintUnformatted(o);
     rpt_buf_printf(&out, "%s\n", l);
     free(l);
+    if (lag_us > 0 && task && strcmp(kind, "task.containers") == 0)
+      rpt_buf_printf(&out,
+                     "{\"t_us\":%lld,\"kind\":\"host.lag\",\"task\":\"%s\","
+                     "\"detail\":{\"lag_us\":%lld}}\n",
+                     (long long)t->valuedouble, task->valuestring,
+                     (long long)lag_us);
     cJSON_Delete(o);
   }
   free(text);
@@ -65,6 +74,10 @@ static char *scaled(const char *name, double factor, const char *drop_task) {
   rt_write(path, out.s);
   rpt_buf_free(&out);
   return path;
+}
+
+static char *scaled(const char *name, double factor, const char *drop_task) {
+  return scaled_lag(name, factor, drop_task, 0);
 }
 
 static const char *line_of(const char *out, const char *metric) {
@@ -137,6 +150,68 @@ static void test_change_within_threshold_is_not_a_regression(void **s) {
   free(same);
 }
 
+/* A difference smaller than twice the host lag the tasks carried is
+ * noise: the same 5% slower run is a regression at a 2% threshold, and
+ * not when NEW's tasks waited for a CPU long enough to explain it. */
+static void test_host_lag_is_noise(void **s) {
+  (void)s;
+  char *same = scaled("same2.jsonl", 1.05, NULL);
+  char *lagged = scaled_lag("lagged.jsonl", 1.05, NULL, 200000);
+  char *out = NULL;
+  assert_int_equal(rt_cli(&out, NULL, "report", "compare", "--threshold", "2%",
+                          BASE, same, NULL),
+                   1);
+  free(out);
+  assert_int_equal(rt_cli(&out, NULL, "report", "compare", "--threshold", "2%",
+                          BASE, lagged, NULL),
+                   0);
+  assert_false(row_has(out, "T4", "REGRESSION"));
+  assert_true(row_has(out, "T4", "400.0ms")); /* the noise columns */
+  free(out);
+  free(lagged);
+  free(same);
+}
+
+/* Repeated runs of one scenario in a report are folded into their median,
+ * and their spread is noise: BASE is three runs (x1.00, x1.04, x1.08), so
+ * NEW x1.10 is within the spread of the median (x1.04) and x1.30 is not. */
+static void test_repeated_runs_fold_into_median_and_spread(void **s) {
+  (void)s;
+  char *r1 = scaled("r1.jsonl", 1.0, NULL);
+  char *r2 = scaled("r2.jsonl", 1.04, NULL);
+  char *r3 = scaled("r3.jsonl", 1.08, NULL);
+  char *rep = malloc(strlen(dir) + 16);
+  sprintf(rep, "%s/rep", dir);
+  char *out = NULL, *err = NULL;
+  /* (its exit code is the runs' verdicts) */
+  int code = rt_cli(&out, &err, "report", "--format", "json", "--out", rep, r1,
+                    r2, r3, NULL);
+  if (code != 0 && code != 1)
+    fail_msg("report exited %d: %s", code, err ? err : "");
+  free(out);
+  free(err);
+  char *json = malloc(strlen(rep) + 16);
+  sprintf(json, "%s/report.json", rep);
+  char *near = scaled("near.jsonl", 1.10, NULL);
+  char *slow = scaled("slow2.jsonl", 1.30, NULL);
+  if (rt_cli(&out, NULL, "report", "compare", "--threshold", "2%", json, near,
+             NULL) != 0)
+    fail_msg("a change within the spread is a regression:\n%s", out);
+  free(out);
+  assert_int_equal(rt_cli(&out, NULL, "report", "compare", "--threshold", "2%",
+                          json, slow, NULL),
+                   1);
+  assert_true(row_has(out, "T4", "REGRESSION"));
+  free(out);
+  free(slow);
+  free(near);
+  free(json);
+  free(rep);
+  free(r3);
+  free(r2);
+  free(r1);
+}
+
 static void test_fewer_tasks_reaching_t4_is_a_regression(void **s) {
   (void)s;
   char *lost = scaled("lost.jsonl", 1.0, "app-2");
@@ -201,6 +276,8 @@ int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_synthetic_regression_exits_1),
       cmocka_unit_test(test_change_within_threshold_is_not_a_regression),
+      cmocka_unit_test(test_host_lag_is_noise),
+      cmocka_unit_test(test_repeated_runs_fold_into_median_and_spread),
       cmocka_unit_test(test_fewer_tasks_reaching_t4_is_a_regression),
       cmocka_unit_test(test_json_report_compares_like_its_log),
       cmocka_unit_test(test_compare_usage_and_input_errors),

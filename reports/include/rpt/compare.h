@@ -2,7 +2,9 @@
  * compare.h - baseline comparison: for each scenario present in both BASE
  * and NEW (event logs or JSON reports), the change in median (p50) and p95
  * of every milestone and of every container's started-to-ready time,
- * marked when beyond a threshold. A slower figure beyond it, a milestone
+ * marked when beyond a threshold and beyond the noise the runs measured
+ * (host lag, and the spread of runs repeated with --repeat, which are
+ * folded into their median). A slower figure beyond both, a milestone
  * reached by fewer of the tasks, or one no longer reached at all is a
  * regression, so CI can keep a baseline report and fail a change that
  * slows startup.
@@ -34,6 +36,10 @@ typedef struct rpt_compare_row {
   rpt_stats base, cur;    /* n == 0: not reached / absent */
   size_t base_of, cur_of; /* tasks the share reached is out of */
   rpt_mark p50, p95;
+  /* Differences up to this are noise (wall): twice the largest host lag a
+   * task carried to it on either side, plus the spread of the p50 (p95)
+   * over repeated runs of the scenario (docs/reports.md). */
+  int64_t noise, noise95;
   bool regression;
   char *note; /* e.g. "not reached in NEW", or NULL */
 } rpt_compare_row;
