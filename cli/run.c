@@ -23,7 +23,9 @@
 #include "ecsb/flags.h"
 #include "fecs/engine.h"
 #include "fecs/fecs.h"
+#include "rpt/repeat.h"
 #include "rpt/report.h"
+#include "rpt/strbuf.h"
 #include "scn/runner.h"
 
 #ifndef ECSB_INIT_BIN_DEFAULT
@@ -52,7 +54,7 @@ static const char epilog[] =
 
 typedef struct run_flags {
   const char *out, *report_dir, *formats, *shard, *init_bin;
-  int64_t seed, net_block;
+  int64_t seed, net_block, repeat;
   const char *time_scale;
   bool seed_set, quiet, no_progress;
 } run_flags;
@@ -119,6 +121,13 @@ static int apply_overrides(scn_scenario *s, const run_flags *f, ecsb_err *err) {
   return 0;
 }
 
+static const char *outcome_name(scn_run_outcome o) {
+  return o == SCN_RUN_PASSED         ? "passed"
+         : o == SCN_RUN_FAILED       ? "FAILED"
+         : o == SCN_RUN_INCONCLUSIVE ? "INCONCLUSIVE"
+                                     : "interrupted";
+}
+
 static int report(const scn_scenario *s, const scn_run_result *res,
                   const char *report_dir, unsigned formats, bool quiet,
                   rpt_run ***all, size_t *n_all) {
@@ -146,13 +155,8 @@ static int report(const scn_scenario *s, const scn_run_result *res,
   if (!quiet)
     printf("\nrun %s: %s in %.2f s wall (time_scale %g); log %s; reports in "
            "%s\n",
-           s->name,
-           res->outcome == SCN_RUN_PASSED         ? "passed"
-           : res->outcome == SCN_RUN_FAILED       ? "FAILED"
-           : res->outcome == SCN_RUN_INCONCLUSIVE ? "INCONCLUSIVE"
-                                                  : "interrupted",
-           (double)res->wall_us / 1e6, s->time_scale, res->log_path,
-           report_dir);
+           s->name, outcome_name(res->outcome), (double)res->wall_us / 1e6,
+           s->time_scale, res->log_path, report_dir);
   fflush(stdout);
   rpt_run **na = realloc(*all, (*n_all + 1) * sizeof *na);
   if (!na) {
@@ -164,8 +168,36 @@ static int report(const scn_scenario *s, const scn_run_result *res,
   return 0;
 }
 
+/* --repeat: the runs' combined reports in the scenario's folder, and how
+ * much each milestone moved between them. */
+static int repeat_summary(rpt_run *const *runs, size_t n, const char *dir,
+                          unsigned formats, bool quiet) {
+  ecsb_err err = {0};
+  if (rpt_report_write_dir(runs, n, dir,
+                           formats & (RPT_FMT_JSON | RPT_FMT_JUNIT |
+                                      RPT_FMT_HTML | RPT_FMT_TERM),
+                           &err)) {
+    fprintf(stderr, "ecsboot run: %s: combined report: %s\n", runs[0]->scenario,
+            err.msg);
+    return EXIT_INTERNAL;
+  }
+  if (quiet)
+    return 0;
+  rpt_buf b;
+  rpt_buf_init(&b);
+  rpt_repeat_render(runs, n, &b);
+  if (b.oom) {
+    rpt_buf_free(&b);
+    return EXIT_INTERNAL;
+  }
+  printf("\n%s(combined reports of the %zu runs in %s)\n", b.s, n, dir);
+  rpt_buf_free(&b);
+  fflush(stdout);
+  return 0;
+}
+
 int cli_run_main(int argc, char **argv) {
-  run_flags f = {.formats = "all"};
+  run_flags f = {.formats = "all", .repeat = 1};
   ecsb_flag flags[] = {
       {"out", NULL, ECSB_FLAG_STRING, &f.out, 0, 0, "DIR",
        "run folder (default reports/out/<scenario>; with several scenarios "
@@ -189,6 +221,10 @@ int cli_run_main(int argc, char **argv) {
        NULL},
       {"init-bin", NULL, ECSB_FLAG_STRING, &f.init_bin, 0, 0, "PATH",
        "the ecsboot-init program (default: next to ecsboot)", NULL},
+      {"repeat", NULL, ECSB_FLAG_INT, &f.repeat, 1, 1000, "N",
+       "run each scenario N times (into <out>/run-K) and print how much each "
+       "milestone moved between runs",
+       NULL},
       {"quiet", "q", ECSB_FLAG_BOOL, &f.quiet, 0, 0, NULL,
        "print no summary (reports are still written)", NULL},
       {"no-progress", NULL, ECSB_FLAG_BOOL, &f.no_progress, 0, 0, NULL,
@@ -295,32 +331,54 @@ int cli_run_main(int argc, char **argv) {
                sc[i]->name);
     else
       snprintf(rep_dir, sizeof rep_dir, "%s", out_dir);
-    scn_run_opts o = {.out_dir = out_dir,
-                      .ecsboot_bin = ecsboot_bin,
-                      .init_bin = init_bin,
-                      .net_block = (int)f.net_block,
-                      .progress = !f.no_progress};
-    scn_run_result res;
     if (!f.quiet && many)
       printf("== %s (%zu/%zu)\n", sc[i]->name, i + 1, n_sc);
-    fflush(stdout);
-    if (scn_run(sc[i], &o, &res, &err)) {
-      fprintf(stderr, "ecsboot run: %s: %s\n", sc[i]->name, err.msg);
+    size_t first = n_runs;
+    bool stop = false;
+    for (int64_t k = 1; k <= f.repeat && !stop; k++) {
+      /* Repeated runs are identical (same seed): each in its own folder. */
+      char od[PATH_MAX + 32], rd[PATH_MAX + 32];
+      snprintf(od, sizeof od, f.repeat > 1 ? "%s/run-%lld" : "%s", out_dir,
+               (long long)k);
+      snprintf(rd, sizeof rd, f.repeat > 1 ? "%s/run-%lld" : "%s", rep_dir,
+               (long long)k);
+      scn_run_opts o = {.out_dir = od,
+                        .ecsboot_bin = ecsboot_bin,
+                        .init_bin = init_bin,
+                        .net_block = (int)f.net_block,
+                        .progress = !f.no_progress};
+      scn_run_result res;
+      fflush(stdout);
+      if (scn_run(sc[i], &o, &res, &err)) {
+        fprintf(stderr, "ecsboot run: %s: %s\n", sc[i]->name, err.msg);
+        code = EXIT_INTERNAL;
+        stop = true;
+        break;
+      }
+      int rcode = report(sc[i], &res, rd, formats, f.quiet || f.repeat > 1,
+                         &runs, &n_runs);
+      if (rcode)
+        code = rcode;
+      if (!f.quiet && f.repeat > 1)
+        printf("run %s %lld/%lld: %s in %.2f s wall; reports in %s\n",
+               sc[i]->name, (long long)k, (long long)f.repeat,
+               outcome_name(res.outcome), (double)res.wall_us / 1e6, rd);
+      if (res.outcome == SCN_RUN_INTERRUPTED) {
+        code = 128 + res.interrupt_signal;
+        stop = true;
+        break;
+      }
+      if (res.outcome == SCN_RUN_FAILED &&
+          (code == EXIT_PASS || code == EXIT_INCONCLUSIVE))
+        code = EXIT_FAIL;
+      if (res.outcome == SCN_RUN_INCONCLUSIVE && code == EXIT_PASS)
+        code = EXIT_INCONCLUSIVE;
+    }
+    if (f.repeat > 1 && n_runs - first > 1 &&
+        repeat_summary(runs + first, n_runs - first, rep_dir, formats, f.quiet))
       code = EXIT_INTERNAL;
+    if (stop)
       break;
-    }
-    int rcode = report(sc[i], &res, rep_dir, formats, f.quiet, &runs, &n_runs);
-    if (rcode)
-      code = rcode;
-    if (res.outcome == SCN_RUN_INTERRUPTED) {
-      code = 128 + res.interrupt_signal;
-      break;
-    }
-    if (res.outcome == SCN_RUN_FAILED &&
-        (code == EXIT_PASS || code == EXIT_INCONCLUSIVE))
-      code = EXIT_FAIL;
-    if (res.outcome == SCN_RUN_INCONCLUSIVE && code == EXIT_PASS)
-      code = EXIT_INCONCLUSIVE;
   }
   if (many && f.report_dir && n_runs > 1 &&
       rpt_report_write_dir(runs, n_runs, f.report_dir,

@@ -13,3 +13,7 @@ ecsb_add_test(test_run SOURCES test_run.c
   TIMEOUT 180)
 target_compile_definitions(test_run PRIVATE ECSBOOT_BIN="$<TARGET_FILE:ecsboot>")
 add_dependencies(test_run ecsboot)
+ecsb_add_test(test_run_lag SOURCES test_run_lag.c
+  LIBS ecsboot-scenarios ecsboot-core TIMEOUT 240)
+target_compile_definitions(test_run_lag PRIVATE ECSBOOT_BIN="$<TARGET_FILE:ecsboot>")
+add_dependencies(test_run_lag ecsboot)
