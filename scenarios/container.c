@@ -371,14 +371,19 @@ static bool push_envoy_entrypoint(strvec *argv, const scn_task_env *env,
   return true;
 }
 
+/* The port the app stand-in listens on: the container's own first
+ * containerPort, or 0 for none. Never a made-up default: every container
+ * of a task shares its address, so two containers given the same stand-in
+ * port would clash where the task definition has no clash at all. */
 static int first_port(const cJSON *def) {
   const cJSON *pm = cJSON_GetObjectItemCaseSensitive(def, "portMappings");
-  const cJSON *p0 = cJSON_GetArrayItem(pm, 0);
-  const cJSON *cp =
-      p0 ? cJSON_GetObjectItemCaseSensitive(p0, "containerPort") : NULL;
-  return cJSON_IsNumber(cp) && cp->valueint > 0 && cp->valueint < 65536
-             ? cp->valueint
-             : 8080;
+  const cJSON *m;
+  cJSON_ArrayForEach(m, pm) {
+    const cJSON *cp = cJSON_GetObjectItemCaseSensitive(m, "containerPort");
+    if (cJSON_IsNumber(cp) && cp->valueint > 0 && cp->valueint < 65536)
+      return cp->valueint;
+  }
+  return 0;
 }
 
 int scn_container_command(const scn_task_env *env, const cJSON *def,
@@ -437,13 +442,15 @@ int scn_container_command(const scn_task_env *env, const cJSON *def,
     }
     break;
   case SCN_PLAY_APP:
-    snprintf(port, sizeof port, "%d", first_port(def));
     sv_push(&argv, strdup(env->ecsboot_bin));
     sv_push(&argv, strdup("app"));
     sv_push(&argv, strdup("--name"));
     sv_push(&argv, strdup(name));
-    sv_push(&argv, strdup("--listen"));
-    sv_pushf(&argv, "%s:%s", env->task_ip, port);
+    if (first_port(def)) {
+      snprintf(port, sizeof port, "%d", first_port(def));
+      sv_push(&argv, strdup("--listen"));
+      sv_pushf(&argv, "%s:%s", env->task_ip, port);
+    }
     break;
   case SCN_PLAY_EXEC:
     sv_push(&argv, strdup(rule->exec_path));

@@ -4,7 +4,7 @@
  * scenarios can model slow starts, failing checks, crashes and apps that
  * ignore SIGTERM.
  *
- *   ecsboot app --listen ADDR:PORT [--name N] [--start-delay D]
+ *   ecsboot app [--listen ADDR:PORT] [--name N] [--start-delay D]
  *               [--health-path /health] [--fail-health]
  *               [--fail-health-after D] [--crash-after D] [--exit-code N]
  *               [--ignore-sigterm] [--drain D] [--response-delay D]
@@ -13,6 +13,11 @@
  * answers 200 "ok", or 500 once failing. SIGTERM/SIGINT: keep serving for
  * --drain (a graceful app finishing its work while traffic moves away),
  * then exit 0; with --ignore-sigterm only SIGKILL (or SIGINT) ends it.
+ *
+ * Without --listen (a container with no portMappings: a worker, a batch
+ * job) it opens no port and only lives: start delay, crash, signals and
+ * drain as above; the health flags have nothing to answer and are
+ * accepted so that one image rule's args can fit every app container.
  */
 #include <errno.h>
 #include <pthread.h>
@@ -76,11 +81,12 @@ static int usage(const char *msg, const char *arg) {
   if (msg)
     fprintf(stderr, "ecsboot app: %s%s%s\n", msg, arg ? " " : "",
             arg ? arg : "");
-  fprintf(stderr,
-          "usage: ecsboot app --listen ADDR:PORT [--name N] [--start-delay D]\n"
-          "         [--health-path P] [--fail-health] [--fail-health-after D]\n"
-          "         [--crash-after D] [--exit-code N] [--ignore-sigterm]\n"
-          "         [--drain D] [--response-delay D]\n");
+  fprintf(
+      stderr,
+      "usage: ecsboot app [--listen ADDR:PORT] [--name N] [--start-delay D]\n"
+      "         [--health-path P] [--fail-health] [--fail-health-after D]\n"
+      "         [--crash-after D] [--exit-code N] [--ignore-sigterm]\n"
+      "         [--drain D] [--response-delay D]\n");
   return msg ? 2 : 0;
 }
 
@@ -151,13 +157,11 @@ int scn_standin_app_main(int argc, char **argv) {
       return usage("unknown flag", f);
     }
   }
-  if (!listen)
-    return usage("--listen ADDR:PORT is required", NULL);
   char host[64];
-  int port;
+  int port = 0;
   ecsb_err perr = {0};
-  if (ecsb_hostport_parse(listen, 0, "flag --listen", host, sizeof host, &port,
-                          &perr) != 0)
+  if (listen && ecsb_hostport_parse(listen, 0, "flag --listen", host,
+                                    sizeof host, &port, &perr) != 0)
     return usage(perr.msg, NULL);
 
   /* Signals are taken synchronously by this thread only. */
@@ -183,20 +187,25 @@ int scn_standin_app_main(int argc, char **argv) {
     if (s == SIGINT || (s == SIGTERM && !ignore_term))
       return 0;
   }
-  ecsb_httpd_opts o;
-  ecsb_httpd_opts_default(&o);
-  o.bind_ip = scn_localhost_map(host, a.task_ip);
-  o.port = (uint16_t)port;
   ecsb_httpd *h = NULL;
-  ecsb_err err = {0};
-  if (ecsb_httpd_start(&o, handle, &a, &h, &err) != 0) {
-    ecsb_log(ECSB_LOG_ERROR, "app cannot listen", "name", a.name, "error",
-             err.msg, NULL);
-    return 1;
+  if (listen) {
+    ecsb_httpd_opts o;
+    ecsb_httpd_opts_default(&o);
+    o.bind_ip = scn_localhost_map(host, a.task_ip);
+    o.port = (uint16_t)port;
+    ecsb_err err = {0};
+    if (ecsb_httpd_start(&o, handle, &a, &h, &err) != 0) {
+      ecsb_log(ECSB_LOG_ERROR, "app cannot listen", "name", a.name, "error",
+               err.msg, NULL);
+      return 1;
+    }
+    char addr[96];
+    snprintf(addr, sizeof addr, "%s:%u", o.bind_ip, ecsb_httpd_port(h));
+    ecsb_log(ECSB_LOG_INFO, "app listening", "name", a.name, "addr", addr,
+             NULL);
+  } else {
+    ecsb_log(ECSB_LOG_INFO, "app running without a port", "name", a.name, NULL);
   }
-  char addr[96];
-  snprintf(addr, sizeof addr, "%s:%u", o.bind_ip, ecsb_httpd_port(h));
-  ecsb_log(ECSB_LOG_INFO, "app listening", "name", a.name, "addr", addr, NULL);
   int rc = 0;
   for (;;) {
     int64_t wait_ms = 1000;

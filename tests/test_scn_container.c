@@ -7,6 +7,7 @@
 #include <stdint.h>
 #include <cmocka.h>
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -174,6 +175,50 @@ static void test_players_build_their_argv(void **state) {
   cJSON_Delete(envoy);
   cJSON_Delete(app);
   cJSON_Delete(vols);
+}
+
+/* The app stand-in listens only on a port of its own portMappings: two
+ * containers without any share the task's address, so a made-up default
+ * port would make them clash. */
+static void test_app_port_comes_only_from_its_port_mappings(void **state) {
+  (void)state;
+  static const struct {
+    const char *mappings, *listen; /* listen NULL: no --listen at all */
+  } cases[] = {
+      {"", NULL},
+      {",\"portMappings\":[]", NULL},
+      {",\"portMappings\":[{\"containerPort\":0}]", NULL},
+      {",\"portMappings\":[{\"containerPort\":9090}]", "127.21.0.5:9090"},
+      {",\"portMappings\":[{\"containerPort\":7000},{\"containerPort\":"
+       "7001}]",
+       "127.21.0.5:7000"},
+      {",\"portMappings\":[{\"hostPort\":80},{\"containerPort\":5000}]",
+       "127.21.0.5:5000"},
+  };
+  scn_image_rule rule = {.play = SCN_PLAY_APP};
+  for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+    char text[256];
+    snprintf(text, sizeof text, "{\"name\":\"worker\",\"image\":\"x\"%s}",
+             cases[i].mappings);
+    cJSON *def = json(text);
+    scn_cmd c;
+    ecsb_err err = {0};
+    assert_int_equal(
+        scn_container_command(&env, def, NULL, "id", &rule, &c, &err), 0);
+    assert_string_equal(c.argv[1], "app");
+    assert_string_equal(c.argv[3], "worker");
+    if (!cases[i].listen) {
+      if (has(c.argv, "--listen"))
+        fail_msg("case %zu: --listen without a containerPort", i);
+      assert_null(c.argv[4]);
+    } else {
+      assert_string_equal(c.argv[4], "--listen");
+      assert_string_equal(c.argv[5], cases[i].listen);
+      assert_null(c.argv[6]);
+    }
+    scn_cmd_clear(&c);
+    cJSON_Delete(def);
+  }
 }
 
 /* envoy-entrypoint runs for real; the Envoy after "--" is the stand-in;
@@ -350,6 +395,7 @@ int main(void) {
       cmocka_unit_test(test_map_rewrites_hosts_and_volumes),
       cmocka_unit_test(test_init_player_env_and_argv),
       cmocka_unit_test(test_players_build_their_argv),
+      cmocka_unit_test(test_app_port_comes_only_from_its_port_mappings),
       cmocka_unit_test(test_envoy_entrypoint_and_scaled_init_flags),
       cmocka_unit_test(test_bad_definitions_are_named),
       cmocka_unit_test(test_health_check_probes),

@@ -181,6 +181,35 @@ static void test_app_failure_modes(void **state) {
   scn_proc_free(p);
 }
 
+/* A container without portMappings: the app opens no port, yet lives,
+ * crashes and stops as scripted; health flags from a shared image rule do
+ * not make it fail. */
+static void test_app_without_listen_runs_without_a_port(void **state) {
+  (void)state;
+  char log[200];
+  snprintf(log, sizeof log, "%s/app-noport.log", dir);
+  const char *worker[] = {"app", "--name", "worker", "--fail-health", NULL};
+  scn_proc *p = launch(worker, log);
+  assert_false(scn_proc_wait(p, 300, NULL, NULL)); /* still running */
+  assert_int_equal(scn_proc_signal(p, SIGTERM), 0);
+  int code = -1;
+  assert_true(scn_proc_wait(p, 10000, &code, NULL));
+  assert_int_equal(code, 0);
+  scn_proc_free(p);
+  char *l = slurp(log);
+  assert_non_null(strstr(l, "app running without a port"));
+  assert_non_null(strstr(l, "name=worker"));
+  assert_null(strstr(l, "app listening"));
+  free(l);
+
+  const char *crash[] = {"app", "--crash-after", "100ms", "--exit-code", "3",
+                         NULL};
+  p = launch(crash, log);
+  assert_true(scn_proc_wait(p, 10000, &code, NULL));
+  assert_int_equal(code, 3);
+  scn_proc_free(p);
+}
+
 static void test_app_start_delay_defers_listening(void **state) {
   (void)state;
   char log[200], url[128];
@@ -199,7 +228,7 @@ static void test_app_start_delay_defers_listening(void **state) {
 static void test_app_rejects_bad_flags(void **state) {
   (void)state;
   static const char *bad[][6] = {
-      {"app", NULL},
+      {"app", "--listen", NULL},
       {"app", "--listen", "nope", NULL},
       {"app", "--listen", "127.0.0.1:1", "--start-delay", "soon", NULL},
       {"app", "--listen", "127.0.0.1:1", "--exit-code", "300", NULL},
@@ -473,6 +502,7 @@ int main(void) {
       cmocka_unit_test(test_localhost_maps_to_task_ip),
       cmocka_unit_test(test_app_serves_and_reports_health),
       cmocka_unit_test(test_app_failure_modes),
+      cmocka_unit_test(test_app_without_listen_runs_without_a_port),
       cmocka_unit_test(test_app_start_delay_defers_listening),
       cmocka_unit_test(test_app_rejects_bad_flags),
       cmocka_unit_test(test_envoy_forwards_public_and_upstream),
