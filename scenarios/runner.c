@@ -667,14 +667,51 @@ static int setup(run *r, ecsb_err *err) {
   return run_faults_plan(r, err);
 }
 
+/* The options with every path absolute. Containers run in their task's
+ * folder, where a relative run folder or program names nothing: this is
+ * the one place the run's paths are resolved, so every path built from
+ * them (volumes, logs, argv, environment) is absolute too. */
+typedef struct abs_opts {
+  scn_run_opts o;
+  char out_dir[4096], ecsboot_bin[4096], init_bin[4096];
+} abs_opts;
+
+static int abs_program(const char *what, const char **p, char *buf, size_t cap,
+                       ecsb_err *err) {
+  if (!*p || !strchr(*p, '/'))
+    return 0; /* a bare name is looked up in PATH when spawned */
+  int rc = scn_path_absolute(what, *p, buf, cap, err);
+  if (!rc)
+    *p = buf;
+  return rc;
+}
+
+static int abs_opts_make(const scn_run_opts *o, abs_opts *a, ecsb_err *err) {
+  a->o = *o;
+  int rc = scn_path_absolute("run folder", o->out_dir, a->out_dir,
+                             sizeof a->out_dir, err);
+  if (rc)
+    return rc;
+  a->o.out_dir = a->out_dir;
+  if ((rc = abs_program("ecsboot program", &a->o.ecsboot_bin, a->ecsboot_bin,
+                        sizeof a->ecsboot_bin, err)))
+    return rc;
+  return abs_program("ecsboot-init program", &a->o.init_bin, a->init_bin,
+                     sizeof a->init_bin, err);
+}
+
 int scn_run(const scn_scenario *s, const scn_run_opts *o, scn_run_result *res,
             ecsb_err *err) {
   memset(res, 0, sizeof *res);
+  abs_opts ao;
+  int path_rc = abs_opts_make(o, &ao, err);
+  if (path_rc)
+    return path_rc;
   run *r = calloc(1, sizeof *r);
   if (!r)
     return ecsb_err_set(err, ECSB_ENOMEM, "out of memory");
   r->s = s;
-  r->o = o;
+  r->o = &ao.o;
   r->wake[0] = r->wake[1] = -1;
   r->guard.fd = -1;
   r->end_reason = "finished";

@@ -5,12 +5,14 @@
  */
 #include "scn/scenario.h"
 
+#include <errno.h>
 #include <fnmatch.h>
 #include <libgen.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "ecsb/duration.h"
 #include "ecsb/fileio.h"
@@ -453,10 +455,15 @@ static int parse_body(const cJSON *j, const char *base_dir, scn_scenario *s,
                         "$.task_definition: required field missing");
   if (cJSON_IsString(td)) {
     char file[4096];
-    if (td->valuestring[0] == '/')
-      snprintf(file, sizeof file, "%s", td->valuestring);
-    else
-      snprintf(file, sizeof file, "%s/%s", base_dir, td->valuestring);
+    int n =
+        td->valuestring[0] == '/'
+            ? snprintf(file, sizeof file, "%s", td->valuestring)
+            : snprintf(file, sizeof file, "%s/%s", base_dir, td->valuestring);
+    if (n < 0 || (size_t)n >= sizeof file)
+      return ecsb_err_set(err, ECSB_EINVAL,
+                          "$.task_definition: \"%s\" in %s: longer than %zu "
+                          "bytes once absolute",
+                          td->valuestring, base_dir, sizeof file - 1);
     char *text = NULL;
     size_t len = 0;
     cJSON *tj = NULL;
@@ -584,19 +591,48 @@ static int parse_body(const cJSON *j, const char *base_dir, scn_scenario *s,
   return 0;
 }
 
+int scn_path_absolute(const char *what, const char *path, char *out, size_t cap,
+                      ecsb_err *err) {
+  while (path[0] == '.' && path[1] == '/') {
+    path += 2;
+    while (*path == '/')
+      path++;
+  }
+  if (strcmp(path, ".") == 0)
+    path = "";
+  char cwd[4096] = "";
+  if (path[0] != '/' && !getcwd(cwd, sizeof cwd))
+    return ecsb_err_set(err, ECSB_EINVAL,
+                        "%s %s: cannot read the working folder to make it "
+                        "absolute: %s",
+                        what, path, strerror(errno));
+  int n = snprintf(out, cap, "%s%s%s", cwd, *cwd && *path ? "/" : "", path);
+  if (n < 0 || (size_t)n >= cap)
+    return ecsb_err_set(err, ECSB_EINVAL,
+                        "%s %s: longer than %zu bytes once absolute", what,
+                        path, cap - 1);
+  return 0;
+}
+
 int scn_scenario_parse(const char *text, size_t len, const char *name,
                        const char *base_dir, scn_scenario **out,
                        ecsb_err *err) {
   *out = NULL;
+  /* The task definition's path is kept and may be handed on: absolute. */
+  char base[4096];
+  int rc = scn_path_absolute("scenario folder", base_dir ? base_dir : ".", base,
+                             sizeof base, err);
+  if (rc)
+    return ecsb_err_prefix(err, "%s", name);
   scn_scenario *s = calloc(1, sizeof *s);
   if (!s || !(s->path = strdup(name))) {
     free(s);
     return ecsb_err_set(err, ECSB_ENOMEM, "out of memory");
   }
   cJSON *j = NULL;
-  int rc = ecsb_json_parse(text, len, name, &j, err);
+  rc = ecsb_json_parse(text, len, name, &j, err);
   if (!rc) {
-    rc = parse_body(j, base_dir ? base_dir : ".", s, err);
+    rc = parse_body(j, base, s, err);
     if (rc)
       ecsb_err_prefix(err, "%s", name);
   }

@@ -144,6 +144,67 @@ static void test_bad_scenarios_exit_2_before_anything(void **state) {
   free(text);
 }
 
+/* ./dev demo from a fresh clone: --out and the scenario path relative,
+ * from another working folder than the scenario's, and a task definition
+ * relative to the scenario file. Containers run in their task's folder,
+ * where a relative path would name nothing: the run passes only when every
+ * path it handed them was absolute. */
+static void test_relative_out_and_scenario_from_another_folder(void **state) {
+  (void)state;
+  char sdir[300], work[300], path[400];
+  snprintf(sdir, sizeof sdir, "%s/rel-scenario", tmp);
+  snprintf(work, sizeof work, "%s/rel-work", tmp);
+  assert_int_equal(mkdir(sdir, 0755), 0);
+  assert_int_equal(mkdir(work, 0755), 0);
+  char *td = NULL;
+  assert_int_equal(ecsb_read_file(ECSB_SOURCE_DIR
+                                  "/examples/mesh-task-taskdef.json",
+                                  1 << 20, &td, NULL, NULL),
+                   0);
+  snprintf(path, sizeof path, "%s/td.json", sdir);
+  write_file(path, td);
+  free(td);
+  snprintf(path, sizeof path, "%s/rel.json", sdir);
+  write_file(path,
+             "{\"name\": \"rel\", \"time_scale\": 0.01,"
+             " \"task_definition\": \"td.json\","
+             " \"expect\": {\"milestones\": {\"T4\": {\"within\": \"5m\"}},"
+             " \"final\": {\"task_status\": \"RUNNING\","
+             " \"service_passing\": true}}}");
+  const char *argv[] = {ECSBOOT_BIN, "run",     "--no-progress",
+                        "--out",     "out/rel", "../rel-scenario/rel.json",
+                        NULL};
+  const char *envp[] = {"PATH=/usr/bin:/bin", NULL};
+  char log[400];
+  snprintf(log, sizeof log, "%s/rel.log", tmp);
+  scn_spawn_opts o = {.argv = argv, .envp = envp, .cwd = work, .log_path = log};
+  scn_proc *p = NULL;
+  assert_int_equal(scn_proc_spawn(&o, &p, NULL), 0);
+  int code = -1;
+  assert_true(scn_proc_wait(p, 60000, &code, NULL));
+  scn_proc_free(p);
+  char *text = NULL;
+  assert_int_equal(ecsb_read_file(log, 1 << 22, &text, NULL, NULL), 0);
+  if (code != 0)
+    fail_msg("ecsboot run exited %d:\n%s", code, text);
+  free(text);
+  static const char *files[] = {
+      "events.jsonl",
+      "summary.txt",
+      "report.json",
+      "junit.xml",
+      "timeline.svg",
+      "report.html",
+      "tasks/web-1/logs/discover-servers.log",
+  };
+  for (size_t i = 0; i < sizeof files / sizeof files[0]; i++) {
+    struct stat st;
+    snprintf(path, sizeof path, "%s/out/rel/%s", work, files[i]);
+    if (stat(path, &st) != 0)
+      fail_msg("%s is missing", path);
+  }
+}
+
 /* A scenario that stays undecided for a while: it waits for a stop that
  * never comes. */
 static void slow_scenario(const char *path, const char *name) {
@@ -510,6 +571,7 @@ int main(void) {
   ecsb_http_global_init(NULL);
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_bad_scenarios_exit_2_before_anything),
+      cmocka_unit_test(test_relative_out_and_scenario_from_another_folder),
       cmocka_unit_test(test_sigint_tears_down_and_marks_the_log),
       cmocka_unit_test(test_sigterm_tears_down_and_marks_the_log),
       cmocka_unit_test(test_sigkill_of_the_runner_leaves_no_process),

@@ -135,6 +135,43 @@ static void test_task_definition_shapes_and_files(void **state) {
   assert_string_equal(s->task_definition_path, td);
   assert_string_equal(s->path, sc);
   scn_scenario_free(s);
+  /* Loaded by a relative path, the task definition's path is still
+   * absolute (containers run elsewhere); the scenario keeps the name it
+   * was given, for messages. */
+  char old_cwd[4096], here[4096], want[4200];
+  assert_non_null(getcwd(old_cwd, sizeof old_cwd));
+  assert_int_equal(chdir(dir), 0);
+  assert_non_null(getcwd(here, sizeof here));
+  snprintf(want, sizeof want, "%s/td.json", here);
+  const char *rel[] = {"s.json", "./s.json", ".//./s.json"};
+  for (size_t i = 0; i < sizeof rel / sizeof rel[0]; i++) {
+    assert_int_equal(scn_scenario_load(rel[i], &s, &err), 0);
+    assert_string_equal(s->task_definition_path, want);
+    assert_string_equal(s->path, rel[i]);
+    scn_scenario_free(s);
+  }
+  static const struct {
+    const char *in, *suffix; /* suffix after the working folder; NULL: as is */
+  } abs_cases[] = {
+      {"out/x", "/out/x"}, {"./out", "/out"}, {".", ""},
+      {"../up", "/../up"}, {"/abs/p", NULL},
+  };
+  for (size_t i = 0; i < sizeof abs_cases / sizeof abs_cases[0]; i++) {
+    char got[4096], exp[4300];
+    assert_int_equal(
+        scn_path_absolute("t", abs_cases[i].in, got, sizeof got, &err), 0);
+    if (abs_cases[i].suffix)
+      snprintf(exp, sizeof exp, "%s%s", here, abs_cases[i].suffix);
+    else
+      snprintf(exp, sizeof exp, "%s", abs_cases[i].in);
+    assert_string_equal(got, exp);
+  }
+  char small[8];
+  assert_int_equal(scn_path_absolute("run folder", "reports/out/t0-t4", small,
+                                     sizeof small, &err),
+                   ECSB_EINVAL);
+  assert_non_null(strstr(err.msg, "run folder reports/out/t0-t4"));
+  assert_int_equal(chdir(old_cwd), 0);
   /* A missing referenced file names both. */
   const char *bad = "{\"name\":\"f\",\"task_definition\":\"nope.json\"}";
   assert_int_equal(ecsb_atomic_write(sc, bad, strlen(bad), 0644, NULL), 0);

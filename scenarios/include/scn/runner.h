@@ -31,6 +31,9 @@
 #include "ecsb/err.h"
 #include "scn/scenario.h"
 
+/* Relative paths here are taken against the working folder when scn_run
+ * starts, and every container gets them absolute (it runs in its task's
+ * folder); a program given as a bare name is looked up in PATH. */
 typedef struct scn_run_opts {
   const char *out_dir;     /* run folder (created) */
   const char *ecsboot_bin; /* the harness program (stand-ins) */

@@ -97,8 +97,19 @@ typedef struct scn_scenario {
   int64_t load_delay_us; /* routing_delay, scenario time */
 } scn_scenario;
 
+/* `path` made absolute against the working folder (as it is when it
+ * already is; leading "./" dropped) into out. Containers run in their
+ * task's folder, where a relative path names nothing, so every path that
+ * enters the runner goes through this once: a scenario's folder
+ * (scn_scenario_parse's base_dir) and the run's folder and programs
+ * (scn_run). ECSB_EINVAL, naming `what` and the path, when it does not
+ * fit or the working folder cannot be read. */
+int scn_path_absolute(const char *what, const char *path, char *out, size_t cap,
+                      ecsb_err *err);
+
 /* Parses a scenario from a file. A relative task-definition path is read
- * relative to the scenario file's folder. */
+ * relative to the scenario file's folder, and kept absolute in
+ * task_definition_path. */
 int scn_scenario_load(const char *path, scn_scenario **out, ecsb_err *err);
 /* Parses from memory; `name` is used in messages and `base_dir` for
  * relative task-definition paths. */
