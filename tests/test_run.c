@@ -1,10 +1,12 @@
 /* test_run.c - `ecsboot run` as CI runs it: scenario errors exit 2 before
  * anything starts, SIGINT tears a run down and marks its log incomplete,
- * a SIGKILLed runner leaves no process behind (the guardian), --shard
- * splits a list stably, and the consul-client stand-in joins a server in
- * another process, takes faults through its control file and leaves on
- * SIGTERM. Processes are found by their working folder: every container
- * runs in its task's folder under the run's --out. */
+ * a SIGKILLed runner leaves no process behind (the guardian), relative
+ * --out and scenario paths from another folder pass, containers without
+ * portMappings share a task without a port clash, --shard splits a list
+ * stably, and the consul-client stand-in joins a server in another
+ * process, takes faults through its control file and leaves on SIGTERM.
+ * Processes are found by their working folder: every container runs in its
+ * task's folder under the run's --out. */
 #define _GNU_SOURCE 1 /* memmem */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -202,6 +204,38 @@ static void test_relative_out_and_scenario_from_another_folder(void **state) {
     snprintf(path, sizeof path, "%s/out/rel/%s", work, files[i]);
     if (stat(path, &st) != 0)
       fail_msg("%s is missing", path);
+  }
+}
+
+/* Two essential containers without portMappings in the mesh task
+ * (tests/data/scenarios/two-portless-containers.json): neither gets a port,
+ * so the task's shared address has no clash and the run passes (T4, task
+ * RUNNING). Each logs that it runs without a port. */
+static void test_containers_without_port_mappings_share_a_task(void **state) {
+  (void)state;
+  char out[300];
+  snprintf(out, sizeof out, "%s/portless", tmp);
+  char *text;
+  const char *a[] = {"run",
+                     "--no-progress",
+                     "--out",
+                     out,
+                     ECSB_SOURCE_DIR
+                     "/tests/data/scenarios/two-portless-containers.json",
+                     NULL};
+  int code = run_wait(a, 60000, &text);
+  if (code != 0)
+    fail_msg("ecsboot run exited %d:\n%s", code, text);
+  free(text);
+  static const char *names[] = {"log-shipper", "metrics-agent"};
+  for (size_t i = 0; i < 2; i++) {
+    char log[400];
+    snprintf(log, sizeof log, "%s/tasks/web-1/logs/%s.log", out, names[i]);
+    assert_int_equal(ecsb_read_file(log, 1 << 20, &text, NULL, NULL), 0);
+    if (!strstr(text, "app running without a port") ||
+        strstr(text, "app listening"))
+      fail_msg("%s:\n%s", log, text);
+    free(text);
   }
 }
 
@@ -572,6 +606,7 @@ int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_bad_scenarios_exit_2_before_anything),
       cmocka_unit_test(test_relative_out_and_scenario_from_another_folder),
+      cmocka_unit_test(test_containers_without_port_mappings_share_a_task),
       cmocka_unit_test(test_sigint_tears_down_and_marks_the_log),
       cmocka_unit_test(test_sigterm_tears_down_and_marks_the_log),
       cmocka_unit_test(test_sigkill_of_the_runner_leaves_no_process),
