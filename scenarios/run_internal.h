@@ -198,7 +198,7 @@ int run_task_drive(run *r, run_task *t, ecsb_err *err);
 /* Fires due timers (slow starts, crashes, probe timeouts, engine
  * deadlines) and, with reap, reaps exited processes (one waitid each: only
  * after a SIGCHLD, since fleets have thousands of processes). */
-int run_task_poll(run *r, run_task *t, int64_t now, bool reap, ecsb_err *err);
+int run_task_poll(run *r, run_task *t, bool reap, ecsb_err *err);
 int64_t run_task_next_deadline(const run *r, const run_task *t);
 run_ctr *run_task_role(run_task *t, const char *role);
 /* Kills every process of the task (SIGTERM, then SIGKILL after grace_ms

@@ -459,9 +459,9 @@ int run_task_drive(run *r, run_task *t, ecsb_err *err) {
 /* ---- time passing
  * ------------------------------------------------------------- */
 
-int run_task_poll(run *r, run_task *t, int64_t wall, bool reap, ecsb_err *err) {
+int run_task_poll(run *r, run_task *t, bool reap, ecsb_err *err) {
   int rc = 0;
-  (void)wall; /* task time is read afresh: each step may sample the lag */
+  /* task time is read afresh at each step: each may sample the lag */
   run_lag_update(r, t);
   for (size_t i = 0; i < t->n && !rc; i++) {
     run_ctr *c = &t->c[i];

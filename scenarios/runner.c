@@ -519,7 +519,7 @@ static int loop(run *r, ecsb_err *err) {
       int64_t tn = run_now(r);
       if (!reap && run_task_next_deadline(r, t) > tn)
         continue;
-      if ((rc = run_task_poll(r, t, tn, reap, err)) ||
+      if ((rc = run_task_poll(r, t, reap, err)) ||
           (rc = run_task_drive(r, t, err)))
         return rc;
       if (t->done)
