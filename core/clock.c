@@ -30,20 +30,25 @@ int64_t ecsb_wall_us(void) {
 }
 
 void ecsb_sleep_ms(int64_t ms, volatile int *stop) {
-  if (ms <= 0)
+  if (ms > 0)
+    ecsb_sleep_us(ms * 1000, stop);
+}
+
+void ecsb_sleep_us(int64_t us, volatile int *stop) {
+  if (us <= 0)
     return;
   /* Sleep in slices of at most 50 ms so a stop flag is noticed promptly. */
-  int64_t deadline = ecsb_mono_ms() + ms;
+  int64_t deadline = ecsb_mono_us() + us;
   for (;;) {
     if (stop && *stop)
       return;
-    int64_t left = deadline - ecsb_mono_ms();
+    int64_t left = deadline - ecsb_mono_us();
     if (left <= 0)
       return;
-    if (stop && left > 50)
-      left = 50;
-    struct timespec ts = {.tv_sec = left / 1000,
-                          .tv_nsec = (long)(left % 1000) * 1000000L};
+    if (stop && left > 50000)
+      left = 50000;
+    struct timespec ts = {.tv_sec = left / 1000000,
+                          .tv_nsec = (long)(left % 1000000) * 1000L};
     while (nanosleep(&ts, &ts) != 0 && errno == EINTR) {
       if (stop && *stop)
         return;
@@ -78,18 +83,18 @@ double ecsb_rng_unit(ecsb_rng *r) {
   return (double)(ecsb_rng_next(r) >> 11) * (1.0 / 9007199254740992.0);
 }
 
-void ecsb_backoff_init(ecsb_backoff *b, int64_t base_ms, int64_t cap_ms,
+void ecsb_backoff_init(ecsb_backoff *b, int64_t base, int64_t cap,
                        uint64_t seed) {
-  b->base_ms = base_ms > 0 ? base_ms : 1;
-  b->cap_ms = cap_ms >= b->base_ms ? cap_ms : b->base_ms;
+  b->base = base > 0 ? base : 1;
+  b->cap = cap >= b->base ? cap : b->base;
   ecsb_rng_seed(&b->rng, seed);
 }
 
 int64_t ecsb_backoff_ceiling(const ecsb_backoff *b, int attempt) {
-  int64_t c = b->base_ms;
-  for (int i = 0; i < attempt && c < b->cap_ms; i++)
+  int64_t c = b->base;
+  for (int i = 0; i < attempt && c < b->cap; i++)
     c *= 2; /* stops doubling at the cap, so it cannot overflow */
-  return c < b->cap_ms ? c : b->cap_ms;
+  return c < b->cap ? c : b->cap;
 }
 
 int64_t ecsb_backoff_next(ecsb_backoff *b, int attempt) {
@@ -99,9 +104,9 @@ int64_t ecsb_backoff_next(ecsb_backoff *b, int attempt) {
 
 int64_t ecsb_backoff_next_throttled(ecsb_backoff *b, int attempt) {
   int64_t c = ecsb_backoff_ceiling(b, attempt);
-  c = c > b->cap_ms / 10 ? b->cap_ms / 2 : c * 5; /* min(cap/2, 5c) */
-  if (c < b->base_ms)
-    c = b->base_ms;
+  c = c > b->cap / 10 ? b->cap / 2 : c * 5; /* min(cap/2, 5c) */
+  if (c < b->base)
+    c = b->base;
   int64_t half = c / 2;
   return half + (int64_t)ecsb_rng_below(&b->rng, (uint64_t)(c - half) + 1);
 }

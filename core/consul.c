@@ -21,6 +21,7 @@
 
 struct ecsb_consul {
   ecsb_http_client *http;
+  long timeout_ms;
   char *base_url;
   char *token;
 };
@@ -182,7 +183,8 @@ ecsb_consul *ecsb_consul_new(const ecsb_consul_settings *s, ecsb_err *err) {
   o.max_retries = 0; /* retries are the caller's ecsb_retry, see header */
   o.cacert = s->cacert;
   o.max_body = 1u << 20;
-  o.timeout_ms = 10000;
+  c->timeout_ms = s->timeout_ms > 0 ? s->timeout_ms : 10000;
+  o.timeout_ms = c->timeout_ms;
   c->http = ecsb_http_client_new(&o, err);
   c->base_url = strdup(s->base_url);
   c->token = s->token ? strdup(s->token) : NULL;
@@ -233,7 +235,7 @@ static int call(ecsb_consul *c, ecsb_retry *r, const char *method,
                              .body = body,
                              .body_len = body ? strlen(body) : 0};
     if (r)
-      req.timeout_ms = ecsb_retry_request_timeout(r, 10000, 500);
+      req.timeout_ms = ecsb_retry_request_timeout(r, c->timeout_ms);
     int rc = ecsb_http_do(c->http, &req, resp, err);
     bool retry = false, slow = false;
     if (rc == ECSB_ETRANSPORT || rc == ECSB_ETIMEDOUT) {
@@ -255,7 +257,7 @@ static int call(ecsb_consul *c, ecsb_retry *r, const char *method,
     ecsb_http_response_clear(resp);
     if (!retry || !r)
       return rc;
-    int wrc = ecsb_retry_wait(r, slow);
+    int wrc = ecsb_retry_wait(r, slow, "Consul agent", err);
     if (wrc) {
       ecsb_err_prefix(err,
                       "Consul agent at %s not ready in time (%d tries); last "

@@ -108,6 +108,10 @@ void ecsb_http_client_free(ecsb_http_client *c) {
   free(c);
 }
 
+long ecsb_http_client_timeout_ms(const ecsb_http_client *c) {
+  return c->opts.timeout_ms;
+}
+
 uint64_t ecsb_http_client_requests(const ecsb_http_client *c) {
   return c ? atomic_load(&((ecsb_http_client *)c)->requests) : 0;
 }

@@ -264,7 +264,8 @@ int ecsb_task_meta_fetch(ecsb_http_client *c, const char *base_uri,
     ecsb_http_response resp;
     ecsb_http_request req = {.method = "GET", .url = url};
     if (r)
-      req.timeout_ms = ecsb_retry_request_timeout(r, 5000, 200);
+      req.timeout_ms =
+          ecsb_retry_request_timeout(r, ecsb_http_client_timeout_ms(c));
     int rc = ecsb_http_do(c, &req, &resp, err);
     bool retry = false, slow = false;
     if (rc == ECSB_ETRANSPORT || rc == ECSB_ETIMEDOUT) {
@@ -287,7 +288,7 @@ int ecsb_task_meta_fetch(ecsb_http_client *c, const char *base_uri,
     ecsb_http_response_clear(&resp);
     if (!retry || !r)
       return rc;
-    int wrc = ecsb_retry_wait(r, slow);
+    int wrc = ecsb_retry_wait(r, slow, "task metadata", err);
     if (wrc) {
       ecsb_err_prefix(err,
                       "gave up on the task metadata endpoint after %d tries; "

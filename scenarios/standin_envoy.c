@@ -449,6 +449,7 @@ static int fetch_registration(proxy *px, int64_t timeout_ms, volatile int *stop,
   ecsb_retry retry;
   ecsb_retry_init(&retry, timeout_ms, 50, 1000, 0, stop);
   char last[ECSB_ERR_MSG_MAX] = "no answer yet";
+  ecsb_err why = {.code = ECSB_ETRANSPORT};
   int rc;
   do {
     ecsb_http_response r;
@@ -465,7 +466,9 @@ static int fetch_registration(proxy *px, int64_t timeout_ms, volatile int *stop,
       snprintf(last, sizeof last, "%s", e.msg);
     }
     ecsb_http_response_clear(&r);
-  } while ((rc = ecsb_retry_wait(&retry, false)) == 0);
+    snprintf(why.msg, sizeof why.msg, "%s", last);
+  } while ((rc = ecsb_retry_wait(&retry, false, "proxy registration", &why)) ==
+           0);
   ecsb_http_client_free(c);
   return ecsb_err_set(err, rc, "no proxy registration for %s at %s (last: %s)",
                       px->b.node_id, url, last);

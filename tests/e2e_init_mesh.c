@@ -1,6 +1,7 @@
 /* e2e_init_mesh.c - `ecsboot-init mesh-init` as a real process against a
  * local Consul agent stand-in and a local task metadata endpoint: happy
- * path, the agent up late, the agent answering 500 three times, ACL denied,
+ * path, the agent up late (its retries following the retry flags and
+ * reported on ECSBOOT_EVENTS), the agent answering 500 three times, ACL denied,
  * never ready (timeout), malformed answers, an unwritable output folder,
  * re-runs giving identical bytes, tokens and file modes, JSON config. */
 #include <setjmp.h>
@@ -11,14 +12,19 @@
 
 #include <dirent.h>
 #include <fcntl.h>
+#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/un.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "ecsb/clock.h"
 #include "ecsb/http.h"
+#include "ecsb/initev.h"
 #include "init_testutil.h"
 
 typedef struct fx {
@@ -254,6 +260,151 @@ static void test_agent_up_late(void **state) {
   tu_agent_stop(&late);
 }
 
+/* A loopback address nobody else uses and a port that was free there:
+ * nothing listens until the test starts an agent on it. */
+static void free_agent_addr(char *ip, size_t ipcap, int *port, char *addr,
+                            size_t acap) {
+  snprintf(ip, ipcap, "127.%d.%d.%d", 100 + (int)(getpid() % 100),
+           (int)(getpid() / 100 % 250) + 1, (int)(ecsb_mono_us() % 250) + 2);
+  tu_agent probe = {0};
+  assert_int_equal(tu_agent_start(&probe, ip), 0);
+  *port = ecsb_httpd_port(probe.h);
+  snprintf(addr, acap, "%s", probe.addr);
+  tu_agent_stop(&probe);
+}
+
+typedef struct late_run {
+  int n;               /* datagrams received */
+  double wait_us[512]; /* their waits, in order */
+  int code;            /* mesh-init's exit code */
+  int registered;      /* registrations the late agent saw */
+} late_run;
+
+/* mesh-init with fast retry flags and a seed, the agent up 300 ms after
+ * it started; collects the retry datagrams while it runs. */
+static void run_agent_late(fx *f, late_run *out) {
+  memset(out, 0, sizeof *out);
+  char spec[64];
+  snprintf(spec, sizeof spec, "@ecsb-e2e-mesh-%d-%lld", (int)getpid(),
+           (long long)ecsb_mono_us());
+  struct sockaddr_un sa;
+  socklen_t sl;
+  assert_int_equal(ecsb_initev_addr(spec, &sa, &sl, NULL), 0);
+  int sfd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+  assert_true(sfd >= 0);
+  assert_int_equal(bind(sfd, (struct sockaddr *)&sa, sl), 0);
+  char ip[32], addr[64];
+  int port;
+  free_agent_addr(ip, sizeof ip, &port, addr, sizeof addr);
+  char md_env[128], addr_env[128], ev_env[96], boot_flag[1100];
+  snprintf(md_env, sizeof md_env, "ECS_CONTAINER_METADATA_URI_V4=%s",
+           f->md.url);
+  snprintf(addr_env, sizeof addr_env, "CONSUL_HTTP_ADDR=%s", addr);
+  snprintf(ev_env, sizeof ev_env, "ECSBOOT_EVENTS=%s", spec);
+  snprintf(boot_flag, sizeof boot_flag, "--envoy-bootstrap-file=%s", f->boot);
+  const char *argv[] = {tu_init_bin(),
+                        "mesh-init",
+                        boot_flag,
+                        "--timeout",
+                        "30s",
+                        "--retry-interval=2ms",
+                        "--max-retry-interval",
+                        "8ms",
+                        "--retry-seed=7",
+                        NULL};
+  const char *env[] = {md_env,
+                       addr_env,
+                       ev_env,
+                       "ECSBOOT_TASK=web-1",
+                       "ECSBOOT_CONTAINER=mesh-init",
+                       NULL};
+  int pid = tu_spawn(argv, env, f->dir);
+  assert_true(pid > 0);
+  int64_t t0 = ecsb_mono_ms();
+  tu_agent late = {0};
+  bool up = false, exited = false;
+  int st = 0;
+  while (!exited && ecsb_mono_ms() - t0 < 30000) {
+    if (!up && ecsb_mono_ms() - t0 >= 300) {
+      late.port = port;
+      assert_int_equal(tu_agent_start(&late, ip), 0);
+      up = true;
+    }
+    struct pollfd p = {.fd = sfd, .events = POLLIN};
+    while (poll(&p, 1, 5) == 1) {
+      char buf[2048];
+      ssize_t n = recv(sfd, buf, sizeof buf - 1, 0);
+      assert_true(n > 0);
+      buf[n] = '\0';
+      cJSON *j = cJSON_Parse(buf);
+      assert_non_null(j);
+      assert_string_equal(
+          cJSON_GetObjectItemCaseSensitive(j, "kind")->valuestring, "retry");
+      assert_string_equal(
+          cJSON_GetObjectItemCaseSensitive(j, "cmd")->valuestring, "mesh-init");
+      assert_string_equal(
+          cJSON_GetObjectItemCaseSensitive(j, "task")->valuestring, "web-1");
+      assert_string_equal(
+          cJSON_GetObjectItemCaseSensitive(j, "container")->valuestring,
+          "mesh-init");
+      assert_string_equal(
+          cJSON_GetObjectItemCaseSensitive(j, "what")->valuestring,
+          "Consul agent");
+      assert_int_equal(cJSON_GetObjectItemCaseSensitive(j, "attempt")->valueint,
+                       out->n + 1);
+      assert_true(*cJSON_GetObjectItemCaseSensitive(j, "error")->valuestring);
+      if (out->n < 512)
+        out->wait_us[out->n] =
+            cJSON_GetObjectItemCaseSensitive(j, "wait_us")->valuedouble;
+      out->n++;
+      cJSON_Delete(j);
+    }
+    exited = waitpid(pid, &st, WNOHANG) == pid;
+  }
+  if (!exited)
+    out->code = tu_wait(pid, 1000);
+  else
+    out->code = WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+  if (up) {
+    pthread_mutex_lock(&late.mu);
+    out->registered = late.n_register;
+    pthread_mutex_unlock(&late.mu);
+    tu_agent_stop(&late);
+  }
+  close(sfd);
+}
+
+static void
+test_agent_up_late_retries_follow_flags_and_are_reported(void **state) {
+  fx *f = *state;
+  late_run a, b;
+  run_agent_late(f, &a);
+  assert_int_equal(a.code, 0);
+  assert_int_equal(a.registered, 2);
+  assert_true(exists(f->boot));
+  /* 300 ms of refused connections at waits of at most 2, 4, then 8 ms:
+   * dozens of retries (the default 200 ms..5 s would make two or three) */
+  assert_true(a.n >= 20);
+  for (int i = 0; i < a.n && i < 512; i++) {
+    double ceiling = i == 0 ? 2000 : i == 1 ? 4000 : 8000;
+    assert_true(a.wait_us[i] >= 50 && a.wait_us[i] <= ceiling);
+  }
+  char log[1200];
+  snprintf(log, sizeof log, "%s/stderr.txt", f->dir);
+  char *err = tu_slurp(log, NULL);
+  assert_non_null(err);
+  assert_non_null(strstr(err, "level=warn msg=retry what=\"Consul agent\" "
+                              "attempt=1 wait="));
+  free(err);
+  /* the same seed draws the same waits */
+  unlink(f->boot);
+  run_agent_late(f, &b);
+  assert_int_equal(b.code, 0);
+  assert_true(b.n >= 10);
+  for (int i = 0; i < 10; i++)
+    assert_true(a.wait_us[i] == b.wait_us[i]);
+}
+
 static void test_agent_never_ready_times_out(void **state) {
   fx *f = *state;
   char addr[64];
@@ -461,6 +612,7 @@ int main(void) {
       T(test_rerun_is_idempotent),
       T(test_agent_500_three_times_then_ok),
       T(test_agent_up_late),
+      T(test_agent_up_late_retries_follow_flags_and_are_reported),
       T(test_agent_never_ready_times_out),
       T(test_acl_denied_exits_3_and_token_stays_secret),
       T(test_token_file_gives_0600_bootstrap),

@@ -22,8 +22,9 @@
 typedef struct disc_flags {
   const char *service_name, *family, *cluster, *container, *out, *region,
       *log_level;
-  int64_t timeout, poll, max_poll;
+  int64_t timeout;
   bool require_healthy;
+  init_retry ir; /* interval, max_interval: -poll-interval, -max-... */
 } disc_flags;
 
 static const char *env_nonempty(const char *n) {
@@ -48,6 +49,7 @@ static int resolve_target(const disc_flags *f, ecsb_retry *r, char *cluster,
   ecsb_http_opts_default(&ho);
   ho.max_retries = 0;
   ho.max_body = 1u << 20;
+  ho.timeout_ms = (init_request_ms(&f->ir) + 1) / 2;
   ecsb_http_client *h = ecsb_http_client_new(&ho, err);
   if (!h)
     return err->code;
@@ -99,10 +101,10 @@ static int round_once(ecsb_ecs_client *c, const disc_flags *f,
   return rc;
 }
 
-static int run(const disc_flags *f, ecsb_err *err) {
+static int run(disc_flags *f, ecsb_err *err) {
   ecsb_retry r;
-  ecsb_retry_init(&r, f->timeout / ECSB_NS_PER_MS, f->poll / ECSB_NS_PER_MS,
-                  f->max_poll / ECSB_NS_PER_MS, 0, NULL);
+  init_retry_start(&f->ir, &r, f->timeout, f->ir.interval, f->ir.max_interval,
+                   NULL);
   char cluster[2048], region[64], endpoint[1100];
   int rc = resolve_target(f, &r, cluster, sizeof cluster, region, sizeof region,
                           err);
@@ -113,10 +115,14 @@ static int run(const disc_flags *f, ecsb_err *err) {
   if (!*region)
     return ecsb_err_set(err, ECSB_EINVAL,
                         "no AWS region: set AWS_REGION or give --region");
-  ecsb_aws_creds_provider *creds = ecsb_aws_creds_provider_new(NULL, err);
+  ecsb_aws_creds_opts co = {.timeout_ms = (init_request_ms(&f->ir) + 1) / 2};
+  ecsb_aws_creds_provider *creds = ecsb_aws_creds_provider_new(&co, err);
   if (!creds)
     return err->code;
-  ecsb_ecs_opts eo = {.endpoint = endpoint, .region = region, .creds = creds};
+  ecsb_ecs_opts eo = {.endpoint = endpoint,
+                      .region = region,
+                      .creds = creds,
+                      .timeout_ms = init_request_ms(&f->ir)};
   ecsb_ecs_client *c = ecsb_ecs_client_new(&eo, err);
   if (!c) {
     ecsb_aws_creds_provider_free(creds);
@@ -135,7 +141,8 @@ static int run(const disc_flags *f, ecsb_err *err) {
     ecsb_err rerr = {0};
     rounds++;
     seen[0] = '\0';
-    rc = round_once(c, f, cluster, ecsb_retry_request_timeout(&r, 10000, 500),
+    rc = round_once(c, f, cluster,
+                    ecsb_retry_request_timeout(&r, init_request_ms(&f->ir)),
                     &pick, &cls, seen, sizeof seen, &rerr);
     if (rc == 0)
       break;
@@ -152,7 +159,10 @@ static int run(const disc_flags *f, ecsb_err *err) {
                "seen", what, NULL);
       snprintf(last_logged, sizeof last_logged, "%s", what);
     }
-    if (ecsb_retry_wait(&r, cls == ECSB_ECS_THROTTLED) != 0) {
+    ecsb_err why = {.code = rc};
+    snprintf(why.msg, sizeof why.msg, "%s", what);
+    if (ecsb_retry_wait(&r, cls == ECSB_ECS_THROTTLED, "Consul server task",
+                        &why) != 0) {
       char d[32];
       rc = ecsb_err_set(err, ECSB_ETIMEDOUT,
                         "timed out after %s (%d rounds) waiting for a RUNNING "
@@ -181,8 +191,9 @@ out:
 int cmd_discover_servers(int argc, char **argv) {
   disc_flags f = {.container = "consul-server",
                   .timeout = 300 * ECSB_NS_PER_S,
-                  .poll = ECSB_NS_PER_S,
-                  .max_poll = 30 * ECSB_NS_PER_S};
+                  .ir = {.interval = ECSB_NS_PER_S,
+                         .max_interval = 30 * ECSB_NS_PER_S,
+                         .request_timeout = 10 * ECSB_NS_PER_S}};
   const ecsb_flag flags[] = {
       {"service-name", NULL, ECSB_FLAG_STRING, &f.service_name, 0, 0, "NAME",
        "ECS service of the Consul servers", NULL},
@@ -199,12 +210,18 @@ int cmd_discover_servers(int argc, char **argv) {
       {"timeout", NULL, ECSB_FLAG_DURATION, &f.timeout, ECSB_NS_PER_MS,
        24 * 3600 * ECSB_NS_PER_S, "DURATION",
        "give up after this long, exit 2 (default 5m)", NULL},
-      {"poll-interval", NULL, ECSB_FLAG_DURATION, &f.poll, ECSB_NS_PER_MS,
-       3600 * ECSB_NS_PER_S, "DURATION",
+      {"poll-interval", NULL, ECSB_FLAG_DURATION, &f.ir.interval,
+       ECSB_NS_PER_MS / 1000, 3600 * ECSB_NS_PER_S, "DURATION",
        "first backoff ceiling, doubling each round (default 1s)", NULL},
-      {"max-poll-interval", NULL, ECSB_FLAG_DURATION, &f.max_poll,
-       ECSB_NS_PER_MS, 3600 * ECSB_NS_PER_S, "DURATION",
+      {"max-poll-interval", NULL, ECSB_FLAG_DURATION, &f.ir.max_interval,
+       ECSB_NS_PER_MS / 1000, 3600 * ECSB_NS_PER_S, "DURATION",
        "backoff ceiling cap (default 30s)", NULL},
+      {"request-timeout", NULL, ECSB_FLAG_DURATION, &f.ir.request_timeout,
+       ECSB_NS_PER_MS, 3600 * ECSB_NS_PER_S, "DURATION",
+       "one ECS API call at most this long, a task metadata or credentials "
+       "read half of it (default 10s)",
+       NULL},
+      INIT_RETRY_SEED_FLAG(f.ir),
       {"require-healthy", NULL, ECSB_FLAG_BOOL, &f.require_healthy, 0, 0, NULL,
        "accept only a server container ECS reports HEALTHY", NULL},
       {"log-level", NULL, ECSB_FLAG_STRING, &f.log_level, 0, 0, "LEVEL",
@@ -223,9 +240,11 @@ int cmd_discover_servers(int argc, char **argv) {
           "AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY,\nAWS_SESSION_TOKEN, "
           "AWS_CONTAINER_CREDENTIALS_RELATIVE_URI,\n"
           "AWS_CONTAINER_CREDENTIALS_FULL_URI, "
-          "AWS_CONTAINER_AUTHORIZATION_TOKEN(_FILE).\nExit codes: 0 written, "
-          "1 usage or configuration error, 2 timed out (the message\nsays "
-          "what was last seen), 3 authentication or authorisation error.\n",
+          "AWS_CONTAINER_AUTHORIZATION_TOKEN(_FILE),\nECSBOOT_RETRY_SEED, "
+          "ECSBOOT_EVENTS, ECSBOOT_TASK, ECSBOOT_CONTAINER.\nExit codes: 0 "
+          "written, 1 usage or configuration error, 2 timed out (the\nmessage "
+          "says what was last seen), 3 authentication or authorisation "
+          "error.\n",
   };
   char *pos[1];
   size_t np = 0;
@@ -242,13 +261,16 @@ int cmd_discover_servers(int argc, char **argv) {
   else if ((f.service_name && !*f.service_name) || (f.family && !*f.family) ||
            !*f.container)
     usage = "-service-name, --family and --container-name must not be empty";
-  else if (f.max_poll < f.poll)
+  else if (f.ir.max_interval < f.ir.interval)
     usage = "flag -max-poll-interval must not be below -poll-interval";
   if (usage) {
     fprintf(stderr, "%s: %s\n", fs.command, usage);
     return INIT_EXIT_USAGE;
   }
+  if ((ex = init_retry_setup(&f.ir, "discover-servers")) >= 0)
+    return ex;
   ecsb_err err = {0};
   int rc = run(&f, &err);
+  init_retry_close(&f.ir);
   return rc ? init_fail("discover-servers", &err) : INIT_EXIT_OK;
 }

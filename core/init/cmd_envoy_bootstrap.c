@@ -21,6 +21,9 @@ int cmd_envoy_bootstrap(int argc, char **argv) {
              *node_name = NULL, *out = NULL, *log_level = NULL;
   bool bootstrap = false;
   int64_t timeout = 30 * ECSB_NS_PER_S;
+  init_retry ir = {.interval = 200 * ECSB_NS_PER_MS,
+                   .max_interval = 5 * ECSB_NS_PER_S,
+                   .request_timeout = 10 * ECSB_NS_PER_S};
   const ecsb_flag flags[] = {
       {"proxy-id", NULL, ECSB_FLAG_STRING, &proxy_id, 0, 0, "ID",
        "ID of the connect-proxy registered with the local agent (required)",
@@ -51,6 +54,17 @@ int cmd_envoy_bootstrap(int argc, char **argv) {
       {"timeout", NULL, ECSB_FLAG_DURATION, &timeout, ECSB_NS_PER_MS,
        24 * 3600 * ECSB_NS_PER_S, "DURATION",
        "how long to wait for the agent (default 30s)", NULL},
+      {"retry-interval", NULL, ECSB_FLAG_DURATION, &ir.interval,
+       ECSB_NS_PER_MS / 1000, 3600 * ECSB_NS_PER_S, "DURATION",
+       "first retry backoff ceiling, doubling each retry (default 200ms)",
+       NULL},
+      {"max-retry-interval", NULL, ECSB_FLAG_DURATION, &ir.max_interval,
+       ECSB_NS_PER_MS / 1000, 3600 * ECSB_NS_PER_S, "DURATION",
+       "retry backoff ceiling cap (default 5s)", NULL},
+      {"request-timeout", NULL, ECSB_FLAG_DURATION, &ir.request_timeout,
+       ECSB_NS_PER_MS, 3600 * ECSB_NS_PER_S, "DURATION",
+       "one agent request at most this long (default 10s)", NULL},
+      INIT_RETRY_SEED_FLAG(ir),
       {"log-level", NULL, ECSB_FLAG_STRING, &log_level, 0, 0, "LEVEL",
        "debug, info, warn, error or off (default info)", NULL},
   };
@@ -64,8 +78,10 @@ int cmd_envoy_bootstrap(int argc, char **argv) {
       .n_flags = sizeof flags / sizeof flags[0],
       .epilog = "Environment: CONSUL_HTTP_ADDR, CONSUL_HTTP_SSL, "
                 "CONSUL_HTTP_TOKEN, CONSUL_HTTP_TOKEN_FILE,\nCONSUL_CACERT, "
-                "CONSUL_GRPC_ADDR. Exit codes: 0 written, 1 usage or bad "
-                "input,\n2 agent not reachable in time, 3 ACL refused.\n",
+                "CONSUL_GRPC_ADDR, ECSBOOT_RETRY_SEED, ECSBOOT_EVENTS,\n"
+                "ECSBOOT_TASK, ECSBOOT_CONTAINER. Exit codes: 0 written, 1 "
+                "usage or bad input,\n2 agent not reachable in time, 3 ACL "
+                "refused.\n",
   };
   char *pos[1];
   size_t np = 0;
@@ -80,20 +96,32 @@ int cmd_envoy_bootstrap(int argc, char **argv) {
     fprintf(stderr, "%s: flag -proxy-id is required\n", fs.command);
     return INIT_EXIT_USAGE;
   }
+  if (ir.max_interval < ir.interval) {
+    fprintf(stderr,
+            "%s: flag -max-retry-interval must not be below "
+            "-retry-interval\n",
+            fs.command);
+    return INIT_EXIT_USAGE;
+  }
+  if ((ex = init_retry_setup(&ir, "envoy-bootstrap")) >= 0)
+    return ex;
   ecsb_consul_flags cf = {.http_addr = http_addr,
                           .token = token,
                           .token_file = token_file,
                           .cacert = ca_file,
                           .grpc_addr = grpc_addr};
   ecsb_consul_settings s;
-  if (ecsb_consul_settings_load(&s, &cf, &err) != 0)
+  if (ecsb_consul_settings_load(&s, &cf, &err) != 0) {
+    init_retry_close(&ir);
     return init_fail("envoy-bootstrap", &err);
+  }
+  s.timeout_ms = init_request_ms(&ir);
   ecsb_consul *c = ecsb_consul_new(&s, &err);
   char *text = NULL;
   int rc = c ? 0 : err.code;
   if (c) {
     ecsb_retry r;
-    ecsb_retry_init(&r, timeout / ECSB_NS_PER_MS, 200, 5000, 0, NULL);
+    init_retry_start(&ir, &r, timeout, ir.interval, ir.max_interval, NULL);
     ecsb_envoy_agent_opts o = {.proxy_id = proxy_id,
                                .admin_bind = admin_bind,
                                .admin_access_log_path = access_log,
@@ -115,5 +143,6 @@ int cmd_envoy_bootstrap(int argc, char **argv) {
   free(text);
   ecsb_consul_free(c);
   ecsb_consul_settings_clear(&s);
+  init_retry_close(&ir);
   return rc ? init_fail("envoy-bootstrap", &err) : INIT_EXIT_OK;
 }

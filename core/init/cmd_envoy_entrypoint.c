@@ -54,6 +54,7 @@
 typedef struct ep_flags {
   const char *wait_for, *exclude, *log_level;
   int64_t grace, poll, stop_timeout;
+  init_retry ir; /* request_timeout: one metadata read */
 } ep_flags;
 
 typedef enum ep_phase {
@@ -64,7 +65,7 @@ typedef enum ep_phase {
 } ep_phase;
 
 typedef struct ep {
-  const ep_flags *f;
+  ep_flags *f;
   char **wait_for, **exclude; /* NULL-terminated */
   size_t n_wait_for;
   pid_t child;
@@ -288,11 +289,14 @@ static void note_metadata_error(ep *e, const ecsb_err *err) {
 }
 
 /* One poll (name and task reads together) may take at most the poll
- * interval, at least 200 ms and at most 2 s, and never run past the end
- * of the grace period; returns that budget (<= 0: no time left). */
+ * interval, at least a tenth of --request-timeout and at most all of it
+ * (200 ms and 2 s by default), and never run past the end of the grace
+ * period; returns that budget (<= 0: no time left). */
 static int64_t poll_budget_ms(const ep *e) {
-  int64_t budget = e->f->poll / ECSB_NS_PER_MS;
-  budget = budget < 200 ? 200 : budget > 2000 ? 2000 : budget;
+  int64_t budget = e->f->poll / ECSB_NS_PER_MS,
+          req = init_request_ms(&e->f->ir);
+  int64_t lo = req / 10 > 0 ? req / 10 : 1;
+  budget = budget < lo ? lo : budget > req ? req : budget;
   int64_t left = e->drain_end_ms - ecsb_mono_ms();
   return e->phase == PH_DRAINING && left < budget ? left : budget;
 }
@@ -317,7 +321,8 @@ static bool apps_stopped(ep *e) {
   if (budget <= 0) /* ecsb_retry would read 0 as "no deadline" */
     return false;
   ecsb_retry r;
-  ecsb_retry_init(&r, budget, 100, 500, 0, (volatile int *)&g_sig_pending);
+  init_retry_start(&e->f->ir, &r, budget * ECSB_NS_PER_MS, e->f->ir.interval,
+                   e->f->ir.max_interval, (volatile int *)&g_sig_pending);
   ecsb_task_meta *tm = NULL;
   ecsb_err err = {0};
   if (ecsb_task_meta_fetch(e->mh, e->md, &r, &tm, &err) != 0) {
@@ -477,7 +482,7 @@ static int check_names(char **names, const char *flag, ecsb_err *err) {
   return 0;
 }
 
-static int run(const ep_flags *f, char **cmd, ecsb_err *err) {
+static int run(ep_flags *f, char **cmd, ecsb_err *err) {
   ep e = {.f = f, .md = getenv(ECSB_METADATA_ENV)};
   int pfd[2] = {-1, -1};
   size_t n_excl = 0;
@@ -504,8 +509,8 @@ static int run(const ep_flags *f, char **cmd, ecsb_err *err) {
   ecsb_http_opts_default(&ho);
   ho.max_retries = 0;
   ho.max_body = 1u << 20;
-  ho.connect_timeout_ms = 1000;
-  ho.timeout_ms = 2000;
+  ho.timeout_ms = init_request_ms(&f->ir);
+  ho.connect_timeout_ms = (ho.timeout_ms + 1) / 2;
   if (!(e.mh = ecsb_http_client_new(&ho, err))) {
     /* The proxy runs; without a client the drain is the grace period. */
     ecsb_log(ECSB_LOG_WARN, err->msg, NULL);
@@ -531,7 +536,10 @@ out:
 int cmd_envoy_entrypoint(int argc, char **argv) {
   ep_flags f = {.grace = 25 * ECSB_NS_PER_S,
                 .poll = ECSB_NS_PER_S,
-                .stop_timeout = 10 * ECSB_NS_PER_S};
+                .stop_timeout = 10 * ECSB_NS_PER_S,
+                .ir = {.interval = 100 * ECSB_NS_PER_MS,
+                       .max_interval = 500 * ECSB_NS_PER_MS,
+                       .request_timeout = 2 * ECSB_NS_PER_S}};
   const ecsb_flag flags[] = {
       {"grace-period", NULL, ECSB_FLAG_DURATION, &f.grace, 0,
        3600 * ECSB_NS_PER_S, "DURATION",
@@ -552,6 +560,20 @@ int cmd_envoy_entrypoint(int argc, char **argv) {
        "SIGKILL the proxy if it is still running this long after our "
        "SIGTERM (default 10s)",
        NULL},
+      {"retry-interval", NULL, ECSB_FLAG_DURATION, &f.ir.interval,
+       ECSB_NS_PER_MS / 1000, 3600 * ECSB_NS_PER_S, "DURATION",
+       "first backoff ceiling of a failed metadata read within one poll, "
+       "doubling each retry (default 100ms)",
+       NULL},
+      {"max-retry-interval", NULL, ECSB_FLAG_DURATION, &f.ir.max_interval,
+       ECSB_NS_PER_MS / 1000, 3600 * ECSB_NS_PER_S, "DURATION",
+       "retry backoff ceiling cap (default 500ms)", NULL},
+      {"request-timeout", NULL, ECSB_FLAG_DURATION, &f.ir.request_timeout,
+       ECSB_NS_PER_MS, 3600 * ECSB_NS_PER_S, "DURATION",
+       "one task metadata read at most this long; one poll's reads at most "
+       "this and at least a tenth of it (default 2s)",
+       NULL},
+      INIT_RETRY_SEED_FLAG(f.ir),
       {"log-level", NULL, ECSB_FLAG_STRING, &f.log_level, 0, 0, "LEVEL",
        "debug, info, warn, error or off (default info)", NULL},
   };
@@ -566,9 +588,11 @@ int cmd_envoy_entrypoint(int argc, char **argv) {
           "second SIGTERM stops the proxy at once.",
       .flags = flags,
       .n_flags = sizeof flags / sizeof flags[0],
-      .epilog = "Environment: ECS_CONTAINER_METADATA_URI_V4. Exit codes: the "
-                "proxy's (128+N when it\ndied of signal N), 127 COMMAND "
-                "cannot be run, 1 usage or configuration error.\n",
+      .epilog = "Environment: ECS_CONTAINER_METADATA_URI_V4, "
+                "ECSBOOT_RETRY_SEED, ECSBOOT_EVENTS,\nECSBOOT_TASK, "
+                "ECSBOOT_CONTAINER. Exit codes: the proxy's (128+N when it\n"
+                "died of signal N), 127 COMMAND cannot be run, 1 usage or "
+                "configuration error.\n",
   };
   /* Everything after the first "--" is the command, untouched: its own
    * flags must never be read as ours. */
@@ -607,8 +631,18 @@ int cmd_envoy_entrypoint(int argc, char **argv) {
             md ? "not an http(s) URL" : "not set");
     return INIT_EXIT_USAGE;
   }
+  if (f.ir.max_interval < f.ir.interval) {
+    fprintf(stderr,
+            "%s: flag -max-retry-interval must not be below "
+            "-retry-interval\n",
+            fs.command);
+    return INIT_EXIT_USAGE;
+  }
+  if ((ex = init_retry_setup(&f.ir, "envoy-entrypoint")) >= 0)
+    return ex;
   ecsb_err err = {0};
   int rc = run(&f, argv + split + 1, &err);
+  init_retry_close(&f.ir);
   if (rc >= 0)
     return rc;
   if (err.code == ECSB_ENOTFOUND) {

@@ -25,6 +25,7 @@ typedef struct mesh_flags {
       *admin_bind, *log_level, *copy_self;
   int64_t port, timeout;
   bool port_set;
+  init_retry ir;
 } mesh_flags;
 
 /* Builds the config: JSON config first, then each flag given overrides. */
@@ -101,7 +102,7 @@ static int copy_self(const char *dst, ecsb_err *err) {
   return 0;
 }
 
-static int run(const mesh_flags *f, ecsb_err *err) {
+static int run(mesh_flags *f, ecsb_err *err) {
   ecsb_mesh_config cfg;
   ecsb_mesh_config_init(&cfg);
   ecsb_consul_settings s = {0};
@@ -120,6 +121,7 @@ static int run(const mesh_flags *f, ecsb_err *err) {
                           .grpc_addr = f->grpc_addr};
   if ((rc = ecsb_consul_settings_load(&s, &cf, err)))
     goto out;
+  s.timeout_ms = init_request_ms(&f->ir);
   if (!(c = ecsb_consul_new(&s, err))) {
     rc = err->code;
     goto out;
@@ -128,12 +130,14 @@ static int run(const mesh_flags *f, ecsb_err *err) {
   ecsb_http_opts_default(&ho);
   ho.max_retries = 0;
   ho.max_body = 1u << 20;
+  ho.timeout_ms = (init_request_ms(&f->ir) + 1) / 2;
   if (!(mh = ecsb_http_client_new(&ho, err))) {
     rc = err->code;
     goto out;
   }
   ecsb_retry r;
-  ecsb_retry_init(&r, f->timeout / ECSB_NS_PER_MS, 200, 5000, 0, NULL);
+  init_retry_start(&f->ir, &r, f->timeout, f->ir.interval, f->ir.max_interval,
+                   NULL);
   if ((rc = ecsb_task_meta_fetch(mh, getenv(ECSB_METADATA_ENV), &r, &tm, err)))
     goto out;
   /* The proxy's listener check needs the task's address. Metadata v4
@@ -193,7 +197,10 @@ out:
 }
 
 int cmd_mesh_init(int argc, char **argv) {
-  mesh_flags f = {.timeout = 120 * ECSB_NS_PER_S};
+  mesh_flags f = {.timeout = 120 * ECSB_NS_PER_S,
+                  .ir = {.interval = 200 * ECSB_NS_PER_MS,
+                         .max_interval = 5 * ECSB_NS_PER_S,
+                         .request_timeout = 10 * ECSB_NS_PER_S}};
   const ecsb_flag flags[] = {
       {"envoy-bootstrap-file", NULL, ECSB_FLAG_STRING, &f.bootstrap_file, 0, 0,
        "FILE", "write the Envoy bootstrap here (consul-ecs v0.1)", NULL},
@@ -220,6 +227,19 @@ int cmd_mesh_init(int argc, char **argv) {
        24 * 3600 * ECSB_NS_PER_S, "DURATION",
        "give up waiting for metadata and the agent after this (default 2m)",
        NULL},
+      {"retry-interval", NULL, ECSB_FLAG_DURATION, &f.ir.interval,
+       ECSB_NS_PER_MS / 1000, 3600 * ECSB_NS_PER_S, "DURATION",
+       "first retry backoff ceiling, doubling each retry (default 200ms)",
+       NULL},
+      {"max-retry-interval", NULL, ECSB_FLAG_DURATION, &f.ir.max_interval,
+       ECSB_NS_PER_MS / 1000, 3600 * ECSB_NS_PER_S, "DURATION",
+       "retry backoff ceiling cap (default 5s)", NULL},
+      {"request-timeout", NULL, ECSB_FLAG_DURATION, &f.ir.request_timeout,
+       ECSB_NS_PER_MS, 3600 * ECSB_NS_PER_S, "DURATION",
+       "one agent request at most this long, a task metadata read half of "
+       "it (default 10s)",
+       NULL},
+      INIT_RETRY_SEED_FLAG(f.ir),
       {"http-addr", NULL, ECSB_FLAG_STRING, &f.http_addr, 0, 0, "ADDR",
        "agent HTTP API (default CONSUL_HTTP_ADDR, else 127.0.0.1:8500)", NULL},
       {"token-file", NULL, ECSB_FLAG_STRING, &f.token_file, 0, 0, "FILE",
@@ -248,9 +268,10 @@ int cmd_mesh_init(int argc, char **argv) {
       .epilog = "Environment: ECS_CONTAINER_METADATA_URI_V4, "
                 "CONSUL_ECS_CONFIG_JSON, CONSUL_HTTP_ADDR,\nCONSUL_HTTP_SSL, "
                 "CONSUL_HTTP_TOKEN, CONSUL_HTTP_TOKEN_FILE, CONSUL_CACERT,\n"
-                "CONSUL_GRPC_ADDR. Exit codes: 0 registered and written, 1 "
-                "usage, configuration or\nbad input, 2 metadata or agent not "
-                "ready before --timeout, 3 ACL refused.\n",
+                "CONSUL_GRPC_ADDR, ECSBOOT_RETRY_SEED, ECSBOOT_EVENTS, "
+                "ECSBOOT_TASK,\nECSBOOT_CONTAINER. Exit codes: 0 registered "
+                "and written, 1 usage, configuration\nor bad input, 2 metadata "
+                "or agent not ready before --timeout, 3 ACL refused.\n",
   };
   char *pos[1];
   size_t np = 0;
@@ -259,7 +280,17 @@ int cmd_mesh_init(int argc, char **argv) {
     return ex;
   if ((ex = init_set_log_level(f.log_level)) >= 0)
     return ex;
+  if (f.ir.max_interval < f.ir.interval) {
+    fprintf(stderr,
+            "%s: flag -max-retry-interval must not be below "
+            "-retry-interval\n",
+            fs.command);
+    return INIT_EXIT_USAGE;
+  }
+  if ((ex = init_retry_setup(&f.ir, "mesh-init")) >= 0)
+    return ex;
   ecsb_err err = {0};
   int rc = run(&f, &err);
+  init_retry_close(&f.ir);
   return rc ? init_fail("mesh-init", &err) : INIT_EXIT_OK;
 }

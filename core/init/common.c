@@ -2,9 +2,12 @@
  * common.c - what every ecsboot-init subcommand shares: flag parsing with
  * help and error reporting, the exit-code mapping, log level, signals.
  */
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+
+#include "ecsb/duration.h"
 
 #include "cmd.h"
 
@@ -56,6 +59,58 @@ int init_set_log_level(const char *level) {
   }
   ecsb_log_set_level(l);
   return -1;
+}
+
+int init_retry_setup(init_retry *ir, const char *cmd) {
+  const char *v = getenv("ECSBOOT_RETRY_SEED");
+  if (!ir->seed_set && v && *v) {
+    char *end = NULL;
+    errno = 0;
+    long long n = strtoll(v, &end, 10);
+    if (errno || *end || n < 0 || v[0] == '-' || v[0] == '+') {
+      fprintf(stderr,
+              "ecsboot-init %s: ECSBOOT_RETRY_SEED \"%s\": expected an "
+              "integer 0-9223372036854775807\n",
+              cmd, v);
+      return INIT_EXIT_USAGE;
+    }
+    ir->seed = n;
+  }
+  ecsb_err err = {0};
+  if (ecsb_initev_open(&ir->events, cmd, &err) != 0)
+    ecsb_log(ECSB_LOG_WARN, "retries are not reported to the event channel",
+             "cmd", cmd, "error", err.msg, NULL);
+  return -1;
+}
+
+void init_retry_start(init_retry *ir, ecsb_retry *r, int64_t timeout_ns,
+                      int64_t base_ns, int64_t cap_ns, volatile int *stop) {
+  /* A given seed makes every loop reproducible; loops of one process
+   * (health-sync's start and stop, one per drain poll) draw from their
+   * own sequence so they do not repeat each other's waits. */
+  uint64_t seed = 0;
+  if (ir->seed) {
+    ecsb_rng g;
+    ecsb_rng_seed(&g, (uint64_t)ir->seed + (uint64_t)ir->loops);
+    seed = ecsb_rng_next(&g) | 1; /* 0 would mean "random" */
+  }
+  ir->loops++;
+  ecsb_retry_opts o = {.timeout_us = timeout_ns > 0 ? timeout_ns / 1000 : 0,
+                       .base_us = base_ns / 1000,
+                       .cap_us = cap_ns / 1000,
+                       .seed = seed,
+                       .stop = stop,
+                       .events = &ir->events};
+  ecsb_retry_start(r, &o);
+}
+
+long init_request_ms(const init_retry *ir) {
+  int64_t ms = ir->request_timeout / ECSB_NS_PER_MS;
+  return ms > 0 ? (long)ms : 1;
+}
+
+void init_retry_close(init_retry *ir) {
+  ecsb_initev_close(&ir->events);
 }
 
 /* The handler can only reach the flag through a static pointer; it is set

@@ -20,6 +20,10 @@ int64_t ecsb_wall_us(void);
 /* Sleeps ms milliseconds (restarting on EINTR until the full time passed,
  * unless *stop becomes non-zero; stop may be NULL). */
 void ecsb_sleep_ms(int64_t ms, volatile int *stop);
+/* The same in microseconds: a retry scaled down for a replay (time_scale
+ * 0.01 turns 200 ms into 2 ms) keeps its jitter instead of rounding to
+ * whole milliseconds. */
+void ecsb_sleep_us(int64_t us, volatile int *stop);
 
 /* splitmix64: small, fast, seedable; enough for jitter and chaos draws. */
 typedef struct ecsb_rng {
@@ -32,13 +36,15 @@ uint64_t ecsb_rng_below(ecsb_rng *r, uint64_t n);
 /* Uniform double in [0, 1). */
 double ecsb_rng_unit(ecsb_rng *r);
 
+/* Any time unit, as long as base and cap share it (ecsb_retry uses
+ * microseconds). */
 typedef struct ecsb_backoff {
-  int64_t base_ms; /* first ceiling */
-  int64_t cap_ms;  /* ceiling never exceeds this */
+  int64_t base; /* first ceiling */
+  int64_t cap;  /* ceiling never exceeds this */
   ecsb_rng rng;
 } ecsb_backoff;
 
-void ecsb_backoff_init(ecsb_backoff *b, int64_t base_ms, int64_t cap_ms,
+void ecsb_backoff_init(ecsb_backoff *b, int64_t base, int64_t cap,
                        uint64_t seed);
 /* Ceiling for a 0-based attempt: min(cap, base * 2^attempt). */
 int64_t ecsb_backoff_ceiling(const ecsb_backoff *b, int attempt);

@@ -36,6 +36,8 @@ typedef struct ecsb_consul_settings {
   char *token;     /* NULL when none */
   char *cacert;    /* NULL when none */
   char *grpc_addr; /* CONSUL_GRPC_ADDR or the flag; NULL when none */
+  long timeout_ms; /* one request at most; 0: 10 s. Set by the caller after
+                      ecsb_consul_settings_load (a flag, not the env) */
 } ecsb_consul_settings;
 
 /* Overrides from flags; NULL fields fall back to the environment. */

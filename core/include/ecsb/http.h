@@ -102,6 +102,9 @@ void ecsb_http_response_clear(ecsb_http_response *resp);
 const char *ecsb_http_response_header(const ecsb_http_response *resp,
                                       const char *name);
 
+/* The client's whole-request timeout (opts.timeout_ms). */
+long ecsb_http_client_timeout_ms(const ecsb_http_client *c);
+
 /* Total requests actually sent by this client (all tries). */
 uint64_t ecsb_http_client_requests(const ecsb_http_client *c);
 
