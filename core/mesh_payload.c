@@ -17,7 +17,10 @@
 
 int ecsb_mesh_ids_make(const ecsb_mesh_config *c, const char *family,
                        const char *task_id, ecsb_mesh_ids *out, ecsb_err *err) {
-  const char *name = c->service_name ? c->service_name : family;
+  /* Empty means the family too: terraform's mesh-task module passes
+   * -service-name= on every task that has no name of its own. */
+  const char *name =
+      c->service_name && *c->service_name ? c->service_name : family;
   if (!name || !*name)
     return ecsb_err_set(err, ECSB_EINVAL,
                         "no service name: give -service-name or run in a "

@@ -330,6 +330,40 @@ static void test_envoy_bootstrap_reads_the_registration(void **s) {
   fcon_agent_stop(a);
 }
 
+/* terraform's mesh-task module passes -service-name= (empty) on every task:
+ * both commands take the task family, as consul-ecs does. */
+static void test_empty_service_name_means_the_family(void **s) {
+  world *w = *s;
+  fcon_agent *a = agent_on(w, 0);
+  uint16_t port = fcon_agent_port(a);
+  char log[128], boot[160], check[FECS_ARN_MAX + 64], st[32];
+  snprintf(log, sizeof log, "%s/mesh-init-empty.log", w->dir);
+  snprintf(boot, sizeof boot, "-envoy-bootstrap-dir=%s", w->dir);
+  const char *margs[] = {"mesh-init", boot,
+                         "-service-name=", "-health-sync-containers=app", NULL};
+  expect_exit(run_init(w, port, margs, log), 0, log);
+  snprintf(check, sizeof check, "web-%s-app-consul-ecs", w->task_id);
+  ecsb_err err = {0};
+  assert_int_equal(fcon_agent_check_status(a, check, st, sizeof st, &err), 0);
+
+  snprintf(log, sizeof log, "%s/health-sync-empty.log", w->dir);
+  const char *hargs[] = {"health-sync",
+                         "-service-name=", "-health-sync-containers=app",
+                         "--interval=50ms", NULL};
+  scn_proc *p = w->bg = run_init(w, port, hargs, log);
+  assert_int_equal(
+      fecs_container_set_health(w->f, w->task, "app", "HEALTHY", &err), 0);
+  for (int i = 0; i < 400 && strcmp(st, "passing") != 0; i++) {
+    ecsb_sleep_ms(10, NULL);
+    fcon_agent_check_status(a, check, st, sizeof st, NULL);
+  }
+  assert_string_equal(st, "passing");
+  assert_int_equal(scn_proc_signal(p, SIGTERM), 0);
+  w->bg = NULL;
+  expect_exit(p, 0, log);
+  fcon_agent_stop(a);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_registers_with_a_late_agent_and_writes_bootstrap),
@@ -337,6 +371,7 @@ int main(void) {
       cmocka_unit_test(test_metadata_down_then_up),
       cmocka_unit_test(test_health_sync_mirrors_ecs_health),
       cmocka_unit_test(test_envoy_bootstrap_reads_the_registration),
+      cmocka_unit_test(test_empty_service_name_means_the_family),
   };
   ecsb_http_global_init(NULL);
   int rc = cmocka_run_group_tests(tests, setup, teardown);

@@ -174,6 +174,20 @@ static void test_proxy_payload_needs_task_ip(void **state) {
   assert_int_equal(ecsb_mesh_ids_make(&c, "", "t", &ids, &err), ECSB_EINVAL);
 }
 
+/* -service-name= as terraform's mesh-task passes it: the family. */
+static void test_empty_service_name_is_the_family(void **state) {
+  (void)state;
+  ecsb_mesh_config c;
+  ecsb_mesh_config_init(&c);
+  c.service_name = strdup("");
+  ecsb_mesh_ids ids;
+  ecsb_err err = {0};
+  assert_int_equal(ecsb_mesh_ids_make(&c, "fam", "t1", &ids, &err), 0);
+  assert_string_equal(ids.service_name, "fam");
+  assert_string_equal(ids.service_id, "fam-t1");
+  ecsb_mesh_config_clear(&c);
+}
+
 static void test_bad_json_configs_name_the_path(void **state) {
   (void)state;
   struct {
@@ -402,6 +416,7 @@ int main(void) {
       cmocka_unit_test(test_full_config_gives_exact_payloads),
       cmocka_unit_test(test_flags_only_v01_shape),
       cmocka_unit_test(test_proxy_payload_needs_task_ip),
+      cmocka_unit_test(test_empty_service_name_is_the_family),
       cmocka_unit_test(test_bad_json_configs_name_the_path),
       cmocka_unit_test(test_bad_flags_name_the_flag),
       cmocka_unit_test(test_good_flags),

@@ -205,7 +205,7 @@ int cmd_health_sync(int argc, char **argv) {
       {"health-sync-containers", NULL, ECSB_FLAG_STRING, &f.containers, 0, 0,
        "C1,C2", "containers whose ECS health is mirrored (required)", NULL},
       {"service-name", NULL, ECSB_FLAG_STRING, &f.service_name, 0, 0, "NAME",
-       "Consul service name (default: the task family), as given to "
+       "Consul service name (default or empty: the task family), as given to "
        "mesh-init",
        NULL},
       {"interval", NULL, ECSB_FLAG_DURATION, &f.interval, 10 * ECSB_NS_PER_MS,

@@ -67,7 +67,9 @@ static int load_config(const mesh_flags *f, ecsb_mesh_config *cfg,
   }
   if (f->port_set)
     cfg->port = (int)f->port;
-  if (f->service_name) {
+  /* -service-name= (empty, as terraform's mesh-task passes it) is as if not
+   * given: the config's name, else the task family. */
+  if (f->service_name && *f->service_name) {
     free(cfg->service_name);
     if (!(cfg->service_name = strdup(f->service_name)))
       return ecsb_err_set(err, ECSB_ENOMEM, "out of memory");
@@ -217,7 +219,7 @@ int cmd_mesh_init(int argc, char **argv) {
       {"meta", NULL, ECSB_FLAG_STRING, &f.meta, 0, 0, "K=V,...",
        "service meta as K=V,... or a JSON object", NULL},
       {"service-name", NULL, ECSB_FLAG_STRING, &f.service_name, 0, 0, "NAME",
-       "Consul service name (default: the task family)", NULL},
+       "Consul service name (default or empty: the task family)", NULL},
       {"health-sync-containers", NULL, ECSB_FLAG_STRING, &f.health_sync, 0, 0,
        "C1,C2", "containers whose ECS health gets a TTL check", NULL},
       {"config", NULL, ECSB_FLAG_STRING, &f.config, 0, 0, "FILE",
