@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "ecsb/clock.h"
 #include "ecsb/duration.h"
 #include "ecsb/json.h"
 #include "scn/standin.h"
@@ -213,44 +214,66 @@ static void push_command(strvec *argv, const scn_task_env *env,
   }
 }
 
-/* ecsboot-init's own durations (poll intervals, timeouts) are production
- * values; DESIGN section 4 scales every configured duration, so each known
- * flag is rewritten to its scaled value, and added with its scaled default
- * when absent (def NULL: only rewritten, as the app stand-in's durations
- * from a scenario's image args). Never below 10 ms, the smallest interval
- * health-sync takes. */
+/* ecsboot-init's own durations (backoff, poll intervals, request and
+ * other timeouts: every wait it has, docs/ecsboot-init.md "Waits and
+ * retries") are production values; DESIGN section 4 scales every
+ * configured duration, so each known flag is rewritten to its scaled
+ * value, and added with its scaled default when absent (def NULL: only
+ * rewritten, as the app stand-in's durations from a scenario's image
+ * args). A scaled value never goes below min, the flag's own minimum (NULL:
+ * 1 us, a backoff's): a fixed floor such as 10 ms would turn mesh-init's
+ * first 200 ms ceiling at time_scale 0.01 (2 ms) into 1 s of scenario time. */
 static const struct {
-  const char *sub, *flag, *def;
+  const char *sub, *flag, *def, *min;
 } init_durations[] = {
-    {"discover-servers", "timeout", "5m"},
-    {"discover-servers", "poll-interval", "1s"},
-    {"discover-servers", "max-poll-interval", "30s"},
-    {"mesh-init", "timeout", "2m"},
-    {"health-sync", "interval", "1s"},
-    {"health-sync", "timeout", "2m"},
-    {"envoy-entrypoint", "grace-period", "25s"},
-    {"envoy-entrypoint", "poll-interval", "1s"},
-    {"envoy-entrypoint", "stop-timeout", "10s"},
+    {"discover-servers", "timeout", "5m", "1ms"},
+    {"discover-servers", "poll-interval", "1s", NULL},
+    {"discover-servers", "max-poll-interval", "30s", NULL},
+    {"discover-servers", "request-timeout", "10s", "1ms"},
+    {"mesh-init", "timeout", "2m", "1ms"},
+    {"mesh-init", "retry-interval", "200ms", NULL},
+    {"mesh-init", "max-retry-interval", "5s", NULL},
+    {"mesh-init", "request-timeout", "10s", "1ms"},
+    {"envoy-bootstrap", "timeout", "30s", "1ms"},
+    {"envoy-bootstrap", "retry-interval", "200ms", NULL},
+    {"envoy-bootstrap", "max-retry-interval", "5s", NULL},
+    {"envoy-bootstrap", "request-timeout", "10s", "1ms"},
+    {"health-sync", "interval", "1s", "10ms"},
+    {"health-sync", "timeout", "2m", "1ms"},
+    {"health-sync", "retry-interval", "200ms", NULL},
+    {"health-sync", "max-retry-interval", "5s", NULL},
+    {"health-sync", "request-timeout", "10s", "1ms"},
+    {"health-sync", "shutdown-timeout", "5s", "1ms"},
+    {"envoy-entrypoint", "grace-period", "25s", NULL},
+    {"envoy-entrypoint", "poll-interval", "1s", "10ms"},
+    {"envoy-entrypoint", "stop-timeout", "10s", "10ms"},
+    {"envoy-entrypoint", "retry-interval", "100ms", NULL},
+    {"envoy-entrypoint", "max-retry-interval", "500ms", NULL},
+    {"envoy-entrypoint", "request-timeout", "2s", "1ms"},
     /* Consul's -retry-interval default */
-    {"consul-client", "retry-interval", "30s"},
+    {"consul-client", "retry-interval", "30s", "10ms"},
     /* the app stand-in's own durations, given in a scenario's image args */
-    {"app", "start-delay", NULL},
-    {"app", "drain", NULL},
-    {"app", "crash-after", NULL},
-    {"app", "fail-health-after", NULL},
-    {"app", "response-delay", NULL},
+    {"app", "start-delay", NULL, "10ms"},
+    {"app", "drain", NULL, "10ms"},
+    {"app", "crash-after", NULL, "10ms"},
+    {"app", "fail-health-after", NULL, "10ms"},
+    {"app", "response-delay", NULL, "10ms"},
 };
 
-static char *scaled_duration(const char *v, double scale) {
-  int64_t ns;
+static char *scaled_duration(const char *v, double scale, const char *min) {
+  int64_t ns, floor_ns = 1000;
   ecsb_err e = {0};
   if (ecsb_duration_parse(v, &ns, &e))
     return strdup(v); /* ecsboot-init reports the bad value itself */
+  if (min && ecsb_duration_parse(min, &floor_ns, &e))
+    floor_ns = 1000;
   double d = (double)ns * scale;
-  if (d < 10e6)
-    d = 10e6;
+  if (d < (double)floor_ns)
+    d = (double)floor_ns;
+  /* whole microseconds: the unit ecsboot-init's waits work in */
+  int64_t us = (int64_t)(d / 1000 + 0.5);
   char out[64];
-  return strdup(ecsb_duration_format((int64_t)d, out, sizeof out));
+  return strdup(ecsb_duration_format(us * 1000, out, sizeof out));
 }
 
 /* Index of the value of flag `name` in argv (forms -x V, --x V, -x=V,
@@ -309,13 +332,14 @@ static void scale_init_flags(strvec *argv, double scale) {
       continue;
     if (i < 0) {
       sv_pushf(argv, "--%s%s", init_durations[k].flag, NULL);
-      sv_push(argv, scaled_duration(init_durations[k].def, scale));
+      sv_push(argv, scaled_duration(init_durations[k].def, scale,
+                                    init_durations[k].min));
       move_before_dashes(argv, 2);
       continue;
     }
     char *old = argv->v[i];
     char *val = eq ? strchr(old, '=') + 1 : old;
-    char *scaled = scaled_duration(val, scale);
+    char *scaled = scaled_duration(val, scale, init_durations[k].min);
     char *repl = NULL;
     if (scaled && eq) {
       size_t pre = (size_t)(val - old);
@@ -384,6 +408,24 @@ static int first_port(const cJSON *def) {
       return cp->valueint;
   }
   return 0;
+}
+
+/* ecsboot-init's jitter seed for one container: the scenario's seed mixed
+ * with the task and container names (FNV-1a, then splitmix64), so a replay
+ * draws the same waits while two containers never share a sequence. Never
+ * 0, which ecsboot-init reads as "random". Decimal, in out. */
+static const char *retry_seed(uint64_t seed, const char *task,
+                              const char *container, char *out, size_t cap) {
+  uint64_t h = UINT64_C(0xcbf29ce484222325);
+  const char *parts[] = {task, "/", container};
+  for (size_t p = 0; p < 3; p++)
+    for (const char *c = parts[p]; *c; c++)
+      h = (h ^ (unsigned char)*c) * UINT64_C(0x100000001b3);
+  ecsb_rng g;
+  ecsb_rng_seed(&g, seed ^ h);
+  uint64_t v = ecsb_rng_next(&g) >> 1; /* fits the flag's int64 range */
+  snprintf(out, cap, "%llu", (unsigned long long)(v ? v : 1));
+  return out;
 }
 
 int scn_container_command(const scn_task_env *env, const cJSON *def,
@@ -478,6 +520,15 @@ int scn_container_command(const scn_task_env *env, const cJSON *def,
   sv_pushf(&envp, "HOME=%s%s", env->task_dir, NULL);
   sv_pushf(&envp, "ECSBOOT_TASK_IP=%s%s", env->task_ip, NULL);
   sv_pushf(&envp, "ECSBOOT_CONTAINER=%s%s", name, NULL);
+  if (env->task_name) {
+    char seed[24];
+    sv_pushf(&envp, "ECSBOOT_TASK=%s%s", env->task_name, NULL);
+    sv_pushf(&envp, "ECSBOOT_RETRY_SEED=%s%s",
+             retry_seed(env->seed, env->task_name, name, seed, sizeof seed),
+             NULL);
+  }
+  if (env->events)
+    sv_pushf(&envp, "ECSBOOT_EVENTS=%s%s", env->events, NULL);
   sv_pushf(&envp, "AWS_REGION=%s%s", env->region, NULL);
   sv_pushf(&envp, "AWS_DEFAULT_REGION=%s%s", env->region, NULL);
   sv_pushf(&envp, "AWS_ENDPOINT_URL_ECS=%s%s", env->ecs_endpoint, NULL);

@@ -183,7 +183,9 @@ int run_task_create(run *r, run_task *t, ecsb_err *err) {
                           .ecsboot_bin = r->o->ecsboot_bin,
                           .init_bin = r->o->init_bin,
                           .path_env = getenv("PATH"),
-                          .time_scale = s->time_scale};
+                          .time_scale = s->time_scale,
+                          .task_name = t->name,
+                          .seed = s->seed};
   for (size_t i = 0; i < t->n; i++) {
     run_ctr *c = &t->c[i];
     const cJSON *hc = cJSON_GetObjectItemCaseSensitive(c->def, "healthCheck");

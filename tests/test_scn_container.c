@@ -247,6 +247,12 @@ static void test_envoy_entrypoint_and_scaled_init_flags(void **state) {
                         "10ms",
                         "--stop-timeout",
                         "100ms",
+                        "--retry-interval",
+                        "1ms",
+                        "--max-retry-interval",
+                        "5ms",
+                        "--request-timeout",
+                        "20ms",
                         "--",
                         "/b/ecsboot",
                         "envoy",
@@ -255,7 +261,7 @@ static void test_envoy_entrypoint_and_scaled_init_flags(void **state) {
                         NULL};
   for (int i = 0; want[i]; i++)
     assert_string_equal(c.argv[i], want[i]);
-  assert_null(c.argv[12]);
+  assert_null(c.argv[18]);
   scn_cmd_clear(&c);
 
   cJSON *disc =
@@ -277,10 +283,12 @@ static void test_envoy_entrypoint_and_scaled_init_flags(void **state) {
                           "10ms",
                           "--max-poll-interval",
                           "300ms",
+                          "--request-timeout",
+                          "100ms",
                           NULL};
   for (int i = 0; want_d[i]; i++)
     assert_string_equal(c.argv[i], want_d[i]);
-  assert_null(c.argv[10]);
+  assert_null(c.argv[12]);
   scn_cmd_clear(&c);
   /* the consul-client stand-in: control file, time scale, scaled
    * -retry-interval (Consul's 30 s) */
@@ -308,6 +316,102 @@ static void test_envoy_entrypoint_and_scaled_init_flags(void **state) {
   cJSON_Delete(agent);
   cJSON_Delete(disc);
   cJSON_Delete(proxy);
+  cJSON_Delete(vols);
+}
+
+/* Every wait of ecsboot-init is scaled, down to the flag's own minimum and
+ * no further (a fixed 10 ms floor made mesh-init's first 2 ms retry 1 s of
+ * scenario time); the container learns its task, where to report retries,
+ * and a jitter seed of its own that a replay repeats. */
+static void
+test_init_waits_scale_to_their_floor_with_seed_and_events(void **state) {
+  (void)state;
+  cJSON *vols = json(vols_text);
+  cJSON *mesh = json("{\"name\":\"mesh-init\",\"image\":\"x/consul-ecs\","
+                     "\"command\":[\"mesh-init\",\"--retry-interval=300ms\"]}");
+  cJSON *sync = json("{\"name\":\"health-sync\",\"image\":\"x/consul-ecs\","
+                     "\"command\":[\"health-sync\",\"-health-sync-"
+                     "containers=app\"]}");
+  scn_task_env e = env;
+  e.time_scale = 0.001;
+  e.task_name = "web-1";
+  e.events = "@ecsboot-42-0";
+  e.seed = 1;
+  scn_image_rule r_init = {.play = SCN_PLAY_INIT};
+  scn_cmd c, c2;
+  ecsb_err err = {0};
+  assert_int_equal(
+      scn_container_command(&e, mesh, vols, "id", &r_init, &c, &err), 0);
+  const char *want[] = {"/b/ecsboot-init",
+                        "mesh-init",
+                        "--retry-interval=300\xc2\xb5s",
+                        "--timeout",
+                        "120ms",
+                        "--max-retry-interval",
+                        "5ms",
+                        "--request-timeout",
+                        "10ms",
+                        NULL};
+  for (int i = 0; want[i]; i++)
+    assert_string_equal(c.argv[i], want[i]);
+  assert_null(c.argv[9]);
+  assert_true(has(c.envp, "ECSBOOT_TASK=web-1"));
+  assert_true(has(c.envp, "ECSBOOT_EVENTS=@ecsboot-42-0"));
+  const char *seed = NULL;
+  for (char **v = c.envp; *v; v++)
+    if (strncmp(*v, "ECSBOOT_RETRY_SEED=", 19) == 0)
+      seed = *v + 19;
+  assert_non_null(seed);
+  assert_true(strtoull(seed, NULL, 10) > 0);
+  /* the same scenario seed gives the same container seed */
+  assert_int_equal(
+      scn_container_command(&e, mesh, vols, "id", &r_init, &c2, &err), 0);
+  bool same = false;
+  for (char **v = c2.envp; *v; v++)
+    same = same || (strncmp(*v, "ECSBOOT_RETRY_SEED=", 19) == 0 &&
+                    strcmp(*v + 19, seed) == 0);
+  assert_true(same);
+  scn_cmd_clear(&c2);
+  /* another container, or another scenario seed: another sequence */
+  assert_int_equal(
+      scn_container_command(&e, sync, vols, "id", &r_init, &c2, &err), 0);
+  for (char **v = c2.envp; *v; v++)
+    if (strncmp(*v, "ECSBOOT_RETRY_SEED=", 19) == 0)
+      assert_string_not_equal(*v + 19, seed);
+  /* health-sync's --interval stops at its own 10 ms minimum */
+  const char *want_s[] = {"/b/ecsboot-init",
+                          "health-sync",
+                          "-health-sync-containers=app",
+                          "--interval",
+                          "10ms",
+                          "--timeout",
+                          "120ms",
+                          "--retry-interval",
+                          "200\xc2\xb5s",
+                          NULL};
+  for (int i = 0; want_s[i]; i++)
+    assert_string_equal(c2.argv[i], want_s[i]);
+  scn_cmd_clear(&c2);
+  e.seed = 2;
+  assert_int_equal(
+      scn_container_command(&e, mesh, vols, "id", &r_init, &c2, &err), 0);
+  for (char **v = c2.envp; *v; v++)
+    if (strncmp(*v, "ECSBOOT_RETRY_SEED=", 19) == 0)
+      assert_string_not_equal(*v + 19, seed);
+  scn_cmd_clear(&c2);
+  /* without a task name (tests, ecsboot serve) nothing is added */
+  e.task_name = NULL;
+  e.events = NULL;
+  assert_int_equal(
+      scn_container_command(&e, mesh, vols, "id", &r_init, &c2, &err), 0);
+  for (char **v = c2.envp; *v; v++)
+    assert_true(strncmp(*v, "ECSBOOT_RETRY_SEED=", 19) &&
+                strncmp(*v, "ECSBOOT_EVENTS=", 15) &&
+                strncmp(*v, "ECSBOOT_TASK=", 13));
+  scn_cmd_clear(&c2);
+  scn_cmd_clear(&c);
+  cJSON_Delete(mesh);
+  cJSON_Delete(sync);
   cJSON_Delete(vols);
 }
 
@@ -397,6 +501,8 @@ int main(void) {
       cmocka_unit_test(test_players_build_their_argv),
       cmocka_unit_test(test_app_port_comes_only_from_its_port_mappings),
       cmocka_unit_test(test_envoy_entrypoint_and_scaled_init_flags),
+      cmocka_unit_test(
+          test_init_waits_scale_to_their_floor_with_seed_and_events),
       cmocka_unit_test(test_bad_definitions_are_named),
       cmocka_unit_test(test_health_check_probes),
   };

@@ -40,6 +40,13 @@ typedef struct scn_task_env {
   /* The scenario's time_scale: ecsboot-init's poll intervals and timeouts
    * are scaled in its argv (0 or 1: left as they are). */
   double time_scale;
+  /* ECSBOOT_TASK and ECSBOOT_EVENTS (where ecsboot-init reports retries;
+   * NULL: not set), and the scenario's seed, from which each container's
+   * ECSBOOT_RETRY_SEED derives (with the task and container names) when
+   * task_name is set. */
+  const char *task_name;
+  const char *events;
+  uint64_t seed;
 } scn_task_env;
 
 typedef struct scn_cmd {
