@@ -40,6 +40,7 @@
 typedef struct run run;
 typedef struct run_probes run_probes;
 typedef struct run_load run_load;
+typedef struct run_initev run_initev;
 
 typedef struct run_ctr {
   const char *name; /* borrowed from def */
@@ -159,7 +160,8 @@ struct run {
 
   run_probes *probes;
   run_load *load;
-  int wake[2]; /* self-pipe: signals and other threads wake the loop */
+  run_initev *initev; /* ecsboot-init's retry datagrams (run_initev.c) */
+  int wake[2];        /* self-pipe: signals and other threads wake the loop */
   atomic_bool events_since_check; /* written by every thread's run_emit */
   bool stop_loop;
   const char *end_reason;
@@ -224,6 +226,14 @@ void run_probes_free(run_probes *p);
  * nothing without a scenario "load"; stop emits each task's summary. */
 int run_load_start(run *r, run_load **out, ecsb_err *err);
 void run_load_stop(run_load *l);
+
+/* run_initev.c: ecsboot-init's retries as init.retry events. Start binds
+ * the socket and starts its reader (r->initev; stop frees it, also after a
+ * failed start); addr is the ECSBOOT_EVENTS value for containers, NULL
+ * when not started. */
+int run_initev_start(run *r, ecsb_err *err);
+const char *run_initev_addr(const run *r);
+void run_initev_stop(run *r);
 
 /* run_faults.c */
 int run_faults_plan(run *r, ecsb_err *err);              /* run-wide timers */

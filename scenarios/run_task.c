@@ -185,6 +185,7 @@ int run_task_create(run *r, run_task *t, ecsb_err *err) {
                           .path_env = getenv("PATH"),
                           .time_scale = s->time_scale,
                           .task_name = t->name,
+                          .events = run_initev_addr(r),
                           .seed = s->seed};
   for (size_t i = 0; i < t->n; i++) {
     run_ctr *c = &t->c[i];

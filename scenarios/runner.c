@@ -568,6 +568,7 @@ static int loop(run *r, ecsb_err *err) {
 static void teardown(run *r) {
   run_load_stop(r->load); /* its summaries go in the log first */
   r->load = NULL;
+  run_initev_stop(r);
   pthread_mutex_lock(&r->mu);
   r->quiet = true;
   pthread_mutex_unlock(&r->mu);
@@ -662,7 +663,8 @@ static int setup(run *r, ecsb_err *err) {
       return rc;
   if ((rc = run_probes_new(r, 4, &r->probes, err)))
     return rc;
-  if ((rc = start_log(r, err)) || (rc = run_load_start(r, &r->load, err)))
+  if ((rc = start_log(r, err)) || (rc = run_load_start(r, &r->load, err)) ||
+      (rc = run_initev_start(r, err)))
     return rc;
   return run_faults_plan(r, err);
 }

@@ -4,7 +4,8 @@
  * --out and scenario paths from another folder pass, containers without
  * portMappings share a task without a port clash, --shard splits a list
  * stably, and the consul-client stand-in joins a server in another
- * process, takes faults through its control file and leaves on SIGTERM.
+ * process, takes faults through its control file and leaves on SIGTERM,
+ * and ecsboot-init's retries are init.retry events of their container.
  * Processes are found by their working folder: every container runs in its
  * task's folder under the run's --out. */
 #define _GNU_SOURCE 1 /* memmem */
@@ -237,6 +238,64 @@ static void test_containers_without_port_mappings_share_a_task(void **state) {
       fail_msg("%s:\n%s", log, text);
     free(text);
   }
+}
+
+/* The agent answers the first two service registrations with HTTP 500:
+ * each of mesh-init's retries is an init.retry event of web-1's mesh-init
+ * container, in order, before mesh-init exits, naming the failure, and
+ * waiting at most the scaled backoff ceiling (200 ms, then 400 ms, times
+ * the time_scale 0.01). */
+static void test_init_retries_are_events_of_their_container(void **state) {
+  (void)state;
+  char sc[300], out[300], log[400];
+  snprintf(sc, sizeof sc, "%s/retry.json", tmp);
+  snprintf(out, sizeof out, "%s/retry-out", tmp);
+  snprintf(log, sizeof log, "%s/events.jsonl", out);
+  write_file(sc,
+             "{\"name\": \"retry\", \"time_scale\": 0.01, \"seed\": 7,"
+             " \"task_definition\": \"" ECSB_SOURCE_DIR
+             "/examples/mesh-task-taskdef.json\","
+             " \"faults\": [{\"at\": \"0s\", \"target\": \"agent\","
+             " \"action\": \"register_error\","
+             " \"params\": {\"status\": 500, \"count\": 2}}],"
+             " \"expect\": {\"milestones\": {\"T2\": {\"reached\": true}}}}");
+  const char *a[] = {"run", "--no-progress", "--quiet", "--out", out, sc, NULL};
+  char *text = NULL;
+  int code = run_wait(a, 60000, &text);
+  if (code != 0)
+    fail_msg("ecsboot run exited %d:\n%s", code, text);
+  free(text);
+  rpt_log *rl = NULL;
+  assert_int_equal(rpt_log_read(log, 1 << 24, &rl, NULL), 0);
+  int retries = 0;
+  bool exited = false;
+  for (size_t i = 0; i < rl->n; i++) {
+    const rpt_event *e = &rl->events[i];
+    if (e->task && e->container && strcmp(e->task, "web-1") == 0 &&
+        strcmp(e->container, "mesh-init") == 0 &&
+        strcmp(e->kind, "container.exited") == 0)
+      exited = true;
+    if (strcmp(e->kind, "init.retry") != 0)
+      continue;
+    assert_false(exited);
+    assert_string_equal(e->task, "web-1");
+    assert_string_equal(e->container, "mesh-init");
+    assert_string_equal(rpt_event_str(e, "cmd"), "mesh-init");
+    assert_string_equal(rpt_event_str(e, "what"), "Consul agent");
+    assert_non_null(strstr(rpt_event_str(e, "error"), "HTTP 500"));
+    int64_t attempt = 0, wait = -1, scen = -1;
+    assert_true(rpt_event_int(e, "attempt", &attempt));
+    assert_true(rpt_event_int(e, "wait_us", &wait));
+    assert_true(rpt_event_int(e, "wait_scenario_us", &scen));
+    assert_int_equal(attempt, ++retries);
+    assert_true(wait >= 0 && wait <= (attempt == 1 ? 2000 : 4000));
+    assert_true(scen >= wait * 100 - 1 && scen <= wait * 100 + 1);
+    assert_false(
+        cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(e->detail, "throttled")));
+  }
+  assert_true(exited);
+  assert_int_equal(retries, 2);
+  rpt_log_free(rl);
 }
 
 /* A scenario that stays undecided for a while: it waits for a stop that
@@ -607,6 +666,7 @@ int main(void) {
       cmocka_unit_test(test_bad_scenarios_exit_2_before_anything),
       cmocka_unit_test(test_relative_out_and_scenario_from_another_folder),
       cmocka_unit_test(test_containers_without_port_mappings_share_a_task),
+      cmocka_unit_test(test_init_retries_are_events_of_their_container),
       cmocka_unit_test(test_sigint_tears_down_and_marks_the_log),
       cmocka_unit_test(test_sigterm_tears_down_and_marks_the_log),
       cmocka_unit_test(test_sigkill_of_the_runner_leaves_no_process),
