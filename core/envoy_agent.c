@@ -17,6 +17,7 @@
 #include "ecsb/envoy_bootstrap.h"
 #include "ecsb/fileio.h"
 #include "ecsb/json.h"
+#include "ecsb/log.h"
 #include "ecsb/text.h"
 
 /* Envoy's STATIC clusters take IP literals only. */
@@ -165,6 +166,23 @@ int ecsb_envoy_bootstrap_from_agent(ecsb_consul *c,
       goto out;
   }
   const char *ca_file = o->ca_file ? o->ca_file : s->cacert;
+  if (!g.tls && o->ca_file) {
+    /* A CA given for gRPC that Envoy will not use means the user expects
+     * TLS they do not get: say so rather than drop it silently. */
+    char ga[1100];
+    if (g.socket[0])
+      snprintf(ga, sizeof ga, "unix://%s", g.socket);
+    else
+      snprintf(ga, sizeof ga, "%s:%d", g.host, g.port);
+    ecsb_log(ECSB_LOG_WARN,
+             s->https ? "flag -ca-file is used for the HTTP API only: the "
+                        "gRPC address is plaintext, so Envoy gets no CA "
+                        "(give -grpc-addr https://HOST:PORT for TLS)"
+                      : "flag -ca-file is ignored: neither the HTTP API nor "
+                        "the gRPC address uses TLS (give -grpc-addr "
+                        "https://HOST:PORT for TLS)",
+             "grpc_addr", ga, "ca_file", o->ca_file, NULL);
+  }
   if (g.tls) {
     if (!ca_file) {
       rc = ecsb_err_set(err, ECSB_EINVAL,

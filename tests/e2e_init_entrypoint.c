@@ -240,8 +240,13 @@ static void test_usage_errors(void **state) {
     const char *const *env;
     const char *want;
   } cases[] = {
-      {{"--grace-period=1s", NULL}, env, "expected `-- COMMAND"},
-      {{"--", NULL}, env, "expected `-- COMMAND"},
+      {{"--grace-period=1s", NULL},
+       env,
+       "no proxy command; the proxy command goes after \"--\""},
+      {{"--", NULL}, env, "no proxy command after \"--\""},
+      {{"/usr/bin/envoy", "-c", "x", NULL},
+       env,
+       "unknown flag -c (see --help); the proxy command goes after \"--\""},
       {{"--grace-period=forever", "--", "true", NULL},
        env,
        "flag -grace-period"},

@@ -364,6 +364,29 @@ static void test_empty_service_name_means_the_family(void **s) {
   fcon_agent_stop(a);
 }
 
+/* -ca-file with a plaintext gRPC address would give Envoy no TLS: the run
+ * still works, and a warning names the flag instead of ignoring it. */
+static void test_envoy_bootstrap_warns_of_an_unused_ca_file(void **s) {
+  world *w = *s;
+  fcon_agent *a = agent_on(w, 0);
+  char log[128], pid[FECS_ARN_MAX + 32], ca[160], caflag[180];
+  snprintf(log, sizeof log, "%s/mesh-init-ca.log", w->dir);
+  expect_exit(start_mesh_init(w, fcon_agent_port(a), log), 0, log);
+  snprintf(ca, sizeof ca, "%s/ca.pem", w->dir);
+  assert_int_equal(ecsb_atomic_write(ca, "not used\n", 9, 0644, NULL), 0);
+  snprintf(caflag, sizeof caflag, "-ca-file=%s", ca);
+  snprintf(pid, sizeof pid, "web-%s-sidecar-proxy", w->task_id);
+  snprintf(log, sizeof log, "%s/envoy-bootstrap-ca.log", w->dir);
+  const char *args[] = {"envoy-bootstrap", "-proxy-id", pid, caflag, NULL};
+  expect_exit(run_init(w, fcon_agent_port(a), args, log), 0, log);
+  char *out = NULL;
+  assert_int_equal(ecsb_read_file(log, 1 << 20, &out, NULL, NULL), 0);
+  assert_non_null(strstr(out, "level=warn msg=\"flag -ca-file is ignored"));
+  assert_null(strstr(out, "transport_socket"));
+  free(out);
+  fcon_agent_stop(a);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_registers_with_a_late_agent_and_writes_bootstrap),
@@ -372,6 +395,7 @@ int main(void) {
       cmocka_unit_test(test_health_sync_mirrors_ecs_health),
       cmocka_unit_test(test_envoy_bootstrap_reads_the_registration),
       cmocka_unit_test(test_empty_service_name_means_the_family),
+      cmocka_unit_test(test_envoy_bootstrap_warns_of_an_unused_ca_file),
   };
   ecsb_http_global_init(NULL);
   int rc = cmocka_run_group_tests(tests, setup, teardown);

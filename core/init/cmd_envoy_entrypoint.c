@@ -604,14 +604,37 @@ int cmd_envoy_entrypoint(int argc, char **argv) {
     }
   char *pos[1];
   size_t np = 0;
-  int ex = init_parse_flags(&fs, split < 0 ? argc : split, argv, pos, 0, &np);
+  if (split < 0) {
+    /* Without "--" the proxy command's first word (or its first flag) reads
+     * as a bad argument of ours; say what is missing rather than that. */
+    ecsb_err perr = {0};
+    int prc = ecsb_flags_parse(&fs, argc, argv, pos, 1, &np, &perr);
+    if (prc == ECSB_FLAGS_HELP) {
+      ecsb_flags_usage(&fs, stdout);
+      return INIT_EXIT_OK;
+    }
+    if (prc)
+      fprintf(stderr, "%s: %s; ", fs.command, perr.msg);
+    else if (np)
+      fprintf(stderr, "%s: \"%s\" is not a flag; ", fs.command, pos[0]);
+    else
+      fprintf(stderr, "%s: no proxy command; ", fs.command);
+    fprintf(stderr,
+            "the proxy command goes after \"--\": %s [flags] -- "
+            "COMMAND [ARGS...]\n",
+            fs.command);
+    return INIT_EXIT_USAGE;
+  }
+  int ex = init_parse_flags(&fs, split, argv, pos, 0, &np);
   if (ex >= 0)
     return ex;
   if ((ex = init_set_log_level(f.log_level)) >= 0)
     return ex;
-  if (split < 0 || split + 1 >= argc) {
-    fprintf(stderr, "%s: expected `-- COMMAND [ARGS...]` after the flags\n",
-            fs.command);
+  if (split + 1 >= argc) {
+    fprintf(stderr,
+            "%s: no proxy command after \"--\": %s [flags] -- COMMAND "
+            "[ARGS...]\n",
+            fs.command, fs.command);
     return INIT_EXIT_USAGE;
   }
   if (f.wait_for && f.exclude) {
