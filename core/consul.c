@@ -279,8 +279,11 @@ int ecsb_consul_self_parse(const char *body, size_t len, ecsb_consul_self *out,
     return rc;
   const cJSON *cfg = NULL, *xds = NULL, *ports = NULL, *dbg = NULL;
   const char *dc = NULL, *node = NULL, *part = NULL;
-  int64_t port = 0, tls = 0, p2 = 0;
+  int64_t plain = 0, tls = 0, legacy = 0, dport = 0;
   const char *P = "Consul /v1/agent/self: $";
+  const char *XP = "Consul /v1/agent/self: $.xDS";
+  const char *PP = "Consul /v1/agent/self: $.xDS.Ports";
+  const char *DP = "Consul /v1/agent/self: $.DebugConfig";
   if ((rc = ecsb_json_get_object(j, P, "Config", true, &cfg, err)) ||
       (rc = ecsb_json_get_string(cfg, "Consul /v1/agent/self: $.Config",
                                  "Datacenter", true, &dc, err)) ||
@@ -289,29 +292,35 @@ int ecsb_consul_self_parse(const char *body, size_t len, ecsb_consul_self *out,
       (rc = ecsb_json_get_string(cfg, "Consul /v1/agent/self: $.Config",
                                  "Partition", false, &part, err)) ||
       (rc = ecsb_json_get_object(j, P, "xDS", false, &xds, err)) ||
-      (rc = ecsb_json_get_object(j, P, "DebugConfig", false, &dbg, err)))
-    goto out;
-  if (xds) {
-    const char *XP = "Consul /v1/agent/self: $.xDS";
-    if ((rc = ecsb_json_get_int(xds, XP, "Port", false, -1, 65535, &p2, err)) ||
-        (rc = ecsb_json_get_object(xds, XP, "Ports", false, &ports, err)))
-      goto out;
-    if (ports &&
-        ((rc = ecsb_json_get_int(ports, "Consul /v1/agent/self: $.xDS.Ports",
-                                 "Plaintext", false, -1, 65535, &port, err)) ||
-         (rc = ecsb_json_get_int(ports, "Consul /v1/agent/self: $.xDS.Ports",
-                                 "TLS", false, -1, 65535, &tls, err))))
-      goto out;
-    if (port <= 0 && p2 > 0)
-      port = p2;
-  } else if (dbg) {
-    /* Agents before 1.13 report gRPC only in DebugConfig. */
-    const char *DP = "Consul /v1/agent/self: $.DebugConfig";
-    if ((rc = ecsb_json_get_int(dbg, DP, "GRPCPort", false, -1, 65535, &port,
+      (rc = ecsb_json_get_object(j, P, "DebugConfig", false, &dbg, err)) ||
+      (xds &&
+       ((rc = ecsb_json_get_int(xds, XP, "Port", false, -1, 65535, &legacy,
                                 err)) ||
-        (rc = ecsb_json_get_int(dbg, DP, "GRPCTLSPort", false, -1, 65535, &tls,
-                                err)))
-      goto out;
+        (rc = ecsb_json_get_object(xds, XP, "Ports", false, &ports, err)))) ||
+      (ports && ((rc = ecsb_json_get_int(ports, PP, "Plaintext", false, -1,
+                                         65535, &plain, err)) ||
+                 (rc = ecsb_json_get_int(ports, PP, "TLS", false, -1, 65535,
+                                         &tls, err)))) ||
+      (dbg && (rc = ecsb_json_get_int(dbg, DP, "GRPCPort", false, -1, 65535,
+                                      &dport, err))))
+    goto out;
+  /* Consul 1.14+'s choice, in its order. xDS.Port is never used: from 1.14
+   * it is the TLS port when there is one, so reading it as plaintext
+   * pointed Envoy's plaintext cluster at the TLS listener. */
+  bool has_dport = dbg && cJSON_GetObjectItemCaseSensitive(dbg, "GRPCPort");
+  if (tls > 0) {
+    out->xds_port = (int)tls;
+    out->xds_tls = true;
+  } else if (plain > 0) {
+    out->xds_port = (int)plain;
+  } else if (has_dport) {
+    out->xds_port = dport < 0 ? -1 : (int)dport;
+  } else if (dbg || (ports && plain < 0 && tls < 0)) {
+    out->xds_port = -1; /* an agent with gRPC off reports no port at all */
+  } else if (!ports && legacy > 0) {
+    /* Every real agent sends DebugConfig; a stand-in with only the 1.12
+     * shape means its one port. */
+    out->xds_port = (int)legacy;
   }
   if (strlen(dc) >= sizeof out->datacenter ||
       (node && strlen(node) >= sizeof out->node_name) ||
@@ -324,8 +333,6 @@ int ecsb_consul_self_parse(const char *body, size_t len, ecsb_consul_self *out,
   snprintf(out->datacenter, sizeof out->datacenter, "%s", dc);
   snprintf(out->node_name, sizeof out->node_name, "%s", node ? node : "");
   snprintf(out->partition, sizeof out->partition, "%s", part ? part : "");
-  out->grpc_port = port > 0 ? (int)port : 0;
-  out->grpc_tls_port = tls > 0 ? (int)tls : 0;
 out:
   cJSON_Delete(j);
   return rc;

@@ -156,11 +156,28 @@ int ecsb_envoy_bootstrap_from_agent(ecsb_consul *c,
              err)))
       goto out;
   } else {
-    /* As the Consul CLI: the HTTP API's host, the xDS port it reports; TLS
-     * when the HTTP API is https and the agent has a TLS xDS port. */
-    g.tls = s->https && self.grpc_tls_port > 0;
-    g.port = g.tls ? self.grpc_tls_port
-                   : (self.grpc_port > 0 ? self.grpc_port : 8502);
+    /* The port and TLS as `consul connect envoy` (1.14+) picks them: the
+     * TLS xDS port whenever the agent has one, whatever the HTTP API's
+     * scheme. The host is the HTTP API's: the agent the task talks to. */
+    if (self.xds_port < 0) {
+      rc = ecsb_err_set(err, ECSB_EINVAL,
+                        "Consul %s/v1/agent/self: the agent has gRPC disabled "
+                        "(no xDS.Ports.TLS or .Plaintext above 0, "
+                        "DebugConfig.GRPCPort -1 or absent), so Envoy cannot "
+                        "get its configuration: enable ports.grpc or "
+                        "ports.grpc_tls on the agent, or give -grpc-addr",
+                        s->base_url);
+      goto out;
+    }
+    g.tls = self.xds_tls;
+    g.port = self.xds_port;
+    if (!g.port) {
+      g.port = 8502;
+      ecsb_log(ECSB_LOG_WARN,
+               "the agent reports no gRPC port; using 8502, Consul's "
+               "default (give -grpc-addr to choose)",
+               NULL);
+    }
     if ((rc = resolve_ip(s->host, g.host, sizeof g.host, "CONSUL_HTTP_ADDR",
                          err)))
       goto out;

@@ -367,24 +367,31 @@ static cJSON *self_json(const fcon_agent *a) {
   cJSON_AddStringToObject(c, "Revision", "fcon");
   cJSON_AddBoolToObject(c, "Server", false);
   cJSON_AddStringToObject(c, "Version", a->version);
+  int plain = a->cfg.xds_port ? a->cfg.xds_port : 8502;
+  int tls = a->cfg.xds_tls_port ? a->cfg.xds_tls_port : -1;
+  bool grpc = plain > 0 || tls > 0;
   cJSON *d = cJSON_AddObjectToObject(o, "DebugConfig");
   cJSON_AddStringToObject(d, "Datacenter", "dc1");
   cJSON_AddStringToObject(d, "NodeName", a->node);
   cJSON_AddStringToObject(d, "Version", a->version);
-  cJSON_AddNumberToObject(d, "GRPCPort", 8502);
+  cJSON_AddNumberToObject(d, "GRPCPort", plain > 0 ? plain : -1);
+  cJSON_AddNumberToObject(d, "GRPCTLSPort", tls > 0 ? tls : -1);
   cJSON_AddObjectToObject(o, "Coord");
   cJSON_AddItemToObject(o, "Member", member_json(a));
   cJSON_AddObjectToObject(o, "Meta");
+  if (!grpc)
+    return o; /* Consul has no xDS server then, and says nothing of it */
   cJSON *x = cJSON_AddObjectToObject(o, "xDS");
   cJSON *sp = cJSON_AddObjectToObject(x, "SupportedProxies");
   cJSON *ev = cJSON_AddArrayToObject(sp, "envoy");
   const char *vers[] = {"1.18.4", "1.17.4", "1.16.5", "1.15.5"};
   for (size_t i = 0; i < sizeof vers / sizeof *vers; i++)
     cJSON_AddItemToArray(ev, cJSON_CreateString(vers[i]));
-  cJSON_AddNumberToObject(x, "Port", 8502);
+  /* Consul's deprecated single port is the TLS one when there is one. */
+  cJSON_AddNumberToObject(x, "Port", tls > 0 ? tls : plain);
   cJSON *ports = cJSON_AddObjectToObject(x, "Ports");
-  cJSON_AddNumberToObject(ports, "Plaintext", 8502);
-  cJSON_AddNumberToObject(ports, "TLS", 8503);
+  cJSON_AddNumberToObject(ports, "Plaintext", plain > 0 ? plain : -1);
+  cJSON_AddNumberToObject(ports, "TLS", tls > 0 ? tls : -1);
   return o;
 }
 

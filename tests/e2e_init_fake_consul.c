@@ -30,8 +30,9 @@ typedef struct world {
   char task[FECS_ARN_MAX];
   char task_ip[32];
   char task_id[FECS_ARN_MAX];
-  scn_proc *bg; /* a long-running child; teardown reaps it even when an
-                   assertion fails mid-test */
+  scn_proc *bg;          /* a long-running child; teardown reaps it even when an
+                            assertion fails mid-test */
+  const char *env_extra; /* one more NAME=VALUE for run_init, or NULL */
 } world;
 
 static const char *app_td =
@@ -86,9 +87,11 @@ static int teardown(void **state) {
   return rc;
 }
 
-static fcon_agent *agent_on(world *w, uint16_t port) {
+static fcon_agent *agent_xds(world *w, uint16_t port, int xds, int xds_tls) {
   fcon_agent_config ac;
   fcon_agent_config_default(&ac);
+  ac.xds_port = xds;
+  ac.xds_tls_port = xds_tls;
   ac.bind_ip = w->task_ip;
   ac.port = port;
   ac.server = w->srv;
@@ -98,6 +101,10 @@ static fcon_agent *agent_on(world *w, uint16_t port) {
   if (fcon_agent_start(&ac, &a, &err))
     fail_msg("agent: %s", err.msg);
   return a;
+}
+
+static fcon_agent *agent_on(world *w, uint16_t port) {
+  return agent_xds(w, port, 0, 0);
 }
 
 /* Starts `ecsboot-init <args...>` with the environment fake-ecs gives the
@@ -114,7 +121,7 @@ static scn_proc *run_init(world *w, uint16_t agent_port,
   fecs_env_clear(&fe);
   snprintf(consul, sizeof consul, "CONSUL_HTTP_ADDR=%s:%u", w->task_ip,
            agent_port);
-  const char *envp[] = {meta, consul, NULL};
+  const char *envp[] = {meta, consul, w->env_extra, NULL};
   const char *argv[24] = {INIT_BIN};
   size_t n = 1;
   for (; args[n - 1] && n < 23; n++)
@@ -387,6 +394,47 @@ static void test_envoy_bootstrap_warns_of_an_unused_ca_file(void **s) {
   fcon_agent_stop(a);
 }
 
+/* The agent's xDS ports as Consul 1.14+ reports them: a TLS port is
+ * preferred (the bootstrap speaks TLS to 8503, never plaintext to it), and
+ * an agent with gRPC off is an error that says so, not a bootstrap for
+ * 8502. */
+static void test_xds_ports_as_consul_picks_them(void **s) {
+  world *w = *s;
+  fcon_agent *a = agent_xds(w, 0, -1, 8503);
+  char log[128], ca[160], cae[200], path[160];
+  snprintf(ca, sizeof ca, "%s/ca.pem", w->dir);
+  assert_int_equal(ecsb_atomic_write(ca, "CA PEM\n", 7, 0644, NULL), 0);
+  snprintf(cae, sizeof cae, "CONSUL_CACERT=%s", ca);
+  w->env_extra = cae;
+  snprintf(log, sizeof log, "%s/mesh-init-tls.log", w->dir);
+  expect_exit(start_mesh_init(w, fcon_agent_port(a), log), 0, log);
+  w->env_extra = NULL;
+  snprintf(path, sizeof path, "%s/envoy-bootstrap.json", w->dir);
+  char *b = NULL;
+  assert_int_equal(ecsb_read_file(path, 1 << 20, &b, NULL, NULL), 0);
+  cJSON *bj = cJSON_Parse(b);
+  free(b);
+  cJSON *cl = cJSON_GetArrayItem(
+      cJSON_GetObjectItem(cJSON_GetObjectItem(bj, "static_resources"),
+                          "clusters"),
+      0);
+  assert_non_null(cJSON_GetObjectItem(cl, "transport_socket"));
+  char *txt = cJSON_PrintUnformatted(cl);
+  assert_non_null(strstr(txt, "\"port_value\":8503"));
+  free(txt);
+  cJSON_Delete(bj);
+  fcon_agent_stop(a);
+
+  a = agent_xds(w, 0, -1, -1);
+  snprintf(log, sizeof log, "%s/mesh-init-nogrpc.log", w->dir);
+  expect_exit(start_mesh_init(w, fcon_agent_port(a), log), 1, log);
+  char *l = NULL;
+  assert_int_equal(ecsb_read_file(log, 1 << 20, &l, NULL, NULL), 0);
+  assert_non_null(strstr(l, "/v1/agent/self: the agent has gRPC disabled"));
+  free(l);
+  fcon_agent_stop(a);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_registers_with_a_late_agent_and_writes_bootstrap),
@@ -396,6 +444,7 @@ int main(void) {
       cmocka_unit_test(test_envoy_bootstrap_reads_the_registration),
       cmocka_unit_test(test_empty_service_name_means_the_family),
       cmocka_unit_test(test_envoy_bootstrap_warns_of_an_unused_ca_file),
+      cmocka_unit_test(test_xds_ports_as_consul_picks_them),
   };
   ecsb_http_global_init(NULL);
   int rc = cmocka_run_group_tests(tests, setup, teardown);

@@ -110,7 +110,7 @@ int tu_agent_start(tu_agent *a, const char *bind_ip) {
   if (!a->self_body[0])
     snprintf(a->self_body, sizeof a->self_body,
              "{\"Config\": {\"Datacenter\": \"dc1\"}, \"xDS\": {\"Port\": "
-             "8502, \"Ports\": {\"Plaintext\": 8502, \"TLS\": 8503}}}");
+             "8502, \"Ports\": {\"Plaintext\": 8502, \"TLS\": 0}}}");
   ecsb_httpd_opts o;
   ecsb_httpd_opts_default(&o);
   if (bind_ip)

@@ -160,8 +160,8 @@ static void test_without_retry_a_500_fails_at_once(void **state) {
   assert_non_null(strstr(err.msg, "agent not ready (injected)"));
   assert_int_equal(ecsb_consul_agent_self(c, NULL, &self, &err), 0);
   assert_string_equal(self.datacenter, "dc1");
-  assert_int_equal(self.grpc_port, 8502);
-  assert_int_equal(self.grpc_tls_port, 8503);
+  assert_int_equal(self.xds_port, 8502);
+  assert_false(self.xds_tls);
   ecsb_consul_free(c);
   tu_agent_stop(&a);
 }

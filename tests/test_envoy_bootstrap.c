@@ -392,12 +392,57 @@ static void test_self_parse_old_agents(void **state) {
   assert_int_equal(ecsb_consul_self_parse(old, strlen(old), &s, &err), 0);
   assert_string_equal(s.datacenter, "dc9");
   assert_string_equal(s.node_name, "n1");
-  assert_int_equal(s.grpc_port, 8600);
+  assert_int_equal(s.xds_port, 8600);
+  assert_false(s.xds_tls);
   const char *bad = "{\"Config\": {\"Datacenter\": \"d\"}, \"xDS\": "
                     "{\"Ports\": {\"Plaintext\": \"x\"}}}";
   assert_int_equal(ecsb_consul_self_parse(bad, strlen(bad), &s, &err),
                    ECSB_EINVAL);
   assert_non_null(strstr(err.msg, "$.xDS.Ports.Plaintext"));
+}
+
+/* The xDS port and TLS as `consul connect envoy` 1.14+ picks them from
+ * each shape of /v1/agent/self. */
+static void test_self_xds_port_choice(void **state) {
+  (void)state;
+  static const struct {
+    const char *xds, *dbg;
+    int port;
+    bool tls;
+  } cases[] = {
+      /* TLS preferred; xDS.Port (then the TLS port) is not the plaintext. */
+      {"{\"Port\": 8503, \"Ports\": {\"Plaintext\": -1, \"TLS\": 8503}}",
+       "{\"GRPCPort\": -1}", 8503, true},
+      {"{\"Port\": 8503, \"Ports\": {\"Plaintext\": 8502, \"TLS\": 8503}}",
+       "{\"GRPCPort\": 8502}", 8503, true},
+      {"{\"Port\": 8502, \"Ports\": {\"Plaintext\": 8502, \"TLS\": 0}}",
+       "{\"GRPCPort\": 8502}", 8502, false},
+      /* gRPC disabled, however the agent says it. */
+      {"{\"Port\": -1, \"Ports\": {\"Plaintext\": -1, \"TLS\": -1}}",
+       "{\"GRPCPort\": -1}", -1, false},
+      {NULL, "{\"GRPCPort\": -1}", -1, false},
+      {NULL, "{\"Version\": \"1.9.1\"}", -1, false},
+      {"{\"Ports\": {\"Plaintext\": -1, \"TLS\": -1}}", NULL, -1, false},
+      /* Older agents: DebugConfig; 0 leaves the default to the caller. */
+      {"{\"Port\": 8502}", "{\"GRPCPort\": 8600}", 8600, false},
+      {NULL, "{\"GRPCPort\": 0}", 0, false},
+      {"{\"Port\": 8502}", NULL, 8502, false},
+      {NULL, NULL, 0, false},
+  };
+  for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+    char body[512];
+    snprintf(body, sizeof body, "{\"Config\": {\"Datacenter\": \"d\"}%s%s%s%s}",
+             cases[i].xds ? ", \"xDS\": " : "",
+             cases[i].xds ? cases[i].xds : "",
+             cases[i].dbg ? ", \"DebugConfig\": " : "",
+             cases[i].dbg ? cases[i].dbg : "");
+    ecsb_consul_self s;
+    ecsb_err err = {0};
+    assert_int_equal(ecsb_consul_self_parse(body, strlen(body), &s, &err), 0);
+    if (s.xds_port != cases[i].port || s.xds_tls != cases[i].tls)
+      fail_msg("case %zu %s: port %d tls %d, want %d %d", i, body, s.xds_port,
+               s.xds_tls, cases[i].port, cases[i].tls);
+  }
 }
 
 int main(void) {
@@ -414,6 +459,7 @@ int main(void) {
       cmocka_unit_test(test_pretty_printer),
       cmocka_unit_test(test_agent_errors),
       cmocka_unit_test(test_self_parse_old_agents),
+      cmocka_unit_test(test_self_xds_port_choice),
   };
   int rc = cmocka_run_group_tests(tests, NULL, NULL);
   ecsb_http_global_cleanup();

@@ -24,7 +24,7 @@
 
 static const char *self_answer =
     "{\"Config\": {\"Datacenter\": \"dc1\"}, \"xDS\": {\"Port\": 8502, "
-    "\"Ports\": {\"Plaintext\": 8502, \"TLS\": 8503}}}";
+    "\"Ports\": {\"Plaintext\": 8502, \"TLS\": 0}}}";
 static const char *service_answer =
     "{\"Kind\": \"connect-proxy\", \"ID\": \"test-proxy\", \"Service\": "
     "\"test-proxy\", \"Proxy\": {\"DestinationServiceName\": \"test\", "

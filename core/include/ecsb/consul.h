@@ -61,8 +61,12 @@ typedef struct ecsb_consul_self {
   char datacenter[128];
   char node_name[256];
   char partition[128]; /* "" unless Consul Enterprise reports one */
-  int grpc_port;       /* plaintext xDS port; 0 when the agent reports none */
-  int grpc_tls_port;   /* 0 when none */
+  /* The xDS port `consul connect envoy` (1.14+) picks from this answer:
+   * xDS.Ports.TLS when above 0 (xds_tls), else xDS.Ports.Plaintext when
+   * above 0, else DebugConfig.GRPCPort. > 0: that port; 0: the agent
+   * names none (8502 is assumed); -1: the agent has gRPC disabled. */
+  int xds_port;
+  bool xds_tls;
 } ecsb_consul_self;
 
 typedef struct ecsb_consul ecsb_consul;

@@ -148,6 +148,11 @@ typedef struct fcon_agent_config {
   uint16_t port;         /* 0: any free port */
   const char *node_name; /* default "node-<bind_ip>" */
   const char *version;   /* Consul version reported; default "1.10.4" */
+  /* gRPC (xDS) ports /v1/agent/self reports, as xDS.Ports and
+   * DebugConfig.GRPCPort: 0 means the default (plaintext 8502, no TLS
+   * port), -1 disabled. Both disabled: no xDS object, GRPCPort -1, as a
+   * Consul agent with gRPC off answers. Nothing listens on them. */
+  int xds_port, xds_tls_port;
   fcon_server *server;   /* the server it may join; borrowed; may be NULL */
   bool join_on_start;    /* join `server` at start */
   int64_t sync_delay_ms; /* delay from a change to the server seeing it */
