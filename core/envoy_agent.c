@@ -115,7 +115,22 @@ int ecsb_envoy_bootstrap_from_agent(ecsb_consul *c,
     return rc;
 
   ecsb_consul_self self;
-  if ((rc = ecsb_consul_agent_self(c, r, &self, err)))
+  bool self_denied = false;
+  rc = ecsb_consul_agent_self(c, r, &self, err);
+  if (rc == ECSB_EAUTH && err && strstr(err->msg, "Permission denied")) {
+    /* A sidecar's usual token (a service identity) has no agent:read.
+     * `consul connect envoy` goes on with defaults then, and so do we: the
+     * datacenter comes from the registration, the gRPC port is 8502. */
+    ecsb_log(ECSB_LOG_WARN,
+             "no agent:read for /v1/agent/self (403 Permission denied): "
+             "taking the datacenter from the proxy's registration or "
+             "-datacenter, and gRPC from -grpc-addr, else port 8502",
+             NULL);
+    memset(&self, 0, sizeof self);
+    self_denied = true;
+    rc = 0;
+  }
+  if (rc)
     return rc;
   rc = ecsb_consul_agent_service(c, r, o->proxy_id, &svc, err);
   if (rc == ECSB_ENOTFOUND) {
@@ -128,13 +143,14 @@ int ecsb_envoy_bootstrap_from_agent(ecsb_consul *c,
 
   char what[600];
   snprintf(what, sizeof what, "Consul /v1/agent/service/%s: $", o->proxy_id);
-  const char *kind = NULL, *dest = NULL, *ns = NULL, *part = NULL;
+  const char *kind = NULL, *dest = NULL, *ns = NULL, *part = NULL, *dc = NULL;
   const cJSON *proxy = NULL, *cfg = NULL;
   char ppath[640];
   snprintf(ppath, sizeof ppath, "%s.Proxy", what);
   if ((rc = ecsb_json_get_string(svc, what, "Kind", false, &kind, err)) ||
       (rc = ecsb_json_get_string(svc, what, "Namespace", false, &ns, err)) ||
       (rc = ecsb_json_get_string(svc, what, "Partition", false, &part, err)) ||
+      (rc = ecsb_json_get_string(svc, what, "Datacenter", false, &dc, err)) ||
       (rc = ecsb_json_get_object(svc, what, "Proxy", true, &proxy, err)) ||
       (rc = ecsb_json_get_string(proxy, ppath, "DestinationServiceName", true,
                                  &dest, err)) ||
@@ -173,14 +189,29 @@ int ecsb_envoy_bootstrap_from_agent(ecsb_consul *c,
     g.port = self.xds_port;
     if (!g.port) {
       g.port = 8502;
-      ecsb_log(ECSB_LOG_WARN,
-               "the agent reports no gRPC port; using 8502, Consul's "
-               "default (give -grpc-addr to choose)",
-               NULL);
+      if (!self_denied)
+        ecsb_log(ECSB_LOG_WARN,
+                 "the agent reports no gRPC port; using 8502, Consul's "
+                 "default (give -grpc-addr to choose)",
+                 NULL);
     }
     if ((rc = resolve_ip(s->host, g.host, sizeof g.host, "CONSUL_HTTP_ADDR",
                          err)))
       goto out;
+  }
+  /* The agent's own answer first; the registration's (Consul's agent
+   * fills it in) when that was denied; the flag last. */
+  if (self.datacenter[0])
+    dc = self.datacenter;
+  else if (!dc || !*dc)
+    dc = o->datacenter;
+  if (!dc || !*dc) {
+    rc = ecsb_err_set(err, ECSB_EINVAL,
+                      "the datacenter is unknown: /v1/agent/self was denied "
+                      "(no agent:read) and %s.Datacenter is absent; give "
+                      "-datacenter",
+                      what);
+    goto out;
   }
   const char *ca_file = o->ca_file ? o->ca_file : s->cacert;
   if (!g.tls && o->ca_file) {
@@ -217,7 +248,7 @@ int ecsb_envoy_bootstrap_from_agent(ecsb_consul *c,
       .node_name = o->node_name,
       .ns = ns,
       .partition = part && *part ? part : self.partition,
-      .datacenter = self.datacenter,
+      .datacenter = dc,
       .admin_host = admin_ip,
       .admin_port = admin_port,
       .admin_access_log_path = o->admin_access_log_path,

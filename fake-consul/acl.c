@@ -1,6 +1,8 @@
 /*
  * acl.c - the fake's ACL model: a master token with every right and tokens
- * limited to a list of service names (read and write). Tokens come from
+ * with service:write on a list of service names, agent:read on a list of
+ * nodes, and optionally read on every service and node (a service
+ * identity's shape). Tokens come from
  * X-Consul-Token, "Authorization: Bearer <token>" or ?token=; no token means
  * the anonymous token, which has no rights. Answers are Consul's: 403 "ACL not
  * found" for an unknown token, 403 "Permission denied" for a missing right.
@@ -45,9 +47,15 @@ bool fcon_acl_allow(const fcon_acl_config *acl, const ecsb_httpd_req *req,
     ok = true;
   } else if (tok && need == FCON_ACL_ANY) {
     ok = true;
-  } else if (tok && need == FCON_ACL_SERVICE && service) {
+  } else if (tok &&
+             (need == FCON_ACL_SERVICE || need == FCON_ACL_SERVICE_READ) &&
+             service) {
+    ok = need == FCON_ACL_SERVICE_READ && tok->read_all;
     for (const char *const *s = tok->services; s && *s && !ok; s++)
       ok = !strcmp(*s, service);
+  } else if (tok && need == FCON_ACL_AGENT_READ && service) {
+    for (const char *const *s = tok->agents; s && *s && !ok; s++)
+      ok = !**s || !strcmp(*s, service);
   }
   if (!ok)
     ecsb_httpd_resp_textf(resp, 403, "Permission denied");
@@ -66,7 +74,7 @@ bool fcon_acl_allow_server_path(const fcon_acl_config *acl,
   for (size_t i = 0; i < 4; i++) {
     size_t n = strlen(by_service[i]);
     if (!strncmp(p, by_service[i], n))
-      return fcon_acl_allow(acl, req, FCON_ACL_SERVICE, p + n, resp);
+      return fcon_acl_allow(acl, req, FCON_ACL_SERVICE_READ, p + n, resp);
   }
   return fcon_acl_allow(acl, req, FCON_ACL_ANY, NULL, resp);
 }

@@ -71,15 +71,52 @@ static void owner_name(fcon_agent *a, const char *id, bool is_check, char *out,
   pthread_mutex_unlock(&a->mu);
 }
 
-/* ACL for a request on a service (id) or a check (id). */
+/* ACL for a request on a service (id) or a check (id); `need` is the right
+ * on its service (a node-level check needs node:write: master here). */
 static bool allow_owner(fcon_agent *a, const ecsb_httpd_req *req,
-                        const char *id, bool is_check, ecsb_httpd_resp *resp) {
+                        const char *id, bool is_check, fcon_acl_need need,
+                        ecsb_httpd_resp *resp) {
   if (!a->cfg.acl.enabled)
     return true;
   char name[FCON_ID_MAX];
   owner_name(a, id, is_check, name, sizeof name);
-  return fcon_acl_allow(&a->cfg.acl, req,
-                        *name ? FCON_ACL_SERVICE : FCON_ACL_MASTER, name, resp);
+  return fcon_acl_allow(&a->cfg.acl, req, *name ? need : FCON_ACL_MASTER, name,
+                        resp);
+}
+
+/* Consul's rule for a registration: service:write on each service's name,
+ * on a connect-proxy's destination too, and on the name a registration it
+ * replaces (same ID) had. */
+static bool allow_register(fcon_agent *a, const ecsb_httpd_req *req,
+                           cJSON *const list[2], ecsb_httpd_resp *resp) {
+  if (!a->cfg.acl.enabled)
+    return true;
+  for (size_t i = 0; i < 2; i++) {
+    if (!list[i])
+      continue;
+    const char *id = fcon_jstr(list[i], "ID");
+    char old[FCON_ID_MAX] = "";
+    if (id) {
+      pthread_mutex_lock(&a->mu);
+      const char *o = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(
+          cJSON_GetObjectItemCaseSensitive(a->services, id), "Service"));
+      snprintf(old, sizeof old, "%s", o ? o : "");
+      pthread_mutex_unlock(&a->mu);
+    }
+    const char *kind = fcon_jstr(list[i], "Kind");
+    const char *dest =
+        kind && !strcmp(kind, "connect-proxy")
+            ? cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(
+                  cJSON_GetObjectItemCaseSensitive(list[i], "Proxy"),
+                  "DestinationServiceName"))
+            : NULL;
+    const char *names[] = {fcon_jstr(list[i], "Service"), dest, old};
+    for (size_t k = 0; k < 3; k++)
+      if (names[k] && *names[k] &&
+          !fcon_acl_allow(&a->cfg.acl, req, FCON_ACL_SERVICE, names[k], resp))
+        return false;
+  }
+  return true;
 }
 
 static bool str_same(const char *x, const char *y) {
@@ -120,10 +157,8 @@ static void service_register(fcon_agent *a, const ecsb_httpd_req *req,
       ecsb_httpd_resp_textf(resp, 400, "Request decode failed: %s", e.msg);
     return;
   }
-  if (!fcon_acl_allow(&a->cfg.acl, req, FCON_ACL_SERVICE,
-                      cJSON_GetStringValue(
-                          cJSON_GetObjectItemCaseSensitive(svc, "Service")),
-                      resp)) {
+  cJSON *const regs[2] = {svc, side};
+  if (!allow_register(a, req, regs, resp)) {
     cJSON_Delete(svc);
     cJSON_Delete(side);
     for (size_t i = 0; i < n; i++)
@@ -266,7 +301,7 @@ static void check_register(fcon_agent *a, const ecsb_httpd_req *req,
     ecsb_httpd_resp_textf(resp, 400, "%s", e.msg);
     return;
   }
-  if (!allow_owner(a, req, c->service_id, false, resp)) {
+  if (!allow_owner(a, req, c->service_id, false, FCON_ACL_SERVICE, resp)) {
     fcon_check_free(c);
     return;
   }
@@ -456,11 +491,14 @@ static bool agent_acl(fcon_agent *a, const ecsb_httpd_req *req,
       !strcmp(p, "/v1/agent/check/register"))
     return true;
   if ((arg = after(p, "/v1/agent/service/deregister/")))
-    return allow_owner(a, req, arg, false, resp);
+    return allow_owner(a, req, arg, false, FCON_ACL_SERVICE, resp);
   if ((arg = after(p, "/v1/agent/check/")) && strchr(arg, '/'))
-    return allow_owner(a, req, strchr(arg, '/') + 1, true, resp);
+    return allow_owner(a, req, strchr(arg, '/') + 1, true, FCON_ACL_SERVICE,
+                       resp);
   if ((arg = after(p, "/v1/agent/service/")))
-    return allow_owner(a, req, arg, false, resp);
+    return allow_owner(a, req, arg, false, FCON_ACL_SERVICE_READ, resp);
+  if (!strcmp(p, "/v1/agent/self"))
+    return fcon_acl_allow(acl, req, FCON_ACL_AGENT_READ, a->node, resp);
   if (!strcmp(p, "/v1/agent/services") || !strcmp(p, "/v1/agent/checks"))
     return fcon_acl_allow(acl, req, FCON_ACL_ANY, NULL, resp);
   return fcon_acl_allow(acl, req, FCON_ACL_MASTER, NULL, resp);

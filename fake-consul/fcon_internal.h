@@ -136,8 +136,10 @@ bool fcon_faults_apply(fcon_faults *f, const ecsb_httpd_req *req,
 /* ACL (acl.c). */
 typedef enum fcon_acl_need {
   FCON_ACL_NONE = 0,
-  FCON_ACL_ANY,     /* any known token */
-  FCON_ACL_SERVICE, /* a token with rights on `service` */
+  FCON_ACL_ANY,          /* any known token */
+  FCON_ACL_SERVICE,      /* service:write on `service` */
+  FCON_ACL_SERVICE_READ, /* service:read on `service` */
+  FCON_ACL_AGENT_READ,   /* agent:read on the node named `service` */
   FCON_ACL_MASTER,
 } fcon_acl_need;
 /* True when allowed; else fills resp with Consul's 403 and returns false. */

@@ -87,9 +87,12 @@ static int teardown(void **state) {
   return rc;
 }
 
-static fcon_agent *agent_xds(world *w, uint16_t port, int xds, int xds_tls) {
+static fcon_agent *agent_acl(world *w, uint16_t port, int xds, int xds_tls,
+                             const fcon_acl_config *acl) {
   fcon_agent_config ac;
   fcon_agent_config_default(&ac);
+  if (acl)
+    ac.acl = *acl;
   ac.xds_port = xds;
   ac.xds_tls_port = xds_tls;
   ac.bind_ip = w->task_ip;
@@ -101,6 +104,10 @@ static fcon_agent *agent_xds(world *w, uint16_t port, int xds, int xds_tls) {
   if (fcon_agent_start(&ac, &a, &err))
     fail_msg("agent: %s", err.msg);
   return a;
+}
+
+static fcon_agent *agent_xds(world *w, uint16_t port, int xds, int xds_tls) {
+  return agent_acl(w, port, xds, xds_tls, NULL);
 }
 
 static fcon_agent *agent_on(world *w, uint16_t port) {
@@ -435,6 +442,41 @@ static void test_xds_ports_as_consul_picks_them(void **s) {
   fcon_agent_stop(a);
 }
 
+/* The usual ACL setup: a token from a service identity (service:write on
+ * web and web-sidecar-proxy, read on everything, no agent:read). The agent
+ * denies /v1/agent/self, and mesh-init still registers both services and
+ * writes a bootstrap (datacenter from the registration, gRPC 8502). */
+static void test_registers_with_a_service_identity_token(void **s) {
+  world *w = *s;
+  static const char *const si[] = {"web", "web-sidecar-proxy", NULL};
+  static const fcon_acl_token toks[] = {
+      {.secret = "si-token", .services = si, .read_all = true}};
+  fcon_acl_config acl = {true, toks, 1};
+  fcon_agent *a = agent_acl(w, 0, 0, 0, &acl);
+  char log[128], path[160];
+  snprintf(path, sizeof path, "%s/envoy-bootstrap.json", w->dir);
+  unlink(path);
+  snprintf(log, sizeof log, "%s/mesh-init-si.log", w->dir);
+  w->env_extra = "CONSUL_HTTP_TOKEN=si-token";
+  expect_exit(start_mesh_init(w, fcon_agent_port(a), log), 0, log);
+  w->env_extra = NULL;
+  char *l = NULL;
+  assert_int_equal(ecsb_read_file(log, 1 << 20, &l, NULL, NULL), 0);
+  assert_non_null(strstr(l, "no agent:read for /v1/agent/self"));
+  free(l);
+  char *b = NULL;
+  assert_int_equal(ecsb_read_file(path, 1 << 20, &b, NULL, NULL), 0);
+  assert_non_null(strstr(b, "\"port_value\": 8502"));
+  assert_non_null(strstr(b, "si-token")); /* Envoy's x-consul-token */
+  free(b);
+  /* The service is registered with its TTL check; the proxy is, since the
+   * bootstrap is made from its registration (a 404 otherwise). */
+  char check[FECS_ARN_MAX + 64], st[32];
+  snprintf(check, sizeof check, "web-%s-app-consul-ecs", w->task_id);
+  assert_int_equal(fcon_agent_check_status(a, check, st, sizeof st, NULL), 0);
+  fcon_agent_stop(a);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_registers_with_a_late_agent_and_writes_bootstrap),
@@ -445,6 +487,7 @@ int main(void) {
       cmocka_unit_test(test_empty_service_name_means_the_family),
       cmocka_unit_test(test_envoy_bootstrap_warns_of_an_unused_ca_file),
       cmocka_unit_test(test_xds_ports_as_consul_picks_them),
+      cmocka_unit_test(test_registers_with_a_service_identity_token),
   };
   ecsb_http_global_init(NULL);
   int rc = cmocka_run_group_tests(tests, setup, teardown);

@@ -117,6 +117,88 @@ static void test_acl_tokens_and_rights(void **state) {
   fcon_server_stop(srv);
 }
 
+/* Consul's right for each endpoint ecsboot-init calls, with a service
+ * identity's token (service:write on web and web-sidecar-proxy, read on
+ * every service and node, no agent:read) and tokens for the other rules. */
+static void test_acl_rules_per_endpoint(void **state) {
+  (void)state;
+  static const char *const si[] = {"web", "web-sidecar-proxy", NULL};
+  static const char *const web_only[] = {"web", NULL};
+  static const char *const every_node[] = {"", NULL};
+  static const char *const other_node[] = {"other-node", NULL};
+  static const fcon_acl_token toks[] = {
+      {.secret = "root", .master = true},
+      {.secret = "si", .services = si, .read_all = true},
+      {.secret = "web-tok", .services = web_only},
+      {.secret = "agent", .agents = every_node},
+      {.secret = "agent-other", .agents = other_node},
+  };
+  static const struct {
+    const char *method, *path, *body, *token;
+    long want;
+  } rows[] = {
+      {"PUT", "/v1/agent/service/register",
+       "{\"Name\":\"web\",\"ID\":\"web-1\",\"Port\":80,\"Check\":{"
+       "\"CheckID\":\"web-ttl\",\"TTL\":\"100h\"}}",
+       "si", 200},
+      {"PUT", "/v1/agent/service/register",
+       "{\"Name\":\"web-sidecar-proxy\",\"ID\":\"web-1-sidecar-proxy\","
+       "\"Kind\":\"connect-proxy\",\"Port\":20000,\"Proxy\":{"
+       "\"DestinationServiceName\":\"web\"}}",
+       "si", 200},
+      /* a proxy needs service:write on its destination too */
+      {"PUT", "/v1/agent/service/register",
+       "{\"Name\":\"web-sidecar-proxy\",\"ID\":\"px-db\",\"Kind\":"
+       "\"connect-proxy\",\"Port\":20000,\"Proxy\":{"
+       "\"DestinationServiceName\":\"db\"}}",
+       "si", 403},
+      {"PUT", "/v1/agent/service/register", "{\"Name\":\"db\",\"ID\":\"db-1\"}",
+       "root", 200},
+      /* replacing a registration needs write on the name it had */
+      {"PUT", "/v1/agent/service/register",
+       "{\"Name\":\"web\",\"ID\":\"db-1\"}", "si", 403},
+      {"GET", "/v1/agent/service/web-1-sidecar-proxy", NULL, "si", 200},
+      {"GET", "/v1/agent/service/db-1", NULL, "si", 200},
+      {"GET", "/v1/agent/service/db-1", NULL, "web-tok", 403},
+      {"GET", "/v1/agent/self", NULL, "si", 403},
+      {"GET", "/v1/agent/self", NULL, "agent", 200},
+      {"GET", "/v1/agent/self", NULL, "agent-other", 403},
+      {"PUT", "/v1/agent/check/update/web-ttl", "{\"Status\":\"passing\"}",
+       "si", 200},
+      {"PUT", "/v1/agent/check/update/web-ttl", "{\"Status\":\"passing\"}",
+       "agent", 403},
+      {"GET", "/v1/health/service/db", NULL, "si", 200},
+      {"PUT", "/v1/agent/service/deregister/db-1", NULL, "si", 403},
+      {"PUT", "/v1/agent/service/deregister/web-1-sidecar-proxy", NULL, "si",
+       200},
+  };
+  ecsb_err err = {0};
+  fcon_server_config sc;
+  fcon_server_config_default(&sc);
+  sc.acl = (fcon_acl_config){true, toks, sizeof toks / sizeof toks[0]};
+  fcon_server *srv = NULL;
+  assert_int_equal(fcon_server_start(&sc, &srv, &err), 0);
+  fcon_agent_config ac;
+  fcon_agent_config_default(&ac);
+  ac.server = srv;
+  ac.join_on_start = true;
+  ac.acl = sc.acl;
+  fcon_agent *a = NULL;
+  assert_int_equal(fcon_agent_start(&ac, &a, &err), 0);
+  for (size_t i = 0; i < sizeof rows / sizeof rows[0]; i++) {
+    char *b = NULL;
+    long st = call_tok(fcon_agent_port(a), rows[i].method, rows[i].path,
+                       rows[i].body, "X-Consul-Token", rows[i].token, &b);
+    if (st != rows[i].want ||
+        (st == 403 && strcmp(b ? b : "", "Permission denied") != 0))
+      fail_msg("row %zu: %s %s with %s: %ld %s, want %ld", i, rows[i].method,
+               rows[i].path, rows[i].token, st, b ? b : "", rows[i].want);
+    free(b);
+  }
+  fcon_agent_stop(a);
+  fcon_server_stop(srv);
+}
+
 typedef struct evlog {
   pthread_mutex_t mu;
   char text[4096];
@@ -281,6 +363,7 @@ int main(void) {
   ecsb_http_global_init(NULL);
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_acl_tokens_and_rights),
+      cmocka_unit_test(test_acl_rules_per_endpoint),
       cmocka_unit_test(test_fail_next_n_and_latency),
       cmocka_unit_test(test_no_leader),
       cmocka_unit_test(test_agent_down_refuses_then_up_keeps_state),

@@ -18,7 +18,8 @@ int cmd_envoy_bootstrap(int argc, char **argv) {
   const char *proxy_id = NULL, *admin_bind = "127.0.0.1:19000",
              *access_log = "/dev/null", *grpc_addr = NULL, *token = NULL,
              *token_file = NULL, *ca_file = NULL, *http_addr = NULL,
-             *node_name = NULL, *out = NULL, *log_level = NULL;
+             *node_name = NULL, *out = NULL, *log_level = NULL,
+             *datacenter = NULL;
   bool bootstrap = false;
   int64_t timeout = 30 * ECSB_NS_PER_S;
   init_retry ir = {.interval = 200 * ECSB_NS_PER_MS,
@@ -46,6 +47,10 @@ int cmd_envoy_bootstrap(int argc, char **argv) {
        "agent HTTP API (default CONSUL_HTTP_ADDR, else 127.0.0.1:8500)", NULL},
       {"node-name", NULL, ECSB_FLAG_STRING, &node_name, 0, 0, "NAME",
        "node name put in the bootstrap's node metadata", NULL},
+      {"datacenter", NULL, ECSB_FLAG_STRING, &datacenter, 0, 0, "DC",
+       "the bootstrap's datacenter when the token may not read "
+       "/v1/agent/self and the registration names none",
+       NULL},
       {"bootstrap", NULL, ECSB_FLAG_BOOL, &bootstrap, 0, 0, NULL,
        "accepted for compatibility with `consul connect envoy`; always on",
        NULL},
@@ -127,7 +132,8 @@ int cmd_envoy_bootstrap(int argc, char **argv) {
                                .admin_access_log_path = access_log,
                                .node_name = node_name,
                                .grpc_addr = grpc_addr,
-                               .ca_file = ca_file};
+                               .ca_file = ca_file,
+                               .datacenter = datacenter};
     rc = ecsb_envoy_bootstrap_from_agent(c, &s, &r, &o, &text, &err);
   }
   if (rc == 0 && out) {

@@ -22,7 +22,7 @@
 typedef struct mesh_flags {
   const char *bootstrap_file, *bootstrap_dir, *upstreams, *checks, *tags, *meta,
       *service_name, *health_sync, *config, *http_addr, *token_file, *grpc_addr,
-      *admin_bind, *log_level, *copy_self;
+      *admin_bind, *log_level, *copy_self, *datacenter;
   int64_t port, timeout;
   bool port_set;
   init_retry ir;
@@ -172,7 +172,8 @@ static int run(mesh_flags *f, ecsb_err *err) {
   ecsb_log(ECSB_LOG_INFO, "registered proxy", "id", ids.proxy_id, NULL);
   ecsb_envoy_agent_opts eo = {.proxy_id = ids.proxy_id,
                               .admin_bind = f->admin_bind,
-                              .grpc_addr = f->grpc_addr};
+                              .grpc_addr = f->grpc_addr,
+                              .datacenter = f->datacenter};
   r.attempt = 0;
   if ((rc = ecsb_envoy_bootstrap_from_agent(c, &s, &r, &eo, &boot, err)))
     goto out;
@@ -253,6 +254,10 @@ int cmd_mesh_init(int argc, char **argv) {
        NULL},
       {"admin-bind", NULL, ECSB_FLAG_STRING, &f.admin_bind, 0, 0, "HOST:PORT",
        "Envoy admin listener (default 127.0.0.1:19000)", NULL},
+      {"datacenter", NULL, ECSB_FLAG_STRING, &f.datacenter, 0, 0, "DC",
+       "the bootstrap's datacenter when the token may not read "
+       "/v1/agent/self and the registration names none",
+       NULL},
       {"copy-self", NULL, ECSB_FLAG_STRING, &f.copy_self, 0, 0, "FILE",
        "also copy this binary to FILE (mode 0755) for health checks in "
        "other images",

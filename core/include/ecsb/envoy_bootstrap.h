@@ -66,11 +66,15 @@ typedef struct ecsb_envoy_agent_opts {
   /* gRPC address: "HOST:PORT", "http://HOST:PORT", "https://HOST:PORT"
    * (TLS) or "unix:///path". NULL: the settings' grpc_addr
    * (CONSUL_GRPC_ADDR), else the agent's HTTP host with the xDS port the
-   * agent reports (the TLS port when the HTTP API is https). Host names are
+   * agent reports, chosen as Consul 1.14+ does (its TLS port first), or
+   * 8502 when /v1/agent/self is denied. Host names are
    * resolved to an IP address here, because Envoy's STATIC cluster needs
    * one. */
   const char *grpc_addr;
   const char *ca_file; /* CA bundle for gRPC TLS; default settings cacert */
+  /* Used only when /v1/agent/self is denied (a token without agent:read)
+   * and the proxy's registration names no Datacenter; may be NULL. */
+  const char *datacenter;
 } ecsb_envoy_agent_opts;
 
 /* Reads GET /v1/agent/self and GET /v1/agent/service/<proxy-id> (retrying

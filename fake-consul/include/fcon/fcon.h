@@ -61,23 +61,32 @@ typedef void (*fcon_event_fn)(void *user, const fcon_event *ev);
 
 /* ---- ACL --------------------------------------------------------------- */
 
-/* A token: `master` has every right; otherwise it may read and write the
- * services named in `services` (NULL-terminated list; NULL: none). */
+/* A token: `master` has every right; otherwise service:write (and read) on
+ * the services named in `services`, agent:read on the nodes named in
+ * `agents` ("" for every node), and with `read_all` service:read and
+ * node:read on everything (service_prefix "" and node_prefix "" read, as a
+ * service identity has). Lists are NULL-terminated; NULL: none. */
 typedef struct fcon_acl_token {
   const char *secret;
   bool master;
   const char *const *services;
+  const char *const *agents;
+  bool read_all;
 } fcon_acl_token;
 
 /* When enabled, requests carry X-Consul-Token, "Authorization: Bearer" or
  * ?token=;
  * an unknown token gets 403 "ACL not found", a token without the right 403
  * "Permission denied" (no token: the anonymous token, which has none).
- * Rights: service:write <name> to (de)register a service or change its
- * checks, service:read <name> for /v1/health/service, /v1/catalog/service
- * and /v1/health/checks; node-level checks, self, members, join and leave
- * need the master token; other reads need any known token. /v1/status is
- * open. The token array is borrowed and must outlive the server/agent. */
+ * Rights, as Consul's (docs/fake-consul.md has the table): service:write
+ * <name> to (de)register a service or change its checks (a connect-proxy
+ * also on its destination, a replaced registration also on the name it
+ * had), service:read <name> for /v1/agent/service/<id>,
+ * /v1/health/service, /v1/catalog/service and /v1/health/checks,
+ * agent:read <node> for /v1/agent/self; node-level checks, members, join
+ * and leave need the master token; other reads need any known token.
+ * /v1/status is open. The token array is borrowed and must outlive the
+ * server/agent. */
 typedef struct fcon_acl_config {
   bool enabled;
   const fcon_acl_token *tokens;
