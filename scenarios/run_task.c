@@ -462,8 +462,26 @@ int run_task_drive(run *r, run_task *t, ecsb_err *err) {
 /* ---- time passing
  * ------------------------------------------------------------- */
 
+/* Whether anything of the task is due or ended: sampling its lag reads
+ * /proc for every process, too dear to do for each task of a fleet on
+ * every reap (one SIGCHLD reaps all of them). */
+static bool task_busy(run *r, run_task *t, bool reap) {
+  if (run_task_next_deadline(r, t) <= run_now(r))
+    return true;
+  for (size_t i = 0; reap && i < t->n; i++) {
+    run_ctr *c = &t->c[i];
+    /* reaps (keeping the status) what ended; the loop below acts on it */
+    if ((c->proc && !c->exited && scn_proc_poll(c->proc, NULL, NULL)) ||
+        (c->probe_proc && scn_proc_poll(c->probe_proc, NULL, NULL)))
+      return true;
+  }
+  return false;
+}
+
 int run_task_poll(run *r, run_task *t, bool reap, ecsb_err *err) {
   int rc = 0;
+  if (!task_busy(r, t, reap))
+    return 0;
   /* task time is read afresh at each step: each may sample the lag */
   run_lag_update(r, t);
   for (size_t i = 0; i < t->n && !rc; i++) {

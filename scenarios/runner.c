@@ -44,6 +44,9 @@
 #define DECIDE_EVERY_US 20000
 /* Reaping without a SIGCHLD, as a safety net: not more often than this. */
 #define REAP_EVERY_US 100000
+/* Past the deadline, every task's host lag is sampled (it extends the
+ * run): not more often than this. */
+#define LAG_SWEEP_EVERY_US 10000
 
 static volatile sig_atomic_t g_signal;
 static volatile sig_atomic_t g_child;
@@ -464,6 +467,7 @@ static int loop(run *r, ecsb_err *err) {
   int64_t deadline = scn_scale_us(s, s->deadline_us);
   int64_t hard_end = 2 * deadline + 60000000;
   int64_t last_decide = 0, last_progress = 0, last_reap = 0;
+  int64_t last_lag_sweep = 0;
   int64_t decide_gap = DECIDE_EVERY_US;
   rpt_progress prog;
   rpt_progress_init(&prog, stderr);
@@ -474,10 +478,13 @@ static int loop(run *r, ecsb_err *err) {
       break;
     }
     int64_t now = run_now(r);
-    if (now >= deadline) {
+    if (now >= deadline && now - last_lag_sweep >= LAG_SWEEP_EVERY_US) {
+      last_lag_sweep = now;
       for (size_t i = 0; i < r->n_tasks; i++)
         if (!r->tasks[i].done)
           run_lag_update(r, &r->tasks[i]);
+    }
+    if (now >= deadline) {
       if (now >= deadline + r->max_lag_us || now >= hard_end) {
         r->end_reason = "deadline";
         break;
