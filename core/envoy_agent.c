@@ -91,6 +91,44 @@ static int grpc_target_parse(const char *addr, const char *what, grpc_target *t,
   return resolve_ip(host, t->host, sizeof t->host, what, err);
 }
 
+/* -admin-bind as an IP literal and a port. */
+static int admin_addr(const ecsb_envoy_agent_opts *o, char *ip, size_t cap,
+                      int *port, ecsb_err *err) {
+  char host[256];
+  int rc =
+      ecsb_hostport_parse(o->admin_bind ? o->admin_bind : "127.0.0.1:19000", 0,
+                          "flag -admin-bind", host, sizeof host, port, err);
+  return rc ? rc : resolve_ip(host, ip, cap, "flag -admin-bind", err);
+}
+
+/* The CA for gRPC TLS, read (the caller frees *pem). */
+static int grpc_ca(const char *ca_file, char **pem, ecsb_err *err) {
+  if (!ca_file)
+    return ecsb_err_set(err, ECSB_EINVAL,
+                        "gRPC over TLS needs a CA file: give -ca-file or set "
+                        "CONSUL_CACERT");
+  return ecsb_read_file(ca_file, 1u << 20, pem, NULL, err);
+}
+
+int ecsb_envoy_agent_opts_check(const ecsb_consul_settings *s,
+                                const ecsb_envoy_agent_opts *o, ecsb_err *err) {
+  char ip[64];
+  int port = 0, rc = admin_addr(o, ip, sizeof ip, &port, err);
+  const char *gaddr = o->grpc_addr ? o->grpc_addr : s->grpc_addr;
+  if (rc || !gaddr)
+    return rc;
+  grpc_target g = {0};
+  if ((rc = grpc_target_parse(
+           gaddr, o->grpc_addr ? "flag -grpc-addr" : "CONSUL_GRPC_ADDR", &g,
+           err)) ||
+      !g.tls)
+    return rc;
+  char *pem = NULL;
+  rc = grpc_ca(o->ca_file ? o->ca_file : s->cacert, &pem, err);
+  free(pem);
+  return rc;
+}
+
 int ecsb_envoy_bootstrap_from_agent(ecsb_consul *c,
                                     const ecsb_consul_settings *s,
                                     ecsb_retry *r,
@@ -100,18 +138,11 @@ int ecsb_envoy_bootstrap_from_agent(ecsb_consul *c,
   cJSON *svc = NULL, *doc = NULL;
   char *ca = NULL;
   int rc = 0;
-  char admin_host[256];
   int admin_port = 0;
+  char admin_ip[64];
   if (!o->proxy_id || !*o->proxy_id)
     return ecsb_err_set(err, ECSB_EINVAL, "flag -proxy-id is required");
-  if ((rc = ecsb_hostport_parse(o->admin_bind ? o->admin_bind
-                                              : "127.0.0.1:19000",
-                                0, "flag -admin-bind", admin_host,
-                                sizeof admin_host, &admin_port, err)))
-    return rc;
-  char admin_ip[64];
-  if ((rc = resolve_ip(admin_host, admin_ip, sizeof admin_ip,
-                       "flag -admin-bind", err)))
+  if ((rc = admin_addr(o, admin_ip, sizeof admin_ip, &admin_port, err)))
     return rc;
 
   ecsb_consul_self self;
@@ -231,16 +262,8 @@ int ecsb_envoy_bootstrap_from_agent(ecsb_consul *c,
                         "https://HOST:PORT for TLS)",
              "grpc_addr", ga, "ca_file", o->ca_file, NULL);
   }
-  if (g.tls) {
-    if (!ca_file) {
-      rc = ecsb_err_set(err, ECSB_EINVAL,
-                        "gRPC over TLS needs a CA file: give -ca-file or set "
-                        "CONSUL_CACERT");
-      goto out;
-    }
-    if ((rc = ecsb_read_file(ca_file, 1u << 20, &ca, NULL, err)))
-      goto out;
-  }
+  if (g.tls && (rc = grpc_ca(ca_file, &ca, err)))
+    goto out;
   ecsb_envoy_bootstrap_args a = {
       .proxy_id = o->proxy_id,
       .cluster = dest,

@@ -29,21 +29,46 @@ static int split_path(const char *path, char *dir, size_t dcap, char *base,
   return 0;
 }
 
-int ecsb_atomic_write(const char *path, const void *data, size_t len,
-                      mode_t mode, ecsb_err *err) {
-  char dir[4096], base[1024], tmp[4096 + 1024 + 16];
-  if (!path || !*path || split_path(path, dir, sizeof dir, base, sizeof base))
+/* Checks the path and creates the temp file in dir (cap 4096); the caller
+ * owns fd. */
+static int temp_open(const char *path, char *dir, char *tmp, size_t cap,
+                     int *fd, ecsb_err *err) {
+  char base[1024];
+  if (!path || !*path || split_path(path, dir, 4096, base, sizeof base))
     return ecsb_err_set(err, ECSB_EINVAL, "invalid output path \"%s\"",
                         path ? path : "");
   if (!*base || strcmp(base, "/") == 0 || strcmp(base, ".") == 0 ||
       strcmp(base, "..") == 0)
     return ecsb_err_set(err, ECSB_EINVAL, "output path \"%s\" names a folder",
                         path);
-  snprintf(tmp, sizeof tmp, "%s/.%s.tmp.XXXXXX", dir, base);
-  int fd = mkstemp(tmp);
-  if (fd < 0)
+  snprintf(tmp, cap, "%s/.%s.tmp.XXXXXX", dir, base);
+  if ((*fd = mkstemp(tmp)) < 0)
     return ecsb_err_set(err, ECSB_EIO, "cannot create a temp file in %s: %s",
                         dir, strerror(errno));
+  return 0;
+}
+
+int ecsb_atomic_write_check(const char *path, ecsb_err *err) {
+  char dir[4096], tmp[4096 + 1024 + 16];
+  int fd = -1, rc = temp_open(path, dir, tmp, sizeof tmp, &fd, err);
+  if (rc)
+    return rc;
+  close(fd);
+  unlink(tmp);
+  /* The write's rename would fail on a folder in the target's place. */
+  struct stat st;
+  if (stat(path, &st) == 0 && S_ISDIR(st.st_mode))
+    return ecsb_err_set(err, ECSB_EINVAL, "output path \"%s\" is a folder",
+                        path);
+  return 0;
+}
+
+int ecsb_atomic_write(const char *path, const void *data, size_t len,
+                      mode_t mode, ecsb_err *err) {
+  char dir[4096], tmp[4096 + 1024 + 16];
+  int fd = -1, trc = temp_open(path, dir, tmp, sizeof tmp, &fd, err);
+  if (trc)
+    return trc;
   const char *p = data;
   size_t left = len;
   while (left > 0) {

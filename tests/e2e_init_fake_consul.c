@@ -175,6 +175,17 @@ static cJSON *get_json(const char *url) {
   return j;
 }
 
+/* How many services the agent has. */
+static int agent_services(world *w, fcon_agent *a) {
+  char url[256];
+  snprintf(url, sizeof url, "http://%s:%u/v1/agent/services", w->task_ip,
+           fcon_agent_port(a));
+  cJSON *j = get_json(url);
+  int n = j ? cJSON_GetArraySize(j) : -1;
+  cJSON_Delete(j);
+  return n;
+}
+
 static void test_registers_with_a_late_agent_and_writes_bootstrap(void **s) {
   world *w = *s;
   /* Reserve a port on the task address, free it, start mesh-init first
@@ -438,7 +449,34 @@ static void test_xds_ports_as_consul_picks_them(void **s) {
   char *l = NULL;
   assert_int_equal(ecsb_read_file(log, 1 << 20, &l, NULL, NULL), 0);
   assert_non_null(strstr(l, "/v1/agent/self: the agent has gRPC disabled"));
+  /* The failure came after both registrations: both are taken back. */
+  assert_non_null(strstr(l, "msg=\"deregistered after the failure\""));
   free(l);
+  assert_int_equal(agent_services(w, a), 0);
+  fcon_agent_stop(a);
+}
+
+/* A bootstrap folder that does not exist fails before anything is
+ * registered (it used to leave both registrations behind). */
+static void test_checks_before_registering(void **s) {
+  world *w = *s;
+  fcon_agent *a = agent_on(w, 0);
+  char log[128], dir[160], l2[160];
+  snprintf(log, sizeof log, "%s/mesh-init-nodir.log", w->dir);
+  snprintf(dir, sizeof dir, "-envoy-bootstrap-dir=%s/nope", w->dir);
+  const char *args[] = {"mesh-init", dir, "-port=9090", NULL};
+  expect_exit(run_init(w, fcon_agent_port(a), args, log), 1, log);
+  char *l = NULL;
+  assert_int_equal(ecsb_read_file(log, 1 << 20, &l, NULL, NULL), 0);
+  snprintf(l2, sizeof l2, "cannot create a temp file in %s/nope", w->dir);
+  assert_non_null(strstr(l, l2));
+  free(l);
+  assert_int_equal(agent_services(w, a), 0);
+  /* So does a gRPC address that cannot be parsed. */
+  snprintf(dir, sizeof dir, "-envoy-bootstrap-dir=%s", w->dir);
+  const char *args2[] = {"mesh-init", dir, "--grpc-addr=ftp://x:1", NULL};
+  expect_exit(run_init(w, fcon_agent_port(a), args2, log), 1, log);
+  assert_int_equal(agent_services(w, a), 0);
   fcon_agent_stop(a);
 }
 
@@ -488,6 +526,7 @@ int main(void) {
       cmocka_unit_test(test_envoy_bootstrap_warns_of_an_unused_ca_file),
       cmocka_unit_test(test_xds_ports_as_consul_picks_them),
       cmocka_unit_test(test_registers_with_a_service_identity_token),
+      cmocka_unit_test(test_checks_before_registering),
   };
   ecsb_http_global_init(NULL);
   int rc = cmocka_run_group_tests(tests, setup, teardown);

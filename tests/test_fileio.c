@@ -144,6 +144,25 @@ static void test_atomic_write_over_a_folder_fails_and_keeps_it(void **state) {
   assert_true(S_ISDIR(st.st_mode));
 }
 
+/* The check fails as the write would, and leaves the folder as it was. */
+static void test_atomic_write_check(void **state) {
+  (void)state;
+  char p[300];
+  ecsb_err err = {0};
+  int before = count_entries(dir);
+  snprintf(p, sizeof p, "%s/checked", dir);
+  assert_int_equal(ecsb_atomic_write_check(p, &err), 0);
+  assert_int_equal(count_entries(dir), before);
+  snprintf(p, sizeof p, "%s/missing/out", dir);
+  assert_int_equal(ecsb_atomic_write_check(p, &err), ECSB_EIO);
+  assert_non_null(strstr(err.msg, "cannot create a temp file in"));
+  snprintf(p, sizeof p, "%s/a-folder", dir);
+  assert_int_equal(mkdir(p, 0755), 0);
+  assert_int_equal(ecsb_atomic_write_check(p, &err), ECSB_EINVAL);
+  assert_non_null(strstr(err.msg, "is a folder"));
+  assert_int_equal(ecsb_atomic_write_check("", &err), ECSB_EINVAL);
+}
+
 static void test_atomic_write_rejects_bad_paths(void **state) {
   (void)state;
   ecsb_err err = {0};
@@ -181,6 +200,7 @@ int main(void) {
       cmocka_unit_test(test_atomic_write_readonly_folder_leaves_nothing),
       cmocka_unit_test(test_atomic_write_missing_folder_fails),
       cmocka_unit_test(test_atomic_write_over_a_folder_fails_and_keeps_it),
+      cmocka_unit_test(test_atomic_write_check),
       cmocka_unit_test(test_atomic_write_rejects_bad_paths),
       cmocka_unit_test(test_read_file_cap_and_missing),
   };

@@ -104,6 +104,28 @@ static int copy_self(const char *dst, ecsb_err *err) {
   return 0;
 }
 
+/* A failed run takes back the registrations it made, proxy first: Consul
+ * would route to a service whose Envoy never gets its bootstrap. Each call
+ * retries at most --request-timeout; a failure is logged, the run's own
+ * error stays what it exits with. */
+static void take_back(ecsb_consul *c, init_retry *ir,
+                      const char *const ids[2]) {
+  for (size_t i = 0; i < 2; i++) {
+    if (!ids[i])
+      continue;
+    ecsb_retry r;
+    ecsb_err e = {0};
+    init_retry_start(ir, &r, ir->request_timeout, ir->interval,
+                     ir->max_interval, NULL);
+    if (ecsb_consul_service_deregister(c, &r, ids[i], &e))
+      ecsb_log(ECSB_LOG_WARN, "could not deregister after the failure", "id",
+               ids[i], "error", e.msg, NULL);
+    else
+      ecsb_log(ECSB_LOG_INFO, "deregistered after the failure", "id", ids[i],
+               NULL);
+  }
+}
+
 static int run(mesh_flags *f, ecsb_err *err) {
   ecsb_mesh_config cfg;
   ecsb_mesh_config_init(&cfg);
@@ -113,15 +135,23 @@ static int run(mesh_flags *f, ecsb_err *err) {
   ecsb_task_meta *tm = NULL;
   cJSON *svc = NULL, *proxy = NULL;
   char *boot = NULL;
+  const char *done[2] = {NULL, NULL}; /* proxy, service: registered here */
+  ecsb_mesh_ids ids;
   int rc;
-  if ((rc = load_config(f, &cfg, err)))
+  if ((rc = load_config(f, &cfg, err)) ||
+      (rc = ecsb_atomic_write_check(cfg.bootstrap_file, err)))
     goto out;
   if (f->copy_self && (rc = copy_self(f->copy_self, err)))
     goto out;
   ecsb_consul_flags cf = {.http_addr = f->http_addr,
                           .token_file = f->token_file,
                           .grpc_addr = f->grpc_addr};
-  if ((rc = ecsb_consul_settings_load(&s, &cf, err)))
+  ecsb_envoy_agent_opts eo = {.admin_bind = f->admin_bind,
+                              .grpc_addr = f->grpc_addr,
+                              .datacenter = f->datacenter};
+  /* Everything that can fail without the agent fails before registering. */
+  if ((rc = ecsb_consul_settings_load(&s, &cf, err)) ||
+      (rc = ecsb_envoy_agent_opts_check(&s, &eo, err)))
     goto out;
   s.timeout_ms = init_request_ms(&f->ir);
   if (!(c = ecsb_consul_new(&s, err))) {
@@ -154,7 +184,6 @@ static int run(mesh_flags *f, ecsb_err *err) {
              "listener on the agent's host",
              "address", task_ip, NULL);
   }
-  ecsb_mesh_ids ids;
   if ((rc = ecsb_mesh_ids_make(&cfg, tm->family, tm->task_id, &ids, err)) ||
       (rc = ecsb_mesh_service_payload(&cfg, &ids, tm->task_id, tm->task_arn,
                                       &svc, err)) ||
@@ -164,16 +193,15 @@ static int run(mesh_flags *f, ecsb_err *err) {
   r.attempt = 0;
   if ((rc = ecsb_consul_service_register(c, &r, svc, err)))
     goto out;
+  done[1] = ids.service_id;
   ecsb_log(ECSB_LOG_INFO, "registered service", "id", ids.service_id, "name",
            ids.service_name, NULL);
   r.attempt = 0;
   if ((rc = ecsb_consul_service_register(c, &r, proxy, err)))
     goto out;
+  done[0] = ids.proxy_id;
   ecsb_log(ECSB_LOG_INFO, "registered proxy", "id", ids.proxy_id, NULL);
-  ecsb_envoy_agent_opts eo = {.proxy_id = ids.proxy_id,
-                              .admin_bind = f->admin_bind,
-                              .grpc_addr = f->grpc_addr,
-                              .datacenter = f->datacenter};
+  eo.proxy_id = ids.proxy_id;
   r.attempt = 0;
   if ((rc = ecsb_envoy_bootstrap_from_agent(c, &s, &r, &eo, &boot, err)))
     goto out;
@@ -188,6 +216,8 @@ static int run(mesh_flags *f, ecsb_err *err) {
   ecsb_log(ECSB_LOG_INFO, "wrote envoy bootstrap", "file", cfg.bootstrap_file,
            "bytes", nb, "mode", s.token ? "0600" : "0644", NULL);
 out:
+  if (rc)
+    take_back(c, &f->ir, done);
   free(boot);
   cJSON_Delete(svc);
   cJSON_Delete(proxy);

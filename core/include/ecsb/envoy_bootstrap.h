@@ -77,6 +77,12 @@ typedef struct ecsb_envoy_agent_opts {
   const char *datacenter;
 } ecsb_envoy_agent_opts;
 
+/* What ecsb_envoy_bootstrap_from_agent checks before asking the agent
+ * anything: -admin-bind, an explicit gRPC address, and its CA when it is
+ * TLS. mesh-init calls it before registering. */
+int ecsb_envoy_agent_opts_check(const struct ecsb_consul_settings *s,
+                                const ecsb_envoy_agent_opts *o, ecsb_err *err);
+
 /* Reads GET /v1/agent/self and GET /v1/agent/service/<proxy-id> (retrying
  * per r, which may be NULL) and renders the bootstrap text (*out, heap,
  * ecsb_json_pretty form). The proxy must be a connect-proxy. */

@@ -18,6 +18,12 @@
 int ecsb_atomic_write(const char *path, const void *data, size_t len,
                       mode_t mode, ecsb_err *err);
 
+/* Fails as ecsb_atomic_write(path) would before writing a byte (a bad path,
+ * a folder in its place, a folder missing or not writable), by creating
+ * and removing the same temp file; for a command to check before side
+ * effects it cannot undo. The target is not touched. */
+int ecsb_atomic_write_check(const char *path, ecsb_err *err);
+
 /* Reads a whole file of at most max_len bytes into a NUL-terminated heap
  * buffer the caller frees. A larger file is ECSB_ETOOBIG. */
 int ecsb_read_file(const char *path, size_t max_len, char **out,
