@@ -144,6 +144,7 @@ void run_consul_observe(run *r) {
                              : ecsb_mono_us() +
                                    scn_scale_us(r->s, r->s->load_delay_us));
     run_lag_update(r, t); /* the lag this milestone carries */
+    run_lag_flush(r, t, -1);
     cJSON *d = cJSON_CreateObject();
     if (now_passing) {
       snprintf(t->passing_instance, sizeof t->passing_instance, "%s", id);

@@ -183,9 +183,16 @@ void run_wake(run *r);
 
 /* run_lag.c */
 /* Samples the task's host lag (its processes' and the runner's time
- * waiting for a CPU since its T0) and records a host.lag event when it
- * grew. Call before acting on the task's timers or emitting a milestone. */
+ * waiting for a CPU since its T0). Call before acting on the task's
+ * timers. */
 void run_lag_update(run *r, run_task *t);
+/* Records a host.lag event (at run time `at`, -1: now) when the lag grew
+ * since the last one: before any event of the task, so a report finds the
+ * lag each event carried. */
+void run_lag_flush(run *r, run_task *t, int64_t at);
+/* Samples and records every running task's lag; returns what it cost
+ * (us), which paces the next sweep. */
+int64_t run_lag_sweep(run *r);
 /* The loop thread's own lag so far (sampled at most every 0.5 ms). */
 int64_t run_lag_self(run *r);
 /* Task time: run time with the task's host lag taken out. */

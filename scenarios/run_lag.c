@@ -9,8 +9,10 @@
  * not running) of every process of the task, their children, its
  * health-check processes and the runner's own loop thread (which decides
  * every start and health check), and runs the task's timers on task time
- * (run time minus the lag). Each change is a host.lag event, so reports
- * and verdicts can take the lag out again (docs/events.md).
+ * (run time minus the lag). The lag is recorded as a host.lag event
+ * before each event of the task (a fleet samples far more often than it
+ * has events worth a line), in sweeps, and at the end, so reports and
+ * verdicts can take it out again (docs/events.md).
  *
  * Containers of a task run side by side: between two samples the task is
  * charged the largest wait of any one of them (plus the loop's), not the
@@ -84,13 +86,28 @@ void run_lag_update(run *r, run_task *t) {
   t->lag_runner_us += runner;
   if (t->lag_us > r->max_lag_us)
     r->max_lag_us = t->lag_us;
-  if (t->lag_us - t->lag_emitted < RUN_LAG_EMIT_MIN_US)
+}
+
+void run_lag_flush(run *r, run_task *t, int64_t at) {
+  if (!t->created || t->lag_us - t->lag_emitted < RUN_LAG_EMIT_MIN_US)
     return;
   t->lag_emitted = t->lag_us;
   cJSON *d = cJSON_CreateObject();
   cJSON_AddNumberToObject(d, "lag_us", (double)t->lag_us);
   cJSON_AddNumberToObject(d, "runner_us", (double)t->lag_runner_us);
-  run_emit(r, -1, "host.lag", t->name, NULL, d);
+  run_emit(r, at, "host.lag", t->name, NULL, d);
+}
+
+int64_t run_lag_sweep(run *r) {
+  int64_t t0 = run_now(r);
+  for (size_t i = 0; i < r->n_tasks; i++) {
+    run_task *t = &r->tasks[i];
+    if (t->created && !t->done) {
+      run_lag_update(r, t);
+      run_lag_flush(r, t, -1);
+    }
+  }
+  return run_now(r) - t0;
 }
 
 int64_t run_task_now(const run *r, run_task *t) {

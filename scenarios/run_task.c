@@ -418,6 +418,7 @@ static void record(run *r, run_task *t, const fecs_event *ev) {
   int64_t at = ev->t_us + t->lag_us;
   if (at > run_now(r))
     at = run_now(r);
+  run_lag_flush(r, t, at);
   run_emit(r, at, fecs_event_kind_name(ev->kind), t->name, ev->container_name,
            d);
   if (c && ev->kind == FECS_EV_CONTAINER_EXITED && ev->exit_code == 0) {

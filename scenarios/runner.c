@@ -44,9 +44,9 @@
 #define DECIDE_EVERY_US 20000
 /* Reaping without a SIGCHLD, as a safety net: not more often than this. */
 #define REAP_EVERY_US 100000
-/* Past the deadline, every task's host lag is sampled (it extends the
- * run): not more often than this. */
-#define LAG_SWEEP_EVERY_US 10000
+/* Every running task's host lag is sampled and recorded at least this
+ * often (more rarely when a sweep costs more than a twentieth of it). */
+#define LAG_SWEEP_EVERY_US 20000
 
 static volatile sig_atomic_t g_signal;
 static volatile sig_atomic_t g_child;
@@ -467,7 +467,7 @@ static int loop(run *r, ecsb_err *err) {
   int64_t deadline = scn_scale_us(s, s->deadline_us);
   int64_t hard_end = 2 * deadline + 60000000;
   int64_t last_decide = 0, last_progress = 0, last_reap = 0;
-  int64_t last_lag_sweep = 0;
+  int64_t last_lag_sweep = 0, lag_gap = LAG_SWEEP_EVERY_US;
   int64_t decide_gap = DECIDE_EVERY_US;
   rpt_progress prog;
   rpt_progress_init(&prog, stderr);
@@ -478,11 +478,13 @@ static int loop(run *r, ecsb_err *err) {
       break;
     }
     int64_t now = run_now(r);
-    if (now >= deadline && now - last_lag_sweep >= LAG_SWEEP_EVERY_US) {
+    /* Idle tasks are sampled too: a deadline still open waits for their
+     * lag, and past the run's deadline it extends the run. A fleet's sweep
+     * reads /proc for every process: kept under a twentieth of the time. */
+    if (now - last_lag_sweep >= lag_gap) {
+      int64_t cost = run_lag_sweep(r);
       last_lag_sweep = now;
-      for (size_t i = 0; i < r->n_tasks; i++)
-        if (!r->tasks[i].done)
-          run_lag_update(r, &r->tasks[i]);
+      lag_gap = cost * 20 > LAG_SWEEP_EVERY_US ? cost * 20 : LAG_SWEEP_EVERY_US;
     }
     if (now >= deadline) {
       if (now >= deadline + r->max_lag_us || now >= hard_end) {
@@ -554,6 +556,8 @@ static int loop(run *r, ecsb_err *err) {
       next = last_decide + decide_gap;
     if (next > last_reap + REAP_EVERY_US)
       next = last_reap + REAP_EVERY_US;
+    if (next > last_lag_sweep + lag_gap)
+      next = last_lag_sweep + lag_gap;
     if (next > now + 250000)
       next = now + 250000; /* progress line, and a bound on every sleep */
     int64_t wait = next - run_now(r);
@@ -565,6 +569,7 @@ static int loop(run *r, ecsb_err *err) {
     }
     drain_wake(r);
   }
+  run_lag_sweep(r); /* the lag the final verdicts judge with */
   rpt_progress_end(&prog);
   return 0;
 }
