@@ -25,6 +25,13 @@ foreach(f ${ECSB_CATALOG})
                    --out ${CMAKE_BINARY_DIR}/catalog-out/${n} ${f})
   set_tests_properties(catalog_${n} PROPERTIES TIMEOUT 240 LABELS catalog
                        SKIP_RETURN_CODE 4)
+  # A fleet's hundreds of processes keep both cores busy for its whole run:
+  # beside it every other replay waits for a CPU, and a graceful-stop
+  # scenario's lag under `ctest -j2` made its deadline INCONCLUSIVE in
+  # every CI run. Fleets run alone.
+  if(n MATCHES "^fleet-")
+    set_tests_properties(catalog_${n} PROPERTIES RUN_SERIAL TRUE)
+  endif()
 endforeach()
 add_test(NAME catalog_builtin
          COMMAND ecsboot run --no-progress ${ECSB_CATALOG_ARGS} --out ${CMAKE_BINARY_DIR}/catalog-out/builtin)
