@@ -45,16 +45,6 @@ typedef struct side {
   int64_t lag;              /* largest host lag a task carried to it */
 } side;
 
-static int cmp_i64(const void *a, const void *b) {
-  int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
-  return (x > y) - (x < y);
-}
-
-static int64_t median(int64_t *v, size_t n) {
-  qsort(v, n, sizeof *v, cmp_i64);
-  return v[n / 2];
-}
-
 /* Folds the runs' stats of one metric (NULL: absent in that run). */
 static int fold(const rpt_stats *const *st, size_t k, size_t of, int64_t lag,
                 side *out) {
@@ -84,11 +74,14 @@ static int fold(const rpt_stats *const *st, size_t k, size_t of, int64_t lag,
     n++;
   }
   if (n) {
+    rpt_stats a, b; /* over the runs, as over a run's tasks */
+    rpt_stats_of(p50, n, &a);
+    rpt_stats_of(p95, n, &b);
     out->st.n = reached;
-    out->st.p50 = median(p50, n);
-    out->spread = p50[n - 1] - p50[0];
-    out->st.p95 = median(p95, n);
-    out->spread95 = p95[n - 1] - p95[0];
+    out->st.p50 = a.p50;
+    out->spread = a.max - a.min;
+    out->st.p95 = b.p50;
+    out->spread95 = b.max - b.min;
     out->st.p99 = out->st.p95;
     out->st.mean = out->st.p50;
   }

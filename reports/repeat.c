@@ -10,27 +10,19 @@
 #include "rpt/repeat.h"
 
 #include <stdlib.h>
-#include <string.h>
 
-static int cmp_i64(const void *a, const void *b) {
-  int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
-  return (x > y) - (x < y);
-}
-
-/* Median over the run's application tasks of ms (minus lag when asked);
- * RPT_ABSENT when none reached it. */
-static int64_t run_median(const rpt_run *r, int m, bool lagfree, int64_t *tmp) {
+/* The lag-free median over the run's application tasks (nearest rank,
+ * as the run's own milestone statistics); RPT_ABSENT when none reached m. */
+static int64_t lagfree_p50(const rpt_run *r, int m, int64_t *tmp) {
   size_t k = 0;
   for (size_t i = 0; i < r->n_tasks; i++) {
     const rpt_task *t = &r->tasks[i];
-    if (t->server || t->ms[m] == RPT_ABSENT)
-      continue;
-    tmp[k++] = t->ms[m] - (lagfree ? t->lag[m] : 0);
+    if (!t->server && t->ms[m] != RPT_ABSENT)
+      tmp[k++] = t->ms[m] - t->lag[m];
   }
-  if (!k)
-    return RPT_ABSENT;
-  qsort(tmp, k, sizeof *tmp, cmp_i64);
-  return tmp[k / 2];
+  rpt_stats st;
+  rpt_stats_of(tmp, k, &st);
+  return st.p50;
 }
 
 int rpt_repeat_stats(rpt_run *const *runs, size_t n,
@@ -49,31 +41,25 @@ int rpt_repeat_stats(rpt_run *const *runs, size_t n,
     return ECSB_ENOMEM;
   }
   for (int m = 0; m < RPT_MS_COUNT; m++) {
-    rpt_repeat_ms *o = &out[m];
-    memset(o, 0, sizeof *o);
     size_t k = 0;
     for (size_t i = 0; i < n; i++) {
-      int64_t v = run_median(runs[i], m, false, tmp);
-      if (v == RPT_ABSENT)
+      /* the run's median task, as its own milestone statistics say */
+      if (!runs[i]->ms[m].n)
         continue;
-      raw[k] = v;
-      free_[k] = run_median(runs[i], m, true, tmp);
+      raw[k] = runs[i]->ms[m].p50;
+      free_[k] = lagfree_p50(runs[i], m, tmp);
       k++;
     }
-    o->n = k;
-    if (!k) {
-      o->min = o->median = o->max = RPT_ABSENT;
-      o->lagfree_min = o->lagfree_median = o->lagfree_max = RPT_ABSENT;
-      continue;
-    }
-    qsort(raw, k, sizeof *raw, cmp_i64);
-    qsort(free_, k, sizeof *free_, cmp_i64);
-    o->min = raw[0];
-    o->median = raw[k / 2];
-    o->max = raw[k - 1];
-    o->lagfree_min = free_[0];
-    o->lagfree_median = free_[k / 2];
-    o->lagfree_max = free_[k - 1];
+    rpt_stats a, b;
+    rpt_stats_of(raw, k, &a);
+    rpt_stats_of(free_, k, &b);
+    out[m] = (rpt_repeat_ms){.n = k,
+                             .min = a.min,
+                             .median = a.p50,
+                             .max = a.max,
+                             .lagfree_min = b.min,
+                             .lagfree_median = b.p50,
+                             .lagfree_max = b.max};
   }
   free(tmp);
   free(raw);
