@@ -10,10 +10,6 @@ ecsb_add_test(test_scn_netblock SOURCES test_scn_netblock.c LIBS ecsboot-scenari
 # `ecsboot run` and the consul-client stand-in as processes.
 ecsb_add_test(test_run SOURCES test_run.c
   LIBS ecsboot-scenarios fake-consul ecsboot-reports ecsboot-httpd ecsboot-core
-  TIMEOUT 180)
+  TIMEOUT 240)
 target_compile_definitions(test_run PRIVATE ECSBOOT_BIN="$<TARGET_FILE:ecsboot>")
 add_dependencies(test_run ecsboot)
-ecsb_add_test(test_run_lag SOURCES test_run_lag.c
-  LIBS ecsboot-scenarios ecsboot-core TIMEOUT 240)
-target_compile_definitions(test_run_lag PRIVATE ECSBOOT_BIN="$<TARGET_FILE:ecsboot>")
-add_dependencies(test_run_lag ecsboot)

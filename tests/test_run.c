@@ -16,11 +16,13 @@
 #include <cmocka.h>
 
 #include <dirent.h>
+#include <sched.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "ecsb/clock.h"
@@ -672,6 +674,108 @@ static void test_consul_client_joins_takes_faults_and_leaves(void **state) {
   free(text);
 }
 
+/* ---- a busy host, and --repeat ---------------------------------------- */
+
+/* The largest host.lag of task in a log, or -1 when it has none. */
+static double max_lag(const char *log_path, const char *task) {
+  char *text = NULL;
+  assert_int_equal(ecsb_read_file(log_path, 1 << 24, &text, NULL, NULL), 0);
+  double most = -1;
+  for (char *save = NULL, *l = strtok_r(text, "\n", &save); l;
+       l = strtok_r(NULL, "\n", &save)) {
+    cJSON *o = cJSON_Parse(l);
+    assert_non_null(o);
+    const cJSON *k = cJSON_GetObjectItem(o, "kind");
+    const cJSON *t = cJSON_GetObjectItem(o, "task");
+    if (cJSON_IsString(k) && strcmp(k->valuestring, "host.lag") == 0 &&
+        cJSON_IsString(t) && strcmp(t->valuestring, task) == 0) {
+      double v = cJSON_GetObjectItem(cJSON_GetObjectItem(o, "detail"), "lag_us")
+                     ->valuedouble;
+      if (v > most)
+        most = v;
+    }
+    cJSON_Delete(o);
+  }
+  free(text);
+  return most;
+}
+
+/* The runner and everything it starts share CPU 0 with a busy loop: each
+ * runnable process waits about as long as it runs. */
+static void test_a_starved_run_records_its_lag_and_still_passes(void **state) {
+  (void)state;
+  cpu_set_t old, one;
+  assert_int_equal(sched_getaffinity(0, sizeof old, &old), 0);
+  CPU_ZERO(&one);
+  CPU_SET(0, &one);
+  assert_int_equal(sched_setaffinity(0, sizeof one, &one), 0);
+  pid_t hog = fork();
+  assert_true(hog >= 0);
+  if (hog == 0) {
+    /* bounded: the test kills it long before this */
+    int64_t until = ecsb_mono_ms() + 60000;
+    volatile uint64_t x = 0;
+    while (ecsb_mono_ms() < until)
+      for (int i = 0; i < 100000; i++)
+        x += (uint64_t)i;
+    _exit(0);
+  }
+  char out[300];
+  snprintf(out, sizeof out, "%s/starved", tmp);
+  const char *a[] = {"run", "--no-progress", "--out", out, NULL};
+  char *text = NULL;
+  int code = run_wait(a, 60000, &text);
+  kill(hog, SIGKILL);
+  waitpid(hog, NULL, 0);
+  assert_int_equal(sched_setaffinity(0, sizeof old, &old), 0);
+  if (code != 0)
+    fail_msg("exit %d:\n%s", code, text);
+  assert_non_null(strstr(text, "run t0-t4: passed"));
+  assert_non_null(strstr(text, "host lag"));
+  free(text);
+  char log[400];
+  snprintf(log, sizeof log, "%s/events.jsonl", out);
+  double lag = max_lag(log, "web-1");
+  if (lag < 2000)
+    fail_msg("web-1 carried %.0f us of host lag beside a busy loop", lag);
+}
+
+static void test_repeat_runs_each_in_its_folder_and_sums_up(void **state) {
+  (void)state;
+  char out[300];
+  snprintf(out, sizeof out, "%s/rep", tmp);
+  const char *a[] = {"run", "--no-progress", "--repeat",  "2", "--out",
+                     out,   "--formats",     "json,term", NULL};
+  char *text = NULL;
+  int code = run_wait(a, 120000, &text);
+  /* 4: this host's lag made a verdict undecidable; the repeat still ran */
+  if (code != 0 && code != 4)
+    fail_msg("exit %d:\n%s", code, text);
+  assert_non_null(strstr(text, "run t0-t4 1/2: "));
+  assert_non_null(strstr(text, "run t0-t4 2/2: "));
+  assert_non_null(strstr(text, "Repeated 2 times: "));
+  assert_non_null(strstr(text, "lag-free min"));
+  assert_non_null(strstr(text, "  T4       2 "));
+  free(text);
+  for (int k = 1; k <= 2; k++) {
+    char f[400];
+    struct stat st;
+    snprintf(f, sizeof f, "%s/run-%d/events.jsonl", out, k);
+    assert_int_equal(stat(f, &st), 0);
+    snprintf(f, sizeof f, "%s/run-%d/report.json", out, k);
+    assert_int_equal(stat(f, &st), 0);
+  }
+  char f[400];
+  snprintf(f, sizeof f, "%s/report.json", out);
+  char *json = NULL;
+  assert_int_equal(ecsb_read_file(f, 1 << 24, &json, NULL, NULL), 0);
+  cJSON *r = cJSON_Parse(json);
+  assert_non_null(r);
+  assert_int_equal(cJSON_GetArraySize(cJSON_GetObjectItem(r, "runs")), 2);
+  cJSON_Delete(r);
+  free(json);
+}
+
 int main(void) {
   ecsb_http_global_init(NULL);
   const struct CMUnitTest tests[] = {
@@ -685,6 +789,8 @@ int main(void) {
       cmocka_unit_test(test_no_secret_in_any_output),
       cmocka_unit_test(test_shards_split_a_list_once),
       cmocka_unit_test(test_consul_client_joins_takes_faults_and_leaves),
+      cmocka_unit_test(test_a_starved_run_records_its_lag_and_still_passes),
+      cmocka_unit_test(test_repeat_runs_each_in_its_folder_and_sums_up),
   };
   int rc = cmocka_run_group_tests(tests, setup, teardown);
   ecsb_http_global_cleanup();
