@@ -109,6 +109,22 @@ static char *slurp(const char *path) {
   return b;
 }
 
+/* Waits (bounded, 20 s) until the log holds `text`: a stand-in installs its
+ * signal handlers before it logs that it runs, so a signal sent earlier
+ * would meet the default action, more often on a loaded machine or under
+ * ASan. */
+static bool log_until(const char *path, const char *text) {
+  for (int i = 0; i < 2000; i++) {
+    char *l = slurp(path);
+    bool found = strstr(l, text) != NULL;
+    free(l);
+    if (found)
+      return true;
+    usleep(10000);
+  }
+  return false;
+}
+
 static void test_localhost_maps_to_task_ip(void **state) {
   (void)state;
   assert_string_equal(scn_localhost_map("127.0.0.1", "127.1.0.5"), "127.1.0.5");
@@ -190,6 +206,7 @@ static void test_app_without_listen_runs_without_a_port(void **state) {
   snprintf(log, sizeof log, "%s/app-noport.log", dir);
   const char *worker[] = {"app", "--name", "worker", "--fail-health", NULL};
   scn_proc *p = launch(worker, log);
+  assert_true(log_until(log, "app running without a port"));
   assert_false(scn_proc_wait(p, 300, NULL, NULL)); /* still running */
   assert_int_equal(scn_proc_signal(p, SIGTERM), 0);
   int code = -1;
