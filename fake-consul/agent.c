@@ -80,7 +80,7 @@ void fcon_agent_changed_locked(fcon_agent *a) {
   pthread_cond_broadcast(&a->cv);
   if (!a->dirty) {
     a->dirty = true;
-    a->dirty_at_ms = ecsb_mono_ms();
+    a->dirty_at_ms = fcon_agent_now(a);
   }
   if (a->cfg.sync_delay_ms <= 0)
     fcon_agent_sync_locked(a);
@@ -99,6 +99,10 @@ void fcon_agent_services_changed_locked(fcon_agent *a) {
   a->services_text = NULL;
 }
 
+int64_t fcon_agent_now(const fcon_agent *a) {
+  return a->cfg.clock_ms ? a->cfg.clock_ms(a->cfg.clock_ctx) : ecsb_mono_ms();
+}
+
 fcon_check *fcon_agent_find_check_locked(fcon_agent *a, const char *id) {
   for (size_t i = 0; i < a->nchecks; i++)
     if (!strcmp(a->checks[i]->id, id))
@@ -107,7 +111,7 @@ fcon_check *fcon_agent_find_check_locked(fcon_agent *a, const char *id) {
 }
 
 int fcon_agent_put_check_locked(fcon_agent *a, fcon_check *c) {
-  int64_t now = ecsb_mono_ms();
+  int64_t now = fcon_agent_now(a);
   c->next_run_ms = now;
   if (c->type == FCON_CHECK_TTL)
     c->ttl_deadline_ms = now + c->ttl_ms;
@@ -171,7 +175,7 @@ void fcon_agent_set_status_locked(fcon_agent *a, fcon_check *c,
   }
   if (strcmp(c->status, status)) {
     snprintf(c->status, sizeof c->status, "%s", status);
-    c->critical_since_ms = strcmp(status, "critical") ? 0 : ecsb_mono_ms();
+    c->critical_since_ms = strcmp(status, "critical") ? 0 : fcon_agent_now(a);
     fcon_agent_kick_locked(a, fcon_check_next_due(c));
     fcon_agent_emit_locked(a, FCON_EV_CHECK_STATUS, c->service_id, c->id,
                            status);

@@ -361,7 +361,7 @@ static void check_ttl(fcon_agent *a, const ecsb_httpd_req *req,
     return;
   }
   if (c) {
-    c->ttl_deadline_ms = ecsb_mono_ms() + c->ttl_ms;
+    c->ttl_deadline_ms = fcon_agent_now(a) + c->ttl_ms;
     fcon_agent_set_status_locked(a, c, status, note ? note : "");
   }
   pthread_mutex_unlock(&a->mu);

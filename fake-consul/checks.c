@@ -258,7 +258,7 @@ void *fcon_runner_main(void *arg) {
     if (fcon_remote_pump_locked(a))
       continue;
     int64_t next = 0;
-    size_t np = tick_locked(a, ecsb_mono_ms(), pr, &next);
+    size_t np = tick_locked(a, fcon_agent_now(a), pr, &next);
     if (np) {
       pthread_mutex_unlock(&a->mu);
       for (size_t i = 0; i < np; i++) {
@@ -280,7 +280,7 @@ void *fcon_runner_main(void *arg) {
       }
       continue;
     }
-    int64_t wait = next - ecsb_mono_ms();
+    int64_t wait = next - fcon_agent_now(a);
     if (wait > 0) {
       struct timespec ts;
       fcon_deadline(wait, &ts);

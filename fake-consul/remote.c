@@ -53,7 +53,7 @@ void fcon_remote_queue_locked(fcon_agent *a, cJSON *services, cJSON *checks) {
 
 bool fcon_remote_pump_locked(fcon_agent *a) {
   if (!a->push_body || !a->joined || !a->remote[0] ||
-      ecsb_mono_ms() < a->push_at_ms)
+      fcon_agent_now(a) < a->push_at_ms)
     return false;
   char *body = a->push_body;
   a->push_body = NULL;
@@ -73,7 +73,7 @@ bool fcon_remote_pump_locked(fcon_agent *a) {
     free(body); /* sent, or a newer snapshot supersedes it */
   } else {
     a->push_body = body;
-    a->push_at_ms = ecsb_mono_ms() + REMOTE_RETRY_MS;
+    a->push_at_ms = fcon_agent_now(a) + REMOTE_RETRY_MS;
   }
   return true;
 }

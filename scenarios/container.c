@@ -15,6 +15,7 @@
 #include "ecsb/duration.h"
 #include "ecsb/json.h"
 #include "scn/standin.h"
+#include "scn/taskclock.h"
 
 typedef struct strvec {
   char **v;
@@ -482,6 +483,9 @@ int scn_container_command(const scn_task_env *env, const cJSON *def,
       snprintf(scale, sizeof scale, "%g", env->time_scale);
       sv_pushf(&argv, "--time-scale=%s%s", scale, NULL);
     }
+    if (env->task_clock)
+      sv_pushf(&argv, "--task-clock=%s/" SCN_TASK_CLOCK_FILE, env->task_dir,
+               NULL);
     break;
   case SCN_PLAY_APP:
     sv_push(&argv, strdup(env->ecsboot_bin));

@@ -31,6 +31,7 @@
 #include "scn/proc.h"
 #include "scn/runner.h"
 #include "scn/scenario.h"
+#include "scn/taskclock.h"
 
 #define RUN_NEVER INT64_MAX
 #define RUN_MAX_HELD_PORTS 8
@@ -89,6 +90,7 @@ typedef struct run_task {
   int64_t lag_runner;    /* the runner's own lag when last sampled */
   int64_t lag_runner_us; /* the runner's share of lag_us */
   int64_t tt_max;        /* the latest task time handed out */
+  scn_taskclock *clock;  /* lag_us shared with its consul-client */
   fecs_engine *eng;
   run_ctr *c;
   size_t n;

@@ -84,6 +84,7 @@ void run_lag_update(run *r, run_task *t) {
     return;
   t->lag_us += add;
   t->lag_runner_us += runner;
+  scn_taskclock_set_lag_us(t->clock, t->lag_us);
   if (t->lag_us > r->max_lag_us)
     r->max_lag_us = t->lag_us;
 }

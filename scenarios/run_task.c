@@ -156,6 +156,9 @@ int run_task_create(run *r, run_task *t, ecsb_err *err) {
     snprintf(sub, sizeof sub, "%s/volumes/%s", t->dir, nm->valuestring);
     rc = ecsb_mkdirs(sub, err);
   }
+  snprintf(sub, sizeof sub, "%s/" SCN_TASK_CLOCK_FILE, t->dir);
+  if (!rc)
+    rc = scn_taskclock_create(sub, &t->clock, err);
   if (rc)
     return rc;
   char group[300];
@@ -186,7 +189,8 @@ int run_task_create(run *r, run_task *t, ecsb_err *err) {
                           .time_scale = s->time_scale,
                           .task_name = t->name,
                           .events = run_initev_addr(r),
-                          .seed = s->seed};
+                          .seed = s->seed,
+                          .task_clock = true};
   for (size_t i = 0; i < t->n; i++) {
     run_ctr *c = &t->c[i];
     const cJSON *hc = cJSON_GetObjectItemCaseSensitive(c->def, "healthCheck");
@@ -598,4 +602,6 @@ void run_task_free(run_task *t) {
   t->n = 0;
   fecs_engine_free(t->eng);
   t->eng = NULL;
+  scn_taskclock_free(t->clock);
+  t->clock = NULL;
 }

@@ -11,6 +11,7 @@
  *       [--server-port 8500] [--node NAME] [--retry-interval 30s]
  *       [--retry-max 0] [--wait-timeout 10m] [--time-scale 1]
  *       [--sync-delay 0s] [--control-file FILE] [--no-leave-on-terminate]
+ *       [--task-clock FILE]
  *
  * Exit: 0 after SIGTERM/SIGINT (it leaves the cluster first, as a client
  * agent's leave_on_terminate does by default); 1 for a bad
@@ -36,6 +37,7 @@
 #include "ecsb/log.h"
 #include "fcon/fcon.h"
 #include "scn/standin.h"
+#include "scn/taskclock.h"
 
 /* How often the server IP file is looked for until it holds an address. */
 #define FILE_POLL_MS 10
@@ -51,9 +53,14 @@ typedef struct client {
   fcon_agent *agent;
   const char *control;
   int64_t applied_seq;
-  int64_t restart_at; /* crash: come back up at this mono ms; 0: none */
+  int64_t restart_at; /* crash: come back up at this task ms; 0: none */
   bool crashed;
+  scn_taskclock *clock; /* --task-clock; NULL: the monotonic clock */
 } client;
+
+static int64_t task_now(void *clock) {
+  return scn_taskclock_now_ms(clock);
+}
 
 static void logf_action(const char *what, const char *detail) {
   ecsb_log(ECSB_LOG_INFO, "fault applied", "action", what, "detail", detail,
@@ -118,7 +125,7 @@ static void apply_control(client *c) {
       fcon_agent_leave(c->agent);
       fcon_agent_down(c->agent, NULL);
       c->crashed = true;
-      c->restart_at = ecsb_mono_ms() + (ms > 0 ? ms : 0);
+      c->restart_at = task_now(c->clock) + (ms > 0 ? ms : 0);
       snprintf(d, sizeof d, "restart after %lld ms", (long long)ms);
     } else {
       ecsb_log(ECSB_LOG_WARN, "unknown fault action", "action", act, NULL);
@@ -152,7 +159,7 @@ static bool read_server_ip(const char *path, char *ip, size_t cap) {
 
 int scn_standin_consul_main(int argc, char **argv) {
   const char *ip_file = NULL, *bind = NULL, *node = NULL, *control = NULL,
-             *scale_s = NULL;
+             *scale_s = NULL, *clock_file = NULL;
   int64_t port = 8500, server_port = 8500, retry_max = 0;
   bool no_leave = false;
   int64_t retry_ns = 30 * ECSB_NS_PER_S, wait_ns = 600 * ECSB_NS_PER_S,
@@ -186,6 +193,11 @@ int scn_standin_consul_main(int argc, char **argv) {
        "leave_on_terminate = false): the server keeps the node and its "
        "checks",
        NULL},
+      {"task-clock", NULL, ECSB_FLAG_STRING, &clock_file, 0, 0, "FILE",
+       "the task's clock file from the runner: intervals, TTLs and join "
+       "retries run on task time, leaving out the host's lag (default: "
+       "the monotonic clock)",
+       NULL},
       {"control-file", NULL, ECSB_FLAG_STRING, &control, 0, 0, "FILE",
        "fault instructions from the runner (default <ip file dir>/"
        "consul-client.control)",
@@ -218,6 +230,9 @@ int scn_standin_consul_main(int argc, char **argv) {
       (inet_pton(AF_INET, bind, &ia) != 1 || (ntohl(ia.s_addr) >> 24) != 127))
     rc = ecsb_err_set(&err, ECSB_EINVAL,
                       "--bind: \"%s\" is not an address in 127.0.0.0/8", bind);
+  client cl = {0};
+  if (!rc && clock_file)
+    rc = scn_taskclock_open(clock_file, &cl.clock, &err);
   if (rc) {
     fprintf(stderr, "ecsboot consul-client: %s\n", err.msg);
     return 1;
@@ -241,7 +256,9 @@ int scn_standin_consul_main(int argc, char **argv) {
   c.node_name = node;
   c.time_scale = scale;
   c.sync_delay_ms = sync_ns / ECSB_NS_PER_MS;
-  client cl = {.control = control};
+  c.clock_ms = task_now;
+  c.clock_ctx = cl.clock;
+  cl.control = control;
   /* Signals are taken synchronously (sigtimedwait) by this thread alone:
    * blocked before the agent's threads exist, so they inherit the mask.
    * An idle agent then sleeps instead of polling a flag. */
@@ -253,6 +270,7 @@ int scn_standin_consul_main(int argc, char **argv) {
   pthread_sigmask(SIG_BLOCK, &sigs, NULL);
   if (fcon_agent_start(&c, &cl.agent, &err)) {
     fprintf(stderr, "ecsboot consul-client: %s\n", err.msg);
+    scn_taskclock_free(cl.clock);
     return 1;
   }
   char port_s[16];
@@ -261,7 +279,7 @@ int scn_standin_consul_main(int argc, char **argv) {
            "node", node, NULL);
   apply_control(&cl);
 
-  int64_t start = ecsb_mono_ms(), next_try = start;
+  int64_t start = task_now(cl.clock), next_try = start;
   int64_t retry_ms = retry_ns / ECSB_NS_PER_MS;
   int64_t attempts = 0;
   char server[64] = "";
@@ -269,7 +287,7 @@ int scn_standin_consul_main(int argc, char **argv) {
   int code = 0;
   bool stop = false;
   while (!stop) {
-    int64_t now = ecsb_mono_ms();
+    int64_t now = task_now(cl.clock);
     if (cl.crashed && now >= cl.restart_at) {
       cl.crashed = false;
       fcon_agent_up(cl.agent, &err);
@@ -304,7 +322,7 @@ int scn_standin_consul_main(int argc, char **argv) {
           ecsb_log(ECSB_LOG_WARN, "join failed, retrying", "server", addr,
                    "attempts", att, "error", je.msg, NULL);
         }
-        next_try = ecsb_mono_ms() + (joined ? 0 : retry_ms);
+        next_try = task_now(cl.clock) + (joined ? 0 : retry_ms);
       } else {
         next_try = now + FILE_POLL_MS; /* the file is not there yet */
       }
@@ -314,7 +332,9 @@ int scn_standin_consul_main(int argc, char **argv) {
       until = next_try;
     if (cl.crashed && cl.restart_at < until)
       until = cl.restart_at;
-    int64_t wait = until - ecsb_mono_ms();
+    /* A wall-clock wait of that length; task time may lag behind it, and
+     * the loop then waits again for the rest. */
+    int64_t wait = until - task_now(cl.clock);
     if (wait < 0)
       wait = 0;
     struct timespec ts = {.tv_sec = wait / 1000,
@@ -331,6 +351,7 @@ int scn_standin_consul_main(int argc, char **argv) {
   if (joined && !no_leave)
     fcon_agent_leave(cl.agent);
   fcon_agent_stop(cl.agent);
+  scn_taskclock_free(cl.clock);
   if (!code)
     ecsb_log(ECSB_LOG_INFO, "left the cluster and stopped", NULL);
   return code;

@@ -68,6 +68,37 @@ static void test_ttl_expires_to_critical(void **state) {
   fcon_tu_stop(&t);
 }
 
+static int64_t test_clock(void *ctx) {
+  return atomic_load((_Atomic int64_t *)ctx);
+}
+
+/* With a clock of its own (a task's clock in a replay), the agent's TTLs
+ * follow that clock, not the wall: a TTL of 10 ms does not expire while
+ * the clock stands still, however long that is, and does once it moves. */
+static void test_ttl_follows_agent_clock(void **state) {
+  (void)state;
+  _Atomic int64_t now = 1000000;
+  fcon_agent_config ac;
+  fcon_agent_config_default(&ac);
+  ac.node_name = "node-clock";
+  ac.time_scale = 0.01; /* 1s TTL -> 10 ms */
+  ac.clock_ms = test_clock;
+  ac.clock_ctx = &now;
+  fcon_agent *a = NULL;
+  ecsb_err err = {0};
+  if (fcon_agent_start(&ac, &a, &err))
+    fail_msg("agent: %s", err.msg);
+  put_ok(fcon_agent_port(a), "/v1/agent/check/register",
+         "{\"Name\":\"t\",\"TTL\":\"1s\",\"Status\":\"passing\"}");
+  usleep(200 * 1000); /* twenty TTLs of wall time */
+  char st[16] = "";
+  assert_int_equal(fcon_agent_check_status(a, "t", st, sizeof st, NULL), 0);
+  assert_string_equal(st, "passing");
+  atomic_fetch_add(&now, 11);
+  wait_status(a, "t", "critical");
+  fcon_agent_stop(a);
+}
+
 static uint16_t closed_port(void) {
   int fd = socket(AF_INET, SOCK_STREAM, 0);
   struct sockaddr_in sa = {.sin_family = AF_INET,
@@ -253,6 +284,7 @@ int main(void) {
   ecsb_http_global_init(NULL);
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_ttl_expires_to_critical),
+      cmocka_unit_test(test_ttl_follows_agent_clock),
       cmocka_unit_test(test_tcp_check_follows_listener),
       cmocka_unit_test(test_http_check_maps_status),
       cmocka_unit_test(test_alias_mirrors_service),

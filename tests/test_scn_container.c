@@ -290,12 +290,13 @@ static void test_envoy_entrypoint_and_scaled_init_flags(void **state) {
     assert_string_equal(c.argv[i], want_d[i]);
   assert_null(c.argv[12]);
   scn_cmd_clear(&c);
-  /* the consul-client stand-in: control file, time scale, scaled
+  /* the consul-client stand-in: control file, time scale, task clock, scaled
    * -retry-interval (Consul's 30 s) */
   cJSON *agent = json("{\"name\":\"consul-client\",\"image\":\"hashicorp/"
                       "consul:1.9\",\"mountPoints\":[{\"sourceVolume\":"
                       "\"consul_data\",\"containerPath\":\"/consul\"}]}");
   scn_image_rule r_agent = {.play = SCN_PLAY_CONSUL_CLIENT};
+  e.task_clock = true; /* and the task's clock */
   assert_int_equal(
       scn_container_command(&e, agent, vols, "id", &r_agent, &c, &err), 0);
   const char *want_a[] = {"/b/ecsboot",
@@ -306,12 +307,13 @@ static void test_envoy_entrypoint_and_scaled_init_flags(void **state) {
                           "127.21.0.5",
                           "--control-file=/run/t5/consul-client.control",
                           "--time-scale=0.01",
+                          "--task-clock=/run/t5/task.clock",
                           "--retry-interval",
                           "300ms",
                           NULL};
   for (int i = 0; want_a[i]; i++)
     assert_string_equal(c.argv[i], want_a[i]);
-  assert_null(c.argv[10]);
+  assert_null(c.argv[11]);
   scn_cmd_clear(&c);
   cJSON_Delete(agent);
   cJSON_Delete(disc);

@@ -168,6 +168,12 @@ typedef struct fcon_agent_config {
   /* Check intervals, TTLs and DeregisterCriticalServiceAfter are
    * multiplied by this (scenario time scale); <= 0 means 1. */
   double time_scale;
+  /* The agent's clock in ms for those intervals and every other wait of
+   * its own (sync delays, retries); NULL: the monotonic clock. A stand-in
+   * in a simulated task passes the task's clock, which leaves out the
+   * host's lag as the runner's timers do. Called from any thread. */
+  int64_t (*clock_ms)(void *ctx);
+  void *clock_ctx;
   fcon_event_fn on_event; /* optional */
   void *event_user;
   fcon_acl_config acl;

@@ -14,6 +14,8 @@
 #ifndef SCN_CONTAINER_H
 #define SCN_CONTAINER_H
 
+#include <stdbool.h>
+
 #include <cjson/cJSON.h>
 
 #include "ecsb/err.h"
@@ -47,6 +49,9 @@ typedef struct scn_task_env {
   const char *task_name;
   const char *events;
   uint64_t seed;
+  /* The runner keeps <task_dir>/SCN_TASK_CLOCK_FILE (scn/taskclock.h):
+   * the consul-client stand-in then keeps time on task time. */
+  bool task_clock;
 } scn_task_env;
 
 typedef struct scn_cmd {

@@ -1,0 +1,99 @@
+/*
+ * taskclock.c - the task clock file (see scn/taskclock.h).
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdbool.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "ecsb/clock.h"
+#include "scn/taskclock.h"
+
+struct scn_taskclock {
+  int64_t *lag; /* the mapped file */
+  int64_t last; /* the largest task time handed out */
+};
+
+static int map(const char *path, bool create, scn_taskclock **out,
+               ecsb_err *err) {
+  *out = NULL;
+  int fd = open(path, create ? O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC
+                             : O_RDONLY | O_CLOEXEC,
+                0644);
+  if (fd < 0)
+    return ecsb_err_set(err, ECSB_EIO, "task clock %s: %s", path,
+                        strerror(errno));
+  struct stat st;
+  if (create && ftruncate(fd, sizeof(int64_t)) != 0) {
+    int e = errno;
+    close(fd);
+    return ecsb_err_set(err, ECSB_EIO, "task clock %s: %s", path, strerror(e));
+  }
+  if (!create && (fstat(fd, &st) != 0 || st.st_size != sizeof(int64_t))) {
+    close(fd);
+    return ecsb_err_set(err, ECSB_EINVAL,
+                        "task clock %s: not a clock file (%d bytes expected)",
+                        path, (int)sizeof(int64_t));
+  }
+  void *m = mmap(NULL, sizeof(int64_t), create ? PROT_READ | PROT_WRITE
+                                               : PROT_READ,
+                 MAP_SHARED, fd, 0);
+  int e = errno;
+  close(fd);
+  if (m == MAP_FAILED)
+    return ecsb_err_set(err, ECSB_EIO, "task clock %s: mmap: %s", path,
+                        strerror(e));
+  scn_taskclock *c = calloc(1, sizeof *c);
+  if (!c) {
+    munmap(m, sizeof(int64_t));
+    return ecsb_err_set(err, ECSB_ENOMEM, "task clock %s: out of memory",
+                        path);
+  }
+  c->lag = m;
+  *out = c;
+  return 0;
+}
+
+int scn_taskclock_create(const char *path, scn_taskclock **out,
+                         ecsb_err *err) {
+  return map(path, true, out, err);
+}
+
+int scn_taskclock_open(const char *path, scn_taskclock **out, ecsb_err *err) {
+  return map(path, false, out, err);
+}
+
+void scn_taskclock_set_lag_us(scn_taskclock *c, int64_t lag_us) {
+  if (c && lag_us > __atomic_load_n(c->lag, __ATOMIC_RELAXED))
+    __atomic_store_n(c->lag, lag_us, __ATOMIC_RELEASE);
+}
+
+int64_t scn_taskclock_lag_us(const scn_taskclock *c) {
+  return c ? __atomic_load_n(c->lag, __ATOMIC_ACQUIRE) : 0;
+}
+
+int64_t scn_taskclock_now_ms(scn_taskclock *c) {
+  if (!c)
+    return ecsb_mono_ms();
+  /* The lag may grow by more than the time since the last read (the
+   * runner charges a stall after the fact): hold the clock still then
+   * rather than letting a timer see time run backwards. */
+  int64_t v = (ecsb_mono_us() - scn_taskclock_lag_us(c)) / 1000;
+  int64_t last = __atomic_load_n(&c->last, __ATOMIC_RELAXED);
+  while (v > last && !__atomic_compare_exchange_n(&c->last, &last, v, true,
+                                                  __ATOMIC_RELAXED,
+                                                  __ATOMIC_RELAXED))
+    ;
+  return v > last ? v : last;
+}
+
+void scn_taskclock_free(scn_taskclock *c) {
+  if (!c)
+    return;
+  munmap(c->lag, sizeof(int64_t));
+  free(c);
+}
