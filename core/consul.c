@@ -278,7 +278,7 @@ int ecsb_consul_self_parse(const char *body, size_t len, ecsb_consul_self *out,
   if (rc)
     return rc;
   const cJSON *cfg = NULL, *xds = NULL, *ports = NULL, *dbg = NULL;
-  const char *dc = NULL, *node = NULL, *part = NULL;
+  const char *dc = NULL, *node = NULL, *part = NULL, *ver = NULL;
   int64_t plain = 0, tls = 0, legacy = 0, dport = 0;
   const char *P = "Consul /v1/agent/self: $";
   const char *XP = "Consul /v1/agent/self: $.xDS";
@@ -291,6 +291,8 @@ int ecsb_consul_self_parse(const char *body, size_t len, ecsb_consul_self *out,
                                  "NodeName", false, &node, err)) ||
       (rc = ecsb_json_get_string(cfg, "Consul /v1/agent/self: $.Config",
                                  "Partition", false, &part, err)) ||
+      (rc = ecsb_json_get_string(cfg, "Consul /v1/agent/self: $.Config",
+                                 "Version", false, &ver, err)) ||
       (rc = ecsb_json_get_object(j, P, "xDS", false, &xds, err)) ||
       (rc = ecsb_json_get_object(j, P, "DebugConfig", false, &dbg, err)) ||
       (xds &&
@@ -322,17 +324,21 @@ int ecsb_consul_self_parse(const char *body, size_t len, ecsb_consul_self *out,
      * shape means its one port. */
     out->xds_port = (int)legacy;
   }
+  out->legacy_xds_port = legacy > 0 ? (int)legacy : 0;
+  out->debug_grpc_port = has_dport ? (int)dport : 0;
   if (strlen(dc) >= sizeof out->datacenter ||
       (node && strlen(node) >= sizeof out->node_name) ||
-      (part && strlen(part) >= sizeof out->partition)) {
+      (part && strlen(part) >= sizeof out->partition) ||
+      (ver && strlen(ver) >= sizeof out->version)) {
     rc = ecsb_err_set(err, ECSB_EINVAL,
-                      "Consul /v1/agent/self: datacenter, node or partition "
-                      "name too long");
+                      "Consul /v1/agent/self: datacenter, node, partition "
+                      "name or version too long");
     goto out;
   }
   snprintf(out->datacenter, sizeof out->datacenter, "%s", dc);
   snprintf(out->node_name, sizeof out->node_name, "%s", node ? node : "");
   snprintf(out->partition, sizeof out->partition, "%s", part ? part : "");
+  snprintf(out->version, sizeof out->version, "%s", ver ? ver : "");
 out:
   cJSON_Delete(j);
   return rc;

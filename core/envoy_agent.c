@@ -5,11 +5,14 @@
  * proxy's destination, namespace, partition and Config from
  * /v1/agent/service/<id>. Used by mesh-init and envoy-bootstrap.
  */
+#include <dirent.h>
+#include <errno.h>
 #include <netdb.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 
 #include <arpa/inet.h>
 
@@ -101,22 +104,186 @@ static int admin_addr(const ecsb_envoy_agent_opts *o, char *ip, size_t cap,
   return rc ? rc : resolve_ip(host, ip, cap, "flag -admin-bind", err);
 }
 
+static int name_cmp(const void *a, const void *b) {
+  return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* Every regular file of dir that holds a PEM certificate, in name order,
+ * concatenated as Consul's -ca-path gives Envoy its CA bundle. */
+static int read_ca_dir(const char *dir, const char *what, char **pem,
+                       ecsb_err *err) {
+  *pem = NULL;
+  DIR *d = opendir(dir);
+  if (!d)
+    return ecsb_err_set(err, ECSB_EINVAL, "%s \"%s\": %s", what, dir,
+                        strerror(errno));
+  char *names[256];
+  size_t n = 0;
+  int rc = 0;
+  struct dirent *e;
+  while ((e = readdir(d))) {
+    if (e->d_name[0] == '.')
+      continue;
+    if (n == sizeof names / sizeof names[0]) {
+      rc = ecsb_err_set(err, ECSB_EINVAL, "%s \"%s\": more than %zu files",
+                        what, dir, n);
+      goto out;
+    }
+    if (!(names[n] = strdup(e->d_name))) {
+      rc = ecsb_err_set(err, ECSB_ENOMEM, "out of memory");
+      goto out;
+    }
+    n++;
+  }
+  qsort(names, n, sizeof names[0], name_cmp);
+  size_t len = 0;
+  for (size_t i = 0; i < n; i++) {
+    char path[4096];
+    struct stat st;
+    snprintf(path, sizeof path, "%s/%s", dir, names[i]);
+    if (stat(path, &st) != 0 || !S_ISREG(st.st_mode))
+      continue;
+    char *text = NULL;
+    size_t tl = 0;
+    if ((rc = ecsb_read_file(path, 1u << 20, &text, &tl, err)))
+      goto out;
+    if (!strstr(text, "-----BEGIN CERTIFICATE-----")) {
+      free(text);
+      continue;
+    }
+    while (tl > 0 && (text[tl - 1] == '\n' || text[tl - 1] == '\r' ||
+                      text[tl - 1] == ' '))
+      tl--;
+    char *nb = len + tl + 2 > (4u << 20) ? NULL : realloc(*pem, len + tl + 2);
+    if (!nb) {
+      free(text);
+      rc = ecsb_err_set(err, ECSB_ENOMEM, "%s \"%s\": too large", what, dir);
+      goto out;
+    }
+    *pem = nb;
+    memcpy(*pem + len, text, tl);
+    len += tl;
+    (*pem)[len++] = '\n';
+    (*pem)[len] = '\0';
+    free(text);
+  }
+  if (!*pem)
+    rc = ecsb_err_set(err, ECSB_EINVAL,
+                      "%s \"%s\": no PEM certificate in the folder", what, dir);
+out:
+  closedir(d);
+  for (size_t i = 0; i < n; i++)
+    free(names[i]);
+  if (rc) {
+    free(*pem);
+    *pem = NULL;
+  }
+  return rc;
+}
+
+/* Where the gRPC CA comes from: -ca-file, else -ca-path, else
+ * CONSUL_CACERT, else CONSUL_CAPATH; a file wins over a folder of the same
+ * level, as in Consul. */
+typedef struct ca_source {
+  const char *file, *dir, *what;
+} ca_source;
+
+static ca_source ca_pick(const ecsb_consul_settings *s,
+                         const ecsb_envoy_agent_opts *o) {
+  ca_source c = {0};
+  if (o->ca_file) {
+    c.file = o->ca_file;
+    c.what = "flag -ca-file";
+  } else if (o->ca_path) {
+    c.dir = o->ca_path;
+    c.what = "flag -ca-path";
+  } else if (s->cacert) {
+    c.file = s->cacert;
+    c.what = "CONSUL_CACERT";
+  } else if (getenv("CONSUL_CAPATH") && *getenv("CONSUL_CAPATH")) {
+    c.dir = getenv("CONSUL_CAPATH");
+    c.what = "CONSUL_CAPATH";
+  }
+  return c;
+}
+
 /* The CA for gRPC TLS, read (the caller frees *pem). */
-static int grpc_ca(const char *ca_file, char **pem, ecsb_err *err) {
-  if (!ca_file)
+static int grpc_ca(const ca_source *c, char **pem, ecsb_err *err) {
+  if (c->dir)
+    return read_ca_dir(c->dir, c->what, pem, err);
+  if (!c->file)
+    return ecsb_err_set(
+        err, ECSB_EINVAL,
+        "gRPC over TLS needs a CA file: give -ca-file or -ca-path, "
+        "or set CONSUL_CACERT or CONSUL_CAPATH");
+  return ecsb_read_file(c->file, 1u << 20, pem, NULL, err);
+}
+
+/* The forced release: -consul-version, else ECSBOOT_CONSUL_VERSION, else
+ * NULL (the agent's). */
+static const char *forced_version(const ecsb_envoy_agent_opts *o,
+                                  const char **what) {
+  const char *e = getenv("ECSBOOT_CONSUL_VERSION");
+  *what = "flag -consul-version";
+  if (o->consul_version && *o->consul_version)
+    return o->consul_version;
+  *what = "ECSBOOT_CONSUL_VERSION";
+  return e && *e ? e : NULL;
+}
+
+/* The forced release parsed and checked: {0} (newest) when none. */
+static int opts_version(const ecsb_envoy_agent_opts *o, ecsb_consul_version *v,
+                        ecsb_err *err) {
+  memset(v, 0, sizeof *v);
+  const char *what, *f = forced_version(o, &what);
+  return f ? ecsb_consul_version_parse(f, what, v, err) : 0;
+}
+
+/* -ready-bind: parsed, and refused for a release that lacks it. */
+static int ready_addr(const ecsb_envoy_agent_opts *o,
+                      const ecsb_consul_version *v, char *ip, size_t cap,
+                      int *port, ecsb_err *err) {
+  char host[256], vb[64];
+  int rc = ecsb_hostport_parse(o->ready_bind, 0, "flag -ready-bind", host,
+                               sizeof host, port, err);
+  if (rc)
+    return rc;
+  if (!ecsb_consul_version_at_least(v, 1, 17, 0))
     return ecsb_err_set(err, ECSB_EINVAL,
-                        "gRPC over TLS needs a CA file: give -ca-file or set "
-                        "CONSUL_CACERT");
-  return ecsb_read_file(ca_file, 1u << 20, pem, NULL, err);
+                        "flag -ready-bind needs Consul 1.17 or later (its "
+                        "`consul connect envoy` added it); the bootstrap is "
+                        "for Consul %s",
+                        ecsb_consul_version_str(v, vb, sizeof vb));
+  return resolve_ip(host, ip, cap, "flag -ready-bind", err);
 }
 
 int ecsb_envoy_agent_opts_check(const ecsb_consul_settings *s,
                                 const ecsb_envoy_agent_opts *o, ecsb_err *err) {
   char ip[64];
+  ecsb_consul_version v;
   int port = 0, rc = admin_addr(o, ip, sizeof ip, &port, err);
-  const char *gaddr = o->grpc_addr ? o->grpc_addr : s->grpc_addr;
-  if (rc || !gaddr)
+  const char *fwhat, *forced = forced_version(o, &fwhat);
+  if (rc || (rc = opts_version(o, &v, err)))
     return rc;
+  /* Without -consul-version the release is known only from the agent:
+   * -ready-bind is checked against it then. */
+  if (o->ready_bind && forced &&
+      (rc = ready_addr(o, &v, ip, sizeof ip, &port, err)))
+    return rc;
+  if (o->ready_bind && !forced &&
+      (rc = ecsb_hostport_parse(o->ready_bind, 0, "flag -ready-bind", ip,
+                                sizeof ip, &port, err)))
+    return rc;
+  if (o->ca_path && !o->ca_file) {
+    char *pem = NULL;
+    rc = read_ca_dir(o->ca_path, "flag -ca-path", &pem, err);
+    free(pem);
+    if (rc)
+      return rc;
+  }
+  const char *gaddr = o->grpc_addr ? o->grpc_addr : s->grpc_addr;
+  if (!gaddr)
+    return 0;
   grpc_target g = {0};
   if ((rc = grpc_target_parse(
            gaddr, o->grpc_addr ? "flag -grpc-addr" : "CONSUL_GRPC_ADDR", &g,
@@ -124,7 +291,8 @@ int ecsb_envoy_agent_opts_check(const ecsb_consul_settings *s,
       !g.tls)
     return rc;
   char *pem = NULL;
-  rc = grpc_ca(o->ca_file ? o->ca_file : s->cacert, &pem, err);
+  ca_source cs = ca_pick(s, o);
+  rc = grpc_ca(&cs, &pem, err);
   free(pem);
   return rc;
 }
@@ -145,6 +313,9 @@ int ecsb_envoy_bootstrap_from_agent(ecsb_consul *c,
   if ((rc = admin_addr(o, admin_ip, sizeof admin_ip, &admin_port, err)))
     return rc;
 
+  ecsb_consul_version ver;
+  if ((rc = opts_version(o, &ver, err)))
+    return rc;
   ecsb_consul_self self;
   bool self_denied = false;
   rc = ecsb_consul_agent_self(c, r, &self, err);
@@ -163,6 +334,41 @@ int ecsb_envoy_bootstrap_from_agent(ecsb_consul *c,
   }
   if (rc)
     return rc;
+  /* Which release's bootstrap: -consul-version forces one; else the
+   * agent's own, refused when out of range; else the newest. */
+  char vb[64];
+  const char *fwhat, *forced = forced_version(o, &fwhat);
+  if (forced) {
+    if (self.version[0] &&
+        strncmp(self.version, forced[0] == 'v' ? forced + 1 : forced,
+                strlen(forced[0] == 'v' ? forced + 1 : forced)) != 0)
+      ecsb_log(ECSB_LOG_INFO,
+               "writing the bootstrap of the forced Consul release, not the "
+               "agent's",
+               "consul_version", forced, "from", fwhat, "agent_version",
+               self.version, NULL);
+  } else if (self.version[0]) {
+    if ((rc = ecsb_consul_version_parse(
+             self.version, "Consul /v1/agent/self: $.Config.Version", &ver,
+             err)))
+      return rc;
+  } else {
+    ecsb_log(ECSB_LOG_WARN,
+             self_denied ? "the agent's Consul version is unknown "
+                           "(/v1/agent/self denied): writing the bootstrap of "
+                           "the newest supported release; give "
+                           "-consul-version to choose"
+                         : "the agent reports no Config.Version: writing the "
+                           "bootstrap of the newest supported release; give "
+                           "-consul-version to choose",
+             "consul_version", ecsb_consul_version_str(&ver, vb, sizeof vb),
+             NULL);
+  }
+  char ready_ip[64];
+  int ready_port = 0;
+  if (o->ready_bind &&
+      (rc = ready_addr(o, &ver, ready_ip, sizeof ready_ip, &ready_port, err)))
+    return rc;
   rc = ecsb_consul_agent_service(c, r, o->proxy_id, &svc, err);
   if (rc == ECSB_ENOTFOUND) {
     ecsb_err_prefix(err, "proxy \"%s\" is not registered with the agent",
@@ -175,7 +381,7 @@ int ecsb_envoy_bootstrap_from_agent(ecsb_consul *c,
   char what[600];
   snprintf(what, sizeof what, "Consul /v1/agent/service/%s: $", o->proxy_id);
   const char *kind = NULL, *dest = NULL, *ns = NULL, *part = NULL, *dc = NULL;
-  const cJSON *proxy = NULL, *cfg = NULL;
+  const cJSON *proxy = NULL, *cfg = NULL, *alogs = NULL;
   char ppath[640];
   snprintf(ppath, sizeof ppath, "%s.Proxy", what);
   if ((rc = ecsb_json_get_string(svc, what, "Kind", false, &kind, err)) ||
@@ -187,6 +393,7 @@ int ecsb_envoy_bootstrap_from_agent(ecsb_consul *c,
                                  &dest, err)) ||
       (rc = ecsb_json_get_object(proxy, ppath, "Config", false, &cfg, err)))
     goto out;
+  alogs = cJSON_GetObjectItemCaseSensitive(proxy, "AccessLogs");
   if (!kind || strcmp(kind, "connect-proxy") != 0) {
     rc = ecsb_err_set(err, ECSB_EINVAL,
                       "service \"%s\" is of kind \"%s\", not a connect-proxy "
@@ -201,6 +408,20 @@ int ecsb_envoy_bootstrap_from_agent(ecsb_consul *c,
     if ((rc = grpc_target_parse(
              gaddr, o->grpc_addr ? "flag -grpc-addr" : "CONSUL_GRPC_ADDR", &g,
              err)))
+      goto out;
+    /* Before 1.14 gRPC TLS followed the HTTP API's: https or
+     * CONSUL_HTTP_SSL made even a plain gRPC address TLS. */
+    if (!ecsb_consul_version_at_least(&ver, 1, 14, 0) && s->https)
+      g.tls = true;
+  } else if (!ecsb_consul_version_at_least(&ver, 1, 14, 0)) {
+    /* Releases before 1.14 take xDS.Port, else DebugConfig.GRPCPort, else
+     * 8502, and use TLS when the HTTP API does. */
+    g.tls = s->https;
+    g.port = self.legacy_xds_port > 0   ? self.legacy_xds_port
+             : self.debug_grpc_port > 0 ? self.debug_grpc_port
+                                        : 8502;
+    if ((rc = resolve_ip(s->host, g.host, sizeof g.host, "CONSUL_HTTP_ADDR",
+                         err)))
       goto out;
   } else {
     /* The port and TLS as `consul connect envoy` (1.14+) picks them: the
@@ -244,8 +465,8 @@ int ecsb_envoy_bootstrap_from_agent(ecsb_consul *c,
                       what);
     goto out;
   }
-  const char *ca_file = o->ca_file ? o->ca_file : s->cacert;
-  if (!g.tls && o->ca_file) {
+  ca_source cas = ca_pick(s, o);
+  if (!g.tls && (o->ca_file || o->ca_path)) {
     /* A CA given for gRPC that Envoy will not use means the user expects
      * TLS they do not get: say so rather than drop it silently. */
     char ga[1100];
@@ -254,17 +475,24 @@ int ecsb_envoy_bootstrap_from_agent(ecsb_consul *c,
     else
       snprintf(ga, sizeof ga, "%s:%d", g.host, g.port);
     ecsb_log(ECSB_LOG_WARN,
-             s->https ? "flag -ca-file is used for the HTTP API only: the "
-                        "gRPC address is plaintext, so Envoy gets no CA "
-                        "(give -grpc-addr https://HOST:PORT for TLS)"
-                      : "flag -ca-file is ignored: neither the HTTP API nor "
-                        "the gRPC address uses TLS (give -grpc-addr "
+             s->https ? "flag -ca-file/-ca-path is used for the HTTP API "
+                        "only: the gRPC address is plaintext, so Envoy gets "
+                        "no CA (give -grpc-addr https://HOST:PORT for TLS)"
+                      : "flag -ca-file/-ca-path is ignored: neither the HTTP "
+                        "API nor the gRPC address uses TLS (give -grpc-addr "
                         "https://HOST:PORT for TLS)",
-             "grpc_addr", ga, "ca_file", o->ca_file, NULL);
+             "grpc_addr", ga, "ca", o->ca_file ? o->ca_file : o->ca_path, NULL);
   }
-  if (g.tls && (rc = grpc_ca(ca_file, &ca, err)))
+  if (g.tls && (rc = grpc_ca(&cas, &ca, err)))
     goto out;
   ecsb_envoy_bootstrap_args a = {
+      .version = ver,
+      .envoy_version = o->envoy_version,
+      .prometheus_backend_port = o->prometheus_backend_port,
+      .prometheus_scrape_path = o->prometheus_scrape_path,
+      .ready_host = o->ready_bind ? ready_ip : NULL,
+      .ready_port = ready_port,
+      .access_logs = alogs,
       .proxy_id = o->proxy_id,
       .cluster = dest,
       .source_service = dest,

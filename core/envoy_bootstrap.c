@@ -18,93 +18,22 @@
 #include "ecsb/json.h"
 #include "ecsb/text.h"
 
-/* Consul's tag extractors for cluster and listener metric names, in the
- * order Consul emits them (the second group are the pre-1.9 names Consul
- * still emits for compatibility). */
-static const char *const stats_tag_rules[][2] = {
-    {"consul.destination.custom_hash",
-     "^cluster\\.(?:passthrough~)?((?:([^.]+)~)?(?:[^.]+\\.)?[^.]+\\.[^.]+\\.("
-     "?:[^.]+\\.)?[^.]+\\.[^.]+\\.[^.]+\\.consul\\.)"},
-    {"consul.destination.service_subset",
-     "^cluster\\.(?:passthrough~)?((?:[^.]+~)?(?:([^.]+)\\.)?[^.]+\\.[^.]+\\.("
-     "?:[^.]+\\.)?[^.]+\\.[^.]+\\.[^.]+\\.consul\\.)"},
-    {"consul.destination.service",
-     "^cluster\\.(?:passthrough~)?((?:[^.]+~)?(?:[^.]+\\.)?([^.]+)\\.[^.]+\\.("
-     "?:[^.]+\\.)?[^.]+\\.[^.]+\\.[^.]+\\.consul\\.)"},
-    {"consul.destination.namespace",
-     "^cluster\\.(?:passthrough~)?((?:[^.]+~)?(?:[^.]+\\.)?[^.]+\\.([^.]+)\\.("
-     "?:[^.]+\\.)?[^.]+\\.[^.]+\\.[^.]+\\.consul\\.)"},
-    {"consul.destination.partition",
-     "^cluster\\.(?:passthrough~)?((?:[^.]+~)?(?:[^.]+\\.)?[^.]+\\.[^.]+\\.(?:"
-     "([^.]+)\\.)?[^.]+\\.internal[^.]*\\.[^.]+\\.consul\\.)"},
-    {"consul.destination.datacenter",
-     "^cluster\\.(?:passthrough~)?((?:[^.]+~)?(?:[^.]+\\.)?[^.]+\\.[^.]+\\.(?:"
-     "[^.]+\\.)?([^.]+)\\.internal[^.]*\\.[^.]+\\.consul\\.)"},
-    {"consul.destination.peer", "^cluster\\.([^.]+\\.(?:[^.]+\\.)?([^.]+)\\."
-                                "external\\.[^.]+\\.consul\\.)"},
-    {"consul.destination.routing_type",
-     "^cluster\\.(?:passthrough~)?((?:[^.]+~)?(?:[^.]+\\.)?[^.]+\\.[^.]+\\.(?:"
-     "[^.]+\\.)?[^.]+\\.([^.]+)\\.[^.]+\\.consul\\.)"},
-    {"consul.destination.trust_domain",
-     "^cluster\\.(?:passthrough~)?((?:[^.]+~)?(?:[^.]+\\.)?[^.]+\\.[^.]+\\.(?:"
-     "[^.]+\\.)?[^.]+\\.[^.]+\\.([^.]+)\\.consul\\.)"},
-    {"consul.destination.target",
-     "^cluster\\.(?:passthrough~)?(((?:[^.]+~)?(?:[^.]+\\.)?[^.]+\\.[^.]+\\.(?"
-     ":[^.]+\\.)?[^.]+)\\.[^.]+\\.[^.]+\\.consul\\.)"},
-    {"consul.destination.full_target",
-     "^cluster\\.(?:passthrough~)?(((?:[^.]+~)?(?:[^.]+\\.)?[^.]+\\.[^.]+\\.(?"
-     ":[^.]+\\.)?[^.]+\\.[^.]+\\.[^.]+)\\.consul\\.)"},
-    {"consul.upstream.service",
-     "^(?:tcp|http)\\.upstream(?:_peered)?\\.(([^.]+)(?:\\.[^.]+)?(?:\\.[^.]+)"
-     "?\\.[^.]+\\.)"},
-    {"consul.upstream.datacenter",
-     "^(?:tcp|http)\\.upstream\\.([^.]+(?:\\.[^.]+)?(?:\\.[^.]+)?\\.([^.]+)\\."
-     ")"},
-    {"consul.upstream.peer",
-     "^(?:tcp|http)\\.upstream_peered\\.([^.]+(?:\\.[^.]+)?\\.([^.]+)\\.)"},
-    {"consul.upstream.namespace",
-     "^(?:tcp|http)\\.upstream(?:_peered)?\\.([^.]+(?:\\.([^.]+))?(?:\\.[^.]+)"
-     "?\\.[^.]+\\.)"},
-    {"consul.upstream.partition",
-     "^(?:tcp|http)\\.upstream\\.([^.]+(?:\\.[^.]+)?(?:\\.([^.]+))?\\.[^.]+\\."
-     ")"},
-    {"consul.custom_hash",
-     "^cluster\\.((?:([^.]+)~)?(?:[^.]+\\.)?[^.]+\\.[^.]+\\.(?:[^.]+\\.)?[^.]+"
-     "\\.[^.]+\\.[^.]+\\.consul\\.)"},
-    {"consul.service_subset",
-     "^cluster\\.((?:[^.]+~)?(?:([^.]+)\\.)?[^.]+\\.[^.]+\\.(?:[^.]+\\.)?[^.]+"
-     "\\.[^.]+\\.[^.]+\\.consul\\.)"},
-    {"consul.service",
-     "^cluster\\.((?:[^.]+~)?(?:[^.]+\\.)?([^.]+)\\.[^.]+\\.(?:[^.]+\\.)?[^.]+"
-     "\\.[^.]+\\.[^.]+\\.consul\\.)"},
-    {"consul.namespace",
-     "^cluster\\.((?:[^.]+~)?(?:[^.]+\\.)?[^.]+\\.([^.]+)\\.(?:[^.]+\\.)?[^.]+"
-     "\\.[^.]+\\.[^.]+\\.consul\\.)"},
-    {"consul.datacenter",
-     "^cluster\\.((?:[^.]+~)?(?:[^.]+\\.)?[^.]+\\.[^.]+\\.(?:[^.]+\\.)?([^.]+)"
-     "\\.internal[^.]*\\.[^.]+\\.consul\\.)"},
-    {"consul.routing_type",
-     "^cluster\\.((?:[^.]+~)?(?:[^.]+\\.)?[^.]+\\.[^.]+\\.(?:[^.]+\\.)?[^.]+\\."
-     "([^.]+)\\.[^.]+\\.consul\\.)"},
-    {"consul.trust_domain",
-     "^cluster\\.((?:[^.]+~)?(?:[^.]+\\.)?[^.]+\\.[^.]+\\.(?:[^.]+\\.)?[^.]+\\."
-     "[^.]+\\.([^.]+)\\.consul\\.)"},
-    {"consul.target",
-     "^cluster\\.(((?:[^.]+~)?(?:[^.]+\\.)?[^.]+\\.[^.]+\\.(?:[^.]+\\.)?[^.]+)"
-     "\\.[^.]+\\.[^.]+\\.consul\\.)"},
-    {"consul.full_target",
-     "^cluster\\.(((?:[^.]+~)?(?:[^.]+\\.)?[^.]+\\.[^.]+\\.(?:[^.]+\\.)?[^.]+"
-     "\\.[^.]+\\.[^.]+)\\.consul\\.)"},
-};
-
 #define SELF_ADMIN "self_admin"
 #define LOCAL_AGENT "local_agent"
+#define PROMETHEUS_BACKEND "prometheus_backend"
+
+/* Consul 1.16.5 (and 1.17+) replaced Envoy's deprecated admin
+ * access_log_path and cluster http(2)_protocol_options. */
+static bool new_envoy_fields(const ecsb_consul_version *v) {
+  return ecsb_consul_version_at_least(v, 1, 17, 0) ||
+         (v->minor == 16 && v->patch >= 5);
+}
 
 /* The proxy Config keys this module reads, with their values once read. */
 typedef struct boot_cfg {
   const char *prometheus_bind, *stats_bind, *clusters_json, *listeners_json,
       *sinks_json, *stats_config_json, *flush_interval, *tracing_json,
-      *statsd_url, *dogstatsd_url;
+      *statsd_url, *dogstatsd_url, *bootstrap_tpl;
   const cJSON *stats_tags; /* array or string */
 } boot_cfg;
 
@@ -129,6 +58,7 @@ static int cfg_read(const cJSON *cfg, const char *path, boot_cfg *b,
       {"envoy_tracing_json", &b->tracing_json},
       {"envoy_statsd_url", &b->statsd_url},
       {"envoy_dogstatsd_url", &b->dogstatsd_url},
+      {"envoy_bootstrap_json_tpl", &b->bootstrap_tpl},
   };
   for (size_t i = 0; i < sizeof keys / sizeof keys[0]; i++) {
     int rc =
@@ -210,10 +140,13 @@ static cJSON *pipe_address(const char *path) {
   return a;
 }
 
-/* A STATIC cluster with one endpoint at addr (taken). */
-static cJSON *static_cluster(const char *name, const char *timeout,
-                             const char *proto_key, cJSON *addr,
-                             cJSON *transport) {
+/* A STATIC cluster with one endpoint at addr (taken). proto_key is
+ * http_protocol_options or http2_protocol_options, written as the
+ * release does: directly, or (1.16.5+) inside Envoy's
+ * typed_extension_protocol_options. */
+static cJSON *static_cluster(const ecsb_consul_version *v, const char *name,
+                             const char *timeout, const char *proto_key,
+                             cJSON *addr, cJSON *transport) {
   cJSON *c = cJSON_CreateObject();
   cJSON_AddStringToObject(c, "name", name);
   cJSON_AddFalseToObject(c, "ignore_health_on_host_removal");
@@ -221,7 +154,19 @@ static cJSON *static_cluster(const char *name, const char *timeout,
   cJSON_AddStringToObject(c, "type", "STATIC");
   if (transport)
     cJSON_AddItemToObject(c, "transport_socket", transport);
-  cJSON_AddObjectToObject(c, proto_key);
+  if (new_envoy_fields(v)) {
+    cJSON *o = cJSON_AddObjectToObject(
+        cJSON_AddObjectToObject(c, "typed_extension_protocol_options"),
+        "envoy.extensions.upstreams.http.v3.HttpProtocolOptions");
+    cJSON_AddStringToObject(o, "@type",
+                            "type.googleapis.com/"
+                            "envoy.extensions.upstreams.http.v3."
+                            "HttpProtocolOptions");
+    cJSON_AddObjectToObject(cJSON_AddObjectToObject(o, "explicit_http_config"),
+                            proto_key);
+  } else {
+    cJSON_AddObjectToObject(c, proto_key);
+  }
   cJSON *la = cJSON_AddObjectToObject(c, "loadAssignment");
   cJSON_AddStringToObject(la, "clusterName", name);
   cJSON *eps = cJSON_AddArrayToObject(la, "endpoints");
@@ -237,9 +182,10 @@ static cJSON *static_cluster(const char *name, const char *timeout,
 
 /* The listener that exposes one admin path (Prometheus /metrics, /stats)
  * without exposing the rest of the admin API. */
-static cJSON *admin_proxy_listener(const char *name, const char *host, int port,
+static cJSON *admin_proxy_listener(const ecsb_consul_version *v,
+                                   const char *name, const char *host, int port,
                                    const char *match_type, const char *match,
-                                   const char *rewrite) {
+                                   const char *cluster, const char *rewrite) {
   char lname[128];
   snprintf(lname, sizeof lname, "%s_listener", name);
   cJSON *l = cJSON_CreateObject();
@@ -274,7 +220,7 @@ static cJSON *admin_proxy_listener(const char *name, const char *host, int port,
   cJSON_AddStringToObject(cJSON_AddObjectToObject(r1, "match"), match_type,
                           match);
   cJSON *rt = cJSON_AddObjectToObject(r1, "route");
-  cJSON_AddStringToObject(rt, "cluster", SELF_ADMIN);
+  cJSON_AddStringToObject(rt, "cluster", cluster);
   cJSON_AddStringToObject(rt, "prefix_rewrite", rewrite);
   cJSON *r2 = cJSON_CreateObject();
   cJSON_AddItemToArray(routes, r2);
@@ -285,10 +231,12 @@ static cJSON *admin_proxy_listener(const char *name, const char *host, int port,
   cJSON *router = cJSON_CreateObject();
   cJSON_AddItemToArray(hf, router);
   cJSON_AddStringToObject(router, "name", "envoy.filters.http.router");
-  cJSON_AddStringToObject(cJSON_AddObjectToObject(router, "typedConfig"),
-                          "@type",
-                          "type.googleapis.com/"
-                          "envoy.extensions.filters.http.router.v3.Router");
+  /* Releases before 1.14 name the router filter without a config. */
+  if (ecsb_consul_version_at_least(v, 1, 14, 0))
+    cJSON_AddStringToObject(cJSON_AddObjectToObject(router, "typedConfig"),
+                            "@type",
+                            "type.googleapis.com/"
+                            "envoy.extensions.filters.http.router.v3.Router");
   return l;
 }
 
@@ -302,28 +250,34 @@ static bool has_cluster_named(const cJSON *clusters, const char *name) {
   return false;
 }
 
+/* A listener at bind (what names it in messages) routing one path to
+ * Envoy's admin API (self_admin), or to 127.0.0.1:backend_port
+ * (prometheus_backend) when backend_port > 0. */
 static int add_admin_listener(const ecsb_envoy_bootstrap_args *a,
                               cJSON *clusters, cJSON *listeners,
-                              const char *bind, const char *key,
+                              const char *bind, const char *what,
                               const char *name, const char *match_type,
                               const char *match, const char *rewrite,
-                              const char *path, ecsb_err *err) {
-  char host[256], what[200];
+                              int backend_port, ecsb_err *err) {
+  char host[256];
   int port = 0;
-  snprintf(what, sizeof what, "%s.%s", path, key);
   int rc = ecsb_hostport_parse(bind, 0, what, host, sizeof host, &port, err);
   if (rc)
     return rc;
-  /* One self_admin cluster serves both admin listeners (Envoy rejects
+  const char *cluster = backend_port > 0 ? PROMETHEUS_BACKEND : SELF_ADMIN;
+  /* One cluster of each name serves every listener (Envoy rejects
    * duplicate cluster names). */
-  if (!has_cluster_named(clusters, SELF_ADMIN))
+  if (!has_cluster_named(clusters, cluster))
     cJSON_AddItemToArray(
         clusters,
-        static_cluster(SELF_ADMIN, "5s", "http_protocol_options",
-                       socket_address(a->admin_host, a->admin_port), NULL));
-  cJSON_AddItemToArray(
-      listeners,
-      admin_proxy_listener(name, host, port, match_type, match, rewrite));
+        static_cluster(&a->version, cluster, "5s", "http_protocol_options",
+                       backend_port > 0
+                           ? socket_address("127.0.0.1", backend_port)
+                           : socket_address(a->admin_host, a->admin_port),
+                       NULL));
+  cJSON_AddItemToArray(listeners, admin_proxy_listener(&a->version, name, host,
+                                                       port, match_type, match,
+                                                       cluster, rewrite));
   return 0;
 }
 
@@ -446,19 +400,23 @@ static int stats_config(const ecsb_envoy_bootstrap_args *a, const boot_cfg *b,
     free(k);
     i++;
   }
-  for (size_t r = 0; r < sizeof stats_tag_rules / sizeof stats_tag_rules[0];
-       r++) {
+  size_t n_rules = 0;
+  const char *const(*rules)[2] = ecsb_envoy_stats_rules(&a->version, &n_rules);
+  for (size_t r = 0; r < n_rules; r++) {
     cJSON *rt = cJSON_CreateObject();
-    cJSON_AddStringToObject(rt, "regex", stats_tag_rules[r][1]);
-    cJSON_AddStringToObject(rt, "tag_name", stats_tag_rules[r][0]);
+    cJSON_AddStringToObject(rt, "regex", rules[r][1]);
+    cJSON_AddStringToObject(rt, "tag_name", rules[r][0]);
     cJSON_AddItemToArray(tags, rt);
   }
+  /* Admin partitions, and their tag, arrived in 1.11. */
+  bool partitions = ecsb_consul_version_at_least(&a->version, 1, 11, 0);
   const char *defaults[][2] = {
       {"local_cluster", a->cluster},
       {"consul.source.service", a->source_service},
       {"consul.source.namespace", a->ns && *a->ns ? a->ns : "default"},
-      {"consul.source.partition",
-       a->partition && *a->partition ? a->partition : "default"},
+      {"consul.source.partition", !partitions                     ? NULL
+                                  : a->partition && *a->partition ? a->partition
+                                                                  : "default"},
       {"consul.source.datacenter", a->datacenter},
   };
   for (size_t d = 0; d < sizeof defaults / sizeof defaults[0]; d++) {
@@ -486,10 +444,11 @@ fail:
   return rc;
 }
 
-static cJSON *ads_source(void) {
+static cJSON *ads_source(const ecsb_consul_version *v) {
   cJSON *c = cJSON_CreateObject();
   cJSON_AddObjectToObject(c, "ads");
-  cJSON_AddStringToObject(c, "initial_fetch_timeout", "0s");
+  if (ecsb_consul_version_at_least(v, 1, 13, 0))
+    cJSON_AddStringToObject(c, "initial_fetch_timeout", "0s");
   cJSON_AddStringToObject(c, "resource_api_version", "V3");
   return c;
 }
@@ -527,13 +486,37 @@ int ecsb_envoy_bootstrap_build(const ecsb_envoy_bootstrap_args *a, cJSON **out,
   ecsb_envoy_bootstrap_args ad = *a;
   ad.admin_host = admin_host;
   ad.admin_port = admin_port;
+  const ecsb_consul_version *v = &a->version;
+  if (b.bootstrap_tpl)
+    /* envoy_bootstrap_json_tpl replaces the whole document. */
+    return ecsb_envoy_template_render(b.bootstrap_tpl, &ad, cpath, out, err);
 
   cJSON *root = cJSON_CreateObject(), *extra = NULL, *sinks = NULL,
-        *stats = NULL, *tracing = NULL;
+        *stats = NULL, *tracing = NULL, *alogs = NULL;
   cJSON *admin = cJSON_AddObjectToObject(root, "admin");
-  cJSON_AddStringToObject(admin, "access_log_path",
-                          a->admin_access_log_path ? a->admin_access_log_path
-                                                   : "/dev/null");
+  const char *alp =
+      a->admin_access_log_path ? a->admin_access_log_path : "/dev/null";
+  if (a->access_logs && ecsb_consul_version_at_least(v, 1, 15, 0) &&
+      (rc = ecsb_envoy_access_logs(a->access_logs, "$.Proxy.AccessLogs", &alogs,
+                                   err)))
+    goto fail;
+  if (alogs) {
+    /* Enabled proxy-defaults access logs (1.15+) replace the admin log. */
+    cJSON_AddItemToObject(admin, "access_log", alogs);
+    alogs = NULL;
+  } else if (new_envoy_fields(v)) {
+    cJSON *l = cJSON_CreateObject();
+    cJSON_AddItemToArray(cJSON_AddArrayToObject(admin, "access_log"), l);
+    cJSON_AddStringToObject(l, "name", "envoy.access_loggers.file");
+    cJSON *tc = cJSON_AddObjectToObject(l, "typed_config");
+    cJSON_AddStringToObject(tc, "@type",
+                            "type.googleapis.com/"
+                            "envoy.extensions.access_loggers.file.v3."
+                            "FileAccessLog");
+    cJSON_AddStringToObject(tc, "path", alp);
+  } else {
+    cJSON_AddStringToObject(admin, "access_log_path", alp);
+  }
   cJSON_AddItemToObject(admin, "address",
                         socket_address(admin_host, admin_port));
 
@@ -544,17 +527,25 @@ int ecsb_envoy_bootstrap_build(const ecsb_envoy_bootstrap_args *a, cJSON **out,
   if (a->node_name && *a->node_name)
     cJSON_AddStringToObject(md, "node_name", a->node_name);
   cJSON_AddStringToObject(md, "namespace", a->ns && *a->ns ? a->ns : "default");
-  cJSON_AddStringToObject(md, "partition",
-                          a->partition && *a->partition ? a->partition
-                                                        : "default");
+  if (ecsb_consul_version_at_least(v, 1, 11, 0))
+    cJSON_AddStringToObject(md, "partition",
+                            a->partition && *a->partition ? a->partition
+                                                          : "default");
+  else
+    cJSON_AddStringToObject(
+        md, "envoy_version",
+        a->envoy_version && *a->envoy_version ? a->envoy_version : "1.20.2");
 
-  cJSON *layers = cJSON_AddArrayToObject(
-      cJSON_AddObjectToObject(root, "layered_runtime"), "layers");
-  cJSON *base = cJSON_CreateObject();
-  cJSON_AddItemToArray(layers, base);
-  cJSON_AddStringToObject(base, "name", "base");
-  cJSON_AddNumberToObject(cJSON_AddObjectToObject(base, "static_layer"),
-                          "re2.max_program_size.error_level", 1048576);
+  if (ecsb_consul_version_at_least(v, 1, 13, 0)) {
+    /* The 1.13+ extractors outgrow RE2's default program size. */
+    cJSON *layers = cJSON_AddArrayToObject(
+        cJSON_AddObjectToObject(root, "layered_runtime"), "layers");
+    cJSON *base = cJSON_CreateObject();
+    cJSON_AddItemToArray(layers, base);
+    cJSON_AddStringToObject(base, "name", "base");
+    cJSON_AddNumberToObject(cJSON_AddObjectToObject(base, "static_layer"),
+                            "re2.max_program_size.error_level", 1048576);
+  }
 
   cJSON *sr = cJSON_AddObjectToObject(root, "static_resources");
   cJSON *clusters = cJSON_AddArrayToObject(sr, "clusters");
@@ -574,7 +565,7 @@ int ecsb_envoy_bootstrap_build(const ecsb_envoy_bootstrap_args *a, cJSON **out,
                             "inline_string", a->grpc_ca_pem);
   }
   cJSON_AddItemToArray(
-      clusters, static_cluster(LOCAL_AGENT, "1s", "http2_protocol_options",
+      clusters, static_cluster(v, LOCAL_AGENT, "1s", "http2_protocol_options",
                                a->grpc_socket
                                    ? pipe_address(a->grpc_socket)
                                    : socket_address(a->grpc_host, a->grpc_port),
@@ -601,17 +592,33 @@ int ecsb_envoy_bootstrap_build(const ecsb_envoy_bootstrap_args *a, cJSON **out,
     cJSON_Delete(extra);
     extra = NULL;
   }
+  char what[300];
+  snprintf(what, sizeof what, "%s.envoy_prometheus_bind_addr", cpath);
   if (b.prometheus_bind &&
-      (rc = add_admin_listener(&ad, clusters, listeners, b.prometheus_bind,
-                               "envoy_prometheus_bind_addr",
-                               "envoy_prometheus_metrics", "path", "/metrics",
-                               "/stats/prometheus", cpath, err)))
+      (rc = add_admin_listener(
+           &ad, clusters, listeners, b.prometheus_bind, what,
+           "envoy_prometheus_metrics", "path",
+           a->prometheus_scrape_path && *a->prometheus_scrape_path
+               ? a->prometheus_scrape_path
+               : "/metrics",
+           "/stats/prometheus", a->prometheus_backend_port, err)))
     goto fail;
+  snprintf(what, sizeof what, "%s.envoy_stats_bind_addr", cpath);
   if (b.stats_bind &&
-      (rc = add_admin_listener(&ad, clusters, listeners, b.stats_bind,
-                               "envoy_stats_bind_addr", "envoy_metrics",
-                               "prefix", "/stats", "/stats", cpath, err)))
+      (rc = add_admin_listener(&ad, clusters, listeners, b.stats_bind, what,
+                               "envoy_metrics", "prefix", "/stats", "/stats", 0,
+                               err)))
     goto fail;
+  if (a->ready_host && a->ready_port > 0) {
+    char rb[300];
+    snprintf(rb, sizeof rb, "%s%s%s:%d", strchr(a->ready_host, ':') ? "[" : "",
+             a->ready_host, strchr(a->ready_host, ':') ? "]" : "",
+             a->ready_port);
+    if ((rc = add_admin_listener(&ad, clusters, listeners, rb,
+                                 "flag -ready-bind", "envoy_ready", "path",
+                                 "/ready", "/ready", 0, err)))
+      goto fail;
+  }
   if (cJSON_GetArraySize(listeners) == 0)
     cJSON_DeleteItemFromObjectCaseSensitive(sr, "listeners");
 
@@ -663,8 +670,8 @@ int ecsb_envoy_bootstrap_build(const ecsb_envoy_bootstrap_args *a, cJSON **out,
   }
 
   cJSON *dyn = cJSON_AddObjectToObject(root, "dynamic_resources");
-  cJSON_AddItemToObject(dyn, "lds_config", ads_source());
-  cJSON_AddItemToObject(dyn, "cds_config", ads_source());
+  cJSON_AddItemToObject(dyn, "lds_config", ads_source(&a->version));
+  cJSON_AddItemToObject(dyn, "cds_config", ads_source(&a->version));
   cJSON *ads = cJSON_AddObjectToObject(dyn, "ads_config");
   cJSON_AddStringToObject(ads, "api_type", "DELTA_GRPC");
   cJSON_AddStringToObject(ads, "transport_api_version", "V3");
@@ -679,6 +686,7 @@ int ecsb_envoy_bootstrap_build(const ecsb_envoy_bootstrap_args *a, cJSON **out,
   *out = root;
   return 0;
 fail:
+  cJSON_Delete(alogs);
   cJSON_Delete(extra);
   cJSON_Delete(sinks);
   cJSON_Delete(stats);

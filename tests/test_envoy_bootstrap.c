@@ -17,7 +17,10 @@
 #include "init_testutil.h"
 
 static ecsb_envoy_bootstrap_args base_args(const cJSON *cfg) {
-  ecsb_envoy_bootstrap_args a = {.proxy_id = "web-1-sidecar-proxy",
+  /* The shape tests here describe Consul 1.15's format; every release's
+   * differences are tested against its golden files (test_envoy_versions). */
+  ecsb_envoy_bootstrap_args a = {.version = {1, 15, 0},
+                                 .proxy_id = "web-1-sidecar-proxy",
                                  .cluster = "web",
                                  .source_service = "web",
                                  .datacenter = "dc1",

@@ -23,7 +23,8 @@
 #define TOKEN "c9a52720-bf6c-4aa6-b8bc-66881a5ade95"
 
 static const char *self_answer =
-    "{\"Config\": {\"Datacenter\": \"dc1\"}, \"xDS\": {\"Port\": 8502, "
+    "{\"Config\": {\"Datacenter\": \"dc1\", \"Version\": \"1.15.11\"}, "
+    "\"xDS\": {\"Port\": 8502, "
     "\"Ports\": {\"Plaintext\": 8502, \"TLS\": 0}}}";
 static const char *service_answer =
     "{\"Kind\": \"connect-proxy\", \"ID\": \"test-proxy\", \"Service\": "

@@ -19,7 +19,9 @@ int cmd_envoy_bootstrap(int argc, char **argv) {
              *access_log = "/dev/null", *grpc_addr = NULL, *token = NULL,
              *token_file = NULL, *ca_file = NULL, *http_addr = NULL,
              *node_name = NULL, *out = NULL, *log_level = NULL,
-             *datacenter = NULL;
+             *datacenter = NULL, *ca_path = NULL, *consul_version = NULL,
+             *envoy_version = NULL, *scrape_path = NULL, *ready_bind = NULL;
+  int64_t prom_port = 0;
   bool bootstrap = false;
   int64_t timeout = 30 * ECSB_NS_PER_S;
   init_retry ir = {.interval = 200 * ECSB_NS_PER_MS,
@@ -43,6 +45,28 @@ int cmd_envoy_bootstrap(int argc, char **argv) {
        "file holding the ACL token (default CONSUL_HTTP_TOKEN_FILE)", NULL},
       {"ca-file", NULL, ECSB_FLAG_STRING, &ca_file, 0, 0, "FILE",
        "CA bundle for https and gRPC TLS (default CONSUL_CACERT)", NULL},
+      {"ca-path", NULL, ECSB_FLAG_STRING, &ca_path, 0, 0, "DIR",
+       "folder of CA certificates for gRPC TLS (default CONSUL_CAPATH; "
+       "-ca-file wins)",
+       NULL},
+      {"consul-version", NULL, ECSB_FLAG_STRING, &consul_version, 0, 0,
+       "X.Y[.Z]",
+       "write the bootstrap of this Consul release, 1.10-1.20 (default "
+       "ECSBOOT_CONSUL_VERSION, else the agent's Config.Version)",
+       NULL},
+      {"envoy-version", NULL, ECSB_FLAG_STRING, &envoy_version, 0, 0, "X.Y.Z",
+       "node metadata envoy_version, written for Consul 1.10 only (default "
+       "1.20.2)",
+       NULL},
+      {"prometheus-backend-port", NULL, ECSB_FLAG_INT, &prom_port, 0, 65535,
+       "PORT",
+       "with envoy_prometheus_bind_addr: serve the scrape path from "
+       "127.0.0.1:PORT (default 0: Envoy's own stats)",
+       NULL},
+      {"prometheus-scrape-path", NULL, ECSB_FLAG_STRING, &scrape_path, 0, 0,
+       "PATH", "Prometheus scrape path (default /metrics)", NULL},
+      {"ready-bind", NULL, ECSB_FLAG_STRING, &ready_bind, 0, 0, "HOST:PORT",
+       "serve Envoy's /ready on this listener (Consul 1.17+)", NULL},
       {"http-addr", NULL, ECSB_FLAG_STRING, &http_addr, 0, 0, "ADDR",
        "agent HTTP API (default CONSUL_HTTP_ADDR, else 127.0.0.1:8500)", NULL},
       {"node-name", NULL, ECSB_FLAG_STRING, &node_name, 0, 0, "NAME",
@@ -83,10 +107,10 @@ int cmd_envoy_bootstrap(int argc, char **argv) {
       .n_flags = sizeof flags / sizeof flags[0],
       .epilog = "Environment: CONSUL_HTTP_ADDR, CONSUL_HTTP_SSL, "
                 "CONSUL_HTTP_TOKEN, CONSUL_HTTP_TOKEN_FILE,\nCONSUL_CACERT, "
-                "CONSUL_GRPC_ADDR, ECSBOOT_RETRY_SEED, ECSBOOT_EVENTS,\n"
-                "ECSBOOT_TASK, ECSBOOT_CONTAINER. Exit codes: 0 written, 1 "
-                "usage or bad input,\n2 agent not reachable in time, 3 ACL "
-                "refused.\n",
+                "CONSUL_CAPATH, CONSUL_GRPC_ADDR, ECSBOOT_CONSUL_VERSION,\n"
+                "ECSBOOT_RETRY_SEED, ECSBOOT_EVENTS, ECSBOOT_TASK, "
+                "ECSBOOT_CONTAINER.\nExit codes: 0 written, 1 usage or bad "
+                "input, 2 agent not reachable in time,\n3 ACL refused.\n",
   };
   char *pos[1];
   size_t np = 0;
@@ -133,7 +157,13 @@ int cmd_envoy_bootstrap(int argc, char **argv) {
                                .node_name = node_name,
                                .grpc_addr = grpc_addr,
                                .ca_file = ca_file,
-                               .datacenter = datacenter};
+                               .datacenter = datacenter,
+                               .ca_path = ca_path,
+                               .consul_version = consul_version,
+                               .envoy_version = envoy_version,
+                               .prometheus_backend_port = (int)prom_port,
+                               .prometheus_scrape_path = scrape_path,
+                               .ready_bind = ready_bind};
     rc = ecsb_envoy_bootstrap_from_agent(c, &s, &r, &o, &text, &err);
   }
   if (rc == 0 && out) {

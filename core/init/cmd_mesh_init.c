@@ -22,8 +22,9 @@
 typedef struct mesh_flags {
   const char *bootstrap_file, *bootstrap_dir, *upstreams, *checks, *tags, *meta,
       *service_name, *health_sync, *config, *http_addr, *token_file, *grpc_addr,
-      *admin_bind, *log_level, *copy_self, *datacenter;
-  int64_t port, timeout;
+      *admin_bind, *log_level, *copy_self, *datacenter, *ca_path,
+      *consul_version, *envoy_version, *scrape_path, *ready_bind;
+  int64_t port, timeout, prom_port;
   bool port_set;
   init_retry ir;
 } mesh_flags;
@@ -148,7 +149,13 @@ static int run(mesh_flags *f, ecsb_err *err) {
                           .grpc_addr = f->grpc_addr};
   ecsb_envoy_agent_opts eo = {.admin_bind = f->admin_bind,
                               .grpc_addr = f->grpc_addr,
-                              .datacenter = f->datacenter};
+                              .datacenter = f->datacenter,
+                              .ca_path = f->ca_path,
+                              .consul_version = f->consul_version,
+                              .envoy_version = f->envoy_version,
+                              .prometheus_backend_port = (int)f->prom_port,
+                              .prometheus_scrape_path = f->scrape_path,
+                              .ready_bind = f->ready_bind};
   /* Everything that can fail without the agent fails before registering. */
   if ((rc = ecsb_consul_settings_load(&s, &cf, err)) ||
       (rc = ecsb_envoy_agent_opts_check(&s, &eo, err)))
@@ -288,6 +295,28 @@ int cmd_mesh_init(int argc, char **argv) {
        "the bootstrap's datacenter when the token may not read "
        "/v1/agent/self and the registration names none",
        NULL},
+      {"ca-path", NULL, ECSB_FLAG_STRING, &f.ca_path, 0, 0, "DIR",
+       "folder of CA certificates for gRPC TLS (default CONSUL_CAPATH; "
+       "-ca-file wins)",
+       NULL},
+      {"consul-version", NULL, ECSB_FLAG_STRING, &f.consul_version, 0, 0,
+       "X.Y[.Z]",
+       "write the bootstrap of this Consul release, 1.10-1.20 (default "
+       "ECSBOOT_CONSUL_VERSION, else the agent's Config.Version)",
+       NULL},
+      {"envoy-version", NULL, ECSB_FLAG_STRING, &f.envoy_version, 0, 0, "X.Y.Z",
+       "node metadata envoy_version, written for Consul 1.10 only (default "
+       "1.20.2)",
+       NULL},
+      {"prometheus-backend-port", NULL, ECSB_FLAG_INT, &f.prom_port, 0, 65535,
+       "PORT",
+       "with envoy_prometheus_bind_addr: serve the scrape path from "
+       "127.0.0.1:PORT (default 0: Envoy's own stats)",
+       NULL},
+      {"prometheus-scrape-path", NULL, ECSB_FLAG_STRING, &f.scrape_path, 0, 0,
+       "PATH", "Prometheus scrape path (default /metrics)", NULL},
+      {"ready-bind", NULL, ECSB_FLAG_STRING, &f.ready_bind, 0, 0, "HOST:PORT",
+       "serve Envoy's /ready on this listener (Consul 1.17+)", NULL},
       {"copy-self", NULL, ECSB_FLAG_STRING, &f.copy_self, 0, 0, "FILE",
        "also copy this binary to FILE (mode 0755) for health checks in "
        "other images",
@@ -305,8 +334,9 @@ int cmd_mesh_init(int argc, char **argv) {
       .epilog = "Environment: ECS_CONTAINER_METADATA_URI_V4, "
                 "CONSUL_ECS_CONFIG_JSON, CONSUL_HTTP_ADDR,\nCONSUL_HTTP_SSL, "
                 "CONSUL_HTTP_TOKEN, CONSUL_HTTP_TOKEN_FILE, CONSUL_CACERT,\n"
-                "CONSUL_GRPC_ADDR, ECSBOOT_RETRY_SEED, ECSBOOT_EVENTS, "
-                "ECSBOOT_TASK,\nECSBOOT_CONTAINER. Exit codes: 0 registered "
+                "CONSUL_CAPATH, CONSUL_GRPC_ADDR, ECSBOOT_CONSUL_VERSION,\n"
+                "ECSBOOT_RETRY_SEED, ECSBOOT_EVENTS, ECSBOOT_TASK, "
+                "ECSBOOT_CONTAINER. Exit codes: 0 registered "
                 "and written, 1 usage, configuration\nor bad input, 2 metadata "
                 "or agent not ready before --timeout, 3 ACL refused.\n",
   };

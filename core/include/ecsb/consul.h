@@ -67,6 +67,12 @@ typedef struct ecsb_consul_self {
    * names none (8502 is assumed); -1: the agent has gRPC disabled. */
   int xds_port;
   bool xds_tls;
+  /* What releases before 1.14 read instead (the Envoy bootstrap of such a
+   * release, see envoy_bootstrap.h): xDS.Port (0 when absent) and
+   * DebugConfig.GRPCPort (0 when absent). */
+  int legacy_xds_port;
+  int debug_grpc_port;
+  char version[64]; /* Config.Version, e.g. "1.15.3"; "" when absent */
 } ecsb_consul_self;
 
 typedef struct ecsb_consul ecsb_consul;
