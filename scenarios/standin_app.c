@@ -8,6 +8,7 @@
  *               [--health-path /health] [--fail-health]
  *               [--fail-health-after D] [--crash-after D] [--exit-code N]
  *               [--ignore-sigterm] [--drain D] [--response-delay D]
+ *               [--task-clock FILE]
  *
  * Every path answers 200 with {"name","path","task_ip"}; the health path
  * answers 200 "ok", or 500 once failing. SIGTERM/SIGINT: keep serving for
@@ -18,6 +19,10 @@
  * job) it opens no port and only lives: start delay, crash, signals and
  * drain as above; the health flags have nothing to answer and are
  * accepted so that one image rule's args can fit every app container.
+ *
+ * With --task-clock (the runner's task clock file, scn/taskclock.h) the
+ * start delay, crash, health failure and drain run on task time, as the
+ * runner's own timers do, so a busy host does not shorten them.
  */
 #include <errno.h>
 #include <pthread.h>
@@ -35,15 +40,34 @@
 #include "ecsb/log.h"
 #include "ecsb/text.h"
 #include "scn/standin.h"
+#include "scn/taskclock.h"
 
 typedef struct app {
   const char *name;
   const char *health_path;
   const char *task_ip;
   int64_t response_delay_ms;
-  int64_t fail_health_at_ms; /* mono ms; 0: never; <0: from the start */
+  int64_t fail_health_at_ms; /* task ms; 0: never; <0: from the start */
+  scn_taskclock *clock;      /* --task-clock; NULL: the monotonic clock */
   atomic_uint_fast64_t served;
 } app;
+
+/* Waits for a signal in sigs until task time `until` (-1: 1 s of wall
+ * time); the task's clock may run behind the wall, so the wait is taken
+ * in steps until it has passed. Returns the signal, or 0 at `until`. */
+static int wait_signal(app *a, const sigset_t *sigs, int64_t until) {
+  for (int i = 0; i < 100000; i++) {
+    int64_t ms = until < 0 ? 1000 : until - scn_taskclock_now_ms(a->clock);
+    if (ms <= 0)
+      return 0;
+    struct timespec ts = {.tv_sec = ms / 1000,
+                          .tv_nsec = (long)(ms % 1000) * 1000000L};
+    int s = sigtimedwait(sigs, NULL, &ts);
+    if (s > 0 || until < 0)
+      return s > 0 ? s : 0;
+  }
+  return 0;
+}
 
 const char *scn_localhost_map(const char *host, const char *task_ip) {
   if (task_ip && *task_ip &&
@@ -59,9 +83,9 @@ static void handle(void *user, const ecsb_httpd_req *req,
   if (a->response_delay_ms > 0)
     ecsb_sleep_ms(a->response_delay_ms, NULL);
   if (strcmp(req->path, a->health_path) == 0) {
-    bool failing =
-        a->fail_health_at_ms < 0 ||
-        (a->fail_health_at_ms > 0 && ecsb_mono_ms() >= a->fail_health_at_ms);
+    bool failing = a->fail_health_at_ms < 0 ||
+                   (a->fail_health_at_ms > 0 &&
+                    scn_taskclock_now_ms(a->clock) >= a->fail_health_at_ms);
     if (failing)
       ecsb_httpd_resp_textf(resp, 500, "unhealthy\n");
     else
@@ -86,7 +110,7 @@ static int usage(const char *msg, const char *arg) {
       "usage: ecsboot app [--listen ADDR:PORT] [--name N] [--start-delay D]\n"
       "         [--health-path P] [--fail-health] [--fail-health-after D]\n"
       "         [--crash-after D] [--exit-code N] [--ignore-sigterm]\n"
-      "         [--drain D] [--response-delay D]\n");
+      "         [--drain D] [--response-delay D] [--task-clock FILE]\n");
   return msg ? 2 : 0;
 }
 
@@ -106,7 +130,7 @@ static int dur_ms(const char *flag, const char *v, int64_t *out) {
 int scn_standin_app_main(int argc, char **argv) {
   app a = {.name = "app", .health_path = "/health"};
   a.task_ip = getenv("ECSBOOT_TASK_IP");
-  const char *listen = NULL;
+  const char *listen = NULL, *clock_file = NULL;
   int64_t start_delay = 0, crash_after = -1, fail_after = -1, drain = 0;
   int exit_code = 1;
   bool ignore_term = false, fail_health = false;
@@ -132,6 +156,8 @@ int scn_standin_app_main(int argc, char **argv) {
       a.name = v;
     else if (strcmp(f, "--health-path") == 0)
       a.health_path = v;
+    else if (strcmp(f, "--task-clock") == 0)
+      clock_file = v;
     else if (strcmp(f, "--start-delay") == 0) {
       if (dur_ms(f, v, &start_delay))
         return 2;
@@ -171,7 +197,10 @@ int scn_standin_app_main(int argc, char **argv) {
   sigaddset(&sigs, SIGINT);
   pthread_sigmask(SIG_BLOCK, &sigs, NULL);
 
-  int64_t t0 = ecsb_mono_ms();
+  ecsb_err cerr = {0};
+  if (clock_file && scn_taskclock_open(clock_file, &a.clock, &cerr) != 0)
+    return usage(cerr.msg, NULL);
+  int64_t t0 = scn_taskclock_now_ms(a.clock);
   if (fail_health)
     a.fail_health_at_ms = -1;
   else if (fail_after >= 0)
@@ -180,12 +209,12 @@ int scn_standin_app_main(int argc, char **argv) {
 
   /* The start delay models a slow app: it is not listening meanwhile. A
    * signal during the delay ends the process like any other. */
-  if (start_delay > 0) {
-    struct timespec ts = {.tv_sec = start_delay / 1000,
-                          .tv_nsec = (long)(start_delay % 1000) * 1000000L};
-    int s = sigtimedwait(&sigs, NULL, &ts);
-    if (s == SIGINT || (s == SIGTERM && !ignore_term))
+  for (int s = start_delay > 0 ? -1 : 0; s != 0;) {
+    s = wait_signal(&a, &sigs, t0 + start_delay);
+    if (s == SIGINT || (s == SIGTERM && !ignore_term)) {
+      scn_taskclock_free(a.clock);
       return 0;
+    }
   }
   ecsb_httpd *h = NULL;
   if (listen) {
@@ -197,6 +226,7 @@ int scn_standin_app_main(int argc, char **argv) {
     if (ecsb_httpd_start(&o, handle, &a, &h, &err) != 0) {
       ecsb_log(ECSB_LOG_ERROR, "app cannot listen", "name", a.name, "error",
                err.msg, NULL);
+      scn_taskclock_free(a.clock);
       return 1;
     }
     char addr[96];
@@ -208,25 +238,21 @@ int scn_standin_app_main(int argc, char **argv) {
   }
   int rc = 0;
   for (;;) {
-    int64_t wait_ms = 1000;
-    if (crash_at >= 0) {
-      wait_ms = crash_at - ecsb_mono_ms();
-      if (wait_ms <= 0) {
-        ecsb_log(ECSB_LOG_WARN, "app crashing as scripted", "name", a.name,
-                 NULL);
-        rc = exit_code;
-        break;
-      }
+    int sig = wait_signal(&a, &sigs, crash_at);
+    if (sig == 0 && crash_at >= 0) {
+      ecsb_log(ECSB_LOG_WARN, "app crashing as scripted", "name", a.name, NULL);
+      rc = exit_code;
+      break;
     }
-    struct timespec ts = {.tv_sec = wait_ms / 1000,
-                          .tv_nsec = (long)(wait_ms % 1000) * 1000000L};
-    int s = sigtimedwait(&sigs, NULL, &ts);
-    if (s == SIGTERM && ignore_term) {
+    if (sig == SIGTERM && ignore_term) {
       ecsb_log(ECSB_LOG_WARN, "app ignoring SIGTERM", "name", a.name, NULL);
       continue;
     }
-    if (s == SIGTERM || s == SIGINT) {
-      ecsb_sleep_ms(drain, NULL);
+    if (sig == SIGTERM || sig == SIGINT) {
+      /* Signals are blocked, so this only waits out the drain. */
+      sigset_t none;
+      sigemptyset(&none);
+      wait_signal(&a, &none, scn_taskclock_now_ms(a.clock) + drain);
       break;
     }
   }
@@ -236,5 +262,6 @@ int scn_standin_app_main(int argc, char **argv) {
            (unsigned long long)atomic_load(&a.served));
   ecsb_log(ECSB_LOG_INFO, "app exiting", "name", a.name, "served", served,
            NULL);
+  scn_taskclock_free(a.clock);
   return rc;
 }

@@ -21,8 +21,9 @@ struct scn_taskclock {
 static int map(const char *path, bool create, scn_taskclock **out,
                ecsb_err *err) {
   *out = NULL;
-  int fd = open(path, create ? O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC
-                             : O_RDONLY | O_CLOEXEC,
+  int fd = open(path,
+                create ? O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC
+                       : O_RDONLY | O_CLOEXEC,
                 0644);
   if (fd < 0)
     return ecsb_err_set(err, ECSB_EIO, "task clock %s: %s", path,
@@ -39,9 +40,9 @@ static int map(const char *path, bool create, scn_taskclock **out,
                         "task clock %s: not a clock file (%d bytes expected)",
                         path, (int)sizeof(int64_t));
   }
-  void *m = mmap(NULL, sizeof(int64_t), create ? PROT_READ | PROT_WRITE
-                                               : PROT_READ,
-                 MAP_SHARED, fd, 0);
+  void *m =
+      mmap(NULL, sizeof(int64_t), create ? PROT_READ | PROT_WRITE : PROT_READ,
+           MAP_SHARED, fd, 0);
   int e = errno;
   close(fd);
   if (m == MAP_FAILED)
@@ -50,16 +51,14 @@ static int map(const char *path, bool create, scn_taskclock **out,
   scn_taskclock *c = calloc(1, sizeof *c);
   if (!c) {
     munmap(m, sizeof(int64_t));
-    return ecsb_err_set(err, ECSB_ENOMEM, "task clock %s: out of memory",
-                        path);
+    return ecsb_err_set(err, ECSB_ENOMEM, "task clock %s: out of memory", path);
   }
   c->lag = m;
   *out = c;
   return 0;
 }
 
-int scn_taskclock_create(const char *path, scn_taskclock **out,
-                         ecsb_err *err) {
+int scn_taskclock_create(const char *path, scn_taskclock **out, ecsb_err *err) {
   return map(path, true, out, err);
 }
 
@@ -84,9 +83,9 @@ int64_t scn_taskclock_now_ms(scn_taskclock *c) {
    * rather than letting a timer see time run backwards. */
   int64_t v = (ecsb_mono_us() - scn_taskclock_lag_us(c)) / 1000;
   int64_t last = __atomic_load_n(&c->last, __ATOMIC_RELAXED);
-  while (v > last && !__atomic_compare_exchange_n(&c->last, &last, v, true,
-                                                  __ATOMIC_RELAXED,
-                                                  __ATOMIC_RELAXED))
+  while (v > last &&
+         !__atomic_compare_exchange_n(&c->last, &last, v, true,
+                                      __ATOMIC_RELAXED, __ATOMIC_RELAXED))
     ;
   return v > last ? v : last;
 }

@@ -9,8 +9,10 @@
  * every container as ECSBOOT_TASK_IP. Stand-ins therefore read
  * "127.0.0.1" and "localhost" as that address.
  *
- * Durations given to stand-ins are wall-clock: the runner has already
- * applied the scenario's time_scale.
+ * Durations given to stand-ins are already scaled by the scenario's
+ * time_scale. They are wall-clock, unless the stand-in is given the task's
+ * clock (--task-clock, scn/taskclock.h: the app and the consul-client),
+ * which leaves out the host lag the runner measured for the task.
  */
 #ifndef SCN_STANDIN_H
 #define SCN_STANDIN_H
