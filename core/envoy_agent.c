@@ -181,9 +181,9 @@ out:
   return rc;
 }
 
-/* Where the gRPC CA comes from: -ca-file, else -ca-path, else
- * CONSUL_CACERT, else CONSUL_CAPATH; a file wins over a folder of the same
- * level, as in Consul. */
+/* Where the gRPC CA comes from: -grpc-ca-file, -grpc-ca-path, -ca-file,
+ * -ca-path, CONSUL_CACERT, CONSUL_CAPATH, the first given; a file wins over
+ * a folder of the same level, as in Consul. */
 typedef struct ca_source {
   const char *file, *dir, *what;
 } ca_source;
@@ -191,7 +191,13 @@ typedef struct ca_source {
 static ca_source ca_pick(const ecsb_consul_settings *s,
                          const ecsb_envoy_agent_opts *o) {
   ca_source c = {0};
-  if (o->ca_file) {
+  if (o->grpc_ca_file) {
+    c.file = o->grpc_ca_file;
+    c.what = "flag -grpc-ca-file";
+  } else if (o->grpc_ca_path) {
+    c.dir = o->grpc_ca_path;
+    c.what = "flag -grpc-ca-path";
+  } else if (o->ca_file) {
     c.file = o->ca_file;
     c.what = "flag -ca-file";
   } else if (o->ca_path) {
@@ -274,9 +280,15 @@ int ecsb_envoy_agent_opts_check(const ecsb_consul_settings *s,
       (rc = ecsb_hostport_parse(o->ready_bind, 0, "flag -ready-bind", ip,
                                 sizeof ip, &port, err)))
     return rc;
-  if (o->ca_path && !o->ca_file) {
+  const char *dir = o->grpc_ca_file   ? NULL
+                    : o->grpc_ca_path ? o->grpc_ca_path
+                    : o->ca_file      ? NULL
+                                      : o->ca_path;
+  if (dir) {
     char *pem = NULL;
-    rc = read_ca_dir(o->ca_path, "flag -ca-path", &pem, err);
+    rc = read_ca_dir(dir,
+                     dir == o->ca_path ? "flag -ca-path" : "flag -grpc-ca-path",
+                     &pem, err);
     free(pem);
     if (rc)
       return rc;
@@ -410,8 +422,12 @@ int ecsb_envoy_bootstrap_from_agent(ecsb_consul *c,
              err)))
       goto out;
     /* Before 1.14 gRPC TLS followed the HTTP API's: https or
-     * CONSUL_HTTP_SSL made even a plain gRPC address TLS. */
+     * CONSUL_HTTP_SSL made even a plain gRPC address TLS. From 1.14 a
+     * gRPC CA makes a unix socket TLS. */
     if (!ecsb_consul_version_at_least(&ver, 1, 14, 0) && s->https)
+      g.tls = true;
+    else if (ecsb_consul_version_at_least(&ver, 1, 14, 0) && g.socket[0] &&
+             (o->grpc_ca_file || o->grpc_ca_path))
       g.tls = true;
   } else if (!ecsb_consul_version_at_least(&ver, 1, 14, 0)) {
     /* Releases before 1.14 take xDS.Port, else DebugConfig.GRPCPort, else
@@ -466,22 +482,32 @@ int ecsb_envoy_bootstrap_from_agent(ecsb_consul *c,
     goto out;
   }
   ca_source cas = ca_pick(s, o);
-  if (!g.tls && (o->ca_file || o->ca_path)) {
+  const char *ca_flag = o->grpc_ca_file   ? "-grpc-ca-file"
+                        : o->grpc_ca_path ? "-grpc-ca-path"
+                        : o->ca_file      ? "-ca-file"
+                        : o->ca_path      ? "-ca-path"
+                                          : NULL;
+  if (!g.tls && ca_flag) {
     /* A CA given for gRPC that Envoy will not use means the user expects
      * TLS they do not get: say so rather than drop it silently. */
-    char ga[1100];
+    char ga[1100], msg[300];
     if (g.socket[0])
       snprintf(ga, sizeof ga, "unix://%s", g.socket);
     else
       snprintf(ga, sizeof ga, "%s:%d", g.host, g.port);
-    ecsb_log(ECSB_LOG_WARN,
-             s->https ? "flag -ca-file/-ca-path is used for the HTTP API "
-                        "only: the gRPC address is plaintext, so Envoy gets "
-                        "no CA (give -grpc-addr https://HOST:PORT for TLS)"
-                      : "flag -ca-file/-ca-path is ignored: neither the HTTP "
-                        "API nor the gRPC address uses TLS (give -grpc-addr "
-                        "https://HOST:PORT for TLS)",
-             "grpc_addr", ga, "ca", o->ca_file ? o->ca_file : o->ca_path, NULL);
+    const char *fmt =
+        ca_flag[1] == 'g'
+            ? "flag %s is ignored: the gRPC address is plaintext (give "
+              "-grpc-addr https://HOST:PORT for TLS)"
+        : s->https
+            ? "flag %s is used for the HTTP API only: the gRPC address is "
+              "plaintext, so Envoy gets no CA (give -grpc-addr "
+              "https://HOST:PORT for TLS)"
+            : "flag %s is ignored: neither the HTTP API nor the gRPC address "
+              "uses TLS (give -grpc-addr https://HOST:PORT for TLS)";
+    snprintf(msg, sizeof msg, fmt, ca_flag);
+    ecsb_log(ECSB_LOG_WARN, msg, "grpc_addr", ga, "ca",
+             cas.file ? cas.file : cas.dir, NULL);
   }
   if (g.tls && (rc = grpc_ca(&cas, &ca, err)))
     goto out;

@@ -20,7 +20,8 @@ int cmd_envoy_bootstrap(int argc, char **argv) {
              *token_file = NULL, *ca_file = NULL, *http_addr = NULL,
              *node_name = NULL, *out = NULL, *log_level = NULL,
              *datacenter = NULL, *ca_path = NULL, *consul_version = NULL,
-             *envoy_version = NULL, *scrape_path = NULL, *ready_bind = NULL;
+             *envoy_version = NULL, *scrape_path = NULL, *ready_bind = NULL,
+             *grpc_ca_file = NULL, *grpc_ca_path = NULL;
   int64_t prom_port = 0;
   bool bootstrap = false;
   int64_t timeout = 30 * ECSB_NS_PER_S;
@@ -45,6 +46,10 @@ int cmd_envoy_bootstrap(int argc, char **argv) {
        "file holding the ACL token (default CONSUL_HTTP_TOKEN_FILE)", NULL},
       {"ca-file", NULL, ECSB_FLAG_STRING, &ca_file, 0, 0, "FILE",
        "CA bundle for https and gRPC TLS (default CONSUL_CACERT)", NULL},
+      {"grpc-ca-file", NULL, ECSB_FLAG_STRING, &grpc_ca_file, 0, 0, "FILE",
+       "CA bundle for gRPC TLS only (Consul 1.14+ flag)", NULL},
+      {"grpc-ca-path", NULL, ECSB_FLAG_STRING, &grpc_ca_path, 0, 0, "DIR",
+       "folder of CA certificates for gRPC TLS only (Consul 1.14+ flag)", NULL},
       {"ca-path", NULL, ECSB_FLAG_STRING, &ca_path, 0, 0, "DIR",
        "folder of CA certificates for gRPC TLS (default CONSUL_CAPATH; "
        "-ca-file wins)",
@@ -159,6 +164,8 @@ int cmd_envoy_bootstrap(int argc, char **argv) {
                                .ca_file = ca_file,
                                .datacenter = datacenter,
                                .ca_path = ca_path,
+                               .grpc_ca_file = grpc_ca_file,
+                               .grpc_ca_path = grpc_ca_path,
                                .consul_version = consul_version,
                                .envoy_version = envoy_version,
                                .prometheus_backend_port = (int)prom_port,

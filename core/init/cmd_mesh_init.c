@@ -23,7 +23,8 @@ typedef struct mesh_flags {
   const char *bootstrap_file, *bootstrap_dir, *upstreams, *checks, *tags, *meta,
       *service_name, *health_sync, *config, *http_addr, *token_file, *grpc_addr,
       *admin_bind, *log_level, *copy_self, *datacenter, *ca_path,
-      *consul_version, *envoy_version, *scrape_path, *ready_bind;
+      *consul_version, *envoy_version, *scrape_path, *ready_bind, *grpc_ca_file,
+      *grpc_ca_path;
   int64_t port, timeout, prom_port;
   bool port_set;
   init_retry ir;
@@ -151,6 +152,8 @@ static int run(mesh_flags *f, ecsb_err *err) {
                               .grpc_addr = f->grpc_addr,
                               .datacenter = f->datacenter,
                               .ca_path = f->ca_path,
+                              .grpc_ca_file = f->grpc_ca_file,
+                              .grpc_ca_path = f->grpc_ca_path,
                               .consul_version = f->consul_version,
                               .envoy_version = f->envoy_version,
                               .prometheus_backend_port = (int)f->prom_port,
@@ -295,6 +298,10 @@ int cmd_mesh_init(int argc, char **argv) {
        "the bootstrap's datacenter when the token may not read "
        "/v1/agent/self and the registration names none",
        NULL},
+      {"grpc-ca-file", NULL, ECSB_FLAG_STRING, &f.grpc_ca_file, 0, 0, "FILE",
+       "CA bundle for gRPC TLS only (Consul 1.14+ flag)", NULL},
+      {"grpc-ca-path", NULL, ECSB_FLAG_STRING, &f.grpc_ca_path, 0, 0, "DIR",
+       "folder of CA certificates for gRPC TLS only (Consul 1.14+ flag)", NULL},
       {"ca-path", NULL, ECSB_FLAG_STRING, &f.ca_path, 0, 0, "DIR",
        "folder of CA certificates for gRPC TLS (default CONSUL_CAPATH; "
        "-ca-file wins)",

@@ -152,6 +152,10 @@ typedef struct ecsb_envoy_agent_opts {
   /* Directory of CA certificates (every regular file, in name order) for
    * gRPC TLS, as -ca-path; -ca-file wins when both are given. */
   const char *ca_path;
+  /* -grpc-ca-file / -grpc-ca-path (Consul 1.14+): the CA for gRPC only,
+   * ahead of the others; with a unix:// gRPC address they turn TLS on. */
+  const char *grpc_ca_file;
+  const char *grpc_ca_path;
   /* The release whose bootstrap to write (-consul-version); NULL: the
    * agent's Config.Version from /v1/agent/self, else (denied or absent)
    * the newest supported, with a warning. */
