@@ -3,7 +3,9 @@
  * path, the agent up late (its retries following the retry flags and
  * reported on ECSBOOT_EVENTS), the agent answering 500 three times, ACL denied,
  * never ready (timeout), malformed answers, an unwritable output folder,
- * re-runs giving identical bytes, tokens and file modes, JSON config. */
+ * re-runs giving identical bytes, tokens and file modes, JSON config,
+ * -datacenter when /v1/agent/self is denied, the agent's Consul release
+ * choosing the bootstrap's format and unsupported releases refused. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -455,6 +457,133 @@ static void test_token_file_gives_0600_bootstrap(void **state) {
   assert_null(strstr(r.err, "tok-from-file"));
 }
 
+/* The tag_name=value fixed stats tag of a bootstrap file, or NULL. */
+static char *bootstrap_tag(const char *path, const char *tag) {
+  char *text = tu_slurp(path, NULL);
+  cJSON *b = text ? cJSON_Parse(text) : NULL;
+  free(text);
+  const cJSON *t;
+  char *v = NULL;
+  cJSON_ArrayForEach(t,
+                     cJSON_GetObjectItem(cJSON_GetObjectItem(b, "stats_config"),
+                                         "stats_tags")) {
+    const cJSON *n = cJSON_GetObjectItem(t, "tag_name");
+    const cJSON *fv = cJSON_GetObjectItem(t, "fixed_value");
+    if (cJSON_IsString(n) && cJSON_IsString(fv) && !strcmp(n->valuestring, tag))
+      v = strdup(fv->valuestring);
+  }
+  cJSON_Delete(b);
+  return v;
+}
+
+/* A token without agent:read (403 on /v1/agent/self) and a registration
+ * that names no Datacenter: without -datacenter mesh-init fails naming
+ * the flag and takes its registrations back; with it the bootstrap's
+ * datacenter is the flag's. */
+static void test_datacenter_flag_when_agent_self_is_denied(void **state) {
+  fx *f = *state;
+  f->agent.self_status = 403;
+  f->agent.service_no_dc = true;
+  tu_proc_result r;
+  run_mesh(f, NULL, NULL, NULL, &r);
+  assert_int_equal(r.exit_code, 1);
+  assert_non_null(strstr(r.err, "no agent:read"));
+  assert_non_null(strstr(r.err, "give -datacenter"));
+  assert_false(exists(f->boot));
+  assert_int_equal(f->agent.n_register, 2);
+  assert_null(tu_agent_service(&f->agent, "web-family-0abc"));
+  assert_null(tu_agent_service(&f->agent, "web-family-0abc-sidecar-proxy"));
+  const char *args[] = {"-datacenter", "dc7", NULL};
+  run_mesh(f, NULL, NULL, args, &r);
+  if (r.exit_code != 0)
+    fprintf(stderr, "%s\n", r.err);
+  assert_int_equal(r.exit_code, 0);
+  char *dc = bootstrap_tag(f->boot, "consul.source.datacenter");
+  assert_non_null(dc);
+  assert_string_equal(dc, "dc7");
+  free(dc);
+  /* The agent's release is unknown too: the newest format, said so. */
+  assert_non_null(strstr(r.err, "newest supported release"));
+}
+
+/* A release outside 1.10-1.20, or -ready-bind for a release without it,
+ * given as a flag, fails before anything is registered. */
+static void
+test_unsupported_consul_version_flag_fails_before_registering(void **state) {
+  fx *f = *state;
+  static const struct {
+    const char *args[5];
+    const char *want[2];
+  } cases[] = {
+      {{"-consul-version", "1.9.1", NULL}, {"1.9.1", "1.10.0 to 1.20.x"}},
+      {{"--consul-version=1.21.0", NULL}, {"1.21.0", "1.10.0 to 1.20.x"}},
+      {{"-consul-version", "1.15", "-ready-bind", "127.0.0.1:21000", NULL},
+       {"-ready-bind needs Consul 1.17", "1.15.0"}},
+  };
+  for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+    tu_proc_result r;
+    run_mesh(f, NULL, NULL, cases[i].args, &r);
+    assert_int_equal(r.exit_code, 1);
+    for (size_t k = 0; k < 2; k++)
+      assert_non_null(strstr(r.err, cases[i].want[k]));
+    assert_int_equal(f->agent.n_register, 0);
+    assert_false(exists(f->boot));
+  }
+  /* ECSBOOT_CONSUL_VERSION is checked as early, and named. */
+  const char *env[] = {"ECSBOOT_CONSUL_VERSION=1.8.0", NULL};
+  tu_proc_result r;
+  run_mesh(f, NULL, env, NULL, &r);
+  assert_int_equal(r.exit_code, 1);
+  assert_non_null(strstr(r.err, "ECSBOOT_CONSUL_VERSION"));
+  assert_int_equal(f->agent.n_register, 0);
+}
+
+/* An agent of an unsupported release is known only after registering:
+ * mesh-init fails naming it and deregisters both services. */
+static void test_unsupported_agent_version_deregisters(void **state) {
+  fx *f = *state;
+  snprintf(f->agent.self_body, sizeof f->agent.self_body,
+           "{\"Config\": {\"Datacenter\": \"dc1\", \"Version\": "
+           "\"1.9.17\"}, \"DebugConfig\": {\"GRPCPort\": 8502}}");
+  tu_proc_result r;
+  run_mesh(f, NULL, NULL, NULL, &r);
+  assert_int_equal(r.exit_code, 1);
+  assert_non_null(strstr(r.err, "Consul 1.9.17 is not supported"));
+  assert_non_null(strstr(r.err, "$.Config.Version"));
+  assert_false(exists(f->boot));
+  assert_int_equal(f->agent.n_register, 2);
+  assert_int_equal(f->agent.n_deregister, 2);
+  assert_null(tu_agent_service(&f->agent, "web-family-0abc"));
+  assert_null(tu_agent_service(&f->agent, "web-family-0abc-sidecar-proxy"));
+}
+
+/* The agent's Config.Version picks the bootstrap's format. */
+static void test_agent_version_picks_the_bootstrap_format(void **state) {
+  fx *f = *state;
+  snprintf(f->agent.self_body, sizeof f->agent.self_body,
+           "{\"Config\": {\"Datacenter\": \"dc1\", \"Version\": "
+           "\"1.10.4\"}, \"DebugConfig\": {\"GRPCPort\": 8502}}");
+  tu_proc_result r;
+  run_mesh(f, NULL, NULL, NULL, &r);
+  assert_int_equal(r.exit_code, 0);
+  char *text = tu_slurp(f->boot, NULL);
+  assert_non_null(strstr(text, "\"envoy_version\": \"1.20.2\""));
+  assert_null(strstr(text, "\"partition\""));
+  assert_non_null(strstr(text, "\"access_log_path\""));
+  free(text);
+  snprintf(f->agent.self_body, sizeof f->agent.self_body,
+           "{\"Config\": {\"Datacenter\": \"dc1\", \"Version\": "
+           "\"1.20.1\"}, \"xDS\": {\"Port\": 8502, \"Ports\": "
+           "{\"Plaintext\": 8502, \"TLS\": 0}}}");
+  run_mesh(f, NULL, NULL, NULL, &r);
+  assert_int_equal(r.exit_code, 0);
+  text = tu_slurp(f->boot, NULL);
+  assert_null(strstr(text, "envoy_version"));
+  assert_non_null(strstr(text, "\"partition\": \"default\""));
+  assert_non_null(strstr(text, "envoy.access_loggers.file"));
+  free(text);
+}
+
 static void test_malformed_metadata_fails_without_output(void **state) {
   fx *f = *state;
   tu_json_set(&f->md, 200, "{\"TaskARN\": \"arn:aws:ecs:r:1:task/x\", ");
@@ -616,6 +745,10 @@ int main(void) {
       T(test_agent_never_ready_times_out),
       T(test_acl_denied_exits_3_and_token_stays_secret),
       T(test_token_file_gives_0600_bootstrap),
+      T(test_datacenter_flag_when_agent_self_is_denied),
+      T(test_unsupported_consul_version_flag_fails_before_registering),
+      T(test_unsupported_agent_version_deregisters),
+      T(test_agent_version_picks_the_bootstrap_format),
       T(test_malformed_metadata_fails_without_output),
       T(test_malformed_agent_answer_fails_without_output),
       T(test_unwritable_folder_clear_error_no_partial_file),

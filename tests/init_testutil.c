@@ -47,7 +47,10 @@ static void agent_handler(void *user, const ecsb_httpd_req *req,
     return;
   }
   const char *p = req->path;
-  if (strcmp(p, "/v1/agent/self") == 0) {
+  if (strcmp(p, "/v1/agent/self") == 0 && a->self_status) {
+    ecsb_httpd_resp_textf(resp, a->self_status,
+                          "Permission denied: token lacks agent:read");
+  } else if (strcmp(p, "/v1/agent/self") == 0) {
     ecsb_httpd_resp_set(resp, 200, "application/json", a->self_body,
                         strlen(a->self_body));
   } else if (strncmp(p, "/v1/agent/service/register", 26) == 0 &&
@@ -82,7 +85,8 @@ static void agent_handler(void *user, const ecsb_httpd_req *req,
                               cJSON_GetObjectItem(c, "Name")
                                   ? cJSON_GetObjectItem(c, "Name")->valuestring
                                   : "");
-      cJSON_AddStringToObject(c, "Datacenter", "dc1");
+      if (!a->service_no_dc)
+        cJSON_AddStringToObject(c, "Datacenter", "dc1");
       ecsb_httpd_resp_take(resp, 200, "application/json",
                            cJSON_PrintUnformatted(c));
       cJSON_Delete(c);

@@ -34,6 +34,9 @@ typedef struct tu_agent {
   cJSON *services;        /* object: ID -> registration as received */
   cJSON *checks;          /* object: CheckID -> {"Status","Output"} */
   char *raw_service;      /* when set, answer every service GET with it */
+  int self_status;        /* when set, /v1/agent/self answers this status
+                             with "Permission denied" (no agent:read) */
+  bool service_no_dc;     /* service GETs answer without Datacenter */
   int n_register, n_deregister, n_update, n_requests;
   char last_token[256];
   char log[8192]; /* "METHOD path\n" per request, truncated */
