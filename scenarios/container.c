@@ -217,7 +217,7 @@ static void push_command(strvec *argv, const scn_task_env *env,
 
 /* ecsboot-init's own durations (backoff, poll intervals, request and
  * other timeouts: every wait it has, docs/ecsboot-init.md "Waits and
- * retries") are production values; DESIGN section 4 scales every
+ * retries") are production values; the scenario's time_scale scales every
  * configured duration, so each known flag is rewritten to its scaled
  * value, and added with its scaled default when absent (def NULL: only
  * rewritten, as the app stand-in's durations from a scenario's image

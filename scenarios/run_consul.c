@@ -4,7 +4,7 @@
  * whether each task's service instance is passing (service.passing /
  * service.critical, the T4 milestone).
  *
- * The T4 rule (DESIGN section 1): every check of the service instance and
+ * The T4 rule (docs/architecture.md): every check of the service instance and
  * of its sidecar proxy passes, i.e. GET /v1/health/service/<name>?passing
  * returns the instance and /v1/health/service/<name>-sidecar-proxy?passing
  * returns its proxy. A task whose definition has a sidecar-proxy

@@ -22,8 +22,8 @@
 #define MAX_FILE (4u << 20)
 #define US_PER_NS 1000
 
-/* Fault catalogue (DESIGN section 7). Params: "name:type" with type d
- * (duration), i (integer), n (number), s (string); a '!' suffix marks a
+/* Fault catalogue (docs/scenarios.md, "faults"). Params: "name:type" with type
+ * d (duration), i (integer), n (number), s (string); a '!' suffix marks a
  * required parameter. */
 static const struct fault_spec {
   const char *target;

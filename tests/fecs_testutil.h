@@ -76,7 +76,7 @@ const cJSON *jp(const cJSON *root, const char *path);
 const char *jps(const cJSON *root, const char *path);
 double jpn(const cJSON *root, const char *path);
 
-/* A mesh-task-shaped RegisterTaskDefinition body (DESIGN section 1). */
+/* A mesh-task-shaped RegisterTaskDefinition body (docs/architecture.md). */
 const char *ft_mesh_taskdef(void);
 
 /* A fake with test defaults: injected clock, hook into ev (may be NULL),

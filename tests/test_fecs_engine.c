@@ -13,7 +13,7 @@
 
 #include "fecs_engine_testutil.h"
 
-/* DESIGN section 1: the mesh task of terraform-aws-consul-ecs. */
+/* The mesh task of docs/architecture.md, as in terraform-aws-consul-ecs. */
 static const char *const PROXY_CHECK[] = {"CMD", "nc", "-z", "127.0.0.1",
                                           "20000"};
 static const fecs_dependency CC_DEPS[] = {

@@ -14,7 +14,8 @@
 
 #include "fecs_engine_testutil.h"
 
-/* The mesh task of DESIGN section 1, with a 10 s stopTimeout on the proxy. */
+/* The mesh task (docs/architecture.md, "The startup being modelled"), with a 10
+ * s stopTimeout on the proxy. */
 static const char *const PROXY_CHECK[] = {"CMD", "nc", "-z", "127.0.0.1",
                                           "20000"};
 static const fecs_dependency DS_SUCCESS[] = {

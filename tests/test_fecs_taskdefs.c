@@ -1,5 +1,5 @@
 /* test_fecs_taskdefs.c - fake-ecs's task definition operations over HTTP:
- * RegisterTaskDefinition with the mesh task of DESIGN section 1 (ECS's
+ * RegisterTaskDefinition with the mesh task of docs/architecture.md (ECS's
  * defaults filled in, the user's fields kept), revisions, Describe by
  * family / family:revision / ARN, List with prefix, status, sort and
  * pagination, Deregister, and every validation error naming its field. */

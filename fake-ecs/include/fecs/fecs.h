@@ -7,7 +7,7 @@
  *    services, tasks with ECS's lifecycle (PROVISIONING, PENDING,
  *    ACTIVATING, RUNNING, DEACTIVATING, STOPPING, DEPROVISIONING, STOPPED)
  *    and their containers, each task with its own IPv4 address in
- *    127.0.0.0/8 (DESIGN section 3), ARNs in AWS's format;
+ *    127.0.0.0/8 (docs/architecture.md), ARNs in AWS's format;
  *  - the ECS API server: awsJson1_1 (`POST /`, `X-Amz-Target:
  *    AmazonEC2ContainerServiceV20141113.<Operation>`), SigV4-verified
  *    (core/sigv4.c), throttled per operation with token buckets;

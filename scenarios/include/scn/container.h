@@ -2,7 +2,8 @@
  * container.h - turns a container definition into the argv and environment
  * of the process that plays it in a simulated task.
  *
- * Owns the rules of DESIGN section 3 for one container: "localhost" and
+ * Owns the addressing rules (docs/architecture.md, "Processes and
+ * addresses of a run") for one container: "localhost" and
  * "127.0.0.1" in its command, environment and health-check command become
  * the task's own loopback address; every volume's containerPath becomes a
  * per-task folder; the environment is exactly what an ECS task container

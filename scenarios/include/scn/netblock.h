@@ -4,7 +4,7 @@
  * Each run takes a /16 block 127.B.0.0 (B in 20..250) and holds an flock on
  * a lock file for as long as it runs, so two runs on one machine never bind
  * the same addresses; production ports (8500, 20000, the app's) stay as
- * they are because every task has its own address (DESIGN section 3).
+ * they are because every task has its own address (docs/architecture.md).
  * Layout inside the block:
  *   127.B.0.2   fake-ecs API          127.B.0.3   metadata + credentials
  *   127.B.0.10  the Consul server task
