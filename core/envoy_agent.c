@@ -495,17 +495,22 @@ int ecsb_envoy_bootstrap_from_agent(ecsb_consul *c,
       snprintf(ga, sizeof ga, "unix://%s", g.socket);
     else
       snprintf(ga, sizeof ga, "%s:%d", g.host, g.port);
-    const char *fmt =
-        ca_flag[1] == 'g'
-            ? "flag %s is ignored: the gRPC address is plaintext (give "
-              "-grpc-addr https://HOST:PORT for TLS)"
-        : s->https
-            ? "flag %s is used for the HTTP API only: the gRPC address is "
-              "plaintext, so Envoy gets no CA (give -grpc-addr "
-              "https://HOST:PORT for TLS)"
-            : "flag %s is ignored: neither the HTTP API nor the gRPC address "
-              "uses TLS (give -grpc-addr https://HOST:PORT for TLS)";
-    snprintf(msg, sizeof msg, fmt, ca_flag);
+    if (ca_flag[1] == 'g')
+      snprintf(msg, sizeof msg,
+               "flag %s is ignored: the gRPC address is plaintext (give "
+               "-grpc-addr https://HOST:PORT for TLS)",
+               ca_flag);
+    else if (s->https)
+      snprintf(msg, sizeof msg,
+               "flag %s is used for the HTTP API only: the gRPC address is "
+               "plaintext, so Envoy gets no CA (give -grpc-addr "
+               "https://HOST:PORT for TLS)",
+               ca_flag);
+    else
+      snprintf(msg, sizeof msg,
+               "flag %s is ignored: neither the HTTP API nor the gRPC "
+               "address uses TLS (give -grpc-addr https://HOST:PORT for TLS)",
+               ca_flag);
     ecsb_log(ECSB_LOG_WARN, msg, "grpc_addr", ga, "ca",
              cas.file ? cas.file : cas.dir, NULL);
   }

@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "ecsb/consul.h"
 #include "ecsb/envoy_bootstrap.h"
@@ -448,6 +449,324 @@ static void test_self_xds_port_choice(void **state) {
   }
 }
 
+/* Consul releases as the agent or -consul-version names them; outside
+ * 1.10-1.20 refused, naming the version and the range. */
+static void test_consul_version_parse_and_range(void **state) {
+  (void)state;
+  static const struct {
+    const char *in;
+    int minor, patch;
+  } ok[] = {{"1.15.3", 15, 3},     {"v1.15.3", 15, 3},    {"1.15", 15, 0},
+            {"1.16.0-ent", 16, 0}, {"1.17.2+ent", 17, 2}, {"1.20.1-rc1", 20, 1},
+            {"1.10.0", 10, 0}};
+  for (size_t i = 0; i < sizeof ok / sizeof ok[0]; i++) {
+    ecsb_consul_version v;
+    ecsb_err err = {0};
+    assert_int_equal(ecsb_consul_version_parse(ok[i].in, "x", &v, &err), 0);
+    assert_int_equal(v.major, 1);
+    assert_int_equal(v.minor, ok[i].minor);
+    assert_int_equal(v.patch, ok[i].patch);
+  }
+  static const struct {
+    const char *in, *want;
+  } bad[] = {{"1.9.17", "Consul 1.9.17 is not supported"},
+             {"1.21.0", "1.10.0 to 1.20.x"},
+             {"2.0.0", "1.10.0 to 1.20.x"},
+             {"1", "not a Consul version"},
+             {"1.x", "not a Consul version"},
+             {"", "not a Consul version"},
+             {"1.15.3x", "not a Consul version"},
+             {"1.1000000.0", "not a Consul version"}};
+  for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+    ecsb_consul_version v;
+    ecsb_err err = {0};
+    assert_int_equal(
+        ecsb_consul_version_parse(bad[i].in, "flag -consul-version", &v, &err),
+        ECSB_EINVAL);
+    assert_non_null(strstr(err.msg, "flag -consul-version"));
+    assert_non_null(strstr(err.msg, bad[i].want));
+  }
+  ecsb_consul_version z = {0}, v1610 = {1, 16, 4}, v1616 = {1, 16, 5};
+  assert_true(ecsb_consul_version_at_least(&z, 1, 20, 0));
+  assert_false(ecsb_consul_version_at_least(&v1610, 1, 16, 5));
+  assert_true(ecsb_consul_version_at_least(&v1616, 1, 16, 5));
+}
+
+static cJSON *build_v(const char *cfg_json, ecsb_envoy_bootstrap_args *a) {
+  cJSON *cfg = cfg_json ? cJSON_Parse(cfg_json) : NULL;
+  a->proxy_config = cfg;
+  cJSON *doc = NULL;
+  ecsb_err err = {0};
+  int rc = ecsb_envoy_bootstrap_build(a, &doc, &err);
+  if (rc)
+    fprintf(stderr, "%s\n", err.msg);
+  assert_int_equal(rc, 0);
+  cJSON_Delete(cfg);
+  return doc;
+}
+
+/* -prometheus-backend-port and -prometheus-scrape-path, as Consul's
+ * prometheus-metrics case shows them (1.10: router without a config). */
+static void test_prometheus_backend_port_and_scrape_path(void **state) {
+  (void)state;
+  ecsb_envoy_bootstrap_args a = base_args(NULL);
+  a.version = (ecsb_consul_version){1, 10, 0};
+  a.prometheus_backend_port = 20100;
+  a.prometheus_scrape_path = "/scrape-path";
+  cJSON *d = build_v("{\"envoy_prometheus_bind_addr\": \"0.0.0.0:9000\"}", &a);
+  assert_int_equal(cJSON_GetArraySize(at(d, "static_resources.clusters")), 2);
+  assert_string_equal(str_at(d, "static_resources.clusters.1.name"),
+                      "prometheus_backend");
+  assert_string_equal(str_at(d, "static_resources.clusters.1.connect_timeout"),
+                      "5s");
+  assert_non_null(at(d, "static_resources.clusters.1.http_protocol_options"));
+  assert_string_equal(str_at(d, "static_resources.clusters.1.loadAssignment."
+                                "endpoints.0.lbEndpoints.0.endpoint.address."
+                                "socket_address.address"),
+                      "127.0.0.1");
+  assert_int_equal(at(d, "static_resources.clusters.1.loadAssignment."
+                         "endpoints.0.lbEndpoints.0.endpoint.address."
+                         "socket_address.port_value")
+                       ->valueint,
+                   20100);
+  const char *vh = "static_resources.listeners.0.filter_chains.0.filters.0."
+                   "typedConfig.route_config.virtual_hosts.0.routes.0.";
+  char p[300];
+  snprintf(p, sizeof p, "%smatch.path", vh);
+  assert_string_equal(str_at(d, p), "/scrape-path");
+  snprintf(p, sizeof p, "%sroute.cluster", vh);
+  assert_string_equal(str_at(d, p), "prometheus_backend");
+  snprintf(p, sizeof p, "%sroute.prefix_rewrite", vh);
+  assert_string_equal(str_at(d, p), "/stats/prometheus");
+  assert_null(at(d, "static_resources.listeners.0.filter_chains.0.filters.0."
+                    "typedConfig.http_filters.0.typedConfig"));
+  cJSON_Delete(d);
+  /* Without a backend port the scrape path still applies, to self_admin. */
+  a = base_args(NULL);
+  a.prometheus_scrape_path = "/x";
+  d = build_v("{\"envoy_prometheus_bind_addr\": \"0.0.0.0:9000\"}", &a);
+  snprintf(p, sizeof p, "%smatch.path", vh);
+  assert_string_equal(str_at(d, p), "/x");
+  snprintf(p, sizeof p, "%sroute.cluster", vh);
+  assert_string_equal(str_at(d, p), "self_admin");
+  cJSON_Delete(d);
+}
+
+/* -ready-bind, as Consul's envoy-readiness-probe case shows it (1.17+). */
+static void test_ready_bind_listener(void **state) {
+  (void)state;
+  ecsb_envoy_bootstrap_args a = base_args(NULL);
+  a.version = (ecsb_consul_version){1, 17, 0};
+  a.ready_host = "127.0.0.1";
+  a.ready_port = 21000;
+  cJSON *d = build_v(NULL, &a);
+  assert_string_equal(str_at(d, "static_resources.clusters.1.name"),
+                      "self_admin");
+  assert_non_null(cJSON_GetObjectItemCaseSensitive(
+      at(d, "static_resources.clusters.1.typed_extension_protocol_options"),
+      "envoy.extensions.upstreams.http.v3.HttpProtocolOptions"));
+  assert_string_equal(str_at(d, "static_resources.listeners.0.name"),
+                      "envoy_ready_listener");
+  assert_int_equal(at(d, "static_resources.listeners.0.address.socket_address."
+                         "port_value")
+                       ->valueint,
+                   21000);
+  const char *hcm =
+      "static_resources.listeners.0.filter_chains.0.filters.0.typedConfig.";
+  char p[300];
+  snprintf(p, sizeof p, "%sstat_prefix", hcm);
+  assert_string_equal(str_at(d, p), "envoy_ready");
+  snprintf(p, sizeof p, "%sroute_config.virtual_hosts.0.routes.0.match.path",
+           hcm);
+  assert_string_equal(str_at(d, p), "/ready");
+  snprintf(p, sizeof p,
+           "%sroute_config.virtual_hosts.0.routes.0.route.prefix_rewrite", hcm);
+  assert_string_equal(str_at(d, p), "/ready");
+  snprintf(p, sizeof p, "%shttp_filters.0.typedConfig.@type", hcm);
+  assert_non_null(str_at(d, p));
+  cJSON_Delete(d);
+}
+
+/* envoy_bootstrap_json_tpl: field substitution only; anything else is an
+ * error naming the action. */
+static void test_bootstrap_template(void **state) {
+  (void)state;
+  ecsb_envoy_bootstrap_args a = base_args(NULL);
+  cJSON *d = build_v("{\"envoy_bootstrap_json_tpl\": \"{\\\"id\\\": \\\"{{ "
+                     ".ProxyID }}\\\", \\\"port\\\": {{.AdminBindPort}}, "
+                     "\\\"dc\\\": \\\"{{ .Datacenter }}\\\"}\"}",
+                     &a);
+  assert_string_equal(str_at(d, "id"), "web-1-sidecar-proxy");
+  assert_int_equal(at(d, "port")->valueint, 19000);
+  assert_string_equal(str_at(d, "dc"), "dc1");
+  cJSON_Delete(d);
+  build_err("{\"envoy_bootstrap_json_tpl\": \"{{ if .ProxyID }}{}{{ end "
+            "}}\"}",
+            "unsupported template action \"{{ if .ProxyID }}\"");
+  build_err("{\"envoy_bootstrap_json_tpl\": \"{\\\"x\\\": \\\"{{ .Nope "
+            "}}\\\"}\"}",
+            "envoy_bootstrap_json_tpl: unsupported template action");
+  build_err("{\"envoy_bootstrap_json_tpl\": \"[{{ .ProxyID }}]\"}",
+            "envoy_bootstrap_json_tpl (rendered)");
+}
+
+/* Proxy.AccessLogs (1.15+) replaces the admin log; bad values are named;
+ * releases before 1.15 ignore it. */
+static void test_access_logs(void **state) {
+  (void)state;
+  cJSON *al = cJSON_Parse("{\"Enabled\": true, \"Type\": \"stderr\", "
+                          "\"JSONFormat\": \"{\\\"a\\\": \\\"%START_TIME%\\\"}"
+                          "\"}");
+  ecsb_envoy_bootstrap_args a = base_args(NULL);
+  a.access_logs = al;
+  cJSON *d = build_v(NULL, &a);
+  assert_string_equal(str_at(d, "admin.access_log.0.typedConfig.@type"),
+                      "type.googleapis.com/envoy.extensions.access_loggers."
+                      "stream.v3.StderrAccessLog");
+  assert_string_equal(
+      str_at(d, "admin.access_log.0.typedConfig.logFormat.jsonFormat.a"),
+      "%START_TIME%");
+  assert_null(at(d, "admin.access_log_path"));
+  cJSON_Delete(d);
+  a = base_args(NULL);
+  a.version = (ecsb_consul_version){1, 14, 0};
+  a.access_logs = al;
+  d = build_v(NULL, &a);
+  assert_string_equal(str_at(d, "admin.access_log_path"), "/dev/null");
+  cJSON_Delete(d);
+  cJSON_Delete(al);
+  static const struct {
+    const char *json, *want;
+  } bad[] = {
+      {"{\"Enabled\": true, \"Type\": \"syslog\"}", "$.Proxy.AccessLogs.Type"},
+      {"{\"Enabled\": true, \"Type\": \"file\"}", "$.Proxy.AccessLogs.Path"},
+      {"{\"Enabled\": true, \"JSONFormat\": \"{}\", \"TextFormat\": \"x\"}",
+       "exclusive"},
+      {"{\"Enabled\": true, \"JSONFormat\": \"[1]\"}", "JSONFormat"},
+  };
+  for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+    a = base_args(NULL);
+    a.access_logs = cJSON_Parse(bad[i].json);
+    cJSON *doc = NULL;
+    ecsb_err err = {0};
+    assert_int_not_equal(ecsb_envoy_bootstrap_build(&a, &doc, &err), 0);
+    assert_null(doc);
+    assert_non_null(strstr(err.msg, bad[i].want));
+    cJSON_Delete((cJSON *)a.access_logs);
+  }
+}
+
+/* -ca-path: every certificate file of the folder, in name order, is
+ * Envoy's CA for gRPC TLS; a folder without one is an error naming the
+ * flag; -ca-file wins. */
+static void test_ca_path_folder_is_the_grpc_ca(void **state) {
+  (void)state;
+  tu_agent ag = {0};
+  assert_int_equal(tu_agent_start(&ag, NULL), 0);
+  ag.raw_service = strdup("{\"Kind\": \"connect-proxy\", \"Proxy\": "
+                          "{\"DestinationServiceName\": \"x\"}}");
+  char *dir = tu_tmpdir(), p[1200];
+  static const char *const files[][2] = {
+      {"b.pem", "-----BEGIN CERTIFICATE-----\nBBB\n-----END CERTIFICATE-----"
+                "\n\n"},
+      {"a.crt", "-----BEGIN CERTIFICATE-----\nAAA\n-----END CERTIFICATE-----"
+                "\n"},
+      {"README", "not a certificate\n"}};
+  for (size_t i = 0; i < 3; i++) {
+    snprintf(p, sizeof p, "%s/%s", dir, files[i][0]);
+    FILE *fp = fopen(p, "w");
+    fputs(files[i][1], fp);
+    fclose(fp);
+  }
+  ecsb_consul_flags f = {.http_addr = ag.addr};
+  ecsb_consul_settings s;
+  ecsb_err err = {0};
+  unsetenv("CONSUL_CACERT");
+  unsetenv("CONSUL_CAPATH");
+  unsetenv("CONSUL_GRPC_ADDR");
+  assert_int_equal(ecsb_consul_settings_load(&s, &f, &err), 0);
+  ecsb_consul *c = ecsb_consul_new(&s, &err);
+  ecsb_envoy_agent_opts o = {
+      .proxy_id = "p", .grpc_addr = "https://127.0.0.1:8503", .ca_path = dir};
+  assert_int_equal(ecsb_envoy_agent_opts_check(&s, &o, &err), 0);
+  char *out = NULL;
+  assert_int_equal(ecsb_envoy_bootstrap_from_agent(c, &s, NULL, &o, &out, &err),
+                   0);
+  cJSON *d = cJSON_Parse(out);
+  assert_string_equal(
+      str_at(d, "static_resources.clusters.0.transport_socket.typed_config."
+                "common_tls_context.validation_context.trusted_ca."
+                "inline_string"),
+      "-----BEGIN CERTIFICATE-----\nAAA\n-----END CERTIFICATE-----\n"
+      "-----BEGIN CERTIFICATE-----\nBBB\n-----END CERTIFICATE-----\n");
+  cJSON_Delete(d);
+  free(out);
+  /* A folder without certificates, and one that does not exist. */
+  char empty[1200];
+  snprintf(empty, sizeof empty, "%s/empty", dir);
+  assert_int_equal(mkdir(empty, 0755), 0);
+  o.ca_path = empty;
+  assert_int_equal(ecsb_envoy_agent_opts_check(&s, &o, &err), ECSB_EINVAL);
+  assert_non_null(strstr(err.msg, "flag -ca-path"));
+  assert_non_null(strstr(err.msg, "no PEM certificate"));
+  snprintf(empty, sizeof empty, "%s/missing", dir);
+  assert_int_equal(ecsb_envoy_agent_opts_check(&s, &o, &err), ECSB_EINVAL);
+  assert_non_null(strstr(err.msg, "flag -ca-path"));
+  /* -ca-file wins over -ca-path. */
+  snprintf(p, sizeof p, "%s/a.crt", dir);
+  o.ca_file = p;
+  out = NULL;
+  assert_int_equal(ecsb_envoy_bootstrap_from_agent(c, &s, NULL, &o, &out, &err),
+                   0);
+  d = cJSON_Parse(out);
+  assert_string_equal(
+      str_at(d, "static_resources.clusters.0.transport_socket.typed_config."
+                "common_tls_context.validation_context.trusted_ca."
+                "inline_string"),
+      "-----BEGIN CERTIFICATE-----\nAAA\n-----END CERTIFICATE-----\n");
+  cJSON_Delete(d);
+  free(out);
+  ecsb_consul_free(c);
+  ecsb_consul_settings_clear(&s);
+  tu_agent_stop(&ag);
+  tu_rmtree(dir);
+  free(dir);
+}
+
+/* -ready-bind for a release before 1.17 (forced, or the agent's) is
+ * refused, naming the release. */
+static void test_ready_bind_needs_1_17(void **state) {
+  (void)state;
+  tu_agent ag = {0};
+  snprintf(ag.self_body, sizeof ag.self_body,
+           "{\"Config\": {\"Datacenter\": \"dc1\", \"Version\": \"1.16.2\"}}");
+  assert_int_equal(tu_agent_start(&ag, NULL), 0);
+  ag.raw_service = strdup("{\"Kind\": \"connect-proxy\", \"Proxy\": "
+                          "{\"DestinationServiceName\": \"x\"}}");
+  ecsb_consul_flags f = {.http_addr = ag.addr};
+  ecsb_consul_settings s;
+  ecsb_err err = {0};
+  unsetenv("ECSBOOT_CONSUL_VERSION");
+  assert_int_equal(ecsb_consul_settings_load(&s, &f, &err), 0);
+  ecsb_consul *c = ecsb_consul_new(&s, &err);
+  ecsb_envoy_agent_opts o = {.proxy_id = "p", .ready_bind = "127.0.0.1:21000"};
+  /* Not known before asking the agent. */
+  assert_int_equal(ecsb_envoy_agent_opts_check(&s, &o, &err), 0);
+  char *out = NULL;
+  assert_int_equal(ecsb_envoy_bootstrap_from_agent(c, &s, NULL, &o, &out, &err),
+                   ECSB_EINVAL);
+  assert_non_null(strstr(err.msg, "-ready-bind needs Consul 1.17"));
+  assert_non_null(strstr(err.msg, "1.16.2"));
+  o.consul_version = "1.17";
+  assert_int_equal(ecsb_envoy_bootstrap_from_agent(c, &s, NULL, &o, &out, &err),
+                   0);
+  assert_non_null(strstr(out, "envoy_ready_listener"));
+  free(out);
+  ecsb_consul_free(c);
+  ecsb_consul_settings_clear(&s);
+  tu_agent_stop(&ag);
+}
+
 int main(void) {
   ecsb_http_global_init(NULL);
   const struct CMUnitTest tests[] = {
@@ -463,6 +782,13 @@ int main(void) {
       cmocka_unit_test(test_agent_errors),
       cmocka_unit_test(test_self_parse_old_agents),
       cmocka_unit_test(test_self_xds_port_choice),
+      cmocka_unit_test(test_consul_version_parse_and_range),
+      cmocka_unit_test(test_prometheus_backend_port_and_scrape_path),
+      cmocka_unit_test(test_ready_bind_listener),
+      cmocka_unit_test(test_bootstrap_template),
+      cmocka_unit_test(test_access_logs),
+      cmocka_unit_test(test_ca_path_folder_is_the_grpc_ca),
+      cmocka_unit_test(test_ready_bind_needs_1_17),
   };
   int rc = cmocka_run_group_tests(tests, NULL, NULL);
   ecsb_http_global_cleanup();
