@@ -6,6 +6,7 @@
 #include "scn/container.h"
 
 #include <ctype.h>
+#include <stdarg.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -43,11 +44,18 @@ static void sv_push(strvec *s, char *str) {
   s->v[s->n] = NULL;
 }
 
-static void sv_pushf(strvec *s, const char *fmt, const char *a, const char *b) {
-  size_t need = strlen(fmt) + strlen(a) + (b ? strlen(b) : 0) + 1;
-  char *str = malloc(need);
-  if (str)
-    snprintf(str, need, fmt, a, b ? b : "");
+__attribute__((format(printf, 2, 3))) static void
+sv_pushf(strvec *s, const char *fmt, ...) {
+  va_list ap;
+  va_start(ap, fmt);
+  int n = vsnprintf(NULL, 0, fmt, ap);
+  va_end(ap);
+  char *str = n >= 0 ? malloc((size_t)n + 1) : NULL;
+  if (str) {
+    va_start(ap, fmt);
+    vsnprintf(str, (size_t)n + 1, fmt, ap);
+    va_end(ap);
+  }
   sv_push(s, str);
 }
 
@@ -332,7 +340,7 @@ static void scale_init_flags(strvec *argv, double scale) {
     if (i < 0 && !init_durations[k].def)
       continue;
     if (i < 0) {
-      sv_pushf(argv, "--%s%s", init_durations[k].flag, NULL);
+      sv_pushf(argv, "--%s", init_durations[k].flag);
       sv_push(argv, scaled_duration(init_durations[k].def, scale,
                                     init_durations[k].min));
       move_before_dashes(argv, 2);
@@ -476,16 +484,15 @@ int scn_container_command(const scn_task_env *env, const cJSON *def,
     sv_push(&argv, strdup(env->task_ip));
     /* where the runner drops agent faults (scn/standin.h), and the run's
      * time scale for the agent's check intervals */
-    sv_pushf(&argv, "--control-file=%s/" SCN_CONSUL_CONTROL_FILE, env->task_dir,
-             NULL);
+    sv_pushf(&argv, "--control-file=%s/" SCN_CONSUL_CONTROL_FILE,
+             env->task_dir);
     if (env->time_scale > 0) {
       char scale[32];
       snprintf(scale, sizeof scale, "%g", env->time_scale);
-      sv_pushf(&argv, "--time-scale=%s%s", scale, NULL);
+      sv_pushf(&argv, "--time-scale=%s", scale);
     }
     if (env->task_clock)
-      sv_pushf(&argv, "--task-clock=%s/" SCN_TASK_CLOCK_FILE, env->task_dir,
-               NULL);
+      sv_pushf(&argv, "--task-clock=%s/" SCN_TASK_CLOCK_FILE, env->task_dir);
     break;
   case SCN_PLAY_APP:
     sv_push(&argv, strdup(env->ecsboot_bin));
@@ -499,7 +506,7 @@ int scn_container_command(const scn_task_env *env, const cJSON *def,
     }
     if (env->task_clock) {
       sv_push(&argv, strdup("--task-clock"));
-      sv_pushf(&argv, "%s/" SCN_TASK_CLOCK_FILE, env->task_dir, NULL);
+      sv_pushf(&argv, "%s/" SCN_TASK_CLOCK_FILE, env->task_dir);
     }
     break;
   case SCN_PLAY_EXEC:
@@ -523,32 +530,28 @@ int scn_container_command(const scn_task_env *env, const cJSON *def,
   if (rule->play == SCN_PLAY_APP || rule->play == SCN_PLAY_CONSUL_CLIENT)
     scale_init_flags(&argv, env->time_scale); /* args are scenario time */
 
-  sv_pushf(&envp, "PATH=%s%s", env->path_env ? env->path_env : "/usr/bin:/bin",
-           NULL);
-  sv_pushf(&envp, "HOME=%s%s", env->task_dir, NULL);
-  sv_pushf(&envp, "ECSBOOT_TASK_IP=%s%s", env->task_ip, NULL);
-  sv_pushf(&envp, "ECSBOOT_CONTAINER=%s%s", name, NULL);
+  sv_pushf(&envp, "PATH=%s", env->path_env ? env->path_env : "/usr/bin:/bin");
+  sv_pushf(&envp, "HOME=%s", env->task_dir);
+  sv_pushf(&envp, "ECSBOOT_TASK_IP=%s", env->task_ip);
+  sv_pushf(&envp, "ECSBOOT_CONTAINER=%s", name);
   if (env->task_name) {
     char seed[24];
-    sv_pushf(&envp, "ECSBOOT_TASK=%s%s", env->task_name, NULL);
-    sv_pushf(&envp, "ECSBOOT_RETRY_SEED=%s%s",
-             retry_seed(env->seed, env->task_name, name, seed, sizeof seed),
-             NULL);
+    sv_pushf(&envp, "ECSBOOT_TASK=%s", env->task_name);
+    sv_pushf(&envp, "ECSBOOT_RETRY_SEED=%s",
+             retry_seed(env->seed, env->task_name, name, seed, sizeof seed));
   }
   if (env->events)
-    sv_pushf(&envp, "ECSBOOT_EVENTS=%s%s", env->events, NULL);
-  sv_pushf(&envp, "AWS_REGION=%s%s", env->region, NULL);
-  sv_pushf(&envp, "AWS_DEFAULT_REGION=%s%s", env->region, NULL);
-  sv_pushf(&envp, "AWS_ENDPOINT_URL_ECS=%s%s", env->ecs_endpoint, NULL);
-  sv_pushf(&envp, "AWS_EC2_METADATA_DISABLED=true%s%s", "", NULL);
+    sv_pushf(&envp, "ECSBOOT_EVENTS=%s", env->events);
+  sv_pushf(&envp, "AWS_REGION=%s", env->region);
+  sv_pushf(&envp, "AWS_DEFAULT_REGION=%s", env->region);
+  sv_pushf(&envp, "AWS_ENDPOINT_URL_ECS=%s", env->ecs_endpoint);
+  sv_push(&envp, strdup("AWS_EC2_METADATA_DISABLED=true"));
   sv_pushf(&envp, "ECS_CONTAINER_METADATA_URI_V4=%s/v4/%s", env->metadata_base,
            container_id);
-  sv_pushf(&envp, "AWS_CONTAINER_CREDENTIALS_FULL_URI=%s%s",
-           env->creds_full_uri, NULL);
-  sv_pushf(&envp, "AWS_CONTAINER_AUTHORIZATION_TOKEN=%s%s", env->creds_token,
-           NULL);
-  sv_pushf(&envp, "CONSUL_HTTP_ADDR=%s:8500", env->task_ip, NULL);
-  sv_pushf(&envp, "CONSUL_GRPC_ADDR=%s:8502", env->task_ip, NULL);
+  sv_pushf(&envp, "AWS_CONTAINER_CREDENTIALS_FULL_URI=%s", env->creds_full_uri);
+  sv_pushf(&envp, "AWS_CONTAINER_AUTHORIZATION_TOKEN=%s", env->creds_token);
+  sv_pushf(&envp, "CONSUL_HTTP_ADDR=%s:8500", env->task_ip);
+  sv_pushf(&envp, "CONSUL_GRPC_ADDR=%s:8502", env->task_ip);
   const cJSON *vars = cJSON_GetObjectItemCaseSensitive(def, "environment");
   const cJSON *v;
   cJSON_ArrayForEach(v, vars) {
