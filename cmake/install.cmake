@@ -1,0 +1,38 @@
+# cmake/install.cmake - what `cmake --install` puts under a prefix:
+#   bin/ecsboot, bin/ecsboot-init           side by side: `ecsboot run` finds
+#                                            ecsboot-init next to itself
+#   share/ecsboot/scenarios/catalog/*.json  the shipped scenarios, and
+#   share/ecsboot/examples/*.json           the task definitions they name
+#                                            (../../examples/, as in the tree)
+#   share/doc/ecsboot/help/*.txt            every command's --help text
+#   share/doc/ecsboot/*.md                  README, CONTRIBUTING and docs/
+include(GNUInstallDirs)
+install(TARGETS ecsboot ecsboot-init RUNTIME DESTINATION ${CMAKE_INSTALL_BINDIR})
+install(DIRECTORY ${PROJECT_SOURCE_DIR}/scenarios/catalog/
+        DESTINATION ${CMAKE_INSTALL_DATADIR}/ecsboot/scenarios/catalog
+        FILES_MATCHING PATTERN "*.json")
+install(DIRECTORY ${PROJECT_SOURCE_DIR}/examples/
+        DESTINATION ${CMAKE_INSTALL_DATADIR}/ecsboot/examples
+        FILES_MATCHING PATTERN "*.json")
+install(FILES ${PROJECT_SOURCE_DIR}/README.md ${PROJECT_SOURCE_DIR}/CONTRIBUTING.md
+        DESTINATION ${CMAKE_INSTALL_DOCDIR})
+install(DIRECTORY ${PROJECT_SOURCE_DIR}/docs/ DESTINATION ${CMAKE_INSTALL_DOCDIR}
+        FILES_MATCHING PATTERN "*.md")
+
+# The --help texts, as the programs print them (written at build time, so
+# they are never out of date).
+set(ECSB_HELP_DIR ${CMAKE_BINARY_DIR}/help)
+# Comma-separated: a list's ";" would split the command line.
+set(ECSB_HELP_CMDS "run,lint,serve,report,app,envoy,consul-client")
+set(ECSB_INIT_HELP_CMDS "discover-servers,mesh-init,envoy-bootstrap,health-check,health-sync,envoy-entrypoint")
+add_custom_command(
+  OUTPUT ${ECSB_HELP_DIR}/ecsboot.txt
+  COMMAND ${CMAKE_COMMAND} -E env ASAN_OPTIONS=detect_leaks=0
+          ${CMAKE_COMMAND} -DOUT=${ECSB_HELP_DIR}
+          -DECSBOOT=$<TARGET_FILE:ecsboot> -DINIT=$<TARGET_FILE:ecsboot-init>
+          "-DCMDS=${ECSB_HELP_CMDS}" "-DINIT_CMDS=${ECSB_INIT_HELP_CMDS}"
+          -P ${PROJECT_SOURCE_DIR}/cmake/help_texts.cmake
+  DEPENDS ecsboot ecsboot-init ${PROJECT_SOURCE_DIR}/cmake/help_texts.cmake
+  COMMENT "--help texts for share/doc/ecsboot/help" VERBATIM)
+add_custom_target(ecsb_help_texts ALL DEPENDS ${ECSB_HELP_DIR}/ecsboot.txt)
+install(DIRECTORY ${ECSB_HELP_DIR}/ DESTINATION ${CMAKE_INSTALL_DOCDIR}/help)

@@ -1,0 +1,43 @@
+#!/usr/bin/env bash
+# install_test.sh BUILD_DIR - `cmake --install` into a temporary prefix,
+# then, from another folder, the installed `ecsboot run`: the built-in
+# scenario and an installed catalogue scenario (whose task definition is
+# found through the installed examples), with the installed ecsboot-init.
+# The installed ecsboot-init is wrapped so the test sees it was the one run.
+set -euo pipefail
+build=$(cd "$1" && pwd)
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+prefix=$tmp/prefix
+cmake --install "$build" --prefix "$prefix" >"$tmp/install.log"
+
+fail() { echo "install_test: $*" >&2; exit 1; }
+for f in bin/ecsboot bin/ecsboot-init share/ecsboot/scenarios/catalog/t0-t4.json \
+         share/ecsboot/examples/mesh-task-taskdef.json \
+         share/doc/ecsboot/help/ecsboot-run.txt \
+         share/doc/ecsboot/help/ecsboot-init-mesh-init.txt \
+         share/doc/ecsboot/architecture.md share/doc/ecsboot/README.md; do
+  [ -e "$prefix/$f" ] || fail "$f not installed"
+done
+grep -q -- "--time-scale" "$prefix/share/doc/ecsboot/help/ecsboot-run.txt" ||
+  fail "ecsboot-run.txt is not run's --help"
+
+mv "$prefix/bin/ecsboot-init" "$prefix/bin/ecsboot-init.real"
+cat >"$prefix/bin/ecsboot-init" <<WRAP
+#!/bin/sh
+echo "\$1" >>"$tmp/init-calls"
+exec "$prefix/bin/ecsboot-init.real" "\$@"
+WRAP
+chmod +x "$prefix/bin/ecsboot-init"
+
+mkdir "$tmp/elsewhere"
+cd "$tmp/elsewhere"
+"$prefix/bin/ecsboot" version | grep -q '^ecsboot ' || fail "ecsboot version"
+"$prefix/bin/ecsboot" run --no-progress --out out/builtin >"$tmp/run1.log" 2>&1 ||
+  { rc=$?; cat "$tmp/run1.log"; [ $rc -eq 4 ] && exit 77; fail "installed built-in run exited $rc"; }
+[ -s out/builtin/events.jsonl ] || fail "no event log under the working folder"
+grep -q "discover-servers" "$tmp/init-calls" || fail "the installed ecsboot-init was not used"
+"$prefix/bin/ecsboot" run --no-progress --out out/late \
+  "$prefix/share/ecsboot/scenarios/catalog/server-late.json" >"$tmp/run2.log" 2>&1 ||
+  { rc=$?; cat "$tmp/run2.log"; [ $rc -eq 4 ] && exit 77; fail "installed server-late exited $rc"; }
+echo "install_test: installed under $prefix; both runs passed from $tmp/elsewhere"
