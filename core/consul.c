@@ -325,6 +325,7 @@ int ecsb_consul_self_parse(const char *body, size_t len, ecsb_consul_self *out,
     out->xds_port = (int)legacy;
   }
   out->legacy_xds_port = legacy > 0 ? (int)legacy : 0;
+  out->xds_ports = ports != NULL;
   out->debug_grpc_port = has_dport ? (int)dport : 0;
   if (strlen(dc) >= sizeof out->datacenter ||
       (node && strlen(node) >= sizeof out->node_name) ||

@@ -429,9 +429,13 @@ int ecsb_envoy_bootstrap_from_agent(ecsb_consul *c,
     else if (ecsb_consul_version_at_least(&ver, 1, 14, 0) && g.socket[0] &&
              (o->grpc_ca_file || o->grpc_ca_path))
       g.tls = true;
-  } else if (!ecsb_consul_version_at_least(&ver, 1, 14, 0)) {
+  } else if (!ecsb_consul_version_at_least(&ver, 1, 14, 0) && !self.xds_ports &&
+             !(self.legacy_xds_port <= 0 && self.debug_grpc_port < 0)) {
     /* Releases before 1.14 take xDS.Port, else DebugConfig.GRPCPort, else
-     * 8502, and use TLS when the HTTP API does. */
+     * 8502, and use TLS when the HTTP API does. An agent that reports
+     * xDS.Ports is 1.14 or later, whatever its version says, and gets the
+     * ports 1.14 chooses; one that says gRPC is off (GRPCPort -1) gets the
+     * error below rather than the 8502 those releases assumed. */
     g.tls = s->https;
     g.port = self.legacy_xds_port > 0   ? self.legacy_xds_port
              : self.debug_grpc_port > 0 ? self.debug_grpc_port

@@ -767,6 +767,77 @@ static void test_ready_bind_needs_1_17(void **state) {
   tu_agent_stop(&ag);
 }
 
+/* The gRPC port of releases before 1.14: xDS.Port, else
+ * DebugConfig.GRPCPort, else 8502; an agent saying gRPC is off (-1) is an
+ * error; one reporting xDS.Ports is 1.14+ whatever its Version says. */
+static void test_grpc_port_before_1_14(void **state) {
+  (void)state;
+  static const struct {
+    const char *self;
+    int rc, port;
+    bool tls;
+  } cases[] = {
+      {"{\"Config\": {\"Datacenter\": \"d\", \"Version\": \"1.12.3\"}, "
+       "\"xDS\": {\"Port\": 9100}, \"DebugConfig\": {\"GRPCPort\": 9200}}",
+       0, 9100, false},
+      {"{\"Config\": {\"Datacenter\": \"d\", \"Version\": \"1.10.4\"}, "
+       "\"DebugConfig\": {\"GRPCPort\": 9200}}",
+       0, 9200, false},
+      {"{\"Config\": {\"Datacenter\": \"d\", \"Version\": \"1.11.0\"}, "
+       "\"DebugConfig\": {\"GRPCPort\": 0}}",
+       0, 8502, false},
+      {"{\"Config\": {\"Datacenter\": \"d\", \"Version\": \"1.13.1\"}, "
+       "\"DebugConfig\": {\"GRPCPort\": -1}}",
+       ECSB_EINVAL, 0, false},
+      {"{\"Config\": {\"Datacenter\": \"d\", \"Version\": \"1.10.4\"}, "
+       "\"xDS\": {\"Port\": 8503, \"Ports\": {\"Plaintext\": -1, \"TLS\": "
+       "8503}}, \"DebugConfig\": {\"GRPCPort\": -1}}",
+       0, 8503, true},
+  };
+  char *dir = tu_tmpdir(), ca[1100];
+  snprintf(ca, sizeof ca, "%s/ca.pem", dir);
+  FILE *fp = fopen(ca, "w");
+  fputs("-----BEGIN CERTIFICATE-----\nX\n-----END CERTIFICATE-----\n", fp);
+  fclose(fp);
+  for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+    tu_agent ag = {0};
+    snprintf(ag.self_body, sizeof ag.self_body, "%s", cases[i].self);
+    assert_int_equal(tu_agent_start(&ag, NULL), 0);
+    ag.raw_service = strdup("{\"Kind\": \"connect-proxy\", \"Proxy\": "
+                            "{\"DestinationServiceName\": \"x\"}}");
+    ecsb_consul_flags f = {.http_addr = ag.addr};
+    ecsb_consul_settings s;
+    ecsb_err err = {0};
+    unsetenv("CONSUL_GRPC_ADDR");
+    assert_int_equal(ecsb_consul_settings_load(&s, &f, &err), 0);
+    ecsb_consul *c = ecsb_consul_new(&s, &err);
+    ecsb_envoy_agent_opts o = {.proxy_id = "p", .ca_file = ca};
+    char *out = NULL;
+    int rc = ecsb_envoy_bootstrap_from_agent(c, &s, NULL, &o, &out, &err);
+    assert_int_equal(rc, cases[i].rc);
+    if (rc) {
+      assert_non_null(strstr(err.msg, "gRPC disabled"));
+    } else {
+      cJSON *d = cJSON_Parse(out);
+      assert_int_equal(at(d, "static_resources.clusters.0.loadAssignment."
+                             "endpoints.0.lbEndpoints.0.endpoint.address."
+                             "socket_address.port_value")
+                           ->valueint,
+                       cases[i].port);
+      assert_int_equal(at(d, "static_resources.clusters.0.transport_socket") !=
+                           NULL,
+                       cases[i].tls);
+      cJSON_Delete(d);
+      free(out);
+    }
+    ecsb_consul_free(c);
+    ecsb_consul_settings_clear(&s);
+    tu_agent_stop(&ag);
+  }
+  tu_rmtree(dir);
+  free(dir);
+}
+
 int main(void) {
   ecsb_http_global_init(NULL);
   const struct CMUnitTest tests[] = {
@@ -789,6 +860,7 @@ int main(void) {
       cmocka_unit_test(test_access_logs),
       cmocka_unit_test(test_ca_path_folder_is_the_grpc_ca),
       cmocka_unit_test(test_ready_bind_needs_1_17),
+      cmocka_unit_test(test_grpc_port_before_1_14),
   };
   int rc = cmocka_run_group_tests(tests, NULL, NULL);
   ecsb_http_global_cleanup();

@@ -72,6 +72,7 @@ typedef struct ecsb_consul_self {
    * DebugConfig.GRPCPort (0 when absent). */
   int legacy_xds_port;
   int debug_grpc_port;
+  bool xds_ports;   /* xDS.Ports present: only 1.14+ agents report it */
   char version[64]; /* Config.Version, e.g. "1.15.3"; "" when absent */
 } ecsb_consul_self;
 
