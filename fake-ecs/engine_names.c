@@ -10,28 +10,11 @@
 #include <string.h>
 
 const char *fecs_dep_condition_name(fecs_dep_condition c) {
-  switch (c) {
-  case FECS_DEP_START:
-    return "START";
-  case FECS_DEP_COMPLETE:
-    return "COMPLETE";
-  case FECS_DEP_SUCCESS:
-    return "SUCCESS";
-  case FECS_DEP_HEALTHY:
-    return "HEALTHY";
-  }
-  return "?";
+  return etd_condition_name(c);
 }
 
 int fecs_dep_condition_parse(const char *s, fecs_dep_condition *out) {
-  static const fecs_dep_condition all[] = {FECS_DEP_START, FECS_DEP_COMPLETE,
-                                           FECS_DEP_SUCCESS, FECS_DEP_HEALTHY};
-  for (size_t i = 0; s && i < sizeof all / sizeof all[0]; i++)
-    if (strcmp(s, fecs_dep_condition_name(all[i])) == 0) {
-      *out = all[i];
-      return 0;
-    }
-  return ECSB_EINVAL;
+  return etd_condition_parse(s, out);
 }
 
 const char *fecs_health_name(fecs_health h) {

@@ -2,7 +2,7 @@
  * lint.c - reading a task definition in any shape and the rules of
  * `ecsboot lint` (see lint.h; the rule table is docs/lint.md).
  *
- * Containers are recognised by what they run (scn_role_of: image and
+ * Containers are recognised by what they run (etd_role_of: image and
  * command), so a renamed discover-servers or proxy is still checked.
  * Heuristics, documented here and in docs/lint.md:
  *  - files written and read across containers (ECSB-L010): discover-servers
@@ -35,7 +35,7 @@
 #include "ecsb/duration.h"
 #include "ecsb/json.h"
 #include "lnt/lint.h"
-#include "scn/role.h"
+#include "etd/role.h"
 
 enum {
   R_UNKNOWN_DEP,
@@ -374,7 +374,7 @@ static void rule_mesh_order(ctx *x) {
   const ctr *disc = by_role(x, "discover-servers");
   for (size_t i = 0; i < x->n; i++) {
     const ctr *c = &x->c[i];
-    if (scn_role_is_init(c->role) && c->essential)
+    if (etd_role_is_init(c->role) && c->essential)
       add(x, R_ESSENTIAL_INIT, c, ".essential",
           "set \"essential\": false; containers that depend on it wait with "
           "SUCCESS",
@@ -817,7 +817,7 @@ int lnt_lint(const char *text, size_t len, const char *name,
     c->image = str(c->def, "image") ? str(c->def, "image") : "";
     const cJSON *e = cJSON_GetObjectItemCaseSensitive(c->def, "essential");
     c->essential = !cJSON_IsBool(e) || cJSON_IsTrue(e); /* ECS: true */
-    c->role = scn_role_of(c->def);
+    c->role = etd_role_of(c->def);
     c->line = line_of(text, len, c->name);
   }
   rule_dependencies(&x);

@@ -21,7 +21,7 @@
 
 #include "ecsb/fileio.h"
 #include "run_internal.h"
-#include "scn/role.h"
+#include "etd/role.h"
 #include "scn/standin.h"
 
 static int64_t scale_fn(void *ctx, int64_t us) {
@@ -63,7 +63,7 @@ int run_task_prepare(run *r, run_task *t, int index, ecsb_err *err) {
     const cJSON *im = cJSON_GetObjectItemCaseSensitive(c->def, "image");
     c->name = cJSON_IsString(nm) ? nm->valuestring : "?";
     c->rule = scn_scenario_player(s, cJSON_IsString(im) ? im->valuestring : "");
-    c->role = scn_role_of(c->def);
+    c->role = etd_role_of(c->def);
     c->exit_override = -1;
     c->crash_delay_us = -1;
     c->crash_at = RUN_NEVER;

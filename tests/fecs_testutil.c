@@ -250,7 +250,7 @@ const char *ft_mesh_taskdef(void) {
          "\"essential\":true,\"entryPoint\":[\"envoy\",\"--config-path\","
          "\"/consul/envoy-bootstrap.json\"],"
          "\"portMappings\":[{\"containerPort\":20000}],"
-         "\"healthCheck\":{\"command\":[\"nc\",\"-z\",\"127.0.0.1\","
+         "\"healthCheck\":{\"command\":[\"CMD\",\"nc\",\"-z\",\"127.0.0.1\","
          "\"20000\"],\"interval\":30,\"timeout\":5,\"retries\":3},"
          "\"mountPoints\":[{\"sourceVolume\":\"consul_data\","
          "\"containerPath\":\"/consul\"}],"

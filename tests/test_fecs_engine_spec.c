@@ -1,7 +1,7 @@
 /* test_fecs_engine_spec.c - the engine's task spec: ECS's defaults, every
- * validation rule naming the container and field (table), and reading
- * containerDefinitions from task-definition JSON, including the shipped
- * example task definition. */
+ * validation rule (ecs-taskdef's, with RegisterTaskDefinition's messages)
+ * naming the field (table), and reading task-definition JSON, including the
+ * shipped example task definition. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -98,53 +98,57 @@ typedef struct bad_case {
   const char *want; /* substring of the message */
 } bad_case;
 
+/* ecs-taskdef's messages, as RegisterTaskDefinition answers them. */
 static const bad_case BAD[] = {
     {F_INTERVAL, 0, 0, 3000, NULL,
-     "container \"web\" (containerDefinitions[0]): healthCheck.interval: "
-     "3000 ms is outside ECS's range 5-300 s"},
+     "containerDefinitions[0].healthCheck.interval: 3 is outside 5-300"},
     {F_INTERVAL, 2, 0, 301000, NULL,
-     "container \"proxy\" (containerDefinitions[2]): healthCheck.interval"},
+     "containerDefinitions[2].healthCheck.interval"},
     {F_TIMEOUT, 0, 0, 1000, NULL,
-     "\"web\" (containerDefinitions[0]): "
-     "healthCheck.timeout: 1000 ms is outside "
-     "ECS's range 2-60 s"},
+     "containerDefinitions[0].healthCheck.timeout: 1 is outside 2-60"},
     {F_TIMEOUT, 0, 0, 61000, NULL, "healthCheck.timeout"},
-    {F_RETRIES, 0, 0, 11, NULL,
-     "healthCheck.retries: 11 is outside ECS's range 1-10"},
+    {F_RETRIES, 0, 0, 11, NULL, "healthCheck.retries: 11 is outside 1-10"},
     {F_RETRIES, 0, 0, -1, NULL, "healthCheck.retries: -1"},
-    {F_START_PERIOD, 0, 0, 301000, NULL, "healthCheck.startPeriod: 301000 ms"},
-    {F_START_PERIOD, 0, 0, -5, NULL, "healthCheck.startPeriod"},
+    {F_START_PERIOD, 0, 0, 301000, NULL,
+     "healthCheck.startPeriod: 301 is outside 0-300"},
+    {F_START_PERIOD, 0, 0, -5, NULL, "healthCheck.startPeriod: -0.005"},
     {F_CMD0, 0, 0, 0, "NONE",
      "healthCheck.command[0]: must be \"CMD\" or \"CMD-SHELL\", not \"NONE\""},
     {F_NCMD, 0, 0, 1, NULL,
      "healthCheck.command: needs \"CMD\" or "
      "\"CMD-SHELL\" and a command (1 elements given)"},
     {F_DEP_NAME, 0, 0, 0, "ghost",
-     "\"web\" (containerDefinitions[0]): dependsOn[0].containerName: no "
-     "container named \"ghost\""},
+     "containerDefinitions[0].dependsOn[0].containerName: no container named "
+     "'ghost' in this task definition"},
     {F_DEP_NAME, 0, 1, 0, "web",
-     "dependsOn[1].containerName: a container cannot depend on itself"},
+     "containerDefinitions[0].dependsOn[1]: container 'web' cannot depend on "
+     "itself"},
     {F_DEP_COND, 0, 1, FECS_DEP_COMPLETE, NULL,
-     "dependsOn[1].condition: COMPLETE cannot be set on an essential "
-     "container (\"proxy\" is essential)"},
+     "containerDefinitions[0].dependsOn[1]: a dependency container with "
+     "SUCCESS or COMPLETE condition cannot be an essential container "
+     "('proxy')"},
     {F_DEP_COND, 0, 1, FECS_DEP_SUCCESS, NULL,
-     "dependsOn[1].condition: SUCCESS cannot be set on an essential"},
+     "cannot be an essential container ('proxy')"},
     {F_DEP_COND, 0, 0, FECS_DEP_HEALTHY, NULL,
-     "dependsOn[0].condition: HEALTHY needs a healthCheck on \"init\""},
+     "containerDefinitions[0].dependsOn[0]: condition HEALTHY requires "
+     "container 'init' to have a healthCheck"},
     {F_DEP_COND, 0, 0, 7, NULL,
-     "dependsOn[0].condition: must be START, COMPLETE, SUCCESS or HEALTHY"},
+     "containerDefinitions[0].dependsOn[0].condition: 7 is not START, "
+     "COMPLETE, SUCCESS or HEALTHY"},
     {F_NAME, 1, 0, 0, "web",
-     "(containerDefinitions[1]): name: also used by "
-     "containerDefinitions[0]"},
-    {F_NAME, 1, 0, 0, "my init", "name: must be 1-255 letters"},
-    {F_NAME, 1, 0, 0, "", "name: must be 1-255 letters"},
+     "containerDefinitions[1].name: 'web' is used by another container"},
+    {F_NAME, 1, 0, 0, "my init",
+     "containerDefinitions[1].name: required; up to 255 letters"},
+    {F_NAME, 1, 0, 0, "", "containerDefinitions[1].name: required"},
     {F_NO_ESSENTIAL, 0, 0, 0, NULL, "at least one essential container"},
     {F_START_TIMEOUT, 1, 0, -1, NULL,
-     "\"init\" (containerDefinitions[1]): startTimeout: -1 ms is out of range"},
-    {F_STOP_TIMEOUT, 1, 0, 86400001, NULL, "stopTimeout: 86400001 ms"},
-    {F_NO_CONTAINERS, 0, 0, 0, NULL, "needs at least one container"},
+     "containerDefinitions[1].startTimeout: -0.001 is outside 0-86400"},
+    {F_STOP_TIMEOUT, 1, 0, 86400001, NULL, "stopTimeout: 86400.001 is outside"},
+    {F_NO_CONTAINERS, 0, 0, 0, NULL,
+     "containerDefinitions: required, 1-100 containers (got 0)"},
     {F_CYCLE, 0, 0, 0, NULL,
-     "\"web\" (containerDefinitions[0]): dependsOn: cycle web -> proxy -> web"},
+     "containerDefinitions[0].dependsOn (container 'web'): cycle web -> proxy "
+     "-> web"},
 };
 
 static void test_validation_names_container_and_field(void **state) {
@@ -224,8 +228,9 @@ static void test_from_json_reads_either_shape_in_seconds(void **state) {
       "{\"family\": \"x\", \"containerDefinitions\": [",
   };
   static const char body[] =
-      "{\"name\": \"a\", \"essential\": false},"
-      "{\"name\": \"b\", \"dependsOn\": [{\"containerName\": \"a\","
+      "{\"name\": \"a\", \"image\": \"i\", \"essential\": false},"
+      "{\"name\": \"b\", \"image\": \"i\", \"dependsOn\": [{\"containerName\": "
+      "\"a\","
       " \"condition\": \"SUCCESS\"}], \"healthCheck\": {\"command\":"
       " [\"CMD-SHELL\", \"true\"], \"interval\": 10, \"startPeriod\": 5},"
       " \"startTimeout\": 60, \"stopTimeout\": 12}]";
@@ -265,36 +270,45 @@ typedef struct json_case {
 } json_case;
 
 static const json_case JSON_BAD[] = {
-    {"[{\"name\": \"a\"}, {\"name\": \"b\", \"healthCheck\": {\"command\":"
-     " [\"CMD\", \"x\"], \"interval\": 2}}]",
-     {"container \"b\"", "$.td.containerDefinitions[1].healthCheck.interval: "
-                         "2 is out of range [5, 300]"}},
-    {"[{\"name\": \"a\", \"dependsOn\": [{\"containerName\": \"b\","
-     " \"condition\": \"READY\"}]}, {\"name\": \"b\"}]",
-     {"container \"a\"", "$.td.containerDefinitions[0].dependsOn[0]."
-                         "condition: \"READY\" is not START"}},
-    {"[{\"image\": \"x\"}]", {"$.td.containerDefinitions[0].name", ""}},
-    {"[{\"name\": \"a\", \"healthCheck\": {\"command\": [\"CMD\", 1]}}]",
-     {"container \"a\"", "healthCheck.command[1]: expected string"}},
-    {"[{\"name\": \"a\", \"healthCheck\": {\"command\": [\"CMD\", \"x\"],"
-     " \"retries\": 0}}]",
-     {"healthCheck.retries: 0 is out of range [1, 10]", ""}},
-    {"[{\"name\": \"a\", \"essential\": \"yes\"}]",
-     {"container \"a\"", "essential: expected true or false"}},
-    {"[{\"name\": \"a\", \"dependsOn\": [{\"containerName\": \"zz\","
-     " \"condition\": \"START\"}]}]",
-     {"$.td: container \"a\" (containerDefinitions[0]): "
-      "dependsOn[0].containerName: no container named \"zz\"",
+    {"[{\"name\": \"a\", \"image\": \"i\"}, {\"name\": \"b\", \"image\": "
+     "\"i\", \"healthCheck\": {\"command\": [\"CMD\", \"x\"], \"interval\": "
+     "2}}]",
+     {"$.td: ", "containerDefinitions[1].healthCheck.interval: 2 is outside "
+                "5-300"}},
+    {"[{\"name\": \"a\", \"image\": \"i\", \"dependsOn\": [{\"containerName\":"
+     " \"b\", \"condition\": \"READY\"}]}, {\"name\": \"b\", \"image\": "
+     "\"i\"}]",
+     {"$.td: ", "containerDefinitions[0].dependsOn[0].condition: 'READY' is "
+                "not START"}},
+    {"[{\"image\": \"x\"}]", {"$.td: containerDefinitions[0].name", ""}},
+    {"[{\"name\": \"a\", \"image\": \"i\", \"healthCheck\": {\"command\": "
+     "[\"CMD\", 1]}}]",
+     {"containerDefinitions[0].healthCheck.command[1]: expected a string", ""}},
+    {"[{\"name\": \"a\", \"image\": \"i\", \"healthCheck\": {\"command\": "
+     "[\"CMD\", \"x\"], \"retries\": 0}}]",
+     {"healthCheck.retries: 0 is outside 1-10", ""}},
+    {"[{\"name\": \"a\", \"image\": \"i\", \"healthCheck\": {\"command\": "
+     "[\"nc\", \"-z\", \"127.0.0.1\", \"20000\"]}}]",
+     {"healthCheck.command[0]: must be \"CMD\" or \"CMD-SHELL\", not \"nc\"",
       ""}},
-    {"[]", {"$.td.containerDefinitions: 0 containers", ""}},
-    {"{}", {"$.td.containerDefinitions", "array"}},
+    {"[{\"name\": \"a\", \"image\": \"i\", \"essential\": \"yes\"}]",
+     {"containerDefinitions[0].essential: expected true or false", ""}},
+    {"[{\"name\": \"a\", \"image\": \"i\", \"dependsOn\": [{\"containerName\":"
+     " \"zz\", \"condition\": \"START\"}]}]",
+     {"$.td: containerDefinitions[0].dependsOn[0].containerName: no container "
+      "named 'zz' in this task definition",
+      ""}},
+    {"[]",
+     {"$.td: containerDefinitions: required, 1-100 containers (got 0)", ""}},
+    {"{}", {"$.td: containerDefinitions: expected a list", ""}},
 };
 
 static void test_from_json_errors_name_the_path(void **state) {
   (void)state;
   for (size_t n = 0; n < sizeof JSON_BAD / sizeof JSON_BAD[0]; n++) {
     char text[1024];
-    snprintf(text, sizeof text, "{\"containerDefinitions\": %s}",
+    snprintf(text, sizeof text,
+             "{\"family\": \"f\", \"containerDefinitions\": %s}",
              JSON_BAD[n].defs);
     cJSON *j = cJSON_Parse(text);
     assert_non_null(j);

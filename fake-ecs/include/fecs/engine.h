@@ -123,6 +123,7 @@
 #include <cjson/cJSON.h>
 
 #include "ecsb/err.h"
+#include "etd/taskdef.h"
 
 /* A timestamp that never happened, and "no deadline pending". */
 #define FECS_NEVER ((int64_t)-1)
@@ -132,39 +133,21 @@
 
 /* ---- Task specification (a task definition's container graph) ---- */
 
-typedef enum fecs_dep_condition {
-  FECS_DEP_START,
-  FECS_DEP_COMPLETE,
-  FECS_DEP_SUCCESS,
-  FECS_DEP_HEALTHY,
-} fecs_dep_condition;
+/* The spec is ecs-taskdef's normalised container (etd/taskdef.h): the
+ * agent simulator runs exactly what the task-definition rules accepted. */
+typedef etd_condition fecs_dep_condition;
+#define FECS_DEP_START ETD_DEP_START
+#define FECS_DEP_COMPLETE ETD_DEP_COMPLETE
+#define FECS_DEP_SUCCESS ETD_DEP_SUCCESS
+#define FECS_DEP_HEALTHY ETD_DEP_HEALTHY
 
-typedef struct fecs_dependency {
-  const char *container;
-  fecs_dep_condition condition;
-} fecs_dependency;
+typedef etd_dep fecs_dependency;
 
 /* Durations in milliseconds as the task definition has them (unscaled);
  * 0 selects ECS's default. command == NULL: no health check. The command
  * is kept exactly as given ("CMD", argv... or "CMD-SHELL", "script"). */
-typedef struct fecs_health_spec {
-  const char *const *command;
-  size_t n_command;
-  int64_t interval_ms;     /* 0: 30 s; else 5-300 s */
-  int64_t timeout_ms;      /* 0: 5 s; else 2-60 s */
-  int retries;             /* 0: 3; else 1-10 */
-  int64_t start_period_ms; /* 0: none; else up to 300 s */
-} fecs_health_spec;
-
-typedef struct fecs_container_spec {
-  const char *name;
-  bool essential; /* ECS's default is true; set it explicitly here */
-  const fecs_dependency *depends_on;
-  size_t n_depends_on;
-  fecs_health_spec health;
-  int64_t start_timeout_ms; /* 0: no dependency-resolution limit */
-  int64_t stop_timeout_ms;  /* 0: 30 s */
-} fecs_container_spec;
+typedef etd_health fecs_health_spec;
+typedef etd_container fecs_container_spec;
 
 typedef struct fecs_task_spec {
   const fecs_container_spec *containers;
@@ -172,34 +155,23 @@ typedef struct fecs_task_spec {
 } fecs_task_spec;
 
 /* ECS's defaults and ranges (milliseconds). */
-#define FECS_HC_INTERVAL_DEFAULT_MS 30000
-#define FECS_HC_INTERVAL_MIN_MS 5000
-#define FECS_HC_INTERVAL_MAX_MS 300000
-#define FECS_HC_TIMEOUT_DEFAULT_MS 5000
-#define FECS_HC_TIMEOUT_MIN_MS 2000
-#define FECS_HC_TIMEOUT_MAX_MS 60000
-#define FECS_HC_RETRIES_DEFAULT 3
-#define FECS_HC_RETRIES_MIN 1
-#define FECS_HC_RETRIES_MAX 10
-#define FECS_HC_START_PERIOD_MAX_MS 300000
-#define FECS_STOP_TIMEOUT_DEFAULT_MS 30000
-/* ecsboot's own sanity cap on startTimeout/stopTimeout (not ECS's): one
- * day, so that scaled deadlines can never overflow. */
-#define FECS_TIMEOUT_MAX_MS 86400000
+#define FECS_HC_INTERVAL_DEFAULT_MS ETD_HC_INTERVAL_DEFAULT_MS
+#define FECS_HC_TIMEOUT_DEFAULT_MS ETD_HC_TIMEOUT_DEFAULT_MS
+#define FECS_HC_RETRIES_DEFAULT ETD_HC_RETRIES_DEFAULT
+#define FECS_STOP_TIMEOUT_DEFAULT_MS ETD_STOP_TIMEOUT_DEFAULT_MS
 
-/* Validates `in` (every error names the container and the field:
- * `container "app" (containerDefinitions[3]): dependsOn[0].containerName:
- * no container named "proxy"`) and returns a deep copy with ECS's defaults
+/* Validates `in` with ecs-taskdef's rules and messages
+ * ("containerDefinitions[3].dependsOn[0].containerName: no container named
+ * 'proxy' in this task definition") and returns a deep copy with ECS's defaults
  * filled in; the copy owns its strings and is freed with
  * fecs_task_spec_free. ECSB_EINVAL on a bad spec. */
 int fecs_task_spec_normalise(const fecs_task_spec *in, fecs_task_spec **out,
                              ecsb_err *err);
 
-/* Reads containerDefinitions from a task definition in either shape AWS
- * uses (describe-task-definition's {"taskDefinition": {...}} or
- * register-task-definition's), converting ECS's seconds to milliseconds,
- * then normalises. `path` is the JSON path of `td` for messages ("$" or
- * "$.task_definition"). Errors name the JSON path and the container. */
+/* Reads a task definition in any shape etd_parse reads (describe's
+ * {"taskDefinition": {...}}, register's, Terraform's bare array), with
+ * ECS's rules, then normalises. `path` is the JSON path of `td` for
+ * messages ("$" or "$.task_definition"), prefixed to etd's message. */
 int fecs_task_spec_from_json(const cJSON *td, const char *path,
                              fecs_task_spec **out, ecsb_err *err);
 

@@ -1,7 +1,7 @@
 /*
  * role.c - container roles from image and command (see role.h).
  */
-#include "scn/role.h"
+#include "etd/role.h"
 
 #include <fnmatch.h>
 #include <stdio.h>
@@ -98,7 +98,7 @@ static bool runs_init(const cJSON *def) {
   return false;
 }
 
-const char *scn_role_of(const cJSON *def) {
+const char *etd_role_of(const cJSON *def) {
   const char *image = str(def, "image");
   bool init_image =
       glob("*consul-ecs*", image) || glob("*ecsboot-init*", image);
@@ -135,7 +135,7 @@ const char *scn_role_of(const cJSON *def) {
   return "app";
 }
 
-bool scn_role_is_init(const char *role) {
+bool etd_role_is_init(const char *role) {
   return role && (strcmp(role, "discover-servers") == 0 ||
                   strcmp(role, "mesh-init") == 0);
 }

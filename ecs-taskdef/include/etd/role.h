@@ -19,17 +19,21 @@
  *     `consul-agent`, `consul`).
  *  5. Otherwise: app.
  * Pure; the result is a static string.
+ *
+ * It lives beside the task-definition rules because both the runner
+ * (scenarios/) and lint read roles from a task definition, and lint must
+ * not link the fakes the runner needs.
  */
-#ifndef SCN_ROLE_H
-#define SCN_ROLE_H
+#ifndef ETD_ROLE_H
+#define ETD_ROLE_H
 
 #include <stdbool.h>
 
 #include <cjson/cJSON.h>
 
-const char *scn_role_of(const cJSON *container_def);
+const char *etd_role_of(const cJSON *container_def);
 
 /* True for the roles whose containers are meant to exit (init containers). */
-bool scn_role_is_init(const char *role);
+bool etd_role_is_init(const char *role);
 
 #endif
