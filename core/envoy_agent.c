@@ -1,9 +1,13 @@
 /*
  * envoy_agent.c - gathers the Envoy bootstrap's inputs from a running
  * Consul agent, as `consul connect envoy -bootstrap` does (see
- * envoy_bootstrap.h): the datacenter and xDS ports from /v1/agent/self, the
- * proxy's destination, namespace, partition and Config from
- * /v1/agent/service/<id>. Used by mesh-init and envoy-bootstrap.
+ * envoy_bootstrap.h): the datacenter, xDS ports and Consul release from
+ * /v1/agent/self, the proxy's destination, namespace, partition, Config and
+ * AccessLogs from /v1/agent/service/<id>, the CA for gRPC TLS from a file
+ * or a folder. The release (forced by -consul-version, else the agent's)
+ * decides how the gRPC port and TLS are chosen, as that release's
+ * `consul connect envoy` chose them, and the document's format. Used by
+ * mesh-init and envoy-bootstrap.
  */
 #include <dirent.h>
 #include <errno.h>

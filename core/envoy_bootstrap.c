@@ -5,6 +5,9 @@
  * string) can never produce invalid JSON: every inserted string is escaped
  * by the serializer and every user-supplied JSON fragment is parsed first.
  *
+ * The Consul release in the arguments picks each part's shape (the
+ * predicates below and envoy_releases.c); nothing else varies by release.
+ *
  * Called by mesh-init and the envoy-bootstrap subcommand. Never touches the
  * network or files.
  */

@@ -526,6 +526,75 @@ static void test_unsupported_releases_are_refused(void **state) {
   }
 }
 
+/* The consul-ecs users' flags, through the real process: -ca-path,
+ * -prometheus-backend-port, -prometheus-scrape-path, -ready-bind,
+ * -envoy-version (1.10 only). */
+static void test_connect_envoy_flags_reach_the_bootstrap(void **state) {
+  (void)state;
+  const struct release *r20 = &releases[5];
+  gcase c = {.name = "flags",
+             .proxy_config =
+                 "{\"envoy_prometheus_bind_addr\": \"0.0.0.0:9000\"}"};
+  tu_agent a;
+  memset(&a, 0, sizeof a);
+  self_answer(r20, &c, r20->version, a.self_body, sizeof a.self_body);
+  assert_int_equal(tu_agent_start(&a, NULL), 0);
+  a.raw_service = service_answer(r20, &c);
+  char *dir = tu_tmpdir(), cert[1100], addr_env[160];
+  snprintf(cert, sizeof cert, "%s/root.cer", dir);
+  char *pem = tu_slurp(VDIR "/ca2023-root.cer", NULL);
+  FILE *fp = fopen(cert, "w");
+  fputs(pem, fp);
+  fclose(fp);
+  snprintf(addr_env, sizeof addr_env, "CONSUL_HTTP_ADDR=%s", a.addr);
+  const char *argv[] = {tu_init_bin(),
+                        "envoy-bootstrap",
+                        PID,
+                        "-ca-path",
+                        dir,
+                        "-grpc-addr",
+                        "https://127.0.0.1:8503",
+                        "-prometheus-backend-port",
+                        "20100",
+                        "--prometheus-scrape-path=/scrape-path",
+                        "-ready-bind",
+                        "127.0.0.1:21000",
+                        NULL};
+  const char *env[] = {addr_env, NULL};
+  tu_proc_result *pr = calloc(1, sizeof *pr);
+  assert_int_equal(tu_run(argv, env, 20000, pr), 0);
+  if (pr->exit_code)
+    fprintf(stderr, "%s\n", pr->err);
+  assert_int_equal(pr->exit_code, 0);
+  cJSON *d = cJSON_Parse(pr->out);
+  assert_non_null(d);
+  char *flat = cJSON_PrintUnformatted(d);
+  assert_non_null(strstr(flat, "\"name\":\"prometheus_backend\""));
+  assert_non_null(strstr(flat, "\"port_value\":20100"));
+  assert_non_null(strstr(flat, "\"path\":\"/scrape-path\""));
+  assert_non_null(strstr(flat, "\"name\":\"envoy_ready_listener\""));
+  assert_non_null(strstr(flat, "\"port_value\":21000"));
+  cJSON *ca = cJSON_CreateString(pem);
+  char *ca_json = cJSON_PrintUnformatted(ca);
+  assert_non_null(strstr(flat, ca_json));
+  free(ca_json);
+  cJSON_Delete(ca);
+  free(flat);
+  cJSON_Delete(d);
+  /* -envoy-version is 1.10's node metadata. */
+  const char *argv2[] = {
+      tu_init_bin(), "envoy-bootstrap", PID,      "-consul-version",
+      "1.10",        "-envoy-version",  "1.18.3", NULL};
+  assert_int_equal(tu_run(argv2, env, 20000, pr), 0);
+  assert_int_equal(pr->exit_code, 0);
+  assert_non_null(strstr(pr->out, "\"envoy_version\": \"1.18.3\""));
+  free(pr);
+  free(pem);
+  tu_agent_stop(&a);
+  tu_rmtree(dir);
+  free(dir);
+}
+
 int main(void) {
   if (access(VDIR "/SOURCES.md", R_OK) != 0) {
     printf("skipped: %s not found (vectors folder absent; set "
@@ -545,6 +614,7 @@ int main(void) {
       cmocka_unit_test(test_every_release_matches_its_goldens),
       cmocka_unit_test(test_consul_version_flag_selects_the_format),
       cmocka_unit_test(test_unsupported_releases_are_refused),
+      cmocka_unit_test(test_connect_envoy_flags_reach_the_bootstrap),
   };
   int rc = cmocka_run_group_tests(tests, NULL, NULL);
   ecsb_http_global_cleanup();
