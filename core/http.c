@@ -17,6 +17,7 @@
 #include <strings.h>
 #include <unistd.h>
 
+#include "ecsb/buf.h"
 #include "ecsb/clock.h"
 #include "ecsb/version.h"
 
@@ -30,8 +31,8 @@ struct ecsb_http_client {
 };
 
 typedef struct body_buf {
-  char *data;
-  size_t len, cap, max;
+  ecsb_buf text;
+  size_t max;
   bool too_big;
 } body_buf;
 
@@ -119,24 +120,12 @@ uint64_t ecsb_http_client_requests(const ecsb_http_client *c) {
 static size_t on_body(char *ptr, size_t size, size_t nmemb, void *ud) {
   body_buf *b = ud;
   size_t n = size * nmemb;
-  if (b->len + n > b->max) {
+  if (b->text.len + n > b->max) {
     b->too_big = true;
     return 0; /* aborts the transfer with CURLE_WRITE_ERROR */
   }
-  if (b->len + n + 1 > b->cap) {
-    size_t nc = b->cap ? b->cap : 1024;
-    while (nc < b->len + n + 1)
-      nc *= 2;
-    char *nd = realloc(b->data, nc);
-    if (!nd)
-      return 0;
-    b->data = nd;
-    b->cap = nc;
-  }
-  memcpy(b->data + b->len, ptr, n);
-  b->len += n;
-  b->data[b->len] = '\0';
-  return n;
+  ecsb_buf_putn(&b->text, ptr, n);
+  return b->text.oom ? 0 : n;
 }
 
 static void hdrs_clear(hdr_buf *h) {
@@ -280,8 +269,14 @@ static int try_once(ecsb_http_client *c, const ecsb_http_request *req,
                        (curl_off_t)(req->body ? req->body_len : 0));
     }
   }
-  /* Suppress curl's automatic "Expect: 100-continue" on larger bodies. */
-  list = curl_slist_append(list, "Expect:");
+  /* curl sends "Expect: 100-continue" on larger bodies and waits up to
+   * 1 s for the go-ahead, which a server may never send: suppressed up to
+   * 1 MiB (every request ecsboot-init makes). Above it the server may
+   * refuse from the headers alone (413) before the body is sent; without
+   * it the client could still be sending when the server answers and
+   * closes, and see the connection reset instead of the answer. */
+  if (!req->body || req->body_len <= ((size_t)1 << 20))
+    list = curl_slist_append(list, "Expect:");
   for (size_t i = 0; i < req->n_headers; i++) {
     char line[8192];
     const char *v = req->headers[i].value ? req->headers[i].value : "";
@@ -321,9 +316,8 @@ static int try_once(ecsb_http_client *c, const ecsb_http_request *req,
     goto out;
   }
   curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &resp->status);
-  resp->body = body.data ? body.data : calloc(1, 1);
-  resp->body_len = body.len;
-  body.data = NULL;
+  resp->body_len = body.text.len;
+  resp->body = ecsb_buf_take(&body.text);
   if (!resp->body) {
     rc = ecsb_err_set(err, ECSB_ENOMEM, "out of memory");
     goto out;
@@ -332,7 +326,7 @@ static int try_once(ecsb_http_client *c, const ecsb_http_request *req,
   resp->n_headers = hdrs.n;
   memset(&hdrs, 0, sizeof hdrs);
 out:
-  free(body.data);
+  ecsb_buf_free(&body.text);
   hdrs_clear(&hdrs);
   curl_slist_free_all(list);
   return rc;
