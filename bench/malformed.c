@@ -155,30 +155,30 @@ static double now_s(void) {
 }
 
 /* The case's body: its text, 100,000 '[' or a 2 MiB JSON string. */
-static void make_body(const mcase *c, rpt_buf *b) {
+static void make_body(const mcase *c, ecsb_buf *b) {
   if (c->body_kind == BODY_NESTED) {
     for (int i = 0; i < NESTING; i++)
-      rpt_buf_putn(b, "[", 1);
+      ecsb_buf_putn(b, "[", 1);
   } else if (c->body_kind == BODY_BIG) {
-    rpt_buf_puts(b, "{\"cluster\":\"");
+    ecsb_buf_puts(b, "{\"cluster\":\"");
     char x[4096];
     memset(x, 'x', sizeof x);
     while (b->len < OVER_CAP && !b->oom)
-      rpt_buf_putn(b, x, sizeof x);
-    rpt_buf_putn(b, "\"}", 2);
+      ecsb_buf_putn(b, x, sizeof x);
+    ecsb_buf_putn(b, "\"}", 2);
   } else if (c->body) {
-    rpt_buf_putn(b, c->body, strlen(c->body));
+    ecsb_buf_putn(b, c->body, strlen(c->body));
   }
 }
 
 /* The whole request into out; *send_len is how much of it goes out at once
  * (less than out->len for a short or slow body). */
-static void build(const worker *w, const rpt_buf *body, rpt_buf *out,
+static void build(const worker *w, const ecsb_buf *body, ecsb_buf *out,
                   size_t *send_len) {
   const mcase *c = w->c;
   out->len = 0;
   if (c->raw) {
-    rpt_buf_putn(out, c->raw, strlen(c->raw));
+    ecsb_buf_putn(out, c->raw, strlen(c->raw));
     *send_len = out->len;
     return;
   }
@@ -186,12 +186,12 @@ static void build(const worker *w, const rpt_buf *body, rpt_buf *out,
   const char *ctype = c->ctype ? c->ctype
                       : w->ecs ? "application/x-amz-json-1.1"
                                : "application/json";
-  rpt_buf_printf(out, "%s %s HTTP/1.1\r\nHost: %s:%u\r\n", c->method, path,
-                 w->host, w->port);
-  rpt_buf_printf(out, "Content-Type: %s\r\n", ctype);
+  ecsb_buf_printf(out, "%s %s HTTP/1.1\r\nHost: %s:%u\r\n", c->method, path,
+                  w->host, w->port);
+  ecsb_buf_printf(out, "Content-Type: %s\r\n", ctype);
   if (c->op)
-    rpt_buf_printf(out, "X-Amz-Target: %s%s\r\n", FECS_API_TARGET_PREFIX,
-                   c->op);
+    ecsb_buf_printf(out, "X-Amz-Target: %s%s\r\n", FECS_API_TARGET_PREFIX,
+                    c->op);
   if (c->op && c->sign != SIGN_NONE) {
     char target[512], op[160];
     snprintf(target, sizeof target, "http://%s:%u%s", w->host, w->port, path);
@@ -219,7 +219,7 @@ static void build(const worker *w, const rpt_buf *body, rpt_buf *out,
         size_t vl = strlen(v);
         if (c->sign == SIGN_BAD && !strcmp(sg.headers[i].name, "Authorization"))
           v[vl - 1] = v[vl - 1] == '0' ? '1' : '0'; /* last hex digit */
-        rpt_buf_printf(out, "%s: %s\r\n", sg.headers[i].name, v);
+        ecsb_buf_printf(out, "%s: %s\r\n", sg.headers[i].name, v);
       }
     } else {
       fprintf(stderr, "bench_malformed: sign: %s\n", err.msg);
@@ -231,12 +231,12 @@ static void build(const worker *w, const rpt_buf *body, rpt_buf *out,
                                  : c->send == SEND_SLOW ? 1000
                                                         : 0);
   if (body->len || c->send != SEND_ALL || strcmp(c->method, "GET"))
-    rpt_buf_printf(out, "Content-Length: %zu\r\n", declared);
-  rpt_buf_printf(out, "Connection: close\r\n\r\n");
+    ecsb_buf_printf(out, "Content-Length: %zu\r\n", declared);
+  ecsb_buf_printf(out, "Connection: close\r\n\r\n");
   *send_len = out->len + body->len;
-  rpt_buf_putn(out, body->s ? body->s : "", body->len);
+  ecsb_buf_putn(out, body->s ? body->s : "", body->len);
   if (c->send == SEND_SLOW) /* the trickle: 20 bytes, one per 100 ms */
-    rpt_buf_putn(out, "{\"Name\":\"slooooow\",", 20);
+    ecsb_buf_putn(out, "{\"Name\":\"slooooow\",", 20);
 }
 
 static bool send_all(int fd, const char *p, size_t len) {
@@ -290,9 +290,9 @@ static void read_answer(worker *w, int fd) {
 
 static void *run_case(void *arg) {
   worker *w = arg;
-  rpt_buf body, req;
-  rpt_buf_init(&body);
-  rpt_buf_init(&req);
+  ecsb_buf body, req;
+  ecsb_buf_init(&body);
+  ecsb_buf_init(&req);
   make_body(w->c, &body);
   struct timeval tv = {.tv_sec = IO_TIMEOUT_S};
   struct linger reset = {.l_onoff = 1, .l_linger = 0};
@@ -326,8 +326,8 @@ static void *run_case(void *arg) {
     read_answer(w, fd);
     close(fd);
   }
-  rpt_buf_free(&body);
-  rpt_buf_free(&req);
+  ecsb_buf_free(&body);
+  ecsb_buf_free(&req);
   return NULL;
 }
 

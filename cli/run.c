@@ -183,15 +183,15 @@ static int repeat_summary(rpt_run *const *runs, size_t n, const char *dir,
   }
   if (quiet)
     return 0;
-  rpt_buf b;
-  rpt_buf_init(&b);
+  ecsb_buf b;
+  ecsb_buf_init(&b);
   rpt_repeat_render(runs, n, &b);
   if (b.oom) {
-    rpt_buf_free(&b);
+    ecsb_buf_free(&b);
     return EXIT_INTERNAL;
   }
   printf("\n%s(combined reports of the %zu runs in %s)\n", b.s, n, dir);
-  rpt_buf_free(&b);
+  ecsb_buf_free(&b);
   fflush(stdout);
   return 0;
 }
@@ -289,18 +289,17 @@ int cli_run_main(int argc, char **argv) {
   }
   for (size_t i = 0; i < n_sc && !rc; i++)
     rc = apply_overrides(sc[i], &f, &err);
-  /* What ECS and its agent would refuse, before anything starts. */
+  /* What ECS and its agent would refuse, before anything starts: the
+   * loader judged each task definition with ecs-taskdef's rules (those of
+   * RegisterTaskDefinition and lint); the agent simulator's spec is built
+   * from the same rules here, so nothing it refuses surfaces mid-run. */
   for (size_t i = 0; i < n_sc && !rc; i++) {
     fecs_task_spec *spec = NULL;
-    rc = fecs_task_definition_check(sc[i]->task_definition, &err);
-    if (!rc)
-      rc = fecs_task_spec_from_json(sc[i]->task_definition, "$.task_definition",
-                                    &spec, &err);
+    rc = fecs_task_spec_from_json(sc[i]->task_definition, "$.task_definition",
+                                  &spec, &err);
     fecs_task_spec_free(spec);
-    if (rc && strncmp(err.msg, "$.task_definition", 17) == 0)
-      ecsb_err_prefix(&err, "%s", sc[i]->path); /* the path is there */
-    else if (rc)
-      ecsb_err_prefix(&err, "%s: $.task_definition", sc[i]->path);
+    if (rc)
+      ecsb_err_prefix(&err, "%s", sc[i]->path);
   }
   if (rc) {
     fprintf(stderr, "ecsboot run: %s\n", err.msg);

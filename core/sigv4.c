@@ -189,7 +189,7 @@ int ecsb_sigv4_presign(const ecsb_sigv4_params *p, const ecsb_sigv4_request *r,
   sv4_target t;
   sv4_hset h = {0};
   sv4_canon c = {0}, hc = {0};
-  sv4_sb q = {0};
+  ecsb_buf q = {0};
   char amz_date[17], body_hash[65], scope[400], cred[700], expires[32];
   if ((rc = sv4_parse_target(r->target, &t, err)) ||
       (rc = collect_headers(r, &t, &h, err)))
@@ -235,18 +235,18 @@ int ecsb_sigv4_presign(const ecsb_sigv4_params *p, const ecsb_sigv4_request *r,
   /* The request line carries the canonical (sorted, encoded) query plus
    * the signature; an unsigned token goes after it. */
   const char *cq = strchr(strchr(c.request, '\n') + 1, '\n') + 1;
-  sv4_sb_putn(&q, cq, strcspn(cq, "\n"));
-  sv4_sb_puts(&q, "&X-Amz-Signature=");
-  sv4_sb_puts(&q, out->signature);
+  ecsb_buf_putn(&q, cq, strcspn(cq, "\n"));
+  ecsb_buf_puts(&q, "&X-Amz-Signature=");
+  ecsb_buf_puts(&q, out->signature);
   if (has_token(p) && p->omit_session_token) {
-    sv4_sb_puts(&q, "&X-Amz-Security-Token=");
+    ecsb_buf_puts(&q, "&X-Amz-Security-Token=");
     sv4_encode_into(&q, p->session_token, strlen(p->session_token), false);
   }
   if (q.oom) {
     rc = ecsb_err_set(err, ECSB_ENOMEM, "sigv4: out of memory");
     goto fail;
   }
-  out->query = sv4_sb_take(&q);
+  out->query = ecsb_buf_take(&q);
   out->canonical_request = c.request;
   out->signed_headers = c.signed_headers;
   c.request = c.signed_headers = NULL;
@@ -254,7 +254,7 @@ int ecsb_sigv4_presign(const ecsb_sigv4_params *p, const ecsb_sigv4_request *r,
   sv4_hset_free(&h);
   return 0;
 fail:
-  sv4_sb_wipe_free(&q);
+  ecsb_buf_wipe_free(&q);
   sv4_canon_free(&c);
   sv4_canon_free(&hc);
   sv4_hset_free(&h);

@@ -20,59 +20,6 @@
 #include <strings.h>
 #include <time.h>
 
-/* ---- a small string builder ------------------------------------------- */
-
-void sv4_sb_putn(sv4_sb *s, const char *d, size_t n) {
-  if (s->oom)
-    return;
-  if (s->len + n + 1 > s->cap) {
-    size_t cap = s->cap ? s->cap : 64;
-    while (cap < s->len + n + 1)
-      cap *= 2;
-    char *p = realloc(s->p, cap);
-    if (!p) {
-      s->oom = true;
-      return;
-    }
-    s->p = p;
-    s->cap = cap;
-  }
-  memcpy(s->p + s->len, d, n);
-  s->len += n;
-  s->p[s->len] = '\0';
-}
-
-void sv4_sb_puts(sv4_sb *s, const char *d) {
-  sv4_sb_putn(s, d, strlen(d));
-}
-
-static void sb_putc(sv4_sb *s, char c) {
-  sv4_sb_putn(s, &c, 1);
-}
-
-/* Returns the heap string (never NULL unless OOM) and leaves s empty. */
-char *sv4_sb_take(sv4_sb *s) {
-  if (s->oom) {
-    free(s->p);
-    s->p = NULL;
-    s->len = s->cap = 0;
-    return NULL;
-  }
-  char *p = s->p ? s->p : strdup("");
-  s->p = NULL;
-  s->len = s->cap = 0;
-  return p;
-}
-
-void sv4_sb_wipe_free(sv4_sb *s) {
-  if (s->p) {
-    OPENSSL_cleanse(s->p, s->cap);
-    free(s->p);
-  }
-  s->p = NULL;
-  s->len = s->cap = 0;
-}
-
 /* ---- primitives ------------------------------------------------------- */
 
 static const char HEX_LO[] = "0123456789abcdef";
@@ -179,14 +126,14 @@ static bool unreserved(unsigned char c) {
   return isalnum(c) || c == '-' || c == '.' || c == '_' || c == '~';
 }
 
-void sv4_encode_into(sv4_sb *out, const char *s, size_t n, bool keep_slash) {
+void sv4_encode_into(ecsb_buf *out, const char *s, size_t n, bool keep_slash) {
   for (size_t i = 0; i < n; i++) {
     unsigned char c = (unsigned char)s[i];
     if (unreserved(c) || (keep_slash && c == '/')) {
-      sb_putc(out, (char)c);
+      ecsb_buf_putc(out, (char)c);
     } else {
       char e[3] = {'%', HEX_UP[c >> 4], HEX_UP[c & 15]};
-      sv4_sb_putn(out, e, 3);
+      ecsb_buf_putn(out, e, 3);
     }
   }
 }
@@ -277,10 +224,10 @@ int sv4_parse_target(const char *target, sv4_target *t, ecsb_err *err) {
 
 /* ---- canonical path --------------------------------------------------- */
 
-static void canon_path(sv4_sb *out, const char *path, size_t len,
+static void canon_path(ecsb_buf *out, const char *path, size_t len,
                        bool normalize) {
   if (len == 0) {
-    sb_putc(out, '/');
+    ecsb_buf_putc(out, '/');
     return;
   }
   if (!normalize) {
@@ -317,14 +264,14 @@ static void canon_path(sv4_sb *out, const char *path, size_t len,
     }
     i = j + 1;
   }
-  sb_putc(out, '/');
+  ecsb_buf_putc(out, '/');
   for (size_t k = 0; k < n; k++) {
     if (k)
-      sb_putc(out, '/');
+      ecsb_buf_putc(out, '/');
     sv4_encode_into(out, st[k], sl[k], false);
   }
   if (n > 0 && path[len - 1] == '/')
-    sb_putc(out, '/');
+    ecsb_buf_putc(out, '/');
   free(st);
   free(sl);
 }
@@ -342,14 +289,14 @@ static int qpair_cmp(const void *a, const void *b) {
 }
 
 static char *encode_dup(const char *s, size_t n) {
-  sv4_sb o = {0};
+  ecsb_buf o = {0};
   sv4_encode_into(&o, s, n, false);
-  return sv4_sb_take(&o);
+  return ecsb_buf_take(&o);
 }
 
 /* Appends the request's query pairs (decoded, then encoded) and `extra`
  * (raw name/value strings, NULL-terminated pairs) sorted, joined by '&'. */
-static void canon_query(sv4_sb *out, const char *q, size_t qlen,
+static void canon_query(ecsb_buf *out, const char *q, size_t qlen,
                         const char *const *extra) {
   size_t cap = 1, n = 0;
   for (size_t i = 0; i < qlen; i++)
@@ -395,10 +342,10 @@ static void canon_query(sv4_sb *out, const char *q, size_t qlen,
     qsort(v, n, sizeof *v, qpair_cmp);
     for (size_t i = 0; i < n; i++) {
       if (i)
-        sb_putc(out, '&');
-      sv4_sb_puts(out, v[i].k);
-      sb_putc(out, '=');
-      sv4_sb_puts(out, v[i].v);
+        ecsb_buf_putc(out, '&');
+      ecsb_buf_puts(out, v[i].k);
+      ecsb_buf_putc(out, '=');
+      ecsb_buf_puts(out, v[i].v);
     }
   }
   for (size_t i = 0; i < n; i++) {
@@ -415,7 +362,7 @@ static void canon_query(sv4_sb *out, const char *q, size_t qlen,
 void sv4_hset_free(sv4_hset *s) {
   for (size_t i = 0; i < s->n; i++) {
     free(s->v[i].name);
-    sv4_sb_wipe_free(&s->v[i].value);
+    ecsb_buf_wipe_free(&s->v[i].value);
   }
   free(s->v);
   memset(s, 0, sizeof *s);
@@ -438,7 +385,7 @@ char *sv4_lower_trim_dup(const char *name) {
 
 /* Trims, and folds every run of whitespace (including the line breaks of
  * an obsolete folded header) to one space. */
-static void fold_value(sv4_sb *out, const char *v) {
+static void fold_value(ecsb_buf *out, const char *v) {
   bool pending = false, any = false;
   for (; v && *v; v++) {
     unsigned char c = (unsigned char)*v;
@@ -447,10 +394,10 @@ static void fold_value(sv4_sb *out, const char *v) {
       continue;
     }
     if (pending)
-      sb_putc(out, ' ');
+      ecsb_buf_putc(out, ' ');
     pending = false;
     any = true;
-    sb_putc(out, (char)c);
+    ecsb_buf_putc(out, (char)c);
   }
 }
 
@@ -462,7 +409,7 @@ void sv4_hset_add(sv4_hset *s, char *lname, const char *value) {
   }
   for (size_t i = 0; i < s->n; i++) {
     if (!strcmp(s->v[i].name, lname)) {
-      sb_putc(&s->v[i].value, ',');
+      ecsb_buf_putc(&s->v[i].value, ',');
       fold_value(&s->v[i].value, value);
       s->oom |= s->v[i].value.oom;
       free(lname);
@@ -483,7 +430,7 @@ void sv4_hset_add(sv4_hset *s, char *lname, const char *value) {
   sv4_hent *e = &s->v[s->n++];
   memset(e, 0, sizeof *e);
   e->name = lname;
-  sv4_sb_putn(&e->value, "", 0);
+  ecsb_buf_putn(&e->value, "", 0);
   fold_value(&e->value, value);
   s->oom |= e->value.oom;
 }
@@ -524,34 +471,34 @@ void sv4_canon_free(sv4_canon *c) {
 int sv4_build_canonical(const char *method, const sv4_target *t, sv4_hset *h,
                         const char *const *extra_q, const char *payload_hash,
                         bool normalize, sv4_canon *out, ecsb_err *err) {
-  sv4_sb cr = {0}, sh = {0};
+  ecsb_buf cr = {0}, sh = {0};
   qsort(h->v, h->n, sizeof *h->v, hent_cmp);
-  sv4_sb_puts(&cr, method);
-  sb_putc(&cr, '\n');
+  ecsb_buf_puts(&cr, method);
+  ecsb_buf_putc(&cr, '\n');
   canon_path(&cr, t->path, t->path_len, normalize);
-  sb_putc(&cr, '\n');
+  ecsb_buf_putc(&cr, '\n');
   canon_query(&cr, t->query, t->query_len, extra_q);
-  sb_putc(&cr, '\n');
+  ecsb_buf_putc(&cr, '\n');
   for (size_t i = 0; i < h->n; i++) {
-    sv4_sb_puts(&cr, h->v[i].name);
-    sb_putc(&cr, ':');
-    sv4_sb_puts(&cr, h->v[i].value.p ? h->v[i].value.p : "");
-    sb_putc(&cr, '\n');
+    ecsb_buf_puts(&cr, h->v[i].name);
+    ecsb_buf_putc(&cr, ':');
+    ecsb_buf_puts(&cr, h->v[i].value.s ? h->v[i].value.s : "");
+    ecsb_buf_putc(&cr, '\n');
     if (i)
-      sb_putc(&sh, ';');
-    sv4_sb_puts(&sh, h->v[i].name);
+      ecsb_buf_putc(&sh, ';');
+    ecsb_buf_puts(&sh, h->v[i].name);
   }
-  sb_putc(&cr, '\n');
-  sv4_sb_puts(&cr, sh.p ? sh.p : "");
-  sb_putc(&cr, '\n');
-  sv4_sb_puts(&cr, payload_hash);
+  ecsb_buf_putc(&cr, '\n');
+  ecsb_buf_puts(&cr, sh.s ? sh.s : "");
+  ecsb_buf_putc(&cr, '\n');
+  ecsb_buf_puts(&cr, payload_hash);
   if (cr.oom || sh.oom || h->oom) {
-    sv4_sb_wipe_free(&cr);
-    sv4_sb_wipe_free(&sh);
+    ecsb_buf_wipe_free(&cr);
+    ecsb_buf_wipe_free(&sh);
     return ecsb_err_set(err, ECSB_ENOMEM, "sigv4: out of memory");
   }
-  out->request = sv4_sb_take(&cr);
-  out->signed_headers = sv4_sb_take(&sh);
+  out->request = ecsb_buf_take(&cr);
+  out->signed_headers = ecsb_buf_take(&sh);
   if (!out->request || !out->signed_headers) {
     sv4_canon_free(out);
     return ecsb_err_set(err, ECSB_ENOMEM, "sigv4: out of memory");

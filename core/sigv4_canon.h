@@ -10,13 +10,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "ecsb/buf.h"
 #include "ecsb/sigv4.h"
-
-typedef struct sv4_sb {
-  char *p;
-  size_t len, cap;
-  bool oom;
-} sv4_sb;
 
 typedef struct sv4_target {
   char host[512]; /* from an absolute URL; "" for a relative target */
@@ -27,8 +22,8 @@ typedef struct sv4_target {
 } sv4_target;
 
 typedef struct sv4_hent {
-  char *name;   /* lower-case */
-  sv4_sb value; /* folded; repeated headers joined with ',' */
+  char *name;     /* lower-case */
+  ecsb_buf value; /* folded; repeated headers joined with ',' */
 } sv4_hent;
 
 typedef struct sv4_hset {
@@ -42,11 +37,7 @@ typedef struct sv4_canon {
   char *signed_headers; /* "a;b;c" */
 } sv4_canon;
 
-void sv4_sb_putn(sv4_sb *s, const char *d, size_t n);
-void sv4_sb_puts(sv4_sb *s, const char *d);
-char *sv4_sb_take(sv4_sb *s);
-void sv4_sb_wipe_free(sv4_sb *s);
-void sv4_encode_into(sv4_sb *out, const char *s, size_t n, bool keep_slash);
+void sv4_encode_into(ecsb_buf *out, const char *s, size_t n, bool keep_slash);
 int sv4_hexval(char c);
 int sv4_parse_target(const char *target, sv4_target *t, ecsb_err *err);
 void sv4_hset_free(sv4_hset *s);

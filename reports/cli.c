@@ -227,8 +227,8 @@ static int cmd_compare(int argc, char **argv, FILE *out, FILE *errs) {
   size_t nb = 0, nc = 0;
   int code = EXIT_USAGE;
   rpt_compare *c = NULL;
-  rpt_buf b;
-  rpt_buf_init(&b);
+  ecsb_buf b;
+  ecsb_buf_init(&b);
   if (rpt_report_load(pos[0], &base, &nb, &e) != 0 ||
       rpt_report_load(pos[1], &cur, &nc, &e) != 0 ||
       rpt_compare_runs(base, nb, cur, nc, &o, &c, &e) != 0) {
@@ -237,14 +237,14 @@ static int cmd_compare(int argc, char **argv, FILE *out, FILE *errs) {
   }
   rpt_compare_render(c, &o, pos[0], pos[1], rpt_term_color_wanted(fileno(out)),
                      &b);
-  if (rpt_buf_check(&b, "comparison", &e) != 0) {
+  if (ecsb_buf_check(&b, "comparison", &e) != 0) {
     fprintf(errs, "%s: %s\n", fs.command, e.msg);
     goto out;
   }
   fputs(b.s, out);
   code = c->regressions ? EXIT_FAILED : EXIT_OK;
 out:
-  rpt_buf_free(&b);
+  ecsb_buf_free(&b);
   rpt_compare_free(c);
   rpt_runs_free(base, nb);
   rpt_runs_free(cur, nc);

@@ -143,10 +143,10 @@ static int add_note(rpt_compare *c, const char *fmt, const char *a,
   if (!nn)
     return ECSB_ENOMEM;
   c->notes = nn;
-  rpt_buf m;
-  rpt_buf_init(&m);
-  rpt_buf_printf(&m, fmt, a, b);
-  nn[c->n_notes] = rpt_buf_take(&m);
+  ecsb_buf m;
+  ecsb_buf_init(&m);
+  ecsb_buf_printf(&m, fmt, a, b);
+  nn[c->n_notes] = ecsb_buf_take(&m);
   if (!nn[c->n_notes])
     return ECSB_ENOMEM;
   c->n_notes++;
@@ -337,7 +337,7 @@ void rpt_compare_free(rpt_compare *c) {
   free(c);
 }
 
-static void change(rpt_buf *b, int64_t base, int64_t cur, size_t bn,
+static void change(ecsb_buf *b, int64_t base, int64_t cur, size_t bn,
                    size_t cn) {
   char t[48];
   if (!bn || !cn || base == RPT_ABSENT || cur == RPT_ABSENT)
@@ -347,62 +347,64 @@ static void change(rpt_buf *b, int64_t base, int64_t cur, size_t bn,
   else
     snprintf(t, sizeof t, "%+.1f%%",
              100.0 * (double)(cur - base) / (double)base);
-  rpt_buf_printf(b, "%9s", t);
+  ecsb_buf_printf(b, "%9s", t);
 }
 
-static void fig(rpt_buf *b, const rpt_stats *s, bool p95) {
+static void fig(ecsb_buf *b, const rpt_stats *s, bool p95) {
   char t[32];
-  rpt_buf_printf(
+  ecsb_buf_printf(
       b, " %10s",
       rpt_fmt_us(s->n ? (p95 ? s->p95 : s->p50) : RPT_ABSENT, t, sizeof t));
 }
 
 void rpt_compare_render(const rpt_compare *c, const rpt_compare_opts *o,
                         const char *base_name, const char *new_name, bool color,
-                        rpt_buf *out) {
+                        ecsb_buf *out) {
   char t[32];
-  rpt_buf_printf(out,
-                 "compare BASE %s -> NEW %s (threshold %.4g%%, changes under "
-                 "%s ignored)\n",
-                 base_name, new_name, o->threshold * 100.0,
-                 rpt_fmt_us(o->min_delta_us, t, sizeof t));
+  ecsb_buf_printf(out,
+                  "compare BASE %s -> NEW %s (threshold %.4g%%, changes under "
+                  "%s ignored)\n",
+                  base_name, new_name, o->threshold * 100.0,
+                  rpt_fmt_us(o->min_delta_us, t, sizeof t));
   for (size_t i = 0; i < c->n_notes; i++)
-    rpt_buf_printf(out, "note: %s\n", c->notes[i]);
+    ecsb_buf_printf(out, "note: %s\n", c->notes[i]);
   const char *scen = NULL;
   for (size_t i = 0; i < c->n; i++) {
     const rpt_compare_row *r = &c->rows[i];
     if (!scen || strcmp(scen, r->scenario) != 0) {
       scen = r->scenario;
-      rpt_buf_printf(out,
-                     "\nscenario %s\n  %-26s %10s %10s %9s %10s %10s "
-                     "%9s %10s %10s\n",
-                     scen, "metric", "p50 BASE", "p50 NEW", "change",
-                     "p95 BASE", "p95 NEW", "change", "noise p50", "noise p95");
+      ecsb_buf_printf(out,
+                      "\nscenario %s\n  %-26s %10s %10s %9s %10s %10s "
+                      "%9s %10s %10s\n",
+                      scen, "metric", "p50 BASE", "p50 NEW", "change",
+                      "p95 BASE", "p95 NEW", "change", "noise p50",
+                      "noise p95");
     }
-    rpt_buf_printf(out, "  %-26s", r->metric);
+    ecsb_buf_printf(out, "  %-26s", r->metric);
     fig(out, &r->base, false);
     fig(out, &r->cur, false);
-    rpt_buf_putc(out, ' ');
+    ecsb_buf_putc(out, ' ');
     change(out, r->base.p50, r->cur.p50, r->base.n, r->cur.n);
     fig(out, &r->base, true);
     fig(out, &r->cur, true);
-    rpt_buf_putc(out, ' ');
+    ecsb_buf_putc(out, ' ');
     change(out, r->base.p95, r->cur.p95, r->base.n, r->cur.n);
-    rpt_buf_printf(out, " %10s", rpt_fmt_us(r->noise, t, sizeof t));
-    rpt_buf_printf(out, " %10s", rpt_fmt_us(r->noise95, t, sizeof t));
+    ecsb_buf_printf(out, " %10s", rpt_fmt_us(r->noise, t, sizeof t));
+    ecsb_buf_printf(out, " %10s", rpt_fmt_us(r->noise95, t, sizeof t));
     if (r->regression) {
-      rpt_buf_puts(out, color ? "  \033[31mREGRESSION\033[0m" : "  REGRESSION");
+      ecsb_buf_puts(out,
+                    color ? "  \033[31mREGRESSION\033[0m" : "  REGRESSION");
     } else if (r->p50 == RPT_FASTER || r->p95 == RPT_FASTER) {
-      rpt_buf_puts(out, color ? "  \033[32mfaster\033[0m" : "  faster");
+      ecsb_buf_puts(out, color ? "  \033[32mfaster\033[0m" : "  faster");
     }
     if (r->note)
-      rpt_buf_printf(out, " (%s)", r->note);
-    rpt_buf_putc(out, '\n');
+      ecsb_buf_printf(out, " (%s)", r->note);
+    ecsb_buf_putc(out, '\n');
   }
   if (c->regressions)
-    rpt_buf_printf(out, "\n%zu regression%s beyond %.4g%%\n", c->regressions,
-                   c->regressions == 1 ? "" : "s", o->threshold * 100.0);
+    ecsb_buf_printf(out, "\n%zu regression%s beyond %.4g%%\n", c->regressions,
+                    c->regressions == 1 ? "" : "s", o->threshold * 100.0);
   else
-    rpt_buf_printf(out, "\nno regression beyond %.4g%%\n",
-                   o->threshold * 100.0);
+    ecsb_buf_printf(out, "\nno regression beyond %.4g%%\n",
+                    o->threshold * 100.0);
 }

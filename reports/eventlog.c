@@ -131,11 +131,6 @@ int rpt_log_writer_close(rpt_log_writer *w, ecsb_err *err) {
   return rc;
 }
 
-static char *dup_field(const cJSON *o, const char *key) {
-  const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, key);
-  return cJSON_IsString(v) ? strdup(v->valuestring) : NULL;
-}
-
 static int add_event(rpt_log *log, size_t *cap, const cJSON *o,
                      const char *name, size_t lineno, ecsb_err *err) {
   char path[64];
@@ -148,30 +143,44 @@ static int add_event(rpt_log *log, size_t *cap, const cJSON *o,
                            &t, err);
   if (rc)
     return ecsb_err_prefix(err, "%s", name);
-  if (log->n == *cap) {
-    size_t nc = *cap ? *cap * 2 : 256;
-    rpt_event *ne = realloc(log->events, nc * sizeof *ne);
-    if (!ne)
-      return ecsb_err_set(err, ECSB_ENOMEM, "out of memory reading %s", name);
-    log->events = ne;
-    *cap = nc;
-  }
-  rpt_event *e = &log->events[log->n];
-  memset(e, 0, sizeof *e);
-  e->t_us = t;
-  e->line = lineno;
-  e->kind = strdup(kind);
-  e->task = dup_field(o, "task");
-  e->container = dup_field(o, "container");
-  log->n++; /* from here rpt_log_free owns what e holds */
-  if (!e->kind)
-    return ecsb_err_set(err, ECSB_ENOMEM, "out of memory reading %s", name);
   const cJSON *d = cJSON_GetObjectItemCaseSensitive(o, "detail");
   if (d && !cJSON_IsObject(d))
     return ecsb_err_set(err, ECSB_EINVAL,
                         "%s: line %zu: detail: expected an object", name,
                         lineno);
-  e->detail = d ? cJSON_Duplicate(d, true) : NULL;
+  const char *task =
+      cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(o, "task"));
+  const char *ctr =
+      cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(o, "container"));
+  if (rpt_log_append(log, cap, t, kind, task, ctr,
+                     d ? cJSON_Duplicate(d, true) : NULL, lineno))
+    return ecsb_err_set(err, ECSB_ENOMEM, "out of memory reading %s", name);
+  return 0;
+}
+
+int rpt_log_append(rpt_log *log, size_t *cap, int64_t t_us, const char *kind,
+                   const char *task, const char *container, cJSON *detail,
+                   size_t line) {
+  if (log->n == *cap) {
+    size_t nc = *cap ? *cap * 2 : 256;
+    rpt_event *ne = realloc(log->events, nc * sizeof *ne);
+    if (!ne) {
+      cJSON_Delete(detail);
+      return ECSB_ENOMEM;
+    }
+    log->events = ne;
+    *cap = nc;
+  }
+  rpt_event *e = &log->events[log->n++]; /* rpt_log_free owns what it holds */
+  memset(e, 0, sizeof *e);
+  e->t_us = t_us;
+  e->line = line;
+  e->detail = detail;
+  e->kind = strdup(kind);
+  e->task = task ? strdup(task) : NULL;
+  e->container = container ? strdup(container) : NULL;
+  if (!e->kind || (task && !e->task) || (container && !e->container))
+    return ECSB_ENOMEM;
   return 0;
 }
 

@@ -218,10 +218,10 @@ static xitem *add_item(rpt_expect *x, xkind kind, const char *path) {
 }
 
 static int set_name(xitem *it, const char *fmt, const char *a, const char *b) {
-  rpt_buf nb;
-  rpt_buf_init(&nb);
-  rpt_buf_printf(&nb, fmt, a, b);
-  it->name = rpt_buf_take(&nb);
+  ecsb_buf nb;
+  ecsb_buf_init(&nb);
+  ecsb_buf_printf(&nb, fmt, a, b);
+  it->name = ecsb_buf_take(&nb);
   return it->name ? 0 : ECSB_ENOMEM;
 }
 

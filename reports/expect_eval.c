@@ -21,7 +21,7 @@
 #define MAX_TASK_MSGS 3
 
 static void outcome_reset(outcome *o) {
-  rpt_buf_free(&o->msg);
+  ecsb_buf_free(&o->msg);
   for (size_t i = 0; i < o->n_refs; i++)
     free(o->notes[i]);
   memset(o, 0, sizeof *o);
@@ -39,30 +39,30 @@ void rpt_x_add_ref(outcome *o, size_t ev, const char *note) {
   o->n_refs++;
 }
 
-void rpt_x_describe(const ectx *c, size_t ev, rpt_buf *b) {
+void rpt_x_describe(const ectx *c, size_t ev, ecsb_buf *b) {
   const rpt_event *e = RPT_X_EVENT(c, ev);
   char t[32];
-  rpt_buf_printf(b, "%s", e->kind);
+  ecsb_buf_printf(b, "%s", e->kind);
   if (e->task)
-    rpt_buf_printf(b, " %s%s%s", e->task, e->container ? "/" : "",
-                   e->container ? e->container : "");
+    ecsb_buf_printf(b, " %s%s%s", e->task, e->container ? "/" : "",
+                    e->container ? e->container : "");
   int64_t code;
   const char *s;
   if (strcmp(e->kind, "container.exited") == 0 &&
       rpt_event_int(e, "exit_code", &code))
-    rpt_buf_printf(b, " (exit %lld)", (long long)code);
+    ecsb_buf_printf(b, " (exit %lld)", (long long)code);
   else if (strcmp(e->kind, "container.killed") == 0 &&
            (s = rpt_event_str(e, "signal")))
-    rpt_buf_printf(b, " (%s)", s);
+    ecsb_buf_printf(b, " (%s)", s);
   else if (strcmp(e->kind, "task.status") == 0 &&
            (s = rpt_event_str(e, "status")))
-    rpt_buf_printf(b, " %s", s);
+    ecsb_buf_printf(b, " %s", s);
   else if (strcmp(e->kind, "consul.check") == 0 &&
            (s = rpt_event_str(e, "check_id")))
-    rpt_buf_printf(b, " %s=%s", s,
-                   rpt_event_str(e, "status") ? rpt_event_str(e, "status")
-                                              : "?");
-  rpt_buf_printf(b, " @%s", rpt_fmt_us(e->t_us, t, sizeof t));
+    ecsb_buf_printf(b, " %s=%s", s,
+                    rpt_event_str(e, "status") ? rpt_event_str(e, "status")
+                                               : "?");
+  ecsb_buf_printf(b, " @%s", rpt_fmt_us(e->t_us, t, sizeof t));
 }
 
 static const rpt_container *ev_container(const ectx *c, size_t ti,
@@ -134,7 +134,7 @@ static void eval_order(const ectx *c, const xitem *it, size_t ti, outcome *o) {
           first_break = ev;
         if (n_break < 3) {
           if (n_break)
-            rpt_buf_puts(&o->msg, "; ");
+            ecsb_buf_puts(&o->msg, "; ");
           rpt_x_describe(c, ev, &o->msg);
         }
         n_break++;
@@ -150,22 +150,22 @@ static void eval_order(const ectx *c, const xitem *it, size_t ti, outcome *o) {
     o->r = RPT_FAIL;
     o->at = RPT_X_EVENT(c, first_break)->t_us;
     if (n_break > 3)
-      rpt_buf_printf(&o->msg, "; and %zu more", n_break - 3);
+      ecsb_buf_printf(&o->msg, "; and %zu more", n_break - 3);
     if (!it->every && o->msg.len) {
       /* Only the first occurrence counts without every. */
-      rpt_buf_free(&o->msg);
+      ecsb_buf_free(&o->msg);
       rpt_x_describe(c, th, &o->msg);
     }
-    rpt_buf_printf(&o->msg, " before any \"%s\"", it->first.text);
+    ecsb_buf_printf(&o->msg, " before any \"%s\"", it->first.text);
     if (fi != RPT_X_NONE) {
-      rpt_buf_puts(&o->msg, " (first one: ");
+      ecsb_buf_puts(&o->msg, " (first one: ");
       rpt_x_describe(c, fi, &o->msg);
-      rpt_buf_puts(&o->msg, ")");
+      ecsb_buf_puts(&o->msg, ")");
       rpt_x_add_ref(o, fi, "first match of first");
     }
     return;
   }
-  rpt_buf_free(&o->msg);
+  ecsb_buf_free(&o->msg);
   if (th != RPT_X_NONE || (fi != RPT_X_NONE && !it->require_then)) {
     o->r = RPT_PASS;
     o->at = RPT_X_EVENT(c, it->require_then ? th : fi)->t_us;
@@ -173,12 +173,12 @@ static void eval_order(const ectx *c, const xitem *it, size_t ti, outcome *o) {
     o->at = rpt_x_end_time(c, t);
     if (it->require_then) {
       o->r = RPT_FAIL;
-      rpt_buf_printf(&o->msg, "\"%s\" never happened in %s", it->then.text,
-                     t->name);
+      ecsb_buf_printf(&o->msg, "\"%s\" never happened in %s", it->then.text,
+                      t->name);
       if (fi != RPT_X_NONE) {
-        rpt_buf_puts(&o->msg, " (\"first\" did: ");
+        ecsb_buf_puts(&o->msg, " (\"first\" did: ");
         rpt_x_describe(c, fi, &o->msg);
-        rpt_buf_puts(&o->msg, ")");
+        ecsb_buf_puts(&o->msg, ")");
         rpt_x_add_ref(o, fi, "first match of first");
       }
     } else {
@@ -186,8 +186,8 @@ static void eval_order(const ectx *c, const xitem *it, size_t ti, outcome *o) {
     }
   } else {
     o->r = RPT_UNDECIDED;
-    rpt_buf_printf(&o->msg, "waiting for \"%s\"",
-                   fi == RPT_X_NONE ? it->first.text : it->then.text);
+    ecsb_buf_printf(&o->msg, "waiting for \"%s\"",
+                    fi == RPT_X_NONE ? it->first.text : it->then.text);
   }
 }
 
@@ -217,22 +217,22 @@ static double decidable_scale(double scale, int64_t off, int64_t lag,
 }
 
 static void lag_note(const ectx *c, int64_t off, int64_t lag, int64_t dl,
-                     rpt_buf *b) {
+                     ecsb_buf *b) {
   double scale = c->run->time_scale;
   char l[32], ls[32], corr[32];
   rpt_fmt_us(lag, l, sizeof l);
   rpt_fmt_us((int64_t)((double)lag / scale), ls, sizeof ls);
   rpt_fmt_us((int64_t)((double)(off - lag) / scale), corr, sizeof corr);
-  rpt_buf_printf(b,
-                 "; this host held the task back %s of wall time (%s of "
-                 "scenario time at time_scale %g): %s with it taken out, "
-                 "too close to call",
-                 l, ls, scale, corr);
+  ecsb_buf_printf(b,
+                  "; this host held the task back %s of wall time (%s of "
+                  "scenario time at time_scale %g): %s with it taken out, "
+                  "too close to call",
+                  l, ls, scale, corr);
   double k = decidable_scale(scale, off, lag, dl);
   if (k > 0)
-    rpt_buf_printf(b, "; --time-scale %g would decide it", k);
+    ecsb_buf_printf(b, "; --time-scale %g would decide it", k);
   else
-    rpt_buf_puts(b, "; rerun on a quieter machine");
+    ecsb_buf_puts(b, "; rerun on a quieter machine");
 }
 
 /* A deadline in scenario time. Host lag only ever delays a milestone, so
@@ -262,10 +262,10 @@ static void eval_within(const ectx *c, const xitem *it, size_t ti, bool done,
     if (o->r == RPT_FAIL)
       o->at = t->t0_at + dl;
     rpt_fmt_us((int64_t)((double)off / scale), sc, sizeof sc);
-    rpt_buf_printf(&o->msg,
-                   "%s at +%s (scenario %s) is past the %s deadline (+%s "
-                   "wall): ",
-                   mn, rpt_fmt_us(off, a, sizeof a), sc, d, b);
+    ecsb_buf_printf(&o->msg,
+                    "%s at +%s (scenario %s) is past the %s deadline (+%s "
+                    "wall): ",
+                    mn, rpt_fmt_us(off, a, sizeof a), sc, d, b);
     rpt_x_describe(c, ev, &o->msg);
     if (o->r == RPT_INCONCLUSIVE)
       lag_note(c, off, lag, dl, &o->msg);
@@ -276,18 +276,18 @@ static void eval_within(const ectx *c, const xitem *it, size_t ti, bool done,
   bool late = waited - 2 * lag > dl;
   if (!late && !done) {
     o->r = RPT_UNDECIDED;
-    rpt_buf_printf(&o->msg, "waiting for %s (deadline +%s wall)", mn, b);
+    ecsb_buf_printf(&o->msg, "waiting for %s (deadline +%s wall)", mn, b);
     return;
   }
   /* A task that stopped never reaches it, whatever the host did. */
   bool stopped = t->ms[RPT_S4] != RPT_ABSENT;
   o->r = late || stopped || waited <= dl ? RPT_FAIL : RPT_INCONCLUSIVE;
   o->at = waited > dl ? t->t0_at + dl : rpt_x_end_time(c, t);
-  rpt_buf_printf(&o->msg, "%s not reached in %s within %s (+%s wall)", mn,
-                 t->name, d, b);
+  ecsb_buf_printf(&o->msg, "%s not reached in %s within %s (+%s wall)", mn,
+                  t->name, d, b);
   size_t le = last_event(c, ti);
   if (le != RPT_X_NONE) {
-    rpt_buf_puts(&o->msg, "; last event of the task: ");
+    ecsb_buf_puts(&o->msg, "; last event of the task: ");
     rpt_x_describe(c, le, &o->msg);
     rpt_x_add_ref(o, le, "last event of the task");
   }
@@ -312,7 +312,7 @@ static void eval_milestone(const ectx *c, const xitem *it, size_t ti,
     if (off != RPT_ABSENT) {
       o->r = RPT_FAIL;
       o->at = RPT_X_EVENT(c, ev)->t_us;
-      rpt_buf_printf(&o->msg, "%s happened: ", mn);
+      ecsb_buf_printf(&o->msg, "%s happened: ", mn);
       rpt_x_describe(c, ev, &o->msg);
       rpt_x_add_ref(o, ev, "milestone that must not happen");
     } else if (done) {
@@ -320,7 +320,7 @@ static void eval_milestone(const ectx *c, const xitem *it, size_t ti,
       o->at = rpt_x_end_time(c, t);
     } else {
       o->r = RPT_UNDECIDED;
-      rpt_buf_printf(&o->msg, "%s not reached so far", mn);
+      ecsb_buf_printf(&o->msg, "%s not reached so far", mn);
     }
     return;
   }
@@ -330,16 +330,16 @@ static void eval_milestone(const ectx *c, const xitem *it, size_t ti,
   } else if (done) {
     o->r = RPT_FAIL;
     o->at = rpt_x_end_time(c, t);
-    rpt_buf_printf(&o->msg, "%s never reached in %s", mn, t->name);
+    ecsb_buf_printf(&o->msg, "%s never reached in %s", mn, t->name);
     size_t le = last_event(c, ti);
     if (le != RPT_X_NONE) {
-      rpt_buf_puts(&o->msg, "; last event of the task: ");
+      ecsb_buf_puts(&o->msg, "; last event of the task: ");
       rpt_x_describe(c, le, &o->msg);
       rpt_x_add_ref(o, le, "last event of the task");
     }
   } else {
     o->r = RPT_UNDECIDED;
-    rpt_buf_printf(&o->msg, "waiting for %s", mn);
+    ecsb_buf_printf(&o->msg, "waiting for %s", mn);
   }
 }
 
@@ -367,30 +367,30 @@ static void eval_final(const ectx *c, const xitem *it, size_t ti, bool settled,
   const rpt_task *t = &c->run->tasks[ti];
   bool ok;
   size_t ref = RPT_X_NONE;
-  rpt_buf now;
-  rpt_buf_init(&now);
+  ecsb_buf now;
+  ecsb_buf_init(&now);
   switch (it->fkind) {
   case F_TASK_STATUS:
     ok = t->status && strcmp(t->status, it->str) == 0;
     ref = last_of(c, ti, "task.status");
-    rpt_buf_printf(&now, "task status is %s, expected %s",
-                   t->status ? t->status : "unknown", it->str);
+    ecsb_buf_printf(&now, "task status is %s, expected %s",
+                    t->status ? t->status : "unknown", it->str);
     break;
   case F_STOP_CODE:
     ok = t->stop_code && strcmp(t->stop_code, it->str) == 0;
     ref = last_of(c, ti, "task.stop_requested");
     if (ref == RPT_X_NONE)
-      rpt_buf_printf(&now, "no stop was requested, expected stop_code %s",
-                     it->str);
+      ecsb_buf_printf(&now, "no stop was requested, expected stop_code %s",
+                      it->str);
     else
-      rpt_buf_printf(&now, "stop_code is %s, expected %s",
-                     t->stop_code ? t->stop_code : "(none)", it->str);
+      ecsb_buf_printf(&now, "stop_code is %s, expected %s",
+                      t->stop_code ? t->stop_code : "(none)", it->str);
     break;
   case F_STOP_REASON:
     ok = t->stop_reason && strstr(t->stop_reason, it->str);
     ref = last_of(c, ti, "task.stop_requested");
-    rpt_buf_printf(&now, "stop reason \"%s\" does not contain \"%s\"",
-                   t->stop_reason ? t->stop_reason : "", it->str);
+    ecsb_buf_printf(&now, "stop reason \"%s\" does not contain \"%s\"",
+                    t->stop_reason ? t->stop_reason : "", it->str);
     break;
   case F_FAILED_REQUESTS: {
     int64_t failed = count_of(c, ti, "load.failed");
@@ -401,15 +401,15 @@ static void eval_final(const ectx *c, const xitem *it, size_t ti, bool settled,
       ref = last_of(c, ti, "load."); /* load.summary: what was sent */
     if (ref == RPT_X_NONE)
       ref = last_of(c, ti, "task.status");
-    rpt_buf_printf(&now, "%lld request(s) through the sidecar failed",
-                   (long long)failed);
+    ecsb_buf_printf(&now, "%lld request(s) through the sidecar failed",
+                    (long long)failed);
     break;
   }
   default:
     ok = t->service_passing == it->want;
     ref = last_of(c, ti, "service.");
-    rpt_buf_printf(&now, "the service instance is %s at the end",
-                   t->service_passing ? "passing" : "not passing");
+    ecsb_buf_printf(&now, "the service instance is %s at the end",
+                    t->service_passing ? "passing" : "not passing");
     break;
   }
   /* Too many failed requests cannot be undone by later events. */
@@ -420,20 +420,20 @@ static void eval_final(const ectx *c, const xitem *it, size_t ti, bool settled,
     o->r = ok ? RPT_PASS : RPT_FAIL;
     o->at = rpt_x_task_done(c, t) ? rpt_x_end_time(c, t) : c->now;
     if (!ok) {
-      rpt_buf_puts(&o->msg, now.s);
+      ecsb_buf_puts(&o->msg, now.s);
       if (ref != RPT_X_NONE) {
-        rpt_buf_puts(&o->msg, " (");
+        ecsb_buf_puts(&o->msg, " (");
         rpt_x_describe(c, ref, &o->msg);
-        rpt_buf_puts(&o->msg, ")");
+        ecsb_buf_puts(&o->msg, ")");
         rpt_x_add_ref(o, ref, "decides the final state");
       }
     }
   } else {
     o->r = RPT_UNDECIDED;
-    rpt_buf_printf(&o->msg, "waiting for the task to stop (status %s)",
-                   t->status ? t->status : "unknown");
+    ecsb_buf_printf(&o->msg, "waiting for the task to stop (status %s)",
+                    t->status ? t->status : "unknown");
   }
-  rpt_buf_free(&now);
+  ecsb_buf_free(&now);
 }
 
 static void eval_item(const ectx *c, const xitem *it, size_t ti, bool settled,
@@ -461,9 +461,9 @@ static void eval_item(const ectx *c, const xitem *it, size_t ti, bool settled,
 typedef struct agg {
   size_t n_pass, n_fail, n_undecided, n_inconclusive;
   int64_t fail_at, pass_at, undecided_at;
-  rpt_buf fail_msgs;
-  rpt_buf inconclusive_msgs;
-  rpt_buf first_undecided;
+  ecsb_buf fail_msgs;
+  ecsb_buf inconclusive_msgs;
+  ecsb_buf first_undecided;
   char **failed;
   rpt_ref refs[MAX_REFS];
   size_t n_refs;
@@ -483,17 +483,17 @@ static void agg_add(agg *g, const ectx *c, const rpt_task *t, outcome *o) {
   }
   if (o->r == RPT_UNDECIDED) {
     if (g->n_undecided++ == 0) {
-      rpt_buf_printf(&g->first_undecided, "%s: %s", t->name,
-                     o->msg.s ? o->msg.s : "");
+      ecsb_buf_printf(&g->first_undecided, "%s: %s", t->name,
+                      o->msg.s ? o->msg.s : "");
     }
     return;
   }
   if (o->r == RPT_INCONCLUSIVE) {
     if (g->n_inconclusive < MAX_TASK_MSGS) {
       if (g->n_inconclusive)
-        rpt_buf_puts(&g->inconclusive_msgs, "; ");
-      rpt_buf_printf(&g->inconclusive_msgs, "%s: %s", t->name,
-                     o->msg.s ? o->msg.s : "");
+        ecsb_buf_puts(&g->inconclusive_msgs, "; ");
+      ecsb_buf_printf(&g->inconclusive_msgs, "%s: %s", t->name,
+                      o->msg.s ? o->msg.s : "");
     }
     g->n_inconclusive++;
     if (g->pass_at == RPT_ABSENT || o->at > g->pass_at)
@@ -512,8 +512,8 @@ static void agg_add(agg *g, const ectx *c, const rpt_task *t, outcome *o) {
   g->failed = nf;
   if (g->n_fail < MAX_TASK_MSGS) {
     if (g->n_fail)
-      rpt_buf_puts(&g->fail_msgs, "; ");
-    rpt_buf_printf(&g->fail_msgs, "%s: %s", t->name, o->msg.s ? o->msg.s : "");
+      ecsb_buf_puts(&g->fail_msgs, "; ");
+    ecsb_buf_printf(&g->fail_msgs, "%s: %s", t->name, o->msg.s ? o->msg.s : "");
   }
   g->n_fail++;
   for (size_t i = 0; i < o->n_refs && g->n_refs < MAX_REFS; i++) {
@@ -540,37 +540,37 @@ static int agg_finish(agg *g, const ectx *c, const xitem *it, size_t n_tasks,
                  : it->kind == X_MILESTONE ? "milestone"
                  : it->kind == X_FINAL     ? "final"
                                            : "invariant");
-  rpt_buf m;
-  rpt_buf_init(&m);
+  ecsb_buf m;
+  ecsb_buf_init(&m);
   if (g->n_fail) {
     v->result = RPT_FAIL;
     v->decided_at = g->fail_at;
     if (n_tasks > 1)
-      rpt_buf_printf(&m, "failed in %zu of %zu tasks. ", g->n_fail, n_tasks);
-    rpt_buf_puts(&m, g->fail_msgs.s);
+      ecsb_buf_printf(&m, "failed in %zu of %zu tasks. ", g->n_fail, n_tasks);
+    ecsb_buf_puts(&m, g->fail_msgs.s);
     if (g->n_fail > MAX_TASK_MSGS)
-      rpt_buf_printf(&m, "; and %zu more tasks", g->n_fail - MAX_TASK_MSGS);
+      ecsb_buf_printf(&m, "; and %zu more tasks", g->n_fail - MAX_TASK_MSGS);
   } else if (n_tasks == 0 && c->final) {
     v->result = RPT_FAIL;
     v->decided_at = c->now;
-    rpt_buf_puts(&m, "no application task in the log");
+    ecsb_buf_puts(&m, "no application task in the log");
   } else if (g->n_undecided || missing || n_tasks == 0) {
     v->result = RPT_UNDECIDED;
     if (g->n_undecided)
-      rpt_buf_printf(&m, "undecided in %zu of %zu tasks; %s", g->n_undecided,
-                     n_tasks + missing, g->first_undecided.s);
+      ecsb_buf_printf(&m, "undecided in %zu of %zu tasks; %s", g->n_undecided,
+                      n_tasks + missing, g->first_undecided.s);
     else
-      rpt_buf_printf(&m, "waiting for %zu more task(s) to start", missing);
+      ecsb_buf_printf(&m, "waiting for %zu more task(s) to start", missing);
   } else if (g->n_inconclusive) {
     v->result = RPT_INCONCLUSIVE;
     v->decided_at = g->pass_at;
     if (n_tasks > 1)
-      rpt_buf_printf(&m, "inconclusive in %zu of %zu tasks. ",
-                     g->n_inconclusive, n_tasks);
-    rpt_buf_puts(&m, g->inconclusive_msgs.s);
+      ecsb_buf_printf(&m, "inconclusive in %zu of %zu tasks. ",
+                      g->n_inconclusive, n_tasks);
+    ecsb_buf_puts(&m, g->inconclusive_msgs.s);
     if (g->n_inconclusive > MAX_TASK_MSGS)
-      rpt_buf_printf(&m, "; and %zu more tasks",
-                     g->n_inconclusive - MAX_TASK_MSGS);
+      ecsb_buf_printf(&m, "; and %zu more tasks",
+                      g->n_inconclusive - MAX_TASK_MSGS);
   } else {
     v->result = RPT_PASS;
     v->decided_at = g->pass_at;
@@ -589,8 +589,8 @@ static int agg_finish(agg *g, const ectx *c, const xitem *it, size_t n_tasks,
     }
   }
   if (v->result != RPT_PASS)
-    v->message = rpt_buf_take(&m);
-  rpt_buf_free(&m);
+    v->message = ecsb_buf_take(&m);
+  ecsb_buf_free(&m);
   if (g->oom || !v->name || !v->path || !v->kind ||
       (v->result != RPT_PASS && !v->message))
     return ecsb_err_set(err, ECSB_ENOMEM, "out of memory judging %s", it->path);
@@ -598,9 +598,9 @@ static int agg_finish(agg *g, const ectx *c, const xitem *it, size_t n_tasks,
 }
 
 static void agg_clear(agg *g) {
-  rpt_buf_free(&g->fail_msgs);
-  rpt_buf_free(&g->inconclusive_msgs);
-  rpt_buf_free(&g->first_undecided);
+  ecsb_buf_free(&g->fail_msgs);
+  ecsb_buf_free(&g->inconclusive_msgs);
+  ecsb_buf_free(&g->first_undecided);
   if (g->failed) {
     for (size_t i = 0; i < g->n_fail; i++)
       free(g->failed[i]);

@@ -98,7 +98,7 @@ typedef struct ectx {
 typedef struct outcome {
   rpt_result r;
   int64_t at;
-  rpt_buf msg;
+  ecsb_buf msg;
   size_t refs[MAX_TASK_REFS];
   char *notes[MAX_TASK_REFS];
   size_t n_refs;
@@ -107,7 +107,7 @@ typedef struct outcome {
 /* Records an event that broke (or decided) an outcome, with why. */
 void rpt_x_add_ref(outcome *o, size_t ev, const char *note);
 /* "container.exited app-1/mesh-init (exit 1) @1.234s" */
-void rpt_x_describe(const ectx *c, size_t ev, rpt_buf *b);
+void rpt_x_describe(const ectx *c, size_t ev, ecsb_buf *b);
 bool rpt_x_role_is(const rpt_container *ct, const char *role);
 /* When a finished task stops changing: its STOPPED time, else now. */
 int64_t rpt_x_end_time(const ectx *c, const rpt_task *t);

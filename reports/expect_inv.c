@@ -24,7 +24,7 @@ void rpt_x_app_after_proxy(const ectx *c, size_t ti, outcome *o) {
     free(healthy);
     free(last_h);
     o->r = RPT_UNDECIDED;
-    rpt_buf_puts(&o->msg, "out of memory");
+    ecsb_buf_puts(&o->msg, "out of memory");
     return;
   }
   for (size_t i = 0; i < t->n_containers; i++) {
@@ -57,14 +57,14 @@ void rpt_x_app_after_proxy(const ectx *c, size_t ti, outcome *o) {
         if (n_break++ == 0) {
           first_break = e->t_us;
           rpt_x_describe(c, ev, &o->msg);
-          rpt_buf_printf(&o->msg, " while %s was not HEALTHY",
-                         t->containers[p].name);
+          ecsb_buf_printf(&o->msg, " while %s was not HEALTHY",
+                          t->containers[p].name);
           if (last_h[p] != RPT_X_NONE) {
-            rpt_buf_puts(&o->msg, " (its last health event: ");
+            ecsb_buf_puts(&o->msg, " (its last health event: ");
             rpt_x_describe(c, last_h[p], &o->msg);
-            rpt_buf_puts(&o->msg, ")");
+            ecsb_buf_puts(&o->msg, ")");
           } else {
-            rpt_buf_puts(&o->msg, " (it had never been HEALTHY)");
+            ecsb_buf_puts(&o->msg, " (it had never been HEALTHY)");
           }
         }
         rpt_x_add_ref(o, ev, "application container started");
@@ -79,10 +79,10 @@ void rpt_x_app_after_proxy(const ectx *c, size_t ti, outcome *o) {
     o->r = RPT_FAIL;
     o->at = first_break;
     if (n_break > 1)
-      rpt_buf_printf(&o->msg, "; %zu application starts in all", n_break);
+      ecsb_buf_printf(&o->msg, "; %zu application starts in all", n_break);
     return;
   }
-  rpt_buf_free(&o->msg);
+  ecsb_buf_free(&o->msg);
   if (n_proxy == 0 && t->n_containers > 0) {
     o->r = RPT_PASS; /* no sidecar-proxy: nothing to wait for */
     o->at = t->t0_at;
@@ -94,7 +94,7 @@ void rpt_x_app_after_proxy(const ectx *c, size_t ti, outcome *o) {
     o->at = rpt_x_end_time(c, t);
   } else {
     o->r = RPT_UNDECIDED;
-    rpt_buf_puts(&o->msg, "waiting for the application containers to start");
+    ecsb_buf_puts(&o->msg, "waiting for the application containers to start");
   }
 }
 
@@ -113,7 +113,7 @@ void rpt_x_t4_checks(const ectx *c, size_t ti, outcome *o) {
       o->at = rpt_x_end_time(c, t);
     } else {
       o->r = RPT_UNDECIDED;
-      rpt_buf_puts(&o->msg, "waiting for T4");
+      ecsb_buf_puts(&o->msg, "waiting for T4");
     }
     return;
   }
@@ -144,12 +144,12 @@ void rpt_x_t4_checks(const ectx *c, size_t ti, outcome *o) {
     if (cs[i].status && strcmp(cs[i].status, "passing") == 0)
       continue;
     if (bad++ == 0) {
-      rpt_buf_puts(&o->msg, "T4 (");
+      ecsb_buf_puts(&o->msg, "T4 (");
       rpt_x_describe(c, te, &o->msg);
-      rpt_buf_puts(&o->msg, ") while not every check passed: ");
+      ecsb_buf_puts(&o->msg, ") while not every check passed: ");
       rpt_x_add_ref(o, te, "T4");
     } else {
-      rpt_buf_puts(&o->msg, "; ");
+      ecsb_buf_puts(&o->msg, "; ");
     }
     rpt_x_describe(c, cs[i].ev, &o->msg);
     rpt_x_add_ref(o, cs[i].ev, "check not passing at T4");

@@ -12,21 +12,21 @@
 #include <stdio.h>
 #include <string.h>
 
-static void attr(rpt_buf *b, const char *name, const char *value) {
-  rpt_buf_printf(b, " %s=\"", name);
+static void attr(ecsb_buf *b, const char *name, const char *value) {
+  ecsb_buf_printf(b, " %s=\"", name);
   rpt_buf_xml(b, value);
-  rpt_buf_putc(b, '"');
+  ecsb_buf_putc(b, '"');
 }
 
-static void attr_n(rpt_buf *b, const char *name, size_t v) {
-  rpt_buf_printf(b, " %s=\"%zu\"", name, v);
+static void attr_n(ecsb_buf *b, const char *name, size_t v) {
+  ecsb_buf_printf(b, " %s=\"%zu\"", name, v);
 }
 
-static void property(rpt_buf *b, const char *name, const char *value) {
-  rpt_buf_puts(b, "      <property");
+static void property(ecsb_buf *b, const char *name, const char *value) {
+  ecsb_buf_puts(b, "      <property");
   attr(b, "name", name);
   attr(b, "value", value ? value : "");
-  rpt_buf_puts(b, "/>\n");
+  ecsb_buf_puts(b, "/>\n");
 }
 
 /* Ant writes "yyyy-MM-ddTHH:mm:ss" without a zone; wall_start is UTC. */
@@ -39,42 +39,42 @@ static bool timestamp(const char *wall, char *out, size_t cap) {
   return true;
 }
 
-static void refs_text(rpt_buf *b, const rpt_verdict *v) {
-  rpt_buf b2;
-  rpt_buf_init(&b2);
-  rpt_buf_printf(&b2, "%s\n%s\n", v->path ? v->path : "",
-                 v->message ? v->message : "");
+static void refs_text(ecsb_buf *b, const rpt_verdict *v) {
+  ecsb_buf b2;
+  ecsb_buf_init(&b2);
+  ecsb_buf_printf(&b2, "%s\n%s\n", v->path ? v->path : "",
+                  v->message ? v->message : "");
   if (v->n_failed_tasks) {
-    rpt_buf_puts(&b2, "failed tasks:");
+    ecsb_buf_puts(&b2, "failed tasks:");
     for (size_t i = 0; i < v->n_failed_tasks; i++)
-      rpt_buf_printf(&b2, " %s", v->failed_tasks[i]);
-    rpt_buf_putc(&b2, '\n');
+      ecsb_buf_printf(&b2, " %s", v->failed_tasks[i]);
+    ecsb_buf_putc(&b2, '\n');
   }
   if (v->n_refs)
-    rpt_buf_puts(&b2, "events:\n");
+    ecsb_buf_puts(&b2, "events:\n");
   for (size_t i = 0; i < v->n_refs; i++) {
     const rpt_ref *e = &v->refs[i];
     char t[32];
-    rpt_buf_printf(&b2, "  %s", e->kind);
+    ecsb_buf_printf(&b2, "  %s", e->kind);
     if (e->task)
-      rpt_buf_printf(&b2, " %s%s%s", e->task, e->container ? "/" : "",
-                     e->container ? e->container : "");
-    rpt_buf_printf(&b2, " @%s", rpt_fmt_us(e->at, t, sizeof t));
+      ecsb_buf_printf(&b2, " %s%s%s", e->task, e->container ? "/" : "",
+                      e->container ? e->container : "");
+    ecsb_buf_printf(&b2, " @%s", rpt_fmt_us(e->at, t, sizeof t));
     if (e->note)
-      rpt_buf_printf(&b2, ": %s", e->note);
-    rpt_buf_putc(&b2, '\n');
+      ecsb_buf_printf(&b2, ": %s", e->note);
+    ecsb_buf_putc(&b2, '\n');
   }
   if (b2.oom)
     b->oom = true;
   rpt_buf_xml(b, b2.s);
-  rpt_buf_free(&b2);
+  ecsb_buf_free(&b2);
 }
 
-static void suite(rpt_buf *b, const rpt_run *r, size_t id) {
+static void suite(ecsb_buf *b, const rpt_run *r, size_t id) {
   size_t f = rpt_run_failures(r), u = rpt_run_undecided(r),
          inc = rpt_run_inconclusive(r);
   char t[32], ts[32];
-  rpt_buf_puts(b, "  <testsuite");
+  ecsb_buf_puts(b, "  <testsuite");
   attr(b, "name", r->scenario);
   attr_n(b, "tests", r->n_verdicts);
   attr_n(b, "failures", f);
@@ -85,7 +85,7 @@ static void suite(rpt_buf *b, const rpt_run *r, size_t id) {
     attr(b, "timestamp", ts);
   attr_n(b, "id", id);
   attr(b, "package", "ecsboot");
-  rpt_buf_puts(b, ">\n    <properties>\n");
+  ecsb_buf_puts(b, ">\n    <properties>\n");
   char num[64];
   snprintf(num, sizeof num, "%lld", (long long)r->seed);
   property(b, "seed", num);
@@ -111,68 +111,68 @@ static void suite(rpt_buf *b, const rpt_run *r, size_t id) {
     snprintf(num, sizeof num, "%lld", (long long)r->ms[m].p50);
     property(b, name, num);
   }
-  rpt_buf_puts(b, "    </properties>\n");
-  rpt_buf b2;
-  rpt_buf_init(&b2);
-  rpt_buf_printf(&b2, "ecsboot.%s", r->scenario);
+  ecsb_buf_puts(b, "    </properties>\n");
+  ecsb_buf b2;
+  ecsb_buf_init(&b2);
+  ecsb_buf_printf(&b2, "ecsboot.%s", r->scenario);
   const char *classname = b2.s ? b2.s : "ecsboot";
   for (size_t i = 0; i < r->n_verdicts; i++) {
     const rpt_verdict *v = &r->verdicts[i];
-    rpt_buf_puts(b, "    <testcase");
+    ecsb_buf_puts(b, "    <testcase");
     attr(b, "name", v->name);
     attr(b, "classname", classname);
     attr(b, "time", rpt_fmt_secs(v->decided_at, t, sizeof t));
     if (v->result == RPT_PASS) {
-      rpt_buf_puts(b, "/>\n");
+      ecsb_buf_puts(b, "/>\n");
       continue;
     }
     /* JUnit has no "could not tell": skipped, with the reason, is what CI
      * dashboards show as neither green nor red. */
     if (v->result == RPT_INCONCLUSIVE) {
-      rpt_buf_puts(b, ">\n      <skipped");
-      rpt_buf b4;
-      rpt_buf_init(&b4);
-      rpt_buf_printf(&b4, "INCONCLUSIVE: %s", v->message ? v->message : "");
+      ecsb_buf_puts(b, ">\n      <skipped");
+      ecsb_buf b4;
+      ecsb_buf_init(&b4);
+      ecsb_buf_printf(&b4, "INCONCLUSIVE: %s", v->message ? v->message : "");
       if (b4.oom)
         b->oom = true;
       attr(b, "message", b4.s ? b4.s : "INCONCLUSIVE");
-      rpt_buf_free(&b4);
-      rpt_buf_puts(b, "/>\n    </testcase>\n");
+      ecsb_buf_free(&b4);
+      ecsb_buf_puts(b, "/>\n    </testcase>\n");
       continue;
     }
     const char *el = v->result == RPT_FAIL ? "failure" : "error";
-    rpt_buf_printf(b, ">\n      <%s", el);
+    ecsb_buf_printf(b, ">\n      <%s", el);
     attr(b, "message", v->message ? v->message : "");
     attr(b, "type",
          v->result == RPT_FAIL ? (v->kind && *v->kind ? v->kind : "failure")
                                : "undecided");
-    rpt_buf_putc(b, '>');
+    ecsb_buf_putc(b, '>');
     refs_text(b, v);
-    rpt_buf_printf(b, "</%s>\n    </testcase>\n", el);
+    ecsb_buf_printf(b, "</%s>\n    </testcase>\n", el);
   }
   if (b2.oom)
     b->oom = true;
-  rpt_buf_free(&b2);
-  rpt_buf_puts(b, "    <system-out>");
-  rpt_buf b3;
-  rpt_buf_init(&b3);
-  rpt_buf_printf(&b3,
-                 "event log: %s\nlog %s, %zu events, %zu tasks (%zu "
-                 "application)\n",
-                 r->log_path ? r->log_path : "(unknown)",
-                 r->complete ? "complete" : "INCOMPLETE", r->n_events,
-                 r->n_tasks, r->n_app_tasks);
+  ecsb_buf_free(&b2);
+  ecsb_buf_puts(b, "    <system-out>");
+  ecsb_buf b3;
+  ecsb_buf_init(&b3);
+  ecsb_buf_printf(&b3,
+                  "event log: %s\nlog %s, %zu events, %zu tasks (%zu "
+                  "application)\n",
+                  r->log_path ? r->log_path : "(unknown)",
+                  r->complete ? "complete" : "INCOMPLETE", r->n_events,
+                  r->n_tasks, r->n_app_tasks);
   if (r->expect_error)
-    rpt_buf_printf(&b3, "expectations did not parse: %s\n", r->expect_error);
+    ecsb_buf_printf(&b3, "expectations did not parse: %s\n", r->expect_error);
   if (b3.oom)
     b->oom = true;
   rpt_buf_xml(b, b3.s);
-  rpt_buf_free(&b3);
-  rpt_buf_puts(b, "</system-out>\n    <system-err></system-err>\n"
-                  "  </testsuite>\n");
+  ecsb_buf_free(&b3);
+  ecsb_buf_puts(b, "</system-out>\n    <system-err></system-err>\n"
+                   "  </testsuite>\n");
 }
 
-void rpt_junit_render(rpt_run *const *runs, size_t n, rpt_buf *out) {
+void rpt_junit_render(rpt_run *const *runs, size_t n, ecsb_buf *out) {
   size_t tests = 0, f = 0, u = 0;
   int64_t time = 0;
   for (size_t i = 0; i < n; i++) {
@@ -182,14 +182,14 @@ void rpt_junit_render(rpt_run *const *runs, size_t n, rpt_buf *out) {
     time += runs[i]->end_at;
   }
   char t[32];
-  rpt_buf_puts(out, "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<testsuites");
+  ecsb_buf_puts(out, "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<testsuites");
   attr(out, "name", "ecsboot");
   attr_n(out, "tests", tests);
   attr_n(out, "failures", f);
   attr_n(out, "errors", u);
   attr(out, "time", rpt_fmt_secs(time, t, sizeof t));
-  rpt_buf_puts(out, ">\n");
+  ecsb_buf_puts(out, ">\n");
   for (size_t i = 0; i < n; i++)
     suite(out, runs[i], i);
-  rpt_buf_puts(out, "</testsuites>\n");
+  ecsb_buf_puts(out, "</testsuites>\n");
 }

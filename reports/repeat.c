@@ -67,23 +67,23 @@ int rpt_repeat_stats(rpt_run *const *runs, size_t n,
   return 0;
 }
 
-static void sc(rpt_buf *b, int64_t wall, double scale, int width) {
+static void sc(ecsb_buf *b, int64_t wall, double scale, int width) {
   char t[32];
-  rpt_buf_printf(
+  ecsb_buf_printf(
       b, " %*s", width,
       wall == RPT_ABSENT
           ? "-"
           : rpt_fmt_us((int64_t)((double)wall / scale), t, sizeof t));
 }
 
-static void pct(rpt_buf *b, int64_t lo, int64_t mid, int64_t hi) {
+static void pct(ecsb_buf *b, int64_t lo, int64_t mid, int64_t hi) {
   if (mid <= 0)
-    rpt_buf_printf(b, " %7s", "-");
+    ecsb_buf_printf(b, " %7s", "-");
   else
-    rpt_buf_printf(b, " %6.1f%%", 100.0 * (double)(hi - lo) / (double)mid);
+    ecsb_buf_printf(b, " %6.1f%%", 100.0 * (double)(hi - lo) / (double)mid);
 }
 
-void rpt_repeat_render(rpt_run *const *runs, size_t n, rpt_buf *out) {
+void rpt_repeat_render(rpt_run *const *runs, size_t n, ecsb_buf *out) {
   if (!n)
     return;
   size_t pass = 0, fail = 0, inc = 0;
@@ -96,35 +96,35 @@ void rpt_repeat_render(rpt_run *const *runs, size_t n, rpt_buf *out) {
       pass++;
   }
   double scale = runs[0]->time_scale > 0 ? runs[0]->time_scale : 1;
-  rpt_buf_printf(out,
-                 "Repeated %zu times: %zu passed, %zu failed, %zu "
-                 "inconclusive\n",
-                 n, pass, fail, inc);
+  ecsb_buf_printf(out,
+                  "Repeated %zu times: %zu passed, %zu failed, %zu "
+                  "inconclusive\n",
+                  n, pass, fail, inc);
   rpt_repeat_ms st[RPT_MS_COUNT];
   if (rpt_repeat_stats(runs, n, st)) {
     out->oom = true;
     return;
   }
-  rpt_buf_printf(out,
-                 "Milestones in scenario time (time_scale %g), each run's "
-                 "median task; spread = (max - min) / median\n"
-                 "  %-4s %5s %11s %11s %11s %7s   %11s %11s %11s %7s\n",
-                 scale, "", "runs", "min", "median", "max", "spread",
-                 "lag-free min", "median", "max", "spread");
+  ecsb_buf_printf(out,
+                  "Milestones in scenario time (time_scale %g), each run's "
+                  "median task; spread = (max - min) / median\n"
+                  "  %-4s %5s %11s %11s %11s %7s   %11s %11s %11s %7s\n",
+                  scale, "", "runs", "min", "median", "max", "spread",
+                  "lag-free min", "median", "max", "spread");
   for (int m = RPT_T1; m < RPT_MS_COUNT; m++) {
     const rpt_repeat_ms *o = &st[m];
     if (!o->n && m >= RPT_S0)
       continue;
-    rpt_buf_printf(out, "  %-4s %5zu", rpt_ms_name(m), o->n);
+    ecsb_buf_printf(out, "  %-4s %5zu", rpt_ms_name(m), o->n);
     sc(out, o->min, scale, 11);
     sc(out, o->median, scale, 11);
     sc(out, o->max, scale, 11);
     pct(out, o->min, o->median, o->max);
-    rpt_buf_puts(out, "  ");
+    ecsb_buf_puts(out, "  ");
     sc(out, o->lagfree_min, scale, 11);
     sc(out, o->lagfree_median, scale, 11);
     sc(out, o->lagfree_max, scale, 11);
     pct(out, o->lagfree_min, o->lagfree_median, o->lagfree_max);
-    rpt_buf_putc(out, '\n');
+    ecsb_buf_putc(out, '\n');
   }
 }

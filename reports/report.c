@@ -82,11 +82,11 @@ static int note_incomplete(rpt_run *r, ecsb_err *err) {
     rpt_verdict *v = &r->verdicts[i];
     if (v->result != RPT_UNDECIDED)
       continue;
-    rpt_buf b;
-    rpt_buf_init(&b);
-    rpt_buf_printf(&b, "%s (the log is incomplete: the run was interrupted)",
-                   v->message ? v->message : "undecided");
-    char *m = rpt_buf_take(&b);
+    ecsb_buf b;
+    ecsb_buf_init(&b);
+    ecsb_buf_printf(&b, "%s (the log is incomplete: the run was interrupted)",
+                    v->message ? v->message : "undecided");
+    char *m = ecsb_buf_take(&b);
     if (!m)
       return ecsb_err_set(err, ECSB_ENOMEM, "out of memory");
     free(v->message);
@@ -179,8 +179,8 @@ int rpt_report_load(const char *path, rpt_run ***runs, size_t *n,
 
 int rpt_report_render(rpt_run *const *runs, size_t n, unsigned format,
                       bool color, char **out, ecsb_err *err) {
-  rpt_buf b;
-  rpt_buf_init(&b);
+  ecsb_buf b;
+  ecsb_buf_init(&b);
   *out = NULL;
   const char *what = "report";
   switch (format) {
@@ -214,12 +214,12 @@ int rpt_report_render(rpt_run *const *runs, size_t n, unsigned format,
   default:
     return ecsb_err_set(err, ECSB_EINVAL, "render: one format at a time");
   }
-  int rc = rpt_buf_check(&b, what, err);
+  int rc = ecsb_buf_check(&b, what, err);
   if (rc) {
-    rpt_buf_free(&b);
+    ecsb_buf_free(&b);
     return rc;
   }
-  *out = rpt_buf_take(&b);
+  *out = ecsb_buf_take(&b);
   return *out ? 0 : ecsb_err_set(err, ECSB_ENOMEM, "out of memory");
 }
 

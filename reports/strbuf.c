@@ -1,7 +1,7 @@
 /*
- * strbuf.c - growable text, XML escaping and duration formatting shared by
- * every report writer (terminal, JUnit, SVG, HTML). Owns only the buffers
- * it is given; no global state.
+ * strbuf.c - XML escaping, padding and duration formatting shared by every
+ * report writer (terminal, JUnit, SVG, HTML), on core's growable text
+ * (ecsb/buf.h). Owns only the buffers it is given; no global state.
  */
 #include "rpt/strbuf.h"
 
@@ -12,88 +12,13 @@
 
 #include "rpt/run.h"
 
-void rpt_buf_init(rpt_buf *b) {
-  memset(b, 0, sizeof *b);
-}
-
-void rpt_buf_free(rpt_buf *b) {
-  if (!b)
-    return;
-  free(b->s);
-  memset(b, 0, sizeof *b);
-}
-
-static bool grow(rpt_buf *b, size_t extra) {
-  if (b->oom)
-    return false;
-  if (b->len + extra + 1 <= b->cap)
-    return true;
-  size_t nc = b->cap ? b->cap : 256;
-  while (nc < b->len + extra + 1) {
-    if (nc > SIZE_MAX / 2) {
-      b->oom = true;
-      return false;
-    }
-    nc *= 2;
-  }
-  char *ns = realloc(b->s, nc);
-  if (!ns) {
-    b->oom = true;
-    return false;
-  }
-  b->s = ns;
-  b->cap = nc;
-  return true;
-}
-
-void rpt_buf_putn(rpt_buf *b, const char *s, size_t n) {
-  if (!grow(b, n))
-    return;
-  memcpy(b->s + b->len, s, n);
-  b->len += n;
-  b->s[b->len] = '\0';
-}
-
-void rpt_buf_puts(rpt_buf *b, const char *s) {
-  if (s)
-    rpt_buf_putn(b, s, strlen(s));
-}
-
-void rpt_buf_putc(rpt_buf *b, char c) {
-  rpt_buf_putn(b, &c, 1);
-}
-
-void rpt_buf_pad(rpt_buf *b, size_t n) {
+void rpt_buf_pad(ecsb_buf *b, size_t n) {
   static const char spaces[] = "                                ";
   while (n > 0) {
     size_t k = n < sizeof spaces - 1 ? n : sizeof spaces - 1;
-    rpt_buf_putn(b, spaces, k);
+    ecsb_buf_putn(b, spaces, k);
     n -= k;
   }
-}
-
-void rpt_buf_printf(rpt_buf *b, const char *fmt, ...) {
-  if (b->oom)
-    return;
-  va_list ap;
-  va_start(ap, fmt);
-  char small[256];
-  int n = vsnprintf(small, sizeof small, fmt, ap);
-  va_end(ap);
-  if (n < 0) {
-    b->oom = true;
-    return;
-  }
-  if ((size_t)n < sizeof small) {
-    rpt_buf_putn(b, small, (size_t)n);
-    return;
-  }
-  if (!grow(b, (size_t)n))
-    return;
-  va_start(ap, fmt);
-  vsnprintf(b->s + b->len, (size_t)n + 1, fmt, ap);
-  va_end(ap);
-  b->len += (size_t)n;
 }
 
 /* Length of the valid UTF-8 sequence at s (1-4), or 0 when invalid. */
@@ -130,7 +55,7 @@ static size_t utf8_len(const unsigned char *s) {
   return n;
 }
 
-void rpt_buf_xml(rpt_buf *b, const char *s) {
+void rpt_buf_xml(ecsb_buf *b, const char *s) {
   if (!s)
     return;
   const unsigned char *p = (const unsigned char *)s;
@@ -138,58 +63,42 @@ void rpt_buf_xml(rpt_buf *b, const char *s) {
     unsigned char c = *p;
     switch (c) {
     case '&':
-      rpt_buf_puts(b, "&amp;");
+      ecsb_buf_puts(b, "&amp;");
       p++;
       continue;
     case '<':
-      rpt_buf_puts(b, "&lt;");
+      ecsb_buf_puts(b, "&lt;");
       p++;
       continue;
     case '>':
-      rpt_buf_puts(b, "&gt;");
+      ecsb_buf_puts(b, "&gt;");
       p++;
       continue;
     case '"':
-      rpt_buf_puts(b, "&quot;");
+      ecsb_buf_puts(b, "&quot;");
       p++;
       continue;
     case '\'':
-      rpt_buf_puts(b, "&#39;");
+      ecsb_buf_puts(b, "&#39;");
       p++;
       continue;
     default:
       break;
     }
     if (c < 0x20 && c != '\t' && c != '\n' && c != '\r') {
-      rpt_buf_puts(b, "\xEF\xBF\xBD");
+      ecsb_buf_puts(b, "\xEF\xBF\xBD");
       p++;
       continue;
     }
     size_t n = utf8_len(p);
     if (n == 0) {
-      rpt_buf_puts(b, "\xEF\xBF\xBD");
+      ecsb_buf_puts(b, "\xEF\xBF\xBD");
       p++;
       continue;
     }
-    rpt_buf_putn(b, (const char *)p, n);
+    ecsb_buf_putn(b, (const char *)p, n);
     p += n;
   }
-}
-
-int rpt_buf_check(const rpt_buf *b, const char *what, ecsb_err *err) {
-  if (b->oom)
-    return ecsb_err_set(err, ECSB_ENOMEM, "out of memory building %s", what);
-  return 0;
-}
-
-char *rpt_buf_take(rpt_buf *b) {
-  if (b->oom) {
-    rpt_buf_free(b);
-    return NULL;
-  }
-  char *s = b->s ? b->s : strdup("");
-  memset(b, 0, sizeof *b);
-  return s;
 }
 
 void rpt_pathf(char *out, size_t cap, const char *fmt, ...) {

@@ -80,17 +80,17 @@ static int64_t tick_step(int64_t span) {
   return step;
 }
 
-static void text(rpt_buf *b, double x, double y, const char *cls,
+static void text(ecsb_buf *b, double x, double y, const char *cls,
                  const char *anchor, const char *s) {
-  rpt_buf_printf(b, "<text x=\"%.1f\" y=\"%.1f\" class=\"%s\"%s%s%s>", x, y,
-                 cls, anchor ? " text-anchor=\"" : "", anchor ? anchor : "",
-                 anchor ? "\"" : "");
+  ecsb_buf_printf(b, "<text x=\"%.1f\" y=\"%.1f\" class=\"%s\"%s%s%s>", x, y,
+                  cls, anchor ? " text-anchor=\"" : "", anchor ? anchor : "",
+                  anchor ? "\"" : "");
   rpt_buf_xml(b, s);
-  rpt_buf_puts(b, "</text>\n");
+  ecsb_buf_puts(b, "</text>\n");
 }
 
 /* Vertical grid and labelled axis over [top, bottom]. */
-static void axis(rpt_buf *b, const scale *s, double top, double bottom,
+static void axis(ecsb_buf *b, const scale *s, double top, double bottom,
                  const char *label) {
   int64_t step = tick_step(s->t1 - s->t0);
   int64_t first =
@@ -98,32 +98,32 @@ static void axis(rpt_buf *b, const scale *s, double top, double bottom,
   for (int64_t t = first; t <= s->t1; t += step) {
     double x = X(s, t);
     char lbl[32];
-    rpt_buf_printf(b,
-                   "<line x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\" "
-                   "class=\"ecsb-grid\"/>\n",
-                   x, top, x, bottom);
+    ecsb_buf_printf(b,
+                    "<line x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\" "
+                    "class=\"ecsb-grid\"/>\n",
+                    x, top, x, bottom);
     text(b, x, bottom + 14, "ecsb-s", "middle", rpt_fmt_us(t, lbl, sizeof lbl));
   }
-  rpt_buf_printf(b,
-                 "<line x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\" "
-                 "class=\"ecsb-axis\"/>\n",
-                 LEFT, bottom, WIDTH - RIGHT, bottom);
+  ecsb_buf_printf(b,
+                  "<line x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\" "
+                  "class=\"ecsb-axis\"/>\n",
+                  LEFT, bottom, WIDTH - RIGHT, bottom);
   text(b, WIDTH - RIGHT, bottom + 28, "ecsb-s", "end", label);
 }
 
-static void rect(rpt_buf *b, const scale *s, int64_t from, int64_t to, double y,
-                 const char *cls, const char *tip) {
+static void rect(ecsb_buf *b, const scale *s, int64_t from, int64_t to,
+                 double y, const char *cls, const char *tip) {
   double x0 = X(s, from), x1 = X(s, to);
   double w = x1 - x0 < 1 ? 1 : x1 - x0;
-  rpt_buf_printf(b,
-                 "<rect x=\"%.1f\" y=\"%.1f\" width=\"%.1f\" height=\"%.1f\" "
-                 "class=\"%s\"><title>",
-                 x0, y, w, BAR, cls);
+  ecsb_buf_printf(b,
+                  "<rect x=\"%.1f\" y=\"%.1f\" width=\"%.1f\" height=\"%.1f\" "
+                  "class=\"%s\"><title>",
+                  x0, y, w, BAR, cls);
   rpt_buf_xml(b, tip);
-  rpt_buf_puts(b, "</title></rect>\n");
+  ecsb_buf_puts(b, "</title></rect>\n");
 }
 
-static void phase(rpt_buf *b, const scale *s, int64_t from, int64_t to,
+static void phase(ecsb_buf *b, const scale *s, int64_t from, int64_t to,
                   double y, const char *cls, const char *who,
                   const char *what) {
   if (from == RPT_ABSENT || to == RPT_ABSENT || to < from)
@@ -142,20 +142,20 @@ static int64_t ended_at(const rpt_container *c) {
   return e;
 }
 
-static void container_row(rpt_buf *b, const scale *s, const rpt_run *r,
+static void container_row(ecsb_buf *b, const scale *s, const rpt_run *r,
                           const rpt_task *t, const rpt_container *c, double y,
                           bool indent) {
   /* Name, then the role in grey when it says something the name does
    * not. */
-  rpt_buf_printf(b, "<text x=\"%.1f\" y=\"%.1f\" class=\"ecsb-t\">",
-                 indent ? 20.0 : 8.0, y + BAR - 3);
+  ecsb_buf_printf(b, "<text x=\"%.1f\" y=\"%.1f\" class=\"ecsb-t\">",
+                  indent ? 20.0 : 8.0, y + BAR - 3);
   rpt_buf_xml(b, c->name);
   if (c->role && strcmp(c->role, c->name) != 0) {
-    rpt_buf_puts(b, "<tspan class=\"ecsb-s\" dx=\"6\">");
+    ecsb_buf_puts(b, "<tspan class=\"ecsb-s\" dx=\"6\">");
     rpt_buf_xml(b, c->role);
-    rpt_buf_puts(b, "</tspan>");
+    ecsb_buf_puts(b, "</tspan>");
   }
-  rpt_buf_puts(b, "</text>\n");
+  ecsb_buf_puts(b, "</text>\n");
   int64_t end = ended_at(c);
   int64_t stop = end != RPT_ABSENT ? end : r->end_at;
   int64_t pend = c->pending_at != RPT_ABSENT ? c->pending_at : t->t0_at;
@@ -190,21 +190,21 @@ static void container_row(rpt_buf *b, const scale *s, const rpt_run *r,
     bad = true;
   }
   double x = X(s, end);
-  rpt_buf_printf(b,
-                 "<rect x=\"%.1f\" y=\"%.1f\" width=\"3\" height=\"%.1f\" "
-                 "class=\"ecsb-end%d\"><title>",
-                 x - 1, by - 2, BAR + 4, bad ? 1 : 0);
+  ecsb_buf_printf(b,
+                  "<rect x=\"%.1f\" y=\"%.1f\" width=\"3\" height=\"%.1f\" "
+                  "class=\"ecsb-end%d\"><title>",
+                  x - 1, by - 2, BAR + 4, bad ? 1 : 0);
   char tip[200];
   snprintf(tip, sizeof tip, "%s %s at %s", c->name, what,
            rpt_fmt_us(end, a, sizeof a));
   rpt_buf_xml(b, tip);
-  rpt_buf_puts(b, "</title></rect>\n");
+  ecsb_buf_puts(b, "</title></rect>\n");
   text(b, x + 4, by + BAR - 3, bad ? "ecsb-faultl" : "ecsb-s", NULL, what);
 }
 
 /* Vertical marker spanning the rows with its label in a header lane;
  * labels that would collide move to the next lane. */
-static void marker(rpt_buf *b, double x, double bottom, const char *line_cls,
+static void marker(ecsb_buf *b, double x, double bottom, const char *line_cls,
                    const char *label_cls, const char *label, double lane_y,
                    double *last_x, int *lane, const char *tip) {
   if (*last_x >= 0 && x - *last_x < 60)
@@ -213,12 +213,12 @@ static void marker(rpt_buf *b, double x, double bottom, const char *line_cls,
     *lane = 0;
   *last_x = x;
   double ly = lane_y + *lane * 11;
-  rpt_buf_printf(b,
-                 "<line x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\" "
-                 "class=\"%s\"><title>",
-                 x, ly + 2, x, bottom, line_cls);
+  ecsb_buf_printf(b,
+                  "<line x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\" "
+                  "class=\"%s\"><title>",
+                  x, ly + 2, x, bottom, line_cls);
   rpt_buf_xml(b, tip);
-  rpt_buf_puts(b, "</title></line>\n");
+  ecsb_buf_puts(b, "</title></line>\n");
   /* Near the right edge the label goes to the left of its line. */
   if (x > WIDTH - 160)
     text(b, x - 2, ly, label_cls, "end", label);
@@ -226,25 +226,25 @@ static void marker(rpt_buf *b, double x, double bottom, const char *line_cls,
     text(b, x + 2, ly, label_cls, NULL, label);
 }
 
-static void legend_item(rpt_buf *b, double *x, double y, const char *cls,
+static void legend_item(ecsb_buf *b, double *x, double y, const char *cls,
                         const char *label, bool line) {
   if (line)
-    rpt_buf_printf(b,
-                   "<line x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\" "
-                   "class=\"%s\"/>\n",
-                   *x + 6, y - 11, *x + 6, y + 2, cls);
+    ecsb_buf_printf(b,
+                    "<line x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\" "
+                    "class=\"%s\"/>\n",
+                    *x + 6, y - 11, *x + 6, y + 2, cls);
   else
-    rpt_buf_printf(b,
-                   "<rect x=\"%.1f\" y=\"%.1f\" width=\"14\" height=\"10\" "
-                   "class=\"%s\"/>\n",
-                   *x, y - 9, cls);
+    ecsb_buf_printf(b,
+                    "<rect x=\"%.1f\" y=\"%.1f\" width=\"14\" height=\"10\" "
+                    "class=\"%s\"/>\n",
+                    *x, y - 9, cls);
   text(b, *x + 18, y, "ecsb-s", NULL, label);
   *x += 30 + 6.2 * (double)rpt_text_width(label);
 }
 
 /* Container timeline panel; returns its height. */
-static double panel_timeline(rpt_buf *b, const rpt_run *r, const rpt_task *only,
-                             const char *title) {
+static double panel_timeline(ecsb_buf *b, const rpt_run *r,
+                             const rpt_task *only, const char *title) {
   /* Several tasks: each gets a header row above its containers. */
   bool grouped = !only && r->n_tasks > 1;
   size_t rows = 0;
@@ -285,18 +285,18 @@ static double panel_timeline(rpt_buf *b, const rpt_run *r, const rpt_task *only,
     if (only && t != only)
       continue;
     if (grouped) {
-      rpt_buf_printf(b, "<text x=\"8\" y=\"%.1f\" class=\"ecsb-task\">",
-                     y + BAR - 3);
+      ecsb_buf_printf(b, "<text x=\"8\" y=\"%.1f\" class=\"ecsb-task\">",
+                      y + BAR - 3);
       rpt_buf_xml(b, t->name);
-      rpt_buf_puts(b, "</text>\n");
+      ecsb_buf_puts(b, "</text>\n");
       y += ROW;
     }
     for (size_t k = 0; k < t->n_containers; k++) {
       if ((size_t)((y - top) / ROW) % 2 == 1)
-        rpt_buf_printf(b,
-                       "<rect x=\"0\" y=\"%.1f\" width=\"%.1f\" "
-                       "height=\"%.1f\" fill=\"#f7f7f7\"/>\n",
-                       y - 2, WIDTH, ROW);
+        ecsb_buf_printf(b,
+                        "<rect x=\"0\" y=\"%.1f\" width=\"%.1f\" "
+                        "height=\"%.1f\" fill=\"#f7f7f7\"/>\n",
+                        y - 2, WIDTH, ROW);
       container_row(b, &s, r, t, &t->containers[k], y, grouped);
       y += ROW;
     }
@@ -360,7 +360,7 @@ static int cmp_i64(const void *a, const void *b) {
 }
 
 /* CDF of T1..T4 over the application tasks; returns its height. */
-static double panel_cdf(rpt_buf *b, const rpt_run *r) {
+static double panel_cdf(ecsb_buf *b, const rpt_run *r) {
   const double top = 84, h = 200;
   int64_t *v = malloc((r->n_tasks + 1) * sizeof *v);
   if (!v) {
@@ -384,10 +384,10 @@ static double panel_cdf(rpt_buf *b, const rpt_run *r) {
     double y = top + h - h * pct / 100.0;
     char lbl[16];
     snprintf(lbl, sizeof lbl, "%d%%", pct);
-    rpt_buf_printf(b,
-                   "<line x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\" "
-                   "class=\"ecsb-grid\"/>\n",
-                   LEFT, y, WIDTH - RIGHT, y);
+    ecsb_buf_printf(b,
+                    "<line x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\" "
+                    "class=\"ecsb-grid\"/>\n",
+                    LEFT, y, WIDTH - RIGHT, y);
     text(b, LEFT - 6, y + 4, "ecsb-s", "end", lbl);
   }
   axis(b, &s, top, top + h, "time since each task's T0");
@@ -399,21 +399,21 @@ static double panel_cdf(rpt_buf *b, const rpt_run *r) {
     if (!n || !r->n_app_tasks)
       continue;
     qsort(v, n, sizeof *v, cmp_i64);
-    rpt_buf_printf(b, "<path class=\"ecsb-cdf ecsb-c%d\" d=\"M%.1f %.1f", m,
-                   X(&s, 0), top + h);
+    ecsb_buf_printf(b, "<path class=\"ecsb-cdf ecsb-c%d\" d=\"M%.1f %.1f", m,
+                    X(&s, 0), top + h);
     for (size_t i = 0; i < n; i++) {
       double x = X(&s, v[i]);
       double y0 = top + h - h * (double)i / (double)r->n_app_tasks;
       double y1 = top + h - h * (double)(i + 1) / (double)r->n_app_tasks;
-      rpt_buf_printf(b, " H%.1f V%.1f", x, y0);
-      rpt_buf_printf(b, " V%.1f", y1);
+      ecsb_buf_printf(b, " H%.1f V%.1f", x, y0);
+      ecsb_buf_printf(b, " V%.1f", y1);
     }
-    rpt_buf_printf(b, " H%.1f\"><title>%s: p50 ", X(&s, s.t1), rpt_ms_name(m));
+    ecsb_buf_printf(b, " H%.1f\"><title>%s: p50 ", X(&s, s.t1), rpt_ms_name(m));
     char a[32];
-    rpt_buf_printf(b, "%s, p95 ", rpt_fmt_us(r->ms[m].p50, a, sizeof a));
-    rpt_buf_printf(b, "%s, max ", rpt_fmt_us(r->ms[m].p95, a, sizeof a));
-    rpt_buf_printf(b, "%s, %zu/%zu tasks</title></path>\n",
-                   rpt_fmt_us(r->ms[m].max, a, sizeof a), n, r->n_app_tasks);
+    ecsb_buf_printf(b, "%s, p95 ", rpt_fmt_us(r->ms[m].p50, a, sizeof a));
+    ecsb_buf_printf(b, "%s, max ", rpt_fmt_us(r->ms[m].p95, a, sizeof a));
+    ecsb_buf_printf(b, "%s, %zu/%zu tasks</title></path>\n",
+                    rpt_fmt_us(r->ms[m].max, a, sizeof a), n, r->n_app_tasks);
   }
   free(v);
   /* p50 and p95 of T4 as markers. */
@@ -449,7 +449,7 @@ static int cmp_slow(const void *a, const void *b) {
 }
 
 /* The slowest tasks, one row each split by milestone phase. */
-static double panel_slowest(rpt_buf *b, const rpt_run *r) {
+static double panel_slowest(ecsb_buf *b, const rpt_run *r) {
   const rpt_task **ts = malloc((r->n_tasks + 1) * sizeof *ts);
   if (!ts) {
     b->oom = true;
@@ -511,16 +511,16 @@ static double panel_slowest(rpt_buf *b, const rpt_run *r) {
       if (!f->task || strcmp(f->task, t->name) != 0)
         continue;
       double x = X(&s, f->at - t->t0_at);
-      rpt_buf_printf(b,
-                     "<line x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\" "
-                     "class=\"ecsb-fault\"><title>",
-                     x, by - 3, x, by + BAR + 3);
+      ecsb_buf_printf(b,
+                      "<line x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\" "
+                      "class=\"ecsb-fault\"><title>",
+                      x, by - 3, x, by + BAR + 3);
       char tip[300];
       snprintf(tip, sizeof tip, "fault %s/%s at +%s",
                f->target ? f->target : "?", f->action ? f->action : "?",
                rpt_fmt_us(f->at - t->t0_at, a, sizeof a));
       rpt_buf_xml(b, tip);
-      rpt_buf_puts(b, "</title></line>\n");
+      ecsb_buf_puts(b, "</title></line>\n");
     }
   }
   free(ts);
@@ -535,71 +535,71 @@ static double panel_slowest(rpt_buf *b, const rpt_run *r) {
 }
 
 /* Stacks panels (each rendered at y = 0) into one document. */
-static void assemble(rpt_buf *out, rpt_buf *panels, const double *heights,
+static void assemble(ecsb_buf *out, ecsb_buf *panels, const double *heights,
                      size_t n, const char *title) {
   double total = 0;
   for (size_t i = 0; i < n; i++)
     total += heights[i] + 10;
-  rpt_buf_printf(out,
-                 "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"%.0f\" "
-                 "height=\"%.0f\" viewBox=\"0 0 %.0f %.0f\" role=\"img\">\n",
-                 WIDTH, total, WIDTH, total);
-  rpt_buf_puts(out, "<title>");
+  ecsb_buf_printf(out,
+                  "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"%.0f\" "
+                  "height=\"%.0f\" viewBox=\"0 0 %.0f %.0f\" role=\"img\">\n",
+                  WIDTH, total, WIDTH, total);
+  ecsb_buf_puts(out, "<title>");
   rpt_buf_xml(out, title);
-  rpt_buf_puts(out, "</title>\n");
-  rpt_buf_puts(out, style);
-  rpt_buf_printf(out,
-                 "<rect x=\"0\" y=\"0\" width=\"%.0f\" height=\"%.0f\" "
-                 "class=\"ecsb-bg\"/>\n",
-                 WIDTH, total);
+  ecsb_buf_puts(out, "</title>\n");
+  ecsb_buf_puts(out, style);
+  ecsb_buf_printf(out,
+                  "<rect x=\"0\" y=\"0\" width=\"%.0f\" height=\"%.0f\" "
+                  "class=\"ecsb-bg\"/>\n",
+                  WIDTH, total);
   double y = 0;
   for (size_t i = 0; i < n; i++) {
-    rpt_buf_printf(out, "<g transform=\"translate(0,%.1f)\">\n", y);
+    ecsb_buf_printf(out, "<g transform=\"translate(0,%.1f)\">\n", y);
     if (panels[i].s)
-      rpt_buf_puts(out, panels[i].s);
+      ecsb_buf_puts(out, panels[i].s);
     if (panels[i].oom)
       out->oom = true;
-    rpt_buf_puts(out, "</g>\n");
+    ecsb_buf_puts(out, "</g>\n");
     y += heights[i] + 10;
   }
-  rpt_buf_puts(out, "</svg>\n");
+  ecsb_buf_puts(out, "</svg>\n");
 }
 
-void rpt_svg_timeline(const rpt_run *r, const rpt_task *only, rpt_buf *out) {
-  rpt_buf p;
-  rpt_buf_init(&p);
+void rpt_svg_timeline(const rpt_run *r, const rpt_task *only, ecsb_buf *out) {
+  ecsb_buf p;
+  ecsb_buf_init(&p);
   char title[300];
   snprintf(title, sizeof title, "%s: startup timeline%s%s", r->scenario,
            only ? " of " : "", only ? only->name : "");
   double h = panel_timeline(&p, r, only, title);
   assemble(out, &p, &h, 1, title);
-  rpt_buf_free(&p);
+  ecsb_buf_free(&p);
 }
 
-void rpt_svg_fleet(const rpt_run *r, rpt_buf *out) {
-  rpt_buf p[2];
+void rpt_svg_fleet(const rpt_run *r, ecsb_buf *out) {
+  ecsb_buf p[2];
   double h[2];
-  rpt_buf_init(&p[0]);
-  rpt_buf_init(&p[1]);
+  ecsb_buf_init(&p[0]);
+  ecsb_buf_init(&p[1]);
   h[0] = panel_cdf(&p[0], r);
   h[1] = panel_slowest(&p[1], r);
   char title[300];
   snprintf(title, sizeof title, "%s: fleet startup", r->scenario);
   assemble(out, p, h, 2, title);
-  rpt_buf_free(&p[0]);
-  rpt_buf_free(&p[1]);
+  ecsb_buf_free(&p[0]);
+  ecsb_buf_free(&p[1]);
 }
 
-void rpt_svg_render(const rpt_run *r, rpt_buf *out) {
+void rpt_svg_render(const rpt_run *r, ecsb_buf *out) {
   if (r->n_app_tasks <= 1) {
     rpt_svg_timeline(r, NULL, out);
     return;
   }
   const rpt_task *slow = rpt_run_slowest(r);
-  rpt_buf p[3];
+  ecsb_buf p[3];
   double h[3];
   for (int i = 0; i < 3; i++)
-    rpt_buf_init(&p[i]);
+    ecsb_buf_init(&p[i]);
   h[0] = panel_cdf(&p[0], r);
   h[1] = panel_slowest(&p[1], r);
   char title[300];
@@ -609,5 +609,5 @@ void rpt_svg_render(const rpt_run *r, rpt_buf *out) {
   snprintf(title, sizeof title, "%s: fleet startup", r->scenario);
   assemble(out, p, h, 3, title);
   for (int i = 0; i < 3; i++)
-    rpt_buf_free(&p[i]);
+    ecsb_buf_free(&p[i]);
 }

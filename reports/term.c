@@ -17,26 +17,26 @@
 #define C_DIM "\033[2m"
 
 typedef struct tw {
-  rpt_buf *b;
+  ecsb_buf *b;
   bool color;
 } tw;
 
 static void col(tw *w, const char *code) {
   if (w->color)
-    rpt_buf_puts(w->b, code);
+    ecsb_buf_puts(w->b, code);
 }
 
 static void heading(tw *w, const char *text) {
-  rpt_buf_putc(w->b, '\n');
+  ecsb_buf_putc(w->b, '\n');
   col(w, C_BOLD);
-  rpt_buf_puts(w->b, text);
+  ecsb_buf_puts(w->b, text);
   col(w, C_RESET);
-  rpt_buf_putc(w->b, '\n');
+  ecsb_buf_putc(w->b, '\n');
 }
 
 /* Left-aligned cell of width w (at least one space after). */
 static void cell(tw *w, const char *s, size_t width) {
-  rpt_buf_puts(w->b, s);
+  ecsb_buf_puts(w->b, s);
   size_t n = rpt_text_width(s);
   rpt_buf_pad(w->b, n < width ? width - n : 1);
 }
@@ -45,7 +45,7 @@ static void cell(tw *w, const char *s, size_t width) {
 static void rcell(tw *w, const char *s, size_t width) {
   size_t n = rpt_text_width(s);
   rpt_buf_pad(w->b, n < width ? width - n + 1 : 1);
-  rpt_buf_puts(w->b, s);
+  ecsb_buf_puts(w->b, s);
 }
 
 static const char *const ms_what[RPT_MS_COUNT] = {
@@ -70,23 +70,23 @@ static bool any_stop_milestone(const rpt_run *r) {
 static void header(tw *w, const rpt_run *r) {
   char t[32];
   col(w, C_BOLD);
-  rpt_buf_printf(w->b, "== %s", r->scenario);
+  ecsb_buf_printf(w->b, "== %s", r->scenario);
   if (r->description && *r->description)
-    rpt_buf_printf(w->b, ": %s", r->description);
-  rpt_buf_puts(w->b, " ==");
+    ecsb_buf_printf(w->b, ": %s", r->description);
+  ecsb_buf_puts(w->b, " ==");
   col(w, C_RESET);
-  rpt_buf_printf(w->b, "\nseed %lld, time_scale %g", (long long)r->seed,
-                 r->time_scale);
+  ecsb_buf_printf(w->b, "\nseed %lld, time_scale %g", (long long)r->seed,
+                  r->time_scale);
   if (r->wall_start)
-    rpt_buf_printf(w->b, ", started %s", r->wall_start);
-  rpt_buf_printf(w->b, ", %zu application task%s\n", r->n_app_tasks,
-                 r->n_app_tasks == 1 ? "" : "s");
-  rpt_buf_printf(w->b, "log %s (%s, %zu events, last @%s)\n",
-                 r->log_path ? r->log_path : "(unknown)",
-                 r->complete    ? "complete"
-                 : r->torn_tail ? "INCOMPLETE: torn last line"
-                                : "INCOMPLETE: no run.end",
-                 r->n_events, rpt_fmt_us(r->end_at, t, sizeof t));
+    ecsb_buf_printf(w->b, ", started %s", r->wall_start);
+  ecsb_buf_printf(w->b, ", %zu application task%s\n", r->n_app_tasks,
+                  r->n_app_tasks == 1 ? "" : "s");
+  ecsb_buf_printf(w->b, "log %s (%s, %zu events, last @%s)\n",
+                  r->log_path ? r->log_path : "(unknown)",
+                  r->complete    ? "complete"
+                  : r->torn_tail ? "INCOMPLETE: torn last line"
+                                 : "INCOMPLETE: no run.end",
+                  r->n_events, rpt_fmt_us(r->end_at, t, sizeof t));
 }
 
 static void milestones_single(tw *w, const rpt_run *r, const rpt_task *t) {
@@ -105,12 +105,12 @@ static void milestones_single(tw *w, const rpt_run *r, const rpt_task *t) {
     if (m >= RPT_S0 && !stops)
       break;
     char a[48], s[48];
-    rpt_buf_puts(w->b, "  ");
+    ecsb_buf_puts(w->b, "  ");
     cell(w, rpt_ms_name(m), 4);
     if (t->ms[m] == RPT_ABSENT) {
       cell(w, "-", 12);
       cell(w, "", 20);
-      rpt_buf_printf(w->b, "%s (not reached)\n", ms_what[m]);
+      ecsb_buf_printf(w->b, "%s (not reached)\n", ms_what[m]);
       continue;
     }
     snprintf(a, sizeof a, "+%s", rpt_fmt_us(t->ms[m], s, sizeof s));
@@ -124,7 +124,7 @@ static void milestones_single(tw *w, const rpt_run *r, const rpt_task *t) {
       snprintf(s, sizeof s, "host lag %s", rpt_fmt_us(t->lag[m], l, sizeof l));
       cell(w, s, 19);
     }
-    rpt_buf_printf(w->b, "%s\n", ms_what[m]);
+    ecsb_buf_printf(w->b, "%s\n", ms_what[m]);
   }
 }
 
@@ -143,31 +143,31 @@ static void milestones_fleet(tw *w, const rpt_run *r) {
            "task's T0)",
            r->n_app_tasks);
   heading(w, h);
-  rpt_buf_puts(w->b, "  ");
+  ecsb_buf_puts(w->b, "  ");
   cell(w, "", 4);
   cell(w, "reached", 9);
   rcell(w, "p50", 11);
   rcell(w, "p95", 11);
   rcell(w, "p99", 11);
   rcell(w, "max", 11);
-  rpt_buf_putc(w->b, '\n');
+  ecsb_buf_putc(w->b, '\n');
   bool stops = any_stop_milestone(r);
   for (int m = 0; m < RPT_MS_COUNT; m++) {
     if (m >= RPT_S0 && !stops)
       break;
     char n[32];
     snprintf(n, sizeof n, "%zu/%zu", r->ms[m].n, r->n_app_tasks);
-    rpt_buf_puts(w->b, "  ");
+    ecsb_buf_puts(w->b, "  ");
     cell(w, rpt_ms_name(m), 4);
     cell(w, n, 9);
     stats_cells(w, &r->ms[m]);
-    rpt_buf_putc(w->b, '\n');
+    ecsb_buf_putc(w->b, '\n');
   }
   const rpt_task *slow = rpt_run_slowest(r);
   if (slow && slow->ms[RPT_T4] != RPT_ABSENT) {
     char t[32];
-    rpt_buf_printf(w->b, "  slowest to T4: %s (+%s)\n", slow->name,
-                   rpt_fmt_us(slow->ms[RPT_T4], t, sizeof t));
+    ecsb_buf_printf(w->b, "  slowest to T4: %s (+%s)\n", slow->name,
+                    rpt_fmt_us(slow->ms[RPT_T4], t, sizeof t));
   }
 }
 
@@ -188,7 +188,7 @@ static void verdicts(tw *w, const rpt_run *r) {
   heading(w, h);
   for (size_t i = 0; i < r->n_verdicts; i++) {
     const rpt_verdict *v = &r->verdicts[i];
-    rpt_buf_puts(w->b, "  ");
+    ecsb_buf_puts(w->b, "  ");
     col(w, v->result == RPT_PASS   ? C_GREEN
            : v->result == RPT_FAIL ? C_RED
                                    : C_YELLOW);
@@ -201,23 +201,23 @@ static void verdicts(tw *w, const rpt_run *r) {
          : v->result == RPT_INCONCLUSIVE ? 13
                                          : 6);
     col(w, C_RESET);
-    rpt_buf_puts(w->b, v->name);
+    ecsb_buf_puts(w->b, v->name);
     if (v->result != RPT_PASS && v->path && *v->path)
-      rpt_buf_printf(w->b, "  (%s)", v->path);
-    rpt_buf_putc(w->b, '\n');
+      ecsb_buf_printf(w->b, "  (%s)", v->path);
+    ecsb_buf_putc(w->b, '\n');
     if (v->message)
-      rpt_buf_printf(w->b, "        %s\n", v->message);
+      ecsb_buf_printf(w->b, "        %s\n", v->message);
     for (size_t k = 0; k < v->n_refs; k++) {
       const rpt_ref *e = &v->refs[k];
       char t[32];
-      rpt_buf_printf(w->b, "        - %s", e->kind);
+      ecsb_buf_printf(w->b, "        - %s", e->kind);
       if (e->task)
-        rpt_buf_printf(w->b, " %s%s%s", e->task, e->container ? "/" : "",
-                       e->container ? e->container : "");
-      rpt_buf_printf(w->b, " @%s", rpt_fmt_us(e->at, t, sizeof t));
+        ecsb_buf_printf(w->b, " %s%s%s", e->task, e->container ? "/" : "",
+                        e->container ? e->container : "");
+      ecsb_buf_printf(w->b, " @%s", rpt_fmt_us(e->at, t, sizeof t));
       if (e->note)
-        rpt_buf_printf(w->b, ": %s", e->note);
-      rpt_buf_putc(w->b, '\n');
+        ecsb_buf_printf(w->b, ": %s", e->note);
+      ecsb_buf_putc(w->b, '\n');
     }
   }
 }
@@ -230,18 +230,18 @@ static void chain(tw *w, const rpt_run *r, const rpt_task *t) {
            t->name, r->n_app_tasks > 1 ? ", the slowest task" : "");
   heading(w, h);
   if (t->chain_goal_off == RPT_ABSENT) {
-    rpt_buf_puts(w->b, "  T4 not reached\n");
+    ecsb_buf_puts(w->b, "  T4 not reached\n");
     return;
   }
-  rpt_buf_printf(w->b, "  T4 @%s\n",
-                 rpt_fmt_us(t->chain_goal_off, a, sizeof a));
+  ecsb_buf_printf(w->b, "  T4 @%s\n",
+                  rpt_fmt_us(t->chain_goal_off, a, sizeof a));
   for (size_t i = 0; i < t->n_chain; i++) {
     const rpt_link *l = &t->chain[i];
     rpt_buf_pad(w->b, 2 + 2 * i);
-    rpt_buf_printf(w->b, "\xe2\x94\x94\xe2\x94\x80%s @%s +%s (%s)\n",
-                   t->containers[l->container].name,
-                   rpt_fmt_us(l->start_off, a, sizeof a),
-                   rpt_fmt_us(l->dur, b, sizeof b), l->why ? l->why : "-");
+    ecsb_buf_printf(w->b, "\xe2\x94\x94\xe2\x94\x80%s @%s +%s (%s)\n",
+                    t->containers[l->container].name,
+                    rpt_fmt_us(l->start_off, a, sizeof a),
+                    rpt_fmt_us(l->dur, b, sizeof b), l->why ? l->why : "-");
   }
 }
 
@@ -300,18 +300,19 @@ static void blame(tw *w, const rpt_run *r, const rpt_task *t) {
   heading(w, h);
   for (size_t i = 0; i < k; i++) {
     char a[32], b[32];
-    rpt_buf_puts(w->b, "  ");
+    ecsb_buf_puts(w->b, "  ");
     rcell(w, rpt_fmt_us(rows[i].dur, a, sizeof a), 10);
-    rpt_buf_puts(w->b, "  ");
+    ecsb_buf_puts(w->b, "  ");
     if (fleet) {
       cell(w, rows[i].name, 22);
-      rpt_buf_printf(w->b, "p95 %s\n", rpt_fmt_us(rows[i].waited, b, sizeof b));
+      ecsb_buf_printf(w->b, "p95 %s\n",
+                      rpt_fmt_us(rows[i].waited, b, sizeof b));
     } else if (rows[i].waited != RPT_ABSENT && rows[i].waited > 0) {
       cell(w, rows[i].name, 22);
-      rpt_buf_printf(w->b, "waited %s\n",
-                     rpt_fmt_us(rows[i].waited, b, sizeof b));
+      ecsb_buf_printf(w->b, "waited %s\n",
+                      rpt_fmt_us(rows[i].waited, b, sizeof b));
     } else {
-      rpt_buf_printf(w->b, "%s\n", rows[i].name);
+      ecsb_buf_printf(w->b, "%s\n", rows[i].name);
     }
   }
   free(rows);
@@ -321,7 +322,7 @@ static void api(tw *w, const rpt_run *r) {
   if (r->n_api == 0)
     return;
   heading(w, "ECS API calls");
-  rpt_buf_puts(w->b, "  ");
+  ecsb_buf_puts(w->b, "  ");
   cell(w, "operation", 22);
   rcell(w, "calls", 6);
   rcell(w, "errors", 6);
@@ -329,11 +330,11 @@ static void api(tw *w, const rpt_run *r) {
   rcell(w, "p50", 10);
   rcell(w, "p95", 10);
   rcell(w, "max", 10);
-  rpt_buf_putc(w->b, '\n');
+  ecsb_buf_putc(w->b, '\n');
   for (size_t i = 0; i < r->n_api; i++) {
     const rpt_api_op *a = &r->api[i];
     char n[32], t[32];
-    rpt_buf_puts(w->b, "  ");
+    ecsb_buf_puts(w->b, "  ");
     cell(w, a->operation, 22);
     snprintf(n, sizeof n, "%zu", a->count);
     rcell(w, n, 6);
@@ -344,7 +345,7 @@ static void api(tw *w, const rpt_run *r) {
     rcell(w, rpt_fmt_us(a->latency.p50, t, sizeof t), 10);
     rcell(w, rpt_fmt_us(a->latency.p95, t, sizeof t), 10);
     rcell(w, rpt_fmt_us(a->latency.max, t, sizeof t), 10);
-    rpt_buf_putc(w->b, '\n');
+    ecsb_buf_putc(w->b, '\n');
   }
 }
 
@@ -352,10 +353,10 @@ static void consul(tw *w, const rpt_run *r) {
   if (r->n_consul == 0)
     return;
   heading(w, "Consul events");
-  rpt_buf_puts(w->b, " ");
+  ecsb_buf_puts(w->b, " ");
   for (size_t i = 0; i < r->n_consul; i++)
-    rpt_buf_printf(w->b, " %s %zu%s", r->consul[i].kind, r->consul[i].n,
-                   i + 1 < r->n_consul ? "," : "\n");
+    ecsb_buf_printf(w->b, " %s %zu%s", r->consul[i].kind, r->consul[i].n,
+                    i + 1 < r->n_consul ? "," : "\n");
 }
 
 static void faults(tw *w, const rpt_run *r) {
@@ -366,18 +367,18 @@ static void faults(tw *w, const rpt_run *r) {
     const rpt_fault *f = &r->faults[i];
     char t[32], at[40];
     snprintf(at, sizeof at, "@%s", rpt_fmt_us(f->at, t, sizeof t));
-    rpt_buf_puts(w->b, "  ");
+    ecsb_buf_puts(w->b, "  ");
     col(w, C_YELLOW);
     cell(w, at, 11);
     col(w, C_RESET);
-    rpt_buf_printf(w->b, "%s %s", f->target ? f->target : "?",
-                   f->action ? f->action : "?");
+    ecsb_buf_printf(w->b, "%s %s", f->target ? f->target : "?",
+                    f->action ? f->action : "?");
     if (f->task)
-      rpt_buf_printf(w->b, "  %s%s%s", f->task, f->container ? "/" : "",
-                     f->container ? f->container : "");
+      ecsb_buf_printf(w->b, "  %s%s%s", f->task, f->container ? "/" : "",
+                      f->container ? f->container : "");
     if (f->params)
-      rpt_buf_printf(w->b, "  %s", f->params);
-    rpt_buf_putc(w->b, '\n');
+      ecsb_buf_printf(w->b, "  %s", f->params);
+    ecsb_buf_putc(w->b, '\n');
   }
 }
 
@@ -402,29 +403,29 @@ static void one_run(tw *w, const rpt_run *r) {
 }
 
 void rpt_term_render(rpt_run *const *runs, size_t n, const rpt_term_opts *o,
-                     rpt_buf *out) {
+                     ecsb_buf *out) {
   tw w = {.b = out, .color = o && o->color};
   size_t failed = 0, inconclusive = 0;
   for (size_t i = 0; i < n; i++) {
     if (i)
-      rpt_buf_putc(out, '\n');
+      ecsb_buf_putc(out, '\n');
     one_run(&w, runs[i]);
     bool f = rpt_run_failures(runs[i]) + rpt_run_undecided(runs[i]) > 0;
     failed += f;
     inconclusive += !f && rpt_run_inconclusive(runs[i]) > 0;
   }
   if (n > 1) {
-    rpt_buf_putc(out, '\n');
+    ecsb_buf_putc(out, '\n');
     col(&w, failed ? C_RED : inconclusive ? C_YELLOW : C_GREEN);
-    rpt_buf_printf(out, "%zu runs: %zu passed, %zu failed", n,
-                   n - failed - inconclusive, failed);
+    ecsb_buf_printf(out, "%zu runs: %zu passed, %zu failed", n,
+                    n - failed - inconclusive, failed);
     if (inconclusive)
-      rpt_buf_printf(out, ", %zu inconclusive", inconclusive);
+      ecsb_buf_printf(out, ", %zu inconclusive", inconclusive);
     col(&w, C_RESET);
     for (size_t i = 0, k = 0; i < n; i++)
       if (rpt_run_failures(runs[i]) + rpt_run_undecided(runs[i]))
-        rpt_buf_printf(out, "%s%s", k++ ? ", " : " (", runs[i]->scenario);
-    rpt_buf_puts(out, failed ? ")\n" : "\n");
+        ecsb_buf_printf(out, "%s%s", k++ ? ", " : " (", runs[i]->scenario);
+    ecsb_buf_puts(out, failed ? ")\n" : "\n");
   }
 }
 

@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "ecsb/buf.h"
 #include "ecsb/clock.h"
 #include "ecsb/duration.h"
 #include "ecsb/json.h"
@@ -81,35 +82,13 @@ static bool path_boundary(const char *s, size_t i) {
   return i == 0 || strchr(" =:\"',(", s[i - 1]) != NULL;
 }
 
-typedef struct buf {
-  char *p;
-  size_t n, cap;
-} buf;
-
-static bool put(buf *b, const char *s, size_t len) {
-  if (b->n + len + 1 > b->cap) {
-    size_t nc = b->cap ? b->cap : 64;
-    while (nc < b->n + len + 1)
-      nc *= 2;
-    char *np = realloc(b->p, nc);
-    if (!np)
-      return false;
-    b->p = np;
-    b->cap = nc;
-  }
-  memcpy(b->p + b->n, s, len);
-  b->n += len;
-  b->p[b->n] = '\0';
-  return true;
-}
-
 char *scn_container_map(const scn_task_env *env, const cJSON *def,
                         const char *s) {
   const cJSON *mps =
       def ? cJSON_GetObjectItemCaseSensitive(def, "mountPoints") : NULL;
-  buf b = {0};
-  if (!put(&b, "", 0))
-    return NULL;
+  /* Out of memory is sticky: one check at the end. */
+  ecsb_buf b;
+  ecsb_buf_init(&b);
   size_t i = 0, len = strlen(s);
   while (i < len) {
     /* The longest matching containerPath wins ("/consul/data" over
@@ -131,8 +110,7 @@ char *scn_container_map(const scn_task_env *env, const cJSON *def,
       char dir[4096];
       snprintf(dir, sizeof dir, "%s/volumes/%s", env->task_dir,
                cJSON_IsString(src) ? src->valuestring : "default");
-      if (!put(&b, dir, strlen(dir)))
-        goto oom;
+      ecsb_buf_puts(&b, dir);
       i += best_len;
       continue;
     }
@@ -145,21 +123,16 @@ char *scn_container_map(const scn_task_env *env, const cJSON *def,
       if (strncmp(s + i, hosts[h], hl) != 0 || (i > 0 && host_char(s[i - 1])) ||
           host_char(s[i + hl]))
         continue;
-      if (!put(&b, env->task_ip, strlen(env->task_ip)))
-        goto oom;
+      ecsb_buf_puts(&b, env->task_ip);
       i += hl;
       mapped = true;
     }
     if (mapped)
       continue;
-    if (!put(&b, s + i, 1))
-      goto oom;
+    ecsb_buf_putc(&b, s[i]);
     i++;
   }
-  return b.p;
-oom:
-  free(b.p);
-  return NULL;
+  return ecsb_buf_take(&b);
 }
 
 /* Every mountPoint must name a volume of the task definition. */

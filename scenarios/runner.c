@@ -79,28 +79,11 @@ void run_wake(run *r) {
 static int mem_append(run *r, int64_t t, const char *kind, const char *task,
                       const char *container, cJSON *detail) {
   rpt_log *m = r->mem;
-  if (m->n == r->mem_cap) {
-    size_t nc = r->mem_cap ? r->mem_cap * 2 : 1024;
-    rpt_event *ne = realloc(m->events, nc * sizeof *ne);
-    if (!ne)
-      return ECSB_ENOMEM;
-    m->events = ne;
-    r->mem_cap = nc;
-  }
-  rpt_event *e = &m->events[m->n];
-  memset(e, 0, sizeof *e);
-  e->t_us = t;
-  e->kind = strdup(kind);
-  e->task = task ? strdup(task) : NULL;
-  e->container = container ? strdup(container) : NULL;
-  e->detail = detail;
-  e->line = m->n + 1;
-  m->n++;
-  if (!e->kind || (task && !e->task) || (container && !e->container))
-    return ECSB_ENOMEM;
+  int rc = rpt_log_append(m, &r->mem_cap, t, kind, task, container, detail,
+                          m->n + 1);
   if (m->n == 1)
-    m->run_start = detail;
-  return 0;
+    m->run_start = m->events[0].detail;
+  return rc;
 }
 
 void run_emit(run *r, int64_t t, const char *kind, const char *task,

@@ -42,8 +42,8 @@ static char *scaled_lag(const char *name, double factor, const char *drop_task,
                         int64_t lag_us) {
   char *text = rt_slurp(BASE, NULL);
   assert_non_null(text);
-  rpt_buf out;
-  rpt_buf_init(&out);
+  ecsb_buf out;
+  ecsb_buf_init(&out);
   for (char *save = NULL, *line = strtok_r(text, "\n", &save); line;
        line = strtok_r(NULL, "\n", &save)) {
     cJSON *o = cJSON_Parse(line);
@@ -58,21 +58,21 @@ static char *scaled_lag(const char *name, double factor, const char *drop_task,
     }
     cJSON_SetNumberValue(t, (double)(int64_t)(t->valuedouble * factor));
     char *l = cJSON_PrintUnformatted(o);
-    rpt_buf_printf(&out, "%s\n", l);
+    ecsb_buf_printf(&out, "%s\n", l);
     free(l);
     if (lag_us > 0 && task && strcmp(kind, "task.containers") == 0)
-      rpt_buf_printf(&out,
-                     "{\"t_us\":%lld,\"kind\":\"host.lag\",\"task\":\"%s\","
-                     "\"detail\":{\"lag_us\":%lld}}\n",
-                     (long long)t->valuedouble, task->valuestring,
-                     (long long)lag_us);
+      ecsb_buf_printf(&out,
+                      "{\"t_us\":%lld,\"kind\":\"host.lag\",\"task\":\"%s\","
+                      "\"detail\":{\"lag_us\":%lld}}\n",
+                      (long long)t->valuedouble, task->valuestring,
+                      (long long)lag_us);
     cJSON_Delete(o);
   }
   free(text);
   char *path = malloc(strlen(dir) + strlen(name) + 2);
   sprintf(path, "%s/%s", dir, name);
   rt_write(path, out.s);
-  rpt_buf_free(&out);
+  ecsb_buf_free(&out);
   return path;
 }
 

@@ -173,12 +173,12 @@ static void test_parse_lists_expectations_in_a_fixed_order(void **s) {
  * then one line per "T TASK KIND CONTAINER [DETAIL]" ("-" = none). Each
  * task gets the mesh task's task.containers before its first event. */
 static char *mk_log(const char *expect, const char *script, bool end) {
-  rpt_buf b;
-  rpt_buf_init(&b);
-  rpt_buf_printf(&b,
-                 "{\"t_us\":0,\"kind\":\"run.start\",\"detail\":{\"scenario\":"
-                 "\"t\",\"time_scale\":0.01,\"expect\":%s}}\n",
-                 expect);
+  ecsb_buf b;
+  ecsb_buf_init(&b);
+  ecsb_buf_printf(&b,
+                  "{\"t_us\":0,\"kind\":\"run.start\",\"detail\":{\"scenario\":"
+                  "\"t\",\"time_scale\":0.01,\"expect\":%s}}\n",
+                  expect);
   char seen[8][16];
   int n_seen = 0;
   char *copy = strdup(script);
@@ -196,7 +196,7 @@ static char *mk_log(const char *expect, const char *script, bool end) {
       known = known || strcmp(seen[i], task) == 0;
     if (!known && strcmp(task, "-") != 0) {
       snprintf(seen[n_seen++], sizeof seen[0], "%s", task);
-      rpt_buf_printf(
+      ecsb_buf_printf(
           &b,
           "{\"t_us\":%lld,\"kind\":\"task.containers\",\"task\":\"%s\","
           "\"detail\":{\"family\":\"web\",\"containers\":["
@@ -213,23 +213,23 @@ static char *mk_log(const char *expect, const char *script, bool end) {
           "\"sidecar-proxy\",\"condition\":\"HEALTHY\"}]}]}}\n",
           t, task);
     }
-    rpt_buf_printf(&b, "{\"t_us\":%lld,\"kind\":\"%s\"", t, kind);
+    ecsb_buf_printf(&b, "{\"t_us\":%lld,\"kind\":\"%s\"", t, kind);
     if (strcmp(task, "-") != 0)
-      rpt_buf_printf(&b, ",\"task\":\"%s\"", task);
+      ecsb_buf_printf(&b, ",\"task\":\"%s\"", task);
     if (strcmp(ctr, "-") != 0)
-      rpt_buf_printf(&b, ",\"container\":\"%s\"", ctr);
+      ecsb_buf_printf(&b, ",\"container\":\"%s\"", ctr);
     if (*detail)
-      rpt_buf_printf(&b, ",\"detail\":%s", detail);
-    rpt_buf_puts(&b, "}\n");
+      ecsb_buf_printf(&b, ",\"detail\":%s", detail);
+    ecsb_buf_puts(&b, "}\n");
     last = t;
   }
   free(copy);
   if (end)
-    rpt_buf_printf(&b,
-                   "{\"t_us\":%lld,\"kind\":\"run.end\",\"detail\":{"
-                   "\"complete\":true,\"reason\":\"finished\"}}\n",
-                   (long long)last + 1);
-  return rpt_buf_take(&b);
+    ecsb_buf_printf(&b,
+                    "{\"t_us\":%lld,\"kind\":\"run.end\",\"detail\":{"
+                    "\"complete\":true,\"reason\":\"finished\"}}\n",
+                    (long long)last + 1);
+  return ecsb_buf_take(&b);
 }
 
 #define START(task)                                                            \

@@ -58,7 +58,7 @@ int rpt_compare_runs(rpt_run *const *base, size_t n_base, rpt_run *const *cur,
 /* The table; base_name and new_name label the inputs. */
 void rpt_compare_render(const rpt_compare *c, const rpt_compare_opts *o,
                         const char *base_name, const char *new_name, bool color,
-                        rpt_buf *out);
+                        ecsb_buf *out);
 void rpt_compare_free(rpt_compare *c);
 
 #endif

@@ -60,6 +60,13 @@ typedef struct rpt_log {
   cJSON *run_start; /* detail of run.start (borrowed from events) */
 } rpt_log;
 
+/* Appends one event to an in-memory log: kind, task and container are
+ * copied, detail is taken (the log frees it, even on failure); line is its
+ * 1-based line. cap is the capacity of log->events, kept by the caller
+ * (0 for a new log). ECSB_ENOMEM when out of memory; the log stays valid. */
+int rpt_log_append(rpt_log *log, size_t *cap, int64_t t_us, const char *kind,
+                   const char *task, const char *container, cJSON *detail,
+                   size_t line);
 /* Reads a log file (at most max_bytes). A malformed line other than a torn
  * last line is an error naming the file and line number. */
 int rpt_log_read(const char *path, size_t max_bytes, rpt_log **out,

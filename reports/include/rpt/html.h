@@ -11,6 +11,6 @@
 #include "rpt/run.h"
 #include "rpt/strbuf.h"
 
-void rpt_html_render(rpt_run *const *runs, size_t n, rpt_buf *out);
+void rpt_html_render(rpt_run *const *runs, size_t n, ecsb_buf *out);
 
 #endif

@@ -13,6 +13,6 @@
 #include "rpt/run.h"
 #include "rpt/strbuf.h"
 
-void rpt_junit_render(rpt_run *const *runs, size_t n, rpt_buf *out);
+void rpt_junit_render(rpt_run *const *runs, size_t n, ecsb_buf *out);
 
 #endif

@@ -31,6 +31,6 @@ int rpt_repeat_stats(rpt_run *const *runs, size_t n,
                      rpt_repeat_ms out[RPT_MS_COUNT]);
 
 /* The table and the verdict counts, for the terminal. */
-void rpt_repeat_render(rpt_run *const *runs, size_t n, rpt_buf *out);
+void rpt_repeat_render(rpt_run *const *runs, size_t n, ecsb_buf *out);
 
 #endif

@@ -18,10 +18,10 @@
 /* The picture for a run: the container timeline for a single application
  * task; for fleets the fleet view followed by the slowest task's
  * container timeline. */
-void rpt_svg_render(const rpt_run *r, rpt_buf *out);
+void rpt_svg_render(const rpt_run *r, ecsb_buf *out);
 /* Container timeline of one task (only != NULL) or of every task. */
-void rpt_svg_timeline(const rpt_run *r, const rpt_task *only, rpt_buf *out);
+void rpt_svg_timeline(const rpt_run *r, const rpt_task *only, ecsb_buf *out);
 /* Fleet view alone. */
-void rpt_svg_fleet(const rpt_run *r, rpt_buf *out);
+void rpt_svg_fleet(const rpt_run *r, ecsb_buf *out);
 
 #endif

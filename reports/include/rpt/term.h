@@ -23,7 +23,7 @@ typedef struct rpt_term_opts {
 
 /* Appends the report of every run (and a summary line when n > 1). */
 void rpt_term_render(rpt_run *const *runs, size_t n, const rpt_term_opts *o,
-                     rpt_buf *out);
+                     ecsb_buf *out);
 
 /* Colour on fd: only on a terminal, and never when NO_COLOR is set to a
  * non-empty value (https://no-color.org). */
