@@ -69,28 +69,29 @@ static bool has_token(const ecsb_sigv4_params *p) {
 
 /* Collects the request's signable headers, plus host from the URL when
  * the request has none. Headers the signer itself sets are dropped. */
-static int collect_headers(const ecsb_sigv4_request *r, const sv4_target *t,
-                           sv4_hset *h, ecsb_err *err) {
+static int collect_headers(const ecsb_sigv4_request *r,
+                           const ecsb_sv4_target *t, ecsb_sv4_hset *h,
+                           ecsb_err *err) {
   for (size_t i = 0; i < r->n_headers; i++) {
     const ecsb_http_header *x = &r->headers[i];
     if (!x->name)
       continue;
-    char *ln = sv4_lower_trim_dup(x->name);
-    if (ln && (sv4_unsignable(ln) || !strcmp(ln, "x-amz-date") ||
+    char *ln = ecsb_sv4_lower_trim_dup(x->name);
+    if (ln && (ecsb_sv4_unsignable(ln) || !strcmp(ln, "x-amz-date") ||
                !strcmp(ln, "x-amz-security-token") ||
                !strcmp(ln, "x-amz-content-sha256") || !*ln)) {
       free(ln);
       continue;
     }
-    sv4_hset_add(h, ln, x->value ? x->value : "");
+    ecsb_sv4_hset_add(h, ln, x->value ? x->value : "");
   }
-  if (!sv4_hset_find(h, "host")) {
+  if (!ecsb_sv4_hset_find(h, "host")) {
     if (!t->host[0])
       return ecsb_err_set(err, ECSB_EINVAL,
                           "sigv4: request to '%.200s' has no Host header and "
                           "no host in its target",
                           r->target);
-    sv4_hset_add(h, strdup("host"), t->host);
+    ecsb_sv4_hset_add(h, strdup("host"), t->host);
   }
   return h->oom ? ecsb_err_set(err, ECSB_ENOMEM, "sigv4: out of memory") : 0;
 }
@@ -117,11 +118,11 @@ int ecsb_sigv4_sign(const ecsb_sigv4_params *p, const ecsb_sigv4_request *r,
   int rc = check_params(p, r, err);
   if (rc)
     return rc;
-  sv4_target t;
-  sv4_hset h = {0};
-  sv4_canon c = {0};
+  ecsb_sv4_target t;
+  ecsb_sv4_hset h = {0};
+  ecsb_sv4_canon c = {0};
   char amz_date[17], body_hash[65], scope[400];
-  if ((rc = sv4_parse_target(r->target, &t, err)) ||
+  if ((rc = ecsb_sv4_parse_target(r->target, &t, err)) ||
       (rc = collect_headers(r, &t, &h, err)))
     goto fail;
   ecsb_sigv4_format_date(p->time_s, amz_date);
@@ -133,18 +134,19 @@ int ecsb_sigv4_sign(const ecsb_sigv4_params *p, const ecsb_sigv4_request *r,
     rc = ecsb_err_set(err, ECSB_EINVAL, "sigv4: region or service too long");
     goto fail;
   }
-  sv4_hset_add(&h, strdup("x-amz-date"), amz_date);
+  ecsb_sv4_hset_add(&h, strdup("x-amz-date"), amz_date);
   if (has_token(p) && !p->omit_session_token)
-    sv4_hset_add(&h, strdup("x-amz-security-token"), p->session_token);
+    ecsb_sv4_hset_add(&h, strdup("x-amz-security-token"), p->session_token);
   if (p->sign_body)
-    sv4_hset_add(&h, strdup("x-amz-content-sha256"), body_hash);
-  if ((rc = sv4_build_canonical(r->method, &t, &h, NULL, body_hash,
-                                p->normalize_path, &c, err)))
+    ecsb_sv4_hset_add(&h, strdup("x-amz-content-sha256"), body_hash);
+  if ((rc = ecsb_sv4_build_canonical(r->method, &t, &h, NULL, body_hash,
+                                     p->normalize_path, &c, err)))
     goto fail;
-  if ((rc = sv4_string_to_sign(amz_date, scope, c.request,
-                               &out->string_to_sign)) ||
-      (rc = sv4_sign_string(p->secret_access_key, amz_date, p->region,
-                            p->service, out->string_to_sign, out->signature))) {
+  if ((rc = ecsb_sv4_string_to_sign(amz_date, scope, c.request,
+                                    &out->string_to_sign)) ||
+      (rc = ecsb_sv4_sign_string(p->secret_access_key, amz_date, p->region,
+                                 p->service, out->string_to_sign,
+                                 out->signature))) {
     ecsb_err_set(err, rc, "sigv4: computing the signature failed");
     goto fail;
   }
@@ -171,11 +173,11 @@ int ecsb_sigv4_sign(const ecsb_sigv4_params *p, const ecsb_sigv4_request *r,
   out->canonical_request = c.request;
   out->signed_headers = c.signed_headers;
   c.request = c.signed_headers = NULL;
-  sv4_hset_free(&h);
+  ecsb_sv4_hset_free(&h);
   return 0;
 fail:
-  sv4_canon_free(&c);
-  sv4_hset_free(&h);
+  ecsb_sv4_canon_free(&c);
+  ecsb_sv4_hset_free(&h);
   ecsb_sigv4_signed_clear(out);
   return rc;
 }
@@ -186,12 +188,12 @@ int ecsb_sigv4_presign(const ecsb_sigv4_params *p, const ecsb_sigv4_request *r,
   int rc = check_params(p, r, err);
   if (rc)
     return rc;
-  sv4_target t;
-  sv4_hset h = {0};
-  sv4_canon c = {0}, hc = {0};
+  ecsb_sv4_target t;
+  ecsb_sv4_hset h = {0};
+  ecsb_sv4_canon c = {0}, hc = {0};
   ecsb_buf q = {0};
   char amz_date[17], body_hash[65], scope[400], cred[700], expires[32];
-  if ((rc = sv4_parse_target(r->target, &t, err)) ||
+  if ((rc = ecsb_sv4_parse_target(r->target, &t, err)) ||
       (rc = collect_headers(r, &t, &h, err)))
     goto fail;
   ecsb_sigv4_format_date(p->time_s, amz_date);
@@ -204,8 +206,8 @@ int ecsb_sigv4_presign(const ecsb_sigv4_params *p, const ecsb_sigv4_request *r,
   snprintf(expires, sizeof expires, "%lld", (long long)p->expires_s);
   /* The signed-header list goes into the query, so compute it first from
    * a canonical pass over the headers alone. */
-  if ((rc = sv4_build_canonical(r->method, &t, &h, NULL, body_hash,
-                                p->normalize_path, &hc, err)))
+  if ((rc = ecsb_sv4_build_canonical(r->method, &t, &h, NULL, body_hash,
+                                     p->normalize_path, &hc, err)))
     goto fail;
   const char *tok =
       has_token(p) && !p->omit_session_token ? p->session_token : NULL;
@@ -222,13 +224,14 @@ int ecsb_sigv4_presign(const ecsb_sigv4_params *p, const ecsb_sigv4_request *r,
                          tok ? "X-Amz-Security-Token" : NULL,
                          tok,
                          NULL};
-  if ((rc = sv4_build_canonical(r->method, &t, &h, extra, body_hash,
-                                p->normalize_path, &c, err)))
+  if ((rc = ecsb_sv4_build_canonical(r->method, &t, &h, extra, body_hash,
+                                     p->normalize_path, &c, err)))
     goto fail;
-  if ((rc = sv4_string_to_sign(amz_date, scope, c.request,
-                               &out->string_to_sign)) ||
-      (rc = sv4_sign_string(p->secret_access_key, amz_date, p->region,
-                            p->service, out->string_to_sign, out->signature))) {
+  if ((rc = ecsb_sv4_string_to_sign(amz_date, scope, c.request,
+                                    &out->string_to_sign)) ||
+      (rc = ecsb_sv4_sign_string(p->secret_access_key, amz_date, p->region,
+                                 p->service, out->string_to_sign,
+                                 out->signature))) {
     ecsb_err_set(err, rc, "sigv4: computing the signature failed");
     goto fail;
   }
@@ -240,7 +243,7 @@ int ecsb_sigv4_presign(const ecsb_sigv4_params *p, const ecsb_sigv4_request *r,
   ecsb_buf_puts(&q, out->signature);
   if (has_token(p) && p->omit_session_token) {
     ecsb_buf_puts(&q, "&X-Amz-Security-Token=");
-    sv4_encode_into(&q, p->session_token, strlen(p->session_token), false);
+    ecsb_sv4_encode_into(&q, p->session_token, strlen(p->session_token), false);
   }
   if (q.oom) {
     rc = ecsb_err_set(err, ECSB_ENOMEM, "sigv4: out of memory");
@@ -250,14 +253,14 @@ int ecsb_sigv4_presign(const ecsb_sigv4_params *p, const ecsb_sigv4_request *r,
   out->canonical_request = c.request;
   out->signed_headers = c.signed_headers;
   c.request = c.signed_headers = NULL;
-  sv4_canon_free(&hc);
-  sv4_hset_free(&h);
+  ecsb_sv4_canon_free(&hc);
+  ecsb_sv4_hset_free(&h);
   return 0;
 fail:
   ecsb_buf_wipe_free(&q);
-  sv4_canon_free(&c);
-  sv4_canon_free(&hc);
-  sv4_hset_free(&h);
+  ecsb_sv4_canon_free(&c);
+  ecsb_sv4_canon_free(&hc);
+  ecsb_sv4_hset_free(&h);
   ecsb_sigv4_signed_clear(out);
   return rc;
 }
@@ -346,7 +349,7 @@ int ecsb_sigv4_parse_auth(const char *value, ecsb_sigv4_auth *out,
     return ecsb_err_set(err, ECSB_EPARSE,
                         "Signature is not 64 hexadecimal digits");
   for (const char *s = out->signature; *s; s++)
-    if (sv4_hexval(*s) < 0)
+    if (ecsb_sv4_hexval(*s) < 0)
       return ecsb_err_set(err, ECSB_EPARSE,
                           "Signature is not 64 hexadecimal digits");
   return 0;
@@ -373,12 +376,12 @@ int ecsb_sigv4_check(const ecsb_sigv4_request *r, const ecsb_sigv4_auth *a,
                         "from ISO-8601 version of date from HTTP: '%.8s' != "
                         "'%.8s'",
                         a->date, amz_date);
-  sv4_target t;
-  sv4_hset h = {0};
-  sv4_canon c = {0};
+  ecsb_sv4_target t;
+  ecsb_sv4_hset h = {0};
+  ecsb_sv4_canon c = {0};
   char body_hash[65], scope[300], sts_sig[65];
   char *sts = NULL;
-  int rc = sv4_parse_target(r->target, &t, err);
+  int rc = ecsb_sv4_parse_target(r->target, &t, err);
   if (rc)
     return rc;
   /* The list must be sorted, lower-case, without repeats: that is the only
@@ -407,7 +410,7 @@ int ecsb_sigv4_check(const ecsb_sigv4_request *r, const ecsb_sigv4_auth *a,
     const ecsb_http_header *x = &r->headers[i];
     if (!x->name)
       continue;
-    char *ln = sv4_lower_trim_dup(x->name);
+    char *ln = ecsb_sv4_lower_trim_dup(x->name);
     if (!ln) {
       h.oom = true;
       break;
@@ -422,7 +425,7 @@ int ecsb_sigv4_check(const ecsb_sigv4_request *r, const ecsb_sigv4_auth *a,
         p++;
     }
     if (listed)
-      sv4_hset_add(&h, ln, x->value ? x->value : "");
+      ecsb_sv4_hset_add(&h, ln, x->value ? x->value : "");
     else
       free(ln);
   }
@@ -434,7 +437,7 @@ int ecsb_sigv4_check(const ecsb_sigv4_request *r, const ecsb_sigv4_auth *a,
     size_t n = strcspn(p, ";");
     char name[256];
     snprintf(name, sizeof name, "%.*s", (int)(n < 255 ? n : 255), p);
-    if (!sv4_hset_find(&h, name)) {
+    if (!ecsb_sv4_hset_find(&h, name)) {
       rc = ecsb_err_set(err, ECSB_EINVAL,
                         "signed header '%s' is not in the request", name);
       goto out;
@@ -449,12 +452,12 @@ int ecsb_sigv4_check(const ecsb_sigv4_request *r, const ecsb_sigv4_auth *a,
   }
   snprintf(scope, sizeof scope, "%s/%s/%s/aws4_request", a->date, a->region,
            a->service);
-  if ((rc = sv4_build_canonical(r->method, &t, &h, NULL, body_hash,
-                                normalize_path, &c, err)))
+  if ((rc = ecsb_sv4_build_canonical(r->method, &t, &h, NULL, body_hash,
+                                     normalize_path, &c, err)))
     goto out;
-  if ((rc = sv4_string_to_sign(amz_date, scope, c.request, &sts)) ||
-      (rc = sv4_sign_string(secret, a->date, a->region, a->service, sts,
-                            sts_sig))) {
+  if ((rc = ecsb_sv4_string_to_sign(amz_date, scope, c.request, &sts)) ||
+      (rc = ecsb_sv4_sign_string(secret, a->date, a->region, a->service, sts,
+                                 sts_sig))) {
     rc = ecsb_err_set(err, rc, "sigv4: computing the signature failed");
     goto out;
   }
@@ -469,7 +472,7 @@ int ecsb_sigv4_check(const ecsb_sigv4_request *r, const ecsb_sigv4_auth *a,
   }
 out:
   free(sts);
-  sv4_canon_free(&c);
-  sv4_hset_free(&h);
+  ecsb_sv4_canon_free(&c);
+  ecsb_sv4_hset_free(&h);
   return rc;
 }

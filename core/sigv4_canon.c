@@ -126,7 +126,8 @@ static bool unreserved(unsigned char c) {
   return isalnum(c) || c == '-' || c == '.' || c == '_' || c == '~';
 }
 
-void sv4_encode_into(ecsb_buf *out, const char *s, size_t n, bool keep_slash) {
+void ecsb_sv4_encode_into(ecsb_buf *out, const char *s, size_t n,
+                          bool keep_slash) {
   for (size_t i = 0; i < n; i++) {
     unsigned char c = (unsigned char)s[i];
     if (unreserved(c) || (keep_slash && c == '/')) {
@@ -138,7 +139,7 @@ void sv4_encode_into(ecsb_buf *out, const char *s, size_t n, bool keep_slash) {
   }
 }
 
-int sv4_hexval(char c) {
+int ecsb_sv4_hexval(char c) {
   if (c >= '0' && c <= '9')
     return c - '0';
   if (c >= 'a' && c <= 'f')
@@ -157,8 +158,8 @@ static char *decode(const char *s, size_t n) {
   size_t j = 0;
   for (size_t i = 0; i < n; i++) {
     int h, l;
-    if (s[i] == '%' && i + 2 < n && (h = sv4_hexval(s[i + 1])) >= 0 &&
-        (l = sv4_hexval(s[i + 2])) >= 0) {
+    if (s[i] == '%' && i + 2 < n && (h = ecsb_sv4_hexval(s[i + 1])) >= 0 &&
+        (l = ecsb_sv4_hexval(s[i + 2])) >= 0) {
       o[j++] = (char)(h * 16 + l);
       i += 2;
     } else {
@@ -171,7 +172,8 @@ static char *decode(const char *s, size_t n) {
 
 /* ---- target ----------------------------------------------------------- */
 
-int sv4_parse_target(const char *target, sv4_target *t, ecsb_err *err) {
+int ecsb_sv4_parse_target(const char *target, ecsb_sv4_target *t,
+                          ecsb_err *err) {
   memset(t, 0, sizeof *t);
   const char *p = target;
   size_t skip = 0;
@@ -231,7 +233,7 @@ static void canon_path(ecsb_buf *out, const char *path, size_t len,
     return;
   }
   if (!normalize) {
-    sv4_encode_into(out, path, len, true);
+    ecsb_sv4_encode_into(out, path, len, true);
     return;
   }
   /* Remove "." and ".." and empty segments; keep a trailing slash. */
@@ -268,7 +270,7 @@ static void canon_path(ecsb_buf *out, const char *path, size_t len,
   for (size_t k = 0; k < n; k++) {
     if (k)
       ecsb_buf_putc(out, '/');
-    sv4_encode_into(out, st[k], sl[k], false);
+    ecsb_sv4_encode_into(out, st[k], sl[k], false);
   }
   if (n > 0 && path[len - 1] == '/')
     ecsb_buf_putc(out, '/');
@@ -290,7 +292,7 @@ static int qpair_cmp(const void *a, const void *b) {
 
 static char *encode_dup(const char *s, size_t n) {
   ecsb_buf o = {0};
-  sv4_encode_into(&o, s, n, false);
+  ecsb_sv4_encode_into(&o, s, n, false);
   return ecsb_buf_take(&o);
 }
 
@@ -359,7 +361,7 @@ static void canon_query(ecsb_buf *out, const char *q, size_t qlen,
 
 /* ---- canonical headers ------------------------------------------------ */
 
-void sv4_hset_free(sv4_hset *s) {
+void ecsb_sv4_hset_free(ecsb_sv4_hset *s) {
   for (size_t i = 0; i < s->n; i++) {
     free(s->v[i].name);
     ecsb_buf_wipe_free(&s->v[i].value);
@@ -368,7 +370,7 @@ void sv4_hset_free(sv4_hset *s) {
   memset(s, 0, sizeof *s);
 }
 
-char *sv4_lower_trim_dup(const char *name) {
+char *ecsb_sv4_lower_trim_dup(const char *name) {
   while (*name == ' ' || *name == '\t')
     name++;
   size_t n = strlen(name);
@@ -402,7 +404,7 @@ static void fold_value(ecsb_buf *out, const char *v) {
 }
 
 /* Adds one header (name already lower-case, ownership taken). */
-void sv4_hset_add(sv4_hset *s, char *lname, const char *value) {
+void ecsb_sv4_hset_add(ecsb_sv4_hset *s, char *lname, const char *value) {
   if (!lname) {
     s->oom = true;
     return;
@@ -418,7 +420,7 @@ void sv4_hset_add(sv4_hset *s, char *lname, const char *value) {
   }
   if (s->n == s->cap) {
     size_t cap = s->cap ? s->cap * 2 : 8;
-    sv4_hent *v = realloc(s->v, cap * sizeof *v);
+    ecsb_sv4_hent *v = realloc(s->v, cap * sizeof *v);
     if (!v) {
       free(lname);
       s->oom = true;
@@ -427,7 +429,7 @@ void sv4_hset_add(sv4_hset *s, char *lname, const char *value) {
     s->v = v;
     s->cap = cap;
   }
-  sv4_hent *e = &s->v[s->n++];
+  ecsb_sv4_hent *e = &s->v[s->n++];
   memset(e, 0, sizeof *e);
   e->name = lname;
   ecsb_buf_putn(&e->value, "", 0);
@@ -435,7 +437,8 @@ void sv4_hset_add(sv4_hset *s, char *lname, const char *value) {
   s->oom |= e->value.oom;
 }
 
-const sv4_hent *sv4_hset_find(const sv4_hset *s, const char *lname) {
+const ecsb_sv4_hent *ecsb_sv4_hset_find(const ecsb_sv4_hset *s,
+                                        const char *lname) {
   for (size_t i = 0; i < s->n; i++)
     if (!strcmp(s->v[i].name, lname))
       return &s->v[i];
@@ -443,11 +446,12 @@ const sv4_hent *sv4_hset_find(const sv4_hset *s, const char *lname) {
 }
 
 static int hent_cmp(const void *a, const void *b) {
-  return strcmp(((const sv4_hent *)a)->name, ((const sv4_hent *)b)->name);
+  return strcmp(((const ecsb_sv4_hent *)a)->name,
+                ((const ecsb_sv4_hent *)b)->name);
 }
 
 /* Headers a signer leaves out: clients and proxies rewrite them. */
-bool sv4_unsignable(const char *lname) {
+bool ecsb_sv4_unsignable(const char *lname) {
   static const char *const skip[] = {
       "authorization",     "user-agent",      "expect", "connection",
       "transfer-encoding", "x-amzn-trace-id", NULL};
@@ -459,7 +463,7 @@ bool sv4_unsignable(const char *lname) {
 
 /* ---- the canonical request -------------------------------------------- */
 
-void sv4_canon_free(sv4_canon *c) {
+void ecsb_sv4_canon_free(ecsb_sv4_canon *c) {
   if (c->request) {
     OPENSSL_cleanse(c->request, strlen(c->request));
     free(c->request);
@@ -468,9 +472,10 @@ void sv4_canon_free(sv4_canon *c) {
   memset(c, 0, sizeof *c);
 }
 
-int sv4_build_canonical(const char *method, const sv4_target *t, sv4_hset *h,
-                        const char *const *extra_q, const char *payload_hash,
-                        bool normalize, sv4_canon *out, ecsb_err *err) {
+int ecsb_sv4_build_canonical(const char *method, const ecsb_sv4_target *t,
+                             ecsb_sv4_hset *h, const char *const *extra_q,
+                             const char *payload_hash, bool normalize,
+                             ecsb_sv4_canon *out, ecsb_err *err) {
   ecsb_buf cr = {0}, sh = {0};
   qsort(h->v, h->n, sizeof *h->v, hent_cmp);
   ecsb_buf_puts(&cr, method);
@@ -500,14 +505,14 @@ int sv4_build_canonical(const char *method, const sv4_target *t, sv4_hset *h,
   out->request = ecsb_buf_take(&cr);
   out->signed_headers = ecsb_buf_take(&sh);
   if (!out->request || !out->signed_headers) {
-    sv4_canon_free(out);
+    ecsb_sv4_canon_free(out);
     return ecsb_err_set(err, ECSB_ENOMEM, "sigv4: out of memory");
   }
   return 0;
 }
 
-int sv4_string_to_sign(const char *amz_date, const char *scope,
-                       const char *creq, char **out) {
+int ecsb_sv4_string_to_sign(const char *amz_date, const char *scope,
+                            const char *creq, char **out) {
   char h[65];
   if (ecsb_sigv4_sha256_hex(creq, strlen(creq), h))
     return ECSB_EINTERNAL;
@@ -520,8 +525,9 @@ int sv4_string_to_sign(const char *amz_date, const char *scope,
   return 0;
 }
 
-int sv4_sign_string(const char *secret, const char *date8, const char *region,
-                    const char *service, const char *sts, char sig[65]) {
+int ecsb_sv4_sign_string(const char *secret, const char *date8,
+                         const char *region, const char *service,
+                         const char *sts, char sig[65]) {
   uint8_t key[32], mac[32];
   char d8[9]; /* callers may pass the whole X-Amz-Date */
   snprintf(d8, sizeof d8, "%.8s", date8);
