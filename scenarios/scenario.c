@@ -17,6 +17,7 @@
 #include "ecsb/duration.h"
 #include "ecsb/fileio.h"
 #include "ecsb/json.h"
+#include "etd/taskdef.h"
 #include "rpt/expect.h"
 
 #define MAX_FILE (4u << 20)
@@ -333,45 +334,51 @@ static int parse_image(const cJSON *r, const char *path, scn_image_rule *out,
   return 0;
 }
 
-/* Accepts both shapes: what `aws ecs describe-task-definition` prints
- * ({"taskDefinition": {...}}) and what register-task-definition takes. */
-static int take_task_definition(const cJSON *td, const char *path, cJSON **out,
+/* A family for Terraform's bare container array, which has none: the file
+ * name without folder and extension, or the scenario's name, with every
+ * character ECS does not allow in a family made a hyphen. */
+static void family_from(const char *from, char *out, size_t cap) {
+  const char *b = strrchr(from, '/') ? strrchr(from, '/') + 1 : from;
+  size_t n = strcspn(b, ".");
+  if (n == 0 || n >= cap)
+    n = n == 0 ? 0 : cap - 1;
+  for (size_t i = 0; i < n; i++) {
+    char ch = b[i];
+    bool ok = (ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') ||
+              (ch >= '0' && ch <= '9') || ch == '-' || ch == '_';
+    out[i] = ok ? ch : '-';
+  }
+  out[n] = '\0';
+  if (n == 0)
+    snprintf(out, cap, "task");
+}
+
+/* Every shape a task definition comes in, with ECS's rules
+ * (ecs-taskdef), kept in register-task-definition's shape with ECS's
+ * defaults: what `ecsboot run` registers and the agent simulator runs. */
+static int take_task_definition(const cJSON *td, const char *path,
+                                const char *family_hint, cJSON **out,
                                 ecsb_err *err) {
-  const cJSON *inner = cJSON_GetObjectItemCaseSensitive(td, "taskDefinition");
-  char p[160];
-  snprintf(p, sizeof p, "%s", path);
-  if (cJSON_IsObject(inner)) {
-    td = inner;
-    snprintf(p, sizeof p, "%s.taskDefinition", path);
+  char family[128];
+  family_from(family_hint, family, sizeof family);
+  etd_opts o = {.family = family};
+  etd_problems ps = {0};
+  etd_taskdef *t = NULL;
+  int rc = etd_parse(td, &o, &t, &ps, err);
+  if (rc == ECSB_EINVAL && ps.n) {
+    bool describe =
+        cJSON_IsObject(cJSON_GetObjectItemCaseSensitive(td, "taskDefinition"));
+    char where[160];
+    snprintf(where, sizeof where, "%s%s", describe && !*path ? "$" : path,
+             describe ? ".taskDefinition" : "");
+    ecsb_err_set(err, rc, "%s%stask definition: %s: %s", where,
+                 *where ? ": " : "", ps.v[0].exception, ps.v[0].message);
   }
-  if (!cJSON_IsObject(td))
-    return ecsb_err_set(err, ECSB_EINVAL, "%s: expected an object", p);
-  const char *family = NULL;
-  const cJSON *defs = NULL;
-  int rc = ecsb_json_get_string(td, p, "family", true, &family, err);
+  etd_problems_clear(&ps);
   if (!rc)
-    rc = ecsb_json_get_array(td, p, "containerDefinitions", true, &defs, err);
-  if (rc)
-    return rc;
-  if (cJSON_GetArraySize(defs) == 0)
-    return ecsb_err_set(err, ECSB_EINVAL,
-                        "%s.containerDefinitions: needs at least one "
-                        "container",
-                        p);
-  int i = 0;
-  const cJSON *c;
-  cJSON_ArrayForEach(c, defs) {
-    char cp[200];
-    snprintf(cp, sizeof cp, "%s.containerDefinitions[%d]", p, i++);
-    const char *s;
-    rc = ecsb_json_get_string(c, cp, "name", true, &s, err);
-    if (!rc)
-      rc = ecsb_json_get_string(c, cp, "image", true, &s, err);
-    if (rc)
-      return rc;
-  }
-  *out = cJSON_Duplicate(td, true);
-  return *out ? 0 : ecsb_err_set(err, ECSB_ENOMEM, "out of memory");
+    *out = etd_taskdef_take_json(t);
+  etd_taskdef_free(t);
+  return rc;
 }
 
 static int parse_server(const cJSON *o, scn_scenario *s, ecsb_err *err) {
@@ -473,7 +480,7 @@ static int parse_body(const cJSON *j, const char *base_dir, scn_scenario *s,
       rc = ecsb_json_parse(text, len, file, &tj, &e);
     free(text);
     if (!rc)
-      rc = take_task_definition(tj, "$", &s->task_definition, &e);
+      rc = take_task_definition(tj, "", file, &s->task_definition, &e);
     cJSON_Delete(tj);
     if (rc)
       return ecsb_err_set(err, rc, "$.task_definition: %s%s%s",
@@ -481,7 +488,7 @@ static int parse_body(const cJSON *j, const char *base_dir, scn_scenario *s,
                           strstr(e.msg, file) ? "" : ": ", e.msg);
     if (!(s->task_definition_path = strdup(file)))
       return ecsb_err_set(err, ECSB_ENOMEM, "out of memory");
-  } else if ((rc = take_task_definition(td, "$.task_definition",
+  } else if ((rc = take_task_definition(td, "$.task_definition", s->name,
                                         &s->task_definition, err))) {
     return rc;
   }

@@ -118,6 +118,16 @@ static void test_task_definition_shapes_and_files(void **state) {
   assert_string_equal(
       cJSON_GetObjectItem(s->task_definition, "family")->valuestring, "web");
   scn_scenario_free(s);
+  /* Terraform's bare container array: the family is the scenario's name,
+   * or the file's (below), made a valid family. */
+  s = parse_ok("{\"name\":\"tf.1\",\"task_definition\":[{\"name\":\"app\","
+               "\"image\":\"example/web:1\"}]}");
+  assert_string_equal(
+      cJSON_GetObjectItem(s->task_definition, "family")->valuestring, "tf");
+  assert_int_equal(cJSON_GetArraySize(cJSON_GetObjectItem(
+                       s->task_definition, "containerDefinitions")),
+                   1);
+  scn_scenario_free(s);
 
   char dir[] = "/tmp/ecsb-scn-XXXXXX";
   assert_non_null(mkdtemp(dir));
@@ -135,6 +145,22 @@ static void test_task_definition_shapes_and_files(void **state) {
   assert_string_equal(s->task_definition_path, td);
   assert_string_equal(s->path, sc);
   scn_scenario_free(s);
+  char tf[128];
+  snprintf(tf, sizeof tf, "%s/my_tf containers.json", dir);
+  const char *tftext = "[{\"name\":\"app\",\"image\":\"example/web:1\"}]";
+  const char *sctf =
+      "{\"name\":\"f\",\"task_definition\":\"my_tf containers.json\"}";
+  assert_int_equal(ecsb_atomic_write(tf, tftext, strlen(tftext), 0644, NULL),
+                   0);
+  assert_int_equal(ecsb_atomic_write(sc, sctf, strlen(sctf), 0644, NULL), 0);
+  assert_int_equal(scn_scenario_load(sc, &s, &err), 0);
+  assert_string_equal(
+      cJSON_GetObjectItem(s->task_definition, "family")->valuestring,
+      "my_tf-containers");
+  scn_scenario_free(s);
+  assert_int_equal(ecsb_atomic_write(sc, sctext, strlen(sctext), 0644, NULL),
+                   0);
+  assert_int_equal(unlink(tf), 0);
   /* Loaded by a relative path, the task definition's path is still
    * absolute (containers run elsewhere); the scenario keeps the name it
    * was given, for messages. */
@@ -203,10 +229,19 @@ static void test_bad_scenarios_name_path(void **state) {
       {"{\"name\":\"x\",\"deadline\":\"soon\",\"task_definition\":" TD "}",
        "$.deadline: invalid duration"},
       {"{\"name\":\"x\",\"task_definition\":{\"family\":\"f\"}}",
-       "$.task_definition.containerDefinitions: required field missing"},
+       "$.task_definition: task definition: ClientException: "
+       "containerDefinitions: required, 1-100 containers (got 0)"},
       {"{\"name\":\"x\",\"task_definition\":{\"family\":\"f\","
        "\"containerDefinitions\":[{\"name\":\"a\"}]}}",
-       "$.task_definition.containerDefinitions[0].image: required"},
+       "$.task_definition: task definition: ClientException: "
+       "containerDefinitions[0].image (container 'a'): should not be null or "
+       "empty"},
+      /* Terraform's bare array is read too, with ECS's rules */
+      {"{\"name\":\"x\",\"task_definition\":[{\"name\":\"a\",\"image\":\"i\","
+       "\"healthCheck\":{\"command\":[\"nc\",\"-z\",\"127.0.0.1\",\"1\"]}}]}",
+       "$.task_definition: task definition: ClientException: "
+       "containerDefinitions[0].healthCheck.command[0]: must be \"CMD\" or "
+       "\"CMD-SHELL\", not \"nc\""},
       {"{\"name\":\"x\",\"task_definition\":" TD ",\"tasks\":{\"count\":0}}",
        "$.tasks.count: 0 is out of range"},
       {"{\"name\":\"x\",\"task_definition\":" TD
