@@ -25,18 +25,15 @@
 #define LOCAL_AGENT "local_agent"
 #define PROMETHEUS_BACKEND "prometheus_backend"
 
-/* Consul 1.16.5 (and 1.17+) replaced Envoy's deprecated admin
- * access_log_path and cluster http(2)_protocol_options. */
 static bool new_envoy_fields(const ecsb_consul_version *v) {
-  return ecsb_consul_version_at_least(v, 1, 17, 0) ||
-         (v->minor == 16 && v->patch >= 5);
+  return ecsb_consul_version_new_envoy_fields(v);
 }
 
 /* The proxy Config keys this module reads, with their values once read. */
 typedef struct boot_cfg {
   const char *prometheus_bind, *stats_bind, *clusters_json, *listeners_json,
       *sinks_json, *stats_config_json, *flush_interval, *tracing_json,
-      *statsd_url, *dogstatsd_url, *bootstrap_tpl;
+      *statsd_url, *dogstatsd_url, *bootstrap_tpl, *telemetry_dir;
   const cJSON *stats_tags; /* array or string */
 } boot_cfg;
 
@@ -62,6 +59,7 @@ static int cfg_read(const cJSON *cfg, const char *path, boot_cfg *b,
       {"envoy_statsd_url", &b->statsd_url},
       {"envoy_dogstatsd_url", &b->dogstatsd_url},
       {"envoy_bootstrap_json_tpl", &b->bootstrap_tpl},
+      {"envoy_telemetry_collector_bind_socket_dir", &b->telemetry_dir},
   };
   for (size_t i = 0; i < sizeof keys / sizeof keys[0]; i++) {
     int rc =
@@ -157,19 +155,7 @@ static cJSON *static_cluster(const ecsb_consul_version *v, const char *name,
   cJSON_AddStringToObject(c, "type", "STATIC");
   if (transport)
     cJSON_AddItemToObject(c, "transport_socket", transport);
-  if (new_envoy_fields(v)) {
-    cJSON *o = cJSON_AddObjectToObject(
-        cJSON_AddObjectToObject(c, "typed_extension_protocol_options"),
-        "envoy.extensions.upstreams.http.v3.HttpProtocolOptions");
-    cJSON_AddStringToObject(o, "@type",
-                            "type.googleapis.com/"
-                            "envoy.extensions.upstreams.http.v3."
-                            "HttpProtocolOptions");
-    cJSON_AddObjectToObject(cJSON_AddObjectToObject(o, "explicit_http_config"),
-                            proto_key);
-  } else {
-    cJSON_AddObjectToObject(c, proto_key);
-  }
+  ecsb_envoy_add_protocol_options(c, v, proto_key);
   cJSON *la = cJSON_AddObjectToObject(c, "loadAssignment");
   cJSON_AddStringToObject(la, "clusterName", name);
   cJSON *eps = cJSON_AddArrayToObject(la, "endpoints");
@@ -626,6 +612,17 @@ int ecsb_envoy_bootstrap_build(const ecsb_envoy_bootstrap_args *a, cJSON **out,
     cJSON_DeleteItemFromObjectCaseSensitive(sr, "listeners");
 
   sinks = cJSON_CreateArray();
+  /* The HCP telemetry collector arrived in 1.15; older releases ignore
+   * the key, as they ignore any key they do not know. */
+  bool telemetry = b.telemetry_dir && ecsb_consul_version_at_least(v, 1, 15, 0);
+  if (telemetry) {
+    cJSON *tcl = NULL, *tsink = NULL;
+    if ((rc = ecsb_envoy_telemetry_collector(&ad, b.telemetry_dir, cpath, &tcl,
+                                             &tsink, err)))
+      goto fail;
+    cJSON_AddItemToArray(clusters, tcl);
+    cJSON_AddItemToArray(sinks, tsink);
+  }
   if (b.statsd_url &&
       (rc = stats_sink("envoy.stat_sinks.statsd",
                        "type.googleapis.com/envoy.config.metrics.v3.StatsdSink",
@@ -662,8 +659,9 @@ int ecsb_envoy_bootstrap_build(const ecsb_envoy_bootstrap_args *a, cJSON **out,
     goto fail;
   cJSON_AddItemToObject(root, "stats_config", stats);
   stats = NULL;
-  if (b.flush_interval)
-    cJSON_AddStringToObject(root, "stats_flush_interval", b.flush_interval);
+  if (b.flush_interval || telemetry)
+    cJSON_AddStringToObject(root, "stats_flush_interval",
+                            b.flush_interval ? b.flush_interval : "60s");
   if (b.tracing_json) {
     if ((rc = parse_object(b.tracing_json, cpath, "envoy_tracing_json",
                            &tracing, err)))

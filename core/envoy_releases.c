@@ -228,6 +228,29 @@ const char *const (*ecsb_envoy_stats_rules(const ecsb_consul_version *v,
   return rules_1_13;
 }
 
+bool ecsb_consul_version_new_envoy_fields(const ecsb_consul_version *v) {
+  return ecsb_consul_version_at_least(v, 1, 17, 0) ||
+         (v->major == 1 && v->minor == 16 && v->patch >= 5);
+}
+
+void ecsb_envoy_add_protocol_options(cJSON *cluster,
+                                     const ecsb_consul_version *v,
+                                     const char *proto_key) {
+  if (!ecsb_consul_version_new_envoy_fields(v)) {
+    cJSON_AddObjectToObject(cluster, proto_key);
+    return;
+  }
+  cJSON *o = cJSON_AddObjectToObject(
+      cJSON_AddObjectToObject(cluster, "typed_extension_protocol_options"),
+      "envoy.extensions.upstreams.http.v3.HttpProtocolOptions");
+  cJSON_AddStringToObject(o, "@type",
+                          "type.googleapis.com/"
+                          "envoy.extensions.upstreams.http.v3."
+                          "HttpProtocolOptions");
+  cJSON_AddObjectToObject(cJSON_AddObjectToObject(o, "explicit_http_config"),
+                          proto_key);
+}
+
 bool ecsb_consul_version_at_least(const ecsb_consul_version *a, int major,
                                   int minor, int patch) {
   if (a->major == 0 && a->minor == 0 && a->patch == 0)

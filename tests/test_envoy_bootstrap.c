@@ -838,6 +838,37 @@ static void test_grpc_port_before_1_14(void **state) {
   free(dir);
 }
 
+/* envoy_telemetry_collector_bind_socket_dir (1.15+): the loopback
+ * cluster and metrics_service sink; a user flush interval stays; releases
+ * before 1.15 ignore the key. */
+static void test_telemetry_collector(void **state) {
+  (void)state;
+  ecsb_envoy_bootstrap_args a = base_args(NULL);
+  cJSON *d = build_v("{\"envoy_telemetry_collector_bind_socket_dir\": "
+                     "\"/run/tc/\", \"envoy_stats_flush_interval\": \"10s\"}",
+                     &a);
+  assert_string_equal(str_at(d, "static_resources.clusters.1.name"),
+                      "consul_telemetry_collector_loopback");
+  const char *sock = str_at(d, "static_resources.clusters.1.loadAssignment."
+                               "endpoints.0.lbEndpoints.0.endpoint.address."
+                               "pipe.path");
+  assert_non_null(sock);
+  assert_int_equal(strncmp(sock, "/run/tc/", 8), 0);
+  assert_int_equal(strlen(sock), 8 + 27 + 5); /* sha1, base64url, .sock */
+  assert_string_equal(str_at(d, "stats_sinks.0.name"),
+                      "envoy.stat_sinks.metrics_service");
+  assert_string_equal(str_at(d, "stats_flush_interval"), "10s");
+  cJSON_Delete(d);
+  a = base_args(NULL);
+  a.version = (ecsb_consul_version){1, 14, 3};
+  d = build_v("{\"envoy_telemetry_collector_bind_socket_dir\": \"/run/tc\"}",
+              &a);
+  assert_int_equal(cJSON_GetArraySize(at(d, "static_resources.clusters")), 1);
+  assert_null(at(d, "stats_sinks"));
+  assert_null(at(d, "stats_flush_interval"));
+  cJSON_Delete(d);
+}
+
 int main(void) {
   ecsb_http_global_init(NULL);
   const struct CMUnitTest tests[] = {
@@ -861,6 +892,7 @@ int main(void) {
       cmocka_unit_test(test_ca_path_folder_is_the_grpc_ca),
       cmocka_unit_test(test_ready_bind_needs_1_17),
       cmocka_unit_test(test_grpc_port_before_1_14),
+      cmocka_unit_test(test_telemetry_collector),
   };
   int rc = cmocka_run_group_tests(tests, NULL, NULL);
   ecsb_http_global_cleanup();

@@ -204,9 +204,7 @@ static const gcase cases[] = {
     {.name = "telemetry-collector",
      .args = {PID},
      .proxy_config = "{\"envoy_telemetry_collector_bind_socket_dir\": "
-                     "\"/tmp/consul/telemetry-collector\"}",
-     .skip = "proxy Config envoy_telemetry_collector_bind_socket_dir (HCP "
-             "telemetry collector) is not supported"},
+                     "\"/tmp/consul/telemetry-collector\"}"},
 };
 
 static const gcase *find_case(const char *name, int minor) {

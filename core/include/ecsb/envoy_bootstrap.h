@@ -58,6 +58,17 @@ bool ecsb_consul_version_at_least(const ecsb_consul_version *a, int major,
 const char *ecsb_consul_version_str(const ecsb_consul_version *v, char *buf,
                                     size_t cap);
 
+/* Whether release v writes admin.access_log and
+ * typed_extension_protocol_options (1.16.5, 1.17+) rather than Envoy's
+ * deprecated access_log_path and http(2)_protocol_options. */
+bool ecsb_consul_version_new_envoy_fields(const ecsb_consul_version *v);
+
+/* Adds a cluster's protocol options, proto_key http_protocol_options or
+ * http2_protocol_options, as release v writes them. */
+void ecsb_envoy_add_protocol_options(cJSON *cluster,
+                                     const ecsb_consul_version *v,
+                                     const char *proto_key);
+
 /* Consul's stats tag extractors of release v: n pairs {tag_name, regex},
  * in the order that release emits them. Static storage. */
 const char *const (*ecsb_envoy_stats_rules(const ecsb_consul_version *v,
@@ -120,6 +131,16 @@ int ecsb_envoy_bootstrap_build(const ecsb_envoy_bootstrap_args *a, cJSON **out,
 int ecsb_envoy_template_render(const char *tpl,
                                const ecsb_envoy_bootstrap_args *a,
                                const char *path, cJSON **out, ecsb_err *err);
+
+/* The HCP telemetry collector of Consul 1.15+
+ * (envoy_telemetry_collector_bind_socket_dir = dir): a STATIC cluster
+ * "consul_telemetry_collector_loopback" to the unix socket
+ * dir/<base64url(sha1(namespace "_" proxy_id))>.sock and a metrics_service
+ * stats sink sending to it. The caller owns both. */
+int ecsb_envoy_telemetry_collector(const ecsb_envoy_bootstrap_args *a,
+                                   const char *dir, const char *path,
+                                   cJSON **cluster, cJSON **sink,
+                                   ecsb_err *err);
 
 /* The admin access_log array for a Proxy.AccessLogs object (path names
  * it in messages); *out is NULL when it is not Enabled. */
