@@ -15,10 +15,13 @@
  * envoy_stats_tags, envoy_extra_static_clusters_json,
  * envoy_extra_static_listeners_json, envoy_extra_stats_sinks_json,
  * envoy_stats_config_json, envoy_stats_flush_interval, envoy_tracing_json,
- * envoy_statsd_url, envoy_dogstatsd_url. Malformed values are errors naming
- * the key (Consul would write a bootstrap Envoy then rejects).
+ * envoy_statsd_url, envoy_dogstatsd_url, envoy_bootstrap_json_tpl,
+ * envoy_telemetry_collector_bind_socket_dir, and the proxy's AccessLogs.
+ * Malformed values are errors naming the key (Consul would write a
+ * bootstrap Envoy then rejects).
  *
- * Pure: no network, no files. The output is deterministic for the same
+ * The document builder is pure: no network, no files (the agent part,
+ * ecsb_envoy_bootstrap_from_agent, reads the agent and the CA files). The output is deterministic for the same
  * inputs, so re-running mesh-init writes identical bytes.
  */
 #ifndef ECSB_ENVOY_BOOTSTRAP_H
