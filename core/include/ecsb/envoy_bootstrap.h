@@ -21,8 +21,9 @@
  * bootstrap Envoy then rejects).
  *
  * The document builder is pure: no network, no files (the agent part,
- * ecsb_envoy_bootstrap_from_agent, reads the agent and the CA files). The output is deterministic for the same
- * inputs, so re-running mesh-init writes identical bytes.
+ * ecsb_envoy_bootstrap_from_agent, reads the agent and the CA files). The
+ * output is deterministic for the same inputs, so re-running mesh-init writes
+ * identical bytes.
  */
 #ifndef ECSB_ENVOY_BOOTSTRAP_H
 #define ECSB_ENVOY_BOOTSTRAP_H
