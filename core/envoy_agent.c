@@ -249,22 +249,68 @@ static int opts_version(const ecsb_envoy_agent_opts *o, ecsb_consul_version *v,
   return f ? ecsb_consul_version_parse(f, what, v, err) : 0;
 }
 
-/* -ready-bind: parsed, and refused for a release that lacks it. */
+/* Consul added the readiness listener (-envoy-ready-bind-address and
+ * -envoy-ready-bind-port) in 1.15.0 and backported it to 1.14.4 and
+ * 1.13.6. */
+static bool has_ready_bind(const ecsb_consul_version *v) {
+  return ecsb_consul_version_at_least(v, 1, 15, 0) ||
+         (v->minor == 14 && v->patch >= 4) || (v->minor == 13 && v->patch >= 6);
+}
+
+/* The readiness listener asked for, as HOST:PORT in hp (hp[0] 0: none):
+ * -ready-bind, or -envoy-ready-bind-address with -envoy-ready-bind-port
+ * (both, as Consul needs both). */
+static int ready_spec(const ecsb_envoy_agent_opts *o, char *hp, size_t cap,
+                      ecsb_err *err) {
+  hp[0] = '\0';
+  bool pair = (o->ready_bind_address && *o->ready_bind_address) ||
+              o->ready_bind_port > 0;
+  if (o->ready_bind && *o->ready_bind && pair)
+    return ecsb_err_set(err, ECSB_EINVAL,
+                        "flag -ready-bind and -envoy-ready-bind-address/-port "
+                        "name the same listener: give one of them");
+  if (o->ready_bind && *o->ready_bind) {
+    snprintf(hp, cap, "%s", o->ready_bind);
+    return 0;
+  }
+  if (!pair)
+    return 0;
+  if (!o->ready_bind_address || !*o->ready_bind_address ||
+      o->ready_bind_port <= 0)
+    return ecsb_err_set(err, ECSB_EINVAL,
+                        "flag %s needs %s too (the readiness listener needs "
+                        "both)",
+                        o->ready_bind_port > 0 ? "-envoy-ready-bind-port"
+                                               : "-envoy-ready-bind-address",
+                        o->ready_bind_port > 0 ? "-envoy-ready-bind-address"
+                                               : "-envoy-ready-bind-port");
+  bool v6 = strchr(o->ready_bind_address, ':') != NULL;
+  snprintf(hp, cap, "%s%s%s:%d", v6 ? "[" : "", o->ready_bind_address,
+           v6 ? "]" : "", o->ready_bind_port);
+  return 0;
+}
+
+/* The readiness listener: parsed, and refused for a release that lacks
+ * it (when v is NULL the release is not known yet: parsed only). */
 static int ready_addr(const ecsb_envoy_agent_opts *o,
                       const ecsb_consul_version *v, char *ip, size_t cap,
                       int *port, ecsb_err *err) {
-  char host[256], vb[64];
-  int rc = ecsb_hostport_parse(o->ready_bind, 0, "flag -ready-bind", host,
-                               sizeof host, port, err);
-  if (rc)
+  char host[256], vb[64], hp[300];
+  const char *what = o->ready_bind && *o->ready_bind
+                         ? "flag -ready-bind"
+                         : "flag -envoy-ready-bind-address/-port";
+  int rc = ready_spec(o, hp, sizeof hp, err);
+  if (rc || !hp[0])
     return rc;
-  if (!ecsb_consul_version_at_least(v, 1, 17, 0))
+  if ((rc = ecsb_hostport_parse(hp, 0, what, host, sizeof host, port, err)))
+    return rc;
+  if (v && !has_ready_bind(v))
     return ecsb_err_set(err, ECSB_EINVAL,
-                        "flag -ready-bind needs Consul 1.17 or later (its "
-                        "`consul connect envoy` added it); the bootstrap is "
-                        "for Consul %s",
-                        ecsb_consul_version_str(v, vb, sizeof vb));
-  return resolve_ip(host, ip, cap, "flag -ready-bind", err);
+                        "%s: the readiness listener needs Consul 1.13.6, "
+                        "1.14.4, 1.15 or later (its `consul connect envoy` "
+                        "added it then); the bootstrap is for Consul %s",
+                        what, ecsb_consul_version_str(v, vb, sizeof vb));
+  return resolve_ip(host, ip, cap, what, err);
 }
 
 int ecsb_envoy_agent_opts_check(const ecsb_consul_settings *s,
@@ -276,13 +322,8 @@ int ecsb_envoy_agent_opts_check(const ecsb_consul_settings *s,
   if (rc || (rc = opts_version(o, &v, err)))
     return rc;
   /* Without -consul-version the release is known only from the agent:
-   * -ready-bind is checked against it then. */
-  if (o->ready_bind && forced &&
-      (rc = ready_addr(o, &v, ip, sizeof ip, &port, err)))
-    return rc;
-  if (o->ready_bind && !forced &&
-      (rc = ecsb_hostport_parse(o->ready_bind, 0, "flag -ready-bind", ip,
-                                sizeof ip, &port, err)))
+   * the readiness listener is checked against it then. */
+  if ((rc = ready_addr(o, forced ? &v : NULL, ip, sizeof ip, &port, err)))
     return rc;
   const char *dir = o->grpc_ca_file   ? NULL
                     : o->grpc_ca_path ? o->grpc_ca_path
@@ -380,10 +421,9 @@ int ecsb_envoy_bootstrap_from_agent(ecsb_consul *c,
              "consul_version", ecsb_consul_version_str(&ver, vb, sizeof vb),
              NULL);
   }
-  char ready_ip[64];
+  char ready_ip[64] = "";
   int ready_port = 0;
-  if (o->ready_bind &&
-      (rc = ready_addr(o, &ver, ready_ip, sizeof ready_ip, &ready_port, err)))
+  if ((rc = ready_addr(o, &ver, ready_ip, sizeof ready_ip, &ready_port, err)))
     return rc;
   rc = ecsb_consul_agent_service(c, r, o->proxy_id, &svc, err);
   if (rc == ECSB_ENOTFOUND) {
@@ -529,7 +569,7 @@ int ecsb_envoy_bootstrap_from_agent(ecsb_consul *c,
       .envoy_version = o->envoy_version,
       .prometheus_backend_port = o->prometheus_backend_port,
       .prometheus_scrape_path = o->prometheus_scrape_path,
-      .ready_host = o->ready_bind ? ready_ip : NULL,
+      .ready_host = ready_port > 0 ? ready_ip : NULL,
       .ready_port = ready_port,
       .access_logs = alogs,
       .proxy_id = o->proxy_id,

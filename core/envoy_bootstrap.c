@@ -433,10 +433,18 @@ fail:
   return rc;
 }
 
+/* initial_fetch_timeout 0s (wait for the whole initial xDS configuration)
+ * arrived with Consul PR #17317 of May 2023 and its backports: 1.14.7,
+ * 1.15.3, 1.16 on; 1.13 never had it. */
+static bool waits_for_initial_xds(const ecsb_consul_version *v) {
+  return ecsb_consul_version_at_least(v, 1, 16, 0) ||
+         (v->minor == 15 && v->patch >= 3) || (v->minor == 14 && v->patch >= 7);
+}
+
 static cJSON *ads_source(const ecsb_consul_version *v) {
   cJSON *c = cJSON_CreateObject();
   cJSON_AddObjectToObject(c, "ads");
-  if (ecsb_consul_version_at_least(v, 1, 13, 0))
+  if (waits_for_initial_xds(v))
     cJSON_AddStringToObject(c, "initial_fetch_timeout", "0s");
   cJSON_AddStringToObject(c, "resource_api_version", "V3");
   return c;

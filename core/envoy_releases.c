@@ -229,7 +229,9 @@ const char *const (*ecsb_envoy_stats_rules(const ecsb_consul_version *v,
 }
 
 bool ecsb_consul_version_new_envoy_fields(const ecsb_consul_version *v) {
-  return ecsb_consul_version_at_least(v, 1, 17, 0) ||
+  /* Consul PR #19940 (December 2023): 1.16.5, 1.17.2 and 1.18 on. */
+  return ecsb_consul_version_at_least(v, 1, 18, 0) ||
+         (v->major == 1 && v->minor == 17 && v->patch >= 2) ||
          (v->major == 1 && v->minor == 16 && v->patch >= 5);
 }
 

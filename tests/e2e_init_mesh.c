@@ -506,19 +506,20 @@ static void test_datacenter_flag_when_agent_self_is_denied(void **state) {
   assert_non_null(strstr(r.err, "newest supported release"));
 }
 
-/* A release outside 1.10-1.20, or -ready-bind for a release without it,
- * given as a flag, fails before anything is registered. */
+/* A release outside 1.10-1.20, or a readiness listener for a release
+ * without it, given as a flag, fails before anything is registered. */
 static void
 test_unsupported_consul_version_flag_fails_before_registering(void **state) {
   fx *f = *state;
   static const struct {
-    const char *args[5];
+    const char *args[7];
     const char *want[2];
   } cases[] = {
       {{"-consul-version", "1.9.1", NULL}, {"1.9.1", "1.10.0 to 1.20.x"}},
       {{"--consul-version=1.21.0", NULL}, {"1.21.0", "1.10.0 to 1.20.x"}},
-      {{"-consul-version", "1.15", "-ready-bind", "127.0.0.1:21000", NULL},
-       {"-ready-bind needs Consul 1.17", "1.15.0"}},
+      {{"-consul-version", "1.14.3", "-envoy-ready-bind-address", "127.0.0.1",
+        "-envoy-ready-bind-port", "21000", NULL},
+       {"readiness listener needs Consul 1.13.6, 1.14.4, 1.15", "1.14.3"}},
   };
   for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
     tu_proc_result r;

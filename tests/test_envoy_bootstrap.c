@@ -552,11 +552,12 @@ static void test_prometheus_backend_port_and_scrape_path(void **state) {
   cJSON_Delete(d);
 }
 
-/* -ready-bind, as Consul's envoy-readiness-probe case shows it (1.17+). */
+/* The readiness listener, as Consul's envoy-readiness-probe case shows it
+ * (in the format of 1.16.5+). */
 static void test_ready_bind_listener(void **state) {
   (void)state;
   ecsb_envoy_bootstrap_args a = base_args(NULL);
-  a.version = (ecsb_consul_version){1, 17, 0};
+  a.version = (ecsb_consul_version){1, 20, 0};
   a.ready_host = "127.0.0.1";
   a.ready_port = 21000;
   cJSON *d = build_v(NULL, &a);
@@ -733,13 +734,14 @@ static void test_ca_path_folder_is_the_grpc_ca(void **state) {
   free(dir);
 }
 
-/* -ready-bind for a release before 1.17 (forced, or the agent's) is
- * refused, naming the release. */
-static void test_ready_bind_needs_1_17(void **state) {
+/* The readiness listener for a release without it (before 1.13.6,
+ * 1.14.4, 1.15: forced, or the agent's) is refused, naming the release;
+ * Consul's two flags need each other; -ready-bind is the same listener. */
+static void test_ready_bind_needs_a_release_with_it(void **state) {
   (void)state;
   tu_agent ag = {0};
   snprintf(ag.self_body, sizeof ag.self_body,
-           "{\"Config\": {\"Datacenter\": \"dc1\", \"Version\": \"1.16.2\"}}");
+           "{\"Config\": {\"Datacenter\": \"dc1\", \"Version\": \"1.14.3\"}}");
   assert_int_equal(tu_agent_start(&ag, NULL), 0);
   ag.raw_service = strdup("{\"Kind\": \"connect-proxy\", \"Proxy\": "
                           "{\"DestinationServiceName\": \"x\"}}");
@@ -749,18 +751,46 @@ static void test_ready_bind_needs_1_17(void **state) {
   unsetenv("ECSBOOT_CONSUL_VERSION");
   assert_int_equal(ecsb_consul_settings_load(&s, &f, &err), 0);
   ecsb_consul *c = ecsb_consul_new(&s, &err);
-  ecsb_envoy_agent_opts o = {.proxy_id = "p", .ready_bind = "127.0.0.1:21000"};
+  ecsb_envoy_agent_opts o = {.proxy_id = "p",
+                             .ready_bind_address = "127.0.0.1",
+                             .ready_bind_port = 21000};
   /* Not known before asking the agent. */
   assert_int_equal(ecsb_envoy_agent_opts_check(&s, &o, &err), 0);
   char *out = NULL;
   assert_int_equal(ecsb_envoy_bootstrap_from_agent(c, &s, NULL, &o, &out, &err),
                    ECSB_EINVAL);
-  assert_non_null(strstr(err.msg, "-ready-bind needs Consul 1.17"));
-  assert_non_null(strstr(err.msg, "1.16.2"));
-  o.consul_version = "1.17";
+  assert_non_null(strstr(err.msg, "flag -envoy-ready-bind-address/-port: the "
+                                  "readiness listener needs Consul 1.13.6, "
+                                  "1.14.4, 1.15 or later"));
+  assert_non_null(strstr(err.msg, "1.14.3"));
+  static const char *const ok[] = {"1.13.6", "1.14.4", "1.15.0", "1.20"};
+  for (size_t i = 0; i < 4; i++) {
+    o.consul_version = ok[i];
+    assert_int_equal(
+        ecsb_envoy_bootstrap_from_agent(c, &s, NULL, &o, &out, &err), 0);
+    assert_non_null(strstr(out, "envoy_ready_listener"));
+    free(out);
+  }
+  o.consul_version = "1.13.5";
+  assert_int_equal(ecsb_envoy_agent_opts_check(&s, &o, &err), ECSB_EINVAL);
+  assert_non_null(strstr(err.msg, "1.13.5"));
+  /* One of Consul's two flags alone, or both spellings at once. */
+  o.consul_version = NULL;
+  o.ready_bind_port = 0;
+  assert_int_equal(ecsb_envoy_agent_opts_check(&s, &o, &err), ECSB_EINVAL);
+  assert_non_null(strstr(err.msg, "flag -envoy-ready-bind-address needs "
+                                  "-envoy-ready-bind-port"));
+  o.ready_bind_port = 21000;
+  o.ready_bind = "127.0.0.1:21000";
+  assert_int_equal(ecsb_envoy_agent_opts_check(&s, &o, &err), ECSB_EINVAL);
+  assert_non_null(strstr(err.msg, "give one of them"));
+  /* -ready-bind alone is the same listener. */
+  o.ready_bind_address = NULL;
+  o.ready_bind_port = 0;
+  o.consul_version = "1.15";
   assert_int_equal(ecsb_envoy_bootstrap_from_agent(c, &s, NULL, &o, &out, &err),
                    0);
-  assert_non_null(strstr(out, "envoy_ready_listener"));
+  assert_non_null(strstr(out, "\"port_value\": 21000"));
   free(out);
   ecsb_consul_free(c);
   ecsb_consul_settings_clear(&s);
@@ -890,7 +920,7 @@ int main(void) {
       cmocka_unit_test(test_bootstrap_template),
       cmocka_unit_test(test_access_logs),
       cmocka_unit_test(test_ca_path_folder_is_the_grpc_ca),
-      cmocka_unit_test(test_ready_bind_needs_1_17),
+      cmocka_unit_test(test_ready_bind_needs_a_release_with_it),
       cmocka_unit_test(test_grpc_port_before_1_14),
       cmocka_unit_test(test_telemetry_collector),
   };

@@ -525,7 +525,8 @@ static void test_unsupported_releases_are_refused(void **state) {
 }
 
 /* The consul-ecs users' flags, through the real process: -ca-path,
- * -prometheus-backend-port, -prometheus-scrape-path, -ready-bind,
+ * -prometheus-backend-port, -prometheus-scrape-path,
+ * -envoy-ready-bind-address and -port,
  * -envoy-version (1.10 only). */
 static void test_connect_envoy_flags_reach_the_bootstrap(void **state) {
   (void)state;
@@ -555,8 +556,9 @@ static void test_connect_envoy_flags_reach_the_bootstrap(void **state) {
                         "-prometheus-backend-port",
                         "20100",
                         "--prometheus-scrape-path=/scrape-path",
-                        "-ready-bind",
-                        "127.0.0.1:21000",
+                        "-envoy-ready-bind-address",
+                        "127.0.0.1",
+                        "--envoy-ready-bind-port=21000",
                         NULL};
   const char *env[] = {addr_env, NULL};
   tu_proc_result *pr = calloc(1, sizeof *pr);

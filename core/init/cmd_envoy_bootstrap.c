@@ -21,7 +21,8 @@ int cmd_envoy_bootstrap(int argc, char **argv) {
              *node_name = NULL, *out = NULL, *log_level = NULL,
              *datacenter = NULL, *ca_path = NULL, *consul_version = NULL,
              *envoy_version = NULL, *scrape_path = NULL, *ready_bind = NULL,
-             *grpc_ca_file = NULL, *grpc_ca_path = NULL;
+             *grpc_ca_file = NULL, *grpc_ca_path = NULL, *ready_address = NULL;
+  int64_t ready_port = 0;
   int64_t prom_port = 0;
   bool bootstrap = false;
   int64_t timeout = 30 * ECSB_NS_PER_S;
@@ -71,7 +72,15 @@ int cmd_envoy_bootstrap(int argc, char **argv) {
       {"prometheus-scrape-path", NULL, ECSB_FLAG_STRING, &scrape_path, 0, 0,
        "PATH", "Prometheus scrape path (default /metrics)", NULL},
       {"ready-bind", NULL, ECSB_FLAG_STRING, &ready_bind, 0, 0, "HOST:PORT",
-       "serve Envoy's /ready on this listener (Consul 1.17+)", NULL},
+       "serve Envoy's /ready on this listener (same as the two flags below)",
+       NULL},
+      {"envoy-ready-bind-address", NULL, ECSB_FLAG_STRING, &ready_address, 0, 0,
+       "ADDR",
+       "address of Envoy's readiness listener (/ready; Consul 1.13.6, 1.14.4, "
+       "1.15+), with -envoy-ready-bind-port",
+       NULL},
+      {"envoy-ready-bind-port", NULL, ECSB_FLAG_INT, &ready_port, 1, 65535,
+       "PORT", "port of Envoy's readiness listener", NULL},
       {"http-addr", NULL, ECSB_FLAG_STRING, &http_addr, 0, 0, "ADDR",
        "agent HTTP API (default CONSUL_HTTP_ADDR, else 127.0.0.1:8500)", NULL},
       {"node-name", NULL, ECSB_FLAG_STRING, &node_name, 0, 0, "NAME",
@@ -170,7 +179,9 @@ int cmd_envoy_bootstrap(int argc, char **argv) {
                                .envoy_version = envoy_version,
                                .prometheus_backend_port = (int)prom_port,
                                .prometheus_scrape_path = scrape_path,
-                               .ready_bind = ready_bind};
+                               .ready_bind = ready_bind,
+                               .ready_bind_address = ready_address,
+                               .ready_bind_port = (int)ready_port};
     rc = ecsb_envoy_bootstrap_from_agent(c, &s, &r, &o, &text, &err);
   }
   if (rc == 0 && out) {

@@ -24,8 +24,8 @@ typedef struct mesh_flags {
       *service_name, *health_sync, *config, *http_addr, *token_file, *grpc_addr,
       *admin_bind, *log_level, *copy_self, *datacenter, *ca_path,
       *consul_version, *envoy_version, *scrape_path, *ready_bind, *grpc_ca_file,
-      *grpc_ca_path;
-  int64_t port, timeout, prom_port;
+      *grpc_ca_path, *ready_address;
+  int64_t port, timeout, prom_port, ready_port;
   bool port_set;
   init_retry ir;
 } mesh_flags;
@@ -158,7 +158,9 @@ static int run(mesh_flags *f, ecsb_err *err) {
                               .envoy_version = f->envoy_version,
                               .prometheus_backend_port = (int)f->prom_port,
                               .prometheus_scrape_path = f->scrape_path,
-                              .ready_bind = f->ready_bind};
+                              .ready_bind = f->ready_bind,
+                              .ready_bind_address = f->ready_address,
+                              .ready_bind_port = (int)f->ready_port};
   /* Everything that can fail without the agent fails before registering. */
   if ((rc = ecsb_consul_settings_load(&s, &cf, err)) ||
       (rc = ecsb_envoy_agent_opts_check(&s, &eo, err)))
@@ -323,7 +325,15 @@ int cmd_mesh_init(int argc, char **argv) {
       {"prometheus-scrape-path", NULL, ECSB_FLAG_STRING, &f.scrape_path, 0, 0,
        "PATH", "Prometheus scrape path (default /metrics)", NULL},
       {"ready-bind", NULL, ECSB_FLAG_STRING, &f.ready_bind, 0, 0, "HOST:PORT",
-       "serve Envoy's /ready on this listener (Consul 1.17+)", NULL},
+       "serve Envoy's /ready on this listener (same as the two flags below)",
+       NULL},
+      {"envoy-ready-bind-address", NULL, ECSB_FLAG_STRING, &f.ready_address, 0,
+       0, "ADDR",
+       "address of Envoy's readiness listener (/ready; Consul 1.13.6, 1.14.4, "
+       "1.15+), with -envoy-ready-bind-port",
+       NULL},
+      {"envoy-ready-bind-port", NULL, ECSB_FLAG_INT, &f.ready_port, 1, 65535,
+       "PORT", "port of Envoy's readiness listener", NULL},
       {"copy-self", NULL, ECSB_FLAG_STRING, &f.copy_self, 0, 0, "FILE",
        "also copy this binary to FILE (mode 0755) for health checks in "
        "other images",

@@ -63,7 +63,7 @@ const char *ecsb_consul_version_str(const ecsb_consul_version *v, char *buf,
                                     size_t cap);
 
 /* Whether release v writes admin.access_log and
- * typed_extension_protocol_options (1.16.5, 1.17+) rather than Envoy's
+ * typed_extension_protocol_options (1.16.5, 1.17.2, 1.18+) rather than Envoy's
  * deprecated access_log_path and http(2)_protocol_options. */
 bool ecsb_consul_version_new_envoy_fields(const ecsb_consul_version *v);
 
@@ -111,7 +111,8 @@ typedef struct ecsb_envoy_bootstrap_args {
    * cluster) instead of Envoy's own /stats/prometheus. 0: none. */
   int prometheus_backend_port;
   const char *prometheus_scrape_path; /* default /metrics */
-  /* -ready-bind (Consul 1.17+): a listener that serves Envoy's /ready. */
+  /* The readiness listener (Consul 1.13.6, 1.14.4, 1.15+): serves
+   * Envoy's /ready. */
   const char *ready_host; /* IP literal; NULL: none */
   int ready_port;
   /* The proxy's Proxy.AccessLogs (proxy-defaults access logs, Consul
@@ -188,7 +189,12 @@ typedef struct ecsb_envoy_agent_opts {
   const char *envoy_version;          /* -envoy-version (1.10's metadata) */
   int prometheus_backend_port;        /* 0: none */
   const char *prometheus_scrape_path; /* NULL: /metrics */
-  const char *ready_bind;             /* HOST:PORT or NULL; Consul 1.17+ */
+  /* The readiness listener: -envoy-ready-bind-address with
+   * -envoy-ready-bind-port, as Consul 1.13.6, 1.14.4 and 1.15+ take it,
+   * or -ready-bind HOST:PORT; NULL / 0: none. */
+  const char *ready_bind;
+  const char *ready_bind_address;
+  int ready_bind_port;
 } ecsb_envoy_agent_opts;
 
 /* What ecsb_envoy_bootstrap_from_agent checks before asking the agent
