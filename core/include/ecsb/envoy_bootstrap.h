@@ -5,10 +5,11 @@
  * every Consul minor release from 1.10 to 1.20 (ecsb_consul_version): xDS
  * v3 with DELTA_GRPC ADS throughout; node metadata envoy_version (1.10) or
  * partition (1.11+); Consul's stats tag extractors of that release (with
- * partitions from 1.11, peers from 1.13); the layered runtime and
- * initial_fetch_timeout 0s from 1.13; admin.access_log and
- * typed_extension_protocol_options instead of the deprecated Envoy fields
- * from 1.16.5. Which release changed what is in docs/ecsboot-init.md.
+ * partitions from 1.11, peers and the layered runtime from 1.13);
+ * initial_fetch_timeout 0s from 1.14.7, 1.15.3 and 1.16; admin.access_log
+ * and typed_extension_protocol_options instead of the deprecated Envoy
+ * fields from 1.16.5, 1.17.2 and 1.18. Which release changed what is in
+ * docs/ecsboot-init.md.
  *
  * Owns: the bootstrap document's shape, and the proxy Config keys that
  * change it: envoy_prometheus_bind_addr, envoy_stats_bind_addr,
