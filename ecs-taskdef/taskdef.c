@@ -726,20 +726,45 @@ static int read_task(vctx *v, etd_taskdef *t) {
 
 /* ---- shapes ------------------------------------------------------------ */
 
+/* Terraform declares a task's volumes on the resource, beside its
+ * container array: the array's task gets one volume per distinct
+ * sourceVolume its containers mount, so it registers and runs as it would
+ * in AWS. */
+static int add_volumes(cJSON *j, const cJSON *defs) {
+  cJSON *vols = cJSON_AddArrayToObject(j, "volumes");
+  if (!vols)
+    return ECSB_ENOMEM;
+  const cJSON *cd, *m;
+  cJSON_ArrayForEach(cd, defs) {
+    cJSON_ArrayForEach(m, get(cd, "mountPoints")) {
+      const cJSON *sv = get(m, "sourceVolume");
+      if (!cJSON_IsString(sv) || name_in(vols, "name", sv->valuestring))
+        continue;
+      cJSON *o = cJSON_CreateObject();
+      if (!o || !cJSON_AddStringToObject(o, "name", sv->valuestring)) {
+        cJSON_Delete(o);
+        return ECSB_ENOMEM;
+      }
+      cJSON_AddItemToArray(vols, o);
+    }
+  }
+  return 0;
+}
+
 static int unwrap(vctx *v, const cJSON *in, const etd_opts *o, etd_taskdef *t) {
   const cJSON *inner = cJSON_GetObjectItemCaseSensitive(in, "taskDefinition");
   if (cJSON_IsArray(in) && !o->register_only) {
     t->shape = ETD_SHAPE_CONTAINERS;
-    cJSON *j = cJSON_CreateObject(), *defs = cJSON_Duplicate(in, 1);
-    if (!j || !defs ||
-        !cJSON_AddStringToObject(j, "family", o->family ? o->family : "task")) {
-      cJSON_Delete(j);
+    cJSON *defs = cJSON_Duplicate(in, 1);
+    t->json = cJSON_CreateObject();
+    if (!t->json || !defs ||
+        !cJSON_AddStringToObject(t->json, "family",
+                                 o->family ? o->family : "task")) {
       cJSON_Delete(defs);
       return ECSB_ENOMEM;
     }
-    cJSON_AddItemToObject(j, "containerDefinitions", defs);
-    t->json = j;
-    return 0;
+    cJSON_AddItemToObject(t->json, "containerDefinitions", defs);
+    return add_volumes(t->json, defs);
   }
   if (!cJSON_IsObject(in))
     return bad(v, ETD_R_TYPE, -1, "",
@@ -752,6 +777,22 @@ static int unwrap(vctx *v, const cJSON *in, const etd_opts *o, etd_taskdef *t) {
   }
   t->json = cJSON_Duplicate(in, 1);
   return t->json ? 0 : ECSB_ENOMEM;
+}
+
+int etd_unwrap(const cJSON *in, const etd_opts *opts, cJSON **out,
+               etd_shape *shape, ecsb_err *err) {
+  static const etd_opts none = {0};
+  vctx v = {0};
+  etd_taskdef t = {0};
+  *out = NULL;
+  int rc = finish(&v, unwrap(&v, in, opts ? opts : &none, &t), err);
+  if (rc) {
+    cJSON_Delete(t.json);
+    return rc;
+  }
+  *out = t.json;
+  *shape = t.shape;
+  return 0;
 }
 
 void etd_taskdef_free(etd_taskdef *t) {

@@ -34,8 +34,9 @@
 
 #include "ecsb/duration.h"
 #include "ecsb/json.h"
-#include "lnt/lint.h"
 #include "etd/role.h"
+#include "etd/taskdef.h"
+#include "lnt/lint.h"
 
 enum {
   R_UNKNOWN_DEP,
@@ -55,6 +56,8 @@ enum {
   R_HEALTH_TOOL,
   R_BAD_CONDITION,
   R_GRACE_GE_STOP,
+  R_HEALTH_COMMAND,
+  R_ECS_REFUSES,
   R_COUNT
 };
 
@@ -98,6 +101,12 @@ static const lnt_rule rules[R_COUNT] = {
     {"ECSB-L017", "grace-period-not-below-stop-timeout", LNT_WARNING,
      "envoy-entrypoint's grace period is not shorter than the container's "
      "stopTimeout: ECS kills Envoy before the grace period ends"},
+    {"ECSB-L018", "health-command-not-cmd", LNT_ERROR,
+     "a healthCheck command that does not start with CMD or CMD-SHELL: the "
+     "ECS agent refuses it"},
+    {"ECSB-L019", "ecs-refuses", LNT_ERROR,
+     "RegisterTaskDefinition or the ECS agent refuses the task definition "
+     "(the message is ECS's)"},
 };
 
 const lnt_rule *lnt_rules(size_t *n) {
@@ -206,13 +215,6 @@ static int line_of(const char *text, size_t len, const char *name) {
   return 0;
 }
 
-static int find(const ctx *x, const char *name) {
-  for (size_t i = 0; i < x->n; i++)
-    if (strcmp(x->c[i].name, name) == 0)
-      return (int)i;
-  return -1;
-}
-
 static const ctr *by_role(const ctx *x, const char *role) {
   for (size_t i = 0; i < x->n; i++)
     if (strcmp(x->c[i].role, role) == 0)
@@ -230,142 +232,52 @@ static bool depends(const ctr *c, const char *target, const char *cond) {
   return false;
 }
 
-/* ---- graph rules ----------------------------------------------------------
- */
+/* ---- ECS's own rules (ecs-taskdef) ----------------------------------- */
 
-static void rule_dependencies(ctx *x) {
-  static const char *const conds[] = {"START", "COMPLETE", "SUCCESS",
-                                      "HEALTHY"};
-  for (size_t i = 0; i < x->n; i++) {
-    const ctr *c = &x->c[i];
-    const cJSON *deps = cJSON_GetObjectItemCaseSensitive(c->def, "dependsOn");
-    int k = 0;
-    const cJSON *d;
-    cJSON_ArrayForEach(d, deps) {
-      char sub[64];
-      const char *n = str(d, "containerName"), *cond = str(d, "condition");
-      snprintf(sub, sizeof sub, ".dependsOn[%d]", k++);
-      int t = n ? find(x, n) : -1;
-      if (t < 0) {
-        char s2[96];
-        snprintf(s2, sizeof s2, "%s.containerName", sub);
-        add(x, R_UNKNOWN_DEP, c, s2,
-            "name an existing container, or remove the dependency",
-            "container \"%s\" depends on \"%s\", which is not in the task "
-            "definition",
-            c->name, n ? n : "(missing)");
-        continue;
-      }
-      bool known = false;
-      for (size_t q = 0; q < 4 && cond; q++)
-        known = known || !strcmp(cond, conds[q]);
-      if (!known) {
-        char s2[96];
-        snprintf(s2, sizeof s2, "%s.condition", sub);
-        add(x, R_BAD_CONDITION, c, s2,
-            "use START, COMPLETE, SUCCESS or HEALTHY (RegisterTaskDefinition "
-            "refuses anything else)",
-            "container \"%s\": condition \"%s\" on \"%s\" is not one ECS "
-            "knows",
-            c->name, cond ? cond : "(missing)", n);
-        continue;
-      }
-      const ctr *tc = &x->c[t];
-      if (!strcmp(cond, "HEALTHY") &&
-          !cJSON_GetObjectItemCaseSensitive(tc->def, "healthCheck"))
-        add(x, R_HEALTHY_NO_CHECK, c, sub,
-            "give the dependency a healthCheck, or wait for START instead",
-            "container \"%s\" waits for \"%s\" to be HEALTHY, but \"%s\" has "
-            "no healthCheck, so it never will",
-            c->name, n, n);
-      if ((!strcmp(cond, "SUCCESS") || !strcmp(cond, "COMPLETE")) &&
-          tc->essential)
-        add(x, R_EXIT_ON_ESSENTIAL, c, sub,
-            "mark the dependency \"essential\": false (it is meant to exit), "
-            "or wait for START or HEALTHY",
-            "container \"%s\" waits for essential container \"%s\" to exit "
-            "(%s); ECS refuses this, and the task would stop when it exits",
-            c->name, n, cond);
-    }
-  }
-}
+/* Each of ecs-taskdef's rules under lint's code; the message is ECS's. */
+static const struct {
+  etd_rule rule;
+  int lint_rule;
+  const char *hint;
+} ecs_rules[] = {
+    {ETD_R_UNKNOWN_DEP, R_UNKNOWN_DEP,
+     "name an existing container, or remove the dependency"},
+    {ETD_R_CYCLE, R_CYCLE,
+     "remove one dependency of the cycle; ECS can start none of them"},
+    {ETD_R_HEALTHY_NO_CHECK, R_HEALTHY_NO_CHECK,
+     "give the dependency a healthCheck, or wait for START instead"},
+    {ETD_R_EXIT_ON_ESSENTIAL, R_EXIT_ON_ESSENTIAL,
+     "mark the dependency \"essential\": false (it is meant to exit), or "
+     "wait for START or HEALTHY"},
+    {ETD_R_BAD_CONDITION, R_BAD_CONDITION,
+     "use START, COMPLETE, SUCCESS or HEALTHY (RegisterTaskDefinition refuses "
+     "anything else)"},
+    {ETD_R_HEALTH_RANGE, R_HEALTH_RANGE,
+     "use a value in the range the message gives"},
+    {ETD_R_HEALTH_COMMAND, R_HEALTH_COMMAND,
+     "start it with \"CMD\" and the program and its arguments, or "
+     "\"CMD-SHELL\" and one shell command: [\"CMD-SHELL\", \"nc -z "
+     "127.0.0.1 20000\"]"},
+};
 
-/* Depth-first search for cycles; each cycle is reported once, at the edge
- * that closes it. */
-static void dfs(ctx *x, size_t u, int *color, int *stack, size_t depth,
-                char **seen, size_t *n_seen) {
-  color[u] = 1;
-  stack[depth] = (int)u;
-  const cJSON *d;
-  int k = 0;
-  cJSON_ArrayForEach(
-      d, cJSON_GetObjectItemCaseSensitive(x->c[u].def, "dependsOn")) {
-    int edge = k++;
-    const char *n = str(d, "containerName");
-    int v = n ? find(x, n) : -1;
-    if (v < 0)
-      continue;
-    if (color[v] == 0) {
-      dfs(x, (size_t)v, color, stack, depth + 1, seen, n_seen);
-    } else if (color[v] == 1) {
-      char names[1024] = "", key[1024] = "";
-      size_t start = 0;
-      while (stack[start] != v)
-        start++;
-      /* canonical key: members in index order */
-      int members[256];
-      size_t nm = 0;
-      for (size_t q = start; q <= depth && nm < 256; q++)
-        members[nm++] = stack[q];
-      for (size_t a = 0; a < nm; a++)
-        for (size_t b = a + 1; b < nm; b++)
-          if (members[b] < members[a]) {
-            int t = members[a];
-            members[a] = members[b];
-            members[b] = t;
-          }
-      for (size_t q = 0; q < nm; q++) {
-        size_t l = strlen(key);
-        snprintf(key + l, sizeof key - l, "%d,", members[q]);
+static void rule_ecs(ctx *x, etd_shape shape, const etd_problems *ps) {
+  for (size_t i = 0; i < ps->n; i++) {
+    const etd_problem *p = &ps->v[i];
+    int rule = R_ECS_REFUSES;
+    const char *hint = "change it as the message says: RegisterTaskDefinition "
+                       "or the ECS agent refuses the task definition as it is";
+    for (size_t k = 0; k < sizeof ecs_rules / sizeof ecs_rules[0]; k++)
+      if (ecs_rules[k].rule == p->rule) {
+        rule = ecs_rules[k].lint_rule;
+        hint = ecs_rules[k].hint;
       }
-      bool dup = false;
-      for (size_t q = 0; q < *n_seen && !dup; q++)
-        dup = !strcmp(seen[q], key);
-      if (dup || *n_seen >= 64)
-        continue;
-      seen[(*n_seen)++] = strdup(key);
-      for (size_t q = start; q <= depth; q++) {
-        size_t l = strlen(names);
-        snprintf(names + l, sizeof names - l, "%s -> ", x->c[stack[q]].name);
-      }
-      size_t l = strlen(names);
-      snprintf(names + l, sizeof names - l, "%s", x->c[v].name);
-      char sub[64];
-      snprintf(sub, sizeof sub, ".dependsOn[%d]", edge);
-      add(x, R_CYCLE, &x->c[u], sub,
-          "remove one dependency of the cycle; ECS can start none of them",
-          "dependency cycle: %s", names);
-    }
+    char path[256];
+    etd_path_in_file(shape, p->path, path, sizeof path);
+    size_t before = x->r->n;
+    add(x, rule, NULL, path + 1, hint, "%s", p->message);
+    if (x->r->n > before && p->container >= 0 && (size_t)p->container < x->n)
+      x->r->findings[before].line = x->c[p->container].line;
   }
-  color[u] = 2;
-}
-
-static void rule_cycles(ctx *x) {
-  int *color = calloc(x->n + 1, sizeof *color);
-  int *stack = calloc(x->n + 1, sizeof *stack);
-  char *seen[64];
-  size_t n_seen = 0;
-  if (!color || !stack) {
-    x->oom = true;
-  } else {
-    for (size_t i = 0; i < x->n; i++)
-      if (color[i] == 0)
-        dfs(x, i, color, stack, 0, seen, &n_seen);
-  }
-  for (size_t i = 0; i < n_seen; i++)
-    free(seen[i]);
-  free(color);
-  free(stack);
 }
 
 static void rule_mesh_order(ctx *x) {
@@ -597,32 +509,18 @@ static bool num(const cJSON *hc, const char *k, double *out) {
 static void rule_health(ctx *x) {
   static const struct {
     const char *key;
-    double lo, hi, def;
-  } ranges[] = {{"interval", 5, 300, 30},
-                {"timeout", 2, 60, 5},
-                {"retries", 1, 10, 3},
-                {"startPeriod", 0, 300, 0}};
+    double def;
+  } ranges[] = {
+      {"interval", 30}, {"timeout", 5}, {"retries", 3}, {"startPeriod", 0}};
   for (size_t i = 0; i < x->n; i++) {
     const ctr *c = &x->c[i];
     const cJSON *hc = cJSON_GetObjectItemCaseSensitive(c->def, "healthCheck");
     if (!hc)
       continue;
-    double v[4];
-    for (int k = 0; k < 4; k++) {
-      bool given = num(hc, ranges[k].key, &v[k]);
-      if (!given)
+    double v[4]; /* out-of-range values are ecs-taskdef's (ECSB-L012) */
+    for (int k = 0; k < 4; k++)
+      if (!num(hc, ranges[k].key, &v[k]))
         v[k] = ranges[k].def;
-      if (given && (v[k] < ranges[k].lo || v[k] > ranges[k].hi)) {
-        char sub[64], hint[128];
-        snprintf(sub, sizeof sub, ".healthCheck.%s", ranges[k].key);
-        snprintf(hint, sizeof hint, "use a value from %g to %g", ranges[k].lo,
-                 ranges[k].hi);
-        add(x, R_HEALTH_RANGE, c, sub, hint,
-            "container \"%s\": healthCheck.%s %g is outside %g-%g, which "
-            "RegisterTaskDefinition refuses",
-            c->name, ranges[k].key, v[k], ranges[k].lo, ranges[k].hi);
-      }
-    }
     if (v[1] >= v[0])
       add(x, R_TIMEOUT_GE_INTERVAL, c, ".healthCheck.timeout",
           "make the timeout shorter than the interval",
@@ -761,39 +659,46 @@ size_t lnt_count_at(const lnt_result *r, lnt_severity sev) {
   return n;
 }
 
+/* Problems after which lint cannot read the task definition at all: the
+ * CLI exits 2 instead of reporting findings. */
+static bool unreadable(const etd_problems *ps) {
+  return ps->n &&
+         (ps->v[0].rule == ETD_R_TYPE || ps->v[0].rule == ETD_R_NO_CONTAINERS ||
+          ps->v[0].rule == ETD_R_NAME);
+}
+
 int lnt_lint(const char *text, size_t len, const char *name,
              const lnt_opts *opts, lnt_result **out, ecsb_err *err) {
   *out = NULL;
-  cJSON *j = NULL;
+  cJSON *j = NULL, *td = NULL;
+  etd_shape shape = ETD_SHAPE_REGISTER;
+  etd_problems ps = {.all = true};
+  etd_taskdef *t = NULL;
+  ctx x = {.o = opts, .text = text, .len = len};
   int rc = ecsb_json_parse(text, len, name, &j, err);
   if (rc)
     return rc;
-  const cJSON *td = NULL, *defs = NULL;
-  const char *base;
-  if (cJSON_IsArray(j)) { /* Terraform's container_definitions */
-    defs = j;
-    base = "$";
-  } else if (cJSON_IsObject(j) &&
-             cJSON_IsObject(
-                 cJSON_GetObjectItemCaseSensitive(j, "taskDefinition"))) {
-    td = cJSON_GetObjectItemCaseSensitive(j, "taskDefinition");
-    base = "$.taskDefinition.containerDefinitions";
-  } else {
-    td = j;
-    base = "$.containerDefinitions";
+  /* The shapes and ECS's rules are ecs-taskdef's, so lint refuses what
+   * RegisterTaskDefinition and `ecsboot run` refuse, in their words. */
+  if ((rc = etd_unwrap(j, NULL, &td, &shape, err))) {
+    ecsb_err_prefix(err, "%s", name);
+    goto out;
   }
-  if (td)
-    defs = cJSON_GetObjectItemCaseSensitive(td, "containerDefinitions");
-  if (!cJSON_IsArray(defs) || cJSON_GetArraySize(defs) == 0) {
-    cJSON_Delete(j);
-    return ecsb_err_set(err, ECSB_EINVAL,
-                        "%s: %s: expected a non-empty array of container "
-                        "definitions (a task definition as describe-task-"
-                        "definition prints it or register-task-definition "
-                        "takes it, or Terraform's container_definitions)",
-                        name, td ? base : "$");
+  ecsb_err e = {0};
+  if (etd_parse(j, NULL, &t, &ps, &e) == ECSB_ENOMEM) {
+    rc = ecsb_err_set(err, ECSB_ENOMEM, "out of memory");
+    goto out;
   }
-  ctx x = {.o = opts, .text = text, .len = len};
+  if (unreadable(&ps)) {
+    rc = ecsb_err_set(err, ECSB_EINVAL, "%s: %s%s", name,
+                      shape == ETD_SHAPE_DESCRIBE ? "$.taskDefinition: " : "",
+                      ps.v[0].message);
+    goto out;
+  }
+  const cJSON *defs =
+      cJSON_GetObjectItemCaseSensitive(td, "containerDefinitions");
+  char base[40];
+  etd_path_in_file(shape, "containerDefinitions", base, sizeof base);
   x.n = (size_t)cJSON_GetArraySize(defs);
   x.c = calloc(x.n, sizeof *x.c);
   x.r = calloc(1, sizeof *x.r);
@@ -801,7 +706,7 @@ int lnt_lint(const char *text, size_t len, const char *name,
     rc = ecsb_err_set(err, ECSB_ENOMEM, "out of memory");
     goto out;
   }
-  const char *mode = td ? str(td, "networkMode") : NULL;
+  const char *mode = str(td, "networkMode");
   x.shared_netns = !mode || !strcmp(mode, "awsvpc") || !strcmp(mode, "host");
   for (size_t i = 0; i < x.n; i++) {
     ctr *c = &x.c[i];
@@ -815,13 +720,12 @@ int lnt_lint(const char *text, size_t len, const char *name,
       goto out;
     }
     c->image = str(c->def, "image") ? str(c->def, "image") : "";
-    const cJSON *e = cJSON_GetObjectItemCaseSensitive(c->def, "essential");
-    c->essential = !cJSON_IsBool(e) || cJSON_IsTrue(e); /* ECS: true */
+    const cJSON *es = cJSON_GetObjectItemCaseSensitive(c->def, "essential");
+    c->essential = !cJSON_IsBool(es) || cJSON_IsTrue(es); /* ECS: true */
     c->role = etd_role_of(c->def);
     c->line = line_of(text, len, c->name);
   }
-  rule_dependencies(&x);
-  rule_cycles(&x);
+  rule_ecs(&x, shape, &ps);
   rule_mesh_order(&x);
   rule_volumes(&x);
   rule_health(&x);
@@ -836,6 +740,9 @@ int lnt_lint(const char *text, size_t len, const char *name,
 out:
   lnt_result_free(x.r);
   free(x.c);
+  etd_taskdef_free(t);
+  etd_problems_clear(&ps);
+  cJSON_Delete(td);
   cJSON_Delete(j);
   return rc;
 }

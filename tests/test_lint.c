@@ -147,6 +147,21 @@ static void l015_miss(cJSON *td) {
       ctr(td, "sidecar-proxy"), "image",
       cJSON_CreateString("envoyproxy/envoy-alpine:v1.18"));
 }
+/* issue 19: as older terraform modules wrote it; the ECS agent refuses it */
+static void l018(cJSON *td) {
+  cJSON *hc = cJSON_GetObjectItem(ctr(td, "sidecar-proxy"), "healthCheck");
+  cJSON_ReplaceItemInObject(
+      hc, "command", cJSON_Parse("[\"nc\", \"-z\", \"127.0.0.1\", \"20000\"]"));
+}
+static void l018_miss(cJSON *td) {
+  cJSON *hc = cJSON_GetObjectItem(ctr(td, "sidecar-proxy"), "healthCheck");
+  cJSON_ReplaceItemInObject(
+      hc, "command", cJSON_Parse("[\"CMD-SHELL\", \"nc -z 127.0.0.1 20000\"]"));
+}
+static void l019(cJSON *td) {
+  cJSON_DeleteItemFromObject(ctr(td, "app"), "stopTimeout");
+  cJSON_AddNumberToObject(ctr(td, "app"), "stopTimeout", -1);
+}
 static void l016(cJSON *td) {
   set_deps(ctr(td, "mesh-init"), "[{\"containerName\": \"discover-servers\", "
                                  "\"condition\": \"SUCCESS\"}, "
@@ -209,6 +224,8 @@ static const rule_case cases[] = {
     {"ECSB-L016", "$.containerDefinitions[2].dependsOn[1].condition", l016,
      NULL},
     {"ECSB-L017", "$.containerDefinitions[3].stopTimeout", l017, l017_miss},
+    {"ECSB-L018", "$.containerDefinitions[3].healthCheck", l018, l018_miss},
+    {"ECSB-L019", "$.containerDefinitions[4].stopTimeout", l019, NULL},
 };
 
 static void test_every_rule_hits_and_misses(void **state) {
@@ -286,9 +303,11 @@ static void test_shapes_and_paths(void **state) {
   ecsb_err err = {0};
   const char *bad[] = {"{\"family\": \"x\"}", "[1, 2]",
                        "{\"taskDefinition\":", "[{\"image\": \"x\"}]"};
-  const char *want[] = {"$.containerDefinitions: expected a non-empty array",
-                        "$[0]: a container definition needs a \"name\"",
-                        "x.json", "$[0]: a container definition needs"};
+  /* ECS's messages (ecs-taskdef), as RegisterTaskDefinition words them */
+  const char *want[] = {
+      "x.json: containerDefinitions: required, 1-100 containers (got 0)",
+      "x.json: containerDefinitions[0]: expected an object", "x.json",
+      "x.json: containerDefinitions[0].name: required"};
   for (size_t i = 0; i < 4; i++) {
     r = NULL;
     assert_int_not_equal(

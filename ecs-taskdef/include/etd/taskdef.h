@@ -16,7 +16,9 @@
  * ({"taskDefinition": {...}}), what `register-task-definition
  * --cli-input-json` takes ({"family": ..., "containerDefinitions": [...]}),
  * and Terraform's bare container_definitions array, which gets a family
- * from the caller. All three become one register-task-definition object.
+ * from the caller and one volume per sourceVolume its containers mount
+ * (Terraform declares both beside the array). All three become one
+ * register-task-definition object.
  *
  * Messages are RegisterTaskDefinition's (fake-ecs answers them as they are,
  * so the AWS CLI sees the same text): a JSON path relative to the task
@@ -163,6 +165,12 @@ typedef struct etd_opts {
 int etd_parse(const cJSON *in, const etd_opts *opts, etd_taskdef **out,
               etd_problems *ps, ecsb_err *err);
 void etd_taskdef_free(etd_taskdef *t);
+
+/* Only the shape: `in` as register-task-definition's object (a copy, no
+ * defaults, no rule checked), for readers that go on past a broken rule
+ * (lint). ECSB_EINVAL when it is neither an object nor an array. */
+int etd_unwrap(const cJSON *in, const etd_opts *opts, cJSON **out,
+               etd_shape *shape, ecsb_err *err);
 
 /* Takes the JSON out of t (the caller now owns and frees it); t's strings
  * stay valid as long as that JSON does. */
