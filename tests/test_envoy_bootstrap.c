@@ -899,6 +899,60 @@ static void test_telemetry_collector(void **state) {
   cJSON_Delete(d);
 }
 
+/* What each release writes, at the edges the docs' table names. */
+static void test_release_format_edges(void **state) {
+  (void)state;
+  static const struct {
+    ecsb_consul_version v;
+    bool partition, layered, fetch0, new_fields;
+    int n_regex;
+  } cases[] = {
+      {{1, 10, 12}, false, false, false, false, 21},
+      {{1, 11, 0}, true, false, false, false, 23},
+      {{1, 12, 9}, true, false, false, false, 23},
+      {{1, 13, 0}, true, true, false, false, 25},
+      {{1, 14, 6}, true, true, false, false, 25},
+      {{1, 14, 7}, true, true, true, false, 25},
+      {{1, 15, 2}, true, true, false, false, 25},
+      {{1, 15, 3}, true, true, true, false, 25},
+      {{1, 16, 0}, true, true, true, false, 25},
+      {{1, 16, 4}, true, true, true, false, 25},
+      {{1, 16, 5}, true, true, true, true, 25},
+      {{1, 17, 1}, true, true, true, false, 25},
+      {{1, 17, 2}, true, true, true, true, 25},
+      {{1, 18, 0}, true, true, true, true, 25},
+      {{1, 20, 6}, true, true, true, true, 25},
+  };
+  for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+    ecsb_envoy_bootstrap_args a = base_args(NULL);
+    a.version = cases[i].v;
+    cJSON *d = build_v(NULL, &a);
+    assert_int_equal(at(d, "node.metadata.partition") != NULL,
+                     cases[i].partition);
+    assert_int_equal(at(d, "node.metadata.envoy_version") != NULL,
+                     !cases[i].partition);
+    assert_int_equal(at(d, "layered_runtime") != NULL, cases[i].layered);
+    assert_int_equal(
+        at(d, "dynamic_resources.lds_config.initial_fetch_timeout") != NULL,
+        cases[i].fetch0);
+    assert_int_equal(at(d, "admin.access_log") != NULL, cases[i].new_fields);
+    assert_int_equal(at(d, "admin.access_log_path") != NULL,
+                     !cases[i].new_fields);
+    assert_int_equal(
+        at(d, "static_resources.clusters.0.typed_extension_protocol_options") !=
+            NULL,
+        cases[i].new_fields);
+    int n = 0;
+    const cJSON *t;
+    cJSON_ArrayForEach(t, at(d, "stats_config.stats_tags")) n +=
+        cJSON_GetObjectItem(t, "regex") != NULL;
+    assert_int_equal(n, cases[i].n_regex);
+    assert_string_equal(str_at(d, "dynamic_resources.ads_config.api_type"),
+                        "DELTA_GRPC");
+    cJSON_Delete(d);
+  }
+}
+
 int main(void) {
   ecsb_http_global_init(NULL);
   const struct CMUnitTest tests[] = {
@@ -923,6 +977,7 @@ int main(void) {
       cmocka_unit_test(test_ready_bind_needs_a_release_with_it),
       cmocka_unit_test(test_grpc_port_before_1_14),
       cmocka_unit_test(test_telemetry_collector),
+      cmocka_unit_test(test_release_format_edges),
   };
   int rc = cmocka_run_group_tests(tests, NULL, NULL);
   ecsb_http_global_cleanup();
