@@ -58,6 +58,9 @@ typedef struct ctr {
   int exit_code;
   bool has_reason;
   char reason[FECS_REASON_MAX + 1];
+  /* Why it never started when the task stopped first: for the event (and
+   * so the reports) only; ECS gives such a container no reason. */
+  char waited[FECS_REASON_MAX + 1];
 } ctr;
 
 struct fecs_engine {
@@ -132,7 +135,7 @@ static void emit_container(fecs_engine *e, fecs_event_kind kind, size_t i) {
       kind == FECS_EV_CONTAINER_NOT_STARTED) {
     ev.has_exit_code = c->has_exit;
     ev.exit_code = c->exit_code;
-    ev.reason = c->has_reason ? c->reason : NULL;
+    ev.reason = c->has_reason ? c->reason : c->waited[0] ? c->waited : NULL;
   }
   push(e, &e->evs, &ev);
 }
@@ -370,12 +373,30 @@ static bool settle_failures(fecs_engine *e) {
     ctr *c = &e->c[i];
     if (c->state != FECS_C_PENDING)
       continue;
+    char why[200];
     if (e->stopping) { /* never started: no signal, no exit code */
+      /* Say what it was still waiting for, so reports can tell why. */
+      const char *dep = NULL, *cond = NULL;
+      enum verdict v = V_MET;
+      for (size_t k = 0; k < c->spec->n_depends_on && !dep; k++)
+        if ((v = dep_verdict(e, i, k, why, sizeof why)) != V_MET) {
+          dep = c->spec->depends_on[k].container;
+          cond = fecs_dep_condition_name(c->spec->depends_on[k].condition);
+        }
+      if (dep && v == V_FAIL)
+        snprintf(c->waited, sizeof c->waited, "the task stopped: %s", why);
+      else if (dep)
+        snprintf(c->waited, sizeof c->waited,
+                 "the task stopped while it waited for dependency \"%s\" "
+                 "(%s)",
+                 dep, cond);
+      else
+        snprintf(c->waited, sizeof c->waited,
+                 "the task stopped before it started");
       mark_not_started(e, i);
       changed = true;
       continue;
     }
-    char why[200];
     if (verdict(e, i, why, sizeof why) != V_FAIL)
       continue;
     c->has_exit = true;

@@ -210,7 +210,8 @@ static void containers(ecsb_buf *b, const rpt_run *r, const rpt_task *t) {
   }
   ecsb_buf_puts(b, "<table><tr><th>container</th><th>role</th>"
                    "<th>started to ready</th><th>waited</th>"
-                   "<th>started</th><th>HEALTHY</th><th>ended</th></tr>\n");
+                   "<th>started</th><th>HEALTHY</th><th>ended</th>"
+                   "<th>outcome</th></tr>\n");
   for (size_t i = 0; i < t->n_containers; i++) {
     const rpt_container *c = &t->containers[i];
     ecsb_buf_puts(b, "<tr>");
@@ -234,6 +235,8 @@ static void containers(ecsb_buf *b, const rpt_run *r, const rpt_task *t) {
     else
       snprintf(end, sizeof end, "-");
     td(b, "num", end);
+    char outcome[200];
+    td(b, NULL, rpt_container_outcome(c, outcome, sizeof outcome));
     ecsb_buf_puts(b, "</tr>\n");
   }
   ecsb_buf_puts(b, "</table>\n");

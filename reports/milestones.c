@@ -100,7 +100,7 @@ static long task_index(build *b, const char *name, bool create,
 static void container_init(rpt_container *c) {
   memset(c, 0, sizeof *c);
   c->pending_at = c->started_at = c->healthy_at = c->exited_at = c->killed_at =
-      c->ready_at = RPT_ABSENT;
+      c->ready_at = c->not_started_at = RPT_ABSENT;
 }
 
 static rpt_container *container_get(rpt_task *t, const char *name) {
@@ -246,6 +246,13 @@ static int container_event(build *b, size_t ti, const rpt_event *e,
     c->n_health++;
     if (h && role_is(c, "sidecar-proxy"))
       set_ms(b, ti, RPT_T3, e);
+  } else if (strcmp(what, "not_started") == 0) {
+    if (c->not_started_at == RPT_ABSENT) {
+      c->not_started_at = e->t_us;
+      const char *why = rpt_event_str(e, "reason");
+      if (why && *why && replace(&c->not_started_reason, why, err))
+        return ECSB_ENOMEM;
+    }
   } else if (strcmp(what, "exited") == 0 || strcmp(what, "killed") == 0) {
     bool exited = what[0] == 'e';
     if (exited && c->exited_at == RPT_ABSENT) {

@@ -7,6 +7,7 @@
  */
 #include "rpt/run.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -89,6 +90,7 @@ static void container_clear(rpt_container *c) {
   }
   free(c->deps);
   free(c->signal);
+  free(c->not_started_reason);
   free(c->health);
 }
 
@@ -216,15 +218,36 @@ int64_t rpt_condition_met_at(const rpt_container *c, const char *condition) {
     return c->started_at;
   if (strcmp(condition, "HEALTHY") == 0)
     return c->healthy_at;
-  int64_t end = c->exited_at;
-  if (end == RPT_ABSENT || (c->killed_at != RPT_ABSENT && c->killed_at < end))
-    end = c->killed_at;
+  /* A signal is not an end: the process may drain for a while, or ignore
+   * it; COMPLETE is its exit. */
   if (strcmp(condition, "COMPLETE") == 0)
-    return end;
+    return c->exited_at;
   if (strcmp(condition, "SUCCESS") == 0)
     return c->exited_at != RPT_ABSENT && c->exit_code == 0 ? c->exited_at
                                                            : RPT_ABSENT;
   return RPT_ABSENT;
+}
+
+const char *rpt_container_outcome(const rpt_container *c, char *buf,
+                                  size_t cap) {
+  if (c->started_at == RPT_ABSENT) {
+    if (c->not_started_at == RPT_ABSENT)
+      snprintf(buf, cap, "not started yet");
+    else
+      snprintf(buf, cap, "never started: %s",
+               c->not_started_reason ? c->not_started_reason
+                                     : "(no reason given)");
+  } else if (c->exited_at != RPT_ABSENT &&
+             (c->ready_at == RPT_ABSENT || c->exit_code != 0)) {
+    snprintf(buf, cap, "exited %d", c->exit_code);
+  } else if (c->ready_at == RPT_ABSENT && c->killed_at != RPT_ABSENT) {
+    snprintf(buf, cap, "killed %s", c->signal ? c->signal : "");
+  } else if (c->ready_at == RPT_ABSENT) {
+    snprintf(buf, cap, "started, never ready");
+  } else {
+    snprintf(buf, cap, "ready");
+  }
+  return buf;
 }
 
 /* The condition the task's other containers wait for on c: the strongest

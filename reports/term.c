@@ -247,16 +247,21 @@ static void chain(tw *w, const rpt_run *r, const rpt_task *t) {
 
 typedef struct blame_row {
   const char *name;
-  int64_t dur, waited;
+  int64_t dur, waited; /* dur RPT_ABSENT: never ready (sorted last) */
+  char outcome[160];
 } blame_row;
 
 static int cmp_blame(const void *x, const void *y) {
   const blame_row *a = x, *b = y;
+  if ((a->dur == RPT_ABSENT) != (b->dur == RPT_ABSENT))
+    return a->dur == RPT_ABSENT ? 1 : -1;
   if (a->dur != b->dur)
     return a->dur < b->dur ? 1 : -1;
   return strcmp(a->name, b->name);
 }
 
+/* Every container, ready ones first by their time from started to ready;
+ * the others with what became of them. */
 static void blame(tw *w, const rpt_run *r, const rpt_task *t) {
   bool fleet = r->n_app_tasks > 1;
   size_t n = fleet ? r->n_ctr : t->n_containers;
@@ -275,13 +280,15 @@ static void blame(tw *w, const rpt_run *r, const rpt_task *t) {
       rows[k].waited = r->ctr[i].start_to_ready.p95;
     } else {
       const rpt_container *c = &t->containers[i];
-      if (c->ready_at == RPT_ABSENT || c->started_at == RPT_ABSENT)
-        continue;
       rows[k].name = c->name;
-      rows[k].dur = c->ready_at - c->started_at;
-      rows[k].waited = c->pending_at != RPT_ABSENT
-                           ? c->started_at - c->pending_at
-                           : RPT_ABSENT;
+      rpt_container_outcome(c, rows[k].outcome, sizeof rows[k].outcome);
+      rows[k].dur = c->ready_at != RPT_ABSENT && c->started_at != RPT_ABSENT
+                        ? c->ready_at - c->started_at
+                        : RPT_ABSENT;
+      rows[k].waited =
+          c->pending_at != RPT_ABSENT && c->started_at != RPT_ABSENT
+              ? c->started_at - c->pending_at
+              : RPT_ABSENT;
     }
     k++;
   }
@@ -307,6 +314,9 @@ static void blame(tw *w, const rpt_run *r, const rpt_task *t) {
       cell(w, rows[i].name, 22);
       ecsb_buf_printf(w->b, "p95 %s\n",
                       rpt_fmt_us(rows[i].waited, b, sizeof b));
+    } else if (rows[i].dur == RPT_ABSENT) {
+      cell(w, rows[i].name, 22);
+      ecsb_buf_printf(w->b, "%s\n", rows[i].outcome);
     } else if (rows[i].waited != RPT_ABSENT && rows[i].waited > 0) {
       cell(w, rows[i].name, 22);
       ecsb_buf_printf(w->b, "waited %s\n",

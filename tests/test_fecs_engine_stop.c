@@ -185,6 +185,36 @@ static void test_stop_task_runs_in_reverse_dependency_order(void **state) {
   fecs_engine_free(e);
 }
 
+/* The events of containers that never started because the task stopped
+ * say what each was still waiting for (the reports' blame shows it); ECS's
+ * API gives such a container no reason, and neither does fake-ecs. */
+static void test_never_started_events_say_what_they_waited_for(void **state) {
+  (void)state;
+  ecsb_err err = {0};
+  fecs_engine *e = tu_engine(&MESH_TASK, NULL);
+  tu_ok(fecs_engine_start(e, 0, &err), &err);
+  tu_started(e, "discover-servers", 0);
+  tu_exited(e, "discover-servers", 0, S(1));
+  tu_started(e, "consul-client", S(1));
+  tu_started(e, "mesh-init", S(1));
+  tu_drain(e);
+  tu_exited(e, "consul-client", 1, S(1.5));
+  fecs_event ev;
+  int seen = 0;
+  while (fecs_engine_next_event(e, &ev)) {
+    if (ev.kind != FECS_EV_CONTAINER_NOT_STARTED)
+      continue;
+    assert_non_null(ev.reason);
+    assert_string_equal(ev.reason, "the task stopped while it waited for "
+                                   "dependency \"mesh-init\" (SUCCESS)");
+    seen++;
+  }
+  assert_int_equal(seen, 2); /* sidecar-proxy and app */
+  assert_null(tu_info(e, "app").reason);
+  assert_null(tu_info(e, "sidecar-proxy").reason);
+  fecs_engine_free(e);
+}
+
 static void test_containers_that_never_started_get_no_signal(void **state) {
   (void)state;
   char buf[TU_BUF];
@@ -328,6 +358,7 @@ int main(void) {
       cmocka_unit_test(test_non_essential_exit_does_not_stop_the_task),
       cmocka_unit_test(test_stop_task_runs_in_reverse_dependency_order),
       cmocka_unit_test(test_containers_that_never_started_get_no_signal),
+      cmocka_unit_test(test_never_started_events_say_what_they_waited_for),
       cmocka_unit_test(test_stop_task_reason_rules),
       cmocka_unit_test(test_stop_while_a_start_is_unconfirmed),
       cmocka_unit_test(test_spawn_failure_of_an_essential_container),

@@ -14,6 +14,7 @@
 
 #include "rpt/eventlog.h"
 #include "rpt/milestones.h"
+#include "rpt/term.h"
 #include "rpt_testutil.h"
 
 static rpt_run *compute(const char *path) {
@@ -88,7 +89,10 @@ static void test_container_phases_and_readiness(void **s) {
   assert_int_equal(web->ready_at, web->started_at);
   assert_int_equal(web->killed_at, 2010000);
   assert_string_equal(web->signal, "SIGTERM");
-  assert_int_equal(rpt_condition_met_at(web, "COMPLETE"), 2010000);
+  /* COMPLETE is its exit, not the SIGTERM sent before it. */
+  assert_int_equal(rpt_condition_met_at(web, "COMPLETE"), 2100000);
+  char out[160];
+  assert_string_equal(rpt_container_outcome(web, out, sizeof out), "ready");
   assert_int_equal(rpt_condition_met_at(px, "SUCCESS"), 2150000);
   rpt_run_free(r);
 }
@@ -280,6 +284,75 @@ static void test_s2_waits_for_every_app_container(void **s) {
   rpt_run_free(r);
 }
 
+/* Blame lists every container with what became of it: ready, exited with
+ * a code, killed before it was ready, never started (with the reason its
+ * event gave), and a container only signalled is not COMPLETE. */
+static void test_blame_gives_every_container_its_outcome(void **s) {
+  (void)s;
+  const char *log =
+      "{\"t_us\":0,\"kind\":\"run.start\",\"detail\":{\"scenario\":\"b\"}}\n"
+      "{\"t_us\":1,\"kind\":\"task.containers\",\"task\":\"a\",\"detail\":"
+      "{\"containers\":[{\"name\":\"init\",\"role\":\"mesh-init\"},"
+      "{\"name\":\"side\",\"role\":\"other\"},"
+      "{\"name\":\"proxy\",\"role\":\"sidecar-proxy\",\"health_check\":true},"
+      "{\"name\":\"web\",\"role\":\"app\",\"depends_on\":[{\"container\":"
+      "\"init\",\"condition\":\"SUCCESS\"},{\"container\":\"side\","
+      "\"condition\":\"COMPLETE\"}]}]}}\n"
+      "{\"t_us\":2,\"kind\":\"task.status\",\"task\":\"a\",\"detail\":"
+      "{\"status\":\"PROVISIONING\"}}\n"
+      "{\"t_us\":3,\"kind\":\"container.started\",\"task\":\"a\","
+      "\"container\":\"init\"}\n"
+      "{\"t_us\":4,\"kind\":\"container.started\",\"task\":\"a\","
+      "\"container\":\"side\"}\n"
+      "{\"t_us\":5,\"kind\":\"container.started\",\"task\":\"a\","
+      "\"container\":\"proxy\"}\n"
+      "{\"t_us\":9,\"kind\":\"container.exited\",\"task\":\"a\","
+      "\"container\":\"init\",\"detail\":{\"exit_code\":1}}\n"
+      "{\"t_us\":10,\"kind\":\"container.not_started\",\"task\":\"a\","
+      "\"container\":\"web\",\"detail\":{\"reason\":\"CannotStartContainer"
+      "Error: dependency \\\"init\\\" (SUCCESS) exited with code 1\"}}\n"
+      "{\"t_us\":11,\"kind\":\"container.killed\",\"task\":\"a\","
+      "\"container\":\"side\",\"detail\":{\"signal\":\"SIGTERM\"}}\n"
+      "{\"t_us\":12,\"kind\":\"container.killed\",\"task\":\"a\","
+      "\"container\":\"proxy\",\"detail\":{\"signal\":\"SIGTERM\"}}\n";
+  rpt_run *r = rt_run_from_text(log);
+  const rpt_task *t = &r->tasks[0];
+  char out[200];
+  const rpt_container *side = rpt_task_container(t, "side");
+  /* side's SIGTERM is not its completion: web waits on it with COMPLETE */
+  assert_true(rpt_condition_met_at(side, "COMPLETE") == RPT_ABSENT);
+  assert_string_equal(rpt_container_outcome(side, out, sizeof out),
+                      "killed SIGTERM");
+  assert_string_equal(
+      rpt_container_outcome(rpt_task_container(t, "init"), out, sizeof out),
+      "exited 1");
+  assert_string_equal(
+      rpt_container_outcome(rpt_task_container(t, "proxy"), out, sizeof out),
+      "killed SIGTERM");
+  assert_string_equal(
+      rpt_container_outcome(rpt_task_container(t, "web"), out, sizeof out),
+      "never started: CannotStartContainerError: dependency \"init\" "
+      "(SUCCESS) exited with code 1");
+  ecsb_buf b;
+  ecsb_buf_init(&b);
+  rpt_term_opts o = {.color = false};
+  rpt_term_render(&r, 1, &o, &b);
+  const char *bl = strstr(b.s, "Blame of a");
+  assert_non_null(bl);
+  const char *want[] = {"init",
+                        "exited 1",
+                        "side",
+                        "killed SIGTERM",
+                        "proxy",
+                        "web",
+                        "never started: CannotStartContainerError"};
+  for (size_t i = 0; i < sizeof want / sizeof want[0]; i++)
+    if (!strstr(bl, want[i]))
+      fail_msg("blame lacks \"%s\":\n%s", want[i], bl);
+  ecsb_buf_free(&b);
+  rpt_run_free(r);
+}
+
 static void expect_error(const char *text, const char *want) {
   rpt_log *log = NULL;
   ecsb_err err = {0};
@@ -328,6 +401,7 @@ int main(void) {
       cmocka_unit_test(test_api_consul_and_fault_counts),
       cmocka_unit_test(test_partial_log_has_only_what_happened),
       cmocka_unit_test(test_s2_waits_for_every_app_container),
+      cmocka_unit_test(test_blame_gives_every_container_its_outcome),
       cmocka_unit_test(test_malformed_details_name_line_and_path),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);

@@ -75,8 +75,11 @@ typedef struct rpt_container {
   size_t n_deps;
   /* First occurrence of each, run time; RPT_ABSENT when none. */
   int64_t pending_at, started_at, healthy_at, exited_at, killed_at;
-  int exit_code;             /* valid when exited_at != RPT_ABSENT */
-  char *signal;              /* when killed */
+  int exit_code; /* valid when exited_at != RPT_ABSENT */
+  char *signal;  /* when killed */
+  /* container.not_started: when, and its reason (NULL when none given). */
+  int64_t not_started_at;
+  char *not_started_reason;
   rpt_health_change *health; /* every healthy/unhealthy event, in order */
   size_t n_health;
   /* Derived (rpt_run_derive): when it was ready as its dependents see it
@@ -234,5 +237,10 @@ const rpt_task *rpt_run_slowest(const rpt_run *r);
  * started, COMPLETE: exited or killed, SUCCESS: exited 0, HEALTHY: first
  * healthy), or RPT_ABSENT. */
 int64_t rpt_condition_met_at(const rpt_container *c, const char *condition);
+/* What became of c, for blame: "ready", "exited CODE", "killed SIGNAL",
+ * "never started: REASON", "started, never ready", or "not started yet"
+ * when the log ends first. Returns buf. */
+const char *rpt_container_outcome(const rpt_container *c, char *buf,
+                                  size_t cap);
 
 #endif
