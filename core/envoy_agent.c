@@ -465,10 +465,10 @@ int ecsb_envoy_bootstrap_from_agent(ecsb_consul *c,
              gaddr, o->grpc_addr ? "flag -grpc-addr" : "CONSUL_GRPC_ADDR", &g,
              err)))
       goto out;
-    /* Before 1.14 gRPC TLS followed the HTTP API's: https or
-     * CONSUL_HTTP_SSL made even a plain gRPC address TLS. From 1.14 a
-     * gRPC CA makes a unix socket TLS. */
-    if (!ecsb_consul_version_at_least(&ver, 1, 14, 0) && s->https)
+    /* Before 1.14.1 (which fixed it) gRPC TLS followed the HTTP API's:
+     * https or CONSUL_HTTP_SSL made even a plain gRPC address TLS. From
+     * 1.14 a gRPC CA makes a unix socket TLS. */
+    if (!ecsb_consul_version_at_least(&ver, 1, 14, 1) && s->https)
       g.tls = true;
     else if (ecsb_consul_version_at_least(&ver, 1, 14, 0) && g.socket[0] &&
              (o->grpc_ca_file || o->grpc_ca_path))
@@ -501,7 +501,10 @@ int ecsb_envoy_bootstrap_from_agent(ecsb_consul *c,
                         s->base_url);
       goto out;
     }
-    g.tls = self.xds_tls;
+    /* 1.14.0 still made gRPC TLS for an https HTTP API (fixed in
+     * 1.14.1). */
+    g.tls = self.xds_tls ||
+            (s->https && !ecsb_consul_version_at_least(&ver, 1, 14, 1));
     g.port = self.xds_port;
     if (!g.port) {
       g.port = 8502;

@@ -899,6 +899,57 @@ static void test_telemetry_collector(void **state) {
   cJSON_Delete(d);
 }
 
+/* An https HTTP API made gRPC TLS up to 1.14.0 (Consul fixed it in
+ * 1.14.1), for the agent's port and for an explicit plain address. */
+static void test_https_api_grpc_tls_until_1_14_1(void **state) {
+  (void)state;
+  static const struct {
+    const char *version, *grpc;
+    bool tls;
+  } cases[] = {{"1.13.9", NULL, true},
+               {"1.14.0", NULL, true},
+               {"1.14.1", NULL, false},
+               {"1.20.0", NULL, false},
+               {"1.12.0", "127.0.0.1:8502", true},
+               {"1.14.1", "127.0.0.1:8502", false}};
+  char *dir = tu_tmpdir(), ca[1100];
+  snprintf(ca, sizeof ca, "%s/ca.pem", dir);
+  FILE *fp = fopen(ca, "w");
+  fputs("-----BEGIN CERTIFICATE-----\nX\n-----END CERTIFICATE-----\n", fp);
+  fclose(fp);
+  tu_agent ag = {0};
+  assert_int_equal(tu_agent_start(&ag, NULL), 0);
+  ag.raw_service = strdup("{\"Kind\": \"connect-proxy\", \"Proxy\": "
+                          "{\"DestinationServiceName\": \"x\"}}");
+  for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+    ecsb_consul_flags f = {.http_addr = ag.addr};
+    ecsb_consul_settings s;
+    ecsb_err err = {0};
+    unsetenv("CONSUL_GRPC_ADDR");
+    assert_int_equal(ecsb_consul_settings_load(&s, &f, &err), 0);
+    ecsb_consul *c = ecsb_consul_new(&s, &err);
+    s.https = true; /* the stand-in speaks plain HTTP; the choice reads this */
+    ecsb_envoy_agent_opts o = {.proxy_id = "p",
+                               .ca_file = ca,
+                               .grpc_addr = cases[i].grpc,
+                               .consul_version = cases[i].version};
+    char *out = NULL;
+    assert_int_equal(
+        ecsb_envoy_bootstrap_from_agent(c, &s, NULL, &o, &out, &err), 0);
+    cJSON *d = cJSON_Parse(out);
+    assert_int_equal(at(d, "static_resources.clusters.0.transport_socket") !=
+                         NULL,
+                     cases[i].tls);
+    cJSON_Delete(d);
+    free(out);
+    ecsb_consul_free(c);
+    ecsb_consul_settings_clear(&s);
+  }
+  tu_agent_stop(&ag);
+  tu_rmtree(dir);
+  free(dir);
+}
+
 /* What each release writes, at the edges the docs' table names. */
 static void test_release_format_edges(void **state) {
   (void)state;
@@ -978,6 +1029,7 @@ int main(void) {
       cmocka_unit_test(test_grpc_port_before_1_14),
       cmocka_unit_test(test_telemetry_collector),
       cmocka_unit_test(test_release_format_edges),
+      cmocka_unit_test(test_https_api_grpc_tls_until_1_14_1),
   };
   int rc = cmocka_run_group_tests(tests, NULL, NULL);
   ecsb_http_global_cleanup();
