@@ -1,6 +1,6 @@
 /*
- * lint.c - reading a task definition in any shape and the rules of
- * `ecsboot lint` (see lint.h; the rule table is docs/lint.md).
+ * lint.c - the rules of `ecsboot lint` (see lint.h; the rule table is
+ * docs/lint.md). Shapes and ECS's own rules come from ecs-taskdef.
  *
  * Containers are recognised by what they run (etd_role_of: image and
  * command), so a renamed discover-servers or proxy is still checked.

@@ -2,14 +2,17 @@
  * lint.h - `ecsboot lint`: what is wrong with a task definition's startup
  * graph, found before it reaches AWS (rules and codes: docs/lint.md).
  *
- * Owns reading a task definition in any of the three shapes users have
- * (`aws ecs describe-task-definition` output, `register-task-definition
- * --cli-input-json` input, Terraform's `container_definitions` array), the
- * rules, and the three outputs (text, JSON, SARIF 2.1.0). Every finding has
- * a stable code, a severity, the JSON path it is about (in the file's own
- * shape), a one-line explanation and a fix hint. It never stops at the
- * first problem and never relies on fake-ecs's validation (which refuses a
- * graph instead of describing it).
+ * Owns the startup-ordering rules (ECSB-Lxxx advice on roles, volumes,
+ * health-check timing, ports, grace periods) and the three outputs (text,
+ * JSON, SARIF 2.1.0). The shapes a task definition comes in (`aws ecs
+ * describe-task-definition` output, `register-task-definition
+ * --cli-input-json` input, Terraform's `container_definitions` array) and
+ * ECS's own rules are ecs-taskdef's (etd/taskdef.h), shared with fake-ecs
+ * and `ecsboot run`: every problem it finds becomes a finding with ECS's
+ * message. Every finding has a stable code, a severity, the JSON path it
+ * is about (in the file's own shape), a one-line explanation and a fix
+ * hint. It never stops at the first problem it can report. Links neither
+ * fake.
  */
 #ifndef LNT_LINT_H
 #define LNT_LINT_H
@@ -59,9 +62,10 @@ typedef struct lnt_opts {
 } lnt_opts;
 
 /* Lints text (the file's content; name is used in messages). An input that
- * is not a task definition (not JSON, no containerDefinitions, a container
- * that is not an object or has no name) is an error naming the file and
- * JSON path: the CLI exits 2. opts may be NULL. */
+ * is not a task definition (not JSON, a member of the wrong type, no
+ * containerDefinitions, a container name missing, invalid or repeated) is
+ * an error naming the file and ECS's message: the CLI exits 2. opts may
+ * be NULL. */
 int lnt_lint(const char *text, size_t len, const char *name,
              const lnt_opts *opts, lnt_result **out, ecsb_err *err);
 void lnt_result_free(lnt_result *r);
