@@ -507,6 +507,41 @@ static int parse_invariants(rpt_expect *x, const cJSON *arr, const char *path,
   return 0;
 }
 
+static int check_pattern(const rpt_pattern *p, const char *path,
+                         const char *field, const char *const *names, size_t n,
+                         ecsb_err *err) {
+  if (p->type != PAT_CONTAINER || p->sel != SEL_NAME)
+    return 0;
+  for (size_t i = 0; i < n; i++)
+    if (strcmp(names[i], p->name) == 0)
+      return 0;
+  ecsb_buf known;
+  ecsb_buf_init(&known);
+  for (size_t i = 0; i < n; i++)
+    ecsb_buf_printf(&known, "%s%s", i ? ", " : "", names[i]);
+  int rc = ecsb_err_set(err, ECSB_EINVAL,
+                        "%s.%s: \"%s\" names no container of the task "
+                        "definition (its containers: %s)",
+                        path, field, p->name, known.s ? known.s : "none");
+  ecsb_buf_free(&known);
+  return rc;
+}
+
+int rpt_expect_check_containers(const rpt_expect *x, const char *const *names,
+                                size_t n, ecsb_err *err) {
+  for (size_t i = 0; x && i < x->n; i++) {
+    const xitem *it = &x->items[i];
+    if (it->kind != X_ORDER)
+      continue;
+    int rc = check_pattern(&it->first, it->path, "first", names, n, err);
+    if (!rc)
+      rc = check_pattern(&it->then, it->path, "then", names, n, err);
+    if (rc)
+      return rc;
+  }
+  return 0;
+}
+
 int rpt_expect_parse(const cJSON *expect, const char *path, rpt_expect **out,
                      ecsb_err *err) {
   static const char *const keys[] = {"order", "milestones", "final",

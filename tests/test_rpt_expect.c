@@ -128,6 +128,30 @@ static void test_parse_uses_the_callers_path(void **s) {
   cJSON_Delete(j);
 }
 
+/* A typo in a container name is a scenario error naming the path and the
+ * task definition's containers; roles, "*" and milestones are not names. */
+static void test_order_names_must_be_containers(void **s) {
+  (void)s;
+  cJSON *j = cJSON_Parse(
+      "{\"order\":[{\"first\":\"role:app started\",\"then\":\"T4\"},"
+      "{\"first\":\"* started\",\"then\":\"mesh-init exited(0)\"},"
+      "{\"first\":\"mesh-init exited(0)\",\"then\":\"sidecar-proxi "
+      "started\"}]}");
+  rpt_expect *x = NULL;
+  ecsb_err err = {0};
+  assert_int_equal(rpt_expect_parse(j, "$.expect", &x, &err), 0);
+  const char *names[] = {"mesh-init", "sidecar-proxy", "app"};
+  assert_int_equal(rpt_expect_check_containers(x, names, 3, &err), ECSB_EINVAL);
+  assert_string_equal(err.msg,
+                      "$.expect.order[2].then: \"sidecar-proxi\" names no "
+                      "container of the task definition (its containers: "
+                      "mesh-init, sidecar-proxy, app)");
+  const char *all[] = {"mesh-init", "sidecar-proxi"};
+  assert_int_equal(rpt_expect_check_containers(x, all, 2, &err), 0);
+  rpt_expect_free(x);
+  cJSON_Delete(j);
+}
+
 static void test_parse_lists_expectations_in_a_fixed_order(void **s) {
   (void)s;
   cJSON *j = cJSON_Parse(
@@ -737,6 +761,7 @@ int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_parse_errors_name_the_json_path),
       cmocka_unit_test(test_parse_uses_the_callers_path),
+      cmocka_unit_test(test_order_names_must_be_containers),
       cmocka_unit_test(test_parse_lists_expectations_in_a_fixed_order),
       cmocka_unit_test(test_order_passes_and_fails),
       cmocka_unit_test(test_milestones_pass_and_fail),

@@ -35,6 +35,12 @@ typedef struct rpt_expect rpt_expect;
 int rpt_expect_parse(const cJSON *expect, const char *path, rpt_expect **out,
                      ecsb_err *err);
 void rpt_expect_free(rpt_expect *x);
+/* Every container an order pattern names (not a role, not "*") must be
+ * one of names[0..n), the task definition's containers: otherwise
+ * ECSB_EINVAL naming the pattern's JSON path, the name and the known
+ * names, so a typo is a scenario error instead of a silent pass. */
+int rpt_expect_check_containers(const rpt_expect *x, const char *const *names,
+                                size_t n, ecsb_err *err);
 
 /* Number of expectations (each order entry, milestone, final field and
  * invariant is one), and the name and JSON path of the i-th. */
