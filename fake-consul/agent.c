@@ -22,7 +22,7 @@
 void fcon_agent_config_default(fcon_agent_config *c) {
   memset(c, 0, sizeof *c);
   c->bind_ip = "127.0.0.1";
-  c->version = "1.10.4";
+  c->version = "1.15.11";
   c->time_scale = 1.0;
 }
 
@@ -355,7 +355,7 @@ int fcon_agent_start(const fcon_agent_config *c, fcon_agent **out,
   else
     snprintf(a->node, sizeof a->node, "node-%s", ip);
   snprintf(a->version, sizeof a->version, "%s",
-           a->cfg.version ? a->cfg.version : "1.10.4");
+           a->cfg.version ? a->cfg.version : "1.15.11");
   a->server = a->cfg.server;
   a->services = cJSON_CreateObject();
   pthread_mutex_init(&a->mu, NULL);

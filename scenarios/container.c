@@ -82,6 +82,31 @@ static bool path_boundary(const char *s, size_t i) {
   return i == 0 || strchr(" =:\"',(", s[i - 1]) != NULL;
 }
 
+/* The image's tag when it reads as a release (1.15 or 1.15.11, as
+ * hashicorp/consul tags them), into out; false otherwise ("latest",
+ * "v1.16", a digest, none). */
+static bool image_release(const cJSON *def, char *out, size_t cap) {
+  const char *img =
+      cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(def, "image"));
+  const char *colon = img ? strrchr(img, ':') : NULL;
+  if (!colon || strchr(colon, '/') || strchr(img, '@'))
+    return false;
+  const char *tag = colon + 1;
+  size_t dots = 0, n = strlen(tag);
+  if (n == 0 || n >= cap || !isdigit((unsigned char)tag[0]))
+    return false;
+  for (size_t i = 0; i < n; i++) {
+    if (tag[i] == '.' && isdigit((unsigned char)tag[i + 1]))
+      dots++;
+    else if (!isdigit((unsigned char)tag[i]))
+      return false;
+  }
+  if (dots < 1 || dots > 2)
+    return false;
+  memcpy(out, tag, n + 1);
+  return true;
+}
+
 char *scn_container_map(const scn_task_env *env, const cJSON *def,
                         const char *s) {
   const cJSON *mps =
@@ -466,6 +491,11 @@ int scn_container_command(const scn_task_env *env, const cJSON *def,
     }
     if (env->task_clock)
       sv_pushf(&argv, "--task-clock=%s/" SCN_TASK_CLOCK_FILE, env->task_dir);
+    /* The agent reports the release its image names (hashicorp/consul:
+     * 1.15.11), which decides the Envoy bootstrap mesh-init writes. */
+    char rel[32];
+    if (image_release(def, rel, sizeof rel))
+      sv_pushf(&argv, "--consul-version=%s", rel);
     break;
   case SCN_PLAY_APP:
     sv_push(&argv, strdup(env->ecsboot_bin));

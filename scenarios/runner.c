@@ -182,7 +182,7 @@ static int setup_ecs(run *r, ecsb_err *err) {
   cJSON *defs = cJSON_AddArrayToObject(td, "containerDefinitions");
   cJSON *d = cJSON_CreateObject();
   cJSON_AddStringToObject(d, "name", s->server_container);
-  cJSON_AddStringToObject(d, "image", "hashicorp/consul:1.9.1");
+  cJSON_AddStringToObject(d, "image", "hashicorp/consul:1.15.11");
   cJSON_AddBoolToObject(d, "essential", true);
   cJSON_AddItemToArray(defs, d);
   rc = fecs_task_definition_register(r->ecs, td, NULL, err);
@@ -286,7 +286,7 @@ static int server_create(run *r, server_task *st, ecsb_err *err) {
   cJSON_AddStringToObject(c, "name", s->server_container);
   cJSON_AddStringToObject(c, "role", "consul-server");
   cJSON_AddBoolToObject(c, "essential", true);
-  cJSON_AddStringToObject(c, "image", "hashicorp/consul:1.9.1");
+  cJSON_AddStringToObject(c, "image", "hashicorp/consul:1.15.11");
   cJSON_AddArrayToObject(c, "depends_on");
   cJSON_AddBoolToObject(c, "health_check", false);
   cJSON_AddItemToArray(cs, c);

@@ -11,7 +11,7 @@
  *       [--server-port 8500] [--node NAME] [--retry-interval 30s]
  *       [--retry-max 0] [--wait-timeout 10m] [--time-scale 1]
  *       [--sync-delay 0s] [--control-file FILE] [--no-leave-on-terminate]
- *       [--task-clock FILE]
+ *       [--task-clock FILE] [--consul-version X.Y.Z]
  *
  * Exit: 0 after SIGTERM/SIGINT (it leaves the cluster first, as a client
  * agent's leave_on_terminate does by default); 1 for a bad
@@ -159,7 +159,7 @@ static bool read_server_ip(const char *path, char *ip, size_t cap) {
 
 int scn_standin_consul_main(int argc, char **argv) {
   const char *ip_file = NULL, *bind = NULL, *node = NULL, *control = NULL,
-             *scale_s = NULL, *clock_file = NULL;
+             *scale_s = NULL, *clock_file = NULL, *version = NULL;
   int64_t port = 8500, server_port = 8500, retry_max = 0;
   bool no_leave = false;
   int64_t retry_ns = 30 * ECSB_NS_PER_S, wait_ns = 600 * ECSB_NS_PER_S,
@@ -192,6 +192,10 @@ int scn_standin_consul_main(int argc, char **argv) {
        "exit on SIGTERM without leaving the cluster (Consul's "
        "leave_on_terminate = false): the server keeps the node and its "
        "checks",
+       NULL},
+      {"consul-version", NULL, ECSB_FLAG_STRING, &version, 0, 0, "X.Y.Z",
+       "the Consul release the agent reports in /v1/agent/self (default "
+       "fake-consul's, 1.15.11)",
        NULL},
       {"task-clock", NULL, ECSB_FLAG_STRING, &clock_file, 0, 0, "FILE",
        "the task's clock file from the runner: intervals, TTLs and join "
@@ -254,6 +258,8 @@ int scn_standin_consul_main(int argc, char **argv) {
   c.bind_ip = bind;
   c.port = (uint16_t)port;
   c.node_name = node;
+  if (version)
+    c.version = version;
   c.time_scale = scale;
   c.sync_delay_ms = sync_ns / ECSB_NS_PER_MS;
   c.clock_ms = task_now;

@@ -171,6 +171,9 @@ static void test_players_build_their_argv(void **state) {
   assert_string_equal(c.argv[1], "consul-client");
   assert_string_equal(c.argv[3], "/run/t5/volumes/consul_data/server-ip");
   assert_string_equal(c.argv[5], "127.21.0.5");
+  /* a tag that is not a release reports fake-consul's default */
+  for (size_t i = 0; c.argv[i]; i++)
+    assert_null(strstr(c.argv[i], "--consul-version"));
   scn_cmd_clear(&c);
   cJSON_Delete(envoy);
   cJSON_Delete(app);
@@ -290,7 +293,8 @@ static void test_envoy_entrypoint_and_scaled_init_flags(void **state) {
     assert_string_equal(c.argv[i], want_d[i]);
   assert_null(c.argv[12]);
   scn_cmd_clear(&c);
-  /* the consul-client stand-in: control file, time scale, task clock, scaled
+  /* the consul-client stand-in: control file, time scale, task clock, the
+   * release of its image's tag, scaled
    * -retry-interval (Consul's 30 s) */
   cJSON *agent = json("{\"name\":\"consul-client\",\"image\":\"hashicorp/"
                       "consul:1.9\",\"mountPoints\":[{\"sourceVolume\":"
@@ -308,12 +312,13 @@ static void test_envoy_entrypoint_and_scaled_init_flags(void **state) {
                           "--control-file=/run/t5/consul-client.control",
                           "--time-scale=0.01",
                           "--task-clock=/run/t5/task.clock",
+                          "--consul-version=1.9",
                           "--retry-interval",
                           "300ms",
                           NULL};
   for (int i = 0; want_a[i]; i++)
     assert_string_equal(c.argv[i], want_a[i]);
-  assert_null(c.argv[11]);
+  assert_null(c.argv[12]);
   scn_cmd_clear(&c);
   /* the app stand-in gets the task clock too */
   cJSON *app = json("{\"name\":\"worker\",\"image\":\"x/w\"}");

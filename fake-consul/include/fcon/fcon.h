@@ -156,7 +156,7 @@ typedef struct fcon_agent_config {
   const char *bind_ip;   /* default "127.0.0.1"; must be loopback */
   uint16_t port;         /* 0: any free port */
   const char *node_name; /* default "node-<bind_ip>" */
-  const char *version;   /* Consul version reported; default "1.10.4" */
+  const char *version;   /* Consul version reported; default "1.15.11" */
   /* gRPC (xDS) ports /v1/agent/self reports, as xDS.Ports and
    * DebugConfig.GRPCPort: 0 means the default (plaintext 8502, no TLS
    * port), -1 disabled. Both disabled: no xDS object, GRPCPort -1, as a
