@@ -242,6 +242,70 @@ static void test_containers_without_port_mappings_share_a_task(void **state) {
   }
 }
 
+/* Terraform's bare container_definitions array: run and lint accept the
+ * same file (issue 19: run refused what lint passed), the run reaches T4
+ * with the task named after the file; and both refuse the same broken one
+ * (a health check without CMD, as older modules wrote it) in ECS's words. */
+static void test_terraform_bare_array_runs_and_lints_alike(void **state) {
+  (void)state;
+  char *text = NULL;
+  assert_int_equal(ecsb_read_file(ECSB_SOURCE_DIR
+                                  "/examples/mesh-task-taskdef.json",
+                                  1 << 20, &text, NULL, NULL),
+                   0);
+  cJSON *td = cJSON_Parse(text);
+  free(text);
+  cJSON *defs = cJSON_GetObjectItem(td, "containerDefinitions");
+  char tf[300], bad[300], sc[300], sbad[300], out[300];
+  snprintf(tf, sizeof tf, "%s/tf-web.json", tmp);
+  snprintf(bad, sizeof bad, "%s/tf-nc.json", tmp);
+  snprintf(sc, sizeof sc, "%s/tf.json", tmp);
+  snprintf(sbad, sizeof sbad, "%s/tf-bad.json", tmp);
+  snprintf(out, sizeof out, "%s/tf-out", tmp);
+  char *arr = cJSON_Print(defs);
+  write_file(tf, arr);
+  free(arr);
+  cJSON *proxy = cJSON_GetArrayItem(defs, 3);
+  cJSON_ReplaceItemInObject(
+      cJSON_GetObjectItem(proxy, "healthCheck"), "command",
+      cJSON_Parse("[\"nc\", \"-z\", \"127.0.0.1\", \"20000\"]"));
+  arr = cJSON_Print(defs);
+  write_file(bad, arr);
+  free(arr);
+  cJSON_Delete(td);
+  write_file(sc, "{\"name\": \"tf\", \"time_scale\": 0.01, "
+                 "\"task_definition\": \"tf-web.json\", \"expect\": "
+                 "{\"milestones\": {\"T4\": {\"reached\": true}}}}");
+  write_file(sbad, "{\"name\": \"tf-bad\", \"task_definition\": "
+                   "\"tf-nc.json\"}");
+
+  const char *lint[] = {"lint", tf, NULL};
+  assert_int_equal(run_wait(lint, 20000, &text), 0);
+  free(text);
+  const char *a[] = {"run", "--no-progress", "--out", out, sc, NULL};
+  int code = run_wait(a, 60000, &text);
+  if (code != 0)
+    fail_msg("ecsboot run exited %d:\n%s", code, text);
+  free(text);
+  char dir[400];
+  snprintf(dir, sizeof dir, "%s/tasks/tf-web-1", out);
+  struct stat st;
+  assert_int_equal(stat(dir, &st), 0);
+
+  static const char ecs[] = "containerDefinitions[3].healthCheck.command[0]: "
+                            "must be \"CMD\" or \"CMD-SHELL\", not \"nc\"";
+  const char *lint_bad[] = {"lint", bad, NULL};
+  assert_int_equal(run_wait(lint_bad, 20000, &text), 1);
+  if (!strstr(text, ecs) || !strstr(text, "ECSB-L018"))
+    fail_msg("lint:\n%s", text);
+  free(text);
+  const char *run_bad[] = {"run", "--no-progress", "--out", out, sbad, NULL};
+  assert_int_equal(run_wait(run_bad, 20000, &text), 2);
+  if (!strstr(text, ecs))
+    fail_msg("run:\n%s", text);
+  free(text);
+}
+
 /* The agent answers the first two service registrations with HTTP 500:
  * each of mesh-init's retries is an init.retry event of web-1's mesh-init
  * container, in order, before mesh-init exits, naming the failure (two
@@ -782,6 +846,7 @@ int main(void) {
       cmocka_unit_test(test_bad_scenarios_exit_2_before_anything),
       cmocka_unit_test(test_relative_out_and_scenario_from_another_folder),
       cmocka_unit_test(test_containers_without_port_mappings_share_a_task),
+      cmocka_unit_test(test_terraform_bare_array_runs_and_lints_alike),
       cmocka_unit_test(test_init_retries_are_events_of_their_container),
       cmocka_unit_test(test_sigint_tears_down_and_marks_the_log),
       cmocka_unit_test(test_sigterm_tears_down_and_marks_the_log),
