@@ -19,6 +19,7 @@
 
 #include "ecsb/json.h"
 #include "ecsb/sigv4.h"
+#include "etd/taskdef.h"
 #include "fecs_internal.h"
 
 #define CT_JSON "application/x-amz-json-1.1"
@@ -141,15 +142,10 @@ int fecs_in_enum(fecs_call *c, const char *key, const char *const *allowed,
                    "%s '%.100s' is not one of: %s", key, v, list);
 }
 
+/* ECS's one naming rule, for clusters and services as for task
+ * definitions. */
 bool fecs_valid_name(const char *s) {
-  size_t n = 0;
-  for (; s[n]; n++) {
-    char ch = s[n];
-    if (!((ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') ||
-          (ch >= '0' && ch <= '9') || ch == '-' || ch == '_'))
-      return false;
-  }
-  return n >= 1 && n <= 255;
+  return etd_valid_name(s);
 }
 
 int fecs_in_cluster(fecs_call *c, fecs_cluster_rec **out) {
