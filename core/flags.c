@@ -164,8 +164,11 @@ void ecsb_flags_usage(const ecsb_flagset *fs, FILE *out) {
       snprintf(left, sizeof left, "--%s %s", f->name,
                f->metavar ? f->metavar : "VALUE");
     fprintf(out, "  %-34s %s\n", left, f->help ? f->help : "");
-    if (f->alias)
-      fprintf(out, "  %-34s (same as --%s)\n", "", f->name);
+    if (f->alias) {
+      char alias[96];
+      snprintf(alias, sizeof alias, "%s%s", f->alias[1] ? "--" : "-", f->alias);
+      fprintf(out, "  %-34s (same as --%s)\n", alias, f->name);
+    }
   }
   fprintf(out, "  %-34s %s\n", "--help", "show this text");
   if (fs->epilog)

@@ -133,20 +133,18 @@ int rpt_log_writer_close(rpt_log_writer *w, ecsb_err *err) {
 
 static int add_event(rpt_log *log, size_t *cap, const cJSON *o,
                      const char *name, size_t lineno, ecsb_err *err) {
-  char path[64];
-  snprintf(path, sizeof path, "line %zu", lineno);
   const char *kind = NULL;
   int64_t t = 0;
-  int rc = ecsb_json_get_string(o, path, "kind", true, &kind, err);
+  int rc = ecsb_json_get_string(o, "$", "kind", true, &kind, err);
   if (!rc)
-    rc = ecsb_json_get_int(o, path, "t_us", true, INT64_MIN / 2, INT64_MAX / 2,
+    rc = ecsb_json_get_int(o, "$", "t_us", true, INT64_MIN / 2, INT64_MAX / 2,
                            &t, err);
   if (rc)
-    return ecsb_err_prefix(err, "%s", name);
+    return ecsb_err_prefix(err, "%s: line %zu", name, lineno);
   const cJSON *d = cJSON_GetObjectItemCaseSensitive(o, "detail");
   if (d && !cJSON_IsObject(d))
     return ecsb_err_set(err, ECSB_EINVAL,
-                        "%s: line %zu: detail: expected an object", name,
+                        "%s: line %zu: $.detail: expected an object", name,
                         lineno);
   const char *task =
       cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(o, "task"));

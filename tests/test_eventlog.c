@@ -148,12 +148,12 @@ static void test_bad_lines_name_file_and_line(void **state) {
   } cases[] = {
       {"{\"t_us\":0,\"kind\":\"run.start\"}\nnot json\n{}\n", "line 2"},
       {"{\"t_us\":0,\"kind\":\"run.start\"}\n{\"t_us\":1}\n",
-       "line 2.kind: required field missing"},
+       "line 2: $.kind: required field missing"},
       {"{\"t_us\":0,\"kind\":\"run.start\"}\n{\"t_us\":\"x\",\"kind\":\"a\"}\n",
-       "line 2.t_us: expected a number"},
+       "line 2: $.t_us: expected a number"},
       {"{\"t_us\":0,\"kind\":\"run.start\"}\n{\"t_us\":1,\"kind\":\"a\","
        "\"detail\":[1]}\n",
-       "line 2: detail: expected an object"},
+       "line 2: $.detail: expected an object"},
       {"{\"t_us\":0,\"kind\":\"container.started\"}\n", "not an ecsboot event"},
       {"", "not an ecsboot event"},
   };

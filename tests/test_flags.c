@@ -224,6 +224,8 @@ static void test_usage_lists_every_flag(void **state) {
   fclose(f);
   assert_non_null(strstr(buf, "Usage: ecsboot-init x [flags]"));
   assert_non_null(strstr(buf, "--service-name NAME"));
+  /* the alias is named on its line */
+  assert_non_null(strstr(buf, "--svc "));
   assert_non_null(strstr(buf, "(same as --service-name)"));
   assert_non_null(strstr(buf, "--deregister-on-exit"));
   assert_non_null(strstr(buf, "Exit codes: 0."));
