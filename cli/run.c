@@ -317,7 +317,10 @@ int cli_run_main(int argc, char **argv) {
     snprintf(init_bin, sizeof init_bin, "%s", f.init_bin);
   else
     find_init(dir, init_bin, sizeof init_bin);
-  bool many = n_sc > 1;
+  /* Several files (a shard of them too, even when this shard holds one):
+   * DIR/<scenario> always, so a CI job's layout never depends on how the
+   * hash split the files. */
+  bool many = n_pos > 1 || shard_n > 1;
   for (size_t i = 0; i < n_sc; i++) {
     char out_dir[PATH_MAX], rep_dir[PATH_MAX];
     if (f.out)
