@@ -13,6 +13,7 @@ typedef struct etd_vctx {
   size_t n;
   bool all;
   bool zero_is_default; /* a spec built in code, not JSON */
+  bool fargate;         /* requiresCompatibilities names FARGATE */
 } etd_vctx;
 
 /* Records a problem (the first always, the rest when v->all); returns -1. */

@@ -111,12 +111,14 @@ static int range_ms(etd_vctx *v, int ctr, const char *path, const char *key,
     return 0;
   char p[256], b[3][40];
   snprintf(p, sizeof p, "%s.%s", path, key);
+  bool fargate = v->fargate && !strcmp(key, "stopTimeout");
   return etd_bad(v,
                  !strcmp(key, "startTimeout") || !strcmp(key, "stopTimeout")
                      ? ETD_R_TIMEOUT_RANGE
                      : ETD_R_HEALTH_RANGE,
-                 ctr, p, "%s: %s is outside %s-%s", p, secs(ms, b[0], 40),
-                 secs(lo, b[1], 40), secs(hi, b[2], 40));
+                 ctr, p, "%s: %s is outside %s-%s%s", p, secs(ms, b[0], 40),
+                 secs(lo, b[1], 40), secs(hi, b[2], 40),
+                 fargate ? " on Fargate" : "");
 }
 
 static int check_health(etd_vctx *v, int i, const char *cp,
@@ -177,7 +179,9 @@ static int check_one(etd_vctx *v, const etd_container *c, size_t i) {
                     ETD_TIMEOUT_MAX_MS, false);
   if (!rc)
     rc = range_ms(v, (int)i, cp, "stopTimeout", c->stop_timeout_ms, 0,
-                  ETD_TIMEOUT_MAX_MS, false);
+                  v->fargate ? ETD_FARGATE_STOP_TIMEOUT_MAX_MS
+                             : ETD_TIMEOUT_MAX_MS,
+                  false);
   if (!rc && c->health.command)
     rc = check_health(v, (int)i, cp, &c->health);
   return rc;

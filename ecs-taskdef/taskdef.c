@@ -366,6 +366,7 @@ static int read_task(etd_vctx *v, etd_taskdef *t) {
                      c->valuestring);
     fargate |= !strcmp(c->valuestring, "FARGATE");
   }
+  v->fargate = fargate;
   if (fargate && !t->awsvpc)
     return etd_bad(v, ETD_R_INVALID, -1, "networkMode",
                    "Fargate only supports network mode 'awsvpc'.");

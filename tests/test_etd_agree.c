@@ -144,6 +144,13 @@ static const bad_case BAD[] = {
      "containerDefinitions[1].startTimeout: -1 is outside 0-86400"},
     {"fecs_engine_spec", TD(",\"stopTimeout\":86401"),
      "containerDefinitions[1].stopTimeout: 86401 is outside 0-86400"},
+    /* ContainerDefinition.stopTimeout: at most 120 s on Fargate */
+    {"etd (Fargate)",
+     "{\"family\":\"f\",\"networkMode\":\"awsvpc\",\"requiresCompatibilities\":"
+     "[\"FARGATE\"],\"cpu\":\"256\",\"memory\":\"512\","
+     "\"containerDefinitions\":"
+     "[{\"name\":\"a\",\"image\":\"i\",\"stopTimeout\":121}]}",
+     "containerDefinitions[0].stopTimeout: 121 is outside 0-120 on Fargate"},
     {"fecs_engine_spec", TD(",\"essential\":false"),
      "a task needs at least one essential container"},
     /* tests/errors/cases.json: td-cycle-run, td-unknown-dependency-run,

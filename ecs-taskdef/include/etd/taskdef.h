@@ -84,7 +84,8 @@ typedef struct etd_container {
   size_t n_depends_on;
   etd_health health;
   int64_t start_timeout_ms; /* 0: none; at most 1 day */
-  int64_t stop_timeout_ms;  /* 0: ECS's 30 s; at most 1 day */
+  int64_t stop_timeout_ms;  /* 0: ECS's 30 s; at most 1 day, 120 s on
+                               Fargate */
   /* Read from JSON only (NULL / 0 in a spec built in code). */
   const char *image;
   int64_t cpu, memory; /* 0 when absent */
@@ -106,6 +107,9 @@ typedef struct etd_container {
 /* ecsboot's own cap on startTimeout/stopTimeout (ECS has none for EC2):
  * one day, so that scaled deadlines can never overflow. */
 #define ETD_TIMEOUT_MAX_MS 86400000
+/* "For tasks that use the Fargate launch type, the max stop timeout value
+ * is 120 seconds" (ContainerDefinition.stopTimeout, ECS API Reference). */
+#define ETD_FARGATE_STOP_TIMEOUT_MAX_MS 120000
 #define ETD_MAX_CONTAINERS 100
 
 /* Which rule a problem breaks, so lint can give each its own code. */
