@@ -93,6 +93,15 @@ void ecsb_buf_printf(ecsb_buf *b, const char *fmt, ...) {
   b->len += (size_t)n;
 }
 
+void ecsb_buf_join(ecsb_buf *b, const char *const *items, size_t n,
+                   const char *sep) {
+  for (size_t i = 0; i < n; i++) {
+    if (i)
+      ecsb_buf_puts(b, sep);
+    ecsb_buf_puts(b, items[i]);
+  }
+}
+
 int ecsb_buf_check(const ecsb_buf *b, const char *what, ecsb_err *err) {
   if (b->oom)
     return ecsb_err_set(err, ECSB_ENOMEM, "out of memory building %s", what);

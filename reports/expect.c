@@ -517,8 +517,7 @@ static int check_pattern(const rpt_pattern *p, const char *path,
       return 0;
   ecsb_buf known;
   ecsb_buf_init(&known);
-  for (size_t i = 0; i < n; i++)
-    ecsb_buf_printf(&known, "%s%s", i ? ", " : "", names[i]);
+  ecsb_buf_join(&known, names, n, ", ");
   int rc = ecsb_err_set(err, ECSB_EINVAL,
                         "%s.%s: \"%s\" names no container of the task "
                         "definition (its containers: %s)",

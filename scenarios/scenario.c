@@ -14,6 +14,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "ecsb/buf.h"
 #include "ecsb/duration.h"
 #include "ecsb/fileio.h"
 #include "ecsb/json.h"
@@ -403,6 +404,47 @@ static int parse_server(const cJSON *o, scn_scenario *s, ecsb_err *err) {
   return rc;
 }
 
+/* The task definition's container names (borrowed from it). */
+static int container_names(const cJSON *td, const char ***out, size_t *n,
+                           ecsb_err *err) {
+  const cJSON *defs =
+      cJSON_GetObjectItemCaseSensitive(td, "containerDefinitions");
+  size_t cap = (size_t)cJSON_GetArraySize(defs);
+  *n = 0;
+  *out = calloc(cap + 1, sizeof **out);
+  if (!*out)
+    return ecsb_err_set(err, ECSB_ENOMEM, "out of memory");
+  const cJSON *d;
+  cJSON_ArrayForEach(d, defs) {
+    const char *name =
+        cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(d, "name"));
+    if (name)
+      (*out)[(*n)++] = name;
+  }
+  return 0;
+}
+
+/* A container fault must name a container of the task definition: a typo
+ * would otherwise surface only once the run had started. */
+static int check_fault_container(const scn_fault *f, const char *path,
+                                 const char *const *names, size_t n,
+                                 ecsb_err *err) {
+  if (!f->container)
+    return 0;
+  for (size_t i = 0; i < n; i++)
+    if (strcmp(names[i], f->container) == 0)
+      return 0;
+  ecsb_buf known;
+  ecsb_buf_init(&known);
+  ecsb_buf_join(&known, names, n, ", ");
+  int rc = ecsb_err_set(err, ECSB_EINVAL,
+                        "%s.container: \"%s\" names no container of the task "
+                        "definition (its containers: %s)",
+                        path, f->container, known.s ? known.s : "none");
+  ecsb_buf_free(&known);
+  return rc;
+}
+
 static int parse_body(const cJSON *j, const char *base_dir, scn_scenario *s,
                       ecsb_err *err) {
   static const char *const keys[] = {
@@ -577,25 +619,38 @@ static int parse_body(const cJSON *j, const char *base_dir, scn_scenario *s,
     if (rc)
       return rc;
   }
+  const char **names = NULL;
+  size_t n_names = 0;
+  if ((rc = container_names(s->task_definition, &names, &n_names, err)))
+    return rc;
   cJSON_ArrayForEach(c, faults) {
     char p[64];
     snprintf(p, sizeof p, "$.faults[%zu]", s->n_faults);
     rc = parse_fault(c, p, &s->faults[s->n_faults], err);
+    if (!rc)
+      rc = check_fault_container(&s->faults[s->n_faults], p, names, n_names,
+                                 err);
     s->n_faults++;
     if (rc)
-      return rc;
+      goto out;
   }
   if (expect) {
     /* Judged by reports/ from the event log; checked here so a bad
-     * expectation stops the run before anything starts. */
+     * expectation (or a container name with a typo) stops the run before
+     * anything starts. */
     rpt_expect *x = NULL;
     if ((rc = rpt_expect_parse(expect, "$.expect", &x, err)))
-      return rc;
+      goto out;
+    rc = rpt_expect_check_containers(x, names, n_names, err);
     rpt_expect_free(x);
+    if (rc)
+      goto out;
     if (!(s->expect = cJSON_Duplicate(expect, true)))
-      return ecsb_err_set(err, ECSB_ENOMEM, "out of memory");
+      rc = ecsb_err_set(err, ECSB_ENOMEM, "out of memory");
   }
-  return 0;
+out:
+  free(names);
+  return rc;
 }
 
 int scn_path_absolute(const char *what, const char *path, char *out, size_t cap,

@@ -46,6 +46,11 @@ static void test_appends_grow_and_stay_terminated(void **state) {
   t = ecsb_buf_take(&b); /* empty: "" */
   assert_string_equal(t, "");
   free(t);
+  const char *items[] = {"a", "b", "c"};
+  ecsb_buf_join(&b, items, 3, ", ");
+  ecsb_buf_join(&b, items, 0, "-");
+  assert_string_equal(b.s, "a, b, c");
+  ecsb_buf_free(&b);
 }
 
 static void test_out_of_memory_is_sticky(void **state) {

@@ -290,6 +290,18 @@ static void test_bad_scenarios_name_path(void **state) {
        "$.faults[0].container: required for target \"container\""},
       {"{\"name\":\"x\",\"task_definition\":" TD ",\"expect\":[1]}",
        "$.expect: expected an object"},
+      /* names that are not the task definition's containers: exit 2
+       * before anything starts, naming the known ones */
+      {"{\"name\":\"x\",\"task_definition\":" TD
+       ",\"faults\":[{\"at\":\"1s\",\"target\":\"container\",\"container\":"
+       "\"ap\",\"action\":\"exit\",\"params\":{\"code\":1}}]}",
+       "$.faults[0].container: \"ap\" names no container of the task "
+       "definition (its containers: app)"},
+      {"{\"name\":\"x\",\"task_definition\":" TD
+       ",\"expect\":{\"order\":[{\"first\":\"T3\",\"then\":\"apps "
+       "started\"}]}}",
+       "$.expect.order[0].then: \"apps\" names no container of the task "
+       "definition (its containers: app)"},
       {"{\"name\":\"x\",\"task_definition\":" TD
        ",\"expect\":{\"order\":[{\"first\":\"sidecar-proxy healty\","
        "\"then\":\"app started\"}]}}",

@@ -37,6 +37,9 @@ void ecsb_buf_puts(ecsb_buf *b, const char *s);
 void ecsb_buf_putc(ecsb_buf *b, char c);
 void ecsb_buf_printf(ecsb_buf *b, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
+/* Appends items[0..n) separated by sep ("a, b, c"). */
+void ecsb_buf_join(ecsb_buf *b, const char *const *items, size_t n,
+                   const char *sep);
 /* ECSB_ENOMEM (with a message naming what) once an append failed. */
 int ecsb_buf_check(const ecsb_buf *b, const char *what, ecsb_err *err);
 /* Hands the text to the caller (free()); the buffer is empty afterwards.
