@@ -191,6 +191,22 @@ static cJSON *run_json(const rpt_run *r) {
   cJSON *ms = cJSON_AddObjectToObject(o, "milestones");
   for (int m = 0; ms && m < RPT_MS_COUNT; m++)
     cJSON_AddItemToObject(ms, rpt_ms_name(m), stats_json(&r->ms[m]));
+  /* Derived from the tasks' host_lag_us (recomputed when read back). */
+  cJSON *hs = cJSON_CreateObject();
+  for (int m = 0; hs && m < RPT_MS_COUNT; m++)
+    if (r->host_share[m].n && r->host_share[m].max > 0) {
+      cJSON *e = cJSON_AddObjectToObject(hs, rpt_ms_name(m));
+      cJSON_AddNumberToObject(e, "n", (double)r->host_share[m].n);
+      cJSON_AddNumberToObject(e, "p50", (double)r->host_share[m].p50);
+      cJSON_AddNumberToObject(e, "p95", (double)r->host_share[m].p95);
+      cJSON_AddNumberToObject(e, "max", (double)r->host_share[m].max);
+    }
+  if (cJSON_GetArraySize(hs) > 0)
+    cJSON_AddItemToObject(o, "host_share_permille", hs);
+  else
+    cJSON_Delete(hs);
+  if (r->fit_time_scale > 0)
+    cJSON_AddNumberToObject(o, "fit_time_scale", r->fit_time_scale);
   cJSON *cs = cJSON_AddArrayToObject(o, "containers");
   for (size_t i = 0; cs && i < r->n_ctr; i++) {
     const rpt_ctr_stats *c = &r->ctr[i];

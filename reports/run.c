@@ -432,6 +432,27 @@ out:
   return rc;
 }
 
+/* Host lag is the machine's CPU work and waits, about the same at any
+ * time_scale, while the model's part of a milestone scales with it: at
+ * scale s with a share h of T4 being lag, the model's part is (1 - h) and
+ * the lag h; a scale s * 4h / (1 - h) makes the lag about a fifth. Rounded
+ * up to 1, 2 or 5 times a power of ten. */
+static double fit_time_scale(const rpt_run *r) {
+  const rpt_stats *h = &r->host_share[RPT_T4];
+  if (h->n == 0 || h->p50 <= 200 || r->time_scale <= 0)
+    return 0;
+  double share = h->p50 >= 990 ? 0.99 : (double)h->p50 / 1000.0;
+  double want = r->time_scale * 4.0 * share / (1.0 - share);
+  double p = 1e-6;
+  while (p * 10 <= want && p < 1e6)
+    p *= 10;
+  double nice = want <= p       ? p
+                : want <= 2 * p ? 2 * p
+                : want <= 5 * p ? 5 * p
+                                : 10 * p;
+  return nice > 1 ? 1 : nice;
+}
+
 int rpt_run_derive(rpt_run *r, ecsb_err *err) {
   r->n_app_tasks = 0;
   for (size_t i = 0; i < r->n_tasks; i++) {
@@ -449,8 +470,16 @@ int rpt_run_derive(rpt_run *r, ecsb_err *err) {
       if (!r->tasks[i].server && r->tasks[i].ms[m] != RPT_ABSENT)
         v[n++] = r->tasks[i].ms[m];
     rpt_stats_of(v, n, &r->ms[m]);
+    n = 0;
+    for (size_t i = 0; i < r->n_tasks; i++) {
+      const rpt_task *t = &r->tasks[i];
+      if (!t->server && t->ms[m] != RPT_ABSENT && t->ms[m] > 0)
+        v[n++] = t->lag[m] >= t->ms[m] ? 1000 : t->lag[m] * 1000 / t->ms[m];
+    }
+    rpt_stats_of(v, n, &r->host_share[m]);
   }
   free(v);
+  r->fit_time_scale = fit_time_scale(r);
   if (derive_ctr_stats(r))
     return ecsb_err_set(err, ECSB_ENOMEM, "out of memory");
   return 0;

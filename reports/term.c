@@ -143,6 +143,10 @@ static void milestones_fleet(tw *w, const rpt_run *r) {
            "task's T0)",
            r->n_app_tasks);
   heading(w, h);
+  bool stops = any_stop_milestone(r);
+  bool lag = false;
+  for (int m = 0; m < RPT_MS_COUNT; m++)
+    lag |= r->host_share[m].n > 0 && r->host_share[m].max > 0;
   ecsb_buf_puts(w->b, "  ");
   cell(w, "", 4);
   cell(w, "reached", 9);
@@ -150,8 +154,9 @@ static void milestones_fleet(tw *w, const rpt_run *r) {
   rcell(w, "p95", 11);
   rcell(w, "p99", 11);
   rcell(w, "max", 11);
+  if (lag)
+    rcell(w, "host p50", 10);
   ecsb_buf_putc(w->b, '\n');
-  bool stops = any_stop_milestone(r);
   for (int m = 0; m < RPT_MS_COUNT; m++) {
     if (m >= RPT_S0 && !stops)
       break;
@@ -161,7 +166,27 @@ static void milestones_fleet(tw *w, const rpt_run *r) {
     cell(w, rpt_ms_name(m), 4);
     cell(w, n, 9);
     stats_cells(w, &r->ms[m]);
+    if (lag && r->host_share[m].n > 0) {
+      snprintf(n, sizeof n, "%lld%%",
+               (long long)((r->host_share[m].p50 + 5) / 10));
+      rcell(w, n, 10);
+    }
     ecsb_buf_putc(w->b, '\n');
+  }
+  if (lag)
+    ecsb_buf_puts(w->b, "  host p50: the part of each task's time to the "
+                        "milestone that was this machine's contention (host "
+                        "lag), median over the tasks\n");
+  if (r->fit_time_scale > 0) {
+    col(w, C_YELLOW);
+    ecsb_buf_printf(w->b,
+                    "  warning: this machine's contention was %lld%% of the "
+                    "median task's time to T4: the fleet is too large for it "
+                    "at time_scale %g, and its timings are mostly this host's; "
+                    "--time-scale %g would leave about a fifth\n",
+                    (long long)((r->host_share[RPT_T4].p50 + 5) / 10),
+                    r->time_scale, r->fit_time_scale);
+    col(w, C_RESET);
   }
   const rpt_task *slow = rpt_run_slowest(r);
   if (slow && slow->ms[RPT_T4] != RPT_ABSENT) {

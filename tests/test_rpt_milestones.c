@@ -353,6 +353,45 @@ static void test_blame_gives_every_container_its_outcome(void **s) {
   rpt_run_free(r);
 }
 
+/* A fleet's report says how much of each milestone was this machine's
+ * contention (host lag) and, when it is most of T4, names a time_scale at
+ * which it would be about a fifth. */
+static void test_fleet_host_share_and_fitting_time_scale(void **s) {
+  (void)s;
+  char log[4096];
+  size_t n = (size_t)snprintf(
+      log, sizeof log,
+      "{\"t_us\":0,\"kind\":\"run.start\",\"detail\":{\"scenario\":\"f\","
+      "\"time_scale\":0.01}}\n");
+  const char *names[] = {"a", "b", "c"};
+  const int lag[] = {600, 800, 100};
+  for (int i = 0; i < 3; i++)
+    n += (size_t)snprintf(
+        log + n, sizeof log - n,
+        "{\"t_us\":%d,\"kind\":\"task.status\",\"task\":\"%s\","
+        "\"detail\":{\"status\":\"PROVISIONING\"}}\n"
+        "{\"t_us\":%d,\"kind\":\"host.lag\",\"task\":\"%s\","
+        "\"detail\":{\"lag_us\":%d}}\n"
+        "{\"t_us\":%d,\"kind\":\"service.passing\",\"task\":\"%s\"}\n",
+        10 * i, names[i], 10 * i + 900, names[i], lag[i], 10 * i + 1000,
+        names[i]);
+  rpt_run *r = rt_run_from_text(log);
+  assert_int_equal(r->host_share[RPT_T4].n, 3);
+  assert_int_equal(r->host_share[RPT_T4].p50, 600); /* nearest rank */
+  assert_int_equal(r->host_share[RPT_T4].max, 800);
+  /* 0.01 * 4 * 0.6 / 0.4 = 0.06, rounded up to 0.1 */
+  assert_true(r->fit_time_scale > 0.099 && r->fit_time_scale < 0.101);
+  ecsb_buf b;
+  ecsb_buf_init(&b);
+  rpt_term_opts o = {.color = false};
+  rpt_term_render(&r, 1, &o, &b);
+  if (!strstr(b.s, "host p50") || !strstr(b.s, "60%") ||
+      !strstr(b.s, "--time-scale 0.1 would leave about a fifth"))
+    fail_msg("fleet report lacks the host share or the warning:\n%s", b.s);
+  ecsb_buf_free(&b);
+  rpt_run_free(r);
+}
+
 static void expect_error(const char *text, const char *want) {
   rpt_log *log = NULL;
   ecsb_err err = {0};
@@ -402,6 +441,7 @@ int main(void) {
       cmocka_unit_test(test_partial_log_has_only_what_happened),
       cmocka_unit_test(test_s2_waits_for_every_app_container),
       cmocka_unit_test(test_blame_gives_every_container_its_outcome),
+      cmocka_unit_test(test_fleet_host_share_and_fitting_time_scale),
       cmocka_unit_test(test_malformed_details_name_line_and_path),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);

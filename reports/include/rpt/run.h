@@ -198,6 +198,12 @@ typedef struct rpt_run {
   size_t n_tasks;
   size_t n_app_tasks;
   rpt_stats ms[RPT_MS_COUNT]; /* over application tasks */
+  /* Host contention: per milestone, over the tasks that reached it, the
+   * share of their time to it that was host lag (permille, the tasks'
+   * p50), and a time_scale at which that share of T4 would be about a
+   * fifth (0: T4's share is already small, or not known). */
+  rpt_stats host_share[RPT_MS_COUNT];
+  double fit_time_scale;
   rpt_ctr_stats *ctr;
   size_t n_ctr;
   rpt_api_op *api;
