@@ -25,7 +25,6 @@
  * to a malformed request is suspicious) is printed to stderr when it comes.
  * Exit 0; 2 on bad arguments.
  */
-#define _GNU_SOURCE
 #include <arpa/inet.h>
 #include <errno.h>
 #include <netinet/in.h>

@@ -10,8 +10,6 @@
  * by signal N (SIGINT 130, SIGTERM 143): the run in progress is torn down
  * and its log marked incomplete, later scenarios are not started.
  */
-#define _GNU_SOURCE 1
-
 #include <limits.h>
 #include <signal.h>
 #include <stdio.h>

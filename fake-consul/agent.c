@@ -10,7 +10,6 @@
  * server's push while holding its own, which fixes the lock order
  * agent -> server.
  */
-#define _GNU_SOURCE
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>

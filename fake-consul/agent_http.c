@@ -7,7 +7,6 @@
  * paths, 405 for a wrong method, 500 "No known Consul servers" when a
  * server is needed and the agent has not joined.
  */
-#define _GNU_SOURCE
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>

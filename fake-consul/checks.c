@@ -10,7 +10,6 @@
  * (a check deregistered meanwhile is skipped). The thread wakes at least
  * every 10 ms and exits when the agent is stopping.
  */
-#define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
 #include <netdb.h>

@@ -5,7 +5,6 @@
  * outside it, on the request's own thread (thread-per-connection httpd),
  * so one slow path never delays another.
  */
-#define _GNU_SOURCE
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>

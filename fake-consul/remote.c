@@ -10,7 +10,6 @@
  * one replaced it) and retried every REMOTE_RETRY_MS, as a Consul agent
  * keeps trying its anti-entropy sync.
  */
-#define _GNU_SOURCE
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>

@@ -9,7 +9,6 @@
  * health requests here through fcon_server_handle; the server never calls
  * an agent, so the lock order is always agent -> server.
  */
-#define _GNU_SOURCE
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>

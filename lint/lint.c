@@ -25,7 +25,6 @@
  *    one network namespace, so two containerPorts collide; bridge mode does
  *    not share.
  */
-#define _GNU_SOURCE
 #include <fnmatch.h>
 #include <stdarg.h>
 #include <stdio.h>

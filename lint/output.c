@@ -2,7 +2,6 @@
  * output.c - `ecsboot lint` results as text, JSON and SARIF 2.1.0, and the
  * measured timings read from a run's report.
  */
-#define _GNU_SOURCE
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>

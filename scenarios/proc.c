@@ -8,8 +8,6 @@
  * in the child so listening sockets of the fakes never leak into containers.
  */
 /* posix_spawn_file_actions_addchdir_np and _addclosefrom_np (glibc). */
-#define _GNU_SOURCE 1
-
 #include "scn/proc.h"
 
 #include <dirent.h>

@@ -18,8 +18,6 @@
  * health-check probes to that port (the listener belongs to a container
  * the runner does not control).
  */
-#define _GNU_SOURCE 1
-
 #include <arpa/inet.h>
 #include <errno.h>
 #include <netinet/in.h>

@@ -13,8 +13,6 @@
  * nothing of the run but run_emit, the quiet flag (under r->mu) and the
  * scenario's time_scale.
  */
-#define _GNU_SOURCE 1
-
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>

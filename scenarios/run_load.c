@@ -8,8 +8,6 @@
  * task's count. One thread, one reused libcurl handle; each request is
  * bounded by LOAD_TIMEOUT_MS.
  */
-#define _GNU_SOURCE 1
-
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>

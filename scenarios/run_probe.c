@@ -4,8 +4,6 @@
  * holds up the loop or the other tasks. Each probe is bounded by its
  * health check's timeout. A result wakes the loop through run_wake.
  */
-#define _GNU_SOURCE 1
-
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>

@@ -9,8 +9,6 @@
  * mirrors them into fake-ecs, so DescribeTasks and the metadata endpoint
  * show what the containers see. Engine time is run time (us since T0).
  */
-#define _GNU_SOURCE 1
-
 #include <errno.h>
 #include <signal.h>
 #include <stdio.h>

@@ -14,8 +14,6 @@
  * task events (shutdown is replayed by scenarios that ask for it). Events
  * from other threads are no longer recorded once it begins.
  */
-#define _GNU_SOURCE 1
-
 #include <errno.h>
 #include <fcntl.h>
 #include <ftw.h>

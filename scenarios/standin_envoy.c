@@ -18,8 +18,6 @@
  *                  --disable-hot-restart]
  */
 /* accept4 (Linux). */
-#define _GNU_SOURCE 1
-
 #include <arpa/inet.h>
 #include <errno.h>
 #include <netinet/in.h>

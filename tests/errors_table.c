@@ -17,8 +17,6 @@
  * writes every code point below 256 as one byte, which is how a case gets
  * invalid UTF-8 into a file.
  */
-#define _GNU_SOURCE 1
-
 #include <cjson/cJSON.h>
 #include <dirent.h>
 #include <errno.h>

@@ -3,7 +3,6 @@
  * abstract unix socket: the fields, redaction and the UTF-8-safe cut of
  * the error, the address rules, and that a missing or stuck receiver never
  * fails or stalls the sender. */
-#define _GNU_SOURCE 1
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>

@@ -8,7 +8,6 @@
  * and ecsboot-init's retries are init.retry events of their container.
  * Processes are found by their working folder: every container runs in its
  * task's folder under the run's --out. */
-#define _GNU_SOURCE 1 /* memmem */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>

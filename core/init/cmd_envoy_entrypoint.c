@@ -28,8 +28,6 @@
  * As PID 1 it also reaps orphans re-parented to it.
  */
 /* pipe2 (Linux). */
-#define _GNU_SOURCE 1
-
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
