@@ -94,9 +94,10 @@ static void self_dir(char *buf, size_t cap) {
 }
 
 static void find_init(const char *dir, char *out, size_t cap) {
-  const char *cands[] = {"%s/ecsboot-init", "%s/../core/ecsboot-init"};
+  /* installed side by side, or in the build tree */
+  const char *rel[] = {"ecsboot-init", "../core/ecsboot-init"};
   for (size_t i = 0; i < 2; i++) {
-    snprintf(out, cap, cands[i], dir);
+    snprintf(out, cap, "%s/%s", dir, rel[i]);
     if (access(out, X_OK) == 0)
       return;
   }

@@ -69,28 +69,29 @@ void ecsb_buf_putc(ecsb_buf *b, char c) {
   ecsb_buf_putn(b, &c, 1);
 }
 
-void ecsb_buf_printf(ecsb_buf *b, const char *fmt, ...) {
+void ecsb_buf_vprintf(ecsb_buf *b, const char *fmt, va_list ap) {
   if (b->oom)
     return;
-  va_list ap;
-  va_start(ap, fmt);
+  va_list again;
+  va_copy(again, ap);
   char small[256];
   int n = vsnprintf(small, sizeof small, fmt, ap);
-  va_end(ap);
   if (n < 0) {
     b->oom = true;
-    return;
-  }
-  if ((size_t)n < sizeof small) {
+  } else if ((size_t)n < sizeof small) {
     ecsb_buf_putn(b, small, (size_t)n);
-    return;
+  } else if (ecsb_buf_reserve(b, (size_t)n)) {
+    vsnprintf(b->s + b->len, (size_t)n + 1, fmt, again);
+    b->len += (size_t)n;
   }
-  if (!ecsb_buf_reserve(b, (size_t)n))
-    return;
+  va_end(again);
+}
+
+void ecsb_buf_printf(ecsb_buf *b, const char *fmt, ...) {
+  va_list ap;
   va_start(ap, fmt);
-  vsnprintf(b->s + b->len, (size_t)n + 1, fmt, ap);
+  ecsb_buf_vprintf(b, fmt, ap);
   va_end(ap);
-  b->len += (size_t)n;
 }
 
 void ecsb_buf_join(ecsb_buf *b, const char *const *items, size_t n,

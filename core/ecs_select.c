@@ -6,6 +6,7 @@
  * written as the join address. Pure: no I/O.
  */
 #include <math.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -41,8 +42,10 @@ int ecsb_ecs_pick_cmp(const ecsb_ecs_pick *a, const ecsb_ecs_pick *b) {
               b->task_arn);
 }
 
-static void note(char *seen, size_t cap, size_t *len, const char *arn,
-                 const char *fmt, const char *a, const char *b) {
+__attribute__((format(printf, 5, 6))) static void note(char *seen, size_t cap,
+                                                       size_t *len,
+                                                       const char *arn,
+                                                       const char *fmt, ...) {
   if (!seen || *len + 8 >= cap)
     return;
   const char *id = strrchr(arn, '/');
@@ -53,7 +56,10 @@ static void note(char *seen, size_t cap, size_t *len, const char *arn,
     return;
   }
   *len += (size_t)n;
-  n = snprintf(seen + *len, cap - *len, fmt, a ? a : "", b ? b : "");
+  va_list ap;
+  va_start(ap, fmt);
+  n = vsnprintf(seen + *len, cap - *len, fmt, ap);
+  va_end(ap);
   *len = n < 0 || (size_t)n >= cap - *len ? cap - 1 : *len + (size_t)n;
 }
 
@@ -129,13 +135,11 @@ int ecsb_ecs_pick_server(const cJSON *tasks, const char *container,
         (rc = ecsb_json_get_array(t, tp, "containers", false, &ctrs, err)))
       return rc;
     if (!last || strcmp(last, "RUNNING") != 0) {
-      note(seen, seen_cap, &slen, arn, "task %s%s", last ? last : "(no status)",
-           NULL);
+      note(seen, seen_cap, &slen, arn, "task %s", last ? last : "(no status)");
       continue;
     }
     if (desired && strcmp(desired, "RUNNING") != 0) {
-      note(seen, seen_cap, &slen, arn, "task stopping (desired %s)%s", desired,
-           NULL);
+      note(seen, seen_cap, &slen, arn, "task stopping (desired %s)", desired);
       continue;
     }
     int ci = 0, fi = 0;
@@ -148,8 +152,7 @@ int ecsb_ecs_pick_server(const cJSON *tasks, const char *container,
       ci++;
     }
     if (!found) {
-      note(seen, seen_cap, &slen, arn, "no container named %s%s", container,
-           NULL);
+      note(seen, seen_cap, &slen, arn, "no container named %s", container);
       continue;
     }
     char cp[96];
@@ -168,15 +171,14 @@ int ecsb_ecs_pick_server(const cJSON *tasks, const char *container,
     bool healthy = health && strcmp(health, "HEALTHY") == 0;
     bool unknown = !health || strcmp(health, "UNKNOWN") == 0;
     if (!healthy && (!unknown || require_healthy)) {
-      note(seen, seen_cap, &slen, arn, "container health %s%s",
-           health ? health : "UNKNOWN", NULL);
+      note(seen, seen_cap, &slen, arn, "container health %s",
+           health ? health : "UNKNOWN");
       continue;
     }
     if ((rc = find_ip(t, found, tp, cp, &ip, err)))
       return rc;
     if (!ip) {
-      note(seen, seen_cap, &slen, arn, "RUNNING but no private IPv4 address%s",
-           NULL, NULL);
+      note(seen, seen_cap, &slen, arn, "RUNNING but no private IPv4 address");
       continue;
     }
     const cJSON *st = cJSON_GetObjectItemCaseSensitive(t, "startedAt");

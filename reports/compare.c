@@ -7,6 +7,7 @@
 #include "rpt/compare.h"
 
 #include <math.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -137,15 +138,18 @@ static int add_row(rpt_compare *c, const char *scenario, const char *metric,
   return 0;
 }
 
-static int add_note(rpt_compare *c, const char *fmt, const char *a,
-                    const char *b) {
+__attribute__((format(printf, 2, 3))) static int
+add_note(rpt_compare *c, const char *fmt, ...) {
   char **nn = realloc(c->notes, (c->n_notes + 1) * sizeof *nn);
   if (!nn)
     return ECSB_ENOMEM;
   c->notes = nn;
   ecsb_buf m;
   ecsb_buf_init(&m);
-  ecsb_buf_printf(&m, fmt, a, b);
+  va_list ap;
+  va_start(ap, fmt);
+  ecsb_buf_vprintf(&m, fmt, ap);
+  va_end(ap);
   nn[c->n_notes] = ecsb_buf_take(&m);
   if (!nn[c->n_notes])
     return ECSB_ENOMEM;
@@ -302,13 +306,12 @@ int rpt_compare_runs(rpt_run *const *base, size_t n_base, rpt_run *const *cur,
       size_t kb = group(base, n_base, base[i]->scenario, gb);
       size_t kn = group(cur, n_cur, base[i]->scenario, gn);
       rc = kn ? compare_pair(c, gb, kb, gn, kn, o)
-              : add_note(c, "scenario %s%s is only in BASE", base[i]->scenario,
-                         "");
+              : add_note(c, "scenario %s is only in BASE", base[i]->scenario);
     }
     for (size_t j = 0; !rc && j < n_cur; j++) {
       if (!first_of(cur, j) || group(base, n_base, cur[j]->scenario, gb))
         continue;
-      rc = add_note(c, "scenario %s%s is only in NEW", cur[j]->scenario, "");
+      rc = add_note(c, "scenario %s is only in NEW", cur[j]->scenario);
     }
   }
 out:

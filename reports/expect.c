@@ -6,6 +6,7 @@
  * in expect_eval.c.
  */
 #include <ctype.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -217,10 +218,14 @@ static xitem *add_item(rpt_expect *x, xkind kind, const char *path) {
   return it;
 }
 
-static int set_name(xitem *it, const char *fmt, const char *a, const char *b) {
+__attribute__((format(printf, 2, 3))) static int
+set_name(xitem *it, const char *fmt, ...) {
   ecsb_buf nb;
   ecsb_buf_init(&nb);
-  ecsb_buf_printf(&nb, fmt, a, b);
+  va_list ap;
+  va_start(ap, fmt);
+  ecsb_buf_vprintf(&nb, fmt, ap);
+  va_end(ap);
   it->name = ecsb_buf_take(&nb);
   return it->name ? 0 : ECSB_ENOMEM;
 }
@@ -308,7 +313,7 @@ static int parse_order(rpt_expect *x, const cJSON *arr, const char *path,
     if ((rc = pattern_parse(then, fp, &it->then, err)))
       return rc;
     if (name)
-      rc = set_name(it, "%s%s", name, "");
+      rc = set_name(it, "%s", name);
     else
       rc = set_name(
           it, it->every ? "order: %s before every %s" : "order: %s before %s",
@@ -375,7 +380,7 @@ static int parse_milestones(rpt_expect *x, const cJSON *obj, const char *path,
                             wp);
       it->mode = strcmp(v->string, "never") == 0 ? MS_NEVER : MS_REACHED;
       rc = set_name(it, it->mode == MS_NEVER ? "%s never" : "%s reached",
-                    o->string, "");
+                    o->string);
     }
     if (rc)
       return nomem(err);
@@ -443,13 +448,13 @@ static int parse_final(rpt_expect *x, const cJSON *obj, const char *path,
         snprintf(num + l, sizeof num - l, "%s>= %lld", l ? ", " : "",
                  (long long)it->min_failed);
       }
-      rc = set_name(it, "final: failed_requests %s%s", num, "");
+      rc = set_name(it, "final: failed_requests %s", num);
     } else if (k == F_SERVICE_PASSING) {
       if (!cJSON_IsBool(o))
         return ecsb_err_set(err, ECSB_EINVAL, "%s: expected true or false", p);
       it->want = cJSON_IsTrue(o);
-      rc = set_name(it, "final: service_passing %s%s",
-                    it->want ? "true" : "false", "");
+      rc = set_name(it, "final: service_passing %s",
+                    it->want ? "true" : "false");
     } else {
       if (!cJSON_IsString(o) || !o->valuestring[0])
         return ecsb_err_set(err, ECSB_EINVAL, "%s: expected a non-empty string",
@@ -501,7 +506,7 @@ static int parse_invariants(rpt_expect *x, const cJSON *arr, const char *path,
     if (!it)
       return nomem(err);
     it->inv = (inv_kind)k;
-    if (set_name(it, "invariant: %s%s", invariants[k], ""))
+    if (set_name(it, "invariant: %s", invariants[k]))
       return nomem(err);
   }
   return 0;

@@ -179,11 +179,13 @@ static void test_list_and_deregister_task_definitions(void **state) {
   (void)state;
   fx *x = fx_new(true);
   cJSON_Delete(ft_ok(x->f, &x->clk, "CreateCluster", "{}"));
-  const char *td = "{\"family\":\"%s\",\"containerDefinitions\":[{\"name\":"
-                   "\"a\",\"image\":\"i\"}]}";
+#define TD_OF_FAMILY                                                           \
+  "{\"family\":\"%s\",\"containerDefinitions\":[{\"name\":\"a\",\"image\":"    \
+  "\"i\"}]}"
   const char *fams[] = {"beta", "alpha", "beta", "alpha", "alpha"};
   for (int i = 0; i < 5; i++)
-    cJSON_Delete(ft_ok(x->f, &x->clk, "RegisterTaskDefinition", td, fams[i]));
+    cJSON_Delete(
+        ft_ok(x->f, &x->clk, "RegisterTaskDefinition", TD_OF_FAMILY, fams[i]));
   cJSON *r = ft_ok(x->f, &x->clk, "ListTaskDefinitions", "{}");
   const char *want[] = {"alpha:1", "alpha:2", "alpha:3", "beta:1", "beta:2"};
   assert_int_equal(cJSON_GetArraySize(jp(r, "taskDefinitionArns")), 5);

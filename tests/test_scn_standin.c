@@ -339,18 +339,19 @@ static void named(void *user, const ecsb_httpd_req *req,
   ecsb_httpd_resp_textf(resp, 200, "%s%s", (const char *)user, req->path);
 }
 
-static const char *bootstrap_fmt =
-    "{\"node\":{\"id\":\"web-1-sidecar-proxy\",\"cluster\":\"web\"},"
-    "\"admin\":{\"access_log_path\":\"/dev/null\",\"address\":{"
-    "\"socket_address\":{\"address\":\"127.0.0.1\",\"port_value\":%d}}},"
-    "\"static_resources\":{\"clusters\":[{\"name\":\"local_agent\","
-    "\"loadAssignment\":{\"clusterName\":\"local_agent\",\"endpoints\":[{"
-    "\"lbEndpoints\":[{\"endpoint\":{\"address\":{\"socket_address\":{"
-    "\"address\":\"127.0.0.1\",\"port_value\":8502}}}}]}]}}]},"
-    "\"dynamic_resources\":{\"ads_config\":{\"api_type\":\"DELTA_GRPC\","
-    "\"grpc_services\":{\"initial_metadata\":[{\"key\":\"x-consul-token\","
-    "\"value\":\"tok-123\"}],\"envoy_grpc\":{\"cluster_name\":"
-    "\"local_agent\"}}}}}";
+/* An Envoy bootstrap with %d for the admin port. */
+#define BOOTSTRAP_FMT                                                          \
+  "{\"node\":{\"id\":\"web-1-sidecar-proxy\",\"cluster\":\"web\"},"            \
+  "\"admin\":{\"access_log_path\":\"/dev/null\",\"address\":{"                 \
+  "\"socket_address\":{\"address\":\"127.0.0.1\",\"port_value\":%d}}},"        \
+  "\"static_resources\":{\"clusters\":[{\"name\":\"local_agent\","             \
+  "\"loadAssignment\":{\"clusterName\":\"local_agent\",\"endpoints\":[{"       \
+  "\"lbEndpoints\":[{\"endpoint\":{\"address\":{\"socket_address\":{"          \
+  "\"address\":\"127.0.0.1\",\"port_value\":8502}}}}]}]}}]},"                  \
+  "\"dynamic_resources\":{\"ads_config\":{\"api_type\":\"DELTA_GRPC\","        \
+  "\"grpc_services\":{\"initial_metadata\":[{\"key\":\"x-consul-token\","      \
+  "\"value\":\"tok-123\"}],\"envoy_grpc\":{\"cluster_name\":"                  \
+  "\"local_agent\"}}}}}"
 
 /* The envoy stand-in's admin counters: downstream connections accepted
  * and upstream connects that failed. */
@@ -400,7 +401,7 @@ static void test_envoy_forwards_public_and_upstream(void **state) {
   char boot[200], text[2048], log[200];
   snprintf(boot, sizeof boot, "%s/bootstrap.json", dir);
   snprintf(log, sizeof log, "%s/envoy.log", dir);
-  snprintf(text, sizeof text, bootstrap_fmt, 21002);
+  snprintf(text, sizeof text, BOOTSTRAP_FMT, 21002);
   assert_int_equal(ecsb_atomic_write(boot, text, strlen(text), 0600, NULL), 0);
   const char *args[] = {"envoy", "-c", boot, "--log-level", "debug", NULL};
   scn_proc *p = launch(args, log);
@@ -468,7 +469,7 @@ static void test_envoy_public_port_taken_never_opens(void **state) {
   char boot[200], text[2048], log[200];
   snprintf(boot, sizeof boot, "%s/bootstrap2.json", dir);
   snprintf(log, sizeof log, "%s/envoy2.log", dir);
-  snprintf(text, sizeof text, bootstrap_fmt, 21012);
+  snprintf(text, sizeof text, BOOTSTRAP_FMT, 21012);
   assert_int_equal(ecsb_atomic_write(boot, text, strlen(text), 0600, NULL), 0);
   const char *args[] = {"envoy", "--config-path", boot, NULL};
   scn_proc *p = launch(args, log);

@@ -11,6 +11,7 @@
 #ifndef ECSB_BUF_H
 #define ECSB_BUF_H
 
+#include <stdarg.h>
 #include <stdbool.h>
 #include <stddef.h>
 
@@ -37,6 +38,8 @@ void ecsb_buf_puts(ecsb_buf *b, const char *s);
 void ecsb_buf_putc(ecsb_buf *b, char c);
 void ecsb_buf_printf(ecsb_buf *b, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
+void ecsb_buf_vprintf(ecsb_buf *b, const char *fmt, va_list ap)
+    __attribute__((format(printf, 2, 0)));
 /* Appends items[0..n) separated by sep ("a, b, c"). */
 void ecsb_buf_join(ecsb_buf *b, const char *const *items, size_t n,
                    const char *sep);
