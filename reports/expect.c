@@ -512,23 +512,31 @@ static int parse_invariants(rpt_expect *x, const cJSON *arr, const char *path,
   return 0;
 }
 
-static int check_pattern(const rpt_pattern *p, const char *path,
-                         const char *field, const char *const *names, size_t n,
-                         ecsb_err *err) {
-  if (p->type != PAT_CONTAINER || p->sel != SEL_NAME)
-    return 0;
+int rpt_check_container_name(const char *path, const char *name,
+                             const char *const *names, size_t n,
+                             ecsb_err *err) {
   for (size_t i = 0; i < n; i++)
-    if (strcmp(names[i], p->name) == 0)
+    if (strcmp(names[i], name) == 0)
       return 0;
   ecsb_buf known;
   ecsb_buf_init(&known);
   ecsb_buf_join(&known, names, n, ", ");
   int rc = ecsb_err_set(err, ECSB_EINVAL,
-                        "%s.%s: \"%s\" names no container of the task "
+                        "%s: \"%s\" names no container of the task "
                         "definition (its containers: %s)",
-                        path, field, p->name, known.s ? known.s : "none");
+                        path, name, known.s ? known.s : "none");
   ecsb_buf_free(&known);
   return rc;
+}
+
+static int check_pattern(const rpt_pattern *p, const char *path,
+                         const char *field, const char *const *names, size_t n,
+                         ecsb_err *err) {
+  if (p->type != PAT_CONTAINER || p->sel != SEL_NAME)
+    return 0;
+  char where[320];
+  rpt_pathf(where, sizeof where, "%s.%s", path, field);
+  return rpt_check_container_name(where, p->name, names, n, err);
 }
 
 int rpt_expect_check_containers(const rpt_expect *x, const char *const *names,

@@ -14,7 +14,6 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "ecsb/buf.h"
 #include "ecsb/duration.h"
 #include "ecsb/fileio.h"
 #include "ecsb/json.h"
@@ -431,18 +430,9 @@ static int check_fault_container(const scn_fault *f, const char *path,
                                  ecsb_err *err) {
   if (!f->container)
     return 0;
-  for (size_t i = 0; i < n; i++)
-    if (strcmp(names[i], f->container) == 0)
-      return 0;
-  ecsb_buf known;
-  ecsb_buf_init(&known);
-  ecsb_buf_join(&known, names, n, ", ");
-  int rc = ecsb_err_set(err, ECSB_EINVAL,
-                        "%s.container: \"%s\" names no container of the task "
-                        "definition (its containers: %s)",
-                        path, f->container, known.s ? known.s : "none");
-  ecsb_buf_free(&known);
-  return rc;
+  char where[96];
+  snprintf(where, sizeof where, "%s.container", path);
+  return rpt_check_container_name(where, f->container, names, n, err);
 }
 
 static int parse_body(const cJSON *j, const char *base_dir, scn_scenario *s,

@@ -41,6 +41,9 @@ void rpt_expect_free(rpt_expect *x);
  * names, so a typo is a scenario error instead of a silent pass. */
 int rpt_expect_check_containers(const rpt_expect *x, const char *const *names,
                                 size_t n, ecsb_err *err);
+/* The same check for one name found at path (a fault's container). */
+int rpt_check_container_name(const char *path, const char *name,
+                             const char *const *names, size_t n, ecsb_err *err);
 
 /* Number of expectations (each order entry, milestone, final field and
  * invariant is one), and the name and JSON path of the i-th. */
