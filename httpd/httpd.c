@@ -463,7 +463,8 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn,
 /* libmicrohttpd's own messages, in the project's log format. A handler
  * that drops a connection on purpose (a fake's "endpoint down" fault) makes
  * libmicrohttpd report an internal error: that one is only debug. */
-static void mhd_log(void *cls, const char *fmt, va_list ap) {
+__attribute__((format(printf, 2, 0))) static void
+mhd_log(void *cls, const char *fmt, va_list ap) {
   (void)cls;
   char msg[512];
   vsnprintf(msg, sizeof msg, fmt, ap);
