@@ -33,6 +33,7 @@ void ecsb_consul_settings_clear(ecsb_consul_settings *s) {
   free(s->host);
   free(s->token);
   free(s->cacert);
+  free(s->capath);
   free(s->grpc_addr);
   memset(s, 0, sizeof *s);
 }
@@ -161,6 +162,9 @@ int ecsb_consul_settings_load(ecsb_consul_settings *s,
   const char *ca = pick(f->cacert, "CONSUL_CACERT");
   if (ca && !(s->cacert = strdup(ca)))
     goto oom;
+  const char *cap = pick(f->capath, "CONSUL_CAPATH");
+  if (cap && !(s->capath = strdup(cap)))
+    goto oom;
   const char *grpc = pick(f->grpc_addr, "CONSUL_GRPC_ADDR");
   if (grpc && !(s->grpc_addr = strdup(grpc)))
     goto oom;
@@ -182,6 +186,7 @@ ecsb_consul *ecsb_consul_new(const ecsb_consul_settings *s, ecsb_err *err) {
   ecsb_http_opts_default(&o);
   o.max_retries = 0; /* retries are the caller's ecsb_retry, see header */
   o.cacert = s->cacert;
+  o.capath = s->capath;
   o.max_body = 1u << 20;
   c->timeout_ms = s->timeout_ms > 0 ? s->timeout_ms : 10000;
   o.timeout_ms = c->timeout_ms;

@@ -25,6 +25,7 @@ struct ecsb_http_client {
   CURL *curl;
   ecsb_http_opts opts;
   char *cacert;
+  char *capath;
   char *user_agent;
   ecsb_backoff backoff;
   atomic_uint_fast64_t requests;
@@ -83,10 +84,13 @@ ecsb_http_client *ecsb_http_client_new(const ecsb_http_opts *opts,
   snprintf(ua, sizeof ua, "ecsboot/%s", ECSB_VERSION);
   c->user_agent = strdup(c->opts.user_agent ? c->opts.user_agent : ua);
   c->cacert = c->opts.cacert ? strdup(c->opts.cacert) : NULL;
+  c->capath = c->opts.capath ? strdup(c->opts.capath) : NULL;
   c->opts.user_agent = NULL;
   c->opts.cacert = NULL;
+  c->opts.capath = NULL;
   c->curl = curl_easy_init();
-  if (!c->curl || !c->user_agent || (opts && opts->cacert && !c->cacert)) {
+  if (!c->curl || !c->user_agent || (opts && opts->cacert && !c->cacert) ||
+      (opts && opts->capath && !c->capath)) {
     ecsb_err_set(err, ECSB_ENOMEM, "cannot create an HTTP client");
     ecsb_http_client_free(c);
     return NULL;
@@ -105,6 +109,7 @@ void ecsb_http_client_free(ecsb_http_client *c) {
   if (c->curl)
     curl_easy_cleanup(c->curl);
   free(c->cacert);
+  free(c->capath);
   free(c->user_agent);
   free(c);
 }
@@ -256,6 +261,8 @@ static int try_once(ecsb_http_client *c, const ecsb_http_request *req,
   curl_easy_setopt(h, CURLOPT_PROTOCOLS_STR, "http,https");
   if (c->cacert)
     curl_easy_setopt(h, CURLOPT_CAINFO, c->cacert);
+  if (c->capath)
+    curl_easy_setopt(h, CURLOPT_CAPATH, c->capath);
   const char *method = req->method ? req->method : "GET";
   if (strcmp(method, "GET") == 0) {
     curl_easy_setopt(h, CURLOPT_HTTPGET, 1L);

@@ -152,6 +152,7 @@ int cmd_envoy_bootstrap(int argc, char **argv) {
                           .token = token,
                           .token_file = token_file,
                           .cacert = ca_file,
+                          .capath = ca_path,
                           .grpc_addr = grpc_addr};
   ecsb_consul_settings s;
   if (ecsb_consul_settings_load(&s, &cf, &err) != 0) {

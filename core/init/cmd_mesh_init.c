@@ -147,6 +147,7 @@ static int run(mesh_flags *f, ecsb_err *err) {
     goto out;
   ecsb_consul_flags cf = {.http_addr = f->http_addr,
                           .token_file = f->token_file,
+                          .capath = f->ca_path,
                           .grpc_addr = f->grpc_addr};
   ecsb_envoy_agent_opts eo = {.admin_bind = f->admin_bind,
                               .grpc_addr = f->grpc_addr,

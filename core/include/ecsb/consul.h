@@ -35,6 +35,7 @@ typedef struct ecsb_consul_settings {
   bool https;
   char *token;     /* NULL when none */
   char *cacert;    /* NULL when none */
+  char *capath;    /* a folder of CA certificates; NULL when none */
   char *grpc_addr; /* CONSUL_GRPC_ADDR or the flag; NULL when none */
   long timeout_ms; /* one request at most; 0: 10 s. Set by the caller after
                       ecsb_consul_settings_load (a flag, not the env) */
@@ -46,6 +47,7 @@ typedef struct ecsb_consul_flags {
   const char *token;
   const char *token_file;
   const char *cacert;
+  const char *capath;
   const char *grpc_addr;
 } ecsb_consul_flags;
 

@@ -51,6 +51,8 @@ typedef struct ecsb_http_opts {
   uint64_t jitter_seed;    /* 0: seeded from time and pid */
   size_t max_body;         /* default 4 MiB */
   const char *cacert;      /* CA bundle for https (copied), or NULL */
+  const char *capath;      /* folder of CA certificates, hashed as
+                              `openssl rehash` names them (copied), or NULL */
   const char *user_agent;  /* copied; default "ecsboot/<version>" */
   ecsb_http_retry_fn retry_fn;
   void *retry_user;
