@@ -507,10 +507,6 @@ int scn_container_command(const scn_task_env *env, const cJSON *def,
       sv_push(&argv, strdup("--listen"));
       sv_pushf(&argv, "%s:%s", env->task_ip, port);
     }
-    if (env->task_clock) {
-      sv_push(&argv, strdup("--task-clock"));
-      sv_pushf(&argv, "%s/" SCN_TASK_CLOCK_FILE, env->task_dir);
-    }
     break;
   case SCN_PLAY_EXEC:
     sv_push(&argv, strdup(rule->exec_path));

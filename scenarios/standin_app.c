@@ -8,7 +8,6 @@
  *               [--health-path /health] [--fail-health]
  *               [--fail-health-after D] [--crash-after D] [--exit-code N]
  *               [--ignore-sigterm] [--drain D] [--response-delay D]
- *               [--task-clock FILE]
  *
  * Every path answers 200 with {"name","path","task_ip"}; the health path
  * answers 200 "ok", or 500 once failing. SIGTERM/SIGINT: keep serving for
@@ -20,9 +19,9 @@
  * drain as above; the health flags have nothing to answer and are
  * accepted so that one image rule's args can fit every app container.
  *
- * With --task-clock (the runner's task clock file, scn/taskclock.h) the
- * start delay, crash, health failure and drain run on task time, as the
- * runner's own timers do, so a busy host does not shorten them.
+ * Its waits (start delay, crash, health failure, drain) are on the wall
+ * clock, as ecsboot-init's are: its drain races envoy-entrypoint's grace
+ * period at shutdown, and the two must keep one clock.
  */
 #include <errno.h>
 #include <pthread.h>
@@ -40,7 +39,6 @@
 #include "ecsb/log.h"
 #include "ecsb/text.h"
 #include "scn/standin.h"
-#include "scn/taskclock.h"
 
 typedef struct app {
   const char *name;
@@ -48,16 +46,14 @@ typedef struct app {
   const char *task_ip;
   int64_t response_delay_ms;
   int64_t fail_health_at_ms; /* task ms; 0: never; <0: from the start */
-  scn_taskclock *clock;      /* --task-clock; NULL: the monotonic clock */
   atomic_uint_fast64_t served;
 } app;
 
-/* Waits for a signal in sigs until task time `until` (-1: 1 s of wall
- * time); the task's clock may run behind the wall, so the wait is taken
- * in steps until it has passed. Returns the signal, or 0 at `until`. */
-static int wait_signal(app *a, const sigset_t *sigs, int64_t until) {
+/* Waits for a signal in sigs until monotonic ms `until` (-1: 1 s), in
+ * steps until it has passed. Returns the signal, or 0 at `until`. */
+static int wait_signal(const sigset_t *sigs, int64_t until) {
   for (int i = 0; i < 100000; i++) {
-    int64_t ms = until < 0 ? 1000 : until - scn_taskclock_now_ms(a->clock);
+    int64_t ms = until < 0 ? 1000 : until - ecsb_mono_ms();
     if (ms <= 0)
       return 0;
     struct timespec ts = {.tv_sec = ms / 1000,
@@ -83,9 +79,9 @@ static void handle(void *user, const ecsb_httpd_req *req,
   if (a->response_delay_ms > 0)
     ecsb_sleep_ms(a->response_delay_ms, NULL);
   if (strcmp(req->path, a->health_path) == 0) {
-    bool failing = a->fail_health_at_ms < 0 ||
-                   (a->fail_health_at_ms > 0 &&
-                    scn_taskclock_now_ms(a->clock) >= a->fail_health_at_ms);
+    bool failing =
+        a->fail_health_at_ms < 0 ||
+        (a->fail_health_at_ms > 0 && ecsb_mono_ms() >= a->fail_health_at_ms);
     if (failing)
       ecsb_httpd_resp_textf(resp, 500, "unhealthy\n");
     else
@@ -110,7 +106,7 @@ static int usage(const char *msg, const char *arg) {
       "usage: ecsboot app [--listen ADDR:PORT] [--name N] [--start-delay D]\n"
       "         [--health-path P] [--fail-health] [--fail-health-after D]\n"
       "         [--crash-after D] [--exit-code N] [--ignore-sigterm]\n"
-      "         [--drain D] [--response-delay D] [--task-clock FILE]\n");
+      "         [--drain D] [--response-delay D]\n");
   return msg ? 2 : 0;
 }
 
@@ -130,7 +126,7 @@ static int dur_ms(const char *flag, const char *v, int64_t *out) {
 int scn_standin_app_main(int argc, char **argv) {
   app a = {.name = "app", .health_path = "/health"};
   a.task_ip = getenv("ECSBOOT_TASK_IP");
-  const char *listen = NULL, *clock_file = NULL;
+  const char *listen = NULL;
   int64_t start_delay = 0, crash_after = -1, fail_after = -1, drain = 0;
   int exit_code = 1;
   bool ignore_term = false, fail_health = false;
@@ -156,8 +152,6 @@ int scn_standin_app_main(int argc, char **argv) {
       a.name = v;
     else if (strcmp(f, "--health-path") == 0)
       a.health_path = v;
-    else if (strcmp(f, "--task-clock") == 0)
-      clock_file = v;
     else if (strcmp(f, "--start-delay") == 0) {
       if (dur_ms(f, v, &start_delay))
         return 2;
@@ -197,10 +191,7 @@ int scn_standin_app_main(int argc, char **argv) {
   sigaddset(&sigs, SIGINT);
   pthread_sigmask(SIG_BLOCK, &sigs, NULL);
 
-  ecsb_err cerr = {0};
-  if (clock_file && scn_taskclock_open(clock_file, &a.clock, &cerr) != 0)
-    return usage(cerr.msg, NULL);
-  int64_t t0 = scn_taskclock_now_ms(a.clock);
+  int64_t t0 = ecsb_mono_ms();
   if (fail_health)
     a.fail_health_at_ms = -1;
   else if (fail_after >= 0)
@@ -210,11 +201,9 @@ int scn_standin_app_main(int argc, char **argv) {
   /* The start delay models a slow app: it is not listening meanwhile. A
    * signal during the delay ends the process like any other. */
   for (int s = start_delay > 0 ? -1 : 0; s != 0;) {
-    s = wait_signal(&a, &sigs, t0 + start_delay);
-    if (s == SIGINT || (s == SIGTERM && !ignore_term)) {
-      scn_taskclock_free(a.clock);
+    s = wait_signal(&sigs, t0 + start_delay);
+    if (s == SIGINT || (s == SIGTERM && !ignore_term))
       return 0;
-    }
   }
   ecsb_httpd *h = NULL;
   if (listen) {
@@ -226,7 +215,6 @@ int scn_standin_app_main(int argc, char **argv) {
     if (ecsb_httpd_start(&o, handle, &a, &h, &err) != 0) {
       ecsb_log(ECSB_LOG_ERROR, "app cannot listen", "name", a.name, "error",
                err.msg, NULL);
-      scn_taskclock_free(a.clock);
       return 1;
     }
     char addr[96];
@@ -238,7 +226,7 @@ int scn_standin_app_main(int argc, char **argv) {
   }
   int rc = 0;
   for (;;) {
-    int sig = wait_signal(&a, &sigs, crash_at);
+    int sig = wait_signal(&sigs, crash_at);
     if (sig == 0 && crash_at >= 0) {
       ecsb_log(ECSB_LOG_WARN, "app crashing as scripted", "name", a.name, NULL);
       rc = exit_code;
@@ -252,7 +240,7 @@ int scn_standin_app_main(int argc, char **argv) {
       /* Signals are blocked, so this only waits out the drain. */
       sigset_t none;
       sigemptyset(&none);
-      wait_signal(&a, &none, scn_taskclock_now_ms(a.clock) + drain);
+      wait_signal(&none, ecsb_mono_ms() + drain);
       break;
     }
   }
@@ -262,6 +250,5 @@ int scn_standin_app_main(int argc, char **argv) {
            (unsigned long long)atomic_load(&a.served));
   ecsb_log(ECSB_LOG_INFO, "app exiting", "name", a.name, "served", served,
            NULL);
-  scn_taskclock_free(a.clock);
   return rc;
 }

@@ -320,17 +320,15 @@ static void test_envoy_entrypoint_and_scaled_init_flags(void **state) {
     assert_string_equal(c.argv[i], want_a[i]);
   assert_null(c.argv[12]);
   scn_cmd_clear(&c);
-  /* the app stand-in gets the task clock too */
+  /* the app stand-in keeps the wall clock, as ecsboot-init does */
   cJSON *app = json("{\"name\":\"worker\",\"image\":\"x/w\"}");
   scn_image_rule r_app = {.play = SCN_PLAY_APP};
   assert_int_equal(scn_container_command(&e, app, vols, "id", &r_app, &c, &err),
                    0);
-  const char *want_w[] = {"/b/ecsboot", "app",          "--name",
-                          "worker",     "--task-clock", "/run/t5/task.clock",
-                          NULL};
+  const char *want_w[] = {"/b/ecsboot", "app", "--name", "worker", NULL};
   for (int i = 0; want_w[i]; i++)
     assert_string_equal(c.argv[i], want_w[i]);
-  assert_null(c.argv[6]);
+  assert_null(c.argv[4]);
   scn_cmd_clear(&c);
   cJSON_Delete(app);
   cJSON_Delete(agent);

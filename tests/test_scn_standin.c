@@ -22,7 +22,6 @@
 #include "ecsb/httpd.h"
 #include "scn/proc.h"
 #include "scn/standin.h"
-#include "scn/taskclock.h"
 
 static char dir[128];
 static char ip[32];  /* this test run's "task" address */
@@ -225,39 +224,6 @@ static void test_app_without_listen_runs_without_a_port(void **state) {
   p = launch(crash, log);
   assert_true(scn_proc_wait(p, 10000, &code, NULL));
   assert_int_equal(code, 3);
-  scn_proc_free(p);
-}
-
-/* With the task's clock, a scripted crash waits for task time: once the
- * runner charges the task an hour of host lag, task time stands still and
- * the crash 2 s after the start does not come (without the clock it would
- * at 2 s of wall time). */
-static void test_app_crash_waits_for_task_time(void **state) {
-  (void)state;
-  char log[200], clock[200];
-  snprintf(log, sizeof log, "%s/app-clock.log", dir);
-  snprintf(clock, sizeof clock, "%s/" SCN_TASK_CLOCK_FILE, dir);
-  scn_taskclock *tc = NULL;
-  ecsb_err err = {0};
-  assert_int_equal(scn_taskclock_create(clock, &tc, &err), 0);
-  const char *args[] = {"app", "--crash-after", "2s",  "--exit-code",
-                        "3",   "--task-clock",  clock, NULL};
-  scn_proc *p = launch(args, log);
-  assert_true(log_until(log, "app running without a port"));
-  scn_taskclock_set_lag_us(tc, 3600LL * 1000 * 1000);
-  assert_false(scn_proc_wait(p, 3000, NULL, NULL)); /* still running */
-  assert_int_equal(scn_proc_signal(p, SIGTERM), 0);
-  int code = -1;
-  assert_true(scn_proc_wait(p, 10000, &code, NULL));
-  assert_int_equal(code, 0);
-  scn_proc_free(p);
-  scn_taskclock_free(tc);
-
-  /* A clock file that is not one is refused by name. */
-  const char *bad[] = {"app", "--task-clock", log, NULL};
-  p = launch(bad, log);
-  assert_true(scn_proc_wait(p, 10000, &code, NULL));
-  assert_int_equal(code, 2);
   scn_proc_free(p);
 }
 
@@ -555,7 +521,6 @@ int main(void) {
       cmocka_unit_test(test_app_serves_and_reports_health),
       cmocka_unit_test(test_app_failure_modes),
       cmocka_unit_test(test_app_without_listen_runs_without_a_port),
-      cmocka_unit_test(test_app_crash_waits_for_task_time),
       cmocka_unit_test(test_app_start_delay_defers_listening),
       cmocka_unit_test(test_app_rejects_bad_flags),
       cmocka_unit_test(test_envoy_forwards_public_and_upstream),

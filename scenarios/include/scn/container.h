@@ -51,7 +51,7 @@ typedef struct scn_task_env {
   const char *events;
   uint64_t seed;
   /* The runner keeps <task_dir>/SCN_TASK_CLOCK_FILE (scn/taskclock.h):
-   * the consul-client and app stand-ins then keep time on task time. */
+   * the consul-client stand-in then keeps time on task time. */
   bool task_clock;
 } scn_task_env;
 

@@ -11,7 +11,7 @@
  *
  * Durations given to stand-ins are already scaled by the scenario's
  * time_scale. They are wall-clock, unless the stand-in is given the task's
- * clock (--task-clock, scn/taskclock.h: the app and the consul-client),
+ * clock (--task-clock, scn/taskclock.h: the consul-client),
  * which leaves out the host lag the runner measured for the task.
  */
 #ifndef SCN_STANDIN_H
