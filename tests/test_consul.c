@@ -22,7 +22,32 @@ static void clear_env(void) {
   unsetenv("CONSUL_HTTP_TOKEN");
   unsetenv("CONSUL_HTTP_TOKEN_FILE");
   unsetenv("CONSUL_CACERT");
+  unsetenv("CONSUL_CAPATH");
   unsetenv("CONSUL_GRPC_ADDR");
+}
+
+/* A folder of CA certificates for the HTTPS API: -ca-path, else
+ * CONSUL_CAPATH, as Consul's CLI reads them. */
+static void test_settings_ca_path(void **state) {
+  (void)state;
+  clear_env();
+  ecsb_consul_settings s;
+  ecsb_err err = {0};
+  assert_int_equal(ecsb_consul_settings_load(&s, NULL, &err), 0);
+  assert_null(s.capath);
+  ecsb_consul_settings_clear(&s);
+  setenv("CONSUL_CAPATH", "/etc/env-cas", 1);
+  assert_int_equal(ecsb_consul_settings_load(&s, NULL, &err), 0);
+  assert_string_equal(s.capath, "/etc/env-cas");
+  ecsb_consul_settings_clear(&s);
+  ecsb_consul_flags f = {.capath = "/etc/flag-cas"};
+  assert_int_equal(ecsb_consul_settings_load(&s, &f, &err), 0);
+  assert_string_equal(s.capath, "/etc/flag-cas");
+  ecsb_consul *c = ecsb_consul_new(&s, &err); /* the client copies it */
+  assert_non_null(c);
+  ecsb_consul_free(c);
+  ecsb_consul_settings_clear(&s);
+  clear_env();
 }
 
 static void test_settings_address_forms(void **state) {
@@ -239,6 +264,7 @@ int main(void) {
   ecsb_http_global_init(NULL);
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_settings_address_forms),
+      cmocka_unit_test(test_settings_ca_path),
       cmocka_unit_test(test_settings_token_sources),
       cmocka_unit_test(test_register_retries_5xx_then_succeeds),
       cmocka_unit_test(test_without_retry_a_500_fails_at_once),
