@@ -120,6 +120,47 @@ static void test_critical_chain_follows_the_last_met_dependency(void **s) {
   rpt_run_free(r);
 }
 
+/* The chain ends at what decided T4: an application container that only
+ * started after T4 (here a worker waiting on a slow init) is not in it,
+ * even though it is the last application container. */
+static void test_critical_chain_ignores_containers_after_t4(void **s) {
+  (void)s;
+  const char *log =
+      "{\"t_us\":0,\"kind\":\"run.start\",\"detail\":{\"scenario\":\"c\"}}\n"
+      "{\"t_us\":1,\"kind\":\"task.containers\",\"task\":\"a\",\"detail\":"
+      "{\"containers\":[{\"name\":\"init\",\"role\":\"mesh-init\"},"
+      "{\"name\":\"web\",\"role\":\"app\",\"depends_on\":[{\"container\":"
+      "\"init\",\"condition\":\"SUCCESS\"}]},"
+      "{\"name\":\"slow\",\"role\":\"other\"},"
+      "{\"name\":\"worker\",\"role\":\"app\",\"depends_on\":[{\"container\":"
+      "\"slow\",\"condition\":\"SUCCESS\"}]}]}}\n"
+      "{\"t_us\":2,\"kind\":\"task.status\",\"task\":\"a\",\"detail\":"
+      "{\"status\":\"PROVISIONING\"}}\n"
+      "{\"t_us\":10,\"kind\":\"container.started\",\"task\":\"a\","
+      "\"container\":\"init\"}\n"
+      "{\"t_us\":11,\"kind\":\"container.started\",\"task\":\"a\","
+      "\"container\":\"slow\"}\n"
+      "{\"t_us\":100,\"kind\":\"container.exited\",\"task\":\"a\","
+      "\"container\":\"init\",\"detail\":{\"exit_code\":0}}\n"
+      "{\"t_us\":110,\"kind\":\"container.started\",\"task\":\"a\","
+      "\"container\":\"web\"}\n"
+      "{\"t_us\":150,\"kind\":\"service.passing\",\"task\":\"a\"}\n"
+      "{\"t_us\":500,\"kind\":\"container.exited\",\"task\":\"a\","
+      "\"container\":\"slow\",\"detail\":{\"exit_code\":0}}\n"
+      "{\"t_us\":510,\"kind\":\"container.started\",\"task\":\"a\","
+      "\"container\":\"worker\"}\n";
+  rpt_run *r = rt_run_from_text(log);
+  const rpt_task *t = &r->tasks[0];
+  assert_int_equal(t->ms[RPT_T4], 148);
+  assert_int_equal(t->n_chain, 2);
+  assert_string_equal(t->containers[t->chain[0].container].name, "web");
+  assert_string_equal(t->containers[t->chain[1].container].name, "init");
+  for (size_t i = 0; i < t->n_chain; i++)
+    assert_string_not_equal(t->containers[t->chain[i].container].name,
+                            "worker");
+  rpt_run_free(r);
+}
+
 static void test_fleet_percentiles_are_nearest_rank(void **s) {
   (void)s;
   rpt_run *r = compute(RT_EVENTS "fleet-5.jsonl");
@@ -435,6 +476,7 @@ int main(void) {
       cmocka_unit_test(test_single_task_milestones_follow_the_definitions),
       cmocka_unit_test(test_container_phases_and_readiness),
       cmocka_unit_test(test_critical_chain_follows_the_last_met_dependency),
+      cmocka_unit_test(test_critical_chain_ignores_containers_after_t4),
       cmocka_unit_test(test_fleet_percentiles_are_nearest_rank),
       cmocka_unit_test(test_stats_table),
       cmocka_unit_test(test_api_consul_and_fault_counts),
