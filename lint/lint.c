@@ -528,18 +528,25 @@ static void rule_health(ctx *x) {
           c->name, v[1], v[0]);
     for (size_t t = 0; x->o && t < x->o->n_timings; t++) {
       const lnt_timing *tm = &x->o->timings[t];
-      if (strcmp(tm->container, c->name) || tm->start_to_healthy_s <= v[3])
+      /* Checks run every interval from the start, each for up to timeout;
+       * HEALTHY at h means the check before the passing one started at
+       * h - interval - timeout or later. Only a failed check after
+       * startPeriod counts against retries, so a first check that passes
+       * after startPeriod (h around interval, the usual case) is fine. */
+      double last_fail = tm->start_to_healthy_s - v[0] - v[1];
+      if (strcmp(tm->container, c->name) || last_fail <= v[3])
         continue;
       char hint[160];
       snprintf(hint, sizeof hint,
                "set startPeriod to at least %.0f (seconds), so start-up "
                "failures do not count against retries",
-               tm->start_to_healthy_s + 1);
+               last_fail + 1);
       add(x, R_START_PERIOD_SHORT, c, ".healthCheck.startPeriod", hint,
           "container \"%s\" took %.1fs from start to HEALTHY in the measured "
-          "run, longer than its startPeriod %gs: failures before then count "
-          "against its %g retries",
-          c->name, tm->start_to_healthy_s, v[3], v[2]);
+          "run: with checks every %gs, one failed about %.0fs after the "
+          "start, past its startPeriod %gs, and counted against its %g "
+          "retries",
+          c->name, tm->start_to_healthy_s, v[0], last_fail, v[3], v[2]);
     }
     /* tools the image may not have */
     if (fnmatch("*envoy*", c->image, 0) != 0)

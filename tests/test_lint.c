@@ -260,12 +260,20 @@ static void test_every_rule_hits_and_misses(void **state) {
   cJSON_Delete(base);
 }
 
+/* ECS runs the first check one interval after the start: HEALTHY at 31.6 s
+ * with checks every 30 s (timeout 5) is that first check passing, the
+ * normal case, not a failure past startPeriod (the near miss); HEALTHY at
+ * 66 s means the check at 30 s failed after a startPeriod of 0. */
 static void test_start_period_against_timings(void **state) {
   (void)state;
   cJSON *td = example();
   lnt_timing t = {.container = "sidecar-proxy", .start_to_healthy_s = 31.6};
   lnt_opts o = {.timings = &t, .n_timings = 1};
   lnt_result *r = lint_json(td, &o);
+  assert_null(with_code(r, "ECSB-L013"));
+  lnt_result_free(r);
+  t.start_to_healthy_s = 66;
+  r = lint_json(td, &o);
   const lnt_finding *f = with_code(r, "ECSB-L013");
   assert_non_null(f);
   assert_string_equal(f->path,
