@@ -127,6 +127,25 @@ static void milestones(ecsb_buf *b, const rpt_run *r, const rpt_task *t) {
       ecsb_buf_puts(b, "</tr>\n");
     }
     ecsb_buf_puts(b, "</table>\n");
+    if (t->stop_code || t->stop_reason) {
+      ecsb_buf_puts(b, "<p class=\"stop\">stopped: ");
+      esc(b, t->stop_code);
+      if (t->stop_code && t->stop_reason)
+        ecsb_buf_puts(b, ": ");
+      esc(b, t->stop_reason);
+      const rpt_container *c = rpt_task_stop_cause(t);
+      if (c) {
+        char o[200], a[32];
+        int64_t at =
+            c->exited_at != RPT_ABSENT ? c->exited_at : c->not_started_at;
+        ecsb_buf_puts(b, "<br>caused by ");
+        esc(b, c->name);
+        ecsb_buf_printf(
+            b, " (essential) @+%s: ", rpt_fmt_us(at - t->t0_at, a, sizeof a));
+        esc(b, rpt_container_outcome(c, o, sizeof o));
+      }
+      ecsb_buf_puts(b, "</p>\n");
+    }
     return;
   }
   ecsb_buf_printf(b,

@@ -228,6 +228,25 @@ int64_t rpt_condition_met_at(const rpt_container *c, const char *condition) {
   return RPT_ABSENT;
 }
 
+const rpt_container *rpt_task_stop_cause(const rpt_task *t) {
+  if (t->ms[RPT_S0] == RPT_ABSENT)
+    return NULL;
+  int64_t s0 = t->t0_at + t->ms[RPT_S0];
+  const rpt_container *best = NULL;
+  int64_t best_at = RPT_ABSENT;
+  for (size_t i = 0; i < t->n_containers; i++) {
+    const rpt_container *c = &t->containers[i];
+    int64_t at = c->exited_at != RPT_ABSENT ? c->exited_at : c->not_started_at;
+    if (!c->essential || at == RPT_ABSENT || at > s0)
+      continue;
+    if (best_at == RPT_ABSENT || at > best_at) {
+      best = c;
+      best_at = at;
+    }
+  }
+  return best;
+}
+
 const char *rpt_container_outcome(const rpt_container *c, char *buf,
                                   size_t cap) {
   if (c->started_at == RPT_ABSENT) {

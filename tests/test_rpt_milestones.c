@@ -336,9 +336,9 @@ static void test_blame_gives_every_container_its_outcome(void **s) {
       "{\"containers\":[{\"name\":\"init\",\"role\":\"mesh-init\"},"
       "{\"name\":\"side\",\"role\":\"other\"},"
       "{\"name\":\"proxy\",\"role\":\"sidecar-proxy\",\"health_check\":true},"
-      "{\"name\":\"web\",\"role\":\"app\",\"depends_on\":[{\"container\":"
-      "\"init\",\"condition\":\"SUCCESS\"},{\"container\":\"side\","
-      "\"condition\":\"COMPLETE\"}]}]}}\n"
+      "{\"name\":\"web\",\"role\":\"app\",\"essential\":true,"
+      "\"depends_on\":[{\"container\":\"init\",\"condition\":\"SUCCESS\"},"
+      "{\"container\":\"side\",\"condition\":\"COMPLETE\"}]}]}}\n"
       "{\"t_us\":2,\"kind\":\"task.status\",\"task\":\"a\",\"detail\":"
       "{\"status\":\"PROVISIONING\"}}\n"
       "{\"t_us\":3,\"kind\":\"container.started\",\"task\":\"a\","
@@ -352,6 +352,8 @@ static void test_blame_gives_every_container_its_outcome(void **s) {
       "{\"t_us\":10,\"kind\":\"container.not_started\",\"task\":\"a\","
       "\"container\":\"web\",\"detail\":{\"reason\":\"CannotStartContainer"
       "Error: dependency \\\"init\\\" (SUCCESS) exited with code 1\"}}\n"
+      "{\"t_us\":10,\"kind\":\"task.stop_requested\",\"task\":\"a\","
+      "\"detail\":{\"stop_code\":\"TaskFailedToStart\",\"reason\":\"x\"}}\n"
       "{\"t_us\":11,\"kind\":\"container.killed\",\"task\":\"a\","
       "\"container\":\"side\",\"detail\":{\"signal\":\"SIGTERM\"}}\n"
       "{\"t_us\":12,\"kind\":\"container.killed\",\"task\":\"a\","
@@ -387,6 +389,11 @@ static void test_blame_gives_every_container_its_outcome(void **s) {
                         "proxy",
                         "web",
                         "never started: CannotStartContainerError"};
+  /* the stop cause, beside the milestones */
+  if (!strstr(b.s, "stopped: TaskFailedToStart: x\n    caused by web "
+                   "(essential) @+8us: never started: "
+                   "CannotStartContainerError"))
+    fail_msg("no stop cause:\n%s", b.s);
   for (size_t i = 0; i < sizeof want / sizeof want[0]; i++)
     if (!strstr(bl, want[i]))
       fail_msg("blame lacks \"%s\":\n%s", want[i], bl);

@@ -243,6 +243,10 @@ const rpt_task *rpt_run_slowest(const rpt_run *r);
  * started, COMPLETE: exited or killed, SUCCESS: exited 0, HEALTHY: first
  * healthy), or RPT_ABSENT. */
 int64_t rpt_condition_met_at(const rpt_container *c, const char *condition);
+/* The container whose end made the task stop: the essential container
+ * that exited or could not start last at or before the stop request (S0);
+ * NULL when none did (StopTask, a stop with no container cause). */
+const rpt_container *rpt_task_stop_cause(const rpt_task *t);
 /* What became of c, for blame: "ready", "exited CODE", "killed SIGNAL",
  * "never started: REASON", "started, never ready", or "not started yet"
  * when the log ends first. Returns buf. */
