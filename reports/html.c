@@ -133,16 +133,10 @@ static void milestones(ecsb_buf *b, const rpt_run *r, const rpt_task *t) {
       if (t->stop_code && t->stop_reason)
         ecsb_buf_puts(b, ": ");
       esc(b, t->stop_reason);
-      const rpt_container *c = rpt_task_stop_cause(t);
-      if (c) {
-        char o[200], a[32];
-        int64_t at =
-            c->exited_at != RPT_ABSENT ? c->exited_at : c->not_started_at;
-        ecsb_buf_puts(b, "<br>caused by ");
-        esc(b, c->name);
-        ecsb_buf_printf(
-            b, " (essential) @+%s: ", rpt_fmt_us(at - t->t0_at, a, sizeof a));
-        esc(b, rpt_container_outcome(c, o, sizeof o));
+      char cause[400];
+      if (rpt_task_stop_cause_text(t, cause, sizeof cause)) {
+        ecsb_buf_puts(b, "<br>");
+        esc(b, cause);
       }
       ecsb_buf_puts(b, "</p>\n");
     }

@@ -11,6 +11,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "rpt/strbuf.h"
+
 static const char *const ms_names[RPT_MS_COUNT] = {
     "T0", "T1", "T2", "T3", "T4", "S0", "S1", "S2", "S3", "S4"};
 
@@ -228,23 +230,36 @@ int64_t rpt_condition_met_at(const rpt_container *c, const char *condition) {
   return RPT_ABSENT;
 }
 
+/* When c ended: its exit, or the moment it could not start. */
+static int64_t ended_at(const rpt_container *c) {
+  return c->exited_at != RPT_ABSENT ? c->exited_at : c->not_started_at;
+}
+
 const rpt_container *rpt_task_stop_cause(const rpt_task *t) {
   if (t->ms[RPT_S0] == RPT_ABSENT)
     return NULL;
   int64_t s0 = t->t0_at + t->ms[RPT_S0];
   const rpt_container *best = NULL;
-  int64_t best_at = RPT_ABSENT;
   for (size_t i = 0; i < t->n_containers; i++) {
     const rpt_container *c = &t->containers[i];
-    int64_t at = c->exited_at != RPT_ABSENT ? c->exited_at : c->not_started_at;
+    int64_t at = ended_at(c);
     if (!c->essential || at == RPT_ABSENT || at > s0)
       continue;
-    if (best_at == RPT_ABSENT || at > best_at) {
+    if (!best || at > ended_at(best))
       best = c;
-      best_at = at;
-    }
   }
   return best;
+}
+
+const char *rpt_task_stop_cause_text(const rpt_task *t, char *buf, size_t cap) {
+  const rpt_container *c = rpt_task_stop_cause(t);
+  if (!c)
+    return NULL;
+  char o[200], a[32];
+  snprintf(buf, cap, "caused by %s (essential) @+%s: %s", c->name,
+           rpt_fmt_us(ended_at(c) - t->t0_at, a, sizeof a),
+           rpt_container_outcome(c, o, sizeof o));
+  return buf;
 }
 
 const char *rpt_container_outcome(const rpt_container *c, char *buf,

@@ -130,15 +130,9 @@ static void milestones_single(tw *w, const rpt_run *r, const rpt_task *t) {
     ecsb_buf_printf(w->b, "  stopped: %s%s%s", t->stop_code ? t->stop_code : "",
                     t->stop_code && t->stop_reason ? ": " : "",
                     t->stop_reason ? t->stop_reason : "");
-    const rpt_container *c = rpt_task_stop_cause(t);
-    if (c) {
-      char o[200], a[32];
-      int64_t at =
-          c->exited_at != RPT_ABSENT ? c->exited_at : c->not_started_at;
-      ecsb_buf_printf(w->b, "\n    caused by %s (essential) @+%s: %s", c->name,
-                      rpt_fmt_us(at - t->t0_at, a, sizeof a),
-                      rpt_container_outcome(c, o, sizeof o));
-    }
+    char cause[400];
+    if (rpt_task_stop_cause_text(t, cause, sizeof cause))
+      ecsb_buf_printf(w->b, "\n    %s", cause);
     ecsb_buf_putc(w->b, '\n');
   }
 }

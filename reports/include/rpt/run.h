@@ -247,6 +247,9 @@ int64_t rpt_condition_met_at(const rpt_container *c, const char *condition);
  * that exited or could not start last at or before the stop request (S0);
  * NULL when none did (StopTask, a stop with no container cause). */
 const rpt_container *rpt_task_stop_cause(const rpt_task *t);
+/* "caused by NAME (essential) @+T: OUTCOME" for that container, into buf
+ * (T from the task's T0); NULL when there is none. */
+const char *rpt_task_stop_cause_text(const rpt_task *t, char *buf, size_t cap);
 /* What became of c, for blame: "ready", "exited CODE", "killed SIGNAL",
  * "never started: REASON", "started, never ready", or "not started yet"
  * when the log ends first. Returns buf. */
