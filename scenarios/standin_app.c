@@ -237,10 +237,7 @@ int scn_standin_app_main(int argc, char **argv) {
       continue;
     }
     if (sig == SIGTERM || sig == SIGINT) {
-      /* Signals are blocked, so this only waits out the drain. */
-      sigset_t none;
-      sigemptyset(&none);
-      wait_signal(&none, ecsb_mono_ms() + drain);
+      ecsb_sleep_ms(drain, NULL);
       break;
     }
   }
