@@ -1,99 +1,159 @@
 /*
- * probe.c - the TCP and HTTP probes behind `health-check` (see probe.h).
- * The TCP probe uses a non-blocking connect and poll so the timeout covers
- * every resolved address together, not each one.
+ * probe.c - the TCP and HTTP probes behind `ecsboot-init health-check` and
+ * ecsboot-health (see probe.h), on sockets and libc only: this file is
+ * linked into the static ecsboot-health, so it must never call libcurl,
+ * getaddrinfo or anything else that loads a shared library at run time;
+ * what needs one comes in through ecsb_probe_ops.
+ *
+ * One deadline covers every address together (non-blocking connect and
+ * poll), and for HTTP the request and the status line too. Only the status
+ * line is read: a health probe has no use for the body, and reading no
+ * more makes a large body harmless.
  */
 #include "ecsb/probe.h"
 
+#include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <netdb.h>
+#include <netinet/in.h>
 #include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/socket.h>
+#include <strings.h>
 #include <unistd.h>
 
 #include "ecsb/clock.h"
-#include "ecsb/http.h"
 #include "ecsb/text.h"
 
-static int connect_one(const struct addrinfo *ai, int64_t deadline,
-                       int *err_no) {
-  int fd = socket(ai->ai_family, ai->ai_socktype | SOCK_CLOEXEC, 0);
+/* Starts a connect to one address and waits for it until deadline. Returns
+ * the connected (non-blocking) socket, or -1 with *err_no set. */
+static int connect_one(const struct sockaddr_storage *sa, socklen_t len,
+                       int64_t deadline, int *err_no) {
+  int fd = socket(sa->ss_family, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
   if (fd < 0) {
     *err_no = errno;
     return -1;
   }
-  int fl = fcntl(fd, F_GETFL);
-  fcntl(fd, F_SETFL, fl | O_NONBLOCK);
-  int rc = connect(fd, ai->ai_addr, ai->ai_addrlen);
-  if (rc != 0 && errno != EINPROGRESS) {
+  if (connect(fd, (const struct sockaddr *)sa, len) == 0)
+    return fd;
+  if (errno != EINPROGRESS) {
     *err_no = errno;
     close(fd);
     return -1;
   }
-  if (rc != 0) {
-    for (;;) {
-      int64_t left = deadline - ecsb_mono_ms();
-      if (left <= 0) {
-        *err_no = ETIMEDOUT;
-        close(fd);
-        return -1;
-      }
-      struct pollfd p = {.fd = fd, .events = POLLOUT};
-      int n = poll(&p, 1, (int)left);
-      if (n < 0 && errno == EINTR)
-        continue;
-      if (n <= 0) {
-        *err_no = n == 0 ? ETIMEDOUT : errno;
-        close(fd);
-        return -1;
-      }
-      int soerr = 0;
-      socklen_t sl = sizeof soerr;
-      getsockopt(fd, SOL_SOCKET, SO_ERROR, &soerr, &sl);
-      if (soerr) {
-        *err_no = soerr;
-        close(fd);
-        return -1;
-      }
+  for (;;) {
+    int64_t left = deadline - ecsb_mono_ms();
+    if (left <= 0) {
+      *err_no = ETIMEDOUT;
       break;
     }
+    struct pollfd p = {.fd = fd, .events = POLLOUT};
+    int n = poll(&p, 1, (int)left);
+    if (n < 0 && errno == EINTR)
+      continue;
+    if (n <= 0) {
+      *err_no = n == 0 ? ETIMEDOUT : errno;
+      break;
+    }
+    int soerr = 0;
+    socklen_t sl = sizeof soerr;
+    if (getsockopt(fd, SOL_SOCKET, SO_ERROR, &soerr, &sl) != 0)
+      soerr = errno;
+    if (!soerr)
+      return fd;
+    *err_no = soerr;
+    break;
   }
   close(fd);
+  return -1;
+}
+
+static void add_addr(ecsb_probe_addrs *out, int family, const void *ip,
+                     int port) {
+  struct sockaddr_storage *ss = &out->a[out->n];
+  memset(ss, 0, sizeof *ss);
+  if (family == AF_INET) {
+    struct sockaddr_in *s4 = (struct sockaddr_in *)ss;
+    s4->sin_family = AF_INET;
+    s4->sin_port = htons((uint16_t)port);
+    memcpy(&s4->sin_addr, ip, sizeof s4->sin_addr);
+    out->len[out->n++] = sizeof *s4;
+  } else {
+    struct sockaddr_in6 *s6 = (struct sockaddr_in6 *)ss;
+    s6->sin6_family = AF_INET6;
+    s6->sin6_port = htons((uint16_t)port);
+    memcpy(&s6->sin6_addr, ip, sizeof s6->sin6_addr);
+    out->len[out->n++] = sizeof *s6;
+  }
+}
+
+/* IP literals and localhost need no resolver. localhost is 127.0.0.1 and
+ * then ::1, as the /etc/hosts of ECS's awsvpc tasks has it. */
+static int resolve(const char *host, int port, const ecsb_probe_ops *ops,
+                   ecsb_probe_addrs *out, ecsb_err *err) {
+  unsigned char ip[16];
+  out->n = 0;
+  if (inet_pton(AF_INET, host, ip) == 1) {
+    add_addr(out, AF_INET, ip, port);
+  } else if (inet_pton(AF_INET6, host, ip) == 1) {
+    add_addr(out, AF_INET6, ip, port);
+  } else if (strcasecmp(host, "localhost") == 0) {
+    inet_pton(AF_INET, "127.0.0.1", ip);
+    add_addr(out, AF_INET, ip, port);
+    inet_pton(AF_INET6, "::1", ip);
+    add_addr(out, AF_INET6, ip, port);
+  } else if (ops && ops->resolve) {
+    return ops->resolve(host, port, out, err);
+  } else {
+    return ecsb_err_set(err, ECSB_EINVAL,
+                        "\"%s\" is a host name, and ecsboot-health resolves "
+                        "none (a static program has no resolver): give an IP "
+                        "address or localhost, or use ecsboot-init "
+                        "health-check",
+                        host);
+  }
   return 0;
 }
 
-int ecsb_probe_tcp(const char *hostport, long timeout_ms, ecsb_err *err) {
-  char host[256], port_s[8];
+/* Connects to the first address of host:port that accepts. Returns the
+ * socket, or -1 with err set (its message prefixed with label). */
+static int connect_host(const char *label, const char *host, int port,
+                        int64_t deadline, const ecsb_probe_ops *ops,
+                        ecsb_err *err) {
+  ecsb_probe_addrs addrs;
+  if (resolve(host, port, ops, &addrs, err)) {
+    ecsb_err_prefix(err, "%s", label);
+    return -1;
+  }
+  int last = ECONNREFUSED;
+  for (size_t i = 0; i < addrs.n; i++) {
+    int fd = connect_one(&addrs.a[i], addrs.len[i], deadline, &last);
+    if (fd >= 0)
+      return fd;
+  }
+  ecsb_err_set(err, last == ETIMEDOUT ? ECSB_ETIMEDOUT : ECSB_ETRANSPORT,
+               "%s: %s", label,
+               last == ETIMEDOUT ? "no answer before the timeout"
+                                 : strerror(last));
+  return -1;
+}
+
+int ecsb_probe_tcp_ops(const char *hostport, long timeout_ms,
+                       const ecsb_probe_ops *ops, ecsb_err *err) {
+  char host[256], label[320];
   int port = 0;
   int rc = ecsb_hostport_parse(hostport, 0, "tcp target", host, sizeof host,
                                &port, err);
   if (rc)
     return rc;
-  snprintf(port_s, sizeof port_s, "%d", port);
-  int64_t deadline = ecsb_mono_ms() + timeout_ms;
-  struct addrinfo hints = {0}, *res = NULL;
-  hints.ai_family = AF_UNSPEC;
-  hints.ai_socktype = SOCK_STREAM;
-  int g = getaddrinfo(host, port_s, &hints, &res);
-  if (g != 0)
-    return ecsb_err_set(err, ECSB_ETRANSPORT, "tcp %s: cannot resolve %s: %s",
-                        hostport, host, gai_strerror(g));
-  int last = ECONNREFUSED;
-  for (const struct addrinfo *ai = res; ai; ai = ai->ai_next) {
-    if (connect_one(ai, deadline, &last) == 0) {
-      freeaddrinfo(res);
-      return 0;
-    }
-  }
-  freeaddrinfo(res);
-  return ecsb_err_set(err, last == ETIMEDOUT ? ECSB_ETIMEDOUT : ECSB_ETRANSPORT,
-                      "tcp %s: %s", hostport,
-                      last == ETIMEDOUT ? "no answer before the timeout"
-                                        : strerror(last));
+  snprintf(label, sizeof label, "tcp %s", hostport);
+  int fd =
+      connect_host(label, host, port, ecsb_mono_ms() + timeout_ms, ops, err);
+  if (fd < 0)
+    return err ? err->code : ECSB_ETRANSPORT;
+  close(fd);
+  return 0;
 }
 
 int ecsb_status_set_parse(const char *s, ecsb_status_set *out, ecsb_err *err) {
@@ -141,38 +201,163 @@ int ecsb_status_set_has(const ecsb_status_set *s, long status) {
   return 0;
 }
 
-int ecsb_probe_http(const char *url, const ecsb_status_set *expect,
-                    long timeout_ms, long *status, ecsb_err *err) {
-  *status = 0;
-  if (strncmp(url, "http://", 7) && strncmp(url, "https://", 8))
+/* Waits until fd is ready for ev or deadline. 0 ready, else an ECSB code. */
+static int wait_fd(int fd, short ev, int64_t deadline) {
+  for (;;) {
+    int64_t left = deadline - ecsb_mono_ms();
+    if (left <= 0)
+      return ECSB_ETIMEDOUT;
+    struct pollfd p = {.fd = fd, .events = ev};
+    int n = poll(&p, 1, (int)left);
+    if (n > 0)
+      return 0;
+    if (n == 0)
+      return ECSB_ETIMEDOUT;
+    if (errno != EINTR)
+      return ECSB_ETRANSPORT;
+  }
+}
+
+/* The request line's target: the URL's path and query, "/" when empty.
+ * Control characters and spaces would split or break the request. */
+static int split_url(const char *url, char *auth, size_t auth_cap, char *path,
+                     size_t path_cap, ecsb_err *err) {
+  const char *a = url + 7; /* after "http://" */
+  size_t al = strcspn(a, "/?#");
+  const char *rest = a + al;
+  size_t rl = strcspn(rest, "#");
+  if (al == 0 || al >= auth_cap)
+    return ecsb_err_set(err, ECSB_EINVAL, "http target \"%s\": %s", url,
+                        al ? "host too long" : "missing host");
+  memcpy(auth, a, al);
+  auth[al] = '\0';
+  for (size_t i = 0; i < rl; i++)
+    if ((unsigned char)rest[i] <= ' ' || rest[i] == 0x7f)
+      return ecsb_err_set(err, ECSB_EINVAL,
+                          "http target \"%s\": spaces and control characters "
+                          "must be percent-encoded",
+                          url);
+  int n = snprintf(path, path_cap, "%s%.*s", *rest == '/' ? "" : "/", (int)rl,
+                   rest);
+  if (n < 0 || (size_t)n >= path_cap)
+    return ecsb_err_set(err, ECSB_EINVAL, "http target \"%s\": path too long",
+                        url);
+  return 0;
+}
+
+/* Sends the request and reads the status line of the answer. */
+static int http_exchange(int fd, const char *url, const char *req, size_t len,
+                         int64_t deadline, long *status, ecsb_err *err) {
+  for (size_t off = 0; off < len;) {
+    int w = wait_fd(fd, POLLOUT, deadline);
+    if (w)
+      goto wait_failed;
+    ssize_t n = send(fd, req + off, len - off, MSG_NOSIGNAL);
+    if (n < 0 && (errno == EAGAIN || errno == EINTR))
+      continue;
+    if (n < 0)
+      return ecsb_err_set(err, ECSB_ETRANSPORT, "GET %s: %s", url,
+                          strerror(errno));
+    off += (size_t)n;
+  }
+  char line[512];
+  size_t got = 0;
+  while (!memchr(line, '\n', got)) {
+    if (got == sizeof line)
+      return ecsb_err_set(err, ECSB_EPARSE,
+                          "GET %s: the answer's first line is not an HTTP "
+                          "status line",
+                          url);
+    int w = wait_fd(fd, POLLIN, deadline);
+    if (w)
+      goto wait_failed;
+    ssize_t n = recv(fd, line + got, sizeof line - got, 0);
+    if (n < 0 && (errno == EAGAIN || errno == EINTR))
+      continue;
+    if (n < 0)
+      return ecsb_err_set(err, ECSB_ETRANSPORT, "GET %s: %s", url,
+                          strerror(errno));
+    if (n == 0)
+      return ecsb_err_set(err, ECSB_ETRANSPORT,
+                          "GET %s: the connection closed before an answer",
+                          url);
+    got += (size_t)n;
+  }
+  /* "HTTP/1.1 200 OK": the version, one space, three digits. */
+  if (got < 12 || memcmp(line, "HTTP/1.", 7) != 0 || line[8] != ' ' ||
+      line[9] < '1' || line[9] > '5' || line[10] < '0' || line[10] > '9' ||
+      line[11] < '0' || line[11] > '9' ||
+      (got > 12 && line[12] != ' ' && line[12] != '\r' && line[12] != '\n'))
+    return ecsb_err_set(err, ECSB_EPARSE,
+                        "GET %s: the answer's first line is not an HTTP "
+                        "status line",
+                        url);
+  *status = (line[9] - '0') * 100 + (line[10] - '0') * 10 + (line[11] - '0');
+  return 0;
+wait_failed:
+  return ecsb_err_set(err, ECSB_ETIMEDOUT,
+                      "GET %s: no answer before the timeout", url);
+}
+
+static int http_plain(const char *url, long timeout_ms,
+                      const ecsb_probe_ops *ops, long *status, ecsb_err *err) {
+  char auth[300], path[2048], host[256], label[2100];
+  int port = 0, rc;
+  if ((rc = split_url(url, auth, sizeof auth, path, sizeof path, err)) ||
+      (rc = ecsb_hostport_parse(auth, 80, "http target", host, sizeof host,
+                                &port, err)))
+    return rc;
+  /* HTTP/1.0 with Connection: close: the server sends no chunked body and
+   * expects nothing more from us. Fits: path and auth are capped above. */
+  char req[sizeof path + sizeof auth + 128];
+  int len = snprintf(req, sizeof req,
+                     "GET %s HTTP/1.0\r\nHost: %s\r\nUser-Agent: "
+                     "ecsboot-health\r\nAccept: */*\r\nConnection: "
+                     "close\r\n\r\n",
+                     path, auth);
+  snprintf(label, sizeof label, "GET %s", url);
+  int64_t deadline = ecsb_mono_ms() + timeout_ms;
+  int fd = connect_host(label, host, port, deadline, ops, err);
+  if (fd < 0)
+    return err ? err->code : ECSB_ETRANSPORT;
+  rc = http_exchange(fd, url, req, (size_t)len, deadline, status, err);
+  close(fd);
+  return rc;
+}
+
+int ecsb_probe_http_ops(const char *url, const ecsb_status_set *expect,
+                        long timeout_ms, const ecsb_probe_ops *ops,
+                        long *status, ecsb_err *err) {
+  long st = 0;
+  int rc;
+  if (status)
+    *status = 0;
+  if (strncmp(url, "http://", 7) == 0) {
+    rc = http_plain(url, timeout_ms, ops, &st, err);
+  } else if (strncmp(url, "https://", 8) == 0) {
+    if (!ops || !ops->https_get)
+      return ecsb_err_set(err, ECSB_EINVAL,
+                          "GET %s: ecsboot-health speaks plain HTTP only (no "
+                          "TLS library, so that it runs in any image): probe "
+                          "an http:// URL, or use ecsboot-init health-check",
+                          url);
+    rc = ops->https_get(url, timeout_ms, &st, err);
+  } else {
     return ecsb_err_set(err, ECSB_EINVAL,
                         "http target \"%s\" is not an http:// or https:// URL",
                         url);
-  ecsb_http_opts o;
-  ecsb_http_opts_default(&o);
-  o.max_retries = 0; /* ECS retries the health check itself */
-  o.timeout_ms = timeout_ms;
-  o.connect_timeout_ms = timeout_ms;
-  o.max_body = 64 * 1024; /* the body is ignored; do not buffer much */
-  ecsb_http_client *c = ecsb_http_client_new(&o, err);
-  if (!c)
-    return err ? err->code : ECSB_ENOMEM;
-  ecsb_http_response resp;
-  int rc = ecsb_http_get(c, url, NULL, 0, &resp, err);
-  if (rc == ECSB_ETOOBIG) {
-    /* A large body still means the server answered; only the status
-     * matters here, but curl gives up before reporting it. */
-    rc = ecsb_err_set(err, ECSB_ETOOBIG,
-                      "GET %s: body larger than 64 KiB; serve a smaller "
-                      "health endpoint",
-                      url);
-  } else if (rc == 0) {
-    *status = resp.status;
-    if (!ecsb_status_set_has(expect, resp.status))
-      rc = ecsb_err_set(err, ECSB_ESTATUS, "GET %s: HTTP %ld not expected", url,
-                        resp.status);
   }
-  ecsb_http_response_clear(&resp);
-  ecsb_http_client_free(c);
-  return rc;
+  if (rc)
+    return rc;
+  if (status)
+    *status = st;
+  ecsb_status_set dflt;
+  if (!expect) {
+    dflt = (ecsb_status_set){.lo = {200}, .hi = {399}, .n = 1};
+    expect = &dflt;
+  }
+  if (!ecsb_status_set_has(expect, st))
+    return ecsb_err_set(err, ECSB_ESTATUS, "GET %s: HTTP %ld not expected", url,
+                        st);
+  return 0;
 }

@@ -22,7 +22,7 @@ ecsb_add_test(test_probe SOURCES test_probe.c ${INIT_TU} LIBS ${INIT_LIBS})
 ecsb_add_test(e2e_init_mesh SOURCES e2e_init_mesh.c ${INIT_TU}
   LIBS ${INIT_LIBS} TIMEOUT 300)
 if(TARGET ecsboot-init)
-  add_dependencies(e2e_init_mesh ecsboot-init)
+  add_dependencies(e2e_init_mesh ecsboot-init ecsboot-health)
 endif()
 ecsb_add_test(e2e_init_health SOURCES e2e_init_health.c ${INIT_TU}
   LIBS ${INIT_LIBS} TIMEOUT 300)
@@ -53,3 +53,8 @@ ecsb_add_test(e2e_init_crash SOURCES e2e_init_crash.c ${INIT_TU}
 if(TARGET ecsboot-init)
   add_dependencies(e2e_init_crash ecsboot-init)
 endif()
+# ecsboot-health, the static health-check program mesh-init --copy-self
+# copies: alone in an empty root (chroot when run as root), tcp and http.
+ecsb_add_test(e2e_health_static SOURCES e2e_health_static.c ${INIT_TU}
+  LIBS ${INIT_LIBS} TIMEOUT 120)
+add_dependencies(e2e_health_static ecsboot-health)

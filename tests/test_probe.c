@@ -1,6 +1,7 @@
 /* test_probe.c - the health-check probes against local listeners: a TCP
  * port that accepts, one that refuses, HTTP statuses in and out of the
- * expected set, and the status-list syntax. */
+ * expected set, the status-list syntax, the plain-HTTP status line, and
+ * what the probes refuse without ops (as in ecsboot-health). */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -9,6 +10,7 @@
 
 #include <arpa/inet.h>
 #include <netinet/in.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -96,12 +98,97 @@ static void test_http_statuses(void **state) {
   assert_int_not_equal(ecsb_probe_http(url, &s, 2000, &st, &err), 0);
 }
 
+/* A server that answers one connection with `reply` and closes. */
+typedef struct raw_srv {
+  int fd, port;
+  const char *reply;
+  pthread_t th;
+} raw_srv;
+
+static void *raw_serve(void *arg) {
+  raw_srv *s = arg;
+  int c = accept(s->fd, NULL, NULL);
+  if (c >= 0) {
+    char buf[1024];
+    ssize_t n = recv(c, buf, sizeof buf, 0); /* the request */
+    (void)n;
+    if (s->reply)
+      send(c, s->reply, strlen(s->reply), MSG_NOSIGNAL);
+    close(c);
+  }
+  return NULL;
+}
+
+static int raw_http(const char *reply, long *status, ecsb_err *err) {
+  raw_srv s = {.reply = reply};
+  s.fd = listener(&s.port);
+  pthread_create(&s.th, NULL, raw_serve, &s);
+  char url[64];
+  snprintf(url, sizeof url, "http://127.0.0.1:%d/x?y=1", s.port);
+  int rc = ecsb_probe_http_ops(url, NULL, 5000, NULL, status, err);
+  pthread_join(s.th, NULL);
+  close(s.fd);
+  return rc;
+}
+
+/* The plain-HTTP reader: only the status line counts, whatever follows;
+ * anything that is not a status line is an error, not a status. */
+static void test_plain_http_reads_the_status_line(void **state) {
+  (void)state;
+  ecsb_err err = {0};
+  long st = 0;
+  assert_int_equal(raw_http("HTTP/1.1 204 No Content\r\n\r\n", &st, &err), 0);
+  assert_int_equal(st, 204);
+  assert_int_equal(raw_http("HTTP/1.0 302\r\nLocation: /\r\n\r\n", &st, &err),
+                   0);
+  assert_int_equal(st, 302);
+  assert_int_equal(raw_http("HTTP/1.1 404 Not Found\r\n\r\n", &st, &err),
+                   ECSB_ESTATUS);
+  assert_int_equal(st, 404);
+  const char *bad[] = {"SSH-2.0-OpenSSH\r\n", "HTTP/1.1 20 OK\r\n",
+                       "HTTP/1.1 2000 OK\r\n"};
+  for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+    assert_int_equal(raw_http(bad[i], &st, &err), ECSB_EPARSE);
+    assert_non_null(strstr(err.msg, "not an HTTP status line"));
+  }
+  assert_int_equal(raw_http(NULL, &st, &err), ECSB_ETRANSPORT);
+  assert_non_null(strstr(err.msg, "closed before an answer"));
+}
+
+/* Without ops (ecsboot-health): IP literals and localhost only, http://
+ * only, each refusal saying why. */
+static void test_without_ops_names_and_https_are_refused(void **state) {
+  (void)state;
+  int port;
+  int fd = listener(&port);
+  char target[64];
+  ecsb_err err = {0};
+  snprintf(target, sizeof target, "localhost:%d", port);
+  assert_int_equal(ecsb_probe_tcp_ops(target, 2000, NULL, &err), 0);
+  snprintf(target, sizeof target, "[::1]:%d", port); /* v4-only listener */
+  assert_int_not_equal(ecsb_probe_tcp_ops(target, 2000, NULL, &err), 0);
+  assert_int_equal(ecsb_probe_tcp_ops("db.internal:5432", 2000, NULL, &err),
+                   ECSB_EINVAL);
+  assert_non_null(strstr(err.msg, "resolves none"));
+  long st = 0;
+  assert_int_equal(
+      ecsb_probe_http_ops("https://127.0.0.1:1/", NULL, 2000, NULL, &st, &err),
+      ECSB_EINVAL);
+  assert_non_null(strstr(err.msg, "plain HTTP only"));
+  assert_int_equal(ecsb_probe_http_ops("http://127.0.0.1:1/a b", NULL, 2000,
+                                       NULL, &st, &err),
+                   ECSB_EINVAL);
+  close(fd);
+}
+
 int main(void) {
   ecsb_http_global_init(NULL);
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_tcp_open_and_closed),
       cmocka_unit_test(test_status_sets),
       cmocka_unit_test(test_http_statuses),
+      cmocka_unit_test(test_plain_http_reads_the_status_line),
+      cmocka_unit_test(test_without_ops_names_and_https_are_refused),
   };
   int rc = cmocka_run_group_tests(tests, NULL, NULL);
   ecsb_http_global_cleanup();
