@@ -31,13 +31,19 @@
 #include "ecsb/duration.h"
 #include "ecsb/log.h"
 #include "run_internal.h"
+#include "scn/faults.h"
 #include "scn/standin.h"
 
+static const scn_fault_spec *spec(const scn_fault *f) {
+  return scn_fault_spec_of(f->kind);
+}
+
+static const char *target_name(const scn_fault *f) {
+  return scn_fault_target_of(spec(f)->target)->name;
+}
+
 static bool run_wide(const scn_fault *f) {
-  return strcmp(f->target, "ecs_api") == 0 ||
-         strcmp(f->target, "metadata") == 0 ||
-         strcmp(f->target, "credentials") == 0 ||
-         strcmp(f->target, "consul_server") == 0;
+  return scn_fault_target_of(spec(f)->target)->run_wide;
 }
 
 static bool selects(const scn_fault *f, const run_task *t) {
@@ -139,24 +145,18 @@ int64_t run_faults_next(const run *r) {
 /* ---- parameters -----------------------------------------------------------
  */
 
-static const char *pstr(const scn_fault *f, const char *k, const char *def) {
-  const cJSON *v = cJSON_GetObjectItemCaseSensitive(f->params, k);
-  return cJSON_IsString(v) ? v->valuestring : def;
+/* Parameters, with the catalogue's defaults (scn/faults.h). */
+static const char *pstr(const scn_fault *f, const char *k) {
+  return scn_fault_param_str(f->kind, f->params, k);
 }
 
-static double pnum(const scn_fault *f, const char *k, double def) {
-  const cJSON *v = cJSON_GetObjectItemCaseSensitive(f->params, k);
-  return cJSON_IsNumber(v) ? v->valuedouble : def;
+static double pnum(const scn_fault *f, const char *k) {
+  return scn_fault_param_num(f->kind, f->params, k);
 }
 
 /* A duration parameter in scenario time, scaled to wall us. */
 static int64_t pdur(const run *r, const scn_fault *f, const char *k) {
-  int64_t ns = 0;
-  ecsb_err e = {0};
-  const char *v = pstr(f, k, NULL);
-  if (!v || ecsb_duration_parse(v, &ns, &e))
-    return 0; /* validated when the scenario was parsed */
-  return scn_scale_us(r->s, ns / 1000);
+  return scn_scale_us(r->s, scn_fault_param_dur_us(f->kind, f->params, k));
 }
 
 static int signal_of(const char *name) {
@@ -177,56 +177,70 @@ static int signal_of(const char *name) {
  * ------------------------------------------------------------------ */
 
 static int apply_ecs(run *r, const scn_fault *f, bool end, ecsb_err *err) {
-  const char *op = pstr(f, "operation", NULL);
-  const char *a = f->action;
-  if (strcmp(a, "latency") == 0)
+  const char *op = pstr(f, "operation");
+  switch (f->kind) {
+  case SCN_FAULT_ECS_API_LATENCY:
     return fecs_fault_latency(r->ecs, op, end ? 0 : pdur(r, f, "delay") / 1000,
                               err);
-  if (strcmp(a, "error") == 0) {
-    const char *type = pstr(f, "type", "ServerException");
-    int count = (int)pnum(f, "count", 0);
+  case SCN_FAULT_ECS_API_ERROR: {
+    const char *type = pstr(f, "type");
+    int count = (int)pnum(f, "count");
     if (end)
       return fecs_fault_errors_prob(r->ecs, op, 0, type, NULL, err);
     return count > 0
                ? fecs_fault_errors_next(r->ecs, op, count, type, NULL, err)
                : fecs_fault_errors_prob(r->ecs, op, 1.0, type, NULL, err);
   }
-  /* throttle: the end of a throttle fault lifts the operation's limit */
-  return end ? fecs_throttle_set(r->ecs, op, 1e9, 1e9, err)
-             : fecs_throttle_set(r->ecs, op, pnum(f, "burst", 1),
-                                 pnum(f, "rate", 1), err);
+  default: /* throttle: its end lifts the operation's limit */
+    return end ? fecs_throttle_set(r->ecs, op, 1e9, 1e9, err)
+               : fecs_throttle_set(r->ecs, op, pnum(f, "burst"),
+                                   pnum(f, "rate"), err);
+  }
 }
 
 static int apply_endpoint(run *r, const scn_fault *f, bool end, ecsb_err *err) {
-  fecs_endpoint ep = strcmp(f->target, "metadata") == 0 ? FECS_EP_METADATA
-                                                        : FECS_EP_CREDENTIALS;
+  fecs_endpoint ep = spec(f)->target == SCN_TARGET_METADATA
+                         ? FECS_EP_METADATA
+                         : FECS_EP_CREDENTIALS;
   fecs_endpoint_mode m = FECS_EP_OK;
-  if (!end)
-    m = strcmp(f->action, "down") == 0        ? FECS_EP_DOWN
-        : strcmp(f->action, "malformed") == 0 ? FECS_EP_MALFORMED
-                                              : FECS_EP_SLOW;
+  if (!end) {
+    switch (f->kind) {
+    case SCN_FAULT_METADATA_DOWN:
+    case SCN_FAULT_CREDENTIALS_DOWN:
+      m = FECS_EP_DOWN;
+      break;
+    case SCN_FAULT_METADATA_MALFORMED:
+    case SCN_FAULT_CREDENTIALS_MALFORMED:
+      m = FECS_EP_MALFORMED;
+      break;
+    default:
+      m = FECS_EP_SLOW;
+    }
+  }
   return fecs_fault_endpoint(
       r->ecs, ep, m, m == FECS_EP_SLOW ? pdur(r, f, "delay") / 1000 : 0, err);
 }
 
 static int apply_server(run *r, const scn_fault *f, bool end, ecsb_err *err) {
-  const char *a = f->action;
-  if (strcmp(a, "down") == 0)
+  switch (f->kind) {
+  case SCN_FAULT_CONSUL_SERVER_DOWN:
     return end ? fcon_server_up(r->consul, err)
                : fcon_server_down(r->consul, err);
-  if (strcmp(a, "no_leader") == 0) {
+  case SCN_FAULT_CONSUL_SERVER_NO_LEADER:
     fcon_server_fault_no_leader(r->consul, !end);
     return 0;
-  }
-  if (strcmp(a, "slow") == 0)
+  case SCN_FAULT_CONSUL_SERVER_SLOW:
     return fcon_server_fault_latency(r->consul, "/",
                                      end ? 0 : pdur(r, f, "delay") / 1000, err);
+  default:
+    break;
+  }
   /* register_error: agents register through their sync to the server */
   if (end)
     return 0;
-  int n = (int)pnum(f, "count", 1);
-  int status = (int)pnum(f, "status", 500);
-  const char *body = pstr(f, "body", "rpc error: injected by ecsboot");
+  int n = (int)pnum(f, "count");
+  int status = (int)pnum(f, "status");
+  const char *body = pstr(f, "body");
   int rc = fcon_server_fault_fail(r->consul, "/v1/catalog/register", n, status,
                                   body, err);
   return rc ? rc
@@ -238,8 +252,8 @@ static int apply_server(run *r, const scn_fault *f, bool end, ecsb_err *err) {
  * with the next seq) and the consul-client is told with SIGUSR1. */
 static int apply_agent(run *r, run_task *t, const scn_fault *f, bool end,
                        ecsb_err *err) {
-  const char *a = f->action;
-  if (end && (!strcmp(a, "crash") || !strcmp(a, "register_error")))
+  if (end && (f->kind == SCN_FAULT_AGENT_CRASH ||
+              f->kind == SCN_FAULT_AGENT_REGISTER_ERROR))
     return 0; /* events: nothing to undo */
   if (!t->control && !(t->control = cJSON_CreateObject()))
     return ecsb_err_set(err, ECSB_ENOMEM, "out of memory");
@@ -249,21 +263,28 @@ static int apply_agent(run *r, run_task *t, const scn_fault *f, bool end,
   cJSON *x = cJSON_CreateObject();
   cJSON_AddItemToArray(list, x);
   cJSON_AddNumberToObject(x, "seq", cJSON_GetArraySize(list));
-  if (!strcmp(a, "crash")) {
-    cJSON_AddStringToObject(x, "action", "crash");
+  /* the control file names agent faults as the catalogue does */
+  const char *a = spec(f)->action;
+  switch (f->kind) {
+  case SCN_FAULT_AGENT_CRASH:
+    cJSON_AddStringToObject(x, "action", a);
     cJSON_AddNumberToObject(x, "restart_after_ms",
                             (double)(pdur(r, f, "restart_after") / 1000));
-  } else if (!strcmp(a, "slow_join")) {
-    cJSON_AddStringToObject(x, "action", "slow_join");
+    break;
+  case SCN_FAULT_AGENT_SLOW_JOIN:
+    cJSON_AddStringToObject(x, "action", a);
     cJSON_AddNumberToObject(x, "delay_ms",
                             end ? 0 : (double)(pdur(r, f, "delay") / 1000));
-  } else if (!strcmp(a, "acl_deny")) {
-    cJSON_AddStringToObject(x, "action", end ? "acl_allow" : "acl_deny");
-  } else { /* register_error */
-    cJSON_AddStringToObject(x, "action", "register_error");
-    cJSON_AddNumberToObject(x, "status", pnum(f, "status", 500));
-    cJSON_AddNumberToObject(x, "count", pnum(f, "count", 1));
-    cJSON_AddStringToObject(x, "body", pstr(f, "body", "injected by ecsboot"));
+    break;
+  case SCN_FAULT_AGENT_ACL_DENY:
+    cJSON_AddStringToObject(x, "action",
+                            end ? SCN_CONSUL_CONTROL_ACL_ALLOW : a);
+    break;
+  default: /* register_error */
+    cJSON_AddStringToObject(x, "action", a);
+    cJSON_AddNumberToObject(x, "status", pnum(f, "status"));
+    cJSON_AddNumberToObject(x, "count", pnum(f, "count"));
+    cJSON_AddStringToObject(x, "body", pstr(f, "body"));
   }
   char *text = cJSON_PrintUnformatted(t->control);
   if (!text)
@@ -293,30 +314,37 @@ static int apply_container(run *r, run_task *t, const scn_fault *f, bool end,
                         "%s: fault on container \"%s\": task %s has no such "
                         "container",
                         r->s->path, f->container, t->name);
-  const char *a = f->action;
   bool running = c->proc && !c->exited;
   int64_t now = run_task_now(r, t);
-  if (strcmp(a, "exit") == 0 || strcmp(a, "crash_after") == 0) {
+  switch (f->kind) {
+  case SCN_FAULT_CONTAINER_EXIT:
+  case SCN_FAULT_CONTAINER_CRASH_AFTER:
     if (end)
       return 0;
-    bool is_exit = a[0] == 'e';
-    c->crash_code = (int)pnum(f, "code", is_exit ? 0 : 1);
-    c->crash_delay_us = is_exit ? 0 : pdur(r, f, "delay");
+    c->crash_code = (int)pnum(f, "code");
+    c->crash_delay_us =
+        f->kind == SCN_FAULT_CONTAINER_EXIT ? 0 : pdur(r, f, "delay");
     if (running)
       c->crash_at = now + c->crash_delay_us;
-  } else if (strcmp(a, "slow_start") == 0) {
+    break;
+  case SCN_FAULT_CONTAINER_SLOW_START:
     c->slow_start_us = end ? 0 : pdur(r, f, "delay");
-  } else if (strcmp(a, "hang") == 0) {
+    break;
+  case SCN_FAULT_CONTAINER_HANG:
     c->hang = !end;
     if (running)
       scn_proc_signal(c->proc, end ? SIGCONT : SIGSTOP);
-  } else if (strcmp(a, "health_fail") == 0) {
+    break;
+  case SCN_FAULT_CONTAINER_HEALTH_FAIL:
     c->health_fail = !end;
-  } else if (strcmp(a, "health_flap") == 0) {
+    break;
+  case SCN_FAULT_CONTAINER_HEALTH_FLAP:
     c->flap_us = end ? 0 : pdur(r, f, "period");
     c->flap_t0 = now;
-  } else if (strcmp(a, "kill") == 0 && !end && running) {
-    scn_proc_signal(c->proc, signal_of(pstr(f, "signal", "SIGKILL")));
+    break;
+  default: /* kill */
+    if (!end && running)
+      scn_proc_signal(c->proc, signal_of(pstr(f, "signal")));
   }
   return 0;
 }
@@ -372,8 +400,8 @@ static void free_port(run_task *t, int port) {
 
 static int apply_port(run *r, run_task *t, const scn_fault *f, bool end,
                       ecsb_err *err) {
-  int port = (int)pnum(f, "port", 0);
-  if (strcmp(f->action, "taken") == 0) {
+  int port = (int)pnum(f, "port");
+  if (f->kind == SCN_FAULT_PORT_TAKEN) {
     if (end) {
       free_port(t, port);
       return 0;
@@ -391,8 +419,8 @@ static void record(run *r, run_task *t, const scn_fault *f, bool end) {
   cJSON *d = cJSON_Duplicate(f->params, true);
   if (!d)
     d = cJSON_CreateObject();
-  cJSON_AddStringToObject(d, "target", f->target);
-  cJSON_AddStringToObject(d, "action", f->action);
+  cJSON_AddStringToObject(d, "target", target_name(f));
+  cJSON_AddStringToObject(d, "action", spec(f)->action);
   run_emit(r, -1, end ? "fault.cleared" : "fault.injected", t ? t->name : NULL,
            f->container, d);
 }
@@ -400,38 +428,51 @@ static void record(run *r, run_task *t, const scn_fault *f, bool end) {
 static int apply(run *r, const run_timer *tm, bool *retry, ecsb_err *err) {
   const scn_fault *f = &r->s->faults[tm->fault];
   run_task *t = tm->task >= 0 ? &r->tasks[tm->task] : NULL;
-  const char *tg = f->target;
+  scn_fault_target tg = spec(f)->target;
   *retry = false;
-  if (t && t->done && strcmp(tg, "port") != 0)
+  if (t && t->done && tg != SCN_TARGET_PORT)
     return 0; /* the task is gone */
+  if (!t && !run_wide(f))
+    return 0;
   int rc = 0;
-  if (strcmp(tg, "ecs_api") == 0) {
+  switch (tg) {
+  case SCN_TARGET_ECS_API:
     rc = apply_ecs(r, f, tm->end, err);
-  } else if (strcmp(tg, "metadata") == 0 || strcmp(tg, "credentials") == 0) {
+    break;
+  case SCN_TARGET_METADATA:
+  case SCN_TARGET_CREDENTIALS:
     rc = apply_endpoint(r, f, tm->end, err);
-  } else if (strcmp(tg, "consul_server") == 0) {
+    break;
+  case SCN_TARGET_CONSUL_SERVER:
     if (!r->consul) {
       *retry = true; /* the server task is not running yet */
       return 0;
     }
     rc = apply_server(r, f, tm->end, err);
-  } else if (!t) {
-    return 0;
-  } else if (strcmp(tg, "agent") == 0) {
+    break;
+  case SCN_TARGET_AGENT:
     rc = apply_agent(r, t, f, tm->end, err);
-  } else if (strcmp(tg, "container") == 0) {
+    break;
+  case SCN_TARGET_CONTAINER:
     rc = apply_container(r, t, f, tm->end, err);
-  } else if (strcmp(tg, "port") == 0) {
+    break;
+  case SCN_TARGET_PORT:
     rc = apply_port(r, t, f, tm->end, err);
-  } else if (strcmp(tg, "task") == 0 && !tm->end) {
+    break;
+  case SCN_TARGET_TASK:
+    if (tm->end)
+      break;
     /* StopTask, as the API would be called (reason: StopTask's) */
-    rc = fecs_engine_stop_task(t->eng, pstr(f, "reason", NULL),
-                               run_task_now(r, t), err);
+    rc = fecs_engine_stop_task(t->eng, pstr(f, "reason"), run_task_now(r, t),
+                               err);
     if (!rc)
       rc = run_task_drive(r, t, err);
+    break;
+  case SCN_TARGET_COUNT:
+    break;
   }
   if (rc)
-    return ecsb_err_prefix(err, "fault %s %s", f->target, f->action);
+    return ecsb_err_prefix(err, "fault %s %s", target_name(f), spec(f)->action);
   record(r, t, f, tm->end);
   return 0;
 }

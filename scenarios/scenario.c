@@ -19,46 +19,10 @@
 #include "ecsb/json.h"
 #include "etd/taskdef.h"
 #include "rpt/expect.h"
+#include "scn/faults.h"
 
 #define MAX_FILE (4u << 20)
 #define US_PER_NS 1000
-
-/* Fault catalogue (docs/scenarios.md, "faults"). Params: "name:type" with type
- * d (duration), i (integer), n (number), s (string); a '!' suffix marks a
- * required parameter. */
-static const struct fault_spec {
-  const char *target;
-  const char *action;
-  const char *params;
-} fault_specs[] = {
-    {"ecs_api", "latency", "delay:d!,operation:s"},
-    {"ecs_api", "error", "type:s!,count:i,operation:s"},
-    {"ecs_api", "throttle", "burst:i!,rate:n!,operation:s"},
-    {"metadata", "down", ""},
-    {"metadata", "slow", "delay:d!"},
-    {"metadata", "malformed", ""},
-    {"credentials", "down", ""},
-    {"credentials", "slow", "delay:d!"},
-    {"credentials", "malformed", ""},
-    {"consul_server", "down", ""},
-    {"consul_server", "no_leader", ""},
-    {"consul_server", "slow", "delay:d!"},
-    {"consul_server", "register_error", "status:i!,count:i,body:s"},
-    {"agent", "crash", "restart_after:d"},
-    {"agent", "slow_join", "delay:d!"},
-    {"agent", "register_error", "status:i!,count:i,body:s"},
-    {"agent", "acl_deny", ""},
-    {"container", "exit", "code:i!"},
-    {"container", "crash_after", "delay:d!,code:i"},
-    {"container", "slow_start", "delay:d!"},
-    {"container", "hang", ""},
-    {"container", "health_fail", ""},
-    {"container", "health_flap", "period:d!"},
-    {"container", "kill", "signal:s!"},
-    {"port", "taken", "port:i!"},
-    {"port", "slow_accept", "port:i!,delay:d!"},
-    {"task", "stop", "reason:s"},
-};
 
 static const struct {
   const char *name;
@@ -143,49 +107,59 @@ static int dup_str(const cJSON *o, const char *path, const char *key,
   return 0;
 }
 
-static int check_params(const struct fault_spec *fs, const cJSON *params,
+/* The catalogue's parameter list as the error messages show it:
+ * "delay:d!,operation:s" (type letter; '!' marks a required one). */
+static void params_text(const scn_fault_spec *fs, char *buf, size_t cap) {
+  static const char letter[] = {[SCN_PARAM_DURATION] = 'd',
+                                [SCN_PARAM_INTEGER] = 'i',
+                                [SCN_PARAM_NUMBER] = 'n',
+                                [SCN_PARAM_STRING] = 's'};
+  size_t n = 0;
+  buf[0] = '\0';
+  for (const scn_fault_param *p = fs->params; p->name && n < cap; p++)
+    n += (size_t)snprintf(buf + n, cap - n, "%s%s:%c%s", n ? "," : "", p->name,
+                          letter[p->type], p->required ? "!" : "");
+  if (!*buf)
+    snprintf(buf, cap, "none");
+}
+
+static int check_params(const scn_fault_spec *fs, const cJSON *params,
                         const char *path, ecsb_err *err) {
-  char spec[128];
-  snprintf(spec, sizeof spec, "%s", fs->params);
+  const char *target = scn_fault_target_of(fs->target)->name;
   /* Every given parameter must be known... */
   const cJSON *c;
   cJSON_ArrayForEach(c, params) {
-    char pat[64];
-    snprintf(pat, sizeof pat, "%s:", c->string);
-    if (!*spec || !strstr(spec, pat) ||
-        (strstr(spec, pat) != spec && strstr(spec, pat)[-1] != ','))
+    if (!scn_fault_param_of(fs->kind, c->string)) {
+      char takes[128];
+      params_text(fs, takes, sizeof takes);
       return ecsb_err_set(err, ECSB_EINVAL,
                           "%s.%s: unknown parameter for %s %s (takes: %s)",
-                          path, c->string, fs->target, fs->action,
-                          *fs->params ? fs->params : "none");
+                          path, c->string, target, fs->action, takes);
+    }
   }
   /* ...and each known one well-typed, required ones present. */
-  for (char *save = NULL, *tok = strtok_r(spec, ",", &save); tok;
-       tok = strtok_r(NULL, ",", &save)) {
-    char *colon = strchr(tok, ':');
-    *colon = '\0';
-    char type = colon[1];
-    bool required = colon[2] == '!';
-    const cJSON *v = cJSON_GetObjectItemCaseSensitive(params, tok);
+  for (const scn_fault_param *p = fs->params; p->name; p++) {
+    const cJSON *v = cJSON_GetObjectItemCaseSensitive(params, p->name);
     int rc = 0;
     if (!v) {
-      if (required)
+      if (p->required)
         rc = ecsb_err_set(err, ECSB_EINVAL, "%s.%s: required for %s %s", path,
-                          tok, fs->target, fs->action);
-    } else if (type == 'd') {
+                          p->name, target, fs->action);
+    } else if (p->type == SCN_PARAM_DURATION) {
       int64_t us;
-      rc = get_dur(params, path, tok, true, &us, err);
-    } else if (type == 'i') {
+      rc = get_dur(params, path, p->name, true, &us, err);
+    } else if (p->type == SCN_PARAM_INTEGER) {
       int64_t n;
-      rc = ecsb_json_get_int(params, path, tok, true, INT32_MIN, INT32_MAX, &n,
-                             err);
-    } else if (type == 'n') {
+      rc = ecsb_json_get_int(params, path, p->name, true, INT32_MIN, INT32_MAX,
+                             &n, err);
+    } else if (p->type == SCN_PARAM_NUMBER) {
       if (!cJSON_IsNumber(v) || v->valuedouble < 0)
         rc = ecsb_err_set(err, ECSB_EINVAL,
-                          "%s.%s: expected a non-negative number", path, tok);
+                          "%s.%s: expected a non-negative number", path,
+                          p->name);
     } else if (!cJSON_IsString(v)) {
-      rc =
-          ecsb_err_set(err, ECSB_EINVAL, "%s.%s: expected a string", path, tok);
+      rc = ecsb_err_set(err, ECSB_EINVAL, "%s.%s: expected a string", path,
+                        p->name);
     }
     if (rc)
       return rc;
@@ -235,10 +209,11 @@ static int parse_fault(const cJSON *f, const char *path, scn_fault *out,
     else
       out->probability = p->valuedouble;
   }
+  const char *target = NULL, *action = NULL;
   if (!rc)
-    rc = dup_str(f, path, "target", true, NULL, &out->target, err);
+    rc = ecsb_json_get_string(f, path, "target", true, &target, err);
   if (!rc)
-    rc = dup_str(f, path, "action", true, NULL, &out->action, err);
+    rc = ecsb_json_get_string(f, path, "action", true, &action, err);
   if (!rc)
     rc = dup_str(f, path, "task", false, "*", &out->task, err);
   if (!rc)
@@ -247,29 +222,26 @@ static int parse_fault(const cJSON *f, const char *path, scn_fault *out,
     rc = get_dur(f, path, "duration", false, &out->duration_us, err);
   if (rc)
     return rc;
-  const struct fault_spec *fs = NULL;
-  bool target_known = false;
-  for (size_t i = 0; i < sizeof fault_specs / sizeof fault_specs[0]; i++) {
-    if (strcmp(fault_specs[i].target, out->target) != 0)
-      continue;
-    target_known = true;
-    if (strcmp(fault_specs[i].action, out->action) == 0)
-      fs = &fault_specs[i];
-  }
-  if (!target_known)
+  int found = scn_fault_lookup(target, action, &out->kind);
+  if (found == -1) {
+    char names[160];
+    size_t n = 0;
+    for (int t = 0; t < SCN_TARGET_COUNT && n < sizeof names; t++)
+      n += (size_t)snprintf(names + n, sizeof names - n, "%s%s", t ? ", " : "",
+                            scn_fault_target_of(t)->name);
     return ecsb_err_set(err, ECSB_EINVAL,
-                        "%s.target: unknown target \"%s\" (ecs_api, "
-                        "metadata, credentials, consul_server, agent, "
-                        "container, port, task)",
-                        path, out->target);
-  if (!fs)
+                        "%s.target: unknown target \"%s\" (%s)", path, target,
+                        names);
+  }
+  if (found)
     return ecsb_err_set(err, ECSB_EINVAL,
                         "%s.action: unknown action \"%s\" for target \"%s\"",
-                        path, out->action, out->target);
-  if (strcmp(out->target, "container") == 0 && !out->container)
+                        path, action, target);
+  const scn_fault_spec *fs = scn_fault_spec_of(out->kind);
+  if (scn_fault_target_of(fs->target)->needs_container && !out->container)
     return ecsb_err_set(err, ECSB_EINVAL,
-                        "%s.container: required for target \"container\"",
-                        path);
+                        "%s.container: required for target \"%s\"", path,
+                        target);
   const cJSON *params = cJSON_GetObjectItemCaseSensitive(f, "params");
   if (params && !cJSON_IsObject(params))
     return ecsb_err_set(err, ECSB_EINVAL, "%s.params: expected an object",
@@ -733,8 +705,6 @@ void scn_scenario_free(scn_scenario *s) {
     free(s->images[i].args);
   }
   for (size_t i = 0; i < s->n_faults; i++) {
-    free(s->faults[i].target);
-    free(s->faults[i].action);
     free(s->faults[i].task);
     free(s->faults[i].container);
     cJSON_Delete(s->faults[i].params);

@@ -36,6 +36,7 @@
 #include "ecsb/json.h"
 #include "ecsb/log.h"
 #include "fcon/fcon.h"
+#include "scn/faults.h"
 #include "scn/standin.h"
 #include "scn/taskclock.h"
 
@@ -92,31 +93,38 @@ static void apply_control(client *c) {
     c->applied_seq = sq;
     const cJSON *v;
     char d[160] = "";
-    if (!strcmp(act, "down")) {
+    scn_fault_kind kind = SCN_FAULT_KIND_COUNT;
+    bool agent_fault =
+        scn_fault_lookup(scn_fault_target_of(SCN_TARGET_AGENT)->name, act,
+                         &kind) == 0;
+    if (!agent_fault && !strcmp(act, SCN_CONSUL_CONTROL_DOWN)) {
       fcon_agent_down(c->agent, NULL);
-    } else if (!strcmp(act, "up")) {
+    } else if (!agent_fault && !strcmp(act, SCN_CONSUL_CONTROL_UP)) {
       fcon_agent_up(c->agent, &e);
-    } else if (!strcmp(act, "slow_join")) {
+    } else if (!agent_fault && !strcmp(act, SCN_CONSUL_CONTROL_ACL_ALLOW)) {
+      fcon_agent_faults_clear(c->agent);
+    } else if (kind == SCN_FAULT_AGENT_SLOW_JOIN) {
       v = cJSON_GetObjectItemCaseSensitive(f, "delay_ms");
       int64_t ms = cJSON_IsNumber(v) ? (int64_t)v->valuedouble : 0;
       fcon_agent_fault_slow_join(c->agent, ms);
       snprintf(d, sizeof d, "%lld ms", (long long)ms);
-    } else if (!strcmp(act, "register_error")) {
+    } else if (kind == SCN_FAULT_AGENT_REGISTER_ERROR) {
       v = cJSON_GetObjectItemCaseSensitive(f, "status");
       int status = cJSON_IsNumber(v) ? v->valueint : 500;
       v = cJSON_GetObjectItemCaseSensitive(f, "count");
-      int n = cJSON_IsNumber(v) && v->valueint > 0 ? v->valueint : 1;
+      int n = cJSON_IsNumber(v) && v->valueint > 0
+                  ? v->valueint
+                  : (int)scn_fault_param_num(kind, NULL, "count");
       const char *body =
           cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(f, "body"));
-      fcon_agent_fault_fail(c->agent, "/v1/agent/service/register", n, status,
-                            body ? body : "injected by ecsboot", &e);
+      fcon_agent_fault_fail(
+          c->agent, "/v1/agent/service/register", n, status,
+          body ? body : scn_fault_param_str(kind, NULL, "body"), &e);
       snprintf(d, sizeof d, "%d x HTTP %d", n, status);
-    } else if (!strcmp(act, "acl_deny")) {
+    } else if (kind == SCN_FAULT_AGENT_ACL_DENY) {
       fcon_agent_fault_fail(c->agent, "/v1/agent/service/", 1000000, 403,
                             "Permission denied", &e);
-    } else if (!strcmp(act, "acl_allow")) {
-      fcon_agent_faults_clear(c->agent);
-    } else if (!strcmp(act, "crash")) {
+    } else if (kind == SCN_FAULT_AGENT_CRASH) {
       /* The agent process dies: the server loses the node, the API
        * refuses connections. It comes back with its local state (a real
        * agent reloads services from its -data-dir) and joins again. */

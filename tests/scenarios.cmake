@@ -14,3 +14,5 @@ ecsb_add_test(test_run SOURCES test_run.c
   TIMEOUT 240)
 target_compile_definitions(test_run PRIVATE ECSBOOT_BIN="$<TARGET_FILE:ecsboot>")
 add_dependencies(test_run ecsboot)
+# The fault catalogue, and schema.json and docs/scenarios.md against it.
+ecsb_add_test(test_scn_faults SOURCES test_scn_faults.c LIBS ecsboot-scenarios ecsboot-core)

@@ -22,6 +22,7 @@
 #include <cjson/cJSON.h>
 
 #include "ecsb/err.h"
+#include "scn/faults.h"
 
 typedef enum scn_player {
   SCN_PLAY_INIT,          /* the real ecsboot-init */
@@ -46,12 +47,10 @@ typedef enum scn_fault_when {
 
 typedef struct scn_fault {
   scn_fault_when when;
-  int64_t at_us;      /* SCN_FAULT_AT, and the offset for MILESTONE */
-  char milestone[4];  /* "T0".."T4" */
-  double probability; /* SCN_FAULT_RANDOM */
-  char *target;       /* ecs_api, metadata, credentials, consul_server,
-                         agent, container, port, task */
-  char *action;
+  int64_t at_us;       /* SCN_FAULT_AT, and the offset for MILESTONE */
+  char milestone[4];   /* "T0".."T4" */
+  double probability;  /* SCN_FAULT_RANDOM */
+  scn_fault_kind kind; /* its target and action (scn/faults.h) */
   char *task;          /* task selector: "*" (default) or a task name */
   char *container;     /* target "container": its name */
   int64_t duration_us; /* 0: until the run ends */

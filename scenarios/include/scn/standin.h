@@ -29,12 +29,17 @@ int scn_standin_consul_main(int argc, char **argv);
  * process, injects agent faults. JSON {"faults": [{"seq": N, "action":
  * A, ...}]}, entries only ever appended, each applied once (seq above the
  * last applied) when the stand-in starts and on every SIGUSR1. Actions:
- * "down", "up", "slow_join" (delay_ms), "register_error" (status, count,
- * body: the next count registrations get that answer), "acl_deny" (403 on
- * service endpoints), "acl_allow" (clears the agent's HTTP faults),
- * "crash" (restart_after_ms: the node leaves the server and the API
- * refuses connections; it comes back with its local state and joins
- * again). Written atomically. */
+ * the catalogue's agent faults by their names (scn/faults.h):
+ * "slow_join" (delay_ms), "register_error" (status, count, body: the next
+ * count registrations get that answer), "acl_deny" (403 on service
+ * endpoints), "crash" (restart_after_ms: the node leaves the server and
+ * the API refuses connections; it comes back with its local state and
+ * joins again); and the control's own: "acl_allow" (clears the agent's
+ * HTTP faults; the end of acl_deny), "down" and "up". Written
+ * atomically. */
+#define SCN_CONSUL_CONTROL_ACL_ALLOW "acl_allow"
+#define SCN_CONSUL_CONTROL_DOWN "down"
+#define SCN_CONSUL_CONTROL_UP "up"
 int scn_consul_control_write(const char *path, const char *json, ecsb_err *err);
 /* Its name in the task's folder, where the runner gives it. */
 #define SCN_CONSUL_CONTROL_FILE "consul-client.control"
