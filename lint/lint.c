@@ -569,9 +569,9 @@ static void rule_health(ctx *x) {
     }
     if (tool)
       add(x, R_HEALTH_TOOL, c, ".healthCheck.command",
-          "copy ecsboot-init into a shared volume (mesh-init --copy-self "
-          "/consul/ecsboot-init) and check with [\"CMD\", "
-          "\"/consul/ecsboot-init\", \"health-check\", \"tcp\", "
+          "copy the static ecsboot-health into a shared volume (mesh-init "
+          "--copy-self /consul/ecsboot-health) and check with [\"CMD\", "
+          "\"/consul/ecsboot-health\", \"health-check\", \"tcp\", "
           "\"127.0.0.1:20000\"]",
           "container \"%s\": its health check runs %s, which the image %s "
           "does not have; the check always fails",

@@ -161,7 +161,9 @@ static void test_no_task_ip_falls_back_to_agent_host(void **state) {
   cJSON_Delete(px);
 }
 
-static void test_copy_self_writes_an_executable_copy(void **state) {
+/* --copy-self copies ecsboot-health, the static program that runs in any
+ * image, not ecsboot-init (which needs libcurl and its libraries). */
+static void test_copy_self_copies_the_static_health_program(void **state) {
   fx *f = *state;
   char dst[1100], flag[1200];
   snprintf(dst, sizeof dst, "%s/ecsboot-init", f->dir);
@@ -170,21 +172,46 @@ static void test_copy_self_writes_an_executable_copy(void **state) {
   tu_proc_result r;
   run_mesh(f, NULL, NULL, args, &r);
   assert_int_equal(r.exit_code, 0);
+  assert_non_null(strstr(r.err, "copied ecsboot-health"));
   struct stat st;
   assert_int_equal(stat(dst, &st), 0);
   assert_int_equal(st.st_mode & 0777, 0755);
   size_t n1, n2;
-  char *a = tu_slurp(tu_init_bin(), &n1), *b = tu_slurp(dst, &n2);
+  char *a = tu_slurp(ECSB_BUILD_DIR "/core/ecsboot-health", &n1),
+       *b = tu_slurp(dst, &n2);
+  assert_non_null(a);
   assert_int_equal(n1, n2);
   assert_memory_equal(a, b, n1);
   free(a);
   free(b);
-  /* The copy works: its own version command runs. */
+  /* The copy works under the name a task definition gives it, with the
+   * health-check command line of ecsboot-init. */
   const char *argv[] = {dst, "version", NULL};
   const char *env[] = {NULL};
   assert_int_equal(tu_run(argv, env, 20000, &r), 0);
   assert_int_equal(r.exit_code, 0);
-  assert_non_null(strstr(r.out, "ecsboot-init"));
+  assert_non_null(strstr(r.out, "ecsboot-health"));
+  const char *help[] = {dst, "health-check", "--help", NULL};
+  assert_int_equal(tu_run(help, env, 20000, &r), 0);
+  assert_int_equal(r.exit_code, 0);
+  assert_non_null(strstr(r.out, "tcp HOST:PORT | http URL"));
+}
+
+static void test_copy_self_without_the_health_program_fails(void **state) {
+  fx *f = *state;
+  char dst[1100], flag[1200], from[1200];
+  snprintf(dst, sizeof dst, "%s/copy", f->dir);
+  snprintf(flag, sizeof flag, "--copy-self=%s", dst);
+  snprintf(from, sizeof from, "--health-bin=%s/missing", f->dir);
+  const char *args[] = {flag, from, NULL};
+  tu_proc_result r;
+  run_mesh(f, NULL, NULL, args, &r);
+  assert_int_equal(r.exit_code, 1);
+  assert_non_null(strstr(r.err, "flag -health-bin"));
+  assert_false(exists(dst));
+  /* Nothing was registered: the copy is checked before the agent. */
+  cJSON *svc = tu_agent_service(&f->agent, "web-family-0abc");
+  assert_null(svc);
 }
 
 static void test_rerun_is_idempotent(void **state) {
@@ -738,7 +765,8 @@ int main(void) {
 #define T(fn) cmocka_unit_test_setup_teardown(fn, setup, teardown)
       T(test_happy_path_registers_and_writes),
       T(test_no_task_ip_falls_back_to_agent_host),
-      T(test_copy_self_writes_an_executable_copy),
+      T(test_copy_self_copies_the_static_health_program),
+      T(test_copy_self_without_the_health_program_fails),
       T(test_rerun_is_idempotent),
       T(test_agent_500_three_times_then_ok),
       T(test_agent_up_late),

@@ -6,9 +6,11 @@
  * answers until --timeout. Re-running gives the same registrations and the
  * same file bytes.
  */
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "cmd.h"
 #include "ecsb/consul.h"
@@ -24,7 +26,7 @@ typedef struct mesh_flags {
       *service_name, *health_sync, *config, *http_addr, *token_file, *grpc_addr,
       *admin_bind, *log_level, *copy_self, *datacenter, *ca_path,
       *consul_version, *envoy_version, *scrape_path, *ready_bind, *grpc_ca_file,
-      *grpc_ca_path, *ready_address;
+      *grpc_ca_path, *ready_address, *health_bin;
   int64_t port, timeout, prom_port, ready_port;
   bool port_set;
   init_retry ir;
@@ -89,20 +91,46 @@ static int load_config(const mesh_flags *f, ecsb_mesh_config *cfg,
   return ecsb_mesh_config_validate(cfg, err);
 }
 
-/* Copies this binary (for the health-check command of images that have
- * neither nc nor curl, e.g. Envoy's), as consul-ecs v0.2 copied itself into
- * the shared volume. Atomic, mode 0755, identical bytes on a re-run. */
-static int copy_self(const char *dst, ecsb_err *err) {
+/* Copies ecsboot-health (for the health-check command of images that have
+ * neither nc nor curl, e.g. Envoy's), as consul-ecs v0.2 copied its own
+ * static binary into the shared volume. Not this binary: ecsboot-init
+ * needs libcurl and ~30 other shared libraries that those images lack,
+ * while ecsboot-health is static and takes the same health-check command
+ * line. It comes from --health-bin, else from beside this program (the
+ * image and `cmake --install` put them side by side). Atomic, mode 0755,
+ * identical bytes on a re-run. */
+static int copy_self(const char *dst, const char *from, ecsb_err *err) {
+  char src[4200];
+  if (from) {
+    snprintf(src, sizeof src, "%s", from);
+  } else {
+    char self[4096];
+    ssize_t n = readlink("/proc/self/exe", self, sizeof self - 1);
+    if (n <= 0)
+      return ecsb_err_set(err, ECSB_EIO,
+                          "flag -copy-self: cannot read /proc/self/exe to "
+                          "find ecsboot-health: %s (give -health-bin FILE)",
+                          strerror(errno));
+    self[n] = '\0';
+    char *slash = strrchr(self, '/');
+    if (slash)
+      *slash = '\0';
+    snprintf(src, sizeof src, "%s/ecsboot-health", slash ? self : ".");
+  }
   char *buf = NULL;
   size_t len = 0;
-  int rc = ecsb_read_file("/proc/self/exe", 64u << 20, &buf, &len, err);
+  int rc = ecsb_read_file(src, 64u << 20, &buf, &len, err);
   if (rc)
-    return ecsb_err_prefix(err, "flag -copy-self");
+    return ecsb_err_prefix(err, "%s",
+                           from ? "flag -health-bin"
+                                : "flag -copy-self: no ecsboot-health beside "
+                                  "ecsboot-init (give -health-bin FILE)");
   rc = ecsb_atomic_write(dst, buf, len, 0755, err);
   free(buf);
   if (rc)
     return ecsb_err_prefix(err, "flag -copy-self");
-  ecsb_log(ECSB_LOG_INFO, "copied ecsboot-init", "file", dst, NULL);
+  ecsb_log(ECSB_LOG_INFO, "copied ecsboot-health", "file", dst, "from", src,
+           NULL);
   return 0;
 }
 
@@ -143,7 +171,7 @@ static int run(mesh_flags *f, ecsb_err *err) {
   if ((rc = load_config(f, &cfg, err)) ||
       (rc = ecsb_atomic_write_check(cfg.bootstrap_file, err)))
     goto out;
-  if (f->copy_self && (rc = copy_self(f->copy_self, err)))
+  if (f->copy_self && (rc = copy_self(f->copy_self, f->health_bin, err)))
     goto out;
   ecsb_consul_flags cf = {.http_addr = f->http_addr,
                           .token_file = f->token_file,
@@ -336,8 +364,12 @@ int cmd_mesh_init(int argc, char **argv) {
       {"envoy-ready-bind-port", NULL, ECSB_FLAG_INT, &f.ready_port, 1, 65535,
        "PORT", "port of Envoy's readiness listener", NULL},
       {"copy-self", NULL, ECSB_FLAG_STRING, &f.copy_self, 0, 0, "FILE",
-       "also copy this binary to FILE (mode 0755) for health checks in "
-       "other images",
+       "also copy ecsboot-health, the static health-check program, to FILE "
+       "(mode 0755) for health checks in other images",
+       NULL},
+      {"health-bin", NULL, ECSB_FLAG_STRING, &f.health_bin, 0, 0, "FILE",
+       "the ecsboot-health that -copy-self copies (default: the one beside "
+       "this program)",
        NULL},
       {"log-level", NULL, ECSB_FLAG_STRING, &f.log_level, 0, 0, "LEVEL",
        "debug, info, warn, error or off (default info)", NULL},
