@@ -12,7 +12,7 @@ prefix=$tmp/prefix
 cmake --install "$build" --prefix "$prefix" >"$tmp/install.log"
 
 fail() { echo "install_test: $*" >&2; exit 1; }
-for f in bin/ecsboot bin/ecsboot-init share/ecsboot/scenarios/catalog/t0-t4.json \
+for f in bin/ecsboot bin/ecsboot-init bin/ecsboot-health share/ecsboot/scenarios/catalog/t0-t4.json \
          share/ecsboot/examples/mesh-task-taskdef.json \
          share/doc/ecsboot/help/ecsboot-run.txt \
          share/doc/ecsboot/help/ecsboot-init-mesh-init.txt \
