@@ -4,6 +4,8 @@
 #   scripts/deps.sh           build + run (the demo)
 #   scripts/deps.sh --test    also what the test suite drives (real clients)
 #   scripts/deps.sh --ci      also the CI-only tools (clang-format, valgrind)
+#   scripts/deps.sh --image   also buildah, for `./dev image` when no Docker
+#                             daemon answers (never for demo or check)
 # Works as root or through sudo.
 set -euo pipefail
 
@@ -17,13 +19,17 @@ build_pkgs=(gcc libc6-dev make cmake pkg-config libcurl4-openssl-dev libssl-dev 
 test_pkgs=(python3-consul awscli chromium chromium-driver libxml2-utils zlib1g-dev
            openssl)
 ci_pkgs=(clang-format valgrind clang libclang-rt-dev)
+# The image build without a Docker daemon: buildah (rootless, no daemon;
+# --storage-driver vfs --isolation chroot) and what it needs to pull nothing.
+image_pkgs=(buildah)
 
 want=("${build_pkgs[@]}")
 for arg in "$@"; do
   case "$arg" in
   --test) want+=("${test_pkgs[@]}") ;;
   --ci) want+=("${test_pkgs[@]}" "${ci_pkgs[@]}") ;;
-  *) echo "deps.sh: unknown option $arg (use --test or --ci)" >&2; exit 2 ;;
+  --image) want+=("${image_pkgs[@]}") ;;
+  *) echo "deps.sh: unknown option $arg (use --test, --ci or --image)" >&2; exit 2 ;;
   esac
 done
 

@@ -1,0 +1,42 @@
+#!/usr/bin/env bash
+# deploy/build-image.sh BUILD_DIR OUT - the ecsboot-init image from the
+# programs built in BUILD_DIR (stage.sh, then deploy/Containerfile), written
+# to OUT as an OCI archive. `./dev image` and the image test both run it.
+#
+# With `docker build` when a Docker daemon answers, else with buildah
+# (--storage-driver vfs --isolation chroot: no daemon, no overlay mounts,
+# works unprivileged and inside a container). Exit 3 when neither can
+# build, with the reason; 1 on any other failure.
+set -euo pipefail
+if [ $# -ne 2 ]; then
+  echo "usage: deploy/build-image.sh BUILD_DIR OUT" >&2
+  exit 2
+fi
+here=$(cd "$(dirname "$0")" && pwd)
+build=$1
+out=$2
+version=$("$build/core/ecsboot-init" version | awk '{print $2}')
+tag=ecsboot-init:$version
+"$here/stage.sh" "$build" "$build/image"
+mkdir -p "$(dirname "$out")"
+rm -f "$out"
+if docker info >/dev/null 2>&1; then
+  docker build -q -f "$here/Containerfile" --build-arg VERSION="$version" \
+    -t "$tag" "$build/image" >/dev/null
+  # Docker 25 and later write an OCI image layout into the archive.
+  docker save -o "$out" "$tag"
+  echo "build-image.sh: built $tag with docker" >&2
+elif command -v buildah >/dev/null 2>&1; then
+  buildah=(buildah --storage-driver vfs)
+  # The previous build of this tag would stay behind as a nameless image.
+  "${buildah[@]}" rmi -f "$tag" >/dev/null 2>&1 || true
+  "${buildah[@]}" bud -q --isolation chroot -f "$here/Containerfile" \
+    --build-arg VERSION="$version" -t "$tag" "$build/image" >/dev/null
+  "${buildah[@]}" push -q "$tag" "oci-archive:$out:$tag"
+  echo "build-image.sh: built $tag with buildah" >&2
+else
+  echo "build-image.sh: no Docker daemon answers (docker info failed) and" \
+    "buildah is not installed (scripts/deps.sh --image installs it)" >&2
+  exit 3
+fi
+echo "build-image.sh: $tag in $out ($(stat -c %s "$out") bytes)" >&2
