@@ -58,3 +58,11 @@ endif()
 ecsb_add_test(e2e_health_static SOURCES e2e_health_static.c ${INIT_TU}
   LIBS ${INIT_LIBS} TIMEOUT 120)
 add_dependencies(e2e_health_static ecsboot-health)
+# The ecsboot-init image (deploy/): built from this build's programs with
+# docker or buildah, and ecsboot-init --version run inside it. Skipped (77)
+# with the reason where neither can run.
+add_test(NAME image_ecsboot_init
+  COMMAND ${CMAKE_SOURCE_DIR}/tests/image_test.sh ${CMAKE_SOURCE_DIR}
+          ${CMAKE_BINARY_DIR} ${PROJECT_VERSION})
+set_tests_properties(image_ecsboot_init PROPERTIES LABELS image TIMEOUT 300
+  SKIP_RETURN_CODE 77)
