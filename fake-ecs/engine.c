@@ -4,8 +4,11 @@
  * (the ECS rules it follows, with sources, are in the header).
  *
  * Called by the runner's agent simulator, one engine per task, from one
- * thread. It never reads a clock or touches a process: every input carries
- * `now`, every effect is a queued action or event. Invariants:
+ * thread; fake-ecs reads the task's state from it (fecs_task_engine_new)
+ * from its HTTP threads, so every call but the spec's queries takes the
+ * engine's mutex. It never reads a clock or touches a process: every input
+ * carries `now` (and the wall stamp comes from the caller's opts.wall_us),
+ * every effect is a queued action or event. Invariants:
  *  - a START action is queued only while every dependsOn condition of the
  *    container holds, and never once the task is stopping;
  *  - a container gets SIGTERM only once every container that depends on it
@@ -19,6 +22,7 @@
  */
 #include "fecs/engine.h"
 
+#include <pthread.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -54,6 +58,7 @@ typedef struct ctr {
   bool check_running;
   int64_t check_started_us, next_check_us, kill_due_us;
   int64_t started_us, healthy_us, sigterm_us, sigkill_us, exited_us;
+  int64_t started_wall_us, exited_wall_us, health_wall_us;
   bool has_exit;
   int exit_code;
   bool has_reason;
@@ -74,8 +79,14 @@ struct fecs_engine {
   const char *stop_code;
   char stop_reason[FECS_REASON_MAX + 1];
   int64_t now, started_us, running_us, stop_us, stopped_us;
+  int64_t wall; /* opts.wall_us at the current call; FECS_NEVER without */
+  int64_t status_wall_us[FECS_TASK_STOPPED + 1], stop_wall_us;
+  uint64_t changes; /* see fecs_task_info.changes */
   queue acts, evs;
   int broken; /* first queue failure; every later call reports it */
+  /* Held by every call that reads or changes the state below (not the
+   * spec's queries): fake-ecs reads from other threads. */
+  pthread_mutex_t mu;
 };
 
 enum verdict { V_WAIT, V_MET, V_FAIL };
@@ -154,6 +165,10 @@ static void set_status(fecs_engine *e, fecs_task_status st) {
   if (e->status == st)
     return;
   e->status = st;
+  e->status_wall_us[st] = e->wall;
+  /* fake-ecs shows a task PROVISIONING from RunTask on: no change */
+  if (st != FECS_TASK_PROVISIONING)
+    e->changes++;
   fecs_event ev = ev_new(e, FECS_EV_TASK_STATUS, -1);
   ev.status = st;
   push(e, &e->evs, &ev);
@@ -196,6 +211,8 @@ static void set_health(fecs_engine *e, size_t i, fecs_health h) {
   if (c->health == h)
     return;
   c->health = h;
+  c->health_wall_us = e->wall;
+  e->changes++;
   if (h == FECS_HEALTH_HEALTHY && c->healthy_us == FECS_NEVER)
     c->healthy_us = e->now;
   emit_container(e,
@@ -223,6 +240,8 @@ static void begin_stop(fecs_engine *e, const char *code, const char *reason) {
   e->stop_code = code;
   snprintf(e->stop_reason, sizeof e->stop_reason, "%s", reason);
   e->stop_us = e->now;
+  e->stop_wall_us = e->wall;
+  e->changes++;
   fecs_event ev = ev_new(e, FECS_EV_TASK_STOP_REQUESTED, -1);
   ev.stop_code = e->stop_code;
   ev.reason = e->stop_reason;
@@ -236,6 +255,8 @@ static void mark_started(fecs_engine *e, size_t i) {
   ctr *c = &e->c[i];
   c->state = FECS_C_RUNNING;
   c->started_us = e->now;
+  c->started_wall_us = e->wall;
+  e->changes++;
   if (c->spec->health.command)
     c->next_check_us =
         e->now + (e->opts.first_check_at_start ? 0 : c->interval_us);
@@ -247,6 +268,8 @@ static void mark_not_started(fecs_engine *e, size_t i) {
   ctr *c = &e->c[i];
   c->state = FECS_C_NOT_STARTED;
   c->exited_us = e->now;
+  c->exited_wall_us = e->wall;
+  e->changes++;
   emit_container(e, FECS_EV_CONTAINER_NOT_STARTED, i);
 }
 
@@ -481,6 +504,7 @@ static int enter(fecs_engine *e, int64_t now, ecsb_err *err) {
                         "engine: time went backwards (%lld us after %lld us)",
                         (long long)now, (long long)e->now);
   e->now = now;
+  e->wall = e->opts.wall_us ? e->opts.wall_us(e->opts.wall_ctx) : FECS_NEVER;
   return 0;
 }
 
@@ -522,6 +546,7 @@ int fecs_engine_new(const fecs_task_spec *spec, const fecs_engine_opts *opts,
   fecs_engine *e = calloc(1, sizeof *e);
   if (!e)
     return ecsb_err_set(err, ECSB_ENOMEM, "out of memory");
+  pthread_mutex_init(&e->mu, NULL);
   int rc = fecs_task_spec_normalise(spec, &e->spec, err);
   if (rc)
     goto fail;
@@ -531,6 +556,9 @@ int fecs_engine_new(const fecs_task_spec *spec, const fecs_engine_opts *opts,
   e->acts.elem = sizeof(fecs_action);
   e->evs.elem = sizeof(fecs_event);
   e->stop_us = e->running_us = e->stopped_us = e->started_us = FECS_NEVER;
+  e->wall = e->stop_wall_us = FECS_NEVER;
+  for (size_t k = 0; k <= FECS_TASK_STOPPED; k++)
+    e->status_wall_us[k] = FECS_NEVER;
   if (!(e->c = calloc(e->n, sizeof *e->c))) {
     rc = ecsb_err_set(err, ECSB_ENOMEM, "out of memory");
     goto fail;
@@ -540,6 +568,7 @@ int fecs_engine_new(const fecs_task_spec *spec, const fecs_engine_opts *opts,
     c->spec = &e->spec->containers[i];
     c->started_us = c->healthy_us = c->sigterm_us = c->sigkill_us =
         c->exited_us = c->next_check_us = c->kill_due_us = FECS_NEVER;
+    c->started_wall_us = c->exited_wall_us = c->health_wall_us = FECS_NEVER;
     c->interval_us = scale_ms(e, c->spec->health.interval_ms);
     c->timeout_us = scale_ms(e, c->spec->health.timeout_ms);
     c->start_period_us = scale_ms(e, c->spec->health.start_period_ms);
@@ -570,10 +599,11 @@ void fecs_engine_free(fecs_engine *e) {
   free(e->acts.buf);
   free(e->evs.buf);
   fecs_task_spec_free(e->spec);
+  pthread_mutex_destroy(&e->mu);
   free(e);
 }
 
-int fecs_engine_start(fecs_engine *e, int64_t now, ecsb_err *err) {
+static int start_locked(fecs_engine *e, int64_t now, ecsb_err *err) {
   int rc = enter(e, now, err);
   if (rc)
     return rc;
@@ -591,8 +621,8 @@ int fecs_engine_start(fecs_engine *e, int64_t now, ecsb_err *err) {
   return finish(e, err);
 }
 
-int fecs_engine_container_started(fecs_engine *e, const char *name, int64_t now,
-                                  ecsb_err *err) {
+static int container_started_locked(fecs_engine *e, const char *name,
+                                    int64_t now, ecsb_err *err) {
   size_t i = 0;
   int rc = enter(e, now, err);
   if (!rc)
@@ -605,9 +635,9 @@ int fecs_engine_container_started(fecs_engine *e, const char *name, int64_t now,
   return finish(e, err);
 }
 
-int fecs_engine_container_start_failed(fecs_engine *e, const char *name,
-                                       const char *reason, int64_t now,
-                                       ecsb_err *err) {
+static int container_start_failed_locked(fecs_engine *e, const char *name,
+                                         const char *reason, int64_t now,
+                                         ecsb_err *err) {
   size_t i = 0;
   int rc = enter(e, now, err);
   if (!rc)
@@ -625,8 +655,8 @@ int fecs_engine_container_start_failed(fecs_engine *e, const char *name,
   return finish(e, err);
 }
 
-int fecs_engine_container_exited(fecs_engine *e, const char *name,
-                                 int exit_code, int64_t now, ecsb_err *err) {
+static int container_exited_locked(fecs_engine *e, const char *name,
+                                   int exit_code, int64_t now, ecsb_err *err) {
   size_t i = 0;
   int rc = enter(e, now, err);
   if (!rc)
@@ -640,6 +670,8 @@ int fecs_engine_container_exited(fecs_engine *e, const char *name,
     return wrong_state(e, i, "an exit", err);
   c->state = FECS_C_STOPPED;
   c->exited_us = now;
+  c->exited_wall_us = e->wall;
+  e->changes++;
   c->has_exit = true;
   c->exit_code = exit_code;
   c->check_running = false;
@@ -650,8 +682,8 @@ int fecs_engine_container_exited(fecs_engine *e, const char *name,
   return finish(e, err);
 }
 
-int fecs_engine_health_result(fecs_engine *e, const char *name, bool ok,
-                              int64_t now, ecsb_err *err) {
+static int health_result_locked(fecs_engine *e, const char *name, bool ok,
+                                int64_t now, ecsb_err *err) {
   size_t i = 0;
   int rc = enter(e, now, err);
   if (!rc)
@@ -680,8 +712,8 @@ int fecs_engine_health_result(fecs_engine *e, const char *name, bool ok,
   return finish(e, err);
 }
 
-int fecs_engine_stop_task(fecs_engine *e, const char *reason, int64_t now,
-                          ecsb_err *err) {
+static int stop_task_locked(fecs_engine *e, const char *reason, int64_t now,
+                            ecsb_err *err) {
   int rc = enter(e, now, err);
   if (rc)
     return rc;
@@ -696,16 +728,83 @@ int fecs_engine_stop_task(fecs_engine *e, const char *reason, int64_t now,
   return finish(e, err);
 }
 
-int fecs_engine_tick(fecs_engine *e, int64_t now, ecsb_err *err) {
+static int tick_locked(fecs_engine *e, int64_t now, ecsb_err *err) {
   int rc = enter(e, now, err);
   return rc ? rc : finish(e, err);
+}
+
+/* The driving calls: each holds the engine's mutex throughout; the
+ * *_locked bodies above expect it held. */
+
+static void lock(const fecs_engine *e) {
+  /* the mutex is not part of the state a const engine promises to keep */
+  pthread_mutex_lock((pthread_mutex_t *)&e->mu);
+}
+
+static void unlock(const fecs_engine *e) {
+  pthread_mutex_unlock((pthread_mutex_t *)&e->mu);
+}
+
+int fecs_engine_start(fecs_engine *e, int64_t now, ecsb_err *err) {
+  lock(e);
+  int rc = start_locked(e, now, err);
+  unlock(e);
+  return rc;
+}
+
+int fecs_engine_container_started(fecs_engine *e, const char *name, int64_t now,
+                                  ecsb_err *err) {
+  lock(e);
+  int rc = container_started_locked(e, name, now, err);
+  unlock(e);
+  return rc;
+}
+
+int fecs_engine_container_start_failed(fecs_engine *e, const char *name,
+                                       const char *reason, int64_t now,
+                                       ecsb_err *err) {
+  lock(e);
+  int rc = container_start_failed_locked(e, name, reason, now, err);
+  unlock(e);
+  return rc;
+}
+
+int fecs_engine_container_exited(fecs_engine *e, const char *name,
+                                 int exit_code, int64_t now, ecsb_err *err) {
+  lock(e);
+  int rc = container_exited_locked(e, name, exit_code, now, err);
+  unlock(e);
+  return rc;
+}
+
+int fecs_engine_health_result(fecs_engine *e, const char *name, bool ok,
+                              int64_t now, ecsb_err *err) {
+  lock(e);
+  int rc = health_result_locked(e, name, ok, now, err);
+  unlock(e);
+  return rc;
+}
+
+int fecs_engine_stop_task(fecs_engine *e, const char *reason, int64_t now,
+                          ecsb_err *err) {
+  lock(e);
+  int rc = stop_task_locked(e, reason, now, err);
+  unlock(e);
+  return rc;
+}
+
+int fecs_engine_tick(fecs_engine *e, int64_t now, ecsb_err *err) {
+  lock(e);
+  int rc = tick_locked(e, now, err);
+  unlock(e);
+  return rc;
 }
 
 static int64_t min64(int64_t a, int64_t b) {
   return a < b ? a : b;
 }
 
-int64_t fecs_engine_next_deadline(const fecs_engine *e) {
+static int64_t next_deadline_locked(const fecs_engine *e) {
   int64_t d = FECS_NO_DEADLINE;
   if (!e->started)
     return d;
@@ -731,12 +830,25 @@ int64_t fecs_engine_next_deadline(const fecs_engine *e) {
   return d;
 }
 
+int64_t fecs_engine_next_deadline(const fecs_engine *e) {
+  lock(e);
+  int64_t d = next_deadline_locked(e);
+  unlock(e);
+  return d;
+}
+
 bool fecs_engine_next_action(fecs_engine *e, fecs_action *out) {
-  return q_pop(&e->acts, out);
+  lock(e);
+  bool any = q_pop(&e->acts, out);
+  unlock(e);
+  return any;
 }
 
 bool fecs_engine_next_event(fecs_engine *e, fecs_event *out) {
-  return q_pop(&e->evs, out);
+  lock(e);
+  bool any = q_pop(&e->evs, out);
+  unlock(e);
+  return any;
 }
 
 /* ---- queries ---- */
@@ -757,6 +869,7 @@ int fecs_engine_container_info(const fecs_engine *e, size_t i,
   if (i >= e->n)
     return ecsb_err_set(err, ECSB_ENOTFOUND,
                         "engine: no container %zu (the task has %zu)", i, e->n);
+  lock(e);
   const ctr *c = &e->c[i];
   *out = (fecs_container_info){
       .name = c->spec->name,
@@ -773,7 +886,11 @@ int fecs_engine_container_info(const fecs_engine *e, size_t i,
       .has_exit_code = c->has_exit,
       .exit_code = c->exit_code,
       .reason = c->has_reason ? c->reason : NULL,
+      .started_wall_us = c->started_wall_us,
+      .exited_wall_us = c->exited_wall_us,
+      .health_wall_us = c->health_wall_us,
   };
+  unlock(e);
   return 0;
 }
 
@@ -783,6 +900,7 @@ const fecs_container_spec *fecs_engine_container_spec(const fecs_engine *e,
 }
 
 void fecs_engine_task_info(const fecs_engine *e, fecs_task_info *out) {
+  lock(e);
   *out = (fecs_task_info){
       .status = e->status,
       .health = e->health,
@@ -793,5 +911,9 @@ void fecs_engine_task_info(const fecs_engine *e, fecs_task_info *out) {
       .running_us = e->running_us,
       .stop_requested_us = e->stop_us,
       .stopped_us = e->stopped_us,
+      .stop_requested_wall_us = e->stop_wall_us,
+      .changes = e->changes,
   };
+  memcpy(out->status_wall_us, e->status_wall_us, sizeof out->status_wall_us);
+  unlock(e);
 }

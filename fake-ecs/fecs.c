@@ -430,6 +430,72 @@ static int enter(fecs *f, const char *task, const char *container,
   return rc;
 }
 
+/* The setters move a task's record; a task the agent simulator runs has
+ * its state in the engine, and a second writer would make two owners. On
+ * error the lock has been released. */
+static int refuse_engine(fecs *f, const fecs_task_rec *t, ecsb_err *err) {
+  if (!t->eng)
+    return 0;
+  fecs_unlock(f);
+  return ecsb_err_set(err, ECSB_ESTATE,
+                      "fake-ecs: task %s is run by the agent simulator, "
+                      "which owns its state",
+                      t->id);
+}
+
+static int64_t engine_wall_us(void *ctx) {
+  return fecs_now_us(ctx);
+}
+
+/* The task's containers, as the task definition lists them, against the
+ * spec's: the engine's container i is the record's container i. */
+static bool same_containers(const fecs_task_rec *t, const fecs_engine *e) {
+  if (fecs_engine_container_count(e) != t->n_ctrs)
+    return false;
+  for (size_t i = 0; i < t->n_ctrs; i++)
+    if (strcmp(fecs_engine_container_spec(e, i)->name, t->ctrs[i].name) != 0)
+      return false;
+  return true;
+}
+
+int fecs_task_engine_new(fecs *f, const char *task, const fecs_task_spec *spec,
+                         const fecs_engine_opts *opts, fecs_engine **out,
+                         ecsb_err *err) {
+  *out = NULL;
+  if (f->cfg.auto_lifecycle)
+    return ecsb_err_set(err, ECSB_ESTATE,
+                        "fake-ecs: the agent simulator runs tasks only with "
+                        "auto_lifecycle off");
+  fecs_engine_opts o = opts ? *opts : (fecs_engine_opts){0};
+  o.wall_us = engine_wall_us;
+  o.wall_ctx = f;
+  fecs_engine *e = NULL;
+  int rc = fecs_engine_new(spec, &o, &e, err);
+  if (rc)
+    return rc;
+  fecs_task_rec *t;
+  fecs_ctr *c;
+  if ((rc = enter(f, task, NULL, &t, &c, err))) {
+    fecs_engine_free(e);
+    return rc;
+  }
+  if (t->eng || t->status != FECS_LS_PROVISIONING || t->desired_stopped)
+    rc = ecsb_err_set(err, ECSB_ESTATE, "fake-ecs: task %s has already %s",
+                      t->id, t->eng ? "an agent simulator" : "moved");
+  else if (!same_containers(t, e))
+    rc = ecsb_err_set(err, ECSB_EINVAL,
+                      "fake-ecs: task %s: the agent simulator's containers "
+                      "are not its task definition's",
+                      t->id);
+  if (!rc) {
+    t->eng = *out = e;
+    e = NULL;
+  }
+  fecs_unlock(f);
+  fecs_engine_free(e);
+  return rc;
+}
+
 int fecs_task_set_status(fecs *f, const char *task, const char *last_status,
                          ecsb_err *err) {
   int ls = fecs_ls_parse(last_status);
@@ -442,6 +508,8 @@ int fecs_task_set_status(fecs *f, const char *task, const char *last_status,
   fecs_task_rec *t;
   fecs_ctr *c;
   int rc = enter(f, task, NULL, &t, &c, err);
+  if (!rc)
+    rc = refuse_engine(f, t, err);
   if (rc)
     return rc;
   rc = fecs_task_move_locked(f, t, ls, fecs_now_us(f), err);
@@ -458,6 +526,8 @@ int fecs_task_stop(fecs *f, const char *task, const char *stop_code,
   fecs_task_rec *t;
   fecs_ctr *c;
   int rc = enter(f, task, NULL, &t, &c, err);
+  if (!rc)
+    rc = refuse_engine(f, t, err);
   if (rc)
     return rc;
   fecs_task_request_stop_locked(f, t, stop_code ? stop_code : "UserInitiated",
@@ -484,6 +554,8 @@ int fecs_container_set_status(fecs *f, const char *task, const char *container,
   fecs_task_rec *t;
   fecs_ctr *c;
   int rc = enter(f, task, container, &t, &c, err);
+  if (!rc)
+    rc = refuse_engine(f, t, err);
   if (rc)
     return rc;
   if (st < c->status)
@@ -505,6 +577,8 @@ int fecs_container_set_exit(fecs *f, const char *task, const char *container,
   fecs_task_rec *t;
   fecs_ctr *c;
   int rc = enter(f, task, container, &t, &c, err);
+  if (!rc)
+    rc = refuse_engine(f, t, err);
   if (rc)
     return rc;
   if (c->status == FECS_CS_STOPPED && c->has_exit) {
@@ -532,6 +606,8 @@ int fecs_container_set_health(fecs *f, const char *task, const char *container,
   fecs_task_rec *t;
   fecs_ctr *c;
   int rc = enter(f, task, container, &t, &c, err);
+  if (!rc)
+    rc = refuse_engine(f, t, err);
   if (rc)
     return rc;
   fecs_ctr_set_health_locked(f, t, c, h, fecs_now_us(f));
@@ -575,12 +651,14 @@ int fecs_task_get(fecs *f, const char *task, fecs_task_view *out,
   snprintf(out->family, sizeof out->family, "%s", t->td->family);
   snprintf(out->group, sizeof out->group, "%s", t->group);
   snprintf(out->ip, sizeof out->ip, "%s", t->ip);
+  fecs_task_state ts;
+  fecs_task_state_locked(t, &ts);
   snprintf(out->last_status, sizeof out->last_status, "%s",
-           fecs_ls_names[t->status]);
+           fecs_ls_names[ts.status]);
   snprintf(out->desired_status, sizeof out->desired_status, "%s",
-           t->desired_stopped ? "STOPPED" : "RUNNING");
+           ts.desired_stopped ? "STOPPED" : "RUNNING");
   snprintf(out->health_status, sizeof out->health_status, "%s",
-           fecs_h_names[fecs_task_health(t)]);
+           fecs_h_names[ts.health]);
   out->n_containers = t->n_ctrs;
   fecs_unlock(f);
   return 0;

@@ -62,7 +62,9 @@ int fecs_op_list_tasks(fecs_call *c) {
     /* tasks never run on a container instance here */
     if (instance)
       continue;
-    const char *d = t->desired_stopped ? "STOPPED" : "RUNNING";
+    fecs_task_state ts;
+    fecs_task_state_locked(t, &ts);
+    const char *d = ts.desired_stopped ? "STOPPED" : "RUNNING";
     if (strcmp(d, desired))
       continue;
     if (n == max) {

@@ -99,6 +99,9 @@ typedef struct fecs_cred_rec {
   struct fecs_task_rec *task; /* NULL for the configured long-term keys */
 } fecs_cred_rec;
 
+/* A container as the control plane records it. For a task the agent
+ * simulator runs (fecs_task_rec.eng) the fields from `status` on are
+ * unused: read them with fecs_ctr_state_locked. */
 typedef struct fecs_ctr {
   char *name, *image, *arn, *runtime_id;
   bool essential, has_hc;
@@ -120,8 +123,15 @@ typedef struct fecs_task_rec {
   char *group, *started_by, *launch_type;
   char ip[FECS_IP_MAX];
   char eni[32], mac[18], attachment_id[37], subnet[32], az[40];
-  int status; /* FECS_LS_* */
-  bool desired_stopped;
+  /* The agent simulator that runs the task (fecs_task_engine_new; owned),
+   * or NULL. When set, it owns what the agent knows: lastStatus, health,
+   * the lifecycle's timestamps, the agent's stop and every container's
+   * state, and the fields below that hold them stay as RunTask left them.
+   * Read the task through fecs_task_state_locked / fecs_ctr_state_locked,
+   * which pick the owner. */
+  fecs_engine *eng;
+  int status;           /* FECS_LS_* */
+  bool desired_stopped; /* StopTask (and, without eng, the agent's stop) */
   int64_t created_us, pull_started_us, pull_stopped_us, started_us,
       connectivity_us, stopping_us, exec_stopped_us, stopped_us;
   char *stop_code, *stopped_reason;
@@ -247,6 +257,33 @@ void fecs_ctr_set_status_locked(fecs *f, fecs_task_rec *t, fecs_ctr *c,
 void fecs_ctr_set_health_locked(fecs *f, fecs_task_rec *t, fecs_ctr *c,
                                 int health, int64_t when);
 int fecs_task_health(const fecs_task_rec *t); /* FECS_H_* */
+
+/* What a task shows (DescribeTasks, ListTasks, counts, metadata), read
+ * from its owner: the record, or its engine. Strings are borrowed and stay
+ * valid while the task exists (an engine writes each one once). */
+typedef struct fecs_task_state {
+  int status; /* FECS_LS_* */
+  bool desired_stopped;
+  const char *stop_code, *stopped_reason; /* NULL before a stop */
+  int health;                             /* FECS_H_* */
+  int64_t pull_started_us, pull_stopped_us, started_us, connectivity_us,
+      stopping_us, exec_stopped_us, stopped_us; /* FECS_NEVER_US: never */
+  int64_t version;
+} fecs_task_state;
+
+typedef struct fecs_ctr_state {
+  int status; /* FECS_CS_* */
+  bool has_exit;
+  int exit_code;
+  const char *reason;
+  int health; /* FECS_H_* */
+  int64_t health_since_us, started_us, finished_us;
+} fecs_ctr_state;
+
+void fecs_task_state_locked(const fecs_task_rec *t, fecs_task_state *out);
+/* Container i of the task (i < t->n_ctrs). */
+void fecs_ctr_state_locked(const fecs_task_rec *t, size_t i,
+                           fecs_ctr_state *out);
 
 /* Credentials (fecs_state.c). */
 fecs_cred_rec *fecs_cred_find_locked(fecs *f, const char *akid);

@@ -5,6 +5,10 @@
  * RUNNING, stop_delay_ms to STOPPED, and the task faults late / never
  * RUNNING / stopped after start) applied lazily by fecs_advance_locked.
  *
+ * What a task shows is read from its owner (fecs_task_state_locked): the
+ * record these functions move, or the engine of a task the agent
+ * simulator runs, which owns its agent-side state (fecs_task_engine_new).
+ *
  * Called with fecs.mu held by the operations, the endpoint and fecs.c.
  * Status changes are queued as hook events stamped with the time they
  * were due. Invariant: a task's lastStatus only moves forward through
@@ -37,6 +41,96 @@ int fecs_task_health(const fecs_task_rec *t) {
       return unknown ? FECS_H_UNKNOWN : FECS_H_HEALTHY;
   }
   return FECS_H_UNKNOWN;
+}
+
+/* ---- what a task shows: its record's, or its engine's ------------------ */
+
+static int64_t from_engine_us(int64_t us) {
+  return us == FECS_NEVER ? FECS_NEVER_US : us;
+}
+
+static int from_engine_health(fecs_health h) {
+  return h == FECS_HEALTH_HEALTHY     ? FECS_H_HEALTHY
+         : h == FECS_HEALTH_UNHEALTHY ? FECS_H_UNHEALTHY
+                                      : FECS_H_UNKNOWN;
+}
+
+void fecs_task_state_locked(const fecs_task_rec *t, fecs_task_state *out) {
+  *out = (fecs_task_state){.status = t->status,
+                           .desired_stopped = t->desired_stopped,
+                           .stop_code = t->stop_code,
+                           .stopped_reason = t->stopped_reason,
+                           .health = fecs_task_health(t),
+                           .pull_started_us = t->pull_started_us,
+                           .pull_stopped_us = t->pull_stopped_us,
+                           .started_us = t->started_us,
+                           .connectivity_us = t->connectivity_us,
+                           .stopping_us = t->stopping_us,
+                           .exec_stopped_us = t->exec_stopped_us,
+                           .stopped_us = t->stopped_us,
+                           .version = t->version};
+  if (!t->eng)
+    return;
+  fecs_task_info ti;
+  fecs_engine_task_info(t->eng, &ti);
+  const int64_t *w = ti.status_wall_us;
+  /* fecs_task_status is NONE followed by the lifecycle in FECS_LS_ order */
+  out->status =
+      ti.status == FECS_TASK_NONE ? FECS_LS_PROVISIONING : (int)ti.status - 1;
+  out->health = from_engine_health(ti.health);
+  out->connectivity_us = out->pull_started_us =
+      from_engine_us(w[FECS_TASK_PENDING]);
+  out->pull_stopped_us = from_engine_us(w[FECS_TASK_ACTIVATING]);
+  out->started_us = from_engine_us(w[FECS_TASK_RUNNING]);
+  out->exec_stopped_us = from_engine_us(
+      w[FECS_TASK_DEPROVISIONING] != FECS_NEVER ? w[FECS_TASK_DEPROVISIONING]
+                                                : w[FECS_TASK_STOPPED]);
+  out->stopped_us = from_engine_us(w[FECS_TASK_STOPPED]);
+  out->version = t->version + (int64_t)ti.changes;
+  /* A StopTask call came first: its code and reason stand, as in ECS. */
+  if (!t->desired_stopped && ti.stop_requested) {
+    out->desired_stopped = true;
+    out->stop_code = ti.stop_code;
+    out->stopped_reason = ti.stopped_reason;
+    out->stopping_us = from_engine_us(ti.stop_requested_wall_us);
+  }
+}
+
+void fecs_ctr_state_locked(const fecs_task_rec *t, size_t i,
+                           fecs_ctr_state *out) {
+  const fecs_ctr *c = &t->ctrs[i];
+  *out = (fecs_ctr_state){.status = c->status,
+                          .has_exit = c->has_exit,
+                          .exit_code = c->exit_code,
+                          .reason = c->reason,
+                          .health = c->health,
+                          .health_since_us = c->health_since_us,
+                          .started_us = c->started_us,
+                          .finished_us = c->finished_us};
+  fecs_container_info ci;
+  if (!t->eng || fecs_engine_container_info(t->eng, i, &ci, NULL) != 0)
+    return;
+  switch (ci.state) {
+  case FECS_C_PENDING:
+  case FECS_C_STARTING:
+    out->status = FECS_CS_PENDING;
+    break;
+  case FECS_C_RUNNING:
+  case FECS_C_STOPPING:
+    out->status = FECS_CS_RUNNING;
+    break;
+  default:
+    out->status = FECS_CS_STOPPED;
+  }
+  out->has_exit = ci.has_exit_code;
+  out->exit_code = ci.exit_code;
+  /* ECS shows a reason with the exit code it set (a dependency that can
+   * never be met); the stop of a container that never ran shows none. */
+  out->reason = ci.has_exit_code ? ci.reason : NULL;
+  out->health = from_engine_health(ci.health);
+  out->health_since_us = from_engine_us(ci.health_wall_us);
+  out->started_us = from_engine_us(ci.started_wall_us);
+  out->finished_us = from_engine_us(ci.exited_wall_us);
 }
 
 static void set_ls(fecs *f, fecs_task_rec *t, int ls, int64_t when) {

@@ -53,24 +53,27 @@ static void dns_name(const fecs_task_rec *t, char *out, size_t cap) {
   snprintf(out, cap, "ip-%s.ec2.internal", ip);
 }
 
-static cJSON *container_json(const fecs_task_rec *t, const fecs_ctr *c) {
+static cJSON *container_json(const fecs_task_rec *t, size_t i) {
+  const fecs_ctr *c = &t->ctrs[i];
+  fecs_ctr_state cs;
+  fecs_ctr_state_locked(t, i, &cs);
   cJSON *o = cJSON_CreateObject();
   cJSON_AddStringToObject(o, "containerArn", c->arn);
   cJSON_AddStringToObject(o, "taskArn", t->arn);
   cJSON_AddStringToObject(o, "name", c->name);
   cJSON_AddStringToObject(o, "image", c->image);
   cJSON_AddStringToObject(o, "runtimeId", c->runtime_id);
-  cJSON_AddStringToObject(o, "lastStatus", fecs_cs_names[c->status]);
-  if (c->has_exit)
-    cJSON_AddNumberToObject(o, "exitCode", c->exit_code);
-  add_str(o, "reason", c->reason);
+  cJSON_AddStringToObject(o, "lastStatus", fecs_cs_names[cs.status]);
+  if (cs.has_exit)
+    cJSON_AddNumberToObject(o, "exitCode", cs.exit_code);
+  add_str(o, "reason", cs.reason);
   cJSON_AddItemToObject(o, "networkBindings", cJSON_CreateArray());
   cJSON *nis = cJSON_AddArrayToObject(o, "networkInterfaces");
   cJSON *ni = cJSON_CreateObject();
   cJSON_AddStringToObject(ni, "attachmentId", t->attachment_id);
   cJSON_AddStringToObject(ni, "privateIpv4Address", t->ip);
   cJSON_AddItemToArray(nis, ni);
-  cJSON_AddStringToObject(o, "healthStatus", fecs_h_names[c->health]);
+  cJSON_AddStringToObject(o, "healthStatus", fecs_h_names[cs.health]);
   char cpu[24];
   snprintf(cpu, sizeof cpu, "%lld", (long long)c->cpu);
   cJSON_AddStringToObject(o, "cpu", cpu);
@@ -84,7 +87,9 @@ static cJSON *container_json(const fecs_task_rec *t, const fecs_ctr *c) {
 
 cJSON *fecs_task_json_wire(fecs *f, fecs_task_rec *t, bool tags) {
   int k = tags ? 1 : 0;
-  if (!t->wire[k] || t->wire_version[k] != t->version) {
+  fecs_task_state ts;
+  fecs_task_state_locked(t, &ts);
+  if (!t->wire[k] || t->wire_version[k] != ts.version) {
     cJSON *o = fecs_task_json(f, t, tags);
     char *text = o ? cJSON_PrintUnformatted(o) : NULL;
     cJSON_Delete(o);
@@ -92,13 +97,15 @@ cJSON *fecs_task_json_wire(fecs *f, fecs_task_rec *t, bool tags) {
       return NULL;
     free(t->wire[k]);
     t->wire[k] = text;
-    t->wire_version[k] = t->version;
+    t->wire_version[k] = ts.version;
   }
   return cJSON_CreateRaw(t->wire[k]);
 }
 
 cJSON *fecs_task_json(fecs *f, const fecs_task_rec *t, bool tags) {
   (void)f;
+  fecs_task_state ts;
+  fecs_task_state_locked(t, &ts);
   cJSON *o = cJSON_CreateObject();
   if (!o)
     return NULL;
@@ -106,8 +113,8 @@ cJSON *fecs_task_json(fecs *f, const fecs_task_rec *t, bool tags) {
   cJSON *a = cJSON_CreateObject();
   cJSON_AddStringToObject(a, "id", t->attachment_id);
   cJSON_AddStringToObject(a, "type", "ElasticNetworkInterface");
-  const char *ast = t->status == FECS_LS_STOPPED        ? "DELETED"
-                    : t->status == FECS_LS_PROVISIONING ? "PRECREATED"
+  const char *ast = ts.status == FECS_LS_STOPPED        ? "DELETED"
+                    : ts.status == FECS_LS_PROVISIONING ? "PRECREATED"
                                                         : "ATTACHED";
   cJSON_AddStringToObject(a, "status", ast);
   cJSON *det = cJSON_AddArrayToObject(a, "details");
@@ -123,22 +130,22 @@ cJSON *fecs_task_json(fecs *f, const fecs_task_rec *t, bool tags) {
   cJSON_AddItemToArray(attrs, name_value("ecs.cpu-architecture", "x86_64"));
   cJSON_AddStringToObject(o, "availabilityZone", t->az);
   cJSON_AddStringToObject(o, "clusterArn", t->cl->arn);
-  if (t->connectivity_us != FECS_NEVER_US) {
+  if (ts.connectivity_us != FECS_NEVER_US) {
     cJSON_AddStringToObject(o, "connectivity", "CONNECTED");
-    add_ts(o, "connectivityAt", t->connectivity_us);
+    add_ts(o, "connectivityAt", ts.connectivity_us);
   }
   cJSON *cs = cJSON_AddArrayToObject(o, "containers");
   for (size_t i = 0; i < t->n_ctrs; i++)
-    cJSON_AddItemToArray(cs, container_json(t, &t->ctrs[i]));
+    cJSON_AddItemToArray(cs, container_json(t, i));
   add_str(o, "cpu", t->td->cpu);
   add_ts(o, "createdAt", t->created_us);
   cJSON_AddStringToObject(o, "desiredStatus",
-                          t->desired_stopped ? "STOPPED" : "RUNNING");
+                          ts.desired_stopped ? "STOPPED" : "RUNNING");
   cJSON_AddBoolToObject(o, "enableExecuteCommand", 0);
-  add_ts(o, "executionStoppedAt", t->exec_stopped_us);
+  add_ts(o, "executionStoppedAt", ts.exec_stopped_us);
   cJSON_AddStringToObject(o, "group", t->group);
-  cJSON_AddStringToObject(o, "healthStatus", fecs_h_names[fecs_task_health(t)]);
-  cJSON_AddStringToObject(o, "lastStatus", fecs_ls_names[t->status]);
+  cJSON_AddStringToObject(o, "healthStatus", fecs_h_names[ts.health]);
+  cJSON_AddStringToObject(o, "lastStatus", fecs_ls_names[ts.status]);
   cJSON_AddStringToObject(o, "launchType", t->launch_type);
   add_str(o, "memory", t->td->memory);
   cJSON *ov = cJSON_AddObjectToObject(o, "overrides");
@@ -156,20 +163,20 @@ cJSON *fecs_task_json(fecs *f, const fecs_task_rec *t, bool tags) {
     cJSON *es = cJSON_AddObjectToObject(o, "ephemeralStorage");
     cJSON_AddNumberToObject(es, "sizeInGiB", 20);
   }
-  add_ts(o, "pullStartedAt", t->pull_started_us);
-  add_ts(o, "pullStoppedAt", t->pull_stopped_us);
-  add_ts(o, "startedAt", t->started_us);
+  add_ts(o, "pullStartedAt", ts.pull_started_us);
+  add_ts(o, "pullStoppedAt", ts.pull_stopped_us);
+  add_ts(o, "startedAt", ts.started_us);
   add_str(o, "startedBy", t->started_by);
-  add_str(o, "stopCode", t->stop_code);
-  add_ts(o, "stoppedAt", t->stopped_us);
-  add_str(o, "stoppedReason", t->stopped_reason);
-  add_ts(o, "stoppingAt", t->desired_stopped ? t->stopping_us : FECS_NEVER_US);
+  add_str(o, "stopCode", ts.stop_code);
+  add_ts(o, "stoppedAt", ts.stopped_us);
+  add_str(o, "stoppedReason", ts.stopped_reason);
+  add_ts(o, "stoppingAt", ts.desired_stopped ? ts.stopping_us : FECS_NEVER_US);
   if (tags)
     cJSON_AddItemToObject(
         o, "tags", t->tags ? cJSON_Duplicate(t->tags, 1) : cJSON_CreateArray());
   cJSON_AddStringToObject(o, "taskArn", t->arn);
   cJSON_AddStringToObject(o, "taskDefinitionArn", t->td->arn);
-  cJSON_AddNumberToObject(o, "version", (double)t->version);
+  cJSON_AddNumberToObject(o, "version", (double)ts.version);
   return o;
 }
 
@@ -183,8 +190,10 @@ cJSON *fecs_cluster_json(fecs *f, const fecs_cluster_rec *c, bool tags,
     const fecs_task_rec *t = f->tasks[i];
     if (t->cl != c)
       continue;
-    running += t->status == FECS_LS_RUNNING;
-    pending += t->status < FECS_LS_RUNNING && !t->desired_stopped;
+    fecs_task_state ts;
+    fecs_task_state_locked(t, &ts);
+    running += ts.status == FECS_LS_RUNNING;
+    pending += ts.status < FECS_LS_RUNNING && !ts.desired_stopped;
   }
   for (size_t i = 0; i < f->n_services; i++)
     services += f->services[i]->cl == c;
@@ -229,10 +238,14 @@ cJSON *fecs_service_json(fecs *f, const fecs_service_rec *s, bool tags) {
   int running = 0, pending = 0;
   for (size_t i = 0; i < f->n_tasks; i++) {
     const fecs_task_rec *t = f->tasks[i];
-    if (t->cl != s->cl || strcmp(t->group, group) || t->desired_stopped)
+    if (t->cl != s->cl || strcmp(t->group, group))
       continue;
-    running += t->status == FECS_LS_RUNNING;
-    pending += t->status < FECS_LS_RUNNING;
+    fecs_task_state ts;
+    fecs_task_state_locked(t, &ts);
+    if (ts.desired_stopped)
+      continue;
+    running += ts.status == FECS_LS_RUNNING;
+    pending += ts.status < FECS_LS_RUNNING;
   }
   cJSON_AddStringToObject(o, "serviceArn", s->arn);
   cJSON_AddStringToObject(o, "serviceName", s->name);
@@ -302,6 +315,10 @@ static void add_rfc(cJSON *o, const char *k, int64_t us) {
 cJSON *fecs_md_container_json(fecs *f, const fecs_task_rec *t,
                               const fecs_ctr *c) {
   (void)f;
+  fecs_task_state ts;
+  fecs_task_state_locked(t, &ts);
+  fecs_ctr_state cs;
+  fecs_ctr_state_locked(t, (size_t)(c - t->ctrs), &cs);
   cJSON *o = cJSON_CreateObject();
   if (!o)
     return NULL;
@@ -324,17 +341,17 @@ cJSON *fecs_md_container_json(fecs *f, const fecs_task_rec *t,
   snprintf(buf, sizeof buf, "%d", t->td->revision);
   cJSON_AddStringToObject(l, "com.amazonaws.ecs.task-definition-version", buf);
   cJSON_AddStringToObject(o, "DesiredStatus",
-                          t->desired_stopped ? "STOPPED" : "RUNNING");
-  cJSON_AddStringToObject(o, "KnownStatus", fecs_cs_names[c->status]);
+                          ts.desired_stopped ? "STOPPED" : "RUNNING");
+  cJSON_AddStringToObject(o, "KnownStatus", fecs_cs_names[cs.status]);
   cJSON *lim = cJSON_AddObjectToObject(o, "Limits");
   cJSON_AddNumberToObject(lim, "CPU", (double)c->cpu);
   if (c->memory > 0)
     cJSON_AddNumberToObject(lim, "Memory", (double)c->memory);
   add_rfc(o, "CreatedAt", t->created_us);
-  add_rfc(o, "StartedAt", c->started_us);
-  add_rfc(o, "FinishedAt", c->finished_us);
-  if (c->has_exit)
-    cJSON_AddNumberToObject(o, "ExitCode", c->exit_code);
+  add_rfc(o, "StartedAt", cs.started_us);
+  add_rfc(o, "FinishedAt", cs.finished_us);
+  if (cs.has_exit)
+    cJSON_AddNumberToObject(o, "ExitCode", cs.exit_code);
   cJSON_AddStringToObject(o, "Type", "NORMAL");
   cJSON_AddStringToObject(o, "ContainerARN", c->arn);
   cJSON *nets = cJSON_AddArrayToObject(o, "Networks");
@@ -351,16 +368,18 @@ cJSON *fecs_md_container_json(fecs *f, const fecs_task_rec *t,
   cJSON_AddItemToArray(nets, n);
   if (c->has_hc) {
     cJSON *h = cJSON_AddObjectToObject(o, "Health");
-    cJSON_AddStringToObject(h, "status", fecs_h_names[c->health]);
-    add_rfc(h, "statusSince", c->health_since_us);
-    if (c->health != FECS_H_UNKNOWN)
+    cJSON_AddStringToObject(h, "status", fecs_h_names[cs.health]);
+    add_rfc(h, "statusSince", cs.health_since_us);
+    if (cs.health != FECS_H_UNKNOWN)
       cJSON_AddNumberToObject(h, "exitCode",
-                              c->health == FECS_H_HEALTHY ? 0 : 1);
+                              cs.health == FECS_H_HEALTHY ? 0 : 1);
   }
   return o;
 }
 
 cJSON *fecs_md_task_json(fecs *f, const fecs_task_rec *t) {
+  fecs_task_state ts;
+  fecs_task_state_locked(t, &ts);
   cJSON *o = cJSON_CreateObject();
   if (!o)
     return NULL;
@@ -371,8 +390,8 @@ cJSON *fecs_md_task_json(fecs *f, const fecs_task_rec *t) {
   cJSON_AddStringToObject(o, "Family", t->td->family);
   cJSON_AddStringToObject(o, "Revision", rev);
   cJSON_AddStringToObject(o, "DesiredStatus",
-                          t->desired_stopped ? "STOPPED" : "RUNNING");
-  cJSON_AddStringToObject(o, "KnownStatus", fecs_ls_names[t->status]);
+                          ts.desired_stopped ? "STOPPED" : "RUNNING");
+  cJSON_AddStringToObject(o, "KnownStatus", fecs_ls_names[ts.status]);
   if (t->td->cpu || t->td->memory) {
     cJSON *lim = cJSON_AddObjectToObject(o, "Limits");
     if (t->td->cpu)
@@ -380,9 +399,9 @@ cJSON *fecs_md_task_json(fecs *f, const fecs_task_rec *t) {
     if (t->td->memory)
       cJSON_AddNumberToObject(lim, "Memory", atof(t->td->memory));
   }
-  add_rfc(o, "PullStartedAt", t->pull_started_us);
-  add_rfc(o, "PullStoppedAt", t->pull_stopped_us);
-  add_rfc(o, "ExecutionStoppedAt", t->exec_stopped_us);
+  add_rfc(o, "PullStartedAt", ts.pull_started_us);
+  add_rfc(o, "PullStoppedAt", ts.pull_stopped_us);
+  add_rfc(o, "ExecutionStoppedAt", ts.exec_stopped_us);
   cJSON_AddStringToObject(o, "AvailabilityZone", t->az);
   cJSON_AddStringToObject(o, "LaunchType", t->launch_type);
   cJSON *cs = cJSON_AddArrayToObject(o, "Containers");
@@ -401,10 +420,12 @@ cJSON *fecs_md_task_json(fecs *f, const fecs_task_rec *t) {
 /* Docker's stats for a running container: counters that grow with the
  * time it has been running, so consecutive reads look like a live one. */
 cJSON *fecs_md_stats_json(fecs *f, const fecs_task_rec *t, const fecs_ctr *c) {
-  if (c->status != FECS_CS_RUNNING)
+  fecs_ctr_state cs;
+  fecs_ctr_state_locked(t, (size_t)(c - t->ctrs), &cs);
+  if (cs.status != FECS_CS_RUNNING)
     return cJSON_CreateNull();
   int64_t now = fecs_now_us(f);
-  double up_s = (double)(now - c->started_us) / 1e6;
+  double up_s = (double)(now - cs.started_us) / 1e6;
   if (up_s < 0)
     up_s = 0;
   cJSON *o = cJSON_CreateObject();

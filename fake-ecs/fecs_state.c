@@ -455,13 +455,17 @@ static void task_free(fecs_task_rec *t) {
   cJSON_Delete(t->tags);
   free(t->wire[0]);
   free(t->wire[1]);
+  fecs_engine_free(t->eng);
   free(t);
 }
 
 static bool ip_in_use(fecs *f, const char *ip) {
-  for (size_t i = 0; i < f->n_tasks; i++)
-    if (f->tasks[i]->status != FECS_LS_STOPPED && !strcmp(f->tasks[i]->ip, ip))
+  for (size_t i = 0; i < f->n_tasks; i++) {
+    fecs_task_state ts;
+    fecs_task_state_locked(f->tasks[i], &ts);
+    if (ts.status != FECS_LS_STOPPED && !strcmp(f->tasks[i]->ip, ip))
       return true;
+  }
   return false;
 }
 

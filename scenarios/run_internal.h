@@ -91,7 +91,7 @@ typedef struct run_task {
   int64_t lag_runner_us; /* the runner's share of lag_us */
   int64_t tt_max;        /* the latest task time handed out */
   scn_taskclock *clock;  /* lag_us shared with its consul-client */
-  fecs_engine *eng;
+  fecs_engine *eng; /* fake-ecs's (fecs_task_engine_new); driven from here */
   run_ctr *c;
   size_t n;
   int consul_client; /* index of its consul-client container, or -1 */

@@ -5,9 +5,11 @@
  *
  * The engine decides; this file performs (START: spawn; RUN_HEALTH_CHECK:
  * probe; SIGTERM/SIGKILL: signal), reports back (started, exited with its
- * code, health results), copies the engine's events into the event log and
- * mirrors them into fake-ecs, so DescribeTasks and the metadata endpoint
- * show what the containers see. Engine time is run time (us since T0).
+ * code, health results) and copies the engine's events into the event log.
+ * fake-ecs created the engine for the task (fecs_task_engine_new) and
+ * reads the task's state from it, so DescribeTasks and the metadata
+ * endpoint show what the containers see without a copy from here. Engine
+ * time is task time (run time less the host lag, run_lag.c).
  */
 #include <errno.h>
 #include <signal.h>
@@ -205,7 +207,7 @@ int run_task_create(run *r, run_task *t, ecsb_err *err) {
   fecs_engine_opts eo = {.scale = scale_fn,
                          .scale_ctx = (void *)s,
                          .sigterm_all_at_once = s->sigterm_all_at_once};
-  if ((rc = fecs_engine_new(r->spec, &eo, &t->eng, err)))
+  if ((rc = fecs_task_engine_new(r->ecs, t->arn, r->spec, &eo, &t->eng, err)))
     return ecsb_err_prefix(err, "task %s", t->name);
   t->created = true;
   t->t0 = run_now(r);
@@ -345,41 +347,6 @@ static int perform(run *r, run_task *t, const fecs_action *a, ecsb_err *err) {
   return 0;
 }
 
-/* fake-ecs answers what containers ask (metadata, DescribeTasks); a state
- * it refuses (a move backwards) is not worth stopping the run for. */
-static void mirror(run *r, run_task *t, const fecs_event *ev) {
-  ecsb_err e = {0};
-  switch (ev->kind) {
-  case FECS_EV_TASK_STATUS:
-    fecs_task_set_status(r->ecs, t->arn, fecs_task_status_name(ev->status), &e);
-    break;
-  case FECS_EV_TASK_STOP_REQUESTED:
-    fecs_task_stop(r->ecs, t->arn, ev->stop_code, ev->reason, &e);
-    break;
-  case FECS_EV_CONTAINER_STARTED:
-    fecs_container_set_status(r->ecs, t->arn, ev->container_name, "RUNNING",
-                              &e);
-    break;
-  case FECS_EV_CONTAINER_HEALTHY:
-  case FECS_EV_CONTAINER_UNHEALTHY:
-    fecs_container_set_health(
-        r->ecs, t->arn, ev->container_name,
-        ev->kind == FECS_EV_CONTAINER_HEALTHY ? "HEALTHY" : "UNHEALTHY", &e);
-    break;
-  case FECS_EV_CONTAINER_EXITED:
-  case FECS_EV_CONTAINER_NOT_STARTED:
-    if (ev->has_exit_code)
-      fecs_container_set_exit(r->ecs, t->arn, ev->container_name, ev->exit_code,
-                              ev->reason, &e);
-    else
-      fecs_container_set_status(r->ecs, t->arn, ev->container_name, "STOPPED",
-                                &e);
-    break;
-  default:
-    break;
-  }
-}
-
 static void record(run *r, run_task *t, const fecs_event *ev) {
   cJSON *d = NULL;
   run_ctr *c = ev->container >= 0 ? &t->c[ev->container] : NULL;
@@ -446,7 +413,6 @@ int run_task_drive(run *r, run_task *t, ecsb_err *err) {
     bool any = false;
     while (fecs_engine_next_event(t->eng, &ev)) {
       any = true;
-      mirror(r, t, &ev);
       record(r, t, &ev);
     }
     if (fecs_engine_next_action(t->eng, &a)) {
@@ -598,8 +564,7 @@ void run_task_free(run_task *t) {
   free(t->c);
   t->c = NULL;
   t->n = 0;
-  fecs_engine_free(t->eng);
-  t->eng = NULL;
+  t->eng = NULL; /* fake-ecs's: freed with the task's record */
   scn_taskclock_free(t->clock);
   t->clock = NULL;
 }

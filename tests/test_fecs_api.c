@@ -3,9 +3,10 @@
  * (task definitions: test_fecs_taskdefs.c), pagination (maxResults 1
  * over many tasks), every error AWS shapes (ClusterNotFound,
  * InvalidParameter, Client, ServiceNotFound, UnknownOperation,
- * Serialization), the task lifecycle (automatic, and driven through the
- * fecs_* drivers), events, and the configuration checks. Time is the
- * injected clock, so nothing here depends on how fast the machine is. */
+ * Serialization), the task lifecycle (automatic, driven through the
+ * fecs_* drivers, and read from the agent simulator's engine), events, and the
+ * configuration checks. Time is the injected clock, so nothing here depends on
+ * how fast the machine is. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -496,6 +497,105 @@ static void wire_matches_tree(fx *x, const char *arn) {
   }
 }
 
+/* A task the agent simulator runs: fake-ecs reads its state from the
+ * engine (one owner), so an engine call shows in DescribeTasks, ListTasks
+ * and fecs_task_get without a copy, the version counts the engine's
+ * changes, and the hand drivers refuse the task. */
+static const char *describe_str(fx *x, const char *arn, const char *path,
+                                char *buf, size_t cap) {
+  cJSON *r = ft_ok(x->f, &x->clk, "DescribeTasks", "{\"tasks\":[\"%s\"]}", arn);
+  const char *v = jps(r, path);
+  snprintf(buf, cap, "%s", v ? v : "(none)");
+  cJSON_Delete(r);
+  return buf;
+}
+
+static double describe_num(fx *x, const char *arn, const char *path) {
+  cJSON *r = ft_ok(x->f, &x->clk, "DescribeTasks", "{\"tasks\":[\"%s\"]}", arn);
+  double v = jpn(r, path);
+  cJSON_Delete(r);
+  return v;
+}
+
+static void test_agent_simulator_owns_its_task_state(void **state) {
+  (void)state;
+  fx *x = fx_new(false);
+  setup_mesh(x);
+  char *arn = run_one(x, NULL);
+  cJSON *td = cJSON_Parse(ft_mesh_taskdef());
+  fecs_task_spec *spec = NULL;
+  ecsb_err err = {0};
+  assert_int_equal(fecs_task_spec_from_json(td, "$", &spec, &err), 0);
+  fecs_engine *e = NULL, *again = NULL;
+  assert_int_equal(fecs_task_engine_new(x->f, arn, spec, NULL, &e, &err), 0);
+  assert_non_null(e);
+  assert_int_equal(fecs_task_engine_new(x->f, arn, spec, NULL, &again, &err),
+                   ECSB_ESTATE);
+  assert_null(again);
+  char b[256];
+  assert_string_equal(describe_str(x, arn, "tasks[0].lastStatus", b, sizeof b),
+                      "PROVISIONING");
+  assert_true(describe_num(x, arn, "tasks[0].version") == 1);
+
+  assert_int_equal(fecs_engine_start(e, 0, &err), 0);
+  assert_string_equal(describe_str(x, arn, "tasks[0].lastStatus", b, sizeof b),
+                      "PENDING");
+  assert_true(describe_num(x, arn, "tasks[0].version") == 2);
+  assert_true(describe_num(x, arn, "tasks[0].pullStartedAt") > 0);
+  wire_matches_tree(x, arn);
+
+  /* The first container the engine starts runs, then exits 0. */
+  fecs_action a;
+  assert_true(fecs_engine_next_action(e, &a));
+  assert_int_equal(a.kind, FECS_ACT_START);
+  char path[96];
+  snprintf(path, sizeof path, "tasks[0].containers[%zu].lastStatus",
+           a.container);
+  advance(x, 1000);
+  assert_int_equal(
+      fecs_engine_container_started(e, a.container_name, 1000, &err), 0);
+  assert_string_equal(describe_str(x, arn, path, b, sizeof b), "RUNNING");
+  assert_int_equal(
+      fecs_engine_container_exited(e, a.container_name, 0, 2000, &err), 0);
+  assert_string_equal(describe_str(x, arn, path, b, sizeof b), "STOPPED");
+  snprintf(path, sizeof path, "tasks[0].containers[%zu].exitCode", a.container);
+  assert_true(describe_num(x, arn, path) == 0);
+  assert_true(describe_num(x, arn, "tasks[0].version") == 4);
+  wire_matches_tree(x, arn);
+
+  /* The hand drivers refuse it: the engine is the one writer. */
+  assert_int_equal(fecs_task_set_status(x->f, arn, "RUNNING", &err),
+                   ECSB_ESTATE);
+  assert_non_null(strstr(err.msg, "agent simulator"));
+  assert_int_equal(
+      fecs_container_set_health(x->f, arn, a.container_name, "HEALTHY", &err),
+      ECSB_ESTATE);
+  assert_int_equal(fecs_task_stop(x->f, arn, NULL, NULL, &err), ECSB_ESTATE);
+
+  /* The agent's stop: desiredStatus, code and reason come from the engine. */
+  assert_int_equal(fecs_engine_stop_task(e, "bye", 3000, &err), 0);
+  assert_string_equal(
+      describe_str(x, arn, "tasks[0].desiredStatus", b, sizeof b), "STOPPED");
+  assert_string_equal(describe_str(x, arn, "tasks[0].stopCode", b, sizeof b),
+                      "UserInitiated");
+  assert_string_equal(
+      describe_str(x, arn, "tasks[0].stoppedReason", b, sizeof b), "bye");
+  fecs_task_view v;
+  assert_int_equal(fecs_task_get(x->f, arn, &v, &err), 0);
+  assert_string_equal(v.desired_status, "STOPPED");
+  assert_string_equal(v.last_status, "STOPPING");
+  cJSON *l =
+      ft_ok(x->f, &x->clk, "ListTasks", "{\"desiredStatus\":\"STOPPED\"}");
+  assert_string_equal(jps(l, "taskArns[0]"), arn);
+  cJSON_Delete(l);
+  wire_matches_tree(x, arn);
+
+  fecs_task_spec_free(spec);
+  cJSON_Delete(td);
+  free(arn);
+  fx_free(x); /* frees the engine with the task */
+}
+
 static void test_drivers_move_tasks_and_containers(void **state) {
   (void)state;
   fx *x = fx_new(false);
@@ -808,6 +908,7 @@ int main(void) {
       cmocka_unit_test(test_config_rejects_bad_values_by_name),
       cmocka_unit_test(test_task_addresses_skip_network_and_broadcast),
       cmocka_unit_test(test_concurrent_clients),
+      cmocka_unit_test(test_agent_simulator_owns_its_task_state),
   };
   ecsb_http_global_init(NULL);
   int rc = cmocka_run_group_tests(tests, NULL, NULL);

@@ -10,9 +10,13 @@
  * (microseconds, >= 0, never decreasing) to every call, performs the
  * ACTIONS the engine queues (start a container, run its health-check
  * command, send a signal), reports back what happened, and copies the
- * EVENTS it queues into the event log (docs/events.md). Not thread-safe:
- * one engine per task, driven from one thread. fake-ecs's API and metadata
- * read its query functions (through the runner) for DescribeTasks.
+ * EVENTS it queues into the event log (docs/events.md). One engine per
+ * task, driven from one thread; the engine owns the task's agent-side
+ * state, and fake-ecs's API and metadata endpoint read it from here
+ * (fecs_task_engine_new in fecs.h) from their own threads, so every call
+ * except fecs_engine_new/free and the spec's queries (container_count,
+ * _find, _spec) holds the engine's mutex: the query functions are
+ * thread-safe, the driving calls must still come from one thread.
  *
  * Usage sketch (the runner):
  *
@@ -266,6 +270,13 @@ typedef struct fecs_engine_opts {
    * dependency order, as the ContainerDependency reference and the EC2
    * agent's graph.go describe. */
   bool sigterm_all_at_once;
+  /* The wall clock (epoch us) that stamps each change for what shows it
+   * (fake-ecs's DescribeTasks and metadata timestamps): read once per
+   * driving call, so a change is stamped when it was reported. NULL:
+   * changes carry no wall stamp (FECS_NEVER). Must not call back into the
+   * engine. */
+  int64_t (*wall_us)(void *ctx);
+  void *wall_ctx;
 } fecs_engine_opts;
 
 typedef struct fecs_engine fecs_engine;
@@ -333,6 +344,9 @@ typedef struct fecs_container_info {
   bool has_exit_code;
   int exit_code;
   const char *reason; /* why it stopped without running, else NULL */
+  /* opts.wall_us at its start, its exit (or NOT_STARTED) and its last
+   * health change; FECS_NEVER when none */
+  int64_t started_wall_us, exited_wall_us, health_wall_us;
 } fecs_container_info;
 
 typedef struct fecs_task_info {
@@ -345,6 +359,15 @@ typedef struct fecs_task_info {
   int64_t running_us; /* reached RUNNING */
   int64_t stop_requested_us;
   int64_t stopped_us; /* reached STOPPED */
+  /* opts.wall_us when it entered each status (indexed by
+   * fecs_task_status) and when its stop was requested; FECS_NEVER when
+   * never */
+  int64_t status_wall_us[FECS_TASK_STOPPED + 1];
+  int64_t stop_requested_wall_us;
+  /* Changes DescribeTasks shows (a status after PROVISIONING, the stop
+   * request, a container's start, stop and health): fake-ecs adds them to
+   * the task's version. */
+  uint64_t changes;
 } fecs_task_info;
 
 size_t fecs_engine_container_count(const fecs_engine *e);

@@ -24,8 +24,10 @@
  * created and a stopped one to STOPPED stop_delay_ms after StopTask,
  * unless a task fault says otherwise; transitions are applied lazily, on
  * the next API call, endpoint call or fecs_tick(), stamped with the time
- * they were due. With auto_lifecycle off only the fecs_task_* /
- * fecs_container_* drivers move tasks (the agent simulator's mode).
+ * they were due. With auto_lifecycle off a task moves only as its driver
+ * says: the agent simulator (fecs_task_engine_new), which then owns the
+ * task's agent-side state, or the fecs_task_* / fecs_container_* setters
+ * (tests, benchmarks, a task no simulator runs).
  *
  * Threading: every function is thread-safe (one lock inside); the servers
  * run handlers on libmicrohttpd's threads. The hook is called without that
@@ -46,6 +48,7 @@
 #include <cjson/cJSON.h>
 
 #include "ecsb/err.h"
+#include "fecs/engine.h"
 
 typedef struct fecs fecs;
 
@@ -203,10 +206,36 @@ int fecs_task_run(fecs *f, const fecs_run_opts *o, char *arn_out,
 int fecs_invoke(fecs *f, const char *operation, const cJSON *request,
                 cJSON **response, ecsb_err *err);
 
-/* ---- state: driving the lifecycle (the agent simulator, tests) ---------
- * `task` is a task ARN or ID. Errors: ECSB_ENOTFOUND (no such task or
- * container), ECSB_EINVAL (not a status name), ECSB_ESTATE (a move
- * backwards: lastStatus only moves forward, as in ECS). */
+/* ---- state: the agent simulator ------------------------------------------
+ * A task the agent simulator runs: fake-ecs creates its engine
+ * (engine.h; spec and opts as fecs_engine_new takes them, opts->wall_us
+ * replaced by fake-ecs's clock) and from then on reads, never copies,
+ * what the agent knows from it: lastStatus, the agent's stop (desiredStatus
+ * STOPPED, stopCode, stoppedReason, stoppingAt), healthStatus, the
+ * timestamps of the lifecycle, and each container's status, exit code,
+ * reason, health and times, in DescribeTasks, ListTasks, the cluster and
+ * service counts, fecs_task_get and the metadata endpoint. The task's
+ * version counts the engine's changes too. What the control plane owns
+ * stays in fake-ecs (createdAt, the address, tags, credentials, a StopTask
+ * call's desiredStatus). The setters below then refuse the task
+ * (ECSB_ESTATE): an event is recorded once, by the engine, and the hook's
+ * task.status / container.* events, which report the record's changes,
+ * are not sent for it (the engine's own events say the same).
+ *
+ * The engine belongs to the task and is freed by fecs_free; the caller
+ * drives it (engine.h) from one thread and never frees it. Only with
+ * auto_lifecycle off, once per task, before the engine starts: ECSB_ESTATE
+ * otherwise; ECSB_EINVAL when the spec's containers are not the task
+ * definition's, in its order. */
+int fecs_task_engine_new(fecs *f, const char *task, const fecs_task_spec *spec,
+                         const fecs_engine_opts *opts, fecs_engine **out,
+                         ecsb_err *err);
+
+/* ---- state: driving the lifecycle by hand (tests, benchmarks) ----------
+ * `task` is a task ARN or ID of a task no agent simulator runs. Errors:
+ * ECSB_ENOTFOUND (no such task or container), ECSB_EINVAL (not a status
+ * name), ECSB_ESTATE (a move backwards: lastStatus only moves forward, as
+ * in ECS; a task fecs_task_engine_new runs). */
 
 /* Sets the task's lastStatus (one of the eight lifecycle names); skipped
  * intermediate steps are recorded too. RUNNING sets startedAt;
