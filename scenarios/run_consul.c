@@ -20,7 +20,7 @@
 #include "ecsb/clock.h"
 #include "run_internal.h"
 
-run_task *run_task_by_ip(run *r, const char *ip) {
+scn_run_task *scn_run_task_by_ip(scn_runner *r, const char *ip) {
   if (!ip)
     return NULL;
   if (strcmp(ip, r->server_ip) == 0)
@@ -34,16 +34,16 @@ run_task *run_task_by_ip(run *r, const char *ip) {
   return i < r->n_tasks ? &r->tasks[i] : NULL;
 }
 
-void run_consul_event(void *user, const fcon_event *ev) {
-  run *r = user;
+void scn_run_consul_event(void *user, const fcon_event *ev) {
+  scn_runner *r = user;
   pthread_mutex_lock(&r->mu);
   bool quiet = r->quiet;
   pthread_mutex_unlock(&r->mu);
-  run_task *t = quiet ? NULL : run_task_by_ip(r, ev->address);
+  scn_run_task *t = quiet ? NULL : scn_run_task_by_ip(r, ev->address);
   if (t && ev->kind == FCON_EV_SYNC) {
     atomic_store(&t->consul_changed, true);
     atomic_store(&r->consul_dirty, true);
-    run_wake(r);
+    scn_run_wake(r);
   }
   if (quiet || ev->kind == FCON_EV_SYNC)
     return;
@@ -82,20 +82,20 @@ void run_consul_event(void *user, const fcon_event *ev) {
   if (ev->node)
     cJSON_AddStringToObject(d, "node", ev->node);
   if (kind)
-    run_emit(r, -1, kind, task, NULL, d);
+    scn_run_emit(r, -1, kind, task, NULL, d);
   else
     cJSON_Delete(d);
   if (t)
     atomic_store(&t->consul_changed, true);
   atomic_store(&r->consul_dirty, true);
-  run_wake(r);
+  scn_run_wake(r);
 }
 
 /* The first non-proxy instance that passes with all of its proxies; the
  * instance's id and service name are copied out. */
-static bool task_passing(run_task *t, const fcon_instance *in, size_t n,
+static bool task_passing(scn_run_task *t, const fcon_instance *in, size_t n,
                          char *id, size_t id_cap, char *svc, size_t svc_cap) {
-  bool wants_proxy = run_task_role(t, "sidecar-proxy") != NULL;
+  bool wants_proxy = scn_run_task_role(t, "sidecar-proxy") != NULL;
   for (size_t i = 0; i < n; i++) {
     if (in[i].kind && *in[i].kind)
       continue;
@@ -117,11 +117,11 @@ static bool task_passing(run_task *t, const fcon_instance *in, size_t n,
   return false;
 }
 
-void run_consul_observe(run *r) {
+void scn_run_consul_observe(scn_runner *r) {
   if (!r->consul)
     return;
   for (size_t i = 0; i < r->n_tasks; i++) {
-    run_task *t = &r->tasks[i];
+    scn_run_task *t = &r->tasks[i];
     /* only the tasks whose node changed: fleets have hundreds */
     if (!t->created || !atomic_exchange(&t->consul_changed, false))
       continue;
@@ -143,8 +143,8 @@ void run_consul_observe(run *r) {
                  now_passing ? INT64_MAX
                              : ecsb_mono_us() +
                                    scn_scale_us(r->s, r->s->load_delay_us));
-    run_lag_update(r, t); /* the lag this milestone carries */
-    run_lag_flush(r, t, -1);
+    scn_run_lag_update(r, t); /* the lag this milestone carries */
+    scn_run_lag_flush(r, t, -1);
     cJSON *d = cJSON_CreateObject();
     if (now_passing) {
       snprintf(t->passing_instance, sizeof t->passing_instance, "%s", id);
@@ -152,9 +152,9 @@ void run_consul_observe(run *r) {
     }
     cJSON_AddStringToObject(d, "service", t->passing_service);
     cJSON_AddStringToObject(d, "instance", t->passing_instance);
-    run_emit(r, -1, now_passing ? "service.passing" : "service.critical",
-             t->name, NULL, d);
+    scn_run_emit(r, -1, now_passing ? "service.passing" : "service.critical",
+                 t->name, NULL, d);
     if (now_passing)
-      run_task_milestone(r, t, 4, run_now(r));
+      scn_run_task_milestone(r, t, 4, scn_run_now(r));
   }
 }

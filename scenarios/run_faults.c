@@ -46,33 +46,33 @@ static bool run_wide(const scn_fault *f) {
   return scn_fault_target_of(spec(f)->target)->run_wide;
 }
 
-static bool selects(const scn_fault *f, const run_task *t) {
+static bool selects(const scn_fault *f, const scn_run_task *t) {
   return strcmp(f->task, "*") == 0 || strcmp(f->task, t->name) == 0;
 }
 
-static int add_timer(run *r, int64_t at, size_t fault, int task, bool end,
-                     ecsb_err *err) {
+static int add_timer(scn_runner *r, int64_t at, size_t fault, int task,
+                     bool end, ecsb_err *err) {
   if (r->n_timers == r->cap_timers) {
     size_t nc = r->cap_timers ? r->cap_timers * 2 : 16;
-    run_timer *nt = realloc(r->timers, nc * sizeof *nt);
+    scn_run_timer *nt = realloc(r->timers, nc * sizeof *nt);
     if (!nt)
       return ecsb_err_set(err, ECSB_ENOMEM, "out of memory");
     r->timers = nt;
     r->cap_timers = nc;
   }
   r->timers[r->n_timers++] =
-      (run_timer){.at = at, .fault = fault, .task = task, .end = end};
+      (scn_run_timer){.at = at, .fault = fault, .task = task, .end = end};
   return 0;
 }
 
-static bool draw(const run *r, size_t fault, int task, double p) {
+static bool draw(const scn_runner *r, size_t fault, int task, double p) {
   ecsb_rng g;
   ecsb_rng_seed(&g, r->s->seed * UINT64_C(0x100000001b3) ^
                         ((uint64_t)fault << 32) ^ (uint64_t)(task + 1));
   return ecsb_rng_unit(&g) < p;
 }
 
-int run_faults_plan(run *r, ecsb_err *err) {
+int scn_run_faults_plan(scn_runner *r, ecsb_err *err) {
   const scn_scenario *s = r->s;
   for (size_t i = 0; i < s->n_faults; i++) {
     const scn_fault *f = &s->faults[i];
@@ -89,9 +89,9 @@ int run_faults_plan(run *r, ecsb_err *err) {
   return 0;
 }
 
-int run_faults_task(run *r, run_task *t, ecsb_err *err) {
+int scn_run_faults_task(scn_runner *r, scn_run_task *t, ecsb_err *err) {
   const scn_scenario *s = r->s;
-  int64_t now = run_now(r);
+  int64_t now = scn_run_now(r);
   for (size_t i = 0; i < s->n_faults; i++) {
     const scn_fault *f = &s->faults[i];
     if (run_wide(f) || !selects(f, t))
@@ -110,7 +110,7 @@ int run_faults_task(run *r, run_task *t, ecsb_err *err) {
   return 0;
 }
 
-void run_faults_milestone(run *r, run_task *t, int ms) {
+void scn_run_faults_milestone(scn_runner *r, scn_run_task *t, int ms) {
   const scn_scenario *s = r->s;
   for (size_t i = 0; i < s->n_faults; i++) {
     const scn_fault *f = &s->faults[i];
@@ -126,14 +126,14 @@ void run_faults_milestone(run *r, run_task *t, int ms) {
 }
 
 /* A timer of one task is in that task's time; run-wide ones in run time. */
-static int64_t timer_lag(const run *r, const run_timer *tm) {
+static int64_t timer_lag(const scn_runner *r, const scn_run_timer *tm) {
   return tm->task >= 0 && (size_t)tm->task < r->n_tasks
              ? r->tasks[tm->task].lag_us
              : 0;
 }
 
-int64_t run_faults_next(const run *r) {
-  int64_t next = RUN_NEVER;
+int64_t scn_run_faults_next(const scn_runner *r) {
+  int64_t next = SCN_RUN_NEVER;
   for (size_t i = 0; i < r->n_timers; i++) {
     int64_t at = r->timers[i].at + timer_lag(r, &r->timers[i]);
     if (at < next)
@@ -155,7 +155,7 @@ static double pnum(const scn_fault *f, const char *k) {
 }
 
 /* A duration parameter in scenario time, scaled to wall us. */
-static int64_t pdur(const run *r, const scn_fault *f, const char *k) {
+static int64_t pdur(const scn_runner *r, const scn_fault *f, const char *k) {
   return scn_scale_us(r->s, scn_fault_param_dur_us(f->kind, f->params, k));
 }
 
@@ -176,7 +176,8 @@ static int signal_of(const char *name) {
 /* ---- targets
  * ------------------------------------------------------------------ */
 
-static int apply_ecs(run *r, const scn_fault *f, bool end, ecsb_err *err) {
+static int apply_ecs(scn_runner *r, const scn_fault *f, bool end,
+                     ecsb_err *err) {
   const char *op = pstr(f, "operation");
   switch (f->kind) {
   case SCN_FAULT_ECS_API_LATENCY:
@@ -198,7 +199,8 @@ static int apply_ecs(run *r, const scn_fault *f, bool end, ecsb_err *err) {
   }
 }
 
-static int apply_endpoint(run *r, const scn_fault *f, bool end, ecsb_err *err) {
+static int apply_endpoint(scn_runner *r, const scn_fault *f, bool end,
+                          ecsb_err *err) {
   fecs_endpoint ep = spec(f)->target == SCN_TARGET_METADATA
                          ? FECS_EP_METADATA
                          : FECS_EP_CREDENTIALS;
@@ -221,7 +223,8 @@ static int apply_endpoint(run *r, const scn_fault *f, bool end, ecsb_err *err) {
       r->ecs, ep, m, m == FECS_EP_SLOW ? pdur(r, f, "delay") / 1000 : 0, err);
 }
 
-static int apply_server(run *r, const scn_fault *f, bool end, ecsb_err *err) {
+static int apply_server(scn_runner *r, const scn_fault *f, bool end,
+                        ecsb_err *err) {
   switch (f->kind) {
   case SCN_FAULT_CONSUL_SERVER_DOWN:
     return end ? fcon_server_up(r->consul, err)
@@ -250,8 +253,8 @@ static int apply_server(run *r, const scn_fault *f, bool end, ecsb_err *err) {
 
 /* Agent faults are appended to the task's control document (each entry
  * with the next seq) and the consul-client is told with SIGUSR1. */
-static int apply_agent(run *r, run_task *t, const scn_fault *f, bool end,
-                       ecsb_err *err) {
+static int apply_agent(scn_runner *r, scn_run_task *t, const scn_fault *f,
+                       bool end, ecsb_err *err) {
   if (end && (f->kind == SCN_FAULT_AGENT_CRASH ||
               f->kind == SCN_FAULT_AGENT_REGISTER_ERROR))
     return 0; /* events: nothing to undo */
@@ -293,29 +296,29 @@ static int apply_agent(run *r, run_task *t, const scn_fault *f, bool end,
   free(text);
   if (rc)
     return rc;
-  run_ctr *c = t->consul_client >= 0 ? &t->c[t->consul_client] : NULL;
+  scn_run_ctr *c = t->consul_client >= 0 ? &t->c[t->consul_client] : NULL;
   if (c && c->proc && !c->exited)
     scn_proc_signal(c->proc, SIGUSR1);
   return 0;
 }
 
-static run_ctr *find_ctr(run_task *t, const char *name) {
+static scn_run_ctr *find_ctr(scn_run_task *t, const char *name) {
   for (size_t i = 0; i < t->n; i++)
     if (strcmp(t->c[i].name, name) == 0)
       return &t->c[i];
   return NULL;
 }
 
-static int apply_container(run *r, run_task *t, const scn_fault *f, bool end,
-                           ecsb_err *err) {
-  run_ctr *c = find_ctr(t, f->container);
+static int apply_container(scn_runner *r, scn_run_task *t, const scn_fault *f,
+                           bool end, ecsb_err *err) {
+  scn_run_ctr *c = find_ctr(t, f->container);
   if (!c)
     return ecsb_err_set(err, ECSB_EINVAL,
                         "%s: fault on container \"%s\": task %s has no such "
                         "container",
                         r->s->path, f->container, t->name);
   bool running = c->proc && !c->exited;
-  int64_t now = run_task_now(r, t);
+  int64_t now = scn_run_task_now(r, t);
   switch (f->kind) {
   case SCN_FAULT_CONTAINER_EXIT:
   case SCN_FAULT_CONTAINER_CRASH_AFTER:
@@ -355,8 +358,8 @@ static int apply_container(run *r, run_task *t, const scn_fault *f, bool end,
  * our own connection, new connections are never answered, so probes and
  * Consul's TCP check time out. SO_REUSEADDR lets it take a port that an
  * earlier run left in TIME_WAIT. */
-static int take_port(run_task *t, int port, ecsb_err *err) {
-  if (t->n_held == RUN_MAX_HELD_PORTS)
+static int take_port(scn_run_task *t, int port, ecsb_err *err) {
+  if (t->n_held == SCN_RUN_MAX_HELD_PORTS)
     return ecsb_err_set(err, ECSB_ETOOBIG, "task %s: too many taken ports",
                         t->name);
   struct sockaddr_in sa = {.sin_family = AF_INET,
@@ -385,7 +388,7 @@ static int take_port(run_task *t, int port, ecsb_err *err) {
   return 0;
 }
 
-static void free_port(run_task *t, int port) {
+static void free_port(scn_run_task *t, int port) {
   for (size_t i = 0; i < t->n_held; i++) {
     if (t->held_port[i] != port)
       continue;
@@ -398,8 +401,8 @@ static void free_port(run_task *t, int port) {
   }
 }
 
-static int apply_port(run *r, run_task *t, const scn_fault *f, bool end,
-                      ecsb_err *err) {
+static int apply_port(scn_runner *r, scn_run_task *t, const scn_fault *f,
+                      bool end, ecsb_err *err) {
   int port = (int)pnum(f, "port");
   if (f->kind == SCN_FAULT_PORT_TAKEN) {
     if (end) {
@@ -415,19 +418,21 @@ static int apply_port(run *r, run_task *t, const scn_fault *f, bool end,
   return 0;
 }
 
-static void record(run *r, run_task *t, const scn_fault *f, bool end) {
+static void record(scn_runner *r, scn_run_task *t, const scn_fault *f,
+                   bool end) {
   cJSON *d = cJSON_Duplicate(f->params, true);
   if (!d)
     d = cJSON_CreateObject();
   cJSON_AddStringToObject(d, "target", target_name(f));
   cJSON_AddStringToObject(d, "action", spec(f)->action);
-  run_emit(r, -1, end ? "fault.cleared" : "fault.injected", t ? t->name : NULL,
-           f->container, d);
+  scn_run_emit(r, -1, end ? "fault.cleared" : "fault.injected",
+               t ? t->name : NULL, f->container, d);
 }
 
-static int apply(run *r, const run_timer *tm, bool *retry, ecsb_err *err) {
+static int apply(scn_runner *r, const scn_run_timer *tm, bool *retry,
+                 ecsb_err *err) {
   const scn_fault *f = &r->s->faults[tm->fault];
-  run_task *t = tm->task >= 0 ? &r->tasks[tm->task] : NULL;
+  scn_run_task *t = tm->task >= 0 ? &r->tasks[tm->task] : NULL;
   scn_fault_target tg = spec(f)->target;
   *retry = false;
   if (t && t->done && tg != SCN_TARGET_PORT)
@@ -463,10 +468,10 @@ static int apply(run *r, const run_timer *tm, bool *retry, ecsb_err *err) {
     if (tm->end)
       break;
     /* StopTask, as the API would be called (reason: StopTask's) */
-    rc = fecs_engine_stop_task(t->eng, pstr(f, "reason"), run_task_now(r, t),
-                               err);
+    rc = fecs_engine_stop_task(t->eng, pstr(f, "reason"),
+                               scn_run_task_now(r, t), err);
     if (!rc)
-      rc = run_task_drive(r, t, err);
+      rc = scn_run_task_drive(r, t, err);
     break;
   case SCN_TARGET_COUNT:
     break;
@@ -477,14 +482,14 @@ static int apply(run *r, const run_timer *tm, bool *retry, ecsb_err *err) {
   return 0;
 }
 
-int run_faults_due(run *r, int64_t wall, ecsb_err *err) {
+int scn_run_faults_due(scn_runner *r, int64_t wall, ecsb_err *err) {
   for (size_t i = 0; i < r->n_timers;) {
     int64_t now = wall - timer_lag(r, &r->timers[i]);
     if (r->timers[i].at > now) {
       i++;
       continue;
     }
-    run_timer tm = r->timers[i];
+    scn_run_timer tm = r->timers[i];
     r->timers[i] = r->timers[--r->n_timers];
     bool retry = false;
     int rc = apply(r, &tm, &retry, err);
@@ -502,7 +507,7 @@ int run_faults_due(run *r, int64_t wall, ecsb_err *err) {
   return 0;
 }
 
-void run_faults_started(run *r, run_task *t, run_ctr *c) {
+void scn_run_faults_started(scn_runner *r, scn_run_task *t, scn_run_ctr *c) {
   if (c->crash_delay_us >= 0)
-    c->crash_at = run_task_now(r, t) + c->crash_delay_us;
+    c->crash_at = scn_run_task_now(r, t) + c->crash_delay_us;
 }

@@ -3,14 +3,14 @@
  * (core/initev.c): one Linux abstract unix datagram socket per run, named
  * `@ecsboot-<runner pid>-<n>` and handed to every container as
  * ECSBOOT_EVENTS, read by one thread that records each retry as an
- * `init.retry` event (docs/events.md) through run_emit, which stamps it
+ * `init.retry` event (docs/events.md) through scn_run_emit, which stamps it
  * with the run's clock at receipt and keeps the log in order.
  *
  * The datagram names its task and container (ECSBOOT_TASK,
  * ECSBOOT_CONTAINER, set by the runner). Abstract sockets have no
  * permissions, so a datagram from another user is dropped (SO_PASSCRED),
  * and one that is not a well-formed retry is ignored. This thread touches
- * nothing of the run but run_emit, the quiet flag (under r->mu) and the
+ * nothing of the run but scn_run_emit, the quiet flag (under r->mu) and the
  * scenario's time_scale.
  */
 #include <errno.h>
@@ -33,8 +33,8 @@
 /* Datagrams read per wake-up before looking at the stop pipe again. */
 #define INITEV_BATCH 64
 
-struct run_initev {
-  run *r;
+struct scn_run_initev {
+  scn_runner *r;
   int fd;
   int stop[2];
   pthread_t th;
@@ -63,7 +63,7 @@ static double get_num(const cJSON *j, const char *k) {
 }
 
 /* One datagram -> one init.retry event; anything malformed is dropped. */
-static void record(run_initev *ev, const char *buf, size_t len) {
+static void record(scn_run_initev *ev, const char *buf, size_t len) {
   cJSON *j = cJSON_ParseWithLength(buf, len);
   const char *kind = get_str(j, "kind"), *task = get_str(j, "task"),
              *ctr = get_str(j, "container"), *what = get_str(j, "what"),
@@ -74,7 +74,7 @@ static void record(run_initev *ev, const char *buf, size_t len) {
     cJSON_Delete(j);
     return;
   }
-  run *r = ev->r;
+  scn_runner *r = ev->r;
   cJSON *d = cJSON_CreateObject();
   cJSON_AddStringToObject(d, "cmd", cmd ? cmd : "");
   cJSON_AddStringToObject(d, "what", what);
@@ -94,12 +94,12 @@ static void record(run_initev *ev, const char *buf, size_t len) {
   if (quiet)
     cJSON_Delete(d);
   else
-    run_emit(r, -1, "init.retry", task, ctr, d);
+    scn_run_emit(r, -1, "init.retry", task, ctr, d);
   cJSON_Delete(j);
 }
 
 /* Reads what is queued; false when the socket failed for good. */
-static bool drain(run_initev *ev) {
+static bool drain(scn_run_initev *ev) {
   uid_t me = getuid();
   for (int i = 0; i < INITEV_BATCH; i++) {
     char buf[2048];
@@ -129,7 +129,7 @@ static bool drain(run_initev *ev) {
 }
 
 static void *initev_main(void *arg) {
-  run_initev *ev = arg;
+  scn_run_initev *ev = arg;
   for (;;) {
     struct pollfd p[2] = {{.fd = ev->fd, .events = POLLIN},
                           {.fd = ev->stop[0], .events = POLLIN}};
@@ -146,7 +146,7 @@ static void *initev_main(void *arg) {
   return NULL;
 }
 
-static int bind_free_name(run_initev *ev, ecsb_err *err) {
+static int bind_free_name(scn_run_initev *ev, ecsb_err *err) {
   int one = 1;
   ev->fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
   if (ev->fd < 0 ||
@@ -169,8 +169,8 @@ static int bind_free_name(run_initev *ev, ecsb_err *err) {
                       ev->addr, strerror(errno));
 }
 
-int run_initev_start(run *r, ecsb_err *err) {
-  run_initev *ev = calloc(1, sizeof *ev);
+int scn_run_initev_start(scn_runner *r, ecsb_err *err) {
+  scn_run_initev *ev = calloc(1, sizeof *ev);
   if (!ev)
     return ecsb_err_set(err, ECSB_ENOMEM, "out of memory");
   ev->r = r;
@@ -188,12 +188,12 @@ int run_initev_start(run *r, ecsb_err *err) {
   return 0;
 }
 
-const char *run_initev_addr(const run *r) {
+const char *scn_run_initev_addr(const scn_runner *r) {
   return r->initev && r->initev->started ? r->initev->addr : NULL;
 }
 
-void run_initev_stop(run *r) {
-  run_initev *ev = r->initev;
+void scn_run_initev_stop(scn_runner *r) {
+  scn_run_initev *ev = r->initev;
   if (!ev)
     return;
   if (ev->started) {

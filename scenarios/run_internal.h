@@ -3,11 +3,13 @@
  * loop, the stop decision, teardown; run_task.c: tasks, their engines and
  * container processes; run_probe.c: health-check probes; run_faults.c: the
  * fault plan; run_consul.c: the Consul server's events and the
- * service-passing observer). Nobody outside scenarios/ sees it.
+ * service-passing observer). Nobody outside scenarios/ sees it. Its names
+ * carry scn_run_ (the run's state is scn_runner: scn_run is the public
+ * entry point, scn/runner.h); file-local helpers keep plain names.
  *
  * Threads: the loop runs on the caller's thread and owns every structure
  * here. Other threads (fake-ecs's and fake-consul's server threads, the
- * probe workers) only call run_emit (locked), set atomic flags and write
+ * probe workers) only call scn_run_emit (locked), set atomic flags and write
  * to the wake pipe.
  */
 #ifndef SCN_RUN_INTERNAL_H
@@ -33,17 +35,17 @@
 #include "scn/scenario.h"
 #include "scn/taskclock.h"
 
-#define RUN_NEVER INT64_MAX
-#define RUN_MAX_HELD_PORTS 8
+#define SCN_RUN_NEVER INT64_MAX
+#define SCN_RUN_MAX_HELD_PORTS 8
 /* Floor of a scaled ECS health-check timeout (wall), see run_check. */
-#define RUN_MIN_PROBE_TIMEOUT_US 100000
+#define SCN_RUN_MIN_PROBE_TIMEOUT_US 100000
 
-typedef struct run run;
-typedef struct run_probes run_probes;
-typedef struct run_load run_load;
-typedef struct run_initev run_initev;
+typedef struct scn_runner scn_runner;
+typedef struct scn_run_probes scn_run_probes;
+typedef struct scn_run_load scn_run_load;
+typedef struct scn_run_initev scn_run_initev;
 
-typedef struct run_ctr {
+typedef struct scn_run_ctr {
   const char *name; /* borrowed from def */
   const cJSON *def;
   const scn_image_rule *rule;
@@ -52,11 +54,11 @@ typedef struct run_ctr {
   scn_proc *proc;
   pid_t pid;
   bool started, exited;
-  int64_t spawn_at;       /* a START waiting for slow_start; RUN_NEVER: none */
-  int exit_override;      /* the code a fault made it exit with; -1: none */
+  int64_t spawn_at;  /* a START waiting for slow_start; SCN_RUN_NEVER: none */
+  int exit_override; /* the code a fault made it exit with; -1: none */
   int64_t crash_delay_us; /* crash_after armed: delay from start; -1 none */
   int crash_code;
-  int64_t crash_at;      /* when the armed crash fires; RUN_NEVER: none */
+  int64_t crash_at;      /* when the armed crash fires; SCN_RUN_NEVER: none */
   int64_t slow_start_us; /* delay the next start; 0: none */
   bool hang;             /* freeze it (SIGSTOP) as soon as it starts */
   bool health_fail;
@@ -67,12 +69,12 @@ typedef struct run_ctr {
   bool has_probe;
   scn_probe probe;
   bool probe_busy;
-  scn_proc *probe_proc; /* SCN_PROBE_PROCESS run */
+  scn_proc *probe_proc; /* SCN_PROBE_PROCESS scn_runner */
   int64_t probe_deadline;
   int64_t probe_delay_us; /* slow_accept on the probed port */
-} run_ctr;
+} scn_run_ctr;
 
-typedef struct run_task {
+typedef struct scn_run_task {
   int index; /* 0-based among application tasks; -1: the server task */
   char name[64];
   char ip[16];
@@ -92,7 +94,7 @@ typedef struct run_task {
   int64_t tt_max;        /* the latest task time handed out */
   scn_taskclock *clock;  /* lag_us shared with its consul-client */
   fecs_engine *eng; /* fake-ecs's (fecs_task_engine_new); driven from here */
-  run_ctr *c;
+  scn_run_ctr *c;
   size_t n;
   int consul_client; /* index of its consul-client container, or -1 */
   /* Milestones as this run sees them (for at_milestone faults and the
@@ -102,8 +104,8 @@ typedef struct run_task {
   atomic_bool consul_changed; /* the server saw a change of this task */
   char passing_instance[256];
   char passing_service[256];
-  int held_fd[RUN_MAX_HELD_PORTS][2]; /* port taken: listener, filler */
-  int held_port[RUN_MAX_HELD_PORTS];
+  int held_fd[SCN_RUN_MAX_HELD_PORTS][2]; /* port taken: listener, filler */
+  int held_port[SCN_RUN_MAX_HELD_PORTS];
   size_t n_held;
   /* Environment handed to its containers. */
   scn_task_env env;
@@ -115,16 +117,16 @@ typedef struct run_task {
   _Atomic int64_t load_until;
   int64_t load_next; /* the load thread's own */
   atomic_uint_fast64_t load_sent, load_failed;
-} run_task;
+} scn_run_task;
 
-typedef struct run_timer {
+typedef struct scn_run_timer {
   int64_t at;
   size_t fault; /* index in the scenario's faults */
   int task;     /* application task index, -1: run-wide */
   bool end;     /* the end of a fault with a duration */
-} run_timer;
+} scn_run_timer;
 
-struct run {
+struct scn_runner {
   const scn_scenario *s;
   const scn_run_opts *o;
   scn_netblock nb;
@@ -151,114 +153,118 @@ struct run {
   fcon_server *consul;
   atomic_bool consul_dirty;
 
-  run_task server;
-  run_task *tasks;
+  scn_run_task server;
+  scn_run_task *tasks;
   size_t n_tasks;
   size_t n_created, n_done;
 
-  run_timer *timers;
+  scn_run_timer *timers;
   size_t n_timers, cap_timers;
   ecsb_rng fault_rng;
 
-  run_probes *probes;
-  run_load *load;
-  run_initev *initev; /* ecsboot-init's retry datagrams (run_initev.c) */
-  int wake[2];        /* self-pipe: signals and other threads wake the loop */
-  atomic_bool events_since_check; /* written by every thread's run_emit */
+  scn_run_probes *probes;
+  scn_run_load *load;
+  scn_run_initev *initev; /* ecsboot-init's retry datagrams (run_initev.c) */
+  int wake[2]; /* self-pipe: signals and other threads wake the loop */
+  atomic_bool events_since_check; /* written by every thread's scn_run_emit */
   bool stop_loop;
   const char *end_reason;
   /* The loop thread's own lag (run_lag.c), sampled at most every
-   * RUN_LAG_SELF_EVERY_US, and the largest task lag so far. */
+   * SCN_RUN_LAG_SELF_EVERY_US, and the largest task lag so far. */
   pid_t loop_tid;
   int64_t self_lag_us, self_lag_at;
   int64_t max_lag_us;
 };
 
 /* runner.c */
-int64_t run_now(const run *r);
+int64_t scn_run_now(const scn_runner *r);
 /* Records one event; detail is consumed (may be NULL). t < 0: now. Events
  * are stamped never earlier than the previous one, so the file stays in
  * order whichever thread wrote it. */
-void run_emit(run *r, int64_t t, const char *kind, const char *task,
-              const char *container, cJSON *detail);
-void run_wake(run *r);
+void scn_run_emit(scn_runner *r, int64_t t, const char *kind, const char *task,
+                  const char *container, cJSON *detail);
+void scn_run_wake(scn_runner *r);
 
 /* run_lag.c */
 /* Samples the task's host lag (its processes' and the runner's time
  * waiting for a CPU since its T0). Call before acting on the task's
  * timers. */
-void run_lag_update(run *r, run_task *t);
+void scn_run_lag_update(scn_runner *r, scn_run_task *t);
 /* Records a host.lag event (at run time `at`, -1: now) when the lag grew
  * since the last one: before any event of the task, so a report finds the
  * lag each event carried. */
-void run_lag_flush(run *r, run_task *t, int64_t at);
+void scn_run_lag_flush(scn_runner *r, scn_run_task *t, int64_t at);
 /* Samples and records every running task's lag; returns what it cost
  * (us), which paces the next sweep. */
-int64_t run_lag_sweep(run *r);
+int64_t scn_run_lag_sweep(scn_runner *r);
 /* The loop thread's own lag so far (sampled at most every 0.5 ms). */
-int64_t run_lag_self(run *r);
+int64_t scn_run_lag_self(scn_runner *r);
 /* Task time: run time with the task's host lag taken out. */
-int64_t run_task_now(const run *r, run_task *t);
+int64_t scn_run_task_now(const scn_runner *r, scn_run_task *t);
 
 /* run_task.c */
-int run_task_prepare(run *r, run_task *t, int index, ecsb_err *err);
-int run_task_create(run *r, run_task *t, ecsb_err *err);
+int scn_run_task_prepare(scn_runner *r, scn_run_task *t, int index,
+                         ecsb_err *err);
+int scn_run_task_create(scn_runner *r, scn_run_task *t, ecsb_err *err);
 /* Feeds what happened to the task's engine and performs what it asks,
  * until both queues are empty. */
-int run_task_drive(run *r, run_task *t, ecsb_err *err);
+int scn_run_task_drive(scn_runner *r, scn_run_task *t, ecsb_err *err);
 /* Fires due timers (slow starts, crashes, probe timeouts, engine
  * deadlines) and, with reap, reaps exited processes (one waitid each: only
  * after a SIGCHLD, since fleets have thousands of processes). */
-int run_task_poll(run *r, run_task *t, bool reap, ecsb_err *err);
-int64_t run_task_next_deadline(const run *r, const run_task *t);
-run_ctr *run_task_role(run_task *t, const char *role);
+int scn_run_task_poll(scn_runner *r, scn_run_task *t, bool reap, ecsb_err *err);
+int64_t scn_run_task_next_deadline(const scn_runner *r, const scn_run_task *t);
+scn_run_ctr *scn_run_task_role(scn_run_task *t, const char *role);
 /* Kills every process of the task (SIGTERM, then SIGKILL after grace_ms
  * shared by all tasks: see runner.c) and frees its engine. */
-void run_task_signal_all(run_task *t, int sig);
-bool run_task_all_exited(run_task *t);
-void run_task_free(run_task *t);
-void run_task_milestone(run *r, run_task *t, int ms, int64_t at);
-int run_task_health_result(run *r, run_task *t, size_t ci, bool ok,
-                           ecsb_err *err);
+void scn_run_task_signal_all(scn_run_task *t, int sig);
+bool scn_run_task_all_exited(scn_run_task *t);
+void scn_run_task_free(scn_run_task *t);
+void scn_run_task_milestone(scn_runner *r, scn_run_task *t, int ms, int64_t at);
+int scn_run_task_health_result(scn_runner *r, scn_run_task *t, size_t ci,
+                               bool ok, ecsb_err *err);
 
 /* run_probe.c: TCP and HTTP probes on worker threads. */
-int run_probes_new(run *r, unsigned threads, run_probes **out, ecsb_err *err);
+int scn_run_probes_new(scn_runner *r, unsigned threads, scn_run_probes **out,
+                       ecsb_err *err);
 /* Queues a probe of container ci of task ti (an application task index,
- * -1 for none); its result comes back through run_probes_poll. */
-int run_probes_submit(run_probes *p, int ti, size_t ci, const scn_probe *pr,
-                      int64_t timeout_us, int64_t delay_us, ecsb_err *err);
+ * -1 for none); its result comes back through scn_run_probes_poll. */
+int scn_run_probes_submit(scn_run_probes *p, int ti, size_t ci,
+                          const scn_probe *pr, int64_t timeout_us,
+                          int64_t delay_us, ecsb_err *err);
 /* Pops one finished probe; false when none. */
-bool run_probes_poll(run_probes *p, int *ti, size_t *ci, bool *ok);
-void run_probes_free(run_probes *p);
+bool scn_run_probes_poll(scn_run_probes *p, int *ti, size_t *ci, bool *ok);
+void scn_run_probes_free(scn_run_probes *p);
 
 /* run_load.c: requests through each passing task's sidecar. Start does
  * nothing without a scenario "load"; stop emits each task's summary. */
-int run_load_start(run *r, run_load **out, ecsb_err *err);
-void run_load_stop(run_load *l);
+int scn_run_load_start(scn_runner *r, scn_run_load **out, ecsb_err *err);
+void scn_run_load_stop(scn_run_load *l);
 
 /* run_initev.c: ecsboot-init's retries as init.retry events. Start binds
  * the socket and starts its reader (r->initev; stop frees it, also after a
  * failed start); addr is the ECSBOOT_EVENTS value for containers, NULL
  * when not started. */
-int run_initev_start(run *r, ecsb_err *err);
-const char *run_initev_addr(const run *r);
-void run_initev_stop(run *r);
+int scn_run_initev_start(scn_runner *r, ecsb_err *err);
+const char *scn_run_initev_addr(const scn_runner *r);
+void scn_run_initev_stop(scn_runner *r);
 
 /* run_faults.c */
-int run_faults_plan(run *r, ecsb_err *err);              /* run-wide timers */
-int run_faults_task(run *r, run_task *t, ecsb_err *err); /* at creation */
-void run_faults_milestone(run *r, run_task *t, int ms);
-int run_faults_due(run *r, int64_t now, ecsb_err *err);
-int64_t run_faults_next(const run *r);
+int scn_run_faults_plan(scn_runner *r, ecsb_err *err); /* run-wide timers */
+int scn_run_faults_task(scn_runner *r, scn_run_task *t,
+                        ecsb_err *err); /* at creation */
+void scn_run_faults_milestone(scn_runner *r, scn_run_task *t, int ms);
+int scn_run_faults_due(scn_runner *r, int64_t now, ecsb_err *err);
+int64_t scn_run_faults_next(const scn_runner *r);
 /* A container of t was just started: arm its container faults. */
-void run_faults_started(run *r, run_task *t, run_ctr *c);
+void scn_run_faults_started(scn_runner *r, scn_run_task *t, scn_run_ctr *c);
 
 /* run_consul.c */
-void run_consul_event(void *user, const fcon_event *ev);
+void scn_run_consul_event(void *user, const fcon_event *ev);
 /* Emits service.passing / service.critical for every task whose state in
  * the Consul server changed. */
-void run_consul_observe(run *r);
+void scn_run_consul_observe(scn_runner *r);
 /* The task at this address (the server task included), or NULL. */
-run_task *run_task_by_ip(run *r, const char *ip);
+scn_run_task *scn_run_task_by_ip(scn_runner *r, const char *ip);
 
 #endif

@@ -28,15 +28,16 @@
 #include "run_internal.h"
 
 /* Reading the loop thread's schedstat is a file read. */
-#define RUN_LAG_SELF_EVERY_US 500
+#define SCN_RUN_LAG_SELF_EVERY_US 500
 /* Smaller changes are not worth an event (0.1 ms wall). */
 #define RUN_LAG_EMIT_MIN_US 100
 
-int64_t run_lag_self(run *r) {
+int64_t scn_run_lag_self(scn_runner *r) {
   if (!r->loop_tid)
     r->loop_tid = (pid_t)syscall(SYS_gettid);
-  int64_t now = run_now(r);
-  if (r->self_lag_at == 0 || now - r->self_lag_at >= RUN_LAG_SELF_EVERY_US) {
+  int64_t now = scn_run_now(r);
+  if (r->self_lag_at == 0 ||
+      now - r->self_lag_at >= SCN_RUN_LAG_SELF_EVERY_US) {
     int64_t v = scn_proc_thread_run_delay_us(r->loop_tid);
     if (v > r->self_lag_us)
       r->self_lag_us = v;
@@ -54,15 +55,15 @@ static int64_t delta(scn_proc *p, int64_t *seen) {
   return d;
 }
 
-void run_lag_update(run *r, run_task *t) {
+void scn_run_lag_update(scn_runner *r, scn_run_task *t) {
   if (!t->created)
     return;
-  int64_t self = run_lag_self(r);
+  int64_t self = scn_run_lag_self(r);
   int64_t runner = self > t->lag_runner ? self - t->lag_runner : 0;
   t->lag_runner = self;
   int64_t most = 0;
   for (size_t i = 0; i < t->n; i++) {
-    run_ctr *c = &t->c[i];
+    scn_run_ctr *c = &t->c[i];
     int64_t d = delta(c->proc, &c->lag_seen);
     if (d > most)
       most = d;
@@ -73,7 +74,7 @@ void run_lag_update(run *r, run_task *t) {
    * handed out: task time never goes backwards, and a process whose
    * threads all waited at once is not charged more than the wall time. */
   int64_t add = runner + most;
-  int64_t room = run_now(r) - t->lag_us - t->tt_max;
+  int64_t room = scn_run_now(r) - t->lag_us - t->tt_max;
   if (room < 0)
     room = 0;
   if (add > room) {
@@ -89,30 +90,30 @@ void run_lag_update(run *r, run_task *t) {
     r->max_lag_us = t->lag_us;
 }
 
-void run_lag_flush(run *r, run_task *t, int64_t at) {
+void scn_run_lag_flush(scn_runner *r, scn_run_task *t, int64_t at) {
   if (!t->created || t->lag_us - t->lag_emitted < RUN_LAG_EMIT_MIN_US)
     return;
   t->lag_emitted = t->lag_us;
   cJSON *d = cJSON_CreateObject();
   cJSON_AddNumberToObject(d, "lag_us", (double)t->lag_us);
   cJSON_AddNumberToObject(d, "runner_us", (double)t->lag_runner_us);
-  run_emit(r, at, "host.lag", t->name, NULL, d);
+  scn_run_emit(r, at, "host.lag", t->name, NULL, d);
 }
 
-int64_t run_lag_sweep(run *r) {
-  int64_t t0 = run_now(r);
+int64_t scn_run_lag_sweep(scn_runner *r) {
+  int64_t t0 = scn_run_now(r);
   for (size_t i = 0; i < r->n_tasks; i++) {
-    run_task *t = &r->tasks[i];
+    scn_run_task *t = &r->tasks[i];
     if (t->created && !t->done) {
-      run_lag_update(r, t);
-      run_lag_flush(r, t, -1);
+      scn_run_lag_update(r, t);
+      scn_run_lag_flush(r, t, -1);
     }
   }
-  return run_now(r) - t0;
+  return scn_run_now(r) - t0;
 }
 
-int64_t run_task_now(const run *r, run_task *t) {
-  int64_t v = run_now(r) - t->lag_us;
+int64_t scn_run_task_now(const scn_runner *r, scn_run_task *t) {
+  int64_t v = scn_run_now(r) - t->lag_us;
   if (v > t->tt_max)
     t->tt_max = v;
   return t->tt_max;

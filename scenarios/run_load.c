@@ -21,16 +21,16 @@
 /* Failures recorded one by one; beyond this only the count grows. */
 #define LOAD_MAX_FAILURE_EVENTS 200
 
-struct run_load {
-  run *r;
+struct scn_run_load {
+  scn_runner *r;
   pthread_t th;
   atomic_bool stop;
   bool started;
 };
 
 static void *load_main(void *arg) {
-  run_load *l = arg;
-  run *r = l->r;
+  scn_run_load *l = arg;
+  scn_runner *r = l->r;
   const scn_scenario *s = r->s;
   ecsb_http_opts o;
   ecsb_http_opts_default(&o);
@@ -45,7 +45,7 @@ static void *load_main(void *arg) {
   while (c && !atomic_load(&l->stop)) {
     int64_t now = ecsb_mono_us(), next = now + 10000;
     for (size_t i = 0; i < r->n_tasks && !atomic_load(&l->stop); i++) {
-      run_task *t = &r->tasks[i];
+      scn_run_task *t = &r->tasks[i];
       if (now >= atomic_load(&t->load_until)) {
         t->load_next = 0;
         continue;
@@ -73,7 +73,7 @@ static void *load_main(void *arg) {
             cJSON_AddStringToObject(d, "error", e.msg);
           else
             cJSON_AddNumberToObject(d, "status", (double)resp.status);
-          run_emit(r, -1, "load.failed", t->name, NULL, d);
+          scn_run_emit(r, -1, "load.failed", t->name, NULL, d);
         }
       }
       ecsb_http_response_clear(&resp);
@@ -89,11 +89,11 @@ static void *load_main(void *arg) {
   return NULL;
 }
 
-int run_load_start(run *r, run_load **out, ecsb_err *err) {
+int scn_run_load_start(scn_runner *r, scn_run_load **out, ecsb_err *err) {
   *out = NULL;
   if (r->s->load_rate <= 0)
     return 0;
-  run_load *l = calloc(1, sizeof *l);
+  scn_run_load *l = calloc(1, sizeof *l);
   if (!l)
     return ecsb_err_set(err, ECSB_ENOMEM, "out of memory");
   l->r = r;
@@ -107,21 +107,21 @@ int run_load_start(run *r, run_load **out, ecsb_err *err) {
   return 0;
 }
 
-void run_load_stop(run_load *l) {
+void scn_run_load_stop(scn_run_load *l) {
   if (!l)
     return;
   atomic_store(&l->stop, true);
   if (l->started)
     pthread_join(l->th, NULL);
-  run *r = l->r;
+  scn_runner *r = l->r;
   for (size_t i = 0; i < r->n_tasks; i++) {
-    run_task *t = &r->tasks[i];
+    scn_run_task *t = &r->tasks[i];
     if (!t->created)
       continue;
     cJSON *d = cJSON_CreateObject();
     cJSON_AddNumberToObject(d, "sent", (double)atomic_load(&t->load_sent));
     cJSON_AddNumberToObject(d, "failed", (double)atomic_load(&t->load_failed));
-    run_emit(r, -1, "load.summary", t->name, NULL, d);
+    scn_run_emit(r, -1, "load.summary", t->name, NULL, d);
   }
   free(l);
 }

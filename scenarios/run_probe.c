@@ -2,7 +2,7 @@
  * run_probe.c - TCP and HTTP health-check probes on worker threads, so a
  * slow or hanging probe (an app that accepts and never answers) never
  * holds up the loop or the other tasks. Each probe is bounded by its
- * health check's timeout. A result wakes the loop through run_wake.
+ * health check's timeout. A result wakes the loop through scn_run_wake.
  */
 #include <pthread.h>
 #include <stdio.h>
@@ -24,8 +24,8 @@ typedef struct job {
   bool ok;
 } job;
 
-struct run_probes {
-  run *r;
+struct scn_run_probes {
+  scn_runner *r;
   pthread_mutex_t mu;
   pthread_cond_t cv;
   job *todo, *todo_tail, *done;
@@ -35,7 +35,7 @@ struct run_probes {
 };
 
 static void *worker(void *arg) {
-  run_probes *p = arg;
+  scn_run_probes *p = arg;
   pthread_mutex_lock(&p->mu);
   for (;;) {
     while (!p->todo && !p->stopping)
@@ -65,14 +65,15 @@ static void *worker(void *arg) {
     pthread_mutex_lock(&p->mu);
     j->next = p->done;
     p->done = j;
-    run_wake(p->r);
+    scn_run_wake(p->r);
   }
   pthread_mutex_unlock(&p->mu);
   return NULL;
 }
 
-int run_probes_new(run *r, unsigned threads, run_probes **out, ecsb_err *err) {
-  run_probes *p = calloc(1, sizeof *p);
+int scn_run_probes_new(scn_runner *r, unsigned threads, scn_run_probes **out,
+                       ecsb_err *err) {
+  scn_run_probes *p = calloc(1, sizeof *p);
   if (!p || !(p->th = calloc(threads, sizeof *p->th))) {
     free(p);
     return ecsb_err_set(err, ECSB_ENOMEM, "out of memory");
@@ -84,15 +85,16 @@ int run_probes_new(run *r, unsigned threads, run_probes **out, ecsb_err *err) {
     if (pthread_create(&p->th[p->n_th], NULL, worker, p) != 0)
       break;
   if (p->n_th == 0) {
-    run_probes_free(p);
+    scn_run_probes_free(p);
     return ecsb_err_set(err, ECSB_EINTERNAL, "cannot start probe threads");
   }
   *out = p;
   return 0;
 }
 
-int run_probes_submit(run_probes *p, int ti, size_t ci, const scn_probe *pr,
-                      int64_t timeout_us, int64_t delay_us, ecsb_err *err) {
+int scn_run_probes_submit(scn_run_probes *p, int ti, size_t ci,
+                          const scn_probe *pr, int64_t timeout_us,
+                          int64_t delay_us, ecsb_err *err) {
   job *j = calloc(1, sizeof *j);
   if (!j)
     return ecsb_err_set(err, ECSB_ENOMEM, "out of memory");
@@ -118,7 +120,7 @@ int run_probes_submit(run_probes *p, int ti, size_t ci, const scn_probe *pr,
   return 0;
 }
 
-bool run_probes_poll(run_probes *p, int *ti, size_t *ci, bool *ok) {
+bool scn_run_probes_poll(scn_run_probes *p, int *ti, size_t *ci, bool *ok) {
   pthread_mutex_lock(&p->mu);
   job *j = p->done;
   if (j)
@@ -133,7 +135,7 @@ bool run_probes_poll(run_probes *p, int *ti, size_t *ci, bool *ok) {
   return true;
 }
 
-void run_probes_free(run_probes *p) {
+void scn_run_probes_free(scn_run_probes *p) {
   if (!p)
     return;
   pthread_mutex_lock(&p->mu);

@@ -28,12 +28,13 @@ static int64_t scale_fn(void *ctx, int64_t us) {
   return scn_scale_us(ctx, us);
 }
 
-static const cJSON *defs_of(const run *r) {
+static const cJSON *defs_of(const scn_runner *r) {
   return cJSON_GetObjectItemCaseSensitive(r->s->task_definition,
                                           "containerDefinitions");
 }
 
-int run_task_prepare(run *r, run_task *t, int index, ecsb_err *err) {
+int scn_run_task_prepare(scn_runner *r, scn_run_task *t, int index,
+                         ecsb_err *err) {
   const scn_scenario *s = r->s;
   t->index = index;
   t->consul_client = -1;
@@ -57,7 +58,7 @@ int run_task_prepare(run *r, run_task *t, int index, ecsb_err *err) {
     return ecsb_err_set(err, ECSB_ENOMEM, "out of memory");
   t->n = n;
   for (size_t i = 0; i < n; i++) {
-    run_ctr *c = &t->c[i];
+    scn_run_ctr *c = &t->c[i];
     c->def = cJSON_GetArrayItem(defs, (int)i);
     const cJSON *nm = cJSON_GetObjectItemCaseSensitive(c->def, "name");
     const cJSON *im = cJSON_GetObjectItemCaseSensitive(c->def, "image");
@@ -66,16 +67,16 @@ int run_task_prepare(run *r, run_task *t, int index, ecsb_err *err) {
     c->role = etd_role_of(c->def);
     c->exit_override = -1;
     c->crash_delay_us = -1;
-    c->crash_at = RUN_NEVER;
-    c->spawn_at = RUN_NEVER;
-    c->probe_deadline = RUN_NEVER;
+    c->crash_at = SCN_RUN_NEVER;
+    c->spawn_at = SCN_RUN_NEVER;
+    c->probe_deadline = SCN_RUN_NEVER;
     if (strcmp(c->role, "consul-client") == 0 && t->consul_client < 0)
       t->consul_client = (int)i;
   }
   return 0;
 }
 
-run_ctr *run_task_role(run_task *t, const char *role) {
+scn_run_ctr *scn_run_task_role(scn_run_task *t, const char *role) {
   for (size_t i = 0; i < t->n; i++)
     if (strcmp(t->c[i].role, role) == 0)
       return &t->c[i];
@@ -84,7 +85,8 @@ run_ctr *run_task_role(run_task *t, const char *role) {
 
 /* The container's metadata id and credentials, as fake-ecs hands them to
  * a container of this task. */
-static int container_env(run *r, run_task *t, run_ctr *c, ecsb_err *err) {
+static int container_env(scn_runner *r, scn_run_task *t, scn_run_ctr *c,
+                         ecsb_err *err) {
   fecs_env fe = {0};
   int rc = fecs_container_env(r->ecs, t->arn, c->name, &fe, err);
   if (rc)
@@ -108,7 +110,7 @@ static int container_env(run *r, run_task *t, run_ctr *c, ecsb_err *err) {
   return 0;
 }
 
-static void emit_containers(run *r, run_task *t) {
+static void emit_containers(scn_runner *r, scn_run_task *t) {
   cJSON *d = cJSON_CreateObject();
   cJSON_AddStringToObject(d, "family", r->family);
   cJSON *cs = cJSON_AddArrayToObject(d, "containers");
@@ -133,10 +135,10 @@ static void emit_containers(run *r, run_task *t) {
     cJSON_AddBoolToObject(o, "health_check", sp->health.command != NULL);
     cJSON_AddItemToArray(cs, o);
   }
-  run_emit(r, t->t0, "task.containers", t->name, NULL, d);
+  scn_run_emit(r, t->t0, "task.containers", t->name, NULL, d);
 }
 
-int run_task_create(run *r, run_task *t, ecsb_err *err) {
+int scn_run_task_create(scn_runner *r, scn_run_task *t, ecsb_err *err) {
   const scn_scenario *s = r->s;
   char sub[1200];
   int rc = ecsb_mkdirs(t->dir, err);
@@ -188,11 +190,11 @@ int run_task_create(run *r, run_task *t, ecsb_err *err) {
                           .path_env = getenv("PATH"),
                           .time_scale = s->time_scale,
                           .task_name = t->name,
-                          .events = run_initev_addr(r),
+                          .events = scn_run_initev_addr(r),
                           .seed = s->seed,
                           .task_clock = true};
   for (size_t i = 0; i < t->n; i++) {
-    run_ctr *c = &t->c[i];
+    scn_run_ctr *c = &t->c[i];
     const cJSON *hc = cJSON_GetObjectItemCaseSensitive(c->def, "healthCheck");
     const cJSON *cmd =
         hc ? cJSON_GetObjectItemCaseSensitive(hc, "command") : NULL;
@@ -210,29 +212,31 @@ int run_task_create(run *r, run_task *t, ecsb_err *err) {
   if ((rc = fecs_task_engine_new(r->ecs, t->arn, r->spec, &eo, &t->eng, err)))
     return ecsb_err_prefix(err, "task %s", t->name);
   t->created = true;
-  t->t0 = run_now(r);
+  t->t0 = scn_run_now(r);
   t->lag_us = t->lag_emitted = t->lag_runner_us = 0;
-  t->lag_runner = run_lag_self(r);
+  t->lag_runner = scn_run_lag_self(r);
   t->tt_max = t->t0;
   emit_containers(r, t);
   if ((rc = fecs_engine_start(t->eng, t->t0, err)))
     return ecsb_err_prefix(err, "task %s", t->name);
-  run_task_milestone(r, t, 0, t->t0);
-  return run_task_drive(r, t, err);
+  scn_run_task_milestone(r, t, 0, t->t0);
+  return scn_run_task_drive(r, t, err);
 }
 
-void run_task_milestone(run *r, run_task *t, int ms, int64_t at) {
+void scn_run_task_milestone(scn_runner *r, scn_run_task *t, int ms,
+                            int64_t at) {
   if (t->ms[ms] >= 0)
     return;
   t->ms[ms] = at;
-  run_faults_milestone(r, t, ms);
+  scn_run_faults_milestone(r, t, ms);
 }
 
 /* ---- starting a container --------------------------------------------------
  */
 
-static int spawn(run *r, run_task *t, size_t ci, int64_t now, ecsb_err *err) {
-  run_ctr *c = &t->c[ci];
+static int spawn(scn_runner *r, scn_run_task *t, size_t ci, int64_t now,
+                 ecsb_err *err) {
+  scn_run_ctr *c = &t->c[ci];
   scn_cmd cmd = {0};
   ecsb_err serr = {0};
   const cJSON *vols =
@@ -260,24 +264,24 @@ static int spawn(run *r, run_task *t, size_t ci, int64_t now, ecsb_err *err) {
   if (c->hang)
     scn_proc_signal(c->proc, SIGSTOP);
   rc = fecs_engine_container_started(t->eng, c->name, now, err);
-  run_faults_started(r, t, c);
+  scn_run_faults_started(r, t, c);
   return rc;
 }
 
 /* ---- health checks ------------------------------------------------------ */
 
-static bool flap_failing(const run_ctr *c, int64_t now) {
+static bool flap_failing(const scn_run_ctr *c, int64_t now) {
   return c->flap_us > 0 && ((now - c->flap_t0) / c->flap_us) % 2 == 1;
 }
 
-int run_task_health_result(run *r, run_task *t, size_t ci, bool ok,
-                           ecsb_err *err) {
+int scn_run_task_health_result(scn_runner *r, scn_run_task *t, size_t ci,
+                               bool ok, ecsb_err *err) {
   if (!t->eng || ci >= t->n)
     return 0;
-  run_ctr *c = &t->c[ci];
+  scn_run_ctr *c = &t->c[ci];
   c->probe_busy = false;
-  run_lag_update(r, t);
-  int64_t now = run_task_now(r, t);
+  scn_run_lag_update(r, t);
+  int64_t now = scn_run_task_now(r, t);
   if (c->health_fail || flap_failing(c, now))
     ok = false;
   int rc = fecs_engine_health_result(t->eng, c->name, ok, now, err);
@@ -285,23 +289,24 @@ int run_task_health_result(run *r, run_task *t, size_t ci, bool ok,
     ecsb_err_clear(err);
     rc = 0; /* it stopped meanwhile */
   }
-  return rc ? rc : run_task_drive(r, t, err);
+  return rc ? rc : scn_run_task_drive(r, t, err);
 }
 
-static int run_check(run *r, run_task *t, const fecs_action *a, ecsb_err *err) {
-  run_ctr *c = &t->c[a->container];
-  int64_t now = run_task_now(r, t);
+static int run_check(scn_runner *r, scn_run_task *t, const fecs_action *a,
+                     ecsb_err *err) {
+  scn_run_ctr *c = &t->c[a->container];
+  int64_t now = scn_run_task_now(r, t);
   if (!c->has_probe || c->health_fail || flap_failing(c, now))
     return fecs_engine_health_result(t->eng, c->name, false, now, err);
   c->probe_busy = true;
   /* A scaled timeout still has to cover a real connect and answer (or a
    * process start) on a loaded machine. */
-  int64_t timeout = a->timeout_us > RUN_MIN_PROBE_TIMEOUT_US
+  int64_t timeout = a->timeout_us > SCN_RUN_MIN_PROBE_TIMEOUT_US
                         ? a->timeout_us
-                        : RUN_MIN_PROBE_TIMEOUT_US;
+                        : SCN_RUN_MIN_PROBE_TIMEOUT_US;
   if (c->probe.kind != SCN_PROBE_PROCESS)
-    return run_probes_submit(r->probes, t->index, a->container, &c->probe,
-                             timeout, c->probe_delay_us, err);
+    return scn_run_probes_submit(r->probes, t->index, a->container, &c->probe,
+                                 timeout, c->probe_delay_us, err);
   char ip[40], path[1100];
   snprintf(ip, sizeof ip, "ECSBOOT_TASK_IP=%s", t->ip);
   snprintf(path, sizeof path, "PATH=%.1000s",
@@ -326,9 +331,10 @@ static int run_check(run *r, run_task *t, const fecs_action *a, ecsb_err *err) {
 /* ---- engine queues ----------------------------------------------------------
  */
 
-static int perform(run *r, run_task *t, const fecs_action *a, ecsb_err *err) {
-  run_ctr *c = &t->c[a->container];
-  int64_t now = run_task_now(r, t);
+static int perform(scn_runner *r, scn_run_task *t, const fecs_action *a,
+                   ecsb_err *err) {
+  scn_run_ctr *c = &t->c[a->container];
+  int64_t now = scn_run_task_now(r, t);
   switch (a->kind) {
   case FECS_ACT_START:
     if (c->slow_start_us > 0) {
@@ -347,9 +353,9 @@ static int perform(run *r, run_task *t, const fecs_action *a, ecsb_err *err) {
   return 0;
 }
 
-static void record(run *r, run_task *t, const fecs_event *ev) {
+static void record(scn_runner *r, scn_run_task *t, const fecs_event *ev) {
   cJSON *d = NULL;
-  run_ctr *c = ev->container >= 0 ? &t->c[ev->container] : NULL;
+  scn_run_ctr *c = ev->container >= 0 ? &t->c[ev->container] : NULL;
   switch (ev->kind) {
   case FECS_EV_TASK_STATUS:
     d = cJSON_CreateObject();
@@ -385,26 +391,26 @@ static void record(run *r, run_task *t, const fecs_event *ev) {
   }
   /* The engine runs on task time; the log is in run time. */
   int64_t at = ev->t_us + t->lag_us;
-  if (at > run_now(r))
-    at = run_now(r);
-  run_lag_flush(r, t, at);
-  run_emit(r, at, fecs_event_kind_name(ev->kind), t->name, ev->container_name,
-           d);
+  if (at > scn_run_now(r))
+    at = scn_run_now(r);
+  scn_run_lag_flush(r, t, at);
+  scn_run_emit(r, at, fecs_event_kind_name(ev->kind), t->name,
+               ev->container_name, d);
   if (c && ev->kind == FECS_EV_CONTAINER_EXITED && ev->exit_code == 0) {
     if (strcmp(c->role, "discover-servers") == 0)
-      run_task_milestone(r, t, 1, at);
+      scn_run_task_milestone(r, t, 1, at);
     else if (strcmp(c->role, "mesh-init") == 0)
-      run_task_milestone(r, t, 2, at);
+      scn_run_task_milestone(r, t, 2, at);
   }
   if (c && ev->kind == FECS_EV_CONTAINER_HEALTHY &&
       strcmp(c->role, "sidecar-proxy") == 0)
-    run_task_milestone(r, t, 3, at);
+    scn_run_task_milestone(r, t, 3, at);
   if (ev->kind == FECS_EV_TASK_STATUS && ev->status == FECS_TASK_STOPPED) {
     t->done = true;
   }
 }
 
-int run_task_drive(run *r, run_task *t, ecsb_err *err) {
+int scn_run_task_drive(scn_runner *r, scn_run_task *t, ecsb_err *err) {
   if (!t->eng)
     return 0;
   for (int guard = 0; guard < 100000; guard++) {
@@ -434,11 +440,11 @@ int run_task_drive(run *r, run_task *t, ecsb_err *err) {
 /* Whether anything of the task is due or ended: sampling its lag reads
  * /proc for every process, too dear to do for each task of a fleet on
  * every reap (one SIGCHLD reaps all of them). */
-static bool task_busy(run *r, run_task *t, bool reap) {
-  if (run_task_next_deadline(r, t) <= run_now(r))
+static bool task_busy(scn_runner *r, scn_run_task *t, bool reap) {
+  if (scn_run_task_next_deadline(r, t) <= scn_run_now(r))
     return true;
   for (size_t i = 0; reap && i < t->n; i++) {
-    run_ctr *c = &t->c[i];
+    scn_run_ctr *c = &t->c[i];
     /* reaps (keeping the status) what ended; the loop below acts on it */
     if ((c->proc && !c->exited && scn_proc_poll(c->proc, NULL, NULL)) ||
         (c->probe_proc && scn_proc_poll(c->probe_proc, NULL, NULL)))
@@ -447,21 +453,22 @@ static bool task_busy(run *r, run_task *t, bool reap) {
   return false;
 }
 
-int run_task_poll(run *r, run_task *t, bool reap, ecsb_err *err) {
+int scn_run_task_poll(scn_runner *r, scn_run_task *t, bool reap,
+                      ecsb_err *err) {
   int rc = 0;
   if (!task_busy(r, t, reap))
     return 0;
   /* task time is read afresh at each step: each may sample the lag */
-  run_lag_update(r, t);
+  scn_run_lag_update(r, t);
   for (size_t i = 0; i < t->n && !rc; i++) {
-    run_ctr *c = &t->c[i];
-    int64_t now = run_task_now(r, t);
-    if (c->spawn_at != RUN_NEVER && now >= c->spawn_at) {
-      c->spawn_at = RUN_NEVER;
+    scn_run_ctr *c = &t->c[i];
+    int64_t now = scn_run_task_now(r, t);
+    if (c->spawn_at != SCN_RUN_NEVER && now >= c->spawn_at) {
+      c->spawn_at = SCN_RUN_NEVER;
       rc = spawn(r, t, i, now, err);
     }
     if (!rc && c->proc && !c->exited && now >= c->crash_at) {
-      c->crash_at = RUN_NEVER;
+      c->crash_at = SCN_RUN_NEVER;
       c->exit_override = c->crash_code;
       scn_proc_signal(c->proc, SIGKILL);
     }
@@ -472,44 +479,44 @@ int run_task_poll(run *r, run_task *t, bool reap, ecsb_err *err) {
       int ec = code >= 0 ? code : 128 + sig;
       if (c->exit_override >= 0)
         ec = c->exit_override;
-      rc = fecs_engine_container_exited(t->eng, c->name, ec, run_task_now(r, t),
-                                        err);
+      rc = fecs_engine_container_exited(t->eng, c->name, ec,
+                                        scn_run_task_now(r, t), err);
     }
     if (!rc && c->probe_proc) {
       bool done = reap && scn_proc_poll(c->probe_proc, &code, &sig);
-      if (!done && run_task_now(r, t) >= c->probe_deadline) {
-        run_lag_update(r, t);         /* its share, before it is gone */
+      if (!done && scn_run_task_now(r, t) >= c->probe_deadline) {
+        scn_run_lag_update(r, t);     /* its share, before it is gone */
         scn_proc_free(c->probe_proc); /* kills and reaps */
         c->probe_proc = NULL;
-        rc = run_task_health_result(r, t, i, false, err);
+        rc = scn_run_task_health_result(r, t, i, false, err);
       } else if (done) {
-        run_lag_update(r, t);
+        scn_run_lag_update(r, t);
         scn_proc_free(c->probe_proc);
         c->probe_proc = NULL;
-        c->probe_deadline = RUN_NEVER;
-        rc = run_task_health_result(r, t, i, code == 0, err);
+        c->probe_deadline = SCN_RUN_NEVER;
+        rc = scn_run_task_health_result(r, t, i, code == 0, err);
       }
     }
     if (!rc)
-      rc = run_task_drive(r, t, err);
+      rc = scn_run_task_drive(r, t, err);
   }
   if (!rc && t->eng &&
-      fecs_engine_next_deadline(t->eng) <= run_task_now(r, t)) {
-    rc = fecs_engine_tick(t->eng, run_task_now(r, t), err);
+      fecs_engine_next_deadline(t->eng) <= scn_run_task_now(r, t)) {
+    rc = fecs_engine_tick(t->eng, scn_run_task_now(r, t), err);
     if (!rc)
-      rc = run_task_drive(r, t, err);
+      rc = scn_run_task_drive(r, t, err);
   }
   return rc;
 }
 
-int64_t run_task_next_deadline(const run *r, const run_task *t) {
+int64_t scn_run_task_next_deadline(const scn_runner *r, const scn_run_task *t) {
   (void)r;
   /* in task time; the run time it is due at is returned */
-  int64_t next = t->eng ? fecs_engine_next_deadline(t->eng) : RUN_NEVER;
+  int64_t next = t->eng ? fecs_engine_next_deadline(t->eng) : SCN_RUN_NEVER;
   if (next == FECS_NO_DEADLINE)
-    next = RUN_NEVER;
+    next = SCN_RUN_NEVER;
   for (size_t i = 0; i < t->n; i++) {
-    const run_ctr *c = &t->c[i];
+    const scn_run_ctr *c = &t->c[i];
     if (c->spawn_at < next)
       next = c->spawn_at;
     if (c->proc && !c->exited && c->crash_at < next)
@@ -517,15 +524,15 @@ int64_t run_task_next_deadline(const run *r, const run_task *t) {
     if (c->probe_proc && c->probe_deadline < next)
       next = c->probe_deadline;
   }
-  return next == RUN_NEVER ? next : next + t->lag_us;
+  return next == SCN_RUN_NEVER ? next : next + t->lag_us;
 }
 
 /* ---- teardown
  * ---------------------------------------------------------------- */
 
-void run_task_signal_all(run_task *t, int sig) {
+void scn_run_task_signal_all(scn_run_task *t, int sig) {
   for (size_t i = 0; i < t->n; i++) {
-    run_ctr *c = &t->c[i];
+    scn_run_ctr *c = &t->c[i];
     if (c->proc && !c->exited) {
       scn_proc_signal(c->proc, sig);
       if (c->hang)
@@ -536,9 +543,9 @@ void run_task_signal_all(run_task *t, int sig) {
   }
 }
 
-bool run_task_all_exited(run_task *t) {
+bool scn_run_task_all_exited(scn_run_task *t) {
   for (size_t i = 0; i < t->n; i++) {
-    run_ctr *c = &t->c[i];
+    scn_run_ctr *c = &t->c[i];
     if (c->proc && !c->exited) {
       if (!scn_proc_poll(c->proc, NULL, NULL))
         return false;
@@ -548,7 +555,7 @@ bool run_task_all_exited(run_task *t) {
   return true;
 }
 
-void run_task_free(run_task *t) {
+void scn_run_task_free(scn_run_task *t) {
   for (size_t i = 0; i < t->n; i++) {
     scn_proc_free(t->c[i].proc);
     scn_proc_free(t->c[i].probe_proc);

@@ -64,18 +64,18 @@ static void on_signal(int sig) {
   errno = e;
 }
 
-int64_t run_now(const run *r) {
+int64_t scn_run_now(const scn_runner *r) {
   return ecsb_mono_us() - r->t0_mono;
 }
 
-void run_wake(run *r) {
+void scn_run_wake(scn_runner *r) {
   char b = 1;
   ssize_t n = write(r->wake[1], &b, 1);
   (void)n;
 }
 
-static int mem_append(run *r, int64_t t, const char *kind, const char *task,
-                      const char *container, cJSON *detail) {
+static int mem_append(scn_runner *r, int64_t t, const char *kind,
+                      const char *task, const char *container, cJSON *detail) {
   rpt_log *m = r->mem;
   int rc = rpt_log_append(m, &r->mem_cap, t, kind, task, container, detail,
                           m->n + 1);
@@ -84,11 +84,11 @@ static int mem_append(run *r, int64_t t, const char *kind, const char *task,
   return rc;
 }
 
-void run_emit(run *r, int64_t t, const char *kind, const char *task,
-              const char *container, cJSON *detail) {
+void scn_run_emit(scn_runner *r, int64_t t, const char *kind, const char *task,
+                  const char *container, cJSON *detail) {
   pthread_mutex_lock(&r->mu);
   if (t < 0)
-    t = run_now(r);
+    t = scn_run_now(r);
   if (t < r->last_t)
     t = r->last_t;
   r->last_t = t;
@@ -103,7 +103,7 @@ void run_emit(run *r, int64_t t, const char *kind, const char *task,
 /* ---- fake-ecs hook ------------------------------------------------------ */
 
 static void ecs_hook(void *user, const fecs_hook_event *ev) {
-  run *r = user;
+  scn_runner *r = user;
   if (ev->kind != FECS_HOOK_API_CALL)
     return;
   pthread_mutex_lock(&r->mu);
@@ -117,7 +117,7 @@ static void ecs_hook(void *user, const fecs_hook_event *ev) {
   cJSON_AddNumberToObject(d, "latency_us", (double)ev->latency_us);
   if (ev->error_code)
     cJSON_AddStringToObject(d, "error", ev->error_code);
-  run_emit(r, -1, "ecs.api", NULL, NULL, d);
+  scn_run_emit(r, -1, "ecs.api", NULL, NULL, d);
 }
 
 /* ---- folders ------------------------------------------------------------ */
@@ -130,7 +130,7 @@ static int rm_entry(const char *p, const struct stat *st, int flag,
 }
 
 /* Removes an earlier run's tasks/ folder, but only one the runner made. */
-static int fresh_tasks_dir(run *r, ecsb_err *err) {
+static int fresh_tasks_dir(scn_runner *r, ecsb_err *err) {
   char tasks[4200], marker[4300];
   snprintf(tasks, sizeof tasks, "%s/tasks", r->dir);
   snprintf(marker, sizeof marker, "%s/" MARKER, tasks);
@@ -154,7 +154,7 @@ static int fresh_tasks_dir(run *r, ecsb_err *err) {
 /* ---- the world ------------------------------------------------------------
  */
 
-static int setup_ecs(run *r, ecsb_err *err) {
+static int setup_ecs(scn_runner *r, ecsb_err *err) {
   const scn_scenario *s = r->s;
   fecs_config c;
   fecs_config_default(&c);
@@ -214,7 +214,7 @@ static int setup_ecs(run *r, ecsb_err *err) {
                                   &r->spec, err);
 }
 
-static int start_log(run *r, ecsb_err *err) {
+static int start_log(scn_runner *r, ecsb_err *err) {
   if (snprintf(r->log_path, sizeof r->log_path, "%.4000s/events.jsonl",
                r->dir) >= (int)sizeof r->log_path)
     return ecsb_err_set(err, ECSB_EINVAL, "run folder path too long");
@@ -242,7 +242,7 @@ static int start_log(run *r, ecsb_err *err) {
   cJSON_AddStringToObject(d, "net_block_ip", r->ecs_ip);
   if (s->expect)
     cJSON_AddItemToObject(d, "expect", cJSON_Duplicate(s->expect, true));
-  run_emit(r, 0, "run.start", NULL, NULL, d);
+  scn_run_emit(r, 0, "run.start", NULL, NULL, d);
   return 0;
 }
 
@@ -255,15 +255,15 @@ typedef struct server_task {
   int64_t run_at, stop_at;
 } server_task;
 
-static void server_status(run *r, const char *status) {
+static void server_status(scn_runner *r, const char *status) {
   cJSON *d = cJSON_CreateObject();
   cJSON_AddStringToObject(d, "status", status);
-  run_emit(r, -1, "task.status", r->server.name, NULL, d);
+  scn_run_emit(r, -1, "task.status", r->server.name, NULL, d);
 }
 
-static int server_create(run *r, server_task *st, ecsb_err *err) {
+static int server_create(scn_runner *r, server_task *st, ecsb_err *err) {
   const scn_scenario *s = r->s;
-  run_task *t = &r->server;
+  scn_run_task *t = &r->server;
   t->index = -1;
   snprintf(t->name, sizeof t->name, "%s", s->server_family);
   snprintf(t->ip, sizeof t->ip, "%s", r->server_ip);
@@ -288,28 +288,29 @@ static int server_create(run *r, server_task *st, ecsb_err *err) {
   cJSON_AddArrayToObject(c, "depends_on");
   cJSON_AddBoolToObject(c, "health_check", false);
   cJSON_AddItemToArray(cs, c);
-  run_emit(r, 0, "task.containers", t->name, NULL, d);
+  scn_run_emit(r, 0, "task.containers", t->name, NULL, d);
   server_status(r, "PROVISIONING");
   server_status(r, "PENDING");
-  run_emit(r, -1, "container.pending", t->name, s->server_container, NULL);
+  scn_run_emit(r, -1, "container.pending", t->name, s->server_container, NULL);
   st->state = SRV_WAITING;
   st->run_at = s->server_never_running
-                   ? RUN_NEVER
+                   ? SCN_RUN_NEVER
                    : scn_scale_us(s, s->server_start_delay_us);
-  st->stop_at = RUN_NEVER;
+  st->stop_at = SCN_RUN_NEVER;
   return 0;
 }
 
-static int server_due(run *r, server_task *st, int64_t now, ecsb_err *err) {
+static int server_due(scn_runner *r, server_task *st, int64_t now,
+                      ecsb_err *err) {
   const scn_scenario *s = r->s;
-  run_task *t = &r->server;
+  scn_run_task *t = &r->server;
   int rc = 0;
   if (st->state == SRV_WAITING && now >= st->run_at) {
     fcon_server_config fc;
     fcon_server_config_default(&fc);
     fc.bind_ip = r->server_ip;
     fc.port = 8500;
-    fc.on_event = run_consul_event;
+    fc.on_event = scn_run_consul_event;
     fc.event_user = r;
     if ((rc = fcon_server_start(&fc, &r->consul, err)))
       return ecsb_err_prefix(err, "Consul server on %s:8500", r->server_ip);
@@ -319,7 +320,7 @@ static int server_due(run *r, server_task *st, int64_t now, ecsb_err *err) {
       return ecsb_err_prefix(err, "consul server task");
     cJSON *d = cJSON_CreateObject();
     cJSON_AddNumberToObject(d, "pid", (double)getpid());
-    run_emit(r, now, "container.started", t->name, s->server_container, d);
+    scn_run_emit(r, now, "container.started", t->name, s->server_container, d);
     server_status(r, "ACTIVATING");
     server_status(r, "RUNNING");
     st->state = SRV_RUNNING;
@@ -339,10 +340,10 @@ static int server_due(run *r, server_task *st, int64_t now, ecsb_err *err) {
     cJSON *d = cJSON_CreateObject();
     cJSON_AddStringToObject(d, "stop_code", "EssentialContainerExited");
     cJSON_AddStringToObject(d, "reason", "Essential container in task exited");
-    run_emit(r, now, "task.stop_requested", t->name, NULL, d);
+    scn_run_emit(r, now, "task.stop_requested", t->name, NULL, d);
     d = cJSON_CreateObject();
     cJSON_AddNumberToObject(d, "exit_code", 1);
-    run_emit(r, now, "container.exited", t->name, s->server_container, d);
+    scn_run_emit(r, now, "container.exited", t->name, s->server_container, d);
     server_status(r, "STOPPED");
     st->state = SRV_STOPPED;
   }
@@ -354,7 +355,7 @@ static int64_t server_next(const server_task *st) {
     return st->run_at;
   if (st->state == SRV_RUNNING)
     return st->stop_at;
-  return RUN_NEVER;
+  return SCN_RUN_NEVER;
 }
 
 /* ---- the stop decision ----------------------------------------------------
@@ -363,7 +364,7 @@ static int64_t server_next(const server_task *st) {
 /* Without expectations a run is over once every task reached T4 or
  * stopped; with them, once each one is decided (or every task stopped, as
  * nothing can change then). */
-static void decide(run *r, int64_t now, bool force) {
+static void decide(scn_runner *r, int64_t now, bool force) {
   bool all_stopped = r->n_created == r->n_tasks && r->n_done == r->n_tasks;
   if (all_stopped) {
     r->stop_loop = true;
@@ -401,33 +402,34 @@ static void decide(run *r, int64_t now, bool force) {
 /* ---- the loop -------------------------------------------------------------
  */
 
-static int64_t next_deadline(run *r, const server_task *st, int64_t deadline) {
+static int64_t next_deadline(scn_runner *r, const server_task *st,
+                             int64_t deadline) {
   int64_t next = deadline;
   int64_t v = server_next(st);
   if (v < next)
     next = v;
-  if ((v = run_faults_next(r)) < next)
+  if ((v = scn_run_faults_next(r)) < next)
     next = v;
   for (size_t i = 0; i < r->n_tasks; i++) {
-    run_task *t = &r->tasks[i];
+    scn_run_task *t = &r->tasks[i];
     if (!t->created) {
       if (t->create_at < next)
         next = t->create_at;
       continue;
     }
-    if (!t->done && (v = run_task_next_deadline(r, t)) < next)
+    if (!t->done && (v = scn_run_task_next_deadline(r, t)) < next)
       next = v;
   }
   return next;
 }
 
-static void drain_wake(run *r) {
+static void drain_wake(scn_runner *r) {
   char buf[256];
   while (read(r->wake[0], buf, sizeof buf) > 0) {
   }
 }
 
-static void progress(run *r, rpt_progress *p, int64_t now) {
+static void progress(scn_runner *r, rpt_progress *p, int64_t now) {
   size_t counts[RPT_MS_COUNT] = {0};
   for (size_t i = 0; i < r->n_tasks; i++)
     for (int m = 0; m < 5; m++)
@@ -436,7 +438,7 @@ static void progress(run *r, rpt_progress *p, int64_t now) {
   rpt_progress_update(p, r->n_tasks, counts, now);
 }
 
-static int loop(run *r, ecsb_err *err) {
+static int loop(scn_runner *r, ecsb_err *err) {
   const scn_scenario *s = r->s;
   server_task st = {.state = SRV_STOPPED};
   int rc = server_create(r, &st, err);
@@ -458,12 +460,12 @@ static int loop(run *r, ecsb_err *err) {
       r->end_reason = "interrupted";
       break;
     }
-    int64_t now = run_now(r);
+    int64_t now = scn_run_now(r);
     /* Idle tasks are sampled too: a deadline still open waits for their
      * lag, and past the run's deadline it extends the run. A fleet's sweep
      * reads /proc for every process: kept under a twentieth of the time. */
     if (now - last_lag_sweep >= lag_gap) {
-      int64_t cost = run_lag_sweep(r);
+      int64_t cost = scn_run_lag_sweep(r);
       last_lag_sweep = now;
       lag_gap = cost * 20 > LAG_SWEEP_EVERY_US ? cost * 20 : LAG_SWEEP_EVERY_US;
     }
@@ -474,19 +476,19 @@ static int loop(run *r, ecsb_err *err) {
       }
     }
     if ((rc = server_due(r, &st, now, err)) ||
-        (rc = run_faults_due(r, now, err)))
+        (rc = scn_run_faults_due(r, now, err)))
       return rc;
     for (size_t i = 0; i < r->n_tasks; i++) {
-      run_task *t = &r->tasks[i];
+      scn_run_task *t = &r->tasks[i];
       if (!t->created && now >= t->create_at) {
-        if ((rc = run_task_create(r, t, err)) ||
-            (rc = run_faults_task(r, t, err)))
+        if ((rc = scn_run_task_create(r, t, err)) ||
+            (rc = scn_run_faults_task(r, t, err)))
           return rc;
         r->n_created++;
       }
     }
     /* task-level faults at T0 of the tasks just created */
-    if ((rc = run_faults_due(r, run_now(r), err)))
+    if ((rc = scn_run_faults_due(r, scn_run_now(r), err)))
       return rc;
     /* Reap only after a SIGCHLD (and now and then, should one be
      * coalesced with a reap already under way). */
@@ -498,31 +500,31 @@ static int loop(run *r, ecsb_err *err) {
     int pti;
     size_t pci;
     bool pok;
-    while (run_probes_poll(r->probes, &pti, &pci, &pok))
+    while (scn_run_probes_poll(r->probes, &pti, &pci, &pok))
       if (pti >= 0 && (size_t)pti < r->n_tasks &&
-          (rc = run_task_health_result(r, &r->tasks[pti], pci, pok, err)))
+          (rc = scn_run_task_health_result(r, &r->tasks[pti], pci, pok, err)))
         return rc;
     for (size_t i = 0; i < r->n_tasks; i++) {
-      run_task *t = &r->tasks[i];
+      scn_run_task *t = &r->tasks[i];
       if (!t->created || t->done)
         continue;
-      int64_t tn = run_now(r);
-      if (!reap && run_task_next_deadline(r, t) > tn)
+      int64_t tn = scn_run_now(r);
+      if (!reap && scn_run_task_next_deadline(r, t) > tn)
         continue;
-      if ((rc = run_task_poll(r, t, reap, err)) ||
-          (rc = run_task_drive(r, t, err)))
+      if ((rc = scn_run_task_poll(r, t, reap, err)) ||
+          (rc = scn_run_task_drive(r, t, err)))
         return rc;
       if (t->done)
         r->n_done++;
     }
     if (atomic_exchange(&r->consul_dirty, false))
-      run_consul_observe(r);
-    now = run_now(r);
+      scn_run_consul_observe(r);
+    now = scn_run_now(r);
     if (now - last_decide >= decide_gap || r->n_done == r->n_tasks) {
       decide(r, now, false);
       /* Judging re-reads the whole log: on a fleet's long log keep it
        * under a tenth of the loop's time. */
-      int64_t cost = run_now(r) - now;
+      int64_t cost = scn_run_now(r) - now;
       decide_gap = cost * 10 > DECIDE_EVERY_US ? cost * 10 : DECIDE_EVERY_US;
       last_decide = now;
     }
@@ -541,7 +543,7 @@ static int loop(run *r, ecsb_err *err) {
       next = last_lag_sweep + lag_gap;
     if (next > now + 250000)
       next = now + 250000; /* progress line, and a bound on every sleep */
-    int64_t wait = next - run_now(r);
+    int64_t wait = next - scn_run_now(r);
     if (wait > 0) {
       struct timespec ts = {.tv_sec = wait / 1000000,
                             .tv_nsec = (wait % 1000000) * 1000};
@@ -550,7 +552,7 @@ static int loop(run *r, ecsb_err *err) {
     }
     drain_wake(r);
   }
-  run_lag_sweep(r); /* the lag the final verdicts judge with */
+  scn_run_lag_sweep(r); /* the lag the final verdicts judge with */
   rpt_progress_end(&prog);
   return 0;
 }
@@ -558,27 +560,27 @@ static int loop(run *r, ecsb_err *err) {
 /* ---- teardown ---------------------------------------------------------------
  */
 
-static void teardown(run *r) {
-  run_load_stop(r->load); /* its summaries go in the log first */
+static void teardown(scn_runner *r) {
+  scn_run_load_stop(r->load); /* its summaries go in the log first */
   r->load = NULL;
-  run_initev_stop(r);
+  scn_run_initev_stop(r);
   pthread_mutex_lock(&r->mu);
   r->quiet = true;
   pthread_mutex_unlock(&r->mu);
   for (size_t i = 0; i < r->n_tasks; i++)
-    run_task_signal_all(&r->tasks[i], SIGTERM);
+    scn_run_task_signal_all(&r->tasks[i], SIGTERM);
   int64_t until = ecsb_mono_ms() + TEARDOWN_GRACE_MS;
   for (;;) {
     bool all = true;
     for (size_t i = 0; i < r->n_tasks && all; i++)
-      all = run_task_all_exited(&r->tasks[i]);
+      all = scn_run_task_all_exited(&r->tasks[i]);
     if (all || ecsb_mono_ms() >= until)
       break;
     ecsb_sleep_ms(5, NULL);
   }
   for (size_t i = 0; i < r->n_tasks; i++)
-    run_task_free(&r->tasks[i]); /* SIGKILLs what is left, reaps */
-  run_probes_free(r->probes);
+    scn_run_task_free(&r->tasks[i]); /* SIGKILLs what is left, reaps */
+  scn_run_probes_free(r->probes);
   r->probes = NULL;
   fcon_server_stop(r->consul);
   r->consul = NULL;
@@ -586,12 +588,12 @@ static void teardown(run *r) {
   r->ecs = NULL;
 }
 
-static int finish(run *r, scn_run_result *res, ecsb_err *err) {
+static int finish(scn_runner *r, scn_run_result *res, ecsb_err *err) {
   bool interrupted = g_signal != 0;
   rpt_verdict *v = NULL;
   size_t nv = 0;
   rpt_eval_opts eo = {
-      .final = true, .now_us = run_now(r), .expected_tasks = r->n_tasks};
+      .final = true, .now_us = scn_run_now(r), .expected_tasks = r->n_tasks};
   int rc = rpt_expect_eval(r->expect, r->mem, &eo, &v, &nv, err);
   if (rc)
     return rc;
@@ -608,13 +610,13 @@ static int finish(run *r, scn_run_result *res, ecsb_err *err) {
     cJSON_AddStringToObject(d, "result", rpt_result_name(v[i].result));
     if (v[i].message)
       cJSON_AddStringToObject(d, "message", v[i].message);
-    run_emit(r, -1, "expect.verdict", NULL, NULL, d);
+    scn_run_emit(r, -1, "expect.verdict", NULL, NULL, d);
   }
   rpt_verdicts_free(v, nv);
   cJSON *d = cJSON_CreateObject();
   cJSON_AddBoolToObject(d, "complete", !interrupted);
   cJSON_AddStringToObject(d, "reason", r->end_reason);
-  run_emit(r, -1, "run.end", NULL, NULL, d);
+  scn_run_emit(r, -1, "run.end", NULL, NULL, d);
   res->outcome = interrupted           ? SCN_RUN_INTERRUPTED
                  : res->n_failed       ? SCN_RUN_FAILED
                  : res->n_inconclusive ? SCN_RUN_INCONCLUSIVE
@@ -627,7 +629,7 @@ static int finish(run *r, scn_run_result *res, ecsb_err *err) {
 /* ---- entry ------------------------------------------------------------------
  */
 
-static int setup(run *r, ecsb_err *err) {
+static int setup(scn_runner *r, ecsb_err *err) {
   const scn_scenario *s = r->s;
   int rc = scn_netblock_acquire(&r->nb, r->o->net_block, r->o->lock_dir, err);
   if (rc)
@@ -652,14 +654,14 @@ static int setup(run *r, ecsb_err *err) {
     return ecsb_err_set(err, ECSB_ENOMEM, "out of memory");
   r->n_tasks = (size_t)s->task_count;
   for (size_t i = 0; i < r->n_tasks; i++)
-    if ((rc = run_task_prepare(r, &r->tasks[i], (int)i, err)))
+    if ((rc = scn_run_task_prepare(r, &r->tasks[i], (int)i, err)))
       return rc;
-  if ((rc = run_probes_new(r, 4, &r->probes, err)))
+  if ((rc = scn_run_probes_new(r, 4, &r->probes, err)))
     return rc;
-  if ((rc = start_log(r, err)) || (rc = run_load_start(r, &r->load, err)) ||
-      (rc = run_initev_start(r, err)))
+  if ((rc = start_log(r, err)) || (rc = scn_run_load_start(r, &r->load, err)) ||
+      (rc = scn_run_initev_start(r, err)))
     return rc;
-  return run_faults_plan(r, err);
+  return scn_run_faults_plan(r, err);
 }
 
 /* The options with every path absolute. Containers run in their task's
@@ -702,7 +704,7 @@ int scn_run(const scn_scenario *s, const scn_run_opts *o, scn_run_result *res,
   int path_rc = abs_opts_make(o, &ao, err);
   if (path_rc)
     return path_rc;
-  run *r = calloc(1, sizeof *r);
+  scn_runner *r = calloc(1, sizeof *r);
   if (!r)
     return ecsb_err_set(err, ECSB_ENOMEM, "out of memory");
   r->s = s;
@@ -735,7 +737,7 @@ int scn_run(const scn_scenario *s, const scn_run_opts *o, scn_run_result *res,
     rc = finish(r, res, err);
     snprintf(res->log_path, sizeof res->log_path, "%s", r->log_path);
   }
-  res->wall_us = r->t0_mono ? run_now(r) : 0;
+  res->wall_us = r->t0_mono ? scn_run_now(r) : 0;
   if (r->w) {
     ecsb_err cerr = {0};
     if (rpt_log_writer_close(r->w, &cerr) && !rc)
