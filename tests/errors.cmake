@@ -13,7 +13,7 @@ target_include_directories(errors_table PRIVATE ${CMAKE_CURRENT_SOURCE_DIR})
 target_compile_definitions(errors_table PRIVATE ECSB_SOURCE_DIR="${CMAKE_SOURCE_DIR}")
 target_link_libraries(errors_table PRIVATE fake-ecs fake-consul ecsboot-httpd
   ecsboot-core PkgConfig::CMOCKA)
-add_dependencies(errors_table ecsboot-init ecsboot)
+add_dependencies(errors_table ecsboot-init ecsboot-health ecsboot)
 file(READ ${ERRORS_CASES} ERRORS_JSON)
 string(JSON ERRORS_N LENGTH "${ERRORS_JSON}" cases)
 math(EXPR ERRORS_LAST "${ERRORS_N} - 1")

@@ -11,7 +11,8 @@
  *   errors_table CASES.json --markdown        print docs/errors.md
  *
  * Strings in a case may use {dir} (the case's folder), {peer} (the peer's
- * base URL), {peer_hp} (its host:port), {init} and {ecsboot} (the programs)
+ * base URL), {peer_hp} (its host:port), {init}, {health} and {ecsboot} (the
+ * programs; ecsboot-health is the one beside ecsboot-init)
  * and {src} (the source tree). ECSB_ERRORS_SHOW=1 prints what came back
  * (how a new row's message is found). A file or body marked "raw"
  * writes every code point below 256 as one byte, which is how a case gets
@@ -46,6 +47,7 @@
 #define MAX_FILES 64
 
 static const char *g_cases_path, *g_init, *g_ecsboot, *g_id;
+static char g_health[4200];
 static cJSON *g_doc;
 
 /* ---- text with placeholders ------------------------------------------- */
@@ -56,13 +58,15 @@ typedef struct ctx {
   char peer_hp[64]; /* 127.0.0.1:PORT */
 } ctx;
 
-/* s with {dir}, {peer}, {peer_hp}, {init}, {ecsboot} replaced (heap). */
+/* s with {dir}, {peer}, {peer_hp}, {init}, {health}, {ecsboot} replaced
+ * (heap). */
 static char *subst(const ctx *c, const char *s) {
   const struct {
     const char *k, *v;
   } m[] = {{"{dir}", c->dir},         {"{peer}", c->peer},
            {"{peer_hp}", c->peer_hp}, {"{init}", g_init},
-           {"{ecsboot}", g_ecsboot},  {"{src}", ECSB_SOURCE_DIR}};
+           {"{ecsboot}", g_ecsboot},  {"{src}", ECSB_SOURCE_DIR},
+           {"{health}", g_health}};
   size_t cap = strlen(s) * 4 + 1024, n = 0;
   char *out = malloc(cap);
   assert_non_null(out);
@@ -586,6 +590,9 @@ int main(int argc, char **argv) {
   } else if (argc == 5) {
     g_init = argv[2];
     g_ecsboot = argv[3];
+    const char *slash = strrchr(g_init, '/');
+    snprintf(g_health, sizeof g_health, "%.*s%secsboot-health",
+             slash ? (int)(slash - g_init) : 0, g_init, slash ? "/" : "");
     g_id = argv[4];
     signal(SIGPIPE, SIG_IGN);
     ecsb_http_global_init(NULL);
