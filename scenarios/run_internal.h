@@ -170,7 +170,7 @@ struct scn_runner {
   bool stop_loop;
   const char *end_reason;
   /* The loop thread's own lag (run_lag.c), sampled at most every
-   * SCN_RUN_LAG_SELF_EVERY_US, and the largest task lag so far. */
+   * RUN_LAG_SELF_EVERY_US, and the largest task lag so far. */
   pid_t loop_tid;
   int64_t self_lag_us, self_lag_at;
   int64_t max_lag_us;

@@ -28,7 +28,7 @@
 #include "run_internal.h"
 
 /* Reading the loop thread's schedstat is a file read. */
-#define SCN_RUN_LAG_SELF_EVERY_US 500
+#define RUN_LAG_SELF_EVERY_US 500
 /* Smaller changes are not worth an event (0.1 ms wall). */
 #define RUN_LAG_EMIT_MIN_US 100
 
@@ -36,8 +36,7 @@ int64_t scn_run_lag_self(scn_runner *r) {
   if (!r->loop_tid)
     r->loop_tid = (pid_t)syscall(SYS_gettid);
   int64_t now = scn_run_now(r);
-  if (r->self_lag_at == 0 ||
-      now - r->self_lag_at >= SCN_RUN_LAG_SELF_EVERY_US) {
+  if (r->self_lag_at == 0 || now - r->self_lag_at >= RUN_LAG_SELF_EVERY_US) {
     int64_t v = scn_proc_thread_run_delay_us(r->loop_tid);
     if (v > r->self_lag_us)
       r->self_lag_us = v;
