@@ -33,9 +33,11 @@ add_custom_command(
   COMMAND ${CMAKE_COMMAND} -E env ASAN_OPTIONS=detect_leaks=0
           ${CMAKE_COMMAND} -DOUT=${ECSB_HELP_DIR}
           -DECSBOOT=$<TARGET_FILE:ecsboot> -DINIT=$<TARGET_FILE:ecsboot-init>
+          -DHEALTH=$<TARGET_FILE:ecsboot-health>
           "-DCMDS=${ECSB_HELP_CMDS}" "-DINIT_CMDS=${ECSB_INIT_HELP_CMDS}"
           -P ${PROJECT_SOURCE_DIR}/cmake/help_texts.cmake
-  DEPENDS ecsboot ecsboot-init ${PROJECT_SOURCE_DIR}/cmake/help_texts.cmake
+  DEPENDS ecsboot ecsboot-init ecsboot-health
+          ${PROJECT_SOURCE_DIR}/cmake/help_texts.cmake
   COMMENT "--help texts for share/doc/ecsboot/help" VERBATIM)
 add_custom_target(ecsb_help_texts ALL DEPENDS ${ECSB_HELP_DIR}/ecsboot.txt)
 install(DIRECTORY ${ECSB_HELP_DIR}/ DESTINATION ${CMAKE_INSTALL_DOCDIR}/help)

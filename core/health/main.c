@@ -34,10 +34,14 @@ int main(int argc, char **argv) {
   static const ecsb_health_cmd c = {
       .command = "ecsboot-health",
       .path = "/consul/ecsboot-health",
-      .notes = "\n\necsboot-health is statically linked so that it runs in any "
-               "image: it connects to IP\naddresses and localhost only and "
-               "speaks plain http://. `ecsboot-init health-check`\ntakes the "
-               "same arguments and also resolves names and speaks https://.",
+      .notes =
+          "\n\necsboot-health is statically linked so that it runs in any "
+          "image: it connects to IP\naddresses and localhost only and "
+          "speaks plain http://. `ecsboot-init health-check`\ntakes the "
+          "same arguments and also resolves names and speaks https://.\nThe "
+          "word health-check may come first, as for a copied "
+          "ecsboot-init:\n`ecsboot-health health-check tcp "
+          "127.0.0.1:20000`.",
       .ops = NULL};
   int i = 1;
   if (argc > 1 && is_any(argv[1], version)) {
