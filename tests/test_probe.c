@@ -84,12 +84,14 @@ static void test_http_statuses(void **state) {
   assert_int_equal(ecsb_probe_http(url, &s, 2000, &st, &err), 0);
   assert_int_equal(st, 200);
   assert_string_equal(j.last_path, "/ready");
+  /* The runner's probe threads pass neither a set (200-399) nor *status. */
+  assert_int_equal(ecsb_probe_http(url, NULL, 2000, NULL, &err), 0);
   tu_json_set(&j, 503, "no");
   assert_int_equal(ecsb_probe_http(url, &s, 2000, &st, &err), ECSB_ESTATUS);
   assert_int_equal(st, 503);
   assert_non_null(strstr(err.msg, "HTTP 503 not expected"));
   /* One try only: ECS's own retries decide. */
-  assert_int_equal(tu_json_requests(&j), 2);
+  assert_int_equal(tu_json_requests(&j), 3);
   ecsb_status_set_parse("503", &s, NULL);
   assert_int_equal(ecsb_probe_http(url, &s, 2000, &st, &err), 0);
   assert_int_equal(ecsb_probe_http("tcp://x", &s, 2000, &st, &err),
