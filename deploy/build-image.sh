@@ -28,8 +28,11 @@ if docker info >/dev/null 2>&1; then
   echo "build-image.sh: built $tag with docker" >&2
 elif command -v buildah >/dev/null 2>&1; then
   buildah=(buildah --storage-driver vfs)
-  # The previous build of this tag would stay behind as a nameless image.
-  "${buildah[@]}" rmi -f "$tag" >/dev/null 2>&1 || true
+  # The previous build of this tag would stay behind as a nameless image;
+  # by ID, so that the names an import from the archive added go too.
+  for id in $("${buildah[@]}" images -q "$tag" 2>/dev/null); do
+    "${buildah[@]}" rmi -f "$id" >/dev/null 2>&1 || true
+  done
   "${buildah[@]}" bud -q --isolation chroot -f "$here/Containerfile" \
     --build-arg VERSION="$version" -t "$tag" "$build/image" >/dev/null
   "${buildah[@]}" push -q "$tag" "oci-archive:$out:$tag"
