@@ -4,11 +4,14 @@
  * links the fakes, the stand-ins and the reports, and is only for
  * developers and CI.
  */
+#include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
 
 #include "cli.h"
+#include "ecsb/clock.h"
 #include "ecsb/http.h"
+#include "ecsb/taskclock.h"
 #include "ecsb/version.h"
 #include "lnt/lint.h"
 #include "rpt/cli.h"
@@ -18,21 +21,25 @@ static const struct {
   const char *name;
   int (*run)(int argc, char **argv);
   const char *summary;
+  /* A stand-in container of a replay: its waits follow the task's clock
+   * (ECSBOOT_TASK_CLOCK, ecsb/taskclock.h), as ecsboot-init's do. */
+  bool stand_in;
 } commands[] = {
     {"run", cli_run_main,
-     "replay a scenario's task startup (no FILE: the built-in T0-T4)"},
+     "replay a scenario's task startup (no FILE: the built-in T0-T4)", false},
     {"lint", lnt_cli_main,
-     "find startup-ordering mistakes in a task definition"},
+     "find startup-ordering mistakes in a task definition", false},
     {"serve", cli_serve_main,
-     "run the fakes (ECS API, metadata, credentials, Consul) on loopback"},
+     "run the fakes (ECS API, metadata, credentials, Consul) on loopback",
+     false},
     {"report", rpt_cli_main,
-     "render, compare or merge reports from event logs (see --help)"},
+     "render, compare or merge reports from event logs (see --help)", false},
     {"app", scn_standin_app_main,
-     "stand-in application container (an HTTP server)"},
+     "stand-in application container (an HTTP server)", true},
     {"envoy", scn_standin_envoy_main,
-     "stand-in sidecar proxy that reads an Envoy bootstrap file"},
+     "stand-in sidecar proxy that reads an Envoy bootstrap file", true},
     {"consul-client", scn_standin_consul_main,
-     "stand-in Consul agent that joins the server in the server IP file"},
+     "stand-in Consul agent that joins the server in the server IP file", true},
 };
 
 static void usage(FILE *out) {
@@ -57,12 +64,20 @@ int main(int argc, char **argv) {
     if (strcmp(argv[1], commands[i].name) != 0)
       continue;
     ecsb_err err = {0};
+    ecsb_taskclock *clock = NULL;
+    if (commands[i].stand_in && ecsb_taskclock_follow_env(&clock, &err)) {
+      fprintf(stderr, "ecsboot %s: %s\n", commands[i].name, err.msg);
+      return 2;
+    }
+    int rc = 3;
     if (ecsb_http_global_init(&err) != 0) {
       fprintf(stderr, "ecsboot: %s\n", err.msg);
-      return 3;
+    } else {
+      rc = commands[i].run(argc - 1, argv + 1);
+      ecsb_http_global_cleanup();
     }
-    int rc = commands[i].run(argc - 1, argv + 1);
-    ecsb_http_global_cleanup();
+    ecsb_clock_follow(NULL);
+    ecsb_taskclock_free(clock);
     return rc;
   }
   fprintf(stderr, "ecsboot: unknown command \"%s\"\n\n", argv[1]);

@@ -7,6 +7,7 @@
  * window is what keeps them from hitting ECS's throttle in lockstep.
  */
 #include "ecsb/clock.h"
+#include "ecsb/taskclock.h"
 
 #include <errno.h>
 #include <time.h>
@@ -17,12 +18,23 @@ static int64_t ts_us(clockid_t id) {
   return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
 }
 
-int64_t ecsb_mono_us(void) {
+/* The task clock this process follows; NULL: the host's. */
+static ecsb_taskclock *g_follow;
+
+void ecsb_clock_follow(ecsb_taskclock *c) {
+  g_follow = c;
+}
+
+int64_t ecsb_mono_host_us(void) {
   return ts_us(CLOCK_MONOTONIC);
 }
 
+int64_t ecsb_mono_us(void) {
+  return g_follow ? ecsb_taskclock_now_us(g_follow) : ts_us(CLOCK_MONOTONIC);
+}
+
 int64_t ecsb_mono_ms(void) {
-  return ts_us(CLOCK_MONOTONIC) / 1000;
+  return ecsb_mono_us() / 1000;
 }
 
 int64_t ecsb_wall_us(void) {
@@ -37,13 +49,16 @@ void ecsb_sleep_ms(int64_t ms, volatile int *stop) {
 void ecsb_sleep_us(int64_t us, volatile int *stop) {
   if (us <= 0)
     return;
-  /* Sleep in slices of at most 50 ms so a stop flag is noticed promptly. */
+  /* Sleep in slices of at most 50 ms so a stop flag is noticed promptly.
+   * Task time never runs faster than the host's, so sleeping what is
+   * left of it never oversleeps; a busy host only adds slices. */
   int64_t deadline = ecsb_mono_us() + us;
+  int64_t host_limit = ecsb_mono_host_us() + 10 * us + 10000000;
   for (;;) {
     if (stop && *stop)
       return;
     int64_t left = deadline - ecsb_mono_us();
-    if (left <= 0)
+    if (left <= 0 || ecsb_mono_host_us() >= host_limit)
       return;
     if (stop && left > 50000)
       left = 50000;

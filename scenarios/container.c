@@ -16,8 +16,8 @@
 #include "ecsb/clock.h"
 #include "ecsb/duration.h"
 #include "ecsb/json.h"
+#include "ecsb/taskclock.h"
 #include "scn/standin.h"
-#include "scn/taskclock.h"
 
 typedef struct strvec {
   char **v;
@@ -490,7 +490,7 @@ int scn_container_command(const scn_task_env *env, const cJSON *def,
       sv_pushf(&argv, "--time-scale=%s", scale);
     }
     if (env->task_clock)
-      sv_pushf(&argv, "--task-clock=%s/" SCN_TASK_CLOCK_FILE, env->task_dir);
+      sv_pushf(&argv, "--task-clock=%s/" ECSB_TASK_CLOCK_FILE, env->task_dir);
     /* The agent reports the release its image names (hashicorp/consul:
      * 1.15.11), which decides the Envoy bootstrap mesh-init writes. */
     char rel[32];
@@ -533,6 +533,9 @@ int scn_container_command(const scn_task_env *env, const cJSON *def,
   sv_pushf(&envp, "HOME=%s", env->task_dir);
   sv_pushf(&envp, "ECSBOOT_TASK_IP=%s", env->task_ip);
   sv_pushf(&envp, "ECSBOOT_CONTAINER=%s", name);
+  if (env->task_clock)
+    sv_pushf(&envp, ECSB_TASK_CLOCK_ENV "=%s/" ECSB_TASK_CLOCK_FILE,
+             env->task_dir);
   if (env->task_name) {
     char seed[24];
     sv_pushf(&envp, "ECSBOOT_TASK=%s", env->task_name);

@@ -23,6 +23,7 @@
 #include <cjson/cJSON.h>
 
 #include "ecsb/clock.h"
+#include "ecsb/taskclock.h"
 #include "fcon/fcon.h"
 #include "fecs/engine.h"
 #include "fecs/fecs.h"
@@ -33,7 +34,6 @@
 #include "scn/proc.h"
 #include "scn/runner.h"
 #include "scn/scenario.h"
-#include "scn/taskclock.h"
 
 #define SCN_RUN_NEVER INT64_MAX
 #define SCN_RUN_MAX_HELD_PORTS 8
@@ -64,7 +64,7 @@ typedef struct scn_run_ctr {
   bool health_fail;
   int64_t flap_us, flap_t0; /* health_flap period; 0: none */
   /* Host lag of proc and probe_proc when last sampled (run_lag.c). */
-  int64_t lag_seen, probe_lag_seen;
+  scn_proc_times lag_seen, probe_lag_seen;
   /* Health-check probe. */
   bool has_probe;
   scn_probe probe;
@@ -92,7 +92,7 @@ typedef struct scn_run_task {
   int64_t lag_runner;    /* the runner's own lag when last sampled */
   int64_t lag_runner_us; /* the runner's share of lag_us */
   int64_t tt_max;        /* the latest task time handed out */
-  scn_taskclock *clock;  /* lag_us shared with its consul-client */
+  ecsb_taskclock *clock; /* lag_us shared with its processes */
   fecs_engine *eng; /* fake-ecs's (fecs_task_engine_new); driven from here */
   scn_run_ctr *c;
   size_t n;

@@ -158,9 +158,9 @@ int scn_run_task_create(scn_runner *r, scn_run_task *t, ecsb_err *err) {
     snprintf(sub, sizeof sub, "%s/volumes/%s", t->dir, nm->valuestring);
     rc = ecsb_mkdirs(sub, err);
   }
-  snprintf(sub, sizeof sub, "%s/" SCN_TASK_CLOCK_FILE, t->dir);
+  snprintf(sub, sizeof sub, "%s/" ECSB_TASK_CLOCK_FILE, t->dir);
   if (!rc)
-    rc = scn_taskclock_create(sub, &t->clock, err);
+    rc = ecsb_taskclock_create(sub, &t->clock, err);
   if (rc)
     return rc;
   char group[300];
@@ -307,11 +307,15 @@ static int run_check(scn_runner *r, scn_run_task *t, const fecs_action *a,
   if (c->probe.kind != SCN_PROBE_PROCESS)
     return scn_run_probes_submit(r->probes, t->index, a->container, &c->probe,
                                  timeout, c->probe_delay_us, err);
-  char ip[40], path[1100];
+  char ip[40], path[1100], clock[1100];
   snprintf(ip, sizeof ip, "ECSBOOT_TASK_IP=%s", t->ip);
   snprintf(path, sizeof path, "PATH=%.1000s",
            getenv("PATH") ? getenv("PATH") : "/usr/bin:/bin");
-  const char *envp[] = {ip, path, NULL};
+  /* The check's own timeouts run on the task's clock, as the runner's
+   * judgement of it does. */
+  snprintf(clock, sizeof clock,
+           ECSB_TASK_CLOCK_ENV "=%.1000s/" ECSB_TASK_CLOCK_FILE, t->dir);
+  const char *envp[] = {ip, path, clock, NULL};
   char logp[1300];
   snprintf(logp, sizeof logp, "%s/logs/%s.health.log", t->dir, c->name);
   scn_spawn_opts so = {.argv = (const char *const *)c->probe.argv,
@@ -319,7 +323,7 @@ static int run_check(scn_runner *r, scn_run_task *t, const fecs_action *a,
                        .cwd = t->dir,
                        .log_path = logp};
   ecsb_err perr = {0};
-  c->probe_lag_seen = 0;
+  c->probe_lag_seen = (scn_proc_times){0, 0};
   if (scn_proc_spawn(&so, &c->probe_proc, &perr)) {
     c->probe_busy = false;
     return fecs_engine_health_result(t->eng, c->name, false, now, err);
@@ -572,6 +576,6 @@ void scn_run_task_free(scn_run_task *t) {
   t->c = NULL;
   t->n = 0;
   t->eng = NULL; /* fake-ecs's: freed with the task's record */
-  scn_taskclock_free(t->clock);
+  ecsb_taskclock_free(t->clock);
   t->clock = NULL;
 }

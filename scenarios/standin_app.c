@@ -19,9 +19,10 @@
  * drain as above; the health flags have nothing to answer and are
  * accepted so that one image rule's args can fit every app container.
  *
- * Its waits (start delay, crash, health failure, drain) are on the wall
- * clock, as ecsboot-init's are: its drain races envoy-entrypoint's grace
- * period at shutdown, and the two must keep one clock.
+ * Its waits (start delay, crash, health failure, drain) are on the clock
+ * the process follows (ecsb_mono_ms: the task's in a replay), as
+ * ecsboot-init's are: its drain races envoy-entrypoint's grace period at
+ * shutdown, and the two must keep one clock.
  */
 #include <errno.h>
 #include <pthread.h>

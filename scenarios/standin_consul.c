@@ -38,7 +38,7 @@
 #include "fcon/fcon.h"
 #include "scn/faults.h"
 #include "scn/standin.h"
-#include "scn/taskclock.h"
+#include "ecsb/taskclock.h"
 
 /* How often the server IP file is looked for until it holds an address. */
 #define FILE_POLL_MS 10
@@ -56,11 +56,11 @@ typedef struct client {
   int64_t applied_seq;
   int64_t restart_at; /* crash: come back up at this task ms; 0: none */
   bool crashed;
-  scn_taskclock *clock; /* --task-clock; NULL: the monotonic clock */
+  ecsb_taskclock *clock; /* --task-clock; NULL: the monotonic clock */
 } client;
 
 static int64_t task_now(void *clock) {
-  return scn_taskclock_now_ms(clock);
+  return ecsb_taskclock_now_ms(clock);
 }
 
 static void logf_action(const char *what, const char *detail) {
@@ -244,7 +244,7 @@ int scn_standin_consul_main(int argc, char **argv) {
                       "--bind: \"%s\" is not an address in 127.0.0.0/8", bind);
   client cl = {0};
   if (!rc && clock_file)
-    rc = scn_taskclock_open(clock_file, &cl.clock, &err);
+    rc = ecsb_taskclock_open(clock_file, &cl.clock, &err);
   if (rc) {
     fprintf(stderr, "ecsboot consul-client: %s\n", err.msg);
     return 1;
@@ -284,7 +284,7 @@ int scn_standin_consul_main(int argc, char **argv) {
   pthread_sigmask(SIG_BLOCK, &sigs, NULL);
   if (fcon_agent_start(&c, &cl.agent, &err)) {
     fprintf(stderr, "ecsboot consul-client: %s\n", err.msg);
-    scn_taskclock_free(cl.clock);
+    ecsb_taskclock_free(cl.clock);
     return 1;
   }
   char port_s[16];
@@ -365,7 +365,7 @@ int scn_standin_consul_main(int argc, char **argv) {
   if (joined && !no_leave)
     fcon_agent_leave(cl.agent);
   fcon_agent_stop(cl.agent);
-  scn_taskclock_free(cl.clock);
+  ecsb_taskclock_free(cl.clock);
   if (!code)
     ecsb_log(ECSB_LOG_INFO, "left the cluster and stopped", NULL);
   return code;

@@ -6,7 +6,6 @@ target_compile_definitions(test_scn_standin PRIVATE ECSBOOT_BIN="$<TARGET_FILE:e
 add_dependencies(test_scn_standin ecsboot)
 ecsb_add_test(test_scn_scenario SOURCES test_scn_scenario.c LIBS ecsboot-scenarios ecsboot-core)
 ecsb_add_test(test_scn_container SOURCES test_scn_container.c LIBS ecsboot-scenarios ecsboot-core)
-ecsb_add_test(test_scn_taskclock SOURCES test_scn_taskclock.c LIBS ecsboot-scenarios ecsboot-core)
 ecsb_add_test(test_scn_netblock SOURCES test_scn_netblock.c LIBS ecsboot-scenarios ecsboot-core)
 # `ecsboot run` and the consul-client stand-in as processes.
 ecsb_add_test(test_run SOURCES test_run.c

@@ -320,7 +320,8 @@ static void test_envoy_entrypoint_and_scaled_init_flags(void **state) {
     assert_string_equal(c.argv[i], want_a[i]);
   assert_null(c.argv[12]);
   scn_cmd_clear(&c);
-  /* the app stand-in keeps the wall clock, as ecsboot-init does */
+  /* the app stand-in, like every container, finds the task's clock in
+   * its environment */
   cJSON *app = json("{\"name\":\"worker\",\"image\":\"x/w\"}");
   scn_image_rule r_app = {.play = SCN_PLAY_APP};
   assert_int_equal(scn_container_command(&e, app, vols, "id", &r_app, &c, &err),
@@ -329,6 +330,11 @@ static void test_envoy_entrypoint_and_scaled_init_flags(void **state) {
   for (int i = 0; want_w[i]; i++)
     assert_string_equal(c.argv[i], want_w[i]);
   assert_null(c.argv[4]);
+  bool has_clock = false;
+  for (int i = 0; c.envp[i]; i++)
+    has_clock = has_clock || strcmp(c.envp[i], "ECSBOOT_TASK_CLOCK=/run/t5/"
+                                               "task.clock") == 0;
+  assert_true(has_clock);
   scn_cmd_clear(&c);
   cJSON_Delete(app);
   cJSON_Delete(agent);

@@ -15,7 +15,9 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "ecsb/clock.h"
 #include "ecsb/health.h"
+#include "ecsb/taskclock.h"
 #include "ecsb/version.h"
 
 static int is_any(const char *s, const char *const *names) {
@@ -62,5 +64,16 @@ int main(int argc, char **argv) {
             argv[1]);
     return 1;
   }
-  return ecsb_health_main(&c, argc - i, argv + i);
+  /* In a replay its timeout runs on the task's clock, as ecsboot-init's
+   * does (ecsb/taskclock.h); unset in production. */
+  ecsb_taskclock *clock = NULL;
+  ecsb_err err = {0};
+  if (ecsb_taskclock_follow_env(&clock, &err) != 0) {
+    fprintf(stderr, "ecsboot-health: %s\n", err.msg);
+    return 1;
+  }
+  int rc = ecsb_health_main(&c, argc - i, argv + i);
+  ecsb_clock_follow(NULL);
+  ecsb_taskclock_free(clock);
+  return rc;
 }

@@ -10,7 +10,9 @@
 #include <string.h>
 
 #include "cmd.h"
+#include "ecsb/clock.h"
 #include "ecsb/http.h"
+#include "ecsb/taskclock.h"
 #include "ecsb/version.h"
 
 static const struct {
@@ -80,14 +82,25 @@ int main(int argc, char **argv) {
     if (strcmp(cmd, commands[i].name) != 0)
       continue;
     ecsb_err err = {0};
-    if (commands[i].no_global_curl)
-      return commands[i].run(argc - 2, argv + 2);
-    if (ecsb_http_global_init(&err) != 0) {
+    /* In a replay every wait runs on the task's clock (ecsb/taskclock.h);
+     * in production the variable is unset and nothing changes. */
+    ecsb_taskclock *clock = NULL;
+    if (ecsb_taskclock_follow_env(&clock, &err) != 0) {
       fprintf(stderr, "ecsboot-init: %s\n", err.msg);
       return INIT_EXIT_USAGE;
     }
-    int rc = commands[i].run(argc - 2, argv + 2);
-    ecsb_http_global_cleanup();
+    int rc;
+    if (commands[i].no_global_curl) {
+      rc = commands[i].run(argc - 2, argv + 2);
+    } else if (ecsb_http_global_init(&err) != 0) {
+      fprintf(stderr, "ecsboot-init: %s\n", err.msg);
+      rc = INIT_EXIT_USAGE;
+    } else {
+      rc = commands[i].run(argc - 2, argv + 2);
+      ecsb_http_global_cleanup();
+    }
+    ecsb_clock_follow(NULL);
+    ecsb_taskclock_free(clock);
     return rc;
   }
   fprintf(stderr, "ecsboot-init: unknown command \"%s\"\n\n", cmd);

@@ -3,7 +3,9 @@
  * full jitter that every retry loop in ecsboot uses.
  *
  * Durations use the monotonic clock; wall time is only for timestamps shown
- * to people or sent to AWS. The backoff's random source is a small seedable
+ * to people or sent to AWS. In a replay a process may follow its task's
+ * clock instead (ecsb/taskclock.h): then the monotonic clock and every
+ * sleep here are on task time. The backoff's random source is a small seedable
  * generator owned by the caller's struct (no global state), so tests can
  * check jitter bounds and replay exact sequences.
  */
@@ -12,13 +14,24 @@
 
 #include <stdint.h>
 
-/* Monotonic time in milliseconds / microseconds. */
+/* Monotonic time in milliseconds / microseconds: task time when this
+ * process follows a task clock. */
 int64_t ecsb_mono_ms(void);
 int64_t ecsb_mono_us(void);
+/* The host's monotonic clock, whatever the process follows: for code that
+ * measures the host itself. */
+int64_t ecsb_mono_host_us(void);
+/* From now on ecsb_mono_* return c's task time and ecsb_sleep_* wait for
+ * task time to pass; NULL: the host's clock again. The caller keeps c
+ * alive while it is followed. Not thread-safe: call before threads. */
+struct ecsb_taskclock;
+void ecsb_clock_follow(struct ecsb_taskclock *c);
 /* Wall-clock time in microseconds since the Unix epoch. */
 int64_t ecsb_wall_us(void);
 /* Sleeps ms milliseconds (restarting on EINTR until the full time passed,
- * unless *stop becomes non-zero; stop may be NULL). */
+ * unless *stop becomes non-zero; stop may be NULL). On a task clock the
+ * wait lasts until that much task time passed, or ten times as much host
+ * time (plus 10 s) if the task's clock nearly stands still. */
 void ecsb_sleep_ms(int64_t ms, volatile int *stop);
 /* The same in microseconds: a retry scaled down for a replay (time_scale
  * 0.01 turns 200 ms into 2 ms) keeps its jitter instead of rounding to

@@ -50,8 +50,9 @@ typedef struct scn_task_env {
   const char *task_name;
   const char *events;
   uint64_t seed;
-  /* The runner keeps <task_dir>/SCN_TASK_CLOCK_FILE (scn/taskclock.h):
-   * the consul-client stand-in then keeps time on task time. */
+  /* The runner keeps <task_dir>/ECSB_TASK_CLOCK_FILE (ecsb/taskclock.h):
+   * every container then keeps time on task time (ECSBOOT_TASK_CLOCK;
+   * the consul-client stand-in is also given it as --task-clock). */
   bool task_clock;
 } scn_task_env;
 

@@ -10,9 +10,10 @@
  * "127.0.0.1" and "localhost" as that address.
  *
  * Durations given to stand-ins are already scaled by the scenario's
- * time_scale. They are wall-clock, unless the stand-in is given the task's
- * clock (--task-clock, scn/taskclock.h: the consul-client),
- * which leaves out the host lag the runner measured for the task.
+ * time_scale. In a replay they run on the task's clock (ECSBOOT_TASK_CLOCK,
+ * ecsb/taskclock.h, followed by cli/main.c before the stand-in starts),
+ * which leaves out the host lag the runner measured for the task; run by
+ * hand, on the host's clock.
  */
 #ifndef SCN_STANDIN_H
 #define SCN_STANDIN_H

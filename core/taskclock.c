@@ -1,5 +1,5 @@
 /*
- * taskclock.c - the task clock file (see scn/taskclock.h).
+ * taskclock.c - the task clock file (see ecsb/taskclock.h).
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -11,14 +11,14 @@
 #include <unistd.h>
 
 #include "ecsb/clock.h"
-#include "scn/taskclock.h"
+#include "ecsb/taskclock.h"
 
-struct scn_taskclock {
+struct ecsb_taskclock {
   int64_t *lag; /* the mapped file */
-  int64_t last; /* the largest task time handed out */
+  int64_t last; /* the largest task time handed out, in us */
 };
 
-static int map(const char *path, bool create, scn_taskclock **out,
+static int map(const char *path, bool create, ecsb_taskclock **out,
                ecsb_err *err) {
   *out = NULL;
   int fd = open(path,
@@ -48,7 +48,7 @@ static int map(const char *path, bool create, scn_taskclock **out,
   if (m == MAP_FAILED)
     return ecsb_err_set(err, ECSB_EIO, "task clock %s: mmap: %s", path,
                         strerror(e));
-  scn_taskclock *c = calloc(1, sizeof *c);
+  ecsb_taskclock *c = calloc(1, sizeof *c);
   if (!c) {
     munmap(m, sizeof(int64_t));
     return ecsb_err_set(err, ECSB_ENOMEM, "task clock %s: out of memory", path);
@@ -58,30 +58,31 @@ static int map(const char *path, bool create, scn_taskclock **out,
   return 0;
 }
 
-int scn_taskclock_create(const char *path, scn_taskclock **out, ecsb_err *err) {
+int ecsb_taskclock_create(const char *path, ecsb_taskclock **out,
+                          ecsb_err *err) {
   return map(path, true, out, err);
 }
 
-int scn_taskclock_open(const char *path, scn_taskclock **out, ecsb_err *err) {
+int ecsb_taskclock_open(const char *path, ecsb_taskclock **out, ecsb_err *err) {
   return map(path, false, out, err);
 }
 
-void scn_taskclock_set_lag_us(scn_taskclock *c, int64_t lag_us) {
+void ecsb_taskclock_set_lag_us(ecsb_taskclock *c, int64_t lag_us) {
   if (c && lag_us > __atomic_load_n(c->lag, __ATOMIC_RELAXED))
     __atomic_store_n(c->lag, lag_us, __ATOMIC_RELEASE);
 }
 
-int64_t scn_taskclock_lag_us(const scn_taskclock *c) {
+int64_t ecsb_taskclock_lag_us(const ecsb_taskclock *c) {
   return c ? __atomic_load_n(c->lag, __ATOMIC_ACQUIRE) : 0;
 }
 
-int64_t scn_taskclock_now_ms(scn_taskclock *c) {
+int64_t ecsb_taskclock_now_us(ecsb_taskclock *c) {
   if (!c)
-    return ecsb_mono_ms();
+    return ecsb_mono_host_us();
   /* The lag may grow by more than the time since the last read (the
    * runner charges a stall after the fact): hold the clock still then
    * rather than letting a timer see time run backwards. */
-  int64_t v = (ecsb_mono_us() - scn_taskclock_lag_us(c)) / 1000;
+  int64_t v = ecsb_mono_host_us() - ecsb_taskclock_lag_us(c);
   int64_t last = __atomic_load_n(&c->last, __ATOMIC_RELAXED);
   while (v > last &&
          !__atomic_compare_exchange_n(&c->last, &last, v, true,
@@ -90,7 +91,23 @@ int64_t scn_taskclock_now_ms(scn_taskclock *c) {
   return v > last ? v : last;
 }
 
-void scn_taskclock_free(scn_taskclock *c) {
+int64_t ecsb_taskclock_now_ms(ecsb_taskclock *c) {
+  return ecsb_taskclock_now_us(c) / 1000;
+}
+
+int ecsb_taskclock_follow_env(ecsb_taskclock **out, ecsb_err *err) {
+  *out = NULL;
+  const char *path = getenv(ECSB_TASK_CLOCK_ENV);
+  if (!path || !*path)
+    return 0;
+  int rc = ecsb_taskclock_open(path, out, err);
+  if (rc)
+    return ecsb_err_prefix(err, ECSB_TASK_CLOCK_ENV);
+  ecsb_clock_follow(*out);
+  return 0;
+}
+
+void ecsb_taskclock_free(ecsb_taskclock *c) {
   if (!c)
     return;
   munmap(c->lag, sizeof(int64_t));

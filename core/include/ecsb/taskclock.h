@@ -1,0 +1,57 @@
+/*
+ * taskclock.h - a replay task's clock, shared between the runner that
+ * measures the task's host lag and the processes of that task (owns the
+ * clock file's format, its mapping and the ECSBOOT_TASK_CLOCK setting).
+ *
+ * `ecsboot run` runs each task's timers on task time: run time minus the
+ * host lag its processes were charged (scenarios/run_lag.c). A process
+ * that keeps time of its own (ecsboot-init's polls, retries and timeouts,
+ * the stand-ins' delays, checks and drains) must use the same clock, or a
+ * busy host makes its waits look shorter in the task's timeline than the
+ * scenario asked, and waits that race each other (the app's drain and
+ * envoy-entrypoint's grace period) race on different clocks. The runner
+ * writes the task's lag into a small file in the task's folder; the
+ * task's processes map it read-only and take it out of their monotonic
+ * clock (ecsb_clock_follow in ecsb/clock.h).
+ *
+ * The file holds one native int64 (microseconds of lag), only ever
+ * growing; it is read and written with atomic 8-byte accesses.
+ */
+#ifndef ECSB_TASKCLOCK_H
+#define ECSB_TASKCLOCK_H
+
+#include <stdint.h>
+
+#include "ecsb/err.h"
+
+/* Its name in the task's folder. */
+#define ECSB_TASK_CLOCK_FILE "task.clock"
+
+typedef struct ecsb_taskclock ecsb_taskclock;
+
+/* The runner's side: creates (or truncates) path with a lag of 0. */
+int ecsb_taskclock_create(const char *path, ecsb_taskclock **out,
+                          ecsb_err *err);
+/* A stand-in's side: maps an existing clock file read-only. */
+int ecsb_taskclock_open(const char *path, ecsb_taskclock **out, ecsb_err *err);
+/* Runner only: the task's host lag so far (never smaller than before). */
+void ecsb_taskclock_set_lag_us(ecsb_taskclock *c, int64_t lag_us);
+int64_t ecsb_taskclock_lag_us(const ecsb_taskclock *c);
+/* Task time: the host's monotonic clock minus the lag, never going back
+ * (safe from any thread). A NULL clock is the host's monotonic clock. */
+int64_t ecsb_taskclock_now_us(ecsb_taskclock *c);
+int64_t ecsb_taskclock_now_ms(ecsb_taskclock *c);
+/* The environment variable that names a process's task clock file. The
+ * runner sets it for every container of a replay; in production it is
+ * unset and every wait is on the host's clock. */
+#define ECSB_TASK_CLOCK_ENV "ECSBOOT_TASK_CLOCK"
+/* When ECSBOOT_TASK_CLOCK is set and not empty, maps that file, makes
+ * this process follow it (ecsb_clock_follow) and sets *out to it (the
+ * caller frees it after ecsb_clock_follow(NULL)); a file that is not a
+ * clock is an error naming the variable and the path. Unset: *out is NULL
+ * and nothing changes. Call once at start, before any thread. */
+int ecsb_taskclock_follow_env(ecsb_taskclock **out, ecsb_err *err);
+/* Unmaps; the file stays. NULL is fine. */
+void ecsb_taskclock_free(ecsb_taskclock *c);
+
+#endif

@@ -1,0 +1,158 @@
+/*
+ * test_taskclock.c - the task clock file the runner shares with a
+ * task's consul-client: lag written by one side is read by the other,
+ * task time is the monotonic clock minus the lag and never goes back, and
+ * a file that is not a clock is refused by name; a process that follows
+ * it (ECSBOOT_TASK_CLOCK) sleeps and times out on task time.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "ecsb/clock.h"
+#include "ecsb/taskclock.h"
+
+static char dir[64];
+
+static int setup(void **state) {
+  (void)state;
+  snprintf(dir, sizeof dir, "/tmp/ecsb-taskclock-XXXXXX");
+  return mkdtemp(dir) ? 0 : -1;
+}
+
+static int teardown(void **state) {
+  (void)state;
+  char cmd[128];
+  snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
+  return system(cmd);
+}
+
+static void test_lag_is_shared_and_taken_out(void **state) {
+  (void)state;
+  char path[128];
+  snprintf(path, sizeof path, "%s/" ECSB_TASK_CLOCK_FILE, dir);
+  ecsb_taskclock *w = NULL, *r = NULL;
+  ecsb_err err = {0};
+  assert_int_equal(ecsb_taskclock_create(path, &w, &err), 0);
+  assert_int_equal(ecsb_taskclock_open(path, &r, &err), 0);
+  assert_int_equal(ecsb_taskclock_lag_us(r), 0);
+
+  int64_t before = ecsb_mono_ms();
+  int64_t t = ecsb_taskclock_now_ms(r);
+  assert_true(t >= before && t <= ecsb_mono_ms());
+
+  /* An hour of lag: task time stands still (it never runs backwards)
+   * until the monotonic clock has caught up with it. */
+  ecsb_taskclock_set_lag_us(w, 3600LL * 1000 * 1000);
+  assert_int_equal(ecsb_taskclock_lag_us(r), 3600LL * 1000 * 1000);
+  assert_int_equal(ecsb_taskclock_now_ms(r), t);
+  /* A fresh reader has no history: it shows the lag taken out. */
+  ecsb_taskclock *r2 = NULL;
+  assert_int_equal(ecsb_taskclock_open(path, &r2, &err), 0);
+  int64_t t2 = ecsb_taskclock_now_ms(r2);
+  assert_true(t2 <= ecsb_mono_ms() - 3600LL * 1000 + 1);
+  assert_true(t2 >= before - 3600LL * 1000);
+  /* The lag only grows. */
+  ecsb_taskclock_set_lag_us(w, 5);
+  assert_int_equal(ecsb_taskclock_lag_us(r2), 3600LL * 1000 * 1000);
+  ecsb_taskclock_free(r2);
+  ecsb_taskclock_free(r);
+  ecsb_taskclock_free(w);
+
+  /* Without a clock: the monotonic clock. */
+  before = ecsb_mono_ms();
+  t = ecsb_taskclock_now_ms(NULL);
+  assert_true(t >= before && t <= ecsb_mono_ms());
+  ecsb_taskclock_free(NULL);
+}
+
+static void test_bad_files_are_named(void **state) {
+  (void)state;
+  char path[128];
+  snprintf(path, sizeof path, "%s/missing.clock", dir);
+  ecsb_taskclock *c = NULL;
+  ecsb_err err = {0};
+  assert_int_not_equal(ecsb_taskclock_open(path, &c, &err), 0);
+  assert_null(c);
+  assert_non_null(strstr(err.msg, path));
+
+  snprintf(path, sizeof path, "%s/short.clock", dir);
+  FILE *f = fopen(path, "w");
+  assert_non_null(f);
+  fputs("12", f);
+  fclose(f);
+  assert_int_equal(ecsb_taskclock_open(path, &c, &err), ECSB_EINVAL);
+  assert_non_null(strstr(err.msg, "not a clock file"));
+  assert_non_null(strstr(err.msg, path));
+
+  snprintf(path, sizeof path, "%s/no-such-dir/task.clock", dir);
+  assert_int_not_equal(ecsb_taskclock_create(path, &c, &err), 0);
+  assert_non_null(strstr(err.msg, path));
+}
+
+/* A followed clock: ecsb_mono_* is task time, and a sleep lasts until
+ * that much task time passed, so host lag charged meanwhile lengthens it
+ * in host time (never shortens it). */
+static void test_follow_sleeps_on_task_time(void **state) {
+  (void)state;
+  char path[128];
+  snprintf(path, sizeof path, "%s/" ECSB_TASK_CLOCK_FILE, dir);
+  ecsb_taskclock *w = NULL;
+  ecsb_err err = {0};
+  assert_int_equal(ecsb_taskclock_create(path, &w, &err), 0);
+
+  assert_int_equal(setenv(ECSB_TASK_CLOCK_ENV, path, 1), 0);
+  ecsb_taskclock *followed = NULL;
+  assert_int_equal(ecsb_taskclock_follow_env(&followed, &err), 0);
+  assert_non_null(followed);
+  /* 30 ms of lag at once: task time stands still until the host's clock
+   * has moved 30 ms, then a 10 ms sleep still has all of its 10 ms. */
+  int64_t task0 = ecsb_mono_us(), host0 = ecsb_mono_host_us();
+  assert_true(task0 <= host0);
+  ecsb_taskclock_set_lag_us(w, 30000);
+  ecsb_sleep_ms(10, NULL);
+  assert_true(ecsb_mono_us() - task0 >= 10000);
+  assert_true(ecsb_mono_host_us() - host0 >= 40000);
+  ecsb_clock_follow(NULL);
+  /* The host's clock again. */
+  int64_t h = ecsb_mono_host_us(), m = ecsb_mono_us();
+  assert_true(m >= h);
+  assert_true(m - h < 1000000);
+  ecsb_taskclock_free(followed);
+  ecsb_taskclock_free(w);
+  unsetenv(ECSB_TASK_CLOCK_ENV);
+}
+
+static void test_follow_env_names_a_bad_file(void **state) {
+  (void)state;
+  ecsb_err err = {0};
+  unsetenv(ECSB_TASK_CLOCK_ENV);
+  ecsb_taskclock *c = (ecsb_taskclock *)&err;               /* must be reset */
+  assert_int_equal(ecsb_taskclock_follow_env(&c, &err), 0); /* production */
+  assert_null(c);
+  char path[128];
+  snprintf(path, sizeof path, "%s/none.clock", dir);
+  assert_int_equal(setenv(ECSB_TASK_CLOCK_ENV, path, 1), 0);
+  assert_int_not_equal(ecsb_taskclock_follow_env(&c, &err), 0);
+  assert_null(c);
+  assert_non_null(strstr(err.msg, ECSB_TASK_CLOCK_ENV));
+  assert_non_null(strstr(err.msg, path));
+  unsetenv(ECSB_TASK_CLOCK_ENV);
+}
+
+int main(void) {
+  const struct CMUnitTest tests[] = {
+      cmocka_unit_test(test_lag_is_shared_and_taken_out),
+      cmocka_unit_test(test_bad_files_are_named),
+      cmocka_unit_test(test_follow_sleeps_on_task_time),
+      cmocka_unit_test(test_follow_env_names_a_bad_file),
+  };
+  return cmocka_run_group_tests(tests, setup, teardown);
+}
