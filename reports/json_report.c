@@ -105,6 +105,14 @@ static cJSON *task_json(const rpt_task *t) {
     add_str(f, "stop_reason", t->stop_reason);
     cJSON_AddBoolToObject(f, "service_passing", t->service_passing);
   }
+  cJSON *sv = cJSON_AddArrayToObject(o, "consul_service");
+  for (size_t i = 0; sv && i < t->n_svc; i++) {
+    cJSON *e = cJSON_CreateObject();
+    cJSON_AddItemToArray(sv, e);
+    cJSON_AddNumberToObject(e, "from_us", (double)t->svc[i].from);
+    add_us(e, "to_us", t->svc[i].to);
+    cJSON_AddBoolToObject(e, "passing", t->svc[i].passing);
+  }
   cJSON *cs = cJSON_AddArrayToObject(o, "containers");
   for (size_t i = 0; cs && i < t->n_containers; i++)
     cJSON_AddItemToArray(cs, container_json(&t->containers[i]));
@@ -458,7 +466,7 @@ static int load_container(rd *d, const cJSON *o, const char *p,
 
 static int load_task(rd *d, const cJSON *o, const char *p, rpt_task *t) {
   int rc;
-  const cJSON *ms, *fin, *cs, *lag;
+  const cJSON *ms, *fin, *cs, *lag, *sv;
   memset(t, 0, sizeof *t);
   for (int m = 0; m < RPT_MS_COUNT; m++)
     t->ms[m] = RPT_ABSENT;
@@ -472,6 +480,7 @@ static int load_task(rd *d, const cJSON *o, const char *p, rpt_task *t) {
       (rc = get_obj(d, o, p, "host_lag_us", &lag)) ||
       (rc = get_us(d, o, p, "host_lag_end_us", &t->lag_end)) ||
       (rc = get_obj(d, o, p, "final", &fin)) ||
+      (rc = get_arr(d, o, p, "consul_service", &sv)) ||
       (rc = get_arr(d, o, p, "containers", &cs)))
     return rc;
   if (t->t0_at == RPT_ABSENT)
@@ -508,6 +517,23 @@ static int load_task(rd *d, const cJSON *o, const char *p, rpt_task *t) {
         (rc = get_sdup(d, fin, sp, "stop_reason", false, &t->stop_reason)) ||
         (rc = get_flag(d, fin, sp, "service_passing", &t->service_passing)))
       return rc;
+  }
+  int ns = sv ? cJSON_GetArraySize(sv) : 0;
+  if (ns && !(t->svc = calloc((size_t)ns, sizeof *t->svc)))
+    return oom(d);
+  for (int i = 0; i < ns; i++) {
+    rpt_pathf(sp, sizeof sp, "%s.consul_service[%d]", p, i);
+    const cJSON *e = cJSON_GetArrayItem(sv, i);
+    rpt_svc_span *v = &t->svc[i];
+    if ((rc = need_obj(d, e, sp)) ||
+        (rc = get_us(d, e, sp, "from_us", &v->from)) ||
+        (rc = get_us(d, e, sp, "to_us", &v->to)) ||
+        (rc = get_flag(d, e, sp, "passing", &v->passing)))
+      return rc;
+    if (v->from == RPT_ABSENT)
+      return fail(d, ecsb_err_set(d->err, ECSB_EINVAL,
+                                  "%s.from_us: expected a number", sp));
+    t->n_svc++;
   }
   int nc = cs ? cJSON_GetArraySize(cs) : 0;
   if (nc && !(t->containers = calloc((size_t)nc, sizeof *t->containers)))

@@ -373,6 +373,35 @@ static int fault_event(build *b, const rpt_event *e, ecsb_err *err) {
   return 0;
 }
 
+/* Ends the task's open stretch in Consul at `at` and, unless `leave`,
+ * opens the next one (passing or not). A log from merged shards or a
+ * repeated event changes nothing when the state is the same. */
+static int svc_change(rpt_task *t, int64_t at, bool passing, bool leave,
+                      ecsb_err *err) {
+  rpt_svc_span *open = t->n_svc && t->svc[t->n_svc - 1].to == RPT_ABSENT
+                           ? &t->svc[t->n_svc - 1]
+                           : NULL;
+  if (open && !leave && open->passing == passing)
+    return 0;
+  if (open)
+    open->to = at;
+  if (leave)
+    return 0;
+  rpt_svc_span *n = realloc(t->svc, (t->n_svc + 1) * sizeof *n);
+  if (!n)
+    return oom(err);
+  t->svc = n;
+  t->svc[t->n_svc++] =
+      (rpt_svc_span){.from = at, .to = RPT_ABSENT, .passing = passing};
+  return 0;
+}
+
+/* The application's own service (not its sidecar proxy's). */
+static bool app_service(const rpt_event *e) {
+  const char *kind = rpt_event_str(e, "service_kind");
+  return !kind || !*kind;
+}
+
 static int task_event(build *b, size_t ti, const rpt_event *e, ecsb_err *err) {
   rpt_task *t = &b->run->tasks[ti];
   const char *k = e->kind;
@@ -411,14 +440,25 @@ static int task_event(build *b, size_t ti, const rpt_event *e, ecsb_err *err) {
   if (strcmp(k, "service.passing") == 0) {
     set_ms(b, ti, RPT_T4, e);
     t->service_passing = true;
-    return 0;
+    return svc_change(t, e->t_us, true, false, err);
   }
   if (strcmp(k, "service.critical") == 0) {
     if (t->ms[RPT_S0] != RPT_ABSENT)
       set_ms(b, ti, RPT_S1, e);
     t->service_passing = false;
-    return 0;
+    /* Only while registered: a deregistration also ends the passing set. */
+    if (!t->n_svc || t->svc[t->n_svc - 1].to != RPT_ABSENT)
+      return 0;
+    return svc_change(t, e->t_us, false, false, err);
   }
+  if (strcmp(k, "consul.register") == 0 && app_service(e)) {
+    if (t->n_svc && t->svc[t->n_svc - 1].to == RPT_ABSENT)
+      return 0; /* a re-registration */
+    return svc_change(t, e->t_us, false, false, err);
+  }
+  if ((strcmp(k, "consul.deregister") == 0 && app_service(e)) ||
+      strcmp(k, "consul.leave") == 0)
+    return svc_change(t, e->t_us, false, true, err);
   if (strncmp(k, "container.", 10) == 0)
     return container_event(b, ti, e, err);
   return 0;

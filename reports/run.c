@@ -104,6 +104,7 @@ void rpt_task_clear(rpt_task *t) {
   free(t->status);
   free(t->stop_code);
   free(t->stop_reason);
+  free(t->svc);
   for (size_t i = 0; i < t->n_containers; i++)
     container_clear(&t->containers[i]);
   free(t->containers);

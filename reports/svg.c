@@ -22,6 +22,8 @@
 #define MS_LANE 52.0
 #define FAULT_LANE 86.0
 #define ROWS_TOP 120.0
+/* About what fits across WIDTH in the 11-pixel stop-cause font. */
+#define STOP_LINE_CHARS 165
 
 static const char *const style =
     "<style>\n"
@@ -49,10 +51,16 @@ static const char *const style =
     ".ecsb-c1{stroke:#8c6bb1}.ecsb-c2{stroke:#41ab5d}.ecsb-c3{stroke:#f16913}"
     ".ecsb-c4{stroke:#08519c}\n"
     ".ecsb-cdf{fill:none;stroke-width:2}\n"
+    ".ecsb-svc0{fill:#f3d9a4}.ecsb-svc1{fill:#2e7d32}\n"
+    ".ecsb-stop{font:11px sans-serif;fill:#b71c1c}\n"
+    ".ecsb-cut{fill:none;stroke:#888;stroke-width:1;stroke-dasharray:2 2}\n"
     "</style>\n";
 
 typedef struct scale {
   int64_t t0, t1; /* microseconds shown */
+  /* Tick labels: scenario time (run time / time_scale) when > 0, else the
+   * times themselves. */
+  double time_scale;
 } scale;
 
 static double X(const scale *s, int64_t t) {
@@ -89,20 +97,46 @@ static void text(ecsb_buf *b, double x, double y, const char *cls,
   ecsb_buf_puts(b, "</text>\n");
 }
 
-/* Vertical grid and labelled axis over [top, bottom]. */
+/* A tick's label, as short as its step allows: "0", "250ms", "30s",
+ * "1m30s", "2h". */
+static const char *tick_label(int64_t us, int64_t step, char *buf, size_t cap) {
+  const int64_t ms = 1000, sec = 1000 * ms, min = 60 * sec, hour = 60 * min;
+  if (us == 0)
+    snprintf(buf, cap, "0");
+  else if (step < ms || us % ms)
+    snprintf(buf, cap, "%lldus", (long long)us);
+  else if (step < sec || us % sec)
+    snprintf(buf, cap, "%lldms", (long long)(us / ms));
+  else if (us < min)
+    snprintf(buf, cap, "%llds", (long long)(us / sec));
+  else if (us % hour == 0)
+    snprintf(buf, cap, "%lldh", (long long)(us / hour));
+  else if (us % min == 0)
+    snprintf(buf, cap, "%lldm", (long long)(us / min));
+  else
+    snprintf(buf, cap, "%lldm%llds", (long long)(us / min),
+             (long long)(us % min / sec));
+  return buf;
+}
+
+/* Vertical grid and labelled axis over [top, bottom]. With a time_scale
+ * the ticks fall on round scenario times and are labelled with them. */
 static void axis(ecsb_buf *b, const scale *s, double top, double bottom,
                  const char *label) {
-  int64_t step = tick_step(s->t1 - s->t0);
-  int64_t first =
-      s->t0 >= 0 ? (s->t0 + step - 1) / step * step : s->t0 / step * step;
-  for (int64_t t = first; t <= s->t1; t += step) {
+  double k = s->time_scale > 0 ? s->time_scale : 1.0;
+  int64_t u0 = (int64_t)((double)s->t0 / k), u1 = (int64_t)((double)s->t1 / k);
+  int64_t step = tick_step(u1 - u0);
+  int64_t first = u0 >= 0 ? (u0 + step - 1) / step * step : u0 / step * step;
+  for (int64_t u = first; u <= u1; u += step) {
+    int64_t t = (int64_t)((double)u * k + 0.5);
     double x = X(s, t);
     char lbl[32];
     ecsb_buf_printf(b,
                     "<line x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\" "
                     "class=\"ecsb-grid\"/>\n",
                     x, top, x, bottom);
-    text(b, x, bottom + 14, "ecsb-s", "middle", rpt_fmt_us(t, lbl, sizeof lbl));
+    text(b, x, bottom + 14, "ecsb-s", "middle",
+         tick_label(u, step, lbl, sizeof lbl));
   }
   ecsb_buf_printf(b,
                   "<line x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\" "
@@ -242,6 +276,86 @@ static void legend_item(ecsb_buf *b, double *x, double y, const char *cls,
   *x += 30 + 6.2 * (double)rpt_text_width(label);
 }
 
+/* The task's service in Consul: registered and not passing, then
+ * passing, as one row of bars under its containers. */
+static void svc_row(ecsb_buf *b, const scale *s, const rpt_run *r,
+                    const rpt_task *t, double y, bool indent) {
+  text(b, indent ? 20.0 : 8.0, y + BAR - 3, "ecsb-s", NULL,
+       "Consul: the service");
+  double by = y + (ROW - BAR) / 2 - 2;
+  for (size_t i = 0; i < t->n_svc; i++) {
+    const rpt_svc_span *v = &t->svc[i];
+    phase(b, s, v->from, v->to != RPT_ABSENT ? v->to : r->end_at, by,
+          v->passing ? "ecsb-svc1" : "ecsb-svc0", t->name,
+          v->passing ? "passing in Consul" : "registered, not passing");
+  }
+}
+
+/* Why the task stopped, as a line of text under its rows. */
+static void stop_row(ecsb_buf *b, const rpt_task *t, double y, bool indent) {
+  char line[700], cause[400];
+  int n = snprintf(line, sizeof line, "stopped: %s%s%s",
+                   t->stop_code ? t->stop_code : "",
+                   t->stop_code && t->stop_reason ? ": " : "",
+                   t->stop_reason ? t->stop_reason : "");
+  if (rpt_task_stop_cause_text(t, cause, sizeof cause) && n > 0 &&
+      (size_t)n < sizeof line)
+    snprintf(line + n, sizeof line - (size_t)n, "; %s", cause);
+  /* One line across the picture; the whole of it in the tooltip. */
+  char shown[sizeof line];
+  snprintf(shown, sizeof shown, "%s", line);
+  size_t max = STOP_LINE_CHARS;
+  if (strlen(shown) > max) {
+    while (max > 0 && ((unsigned char)shown[max] & 0xC0) == 0x80)
+      max--; /* not inside a UTF-8 sequence */
+    snprintf(shown + max, sizeof shown - max, "\xe2\x80\xa6");
+  }
+  ecsb_buf_printf(b, "<g><title>");
+  rpt_buf_xml(b, line);
+  ecsb_buf_puts(b, "</title>");
+  text(b, indent ? 20.0 : 8.0, y + BAR - 3, "ecsb-stop", NULL, shown);
+  ecsb_buf_puts(b, "</g>\n");
+}
+
+static bool has_stop(const rpt_task *t) {
+  return t->stop_code || t->stop_reason;
+}
+
+static void later(int64_t *last, int64_t at) {
+  if (at != RPT_ABSENT && at > *last)
+    *last = at;
+}
+
+/* The last moment in view where something happened: a container's start,
+ * health change or end, a milestone, a fault, a change in Consul. */
+static int64_t last_activity(const rpt_run *r, const rpt_task *only) {
+  int64_t last = 0;
+  for (size_t i = 0; i < r->n_tasks; i++) {
+    const rpt_task *t = &r->tasks[i];
+    if (only && t != only)
+      continue;
+    for (size_t k = 0; k < t->n_containers; k++) {
+      const rpt_container *c = &t->containers[k];
+      later(&last, c->started_at);
+      later(&last, ended_at(c));
+      if (c->n_health)
+        later(&last, c->health[c->n_health - 1].at);
+    }
+    for (int m = 0; m < RPT_MS_COUNT; m++)
+      if (t->ms[m] != RPT_ABSENT)
+        later(&last, t->t0_at + t->ms[m]);
+    for (size_t k = 0; k < t->n_svc; k++) {
+      later(&last, t->svc[k].from);
+      later(&last, t->svc[k].to);
+    }
+  }
+  for (size_t i = 0; i < r->n_faults; i++)
+    if (!only || !r->faults[i].task ||
+        strcmp(r->faults[i].task, only->name) == 0)
+      later(&last, r->faults[i].at);
+  return last;
+}
+
 /* Container timeline panel; returns its height. */
 static double panel_timeline(ecsb_buf *b, const rpt_run *r,
                              const rpt_task *only, const char *title) {
@@ -250,8 +364,11 @@ static double panel_timeline(ecsb_buf *b, const rpt_run *r,
   size_t rows = 0;
   for (size_t i = 0; i < r->n_tasks; i++)
     if (!only || &r->tasks[i] == only)
-      rows += r->tasks[i].n_containers + (grouped ? 1 : 0);
-  scale s = {.t0 = 0, .t1 = r->end_at > 0 ? r->end_at : 1};
+      rows += r->tasks[i].n_containers + (grouped ? 1 : 0) +
+              (r->tasks[i].n_svc ? 1 : 0) + (has_stop(&r->tasks[i]) ? 1 : 0);
+  scale s = {.t0 = 0,
+             .t1 = r->end_at > 0 ? r->end_at : 1,
+             .time_scale = r->time_scale};
   if (only) {
     s.t0 = only->t0_at;
     int64_t last = only->t0_at + 1;
@@ -268,18 +385,42 @@ static double panel_timeline(ecsb_buf *b, const rpt_run *r,
         last = only->t0_at + only->ms[m];
     s.t1 = last;
   }
+  /* A run that idled to its deadline would squeeze everything into the
+   * left of the picture: the idle tail is cut, and the picture says so. */
+  int64_t idle_from = RPT_ABSENT, full_end = s.t1;
+  int64_t busy = last_activity(r, only);
+  if (busy > s.t0 && s.t1 - busy > (busy - s.t0) / 2) {
+    idle_from = busy;
+    s.t1 = busy;
+  }
   /* A little room after the last event for the end labels. */
   s.t1 += (s.t1 - s.t0) / 12 + 1;
   double top = ROWS_TOP, y = top;
   text(b, 8, 20, "ecsb-h", NULL, title);
-  char sub[200];
-  snprintf(sub, sizeof sub,
-           "wall-clock time since the run's T0 (time_scale %g: scenario "
-           "time = wall / %g)",
-           r->time_scale, r->time_scale);
+  char sub[400], idle_a[32], idle_b[32];
+  int n = snprintf(sub, sizeof sub,
+                   "scenario time since the run's T0 (time_scale %g: wall "
+                   "time x %g, host lag included)",
+                   r->time_scale, r->time_scale > 0 ? 1 / r->time_scale : 1);
+  if (idle_from != RPT_ABSENT && n > 0 && (size_t)n < sizeof sub) {
+    double k = r->time_scale > 0 ? r->time_scale : 1;
+    snprintf(
+        sub + n, sizeof sub - (size_t)n,
+        "; nothing happened from %s to the end at %s, not drawn",
+        rpt_fmt_us((int64_t)((double)idle_from / k), idle_a, sizeof idle_a),
+        rpt_fmt_us((int64_t)((double)full_end / k), idle_b, sizeof idle_b));
+  }
   text(b, 8, 36, "ecsb-s", NULL, sub);
   double bottom = top + (double)rows * ROW + 4;
-  axis(b, &s, top - 4, bottom, "time since the run's T0");
+  axis(b, &s, top - 4, bottom, "scenario time since the run's T0");
+  if (idle_from != RPT_ABSENT) {
+    double x = X(&s, s.t1);
+    ecsb_buf_printf(b,
+                    "<line x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" "
+                    "y2=\"%.1f\" class=\"ecsb-cut\"><title>the run idled "
+                    "until its end; not drawn</title></line>\n",
+                    x, top - 4, x, bottom);
+  }
   for (size_t i = 0; i < r->n_tasks; i++) {
     const rpt_task *t = &r->tasks[i];
     if (only && t != only)
@@ -298,6 +439,14 @@ static double panel_timeline(ecsb_buf *b, const rpt_run *r,
                         "height=\"%.1f\" fill=\"#f7f7f7\"/>\n",
                         y - 2, WIDTH, ROW);
       container_row(b, &s, r, t, &t->containers[k], y, grouped);
+      y += ROW;
+    }
+    if (t->n_svc) {
+      svc_row(b, &s, r, t, y, grouped);
+      y += ROW;
+    }
+    if (has_stop(t)) {
+      stop_row(b, t, y, grouped);
       y += ROW;
     }
   }
@@ -348,6 +497,8 @@ static double panel_timeline(ecsb_buf *b, const rpt_run *r,
   legend_item(b, &lx, ly, "ecsb-bad", "UNHEALTHY", false);
   legend_item(b, &lx, ly, "ecsb-end0", "exit 0", false);
   legend_item(b, &lx, ly, "ecsb-end1", "exit code != 0 / killed", false);
+  legend_item(b, &lx, ly, "ecsb-svc0", "in Consul, not passing", false);
+  legend_item(b, &lx, ly, "ecsb-svc1", "passing", false);
   legend_item(b, &lx, ly, "ecsb-ms", "milestone T0-T4", true);
   legend_item(b, &lx, ly, "ecsb-ss", "stop S0-S4", true);
   legend_item(b, &lx, ly, "ecsb-fault", "fault injected", true);

@@ -249,6 +249,63 @@ static void test_formats_parse(void **s) {
   assert_non_null(strstr(err.msg, "unknown format \"pdf\""));
 }
 
+/* The service's stretches in Consul: registered (not passing), passing,
+ * critical again, deregistered; the sidecar's registration is not the
+ * service's. A run that idles long after its last event has the idle
+ * tail cut from the timeline, and the picture says so. */
+static void test_consul_band_and_idle_tail(void **s) {
+  (void)s;
+  rpt_run *r = rt_run_from_text(
+      "{\"t_us\":0,\"kind\":\"run.start\",\"detail\":{\"scenario\":"
+      "\"idle\",\"time_scale\":0.01},\"v\":1}\n"
+      "{\"t_us\":10,\"kind\":\"task.containers\",\"task\":\"t\","
+      "\"detail\":{\"family\":\"f\",\"containers\":[{\"name\":\"app\","
+      "\"role\":\"app\",\"essential\":true,\"depends_on\":[],"
+      "\"health_check\":false}]}}\n"
+      "{\"t_us\":20,\"kind\":\"task.status\",\"task\":\"t\","
+      "\"detail\":{\"status\":\"PROVISIONING\"}}\n"
+      "{\"t_us\":1000,\"kind\":\"container.started\",\"task\":\"t\","
+      "\"container\":\"app\",\"detail\":{\"pid\":1}}\n"
+      "{\"t_us\":2000,\"kind\":\"consul.register\",\"task\":\"t\","
+      "\"detail\":{\"service_id\":\"p\",\"service_kind\":"
+      "\"connect-proxy\"}}\n"
+      "{\"t_us\":3000,\"kind\":\"consul.register\",\"task\":\"t\","
+      "\"detail\":{\"service_id\":\"s\",\"service_kind\":\"\"}}\n"
+      "{\"t_us\":3500,\"kind\":\"consul.register\",\"task\":\"t\","
+      "\"detail\":{\"service_id\":\"s\",\"service_kind\":\"\"}}\n"
+      "{\"t_us\":4000,\"kind\":\"service.passing\",\"task\":\"t\","
+      "\"detail\":{\"service\":\"s\",\"instance\":\"s\"}}\n"
+      "{\"t_us\":5000,\"kind\":\"service.critical\",\"task\":\"t\","
+      "\"detail\":{\"service\":\"s\",\"instance\":\"s\"}}\n"
+      "{\"t_us\":6000,\"kind\":\"consul.deregister\",\"task\":\"t\","
+      "\"detail\":{\"service_id\":\"s\",\"service_kind\":\"\"}}\n"
+      "{\"t_us\":5000000,\"kind\":\"run.end\",\"detail\":"
+      "{\"complete\":true,\"reason\":\"deadline\"}}\n");
+  const rpt_task *t = &r->tasks[0];
+  assert_int_equal(t->n_svc, 3);
+  assert_int_equal(t->svc[0].from, 3000);
+  assert_int_equal(t->svc[0].to, 4000);
+  assert_false(t->svc[0].passing);
+  assert_int_equal(t->svc[1].from, 4000);
+  assert_int_equal(t->svc[1].to, 5000);
+  assert_true(t->svc[1].passing);
+  assert_int_equal(t->svc[2].from, 5000);
+  assert_int_equal(t->svc[2].to, 6000);
+  assert_false(t->svc[2].passing);
+
+  char *svg = render(r, RPT_FMT_SVG, false);
+  assert_non_null(strstr(svg, "Consul: the service"));
+  assert_non_null(strstr(svg, "passing in Consul"));
+  /* Activity ends at 6 ms of a 5 s run: 600 ms to 8m20s of scenario
+   * time are not drawn, and the axis stops near the activity. */
+  assert_non_null(
+      strstr(svg, "nothing happened from 600.0ms to the end at 8m20.000s"));
+  assert_non_null(strstr(svg, "class=\"ecsb-cut\""));
+  assert_null(strstr(svg, ">8m<"));
+  free(svg);
+  rpt_run_free(r);
+}
+
 int main(void) {
   rt_chdir_source();
   const struct CMUnitTest tests[] = {
@@ -260,6 +317,7 @@ int main(void) {
       cmocka_unit_test(test_progress_line),
       cmocka_unit_test(test_write_dir_creates_every_file),
       cmocka_unit_test(test_formats_parse),
+      cmocka_unit_test(test_consul_band_and_idle_tail),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }

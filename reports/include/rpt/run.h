@@ -96,6 +96,16 @@ typedef struct rpt_link {
   int64_t dur;       /* started -> the condition was met */
 } rpt_link;
 
+/* What Consul said of a task's service instance over one stretch of the
+ * run: registered but not passing yet (or critical again), or passing;
+ * from the consul.register, service.passing / service.critical and
+ * consul.deregister / consul.leave events. Run times; `to` is RPT_ABSENT
+ * while the stretch lasts to the end of the log. */
+typedef struct rpt_svc_span {
+  int64_t from, to;
+  bool passing;
+} rpt_svc_span;
+
 typedef struct rpt_task {
   char *name;
   char *family;
@@ -112,6 +122,8 @@ typedef struct rpt_task {
   char *stop_code; /* last task.stop_requested */
   char *stop_reason;
   bool service_passing; /* last service.* event was service.passing */
+  rpt_svc_span *svc;    /* the service's stretches in Consul, in order */
+  size_t n_svc;
   rpt_container *containers;
   size_t n_containers;
   /* Derived: the chain that decided T4 (empty when T4 was not reached). */
