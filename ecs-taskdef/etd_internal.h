@@ -14,6 +14,7 @@ typedef struct etd_vctx {
   bool all;
   bool zero_is_default; /* a spec built in code, not JSON */
   bool fargate;         /* requiresCompatibilities names FARGATE */
+  bool awsvpc;          /* networkMode awsvpc (no links) */
 } etd_vctx;
 
 /* Records a problem (the first always, the rest when v->all); returns -1. */

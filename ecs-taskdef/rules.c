@@ -71,10 +71,11 @@ bool etd_valid_name(const char *s) {
   return n >= 1 && n <= 255;
 }
 
-static const char *const COND[] = {"START", "COMPLETE", "SUCCESS", "HEALTHY"};
+static const char *const COND[] = {"START", "COMPLETE", "SUCCESS", "HEALTHY",
+                                   "CREATE"};
 
 const char *etd_condition_name(etd_condition c) {
-  return (unsigned)c < 4 ? COND[c] : "?";
+  return (unsigned)c <= ETD_DEP_CREATE ? COND[c] : "?";
 }
 
 int etd_condition_parse(const char *s, etd_condition *out) {
@@ -208,7 +209,7 @@ static int check_deps(etd_vctx *v, const etd_container *cs, size_t n,
                    p, c->name);
       continue;
     }
-    if ((unsigned)d->condition > ETD_DEP_HEALTHY) {
+    if ((unsigned)d->condition > ETD_DEP_HEALTHY) { /* CREATE too */
       snprintf(q, sizeof q, "%s.condition", p);
       rc = etd_bad(v, ETD_R_BAD_CONDITION, (int)i, q,
                    "%s: %d is not START, COMPLETE, SUCCESS or HEALTHY", q,
@@ -227,11 +228,9 @@ static int check_deps(etd_vctx *v, const etd_container *cs, size_t n,
     if ((size_t)t == i)
       rc = etd_bad(v, ETD_R_INVALID, (int)i, p,
                    "%s: container '%s' cannot depend on itself", p, c->name);
-    else if (d->condition == ETD_DEP_HEALTHY && !target->health.command)
-      rc = etd_bad(v, ETD_R_HEALTHY_NO_CHECK, (int)i, p,
-                   "%s: condition HEALTHY requires container '%s' to have a "
-                   "healthCheck",
-                   p, target->name);
+    /* HEALTHY on a container without a healthCheck is accepted here, as
+     * RegisterTaskDefinition does; the agent then stops the task
+     * (etd_agent_check). */
     else if ((d->condition == ETD_DEP_COMPLETE ||
               d->condition == ETD_DEP_SUCCESS) &&
              target->essential)
@@ -241,6 +240,91 @@ static int check_deps(etd_vctx *v, const etd_container *cs, size_t n,
                    p, target->name);
   }
   return rc;
+}
+
+/* The container a link names: "name" or "name:alias" (the agent's
+ * dockerLinks); -1 when the link has another form. */
+static int link_name(const char *link, char *out, size_t cap) {
+  const char *colon = strchr(link, ':');
+  if (colon && strchr(colon + 1, ':'))
+    return -1;
+  size_t n = colon ? (size_t)(colon - link) : strlen(link);
+  snprintf(out, cap, "%.*s", (int)(n < cap ? n : cap - 1), link);
+  return 0;
+}
+
+/* links and volumesFrom name containers of this task (RegisterTaskDefinition
+ * answers "Invalid 'volumesFrom' setting. Unknown container: 'x'."), and
+ * awsvpc tasks have no links ("Links are not supported when
+ * networkMode=awsvpc."). */
+static int check_refs(etd_vctx *v, const etd_container *cs, size_t n,
+                      size_t i) {
+  const etd_container *c = &cs[i];
+  int rc = 0;
+  char p[128], name[256];
+  if (c->n_links && v->awsvpc) {
+    snprintf(p, sizeof p, "containerDefinitions[%zu].links", i);
+    return etd_bad(v, ETD_R_INVALID, (int)i, p,
+                   "%s: Links are not supported when networkMode=awsvpc.", p);
+  }
+  for (size_t k = 0; k < c->n_links && (!rc || !stop(v)); k++) {
+    snprintf(p, sizeof p, "containerDefinitions[%zu].links[%zu]", i, k);
+    if (!c->links[k] || link_name(c->links[k], name, sizeof name))
+      rc = etd_bad(v, ETD_R_INVALID, (int)i, p,
+                   "%s: '%.100s' is not a container name or name:alias", p,
+                   c->links[k] ? c->links[k] : "");
+    else if (find(cs, n, name) < 0)
+      rc = etd_bad(v, ETD_R_UNKNOWN_DEP, (int)i, p,
+                   "%s: Invalid 'links' setting. Unknown container: "
+                   "'%.100s'.",
+                   p, name);
+  }
+  for (size_t k = 0; k < c->n_volumes_from && (!rc || !stop(v)); k++) {
+    snprintf(p, sizeof p,
+             "containerDefinitions[%zu].volumesFrom[%zu].sourceContainer", i,
+             k);
+    if (find(cs, n, c->volumes_from[k]) < 0)
+      rc = etd_bad(v, ETD_R_UNKNOWN_DEP, (int)i, p,
+                   "%s: Invalid 'volumesFrom' setting. Unknown container: "
+                   "'%.100s'.",
+                   p, c->volumes_from[k] ? c->volumes_from[k] : "");
+  }
+  return rc;
+}
+
+/* Links must not form a cycle, a container linking itself included
+ * ("Container links should not have a cycle", RegisterTaskDefinition). */
+static int link_cycle(etd_vctx *v, const etd_container *cs, size_t n, size_t i,
+                      unsigned char *mark, size_t *stack, size_t depth) {
+  mark[i] = 1;
+  stack[depth] = i;
+  for (size_t k = 0; k < cs[i].n_links; k++) {
+    char name[256];
+    int t =
+        link_name(cs[i].links[k], name, sizeof name) ? -1 : find(cs, n, name);
+    if (t < 0)
+      continue;
+    if (mark[t] == 1) {
+      char names[ECSB_ERR_MSG_MAX] = "", p[96];
+      size_t from = 0, off = 0;
+      while (stack[from] != (size_t)t)
+        from++;
+      for (size_t j = from; j <= depth && off < sizeof names; j++)
+        off += (size_t)snprintf(names + off, sizeof names - off, "%s -> ",
+                                cs[stack[j]].name);
+      if (off < sizeof names)
+        snprintf(names + off, sizeof names - off, "%s", cs[t].name);
+      snprintf(p, sizeof p, "containerDefinitions[%d].links", t);
+      return etd_bad(v, ETD_R_CYCLE, t, p,
+                     "%s (container '%s'): Container links should not have a "
+                     "cycle (%s)",
+                     p, cs[t].name, names);
+    }
+    if (mark[t] == 0 && link_cycle(v, cs, n, (size_t)t, mark, stack, depth + 1))
+      return -1;
+  }
+  mark[i] = 2;
+  return 0;
 }
 
 /* Depth-first search for a cycle; the first one found is named in order,
@@ -296,7 +380,7 @@ int etd_check_containers(etd_vctx *v, const etd_container *cs, size_t n) {
     any_essential |= cs[i].essential;
   }
   for (size_t i = 0; i < n; i++)
-    if (check_deps(v, cs, n, i) && stop(v))
+    if ((check_deps(v, cs, n, i) | check_refs(v, cs, n, i)) && stop(v))
       return -1;
   if (!any_essential &&
       etd_bad(v, ETD_R_INVALID, -1, "containerDefinitions",
@@ -308,6 +392,10 @@ int etd_check_containers(etd_vctx *v, const etd_container *cs, size_t n) {
   size_t stack[ETD_MAX_CONTAINERS];
   for (size_t i = 0; i < n; i++)
     if (mark[i] == 0 && find_cycle(v, cs, n, i, mark, stack, 0))
+      return -1;
+  memset(mark, 0, sizeof mark);
+  for (size_t i = 0; i < n; i++)
+    if (mark[i] == 0 && link_cycle(v, cs, n, i, mark, stack, 0))
       return -1;
   return v->n > before ? -1 : 0;
 }

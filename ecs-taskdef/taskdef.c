@@ -258,6 +258,47 @@ static int read_depends(etd_vctx *v, int i, const cJSON *cd, const char *path,
   return 0;
 }
 
+/* links (strings) and volumesFrom ({"sourceContainer": string, "readOnly":
+ * bool}) into the container's name lists; rules.c judges the names. */
+static int read_refs(etd_vctx *v, int i, const cJSON *cd, const char *path,
+                     etd_container *c) {
+  const cJSON *links, *vf;
+  if (str_list(v, i, cd, path, "links", &links) ||
+      typed(v, i, cd, path, "volumesFrom", cJSON_Array, &vf))
+    return -1;
+  size_t nl = links ? (size_t)cJSON_GetArraySize(links) : 0;
+  size_t nv = vf ? (size_t)cJSON_GetArraySize(vf) : 0;
+  if (nl) {
+    const char **l = calloc(nl, sizeof *l);
+    if (!l)
+      return ECSB_ENOMEM;
+    c->links = l;
+    for (const cJSON *x = links->child; x; x = x->next)
+      l[c->n_links++] = x->valuestring;
+  }
+  if (!nv)
+    return 0;
+  const char **src = calloc(nv, sizeof *src);
+  if (!src)
+    return ECSB_ENOMEM;
+  c->volumes_from = src;
+  int k = 0;
+  for (const cJSON *x = vf->child; x; x = x->next, k++) {
+    const cJSON *sc = get(x, "sourceContainer"), *ro = get(x, "readOnly");
+    if (!cJSON_IsObject(x) || !cJSON_IsString(sc) ||
+        (ro && !cJSON_IsBool(ro))) {
+      char p[160];
+      snprintf(p, sizeof p, "%s.volumesFrom[%d]", path, k);
+      return etd_bad(v, ETD_R_TYPE, i, p,
+                     "%s: expected {\"sourceContainer\": string, "
+                     "\"readOnly\": true or false}",
+                     p);
+    }
+    src[c->n_volumes_from++] = sc->valuestring;
+  }
+  return 0;
+}
+
 static int read_container(etd_vctx *v, cJSON *cd, int i, const cJSON *volumes,
                           bool awsvpc, etd_container *out) {
   char path[64];
@@ -314,7 +355,8 @@ static int read_container(etd_vctx *v, cJSON *cd, int i, const cJSON *volumes,
     if ((rc = read_health(v, i, (cJSON *)hc, hp, &out->health)))
       return rc;
   }
-  if ((rc = read_depends(v, i, cd, path, out->name, out)))
+  if ((rc = read_depends(v, i, cd, path, out->name, out)) ||
+      (rc = read_refs(v, i, cd, path, out)))
     return rc;
   if (default_item(cd, "essential", cJSON_CreateTrue()) ||
       default_num(cd, "cpu", 0) ||
@@ -367,6 +409,7 @@ static int read_task(etd_vctx *v, etd_taskdef *t) {
     fargate |= !strcmp(c->valuestring, "FARGATE");
   }
   v->fargate = fargate;
+  v->awsvpc = t->awsvpc;
   if (fargate && !t->awsvpc)
     return etd_bad(v, ETD_R_INVALID, -1, "networkMode",
                    "Fargate only supports network mode 'awsvpc'.");
@@ -485,6 +528,8 @@ void etd_taskdef_free(etd_taskdef *t) {
   for (size_t i = 0; t->containers && i < t->n_containers; i++) {
     free((void *)t->containers[i].depends_on);
     free((void *)t->containers[i].health.command);
+    free((void *)t->containers[i].links);
+    free((void *)t->containers[i].volumes_from);
   }
   free(t->containers);
   cJSON_Delete(t->json);

@@ -49,7 +49,11 @@ typedef struct queue {
 
 typedef struct ctr {
   const fecs_container_spec *spec; /* borrowed from engine->spec */
-  size_t *deps;                    /* container index of each dependsOn */
+  /* The agent's ordering (etd_ordering: dependsOn, volumesFrom as CREATE,
+   * links as START) and the container index of each entry. */
+  etd_dep *ord;
+  size_t n_ord;
+  size_t *deps;
   int64_t interval_us, timeout_us, start_period_us, start_timeout_us,
       stop_timeout_us;
   fecs_container_state state;
@@ -66,6 +70,8 @@ typedef struct ctr {
   /* Why it never started when the task stopped first: for the event (and
    * so the reports) only; ECS gives such a container no reason. */
   char waited[FECS_REASON_MAX + 1];
+  /* The last container.waiting reason emitted ("" when none is due). */
+  char waiting[FECS_REASON_MAX + 1];
 } ctr;
 
 struct fecs_engine {
@@ -84,6 +90,10 @@ struct fecs_engine {
   uint64_t changes; /* see fecs_task_info.changes */
   queue acts, evs;
   int broken; /* first queue failure; every later call reports it */
+  char task_arn[256];
+  /* Why the agent cannot order the task (etd_agent_check), "" when it can:
+   * fecs_engine_start then stops the task before any container starts. */
+  char unresolvable[ECSB_ERR_MSG_MAX];
   /* Held by every call that reads or changes the state below (not the
    * spec's queries): fake-ecs reads from other threads. */
   pthread_mutex_t mu;
@@ -142,6 +152,8 @@ static fecs_event ev_new(fecs_engine *e, fecs_event_kind kind, int i) {
 static void emit_container(fecs_engine *e, fecs_event_kind kind, size_t i) {
   fecs_event ev = ev_new(e, kind, (int)i);
   ctr *c = &e->c[i];
+  if (kind == FECS_EV_CONTAINER_WAITING)
+    ev.reason = c->waiting;
   if (kind == FECS_EV_CONTAINER_EXITED ||
       kind == FECS_EV_CONTAINER_NOT_STARTED) {
     ev.has_exit_code = c->has_exit;
@@ -293,7 +305,7 @@ static bool terminal(const ctr *c) {
 /* Reverse dependency order: i may stop once its dependents have. */
 static bool dependents_done(const fecs_engine *e, size_t i) {
   for (size_t j = 0; j < e->n; j++)
-    for (size_t k = 0; k < e->c[j].spec->n_depends_on; k++)
+    for (size_t k = 0; k < e->c[j].n_ord; k++)
       if (e->c[j].deps[k] == i && !terminal(&e->c[j]))
         return false;
   return true;
@@ -303,7 +315,7 @@ static bool dependents_done(const fecs_engine *e, size_t i) {
  * says why), or must be waited for. */
 static enum verdict dep_verdict(const fecs_engine *e, size_t i, size_t k,
                                 char *why, size_t whylen) {
-  const fecs_dependency *d = &e->c[i].spec->depends_on[k];
+  const fecs_dependency *d = &e->c[i].ord[k];
   const ctr *t = &e->c[e->c[i].deps[k]];
   const char *cond = fecs_dep_condition_name(d->condition);
   bool met = false;
@@ -313,6 +325,9 @@ static enum verdict dep_verdict(const fecs_engine *e, size_t i, size_t k,
     return V_FAIL;
   }
   switch (d->condition) {
+  case FECS_DEP_CREATE: /* created: its START is queued or done */
+    met = t->state != FECS_C_PENDING;
+    break;
   case FECS_DEP_START:
     met = t->started_us != FECS_NEVER;
     break;
@@ -333,19 +348,20 @@ static enum verdict dep_verdict(const fecs_engine *e, size_t i, size_t k,
                d->container, t->exit_code);
       return V_FAIL;
     }
-    if (t->health == FECS_HEALTH_UNHEALTHY) {
-      snprintf(why, whylen, "dependency \"%s\" (HEALTHY) is UNHEALTHY",
-               d->container);
-      return V_FAIL;
-    }
+    /* UNHEALTHY is "not yet", not a failure (graph.go
+     * containerOrderingDependenciesIsResolved only asks for HEALTHY, and
+     * verifyContainerOrderingStatusResolvable has no terminal case for
+     * it): the dependent waits, and starts if it recovers. */
     met = t->health == FECS_HEALTH_HEALTHY;
     break;
   }
   if (met)
     return V_MET;
-  /* startTimeout: the dependency's own, from its start, not for START. */
-  if (d->condition != FECS_DEP_START && t->start_timeout_us > 0 &&
-      t->started_us != FECS_NEVER && t->state != FECS_C_STOPPED &&
+  /* startTimeout: the dependency's own, from its start, not for START or
+   * CREATE (graph.go hasDependencyTimedOut). */
+  if (d->condition != FECS_DEP_START && d->condition != FECS_DEP_CREATE &&
+      t->start_timeout_us > 0 && t->started_us != FECS_NEVER &&
+      t->state != FECS_C_STOPPED &&
       e->now >= t->started_us + t->start_timeout_us) {
     snprintf(why, whylen,
              "dependency \"%s\" did not reach %s within its startTimeout "
@@ -359,7 +375,7 @@ static enum verdict dep_verdict(const fecs_engine *e, size_t i, size_t k,
 static enum verdict verdict(const fecs_engine *e, size_t i, char *why,
                             size_t whylen) {
   enum verdict all = V_MET;
-  for (size_t k = 0; k < e->c[i].spec->n_depends_on; k++) {
+  for (size_t k = 0; k < e->c[i].n_ord; k++) {
     enum verdict v = dep_verdict(e, i, k, why, whylen);
     if (v == V_FAIL)
       return V_FAIL;
@@ -401,12 +417,15 @@ static bool settle_failures(fecs_engine *e) {
       /* Say what it was still waiting for, so reports can tell why. */
       const char *dep = NULL, *cond = NULL;
       enum verdict v = V_MET;
-      for (size_t k = 0; k < c->spec->n_depends_on && !dep; k++)
+      for (size_t k = 0; k < c->n_ord && !dep; k++)
         if ((v = dep_verdict(e, i, k, why, sizeof why)) != V_MET) {
-          dep = c->spec->depends_on[k].container;
-          cond = fecs_dep_condition_name(c->spec->depends_on[k].condition);
+          dep = c->ord[k].container;
+          cond = fecs_dep_condition_name(c->ord[k].condition);
         }
-      if (dep && v == V_FAIL)
+      if (e->unresolvable[0])
+        snprintf(c->waited, sizeof c->waited, "the task stopped: %.200s",
+                 e->unresolvable);
+      else if (dep && v == V_FAIL)
         snprintf(c->waited, sizeof c->waited, "the task stopped: %s", why);
       else if (dep)
         snprintf(c->waited, sizeof c->waited,
@@ -431,6 +450,41 @@ static bool settle_failures(fecs_engine *e) {
     changed = true;
   }
   return changed;
+}
+
+/* A PENDING container whose HEALTHY dependency is UNHEALTHY waits (the
+ * agent does not give up, graph.go containerOrderingDependenciesIsResolved):
+ * a container.waiting event says so once per spell, so that a task stuck
+ * in PENDING shows why. */
+static void note_waiting(fecs_engine *e) {
+  for (size_t i = 0; i < e->n; i++) {
+    ctr *c = &e->c[i];
+    char why[FECS_REASON_MAX + 1] = "";
+    for (size_t k = 0;
+         c->state == FECS_C_PENDING && !e->stopping && k < c->n_ord && !why[0];
+         k++) {
+      const ctr *t = &e->c[c->deps[k]];
+      if (c->ord[k].condition != FECS_DEP_HEALTHY ||
+          t->health != FECS_HEALTH_UNHEALTHY || t->state != FECS_C_RUNNING)
+        continue;
+      if (t->start_timeout_us > 0)
+        snprintf(why, sizeof why,
+                 "dependency \"%s\" (HEALTHY) is UNHEALTHY: waiting for it "
+                 "to become HEALTHY, at most until its startTimeout (%lld s)",
+                 t->spec->name, (long long)(t->spec->start_timeout_ms / 1000));
+      else
+        snprintf(why, sizeof why,
+                 "dependency \"%s\" (HEALTHY) is UNHEALTHY: waiting for it "
+                 "to become HEALTHY; it has no startTimeout, so the task stays "
+                 "PENDING until it does",
+                 t->spec->name);
+    }
+    if (!strcmp(why, c->waiting))
+      continue;
+    snprintf(c->waiting, sizeof c->waiting, "%s", why);
+    if (why[0])
+      emit_container(e, FECS_EV_CONTAINER_WAITING, i);
+  }
 }
 
 static void settle(fecs_engine *e) {
@@ -461,6 +515,7 @@ static void settle(fecs_engine *e) {
       break;
   }
   update_task_status(e);
+  note_waiting(e);
 }
 
 /* Health checks and SIGKILLs due at now. */
@@ -574,15 +629,23 @@ int fecs_engine_new(const fecs_task_spec *spec, const fecs_engine_opts *opts,
     c->start_period_us = scale_ms(e, c->spec->health.start_period_ms);
     c->start_timeout_us = scale_ms(e, c->spec->start_timeout_ms);
     c->stop_timeout_us = scale_ms(e, c->spec->stop_timeout_ms);
-    c->deps = calloc(c->spec->n_depends_on + 1, sizeof *c->deps);
-    if (!c->deps) {
+    if (etd_ordering(c->spec, &c->ord, &c->n_ord) ||
+        !(c->deps = calloc(c->n_ord + 1, sizeof *c->deps))) {
       rc = ecsb_err_set(err, ECSB_ENOMEM, "out of memory");
       goto fail;
     }
-    for (size_t k = 0; k < c->spec->n_depends_on; k++)
-      c->deps[k] = (size_t)fecs_engine_container_find(
-          e, c->spec->depends_on[k].container);
+    for (size_t k = 0; k < c->n_ord; k++)
+      c->deps[k] =
+          (size_t)etd_dep_target(e->spec->containers, e->n, &c->ord[k]);
   }
+  if (opts && opts->task_arn)
+    snprintf(e->task_arn, sizeof e->task_arn, "%s", opts->task_arn);
+  ecsb_err aerr = {0};
+  if (etd_agent_check(e->spec->containers, e->n, NULL, &aerr) == ECSB_ENOMEM) {
+    rc = ecsb_err_set(err, ECSB_ENOMEM, "out of memory");
+    goto fail;
+  }
+  snprintf(e->unresolvable, sizeof e->unresolvable, "%s", aerr.msg);
   *out = e;
   return 0;
 fail:
@@ -593,8 +656,10 @@ fail:
 void fecs_engine_free(fecs_engine *e) {
   if (!e)
     return;
-  for (size_t i = 0; e->c && i < e->n; i++)
+  for (size_t i = 0; e->c && i < e->n; i++) {
     free(e->c[i].deps);
+    free(e->c[i].ord);
+  }
   free(e->c);
   free(e->acts.buf);
   free(e->evs.buf);
@@ -618,6 +683,14 @@ static int start_locked(fecs_engine *e, int64_t now, ecsb_err *err) {
   fecs_event ev = ev_new(e, FECS_EV_TASK_HEALTH, -1);
   ev.health = e->health = FECS_HEALTH_UNKNOWN;
   push(e, &e->evs, &ev);
+  if (e->unresolvable[0]) {
+    /* docker_task_engine.go UpsertTask: ValidDependencies failed, the task
+     * stops before any container starts (TaskDependencyError's text). */
+    char why[FECS_REASON_MAX + 1];
+    snprintf(why, sizeof why, "%s%s%.200s", ETD_AGENT_UNRESOLVABLE,
+             e->task_arn[0] ? ", taskArn: " : "", e->task_arn);
+    begin_stop(e, STOP_FAILED_TO_START, why);
+  }
   return finish(e, err);
 }
 
@@ -817,12 +890,12 @@ static int64_t next_deadline_locked(const fecs_engine *e) {
       d = min64(d, c->kill_due_us);
     if (c->state != FECS_C_PENDING || e->stopping)
       continue;
-    for (size_t k = 0; k < c->spec->n_depends_on; k++) {
+    for (size_t k = 0; k < c->n_ord; k++) {
       const ctr *t = &e->c[c->deps[k]];
       char why[200];
-      if (c->spec->depends_on[k].condition != FECS_DEP_START &&
-          t->start_timeout_us > 0 && t->started_us != FECS_NEVER &&
-          t->state != FECS_C_STOPPED &&
+      if (c->ord[k].condition != FECS_DEP_START &&
+          c->ord[k].condition != FECS_DEP_CREATE && t->start_timeout_us > 0 &&
+          t->started_us != FECS_NEVER && t->state != FECS_C_STOPPED &&
           dep_verdict(e, i, k, why, sizeof why) == V_WAIT)
         d = min64(d, t->started_us + t->start_timeout_us);
     }

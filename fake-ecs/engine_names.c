@@ -65,10 +65,10 @@ const char *fecs_action_kind_name(fecs_action_kind k) {
 
 const char *fecs_event_kind_name(fecs_event_kind k) {
   static const char *const names[] = {
-      "task.status",          "task.health",       "task.stop_requested",
-      "container.pending",    "container.started", "container.healthy",
-      "container.unhealthy",  "container.exited",  "container.killed",
-      "container.not_started"};
+      "task.status",           "task.health",       "task.stop_requested",
+      "container.pending",     "container.started", "container.healthy",
+      "container.unhealthy",   "container.exited",  "container.killed",
+      "container.not_started", "container.waiting"};
   return (unsigned)k < sizeof names / sizeof names[0] ? names[k] : "?";
 }
 

@@ -21,8 +21,16 @@ static int validate(const fecs_task_spec *s, ecsb_err *err) {
 
 /* ---- owned copies ---- */
 
+static void free_strs(const char *const *v, size_t n) {
+  for (size_t k = 0; v && k < n; k++)
+    free((void *)v[k]);
+  free((void *)v);
+}
+
 static void free_container(fecs_container_spec *c) {
   free((void *)c->name);
+  free_strs(c->links, c->n_links);
+  free_strs(c->volumes_from, c->n_volumes_from);
   for (size_t k = 0; k < c->n_depends_on; k++)
     free((void *)c->depends_on[k].container);
   free((void *)c->depends_on);
@@ -40,6 +48,26 @@ void fecs_task_spec_free(fecs_task_spec *spec) {
   free(spec);
 }
 
+/* A copy of n strings into *out (counted in *nout as they are made, so
+ * that a failure frees what exists). */
+static int copy_strs(const char *const *in, size_t n, const char *const **out,
+                     size_t *nout) {
+  *out = NULL;
+  *nout = 0;
+  if (!n)
+    return 0;
+  const char **v = calloc(n, sizeof *v);
+  if (!v)
+    return ECSB_ENOMEM;
+  *out = v;
+  for (size_t k = 0; k < n; k++) {
+    if (!in[k] || !(v[k] = strdup(in[k])))
+      return ECSB_ENOMEM;
+    *nout = k + 1;
+  }
+  return 0;
+}
+
 static int copy_container(const fecs_container_spec *in,
                           fecs_container_spec *out) {
   memset(out, 0, sizeof *out);
@@ -47,7 +75,10 @@ static int copy_container(const fecs_container_spec *in,
   out->start_timeout_ms = in->start_timeout_ms;
   out->stop_timeout_ms =
       in->stop_timeout_ms ? in->stop_timeout_ms : FECS_STOP_TIMEOUT_DEFAULT_MS;
-  if (!(out->name = strdup(in->name)))
+  if (!(out->name = strdup(in->name)) ||
+      copy_strs(in->links, in->n_links, &out->links, &out->n_links) ||
+      copy_strs(in->volumes_from, in->n_volumes_from, &out->volumes_from,
+                &out->n_volumes_from))
     return ECSB_ENOMEM;
   if (in->n_depends_on) {
     fecs_dependency *d = calloc(in->n_depends_on, sizeof *d);

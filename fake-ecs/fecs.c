@@ -469,6 +469,8 @@ int fecs_task_engine_new(fecs *f, const char *task, const fecs_task_spec *spec,
   fecs_engine_opts o = opts ? *opts : (fecs_engine_opts){0};
   o.wall_us = engine_wall_us;
   o.wall_ctx = f;
+  if (!o.task_arn)
+    o.task_arn = task;
   fecs_engine *e = NULL;
   int rc = fecs_engine_new(spec, &o, &e, err);
   if (rc)

@@ -64,7 +64,8 @@ static const lnt_rule rules[R_COUNT] = {
     {"ECSB-L001", "unknown-dependency", LNT_ERROR,
      "dependsOn names a container that does not exist"},
     {"ECSB-L002", "dependency-cycle", LNT_ERROR,
-     "dependsOn forms a cycle: none of its containers can start"},
+     "dependsOn, links or volumesFrom form a cycle: none of its containers "
+     "can start"},
     {"ECSB-L003", "healthy-without-health-check", LNT_ERROR,
      "a HEALTHY dependency on a container without healthCheck"},
     {"ECSB-L004", "exit-condition-on-essential", LNT_ERROR,
@@ -732,6 +733,16 @@ int lnt_lint(const char *text, size_t len, const char *name,
     c->line = line_of(text, len, c->name);
   }
   rule_ecs(&x, shape, &ps);
+  if (t) {
+    /* What RegisterTaskDefinition accepts but the ECS agent cannot start
+     * (a HEALTHY dependency without a healthCheck, a cycle through
+     * volumesFrom and links): an error too, since the task would stop. */
+    etd_problems ap = {0};
+    if (etd_agent_check(t->containers, t->n_containers, &ap, &e) == ECSB_ENOMEM)
+      x.oom = true;
+    rule_ecs(&x, shape, &ap);
+    etd_problems_clear(&ap);
+  }
   rule_mesh_order(&x);
   rule_volumes(&x);
   rule_health(&x);

@@ -387,6 +387,7 @@ static void record(scn_runner *r, scn_run_task *t, const fecs_event *ev) {
     cJSON_AddStringToObject(d, "signal", fecs_signal_name(ev->signal));
     break;
   case FECS_EV_CONTAINER_NOT_STARTED:
+  case FECS_EV_CONTAINER_WAITING:
     d = cJSON_CreateObject();
     cJSON_AddStringToObject(d, "reason", ev->reason ? ev->reason : "");
     break;

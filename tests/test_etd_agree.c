@@ -68,10 +68,29 @@ static const bad_case BAD[] = {
      TD(",\"dependsOn\":[{\"containerName\":\"b\","
         "\"condition\":\"START\"}]"),
      "container 'b' cannot depend on itself"},
-    {"fecs_taskdefs",
-     TD(",\"dependsOn\":[{\"containerName\":\"a\","
-        "\"condition\":\"HEALTHY\"}]"),
-     "condition HEALTHY requires container 'a' to have a healthCheck"},
+    /* links and volumesFrom name containers of the task (issue #18) */
+    {"etd (volumesFrom)", TD(",\"volumesFrom\":[{\"sourceContainer\":\"c\"}]"),
+     "containerDefinitions[1].volumesFrom[0].sourceContainer: Invalid "
+     "'volumesFrom' setting. Unknown container: 'c'."},
+    {"etd (volumesFrom)", TD(",\"volumesFrom\":[\"a\"]"),
+     "containerDefinitions[1].volumesFrom[0]: expected {\"sourceContainer\""},
+    {"etd (links)", TD(",\"links\":[\"c:alias\"]"),
+     "containerDefinitions[1].links[0]: Invalid 'links' setting. Unknown "
+     "container: 'c'."},
+    {"etd (links)", TD(",\"links\":[\"a:b:c\"]"),
+     "'a:b:c' is not a container name or name:alias"},
+    {"etd (links)",
+     "{\"family\":\"f\",\"containerDefinitions\":[{\"name\":\"a\",\"image\":"
+     "\"i\",\"links\":[\"b\"]},{\"name\":\"b\",\"image\":\"i\",\"links\":"
+     "[\"a:x\"]}]}",
+     "containerDefinitions[0].links (container 'a'): Container links should "
+     "not have a cycle (a -> b -> a)"},
+    {"etd (links)",
+     "{\"family\":\"f\",\"networkMode\":\"awsvpc\",\"containerDefinitions\":"
+     "[{\"name\":\"a\",\"image\":\"i\"},{\"name\":\"b\",\"image\":\"i\","
+     "\"links\":[\"a\"]}]}",
+     "containerDefinitions[1].links: Links are not supported when "
+     "networkMode=awsvpc."},
     {"fecs_taskdefs",
      "{\"family\":\"f\",\"containerDefinitions\":[{\"name\":"
      "\"a\",\"image\":\"i\"},{\"name\":\"b\",\"image\":\"i\","
@@ -204,6 +223,35 @@ static const bad_case BAD[] = {
      "family: required"},
 };
 
+/* Task definitions RegisterTaskDefinition accepts and the ECS agent then
+ * stops before any container starts (graph.go ValidDependencies): every
+ * consumer accepts them but lint, which reports the agent's refusal as an
+ * error; the agent simulator replays the STOPPED task. */
+static const bad_case AGENT_STOPS[] = {
+    {"test_fecs_taskdefs (HEALTHY without healthCheck)",
+     TD(",\"dependsOn\":[{\"containerName\":\"a\","
+        "\"condition\":\"HEALTHY\"}]"),
+     "containerDefinitions[1].dependsOn[0]: condition HEALTHY requires "
+     "container 'a' to have a healthCheck"},
+    {"etd (volumesFrom cycle)",
+     "{\"family\":\"f\",\"containerDefinitions\":[{\"name\":\"a\",\"image\":"
+     "\"i\",\"volumesFrom\":[{\"sourceContainer\":\"b\"}]},{\"name\":\"b\","
+     "\"image\":\"i\",\"dependsOn\":[{\"containerName\":\"a\",\"condition\":"
+     "\"START\"}]}]}",
+     "(container 'a'): the ECS agent cannot order the cycle a -(volumesFrom)-> "
+     "b -(dependsOn)-> a"},
+    {"etd (volumesFrom itself)",
+     "{\"family\":\"f\",\"containerDefinitions\":[{\"name\":\"a\",\"image\":"
+     "\"i\",\"volumesFrom\":[{\"sourceContainer\":\"a\",\"readOnly\":true}]}]}",
+     "containerDefinitions[0].volumesFrom[0] (container 'a'): the ECS agent "
+     "cannot order the cycle a -(volumesFrom)-> a"},
+    {"etd (links and dependsOn cycle)",
+     "{\"family\":\"f\",\"containerDefinitions\":[{\"name\":\"a\",\"image\":"
+     "\"i\",\"links\":[\"b:db\"]},{\"name\":\"b\",\"image\":\"i\","
+     "\"dependsOn\":[{\"containerName\":\"a\",\"condition\":\"START\"}]}]}",
+     "the ECS agent cannot order the cycle a -(links)-> b -(dependsOn)-> a"},
+};
+
 #define N_CONSUMERS 5
 
 typedef struct world {
@@ -229,6 +277,8 @@ static int teardown(void **state) {
 }
 
 static bool is_ecs_rule(const lnt_finding *f) {
+  if (!f)
+    return false;
   static const char *const codes[] = {"ECSB-L001", "ECSB-L002", "ECSB-L003",
                                       "ECSB-L004", "ECSB-L012", "ECSB-L016",
                                       "ECSB-L018", "ECSB-L019"};
@@ -355,6 +405,63 @@ static void test_every_bad_task_definition_is_refused_alike(void **state) {
                 N_CONSUMERS);
 }
 
+static void
+test_what_the_agent_stops_registers_and_replays_stopped(void **state) {
+  world *w = *state;
+  size_t n = sizeof AGENT_STOPS / sizeof AGENT_STOPS[0];
+  for (size_t i = 0; i < n; i++) {
+    const bad_case *bc = &AGENT_STOPS[i];
+    verdicts v;
+    judge(w, bc->json, &v);
+    for (int c = 0; c < N_CONSUMERS; c++)
+      if (c != 2 && v.refused[c])
+        fail_msg("case %zu (%s): %s refuses it: %s", i, bc->from, CONSUMER[c],
+                 v.msg[c]);
+    if (!v.refused[2] || !strstr(v.msg[2], bc->want))
+      fail_msg("case %zu (%s): lint says \"%s\", want \"%s\"", i, bc->from,
+               v.msg[2], bc->want);
+    /* the library's agent check says the same as lint */
+    cJSON *j = cJSON_Parse(bc->json);
+    etd_taskdef *t = NULL;
+    ecsb_err err = {0};
+    assert_int_equal(etd_parse(j, NULL, &t, NULL, &err), 0);
+    assert_int_equal(
+        etd_agent_check(t->containers, t->n_containers, NULL, &err),
+        ECSB_EINVAL);
+    assert_string_equal(err.msg, v.msg[2]);
+    etd_taskdef_free(t);
+    /* the agent simulator: STOPPED before any container starts */
+    fecs_task_spec *spec = NULL;
+    fecs_engine *e = NULL;
+    fecs_engine_opts o = {.task_arn = "arn:aws:ecs:r:1:task/c/t"};
+    assert_int_equal(fecs_task_spec_from_json(j, "$", &spec, &err), 0);
+    assert_int_equal(fecs_engine_new(spec, &o, &e, &err), 0);
+    assert_int_equal(fecs_engine_start(e, 0, &err), 0);
+    fecs_action a;
+    assert_false(fecs_engine_next_action(e, &a));
+    fecs_task_info ti;
+    fecs_engine_task_info(e, &ti);
+    assert_int_equal(ti.status, FECS_TASK_STOPPED);
+    assert_string_equal(ti.stop_code, "TaskFailedToStart");
+    assert_string_equal(ti.stopped_reason,
+                        "Task dependencies cannot be resolved, taskArn: "
+                        "arn:aws:ecs:r:1:task/c/t");
+    fecs_event ev;
+    size_t not_started = 0;
+    while (fecs_engine_next_event(e, &ev))
+      if (ev.kind == FECS_EV_CONTAINER_NOT_STARTED) {
+        not_started++;
+        assert_non_null(strstr(ev.reason, v.msg[2]));
+      }
+    assert_int_equal(not_started, fecs_engine_container_count(e));
+    fecs_engine_free(e);
+    fecs_task_spec_free(spec);
+    cJSON_Delete(j);
+  }
+  print_message("%zu task definitions the agent stops: all consumers agree\n",
+                n);
+}
+
 static char *read_example(const char *name) {
   char path[512], *text = NULL;
   snprintf(path, sizeof path, "%s/examples/%s", ECSB_SOURCE_DIR, name);
@@ -397,6 +504,7 @@ int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_every_bad_task_definition_is_refused_alike),
       cmocka_unit_test(test_every_good_shape_is_accepted_by_all),
+      cmocka_unit_test(test_what_the_agent_stops_registers_and_replays_stopped),
   };
   return cmocka_run_group_tests(tests, setup, teardown);
 }

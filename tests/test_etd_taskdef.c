@@ -106,7 +106,7 @@ static void test_every_problem_when_asked_the_first_otherwise(void **state) {
       "[{\"containerName\":\"ghost\",\"condition\":\"START\"}]},"
       "{\"name\":\"b\",\"image\":\"i\",\"healthCheck\":{\"command\":[\"nc\","
       "\"-z\"]},\"dependsOn\":[{\"containerName\":\"a\",\"condition\":"
-      "\"HEALTHY\"}]}]}");
+      "\"HEALTHY\"}],\"links\":[\"ghost:g\"]}]}");
   static const struct {
     etd_rule rule;
     int container;
@@ -116,7 +116,9 @@ static void test_every_problem_when_asked_the_first_otherwise(void **state) {
       {ETD_R_UNKNOWN_DEP, 0,
        "containerDefinitions[0].dependsOn[0]."
        "containerName"},
-      {ETD_R_HEALTHY_NO_CHECK, 1, "containerDefinitions[1].dependsOn[0]"},
+      /* HEALTHY on a without a healthCheck is the agent's to refuse
+       * (etd_agent_check), not RegisterTaskDefinition's */
+      {ETD_R_UNKNOWN_DEP, 1, "containerDefinitions[1].links[0]"},
   };
   etd_problems ps = {.all = true};
   etd_taskdef *t = NULL;

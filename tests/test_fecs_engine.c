@@ -291,14 +291,41 @@ static const cond_case COND_CASES[] = {
      FECS_C_PENDING,
      NULL,
      NULL},
-    {"HEALTHY unmet: the dependency became UNHEALTHY",
+    /* graph.go containerOrderingDependenciesIsResolved: UNHEALTHY is "not
+     * yet", never a terminal error */
+    {"HEALTHY waits while the dependency is UNHEALTHY",
      FECS_DEP_HEALTHY,
      true,
      {ST_STARTED, ST_CHECK_FAIL, ST_CHECK_FAIL},
      false,
-     FECS_C_NOT_STARTED,
-     "TaskFailedToStart",
-     "\"dep\" (HEALTHY) is UNHEALTHY"},
+     FECS_C_PENDING,
+     NULL,
+     NULL},
+    {"HEALTHY met when an UNHEALTHY dependency recovers",
+     FECS_DEP_HEALTHY,
+     true,
+     {ST_STARTED, ST_CHECK_FAIL, ST_CHECK_FAIL, ST_CHECK_FAIL, ST_CHECK_OK},
+     true,
+     FECS_C_RUNNING,
+     NULL,
+     NULL},
+    /* task.go initializeContainerOrdering: volumesFrom is CREATE */
+    {"CREATE met once the dependency is created, before it runs",
+     FECS_DEP_CREATE,
+     true,
+     {ST_END},
+     true,
+     FECS_C_RUNNING,
+     NULL,
+     NULL},
+    {"CREATE met at creation, even when the start then fails",
+     FECS_DEP_CREATE,
+     true,
+     {ST_START_FAILED},
+     true,
+     FECS_C_RUNNING,
+     NULL,
+     NULL},
     {"HEALTHY unmet: the dependency exited before HEALTHY",
      FECS_DEP_HEALTHY,
      true,
@@ -318,11 +345,11 @@ static const cond_case COND_CASES[] = {
     {"a non-essential container's unmet HEALTHY leaves the task running",
      FECS_DEP_HEALTHY,
      false,
-     {ST_STARTED, ST_CHECK_FAIL, ST_CHECK_FAIL},
+     {ST_STARTED, ST_EXIT1},
      false,
      FECS_C_NOT_STARTED,
      NULL,
-     "is UNHEALTHY"},
+     "(HEALTHY) exited with code 1"},
 };
 
 static const char *const DEP_CHECK[] = {"CMD-SHELL", "exit 0"};
@@ -350,6 +377,9 @@ static void pump(fecs_engine *e, int64_t now, const cond_case *cc,
       case FECS_DEP_HEALTHY:
         assert_int_equal(d.health, FECS_HEALTH_HEALTHY);
         break;
+      case FECS_DEP_CREATE:
+        assert_int_not_equal(d.state, FECS_C_PENDING);
+        break;
       }
       *main_started = true;
     }
@@ -364,6 +394,10 @@ static void test_every_condition_met_and_unmet(void **state) {
     const cond_case *cc = &COND_CASES[n];
     print_message("case: %s\n", cc->name);
     fecs_dependency dep = {"dep", cc->cond};
+    /* CREATE is no dependsOn condition: the agent derives it from
+     * volumesFrom */
+    bool create = cc->cond == FECS_DEP_CREATE;
+    static const char *const from[] = {"dep"};
     fecs_container_spec cs[3] = {
         {.name = "dep",
          .essential = false,
@@ -373,8 +407,10 @@ static void test_every_condition_met_and_unmet(void **state) {
                     .retries = 2}},
         {.name = "main",
          .essential = cc->main_essential,
-         .depends_on = &dep,
-         .n_depends_on = 1},
+         .depends_on = create ? NULL : &dep,
+         .n_depends_on = create ? 0 : 1,
+         .volumes_from = create ? from : NULL,
+         .n_volumes_from = create ? 1 : 0},
         {.name = "keeper", .essential = true},
     };
     fecs_task_spec spec = {cs, cc->main_essential ? 2 : 3};
@@ -434,7 +470,7 @@ static void test_every_condition_met_and_unmet(void **state) {
       assert_false(ti.stop_requested);
       assert_null(ti.stop_code);
       /* Without main the rest of the task still reaches RUNNING. */
-      if (!cc->main_essential)
+      if (!cc->main_essential && cc->want_state == FECS_C_NOT_STARTED)
         assert_int_equal(ti.status, FECS_TASK_RUNNING);
     }
     fecs_engine_free(e);
@@ -551,6 +587,194 @@ static void test_without_start_timeout_a_dependency_is_awaited(void **state) {
   fecs_engine_free(e);
 }
 
+/* ---- an UNHEALTHY dependency is "not yet" (issue #18) ---- */
+
+static const char *const WAIT_CHECK[] = {"CMD", "probe"};
+
+/* proxy (essential, checked every 5 s, 1 retry, startTimeout as given) and
+ * app (essential) waiting for it HEALTHY: the mesh task's last step. */
+static fecs_engine *proxy_app(int64_t start_timeout_ms, fecs_dependency *dep,
+                              fecs_container_spec cs[2]) {
+  *dep = (fecs_dependency){"proxy", FECS_DEP_HEALTHY};
+  cs[0] = (fecs_container_spec){.name = "proxy",
+                                .essential = true,
+                                .start_timeout_ms = start_timeout_ms,
+                                .health = {.command = WAIT_CHECK,
+                                           .n_command = 2,
+                                           .interval_ms = 5000,
+                                           .retries = 1}};
+  cs[1] = (fecs_container_spec){
+      .name = "app", .essential = true, .depends_on = dep, .n_depends_on = 1};
+  fecs_task_spec spec = {cs, 2};
+  fecs_engine *e = tu_engine(&spec, NULL);
+  ecsb_err err = {0};
+  tu_ok(fecs_engine_start(e, 0, &err), &err);
+  tu_drain(e);
+  tu_started(e, "proxy", S(1));
+  tu_drain(e);
+  return e;
+}
+
+/* graph.go containerOrderingDependenciesIsResolved: the dependent waits
+ * while the dependency is UNHEALTHY; without a startTimeout, for good. */
+static void test_unhealthy_dependency_keeps_the_task_pending(void **state) {
+  (void)state;
+  fecs_dependency dep;
+  fecs_container_spec cs[2];
+  fecs_engine *e = proxy_app(0, &dep, cs);
+  char buf[TU_BUF];
+  tu_check(e, "proxy", S(6), S(0.1), false);
+  assert_string_equal(tu_events(e, S(6.1), buf),
+                      "container.unhealthy:proxy task.health:UNHEALTHY "
+                      "container.waiting:app");
+  /* an hour of failing checks later: still PENDING, nothing stopped, and
+   * the reason was given once */
+  int64_t now = S(6.1);
+  for (int k = 0; k < 720; k++) {
+    int64_t at = fecs_engine_next_deadline(e);
+    assert_true(at > now);
+    tu_check(e, "proxy", at, S(0.1), false);
+    now = at + S(0.1);
+    assert_string_equal(tu_events(e, now, buf), "");
+  }
+  assert_int_equal(tu_info(e, "app").state, FECS_C_PENDING);
+  fecs_task_info ti = tu_task(e);
+  assert_int_equal(ti.status, FECS_TASK_PENDING);
+  assert_false(ti.stop_requested);
+  fecs_engine_free(e);
+}
+
+static void test_waiting_reason_names_dependency_and_condition(void **s) {
+  (void)s;
+  for (int timeout = 0; timeout < 2; timeout++) {
+    fecs_dependency dep;
+    fecs_container_spec cs[2];
+    fecs_engine *e = proxy_app(timeout ? 60000 : 0, &dep, cs);
+    tu_check(e, "proxy", S(6), S(0.1), false);
+    fecs_event ev;
+    const char *why = NULL;
+    while (fecs_engine_next_event(e, &ev))
+      if (ev.kind == FECS_EV_CONTAINER_WAITING) {
+        assert_string_equal(ev.container_name, "app");
+        why = ev.reason;
+      }
+    assert_non_null(why);
+    assert_non_null(strstr(why, "dependency \"proxy\" (HEALTHY) is UNHEALTHY"));
+    assert_non_null(strstr(why, timeout
+                                    ? "at most until its startTimeout (60 s)"
+                                    : "no startTimeout, so the task stays "
+                                      "PENDING"));
+    fecs_engine_free(e);
+  }
+}
+
+static void
+test_unhealthy_dependency_that_recovers_starts_the_dependent(void **state) {
+  (void)state;
+  fecs_dependency dep;
+  fecs_container_spec cs[2];
+  fecs_engine *e = proxy_app(0, &dep, cs);
+  char buf[TU_BUF];
+  tu_check(e, "proxy", S(6), S(0.1), false);
+  tu_drain(e);
+  tu_check(e, "proxy", S(11.1), S(0.1), false);
+  assert_string_equal(tu_actions(e, S(11.2), buf), "");
+  tu_check(e, "proxy", S(16.2), S(0.1), true);
+  assert_string_equal(tu_actions(e, S(16.3), buf), "START:app");
+  tu_drain(e);
+  /* a second spell of UNHEALTHY after the start changes nothing */
+  tu_started(e, "app", S(16.4));
+  tu_drain(e);
+  tu_check(e, "proxy", S(21.3), S(0.1), false);
+  assert_string_equal(tu_events(e, S(21.4), buf),
+                      "container.unhealthy:proxy task.health:UNHEALTHY");
+  assert_int_equal(tu_task(e).status, FECS_TASK_RUNNING);
+  fecs_engine_free(e);
+}
+
+/* graph.go hasDependencyTimedOut: with a startTimeout the wait ends, and
+ * the task fails to start. */
+static void
+test_unhealthy_dependency_past_start_timeout_stops_the_task(void **state) {
+  (void)state;
+  fecs_dependency dep;
+  fecs_container_spec cs[2];
+  fecs_engine *e = proxy_app(20000, &dep, cs);
+  int64_t now = S(1);
+  while (fecs_engine_next_deadline(e) < S(21)) {
+    int64_t at = fecs_engine_next_deadline(e);
+    tu_check(e, "proxy", at, S(0.1), false);
+    now = at + S(0.1);
+    tu_drain(e);
+  }
+  assert_int_equal(tu_info(e, "app").state, FECS_C_PENDING);
+  assert_int_equal(fecs_engine_next_deadline(e), S(21));
+  tu_tick(e, S(21));
+  fecs_container_info app = tu_info(e, "app");
+  assert_int_equal(app.state, FECS_C_NOT_STARTED);
+  assert_non_null(strstr(app.reason, "did not reach HEALTHY within its "
+                                     "startTimeout (20 s)"));
+  assert_string_equal(tu_task(e).stop_code, "TaskFailedToStart");
+  (void)now;
+  fecs_engine_free(e);
+}
+
+/* task.go initializeContainerOrdering: volumesFrom waits for the source's
+ * creation (CREATE), links for its start (START). */
+static void test_volumes_from_and_links_order_the_start(void **state) {
+  (void)state;
+  static const char *const from[] = {"data"};
+  static const char *const links[] = {"db:database"};
+  fecs_container_spec cs[3] = {
+      {.name = "data", .essential = false},
+      {.name = "db",
+       .essential = false,
+       .volumes_from = from,
+       .n_volumes_from = 1},
+      {.name = "web", .essential = true, .links = links, .n_links = 1},
+  };
+  fecs_task_spec spec = {cs, 3};
+  fecs_engine *e = tu_engine(&spec, NULL);
+  ecsb_err err = {0};
+  char buf[TU_BUF];
+  tu_ok(fecs_engine_start(e, 0, &err), &err);
+  /* data is created (its START queued): db may be created and started
+   * with it; web waits for db to run */
+  assert_string_equal(tu_actions(e, 0, buf), "START:data START:db");
+  tu_drain(e);
+  tu_started(e, "data", S(1));
+  assert_string_equal(tu_actions(e, S(1), buf), "");
+  tu_started(e, "db", S(2));
+  assert_string_equal(tu_actions(e, S(2), buf), "START:web");
+  fecs_engine_free(e);
+}
+
+/* graph.go verifyShutdownOrder: a link or volumesFrom is a dependency for
+ * the shutdown too (dependents first). */
+static void test_links_reverse_the_stop_order(void **state) {
+  (void)state;
+  static const char *const links[] = {"db"};
+  fecs_container_spec cs[2] = {
+      {.name = "db", .essential = true},
+      {.name = "web", .essential = true, .links = links, .n_links = 1},
+  };
+  fecs_task_spec spec = {cs, 2};
+  fecs_engine *e = tu_engine(&spec, NULL);
+  ecsb_err err = {0};
+  char buf[TU_BUF];
+  tu_ok(fecs_engine_start(e, 0, &err), &err);
+  tu_drain(e);
+  tu_started(e, "db", S(1));
+  tu_drain(e);
+  tu_started(e, "web", S(2));
+  tu_drain(e);
+  tu_ok(fecs_engine_stop_task(e, NULL, S(3), &err), &err);
+  assert_string_equal(tu_actions(e, S(3), buf), "TERM:web");
+  tu_exited(e, "web", 143, S(4));
+  assert_string_equal(tu_actions(e, S(4), buf), "TERM:db");
+  fecs_engine_free(e);
+}
+
 /* ---- driving errors ---- */
 
 static void test_driving_errors_are_named(void **state) {
@@ -622,6 +846,14 @@ int main(void) {
       cmocka_unit_test(test_start_timeout_of_the_dependency),
       cmocka_unit_test(test_start_timeout_does_not_fire_once_met),
       cmocka_unit_test(test_without_start_timeout_a_dependency_is_awaited),
+      cmocka_unit_test(test_unhealthy_dependency_keeps_the_task_pending),
+      cmocka_unit_test(test_waiting_reason_names_dependency_and_condition),
+      cmocka_unit_test(
+          test_unhealthy_dependency_that_recovers_starts_the_dependent),
+      cmocka_unit_test(
+          test_unhealthy_dependency_past_start_timeout_stops_the_task),
+      cmocka_unit_test(test_volumes_from_and_links_order_the_start),
+      cmocka_unit_test(test_links_reverse_the_stop_order),
       cmocka_unit_test(test_driving_errors_are_named),
       cmocka_unit_test(test_undrained_queues_are_refused_not_grown),
   };

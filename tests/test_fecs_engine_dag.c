@@ -99,6 +99,8 @@ static bool dep_holds(const fecs_engine *e, const fecs_dependency *d) {
     return t.state == FECS_C_STOPPED && t.exit_code == 0;
   case FECS_DEP_HEALTHY:
     return t.health == FECS_HEALTH_HEALTHY;
+  case FECS_DEP_CREATE:
+    return t.state != FECS_C_PENDING;
   }
   return false;
 }

@@ -129,9 +129,10 @@ static const bad_case BAD[] = {
      "('proxy')"},
     {F_DEP_COND, 0, 1, FECS_DEP_SUCCESS, NULL,
      "cannot be an essential container ('proxy')"},
-    {F_DEP_COND, 0, 0, FECS_DEP_HEALTHY, NULL,
-     "containerDefinitions[0].dependsOn[0]: condition HEALTHY requires "
-     "container 'init' to have a healthCheck"},
+    /* HEALTHY on init (no healthCheck) is accepted: the agent stops such
+     * a task at its start (test_fecs_engine.c) */
+    {F_DEP_COND, 0, 0, FECS_DEP_CREATE, NULL,
+     "containerDefinitions[0].dependsOn[0].condition: 4 is not START"},
     {F_DEP_COND, 0, 0, 7, NULL,
      "containerDefinitions[0].dependsOn[0].condition: 7 is not START, "
      "COMPLETE, SUCCESS or HEALTHY"},

@@ -126,10 +126,14 @@ test_register_rejects_bad_definitions_naming_the_field(void **state) {
        "\"image\":\"i\",\"dependsOn\":[{\"containerName\":\"a\","
        "\"condition\":\"START\"}]}]}",
        "ClientException", "cannot depend on itself"},
+      /* HEALTHY on a container without a healthCheck registers (the
+       * agent stops the task: test_etd_agree.c); volumesFrom and links
+       * naming no container do not */
       {"{\"family\":\"f\",\"containerDefinitions\":[{\"name\":\"a\","
-       "\"image\":\"i\"},{\"name\":\"b\",\"image\":\"i\",\"dependsOn\":"
-       "[{\"containerName\":\"a\",\"condition\":\"HEALTHY\"}]}]}",
-       "ClientException", "requires container 'a' to have a healthCheck"},
+       "\"image\":\"i\"},{\"name\":\"b\",\"image\":\"i\",\"volumesFrom\":"
+       "[{\"sourceContainer\":\"c\"}]}]}",
+       "ClientException",
+       "Invalid 'volumesFrom' setting. Unknown container: 'c'."},
       {"{\"family\":\"f\",\"containerDefinitions\":[{\"name\":\"a\","
        "\"image\":\"i\"},{\"name\":\"b\",\"image\":\"i\",\"dependsOn\":"
        "[{\"containerName\":\"a\",\"condition\":\"SUCCESS\"}]}]}",

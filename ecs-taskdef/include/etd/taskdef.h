@@ -57,6 +57,10 @@ typedef enum etd_condition {
   ETD_DEP_COMPLETE,
   ETD_DEP_SUCCESS,
   ETD_DEP_HEALTHY,
+  /* The agent's own condition for volumesFrom (agent/api/task/task.go
+   * ContainerOrderingCreateCondition): met once the dependency is created,
+   * before it runs. A task definition cannot name it in dependsOn. */
+  ETD_DEP_CREATE,
 } etd_condition;
 
 typedef struct etd_dep {
@@ -86,6 +90,13 @@ typedef struct etd_container {
   int64_t start_timeout_ms; /* 0: none; at most 1 day */
   int64_t stop_timeout_ms;  /* 0: ECS's 30 s; at most 1 day, 120 s on
                                Fargate */
+  /* links ("name" or "name:alias") and each volumesFrom's
+   * sourceContainer, as given; the agent orders containers by them too
+   * (etd_ordering). */
+  const char *const *links;
+  size_t n_links;
+  const char *const *volumes_from;
+  size_t n_volumes_from;
   /* Read from JSON only (NULL / 0 in a spec built in code). */
   const char *image;
   int64_t cpu, memory; /* 0 when absent */
@@ -186,12 +197,49 @@ cJSON *etd_taskdef_take_json(etd_taskdef *t);
 int etd_containers_check(const etd_container *c, size_t n, etd_problems *ps,
                          ecsb_err *err);
 
+/* ---- What the ECS agent does with an accepted task definition ---------
+ *
+ * RegisterTaskDefinition accepts some task definitions the agent then
+ * cannot start. The agent orders containers by dependsOn, volumesFrom and
+ * links together (agent/api/task/task.go initializeContainerOrdering), and
+ * before it starts anything checks that some order reaches every
+ * container (agent/engine/dependencygraph/graph.go ValidDependencies,
+ * called by docker_task_engine.go UpsertTask): when none does, the task
+ * goes to STOPPED without a container started, with the reason
+ * ETD_AGENT_UNRESOLVABLE ("Task dependencies cannot be resolved, taskArn:
+ * ..."). Lint reports these as errors; `ecsboot run` replays the stopped
+ * task; fake-ecs's RegisterTaskDefinition accepts them, as ECS does. */
+
+/* The container's ordering dependencies as the agent builds them
+ * (initializeContainerOrdering): its dependsOn as given, then a CREATE
+ * dependency on each volumesFrom source, then a START dependency on each
+ * link's container (the name before ':'). *out is allocated (free it);
+ * its names borrow from c. ECSB_ENOMEM. */
+int etd_ordering(const etd_container *c, etd_dep **out, size_t *n);
+
+/* Index among cs[0..n) of the container a dependency of the ordering
+ * names (a link's "name:alias" names "name"), or -1. */
+int etd_dep_target(const etd_container *cs, size_t n, const etd_dep *d);
+
+/* ValidDependencies over the ordering of n containers (already accepted by
+ * etd_parse or etd_containers_check): 0, or ECSB_EINVAL with the first
+ * container no order reaches, and why: a HEALTHY dependency on a container
+ * without a healthCheck (ETD_R_HEALTHY_NO_CHECK), or a cycle through
+ * dependsOn, volumesFrom and links (ETD_R_CYCLE). `ps` as etd_parse's. */
+int etd_agent_check(const etd_container *c, size_t n, etd_problems *ps,
+                    ecsb_err *err);
+
+/* The agent's stop reason for such a task (engine/errors.go
+ * TaskDependencyError), before ", taskArn: <arn>". */
+#define ETD_AGENT_UNRESOLVABLE "Task dependencies cannot be resolved"
+
 /* Where a path of a problem sits in a file of that shape:
  * "containerDefinitions[2].name" -> "$.taskDefinition.containerDefinitions
  * [2].name" (describe) or "$[2].name" (bare array). */
 void etd_path_in_file(etd_shape shape, const char *path, char *out, size_t cap);
 
-/* "START", ...; ETD_DEP_* from a name (ECSB_EINVAL for anything else). */
+/* "START", ... "CREATE"; ETD_DEP_* from a name dependsOn may use (START,
+ * COMPLETE, SUCCESS, HEALTHY; ECSB_EINVAL for anything else, CREATE too). */
 const char *etd_condition_name(etd_condition c);
 int etd_condition_parse(const char *s, etd_condition *out);
 

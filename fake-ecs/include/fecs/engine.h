@@ -44,25 +44,39 @@
  *
  * ECS facts this follows, and where they come from:
  *  - Conditions (ContainerDependency, ECS API Reference; amazon-ecs-agent
- *    agent/engine/dependencygraph/graph.go): START is met once the
+ *    agent/engine/dependencygraph/graph.go
+ *    containerOrderingDependenciesIsResolved): START is met once the
  *    dependency has started (and stays met after it stops), COMPLETE once it
  *    exited with any code, SUCCESS once it exited 0, HEALTHY while its
- *    health status is HEALTHY. COMPLETE and SUCCESS "can't be set on an
- *    essential container" (RegisterTaskDefinition answers "A dependency
- *    container with SUCCESS or COMPLETE condition cannot be an essential
- *    container", boto3 issue #2436); HEALTHY "requires that the dependent
- *    container has health checks configured". Both are validation errors
- *    here, as are unknown names, self-dependencies and cycles (the agent's
- *    ValidDependencies refuses a graph it cannot order).
+ *    health status is HEALTHY, CREATE (the agent's own, for volumesFrom)
+ *    once it is created: here, once its START is queued (FECS_C_STARTING),
+ *    before it runs. COMPLETE and SUCCESS "can't be set on an essential
+ *    container" (RegisterTaskDefinition answers "A dependency container
+ *    with SUCCESS or COMPLETE condition cannot be an essential container",
+ *    boto3 issue #2436): a validation error here, as are unknown names,
+ *    self-dependencies and dependsOn cycles.
+ *  - The ordering (agent/api/task/task.go initializeContainerOrdering):
+ *    dependsOn, then a CREATE dependency per volumesFrom source, then a
+ *    START dependency per link (etd_ordering). What RegisterTaskDefinition
+ *    accepts but no order can start (graph.go ValidDependencies: a HEALTHY
+ *    dependency on a container without a healthCheck, a cycle through
+ *    volumesFrom, links and dependsOn; etd_agent_check) stops the task at
+ *    fecs_engine_start before any container starts
+ *    (docker_task_engine.go UpsertTask): stopCode TaskFailedToStart,
+ *    stoppedReason "Task dependencies cannot be resolved, taskArn: <arn>".
  *  - A dependency that can never be met is a terminal error for the
- *    WAITING container (amazon-ecs-agent PR #3218, issue #2579): it is
- *    marked stopped without starting, exit code 143, with a
+ *    WAITING container (amazon-ecs-agent PR #3218, issue #2579;
+ *    graph.go verifyContainerOrderingStatusResolvable): it is marked
+ *    stopped without starting, exit code 143, with a
  *    "CannotStartContainerError: ..." reason; the task stops only when that
  *    container is essential, otherwise the rest of the task carries on (a
  *    chain reaction through containers that depended on it). Terminal:
  *    a SUCCESS target exited non-zero; any target that will never start;
- *    a target past its startTimeout. Issue 5 adds (the agent would instead
- *    wait for startTimeout): a HEALTHY target that is UNHEALTHY, or exited.
+ *    a target past its startTimeout; and here also a HEALTHY target that
+ *    exited. A HEALTHY target that is UNHEALTHY is NOT terminal: the
+ *    dependent keeps waiting and starts if it becomes HEALTHY again;
+ *    without a startTimeout on the target the task stays PENDING for good
+ *    (a FECS_EV_CONTAINER_WAITING event says why).
  *  - startTimeout belongs to the DEPENDENCY (ContainerDefinition.startTimeout:
  *    "If a startTimeout value is specified for containerB and it doesn't
  *    reach the desired status within that time then containerA gives up";
@@ -71,7 +85,7 @@
  *    while the condition is unmet. Unset (0) means no limit, as in the agent
  *    (GetStartTimeout() <= 0); Fargate accepts 2-120 s. The agent's instance
  *    setting ECS_CONTAINER_START_TIMEOUT (how long `docker start` may take)
- *    has no equivalent for a spawned process.
+ *    is not modelled (docs/scenarios.md).
  *  - Health checks (HealthCheck, ECS API Reference and the aws-sdk-go-v2 ECS
  *    model): interval 5-300 s (default 30), timeout 2-60 s (default 5),
  *    retries 1-10 (default 3), startPeriod 0-300 s (default off); "If a
@@ -144,6 +158,7 @@ typedef etd_condition fecs_dep_condition;
 #define FECS_DEP_COMPLETE ETD_DEP_COMPLETE
 #define FECS_DEP_SUCCESS ETD_DEP_SUCCESS
 #define FECS_DEP_HEALTHY ETD_DEP_HEALTHY
+#define FECS_DEP_CREATE ETD_DEP_CREATE
 
 typedef etd_dep fecs_dependency;
 
@@ -238,6 +253,8 @@ typedef enum fecs_event_kind {
   FECS_EV_CONTAINER_EXITED,      /* exit_code */
   FECS_EV_CONTAINER_KILLED,      /* signal (SIGTERM or SIGKILL) */
   FECS_EV_CONTAINER_NOT_STARTED, /* reason; exit_code 143 when ECS sets it */
+  FECS_EV_CONTAINER_WAITING,     /* reason: a dependency it waits for is
+                                    UNHEALTHY (the agent keeps waiting) */
 } fecs_event_kind;
 
 typedef struct fecs_event {
@@ -251,7 +268,7 @@ typedef struct fecs_event {
   int exit_code;
   int signal;
   const char *stop_code; /* borrowed; STOP_REQUESTED */
-  const char *reason;    /* borrowed; STOP_REQUESTED, NOT_STARTED */
+  const char *reason;    /* borrowed; STOP_REQUESTED, NOT_STARTED, WAITING */
 } fecs_event;
 
 typedef int64_t (*fecs_scale_fn)(void *ctx, int64_t scenario_us);
@@ -277,6 +294,9 @@ typedef struct fecs_engine_opts {
    * engine. */
   int64_t (*wall_us)(void *ctx);
   void *wall_ctx;
+  /* The task's ARN, for the stop reason of a task whose dependencies the
+   * agent cannot resolve (copied; NULL: none). */
+  const char *task_arn;
 } fecs_engine_opts;
 
 typedef struct fecs_engine fecs_engine;
@@ -393,8 +413,7 @@ const char *fecs_container_state_name(fecs_container_state s);
 /* The container lastStatus ECS reports: PENDING, RUNNING or STOPPED. */
 const char *fecs_container_ecs_status(fecs_container_state s);
 const char *fecs_action_kind_name(fecs_action_kind k);
-/* "task.status", "container.started", ... ("container.not_started" is the
- * one kind docs/events.md does not list yet). */
+/* "task.status", "container.started", ... (docs/events.md). */
 const char *fecs_event_kind_name(fecs_event_kind k);
 /* "SIGTERM" / "SIGKILL" / "SIG?" */
 const char *fecs_signal_name(int sig);
