@@ -51,7 +51,7 @@ static const char epilog[] =
     "SIGINT/SIGTERM (the log is marked incomplete).";
 
 typedef struct run_flags {
-  const char *out, *report_dir, *formats, *shard, *init_bin;
+  const char *out, *report_dir, *formats, *shard, *init_bin, *until;
   int64_t seed, net_block, repeat;
   const char *time_scale;
   bool seed_set, quiet, no_progress;
@@ -220,6 +220,12 @@ int cli_run_main(int argc, char **argv) {
        NULL},
       {"init-bin", NULL, ECSB_FLAG_STRING, &f.init_bin, 0, 0, "PATH",
        "the ecsboot-init program (default: next to ecsboot)", NULL},
+      {"until", NULL, ECSB_FLAG_STRING, &f.until, 0, 0, "WHEN",
+       "how long to go on once the expectations are decided: decided "
+       "(default), T4 (every task reached T4 or stopped), stable (nothing "
+       "happened for 30s), deadline, or a scenario time since T0 (90s, 5m); "
+       "never past the deadline",
+       NULL},
       {"repeat", NULL, ECSB_FLAG_INT, &f.repeat, 1, 1000, "N",
        "run each scenario N times (into <out>/run-K) and print how much each "
        "milestone moved between runs",
@@ -249,13 +255,16 @@ int cli_run_main(int argc, char **argv) {
   rpt_run **runs = NULL;
   size_t n_runs = 0;
   unsigned formats = 0, shard_k = 1, shard_n = 1;
+  scn_until until = SCN_UNTIL_DECIDED;
+  int64_t until_us = 0;
   int rc = ecsb_flags_parse(&fs, argc - 1, argv + 1, pos, (size_t)argc + 1,
                             &n_pos, &err);
   if (rc == ECSB_FLAGS_HELP) {
     ecsb_flags_usage(&fs, stdout);
     goto out;
   }
-  if (rc || rpt_formats_parse(f.formats, &formats, &err)) {
+  if (rc || rpt_formats_parse(f.formats, &formats, &err) ||
+      (f.until && scn_until_parse(f.until, &until, &until_us, &err))) {
     fprintf(stderr, "ecsboot run: %s\n", err.msg);
     code = EXIT_USAGE;
     goto out;
@@ -347,7 +356,9 @@ int cli_run_main(int argc, char **argv) {
                         .ecsboot_bin = ecsboot_bin,
                         .init_bin = init_bin,
                         .net_block = (int)f.net_block,
-                        .progress = !f.no_progress};
+                        .progress = !f.no_progress,
+                        .until = until,
+                        .until_us = until_us};
       scn_run_result res;
       fflush(stdout);
       if (scn_run(sc[i], &o, &res, &err)) {

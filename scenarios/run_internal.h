@@ -167,6 +167,9 @@ struct scn_runner {
   scn_run_initev *initev; /* ecsboot-init's retry datagrams (run_initev.c) */
   int wake[2]; /* self-pipe: signals and other threads wake the loop */
   atomic_bool events_since_check; /* written by every thread's scn_run_emit */
+  /* Run time of the last event other than host lag (--until stable). */
+  _Atomic int64_t last_change_at;
+  bool decided; /* the expectations are decided; --until may hold the run */
   bool stop_loop;
   const char *end_reason;
   /* The loop thread's own lag (run_lag.c), sampled at most every

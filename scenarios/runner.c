@@ -28,6 +28,7 @@
 #include <unistd.h>
 
 #include "ecsb/clock.h"
+#include "ecsb/duration.h"
 #include "ecsb/fileio.h"
 #include "ecsb/log.h"
 #include "ecsb/version.h"
@@ -94,6 +95,8 @@ void scn_run_emit(scn_runner *r, int64_t t, const char *kind, const char *task,
   r->last_t = t;
   /* A write error sticks in the writer; rpt_log_writer_close reports it. */
   rpt_log_emit_at(r->w, t, kind, task, container, detail);
+  if (strcmp(kind, "host.lag") != 0 && strcmp(kind, "expect.verdict") != 0)
+    atomic_store(&r->last_change_at, t);
   if (mem_append(r, t, kind, task, container, detail))
     ecsb_log(ECSB_LOG_ERROR, "runner: out of memory recording events", NULL);
   atomic_store(&r->events_since_check, true);
@@ -361,14 +364,82 @@ static int64_t server_next(const server_task *st) {
 /* ---- the stop decision ----------------------------------------------------
  */
 
+int scn_until_parse(const char *s, scn_until *until, int64_t *until_us,
+                    ecsb_err *err) {
+  static const struct {
+    const char *name;
+    scn_until u;
+  } names[] = {{"decided", SCN_UNTIL_DECIDED},
+               {"T4", SCN_UNTIL_T4},
+               {"stable", SCN_UNTIL_STABLE},
+               {"deadline", SCN_UNTIL_DEADLINE}};
+  *until_us = 0;
+  for (size_t i = 0; i < sizeof names / sizeof names[0]; i++)
+    if (strcmp(s, names[i].name) == 0) {
+      *until = names[i].u;
+      return 0;
+    }
+  int64_t ns = 0;
+  ecsb_err derr = {0};
+  if (ecsb_duration_parse(s, &ns, &derr) != 0 || ns <= 0)
+    return ecsb_err_set(err, ECSB_EINVAL,
+                        "--until: expected decided, T4, stable, deadline or a "
+                        "duration such as 90s or 5m, got \"%s\"",
+                        s);
+  *until = SCN_UNTIL_DURATION;
+  *until_us = ns / 1000;
+  return 0;
+}
+
+/* Whether --until lets the run end now, its expectations being decided. */
+static bool until_met(scn_runner *r, int64_t now) {
+  const scn_run_opts *o = r->o;
+  switch (o->until) {
+  case SCN_UNTIL_DECIDED:
+    return true;
+  case SCN_UNTIL_T4:
+    if (r->n_created < r->n_tasks)
+      return false;
+    for (size_t i = 0; i < r->n_tasks; i++)
+      if (!r->tasks[i].done && r->tasks[i].ms[4] < 0)
+        return false;
+    return true;
+  case SCN_UNTIL_STABLE:
+    if (now - atomic_load(&r->last_change_at) <
+        scn_scale_us(r->s, SCN_UNTIL_STABLE_US) + r->max_lag_us)
+      return false;
+    r->end_reason = "stable";
+    return true;
+  case SCN_UNTIL_DURATION:
+    return now >= scn_scale_us(r->s, o->until_us) + r->max_lag_us;
+  case SCN_UNTIL_DEADLINE:
+    return false;
+  }
+  return true;
+}
+
+/* When --until could next let a decided run end (run time). */
+static int64_t until_wake(scn_runner *r) {
+  if (r->o->until == SCN_UNTIL_STABLE)
+    return atomic_load(&r->last_change_at) +
+           scn_scale_us(r->s, SCN_UNTIL_STABLE_US) + r->max_lag_us;
+  if (r->o->until == SCN_UNTIL_DURATION)
+    return scn_scale_us(r->s, r->o->until_us) + r->max_lag_us;
+  return SCN_RUN_NEVER;
+}
+
 /* Without expectations a run is over once every task reached T4 or
  * stopped; with them, once each one is decided (or every task stopped, as
- * nothing can change then). */
+ * nothing can change then); and then once --until says so. */
 static void decide(scn_runner *r, int64_t now, bool force) {
   bool all_stopped = r->n_created == r->n_tasks && r->n_done == r->n_tasks;
   if (all_stopped) {
     r->stop_loop = true;
     r->end_reason = "finished";
+    return;
+  }
+  if (r->decided) {
+    r->stop_loop = until_met(r, now);
     return;
   }
   bool fresh = atomic_exchange(&r->events_since_check, false);
@@ -380,8 +451,9 @@ static void decide(scn_runner *r, int64_t now, bool force) {
     for (size_t i = 0; i < r->n_tasks; i++)
       if (!r->tasks[i].done && r->tasks[i].ms[4] < 0)
         return;
-    r->stop_loop = true;
+    r->decided = true;
     r->end_reason = "settled";
+    r->stop_loop = until_met(r, now);
     return;
   }
   rpt_eval_opts eo = {.now_us = now, .expected_tasks = r->n_tasks};
@@ -394,8 +466,9 @@ static void decide(scn_runner *r, int64_t now, bool force) {
     ecsb_log(ECSB_LOG_WARN, "runner: judging expectations", "error", e.msg,
              NULL);
   else if (decided) {
-    r->stop_loop = true;
+    r->decided = true;
     r->end_reason = "finished";
+    r->stop_loop = until_met(r, now);
   }
 }
 
@@ -520,7 +593,8 @@ static int loop(scn_runner *r, ecsb_err *err) {
     if (atomic_exchange(&r->consul_dirty, false))
       scn_run_consul_observe(r);
     now = scn_run_now(r);
-    if (now - last_decide >= decide_gap || r->n_done == r->n_tasks) {
+    if (now - last_decide >= decide_gap || r->n_done == r->n_tasks ||
+        r->decided) {
       decide(r, now, false);
       /* Judging re-reads the whole log: on a fleet's long log keep it
        * under a tenth of the loop's time. */
@@ -541,6 +615,8 @@ static int loop(scn_runner *r, ecsb_err *err) {
       next = last_reap + REAP_EVERY_US;
     if (next > last_lag_sweep + lag_gap)
       next = last_lag_sweep + lag_gap;
+    if (r->decided && until_wake(r) < next)
+      next = until_wake(r);
     if (next > now + 250000)
       next = now + 250000; /* progress line, and a bound on every sleep */
     int64_t wait = next - scn_run_now(r);

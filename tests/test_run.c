@@ -857,6 +857,58 @@ static void test_repeat_runs_each_in_its_folder_and_sums_up(void **state) {
   free(json);
 }
 
+/* Last event of a log, and its run.end reason. */
+static int64_t log_end(const char *log, char *reason, size_t cap) {
+  char *text = NULL;
+  assert_int_equal(ecsb_read_file(log, 1 << 24, &text, NULL, NULL), 0);
+  char *last = strstr(text, "\"kind\":\"run.end\"");
+  assert_non_null(last);
+  while (last > text && last[-1] != '\n')
+    last--;
+  cJSON *e = cJSON_Parse(last);
+  assert_non_null(e);
+  const cJSON *d = cJSON_GetObjectItem(e, "detail");
+  snprintf(reason, cap, "%s",
+           cJSON_GetStringValue(cJSON_GetObjectItem(d, "reason")));
+  int64_t t = (int64_t)cJSON_GetNumberValue(cJSON_GetObjectItem(e, "t_us"));
+  cJSON_Delete(e);
+  free(text);
+  return t;
+}
+
+/* --until keeps a decided run going: "stable" until nothing happened for
+ * 30 s of scenario time after the last event, a duration until that much
+ * scenario time passed; the verdicts are the same. */
+static void test_until_keeps_watching_after_the_verdicts(void **state) {
+  (void)state;
+  char out[300], log[400], reason[64];
+  snprintf(out, sizeof out, "%s/until-stable", tmp);
+  const char *a[] = {"run", "--no-progress", "--until", "stable", "--out",
+                     out,   "--formats",     "json",    NULL};
+  char *text = NULL;
+  int code = run_wait(a, 120000, &text);
+  if (code != 0 && code != 4)
+    fail_msg("exit %d:\n%s", code, text);
+  free(text);
+  snprintf(log, sizeof log, "%s/events.jsonl", out);
+  int64_t end = log_end(log, reason, sizeof reason);
+  assert_string_equal(reason, "stable");
+  /* t0-t4 runs at time_scale 0.01: 30 s of quiet is 300 ms of wall */
+  assert_true(end >= 300000);
+
+  snprintf(out, sizeof out, "%s/until-3m", tmp);
+  const char *b[] = {"run", "--no-progress", "--until", "3m", "--out",
+                     out,   "--formats",     "json",    NULL};
+  code = run_wait(b, 120000, &text);
+  if (code != 0 && code != 4)
+    fail_msg("exit %d:\n%s", code, text);
+  free(text);
+  snprintf(log, sizeof log, "%s/events.jsonl", out);
+  end = log_end(log, reason, sizeof reason);
+  assert_string_equal(reason, "finished");
+  assert_true(end >= 1800000); /* 3 minutes of scenario time */
+}
+
 int main(void) {
   ecsb_http_global_init(NULL);
   const struct CMUnitTest tests[] = {
@@ -873,6 +925,7 @@ int main(void) {
       cmocka_unit_test(test_consul_client_joins_takes_faults_and_leaves),
       cmocka_unit_test(test_a_starved_run_records_its_lag_and_still_passes),
       cmocka_unit_test(test_repeat_runs_each_in_its_folder_and_sums_up),
+      cmocka_unit_test(test_until_keeps_watching_after_the_verdicts),
   };
   int rc = cmocka_run_group_tests(tests, setup, teardown);
   ecsb_http_global_cleanup();

@@ -34,6 +34,25 @@
 /* Relative paths here are taken against the working folder when scn_run
  * starts, and every container gets them absolute (it runs in its task's
  * folder); a program given as a bare name is looked up in PATH. */
+/* How long a run goes on once its expectations are decided (--until):
+ * by default it ends then, which cuts the timeline short; the others let a
+ * user watch what happens after. Every run still ends at its deadline. */
+typedef enum scn_until {
+  SCN_UNTIL_DECIDED,  /* the expectations are decided (or, without any,
+                         every task reached T4 or stopped) */
+  SCN_UNTIL_T4,       /* and every application task reached T4 or stopped */
+  SCN_UNTIL_STABLE,   /* and nothing happened for SCN_UNTIL_STABLE_US */
+  SCN_UNTIL_DEADLINE, /* the scenario's deadline */
+  SCN_UNTIL_DURATION  /* and this much scenario time passed since T0 */
+} scn_until;
+/* "Nothing happened" for --until stable: no event but host lag, in
+ * scenario time (a Consul check interval and then some). */
+#define SCN_UNTIL_STABLE_US 30000000
+/* Parses decided | T4 | stable | deadline | a duration ("90s", "5m"):
+ * *until and, for a duration, *until_us (scenario time). */
+int scn_until_parse(const char *s, scn_until *until, int64_t *until_us,
+                    ecsb_err *err);
+
 typedef struct scn_run_opts {
   const char *out_dir;     /* run folder (created) */
   const char *ecsboot_bin; /* the harness program (stand-ins) */
@@ -41,6 +60,8 @@ typedef struct scn_run_opts {
   const char *lock_dir;    /* netblock lock files; NULL: /tmp */
   int net_block;           /* preferred 127.B block; 0: any */
   bool progress;           /* live progress line on stderr */
+  scn_until until;         /* --until; SCN_UNTIL_DECIDED by default */
+  int64_t until_us;        /* SCN_UNTIL_DURATION: scenario time */
 } scn_run_opts;
 
 typedef enum scn_run_outcome {
@@ -54,7 +75,8 @@ typedef enum scn_run_outcome {
 typedef struct scn_run_result {
   scn_run_outcome outcome;
   int interrupt_signal; /* SIGINT or SIGTERM when interrupted */
-  char end_reason[32];  /* finished, settled, deadline, interrupted */
+  /* finished, settled, stable, deadline, interrupted */
+  char end_reason[32];
   char log_path[4096];
   int64_t wall_us; /* T0 to the end of teardown */
   size_t n_expect, n_failed, n_inconclusive;
