@@ -521,10 +521,11 @@ static int parse_body(const cJSON *j, const char *base_dir, scn_scenario *s,
   const char *order = NULL;
   if ((rc = ecsb_json_get_string(j, "$", "stop_order", false, &order, err)))
     return rc;
-  s->sigterm_all_at_once = true;
-  if (order && !strcmp(order, "reverse-dependencies"))
-    s->sigterm_all_at_once = false;
-  else if (order && strcmp(order, "all-at-once"))
+  /* The ECS agent's order by default (graph.go verifyShutdownOrder:
+   * dependents stop first); all-at-once on request. */
+  s->sigterm_all_at_once = order && !strcmp(order, "all-at-once");
+  if (order && strcmp(order, "all-at-once") &&
+      strcmp(order, "reverse-dependencies"))
     return ecsb_err_set(err, ECSB_EINVAL,
                         "$.stop_order: \"%s\" is not all-at-once or "
                         "reverse-dependencies",

@@ -109,6 +109,23 @@ static void test_defaults_and_players(void **state) {
   scn_scenario_free(s);
 }
 
+/* The ECS agent stops dependents first (graph.go verifyShutdownOrder):
+ * that is the default; all-at-once only when asked for (issue #18). */
+static void test_stop_order_defaults_to_the_agents(void **state) {
+  (void)state;
+  scn_scenario *s = parse_ok("{\"name\":\"min\",\"task_definition\":" TD "}");
+  assert_false(s->sigterm_all_at_once);
+  scn_scenario_free(s);
+  s = parse_ok("{\"name\":\"min\",\"stop_order\":\"all-at-once\","
+               "\"task_definition\":" TD "}");
+  assert_true(s->sigterm_all_at_once);
+  scn_scenario_free(s);
+  s = parse_ok("{\"name\":\"min\",\"stop_order\":\"reverse-dependencies\","
+               "\"task_definition\":" TD "}");
+  assert_false(s->sigterm_all_at_once);
+  scn_scenario_free(s);
+}
+
 static void test_task_definition_shapes_and_files(void **state) {
   (void)state;
   /* describe-task-definition output wraps it. */
@@ -329,6 +346,7 @@ int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_full_scenario_parses),
       cmocka_unit_test(test_defaults_and_players),
+      cmocka_unit_test(test_stop_order_defaults_to_the_agents),
       cmocka_unit_test(test_task_definition_shapes_and_files),
       cmocka_unit_test(test_bad_scenarios_name_path),
   };

@@ -85,8 +85,9 @@ typedef struct scn_scenario {
   size_t n_faults;
   cJSON *expect; /* owned; NULL when none */
 
-  /* How a stopping task signals its containers: every one at once
-   * (default) or in reverse dependency order (fecs_engine_opts). */
+  /* How a stopping task signals its containers: in reverse dependency
+   * order, as the ECS agent does (default), or every one at once
+   * (stop_order "all-at-once"; fecs_engine_opts). */
   bool sigterm_all_at_once;
   /* Steady requests through each task's sidecar while its service is
    * passing in Consul (0: none): rate per task, wall time. */
