@@ -4,18 +4,20 @@
  *
  * At time_scale 0.01 every millisecond a container waits for a CPU is
  * 100 ms of scenario time, so a loaded host would turn into late
- * milestones, failed health checks and failed deadlines. The runner
- * measures that wait from the kernel's per-thread schedstat (runnable but
- * not running) of every process of the task, their children, its
- * health-check processes and the runner's own loop thread (which decides
- * every start and health check), and runs the task's timers on task time
- * (run time minus the lag). The lag is recorded as a host.lag event
+ * milestones, failed health checks and failed deadlines; and so would a
+ * process's own CPU work, which takes the host's time, not the
+ * scenario's. The runner measures both from the kernel's per-thread
+ * schedstat (time on a CPU, and runnable but not running) of every
+ * process of the task, their children and its health-check processes,
+ * and the wait of its own loop thread (which decides every start and
+ * health check), and runs the task's timers on task time (run time minus
+ * the lag); the task's processes follow the same clock (ecsb/taskclock.h). The lag is recorded as a host.lag event
  * before each event of the task (a fleet samples far more often than it
  * has events worth a line), in sweeps, and at the end, so reports and
  * verdicts can take it out again (docs/events.md).
  *
  * Containers of a task run side by side: between two samples the task is
- * charged the largest wait of any one of them (plus the loop's), not the
+ * charged the largest figure of any one of them (plus the loop's), not the
  * sum, which would count the same stalled moment once per process. The
  * task is sampled whenever the runner acts on it (a timer, a reap, a
  * health result, a milestone), so each interval is short.
