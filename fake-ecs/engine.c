@@ -469,14 +469,13 @@ static void note_waiting(fecs_engine *e) {
         continue;
       if (t->start_timeout_us > 0)
         snprintf(why, sizeof why,
-                 "dependency \"%s\" (HEALTHY) is UNHEALTHY: waiting for it "
-                 "to become HEALTHY, at most until its startTimeout (%lld s)",
+                 "dependency \"%s\" (HEALTHY) is UNHEALTHY; waiting until it "
+                 "is HEALTHY, at most its startTimeout (%lld s)",
                  t->spec->name, (long long)(t->spec->start_timeout_ms / 1000));
       else
         snprintf(why, sizeof why,
-                 "dependency \"%s\" (HEALTHY) is UNHEALTHY: waiting for it "
-                 "to become HEALTHY; it has no startTimeout, so the task stays "
-                 "PENDING until it does",
+                 "dependency \"%s\" (HEALTHY) is UNHEALTHY; it has no "
+                 "startTimeout: the task stays PENDING until it is HEALTHY",
                  t->spec->name);
     }
     if (!strcmp(why, c->waiting))

@@ -16,7 +16,8 @@
 #include "rpt/strbuf.h"
 
 static const char *const events[] = {"pending",   "started", "healthy",
-                                     "unhealthy", "exited",  "killed"};
+                                     "unhealthy", "exited",  "killed",
+                                     "waiting"};
 static const char *const roles[] = {
     "discover-servers", "consul-client", "mesh-init", "sidecar-proxy",
     "health-sync",      "consul-server", "app"};

@@ -25,7 +25,8 @@ typedef enum pat_ev {
   EV_HEALTHY,
   EV_UNHEALTHY,
   EV_EXITED,
-  EV_KILLED
+  EV_KILLED,
+  EV_WAITING
 } pat_ev;
 
 typedef struct rpt_pattern {

@@ -246,6 +246,10 @@ static int container_event(build *b, size_t ti, const rpt_event *e,
     c->n_health++;
     if (h && role_is(c, "sidecar-proxy"))
       set_ms(b, ti, RPT_T3, e);
+  } else if (strcmp(what, "waiting") == 0) {
+    const char *why = rpt_event_str(e, "reason");
+    if (why && *why && replace(&c->waiting_reason, why, err))
+      return ECSB_ENOMEM;
   } else if (strcmp(what, "not_started") == 0) {
     if (c->not_started_at == RPT_ABSENT) {
       c->not_started_at = e->t_us;

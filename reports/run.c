@@ -93,6 +93,7 @@ static void container_clear(rpt_container *c) {
   free(c->deps);
   free(c->signal);
   free(c->not_started_reason);
+  free(c->waiting_reason);
   free(c->health);
 }
 
@@ -266,7 +267,9 @@ const char *rpt_task_stop_cause_text(const rpt_task *t, char *buf, size_t cap) {
 const char *rpt_container_outcome(const rpt_container *c, char *buf,
                                   size_t cap) {
   if (c->started_at == RPT_ABSENT) {
-    if (c->not_started_at == RPT_ABSENT)
+    if (c->not_started_at == RPT_ABSENT && c->waiting_reason)
+      snprintf(buf, cap, "waiting: %s", c->waiting_reason);
+    else if (c->not_started_at == RPT_ABSENT)
       snprintf(buf, cap, "not started yet");
     else
       snprintf(buf, cap, "never started: %s",

@@ -660,10 +660,9 @@ static void test_waiting_reason_names_dependency_and_condition(void **s) {
       }
     assert_non_null(why);
     assert_non_null(strstr(why, "dependency \"proxy\" (HEALTHY) is UNHEALTHY"));
-    assert_non_null(strstr(why, timeout
-                                    ? "at most until its startTimeout (60 s)"
-                                    : "no startTimeout, so the task stays "
-                                      "PENDING"));
+    assert_non_null(strstr(why, timeout ? "at most its startTimeout (60 s)"
+                                        : "no startTimeout: the task stays "
+                                          "PENDING until it is HEALTHY"));
     fecs_engine_free(e);
   }
 }

@@ -401,6 +401,36 @@ static void test_blame_gives_every_container_its_outcome(void **s) {
   rpt_run_free(r);
 }
 
+/* A container still waiting for an UNHEALTHY dependency (issue #18): its
+ * outcome is the engine's container.waiting reason, so a task stuck in
+ * PENDING says why. */
+static void test_a_waiting_container_says_why(void **s) {
+  (void)s;
+  const char *log =
+      "{\"t_us\":0,\"kind\":\"run.start\",\"detail\":{\"scenario\":\"w\"}}\n"
+      "{\"t_us\":1,\"kind\":\"task.containers\",\"task\":\"a\",\"detail\":"
+      "{\"containers\":[{\"name\":\"proxy\",\"role\":\"sidecar-proxy\","
+      "\"health_check\":true},{\"name\":\"web\",\"role\":\"app\","
+      "\"depends_on\":[{\"container\":\"proxy\",\"condition\":\"HEALTHY\"}]}"
+      "]}}\n"
+      "{\"t_us\":2,\"kind\":\"task.status\",\"task\":\"a\",\"detail\":"
+      "{\"status\":\"PENDING\"}}\n"
+      "{\"t_us\":3,\"kind\":\"container.started\",\"task\":\"a\","
+      "\"container\":\"proxy\"}\n"
+      "{\"t_us\":9,\"kind\":\"container.unhealthy\",\"task\":\"a\","
+      "\"container\":\"proxy\"}\n"
+      "{\"t_us\":9,\"kind\":\"container.waiting\",\"task\":\"a\","
+      "\"container\":\"web\",\"detail\":{\"reason\":\"dependency "
+      "\\\"proxy\\\" (HEALTHY) is UNHEALTHY\"}}\n";
+  rpt_run *r = rt_run_from_text(log);
+  const rpt_task *t = &r->tasks[0];
+  char out[200];
+  assert_string_equal(
+      rpt_container_outcome(rpt_task_container(t, "web"), out, sizeof out),
+      "waiting: dependency \"proxy\" (HEALTHY) is UNHEALTHY");
+  rpt_run_free(r);
+}
+
 /* A fleet's report says how much of each milestone was this machine's
  * contention (host lag) and, when it is most of T4, names a time_scale at
  * which it would be about a fifth. */
@@ -490,6 +520,7 @@ int main(void) {
       cmocka_unit_test(test_partial_log_has_only_what_happened),
       cmocka_unit_test(test_s2_waits_for_every_app_container),
       cmocka_unit_test(test_blame_gives_every_container_its_outcome),
+      cmocka_unit_test(test_a_waiting_container_says_why),
       cmocka_unit_test(test_fleet_host_share_and_fitting_time_scale),
       cmocka_unit_test(test_malformed_details_name_line_and_path),
   };

@@ -80,6 +80,9 @@ typedef struct rpt_container {
   /* container.not_started: when, and its reason (NULL when none given). */
   int64_t not_started_at;
   char *not_started_reason;
+  /* the last container.waiting reason (a dependency it waits for is
+   * UNHEALTHY), or NULL */
+  char *waiting_reason;
   rpt_health_change *health; /* every healthy/unhealthy event, in order */
   size_t n_health;
   /* Derived (rpt_run_derive): when it was ready as its dependents see it
