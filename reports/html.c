@@ -115,9 +115,25 @@ static void milestones(ecsb_buf *b, const rpt_run *r, const rpt_task *t) {
                     r->time_scale);
     ecsb_buf_puts(b, "<table><tr><th>milestone</th><th>wall</th>"
                      "<th>scenario</th></tr>\n");
+    if (!t->mesh)
+      ecsb_buf_puts(b, "<p class=\"meta\">goal: READY (no Consul "
+                       "containers, so not T1-T4): every essential container "
+                       "running, HEALTHY where it has a health check</p>\n");
     for (int m = 0; m < RPT_MS_COUNT; m++) {
       if (m >= RPT_S0 && t->ms[m] == RPT_ABSENT)
         continue;
+      if (!t->mesh && m > RPT_T0 && m < RPT_S0) {
+        if (m == RPT_T1) {
+          ecsb_buf_puts(b, "<tr>");
+          td(b, NULL, "READY");
+          td_us(b, t->ready_off);
+          td_us(b, t->ready_off == RPT_ABSENT
+                       ? RPT_ABSENT
+                       : (int64_t)((double)t->ready_off / r->time_scale));
+          ecsb_buf_puts(b, "</tr>\n");
+        }
+        continue;
+      }
       ecsb_buf_puts(b, "<tr>");
       td(b, NULL, rpt_ms_name(m));
       td_us(b, t->ms[m]);
@@ -166,7 +182,8 @@ static void milestones(ecsb_buf *b, const rpt_run *r, const rpt_task *t) {
 }
 
 static void chain(ecsb_buf *b, const rpt_run *r, const rpt_task *t) {
-  ecsb_buf_puts(b, "<h3>Critical chain to T4</h3>\n<p class=\"meta\">");
+  ecsb_buf_printf(b, "<h3>Critical chain to %s</h3>\n<p class=\"meta\">",
+                  rpt_task_goal_name(t));
   esc(b, t->name);
   if (r->n_app_tasks > 1)
     ecsb_buf_puts(b, " (the slowest task)");
@@ -174,15 +191,16 @@ static void chain(ecsb_buf *b, const rpt_run *r, const rpt_task *t) {
                    "it started (from the task's T0) and how long until the "
                    "condition was met</p>\n");
   if (t->chain_goal_off == RPT_ABSENT) {
-    ecsb_buf_puts(b, "<p>T4 not reached.</p>\n");
+    ecsb_buf_printf(b, "<p>%s not reached.</p>\n", rpt_task_goal_name(t));
     return;
   }
   char a[32];
   ecsb_buf_printf(b,
                   "<table><tr><th>link</th><th>container</th>"
                   "<th>started</th><th>took</th><th>waited for</th></tr>\n"
-                  "<tr><td>goal</td><td>T4</td><td class=\"num\">@%s</td>"
+                  "<tr><td>goal</td><td>%s</td><td class=\"num\">@%s</td>"
                   "<td></td><td></td></tr>\n",
+                  rpt_task_goal_name(t),
                   rpt_fmt_us(t->chain_goal_off, a, sizeof a));
   for (size_t i = 0; i < t->n_chain; i++) {
     const rpt_link *l = &t->chain[i];

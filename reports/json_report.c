@@ -105,6 +105,7 @@ static cJSON *task_json(const rpt_task *t) {
     add_str(f, "stop_reason", t->stop_reason);
     cJSON_AddBoolToObject(f, "service_passing", t->service_passing);
   }
+  add_us(o, "ready_us", t->ready_off);
   cJSON *sv = cJSON_AddArrayToObject(o, "consul_service");
   for (size_t i = 0; sv && i < t->n_svc; i++) {
     cJSON *e = cJSON_CreateObject();
@@ -118,7 +119,7 @@ static cJSON *task_json(const rpt_task *t) {
     cJSON_AddItemToArray(cs, container_json(&t->containers[i]));
   cJSON *ch = cJSON_AddObjectToObject(o, "critical_chain");
   if (ch) {
-    cJSON_AddStringToObject(ch, "goal", "T4");
+    cJSON_AddStringToObject(ch, "goal", rpt_task_goal_name(t));
     add_us(ch, "goal_us", t->chain_goal_off);
     cJSON *links = cJSON_AddArrayToObject(ch, "links");
     for (size_t i = 0; links && i < t->n_chain; i++) {

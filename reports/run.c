@@ -340,15 +340,17 @@ static int derive_chain(rpt_task *t) {
   free(t->chain);
   t->chain = NULL;
   t->n_chain = 0;
-  t->chain_goal_off = t->ms[RPT_T4];
-  if (t->ms[RPT_T4] == RPT_ABSENT || t->n_containers == 0)
+  /* A task without mesh is judged by READY (derive_goal), and its chain
+   * ends at the essential container that came up last. */
+  t->chain_goal_off = t->mesh ? t->ms[RPT_T4] : t->ready_off;
+  if (t->chain_goal_off == RPT_ABSENT || t->n_containers == 0)
     return 0;
-  int64_t goal = t->t0_at + t->ms[RPT_T4];
+  int64_t goal = t->t0_at + t->chain_goal_off;
   long top = -1;
   for (int pass = 0; pass < 2 && top < 0; pass++) {
     for (size_t i = 0; i < t->n_containers; i++) {
       const rpt_container *c = &t->containers[i];
-      if (pass == 0 && !is_role(c, "app"))
+      if (pass == 0 && (t->mesh ? !is_role(c, "app") : !c->essential))
         continue;
       if (c->ready_at == RPT_ABSENT || c->ready_at > goal)
         continue;
@@ -491,10 +493,46 @@ static double fit_time_scale(const rpt_run *r) {
   return nice > 1 ? 1 : nice;
 }
 
+/* Whether t is a mesh task, and when every essential container was up at
+ * once (see rpt_task.ready_off). */
+static void derive_goal(rpt_task *t) {
+  static const char *const mesh_roles[] = {"discover-servers", "mesh-init",
+                                           "consul-client", "sidecar-proxy"};
+  t->mesh = false;
+  t->ready_off = RPT_ABSENT;
+  int64_t last = RPT_ABSENT, first_end = RPT_ABSENT;
+  bool any = false;
+  for (size_t i = 0; i < t->n_containers; i++) {
+    const rpt_container *c = &t->containers[i];
+    for (size_t k = 0; k < sizeof mesh_roles / sizeof mesh_roles[0]; k++)
+      t->mesh = t->mesh || is_role(c, mesh_roles[k]);
+    if (!c->essential)
+      continue;
+    any = true;
+    int64_t up = c->health_check ? c->healthy_at : c->started_at;
+    if (up == RPT_ABSENT)
+      return;
+    if (last == RPT_ABSENT || up > last)
+      last = up;
+    int64_t end = c->exited_at;
+    if (c->killed_at != RPT_ABSENT && (end == RPT_ABSENT || c->killed_at < end))
+      end = c->killed_at;
+    if (end != RPT_ABSENT && (first_end == RPT_ABSENT || end < first_end))
+      first_end = end;
+  }
+  if (any && (first_end == RPT_ABSENT || first_end > last))
+    t->ready_off = last - t->t0_at;
+}
+
+const char *rpt_task_goal_name(const rpt_task *t) {
+  return t->mesh ? "T4" : "READY";
+}
+
 int rpt_run_derive(rpt_run *r, ecsb_err *err) {
   r->n_app_tasks = 0;
   for (size_t i = 0; i < r->n_tasks; i++) {
     derive_ready(&r->tasks[i]);
+    derive_goal(&r->tasks[i]);
     if (derive_chain(&r->tasks[i]))
       return ecsb_err_set(err, ECSB_ENOMEM, "out of memory");
     r->n_app_tasks += !r->tasks[i].server;

@@ -89,6 +89,34 @@ static void header(tw *w, const rpt_run *r) {
                   r->n_events, rpt_fmt_us(r->end_at, t, sizeof t));
 }
 
+/* One milestone line: name, wall offset, scenario time, host lag, what. */
+static void ms_line(tw *w, const rpt_run *r, const char *name, size_t width,
+                    int64_t off, int64_t lag_at, bool lag, const char *what) {
+  char a[48], s[48];
+  ecsb_buf_puts(w->b, "  ");
+  cell(w, name, width);
+  if (off == RPT_ABSENT) {
+    cell(w, "-", 12);
+    cell(w, "", 20);
+    ecsb_buf_printf(w->b, "%s (not reached)\n", what);
+    return;
+  }
+  snprintf(a, sizeof a, "+%s", rpt_fmt_us(off, s, sizeof s));
+  cell(w, a, 12);
+  char sc[32];
+  rpt_fmt_us((int64_t)((double)off / r->time_scale), sc, sizeof sc);
+  snprintf(s, sizeof s, "scenario %s", sc);
+  cell(w, s, 20);
+  if (lag && lag_at == RPT_ABSENT) {
+    cell(w, "", 19);
+  } else if (lag) {
+    char l[32];
+    snprintf(s, sizeof s, "host lag %s", rpt_fmt_us(lag_at, l, sizeof l));
+    cell(w, s, 19);
+  }
+  ecsb_buf_printf(w->b, "%s\n", what);
+}
+
 static void milestones_single(tw *w, const rpt_run *r, const rpt_task *t) {
   char h[300];
   bool lag = t->lag_end > 0;
@@ -101,31 +129,23 @@ static void milestones_single(tw *w, const rpt_run *r, const rpt_task *t) {
                  "part of the wall time"
                : "");
   heading(w, h);
+  /* No Consul container: T1-T4 cannot happen; the goal is READY. */
+  if (!t->mesh)
+    ecsb_buf_puts(w->b, "  goal: READY (no Consul containers, so not "
+                        "T1-T4): every essential container running, "
+                        "HEALTHY where it has a health check\n");
   bool stops = any_stop_milestone(r);
   for (int m = 0; m < RPT_MS_COUNT; m++) {
     if (m >= RPT_S0 && !stops)
       break;
-    char a[48], s[48];
-    ecsb_buf_puts(w->b, "  ");
-    cell(w, rpt_ms_name(m), 4);
-    if (t->ms[m] == RPT_ABSENT) {
-      cell(w, "-", 12);
-      cell(w, "", 20);
-      ecsb_buf_printf(w->b, "%s (not reached)\n", ms_what[m]);
+    if (!t->mesh && m > RPT_T0 && m < RPT_S0) {
+      if (m == RPT_T1)
+        ms_line(w, r, "READY", 6, t->ready_off, RPT_ABSENT, lag,
+                "every essential container up");
       continue;
     }
-    snprintf(a, sizeof a, "+%s", rpt_fmt_us(t->ms[m], s, sizeof s));
-    cell(w, a, 12);
-    char sc[32];
-    rpt_fmt_us((int64_t)((double)t->ms[m] / r->time_scale), sc, sizeof sc);
-    snprintf(s, sizeof s, "scenario %s", sc);
-    cell(w, s, 20);
-    if (lag) {
-      char l[32];
-      snprintf(s, sizeof s, "host lag %s", rpt_fmt_us(t->lag[m], l, sizeof l));
-      cell(w, s, 19);
-    }
-    ecsb_buf_printf(w->b, "%s\n", ms_what[m]);
+    ms_line(w, r, rpt_ms_name(m), t->mesh ? 4 : 6, t->ms[m], t->lag[m], lag,
+            ms_what[m]);
   }
   if (t->stop_code || t->stop_reason) {
     ecsb_buf_printf(w->b, "  stopped: %s%s%s", t->stop_code ? t->stop_code : "",
@@ -265,10 +285,10 @@ static void chain(tw *w, const rpt_run *r, const rpt_task *t) {
            t->name, r->n_app_tasks > 1 ? ", the slowest task" : "");
   heading(w, h);
   if (t->chain_goal_off == RPT_ABSENT) {
-    ecsb_buf_puts(w->b, "  T4 not reached\n");
+    ecsb_buf_printf(w->b, "  %s not reached\n", rpt_task_goal_name(t));
     return;
   }
-  ecsb_buf_printf(w->b, "  T4 @%s\n",
+  ecsb_buf_printf(w->b, "  %s @%s\n", rpt_task_goal_name(t),
                   rpt_fmt_us(t->chain_goal_off, a, sizeof a));
   for (size_t i = 0; i < t->n_chain; i++) {
     const rpt_link *l = &t->chain[i];

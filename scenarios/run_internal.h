@@ -54,6 +54,9 @@ typedef struct scn_run_ctr {
   scn_proc *proc;
   pid_t pid;
   bool started, exited;
+  /* For a task without mesh: essential, has a health check, and is up
+   * now (started, and HEALTHY where it has a health check). */
+  bool essential, checked, up;
   int64_t spawn_at;  /* a START waiting for slow_start; SCN_RUN_NEVER: none */
   int exit_override; /* the code a fault made it exit with; -1: none */
   int64_t crash_delay_us; /* crash_after armed: delay from start; -1 none */
@@ -82,6 +85,9 @@ typedef struct scn_run_task {
   char dir[1024];
   int64_t create_at; /* run time it is due */
   bool created, done;
+  /* A mesh task has a Consul container and is done starting at T4; any
+   * other is once every essential container is up at once (ready). */
+  bool mesh, ready;
   int64_t t0; /* run time of its T0 */
   /* Host lag since T0 (run_lag.c), wall us: what its processes and the
    * runner spent waiting for a CPU. Its engine, health checks and

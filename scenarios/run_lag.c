@@ -11,10 +11,10 @@
  * process of the task, their children and its health-check processes,
  * and the wait of its own loop thread (which decides every start and
  * health check), and runs the task's timers on task time (run time minus
- * the lag); the task's processes follow the same clock (ecsb/taskclock.h). The lag is recorded as a host.lag event
- * before each event of the task (a fleet samples far more often than it
- * has events worth a line), in sweeps, and at the end, so reports and
- * verdicts can take it out again (docs/events.md).
+ * the lag); the task's processes follow the same clock (ecsb/taskclock.h). The
+ * lag is recorded as a host.lag event before each event of the task (a fleet
+ * samples far more often than it has events worth a line), in sweeps, and at
+ * the end, so reports and verdicts can take it out again (docs/events.md).
  *
  * Containers of a task run side by side: between two samples the task is
  * charged the largest figure of any one of them (plus the loop's), not the

@@ -72,6 +72,14 @@ int scn_run_task_prepare(scn_runner *r, scn_run_task *t, int index,
     c->probe_deadline = SCN_RUN_NEVER;
     if (strcmp(c->role, "consul-client") == 0 && t->consul_client < 0)
       t->consul_client = (int)i;
+    t->mesh = t->mesh || strcmp(c->role, "consul-client") == 0 ||
+              strcmp(c->role, "discover-servers") == 0 ||
+              strcmp(c->role, "mesh-init") == 0 ||
+              strcmp(c->role, "sidecar-proxy") == 0;
+    const cJSON *ess = cJSON_GetObjectItemCaseSensitive(c->def, "essential");
+    c->essential = !cJSON_IsFalse(ess);
+    c->checked =
+        cJSON_IsObject(cJSON_GetObjectItemCaseSensitive(c->def, "healthCheck"));
   }
   return 0;
 }
@@ -410,6 +418,19 @@ static void record(scn_runner *r, scn_run_task *t, const fecs_event *ev) {
   if (c && ev->kind == FECS_EV_CONTAINER_HEALTHY &&
       strcmp(c->role, "sidecar-proxy") == 0)
     scn_run_task_milestone(r, t, 3, at);
+  if (c) {
+    if ((ev->kind == FECS_EV_CONTAINER_STARTED && !c->checked) ||
+        ev->kind == FECS_EV_CONTAINER_HEALTHY)
+      c->up = true;
+    else if (ev->kind == FECS_EV_CONTAINER_UNHEALTHY ||
+             ev->kind == FECS_EV_CONTAINER_EXITED ||
+             ev->kind == FECS_EV_CONTAINER_KILLED)
+      c->up = false;
+    bool all = true;
+    for (size_t i = 0; i < t->n && all; i++)
+      all = !t->c[i].essential || t->c[i].up;
+    t->ready = t->ready || all;
+  }
   if (ev->kind == FECS_EV_TASK_STATUS && ev->status == FECS_TASK_STOPPED) {
     t->done = true;
   }

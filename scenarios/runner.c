@@ -391,6 +391,12 @@ int scn_until_parse(const char *s, scn_until *until, int64_t *until_us,
   return 0;
 }
 
+/* Done starting: T4 for a mesh task, every essential container up at
+ * once for any other (the reports' READY). */
+static bool goal_reached(const scn_run_task *t) {
+  return t->mesh ? t->ms[4] >= 0 : t->ready;
+}
+
 /* Whether --until lets the run end now, its expectations being decided. */
 static bool until_met(scn_runner *r, int64_t now) {
   const scn_run_opts *o = r->o;
@@ -401,7 +407,7 @@ static bool until_met(scn_runner *r, int64_t now) {
     if (r->n_created < r->n_tasks)
       return false;
     for (size_t i = 0; i < r->n_tasks; i++)
-      if (!r->tasks[i].done && r->tasks[i].ms[4] < 0)
+      if (!r->tasks[i].done && !goal_reached(&r->tasks[i]))
         return false;
     return true;
   case SCN_UNTIL_STABLE:
@@ -449,7 +455,7 @@ static void decide(scn_runner *r, int64_t now, bool force) {
     if (r->n_created < r->n_tasks)
       return;
     for (size_t i = 0; i < r->n_tasks; i++)
-      if (!r->tasks[i].done && r->tasks[i].ms[4] < 0)
+      if (!r->tasks[i].done && !goal_reached(&r->tasks[i]))
         return;
     r->decided = true;
     r->end_reason = "settled";

@@ -909,6 +909,35 @@ static void test_until_keeps_watching_after_the_verdicts(void **state) {
   assert_true(end >= 1800000); /* 3 minutes of scenario time */
 }
 
+/* A task without Consul containers is judged by READY (every essential
+ * container running, HEALTHY where it has a health check), not T1-T4: the
+ * run settles there instead of idling to its deadline, and the summary
+ * says which goal it judged. */
+static void test_a_task_without_mesh_settles_at_ready(void **state) {
+  (void)state;
+  char out[300], log[400], reason[64];
+  snprintf(out, sizeof out, "%s/no-mesh", tmp);
+  const char *a[] = {"run",
+                     "--no-progress",
+                     "--out",
+                     out,
+                     ECSB_SOURCE_DIR "/tests/data/scenarios/no-mesh.json",
+                     NULL};
+  char *text = NULL;
+  int code = run_wait(a, 60000, &text);
+  if (code != 0)
+    fail_msg("exit %d:\n%s", code, text);
+  assert_non_null(strstr(text, "goal: READY (no Consul containers"));
+  assert_non_null(strstr(text, "  READY +"));
+  assert_null(strstr(text, "T4 not reached"));
+  assert_null(strstr(text, "T1    -"));
+  free(text);
+  snprintf(log, sizeof log, "%s/events.jsonl", out);
+  int64_t end = log_end(log, reason, sizeof reason);
+  assert_string_equal(reason, "settled");
+  assert_true(end < 3000000); /* the deadline is 5m: 3 s of wall */
+}
+
 int main(void) {
   ecsb_http_global_init(NULL);
   const struct CMUnitTest tests[] = {
@@ -926,6 +955,7 @@ int main(void) {
       cmocka_unit_test(test_a_starved_run_records_its_lag_and_still_passes),
       cmocka_unit_test(test_repeat_runs_each_in_its_folder_and_sums_up),
       cmocka_unit_test(test_until_keeps_watching_after_the_verdicts),
+      cmocka_unit_test(test_a_task_without_mesh_settles_at_ready),
   };
   int rc = cmocka_run_group_tests(tests, setup, teardown);
   ecsb_http_global_cleanup();

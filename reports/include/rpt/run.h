@@ -129,6 +129,13 @@ typedef struct rpt_task {
   size_t n_svc;
   rpt_container *containers;
   size_t n_containers;
+  /* Derived: the goal the task is judged by. A mesh task (one with a
+   * Consul container: discover-servers, mesh-init, consul-client or
+   * sidecar-proxy) has T1-T4. Any task has READY: every essential
+   * container running, and HEALTHY where it has a health check, none of
+   * them ended yet; offset from t0_at, or RPT_ABSENT. */
+  bool mesh;
+  int64_t ready_off;
   /* Derived: the chain that decided T4 (empty when T4 was not reached). */
   rpt_link *chain;
   size_t n_chain;
@@ -236,6 +243,10 @@ rpt_run *rpt_run_new(void);
 void rpt_run_free(rpt_run *r);
 void rpt_task_clear(rpt_task *t);
 void rpt_verdict_clear(rpt_verdict *v);
+
+/* The milestone a task's startup is judged by: "T4" for a mesh task,
+ * "READY" for any other (rpt_task.mesh). */
+const char *rpt_task_goal_name(const rpt_task *t);
 
 /* Fills ready_at, the critical chains, the fleet milestone statistics and
  * the per-container statistics from tasks[] (used after computing from a

@@ -40,7 +40,8 @@
 typedef enum scn_until {
   SCN_UNTIL_DECIDED,  /* the expectations are decided (or, without any,
                          every task reached T4 or stopped) */
-  SCN_UNTIL_T4,       /* and every application task reached T4 or stopped */
+  SCN_UNTIL_T4,       /* and every application task reached T4 (READY
+                         without mesh) or stopped */
   SCN_UNTIL_STABLE,   /* and nothing happened for SCN_UNTIL_STABLE_US */
   SCN_UNTIL_DEADLINE, /* the scenario's deadline */
   SCN_UNTIL_DURATION  /* and this much scenario time passed since T0 */
