@@ -468,6 +468,17 @@ static void test_repository_lints_clean(void **state) {
         td = inner;
       else if (d == 1)
         td = NULL; /* a path to the example, linted above */
+      /* agent-cannot-order replays what ECS does with a task definition
+       * lint refuses (issue #18): lint must keep refusing it */
+      if (td && d == 1 && !strcmp(e->d_name, "agent-cannot-order.json")) {
+        lnt_result *r = lint_json(td, NULL);
+        bool l003 = false;
+        for (size_t i = 0; i < r->n; i++)
+          l003 |= !strcmp(r->findings[i].rule->code, "ECSB-L003");
+        assert_true(l003);
+        lnt_result_free(r);
+        td = NULL;
+      }
       if (td) {
         lnt_result *r = lint_json(td, NULL);
         for (size_t i = 0; i < r->n; i++)
