@@ -202,7 +202,8 @@ void fecs_task_spec_free(fecs_task_spec *spec);
 
 typedef enum fecs_container_state {
   FECS_C_PENDING,     /* waiting for its dependencies */
-  FECS_C_STARTING,    /* START queued, the caller has not confirmed yet */
+  FECS_C_STARTING,    /* START queued, the caller has not confirmed yet:
+                         the agent's CREATED (a CREATE dependency holds) */
   FECS_C_RUNNING,     /* started */
   FECS_C_STOPPING,    /* SIGTERM sent, still running */
   FECS_C_STOPPED,     /* exited */
