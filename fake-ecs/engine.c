@@ -9,8 +9,9 @@
  * engine's mutex. It never reads a clock or touches a process: every input
  * carries `now` (and the wall stamp comes from the caller's opts.wall_us),
  * every effect is a queued action or event. Invariants:
- *  - a START action is queued only while every dependsOn condition of the
- *    container holds, and never once the task is stopping;
+ *  - a START action is queued only while every condition of the
+ *    container's ordering (dependsOn, volumesFrom as CREATE, links as START:
+ *    etd_ordering) holds, and never once the task is stopping;
  *  - a container gets SIGTERM only once every container that depends on it
  *    has stopped (or never started), and SIGKILL only stopTimeout later;
  *  - the task's status only moves forward through the ECS lifecycle;
