@@ -7,6 +7,7 @@
 #   share/ecsboot/scenarios/catalog/*.json  the shipped scenarios, and
 #   share/ecsboot/examples/*.json           the task definitions they name
 #                                            (../../examples/, as in the tree)
+#   share/ecsboot/examples/ci/               CI examples: shard.sh, merge.sh
 #   share/doc/ecsboot/help/*.txt            every command's --help text
 #   share/doc/ecsboot/*.md                  README, CONTRIBUTING and docs/
 include(GNUInstallDirs)
@@ -17,6 +18,12 @@ install(DIRECTORY ${PROJECT_SOURCE_DIR}/scenarios/catalog/
 install(DIRECTORY ${PROJECT_SOURCE_DIR}/examples/
         DESTINATION ${CMAKE_INSTALL_DATADIR}/ecsboot/examples
         FILES_MATCHING PATTERN "*.json")
+# The CI examples (examples/ci/: the shard and merge scripts the GitHub
+# Actions workflow and the Kubernetes Indexed Job call).
+install(DIRECTORY ${PROJECT_SOURCE_DIR}/examples/ci/
+        DESTINATION ${CMAKE_INSTALL_DATADIR}/ecsboot/examples/ci
+        USE_SOURCE_PERMISSIONS
+        FILES_MATCHING PATTERN "*.sh" PATTERN "*.yml" PATTERN "*.yaml")
 install(FILES ${PROJECT_SOURCE_DIR}/README.md ${PROJECT_SOURCE_DIR}/CONTRIBUTING.md
         DESTINATION ${CMAKE_INSTALL_DOCDIR})
 install(DIRECTORY ${PROJECT_SOURCE_DIR}/docs/ DESTINATION ${CMAKE_INSTALL_DOCDIR}

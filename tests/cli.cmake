@@ -6,3 +6,7 @@ add_dependencies(test_cli ecsboot)
 # from another folder (exit 77: the host's lag left a verdict INCONCLUSIVE).
 add_test(NAME install_run COMMAND ${CMAKE_SOURCE_DIR}/tests/install_test.sh ${CMAKE_BINARY_DIR})
 set_tests_properties(install_run PROPERTIES TIMEOUT 240 SKIP_RETURN_CODE 77)
+# What examples/ci/ runs (shards one after another, then the merge) against
+# an unsharded run of the same scenarios.
+add_test(NAME ci_examples COMMAND ${CMAKE_SOURCE_DIR}/tests/ci_examples_test.sh ${CMAKE_BINARY_DIR})
+set_tests_properties(ci_examples PROPERTIES TIMEOUT 240)
