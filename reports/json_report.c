@@ -98,6 +98,11 @@ static cJSON *task_json(const rpt_task *t) {
     if (t->ms[m] != RPT_ABSENT)
       cJSON_AddNumberToObject(lag, rpt_ms_name(m), (double)t->lag[m]);
   cJSON_AddNumberToObject(o, "host_lag_end_us", (double)t->lag_end);
+  cJSON *cpu = cJSON_AddObjectToObject(o, "host_lag_cpu_us");
+  for (int m = 0; cpu && m < RPT_MS_COUNT; m++)
+    if (t->ms[m] != RPT_ABSENT)
+      cJSON_AddNumberToObject(cpu, rpt_ms_name(m), (double)t->lag_cpu[m]);
+  cJSON_AddNumberToObject(o, "host_lag_cpu_end_us", (double)t->lag_cpu_end);
   cJSON *f = cJSON_AddObjectToObject(o, "final");
   if (f) {
     add_str(f, "status", t->status);
@@ -467,7 +472,7 @@ static int load_container(rd *d, const cJSON *o, const char *p,
 
 static int load_task(rd *d, const cJSON *o, const char *p, rpt_task *t) {
   int rc;
-  const cJSON *ms, *fin, *cs, *lag, *sv;
+  const cJSON *ms, *fin, *cs, *lag, *sv, *cpu;
   memset(t, 0, sizeof *t);
   for (int m = 0; m < RPT_MS_COUNT; m++)
     t->ms[m] = RPT_ABSENT;
@@ -480,6 +485,8 @@ static int load_task(rd *d, const cJSON *o, const char *p, rpt_task *t) {
       (rc = get_obj(d, o, p, "milestones_us", &ms)) ||
       (rc = get_obj(d, o, p, "host_lag_us", &lag)) ||
       (rc = get_us(d, o, p, "host_lag_end_us", &t->lag_end)) ||
+      (rc = get_obj(d, o, p, "host_lag_cpu_us", &cpu)) ||
+      (rc = get_us(d, o, p, "host_lag_cpu_end_us", &t->lag_cpu_end)) ||
       (rc = get_obj(d, o, p, "final", &fin)) ||
       (rc = get_arr(d, o, p, "consul_service", &sv)) ||
       (rc = get_arr(d, o, p, "containers", &cs)))
@@ -510,6 +517,19 @@ static int load_task(rd *d, const cJSON *o, const char *p, rpt_task *t) {
       return rc;
     if (t->lag[k] == RPT_ABSENT)
       t->lag[k] = 0;
+  }
+  if (t->lag_cpu_end == RPT_ABSENT)
+    t->lag_cpu_end = 0;
+  rpt_pathf(sp, sizeof sp, "%s.host_lag_cpu_us", p);
+  cJSON_ArrayForEach(m, cpu) {
+    int k = rpt_ms_parse(m->string);
+    if (k < 0)
+      return fail(d, ecsb_err_set(d->err, ECSB_EINVAL,
+                                  "%s.%s: unknown milestone", sp, m->string));
+    if ((rc = get_us(d, cpu, sp, m->string, &t->lag_cpu[k])))
+      return rc;
+    if (t->lag_cpu[k] == RPT_ABSENT)
+      t->lag_cpu[k] = 0;
   }
   if (fin) {
     rpt_pathf(sp, sizeof sp, "%s.final", p);

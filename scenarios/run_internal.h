@@ -97,6 +97,7 @@ typedef struct scn_run_task {
   int64_t lag_emitted;   /* lag_us in its last host.lag event */
   int64_t lag_runner;    /* the runner's own lag when last sampled */
   int64_t lag_runner_us; /* the runner's share of lag_us */
+  int64_t lag_cpu_us;    /* its processes' CPU work beyond scenario time */
   int64_t tt_max;        /* the latest task time handed out */
   ecsb_taskclock *clock; /* lag_us shared with its processes */
   fecs_engine *eng; /* fake-ecs's (fecs_task_engine_new); driven from here */

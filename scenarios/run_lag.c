@@ -54,15 +54,23 @@ int64_t scn_run_lag_self(scn_runner *r) {
  * would be 2.5 s of scenario time, and how long it takes changes from one
  * run to the next. Its CPU time counts as the scaled duration it would
  * have in the scenario (cpu * time_scale) and the rest is lag. */
-static int64_t delta(const scn_runner *r, scn_proc *p, scn_proc_times *seen) {
+typedef struct charge {
+  int64_t all; /* waits and CPU work beyond the scenario's time */
+  int64_t cpu; /* the CPU work alone: measured, not estimated */
+} charge;
+
+static charge delta(const scn_runner *r, scn_proc *p, scn_proc_times *seen) {
+  charge ch = {0, 0};
   if (!p)
-    return 0;
+    return ch;
   scn_proc_times v = scn_proc_times_us(p);
   int64_t wait = v.wait_us > seen->wait_us ? v.wait_us - seen->wait_us : 0;
   int64_t cpu = v.cpu_us > seen->cpu_us ? v.cpu_us - seen->cpu_us : 0;
   *seen = v;
   double keep = r->s->time_scale < 1.0 ? r->s->time_scale : 1.0;
-  return wait + (int64_t)((double)cpu * (1.0 - keep));
+  ch.cpu = (int64_t)((double)cpu * (1.0 - keep));
+  ch.all = wait + ch.cpu;
+  return ch;
 }
 
 void scn_run_lag_update(scn_runner *r, scn_run_task *t) {
@@ -71,30 +79,32 @@ void scn_run_lag_update(scn_runner *r, scn_run_task *t) {
   int64_t self = scn_run_lag_self(r);
   int64_t runner = self > t->lag_runner ? self - t->lag_runner : 0;
   t->lag_runner = self;
-  int64_t most = 0;
+  charge most = {0, 0};
   for (size_t i = 0; i < t->n; i++) {
     scn_run_ctr *c = &t->c[i];
-    int64_t d = delta(r, c->proc, &c->lag_seen);
-    if (d > most)
+    charge d = delta(r, c->proc, &c->lag_seen);
+    if (d.all > most.all)
       most = d;
-    if ((d = delta(r, c->probe_proc, &c->probe_lag_seen)) > most)
+    if ((d = delta(r, c->probe_proc, &c->probe_lag_seen)).all > most.all)
       most = d;
   }
   /* Never more than the task time that passed since task time was last
    * handed out: task time never goes backwards, and a process whose
    * threads all waited at once is not charged more than the wall time. */
-  int64_t add = runner + most;
+  int64_t add = runner + most.all, cpu = most.cpu;
   int64_t room = scn_run_now(r) - t->lag_us - t->tt_max;
   if (room < 0)
     room = 0;
   if (add > room) {
     runner = add ? runner * room / add : 0;
+    cpu = add ? cpu * room / add : 0;
     add = room;
   }
   if (add <= 0)
     return;
   t->lag_us += add;
   t->lag_runner_us += runner;
+  t->lag_cpu_us += cpu;
   ecsb_taskclock_set_lag_us(t->clock, t->lag_us);
   if (t->lag_us > r->max_lag_us)
     r->max_lag_us = t->lag_us;
@@ -107,6 +117,7 @@ void scn_run_lag_flush(scn_runner *r, scn_run_task *t, int64_t at) {
   cJSON *d = cJSON_CreateObject();
   cJSON_AddNumberToObject(d, "lag_us", (double)t->lag_us);
   cJSON_AddNumberToObject(d, "runner_us", (double)t->lag_runner_us);
+  cJSON_AddNumberToObject(d, "cpu_us", (double)t->lag_cpu_us);
   scn_run_emit(r, at, "host.lag", t->name, NULL, d);
 }
 
