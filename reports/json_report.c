@@ -470,6 +470,27 @@ static int load_container(rd *d, const cJSON *o, const char *p,
   return 0;
 }
 
+/* An object of milestone name -> microseconds into out[] (absent or null:
+ * `none`). */
+static int load_ms_map(rd *d, const cJSON *obj, const char *p, const char *key,
+                       int64_t none, int64_t out[RPT_MS_COUNT]) {
+  char sp[300];
+  rpt_pathf(sp, sizeof sp, "%s.%s", p, key);
+  const cJSON *m;
+  cJSON_ArrayForEach(m, obj) {
+    int k = rpt_ms_parse(m->string);
+    if (k < 0)
+      return fail(d, ecsb_err_set(d->err, ECSB_EINVAL,
+                                  "%s.%s: unknown milestone", sp, m->string));
+    int rc = get_us(d, obj, sp, m->string, &out[k]);
+    if (rc)
+      return rc;
+    if (out[k] == RPT_ABSENT)
+      out[k] = none;
+  }
+  return 0;
+}
+
 static int load_task(rd *d, const cJSON *o, const char *p, rpt_task *t) {
   int rc;
   const cJSON *ms, *fin, *cs, *lag, *sv, *cpu;
@@ -494,43 +515,17 @@ static int load_task(rd *d, const cJSON *o, const char *p, rpt_task *t) {
   if (t->t0_at == RPT_ABSENT)
     t->t0_at = 0;
   char sp[300];
-  rpt_pathf(sp, sizeof sp, "%s.milestones_us", p);
-  const cJSON *m;
-  cJSON_ArrayForEach(m, ms) {
-    int k = rpt_ms_parse(m->string);
-    if (k < 0)
-      return fail(d, ecsb_err_set(d->err, ECSB_EINVAL,
-                                  "%s.%s: unknown milestone", sp, m->string));
-    if ((rc = get_us(d, ms, sp, m->string, &t->ms[k])))
-      return rc;
-  }
-  /* reports written before host lag was measured have none */
+  if ((rc = load_ms_map(d, ms, p, "milestones_us", RPT_ABSENT, t->ms)))
+    return rc;
+  /* reports written before host lag (or its CPU part) was measured have
+   * none */
   if (t->lag_end == RPT_ABSENT)
     t->lag_end = 0;
-  rpt_pathf(sp, sizeof sp, "%s.host_lag_us", p);
-  cJSON_ArrayForEach(m, lag) {
-    int k = rpt_ms_parse(m->string);
-    if (k < 0)
-      return fail(d, ecsb_err_set(d->err, ECSB_EINVAL,
-                                  "%s.%s: unknown milestone", sp, m->string));
-    if ((rc = get_us(d, lag, sp, m->string, &t->lag[k])))
-      return rc;
-    if (t->lag[k] == RPT_ABSENT)
-      t->lag[k] = 0;
-  }
   if (t->lag_cpu_end == RPT_ABSENT)
     t->lag_cpu_end = 0;
-  rpt_pathf(sp, sizeof sp, "%s.host_lag_cpu_us", p);
-  cJSON_ArrayForEach(m, cpu) {
-    int k = rpt_ms_parse(m->string);
-    if (k < 0)
-      return fail(d, ecsb_err_set(d->err, ECSB_EINVAL,
-                                  "%s.%s: unknown milestone", sp, m->string));
-    if ((rc = get_us(d, cpu, sp, m->string, &t->lag_cpu[k])))
-      return rc;
-    if (t->lag_cpu[k] == RPT_ABSENT)
-      t->lag_cpu[k] = 0;
-  }
+  if ((rc = load_ms_map(d, lag, p, "host_lag_us", 0, t->lag)) ||
+      (rc = load_ms_map(d, cpu, p, "host_lag_cpu_us", 0, t->lag_cpu)))
+    return rc;
   if (fin) {
     rpt_pathf(sp, sizeof sp, "%s.final", p);
     if ((rc = get_sdup(d, fin, sp, "status", false, &t->status)) ||
