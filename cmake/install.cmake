@@ -48,3 +48,18 @@ add_custom_command(
   COMMENT "--help texts for share/doc/ecsboot/help" VERBATIM)
 add_custom_target(ecsb_help_texts ALL DEPENDS ${ECSB_HELP_DIR}/ecsboot.txt)
 install(DIRECTORY ${ECSB_HELP_DIR}/ DESTINATION ${CMAKE_INSTALL_DOCDIR}/help)
+
+# The release tarball: `cpack` in a build folder (or `./dev release`)
+# packs what `cmake --install` installs, as
+# ecsboot-<version>-Linux-<arch>.tar.gz with a top folder of that name
+# (bin/, share/ecsboot/, share/doc/ecsboot/ under it).
+set(CPACK_GENERATOR TGZ)
+set(CPACK_PACKAGE_NAME ecsboot)
+set(CPACK_PACKAGE_VERSION ${PROJECT_VERSION})
+set(CPACK_SYSTEM_NAME Linux-${CMAKE_SYSTEM_PROCESSOR})
+set(CPACK_PACKAGE_FILE_NAME ecsboot-${PROJECT_VERSION}-${CPACK_SYSTEM_NAME})
+set(CPACK_INCLUDE_TOPLEVEL_DIRECTORY ON)
+set(CPACK_STRIP_FILES ON)
+set(CPACK_PACKAGE_DESCRIPTION_SUMMARY
+    "Consul service mesh on AWS ECS: replay, break and measure task startup")
+include(CPack)
