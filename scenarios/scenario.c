@@ -14,6 +14,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "ecsb/buf.h"
 #include "ecsb/duration.h"
 #include "ecsb/fileio.h"
 #include "ecsb/json.h"
@@ -334,7 +335,9 @@ static int take_task_definition(const cJSON *td, const char *path,
   char family[128];
   family_from(family_hint, family, sizeof family);
   etd_opts o = {.family = family};
-  etd_problems ps = {0};
+  /* Every problem at once, so a user fixes a task definition in one go
+   * rather than one error per run. */
+  etd_problems ps = {.all = true};
   etd_taskdef *t = NULL;
   int rc = etd_parse(td, &o, &t, &ps, err);
   if (rc == ECSB_EINVAL && ps.n) {
@@ -343,8 +346,26 @@ static int take_task_definition(const cJSON *td, const char *path,
     char where[160];
     snprintf(where, sizeof where, "%s%s", describe && !*path ? "$" : path,
              describe ? ".taskDefinition" : "");
-    ecsb_err_set(err, rc, "%s%stask definition: %s: %s", where,
-                 *where ? ": " : "", ps.v[0].exception, ps.v[0].message);
+    ecsb_buf b = {0};
+    ecsb_buf_printf(&b, "%s%stask definition: %s: %s", where,
+                    *where ? ": " : "", ps.v[0].exception, ps.v[0].message);
+    /* What fits of the others, one a line; lint lists every one. */
+    size_t shown = 1;
+    for (; shown < ps.n; shown++) {
+      size_t before = b.len;
+      ecsb_buf_printf(&b, "\n  and: %s: %s", ps.v[shown].exception,
+                      ps.v[shown].message);
+      if (b.len + 80 >= ECSB_ERR_MSG_MAX) {
+        b.len = before;
+        b.s[before] = '\0';
+        break;
+      }
+    }
+    if (shown < ps.n)
+      ecsb_buf_printf(&b, "\n  and %zu more (ecsboot lint lists every one)",
+                      ps.n - shown);
+    ecsb_err_set(err, rc, "%s", b.s ? b.s : "invalid task definition");
+    ecsb_buf_free(&b);
   }
   etd_problems_clear(&ps);
   if (!rc)
