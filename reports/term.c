@@ -124,9 +124,8 @@ static void milestones_single(tw *w, const rpt_run *r, const rpt_task *t) {
            "Milestones of %s (wall time from the task's T0; scenario time "
            "= wall / %g%s)",
            t->name, r->time_scale,
-           lag ? "; host lag: wall time this machine added to the task, "
-                 "waiting for a CPU or working beyond the scenario's time, "
-                 "part of the wall time"
+           lag ? "; host lag: wall time this machine kept the task waiting "
+                 "for a CPU, part of the wall time"
                : "");
   heading(w, h);
   /* No Consul container: T1-T4 cannot happen; the goal is READY. */

@@ -67,7 +67,7 @@ typedef struct scn_run_ctr {
   bool health_fail;
   int64_t flap_us, flap_t0; /* health_flap period; 0: none */
   /* Host lag of proc and probe_proc when last sampled (run_lag.c). */
-  scn_proc_times lag_seen, probe_lag_seen;
+  int64_t lag_seen, probe_lag_seen;
   /* Health-check probe. */
   bool has_probe;
   scn_probe probe;
@@ -97,7 +97,6 @@ typedef struct scn_run_task {
   int64_t lag_emitted;   /* lag_us in its last host.lag event */
   int64_t lag_runner;    /* the runner's own lag when last sampled */
   int64_t lag_runner_us; /* the runner's share of lag_us */
-  int64_t lag_cpu_us;    /* its processes' CPU work beyond scenario time */
   int64_t tt_max;        /* the latest task time handed out */
   ecsb_taskclock *clock; /* lag_us shared with its processes */
   fecs_engine *eng; /* fake-ecs's (fecs_task_engine_new); driven from here */

@@ -221,7 +221,7 @@ int scn_run_task_create(scn_runner *r, scn_run_task *t, ecsb_err *err) {
     return ecsb_err_prefix(err, "task %s", t->name);
   t->created = true;
   t->t0 = scn_run_now(r);
-  t->lag_us = t->lag_emitted = t->lag_runner_us = t->lag_cpu_us = 0;
+  t->lag_us = t->lag_emitted = t->lag_runner_us = 0;
   t->lag_runner = scn_run_lag_self(r);
   t->tt_max = t->t0;
   emit_containers(r, t);
@@ -331,7 +331,7 @@ static int run_check(scn_runner *r, scn_run_task *t, const fecs_action *a,
                        .cwd = t->dir,
                        .log_path = logp};
   ecsb_err perr = {0};
-  c->probe_lag_seen = (scn_proc_times){0, 0};
+  c->probe_lag_seen = 0;
   if (scn_proc_spawn(&so, &c->probe_proc, &perr)) {
     c->probe_busy = false;
     return fecs_engine_health_result(t->eng, c->name, false, now, err);

@@ -120,11 +120,6 @@ typedef struct rpt_task {
    * machine being busy rather than the scenario. */
   int64_t lag[RPT_MS_COUNT];
   int64_t lag_end;
-  /* The part of lag[] / lag_end that was the task's processes' own CPU
-   * work beyond the scenario's time (host.lag's cpu_us): measured, where
-   * the waits are estimated, so verdicts take it out once, not twice. */
-  int64_t lag_cpu[RPT_MS_COUNT];
-  int64_t lag_cpu_end;
   /* Final state as the log ends. */
   char *status;    /* last task.status */
   char *stop_code; /* last task.stop_requested */

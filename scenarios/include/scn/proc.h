@@ -42,18 +42,12 @@ int scn_proc_signal(scn_proc *p, int sig);
  * *term_signal the signal (0 for a normal exit). Either pointer may be NULL. */
 bool scn_proc_poll(scn_proc *p, int *exit_code, int *term_signal);
 
-/* What the host spent on the child so far, its threads' and its
- * children's together (from /proc's schedstat): microseconds on a CPU and
- * microseconds runnable but waiting for one. Kept when the child is reaped
- * (they are read while it is still a zombie); 0 where /proc has no
- * schedstat. */
-typedef struct scn_proc_times {
-  int64_t cpu_us;
-  int64_t wait_us;
-} scn_proc_times;
-scn_proc_times scn_proc_times_us(scn_proc *p);
-/* The wait alone, for one thread of the calling process (the runner's
- * loop). */
+/* Host lag: microseconds the child's threads, and its children's, spent
+ * runnable but waiting for a CPU (from /proc's schedstat), so far. The
+ * figure is kept when the child is reaped (it is read while the child is
+ * still a zombie). 0 where /proc has no schedstat. */
+int64_t scn_proc_run_delay_us(scn_proc *p);
+/* The same for one thread of the calling process (the runner's loop). */
 int64_t scn_proc_thread_run_delay_us(pid_t tid);
 
 /* Waits up to timeout_ms for exit; returns true when it exited. */
