@@ -9,7 +9,6 @@
 #include <string.h>
 
 #include "cli.h"
-#include "ecsb/clock.h"
 #include "ecsb/http.h"
 #include "ecsb/taskclock.h"
 #include "ecsb/version.h"
@@ -64,6 +63,8 @@ int main(int argc, char **argv) {
     if (strcmp(argv[1], commands[i].name) != 0)
       continue;
     ecsb_err err = {0};
+    /* Followed until the process ends: a thread still timing a wait must
+     * never see the clock unmapped. */
     ecsb_taskclock *clock = NULL;
     if (commands[i].stand_in && ecsb_taskclock_follow_env(&clock, &err)) {
       fprintf(stderr, "ecsboot %s: %s\n", commands[i].name, err.msg);
@@ -76,8 +77,6 @@ int main(int argc, char **argv) {
       rc = commands[i].run(argc - 1, argv + 1);
       ecsb_http_global_cleanup();
     }
-    ecsb_clock_follow(NULL);
-    ecsb_taskclock_free(clock);
     return rc;
   }
   fprintf(stderr, "ecsboot: unknown command \"%s\"\n\n", argv[1]);

@@ -15,7 +15,6 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "ecsb/clock.h"
 #include "ecsb/health.h"
 #include "ecsb/taskclock.h"
 #include "ecsb/version.h"
@@ -72,8 +71,6 @@ int main(int argc, char **argv) {
     fprintf(stderr, "ecsboot-health: %s\n", err.msg);
     return 1;
   }
-  int rc = ecsb_health_main(&c, argc - i, argv + i);
-  ecsb_clock_follow(NULL);
-  ecsb_taskclock_free(clock);
-  return rc;
+  /* followed until the process ends */
+  return ecsb_health_main(&c, argc - i, argv + i);
 }

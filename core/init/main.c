@@ -10,7 +10,6 @@
 #include <string.h>
 
 #include "cmd.h"
-#include "ecsb/clock.h"
 #include "ecsb/http.h"
 #include "ecsb/taskclock.h"
 #include "ecsb/version.h"
@@ -83,7 +82,9 @@ int main(int argc, char **argv) {
       continue;
     ecsb_err err = {0};
     /* In a replay every wait runs on the task's clock (ecsb/taskclock.h);
-     * in production the variable is unset and nothing changes. */
+     * in production the variable is unset and nothing changes. The clock
+     * is followed until the process ends (a thread still timing a wait
+     * must never see it unmapped). */
     ecsb_taskclock *clock = NULL;
     if (ecsb_taskclock_follow_env(&clock, &err) != 0) {
       fprintf(stderr, "ecsboot-init: %s\n", err.msg);
@@ -99,8 +100,6 @@ int main(int argc, char **argv) {
       rc = commands[i].run(argc - 2, argv + 2);
       ecsb_http_global_cleanup();
     }
-    ecsb_clock_follow(NULL);
-    ecsb_taskclock_free(clock);
     return rc;
   }
   fprintf(stderr, "ecsboot-init: unknown command \"%s\"\n\n", cmd);

@@ -46,10 +46,11 @@ int64_t ecsb_taskclock_now_ms(ecsb_taskclock *c);
  * unset and every wait is on the host's clock. */
 #define ECSB_TASK_CLOCK_ENV "ECSBOOT_TASK_CLOCK"
 /* When ECSBOOT_TASK_CLOCK is set and not empty, maps that file, makes
- * this process follow it (ecsb_clock_follow) and sets *out to it (the
- * caller frees it after ecsb_clock_follow(NULL)); a file that is not a
- * clock is an error naming the variable and the path. Unset: *out is NULL
- * and nothing changes. Call once at start, before any thread. */
+ * this process follow it (ecsb_clock_follow) and sets *out to it (a
+ * program follows it to the end; a caller that stops following calls
+ * ecsb_clock_follow(NULL) before freeing it); a file that is not a clock
+ * is an error naming the variable and the path. Unset: *out is NULL and
+ * nothing changes. Call once at start, before any thread. */
 int ecsb_taskclock_follow_env(ecsb_taskclock **out, ecsb_err *err);
 /* Unmaps; the file stays. NULL is fine. */
 void ecsb_taskclock_free(ecsb_taskclock *c);
