@@ -292,6 +292,21 @@ static int check_refs(etd_vctx *v, const etd_container *cs, size_t n,
   return rc;
 }
 
+/* "a -> b -> a": the cycle on the search path stack[0..depth] that closes
+ * at container t. */
+static void cycle_names(const etd_container *cs, const size_t *stack,
+                        size_t depth, size_t t, char *names, size_t cap) {
+  size_t from = 0, off = 0;
+  names[0] = '\0';
+  while (stack[from] != t)
+    from++;
+  for (size_t j = from; j <= depth && off < cap; j++)
+    off +=
+        (size_t)snprintf(names + off, cap - off, "%s -> ", cs[stack[j]].name);
+  if (off < cap)
+    snprintf(names + off, cap - off, "%s", cs[t].name);
+}
+
 /* Links must not form a cycle, a container linking itself included
  * ("Container links should not have a cycle", RegisterTaskDefinition). */
 static int link_cycle(etd_vctx *v, const etd_container *cs, size_t n, size_t i,
@@ -305,15 +320,8 @@ static int link_cycle(etd_vctx *v, const etd_container *cs, size_t n, size_t i,
     if (t < 0)
       continue;
     if (mark[t] == 1) {
-      char names[ECSB_ERR_MSG_MAX] = "", p[96];
-      size_t from = 0, off = 0;
-      while (stack[from] != (size_t)t)
-        from++;
-      for (size_t j = from; j <= depth && off < sizeof names; j++)
-        off += (size_t)snprintf(names + off, sizeof names - off, "%s -> ",
-                                cs[stack[j]].name);
-      if (off < sizeof names)
-        snprintf(names + off, sizeof names - off, "%s", cs[t].name);
+      char names[ECSB_ERR_MSG_MAX], p[96];
+      cycle_names(cs, stack, depth, (size_t)t, names, sizeof names);
       snprintf(p, sizeof p, "containerDefinitions[%d].links", t);
       return etd_bad(v, ETD_R_CYCLE, t, p,
                      "%s (container '%s'): Container links should not have a "
@@ -338,15 +346,8 @@ static int find_cycle(etd_vctx *v, const etd_container *cs, size_t n, size_t i,
     if (t < 0 || (size_t)t == i)
       continue; /* reported as such */
     if (mark[t] == 1) {
-      char names[ECSB_ERR_MSG_MAX] = "", p[96];
-      size_t from = 0, off = 0;
-      while (stack[from] != (size_t)t)
-        from++;
-      for (size_t j = from; j <= depth && off < sizeof names; j++)
-        off += (size_t)snprintf(names + off, sizeof names - off, "%s -> ",
-                                cs[stack[j]].name);
-      if (off < sizeof names)
-        snprintf(names + off, sizeof names - off, "%s", cs[t].name);
+      char names[ECSB_ERR_MSG_MAX], p[96];
+      cycle_names(cs, stack, depth, (size_t)t, names, sizeof names);
       snprintf(p, sizeof p, "containerDefinitions[%d].dependsOn", t);
       return etd_bad(v, ETD_R_CYCLE, t, p, "%s (container '%s'): cycle %s", p,
                      cs[t].name, names);
