@@ -135,6 +135,12 @@ const char *etd_role_of(const cJSON *def) {
   return "app";
 }
 
+bool etd_role_is_mesh(const char *role) {
+  return role &&
+         (etd_role_is_init(role) || strcmp(role, "consul-client") == 0 ||
+          strcmp(role, "sidecar-proxy") == 0);
+}
+
 bool etd_role_is_init(const char *role) {
   return role && (strcmp(role, "discover-servers") == 0 ||
                   strcmp(role, "mesh-init") == 0);

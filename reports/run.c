@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "etd/role.h"
 #include "rpt/strbuf.h"
 
 static const char *const ms_names[RPT_MS_COUNT] = {
@@ -496,32 +497,52 @@ static double fit_time_scale(const rpt_run *r) {
 /* Whether t is a mesh task, and when every essential container was up at
  * once (see rpt_task.ready_off). */
 static void derive_goal(rpt_task *t) {
-  static const char *const mesh_roles[] = {"discover-servers", "mesh-init",
-                                           "consul-client", "sidecar-proxy"};
   t->mesh = false;
-  t->ready_off = RPT_ABSENT;
-  int64_t last = RPT_ABSENT, first_end = RPT_ABSENT;
-  bool any = false;
+  rpt_ready_fold f;
+  rpt_ready_init(&f);
   for (size_t i = 0; i < t->n_containers; i++) {
     const rpt_container *c = &t->containers[i];
-    for (size_t k = 0; k < sizeof mesh_roles / sizeof mesh_roles[0]; k++)
-      t->mesh = t->mesh || is_role(c, mesh_roles[k]);
-    if (!c->essential)
-      continue;
-    any = true;
-    int64_t up = c->health_check ? c->healthy_at : c->started_at;
-    if (up == RPT_ABSENT)
-      return;
-    if (last == RPT_ABSENT || up > last)
-      last = up;
-    int64_t end = c->exited_at;
-    if (c->killed_at != RPT_ABSENT && (end == RPT_ABSENT || c->killed_at < end))
-      end = c->killed_at;
-    if (end != RPT_ABSENT && (first_end == RPT_ABSENT || end < first_end))
-      first_end = end;
+    t->mesh = t->mesh || (c->role && etd_role_is_mesh(c->role));
+    rpt_ready_add(&f, c->essential,
+                  c->health_check ? c->healthy_at : c->started_at,
+                  rpt_container_end(c));
   }
-  if (any && (first_end == RPT_ABSENT || first_end > last))
-    t->ready_off = last - t->t0_at;
+  int64_t at = rpt_ready_at(&f);
+  t->ready_off = at == RPT_ABSENT ? RPT_ABSENT : at - t->t0_at;
+}
+
+void rpt_ready_init(rpt_ready_fold *f) {
+  f->last_up = f->first_end = RPT_ABSENT;
+  f->any = f->missing = false;
+}
+
+void rpt_ready_add(rpt_ready_fold *f, bool essential, int64_t up_at,
+                   int64_t end_at) {
+  if (!essential)
+    return;
+  f->any = true;
+  if (up_at == RPT_ABSENT)
+    f->missing = true;
+  else if (f->last_up == RPT_ABSENT || up_at > f->last_up)
+    f->last_up = up_at;
+  if (end_at != RPT_ABSENT &&
+      (f->first_end == RPT_ABSENT || end_at < f->first_end))
+    f->first_end = end_at;
+}
+
+int64_t rpt_ready_at(const rpt_ready_fold *f) {
+  if (!f->any || f->missing)
+    return RPT_ABSENT;
+  if (f->first_end != RPT_ABSENT && f->first_end <= f->last_up)
+    return RPT_ABSENT;
+  return f->last_up;
+}
+
+int64_t rpt_container_end(const rpt_container *c) {
+  int64_t e = c->exited_at;
+  if (e == RPT_ABSENT || (c->killed_at != RPT_ABSENT && c->killed_at < e))
+    e = c->killed_at;
+  return e;
 }
 
 const char *rpt_task_goal_name(const rpt_task *t) {

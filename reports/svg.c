@@ -169,13 +169,6 @@ static void phase(ecsb_buf *b, const scale *s, int64_t from, int64_t to,
   rect(b, s, from, to, y, cls, tip);
 }
 
-static int64_t ended_at(const rpt_container *c) {
-  int64_t e = c->exited_at;
-  if (e == RPT_ABSENT || (c->killed_at != RPT_ABSENT && c->killed_at < e))
-    e = c->killed_at;
-  return e;
-}
-
 static void container_row(ecsb_buf *b, const scale *s, const rpt_run *r,
                           const rpt_task *t, const rpt_container *c, double y,
                           bool indent) {
@@ -190,7 +183,7 @@ static void container_row(ecsb_buf *b, const scale *s, const rpt_run *r,
     ecsb_buf_puts(b, "</tspan>");
   }
   ecsb_buf_puts(b, "</text>\n");
-  int64_t end = ended_at(c);
+  int64_t end = rpt_container_end(c);
   int64_t stop = end != RPT_ABSENT ? end : r->end_at;
   int64_t pend = c->pending_at != RPT_ABSENT ? c->pending_at : t->t0_at;
   double by = y + (ROW - BAR) / 2 - 2;
@@ -337,7 +330,7 @@ static int64_t last_activity(const rpt_run *r, const rpt_task *only) {
     for (size_t k = 0; k < t->n_containers; k++) {
       const rpt_container *c = &t->containers[k];
       later(&last, c->started_at);
-      later(&last, ended_at(c));
+      later(&last, rpt_container_end(c));
       if (c->n_health)
         later(&last, c->health[c->n_health - 1].at);
     }
@@ -374,7 +367,7 @@ static double panel_timeline(ecsb_buf *b, const rpt_run *r,
     int64_t last = only->t0_at + 1;
     for (size_t i = 0; i < only->n_containers; i++) {
       const rpt_container *c = &only->containers[i];
-      int64_t e = ended_at(c);
+      int64_t e = rpt_container_end(c);
       if (e == RPT_ABSENT)
         e = r->end_at;
       if (e > last)

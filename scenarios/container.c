@@ -489,8 +489,6 @@ int scn_container_command(const scn_task_env *env, const cJSON *def,
       snprintf(scale, sizeof scale, "%g", env->time_scale);
       sv_pushf(&argv, "--time-scale=%s", scale);
     }
-    if (env->task_clock)
-      sv_pushf(&argv, "--task-clock=%s/" ECSB_TASK_CLOCK_FILE, env->task_dir);
     /* The agent reports the release its image names (hashicorp/consul:
      * 1.15.11), which decides the Envoy bootstrap mesh-init writes. */
     char rel[32];

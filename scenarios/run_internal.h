@@ -29,6 +29,7 @@
 #include "fecs/fecs.h"
 #include "rpt/eventlog.h"
 #include "rpt/expect.h"
+#include "rpt/run.h"
 #include "scn/container.h"
 #include "scn/netblock.h"
 #include "scn/proc.h"
@@ -56,7 +57,10 @@ typedef struct scn_run_ctr {
   bool started, exited;
   /* For a task without mesh: essential, has a health check, and is up
    * now (started, and HEALTHY where it has a health check). */
-  bool essential, checked, up;
+  bool essential, checked;
+  /* run time it first came up (started, or HEALTHY with a check) and first
+   * ended; RPT_ABSENT before (rpt_ready_add's inputs) */
+  int64_t up_at, end_at;
   int64_t spawn_at;  /* a START waiting for slow_start; SCN_RUN_NEVER: none */
   int exit_override; /* the code a fault made it exit with; -1: none */
   int64_t crash_delay_us; /* crash_after armed: delay from start; -1 none */
@@ -86,7 +90,7 @@ typedef struct scn_run_task {
   int64_t create_at; /* run time it is due */
   bool created, done;
   /* A mesh task has a Consul container and is done starting at T4; any
-   * other is once every essential container is up at once (ready). */
+   * other at READY (rpt_ready_at over its containers). */
   bool mesh, ready;
   int64_t t0; /* run time of its T0 */
   /* Host lag since T0 (run_lag.c), wall us: what its processes and the

@@ -70,12 +70,10 @@ int scn_run_task_prepare(scn_runner *r, scn_run_task *t, int index,
     c->crash_at = SCN_RUN_NEVER;
     c->spawn_at = SCN_RUN_NEVER;
     c->probe_deadline = SCN_RUN_NEVER;
+    c->up_at = c->end_at = RPT_ABSENT;
     if (strcmp(c->role, "consul-client") == 0 && t->consul_client < 0)
       t->consul_client = (int)i;
-    t->mesh = t->mesh || strcmp(c->role, "consul-client") == 0 ||
-              strcmp(c->role, "discover-servers") == 0 ||
-              strcmp(c->role, "mesh-init") == 0 ||
-              strcmp(c->role, "sidecar-proxy") == 0;
+    t->mesh = t->mesh || etd_role_is_mesh(c->role);
     const cJSON *ess = cJSON_GetObjectItemCaseSensitive(c->def, "essential");
     c->essential = !cJSON_IsFalse(ess);
     c->checked =
@@ -419,17 +417,18 @@ static void record(scn_runner *r, scn_run_task *t, const fecs_event *ev) {
       strcmp(c->role, "sidecar-proxy") == 0)
     scn_run_task_milestone(r, t, 3, at);
   if (c) {
-    if ((ev->kind == FECS_EV_CONTAINER_STARTED && !c->checked) ||
-        ev->kind == FECS_EV_CONTAINER_HEALTHY)
-      c->up = true;
-    else if (ev->kind == FECS_EV_CONTAINER_UNHEALTHY ||
-             ev->kind == FECS_EV_CONTAINER_EXITED ||
-             ev->kind == FECS_EV_CONTAINER_KILLED)
-      c->up = false;
-    bool all = true;
-    for (size_t i = 0; i < t->n && all; i++)
-      all = !t->c[i].essential || t->c[i].up;
-    t->ready = t->ready || all;
+    if (c->up_at == RPT_ABSENT &&
+        ((ev->kind == FECS_EV_CONTAINER_STARTED && !c->checked) ||
+         ev->kind == FECS_EV_CONTAINER_HEALTHY))
+      c->up_at = at;
+    if (c->end_at == RPT_ABSENT && (ev->kind == FECS_EV_CONTAINER_EXITED ||
+                                    ev->kind == FECS_EV_CONTAINER_KILLED))
+      c->end_at = at;
+    rpt_ready_fold f;
+    rpt_ready_init(&f);
+    for (size_t i = 0; i < t->n; i++)
+      rpt_ready_add(&f, t->c[i].essential, t->c[i].up_at, t->c[i].end_at);
+    t->ready = rpt_ready_at(&f) != RPT_ABSENT;
   }
   if (ev->kind == FECS_EV_TASK_STATUS && ev->status == FECS_TASK_STOPPED) {
     t->done = true;

@@ -11,7 +11,7 @@
  *       [--server-port 8500] [--node NAME] [--retry-interval 30s]
  *       [--retry-max 0] [--wait-timeout 10m] [--time-scale 1]
  *       [--sync-delay 0s] [--control-file FILE] [--no-leave-on-terminate]
- *       [--task-clock FILE] [--consul-version X.Y.Z]
+ *       [--consul-version X.Y.Z]
  *
  * Exit: 0 after SIGTERM/SIGINT (it leaves the cluster first, as a client
  * agent's leave_on_terminate does by default); 1 for a bad
@@ -56,11 +56,14 @@ typedef struct client {
   int64_t applied_seq;
   int64_t restart_at; /* crash: come back up at this task ms; 0: none */
   bool crashed;
-  ecsb_taskclock *clock; /* --task-clock; NULL: the monotonic clock */
 } client;
 
-static int64_t task_now(void *clock) {
-  return ecsb_taskclock_now_ms(clock);
+/* The agent's timers run on what the process follows: the task's clock in
+ * a replay (ECSBOOT_TASK_CLOCK, followed before this runs), so intervals,
+ * TTLs and join retries leave out the host's lag. */
+static int64_t task_now(void *unused) {
+  (void)unused;
+  return ecsb_mono_ms();
 }
 
 static void logf_action(const char *what, const char *detail) {
@@ -133,7 +136,7 @@ static void apply_control(client *c) {
       fcon_agent_leave(c->agent);
       fcon_agent_down(c->agent, NULL);
       c->crashed = true;
-      c->restart_at = task_now(c->clock) + (ms > 0 ? ms : 0);
+      c->restart_at = task_now(NULL) + (ms > 0 ? ms : 0);
       snprintf(d, sizeof d, "restart after %lld ms", (long long)ms);
     } else {
       ecsb_log(ECSB_LOG_WARN, "unknown fault action", "action", act, NULL);
@@ -167,7 +170,7 @@ static bool read_server_ip(const char *path, char *ip, size_t cap) {
 
 int scn_standin_consul_main(int argc, char **argv) {
   const char *ip_file = NULL, *bind = NULL, *node = NULL, *control = NULL,
-             *scale_s = NULL, *clock_file = NULL, *version = NULL;
+             *scale_s = NULL, *version = NULL;
   int64_t port = 8500, server_port = 8500, retry_max = 0;
   bool no_leave = false;
   int64_t retry_ns = 30 * ECSB_NS_PER_S, wait_ns = 600 * ECSB_NS_PER_S,
@@ -205,11 +208,6 @@ int scn_standin_consul_main(int argc, char **argv) {
        "the Consul release the agent reports in /v1/agent/self (default "
        "fake-consul's, 1.15.11)",
        NULL},
-      {"task-clock", NULL, ECSB_FLAG_STRING, &clock_file, 0, 0, "FILE",
-       "the task's clock file from the runner: intervals, TTLs and join "
-       "retries run on task time, leaving out the host's lag (default: "
-       "the monotonic clock)",
-       NULL},
       {"control-file", NULL, ECSB_FLAG_STRING, &control, 0, 0, "FILE",
        "fault instructions from the runner (default <ip file dir>/"
        "consul-client.control)",
@@ -243,8 +241,6 @@ int scn_standin_consul_main(int argc, char **argv) {
     rc = ecsb_err_set(&err, ECSB_EINVAL,
                       "--bind: \"%s\" is not an address in 127.0.0.0/8", bind);
   client cl = {0};
-  if (!rc && clock_file)
-    rc = ecsb_taskclock_open(clock_file, &cl.clock, &err);
   if (rc) {
     fprintf(stderr, "ecsboot consul-client: %s\n", err.msg);
     return 1;
@@ -271,7 +267,7 @@ int scn_standin_consul_main(int argc, char **argv) {
   c.time_scale = scale;
   c.sync_delay_ms = sync_ns / ECSB_NS_PER_MS;
   c.clock_ms = task_now;
-  c.clock_ctx = cl.clock;
+  c.clock_ctx = NULL;
   cl.control = control;
   /* Signals are taken synchronously (sigtimedwait) by this thread alone:
    * blocked before the agent's threads exist, so they inherit the mask.
@@ -284,7 +280,6 @@ int scn_standin_consul_main(int argc, char **argv) {
   pthread_sigmask(SIG_BLOCK, &sigs, NULL);
   if (fcon_agent_start(&c, &cl.agent, &err)) {
     fprintf(stderr, "ecsboot consul-client: %s\n", err.msg);
-    ecsb_taskclock_free(cl.clock);
     return 1;
   }
   char port_s[16];
@@ -293,7 +288,7 @@ int scn_standin_consul_main(int argc, char **argv) {
            "node", node, NULL);
   apply_control(&cl);
 
-  int64_t start = task_now(cl.clock), next_try = start;
+  int64_t start = task_now(NULL), next_try = start;
   int64_t retry_ms = retry_ns / ECSB_NS_PER_MS;
   int64_t attempts = 0;
   char server[64] = "";
@@ -301,7 +296,7 @@ int scn_standin_consul_main(int argc, char **argv) {
   int code = 0;
   bool stop = false;
   while (!stop) {
-    int64_t now = task_now(cl.clock);
+    int64_t now = task_now(NULL);
     if (cl.crashed && now >= cl.restart_at) {
       cl.crashed = false;
       fcon_agent_up(cl.agent, &err);
@@ -336,7 +331,7 @@ int scn_standin_consul_main(int argc, char **argv) {
           ecsb_log(ECSB_LOG_WARN, "join failed, retrying", "server", addr,
                    "attempts", att, "error", je.msg, NULL);
         }
-        next_try = task_now(cl.clock) + (joined ? 0 : retry_ms);
+        next_try = task_now(NULL) + (joined ? 0 : retry_ms);
       } else {
         next_try = now + FILE_POLL_MS; /* the file is not there yet */
       }
@@ -348,7 +343,7 @@ int scn_standin_consul_main(int argc, char **argv) {
       until = cl.restart_at;
     /* A wall-clock wait of that length; task time may lag behind it, and
      * the loop then waits again for the rest. */
-    int64_t wait = until - task_now(cl.clock);
+    int64_t wait = until - task_now(NULL);
     if (wait < 0)
       wait = 0;
     struct timespec ts = {.tv_sec = wait / 1000,
@@ -365,7 +360,6 @@ int scn_standin_consul_main(int argc, char **argv) {
   if (joined && !no_leave)
     fcon_agent_leave(cl.agent);
   fcon_agent_stop(cl.agent);
-  ecsb_taskclock_free(cl.clock);
   if (!code)
     ecsb_log(ECSB_LOG_INFO, "left the cluster and stopped", NULL);
   return code;

@@ -13,6 +13,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "etd/role.h"
 #include "etd/taskdef.h"
 
 static etd_taskdef *parse_ok(const char *text, const etd_opts *o) {
@@ -179,6 +180,41 @@ static void test_names_and_conditions(void **state) {
   assert_int_equal(etd_condition_parse("healthy", &c), ECSB_EINVAL);
 }
 
+/* The roles that make a task a mesh task (judged by T1-T4, not READY), as
+ * the runner and the reports both ask, from a container definition. */
+static void test_mesh_roles(void **state) {
+  (void)state;
+  static const struct {
+    const char *def;
+    bool mesh;
+  } cases[] = {
+      {"{\"name\":\"x\",\"image\":\"ecsboot-init:0.1\","
+       "\"command\":[\"discover-servers\"]}",
+       true},
+      {"{\"name\":\"x\",\"image\":\"hashicorp/consul-ecs:0.2\","
+       "\"command\":[\"mesh-init\"]}",
+       true},
+      {"{\"name\":\"x\",\"image\":\"hashicorp/consul:1.15.11\"}", true},
+      {"{\"name\":\"x\",\"image\":\"envoyproxy/envoy:v1.26\"}", true},
+      {"{\"name\":\"x\",\"image\":\"hashicorp/consul-ecs:0.2\","
+       "\"command\":[\"health-sync\"]}",
+       false},
+      {"{\"name\":\"web\",\"image\":\"nginx\"}", false},
+      {"{\"name\":\"x\",\"image\":\"hashicorp/consul:1.15.11\","
+       "\"command\":[\"agent\",\"-server\"]}",
+       false},
+  };
+  for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+    cJSON *d = cJSON_Parse(cases[i].def);
+    assert_non_null(d);
+    const char *role = etd_role_of(d);
+    if (etd_role_is_mesh(role) != cases[i].mesh)
+      fail_msg("%s: role %s, mesh %d", cases[i].def, role, !cases[i].mesh);
+    cJSON_Delete(d);
+  }
+  assert_false(etd_role_is_mesh(NULL));
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_three_shapes_become_one),
@@ -186,6 +222,7 @@ int main(void) {
       cmocka_unit_test(test_every_problem_when_asked_the_first_otherwise),
       cmocka_unit_test(test_paths_in_each_shape),
       cmocka_unit_test(test_names_and_conditions),
+      cmocka_unit_test(test_mesh_roles),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -14,6 +14,7 @@
 
 #include "rpt/eventlog.h"
 #include "rpt/milestones.h"
+#include "rpt/run.h"
 #include "rpt/term.h"
 #include "rpt_testutil.h"
 
@@ -507,6 +508,36 @@ static void test_malformed_details_name_line_and_path(void **s) {
                "line 2: task.status: $.detail.status");
 }
 
+/* READY, the goal of a task without mesh, as the runner and reports both
+ * fold it: every essential container up, none ended before the last. */
+static void test_ready_is_every_essential_container_up_at_once(void **st) {
+  (void)st;
+  rpt_ready_fold f;
+  rpt_ready_init(&f);
+  assert_true(rpt_ready_at(&f) == RPT_ABSENT); /* nothing essential */
+  rpt_ready_add(&f, false, RPT_ABSENT, RPT_ABSENT);
+  assert_true(rpt_ready_at(&f) == RPT_ABSENT);
+  rpt_ready_add(&f, true, 300, RPT_ABSENT);
+  rpt_ready_add(&f, true, 500, RPT_ABSENT);
+  rpt_ready_add(&f, false, RPT_ABSENT, 100); /* a sidecar's end is no matter */
+  assert_int_equal(rpt_ready_at(&f), 500);
+  /* one essential container that never came up */
+  rpt_ready_fold g = f;
+  rpt_ready_add(&g, true, RPT_ABSENT, RPT_ABSENT);
+  assert_true(rpt_ready_at(&g) == RPT_ABSENT);
+  /* one that ended before the last came up, and one at the same moment */
+  g = f;
+  rpt_ready_add(&g, true, 200, 400);
+  assert_true(rpt_ready_at(&g) == RPT_ABSENT);
+  g = f;
+  rpt_ready_add(&g, true, 200, 500);
+  assert_true(rpt_ready_at(&g) == RPT_ABSENT);
+  /* ended after: READY stands at the last start */
+  g = f;
+  rpt_ready_add(&g, true, 200, 501);
+  assert_int_equal(rpt_ready_at(&g), 500);
+}
+
 int main(void) {
   rt_chdir_source();
   const struct CMUnitTest tests[] = {
@@ -523,6 +554,7 @@ int main(void) {
       cmocka_unit_test(test_a_waiting_container_says_why),
       cmocka_unit_test(test_fleet_host_share_and_fitting_time_scale),
       cmocka_unit_test(test_malformed_details_name_line_and_path),
+      cmocka_unit_test(test_ready_is_every_essential_container_up_at_once),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }

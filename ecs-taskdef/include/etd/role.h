@@ -36,4 +36,9 @@ const char *etd_role_of(const cJSON *container_def);
 /* True for the roles whose containers are meant to exit (init containers). */
 bool etd_role_is_init(const char *role);
 
+/* True for the roles of Consul's mesh (discover-servers, consul-client,
+ * mesh-init, sidecar-proxy): a task with one of them is judged by T1-T4,
+ * any other task by READY (docs/events.md). */
+bool etd_role_is_mesh(const char *role);
+
 #endif

@@ -248,6 +248,26 @@ void rpt_verdict_clear(rpt_verdict *v);
  * "READY" for any other (rpt_task.mesh). */
 const char *rpt_task_goal_name(const rpt_task *t);
 
+/* READY, the goal of a task without mesh: the moment every essential
+ * container was up (its first HEALTHY with a health check, else its first
+ * start) with none of them ended before the last came up. One rule for the
+ * runner, which settles a run there, and the reports, which judge by it:
+ * fold each container in with rpt_ready_add, then rpt_ready_at gives the
+ * time, RPT_ABSENT when not (yet) reached. Times in any one base. */
+typedef struct rpt_ready_fold {
+  int64_t last_up, first_end;
+  bool any, missing;
+} rpt_ready_fold;
+
+void rpt_ready_init(rpt_ready_fold *f);
+void rpt_ready_add(rpt_ready_fold *f, bool essential, int64_t up_at,
+                   int64_t end_at);
+int64_t rpt_ready_at(const rpt_ready_fold *f);
+
+/* When c stopped running: its exit or the signal that killed it, whichever
+ * came first; RPT_ABSENT while it runs. */
+int64_t rpt_container_end(const rpt_container *c);
+
 /* Fills ready_at, the critical chains, the fleet milestone statistics and
  * the per-container statistics from tasks[] (used after computing from a
  * log and after loading a JSON report). */

@@ -51,8 +51,7 @@ typedef struct scn_task_env {
   const char *events;
   uint64_t seed;
   /* The runner keeps <task_dir>/ECSB_TASK_CLOCK_FILE (ecsb/taskclock.h):
-   * every container then keeps time on task time (ECSBOOT_TASK_CLOCK;
-   * the consul-client stand-in is also given it as --task-clock). */
+   * every container then keeps time on task time (ECSBOOT_TASK_CLOCK). */
   bool task_clock;
 } scn_task_env;
 
