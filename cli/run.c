@@ -29,6 +29,9 @@
 #ifndef ECSB_INIT_BIN_DEFAULT
 #define ECSB_INIT_BIN_DEFAULT "ecsboot-init"
 #endif
+#ifndef ECSB_STANDIN_BIN_DEFAULT
+#define ECSB_STANDIN_BIN_DEFAULT ""
+#endif
 
 enum {
   EXIT_PASS = 0,
@@ -93,15 +96,20 @@ static void self_dir(char *buf, size_t cap) {
     *slash = '\0';
 }
 
-static void find_init(const char *dir, char *out, size_t cap) {
-  /* installed side by side, or in the build tree */
-  const char *rel[] = {"ecsboot-init", "../core/ecsboot-init"};
+/* A program installed side by side with this one, or in the build tree
+ * (build_rel, from cli/), else the build's own path (dflt). False when
+ * none is executable; out then holds dflt. */
+static bool find_program(const char *dir, const char *name,
+                         const char *build_rel, const char *dflt, char *out,
+                         size_t cap) {
+  const char *rel[] = {name, build_rel};
   for (size_t i = 0; i < 2; i++) {
     snprintf(out, cap, "%s/%s", dir, rel[i]);
     if (access(out, X_OK) == 0)
-      return;
+      return true;
   }
-  snprintf(out, cap, "%s", ECSB_INIT_BIN_DEFAULT);
+  snprintf(out, cap, "%s", dflt);
+  return *dflt && access(dflt, X_OK) == 0;
 }
 
 static int apply_overrides(scn_scenario *s, const run_flags *f, ecsb_err *err) {
@@ -318,13 +326,19 @@ int cli_run_main(int argc, char **argv) {
     printf("ecsboot run: shard %u/%u has no scenario\n", shard_k, shard_n);
     goto out;
   }
-  char dir[PATH_MAX], init_bin[PATH_MAX + 32], ecsboot_bin[PATH_MAX + 16];
+  char dir[PATH_MAX], init_bin[PATH_MAX + 32], ecsboot_bin[PATH_MAX + 16],
+      standin_bin[PATH_MAX + 40];
   self_dir(dir, sizeof dir);
   snprintf(ecsboot_bin, sizeof ecsboot_bin, "%s/ecsboot", dir);
   if (f.init_bin)
     snprintf(init_bin, sizeof init_bin, "%s", f.init_bin);
   else
-    find_init(dir, init_bin, sizeof init_bin);
+    find_program(dir, "ecsboot-init", "../core/ecsboot-init",
+                 ECSB_INIT_BIN_DEFAULT, init_bin, sizeof init_bin);
+  /* Without ecsboot-standin, this program runs the same stand-ins. */
+  bool have_standin =
+      find_program(dir, "ecsboot-standin", "../scenarios/ecsboot-standin",
+                   ECSB_STANDIN_BIN_DEFAULT, standin_bin, sizeof standin_bin);
   /* Several files (a shard of them too, even when this shard holds one):
    * DIR/<scenario> always, so a CI job's layout never depends on how the
    * hash split the files. */
@@ -354,6 +368,7 @@ int cli_run_main(int argc, char **argv) {
                (long long)k);
       scn_run_opts o = {.out_dir = od,
                         .ecsboot_bin = ecsboot_bin,
+                        .standin_bin = have_standin ? standin_bin : NULL,
                         .init_bin = init_bin,
                         .net_block = (int)f.net_block,
                         .progress = !f.no_progress,

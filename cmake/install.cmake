@@ -1,8 +1,9 @@
 # cmake/install.cmake - what `cmake --install` puts under a prefix:
 #   bin/ecsboot, bin/ecsboot-init,          side by side: `ecsboot run` finds
-#   bin/ecsboot-health                       ecsboot-init next to itself, and
-#                                            mesh-init --copy-self finds the
-#                                            static ecsboot-health next to
+#   bin/ecsboot-standin,                     ecsboot-init and ecsboot-standin
+#   bin/ecsboot-health                       next to itself, and mesh-init
+#                                            --copy-self finds the static
+#                                            ecsboot-health next to
 #                                            ecsboot-init
 #   share/ecsboot/scenarios/catalog/*.json  the shipped scenarios, and
 #   share/ecsboot/examples/*.json           the task definitions they name
@@ -11,7 +12,7 @@
 #   share/doc/ecsboot/help/*.txt            every command's --help text
 #   share/doc/ecsboot/*.md                  README, CONTRIBUTING and docs/
 include(GNUInstallDirs)
-install(TARGETS ecsboot ecsboot-init ecsboot-health RUNTIME DESTINATION ${CMAKE_INSTALL_BINDIR})
+install(TARGETS ecsboot ecsboot-init ecsboot-standin ecsboot-health RUNTIME DESTINATION ${CMAKE_INSTALL_BINDIR})
 install(DIRECTORY ${PROJECT_SOURCE_DIR}/scenarios/catalog/
         DESTINATION ${CMAKE_INSTALL_DATADIR}/ecsboot/scenarios/catalog
         FILES_MATCHING PATTERN "*.json")

@@ -368,6 +368,13 @@ static void scale_init_flags(strvec *argv, double scale) {
   }
 }
 
+/* The program of the app and envoy stand-ins: ecsboot-standin, which
+ * loads no library it does not use, else the harness program, which runs
+ * the same stand-ins. */
+static const char *standin(const scn_task_env *env) {
+  return env->standin_bin ? env->standin_bin : env->ecsboot_bin;
+}
+
 /* A proxy run through `ecsboot-init envoy-entrypoint [flags] -- envoy
  * ...` (the binary copied into a shared volume by mesh-init --copy-self):
  * the real entrypoint runs, and the Envoy command after "--" is played by
@@ -392,7 +399,7 @@ static bool push_envoy_entrypoint(strvec *argv, const scn_task_env *env,
   sv_push(argv, strdup("envoy-entrypoint"));
   for (size_t i = ep; i < dd; i++) /* its flags, and the "--" */
     sv_push(argv, strdup(w.v[i]));
-  sv_push(argv, strdup(env->ecsboot_bin));
+  sv_push(argv, strdup(standin(env)));
   sv_push(argv, strdup("envoy"));
   for (size_t i = dd; i < w.n; i++)
     if (i > dd || !strstr(base_name(w.v[i]), "envoy"))
@@ -466,7 +473,7 @@ int scn_container_command(const scn_task_env *env, const cJSON *def,
   case SCN_PLAY_ENVOY:
     if (push_envoy_entrypoint(&argv, env, def, entry, command))
       break;
-    sv_push(&argv, strdup(env->ecsboot_bin));
+    sv_push(&argv, strdup(standin(env)));
     sv_push(&argv, strdup("envoy"));
     push_command(&argv, env, def, entry, command, "envoy");
     break;
@@ -496,7 +503,7 @@ int scn_container_command(const scn_task_env *env, const cJSON *def,
       sv_pushf(&argv, "--consul-version=%s", rel);
     break;
   case SCN_PLAY_APP:
-    sv_push(&argv, strdup(env->ecsboot_bin));
+    sv_push(&argv, strdup(standin(env)));
     sv_push(&argv, strdup("app"));
     sv_push(&argv, strdup("--name"));
     sv_push(&argv, strdup(name));

@@ -192,6 +192,7 @@ int scn_run_task_create(scn_runner *r, scn_run_task *t, ecsb_err *err) {
                           .creds_full_uri = t->creds_uri,
                           .creds_token = t->creds_token,
                           .ecsboot_bin = r->o->ecsboot_bin,
+                          .standin_bin = r->o->standin_bin,
                           .init_bin = r->o->init_bin,
                           .path_env = getenv("PATH"),
                           .time_scale = s->time_scale,

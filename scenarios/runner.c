@@ -754,7 +754,7 @@ static int setup(scn_runner *r, ecsb_err *err) {
  * them (volumes, logs, argv, environment) is absolute too. */
 typedef struct abs_opts {
   scn_run_opts o;
-  char out_dir[4096], ecsboot_bin[4096], init_bin[4096];
+  char out_dir[4096], ecsboot_bin[4096], standin_bin[4096], init_bin[4096];
 } abs_opts;
 
 static int abs_program(const char *what, const char **p, char *buf, size_t cap,
@@ -775,7 +775,9 @@ static int abs_opts_make(const scn_run_opts *o, abs_opts *a, ecsb_err *err) {
     return rc;
   a->o.out_dir = a->out_dir;
   if ((rc = abs_program("ecsboot program", &a->o.ecsboot_bin, a->ecsboot_bin,
-                        sizeof a->ecsboot_bin, err)))
+                        sizeof a->ecsboot_bin, err)) ||
+      (rc = abs_program("ecsboot-standin program", &a->o.standin_bin,
+                        a->standin_bin, sizeof a->standin_bin, err)))
     return rc;
   return abs_program("ecsboot-init program", &a->o.init_bin, a->init_bin,
                      sizeof a->init_bin, err);

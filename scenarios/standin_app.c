@@ -36,10 +36,10 @@
 
 #include "ecsb/clock.h"
 #include "ecsb/duration.h"
-#include "ecsb/httpd.h"
 #include "ecsb/log.h"
 #include "ecsb/text.h"
 #include "scn/standin.h"
+#include "standin_http.h"
 
 typedef struct app {
   const char *name;
@@ -74,26 +74,25 @@ const char *scn_localhost_map(const char *host, const char *task_ip) {
   return host;
 }
 
-static void handle(void *user, const ecsb_httpd_req *req,
-                   ecsb_httpd_resp *resp) {
+static void handle(void *user, const char *method, const char *path,
+                   scn_shttp_resp *resp) {
+  (void)method;
   app *a = user;
   if (a->response_delay_ms > 0)
     ecsb_sleep_ms(a->response_delay_ms, NULL);
-  if (strcmp(req->path, a->health_path) == 0) {
+  if (strcmp(path, a->health_path) == 0) {
     bool failing =
         a->fail_health_at_ms < 0 ||
         (a->fail_health_at_ms > 0 && ecsb_mono_ms() >= a->fail_health_at_ms);
     if (failing)
-      ecsb_httpd_resp_textf(resp, 500, "unhealthy\n");
+      scn_shttp_textf(resp, 500, "unhealthy\n");
     else
-      ecsb_httpd_resp_textf(resp, 200, "ok\n");
+      scn_shttp_textf(resp, 200, "ok\n");
   } else {
-    char body[512];
-    int n = snprintf(body, sizeof body,
-                     "{\"name\":\"%s\",\"path\":\"%.200s\",\"task_ip\":\"%s\"}",
-                     a->name, req->path, a->task_ip ? a->task_ip : "");
-    ecsb_httpd_resp_set(resp, 200, "application/json", body,
-                        n > 0 && (size_t)n < sizeof body ? (size_t)n : 0);
+    scn_shttp_textf(resp, 200,
+                    "{\"name\":\"%s\",\"path\":\"%.200s\",\"task_ip\":\"%s\"}",
+                    a->name, path, a->task_ip ? a->task_ip : "");
+    resp->content_type = "application/json";
   }
   atomic_fetch_add(&a->served, 1);
 }
@@ -206,20 +205,17 @@ int scn_standin_app_main(int argc, char **argv) {
     if (s == SIGINT || (s == SIGTERM && !ignore_term))
       return 0;
   }
-  ecsb_httpd *h = NULL;
+  scn_shttp *h = NULL;
   if (listen) {
-    ecsb_httpd_opts o;
-    ecsb_httpd_opts_default(&o);
-    o.bind_ip = scn_localhost_map(host, a.task_ip);
-    o.port = (uint16_t)port;
+    const char *bind_ip = scn_localhost_map(host, a.task_ip);
     ecsb_err err = {0};
-    if (ecsb_httpd_start(&o, handle, &a, &h, &err) != 0) {
+    if (scn_shttp_start(bind_ip, port, handle, &a, &h, &err) != 0) {
       ecsb_log(ECSB_LOG_ERROR, "app cannot listen", "name", a.name, "error",
                err.msg, NULL);
       return 1;
     }
     char addr[96];
-    snprintf(addr, sizeof addr, "%s:%u", o.bind_ip, ecsb_httpd_port(h));
+    snprintf(addr, sizeof addr, "%s:%d", bind_ip, scn_shttp_port(h));
     ecsb_log(ECSB_LOG_INFO, "app listening", "name", a.name, "addr", addr,
              NULL);
   } else {
@@ -242,7 +238,7 @@ int scn_standin_app_main(int argc, char **argv) {
       break;
     }
   }
-  ecsb_httpd_stop(h);
+  scn_shttp_stop(h);
   char served[32];
   snprintf(served, sizeof served, "%llu",
            (unsigned long long)atomic_load(&a.served));

@@ -36,12 +36,11 @@
 #include "ecsb/clock.h"
 #include "ecsb/duration.h"
 #include "ecsb/fileio.h"
-#include "ecsb/http.h"
-#include "ecsb/httpd.h"
 #include "ecsb/json.h"
 #include "ecsb/log.h"
 #include "ecsb/retry.h"
 #include "scn/standin.h"
+#include "standin_http.h"
 
 #define MAX_UPSTREAMS 16
 #define IDLE_TIMEOUT_MS 60000
@@ -294,18 +293,14 @@ static int resolve_upstream(proxy *px, const char *service, char *host,
   char url[512];
   snprintf(url, sizeof url, "%s/v1/health/service/%s-sidecar-proxy?passing",
            px->agent_url, service);
-  ecsb_http_opts o;
-  ecsb_http_opts_default(&o);
-  o.max_retries = 0;
-  o.timeout_ms = 2000;
-  ecsb_http_client *c = ecsb_http_client_new(&o, NULL);
-  ecsb_http_header h[] = {{"X-Consul-Token", px->b.token}};
-  ecsb_http_response r;
+  char *body = NULL;
+  size_t len = 0;
+  long status = 0;
   int rc = -1;
   cJSON *j = NULL;
-  if (c && ecsb_http_get(c, url, h, px->b.token[0] ? 1 : 0, &r, NULL) == 0 &&
-      r.status == 200 &&
-      ecsb_json_parse(r.body, r.body_len, url, &j, NULL) == 0) {
+  if (scn_shttp_get(url, "X-Consul-Token", px->b.token, 2000, &status, &body,
+                    &len, NULL) == 0 &&
+      status == 200 && ecsb_json_parse(body, len, url, &j, NULL) == 0) {
     const cJSON *e0 = cJSON_GetArrayItem(j, 0);
     const cJSON *svc =
         e0 ? cJSON_GetObjectItemCaseSensitive(e0, "Service") : NULL;
@@ -319,8 +314,7 @@ static int resolve_upstream(proxy *px, const char *service, char *host,
     }
   }
   cJSON_Delete(j);
-  ecsb_http_response_clear(&r);
-  ecsb_http_client_free(c);
+  free(body);
   return rc;
 }
 
@@ -411,19 +405,20 @@ static void *accept_thread(void *arg) {
 /* ---- admin ----------------------------------------------------------------
  */
 
-static void admin_handler(void *user, const ecsb_httpd_req *req,
-                          ecsb_httpd_resp *resp) {
+static void admin_handler(void *user, const char *method, const char *path,
+                          scn_shttp_resp *resp) {
+  (void)method;
   proxy *px = user;
-  if (strcmp(req->path, "/ready") == 0) {
-    ecsb_httpd_resp_textf(resp, 200, "LIVE\n");
-  } else if (strcmp(req->path, "/stats") == 0) {
-    ecsb_httpd_resp_textf(
+  if (strcmp(path, "/ready") == 0) {
+    scn_shttp_textf(resp, 200, "LIVE\n");
+  } else if (strcmp(path, "/stats") == 0) {
+    scn_shttp_textf(
         resp, 200,
         "downstream_cx_total: %llu\nupstream_cx_connect_fail: %llu\n",
         (unsigned long long)atomic_load(&px->cx_total),
         (unsigned long long)atomic_load(&px->cx_failed));
   } else {
-    ecsb_httpd_resp_textf(resp, 404, "not found\n");
+    scn_shttp_textf(resp, 404, "not found\n");
   }
 }
 
@@ -436,38 +431,32 @@ static int fetch_registration(proxy *px, int64_t timeout_ms, volatile int *stop,
   char url[512];
   snprintf(url, sizeof url, "%s/v1/agent/service/%s", px->agent_url,
            px->b.node_id);
-  ecsb_http_opts o;
-  ecsb_http_opts_default(&o);
-  o.max_retries = 0; /* one retry policy: the loop below */
-  o.timeout_ms = 2000;
-  ecsb_http_client *c = ecsb_http_client_new(&o, err);
-  if (!c)
-    return ECSB_ENOMEM;
-  ecsb_http_header h[] = {{"X-Consul-Token", px->b.token}};
   ecsb_retry retry;
   ecsb_retry_init(&retry, timeout_ms, 50, 1000, 0, stop);
   char last[ECSB_ERR_MSG_MAX] = "no answer yet";
   ecsb_err why = {.code = ECSB_ETRANSPORT};
   int rc;
   do {
-    ecsb_http_response r;
+    char *body = NULL;
+    size_t len = 0;
+    long status = 0;
     ecsb_err e = {0};
-    if (ecsb_http_get(c, url, h, px->b.token[0] ? 1 : 0, &r, &e) == 0) {
-      if (r.status == 200) {
-        rc = ecsb_json_parse(r.body, r.body_len, url, out, err);
-        ecsb_http_response_clear(&r);
-        ecsb_http_client_free(c);
+    /* one retry policy: this loop's */
+    if (scn_shttp_get(url, "X-Consul-Token", px->b.token, 2000, &status, &body,
+                      &len, &e) == 0) {
+      if (status == 200) {
+        rc = ecsb_json_parse(body, len, url, out, err);
+        free(body);
         return rc;
       }
-      snprintf(last, sizeof last, "HTTP %ld", r.status);
+      snprintf(last, sizeof last, "HTTP %ld", status);
     } else {
       snprintf(last, sizeof last, "%s", e.msg);
     }
-    ecsb_http_response_clear(&r);
+    free(body);
     snprintf(why.msg, sizeof why.msg, "%s", last);
   } while ((rc = ecsb_retry_wait(&retry, false, "proxy registration", &why)) ==
            0);
-  ecsb_http_client_free(c);
   return ecsb_err_set(err, rc, "no proxy registration for %s at %s (last: %s)",
                       px->b.node_id, url, last);
 }
@@ -534,7 +523,7 @@ int scn_standin_envoy_main(int argc, char **argv) {
   px->task_ip = getenv("ECSBOOT_TASK_IP");
   ecsb_err err = {0};
   int rc = 1;
-  ecsb_httpd *admin = NULL;
+  scn_shttp *admin = NULL;
   cJSON *reg = NULL;
   if (parse_bootstrap(config, &px->b, &err) != 0) {
     ecsb_log(ECSB_LOG_ERROR, "envoy: cannot start", "error", err.msg, NULL);
@@ -564,11 +553,9 @@ int scn_standin_envoy_main(int argc, char **argv) {
     snprintf(px->agent_url, sizeof px->agent_url, "http://%s:8500",
              scn_localhost_map(px->b.agent_host, px->task_ip));
   }
-  ecsb_httpd_opts ho;
-  ecsb_httpd_opts_default(&ho);
-  ho.bind_ip = scn_localhost_map(px->b.admin_host, px->task_ip);
-  ho.port = (uint16_t)px->b.admin_port;
-  int admin_rc = ecsb_httpd_start(&ho, admin_handler, px, &admin, &err);
+  int admin_rc =
+      scn_shttp_start(scn_localhost_map(px->b.admin_host, px->task_ip),
+                      px->b.admin_port, admin_handler, px, &admin, &err);
   /* Open to the signals while fetching (it stops on got_signal). */
   pthread_sigmask(SIG_SETMASK, &open_mask, NULL);
   if (admin_rc != 0) {
@@ -663,7 +650,7 @@ out:
     pthread_join(px->ups[i].thread, NULL);
     close(px->ups[i].fd);
   }
-  ecsb_httpd_stop(admin);
+  scn_shttp_stop(admin);
   cJSON_Delete(reg);
   free(px);
   return got_signal ? 0 : rc;

@@ -2,8 +2,9 @@
 # install_test.sh BUILD_DIR - `cmake --install` into a temporary prefix,
 # then, from another folder, the installed `ecsboot run`: the built-in
 # scenario and an installed catalogue scenario (whose task definition is
-# found through the installed examples), with the installed ecsboot-init.
-# The installed ecsboot-init is wrapped so the test sees it was the one run.
+# found through the installed examples), with the installed ecsboot-init
+# and ecsboot-standin. Both are wrapped so the test sees they were the
+# ones run.
 set -euo pipefail
 build=$(cd "$1" && pwd)
 tmp=$(mktemp -d)
@@ -12,7 +13,7 @@ prefix=$tmp/prefix
 cmake --install "$build" --prefix "$prefix" >"$tmp/install.log"
 
 fail() { echo "install_test: $*" >&2; exit 1; }
-for f in bin/ecsboot bin/ecsboot-init bin/ecsboot-health share/ecsboot/scenarios/catalog/t0-t4.json \
+for f in bin/ecsboot bin/ecsboot-init bin/ecsboot-standin bin/ecsboot-health share/ecsboot/scenarios/catalog/t0-t4.json \
          share/ecsboot/examples/mesh-task-taskdef.json \
          share/doc/ecsboot/help/ecsboot-run.txt \
          share/doc/ecsboot/help/ecsboot-init-mesh-init.txt \
@@ -29,6 +30,13 @@ echo "\$1" >>"$tmp/init-calls"
 exec "$prefix/bin/ecsboot-init.real" "\$@"
 WRAP
 chmod +x "$prefix/bin/ecsboot-init"
+mv "$prefix/bin/ecsboot-standin" "$prefix/bin/ecsboot-standin.real"
+cat >"$prefix/bin/ecsboot-standin" <<WRAP
+#!/bin/sh
+echo "\$1" >>"$tmp/standin-calls"
+exec "$prefix/bin/ecsboot-standin.real" "\$@"
+WRAP
+chmod +x "$prefix/bin/ecsboot-standin"
 
 mkdir "$tmp/elsewhere"
 cd "$tmp/elsewhere"
@@ -37,6 +45,8 @@ cd "$tmp/elsewhere"
   { rc=$?; cat "$tmp/run1.log"; [ $rc -eq 4 ] && exit 77; fail "installed built-in run exited $rc"; }
 [ -s out/builtin/events.jsonl ] || fail "no event log under the working folder"
 grep -q "discover-servers" "$tmp/init-calls" || fail "the installed ecsboot-init was not used"
+grep -q "^app$" "$tmp/standin-calls" && grep -q "^envoy$" "$tmp/standin-calls" ||
+  fail "the installed ecsboot-standin did not run the app and the proxy"
 "$prefix/bin/ecsboot" run --no-progress --out out/late \
   "$prefix/share/ecsboot/scenarios/catalog/server-late.json" >"$tmp/run2.log" 2>&1 ||
   { rc=$?; cat "$tmp/run2.log"; [ $rc -eq 4 ] && exit 77; fail "installed server-late exited $rc"; }

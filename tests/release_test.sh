@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
 # release_test.sh BUILD_DIR - the release tarball as `./dev release` makes
 # it (cpack -G TGZ): one top folder ecsboot-<version>-Linux-<arch>/ holding
-# both programs and ecsboot-health, the catalogue, the examples (with the
-# CI scripts) and the docs; unpacked elsewhere, its ecsboot runs a
-# catalogue scenario with its own ecsboot-init.
+# the programs (ecsboot, ecsboot-init, ecsboot-standin, ecsboot-health),
+# the catalogue, the examples (with the CI scripts) and the docs; unpacked
+# elsewhere, its ecsboot runs a catalogue scenario with its own
+# ecsboot-init.
 set -euo pipefail
 build=$(cd "$1" && pwd)
 tmp=$(mktemp -d)
@@ -17,7 +18,7 @@ set -- "$tmp"/pkg/ecsboot-*-Linux-*.tar.gz
 tarball=$1
 top=$(basename "$tarball" .tar.gz)
 tar -tzf "$tarball" >"$tmp/list"
-for f in bin/ecsboot bin/ecsboot-init bin/ecsboot-health \
+for f in bin/ecsboot bin/ecsboot-init bin/ecsboot-standin bin/ecsboot-health \
          share/ecsboot/scenarios/catalog/t0-t4.json \
          share/ecsboot/examples/mesh-task-taskdef.json \
          share/ecsboot/examples/ci/shard.sh share/ecsboot/examples/ci/merge.sh \

@@ -1,9 +1,15 @@
 # Tests of scenarios/ (process manager, and later the runner).
 ecsb_add_test(test_scn_proc SOURCES test_scn_proc.c LIBS ecsboot-scenarios ecsboot-core)
-# The stand-ins run as `ecsboot app|envoy`, exactly as the runner starts them.
+# The stand-ins run as `ecsboot-standin app|envoy`, exactly as the runner
+# starts them (and once as `ecsboot app`, the same code).
 ecsb_add_test(test_scn_standin SOURCES test_scn_standin.c LIBS ecsboot-scenarios ecsboot-httpd ecsboot-core)
-target_compile_definitions(test_scn_standin PRIVATE ECSBOOT_BIN="$<TARGET_FILE:ecsboot>")
-add_dependencies(test_scn_standin ecsboot)
+target_compile_definitions(test_scn_standin PRIVATE ECSBOOT_BIN="$<TARGET_FILE:ecsboot>"
+                           ECSBOOT_STANDIN_BIN="$<TARGET_FILE:ecsboot-standin>")
+add_dependencies(test_scn_standin ecsboot ecsboot-standin)
+# ecsboot-standin loads no shared library but libc and cJSON (and, in a
+# sanitized build, the sanitizers' runtimes).
+add_test(NAME standin_links COMMAND ${CMAKE_SOURCE_DIR}/tests/standin_links.sh
+         $<TARGET_FILE:ecsboot-standin>)
 ecsb_add_test(test_scn_scenario SOURCES test_scn_scenario.c LIBS ecsboot-scenarios ecsboot-core)
 ecsb_add_test(test_scn_container SOURCES test_scn_container.c LIBS ecsboot-scenarios ecsboot-core)
 ecsb_add_test(test_scn_netblock SOURCES test_scn_netblock.c LIBS ecsboot-scenarios ecsboot-core)

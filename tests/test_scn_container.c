@@ -23,6 +23,7 @@ static const scn_task_env env = {
     .creds_full_uri = "http://127.21.0.3:4001/v2/credentials/t5",
     .creds_token = "tok5",
     .ecsboot_bin = "/b/ecsboot",
+    .standin_bin = "/b/ecsboot-standin",
     .init_bin = "/b/ecsboot-init",
     .path_env = "/usr/bin:/bin",
 };
@@ -139,7 +140,7 @@ static void test_players_build_their_argv(void **state) {
   assert_int_equal(
       scn_container_command(&env, envoy, vols, "id", &r_envoy, &c, &err), 0);
   const char *want_envoy[] = {
-      "/b/ecsboot", "envoy", "--config-path",
+      "/b/ecsboot-standin", "envoy", "--config-path",
       "/run/t5/volumes/consul_data/envoy-bootstrap.json", NULL};
   for (int i = 0; want_envoy[i]; i++)
     assert_string_equal(c.argv[i], want_envoy[i]);
@@ -150,11 +151,19 @@ static void test_players_build_their_argv(void **state) {
   scn_image_rule r_app = {.play = SCN_PLAY_APP, .args = extra};
   assert_int_equal(
       scn_container_command(&env, app, vols, "id", &r_app, &c, &err), 0);
-  const char *want_app[] = {"/b/ecsboot",    "app",      "--name",
-                            "web",           "--listen", "127.21.0.5:9090",
-                            "--fail-health", NULL};
+  const char *want_app[] = {
+      "/b/ecsboot-standin", "app",           "--name", "web", "--listen",
+      "127.21.0.5:9090",    "--fail-health", NULL};
   for (int i = 0; want_app[i]; i++)
     assert_string_equal(c.argv[i], want_app[i]);
+  scn_cmd_clear(&c);
+  /* without ecsboot-standin, the harness program runs the same stand-ins */
+  scn_task_env no_standin = env;
+  no_standin.standin_bin = NULL;
+  assert_int_equal(
+      scn_container_command(&no_standin, app, vols, "id", &r_app, &c, &err), 0);
+  assert_string_equal(c.argv[0], "/b/ecsboot");
+  assert_string_equal(c.argv[1], "app");
   scn_cmd_clear(&c);
 
   scn_image_rule r_exec = {.play = SCN_PLAY_EXEC,
@@ -257,7 +266,7 @@ static void test_envoy_entrypoint_and_scaled_init_flags(void **state) {
                         "--request-timeout",
                         "20ms",
                         "--",
-                        "/b/ecsboot",
+                        "/b/ecsboot-standin",
                         "envoy",
                         "--config-path",
                         "/run/t5/volumes/consul_data/envoy-bootstrap.json",
@@ -326,7 +335,8 @@ static void test_envoy_entrypoint_and_scaled_init_flags(void **state) {
   scn_image_rule r_app = {.play = SCN_PLAY_APP};
   assert_int_equal(scn_container_command(&e, app, vols, "id", &r_app, &c, &err),
                    0);
-  const char *want_w[] = {"/b/ecsboot", "app", "--name", "worker", NULL};
+  const char *want_w[] = {"/b/ecsboot-standin", "app", "--name", "worker",
+                          NULL};
   for (int i = 0; want_w[i]; i++)
     assert_string_equal(c.argv[i], want_w[i]);
   assert_null(c.argv[4]);

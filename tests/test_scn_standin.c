@@ -1,6 +1,9 @@
-/* test_scn_standin.c - the app and envoy stand-ins as real processes:
- * serving, health modes, crash and signal behaviour, bootstrap validation,
- * forwarding through the public and upstream listeners. */
+/* test_scn_standin.c - the app and envoy stand-ins as real processes, run
+ * as the runner runs them (ecsboot-standin): serving, health modes, crash
+ * and signal behaviour, bootstrap validation, forwarding through the
+ * public and upstream listeners; their own HTTP server (standin_http.c)
+ * with keep-alive, bodies and HTTP/1.0; and `ecsboot app`, the same code
+ * in the harness program. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -14,6 +17,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/time.h>
 #include <unistd.h>
 
 #include "ecsb/clock.h"
@@ -47,8 +51,11 @@ static int teardown(void **state) {
   return system(cmd);
 }
 
+/* The program launch() runs: the runner's, unless a test says otherwise. */
+static const char *prog = ECSBOOT_STANDIN_BIN;
+
 static scn_proc *launch(const char *const *args, const char *log) {
-  const char *argv[32] = {ECSBOOT_BIN};
+  const char *argv[32] = {prog};
   size_t n = 1;
   for (; args[n - 1] && n < 31; n++)
     argv[n] = args[n - 1];
@@ -158,6 +165,89 @@ static void test_app_serves_and_reports_health(void **state) {
   char *l = slurp(log);
   assert_non_null(strstr(l, "app listening"));
   free(l);
+}
+
+/* Sends raw bytes to ip:port and reads until the peer closes (bounded by
+ * a 20 s receive timeout); returns what was read. */
+static char *exchange(int port, const char *req) {
+  struct sockaddr_in sa = {.sin_family = AF_INET,
+                           .sin_port = htons((uint16_t)port)};
+  inet_pton(AF_INET, ip, &sa.sin_addr);
+  int fd = socket(AF_INET, SOCK_STREAM, 0);
+  assert_true(fd >= 0);
+  assert_int_equal(connect(fd, (struct sockaddr *)&sa, sizeof sa), 0);
+  assert_int_equal(send(fd, req, strlen(req), MSG_NOSIGNAL),
+                   (ssize_t)strlen(req));
+  struct timeval tv = {.tv_sec = 20};
+  setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+  char *buf = calloc(1, 8192);
+  size_t have = 0;
+  for (ssize_t n;
+       have < 8191 && (n = recv(fd, buf + have, 8191 - have, 0)) > 0;)
+    have += (size_t)n;
+  close(fd);
+  return buf;
+}
+
+static void test_app_http_keepalive_bodies_and_http10(void **state) {
+  (void)state;
+  const char *args[] = {"app", "--listen", "127.0.0.1:18085", NULL};
+  char log[200], url[128];
+  snprintf(log, sizeof log, "%s/app-http.log", dir);
+  scn_proc *p = launch(args, log);
+  snprintf(url, sizeof url, "http://%s:18085/health", ip);
+  assert_int_equal(get_until_up(url, NULL, 0), 200);
+  /* Two requests on one connection (kept open after the first), the first
+   * with a body to skip, the path percent-decoded and its query left out;
+   * the second asks for the close that ends the read. */
+  char *r = exchange(18085, "POST /a%20b?x=1 HTTP/1.1\r\nHost: t\r\n"
+                            "Content-Length: 5\r\n\r\nhello"
+                            "GET /health HTTP/1.1\r\nHost: t\r\n"
+                            "Connection: close\r\n\r\n");
+  const char *first = strstr(r, "HTTP/1.1 200 OK\r\n");
+  assert_non_null(first);
+  assert_non_null(strstr(first, "\"path\":\"/a b\""));
+  const char *second = strstr(first + 1, "HTTP/1.1 200 OK\r\n");
+  if (!second)
+    fail_msg("one answer for two requests: %s", r);
+  assert_non_null(strstr(second, "Content-Length: 3\r\n"));
+  assert_non_null(strstr(second, "\r\n\r\nok\n"));
+  free(r);
+  /* HTTP/1.0: answered, then closed by the server (the read ends). */
+  r = exchange(18085, "GET /x HTTP/1.0\r\n\r\n");
+  assert_non_null(strstr(r, "HTTP/1.1 200 OK\r\n"));
+  assert_non_null(strstr(r, "Connection: close\r\n"));
+  assert_non_null(strstr(r, "\"path\":\"/x\""));
+  free(r);
+  /* A request line that is not HTTP gets 400 and a close. */
+  r = exchange(18085, "HELLO\r\n\r\n");
+  assert_non_null(strstr(r, "HTTP/1.1 400 "));
+  free(r);
+  assert_int_equal(scn_proc_signal(p, SIGTERM), 0);
+  int code = -1;
+  assert_true(scn_proc_wait(p, 10000, &code, NULL));
+  assert_int_equal(code, 0);
+  scn_proc_free(p);
+}
+
+/* `ecsboot app` runs the same stand-in as ecsboot-standin. */
+static void test_harness_runs_the_same_app(void **state) {
+  (void)state;
+  const char *args[] = {"app",    "--listen", "127.0.0.1:18086",
+                        "--name", "same",     NULL};
+  char log[200], url[128], body[512];
+  snprintf(log, sizeof log, "%s/app-harness.log", dir);
+  prog = ECSBOOT_BIN;
+  scn_proc *p = launch(args, log);
+  prog = ECSBOOT_STANDIN_BIN;
+  snprintf(url, sizeof url, "http://%s:18086/", ip);
+  assert_int_equal(get_until_up(url, body, sizeof body), 200);
+  assert_non_null(strstr(body, "\"name\":\"same\""));
+  assert_int_equal(scn_proc_signal(p, SIGTERM), 0);
+  int code = -1;
+  assert_true(scn_proc_wait(p, 10000, &code, NULL));
+  assert_int_equal(code, 0);
+  scn_proc_free(p);
 }
 
 static void test_app_failure_modes(void **state) {
@@ -519,6 +609,8 @@ int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_localhost_maps_to_task_ip),
       cmocka_unit_test(test_app_serves_and_reports_health),
+      cmocka_unit_test(test_app_http_keepalive_bodies_and_http10),
+      cmocka_unit_test(test_harness_runs_the_same_app),
       cmocka_unit_test(test_app_failure_modes),
       cmocka_unit_test(test_app_without_listen_runs_without_a_port),
       cmocka_unit_test(test_app_start_delay_defers_listening),

@@ -37,9 +37,12 @@ typedef struct scn_task_env {
   const char
       *creds_full_uri; /* e.g. http://127.20.0.3:41001/v2/credentials/<id> */
   const char *creds_token; /* AWS_CONTAINER_AUTHORIZATION_TOKEN */
-  const char *ecsboot_bin; /* the harness program (stand-ins) */
-  const char *init_bin;    /* ecsboot-init */
-  const char *path_env;    /* PATH for the container */
+  const char *ecsboot_bin; /* the harness program (consul-client) */
+  /* the app and envoy stand-ins' program (ecsboot-standin); NULL:
+   * ecsboot_bin */
+  const char *standin_bin;
+  const char *init_bin; /* ecsboot-init */
+  const char *path_env; /* PATH for the container */
   /* The scenario's time_scale: ecsboot-init's poll intervals and timeouts
    * are scaled in its argv (0 or 1: left as they are). */
   double time_scale;

@@ -56,13 +56,16 @@ int scn_until_parse(const char *s, scn_until *until, int64_t *until_us,
 
 typedef struct scn_run_opts {
   const char *out_dir;     /* run folder (created) */
-  const char *ecsboot_bin; /* the harness program (stand-ins) */
-  const char *init_bin;    /* ecsboot-init */
-  const char *lock_dir;    /* netblock lock files; NULL: /tmp */
-  int net_block;           /* preferred 127.B block; 0: any */
-  bool progress;           /* live progress line on stderr */
-  scn_until until;         /* --until; SCN_UNTIL_DECIDED by default */
-  int64_t until_us;        /* SCN_UNTIL_DURATION: scenario time */
+  const char *ecsboot_bin; /* the harness program (consul-client) */
+  /* ecsboot-standin (the app and envoy stand-ins); NULL: ecsboot_bin,
+   * which runs the same stand-ins as `ecsboot app|envoy` */
+  const char *standin_bin;
+  const char *init_bin; /* ecsboot-init */
+  const char *lock_dir; /* netblock lock files; NULL: /tmp */
+  int net_block;        /* preferred 127.B block; 0: any */
+  bool progress;        /* live progress line on stderr */
+  scn_until until;      /* --until; SCN_UNTIL_DECIDED by default */
+  int64_t until_us;     /* SCN_UNTIL_DURATION: scenario time */
 } scn_run_opts;
 
 typedef enum scn_run_outcome {
