@@ -1,86 +1,126 @@
 #!/bin/sh
 # growth.sh - how the cost of a fleet grows with its size: the mesh task
 # (examples/mesh-task-taskdef.json) started SIZE times at once at
-# time_scale 0.01, for each SIZE given. Per size: tasks that reached T4,
-# T4 p50/p99 (wall time from each task's T0), the run's wall time, the
-# runner's own CPU time and peak RSS, the CPU time of everything it started
-# (stand-ins, ecsboot-init), how busy the machine's cores were, and the
-# most processes alive at once. Prints only; asserts nothing.
+# time_scale SCALE (default 0.01), for each SIZE given. Prints, per size:
+#   at T4            tasks that reached T4, of those started
+#   T4 p50/p99       from each task's T0, in wall time and in scenario time
+#                    (wall / time_scale: what the reports present)
+#   host             the share of each task's time to T4 that was this
+#                    machine's contention (the report's host lag: waits for
+#                    a CPU), p50 over the tasks; fit: the time_scale the
+#                    runner names as fitting this machine
+#   wall             the whole run, start to exit
+#   CPU/task         the runner's own CPU and that of every process it
+#                    started (ecsboot-init, stand-ins, health checks), each
+#                    divided by the number of tasks
+#   RSS/task         the largest sum of resident memory (VmRSS) over the
+#                    run's processes (the runner and everything in its
+#                    session) seen at one sample, divided by the number of
+#                    tasks; a page shared by several processes (a library's
+#                    code) counts once per process
+#   procs            the most processes of the run alive at one sample
+# Samples every 0.5 s (a pass over /proc). Prints only; asserts nothing.
 #
-#   bench/growth.sh BUILD_DIR [SIZE ...]        (default sizes: 1 10 100 500)
+#   bench/growth.sh BUILD_DIR [SIZE ...]     (default sizes: 100 200 500 1000)
+#   SCALE=0.05 bench/growth.sh build 500
 #
 # Runs on loopback, in a temporary folder.
 set -eu
 B=${1:?usage: growth.sh BUILD_DIR [SIZE ...]}
 shift
-[ $# -gt 0 ] || set -- 1 10 100 500
+[ $# -gt 0 ] || set -- 100 200 500 1000
 E=$(cd "$B" && pwd)/cli/ecsboot
 [ -x "$E" ] || { echo "missing $E: cmake --build $B --target ecsboot"; exit 2; }
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 TMP=$(mktemp -d)
 trap 'rm -rf "$TMP"' EXIT INT TERM
 
-python3 - "$E" "$ROOT" "$TMP" "$@" <<'EOF'
+python3 - "$E" "$ROOT" "$TMP" "${SCALE:-0.01}" "$@" <<'EOF'
 import json, os, subprocess, sys, time
-ecsboot, root, tmp = sys.argv[1:4]
-sizes = [int(s) for s in sys.argv[4:]]
+ecsboot, root, tmp, scale = sys.argv[1], sys.argv[2], sys.argv[3], float(sys.argv[4])
+sizes = [int(s) for s in sys.argv[5:]]
 tick = os.sysconf("SC_CLK_TCK")
-cores = os.cpu_count()
+page_kb = os.sysconf("SC_PAGE_SIZE") // 1024
 
-def stat(pid):  # (utime+stime seconds, rss kB peak) of one process
+def own_cpu(pid):  # utime + stime of one process, seconds
     try:
         with open(f"/proc/{pid}/stat") as f:
             v = f.read().rsplit(")", 1)[1].split()
-        cpu = (int(v[11]) + int(v[12])) / tick
-        hwm = 0
-        with open(f"/proc/{pid}/status") as f:
-            for line in f:
-                if line.startswith("VmHWM:"):
-                    hwm = int(line.split()[1])
-        return cpu, hwm
+        return (int(v[11]) + int(v[12])) / tick
     except (OSError, IndexError, ValueError):
         return None
 
-def nprocs():
-    return sum(1 for d in os.listdir("/proc") if d.isdigit())
+def session(sid):  # (processes, resident kB) of every process in session sid
+    n, kb = 0, 0
+    for d in os.listdir("/proc"):
+        if not d.isdigit():
+            continue
+        try:
+            with open(f"/proc/{d}/stat") as f:
+                v = f.read().rsplit(")", 1)[1].split()
+            if int(v[3]) != sid:  # field 6, the session
+                continue
+            with open(f"/proc/{d}/statm") as f:
+                kb += int(f.read().split()[1]) * page_kb
+            n += 1
+        except (OSError, IndexError, ValueError):
+            pass
+    return n, kb
 
-print(f'{"tasks":>6} {"at T4":>9} {"T4 p50":>8} {"T4 p99":>8} {"wall":>7} '
-      f'{"runner CPU":>10} {"runner RSS":>10} {"others CPU":>10} '
-      f'{"cores busy":>10} {"processes":>9}')
-base_procs = nprocs()
+def pct(xs, q):
+    return xs[min(len(xs) - 1, int(q * len(xs)))] if xs else float("nan")
+
+def scen(s):  # scenario seconds, short
+    return f"{s / 60:.1f}m" if s >= 600 else f"{s:.0f}s"
+
+print(f"time_scale {scale}; {os.cpu_count()} cores; load average at start "
+      f"{os.getloadavg()[0]:.2f}")
+print(f'{"tasks":>5} {"at T4":>9} {"T4 p50 wall/scen":>17} '
+      f'{"T4 p99 wall/scen":>17} {"host":>5} {"fit":>5} {"wall":>6} '
+      f'{"CPU/task run+kids":>18} {"RSS/task":>8} {"procs":>5} {"load":>5}')
 for n in sizes:
-    scen = f"{tmp}/fleet{n}.json"
-    json.dump({"name": f"fleet-{n}", "time_scale": 0.01, "deadline": "60m",
+    path = f"{tmp}/fleet{n}.json"
+    json.dump({"name": f"fleet-{n}", "time_scale": scale, "deadline": "600m",
                "tasks": {"count": n},
                "task_definition": root + "/examples/mesh-task-taskdef.json",
                "expect": {"milestones": {"T4": {"reached": True}}}},
-              open(scen, "w"))
+              open(path, "w"))
     out = f"{tmp}/out{n}"
     before = os.times()
     t0 = time.monotonic()
+    # its own session: every process it starts stays in it (containers
+    # get process groups of their own, not sessions)
     p = subprocess.Popen([ecsboot, "run", "-q", "--no-progress", "--formats",
-                          "json", "--out", out, scen],
-                         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    last, most = (0.0, 0), 0
+                          "json", "--out", out, path],
+                         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                         start_new_session=True)
+    runner_cpu, most, peak_kb, last_tree = 0.0, 0, 0, 0.0
     while p.poll() is None:  # bounded by the scenario's own deadline
-        s = stat(p.pid)
-        if s:
-            last = s
-        most = max(most, nprocs() - base_procs)
-        time.sleep(0.1)
+        c = own_cpu(p.pid)
+        if c is not None:
+            runner_cpu = c
+        if time.monotonic() - last_tree >= 0.5:
+            last_tree = time.monotonic()
+            procs, kb = session(p.pid)
+            most, peak_kb = max(most, procs), max(peak_kb, kb)
+        time.sleep(0.05)
     wall = time.monotonic() - t0
     after = os.times()
     total = (after.children_user - before.children_user +
              after.children_system - before.children_system)
     run = json.load(open(out + "/report.json"))["runs"][0]
     apps = [t for t in run["tasks"] if not t["server"]]
-    t4 = [t["milestones_us"]["T4"] for t in apps
-          if t["milestones_us"].get("T4") is not None]
-    t4.sort()
-    pct = lambda q: t4[min(len(t4) - 1, int(q * len(t4)))] / 1e6 if t4 else float("nan")
-    print(f'{n:>6} {len(t4):>4}/{len(apps):<4} {pct(0.5):>7.2f}s {pct(0.99):>7.2f}s '
-          f'{wall:>6.1f}s {last[0]:>9.2f}s {last[1] / 1024:>8.0f}MB '
-          f'{total - last[0]:>9.2f}s {total / wall / cores:>9.0%} {most:>9}')
-print("runner CPU and RSS: the ecsboot run process itself (sampled every 0.1 s);"
-      " others: every process it started; cores busy: all CPU time / (wall x cores)")
+    t4 = sorted(t["milestones_us"]["T4"] / 1e6 for t in apps
+                if t["milestones_us"].get("T4") is not None)
+    share = run.get("host_share_permille", {}).get("T4", {}).get("p50")
+    fit = run.get("fit_time_scale")
+    p50, p99 = pct(t4, 0.5), pct(t4, 0.99)
+    print(f'{n:>5} {len(t4):>4}/{len(apps):<4} '
+          f'{p50:>7.2f}s/{scen(p50 / scale):>7} {p99:>7.2f}s/{scen(p99 / scale):>7} '
+          f'{"" if share is None else f"{share / 10:.0f}%":>5} '
+          f'{"" if fit is None else f"{fit:g}":>5} {wall:>5.1f}s '
+          f'{runner_cpu / n * 1000:>7.1f}+{(total - runner_cpu) / n * 1000:<6.1f}ms '
+          f'{peak_kb / 1024 / n:>6.2f}MB {most:>5} {os.getloadavg()[0]:>5.2f}')
+print("load: the 1-minute load average when the size finished (other work on "
+      "the machine shows there)")
 EOF
