@@ -86,3 +86,34 @@ const char *ecsb_err_name(int code) {
     return "EUNKNOWN";
   }
 }
+
+void ecsb_errs_add(ecsb_errs *l, const ecsb_err *e) {
+  const char *msg = e->msg[0] ? e->msg : ecsb_err_name(e->code);
+  if (l->n++ == 0) {
+    l->err.code = e->code;
+    snprintf(l->err.msg, sizeof l->err.msg, "%s", msg);
+    return;
+  }
+  /* Half the room, so "and N more" and a prefix added on the way up
+   * (the file name) still fit. */
+  size_t used = strlen(l->err.msg), add = strlen("\n  and: ") + strlen(msg);
+  if (l->hidden || used + add >= sizeof l->err.msg / 2) {
+    l->hidden++;
+    return;
+  }
+  snprintf(l->err.msg + used, sizeof l->err.msg - used, "\n  and: %s", msg);
+}
+
+int ecsb_errs_finish(const ecsb_errs *l, ecsb_err *err) {
+  if (!l->n)
+    return 0;
+  if (!err)
+    return l->err.code;
+  *err = l->err;
+  if (l->hidden) {
+    size_t used = strlen(err->msg);
+    snprintf(err->msg + used, sizeof err->msg - used, "\n  and %zu more",
+             l->hidden);
+  }
+  return err->code;
+}

@@ -116,7 +116,7 @@ static void run_http(ecsb_http_client *hc, probe *p) {
   ecsb_err e = {0};
   if (!hc || ecsb_http_do(hc, &rq, &r, &e) < 0) {
     snprintf(p->status, sizeof p->status, "critical");
-    snprintf(p->output, sizeof p->output, "%s", hc ? e.msg : "no client");
+    snprintf(p->output, sizeof p->output, "%.600s", hc ? e.msg : "no client");
   } else {
     const char *st = r.status >= 200 && r.status < 300 ? "passing"
                      : r.status == 429                 ? "warning"

@@ -355,7 +355,7 @@ static int take_task_definition(const cJSON *td, const char *path,
       size_t before = b.len;
       ecsb_buf_printf(&b, "\n  and: %s: %s", ps.v[shown].exception,
                       ps.v[shown].message);
-      if (b.len + 80 >= ECSB_ERR_MSG_MAX) {
+      if (b.len + 80 >= ECSB_ERR_MSG_MAX / 4) {
         b.len = before;
         b.s[before] = '\0';
         break;
@@ -428,18 +428,8 @@ static int check_fault_container(const scn_fault *f, const char *path,
   return rpt_check_container_name(where, f->container, names, n, err);
 }
 
-static int parse_body(const cJSON *j, const char *base_dir, scn_scenario *s,
-                      ecsb_err *err) {
-  static const char *const keys[] = {
-      "$schema",  "name",    "description",   "time_scale",      "seed",
-      "deadline", "cluster", "consul_server", "task_definition", "service",
-      "tasks",    "images",  "faults",        "expect",          "stop_order",
-      "load",     NULL};
-  if (!cJSON_IsObject(j))
-    return ecsb_err_set(err, ECSB_EINVAL, "$: expected an object");
-  int rc = check_keys(j, "$", keys, err);
-  if (!rc)
-    rc = dup_str(j, "$", "name", true, NULL, &s->name, err);
+static int parse_name(const cJSON *j, scn_scenario *s, ecsb_err *err) {
+  int rc = dup_str(j, "$", "name", true, NULL, &s->name, err);
   if (rc)
     return rc;
   for (const char *p = s->name; *p; p++)
@@ -449,9 +439,10 @@ static int parse_body(const cJSON *j, const char *base_dir, scn_scenario *s,
                           "$.name: \"%s\" may only use a-z, 0-9, '-', '_', "
                           "'.' (it names report folders)",
                           s->name);
-  if ((rc = dup_str(j, "$", "description", false, "", &s->description, err)))
-    return rc;
-  s->time_scale = 1.0;
+  return 0;
+}
+
+static int parse_time_scale(const cJSON *j, scn_scenario *s, ecsb_err *err) {
   const cJSON *ts = cJSON_GetObjectItemCaseSensitive(j, "time_scale");
   if (ts &&
       (!cJSON_IsNumber(ts) || !(ts->valuedouble > 0) || ts->valuedouble > 1000))
@@ -459,88 +450,95 @@ static int parse_body(const cJSON *j, const char *base_dir, scn_scenario *s,
                         "$.time_scale: expected a number in (0, 1000]");
   if (ts)
     s->time_scale = ts->valuedouble;
-  int64_t seed = 1;
-  if ((rc = ecsb_json_get_int(j, "$", "seed", false, 0, INT64_MAX / 2, &seed,
-                              err)))
-    return rc;
-  s->seed = (uint64_t)seed;
-  s->deadline_us = INT64_C(900000000); /* 15 minutes of scenario time */
-  if ((rc = get_dur(j, "$", "deadline", false, &s->deadline_us, err)))
-    return rc;
-  if ((rc = dup_str(j, "$", "cluster", false, "default", &s->cluster, err)))
-    return rc;
-  if ((rc = dup_str(j, "$", "service", false, NULL, &s->service_name, err)))
-    return rc;
+  return 0;
+}
 
+static int parse_seed(const cJSON *j, scn_scenario *s, ecsb_err *err) {
+  int64_t seed = 1;
+  int rc =
+      ecsb_json_get_int(j, "$", "seed", false, 0, INT64_MAX / 2, &seed, err);
+  s->seed = (uint64_t)seed;
+  return rc;
+}
+
+static int parse_consul_server(const cJSON *j, scn_scenario *s, ecsb_err *err) {
   const cJSON *srv = NULL;
-  if ((rc = ecsb_json_get_object(j, "$", "consul_server", false, &srv, err)))
-    return rc;
-  cJSON *empty_obj = cJSON_CreateObject();
-  rc = parse_server(srv ? srv : empty_obj, s, err);
-  cJSON_Delete(empty_obj);
+  int rc = ecsb_json_get_object(j, "$", "consul_server", false, &srv, err);
   if (rc)
     return rc;
+  cJSON *empty_obj = srv ? NULL : cJSON_CreateObject();
+  if (!srv && !empty_obj)
+    return ecsb_err_set(err, ECSB_ENOMEM, "out of memory");
+  rc = parse_server(srv ? srv : empty_obj, s, err);
+  cJSON_Delete(empty_obj);
+  return rc;
+}
 
+static int parse_task_definition(const cJSON *j, const char *base_dir,
+                                 scn_scenario *s, ecsb_err *err) {
   const cJSON *td = cJSON_GetObjectItemCaseSensitive(j, "task_definition");
   if (!td)
     return ecsb_err_set(err, ECSB_ENOTFOUND,
                         "$.task_definition: required field missing");
-  if (cJSON_IsString(td)) {
-    char file[4096];
-    int n =
-        td->valuestring[0] == '/'
-            ? snprintf(file, sizeof file, "%s", td->valuestring)
-            : snprintf(file, sizeof file, "%s/%s", base_dir, td->valuestring);
-    if (n < 0 || (size_t)n >= sizeof file)
-      return ecsb_err_set(err, ECSB_EINVAL,
-                          "$.task_definition: \"%s\" in %s: longer than %zu "
-                          "bytes once absolute",
-                          td->valuestring, base_dir, sizeof file - 1);
-    char *text = NULL;
-    size_t len = 0;
-    cJSON *tj = NULL;
-    ecsb_err e = {0};
-    rc = ecsb_read_file(file, MAX_FILE, &text, &len, &e);
-    if (!rc)
-      rc = ecsb_json_parse(text, len, file, &tj, &e);
-    free(text);
-    if (!rc)
-      rc = take_task_definition(tj, "", file, &s->task_definition, &e);
-    cJSON_Delete(tj);
-    if (rc)
-      return ecsb_err_set(err, rc, "$.task_definition: %s%s%s",
-                          strstr(e.msg, file) ? "" : file,
-                          strstr(e.msg, file) ? "" : ": ", e.msg);
-    if (!(s->task_definition_path = strdup(file)))
-      return ecsb_err_set(err, ECSB_ENOMEM, "out of memory");
-  } else if ((rc = take_task_definition(td, "$.task_definition", s->name,
-                                        &s->task_definition, err))) {
-    return rc;
-  }
+  if (!cJSON_IsString(td))
+    return take_task_definition(td, "$.task_definition",
+                                s->name ? s->name : "task", &s->task_definition,
+                                err);
+  char file[4096];
+  int n = td->valuestring[0] == '/'
+              ? snprintf(file, sizeof file, "%s", td->valuestring)
+              : snprintf(file, sizeof file, "%s/%s", base_dir, td->valuestring);
+  if (n < 0 || (size_t)n >= sizeof file)
+    return ecsb_err_set(err, ECSB_EINVAL,
+                        "$.task_definition: \"%s\" in %s: longer than %zu "
+                        "bytes once absolute",
+                        td->valuestring, base_dir, sizeof file - 1);
+  char *text = NULL;
+  size_t len = 0;
+  cJSON *tj = NULL;
+  ecsb_err e = {0};
+  int rc = ecsb_read_file(file, MAX_FILE, &text, &len, &e);
+  if (!rc)
+    rc = ecsb_json_parse(text, len, file, &tj, &e);
+  free(text);
+  if (!rc)
+    rc = take_task_definition(tj, "", file, &s->task_definition, &e);
+  cJSON_Delete(tj);
+  if (rc)
+    return ecsb_err_set(err, rc, "$.task_definition: %s%s%s",
+                        strstr(e.msg, file) ? "" : file,
+                        strstr(e.msg, file) ? "" : ": ", e.msg);
+  if (!(s->task_definition_path = strdup(file)))
+    return ecsb_err_set(err, ECSB_ENOMEM, "out of memory");
+  return 0;
+}
 
-  s->task_count = 1;
+static int parse_tasks(const cJSON *j, scn_scenario *s, ecsb_err *err) {
+  static const char *const tkeys[] = {"count", "rate_per_second", NULL};
   const cJSON *tasks = NULL;
-  if ((rc = ecsb_json_get_object(j, "$", "tasks", false, &tasks, err)))
+  int rc = ecsb_json_get_object(j, "$", "tasks", false, &tasks, err);
+  if (rc || !tasks)
     return rc;
-  if (tasks) {
-    static const char *const tkeys[] = {"count", "rate_per_second", NULL};
-    int64_t count = 1;
-    if ((rc = check_keys(tasks, "$.tasks", tkeys, err)) ||
-        (rc = ecsb_json_get_int(tasks, "$.tasks", "count", false, 1, 10000,
-                                &count, err)))
-      return rc;
-    s->task_count = (int)count;
-    const cJSON *rate =
-        cJSON_GetObjectItemCaseSensitive(tasks, "rate_per_second");
-    if (rate && (!cJSON_IsNumber(rate) || rate->valuedouble < 0))
-      return ecsb_err_set(err, ECSB_EINVAL,
-                          "$.tasks.rate_per_second: expected a number >= 0 "
-                          "(0: all at once)");
-    s->start_rate = rate ? rate->valuedouble : 0;
-  }
+  int64_t count = 1;
+  if ((rc = check_keys(tasks, "$.tasks", tkeys, err)) ||
+      (rc = ecsb_json_get_int(tasks, "$.tasks", "count", false, 1, 10000,
+                              &count, err)))
+    return rc;
+  s->task_count = (int)count;
+  const cJSON *rate =
+      cJSON_GetObjectItemCaseSensitive(tasks, "rate_per_second");
+  if (rate && (!cJSON_IsNumber(rate) || rate->valuedouble < 0))
+    return ecsb_err_set(err, ECSB_EINVAL,
+                        "$.tasks.rate_per_second: expected a number >= 0 "
+                        "(0: all at once)");
+  s->start_rate = rate ? rate->valuedouble : 0;
+  return 0;
+}
 
+static int parse_stop_order(const cJSON *j, scn_scenario *s, ecsb_err *err) {
   const char *order = NULL;
-  if ((rc = ecsb_json_get_string(j, "$", "stop_order", false, &order, err)))
+  int rc = ecsb_json_get_string(j, "$", "stop_order", false, &order, err);
+  if (rc)
     return rc;
   /* The ECS agent's order by default (graph.go verifyShutdownOrder:
    * dependents stop first); all-at-once on request. */
@@ -551,42 +549,121 @@ static int parse_body(const cJSON *j, const char *base_dir, scn_scenario *s,
                         "$.stop_order: \"%s\" is not all-at-once or "
                         "reverse-dependencies",
                         order);
+  return 0;
+}
+
+static int parse_load(const cJSON *j, scn_scenario *s, ecsb_err *err) {
+  static const char *const lkeys[] = {"rate_per_second", "port", "path",
+                                      "routing_delay", NULL};
   const cJSON *load = NULL;
-  if ((rc = ecsb_json_get_object(j, "$", "load", false, &load, err)))
+  int rc = ecsb_json_get_object(j, "$", "load", false, &load, err);
+  if (rc || !load)
     return rc;
-  if (load) {
-    static const char *const lkeys[] = {"rate_per_second", "port", "path",
-                                        "routing_delay", NULL};
-    int64_t port = 20000;
-    const char *lpath = "/";
-    const cJSON *lr = cJSON_GetObjectItemCaseSensitive(load, "rate_per_second");
-    if ((rc = check_keys(load, "$.load", lkeys, err)) ||
-        (rc = ecsb_json_get_int(load, "$.load", "port", false, 1, 65535, &port,
-                                err)) ||
-        (rc = ecsb_json_get_string(load, "$.load", "path", false, &lpath, err)))
-      return rc;
-    if (!cJSON_IsNumber(lr) || lr->valuedouble <= 0 || lr->valuedouble > 10000)
-      return ecsb_err_set(err, ECSB_EINVAL,
-                          "$.load.rate_per_second: expected a number in "
-                          "(0, 10000] (requests per second, wall time, per "
-                          "task)");
-    if (lpath[0] != '/')
-      return ecsb_err_set(err, ECSB_EINVAL,
-                          "$.load.path: \"%s\" must start with '/'", lpath);
-    s->load_delay_us = 1000000;
-    if ((rc = get_dur(load, "$.load", "routing_delay", false, &s->load_delay_us,
-                      err)))
-      return rc;
-    s->load_rate = lr->valuedouble;
-    s->load_port = (int)port;
-    if (!(s->load_path = strdup(lpath)))
-      return ecsb_err_set(err, ECSB_ENOMEM, "out of memory");
-  }
+  int64_t port = 20000;
+  const char *lpath = "/";
+  const cJSON *lr = cJSON_GetObjectItemCaseSensitive(load, "rate_per_second");
+  if ((rc = check_keys(load, "$.load", lkeys, err)) ||
+      (rc = ecsb_json_get_int(load, "$.load", "port", false, 1, 65535, &port,
+                              err)) ||
+      (rc = ecsb_json_get_string(load, "$.load", "path", false, &lpath, err)))
+    return rc;
+  if (!cJSON_IsNumber(lr) || lr->valuedouble <= 0 || lr->valuedouble > 10000)
+    return ecsb_err_set(err, ECSB_EINVAL,
+                        "$.load.rate_per_second: expected a number in "
+                        "(0, 10000] (requests per second, wall time, per "
+                        "task)");
+  if (lpath[0] != '/')
+    return ecsb_err_set(err, ECSB_EINVAL,
+                        "$.load.path: \"%s\" must start with '/'", lpath);
+  s->load_delay_us = 1000000;
+  if ((rc = get_dur(load, "$.load", "routing_delay", false, &s->load_delay_us,
+                    err)))
+    return rc;
+  s->load_rate = lr->valuedouble;
+  s->load_port = (int)port;
+  if (!(s->load_path = strdup(lpath)))
+    return ecsb_err_set(err, ECSB_ENOMEM, "out of memory");
+  return 0;
+}
+
+/* Expectations are judged by reports/ from the event log; checked here so
+ * a bad expectation (or a container name with a typo) stops the run before
+ * anything starts. names is NULL when the task definition could not be
+ * read (its names are then unknown). */
+static int parse_expect(const cJSON *expect, const char *const *names,
+                        size_t n_names, scn_scenario *s, ecsb_err *err) {
+  rpt_expect *x = NULL;
+  int rc = rpt_expect_parse(expect, "$.expect", &x, err);
+  if (rc)
+    return rc;
+  if (names)
+    rc = rpt_expect_check_containers(x, names, n_names, err);
+  rpt_expect_free(x);
+  if (!rc && !(s->expect = cJSON_Duplicate(expect, true)))
+    rc = ecsb_err_set(err, ECSB_ENOMEM, "out of memory");
+  return rc;
+}
+
+/* Records a problem and goes on, so every problem of the file is reported
+ * at once; only running out of memory stops the reading. */
+static int note(ecsb_errs *l, int rc, const ecsb_err *err) {
+  if (rc == ECSB_ENOMEM)
+    return rc;
+  if (rc)
+    ecsb_errs_add(l, err);
+  return 0;
+}
+
+/* err must not be NULL: each problem is read back from it. */
+static int parse_all(const cJSON *j, const char *base_dir, scn_scenario *s,
+                     ecsb_err *err) {
+  static const char *const keys[] = {
+      "$schema",  "name",    "description",   "time_scale",      "seed",
+      "deadline", "cluster", "consul_server", "task_definition", "service",
+      "tasks",    "images",  "faults",        "expect",          "stop_order",
+      "load",     NULL};
+  if (!cJSON_IsObject(j))
+    return ecsb_err_set(err, ECSB_EINVAL, "$: expected an object");
+  ecsb_errs l = {0};
+  s->time_scale = 1.0;
+  s->seed = 1;
+  s->deadline_us = INT64_C(900000000); /* 15 minutes of scenario time */
+  s->task_count = 1;
+  int rc;
+  if ((rc = note(&l, check_keys(j, "$", keys, err), err)) ||
+      (rc = note(&l, parse_name(j, s, err), err)) ||
+      (rc = note(
+           &l, dup_str(j, "$", "description", false, "", &s->description, err),
+           err)) ||
+      (rc = note(&l, parse_time_scale(j, s, err), err)) ||
+      (rc = note(&l, parse_seed(j, s, err), err)) ||
+      (rc = note(&l, get_dur(j, "$", "deadline", false, &s->deadline_us, err),
+                 err)) ||
+      (rc = note(&l,
+                 dup_str(j, "$", "cluster", false, "default", &s->cluster, err),
+                 err)) ||
+      (rc = note(&l,
+                 dup_str(j, "$", "service", false, NULL, &s->service_name, err),
+                 err)) ||
+      (rc = note(&l, parse_consul_server(j, s, err), err)))
+    return rc;
+  size_t before = l.n;
+  if ((rc = note(&l, parse_task_definition(j, base_dir, s, err), err)))
+    return rc;
+  bool td_ok = l.n == before;
+  if ((rc = note(&l, parse_tasks(j, s, err), err)) ||
+      (rc = note(&l, parse_stop_order(j, s, err), err)) ||
+      (rc = note(&l, parse_load(j, s, err), err)))
+    return rc;
 
   const cJSON *images = NULL, *faults = NULL, *expect = NULL;
-  if ((rc = ecsb_json_get_array(j, "$", "images", false, &images, err)) ||
-      (rc = ecsb_json_get_array(j, "$", "faults", false, &faults, err)) ||
-      (rc = ecsb_json_get_object(j, "$", "expect", false, &expect, err)))
+  if ((rc = note(&l, ecsb_json_get_array(j, "$", "images", false, &images, err),
+                 err)) ||
+      (rc = note(&l, ecsb_json_get_array(j, "$", "faults", false, &faults, err),
+                 err)) ||
+      (rc =
+           note(&l, ecsb_json_get_object(j, "$", "expect", false, &expect, err),
+                err)))
     return rc;
   size_t n = images ? (size_t)cJSON_GetArraySize(images) : 0;
   s->images = calloc(n + 1, sizeof *s->images);
@@ -600,40 +677,40 @@ static int parse_body(const cJSON *j, const char *base_dir, scn_scenario *s,
     snprintf(p, sizeof p, "$.images[%zu]", s->n_images);
     rc = parse_image(c, p, &s->images[s->n_images], err);
     s->n_images++; /* counted even on error so free() releases it */
-    if (rc)
+    if ((rc = note(&l, rc, err)))
       return rc;
   }
   const char **names = NULL;
   size_t n_names = 0;
-  if ((rc = container_names(s->task_definition, &names, &n_names, err)))
+  if (td_ok &&
+      (rc = container_names(s->task_definition, &names, &n_names, err)))
     return rc;
   cJSON_ArrayForEach(c, faults) {
     char p[64];
     snprintf(p, sizeof p, "$.faults[%zu]", s->n_faults);
     rc = parse_fault(c, p, &s->faults[s->n_faults], err);
-    if (!rc)
+    if (!rc && names)
       rc = check_fault_container(&s->faults[s->n_faults], p, names, n_names,
                                  err);
     s->n_faults++;
-    if (rc)
+    if ((rc = note(&l, rc, err)))
       goto out;
   }
-  if (expect) {
-    /* Judged by reports/ from the event log; checked here so a bad
-     * expectation (or a container name with a typo) stops the run before
-     * anything starts. */
-    rpt_expect *x = NULL;
-    if ((rc = rpt_expect_parse(expect, "$.expect", &x, err)))
-      goto out;
-    rc = rpt_expect_check_containers(x, names, n_names, err);
-    rpt_expect_free(x);
-    if (rc)
-      goto out;
-    if (!(s->expect = cJSON_Duplicate(expect, true)))
-      rc = ecsb_err_set(err, ECSB_ENOMEM, "out of memory");
-  }
+  if (expect &&
+      (rc = note(&l, parse_expect(expect, names, n_names, s, err), err)))
+    goto out;
+  rc = ecsb_errs_finish(&l, err);
 out:
   free(names);
+  return rc;
+}
+
+static int parse_body(const cJSON *j, const char *base_dir, scn_scenario *s,
+                      ecsb_err *err) {
+  ecsb_err e = {0};
+  int rc = parse_all(j, base_dir, s, &e);
+  if (rc && err)
+    *err = e;
   return rc;
 }
 

@@ -42,11 +42,13 @@ cat >"$tmp/scenarios/zz-expected-fail.json" <<JSON
 JSON
 
 shards=()
+inconclusive=0
 for k in 1 2 3; do
   set +e
   "$ci/shard.sh" "$k" 3 "$tmp/shard-$k" "$tmp"/scenarios/*.json >"$tmp/shard-$k.log" 2>&1
   rc=$?
   set -e
+  [ $rc != 4 ] || inconclusive=1
   case $rc in 0 | 1 | 4) ;; *) cat "$tmp/shard-$k.log" >&2; fail "shard $k exited $rc" ;; esac
   shards+=("$tmp/shard-$k")
 done
@@ -58,6 +60,13 @@ rc=$?
   "$tmp"/scenarios/*.json >"$tmp/whole.log" 2>&1
 whole_rc=$?
 set -e
+# 4: a verdict was INCONCLUSIVE, the host too busy to decide it (the run
+# says how much lag it measured); outcomes cannot be compared then.
+if [ $inconclusive = 1 ] || [ $rc = 4 ] || [ $whole_rc = 4 ]; then
+  grep -h "INCONCLUSIVE" "$tmp"/*.log >&2 || true
+  echo "ci_examples_test: skipped: a verdict was INCONCLUSIVE on this busy host" >&2
+  exit 77
+fi
 [ $rc = 1 ] || { cat "$tmp/merge.log" >&2; fail "merge exited $rc, not 1 (one scenario fails)"; }
 [ $whole_rc = 1 ] || { cat "$tmp/whole.log" >&2; fail "the unsharded run exited $whole_rc"; }
 [ -s "$tmp/merged/report.html" ] || fail "no merged report.html"

@@ -381,7 +381,7 @@ static bool run_case(const struct release *r, const gcase *c,
     assert_non_null(cl);
     s.https = true;
     if (ecsb_envoy_bootstrap_from_agent(cl, &s, NULL, &o, &text, &err))
-      snprintf(why, whycap, "%s", err.msg);
+      snprintf(why, whycap, "%.400s", err.msg);
     ecsb_consul_free(cl);
     ecsb_consul_settings_clear(&s);
     unsetenv("CONSUL_GRPC_ADDR");

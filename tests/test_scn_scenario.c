@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "ecsb/fileio.h"
+#include "ecsb/buf.h"
 #include "scn/scenario.h"
 
 #define TD                                                                     \
@@ -342,6 +343,83 @@ static void test_bad_scenarios_name_path(void **state) {
   }
 }
 
+/* Every problem of a scenario file at once (fields, task definition,
+ * faults, expectations), the first heading the message; a fault or an
+ * expectation naming a container is still checked against the task
+ * definition's names, and past half the message the rest are counted. */
+static void test_every_problem_at_once(void **state) {
+  (void)state;
+  scn_scenario *s = NULL;
+  ecsb_err err = {0};
+  const char *text =
+      "{\"name\":\"x\",\"time_scale\":0,\"probabilty\":1,\"task_"
+      "definition\":" TD
+      ",\"stop_order\":\"sideways\",\"faults\":[{\"at\":\"1s\",\"target\":"
+      "\"moon\",\"action\":\"x\"},{\"at\":\"1s\",\"target\":\"container\","
+      "\"action\":\"hang\",\"container\":\"ap\"}],\"expect\":{\"order\":[{"
+      "\"first\":\"app started\",\"then\":\"web started\"}]}}";
+  assert_int_equal(
+      scn_scenario_parse(text, strlen(text), "s.json", ".", &s, &err),
+      ECSB_EINVAL);
+  assert_null(s);
+  const char *want[] = {
+      "s.json: $.probabilty: unknown field\n",
+      "\n  and: $.time_scale: expected a number in (0, 1000]\n",
+      "\n  and: $.stop_order: \"sideways\" is not all-at-once",
+      "\n  and: $.faults[0].target: unknown target \"moon\"",
+      "\n  and: $.faults[1].container: \"ap\" names no container",
+      "\n  and: $.expect.order[0].then: \"web\" names no container",
+  };
+  const char *at = err.msg;
+  for (size_t i = 0; i < sizeof want / sizeof want[0]; i++) {
+    const char *hit = strstr(at, want[i]);
+    if (!hit)
+      fail_msg("missing, in order, \"%s\" in:\n%s", want[i], err.msg);
+    at = hit + 1;
+  }
+  assert_null(strstr(err.msg, "more"));
+
+  /* A broken task definition: its problems, and the rest of the file's,
+   * without container names checked against names unknown. */
+  const char *text2 = "{\"name\":\"x\",\"task_definition\":{\"family\":\"f\"},"
+                      "\"seed\":-1,\"faults\":[{\"at\":\"1s\",\"target\":"
+                      "\"container\",\"action\":\"hang\",\"container\":"
+                      "\"ap\"}]}";
+  assert_int_equal(
+      scn_scenario_parse(text2, strlen(text2), "s.json", ".", &s, &err),
+      ECSB_EINVAL);
+  assert_non_null(strstr(err.msg, "s.json: $.seed: -1 is out of range"));
+  assert_non_null(strstr(err.msg, "\n  and: $.task_definition: task "
+                                  "definition: ClientException: "
+                                  "containerDefinitions: required"));
+  assert_null(strstr(err.msg, "\"ap\""));
+
+  /* Forty bad images: what fits is listed, the rest counted. */
+  ecsb_buf b = {0};
+  ecsb_buf_printf(&b,
+                  "{\"name\":\"x\",\"task_definition\":" TD ",\"images\":[");
+  for (int i = 0; i < 40; i++)
+    ecsb_buf_printf(&b, "%s{\"match\":\"*\",\"play\":\"nginx%d\"}",
+                    i ? "," : "", i);
+  ecsb_buf_puts(&b, "]}");
+  assert_int_equal(scn_scenario_parse(b.s, b.len, "s.json", ".", &s, &err),
+                   ECSB_EINVAL);
+  ecsb_buf_free(&b);
+  assert_non_null(strstr(err.msg, "$.images[0].play: unknown player "
+                                  "\"nginx0\""));
+  assert_non_null(strstr(err.msg, "\n  and: $.images[1].play"));
+  assert_null(strstr(err.msg, "$.images[39]"));
+  const char *more = strstr(err.msg, "\n  and ");
+  while (more && strncmp(more, "\n  and: ", 8) == 0)
+    more = strstr(more + 1, "\n  and ");
+  assert_non_null(more);
+  unsigned long shown = 0, hidden = 0;
+  for (const char *p = err.msg; (p = strstr(p, "$.images[")); p++)
+    shown++;
+  assert_int_equal(sscanf(more, "\n  and %lu more", &hidden), 1);
+  assert_int_equal(shown + hidden, 40);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_full_scenario_parses),
@@ -349,6 +427,7 @@ int main(void) {
       cmocka_unit_test(test_stop_order_defaults_to_the_agents),
       cmocka_unit_test(test_task_definition_shapes_and_files),
       cmocka_unit_test(test_bad_scenarios_name_path),
+      cmocka_unit_test(test_every_problem_at_once),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -133,7 +133,7 @@ static int run(disc_flags *f, ecsb_err *err) {
            f->service_name ? f->service_name : f->family, "endpoint", endpoint,
            NULL);
   r.attempt = 0; /* metadata retries must not inflate the first backoff */
-  char seen[1024] = "", last_logged[1024] = "";
+  char seen[1024] = "", last_logged[ECSB_ERR_MSG_MAX] = "";
   ecsb_ecs_pick pick;
   int rounds = 0;
   for (;;) {

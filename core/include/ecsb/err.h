@@ -29,7 +29,9 @@ enum {
   ECSB_ETLS = -13,      /* TLS refused (certificate, CA file, handshake) */
 };
 
-#define ECSB_ERR_MSG_MAX 512
+/* Room for one problem with its path, or an input's problems listed one a
+ * line (ecsb_errs). */
+#define ECSB_ERR_MSG_MAX 2048
 
 typedef struct ecsb_err {
   int code;
@@ -48,6 +50,23 @@ int ecsb_err_prefix(ecsb_err *err, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
 
 void ecsb_err_clear(ecsb_err *err);
+
+/* Every problem of one input, for readers that check it all before giving
+ * up, so a user fixes a file in one go: the first problem heads the
+ * message, each later one follows on its own line ("\n  and: ..."), while
+ * it fits in half the message; then how many more there were. Zeroed
+ * storage is an empty list. */
+typedef struct ecsb_errs {
+  ecsb_err err;  /* code: the first problem's; msg: as above */
+  size_t n;      /* problems added */
+  size_t hidden; /* added but not in msg */
+} ecsb_errs;
+
+/* Adds e's problem (e->code, e->msg); e is not NULL. */
+void ecsb_errs_add(ecsb_errs *l, const ecsb_err *e);
+/* Copies the list into err ("and N more" ended) and returns its code; 0
+ * and err untouched when there was none. */
+int ecsb_errs_finish(const ecsb_errs *l, ecsb_err *err);
 
 /* A short constant name for a code ("EINVAL", "ETIMEDOUT"). */
 const char *ecsb_err_name(int code);
