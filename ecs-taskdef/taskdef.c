@@ -440,14 +440,19 @@ static int read_task(etd_vctx *v, etd_taskdef *t) {
     return ECSB_ENOMEM;
   t->n_containers = n;
   i = 0;
+  int bad = 0;
   for (cJSON *cd = defs->child; cd; cd = cd->next, i++) {
     int rc = read_container(v, cd, i, vols, t->awsvpc, &t->containers[i]);
-    if (rc)
+    /* Asked for every problem: each container is read, so one without an
+     * image does not hide the next one's problems. */
+    if (rc && (rc == ECSB_ENOMEM || !v->all))
       return rc;
+    bad = bad ? bad : rc;
     t->any_health_check |= get(cd, "healthCheck") != NULL;
     t->any_depends_on |= get(cd, "dependsOn") != NULL;
   }
-  return etd_check_containers(v, t->containers, n);
+  /* The checks across containers need every container read whole. */
+  return bad ? bad : etd_check_containers(v, t->containers, n);
 }
 
 /* ---- shapes ------------------------------------------------------------ */

@@ -377,6 +377,11 @@ static void judge(world *w, const char *text, verdicts *v) {
              "s.json: $.task_definition%s: task definition: %s: ",
              describe ? ".taskDefinition" : "", exc);
     cut(v->msg[3], err.msg, prefix, CONSUMER[3]);
+    /* the first problem; the loader lists the others after it, one a line
+     * (test_scn_scenario) */
+    char *nl = strchr(v->msg[3], '\n');
+    if (nl)
+      *nl = '\0';
   }
   scn_scenario_free(s);
   etd_problems_clear(&ps);

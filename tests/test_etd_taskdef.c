@@ -139,6 +139,21 @@ static void test_every_problem_when_asked_the_first_otherwise(void **state) {
   assert_int_equal(ps.n, 1);
   etd_problems_clear(&ps);
   cJSON_Delete(j);
+
+  /* A container that cannot be read whole (no image) does not hide the
+   * next one's problems; the checks across containers then wait for a
+   * task definition whose containers all read. */
+  j = cJSON_Parse("{\"family\":\"f\",\"containerDefinitions\":["
+                  "{\"name\":\"a\"},{\"name\":\"b\",\"image\":\"i\","
+                  "\"essential\":\"yes\"},{\"name\":\"c\"}]}");
+  ps.all = true;
+  assert_int_equal(etd_parse(j, NULL, &t, &ps, &err), ECSB_EINVAL);
+  assert_int_equal(ps.n, 3);
+  assert_string_equal(ps.v[0].path, "containerDefinitions[0].image");
+  assert_string_equal(ps.v[1].path, "containerDefinitions[1].essential");
+  assert_string_equal(ps.v[2].path, "containerDefinitions[2].image");
+  etd_problems_clear(&ps);
+  cJSON_Delete(j);
 }
 
 static void test_paths_in_each_shape(void **state) {
