@@ -26,6 +26,12 @@ int etd_count_problem(etd_vctx *v, size_t n);
 
 /* The container pass over n containers; -1 when it found a problem. */
 int etd_check_containers(etd_vctx *v, const etd_container *cs, size_t n);
+/* Asked for every problem, when some containers could not be read whole:
+ * the checks of each container alone (name, timeouts, health check) for
+ * those that were (read_whole[i]); the checks across containers need them
+ * all. Returns -1: there was a problem. */
+int etd_check_each(etd_vctx *v, const etd_container *cs, size_t n,
+                   const bool *read_whole);
 
 /* The caller's result: 0, ECSB_ENOMEM, or ECSB_EINVAL with the first
  * problem's message in err. */

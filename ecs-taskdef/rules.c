@@ -401,6 +401,14 @@ int etd_check_containers(etd_vctx *v, const etd_container *cs, size_t n) {
   return v->n > before ? -1 : 0;
 }
 
+int etd_check_each(etd_vctx *v, const etd_container *cs, size_t n,
+                   const bool *read_whole) {
+  for (size_t i = 0; i < n; i++)
+    if (read_whole[i] && !check_name(v, cs, n, i))
+      check_one(v, &cs[i], i);
+  return -1;
+}
+
 int etd_finish(etd_vctx *v, int rc, ecsb_err *err) {
   if (!rc && v->n == 0)
     return 0;

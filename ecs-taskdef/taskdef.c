@@ -439,20 +439,22 @@ static int read_task(etd_vctx *v, etd_taskdef *t) {
   if (!(t->containers = calloc(n, sizeof *t->containers)))
     return ECSB_ENOMEM;
   t->n_containers = n;
+  bool whole[ETD_MAX_CONTAINERS];
+  bool all_whole = true;
   i = 0;
-  int bad = 0;
   for (cJSON *cd = defs->child; cd; cd = cd->next, i++) {
     int rc = read_container(v, cd, i, vols, t->awsvpc, &t->containers[i]);
     /* Asked for every problem: each container is read, so one without an
      * image does not hide the next one's problems. */
     if (rc && (rc == ECSB_ENOMEM || !v->all))
       return rc;
-    bad = bad ? bad : rc;
+    whole[i] = rc == 0;
+    all_whole = all_whole && whole[i];
     t->any_health_check |= get(cd, "healthCheck") != NULL;
     t->any_depends_on |= get(cd, "dependsOn") != NULL;
   }
-  /* The checks across containers need every container read whole. */
-  return bad ? bad : etd_check_containers(v, t->containers, n);
+  return all_whole ? etd_check_containers(v, t->containers, n)
+                   : etd_check_each(v, t->containers, n, whole);
 }
 
 /* ---- shapes ------------------------------------------------------------ */

@@ -145,13 +145,19 @@ static void test_every_problem_when_asked_the_first_otherwise(void **state) {
    * task definition whose containers all read. */
   j = cJSON_Parse("{\"family\":\"f\",\"containerDefinitions\":["
                   "{\"name\":\"a\"},{\"name\":\"b\",\"image\":\"i\","
-                  "\"essential\":\"yes\"},{\"name\":\"c\"}]}");
+                  "\"essential\":\"yes\"},{\"name\":\"c\"},{\"name\":"
+                  "\"d\",\"image\":\"i\",\"healthCheck\":{\"command\":["
+                  "\"nc\"]},\"dependsOn\":[{\"containerName\":\"ghost\","
+                  "\"condition\":\"START\"}]}]}");
   ps.all = true;
   assert_int_equal(etd_parse(j, NULL, &t, &ps, &err), ECSB_EINVAL);
-  assert_int_equal(ps.n, 3);
+  assert_int_equal(ps.n, 4);
   assert_string_equal(ps.v[0].path, "containerDefinitions[0].image");
   assert_string_equal(ps.v[1].path, "containerDefinitions[1].essential");
   assert_string_equal(ps.v[2].path, "containerDefinitions[2].image");
+  /* d read whole: its own health check is checked, its dependency on a
+   * container that does not exist is not (the graph needs them all) */
+  assert_string_equal(ps.v[3].path, "containerDefinitions[3].healthCheck");
   etd_problems_clear(&ps);
   cJSON_Delete(j);
 }
