@@ -7,6 +7,9 @@
 # (--storage-driver vfs --isolation chroot: no daemon, no overlay mounts,
 # works unprivileged and inside a container). Exit 3 when neither can
 # build, with the reason; 1 on any other failure.
+# ECSB_BUILDAH_ROOT=DIR: buildah keeps its images under DIR (--root
+# DIR/root --runroot DIR/run) instead of the user's store, so that builds
+# and tests side by side never replace each other's tags.
 set -euo pipefail
 if [ $# -ne 2 ]; then
   echo "usage: deploy/build-image.sh BUILD_DIR OUT" >&2
@@ -28,6 +31,9 @@ if docker info >/dev/null 2>&1; then
   echo "build-image.sh: built $tag with docker" >&2
 elif command -v buildah >/dev/null 2>&1; then
   buildah=(buildah --storage-driver vfs)
+  if [ -n "${ECSB_BUILDAH_ROOT:-}" ]; then
+    buildah+=(--root "$ECSB_BUILDAH_ROOT/root" --runroot "$ECSB_BUILDAH_ROOT/run")
+  fi
   # The previous build of this tag would stay behind as a nameless image;
   # by ID, so that the names an import from the archive added go too.
   for id in $("${buildah[@]}" images -q "$tag" 2>/dev/null); do
