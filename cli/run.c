@@ -15,6 +15,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "cli.h"
@@ -24,6 +25,7 @@
 #include "rpt/repeat.h"
 #include "rpt/report.h"
 #include "rpt/strbuf.h"
+#include "scn/image_root.h"
 #include "scn/runner.h"
 
 #ifndef ECSB_INIT_BIN_DEFAULT
@@ -227,7 +229,10 @@ int cli_run_main(int argc, char **argv) {
        "prefer the address block 127.B.0.0/16 (default: the first free one)",
        NULL},
       {"init-bin", NULL, ECSB_FLAG_STRING, &f.init_bin, 0, 0, "PATH",
-       "the ecsboot-init program (default: next to ecsboot)", NULL},
+       "the ecsboot-init program (default: next to ecsboot), or an extracted "
+       "image root holding /ecsboot-init, run with the root's own loader and "
+       "libraries",
+       NULL},
       {"until", NULL, ECSB_FLAG_STRING, &f.until, 0, 0, "WHEN",
        "how long to go on once the expectations are decided: decided "
        "(default), T4 (every task reached T4 or stopped), stable (nothing "
@@ -330,9 +335,19 @@ int cli_run_main(int argc, char **argv) {
       standin_bin[PATH_MAX + 40];
   self_dir(dir, sizeof dir);
   snprintf(ecsboot_bin, sizeof ecsboot_bin, "%s/ecsboot", dir);
-  if (f.init_bin)
+  if (f.init_bin) {
     snprintf(init_bin, sizeof init_bin, "%s", f.init_bin);
-  else
+    /* An image root that cannot run is bad input: said now, with exit 2,
+     * before any run folder exists (the runner resolves it again). */
+    struct stat st;
+    scn_image_cmd img;
+    if (stat(init_bin, &st) == 0 && S_ISDIR(st.st_mode) &&
+        scn_image_root_command(init_bin, "/ecsboot-init", &img, &err)) {
+      fprintf(stderr, "ecsboot run: --init-bin: %s\n", err.msg);
+      code = EXIT_USAGE;
+      goto out;
+    }
+  } else
     find_program(dir, "ecsboot-init", "../core/ecsboot-init",
                  ECSB_INIT_BIN_DEFAULT, init_bin, sizeof init_bin);
   /* Without ecsboot-standin, this program runs the same stand-ins. */

@@ -375,6 +375,14 @@ static const char *standin(const scn_task_env *env) {
   return env->standin_bin ? env->standin_bin : env->ecsboot_bin;
 }
 
+/* ecsboot-init itself: its program, after the words that load it from an
+ * image root when it runs from one (ecsboot run --init-bin ROOT). */
+static void push_init(strvec *argv, const scn_task_env *env) {
+  for (const char *const *w = env->init_prefix; w && *w; w++)
+    sv_push(argv, strdup(*w));
+  sv_push(argv, strdup(env->init_bin));
+}
+
 /* A proxy run through `ecsboot-init envoy-entrypoint [flags] -- envoy
  * ...` (the binary copied into a shared volume by mesh-init --copy-self):
  * the real entrypoint runs, and the Envoy command after "--" is played by
@@ -395,7 +403,7 @@ static bool push_envoy_entrypoint(strvec *argv, const scn_task_env *env,
     sv_free(w.v);
     return false;
   }
-  sv_push(argv, strdup(env->init_bin));
+  push_init(argv, env);
   sv_push(argv, strdup("envoy-entrypoint"));
   for (size_t i = ep; i < dd; i++) /* its flags, and the "--" */
     sv_push(argv, strdup(w.v[i]));
@@ -466,7 +474,7 @@ int scn_container_command(const scn_task_env *env, const cJSON *def,
   case SCN_PLAY_INIT:
     /* consul-ecs images have ENTRYPOINT consul-ecs and the subcommand in
      * command; ecsboot-init takes the same subcommands and flags. */
-    sv_push(&argv, strdup(env->init_bin));
+    push_init(&argv, env);
     push_command(&argv, env, def, entry, command, "consul-ecs");
     scale_init_flags(&argv, env->time_scale);
     break;

@@ -139,6 +139,8 @@ typedef struct scn_run_timer {
 struct scn_runner {
   const scn_scenario *s;
   const scn_run_opts *o;
+  /* the words before o->init_bin (scn_task_env.init_prefix) */
+  const char *const *init_prefix;
   scn_netblock nb;
   bool have_nb;
   scn_guard guard;

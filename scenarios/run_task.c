@@ -194,6 +194,7 @@ int scn_run_task_create(scn_runner *r, scn_run_task *t, ecsb_err *err) {
                           .ecsboot_bin = r->o->ecsboot_bin,
                           .standin_bin = r->o->standin_bin,
                           .init_bin = r->o->init_bin,
+                          .init_prefix = r->init_prefix,
                           .path_env = getenv("PATH"),
                           .time_scale = s->time_scale,
                           .task_name = t->name,

@@ -35,6 +35,7 @@
 #include "rpt/milestones.h"
 #include "rpt/term.h"
 #include "run_internal.h"
+#include "scn/image_root.h"
 
 #define MARKER ".ecsboot-run"
 /* Longest teardown grace (wall): containers get SIGTERM, then SIGKILL. */
@@ -755,6 +756,8 @@ static int setup(scn_runner *r, ecsb_err *err) {
 typedef struct abs_opts {
   scn_run_opts o;
   char out_dir[4096], ecsboot_bin[4096], standin_bin[4096], init_bin[4096];
+  scn_image_cmd image; /* init_bin is an image root */
+  const char *const *init_prefix;
 } abs_opts;
 
 static int abs_program(const char *what, const char **p, char *buf, size_t cap,
@@ -768,6 +771,7 @@ static int abs_program(const char *what, const char **p, char *buf, size_t cap,
 }
 
 static int abs_opts_make(const scn_run_opts *o, abs_opts *a, ecsb_err *err) {
+  memset(a, 0, sizeof *a);
   a->o = *o;
   int rc = scn_path_absolute("run folder", o->out_dir, a->out_dir,
                              sizeof a->out_dir, err);
@@ -779,8 +783,23 @@ static int abs_opts_make(const scn_run_opts *o, abs_opts *a, ecsb_err *err) {
       (rc = abs_program("ecsboot-standin program", &a->o.standin_bin,
                         a->standin_bin, sizeof a->standin_bin, err)))
     return rc;
-  return abs_program("ecsboot-init program", &a->o.init_bin, a->init_bin,
-                     sizeof a->init_bin, err);
+  if ((rc = abs_program("ecsboot-init program", &a->o.init_bin, a->init_bin,
+                        sizeof a->init_bin, err)))
+    return rc;
+  struct stat st;
+  if (!a->o.init_bin || stat(a->o.init_bin, &st) || !S_ISDIR(st.st_mode))
+    return 0; /* a missing program fails when spawned, naming it */
+  if ((rc = scn_image_root_command(a->o.init_bin, "/ecsboot-init", &a->image,
+                                   err)))
+    return ecsb_err_prefix(err, "ecsboot-init program");
+  /* the words up to the program go first, the program is init_bin */
+  size_t n = 0;
+  while (a->image.argv[n + 1])
+    n++;
+  a->o.init_bin = a->image.argv[n];
+  a->image.argv[n] = NULL;
+  a->init_prefix = a->image.argv;
+  return 0;
 }
 
 int scn_run(const scn_scenario *s, const scn_run_opts *o, scn_run_result *res,
@@ -795,6 +814,7 @@ int scn_run(const scn_scenario *s, const scn_run_opts *o, scn_run_result *res,
     return ecsb_err_set(err, ECSB_ENOMEM, "out of memory");
   r->s = s;
   r->o = &ao.o;
+  r->init_prefix = ao.init_prefix;
   r->wake[0] = r->wake[1] = -1;
   r->guard.fd = -1;
   r->end_reason = "finished";

@@ -66,3 +66,10 @@ add_test(NAME image_ecsboot_init
           ${CMAKE_BINARY_DIR} ${PROJECT_VERSION})
 set_tests_properties(image_ecsboot_init PROPERTIES LABELS image TIMEOUT 300
   SKIP_RETURN_CODE 77)
+# `ecsboot run --init-bin ROOT` on the unpacked image: catalogue scenarios
+# replayed with the image's ecsboot-init, its loader and its libraries.
+add_test(NAME image_init_bin
+  COMMAND ${CMAKE_SOURCE_DIR}/tests/init_image_test.sh ${CMAKE_SOURCE_DIR}
+          ${CMAKE_BINARY_DIR})
+set_tests_properties(image_init_bin PROPERTIES LABELS image TIMEOUT 300
+  SKIP_RETURN_CODE 77)

@@ -13,6 +13,12 @@ add_test(NAME standin_links COMMAND ${CMAKE_SOURCE_DIR}/tests/standin_links.sh
 ecsb_add_test(test_scn_scenario SOURCES test_scn_scenario.c LIBS ecsboot-scenarios ecsboot-core)
 ecsb_add_test(test_scn_container SOURCES test_scn_container.c LIBS ecsboot-scenarios ecsboot-core)
 ecsb_add_test(test_scn_netblock SOURCES test_scn_netblock.c LIBS ecsboot-scenarios ecsboot-core)
+# Running a program of an unpacked image root with the root's loader
+# (roots made of the host's /bin/true, loader and libc; ecsboot-health as
+# the static program).
+ecsb_add_test(test_scn_image_root SOURCES test_scn_image_root.c LIBS ecsboot-scenarios ecsboot-core)
+target_compile_definitions(test_scn_image_root PRIVATE ECSBOOT_HEALTH_BIN="$<TARGET_FILE:ecsboot-health>")
+add_dependencies(test_scn_image_root ecsboot-health)
 # `ecsboot run` and the consul-client stand-in as processes.
 ecsb_add_test(test_run SOURCES test_run.c
   LIBS ecsboot-scenarios fake-consul ecsboot-reports ecsboot-httpd ecsboot-core

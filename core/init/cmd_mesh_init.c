@@ -10,6 +10,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/auxv.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "cmd.h"
@@ -112,6 +114,15 @@ static int copy_self(const char *dst, const char *from, ecsb_err *err) {
                           "find ecsboot-health: %s (give -health-bin FILE)",
                           strerror(errno));
     self[n] = '\0';
+    /* Started as `ld.so PROGRAM` (ecsboot run --init-bin on an image
+     * root), /proc/self/exe is the loader; the loader rewrites AT_EXECFN
+     * to the program's path, which then names another file. */
+    const char *fn = (const char *)getauxval(AT_EXECFN);
+    struct stat a, b;
+    if (fn && stat(fn, &a) == 0 && stat(self, &b) == 0 &&
+        (a.st_dev != b.st_dev || a.st_ino != b.st_ino) &&
+        strlen(fn) < sizeof self)
+      snprintf(self, sizeof self, "%s", fn);
     char *slash = strrchr(self, '/');
     if (slash)
       *slash = '\0';

@@ -42,6 +42,9 @@ typedef struct scn_task_env {
    * ecsboot_bin */
   const char *standin_bin;
   const char *init_bin; /* ecsboot-init */
+  /* Words that go before init_bin (NULL-terminated; NULL: none): the
+   * loader and its flags of an image root (scn/image_root.h). */
+  const char *const *init_prefix;
   const char *path_env; /* PATH for the container */
   /* The scenario's time_scale: ecsboot-init's poll intervals and timeouts
    * are scaled in its argv (0 or 1: left as they are). */

@@ -60,7 +60,10 @@ typedef struct scn_run_opts {
   /* ecsboot-standin (the app and envoy stand-ins); NULL: ecsboot_bin,
    * which runs the same stand-ins as `ecsboot app|envoy` */
   const char *standin_bin;
-  const char *init_bin; /* ecsboot-init */
+  /* ecsboot-init, or a folder: an extracted image root holding
+   * /ecsboot-init, run with the root's own loader and libraries
+   * (scn/image_root.h) */
+  const char *init_bin;
   const char *lock_dir; /* netblock lock files; NULL: /tmp */
   int net_block;        /* preferred 127.B block; 0: any */
   bool progress;        /* live progress line on stderr */
