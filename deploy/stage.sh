@@ -40,21 +40,8 @@ cp "$here/rootfs/etc/passwd" "$here/rootfs/etc/group" \
   "$here/rootfs/etc/nsswitch.conf" "$root/etc/"
 chmod 0644 "$root"/etc/passwd "$root"/etc/group "$root"/etc/nsswitch.conf "$root$ca"
 
-# The libraries, at the path the loader looks for them (ldd prints
-# "name => /path (addr)" and the loader itself as "/path (addr)"); a
-# "not found" line is an error.
-libs=$(ldd "$init")
-if grep -q "not found" <<<"$libs"; then
-  echo "stage.sh: $init: a library is missing:" >&2
-  grep "not found" <<<"$libs" >&2
-  exit 1
-fi
-n=0
-while read -r path; do
-  [ -n "$path" ] || continue
-  mkdir -p "$root$(dirname "$path")"
-  cp -L "$path" "$root$path"
-  n=$((n + 1))
-done < <(awk '$2 == "=>" && $3 ~ /^\// {print $3} $1 ~ /^\// {print $1}' <<<"$libs")
+# shellcheck source=deploy/libs.sh
+. "$here/libs.sh"
+n=$(copy_libs "$root" "$init")
 echo "stage.sh: $root: ecsboot-init, ecsboot-health, $n libraries," \
   "$(du -sh "$root" | cut -f1) on disk" >&2

@@ -20,8 +20,9 @@ test_pkgs=(python3-consul awscli chromium chromium-driver libxml2-utils zlib1g-d
            openssl)
 ci_pkgs=(clang-format valgrind clang libclang-rt-dev)
 # The image build without a Docker daemon: buildah (rootless, no daemon;
-# --storage-driver vfs --isolation chroot) and what it needs to pull nothing.
-image_pkgs=(buildah)
+# --storage-driver vfs --isolation chroot) and what it needs to pull nothing;
+# curl, which the harness image carries for the catalogue's CMD-SHELL checks.
+image_pkgs=(buildah curl)
 
 want=("${build_pkgs[@]}")
 for arg in "$@"; do

@@ -13,3 +13,12 @@ set_tests_properties(ci_examples PROPERTIES TIMEOUT 240 SKIP_RETURN_CODE 77)
 # The release tarball (cpack), unpacked elsewhere and run.
 add_test(NAME release_tarball COMMAND ${CMAKE_SOURCE_DIR}/tests/release_test.sh ${CMAKE_BINARY_DIR})
 set_tests_properties(release_tarball PROPERTIES TIMEOUT 240 SKIP_RETURN_CODE 77)
+# The ecsboot harness image (deploy/Containerfile.harness): built from this
+# build, a catalogue scenario and examples/ci's Kubernetes Indexed Job
+# command run in it with mounted folders. Shares the image tests' staging
+# folder and buildah store (RESOURCE_LOCK, tests/init.cmake).
+add_test(NAME image_harness
+  COMMAND ${CMAKE_SOURCE_DIR}/tests/harness_image_test.sh ${CMAKE_SOURCE_DIR}
+          ${CMAKE_BINARY_DIR} ${PROJECT_VERSION})
+set_tests_properties(image_harness PROPERTIES LABELS image TIMEOUT 300
+  RESOURCE_LOCK ecsb_image_build SKIP_RETURN_CODE 77)

@@ -60,11 +60,14 @@ ecsb_add_test(e2e_health_static SOURCES e2e_health_static.c ${INIT_TU}
 add_dependencies(e2e_health_static ecsboot-health)
 # The ecsboot-init image (deploy/): built from this build's programs with
 # docker or buildah, and ecsboot-init --version run inside it. Skipped (77)
-# with the reason where neither can run.
+# with the reason where neither can run. The image tests stage and build in
+# the same folder and buildah store (BUILD_DIR/image, BUILD_DIR/buildah):
+# one at a time (RESOURCE_LOCK).
 add_test(NAME image_ecsboot_init
   COMMAND ${CMAKE_SOURCE_DIR}/tests/image_test.sh ${CMAKE_SOURCE_DIR}
           ${CMAKE_BINARY_DIR} ${PROJECT_VERSION})
 set_tests_properties(image_ecsboot_init PROPERTIES LABELS image TIMEOUT 300
+  RESOURCE_LOCK ecsb_image_build
   SKIP_RETURN_CODE 77)
 # `ecsboot run --init-bin ROOT` on the unpacked image: catalogue scenarios
 # replayed with the image's ecsboot-init, its loader and its libraries.
@@ -72,4 +75,5 @@ add_test(NAME image_init_bin
   COMMAND ${CMAKE_SOURCE_DIR}/tests/init_image_test.sh ${CMAKE_SOURCE_DIR}
           ${CMAKE_BINARY_DIR})
 set_tests_properties(image_init_bin PROPERTIES LABELS image TIMEOUT 300
+  RESOURCE_LOCK ecsb_image_build
   SKIP_RETURN_CODE 77)

@@ -59,17 +59,30 @@ exec "$root$interp.real" "\$@"
 WRAP
 chmod +x "$root$interp"
 
-cd "$tmp"
-"$build/cli/ecsboot" run --no-progress -q --init-bin "$root" --out t0-t4 \
-  "$src/scenarios/catalog/t0-t4.json" >t0-t4.log 2>&1 ||
-  { cat t0-t4.log t0-t4/summary.txt >&2 || true; fail "t0-t4 with --init-bin $root failed"; }
-python3 - t0-t4/report.json <<'PY' || fail "t0-t4's report: T4 not reached"
+# A run passes, or is INCONCLUSIVE (exit 4: no expectation failed, but this
+# host's load left a deadline too close to call; what is checked here is
+# which programs ran, never how fast), and its application task reached T4.
+replay() { # NAME SCENARIO
+  local rc=0
+  "$build/cli/ecsboot" run --no-progress -q --init-bin "$root" --out "$1" \
+    "$2" >"$1.log" 2>&1 || rc=$?
+  if [ $rc -ne 0 ] && [ $rc -ne 4 ]; then
+    cat "$1.log" "$1/summary.txt" >&2 || true
+    fail "$1 with --init-bin $root exited $rc"
+  fi
+  python3 - "$1/report.json" <<'PY' || fail "$1's report: a failure, or T4 not reached"
 import json, sys
 run = json.load(open(sys.argv[1]))["runs"][0]
 app = [t for t in run["tasks"] if not t.get("server")]
+if run["summary"]["failed"]:
+    sys.exit(f"init_image_test: {run['summary']['failed']} expectation(s) failed")
 if not app or any("T4" not in t["milestones_us"] for t in app):
     sys.exit("init_image_test: milestones " + str([t["milestones_us"] for t in app]))
 PY
+}
+
+cd "$tmp"
+replay t0-t4 "$src/scenarios/catalog/t0-t4.json"
 [ -s loader-calls ] || fail "the image's loader $interp never ran"
 for cmd in discover-servers mesh-init; do
   grep -q -- "--library-path $root/.* $root/ecsboot-init $cmd " loader-calls ||
@@ -84,9 +97,7 @@ if grep -v "^$root/" resolved.txt >outside.txt; then
   fail "libraries loaded from outside the image root: $(tr '\n' ' ' <outside.txt)"
 fi
 
-"$build/cli/ecsboot" run --no-progress -q --init-bin "$root" --out entry \
-  "$src/scenarios/catalog/graceful-stop-entrypoint.json" >entry.log 2>&1 ||
-  { cat entry.log entry/summary.txt >&2 || true; fail "graceful-stop-entrypoint with --init-bin $root failed"; }
+replay entry "$src/scenarios/catalog/graceful-stop-entrypoint.json"
 grep -q "msg=\"copied ecsboot-health\" .* from=$root/ecsboot-health" \
   entry/tasks/*/logs/mesh-init.log ||
   fail "mesh-init --copy-self did not copy the image's ecsboot-health"
@@ -103,6 +114,6 @@ fi
 grep -q "image root $tmp/empty: no program: $tmp/empty/ecsboot-init" refused.log ||
   { cat refused.log >&2; fail "the refusal does not name the missing program"; }
 [ ! -e refused ] || fail "a refused run left its folder behind"
-echo "init_image_test: t0-t4 reached T4 and graceful-stop-entrypoint passed" \
+echo "init_image_test: t0-t4 and graceful-stop-entrypoint reached T4, no expectation failed," \
   "with the image's ecsboot-init, loader ($interp) and $(wc -l <resolved.txt)" \
   "libraries, all from the unpacked image"
