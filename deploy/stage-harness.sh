@@ -2,7 +2,8 @@
 # deploy/stage-harness.sh BUILD_DIR CONTEXT_DIR - fills CONTEXT_DIR/rootfs
 # with what the ecsboot harness image holds (deploy/Containerfile.harness
 # copies it as it is), for running `ecsboot run` in CI:
-#   /usr/local/bin/ecsboot, ecsboot-init, ecsboot-health, and under
+#   /usr/local/bin/ecsboot, ecsboot-init, ecsboot-standin (the app and
+#   envoy stand-ins the runs start), ecsboot-health, and under
 #   /usr/local/share the catalogue, the examples (with ci/) and the docs:
 #   what `cmake --install BUILD_DIR --prefix /usr/local` installs, the
 #   programs stripped
@@ -39,7 +40,7 @@ DESTDIR=$root cmake --install "$build" --prefix /usr/local --strip \
   >"$ctx/install.log" ||
   { cat "$ctx/install.log" >&2; echo "stage-harness.sh: cmake --install $build failed" >&2; exit 1; }
 bin=$root/usr/local/bin
-for p in ecsboot ecsboot-init ecsboot-health; do
+for p in ecsboot ecsboot-init ecsboot-standin ecsboot-health; do
   [ -x "$bin/$p" ] || { echo "stage-harness.sh: $bin/$p was not installed" >&2; exit 1; }
 done
 [ -d "$root/usr/local/share/ecsboot/scenarios/catalog" ] ||
@@ -58,6 +59,7 @@ chmod 0644 "$root"/etc/passwd "$root"/etc/group "$root"/etc/nsswitch.conf "$root
 
 # shellcheck source=deploy/libs.sh
 . "$here/libs.sh"
-n=$(copy_libs "$root" "$bin/ecsboot" "$bin/ecsboot-init" "${tools[@]}")
-echo "stage-harness.sh: $root: ecsboot, ecsboot-init, ecsboot-health, the" \
+n=$(copy_libs "$root" "$bin/ecsboot" "$bin/ecsboot-init" "$bin/ecsboot-standin" \
+  "${tools[@]}")
+echo "stage-harness.sh: $root: ecsboot, ecsboot-init, ecsboot-standin, ecsboot-health, the" \
   "catalogue, sh, mkdir, curl, $n libraries, $(du -sh "$root" | cut -f1) on disk" >&2

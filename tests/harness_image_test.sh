@@ -62,7 +62,7 @@ PY
   fail "entrypoint is '$entry', expected /usr/local/bin/ecsboot"
 tar -tzf "$layer" | sed 's|^\./||' | sort >"$tmp/files"
 for f in usr/local/bin/ecsboot usr/local/bin/ecsboot-init \
-  usr/local/bin/ecsboot-health usr/local/share/ecsboot/scenarios/catalog/t0-t4.json \
+  usr/local/bin/ecsboot-standin usr/local/bin/ecsboot-health usr/local/share/ecsboot/scenarios/catalog/t0-t4.json \
   usr/local/share/ecsboot/examples/mesh-task-taskdef.json \
   usr/local/share/ecsboot/examples/ci/shard.sh bin/sh usr/bin/curl; do
   grep -qx "$f" "$tmp/files" || fail "the image has no /$f"
