@@ -375,12 +375,29 @@ static const char *standin(const scn_task_env *env) {
   return env->standin_bin ? env->standin_bin : env->ecsboot_bin;
 }
 
-/* ecsboot-init itself: its program, after the words that load it from an
- * image root when it runs from one (ecsboot run --init-bin ROOT). */
-static void push_init(strvec *argv, const scn_task_env *env) {
-  for (const char *const *w = env->init_prefix; w && *w; w++)
-    sv_push(argv, strdup(*w));
-  sv_push(argv, strdup(env->init_bin));
+/* The words that load ecsboot-init from an image root (ecsboot run
+ * --init-bin ROOT), put before its finished command: only once its flags
+ * are scaled, since scale_init_flags reads the subcommand at argv[1]. */
+static void prepend_init_prefix(strvec *argv, const scn_task_env *env) {
+  char *w[8]; /* scn_image_cmd has fewer words */
+  size_t k = 0;
+  bool oom = false;
+  for (; env->init_prefix && env->init_prefix[k] && k < 8; k++)
+    oom |= !(w[k] = strdup(env->init_prefix[k]));
+  char **nv = NULL;
+  if (k && !oom && !argv->oom)
+    nv = realloc(argv->v, (argv->n + k + 1) * sizeof *nv);
+  if (!nv) {
+    for (size_t i = 0; i < k; i++)
+      free(w[i]);
+    argv->oom |= k > 0;
+    return;
+  }
+  memmove(nv + k, nv, (argv->n + 1) * sizeof *nv); /* with the NULL */
+  memcpy(nv, w, k * sizeof *nv);
+  argv->v = nv;
+  argv->n += k;
+  argv->cap = argv->n + 1;
 }
 
 /* A proxy run through `ecsboot-init envoy-entrypoint [flags] -- envoy
@@ -403,7 +420,7 @@ static bool push_envoy_entrypoint(strvec *argv, const scn_task_env *env,
     sv_free(w.v);
     return false;
   }
-  push_init(argv, env);
+  sv_push(argv, strdup(env->init_bin));
   sv_push(argv, strdup("envoy-entrypoint"));
   for (size_t i = ep; i < dd; i++) /* its flags, and the "--" */
     sv_push(argv, strdup(w.v[i]));
@@ -414,6 +431,7 @@ static bool push_envoy_entrypoint(strvec *argv, const scn_task_env *env,
       sv_push(argv, strdup(w.v[i]));
   sv_free(w.v);
   scale_init_flags(argv, env->time_scale);
+  prepend_init_prefix(argv, env);
   return true;
 }
 
@@ -474,9 +492,10 @@ int scn_container_command(const scn_task_env *env, const cJSON *def,
   case SCN_PLAY_INIT:
     /* consul-ecs images have ENTRYPOINT consul-ecs and the subcommand in
      * command; ecsboot-init takes the same subcommands and flags. */
-    push_init(&argv, env);
+    sv_push(&argv, strdup(env->init_bin));
     push_command(&argv, env, def, entry, command, "consul-ecs");
     scale_init_flags(&argv, env->time_scale);
+    prepend_init_prefix(&argv, env);
     break;
   case SCN_PLAY_ENVOY:
     if (push_envoy_entrypoint(&argv, env, def, entry, command))

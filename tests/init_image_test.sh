@@ -88,6 +88,10 @@ for cmd in discover-servers mesh-init; do
   grep -q -- "--library-path $root/.* $root/ecsboot-init $cmd " loader-calls ||
     { cat loader-calls >&2; fail "ecsboot-init $cmd was not run by the image's loader from $root"; }
 done
+# ecsboot-init's waits are scaled as for the host's program: t0-t4 runs at
+# time_scale 0.01, so discover-servers' first backoff ceiling (1s) is 10ms.
+grep -q -- "$root/ecsboot-init discover-servers .*--poll-interval 10ms" loader-calls ||
+  { cat loader-calls >&2; fail "discover-servers from the image root was not given scaled waits"; }
 libs=$(sed -n "s|.*--library-path \\([^ ]*\\) $root/ecsboot-init .*|\\1|p" loader-calls | head -1)
 "$root$interp.real" --inhibit-cache --library-path "$libs" --list \
   "$root/ecsboot-init" >list.txt || fail "ld.so --list on the image's ecsboot-init"

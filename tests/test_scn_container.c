@@ -449,6 +449,71 @@ test_init_waits_scale_to_their_floor_with_seed_and_events(void **state) {
   cJSON_Delete(vols);
 }
 
+/* ecsboot-init from an image root (ecsboot run --init-bin ROOT): the
+ * loader's words go first, and the flags are scaled as without them. */
+static void test_init_from_an_image_root(void **state) {
+  (void)state;
+  cJSON *vols = json(vols_text);
+  const char *const prefix[] = {"/r/lib64/ld.so", "--inhibit-cache",
+                                "--library-path", "/r/lib", NULL};
+  scn_task_env e = env;
+  e.time_scale = 0.01;
+  e.init_bin = "/r/ecsboot-init";
+  e.init_prefix = prefix;
+  cJSON *disc =
+      json("{\"name\":\"discover-servers\",\"image\":\"x/consul-ecs\","
+           "\"command\":[\"discover-servers\",\"-service-name=s\","
+           "\"-out=/consul/ip\",\"--timeout\",\"1m\"],"
+           "\"mountPoints\":[{\"sourceVolume\":\"consul_data\","
+           "\"containerPath\":\"/consul\"}]}");
+  scn_image_rule r_init = {.play = SCN_PLAY_INIT};
+  scn_cmd c;
+  ecsb_err err = {0};
+  assert_int_equal(
+      scn_container_command(&e, disc, vols, "id", &r_init, &c, &err), 0);
+  const char *want[] = {"/r/lib64/ld.so",
+                        "--inhibit-cache",
+                        "--library-path",
+                        "/r/lib",
+                        "/r/ecsboot-init",
+                        "discover-servers",
+                        "-service-name=s",
+                        "-out=/run/t5/volumes/consul_data/ip",
+                        "--timeout",
+                        "600ms",
+                        "--poll-interval",
+                        "10ms",
+                        "--max-poll-interval",
+                        "300ms",
+                        "--request-timeout",
+                        "100ms",
+                        NULL};
+  int n = 0;
+  for (; want[n]; n++)
+    assert_string_equal(c.argv[n], want[n]);
+  assert_null(c.argv[n]);
+  scn_cmd_clear(&c);
+
+  cJSON *proxy = json(
+      "{\"name\":\"sidecar-proxy\",\"image\":\"envoyproxy/envoy-alpine:v1\","
+      "\"entryPoint\":[\"/consul/ecsboot-init\",\"envoy-entrypoint\"],"
+      "\"command\":[\"--grace-period=20s\",\"--\",\"envoy\"],"
+      "\"mountPoints\":[{\"sourceVolume\":\"consul_data\","
+      "\"containerPath\":\"/consul\"}]}");
+  scn_image_rule r_envoy = {.play = SCN_PLAY_ENVOY};
+  assert_int_equal(
+      scn_container_command(&e, proxy, vols, "id", &r_envoy, &c, &err), 0);
+  const char *want_e[] = {
+      "/r/lib64/ld.so",  "--inhibit-cache",  "--library-path",       "/r/lib",
+      "/r/ecsboot-init", "envoy-entrypoint", "--grace-period=200ms", NULL};
+  for (int i = 0; want_e[i]; i++)
+    assert_string_equal(c.argv[i], want_e[i]);
+  scn_cmd_clear(&c);
+  cJSON_Delete(proxy);
+  cJSON_Delete(disc);
+  cJSON_Delete(vols);
+}
+
 static void test_bad_definitions_are_named(void **state) {
   (void)state;
   static const struct {
@@ -535,6 +600,7 @@ int main(void) {
       cmocka_unit_test(test_players_build_their_argv),
       cmocka_unit_test(test_app_port_comes_only_from_its_port_mappings),
       cmocka_unit_test(test_envoy_entrypoint_and_scaled_init_flags),
+      cmocka_unit_test(test_init_from_an_image_root),
       cmocka_unit_test(
           test_init_waits_scale_to_their_floor_with_seed_and_events),
       cmocka_unit_test(test_bad_definitions_are_named),
