@@ -6,9 +6,9 @@
  * what needs one comes in through ecsb_probe_ops.
  *
  * One deadline covers every address together (non-blocking connect and
- * poll), and for HTTP the request and the status line too. Only the status
- * line is read: a health probe has no use for the body, and reading no
- * more makes a large body harmless.
+ * poll), and for HTTP the request and the answer too. A probe reads only
+ * the status line: it has no use for the body, and reading no more makes
+ * a large body harmless. ecsb_probe_get reads the body as well, capped.
  */
 #include "ecsb/probe.h"
 
@@ -17,6 +17,7 @@
 #include <fcntl.h>
 #include <netinet/in.h>
 #include <poll.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -245,83 +246,167 @@ static int split_url(const char *url, char *auth, size_t auth_cap, char *path,
   return 0;
 }
 
-/* Sends the request and reads the status line of the answer. */
-static int http_exchange(int fd, const char *url, const char *req, size_t len,
-                         int64_t deadline, long *status, ecsb_err *err) {
-  for (size_t off = 0; off < len;) {
-    int w = wait_fd(fd, POLLOUT, deadline);
-    if (w)
-      goto wait_failed;
-    ssize_t n = send(fd, req + off, len - off, MSG_NOSIGNAL);
+/* Connects to url's host and sends a GET for it (HTTP/1.0, Connection:
+ * close: the server sends no chunked body and expects nothing more from
+ * us), with one optional header. Returns the socket, or -1 with err set. */
+static int http_send(const char *url, const char *hname, const char *hvalue,
+                     int64_t deadline, const ecsb_probe_ops *ops,
+                     ecsb_err *err) {
+  char auth[300], path[2048], host[256], label[2100], extra[1100] = "";
+  int port = 0;
+  if (split_url(url, auth, sizeof auth, path, sizeof path, err) ||
+      ecsb_hostport_parse(auth, 80, "http target", host, sizeof host, &port,
+                          err))
+    return -1;
+  if (hname && hvalue && *hvalue) {
+    int n = snprintf(extra, sizeof extra, "%s: %s\r\n", hname, hvalue);
+    if (n < 0 || (size_t)n >= sizeof extra ||
+        strcspn(extra, "\r\n") != strlen(hname) + 2 + strlen(hvalue)) {
+      ecsb_err_set(err, ECSB_EINVAL,
+                   "GET %s: header %s: too long or not "
+                   "one line",
+                   url, hname);
+      return -1;
+    }
+  }
+  /* Fits: path, auth and the header are capped above. */
+  char req[sizeof path + sizeof auth + sizeof extra + 128];
+  int len = snprintf(req, sizeof req,
+                     "GET %s HTTP/1.0\r\nHost: %s\r\nUser-Agent: "
+                     "ecsboot-health\r\nAccept: */*\r\n%sConnection: "
+                     "close\r\n\r\n",
+                     path, auth, extra);
+  snprintf(label, sizeof label, "GET %s", url);
+  int fd = connect_host(label, host, port, deadline, ops, err);
+  if (fd < 0)
+    return -1;
+  for (size_t off = 0; off < (size_t)len;) {
+    if (wait_fd(fd, POLLOUT, deadline)) {
+      ecsb_err_set(err, ECSB_ETIMEDOUT, "GET %s: no answer before the timeout",
+                   url);
+      goto fail;
+    }
+    ssize_t n = send(fd, req + off, (size_t)len - off, MSG_NOSIGNAL);
     if (n < 0 && (errno == EAGAIN || errno == EINTR))
       continue;
-    if (n < 0)
-      return ecsb_err_set(err, ECSB_ETRANSPORT, "GET %s: %s", url,
-                          strerror(errno));
+    if (n < 0) {
+      ecsb_err_set(err, ECSB_ETRANSPORT, "GET %s: %s", url, strerror(errno));
+      goto fail;
+    }
     off += (size_t)n;
   }
-  char line[512];
-  size_t got = 0;
-  while (!memchr(line, '\n', got)) {
-    if (got == sizeof line)
-      return ecsb_err_set(err, ECSB_EPARSE,
-                          "GET %s: the answer's first line is not an HTTP "
-                          "status line",
-                          url);
-    int w = wait_fd(fd, POLLIN, deadline);
-    if (w)
-      goto wait_failed;
-    ssize_t n = recv(fd, line + got, sizeof line - got, 0);
+  return fd;
+fail:
+  close(fd);
+  return -1;
+}
+
+/* Reads from fd into buf until it holds a line, the connection closes
+ * (*got then unchanged), or cap bytes (until_eof: until the close). */
+static int http_read(int fd, const char *url, char *buf, size_t cap,
+                     size_t *got, bool until_eof, int64_t deadline,
+                     ecsb_err *err) {
+  while (*got < cap && (until_eof || !memchr(buf, '\n', *got))) {
+    if (wait_fd(fd, POLLIN, deadline))
+      return ecsb_err_set(err, ECSB_ETIMEDOUT,
+                          "GET %s: no answer before the timeout", url);
+    ssize_t n = recv(fd, buf + *got, cap - *got, 0);
     if (n < 0 && (errno == EAGAIN || errno == EINTR))
       continue;
     if (n < 0)
       return ecsb_err_set(err, ECSB_ETRANSPORT, "GET %s: %s", url,
                           strerror(errno));
     if (n == 0)
-      return ecsb_err_set(err, ECSB_ETRANSPORT,
-                          "GET %s: the connection closed before an answer",
-                          url);
-    got += (size_t)n;
+      break;
+    *got += (size_t)n;
   }
-  /* "HTTP/1.1 200 OK": the version, one space, three digits. */
+  return 0;
+}
+
+/* The status of an answer that starts with "HTTP/1.x NNN" and a space or
+ * the line's end; -1 for anything else. */
+static long status_of(const char *line, size_t got) {
   if (got < 12 || memcmp(line, "HTTP/1.", 7) != 0 || line[8] != ' ' ||
       line[9] < '1' || line[9] > '5' || line[10] < '0' || line[10] > '9' ||
       line[11] < '0' || line[11] > '9' ||
       (got > 12 && line[12] != ' ' && line[12] != '\r' && line[12] != '\n'))
-    return ecsb_err_set(err, ECSB_EPARSE,
-                        "GET %s: the answer's first line is not an HTTP "
-                        "status line",
-                        url);
-  *status = (line[9] - '0') * 100 + (line[10] - '0') * 10 + (line[11] - '0');
-  return 0;
-wait_failed:
-  return ecsb_err_set(err, ECSB_ETIMEDOUT,
-                      "GET %s: no answer before the timeout", url);
+    return -1;
+  return (line[9] - '0') * 100 + (line[10] - '0') * 10 + (line[11] - '0');
 }
 
 static int http_plain(const char *url, long timeout_ms,
                       const ecsb_probe_ops *ops, long *status, ecsb_err *err) {
-  char auth[300], path[2048], host[256], label[2100];
-  int port = 0, rc;
-  if ((rc = split_url(url, auth, sizeof auth, path, sizeof path, err)) ||
-      (rc = ecsb_hostport_parse(auth, 80, "http target", host, sizeof host,
-                                &port, err)))
-    return rc;
-  /* HTTP/1.0 with Connection: close: the server sends no chunked body and
-   * expects nothing more from us. Fits: path and auth are capped above. */
-  char req[sizeof path + sizeof auth + 128];
-  int len = snprintf(req, sizeof req,
-                     "GET %s HTTP/1.0\r\nHost: %s\r\nUser-Agent: "
-                     "ecsboot-health\r\nAccept: */*\r\nConnection: "
-                     "close\r\n\r\n",
-                     path, auth);
-  snprintf(label, sizeof label, "GET %s", url);
   int64_t deadline = ecsb_mono_ms() + timeout_ms;
-  int fd = connect_host(label, host, port, deadline, ops, err);
+  int fd = http_send(url, NULL, NULL, deadline, ops, err);
   if (fd < 0)
     return err ? err->code : ECSB_ETRANSPORT;
-  rc = http_exchange(fd, url, req, (size_t)len, deadline, status, err);
+  char line[512];
+  size_t got = 0;
+  int rc = http_read(fd, url, line, sizeof line, &got, false, deadline, err);
   close(fd);
+  if (rc)
+    return rc;
+  if (got < sizeof line && !memchr(line, '\n', got))
+    return ecsb_err_set(err, ECSB_ETRANSPORT,
+                        "GET %s: the connection closed before an answer", url);
+  if (!memchr(line, '\n', got) || (*status = status_of(line, got)) < 0)
+    return ecsb_err_set(err, ECSB_EPARSE,
+                        "GET %s: the answer's first line is not an HTTP "
+                        "status line",
+                        url);
+  return 0;
+}
+
+int ecsb_probe_get(const char *url, const char *hname, const char *hvalue,
+                   long timeout_ms, size_t max, const ecsb_probe_ops *ops,
+                   long *status, char **body, size_t *len, ecsb_err *err) {
+  *status = 0;
+  *body = NULL;
+  *len = 0;
+  if (strncmp(url, "http://", 7) != 0)
+    return ecsb_err_set(err, ECSB_EINVAL,
+                        "http target \"%s\" is not an http:// URL", url);
+  int64_t deadline = ecsb_mono_ms() + timeout_ms;
+  /* Room for the head (up to 8 KiB) and max bytes of body. */
+  size_t cap = max + 8192;
+  char *buf = malloc(cap + 1);
+  if (!buf)
+    return ecsb_err_set(err, ECSB_ENOMEM, "out of memory");
+  int fd = http_send(url, hname, hvalue, deadline, ops, err);
+  if (fd < 0) {
+    free(buf);
+    return err ? err->code : ECSB_ETRANSPORT;
+  }
+  size_t got = 0;
+  char probe;
+  int rc = http_read(fd, url, buf, cap, &got, true, deadline, err);
+  /* Full buffer: over the cap unless the server closes right there. */
+  if (!rc && got == cap && recv(fd, &probe, 1, MSG_DONTWAIT) != 0)
+    rc = ecsb_err_set(err, ECSB_ETOOBIG, "GET %s: answer over %zu bytes", url,
+                      max);
+  close(fd);
+  if (rc)
+    goto fail;
+  buf[got] = '\0';
+  char *hend = strstr(buf, "\r\n\r\n");
+  long st = status_of(buf, got);
+  if (!hend || st < 0) {
+    rc = ecsb_err_set(err, ECSB_EPARSE, "GET %s: not an HTTP answer", url);
+    goto fail;
+  }
+  size_t off = (size_t)(hend + 4 - buf);
+  if (got - off > max) {
+    rc = ecsb_err_set(err, ECSB_ETOOBIG, "GET %s: answer over %zu bytes", url,
+                      max);
+    goto fail;
+  }
+  memmove(buf, buf + off, got - off + 1);
+  *status = st;
+  *len = got - off;
+  *body = buf;
+  return 0;
+fail:
+  free(buf);
   return rc;
 }
 

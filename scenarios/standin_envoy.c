@@ -38,11 +38,13 @@
 #include "ecsb/fileio.h"
 #include "ecsb/json.h"
 #include "ecsb/log.h"
+#include "ecsb/probe.h"
 #include "ecsb/retry.h"
 #include "scn/standin.h"
 #include "standin_http.h"
 
 #define MAX_UPSTREAMS 16
+#define GET_MAX (1u << 20) /* a Consul answer the proxy reads */
 #define IDLE_TIMEOUT_MS 60000
 
 typedef struct boot {
@@ -298,8 +300,8 @@ static int resolve_upstream(proxy *px, const char *service, char *host,
   long status = 0;
   int rc = -1;
   cJSON *j = NULL;
-  if (scn_shttp_get(url, "X-Consul-Token", px->b.token, 2000, &status, &body,
-                    &len, NULL) == 0 &&
+  if (ecsb_probe_get(url, "X-Consul-Token", px->b.token, 2000, GET_MAX, NULL,
+                     &status, &body, &len, NULL) == 0 &&
       status == 200 && ecsb_json_parse(body, len, url, &j, NULL) == 0) {
     const cJSON *e0 = cJSON_GetArrayItem(j, 0);
     const cJSON *svc =
@@ -442,8 +444,8 @@ static int fetch_registration(proxy *px, int64_t timeout_ms, volatile int *stop,
     long status = 0;
     ecsb_err e = {0};
     /* one retry policy: this loop's */
-    if (scn_shttp_get(url, "X-Consul-Token", px->b.token, 2000, &status, &body,
-                      &len, &e) == 0) {
+    if (ecsb_probe_get(url, "X-Consul-Token", px->b.token, 2000, GET_MAX, NULL,
+                       &status, &body, &len, &e) == 0) {
       if (status == 200) {
         rc = ecsb_json_parse(body, len, url, out, err);
         free(body);

@@ -8,9 +8,9 @@
  *
  * Owns: a loopback HTTP/1.1 server for small answers (a thread per
  * connection, so a handler may sleep; bodies of requests are read and
- * dropped), and one GET to an http://IP:PORT URL that returns the body.
- * Neither resolves names nor speaks TLS. The fakes and tests keep the full
- * server (ecsb/httpd.h) and client (ecsb/http.h).
+ * dropped); it resolves no names and speaks no TLS. Their GETs are core's
+ * socket-only ecsb_probe_get (ecsb/probe.h), the health probe's. The fakes and
+ * tests keep the full server (ecsb/httpd.h) and client (ecsb/http.h).
  */
 #ifndef SCN_STANDIN_HTTP_H
 #define SCN_STANDIN_HTTP_H
@@ -46,13 +46,5 @@ int scn_shttp_port(const scn_shttp *s);
 /* Stops accepting, ends the open connections and waits (bounded) for
  * their handlers to return. NULL is fine. */
 void scn_shttp_stop(scn_shttp *s);
-
-/* One GET of url (http://IPV4:PORT/path) within timeout_ms, with one
- * optional header (hname NULL or hvalue empty: none). On 0, *status is
- * the answer's status and *body (caller frees, NUL-terminated) its body
- * of *len bytes, at most 1 MiB. */
-int scn_shttp_get(const char *url, const char *hname, const char *hvalue,
-                  long timeout_ms, long *status, char **body, size_t *len,
-                  ecsb_err *err);
 
 #endif

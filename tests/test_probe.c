@@ -12,6 +12,7 @@
 #include <netinet/in.h>
 #include <pthread.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -105,15 +106,15 @@ typedef struct raw_srv {
   int fd, port;
   const char *reply;
   pthread_t th;
+  char req[1024]; /* what it was sent */
 } raw_srv;
 
 static void *raw_serve(void *arg) {
   raw_srv *s = arg;
   int c = accept(s->fd, NULL, NULL);
   if (c >= 0) {
-    char buf[1024];
-    ssize_t n = recv(c, buf, sizeof buf, 0); /* the request */
-    (void)n;
+    ssize_t n = recv(c, s->req, sizeof s->req - 1, 0); /* the request */
+    s->req[n > 0 ? n : 0] = '\0';
     if (s->reply)
       send(c, s->reply, strlen(s->reply), MSG_NOSIGNAL);
     close(c);
@@ -183,6 +184,81 @@ static void test_without_ops_names_and_https_are_refused(void **state) {
   close(fd);
 }
 
+/* The GET that returns the body (the stand-ins'): the header sent, the
+ * body after the head, a body over the cap and a head that is not HTTP
+ * refused. */
+static void test_get_returns_the_body(void **state) {
+  (void)state;
+  static const struct {
+    const char *reply;
+    size_t max;
+    int rc;
+    const char *body; /* NULL: refused, with why */
+    const char *why;
+  } cases[] = {
+      {"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\n\r\n[{\"a\":1}]",
+       1024, 0, "[{\"a\":1}]", NULL},
+      {"HTTP/1.0 404 Not Found\r\n\r\n", 1024, 0, "", NULL},
+      {"HTTP/1.1 200 OK\r\n\r\n0123456789", 10, 0, "0123456789", NULL},
+      {"HTTP/1.1 200 OK\r\n\r\n0123456789", 9, ECSB_ETOOBIG, NULL,
+       "answer over 9 bytes"},
+      {"SSH-2.0-OpenSSH\r\n\r\n", 1024, ECSB_EPARSE, NULL,
+       "not an HTTP answer"},
+      {NULL, 1024, ECSB_EPARSE, NULL, "not an HTTP answer"},
+  };
+  for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+    raw_srv s = {.reply = cases[i].reply};
+    s.fd = listener(&s.port);
+    pthread_create(&s.th, NULL, raw_serve, &s);
+    char url[64];
+    snprintf(url, sizeof url, "http://127.0.0.1:%d/v1/x?passing", s.port);
+    long st = -1;
+    char *body = NULL;
+    size_t len = 0;
+    ecsb_err err = {0};
+    int rc = ecsb_probe_get(url, "X-Consul-Token", "secret", 5000, cases[i].max,
+                            NULL, &st, &body, &len, &err);
+    pthread_join(s.th, NULL);
+    close(s.fd);
+    if (rc != cases[i].rc)
+      fail_msg("case %zu: rc %d (%s), want %d", i, rc, err.msg, cases[i].rc);
+    assert_non_null(strstr(s.req, "GET /v1/x?passing HTTP/1.0\r\n"));
+    assert_non_null(strstr(s.req, "\r\nX-Consul-Token: secret\r\n"));
+    if (cases[i].body) {
+      assert_string_equal(body, cases[i].body);
+      assert_int_equal(len, strlen(cases[i].body));
+      assert_int_equal(st, i == 1 ? 404 : 200);
+    } else {
+      assert_null(body);
+      assert_non_null(strstr(err.msg, cases[i].why));
+    }
+    free(body);
+  }
+  /* over max plus the head's room */
+  static char big[20000];
+  memcpy(big, "HTTP/1.1 200 OK\r\n\r\n", 19);
+  memset(big + 19, 'x', sizeof big - 20);
+  raw_srv s = {.reply = big};
+  s.fd = listener(&s.port);
+  pthread_create(&s.th, NULL, raw_serve, &s);
+  char url[64];
+  snprintf(url, sizeof url, "http://127.0.0.1:%d/", s.port);
+  long st = 0;
+  char *body = NULL;
+  size_t len = 0;
+  ecsb_err err = {0};
+  assert_int_equal(
+      ecsb_probe_get(url, NULL, NULL, 5000, 1024, NULL, &st, &body, &len, &err),
+      ECSB_ETOOBIG);
+  pthread_join(s.th, NULL);
+  close(s.fd);
+  assert_null(body);
+  /* a header value that would start a second header */
+  assert_int_equal(ecsb_probe_get(url, "X-Consul-Token", "a\r\nHost: b", 5000,
+                                  1024, NULL, &st, &body, &len, &err),
+                   ECSB_EINVAL);
+}
+
 int main(void) {
   ecsb_http_global_init(NULL);
   const struct CMUnitTest tests[] = {
@@ -191,6 +267,7 @@ int main(void) {
       cmocka_unit_test(test_http_statuses),
       cmocka_unit_test(test_plain_http_reads_the_status_line),
       cmocka_unit_test(test_without_ops_names_and_https_are_refused),
+      cmocka_unit_test(test_get_returns_the_body),
   };
   int rc = cmocka_run_group_tests(tests, NULL, NULL);
   ecsb_http_global_cleanup();

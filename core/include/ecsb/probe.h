@@ -66,6 +66,16 @@ int ecsb_probe_http_ops(const char *url, const ecsb_status_set *expect,
                         long timeout_ms, const ecsb_probe_ops *ops,
                         long *status, ecsb_err *err);
 
+/* One GET of an http:// URL within timeout_ms, sockets only (names as
+ * for the probes, through ops; NULL: IP literals and localhost), with one
+ * optional header (hname NULL or hvalue empty: none): on 0, *status is the
+ * answer's status and *body (caller frees, NUL-terminated) its *len bytes,
+ * at most max (ECSB_ETOOBIG beyond). For programs that must not load
+ * libcurl (the stand-ins a fleet starts by the hundred). */
+int ecsb_probe_get(const char *url, const char *hname, const char *hvalue,
+                   long timeout_ms, size_t max, const ecsb_probe_ops *ops,
+                   long *status, char **body, size_t *len, ecsb_err *err);
+
 /* ecsboot-core only (probe_full.c): getaddrinfo and libcurl for https. */
 extern const ecsb_probe_ops ecsb_probe_ops_full;
 int ecsb_probe_tcp(const char *hostport, long timeout_ms, ecsb_err *err);
