@@ -11,6 +11,8 @@
 #     holds two scenarios and their task definition; then merge.sh in the
 #     image: the merged JUnit has both scenarios, passed. The manifest's
 #     image is this one (name ecsboot, tag VERSION).
+# ECSB_TEST_TIME_SCALE (set for sanitized builds by tests/cli.cmake, as the
+# catalogue's tests slow their scenarios) becomes every run's time scale.
 # Exit 77 (skipped) when neither docker nor buildah can build or run it.
 set -euo pipefail
 src=$(cd "$1" && pwd)
@@ -106,6 +108,8 @@ td = sc["task_definition"]
 if not isinstance(td, str):
     sys.exit(f"{src}: task_definition is not a path")
 sc["task_definition"] = json.load(open(os.path.join(os.path.dirname(src), td)))
+if os.environ.get("ECSB_TEST_TIME_SCALE"):
+    sc["time_scale"] = float(os.environ["ECSB_TEST_TIME_SCALE"])
 json.dump(sc, open(dst, "w"), indent=1)
 PY
     fail "could not inline $s.json's task definition"
@@ -144,6 +148,7 @@ ok_or_inconclusive() { # RC LOG WHAT
 # A catalogue scenario from the image, reports to the mounted folder.
 rc=0
 run_in -- /usr/local/bin/ecsboot run --no-progress -q --out /reports/catalog \
+  ${ECSB_TEST_TIME_SCALE:+--time-scale "$ECSB_TEST_TIME_SCALE"} \
   /usr/local/share/ecsboot/scenarios/catalog/t0-t4.json >"$tmp/catalog.log" 2>&1 || rc=$?
 ok_or_inconclusive $rc "$tmp/catalog.log" "t0-t4 from the image's catalogue"
 for f in report.json junit.xml summary.txt events.jsonl; do

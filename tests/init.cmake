@@ -77,3 +77,8 @@ add_test(NAME image_init_bin
 set_tests_properties(image_init_bin PROPERTIES LABELS image TIMEOUT 300
   RESOURCE_LOCK ecsb_image_build
   SKIP_RETURN_CODE 77)
+# A sanitized build replays its scenarios (time_scale 0.01) five times
+# slower, the catalogue's rule (tests/catalog.cmake).
+if(ECSB_SANITIZE)
+  set_tests_properties(image_init_bin PROPERTIES ENVIRONMENT ECSB_TEST_TIME_SCALE=0.05)
+endif()

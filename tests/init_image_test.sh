@@ -14,6 +14,8 @@
 #     the loader, and envoy-entrypoint runs from ROOT;
 #   - a root without ecsboot-init is refused (exit 2, the path named) with
 #     no run folder left behind.
+# ECSB_TEST_TIME_SCALE (set for sanitized builds by tests/init.cmake, as
+# the catalogue's tests slow their scenarios) is passed as --time-scale.
 # Exit 77 (skipped) when neither docker nor buildah can build the image.
 set -euo pipefail
 src=$(cd "$1" && pwd)
@@ -65,6 +67,7 @@ chmod +x "$root$interp"
 replay() { # NAME SCENARIO
   local rc=0
   "$build/cli/ecsboot" run --no-progress -q --init-bin "$root" --out "$1" \
+    ${ECSB_TEST_TIME_SCALE:+--time-scale "$ECSB_TEST_TIME_SCALE"} \
     "$2" >"$1.log" 2>&1 || rc=$?
   if [ $rc -ne 0 ] && [ $rc -ne 4 ]; then
     cat "$1.log" "$1/summary.txt" >&2 || true
@@ -89,8 +92,10 @@ for cmd in discover-servers mesh-init; do
     { cat loader-calls >&2; fail "ecsboot-init $cmd was not run by the image's loader from $root"; }
 done
 # ecsboot-init's waits are scaled as for the host's program: t0-t4 runs at
-# time_scale 0.01, so discover-servers' first backoff ceiling (1s) is 10ms.
-grep -q -- "$root/ecsboot-init discover-servers .*--poll-interval 10ms" loader-calls ||
+# time_scale 0.01 (or the one given), so discover-servers' first backoff
+# ceiling (1s) is 10ms.
+poll=$(awk -v s="${ECSB_TEST_TIME_SCALE:-0.01}" 'BEGIN {printf "%dms", 1000 * s + 0.5}')
+grep -q -- "$root/ecsboot-init discover-servers .*--poll-interval $poll" loader-calls ||
   { cat loader-calls >&2; fail "discover-servers from the image root was not given scaled waits"; }
 libs=$(sed -n "s|.*--library-path \\([^ ]*\\) $root/ecsboot-init .*|\\1|p" loader-calls | head -1)
 "$root$interp.real" --inhibit-cache --library-path "$libs" --list \
