@@ -116,7 +116,8 @@ static int range_ms(etd_vctx *v, int ctr, const char *path, const char *key,
   return etd_bad(v,
                  !strcmp(key, "startTimeout") || !strcmp(key, "stopTimeout")
                      ? ETD_R_TIMEOUT_RANGE
-                     : ETD_R_HEALTH_RANGE,
+                 : !strcmp(key, "restartAttemptPeriod") ? ETD_R_INVALID
+                                                        : ETD_R_HEALTH_RANGE,
                  ctr, p, "%s: %s is outside %s-%s%s", p, secs(ms, b[0], 40),
                  secs(lo, b[1], 40), secs(hi, b[2], 40),
                  fargate ? " on Fargate" : "");
@@ -185,6 +186,19 @@ static int check_one(etd_vctx *v, const etd_container *c, size_t i) {
                   false);
   if (!rc && c->health.command)
     rc = check_health(v, (int)i, cp, &c->health);
+  if (!rc && c->restart.n_ignored > ETD_RESTART_IGNORED_MAX) {
+    char p[128];
+    snprintf(p, sizeof p, "%s.restartPolicy.ignoredExitCodes", cp);
+    rc = etd_bad(v, ETD_R_INVALID, (int)i, p, "%s: %zu exit codes (at most %d)",
+                 p, c->restart.n_ignored, ETD_RESTART_IGNORED_MAX);
+  }
+  if (!rc && (c->restart.given || c->restart.enabled)) {
+    char p[128];
+    snprintf(p, sizeof p, "%s.restartPolicy", cp);
+    rc = range_ms(v, (int)i, p, "restartAttemptPeriod",
+                  c->restart.attempt_period_ms, ETD_RESTART_PERIOD_MIN_MS,
+                  ETD_RESTART_PERIOD_MAX_MS, true);
+  }
   return rc;
 }
 

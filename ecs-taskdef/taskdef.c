@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "etd/agent.h"
 #include "etd_internal.h"
 
 /* ---- the JSON pass ----------------------------------------------------- */
@@ -258,6 +259,41 @@ static int read_depends(etd_vctx *v, int i, const cJSON *cd, const char *path,
   return 0;
 }
 
+/* restartPolicy: the types and what only the JSON shows (enabled is
+ * required); rules.c judges the period and the number of codes. */
+static int read_restart(etd_vctx *v, int i, const cJSON *cd, const char *path,
+                        etd_restart *r) {
+  const cJSON *rp, *en, *codes;
+  if (typed(v, i, cd, path, "restartPolicy", cJSON_Object, &rp))
+    return -1;
+  if (!rp)
+    return 0;
+  r->given = true;
+  char p[96];
+  snprintf(p, sizeof p, "%s.restartPolicy", path);
+  if (typed(v, i, rp, p, "enabled", cJSON_True, &en) ||
+      typed(v, i, rp, p, "ignoredExitCodes", cJSON_Array, &codes) ||
+      seconds(v, i, rp, p, "restartAttemptPeriod",
+              ETD_RESTART_PERIOD_DEFAULT_MS, &r->attempt_period_ms))
+    return -1;
+  if (!en)
+    return etd_bad(v, ETD_R_INVALID, i, p,
+                   "%s.enabled: required (true or false)", p);
+  r->enabled = cJSON_IsTrue(en);
+  int k = 0;
+  for (const cJSON *x = codes ? codes->child : NULL; x; x = x->next, k++) {
+    if (!cJSON_IsNumber(x) || x->valuedouble != (double)(int)x->valuedouble) {
+      char q[128];
+      snprintf(q, sizeof q, "%s.ignoredExitCodes[%d]", p, k);
+      return etd_bad(v, ETD_R_TYPE, i, q, "%s: expected an integer", q);
+    }
+    if ((size_t)k < ETD_RESTART_IGNORED_MAX)
+      r->ignored[k] = (int)x->valuedouble;
+  }
+  r->n_ignored = (size_t)k;
+  return 0;
+}
+
 /* links (strings) and volumesFrom ({"sourceContainer": string, "readOnly":
  * bool}) into the container's name lists; rules.c judges the names. */
 static int read_refs(etd_vctx *v, int i, const cJSON *cd, const char *path,
@@ -356,7 +392,8 @@ static int read_container(etd_vctx *v, cJSON *cd, int i, const cJSON *volumes,
       return rc;
   }
   if ((rc = read_depends(v, i, cd, path, out->name, out)) ||
-      (rc = read_refs(v, i, cd, path, out)))
+      (rc = read_refs(v, i, cd, path, out)) ||
+      (rc = read_restart(v, i, cd, path, &out->restart)))
     return rc;
   if (default_item(cd, "essential", cJSON_CreateTrue()) ||
       default_num(cd, "cpu", 0) ||
@@ -371,7 +408,7 @@ static int read_container(etd_vctx *v, cJSON *cd, int i, const cJSON *volumes,
 static int read_task(etd_vctx *v, etd_taskdef *t) {
   static const char *const MODES[] = {"bridge", "host", "awsvpc", "none"};
   cJSON *j = t->json;
-  const cJSON *fam, *mode, *defs, *vols, *compat, *cpu, *mem, *x;
+  const cJSON *fam, *mode, *defs, *vols, *compat, *cpu, *mem, *exec, *x;
   if (typed(v, -1, j, "", "family", cJSON_String, &fam) ||
       typed(v, -1, j, "", "networkMode", cJSON_String, &mode) ||
       typed(v, -1, j, "", "containerDefinitions", cJSON_Array, &defs) ||
@@ -380,7 +417,7 @@ static int read_task(etd_vctx *v, etd_taskdef *t) {
       typed(v, -1, j, "", "cpu", cJSON_String, &cpu) ||
       typed(v, -1, j, "", "memory", cJSON_String, &mem) ||
       typed(v, -1, j, "", "taskRoleArn", cJSON_String, &x) ||
-      typed(v, -1, j, "", "executionRoleArn", cJSON_String, &x) ||
+      typed(v, -1, j, "", "executionRoleArn", cJSON_String, &exec) ||
       typed(v, -1, j, "", "tags", cJSON_Array, &x))
     return -1;
   if (!fam || !etd_valid_name(fam->valuestring))
@@ -450,6 +487,8 @@ static int read_task(etd_vctx *v, etd_taskdef *t) {
       return rc;
     whole[i] = rc == 0;
     all_whole = all_whole && whole[i];
+    t->containers[i].exec_creds =
+        etd_needs_execution_credentials(cd, exec != NULL);
     t->any_health_check |= get(cd, "healthCheck") != NULL;
     t->any_depends_on |= get(cd, "dependsOn") != NULL;
   }

@@ -30,6 +30,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "etd/agent.h"
+
 /* The caller drains both queues after every call; this many undrained
  * entries means it stopped doing so. */
 #define QUEUE_MAX 65536
@@ -48,6 +50,17 @@ typedef struct queue {
   size_t elem, head, len, cap;
 } queue;
 
+/* Where a PENDING container is with its image (docker_task_engine.go
+ * pullContainer; etd_pull_may_begin says when it may begin). */
+typedef enum pull_state { PULL_NONE, PULL_PULLING, PULL_DONE } pull_state;
+
+/* The task's execution-role credentials, secrets and registry auth. */
+typedef enum creds_state {
+  CREDS_READY,
+  CREDS_FETCHING,
+  CREDS_FAILED
+} creds_state;
+
 typedef struct ctr {
   const fecs_container_spec *spec; /* borrowed from engine->spec */
   /* The agent's ordering (etd_ordering: dependsOn, volumesFrom as CREATE,
@@ -56,7 +69,12 @@ typedef struct ctr {
   size_t n_ord;
   size_t *deps;
   int64_t interval_us, timeout_us, start_period_us, start_timeout_us,
-      stop_timeout_us;
+      stop_timeout_us, pull_us, restart_period_us;
+  pull_state pull;
+  int64_t pull_done_us;
+  int64_t start_due_us; /* STARTING: when ECS_CONTAINER_START_TIMEOUT ends */
+  int restarts;
+  int64_t restarted_us; /* the last restart, FECS_NEVER before one */
   fecs_container_state state;
   fecs_health health;
   int streak;
@@ -95,6 +113,10 @@ struct fecs_engine {
   /* Why the agent cannot order the task (etd_agent_check), "" when it can:
    * fecs_engine_start then stops the task before any container starts. */
   char unresolvable[ECSB_ERR_MSG_MAX];
+  creds_state creds;
+  int64_t creds_done_us;
+  char creds_error[FECS_REASON_MAX + 1];  /* "" when the fetch succeeds */
+  int64_t start_limit_us, start_limit_ms; /* 0: none */
   /* Held by every call that reads or changes the state below (not the
    * spec's queries): fake-ecs reads from other threads. */
   pthread_mutex_t mu;
@@ -155,6 +177,15 @@ static void emit_container(fecs_engine *e, fecs_event_kind kind, size_t i) {
   ctr *c = &e->c[i];
   if (kind == FECS_EV_CONTAINER_WAITING)
     ev.reason = c->waiting;
+  if (kind == FECS_EV_CONTAINER_PULLING || kind == FECS_EV_CONTAINER_PULLED)
+    ev.image = c->spec->image ? c->spec->image : "";
+  if (kind == FECS_EV_CONTAINER_PULLING)
+    ev.duration_us = c->pull_done_us - e->now;
+  if (kind == FECS_EV_CONTAINER_RESTARTING) {
+    ev.has_exit_code = true;
+    ev.exit_code = c->exit_code;
+    ev.count = c->restarts;
+  }
   if (kind == FECS_EV_CONTAINER_EXITED ||
       kind == FECS_EV_CONTAINER_NOT_STARTED) {
     ev.has_exit_code = c->has_exit;
@@ -264,9 +295,20 @@ static void begin_stop(fecs_engine *e, const char *code, const char *reason) {
   set_status(e, FECS_TASK_STOPPING);
 }
 
+/* START queued: the agent's CREATED; docker start has
+ * ECS_CONTAINER_START_TIMEOUT to answer. */
+static void queue_start(fecs_engine *e, size_t i) {
+  ctr *c = &e->c[i];
+  c->state = FECS_C_STARTING;
+  c->start_due_us =
+      e->start_limit_us > 0 ? e->now + e->start_limit_us : FECS_NEVER;
+  queue_action(e, FECS_ACT_START, i);
+}
+
 static void mark_started(fecs_engine *e, size_t i) {
   ctr *c = &e->c[i];
   c->state = FECS_C_RUNNING;
+  c->start_due_us = FECS_NEVER;
   c->started_us = e->now;
   c->started_wall_us = e->wall;
   e->changes++;
@@ -487,6 +529,73 @@ static void note_waiting(fecs_engine *e) {
   }
 }
 
+/* The pull of container i begins (the caller checked etd_pull_may_begin).
+ * An image another container of the task pulled is cached; one it is
+ * pulling is shared (the agent's image manager pulls an image once at a
+ * time). A pull that takes no time has no events. */
+static void begin_pull(fecs_engine *e, size_t i) {
+  ctr *c = &e->c[i];
+  int64_t done = e->now + c->pull_us;
+  for (size_t j = 0; c->spec->image && j < e->n; j++) {
+    const ctr *o = &e->c[j];
+    if (j == i || !o->spec->image || strcmp(o->spec->image, c->spec->image))
+      continue;
+    if (o->pull == PULL_DONE)
+      done = e->now;
+    else if (o->pull == PULL_PULLING && o->pull_done_us < done)
+      done = o->pull_done_us;
+  }
+  c->pull_done_us = done;
+  if (done <= e->now) {
+    c->pull = PULL_DONE;
+    return;
+  }
+  c->pull = PULL_PULLING;
+  emit_container(e, FECS_EV_CONTAINER_PULLING, i);
+}
+
+/* The credentials fetch ends (graph.go executionCredentialsResolved waits
+ * for it): containers that need them may pull, or the task stops. */
+static void end_credentials(fecs_engine *e) {
+  fecs_event ev = ev_new(e, FECS_EV_TASK_CREDENTIALS, -1);
+  ev.ok = !e->creds_error[0];
+  e->creds = ev.ok ? CREDS_READY : CREDS_FAILED;
+  char why[FECS_REASON_MAX + 1];
+  if (!ev.ok) {
+    etd_resource_init_reason(e->creds_error, why, sizeof why);
+    ev.reason = e->creds_error;
+  }
+  push(e, &e->evs, &ev);
+  if (!ev.ok)
+    begin_stop(e, STOP_FAILED_TO_START, why);
+}
+
+/* What time alone decides before the graph settles: the credentials fetch
+ * and pulls that are done, and starts that ECS_CONTAINER_START_TIMEOUT gives
+ * up on (dockerapi's DockerTimeoutError). */
+static void advance(fecs_engine *e) {
+  if (!e->started)
+    return;
+  if (e->creds == CREDS_FETCHING && e->now >= e->creds_done_us)
+    end_credentials(e);
+  for (size_t i = 0; i < e->n; i++) {
+    ctr *c = &e->c[i];
+    if (c->state == FECS_C_PENDING && c->pull == PULL_PULLING &&
+        e->now >= c->pull_done_us) {
+      c->pull = PULL_DONE;
+      emit_container(e, FECS_EV_CONTAINER_PULLED, i);
+    }
+    if (c->state == FECS_C_STARTING && c->start_due_us != FECS_NEVER &&
+        e->now >= c->start_due_us) {
+      etd_start_timeout_reason(e->start_limit_ms, c->reason, sizeof c->reason);
+      c->has_reason = true;
+      mark_not_started(e, i);
+      if (c->spec->essential)
+        begin_stop(e, STOP_FAILED_TO_START, c->reason);
+    }
+  }
+}
+
 static void settle(fecs_engine *e) {
   if (!e->started)
     return;
@@ -504,9 +613,16 @@ static void settle(fecs_engine *e) {
         }
       } else if (c->state == FECS_C_PENDING) {
         char why[200];
-        if (verdict(e, i, why, sizeof why) == V_MET) {
-          c->state = FECS_C_STARTING;
-          queue_action(e, FECS_ACT_START, i);
+        bool met = verdict(e, i, why, sizeof why) == V_MET;
+        if (c->pull == PULL_NONE &&
+            etd_pull_may_begin(e->opts.pull_upfront, met,
+                               !c->spec->exec_creds ||
+                                   e->creds == CREDS_READY)) {
+          begin_pull(e, i);
+          changed = true;
+        }
+        if (met && c->pull == PULL_DONE) {
+          queue_start(e, i);
           changed = true;
         }
       }
@@ -564,6 +680,7 @@ static int enter(fecs_engine *e, int64_t now, ecsb_err *err) {
 }
 
 static int finish(fecs_engine *e, ecsb_err *err) {
+  advance(e);
   settle(e);
   run_due(e);
   return e->broken ? broken_err(e, err) : 0;
@@ -586,13 +703,16 @@ static int wrong_state(const fecs_engine *e, size_t i, const char *what,
       e->c[i].spec->name, fecs_container_state_name(e->c[i].state), what);
 }
 
-static int64_t scale_ms(const fecs_engine *e, int64_t ms) {
-  if (ms <= 0)
+static int64_t scale_us(const fecs_engine *e, int64_t us) {
+  if (us <= 0)
     return 0;
-  int64_t us = ms * 1000;
   if (e->opts.scale)
     us = e->opts.scale(e->opts.scale_ctx, us);
   return us < 1 ? 1 : us; /* a set duration never becomes "none" */
+}
+
+static int64_t scale_ms(const fecs_engine *e, int64_t ms) {
+  return ms <= 0 ? 0 : scale_us(e, ms * 1000);
 }
 
 int fecs_engine_new(const fecs_task_spec *spec, const fecs_engine_opts *opts,
@@ -629,6 +749,11 @@ int fecs_engine_new(const fecs_task_spec *spec, const fecs_engine_opts *opts,
     c->start_period_us = scale_ms(e, c->spec->health.start_period_ms);
     c->start_timeout_us = scale_ms(e, c->spec->start_timeout_ms);
     c->stop_timeout_us = scale_ms(e, c->spec->stop_timeout_ms);
+    c->restart_period_us = scale_ms(e, c->spec->restart.attempt_period_ms);
+    c->pull_us = opts && opts->pull_us && i < opts->n_pull_us
+                     ? scale_us(e, opts->pull_us[i])
+                     : 0;
+    c->pull_done_us = c->start_due_us = c->restarted_us = FECS_NEVER;
     if (etd_ordering(c->spec, &c->ord, &c->n_ord) ||
         !(c->deps = calloc(c->n_ord + 1, sizeof *c->deps))) {
       rc = ecsb_err_set(err, ECSB_ENOMEM, "out of memory");
@@ -640,6 +765,17 @@ int fecs_engine_new(const fecs_task_spec *spec, const fecs_engine_opts *opts,
   }
   if (opts && opts->task_arn)
     snprintf(e->task_arn, sizeof e->task_arn, "%s", opts->task_arn);
+  if (opts && opts->credentials_error)
+    snprintf(e->creds_error, sizeof e->creds_error, "%s",
+             *opts->credentials_error ? opts->credentials_error
+                                      : "execution resource retrieval failed");
+  e->creds_done_us = FECS_NEVER;
+  e->start_limit_ms = e->opts.container_start_timeout_us / 1000;
+  e->start_limit_us = scale_us(e, e->opts.container_start_timeout_us);
+  /* the copies are the engine's; the caller's arrays may go */
+  e->opts.pull_us = NULL;
+  e->opts.credentials_error = NULL;
+  e->opts.task_arn = NULL;
   ecsb_err aerr = {0};
   if (etd_agent_check(e->spec->containers, e->n, NULL, &aerr) == ECSB_ENOMEM) {
     rc = ecsb_err_set(err, ECSB_ENOMEM, "out of memory");
@@ -683,6 +819,13 @@ static int start_locked(fecs_engine *e, int64_t now, ecsb_err *err) {
   fecs_event ev = ev_new(e, FECS_EV_TASK_HEALTH, -1);
   ev.health = e->health = FECS_HEALTH_UNKNOWN;
   push(e, &e->evs, &ev);
+  /* The credentials fetch begins with the task, for the containers that
+   * need them (etd_needs_execution_credentials); advance() ends it. */
+  for (size_t i = 0; i < e->n && e->creds == CREDS_READY; i++)
+    if (e->c[i].spec->exec_creds) {
+      e->creds = CREDS_FETCHING;
+      e->creds_done_us = now + scale_us(e, e->opts.credentials_us);
+    }
   if (e->unresolvable[0]) {
     /* docker_task_engine.go UpsertTask: ValidDependencies failed, the task
      * stops before any container starts (TaskDependencyError's text). */
@@ -750,8 +893,21 @@ static int container_exited_locked(fecs_engine *e, const char *name,
   c->check_running = false;
   c->next_check_us = c->kill_due_us = FECS_NEVER;
   emit_container(e, FECS_EV_CONTAINER_EXITED, i);
-  if (c->spec->essential)
+  /* task_manager.go asks the restart tracker before the exit can stop the
+   * task: a container it restarts is not stopped, for the task or for its
+   * dependents. */
+  int64_t since =
+      now - (c->restarted_us != FECS_NEVER ? c->restarted_us : c->started_us);
+  if (etd_restart_should(&c->spec->restart, exit_code, e->stopping, since,
+                         c->restart_period_us, NULL)) {
+    c->restarts++;
+    c->restarted_us = now;
+    c->streak = 0;
+    emit_container(e, FECS_EV_CONTAINER_RESTARTING, i);
+    queue_start(e, i);
+  } else if (c->spec->essential) {
     begin_stop(e, STOP_ESSENTIAL, REASON_ESSENTIAL);
+  }
   return finish(e, err);
 }
 
@@ -881,6 +1037,8 @@ static int64_t next_deadline_locked(const fecs_engine *e) {
   int64_t d = FECS_NO_DEADLINE;
   if (!e->started)
     return d;
+  if (e->creds == CREDS_FETCHING && !e->stopping)
+    d = e->creds_done_us;
   for (size_t i = 0; i < e->n; i++) {
     const ctr *c = &e->c[i];
     if (c->state == FECS_C_RUNNING && !c->check_running &&
@@ -888,6 +1046,10 @@ static int64_t next_deadline_locked(const fecs_engine *e) {
       d = min64(d, c->next_check_us);
     if (c->state == FECS_C_STOPPING && c->kill_due_us != FECS_NEVER)
       d = min64(d, c->kill_due_us);
+    if (c->state == FECS_C_STARTING && c->start_due_us != FECS_NEVER)
+      d = min64(d, c->start_due_us);
+    if (c->state == FECS_C_PENDING && c->pull == PULL_PULLING && !e->stopping)
+      d = min64(d, c->pull_done_us);
     if (c->state != FECS_C_PENDING || e->stopping)
       continue;
     for (size_t k = 0; k < c->n_ord; k++) {

@@ -68,7 +68,8 @@ const char *fecs_event_kind_name(fecs_event_kind k) {
       "task.status",           "task.health",       "task.stop_requested",
       "container.pending",     "container.started", "container.healthy",
       "container.unhealthy",   "container.exited",  "container.killed",
-      "container.not_started", "container.waiting"};
+      "container.not_started", "container.waiting", "container.pulling",
+      "container.pulled",      "task.credentials",  "container.restarting"};
   return (unsigned)k < sizeof names / sizeof names[0] ? names[k] : "?";
 }
 

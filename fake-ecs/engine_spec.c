@@ -29,6 +29,7 @@ static void free_strs(const char *const *v, size_t n) {
 
 static void free_container(fecs_container_spec *c) {
   free((void *)c->name);
+  free((void *)c->image);
   free_strs(c->links, c->n_links);
   free_strs(c->volumes_from, c->n_volumes_from);
   for (size_t k = 0; k < c->n_depends_on; k++)
@@ -73,6 +74,12 @@ static int copy_container(const fecs_container_spec *in,
   memset(out, 0, sizeof *out);
   out->essential = in->essential;
   out->start_timeout_ms = in->start_timeout_ms;
+  out->restart = in->restart;
+  if (!out->restart.attempt_period_ms)
+    out->restart.attempt_period_ms = ETD_RESTART_PERIOD_DEFAULT_MS;
+  out->exec_creds = in->exec_creds;
+  if (in->image && !(out->image = strdup(in->image)))
+    return ECSB_ENOMEM;
   out->stop_timeout_ms =
       in->stop_timeout_ms ? in->stop_timeout_ms : FECS_STOP_TIMEOUT_DEFAULT_MS;
   if (!(out->name = strdup(in->name)) ||

@@ -68,6 +68,12 @@ const char *tu_events(fecs_engine *e, int64_t now, char *buf) {
       append(buf, "%s:%s=%s", k, ev.container_name,
              fecs_signal_name(ev.signal));
       break;
+    case FECS_EV_TASK_CREDENTIALS:
+      append(buf, "%s:%s", k, ev.ok ? "ok" : "failed");
+      break;
+    case FECS_EV_CONTAINER_RESTARTING:
+      append(buf, "%s:%s=%d", k, ev.container_name, ev.count);
+      break;
     case FECS_EV_CONTAINER_NOT_STARTED:
       if (ev.has_exit_code)
         append(buf, "%s:%s=%d", k, ev.container_name, ev.exit_code);

@@ -221,6 +221,28 @@ static const bad_case BAD[] = {
      "{\"containerDefinitions\":[{\"name\":\"a\",\"image\":\"i\"}],"
      "\"networkMode\":\"awsvpc\"}",
      "family: required"},
+    /* restartPolicy (ContainerRestartPolicy; test_fecs_engine_agent.c) */
+    {"etd (restartPolicy)", TD(",\"restartPolicy\":{\"ignoredExitCodes\":[1]}"),
+     "containerDefinitions[1].restartPolicy.enabled: required"},
+    {"etd (restartPolicy)",
+     TD(",\"restartPolicy\":{\"enabled\":true,\"restartAttemptPeriod\":59}"),
+     "containerDefinitions[1].restartPolicy.restartAttemptPeriod: 59 is "
+     "outside 60-1800"},
+    {"etd (restartPolicy)",
+     TD(",\"restartPolicy\":{\"enabled\":false,\"restartAttemptPeriod\":"
+        "1801}"),
+     "restartPolicy.restartAttemptPeriod: 1801 is outside 60-1800"},
+    {"etd (restartPolicy)",
+     TD(",\"restartPolicy\":{\"enabled\":true,\"ignoredExitCodes\":["
+        "1,2,3,4,5,6,7,8,9,10,11,12,13,14,15,16,17,18,19,20,21,22,23,24,25,26,"
+        "27,28,29,30,31,32,33,34,35,36,37,38,39,40,41,42,43,44,45,46,47,48,49,"
+        "50,51]}"),
+     "containerDefinitions[1].restartPolicy.ignoredExitCodes: 51 exit codes "
+     "(at most 50)"},
+    {"etd (restartPolicy)",
+     TD(",\"restartPolicy\":{\"enabled\":true,\"ignoredExitCodes\":[\"1\"]}"),
+     "containerDefinitions[1].restartPolicy.ignoredExitCodes[0]: expected an "
+     "integer"},
 };
 
 /* Task definitions RegisterTaskDefinition accepts and the ECS agent then

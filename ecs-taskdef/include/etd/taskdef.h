@@ -79,6 +79,24 @@ typedef struct etd_health {
   int64_t start_period_ms; /* 0-300 s, default 0 */
 } etd_health;
 
+/* A container's restartPolicy (ContainerRestartPolicy, ECS API
+ * Reference): enabled is required; at most 50 ignoredExitCodes;
+ * restartAttemptPeriod 60-1800 s, 300 s when absent. What the agent does
+ * with it is etd/agent.h's etd_restart_should. */
+#define ETD_RESTART_IGNORED_MAX 50
+#define ETD_RESTART_PERIOD_MIN_MS 60000
+#define ETD_RESTART_PERIOD_MAX_MS 1800000
+#define ETD_RESTART_PERIOD_DEFAULT_MS 300000
+typedef struct etd_restart {
+  bool given; /* the container definition has a restartPolicy */
+  bool enabled;
+  /* the first ETD_RESTART_IGNORED_MAX codes; n_ignored counts every code
+   * given, so that the rule can refuse too many */
+  int ignored[ETD_RESTART_IGNORED_MAX];
+  size_t n_ignored;
+  int64_t attempt_period_ms; /* 0 in a spec built in code: 300 s */
+} etd_restart;
+
 /* One container, normalised. The first fields are the agent simulator's
  * container spec (fecs_container_spec is this type). */
 typedef struct etd_container {
@@ -97,6 +115,10 @@ typedef struct etd_container {
   size_t n_links;
   const char *const *volumes_from;
   size_t n_volumes_from;
+  etd_restart restart;
+  /* The agent needs the task's execution-role credentials before it pulls
+   * this container's image (etd_needs_execution_credentials). */
+  bool exec_creds;
   /* Read from JSON only (NULL / 0 in a spec built in code). */
   const char *image;
   int64_t cpu, memory; /* 0 when absent */

@@ -38,7 +38,9 @@
  *   }
  *
  * Every START action must be answered with _container_started or
- * _container_start_failed; every RUN_HEALTH_CHECK with _health_result (a
+ * _container_start_failed (unless opts.container_start_timeout_us gave up on
+ * it first: the container is then NOT_STARTED and a late answer is
+ * ECSB_ESTATE); every RUN_HEALTH_CHECK with _health_result (a
  * run longer than the action's timeout_us is reported as a failure); every
  * started container eventually with _container_exited.
  *
@@ -120,6 +122,26 @@
  *    StopTask: stopCode UserInitiated, stoppedReason the given reason (at
  *    most 255 characters, StopTask API Reference); no reason: "Task stopped
  *    by user" (the text ECS shows; corroborated only by third parties).
+ *  - Before a container is created the agent pulls its image
+ *    (docker_task_engine.go pullContainer): by default once its ordering
+ *    lets it be created, with ECS_PULL_DEPENDENT_CONTAINERS_UPFRONT as soon
+ *    as the task starts (etd_pull_may_begin); a container that needs the
+ *    execution-role credentials, secrets or registry auth waits for them
+ *    first (graph.go executionCredentialsResolved), and a failed fetch
+ *    stops the task (TaskFailedToStart, ResourceInitializationError).
+ *    The container stays PENDING while it waits and pulls.
+ *  - ECS_CONTAINER_START_TIMEOUT bounds `docker start` (dockerapi's
+ *    StartContainer timeout): a container whose start is not confirmed in
+ *    time is given up (DockerTimeoutError), and an essential one stops the
+ *    task (TaskFailedToStart). It is not startTimeout, which is how long
+ *    dependents wait for a dependency's condition.
+ *  - restartPolicy (task_manager.go, restart_tracker.go ShouldRestart,
+ *    etd_restart_should): a container that exits while the task runs is
+ *    started again unless its exit code is ignored or it ran less than
+ *    restartAttemptPeriod since its last (re)start; a restarted essential
+ *    container does not stop the task, and its dependents never see it
+ *    COMPLETE. Its health (and failure streak) carries on; checks resume
+ *    one interval after the new start.
  *  - Stopping (StopTask API Reference, ContainerDefinition.stopTimeout):
  *    SIGTERM, then SIGKILL after the container's stopTimeout (default 30 s)
  *    if it is still running. Shutdown runs in reverse dependency order
@@ -256,6 +278,14 @@ typedef enum fecs_event_kind {
   FECS_EV_CONTAINER_NOT_STARTED, /* reason; exit_code 143 when ECS sets it */
   FECS_EV_CONTAINER_WAITING,     /* reason: a dependency it waits for is
                                     UNHEALTHY (the agent keeps waiting) */
+  FECS_EV_CONTAINER_PULLING,     /* image, duration_us: its pull began (only
+                                    for a pull that takes time) */
+  FECS_EV_CONTAINER_PULLED,      /* image */
+  FECS_EV_TASK_CREDENTIALS,      /* ok, reason (the error when not ok): the
+                                    execution-role credentials, secrets and
+                                    registry auth were fetched, or not */
+  FECS_EV_CONTAINER_RESTARTING,  /* exit_code, count: the agent restarts the
+                                    container that exited (restartPolicy) */
 } fecs_event_kind;
 
 typedef struct fecs_event {
@@ -269,7 +299,12 @@ typedef struct fecs_event {
   int exit_code;
   int signal;
   const char *stop_code; /* borrowed; STOP_REQUESTED */
-  const char *reason;    /* borrowed; STOP_REQUESTED, NOT_STARTED, WAITING */
+  const char *reason;    /* borrowed; STOP_REQUESTED, NOT_STARTED, WAITING,
+                            TASK_CREDENTIALS */
+  const char *image;     /* borrowed; PULLING, PULLED */
+  int64_t duration_us;   /* PULLING: how long the pull takes (engine clock) */
+  int count;             /* RESTARTING: restarts so far, this one included */
+  bool ok;               /* TASK_CREDENTIALS */
 } fecs_event;
 
 typedef int64_t (*fecs_scale_fn)(void *ctx, int64_t scenario_us);
@@ -298,6 +333,28 @@ typedef struct fecs_engine_opts {
   /* The task's ARN, for the stop reason of a task whose dependencies the
    * agent cannot resolve (copied; NULL: none). */
   const char *task_arn;
+  /* Image pulls: pull_us[i] is how long container i's image takes to pull
+   * (task-definition time, us, mapped by `scale`; copied); NULL or 0: the
+   * image is cached and the pull takes no time (no event). A second
+   * container of the task with the same image shares the first one's pull
+   * (the agent's image manager pulls an image once at a time; once pulled
+   * it is cached). pull_upfront: ECS_PULL_DEPENDENT_CONTAINERS_UPFRONT
+   * (etd_pull_may_begin). */
+  const int64_t *pull_us;
+  size_t n_pull_us;
+  bool pull_upfront;
+  /* How long fetching the execution-role credentials, secrets and registry
+   * auth takes (task-definition time, us), for a task with a container
+   * that needs them (etd_needs_execution_credentials); credentials_error
+   * non-NULL: the fetch fails with it (copied) and the task stops,
+   * TaskFailedToStart, etd_resource_init_reason. */
+  int64_t credentials_us;
+  const char *credentials_error;
+  /* ECS_CONTAINER_START_TIMEOUT (task-definition time, us): a START not
+   * answered by _container_started within it gives up on the container
+   * (etd_start_timeout_reason; the task stops if it is essential). 0: no
+   * limit (the runner passes the agent's default, 3m). */
+  int64_t container_start_timeout_us;
 } fecs_engine_opts;
 
 typedef struct fecs_engine fecs_engine;
