@@ -51,10 +51,10 @@ static bool private_ecr(const char *image) {
 
 bool etd_needs_execution_credentials(const cJSON *def, bool execution_role) {
   const cJSON *sec = cJSON_GetObjectItemCaseSensitive(def, "secrets");
-  const cJSON *rc = cJSON_GetObjectItemCaseSensitive(def, "repositoryCredentials");
+  const cJSON *rc =
+      cJSON_GetObjectItemCaseSensitive(def, "repositoryCredentials");
   const cJSON *im = cJSON_GetObjectItemCaseSensitive(def, "image");
-  if ((cJSON_IsArray(sec) && cJSON_GetArraySize(sec) > 0) ||
-      cJSON_IsObject(rc))
+  if ((cJSON_IsArray(sec) && cJSON_GetArraySize(sec) > 0) || cJSON_IsObject(rc))
     return true;
   return execution_role && cJSON_IsString(im) && private_ecr(im->valuestring);
 }

@@ -15,9 +15,9 @@
 #include "expect_impl.h"
 #include "rpt/strbuf.h"
 
-static const char *const events[] = {"pending",   "started", "healthy",
-                                     "unhealthy", "exited",  "killed",
-                                     "waiting"};
+static const char *const events[] = {
+    "pending", "started", "healthy", "unhealthy", "exited",
+    "killed",  "waiting", "pulling", "pulled",    "restarting"};
 static const char *const roles[] = {
     "discover-servers", "consul-client", "mesh-init", "sidecar-proxy",
     "health-sync",      "consul-server", "app"};

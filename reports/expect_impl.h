@@ -26,7 +26,10 @@ typedef enum pat_ev {
   EV_UNHEALTHY,
   EV_EXITED,
   EV_KILLED,
-  EV_WAITING
+  EV_WAITING,
+  EV_PULLING,
+  EV_PULLED,
+  EV_RESTARTING
 } pat_ev;
 
 typedef struct rpt_pattern {

@@ -61,6 +61,8 @@ static cJSON *container_json(const rpt_container *c) {
     cJSON_AddStringToObject(d, "condition", c->deps[i].condition);
   }
   add_us(o, "pending_us", c->pending_at);
+  add_us(o, "pull_us", c->pull_at);
+  add_us(o, "pulled_us", c->pulled_at);
   add_us(o, "started_us", c->started_at);
   add_us(o, "healthy_us", c->healthy_at);
   add_us(o, "exited_us", c->exited_at);
@@ -71,6 +73,9 @@ static cJSON *container_json(const rpt_container *c) {
   add_us(o, "killed_us", c->killed_at);
   add_str(o, "signal", c->signal);
   add_us(o, "ready_us", c->ready_at);
+  cJSON *rs = cJSON_AddArrayToObject(o, "restarts");
+  for (size_t i = 0; rs && i < c->n_restarts; i++)
+    cJSON_AddItemToArray(rs, cJSON_CreateNumber((double)c->restart_at[i]));
   cJSON *h = cJSON_AddArrayToObject(o, "health");
   for (size_t i = 0; h && i < c->n_health; i++) {
     cJSON *e = cJSON_CreateObject();
@@ -415,7 +420,7 @@ static int load_stats(rd *d, const cJSON *o, const char *path, rpt_stats *s) {
 static int load_container(rd *d, const cJSON *o, const char *p,
                           rpt_container *c) {
   int rc;
-  const cJSON *deps, *health;
+  const cJSON *deps, *health, *restarts;
   int64_t code = RPT_ABSENT;
   memset(c, 0, sizeof *c);
   if ((rc = need_obj(d, o, p)) ||
@@ -425,6 +430,8 @@ static int load_container(rd *d, const cJSON *o, const char *p,
       (rc = get_flag(d, o, p, "essential", &c->essential)) ||
       (rc = get_flag(d, o, p, "health_check", &c->health_check)) ||
       (rc = get_us(d, o, p, "pending_us", &c->pending_at)) ||
+      (rc = get_us(d, o, p, "pull_us", &c->pull_at)) ||
+      (rc = get_us(d, o, p, "pulled_us", &c->pulled_at)) ||
       (rc = get_us(d, o, p, "started_us", &c->started_at)) ||
       (rc = get_us(d, o, p, "healthy_us", &c->healthy_at)) ||
       (rc = get_us(d, o, p, "exited_us", &c->exited_at)) ||
@@ -432,10 +439,21 @@ static int load_container(rd *d, const cJSON *o, const char *p,
       (rc = get_us(d, o, p, "killed_us", &c->killed_at)) ||
       (rc = get_sdup(d, o, p, "signal", false, &c->signal)) ||
       (rc = get_arr(d, o, p, "depends_on", &deps)) ||
-      (rc = get_arr(d, o, p, "health", &health)))
+      (rc = get_arr(d, o, p, "health", &health)) ||
+      (rc = get_arr(d, o, p, "restarts", &restarts)))
     return rc;
   c->exit_code = code == RPT_ABSENT ? 0 : (int)code;
   c->ready_at = RPT_ABSENT;
+  int nr = restarts ? cJSON_GetArraySize(restarts) : 0;
+  if (nr && !(c->restart_at = calloc((size_t)nr, sizeof *c->restart_at)))
+    return oom(d);
+  for (int i = 0; i < nr; i++) {
+    const cJSON *e = cJSON_GetArrayItem(restarts, i);
+    if (!cJSON_IsNumber(e))
+      return fail(d, ecsb_err_set(d->err, ECSB_EINVAL,
+                                  "%s.restarts[%d]: expected a number", p, i));
+    c->restart_at[c->n_restarts++] = (int64_t)e->valuedouble;
+  }
   int nd = deps ? cJSON_GetArraySize(deps) : 0;
   if (nd && !(c->deps = calloc((size_t)nd, sizeof *c->deps)))
     return oom(d);

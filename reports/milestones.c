@@ -100,7 +100,7 @@ static long task_index(build *b, const char *name, bool create,
 static void container_init(rpt_container *c) {
   memset(c, 0, sizeof *c);
   c->pending_at = c->started_at = c->healthy_at = c->exited_at = c->killed_at =
-      c->ready_at = c->not_started_at = RPT_ABSENT;
+      c->ready_at = c->not_started_at = c->pull_at = c->pulled_at = RPT_ABSENT;
 }
 
 static rpt_container *container_get(rpt_task *t, const char *name) {
@@ -246,6 +246,20 @@ static int container_event(build *b, size_t ti, const rpt_event *e,
     c->n_health++;
     if (h && role_is(c, "sidecar-proxy"))
       set_ms(b, ti, RPT_T3, e);
+  } else if (strcmp(what, "pulling") == 0) {
+    if (c->pull_at == RPT_ABSENT)
+      c->pull_at = e->t_us;
+  } else if (strcmp(what, "pulled") == 0) {
+    if (c->pulled_at == RPT_ABSENT)
+      c->pulled_at = e->t_us;
+  } else if (strcmp(what, "restarting") == 0) {
+    /* The agent started it again: it did not end at that exit. */
+    int64_t *nr = realloc(c->restart_at, (c->n_restarts + 1) * sizeof *nr);
+    if (!nr)
+      return oom(err);
+    c->restart_at = nr;
+    nr[c->n_restarts++] = e->t_us;
+    c->exited_at = RPT_ABSENT;
   } else if (strcmp(what, "waiting") == 0) {
     const char *why = rpt_event_str(e, "reason");
     if (why && *why && replace(&c->waiting_reason, why, err))

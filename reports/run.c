@@ -95,6 +95,7 @@ static void container_clear(rpt_container *c) {
   free(c->signal);
   free(c->not_started_reason);
   free(c->waiting_reason);
+  free(c->restart_at);
   free(c->health);
 }
 

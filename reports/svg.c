@@ -35,6 +35,7 @@ static const char *const style =
     ".ecsb-grid{stroke:#e6e6e6;stroke-width:1}\n"
     ".ecsb-axis{stroke:#888;stroke-width:1}\n"
     ".ecsb-wait{fill:#d0d4da}\n"
+    ".ecsb-pull{fill:#9a86c8}\n"
     ".ecsb-run{fill:#6b9bd1}\n"
     ".ecsb-ok{fill:#4caf50}\n"
     ".ecsb-bad{fill:#f0a030}\n"
@@ -189,6 +190,13 @@ static void container_row(ecsb_buf *b, const scale *s, const rpt_run *r,
   double by = y + (ROW - BAR) / 2 - 2;
   phase(b, s, pend, c->started_at != RPT_ABSENT ? c->started_at : stop, by,
         "ecsb-wait", c->name, "waiting on dependencies");
+  /* The image pull, over the wait it is part of. */
+  if (c->pull_at != RPT_ABSENT)
+    phase(b, s, c->pull_at,
+          c->pulled_at != RPT_ABSENT    ? c->pulled_at
+          : c->started_at != RPT_ABSENT ? c->started_at
+                                        : stop,
+          by, "ecsb-pull", c->name, "pulling its image");
   if (c->started_at == RPT_ABSENT)
     return;
   /* Running until the first health event, then the health phases. */
@@ -204,6 +212,20 @@ static void container_row(ecsb_buf *b, const scale *s, const rpt_run *r,
       to = stop;
     phase(b, s, from, to, by, c->health[i].healthy ? "ecsb-ok" : "ecsb-bad",
           c->name, c->health[i].healthy ? "HEALTHY" : "UNHEALTHY");
+  }
+  /* Each restart (restartPolicy): the exit it followed, marked. */
+  for (size_t i = 0; i < c->n_restarts; i++) {
+    double rx = X(s, c->restart_at[i]);
+    char rt[200], ra[32];
+    snprintf(rt, sizeof rt, "%s exited and was restarted at %s", c->name,
+             rpt_fmt_us(c->restart_at[i], ra, sizeof ra));
+    ecsb_buf_printf(b,
+                    "<rect x=\"%.1f\" y=\"%.1f\" width=\"3\" "
+                    "height=\"%.1f\" class=\"ecsb-end1\"><title>",
+                    rx - 1, by - 2, BAR + 4);
+    rpt_buf_xml(b, rt);
+    ecsb_buf_puts(b, "</title></rect>\n");
+    text(b, rx + 4, by + BAR - 3, "ecsb-faultl", NULL, "restart");
   }
   if (end == RPT_ABSENT)
     return;

@@ -302,6 +302,8 @@ static void chain(tw *w, const rpt_run *r, const rpt_task *t) {
 typedef struct blame_row {
   const char *name;
   int64_t dur, waited; /* dur RPT_ABSENT: never ready (sorted last) */
+  int64_t pull;        /* of the wait, its image pull; RPT_ABSENT: none */
+  size_t restarts;
   char outcome[160];
 } blame_row;
 
@@ -343,6 +345,10 @@ static void blame(tw *w, const rpt_run *r, const rpt_task *t) {
           c->pending_at != RPT_ABSENT && c->started_at != RPT_ABSENT
               ? c->started_at - c->pending_at
               : RPT_ABSENT;
+      rows[k].pull = c->pull_at != RPT_ABSENT && c->pulled_at != RPT_ABSENT
+                         ? c->pulled_at - c->pull_at
+                         : RPT_ABSENT;
+      rows[k].restarts = c->n_restarts;
     }
     k++;
   }
@@ -370,14 +376,27 @@ static void blame(tw *w, const rpt_run *r, const rpt_task *t) {
                       rpt_fmt_us(rows[i].waited, b, sizeof b));
     } else if (rows[i].dur == RPT_ABSENT) {
       cell(w, rows[i].name, 22);
-      ecsb_buf_printf(w->b, "%s\n", rows[i].outcome);
+      ecsb_buf_printf(w->b, "%s", rows[i].outcome);
     } else if (rows[i].waited != RPT_ABSENT && rows[i].waited > 0) {
       cell(w, rows[i].name, 22);
-      ecsb_buf_printf(w->b, "waited %s\n",
+      ecsb_buf_printf(w->b, "waited %s",
                       rpt_fmt_us(rows[i].waited, b, sizeof b));
+      if (rows[i].pull != RPT_ABSENT)
+        ecsb_buf_printf(w->b, " (image pull %s)",
+                        rpt_fmt_us(rows[i].pull, b, sizeof b));
     } else {
-      ecsb_buf_printf(w->b, "%s\n", rows[i].name);
+      ecsb_buf_printf(w->b, "%s", rows[i].name);
     }
+    if (!fleet && rows[i].restarts)
+      ecsb_buf_printf(
+          w->b, "%srestarted %zu time%s",
+          rows[i].dur == RPT_ABSENT ||
+                  (rows[i].waited != RPT_ABSENT && rows[i].waited > 0)
+              ? "; "
+              : "  ",
+          rows[i].restarts, rows[i].restarts == 1 ? "" : "s");
+    if (!fleet)
+      ecsb_buf_putc(w->b, '\n');
   }
   free(rows);
 }

@@ -12,6 +12,7 @@
  * time is task time (run time less the host lag, run_lag.c).
  */
 #include <errno.h>
+#include <math.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -214,10 +215,26 @@ int scn_run_task_create(scn_runner *r, scn_run_task *t, ecsb_err *err) {
                              s->path, c->name);
     c->has_probe = true;
   }
+  /* each container's pull, by its image ($.agent.pulls) */
+  int64_t *pulls = calloc(t->n ? t->n : 1, sizeof *pulls);
+  if (!pulls)
+    return ecsb_err_set(err, ECSB_ENOMEM, "out of memory");
+  for (size_t i = 0; i < t->n; i++) {
+    const cJSON *im = cJSON_GetObjectItemCaseSensitive(t->c[i].def, "image");
+    pulls[i] = scn_scenario_pull_us(s, cJSON_GetStringValue(im));
+  }
   fecs_engine_opts eo = {.scale = scale_fn,
                          .scale_ctx = (void *)s,
-                         .sigterm_all_at_once = s->sigterm_all_at_once};
-  if ((rc = fecs_task_engine_new(r->ecs, t->arn, r->spec, &eo, &t->eng, err)))
+                         .sigterm_all_at_once = s->sigterm_all_at_once,
+                         .pull_us = pulls,
+                         .n_pull_us = t->n,
+                         .pull_upfront = s->pull_upfront,
+                         .credentials_us = s->credentials_us,
+                         .credentials_error = s->credentials_error,
+                         .container_start_timeout_us = s->start_timeout_us};
+  rc = fecs_task_engine_new(r->ecs, t->arn, r->spec, &eo, &t->eng, err);
+  free(pulls); /* the engine keeps its own */
+  if (rc)
     return ecsb_err_prefix(err, "task %s", t->name);
   t->created = true;
   t->t0 = scn_run_now(r);
@@ -245,11 +262,26 @@ void scn_run_task_milestone(scn_runner *r, scn_run_task *t, int ms,
 static int spawn(scn_runner *r, scn_run_task *t, size_t ci, int64_t now,
                  ecsb_err *err) {
   scn_run_ctr *c = &t->c[ci];
+  fecs_container_info info;
+  int rc = fecs_engine_container_info(t->eng, ci, &info, err);
+  if (rc)
+    return rc;
+  /* A start that ECS_CONTAINER_START_TIMEOUT gave up on (a slow_start
+   * longer than it) is not performed. */
+  if (info.state != FECS_C_STARTING)
+    return 0;
+  if (c->proc) { /* restartPolicy: the same container, started again */
+    scn_run_lag_update(r, t); /* its share, before it is gone */
+    scn_proc_free(c->proc);
+    c->proc = NULL;
+    c->exited = false;
+    c->exit_override = -1;
+  }
   scn_cmd cmd = {0};
   ecsb_err serr = {0};
   const cJSON *vols =
       cJSON_GetObjectItemCaseSensitive(r->s->task_definition, "volumes");
-  int rc =
+  rc =
       scn_container_command(&t->env, c->def, vols, c->id, c->rule, &cmd, &serr);
   if (!rc) {
     char logp[1300];
@@ -399,6 +431,28 @@ static void record(scn_runner *r, scn_run_task *t, const fecs_event *ev) {
     d = cJSON_CreateObject();
     cJSON_AddStringToObject(d, "reason", ev->reason ? ev->reason : "");
     break;
+  case FECS_EV_CONTAINER_PULLING:
+  case FECS_EV_CONTAINER_PULLED:
+    d = cJSON_CreateObject();
+    cJSON_AddStringToObject(d, "image", ev->image ? ev->image : "");
+    if (ev->kind == FECS_EV_CONTAINER_PULLING)
+      cJSON_AddNumberToObject(
+          d, "pull_us",
+          (double)(r->s->time_scale > 0
+                       ? llround((double)ev->duration_us / r->s->time_scale)
+                       : 0));
+    break;
+  case FECS_EV_TASK_CREDENTIALS:
+    d = cJSON_CreateObject();
+    cJSON_AddBoolToObject(d, "ok", ev->ok);
+    if (!ev->ok)
+      cJSON_AddStringToObject(d, "error", ev->reason ? ev->reason : "");
+    break;
+  case FECS_EV_CONTAINER_RESTARTING:
+    d = cJSON_CreateObject();
+    cJSON_AddNumberToObject(d, "exit_code", ev->exit_code);
+    cJSON_AddNumberToObject(d, "restart_count", ev->count);
+    break;
   default:
     break;
   }
@@ -496,6 +550,7 @@ int scn_run_task_poll(scn_runner *r, scn_run_task *t, bool reap,
     }
     if (!rc && c->proc && !c->exited && now >= c->crash_at) {
       c->crash_at = SCN_RUN_NEVER;
+      c->crash_delay_us = -1; /* once: a restarted container runs on */
       c->exit_override = c->crash_code;
       scn_proc_signal(c->proc, SIGKILL);
     }

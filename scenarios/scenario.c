@@ -18,12 +18,16 @@
 #include "ecsb/duration.h"
 #include "ecsb/fileio.h"
 #include "ecsb/json.h"
+#include "etd/agent.h"
 #include "etd/taskdef.h"
 #include "rpt/expect.h"
 #include "scn/faults.h"
 
 #define MAX_FILE (4u << 20)
 #define US_PER_NS 1000
+/* How long the execution-role credentials and secrets take to fetch when
+ * the scenario does not say: a few calls to AWS. */
+#define SCN_CREDENTIALS_DEFAULT_US 100000
 
 static const struct {
   const char *name;
@@ -428,6 +432,66 @@ static int check_fault_container(const scn_fault *f, const char *path,
   return rpt_check_container_name(where, f->container, names, n, err);
 }
 
+/* $.agent: the ECS agent's settings a replay honours, and how long its
+ * pulls and its credentials fetch take (docs/scenarios.md). */
+static int parse_agent(const cJSON *o, scn_scenario *s, ecsb_err *err) {
+  static const char *const keys[] = {"pull_dependent_containers_upfront",
+                                     "container_start_timeout",
+                                     "pull_time",
+                                     "pulls",
+                                     "credentials_time",
+                                     "credentials_error",
+                                     NULL};
+  const char *path = "$.agent";
+  s->start_timeout_us = ETD_AGENT_START_TIMEOUT_DEFAULT_MS * 1000;
+  s->credentials_us = SCN_CREDENTIALS_DEFAULT_US;
+  if (!o)
+    return 0;
+  const cJSON *pulls = NULL;
+  int rc = check_keys(o, path, keys, err);
+  if (!rc)
+    rc = ecsb_json_get_bool(o, path, "pull_dependent_containers_upfront", false,
+                            &s->pull_upfront, err);
+  if (!rc)
+    rc = get_dur(o, path, "container_start_timeout", false,
+                 &s->start_timeout_us, err);
+  if (!rc && s->start_timeout_us < ETD_AGENT_START_TIMEOUT_MIN_MS * 1000)
+    rc = ecsb_err_set(err, ECSB_EINVAL,
+                      "%s.container_start_timeout: below the ECS agent's "
+                      "minimum (%ds)",
+                      path, ETD_AGENT_START_TIMEOUT_MIN_MS / 1000);
+  if (!rc)
+    rc = get_dur(o, path, "pull_time", false, &s->pull_default_us, err);
+  if (!rc)
+    rc = get_dur(o, path, "credentials_time", false, &s->credentials_us, err);
+  if (!rc)
+    rc = dup_str(o, path, "credentials_error", false, NULL,
+                 &s->credentials_error, err);
+  if (!rc)
+    rc = ecsb_json_get_array(o, path, "pulls", false, &pulls, err);
+  if (rc)
+    return rc;
+  size_t n = pulls ? (size_t)cJSON_GetArraySize(pulls) : 0;
+  if (n && !(s->pulls = calloc(n, sizeof *s->pulls)))
+    return ecsb_err_set(err, ECSB_ENOMEM, "out of memory");
+  static const char *const pkeys[] = {"match", "time", NULL};
+  const cJSON *r;
+  cJSON_ArrayForEach(r, pulls) {
+    char p[64];
+    snprintf(p, sizeof p, "%s.pulls[%zu]", path, s->n_pulls);
+    scn_pull_rule *pr = &s->pulls[s->n_pulls++];
+    if (!cJSON_IsObject(r))
+      return ecsb_err_set(err, ECSB_EINVAL,
+                          "%s: expected {\"match\": glob, \"time\": duration}",
+                          p);
+    if ((rc = check_keys(r, p, pkeys, err)) ||
+        (rc = dup_str(r, p, "match", true, NULL, &pr->match, err)) ||
+        (rc = get_dur(r, p, "time", true, &pr->us, err)))
+      return rc;
+  }
+  return 0;
+}
+
 static int parse_name(const cJSON *j, scn_scenario *s, ecsb_err *err) {
   int rc = dup_str(j, "$", "name", true, NULL, &s->name, err);
   if (rc)
@@ -552,6 +616,12 @@ static int parse_stop_order(const cJSON *j, scn_scenario *s, ecsb_err *err) {
   return 0;
 }
 
+static int parse_agent_field(const cJSON *j, scn_scenario *s, ecsb_err *err) {
+  const cJSON *agent = NULL;
+  int rc = ecsb_json_get_object(j, "$", "agent", false, &agent, err);
+  return rc ? rc : parse_agent(agent, s, err);
+}
+
 static int parse_load(const cJSON *j, scn_scenario *s, ecsb_err *err) {
   static const char *const lkeys[] = {"rate_per_second", "port", "path",
                                       "routing_delay", NULL};
@@ -621,7 +691,7 @@ static int parse_all(const cJSON *j, const char *base_dir, scn_scenario *s,
       "$schema",  "name",    "description",   "time_scale",      "seed",
       "deadline", "cluster", "consul_server", "task_definition", "service",
       "tasks",    "images",  "faults",        "expect",          "stop_order",
-      "load",     NULL};
+      "load",     "agent",   NULL};
   if (!cJSON_IsObject(j))
     return ecsb_err_set(err, ECSB_EINVAL, "$: expected an object");
   ecsb_errs l = {0};
@@ -653,6 +723,7 @@ static int parse_all(const cJSON *j, const char *base_dir, scn_scenario *s,
   bool td_ok = l.n == before;
   if ((rc = note(&l, parse_tasks(j, s, err), err)) ||
       (rc = note(&l, parse_stop_order(j, s, err), err)) ||
+      (rc = note(&l, parse_agent_field(j, s, err), err)) ||
       (rc = note(&l, parse_load(j, s, err), err)))
     return rc;
 
@@ -793,6 +864,13 @@ const scn_image_rule *scn_scenario_player(const scn_scenario *s,
   return NULL; /* unreachable: the last default matches everything */
 }
 
+int64_t scn_scenario_pull_us(const scn_scenario *s, const char *image) {
+  for (size_t i = 0; image && i < s->n_pulls; i++)
+    if (fnmatch(s->pulls[i].match, image, 0) == 0)
+      return s->pulls[i].us;
+  return s->pull_default_us;
+}
+
 void scn_scenario_free(scn_scenario *s) {
   if (!s)
     return;
@@ -808,6 +886,10 @@ void scn_scenario_free(scn_scenario *s) {
     free(s->faults[i].container);
     cJSON_Delete(s->faults[i].params);
   }
+  for (size_t i = 0; i < s->n_pulls; i++)
+    free(s->pulls[i].match);
+  free(s->pulls);
+  free(s->credentials_error);
   free(s->images);
   free(s->faults);
   free(s->path);

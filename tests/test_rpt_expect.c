@@ -60,7 +60,7 @@ static void test_parse_errors_name_the_json_path(void **s) {
       {"{\"order\":[{\"first\":\"sidecar-proxy healty\",\"then\":\"T2\"}]}",
        "$.expect.order[0].first: \"sidecar-proxy healty\": unknown event "
        "\"healty\" (expected one of pending, started, healthy, unhealthy, "
-       "exited, killed, waiting)"},
+       "exited, killed, waiting, pulling, pulled, restarting)"},
       {"{\"order\":[{\"first\":\"T1\",\"then\":\"role:proxy started\"}]}",
        "$.expect.order[0].then: \"role:proxy started\": unknown role "
        "\"proxy\""},

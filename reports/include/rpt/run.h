@@ -83,6 +83,12 @@ typedef struct rpt_container {
   /* the last container.waiting reason (a dependency it waits for is
    * UNHEALTHY), or NULL */
   char *waiting_reason;
+  /* Its image pull (container.pulling, container.pulled): RPT_ABSENT when
+   * it pulled nothing that took time. */
+  int64_t pull_at, pulled_at;
+  /* Each container.restarting (restartPolicy), run time, in order. */
+  int64_t *restart_at;
+  size_t n_restarts;
   rpt_health_change *health; /* every healthy/unhealthy event, in order */
   size_t n_health;
   /* Derived (rpt_run_derive): when it was ready as its dependents see it

@@ -39,6 +39,12 @@ typedef struct scn_image_rule {
   char **args;     /* extra arguments for the player (NULL-terminated) */
 } scn_image_rule;
 
+/* How long an image takes to pull ($.agent.pulls). */
+typedef struct scn_pull_rule {
+  char *match; /* fnmatch(3) pattern on the image name */
+  int64_t us;  /* scenario time */
+} scn_pull_rule;
+
 typedef enum scn_fault_when {
   SCN_FAULT_AT,        /* at_us after the run's T0 */
   SCN_FAULT_MILESTONE, /* offset_us after a task reaches milestone */
@@ -95,6 +101,16 @@ typedef struct scn_scenario {
   int load_port;
   char *load_path;
   int64_t load_delay_us; /* routing_delay, scenario time */
+
+  /* The ECS agent's configuration and the world around its pulls
+   * ($.agent; fecs_engine_opts), scenario time. */
+  bool pull_upfront;        /* ECS_PULL_DEPENDENT_CONTAINERS_UPFRONT */
+  int64_t start_timeout_us; /* ECS_CONTAINER_START_TIMEOUT */
+  int64_t pull_default_us;  /* an image no pull rule matches */
+  scn_pull_rule *pulls;
+  size_t n_pulls;
+  int64_t credentials_us;  /* execution-role credentials, secrets */
+  char *credentials_error; /* NULL: the fetch succeeds */
 } scn_scenario;
 
 /* `path` made absolute against the working folder (as it is when it
@@ -121,6 +137,10 @@ void scn_scenario_free(scn_scenario *s);
  * after the scenario's own rules). Never NULL after a successful parse. */
 const scn_image_rule *scn_scenario_player(const scn_scenario *s,
                                           const char *image);
+
+/* How long `image` takes to pull, scenario time: the first
+ * $.agent.pulls rule that matches, else $.agent.pull_time (0: cached). */
+int64_t scn_scenario_pull_us(const scn_scenario *s, const char *image);
 
 /* Scenario time -> wall time, the one place time_scale is applied. */
 int64_t scn_scale_us(const scn_scenario *s, int64_t scenario_us);
