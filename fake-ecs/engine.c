@@ -1,7 +1,9 @@
 /*
  * engine.c - the per-task state machine behind fecs/engine.h: dependsOn
- * resolution, health-check verdicts, stop sequences, task status and health
- * (the ECS rules it follows, with sources, are in the header).
+ * resolution, image pulls and the credentials wait, health-check verdicts,
+ * restarts, stop sequences, task status and health (the ECS rules it
+ * follows, with sources, are in the header; the agent's decisions about
+ * one container are ecs-taskdef's etd/agent.h).
  *
  * Called by the runner's agent simulator, one engine per task, from one
  * thread; fake-ecs reads the task's state from it (fecs_task_engine_new)
@@ -11,7 +13,8 @@
  * every effect is a queued action or event. Invariants:
  *  - a START action is queued only while every condition of the
  *    container's ordering (dependsOn, volumesFrom as CREATE, links as START:
- *    etd_ordering) holds, and never once the task is stopping;
+ *    etd_ordering) holds, once its image is pulled, and never once the task
+ *    is stopping (a restart, restartPolicy, queues it again at an exit);
  *  - a container gets SIGTERM only once every container that depends on it
  *    has stopped (or never started), and SIGKILL only stopTimeout later;
  *  - the task's status only moves forward through the ECS lifecycle;

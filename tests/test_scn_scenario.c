@@ -127,6 +127,42 @@ static void test_stop_order_defaults_to_the_agents(void **state) {
   scn_scenario_free(s);
 }
 
+/* $.agent: the agent's defaults (ECS_CONTAINER_START_TIMEOUT 3m on Linux,
+ * pulls off the ordering, every image cached) and the first pull rule
+ * that matches an image. */
+static void test_agent_settings_and_pull_rules(void **state) {
+  (void)state;
+  scn_scenario *s = parse_ok("{\"name\":\"min\",\"task_definition\":" TD "}");
+  assert_false(s->pull_upfront);
+  assert_int_equal(s->start_timeout_us, INT64_C(180000000));
+  assert_int_equal(scn_scenario_pull_us(s, "envoyproxy/envoy:v1"), 0);
+  assert_true(s->credentials_us > 0);
+  assert_null(s->credentials_error);
+  scn_scenario_free(s);
+  s = parse_ok("{\"name\":\"min\",\"task_definition\":" TD
+               ",\"agent\":{\"pull_dependent_containers_upfront\":true,"
+               "\"container_start_timeout\":\"45s\",\"pull_time\":\"5s\","
+               "\"pulls\":[{\"match\":\"envoyproxy/*\",\"time\":\"1m\"},"
+               "{\"match\":\"*\",\"time\":\"2s\"}],"
+               "\"credentials_time\":\"3s\","
+               "\"credentials_error\":\"AccessDeniedException: no\"}}");
+  assert_true(s->pull_upfront);
+  assert_int_equal(s->start_timeout_us, INT64_C(45000000));
+  assert_int_equal(scn_scenario_pull_us(s, "envoyproxy/envoy:v1"),
+                   INT64_C(60000000));
+  assert_int_equal(scn_scenario_pull_us(s, "hashicorp/consul:1.15"),
+                   INT64_C(2000000));
+  assert_int_equal(s->credentials_us, INT64_C(3000000));
+  assert_string_equal(s->credentials_error, "AccessDeniedException: no");
+  scn_scenario_free(s);
+  /* no rule matches: pull_time */
+  s = parse_ok("{\"name\":\"min\",\"task_definition\":" TD
+               ",\"agent\":{\"pull_time\":\"5s\",\"pulls\":[{\"match\":"
+               "\"envoyproxy/*\",\"time\":\"1m\"}]}}");
+  assert_int_equal(scn_scenario_pull_us(s, "example/web:1"), INT64_C(5000000));
+  scn_scenario_free(s);
+}
+
 static void test_task_definition_shapes_and_files(void **state) {
   (void)state;
   /* describe-task-definition output wraps it. */
@@ -246,6 +282,21 @@ static void test_bad_scenarios_name_path(void **state) {
        "$.time_scale"},
       {"{\"name\":\"x\",\"deadline\":\"soon\",\"task_definition\":" TD "}",
        "$.deadline: invalid duration"},
+      {"{\"name\":\"x\",\"task_definition\":" TD
+       ",\"agent\":{\"pull_upfront\":true}}",
+       "$.agent.pull_upfront: unknown field"},
+      {"{\"name\":\"x\",\"task_definition\":" TD
+       ",\"agent\":{\"container_start_timeout\":\"44s\"}}",
+       "$.agent.container_start_timeout: below the ECS agent's minimum (45s)"},
+      {"{\"name\":\"x\",\"task_definition\":" TD
+       ",\"agent\":{\"pulls\":[{\"time\":\"1s\"}]}}",
+       "$.agent.pulls[0].match: required field missing"},
+      {"{\"name\":\"x\",\"task_definition\":" TD
+       ",\"agent\":{\"pulls\":[\"*\"]}}",
+       "$.agent.pulls[0]: expected {\"match\": glob, \"time\": duration}"},
+      {"{\"name\":\"x\",\"task_definition\":" TD
+       ",\"agent\":{\"pull_time\":\"-1s\"}}",
+       "$.agent.pull_time: must not be negative"},
       {"{\"name\":\"x\",\"task_definition\":{\"family\":\"f\"}}",
        "$.task_definition: task definition: ClientException: "
        "containerDefinitions: required, 1-100 containers (got 0)"},
@@ -425,6 +476,7 @@ int main(void) {
       cmocka_unit_test(test_full_scenario_parses),
       cmocka_unit_test(test_defaults_and_players),
       cmocka_unit_test(test_stop_order_defaults_to_the_agents),
+      cmocka_unit_test(test_agent_settings_and_pull_rules),
       cmocka_unit_test(test_task_definition_shapes_and_files),
       cmocka_unit_test(test_bad_scenarios_name_path),
       cmocka_unit_test(test_every_problem_at_once),

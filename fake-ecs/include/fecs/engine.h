@@ -86,8 +86,7 @@
  *    only for COMPLETE/SUCCESS/HEALTHY, never once it has exited, and only
  *    while the condition is unmet. Unset (0) means no limit, as in the agent
  *    (GetStartTimeout() <= 0); Fargate accepts 2-120 s. The agent's instance
- *    setting ECS_CONTAINER_START_TIMEOUT (how long `docker start` may take)
- *    is not modelled (docs/scenarios.md).
+ *    setting ECS_CONTAINER_START_TIMEOUT is another limit (below).
  *  - Health checks (HealthCheck, ECS API Reference and the aws-sdk-go-v2 ECS
  *    model): interval 5-300 s (default 30), timeout 2-60 s (default 5),
  *    retries 1-10 (default 3), startPeriod 0-300 s (default off); "If a
