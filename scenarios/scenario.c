@@ -688,10 +688,12 @@ static int note(ecsb_errs *l, int rc, const ecsb_err *err) {
 static int parse_all(const cJSON *j, const char *base_dir, scn_scenario *s,
                      ecsb_err *err) {
   static const char *const keys[] = {
-      "$schema",  "name",    "description",   "time_scale",      "seed",
-      "deadline", "cluster", "consul_server", "task_definition", "service",
-      "tasks",    "images",  "faults",        "expect",          "stop_order",
-      "load",     "agent",   NULL};
+      "$schema",    "name",          "description",
+      "time_scale", "seed",          "deadline",
+      "cluster",    "consul_server", "task_definition",
+      "service",    "tasks",         "images",
+      "faults",     "expect",        "stop_order",
+      "load",       "agent",         NULL};
   if (!cJSON_IsObject(j))
     return ecsb_err_set(err, ECSB_EINVAL, "$: expected an object");
   ecsb_errs l = {0};
