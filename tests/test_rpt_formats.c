@@ -1,6 +1,7 @@
 /* test_rpt_formats.c - every output format against golden files for the
  * hand-made logs (a passing single task with a stop, a failing one with
- * fault markers, a fleet with one slow task), the JSON report round trip
+ * fault markers, a fleet with one slow task, one with an image pull and a
+ * restart), the JSON report round trip
  * (a loaded report renders every format byte for byte like its log),
  * colour rules, the progress line, and the files a report folder gets.
  * Regenerate goldens with ECSB_UPDATE_GOLDEN=1 and review the diff. */
@@ -21,7 +22,8 @@
 #include "rpt/term.h"
 #include "rpt_testutil.h"
 
-static const char *const logs[] = {"seed-ok", "proxy-flap", "fleet-5"};
+static const char *const logs[] = {"seed-ok", "proxy-flap", "fleet-5",
+                                   "pull-restart"};
 static const struct {
   unsigned fmt;
   const char *ext;
