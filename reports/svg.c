@@ -275,20 +275,35 @@ static void marker(ecsb_buf *b, double x, double bottom, const char *line_cls,
     text(b, x + 2, ly, label_cls, NULL, label);
 }
 
-static void legend_item(ecsb_buf *b, double *x, double y, const char *cls,
+static bool any_pull(const rpt_run *r) {
+  for (size_t i = 0; i < r->n_tasks; i++)
+    for (size_t k = 0; k < r->tasks[i].n_containers; k++)
+      if (r->tasks[i].containers[k].pull_at != RPT_ABSENT)
+        return true;
+  return false;
+}
+
+/* One legend entry at (*x, *y), then *x past it; an entry that would
+ * cross the right edge starts a new line (*y moves down). */
+static void legend_item(ecsb_buf *b, double *x, double *y, const char *cls,
                         const char *label, bool line) {
+  double w = 30 + 6.2 * (double)rpt_text_width(label);
+  if (*x > 8 && *x + w - 12 > WIDTH) {
+    *x = 8;
+    *y += 16;
+  }
   if (line)
     ecsb_buf_printf(b,
                     "<line x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\" "
                     "class=\"%s\"/>\n",
-                    *x + 6, y - 11, *x + 6, y + 2, cls);
+                    *x + 6, *y - 11, *x + 6, *y + 2, cls);
   else
     ecsb_buf_printf(b,
                     "<rect x=\"%.1f\" y=\"%.1f\" width=\"14\" height=\"10\" "
                     "class=\"%s\"/>\n",
-                    *x, y - 9, cls);
-  text(b, *x + 18, y, "ecsb-s", NULL, label);
-  *x += 30 + 6.2 * (double)rpt_text_width(label);
+                    *x, *y - 9, cls);
+  text(b, *x + 18, *y, "ecsb-s", NULL, label);
+  *x += w;
 }
 
 /* The task's service in Consul: registered and not passing, then
@@ -506,17 +521,21 @@ static double panel_timeline(ecsb_buf *b, const rpt_run *r,
            FAULT_LANE, &last_x, &lane, tip);
   }
   double ly = bottom + 48, lx = 8;
-  legend_item(b, &lx, ly, "ecsb-wait", "waiting on dependencies", false);
-  legend_item(b, &lx, ly, "ecsb-run", "running", false);
-  legend_item(b, &lx, ly, "ecsb-ok", "HEALTHY", false);
-  legend_item(b, &lx, ly, "ecsb-bad", "UNHEALTHY", false);
-  legend_item(b, &lx, ly, "ecsb-end0", "exit 0", false);
-  legend_item(b, &lx, ly, "ecsb-end1", "exit code != 0 / killed", false);
-  legend_item(b, &lx, ly, "ecsb-svc0", "in Consul, not passing", false);
-  legend_item(b, &lx, ly, "ecsb-svc1", "passing", false);
-  legend_item(b, &lx, ly, "ecsb-ms", "milestone T0-T4", true);
-  legend_item(b, &lx, ly, "ecsb-ss", "stop S0-S4", true);
-  legend_item(b, &lx, ly, "ecsb-fault", "fault injected", true);
+  legend_item(b, &lx, &ly, "ecsb-wait", "waiting on dependencies", false);
+  /* Only where a pull is drawn: the legend is one line, and most runs
+   * pull nothing (a cached image). */
+  if (any_pull(r))
+    legend_item(b, &lx, &ly, "ecsb-pull", "image pull", false);
+  legend_item(b, &lx, &ly, "ecsb-run", "running", false);
+  legend_item(b, &lx, &ly, "ecsb-ok", "HEALTHY", false);
+  legend_item(b, &lx, &ly, "ecsb-bad", "UNHEALTHY", false);
+  legend_item(b, &lx, &ly, "ecsb-end0", "exit 0", false);
+  legend_item(b, &lx, &ly, "ecsb-end1", "exit code != 0 / killed", false);
+  legend_item(b, &lx, &ly, "ecsb-svc0", "in Consul, not passing", false);
+  legend_item(b, &lx, &ly, "ecsb-svc1", "passing", false);
+  legend_item(b, &lx, &ly, "ecsb-ms", "milestone T0-T4", true);
+  legend_item(b, &lx, &ly, "ecsb-ss", "stop S0-S4", true);
+  legend_item(b, &lx, &ly, "ecsb-fault", "fault injected", true);
   return ly + 14;
 }
 
@@ -596,10 +615,12 @@ static double panel_cdf(ecsb_buf *b, const rpt_run *r) {
            &last_x, &lane, lbl);
   }
   double ly = top + h + 48, lx = 8;
-  legend_item(b, &lx, ly, "ecsb-cdf ecsb-c1", "T1 discover-servers done", true);
-  legend_item(b, &lx, ly, "ecsb-cdf ecsb-c2", "T2 mesh-init done", true);
-  legend_item(b, &lx, ly, "ecsb-cdf ecsb-c3", "T3 sidecar-proxy HEALTHY", true);
-  legend_item(b, &lx, ly, "ecsb-cdf ecsb-c4", "T4 passing in Consul", true);
+  legend_item(b, &lx, &ly, "ecsb-cdf ecsb-c1", "T1 discover-servers done",
+              true);
+  legend_item(b, &lx, &ly, "ecsb-cdf ecsb-c2", "T2 mesh-init done", true);
+  legend_item(b, &lx, &ly, "ecsb-cdf ecsb-c3", "T3 sidecar-proxy HEALTHY",
+              true);
+  legend_item(b, &lx, &ly, "ecsb-cdf ecsb-c4", "T4 passing in Consul", true);
   return ly + 14;
 }
 
@@ -694,9 +715,9 @@ static double panel_slowest(ecsb_buf *b, const rpt_run *r) {
   for (int m = 0; m < 4; m++) {
     char cls[16];
     snprintf(cls, sizeof cls, "ecsb-p%d", m + 1);
-    legend_item(b, &lx, ly, cls, names[m], false);
+    legend_item(b, &lx, &ly, cls, names[m], false);
   }
-  legend_item(b, &lx, ly, "ecsb-fault", "fault injected", true);
+  legend_item(b, &lx, &ly, "ecsb-fault", "fault injected", true);
   return ly + 14;
 }
 
