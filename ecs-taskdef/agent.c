@@ -59,6 +59,14 @@ bool etd_needs_execution_credentials(const cJSON *def, bool execution_role) {
   return execution_role && cJSON_IsString(im) && private_ecr(im->valuestring);
 }
 
+int64_t etd_agent_start_timeout_ms(int64_t configured_ms) {
+  if (configured_ms == 0)
+    return ETD_AGENT_START_TIMEOUT_DEFAULT_MS;
+  return configured_ms < ETD_AGENT_START_TIMEOUT_MIN_MS
+             ? ETD_AGENT_START_TIMEOUT_MIN_MS
+             : configured_ms;
+}
+
 void etd_start_timeout_reason(int64_t timeout_ms, char *buf, size_t cap) {
   char d[32];
   ecsb_duration_format(timeout_ms * ECSB_NS_PER_MS, d, sizeof d);

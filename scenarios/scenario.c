@@ -452,14 +452,12 @@ static int parse_agent(const cJSON *o, scn_scenario *s, ecsb_err *err) {
   if (!rc)
     rc = ecsb_json_get_bool(o, path, "pull_dependent_containers_upfront", false,
                             &s->pull_upfront, err);
+  int64_t start_us = 0;
   if (!rc)
-    rc = get_dur(o, path, "container_start_timeout", false,
-                 &s->start_timeout_us, err);
-  if (!rc && s->start_timeout_us < ETD_AGENT_START_TIMEOUT_MIN_MS * 1000)
-    rc = ecsb_err_set(err, ECSB_EINVAL,
-                      "%s.container_start_timeout: below the ECS agent's "
-                      "minimum (%ds)",
-                      path, ETD_AGENT_START_TIMEOUT_MIN_MS / 1000);
+    rc = get_dur(o, path, "container_start_timeout", false, &start_us, err);
+  /* What the agent runs with for that setting (a value under its minimum
+   * is raised to it, as the agent does), so a replay shows what ECS does. */
+  s->start_timeout_us = etd_agent_start_timeout_ms(start_us / 1000) * 1000;
   if (!rc)
     rc = get_dur(o, path, "pull_time", false, &s->pull_default_us, err);
   if (!rc)

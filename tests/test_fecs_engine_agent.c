@@ -339,6 +339,16 @@ static void test_pull_may_begin_follows_the_upfront_setting(void **state) {
   assert_false(etd_pull_may_begin(true, true, false));
 }
 
+/* The agent's config: unset is 3m, under 45s is 45s, else as given. */
+static void test_start_timeout_as_the_agent_configures_it(void **state) {
+  (void)state;
+  assert_int_equal(etd_agent_start_timeout_ms(0), 180000);
+  assert_int_equal(etd_agent_start_timeout_ms(10000), 45000);
+  assert_int_equal(etd_agent_start_timeout_ms(44999), 45000);
+  assert_int_equal(etd_agent_start_timeout_ms(45000), 45000);
+  assert_int_equal(etd_agent_start_timeout_ms(600000), 600000);
+}
+
 static void test_who_needs_execution_credentials(void **state) {
   (void)state;
   static const struct {
@@ -382,6 +392,7 @@ int main(void) {
       cmocka_unit_test(test_restart_policy_never_restarts_a_stopping_task),
       cmocka_unit_test(test_restart_should_follows_the_restart_tracker),
       cmocka_unit_test(test_pull_may_begin_follows_the_upfront_setting),
+      cmocka_unit_test(test_start_timeout_as_the_agent_configures_it),
       cmocka_unit_test(test_who_needs_execution_credentials),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);

@@ -33,6 +33,11 @@
 #define ETD_AGENT_START_TIMEOUT_DEFAULT_MS 180000
 #define ETD_AGENT_START_TIMEOUT_MIN_MS 45000
 
+/* The start timeout the agent runs with when configured to configured_ms
+ * (its config parseContainerStartTimeout): 0 (unset) gives the default,
+ * anything below the minimum the minimum (the agent warns and goes on). */
+int64_t etd_agent_start_timeout_ms(int64_t configured_ms);
+
 /* restart tracker's ShouldRestart (ecs-agent/api/container/restart/
  * restart_tracker.go), asked by the task manager when a container it runs
  * exits: false when the policy is off, when the task is stopping (the
