@@ -444,6 +444,7 @@ static int load_container(rd *d, const cJSON *o, const char *p,
     return rc;
   c->exit_code = code == RPT_ABSENT ? 0 : (int)code;
   c->ready_at = RPT_ABSENT;
+  c->not_started_at = RPT_ABSENT; /* the JSON report does not carry it */
   int nr = restarts ? cJSON_GetArraySize(restarts) : 0;
   if (nr && !(c->restart_at = calloc((size_t)nr, sizeof *c->restart_at)))
     return oom(d);

@@ -1,11 +1,14 @@
 /* test_scn_netblock.c - concurrent runs get different address blocks, a
- * released block is reusable, and the layout is as documented. */
+ * released block is reusable, a lock file we may only read still locks,
+ * and the layout is as documented. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <cmocka.h>
 
+#include <fcntl.h>
+#include <sys/stat.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -83,10 +86,34 @@ static void test_layout(void **state) {
                    ECSB_EINVAL);
 }
 
+/* A lock file another user left (0644 under their umask: read-only for
+ * us) is still a block this run can take: flock needs no write access.
+ * (Root may write any file, so as root this holds either way.) */
+static void test_a_read_only_lock_file_still_locks(void **state) {
+  (void)state;
+  char sub[96], path[128];
+  snprintf(sub, sizeof sub, "%s/ro", dir);
+  assert_int_equal(mkdir(sub, 0755), 0);
+  snprintf(path, sizeof path, "%s/ecsboot-net-127.201.lock", sub);
+  int fd = open(path, O_WRONLY | O_CREAT | O_EXCL, 0444);
+  assert_true(fd >= 0);
+  close(fd);
+  scn_netblock a, b;
+  ecsb_err err = {0};
+  assert_int_equal(scn_netblock_acquire(&a, 201, sub, &err), 0);
+  assert_int_equal(a.block, 201);
+  /* and it excludes a second run */
+  assert_int_equal(scn_netblock_acquire(&b, 201, sub, &err), 0);
+  assert_int_not_equal(b.block, 201);
+  scn_netblock_release(&b);
+  scn_netblock_release(&a);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_two_runs_never_share_a_block),
       cmocka_unit_test(test_exhaustion_is_a_clear_error),
+      cmocka_unit_test(test_a_read_only_lock_file_still_locks),
       cmocka_unit_test(test_layout),
   };
   return cmocka_run_group_tests(tests, setup, teardown);
