@@ -1,55 +1,39 @@
 #!/usr/bin/env python3
 """image_ecs.py ENDPOINT KEY SECRET REGION TASKDEF - the image test's ECS
-side: through `ecsboot serve`'s fake-ecs API (SigV4-signed, as the AWS CLI
-would, so the fake verifies every call), registers a Consul server task
+side: through `ecsboot serve`'s fake-ecs API with the real AWS CLI
+(SigV4-signed, so the fake verifies every call), registers a Consul server task
 definition and TASKDEF (the mesh task of examples/), runs one task of each,
 waits (bounded) until both are RUNNING, and prints three words:
 the server task's private IP, the mesh task's metadata container ID (its
 mesh-init container's runtimeId) and its task ID. Exit 1 with the API's
 answer on any failure."""
-import datetime
-import hashlib
-import hmac
 import json
+import os
+import re
+import subprocess
 import sys
 import time
-import urllib.error
-import urllib.parse
-import urllib.request
 
 endpoint, key, secret, region, taskdef = sys.argv[1:6]
-host = urllib.parse.urlparse(endpoint).netloc
-
-
-def sign(k, msg):
-    return hmac.new(k, msg.encode(), hashlib.sha256).digest()
+# The real AWS CLI signs every call (SigV4), and the fake verifies it.
+env = dict(os.environ, AWS_ACCESS_KEY_ID=key, AWS_SECRET_ACCESS_KEY=secret,
+           AWS_DEFAULT_REGION=region, AWS_CONFIG_FILE="/dev/null",
+           AWS_SHARED_CREDENTIALS_FILE="/dev/null", AWS_PAGER="")
 
 
 def call(op, body):
-    data = json.dumps(body).encode()
-    now = datetime.datetime.now(datetime.timezone.utc)
-    amz, day = now.strftime("%Y%m%dT%H%M%SZ"), now.strftime("%Y%m%d")
-    target = "AmazonEC2ContainerServiceV20141113." + op
-    headers = {"content-type": "application/x-amz-json-1.1", "host": host,
-               "x-amz-date": amz, "x-amz-target": target}
-    names = sorted(headers)
-    canon = "\n".join(["POST", "/", "",
-                       "".join(f"{n}:{headers[n]}\n" for n in names),
-                       ";".join(names), hashlib.sha256(data).hexdigest()])
-    scope = f"{day}/{region}/ecs/aws4_request"
-    to_sign = "\n".join(["AWS4-HMAC-SHA256", amz, scope,
-                         hashlib.sha256(canon.encode()).hexdigest()])
-    k = sign(sign(sign(sign(("AWS4" + secret).encode(), day), region), "ecs"),
-             "aws4_request")
-    sig = hmac.new(k, to_sign.encode(), hashlib.sha256).hexdigest()
-    headers["authorization"] = (f"AWS4-HMAC-SHA256 Credential={key}/{scope}, "
-                                f"SignedHeaders={';'.join(names)}, Signature={sig}")
-    req = urllib.request.Request(endpoint + "/", data=data, headers=headers)
+    cmd = ["aws", "ecs", re.sub(r"(?<!^)(?=[A-Z])", "-", op).lower(),
+           "--cli-input-json", json.dumps(body), "--endpoint-url", endpoint,
+           "--output", "json"]
     try:
-        with urllib.request.urlopen(req, timeout=10) as r:
-            return json.load(r)
-    except urllib.error.HTTPError as e:
-        sys.exit(f"image_ecs.py: {op}: HTTP {e.code}: {e.read().decode()[:300]}")
+        r = subprocess.run(cmd, env=env, capture_output=True, text=True,
+                           timeout=60)
+    except (OSError, subprocess.TimeoutExpired) as e:
+        sys.exit(f"image_ecs.py: {op}: aws: {e}")
+    if r.returncode != 0:
+        sys.exit(f"image_ecs.py: {op}: aws exited {r.returncode}: "
+                 f"{r.stderr.strip()[:300]}")
+    return json.loads(r.stdout)
 
 
 server = {"family": "consul-server", "networkMode": "awsvpc",

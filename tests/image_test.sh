@@ -131,6 +131,8 @@ agent=$(awk '/^fake Consul agent:/ {print $4}' "$tmp/serve.out")
 read -r key secret < <(sed -n \
   's/.*export AWS_ACCESS_KEY_ID=\([^ ]*\) AWS_SECRET_ACCESS_KEY=\([^ ]*\).*/\1 \2/p' \
   "$tmp/serve.out")
+command -v aws >/dev/null ||
+  skip "no AWS CLI to set up the tasks with (scripts/deps.sh --test installs awscli)"
 python3 "$src/tests/image_ecs.py" "$api" "$key" "$secret" us-east-1 \
   "$src/examples/mesh-task-taskdef.json" >"$tmp/tasks" ||
   fail "could not set up the tasks in ecsboot serve"
