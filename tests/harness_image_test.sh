@@ -48,17 +48,7 @@ tag=ecsboot:$version
 
 mkdir "$tmp/oci"
 tar -xf "$out" -C "$tmp/oci"
-read -r user entry layer < <(python3 - "$tmp/oci" <<'PY'
-import json, os, sys
-d = sys.argv[1]
-blob = lambda dg: os.path.join(d, "blobs", *dg.split(":"))
-idx = json.load(open(os.path.join(d, "index.json")))
-man = json.load(open(blob(idx["manifests"][0]["digest"])))
-cfg = json.load(open(blob(man["config"]["digest"])))["config"]
-print(cfg.get("User", ""), ",".join(cfg.get("Entrypoint") or []),
-      blob(man["layers"][-1]["digest"]))
-PY
-)
+read -r user entry layer < <(python3 "$src/tests/oci_config.py" "$tmp/oci")
 [ "$user" = "65532:65532" ] || fail "image user is '$user', expected 65532:65532"
 [ "$entry" = "/usr/local/bin/ecsboot" ] ||
   fail "entrypoint is '$entry', expected /usr/local/bin/ecsboot"
