@@ -6,11 +6,15 @@
  * wall and CPU milliseconds per start of that command (the CPU its
  * processes used, user + system, from RUSAGE_CHILDREN), which is how a
  * stand-in's start-up is compared with the harness program's
- * (docs/performance.md).
+ * (docs/performance.md). With --fork-server, PROGRAM is started as
+ * `PROGRAM serve-forks` once and each command is a copy from it, as
+ * `ecsboot run` starts ecsboot-init's and ecsboot's containers (scn/proc.h);
+ * the server's own CPU is counted too.
  *
- *   bench_spawn [N] [PROGRAM [ARG...]]
+ *   bench_spawn [--fork-server] [N] [PROGRAM [ARG...]]
  */
 #include <fcntl.h>
+#include <stdbool.h>
 #include <spawn.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -20,6 +24,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "scn/proc.h"
+
 extern char **environ;
 
 static double tv_ms(struct timeval t) {
@@ -27,6 +33,12 @@ static double tv_ms(struct timeval t) {
 }
 
 int main(int argc, char **argv) {
+  scn_forksrv *fs = NULL;
+  bool via = argc > 1 && strcmp(argv[1], "--fork-server") == 0;
+  if (via) {
+    argc--;
+    argv++;
+  }
   int n = argc > 1 ? atoi(argv[1]) : 500;
   if (n < 1)
     n = 1;
@@ -40,7 +52,30 @@ int main(int argc, char **argv) {
   getrusage(RUSAGE_CHILDREN, &ra);
   struct timespec a, b;
   clock_gettime(CLOCK_MONOTONIC, &a);
-  for (int i = 0; i < n; i++) {
+  ecsb_err err = {0};
+  if (via && scn_forksrv_start(args[0], &fs, &err) != 0) {
+    fprintf(stderr, "bench_spawn: %s\n", err.msg);
+    return 1;
+  }
+  for (int i = 0; via && i < n; i++) {
+    scn_spawn_opts o = {.argv = (const char *const *)args,
+                        .envp = (const char *const *)environ,
+                        .via = fs};
+    scn_proc *p = NULL;
+    if (scn_proc_spawn(&o, &p, &err) != 0) {
+      fprintf(stderr, "bench_spawn: %s\n", err.msg);
+      return 1;
+    }
+    scn_proc_wait(p, 60000, NULL, NULL);
+    scn_proc_free(p);
+  }
+  if (via && scn_forksrv_started(fs) != (size_t)n) {
+    fprintf(stderr, "bench_spawn: the fork server started %zu of %d\n",
+            scn_forksrv_started(fs), n);
+    return 1;
+  }
+  scn_forksrv_free(fs);
+  for (int i = 0; !via && i < n; i++) {
     pid_t pid;
     if (posix_spawnp(&pid, args[0], &fa, NULL, args, environ) != 0) {
       fprintf(stderr, "bench_spawn: cannot start %s\n", args[0]);
@@ -63,8 +98,8 @@ int main(int argc, char **argv) {
                 tv_ms(ra.ru_stime)) /
                n;
   const char *base = strrchr(args[0], '/');
-  printf("%s%s%s: wall %.3f ms, CPU %.3f ms per start (%d starts)\n",
+  printf("%s%s%s%s: wall %.3f ms, CPU %.3f ms per start (%d starts)\n",
          base ? base + 1 : args[0], args[1] ? " " : "", args[1] ? args[1] : "",
-         ms, cpu, n);
+         via ? " (fork server)" : "", ms, cpu, n);
   return 0;
 }

@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "cli.h"
+#include "ecsb/forkserve.h"
 #include "ecsb/http.h"
 #include "ecsb/taskclock.h"
 #include "ecsb/version.h"
@@ -49,7 +50,7 @@ static void usage(FILE *out) {
   fprintf(out, "\nRun `ecsboot <command> --help` for its flags.\n");
 }
 
-int main(int argc, char **argv) {
+static int run_command(int argc, char **argv) {
   if (argc < 2 || strcmp(argv[1], "--help") == 0 ||
       strcmp(argv[1], "-h") == 0 || strcmp(argv[1], "help") == 0) {
     usage(argc < 2 ? stderr : stdout);
@@ -82,4 +83,19 @@ int main(int argc, char **argv) {
   fprintf(stderr, "ecsboot: unknown command \"%s\"\n\n", argv[1]);
   usage(stderr);
   return 2;
+}
+
+/* `ecsboot serve-forks` starts the consul-client stand-ins of a replay
+ * without an exec each (ecsb/forkserve.h); not in the usage. */
+int main(int argc, char **argv) {
+  if (argc == 2 && strcmp(argv[1], ECSB_FORKSERVE_COMMAND) == 0) {
+    ecsb_err err = {0};
+    if (ecsb_http_global_init(&err) != 0 ||
+        ecsb_forkserve_run(ECSB_FORKSERVE_FD, run_command, &err) != 0) {
+      fprintf(stderr, "ecsboot: %s\n", err.msg);
+      return 2;
+    }
+    return 0;
+  }
+  return run_command(argc, argv);
 }

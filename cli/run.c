@@ -59,7 +59,7 @@ typedef struct run_flags {
   const char *out, *report_dir, *formats, *shard, *init_bin, *until;
   int64_t seed, net_block, repeat;
   const char *time_scale;
-  bool seed_set, quiet, no_progress;
+  bool seed_set, quiet, no_progress, exec_each;
 } run_flags;
 
 static int parse_shard(const char *s, unsigned *k, unsigned *n) {
@@ -245,6 +245,12 @@ int cli_run_main(int argc, char **argv) {
        NULL},
       {"quiet", "q", ECSB_FLAG_BOOL, &f.quiet, 0, 0, NULL,
        "print no summary (reports are still written)", NULL},
+      {"exec-each", NULL, ECSB_FLAG_BOOL, &f.exec_each, 0, 0, NULL,
+       "exec every container's program, as a container runtime does, "
+       "instead of starting ecsboot-init's and ecsboot's containers from a "
+       "fork server with their libraries already loaded (slower; for "
+       "comparing start-up costs)",
+       NULL},
       {"no-progress", NULL, ECSB_FLAG_BOOL, &f.no_progress, 0, 0, NULL,
        "no live progress line on stderr", NULL},
   };
@@ -387,6 +393,7 @@ int cli_run_main(int argc, char **argv) {
                         .init_bin = init_bin,
                         .net_block = (int)f.net_block,
                         .progress = !f.no_progress,
+                        .exec_each = f.exec_each,
                         .until = until,
                         .until_us = until_us};
       scn_run_result res;

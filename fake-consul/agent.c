@@ -112,6 +112,10 @@ fcon_check *fcon_agent_find_check_locked(fcon_agent *a, const char *id) {
 int fcon_agent_put_check_locked(fcon_agent *a, fcon_check *c) {
   int64_t now = fcon_agent_now(a);
   c->next_run_ms = now;
+  if (a->cfg.check_stagger_seed && c->interval_ms > 0 &&
+      (c->type == FCON_CHECK_HTTP || c->type == FCON_CHECK_TCP))
+    c->next_run_ms += (int64_t)ecsb_rng_below(&a->stagger,
+                                              (uint64_t)c->interval_ms);
   if (c->type == FCON_CHECK_TTL)
     c->ttl_deadline_ms = now + c->ttl_ms;
   if (!strcmp(c->status, "critical"))
@@ -347,6 +351,7 @@ int fcon_agent_start(const fcon_agent_config *c, fcon_agent **out,
     a->cfg = *c;
   if (a->cfg.time_scale <= 0)
     a->cfg.time_scale = 1.0;
+  ecsb_rng_seed(&a->stagger, a->cfg.check_stagger_seed);
   const char *ip = a->cfg.bind_ip ? a->cfg.bind_ip : "127.0.0.1";
   snprintf(a->ip, sizeof a->ip, "%s", ip);
   if (a->cfg.node_name && *a->cfg.node_name)

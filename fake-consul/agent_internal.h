@@ -8,6 +8,7 @@
 
 #include <pthread.h>
 
+#include "ecsb/clock.h"
 #include "fcon_internal.h"
 
 struct fcon_agent {
@@ -32,6 +33,7 @@ struct fcon_agent {
    * every request. */
   pthread_cond_t runner_cv;
   int64_t runner_due_ms;
+  ecsb_rng stagger; /* cfg.check_stagger_seed's draws */
   bool stopping;
   cJSON *services; /* object: service id -> AgentService */
   /* /v1/agent/services as sent, printed once per change (reads are the

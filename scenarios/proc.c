@@ -18,10 +18,14 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <poll.h>
+#include <sys/socket.h>
+#include <sys/uio.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include "ecsb/clock.h"
+#include "ecsb/forkserve.h"
 
 struct scn_proc {
   pid_t pid;
@@ -163,13 +167,20 @@ static int resolve(const char *prog, char *out, size_t cap, ecsb_err *err) {
                       prog);
 }
 
-int scn_proc_spawn(const scn_spawn_opts *o, scn_proc **out, ecsb_err *err) {
-  *out = NULL;
-  if (!o || !o->argv || !o->argv[0] || !*o->argv[0])
-    return ecsb_err_set(err, ECSB_EINVAL, "spawn: empty command");
-  scn_proc *p = calloc(1, sizeof *p);
-  if (!p)
-    return ecsb_err_set(err, ECSB_ENOMEM, "out of memory");
+static int open_log(const scn_spawn_opts *o, int *lfd, ecsb_err *err) {
+  const char *log = o->log_path ? o->log_path : "/dev/null";
+  /* Opened here, not in the child, so a bad path is reported to the
+   * caller with its name instead of as a silent exit 127. */
+  *lfd = open(log, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
+  if (*lfd < 0)
+    return ecsb_err_set(err, ECSB_EIO, "cannot open container log %s: %s", log,
+                        strerror(errno));
+  return 0;
+}
+
+/* pass_fd >= 0: given to the child as ECSB_FORKSERVE_FD. */
+static int spawn_exec(const scn_spawn_opts *o, int pass_fd, scn_proc *p,
+                      ecsb_err *err) {
   posix_spawn_file_actions_t fa;
   posix_spawnattr_t at;
   posix_spawn_file_actions_init(&fa);
@@ -177,21 +188,17 @@ int scn_proc_spawn(const scn_spawn_opts *o, scn_proc **out, ecsb_err *err) {
   char prog[4096];
   int rc = resolve(o->argv[0], prog, sizeof prog, err);
   int lfd = -1;
-  if (rc)
+  if (rc || (rc = open_log(o, &lfd, err)))
     goto out;
-  const char *log = o->log_path ? o->log_path : "/dev/null";
-  /* Open the log here, not in the child, so a bad path is reported to the
-   * caller with its name instead of as a silent exit 127. */
-  lfd = open(log, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
-  if (lfd < 0) {
-    rc = ecsb_err_set(err, ECSB_EIO, "cannot open container log %s: %s", log,
-                      strerror(errno));
-    goto out;
-  }
   posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
   posix_spawn_file_actions_adddup2(&fa, lfd, 1);
   posix_spawn_file_actions_adddup2(&fa, lfd, 2);
-  posix_spawn_file_actions_addclosefrom_np(&fa, 3);
+  int keep = 3;
+  if (pass_fd >= 0) {
+    posix_spawn_file_actions_adddup2(&fa, pass_fd, ECSB_FORKSERVE_FD);
+    keep = ECSB_FORKSERVE_FD + 1;
+  }
+  posix_spawn_file_actions_addclosefrom_np(&fa, keep);
   if (o->cwd)
     posix_spawn_file_actions_addchdir_np(&fa, o->cwd);
   /* Own process group: stopping a container stops what it started. Default
@@ -210,17 +217,234 @@ int scn_proc_spawn(const scn_spawn_opts *o, scn_proc **out, ecsb_err *err) {
   if (e != 0)
     rc = ecsb_err_set(err, e == ENOENT ? ECSB_ENOTFOUND : ECSB_EIO,
                       "cannot start %s: %s", o->argv[0], strerror(e));
-  else
-    guard_note('+', p->pid);
 out:
   if (lfd >= 0)
     close(lfd);
   posix_spawn_file_actions_destroy(&fa);
   posix_spawnattr_destroy(&at);
+  return rc;
+}
+
+/* ---- fork servers ----------------------------------------------------------
+ * The request and reply are ecsb/forkserve.h's. A server is asked with
+ * one blocking exchange: it answers once the copy has set itself up, in
+ * microseconds, so the wait is bounded by FORKSRV_REPLY_MS only for a
+ * server that hangs. One that fails is marked dead and its program is
+ * exec'd from then on: a lost server costs CPU, never a container. */
+#define FORKSRV_REPLY_MS 30000
+
+struct scn_forksrv {
+  char prog[4096];
+  int fd;
+  scn_proc *proc;
+  bool dead;
+  size_t started;
+};
+
+/* One reply, waited for up to FORKSRV_REPLY_MS; false when none came. */
+static bool get_reply(scn_forksrv *fs, ecsb_forkserve_reply *r) {
+  memset(r, 0, sizeof *r);
+  struct pollfd pf = {.fd = fs->fd, .events = POLLIN};
+  int64_t until = ecsb_mono_us() + FORKSRV_REPLY_MS * 1000LL;
+  int pr;
+  do {
+    int64_t left = (until - ecsb_mono_us()) / 1000;
+    pr = poll(&pf, 1, left > 0 ? (int)left : 0);
+  } while (pr < 0 && errno == EINTR);
+  ssize_t got = -1;
+  if (pr == 1)
+    do
+      got = recv(fs->fd, r, sizeof *r, 0);
+    while (got < 0 && errno == EINTR);
+  r->what[sizeof r->what - 1] = '\0';
+  return got == (ssize_t)sizeof *r;
+}
+
+void scn_forksrv_free(scn_forksrv *fs);
+
+int scn_forksrv_start(const char *prog, scn_forksrv **out, ecsb_err *err) {
+  *out = NULL;
+  scn_forksrv *fs = calloc(1, sizeof *fs);
+  scn_proc *p = calloc(1, sizeof *p);
+  int sv[2] = {-1, -1};
+  int rc = 0;
+  if (!fs || !p) {
+    rc = ecsb_err_set(err, ECSB_ENOMEM, "out of memory");
+    goto fail;
+  }
+  if (snprintf(fs->prog, sizeof fs->prog, "%s", prog) >= (int)sizeof fs->prog) {
+    rc = ecsb_err_set(err, ECSB_EINVAL, "fork server: program path too long");
+    goto fail;
+  }
+  if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) != 0) {
+    rc = ecsb_err_set(err, ECSB_EIO, "fork server socket: %s", strerror(errno));
+    goto fail;
+  }
+  /* dup2 onto itself would keep close-on-exec */
+  if (sv[1] == ECSB_FORKSERVE_FD) {
+    int d = fcntl(sv[1], F_DUPFD_CLOEXEC, ECSB_FORKSERVE_FD + 1);
+    if (d < 0) {
+      rc = ecsb_err_set(err, ECSB_EIO, "fork server socket: %s",
+                        strerror(errno));
+      goto fail;
+    }
+    close(sv[1]);
+    sv[1] = d;
+  }
+  const char *argv[] = {prog, ECSB_FORKSERVE_COMMAND, NULL};
+  /* Every symbol bound once in the server, not lazily in each copy. */
+  const char *envp[] = {"LD_BIND_NOW=1", NULL};
+  scn_spawn_opts o = {.argv = argv, .envp = envp};
+  if ((rc = spawn_exec(&o, sv[1], p, err)))
+    goto fail;
+  guard_note('+', p->pid);
+  close(sv[1]);
+  sv[1] = -1;
+  fs->fd = sv[0];
+  fs->proc = p;
+  ecsb_forkserve_reply r;
+  if (!get_reply(fs, &r) || r.pid || r.err || strcmp(r.what, "ready")) {
+    rc = ecsb_err_set(err, ECSB_EIO,
+                      "fork server %s %s did not become ready", prog,
+                      ECSB_FORKSERVE_COMMAND);
+    scn_forksrv_free(fs);
+    return rc;
+  }
+  *out = fs;
+  return 0;
+fail:
+  if (sv[0] >= 0)
+    close(sv[0]);
+  if (sv[1] >= 0)
+    close(sv[1]);
+  free(p);
+  free(fs);
+  return rc;
+}
+
+const char *scn_forksrv_prog(const scn_forksrv *fs) {
+  return fs ? fs->prog : NULL;
+}
+
+pid_t scn_forksrv_pid(const scn_forksrv *fs) {
+  return fs ? scn_proc_pid(fs->proc) : -1;
+}
+
+size_t scn_forksrv_started(const scn_forksrv *fs) {
+  return fs ? fs->started : 0;
+}
+
+bool scn_forksrv_alive(const scn_forksrv *fs) {
+  return fs && !fs->dead;
+}
+
+void scn_forksrv_free(scn_forksrv *fs) {
+  if (!fs)
+    return;
+  close(fs->fd); /* the server ends at end of file */
+  if (fs->proc && !scn_proc_wait(fs->proc, 2000, NULL, NULL))
+    scn_proc_stop(fs->proc, 0);
+  scn_proc_free(fs->proc);
+  free(fs);
+}
+
+/* Appends s and its NUL to b; false when it does not fit. */
+static bool put(char *b, size_t cap, size_t *n, const char *s) {
+  size_t l = strlen(s) + 1;
+  if (l > cap - *n)
+    return false;
+  memcpy(b + *n, s, l);
+  *n += l;
+  return true;
+}
+
+/* ECSB_ESTATE: not started by the server (the caller execs instead). */
+static int spawn_via(scn_forksrv *fs, const scn_spawn_opts *o, scn_proc *p,
+                     ecsb_err *err) {
+  int rc = 0, lfd = -1;
+  char *b = malloc(ECSB_FORKSERVE_MAX);
+  if (!b)
+    return ecsb_err_set(err, ECSB_ENOMEM, "out of memory");
+  if ((rc = open_log(o, &lfd, err)))
+    goto out;
+  uint32_t h[4] = {ECSB_FORKSERVE_MAGIC, 0, 0, 0};
+  size_t n = sizeof h;
+  bool fits = put(b, ECSB_FORKSERVE_MAX, &n, o->cwd ? o->cwd : "");
+  for (; fits && o->argv[h[1]]; h[1]++)
+    fits = put(b, ECSB_FORKSERVE_MAX, &n, o->argv[h[1]]);
+  for (; fits && o->envp && o->envp[h[2]]; h[2]++)
+    fits = put(b, ECSB_FORKSERVE_MAX, &n, o->envp[h[2]]);
+  if (!fits) {
+    rc = ECSB_ESTATE; /* too big for a request: exec it */
+    goto out;
+  }
+  h[3] = (uint32_t)(n - sizeof h);
+  memcpy(b, h, sizeof h);
+  union {
+    struct cmsghdr h;
+    char b[CMSG_SPACE(sizeof(int))];
+  } ctl;
+  memset(&ctl, 0, sizeof ctl);
+  struct iovec iov = {.iov_base = b, .iov_len = n};
+  struct msghdr m = {.msg_iov = &iov,
+                     .msg_iovlen = 1,
+                     .msg_control = ctl.b,
+                     .msg_controllen = sizeof ctl.b};
+  struct cmsghdr *c = CMSG_FIRSTHDR(&m);
+  c->cmsg_level = SOL_SOCKET;
+  c->cmsg_type = SCM_RIGHTS;
+  c->cmsg_len = CMSG_LEN(sizeof(int));
+  memcpy(CMSG_DATA(c), &lfd, sizeof lfd);
+  ssize_t w;
+  do
+    w = sendmsg(fs->fd, &m, MSG_NOSIGNAL);
+  while (w < 0 && errno == EINTR);
+  ecsb_forkserve_reply r;
+  if (w != (ssize_t)n || !get_reply(fs, &r)) {
+    fs->dead = true;
+    rc = ECSB_ESTATE;
+    goto out;
+  }
+  if (r.err || r.pid <= 0) {
+    /* A copy that failed its set-up (chdir) has exited 127; exec then
+     * reports the problem as a spawn does. Without a copy the server
+     * itself failed (clone refused): it is not asked again. */
+    if (r.pid > 0) {
+      int st;
+      while (waitpid(r.pid, &st, 0) < 0 && errno == EINTR) {
+      }
+    } else {
+      fs->dead = true;
+    }
+    rc = ECSB_ESTATE;
+    goto out;
+  }
+  p->pid = r.pid;
+  fs->started++;
+out:
+  if (lfd >= 0)
+    close(lfd);
+  free(b);
+  return rc;
+}
+
+int scn_proc_spawn(const scn_spawn_opts *o, scn_proc **out, ecsb_err *err) {
+  *out = NULL;
+  if (!o || !o->argv || !o->argv[0] || !*o->argv[0])
+    return ecsb_err_set(err, ECSB_EINVAL, "spawn: empty command");
+  scn_proc *p = calloc(1, sizeof *p);
+  if (!p)
+    return ecsb_err_set(err, ECSB_ENOMEM, "out of memory");
+  int rc = ECSB_ESTATE;
+  if (o->via && !o->via->dead && strcmp(o->argv[0], o->via->prog) == 0)
+    rc = spawn_via(o->via, o, p, err);
+  if (rc == ECSB_ESTATE)
+    rc = spawn_exec(o, -1, p, err);
   if (rc) {
     free(p);
     return rc;
   }
+  guard_note('+', p->pid);
   *out = p;
   return 0;
 }

@@ -144,6 +144,9 @@ struct scn_runner {
   scn_netblock nb;
   bool have_nb;
   scn_guard guard;
+  /* ecsboot-init's and ecsboot's fork servers (scn_run_forksrv_for) */
+  scn_forksrv *forksrv[2];
+  size_t n_forksrv;
   char dir[4096];
   char log_path[4096];
   char ecs_ip[16], md_ip[16], server_ip[16];
@@ -193,6 +196,8 @@ struct scn_runner {
 
 /* runner.c */
 int64_t scn_run_now(const scn_runner *r);
+/* The fork server of a container's program (argv[0]), or NULL: exec it. */
+scn_forksrv *scn_run_forksrv_for(const scn_runner *r, const char *prog);
 /* Records one event; detail is consumed (may be NULL). t < 0: now. Events
  * are stamped never earlier than the previous one, so the file stays in
  * order whichever thread wrote it. */

@@ -289,7 +289,8 @@ static int spawn(scn_runner *r, scn_run_task *t, size_t ci, int64_t now,
     scn_spawn_opts so = {.argv = (const char *const *)cmd.argv,
                          .envp = (const char *const *)cmd.envp,
                          .cwd = t->dir,
-                         .log_path = logp};
+                         .log_path = logp,
+                         .via = scn_run_forksrv_for(r, cmd.argv[0])};
     rc = scn_proc_spawn(&so, &c->proc, &serr);
   }
   scn_cmd_clear(&cmd);

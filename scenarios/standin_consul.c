@@ -26,6 +26,7 @@
 #include <signal.h>
 #include <time.h>
 #include <stdio.h>
+#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -268,6 +269,23 @@ int scn_standin_consul_main(int argc, char **argv) {
   c.sync_delay_ms = sync_ns / ECSB_NS_PER_MS;
   c.clock_ms = task_now;
   c.clock_ctx = NULL;
+  /* In a replay the container's seed (which the runner draws from the
+   * scenario's): checks start staggered, as a Consul agent's do, and the
+   * same way in every replay. Run by hand: at once. */
+  const char *seed = getenv("ECSBOOT_RETRY_SEED");
+  if (seed && *seed) {
+    char *end = NULL;
+    errno = 0;
+    unsigned long long v = strtoull(seed, &end, 10);
+    if (errno || *end) {
+      fprintf(stderr,
+              "ecsboot consul-client: ECSBOOT_RETRY_SEED \"%s\" is not a "
+              "decimal number\n",
+              seed);
+      return 1;
+    }
+    c.check_stagger_seed = v;
+  }
   cl.control = control;
   /* Signals are taken synchronously (sigtimedwait) by this thread alone:
    * blocked before the agent's threads exist, so they inherit the mask.

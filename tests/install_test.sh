@@ -44,10 +44,18 @@ cd "$tmp/elsewhere"
 "$prefix/bin/ecsboot" run --no-progress --out out/builtin >"$tmp/run1.log" 2>&1 ||
   { rc=$?; cat "$tmp/run1.log"; [ $rc -eq 4 ] && exit 77; fail "installed built-in run exited $rc"; }
 [ -s out/builtin/events.jsonl ] || fail "no event log under the working folder"
-grep -q "discover-servers" "$tmp/init-calls" || fail "the installed ecsboot-init was not used"
+# Its init containers come from the installed ecsboot-init: started as its
+# fork server (serve-forks), or each exec'd with --exec-each.
+grep -q "^serve-forks$" "$tmp/init-calls" || fail "the installed ecsboot-init was not used"
 grep -q "^app$" "$tmp/standin-calls" && grep -q "^envoy$" "$tmp/standin-calls" ||
   fail "the installed ecsboot-standin did not run the app and the proxy"
 "$prefix/bin/ecsboot" run --no-progress --out out/late \
   "$prefix/share/ecsboot/scenarios/catalog/server-late.json" >"$tmp/run2.log" 2>&1 ||
   { rc=$?; cat "$tmp/run2.log"; [ $rc -eq 4 ] && exit 77; fail "installed server-late exited $rc"; }
-echo "install_test: installed under $prefix; both runs passed from $tmp/elsewhere"
+: >"$tmp/init-calls"
+"$prefix/bin/ecsboot" run --exec-each --no-progress --out out/exec >"$tmp/run3.log" 2>&1 ||
+  { rc=$?; cat "$tmp/run3.log"; [ $rc -eq 4 ] && exit 77; fail "installed --exec-each run exited $rc"; }
+grep -q "^discover-servers$" "$tmp/init-calls" && ! grep -q "^serve-forks$" "$tmp/init-calls" ||
+  fail "--exec-each did not exec the installed ecsboot-init for each container"
+grep -q '"spawn":"exec"' out/exec/events.jsonl || fail "--exec-each: run.start does not say spawn exec"
+echo "install_test: installed under $prefix; all three runs passed from $tmp/elsewhere"

@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "cmd.h"
+#include "ecsb/forkserve.h"
 #include "ecsb/http.h"
 #include "ecsb/taskclock.h"
 #include "ecsb/version.h"
@@ -51,7 +52,7 @@ static void usage(FILE *out) {
                "healthy, 1 not). See docs/ecsboot-init.md.\n");
 }
 
-int main(int argc, char **argv) {
+static int run_command(int argc, char **argv) {
   if (argc < 2) {
     usage(stderr);
     return INIT_EXIT_USAGE;
@@ -105,4 +106,21 @@ int main(int argc, char **argv) {
   fprintf(stderr, "ecsboot-init: unknown command \"%s\"\n\n", cmd);
   usage(stderr);
   return INIT_EXIT_USAGE;
+}
+
+/* `ecsboot-init serve-forks` is how `ecsboot run` starts the init
+ * containers of a replay (ecsb/forkserve.h): not for task definitions,
+ * and not in the usage. curl's global set-up (OpenSSL's configuration) is
+ * done once here, so each copy only counts a reference. */
+int main(int argc, char **argv) {
+  if (argc == 2 && strcmp(argv[1], ECSB_FORKSERVE_COMMAND) == 0) {
+    ecsb_err err = {0};
+    if (ecsb_http_global_init(&err) != 0 ||
+        ecsb_forkserve_run(ECSB_FORKSERVE_FD, run_command, &err) != 0) {
+      fprintf(stderr, "ecsboot-init: %s\n", err.msg);
+      return INIT_EXIT_USAGE;
+    }
+    return INIT_EXIT_OK;
+  }
+  return run_command(argc, argv);
 }

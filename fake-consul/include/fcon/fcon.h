@@ -165,6 +165,11 @@ typedef struct fcon_agent_config {
   fcon_server *server;   /* the server it may join; borrowed; may be NULL */
   bool join_on_start;    /* join `server` at start */
   int64_t sync_delay_ms; /* delay from a change to the server seeing it */
+  /* Nonzero: an HTTP or TCP check's first run waits a stagger drawn
+   * uniformly from [0, interval), as a Consul agent's check runners do
+   * (lib.RandomStagger), from a generator seeded with this, so a replay
+   * draws the same staggers. 0: the first run is at once. */
+  uint64_t check_stagger_seed;
   /* Check intervals, TTLs and DeregisterCriticalServiceAfter are
    * multiplied by this (scenario time scale); <= 0 means 1. */
   double time_scale;

@@ -21,6 +21,7 @@
 #include "ecsb/err.h"
 
 typedef struct scn_proc scn_proc;
+typedef struct scn_forksrv scn_forksrv;
 
 typedef struct scn_spawn_opts {
   const char *const *argv; /* argv[0] is the program; PATH is not searched
@@ -28,6 +29,11 @@ typedef struct scn_spawn_opts {
   const char *const *envp; /* full environment; NULL: an empty one */
   const char *cwd;         /* NULL: the runner's */
   const char *log_path;    /* stdout+stderr appended here; NULL: /dev/null */
+  /* when argv[0] is this server's program: started by it, without an
+   * exec (ecsb/forkserve.h). What the server cannot start is exec'd (a
+   * failed chdir is then reported as by a spawn), and a server that
+   * stopped answering is not asked again. */
+  scn_forksrv *via;
 } scn_spawn_opts;
 
 int scn_proc_spawn(const scn_spawn_opts *o, scn_proc **out, ecsb_err *err);
@@ -61,6 +67,21 @@ bool scn_proc_stop(scn_proc *p, int64_t grace_ms);
 /* Kills (SIGKILL to the group) if still running, reaps, frees. NULL is
  * fine. Guarantees no child outlives its scn_proc. */
 void scn_proc_free(scn_proc *p);
+
+/* A fork server: prog (a path, as the containers' argv[0] names it)
+ * started as `prog serve-forks`, which then starts each container of that
+ * program as a copy of itself, its libraries already loaded: the same
+ * process a spawn would give (the caller's child, its own process group,
+ * the log as stdout and stderr) for a fraction of the CPU. Freeing it
+ * ends the server; the processes it started are the caller's. */
+int scn_forksrv_start(const char *prog, scn_forksrv **out, ecsb_err *err);
+const char *scn_forksrv_prog(const scn_forksrv *fs);
+/* The server's pid, the containers it started, and whether it still
+ * answers. */
+pid_t scn_forksrv_pid(const scn_forksrv *fs);
+size_t scn_forksrv_started(const scn_forksrv *fs);
+bool scn_forksrv_alive(const scn_forksrv *fs);
+void scn_forksrv_free(scn_forksrv *fs);
 
 /* The guardian: a small process that SIGKILLs every container's process
  * group still running when the runner ends in any way, SIGKILL included.

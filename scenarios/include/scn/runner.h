@@ -69,6 +69,11 @@ typedef struct scn_run_opts {
   bool progress;        /* live progress line on stderr */
   scn_until until;      /* --until; SCN_UNTIL_DECIDED by default */
   int64_t until_us;     /* SCN_UNTIL_DURATION: scenario time */
+  /* exec every container's program, as a container runtime does; by
+   * default ecsboot-init's and ecsboot's containers are started by a
+   * fork server of each (scn/proc.h), which costs a fraction of the CPU
+   * (not with an image root as init_bin) */
+  bool exec_each;
 } scn_run_opts;
 
 typedef enum scn_run_outcome {
