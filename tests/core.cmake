@@ -2,6 +2,7 @@
 ecsb_add_test(test_http SOURCES test_http.c LIBS ecsboot-httpd ecsboot-core)
 ecsb_add_test(test_buf SOURCES test_buf.c LIBS ecsboot-core)
 ecsb_add_test(test_fileio SOURCES test_fileio.c LIBS ecsboot-core)
+ecsb_add_test(test_forkserve SOURCES test_forkserve.c LIBS ecsboot-core)
 ecsb_add_test(test_duration SOURCES test_duration.c LIBS ecsboot-core)
 ecsb_add_test(test_log SOURCES test_log.c LIBS ecsboot-core)
 ecsb_add_test(test_json SOURCES test_json.c LIBS ecsboot-core)

@@ -19,6 +19,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "ecsb/clock.h"
 #include "ecsb/http.h"
 #include "ecsb/httpd.h"
 #include "fcon_testutil.h"
@@ -135,6 +136,66 @@ static void status_handler(void *user, const ecsb_httpd_req *req,
   (void)req;
   atomic_int *st = user;
   ecsb_httpd_resp_textf(resp, atomic_load(st), "status");
+}
+
+static void listen_on(int *fd, uint16_t *port) {
+  *fd = socket(AF_INET, SOCK_STREAM, 0);
+  struct sockaddr_in sa = {.sin_family = AF_INET,
+                           .sin_addr.s_addr = htonl(0x7f000001)};
+  socklen_t l = sizeof sa;
+  assert_int_equal(bind(*fd, (struct sockaddr *)&sa, sizeof sa), 0);
+  assert_int_equal(listen(*fd, 16), 0);
+  getsockname(*fd, (struct sockaddr *)&sa, &l);
+  *port = ntohs(sa.sin_port);
+}
+
+/* With a stagger seed, a TCP check's first run waits the stagger drawn
+ * from that seed (as Consul's lib.RandomStagger, in [0, interval)), on the
+ * agent's clock; without one it runs at once. */
+static void test_first_run_staggered_by_seed(void **state) {
+  (void)state;
+  int lfd;
+  uint16_t lport;
+  listen_on(&lfd, &lport);
+  char body[256];
+  snprintf(body, sizeof body,
+           "{\"Name\":\"up\",\"TCP\":\"127.0.0.1:%u\",\"Interval\":\"10s\"}",
+           lport);
+  /* the stagger the agent will draw: the first of the seed's sequence */
+  uint64_t seed = 41, stagger = 0;
+  do {
+    ecsb_rng g;
+    ecsb_rng_seed(&g, ++seed);
+    stagger = ecsb_rng_below(&g, 10000);
+  } while (stagger < 2);
+  for (int staggered = 0; staggered < 2; staggered++) {
+    _Atomic int64_t now = 1000000;
+    fcon_agent_config ac;
+    fcon_agent_config_default(&ac);
+    ac.node_name = "node-stagger";
+    ac.clock_ms = test_clock;
+    ac.clock_ctx = &now;
+    ac.check_stagger_seed = staggered ? seed : 0;
+    fcon_agent *a = NULL;
+    ecsb_err err = {0};
+    if (fcon_agent_start(&ac, &a, &err))
+      fail_msg("agent: %s", err.msg);
+    put_ok(fcon_agent_port(a), "/v1/agent/check/register", body);
+    if (!staggered) {
+      wait_status(a, "up", "passing"); /* at once: the clock stands still */
+      fcon_agent_stop(a);
+      continue;
+    }
+    atomic_fetch_add(&now, (int64_t)stagger - 1);
+    usleep(100 * 1000); /* ten of the runner's idle wake-ups */
+    char st[16] = "";
+    assert_int_equal(fcon_agent_check_status(a, "up", st, sizeof st, NULL), 0);
+    assert_string_equal(st, "critical");
+    atomic_fetch_add(&now, 1);
+    wait_status(a, "up", "passing");
+    fcon_agent_stop(a);
+  }
+  close(lfd);
 }
 
 static void test_http_check_maps_status(void **state) {
@@ -286,6 +347,7 @@ int main(void) {
       cmocka_unit_test(test_ttl_expires_to_critical),
       cmocka_unit_test(test_ttl_follows_agent_clock),
       cmocka_unit_test(test_tcp_check_follows_listener),
+      cmocka_unit_test(test_first_run_staggered_by_seed),
       cmocka_unit_test(test_http_check_maps_status),
       cmocka_unit_test(test_alias_mirrors_service),
       cmocka_unit_test(test_success_and_failure_counters),

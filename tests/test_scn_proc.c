@@ -1,6 +1,7 @@
 /* test_scn_proc.c - container processes: exact argv and environment, log
- * capture, exit codes and signals, SIGTERM then SIGKILL, and that nothing a
- * container started outlives it. */
+ * capture, exit codes and signals, SIGTERM then SIGKILL, that nothing a
+ * container started outlives it, and the same for processes a fork server
+ * (the real `ecsboot serve-forks`) starts, with exec when it is gone. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -14,6 +15,8 @@
 #include <unistd.h>
 
 #include "ecsb/fileio.h"
+#include "ecsb/taskclock.h"
+#include "ecsb/version.h"
 #include "scn/proc.h"
 
 static char dir[128], logp[192];
@@ -218,6 +221,122 @@ static void test_spawn_errors_name_the_problem(void **state) {
   assert_int_equal(scn_proc_spawn(&o, &p, &err), ECSB_EINVAL);
 }
 
+static scn_proc *spawn_via(scn_forksrv *fs, const char *const *argv,
+                           const char *const *envp) {
+  unlink(logp);
+  scn_spawn_opts o = {
+      .argv = argv, .envp = envp, .cwd = dir, .log_path = logp, .via = fs};
+  scn_proc *p = NULL;
+  ecsb_err err = {0};
+  if (scn_proc_spawn(&o, &p, &err) != 0)
+    fail_msg("spawn: %s", err.msg);
+  return p;
+}
+
+static void test_fork_server_starts_what_a_spawn_would(void **state) {
+  (void)state;
+  scn_forksrv *fs = NULL;
+  ecsb_err err = {0};
+  assert_int_equal(scn_forksrv_start(ECSBOOT_BIN, &fs, &err), 0);
+  assert_string_equal(scn_forksrv_prog(fs), ECSBOOT_BIN);
+
+  const char *version[] = {ECSBOOT_BIN, "version", NULL};
+  scn_proc *p = spawn_via(fs, version, NULL);
+  int code = -5, sig = -5;
+  assert_true(scn_proc_wait(p, 10000, &code, &sig));
+  assert_int_equal(code, 0);
+  assert_int_equal(sig, 0);
+  char *log = read_log();
+  assert_string_equal(log, "ecsboot " ECSB_VERSION "\n");
+  free(log);
+  scn_proc_free(p);
+  assert_int_equal(scn_forksrv_started(fs), 1);
+
+  /* The environment and the working folder are the request's: a task
+   * clock named relative to the folder opens. */
+  char clk[256];
+  snprintf(clk, sizeof clk, "%s/" ECSB_TASK_CLOCK_FILE, dir);
+  ecsb_taskclock *tc = NULL;
+  assert_int_equal(ecsb_taskclock_create(clk, &tc, &err), 0);
+  const char *help[] = {ECSBOOT_BIN, "app", "--help", NULL};
+  const char *env_ok[] = {ECSB_TASK_CLOCK_ENV "=" ECSB_TASK_CLOCK_FILE, NULL};
+  p = spawn_via(fs, help, env_ok);
+  assert_true(scn_proc_wait(p, 10000, &code, NULL));
+  assert_int_equal(code, 0);
+  scn_proc_free(p);
+  const char *env_bad[] = {ECSB_TASK_CLOCK_ENV "=missing.clock", NULL};
+  p = spawn_via(fs, help, env_bad);
+  assert_true(scn_proc_wait(p, 10000, &code, NULL));
+  assert_int_equal(code, 2);
+  log = read_log();
+  assert_non_null(strstr(log, "missing.clock"));
+  free(log);
+  scn_proc_free(p);
+  ecsb_taskclock_free(tc);
+
+  /* A long-running copy: the caller's child, its own process group,
+   * stopped by SIGTERM like any container. */
+  const char *app[] = {ECSBOOT_BIN, "app", "--listen", "127.0.0.1:0", NULL};
+  p = spawn_via(fs, app, NULL);
+  pid_t pid = scn_proc_pid(p);
+  assert_int_equal(getpgid(pid), pid);
+  char st[64], buf[512];
+  snprintf(st, sizeof st, "/proc/%d/stat", (int)pid);
+  FILE *f = fopen(st, "r");
+  assert_non_null(f);
+  size_t n = fread(buf, 1, sizeof buf - 1, f);
+  fclose(f);
+  buf[n] = '\0';
+  int ppid = 0;
+  assert_int_equal(sscanf(strrchr(buf, ')') + 2, "%*c %d", &ppid), 1);
+  assert_int_equal(ppid, (int)getpid());
+  assert_false(scn_proc_stop(p, 10000)); /* SIGTERM was enough */
+  assert_true(scn_proc_poll(p, &code, NULL));
+  scn_proc_free(p);
+  assert_false(running(pid));
+  assert_int_equal(scn_forksrv_started(fs), 4);
+  assert_true(scn_forksrv_alive(fs));
+
+  /* A folder that does not exist: reported as a spawn reports it. */
+  scn_spawn_opts o = {.argv = version,
+                      .cwd = "/nonexistent/folder",
+                      .log_path = logp,
+                      .via = fs};
+  assert_int_not_equal(scn_proc_spawn(&o, &p, &err), 0);
+  assert_null(p);
+  assert_non_null(strstr(err.msg, ECSBOOT_BIN));
+  assert_true(scn_forksrv_alive(fs)); /* the server itself is fine */
+
+  /* A server that is gone: the program is exec'd instead. */
+  pid_t spid = scn_forksrv_pid(fs);
+  assert_true(spid > 0);
+  kill(spid, SIGKILL);
+  p = spawn_via(fs, version, NULL);
+  assert_true(scn_proc_wait(p, 10000, &code, NULL));
+  assert_int_equal(code, 0);
+  log = read_log();
+  assert_string_equal(log, "ecsboot " ECSB_VERSION "\n");
+  free(log);
+  scn_proc_free(p);
+  assert_false(scn_forksrv_alive(fs));
+  assert_int_equal(scn_forksrv_started(fs), 4);
+  scn_forksrv_free(fs);
+  assert_false(running(spid));
+}
+
+static void test_fork_server_that_cannot_start(void **state) {
+  (void)state;
+  scn_forksrv *fs = NULL;
+  ecsb_err err = {0};
+  /* a program without serve-forks never says it is ready */
+  assert_int_not_equal(scn_forksrv_start("/bin/true", &fs, &err), 0);
+  assert_null(fs);
+  assert_non_null(strstr(err.msg, "/bin/true serve-forks"));
+  assert_int_equal(scn_forksrv_start("/nonexistent/ecsboot", &fs, &err),
+                   ECSB_ENOTFOUND);
+  assert_null(fs);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_exact_env_cwd_and_log_capture),
@@ -226,6 +345,8 @@ int main(void) {
       cmocka_unit_test(test_stop_escalates_to_sigkill_for_ignorers),
       cmocka_unit_test(test_no_descendant_outlives_its_container),
       cmocka_unit_test(test_spawn_errors_name_the_problem),
+      cmocka_unit_test(test_fork_server_starts_what_a_spawn_would),
+      cmocka_unit_test(test_fork_server_that_cannot_start),
   };
   return cmocka_run_group_tests(tests, setup, teardown);
 }
