@@ -26,6 +26,7 @@
 #
 #   bench/growth.sh BUILD_DIR [SIZE ...]     (default sizes: 100 200 500 1000)
 #   SCALE=0.05 bench/growth.sh build 500
+#   RUN_FLAGS=--exec-each bench/growth.sh build 500   (flags added to the run)
 #
 # Runs on loopback, in a temporary folder.
 set -eu
@@ -38,10 +39,11 @@ ROOT=$(cd "$(dirname "$0")/.." && pwd)
 TMP=$(mktemp -d)
 trap 'rm -rf "$TMP"' EXIT INT TERM
 
-python3 - "$E" "$ROOT" "$TMP" "${SCALE:-0.01}" "$@" <<'EOF'
+python3 - "$E" "$ROOT" "$TMP" "${SCALE:-0.01}" "${RUN_FLAGS:-}" "$@" <<'EOF'
 import json, os, subprocess, sys, time
 ecsboot, root, tmp, scale = sys.argv[1], sys.argv[2], sys.argv[3], float(sys.argv[4])
-sizes = [int(s) for s in sys.argv[5:]]
+flags = sys.argv[5].split()
+sizes = [int(s) for s in sys.argv[6:]]
 tick = os.sysconf("SC_CLK_TCK")
 page_kb = os.sysconf("SC_PAGE_SIZE") // 1024
 
@@ -77,7 +79,7 @@ def scen(s):  # scenario seconds, short
     return f"{s / 60:.1f}m" if s >= 600 else f"{s:.0f}s"
 
 print(f"time_scale {scale}; {os.cpu_count()} cores; load average at start "
-      f"{os.getloadavg()[0]:.2f}")
+      f"{os.getloadavg()[0]:.2f}" + (f"; run flags {' '.join(flags)}" if flags else ""))
 print(f'{"tasks":>5} {"at T4":>9} {"T4 p50 wall/scen":>17} '
       f'{"T4 p99 wall/scen":>17} {"host":>5} {"fit":>5} {"wall":>6} '
       f'{"CPU/task run+kids":>18} {"RSS/task":>8} {"procs":>5} {"load":>5}')
@@ -96,7 +98,7 @@ for n in sizes:
     # --until T4: a task that fails does not end the run; each task
     # reaches T4 or stops
     p = subprocess.Popen([ecsboot, "run", "-q", "--no-progress", "--until",
-                          "T4", "--formats", "json", "--out", out, path],
+                          "T4", "--formats", "json", "--out", out] + flags + [path],
                          stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
                          start_new_session=True)
     runner_cpu, most, peak_kb, last_tree = 0.0, 0, 0, 0.0
