@@ -191,10 +191,6 @@ struct scn_runner {
    * RUN_LAG_SELF_EVERY_US, and the largest task lag so far. */
   pid_t loop_tid;
   int64_t self_lag_us, self_lag_at;
-  /* The loop's own CPU work, past RUN_LAG_PASS_FREE_US a pass: a fleet's
-   * pass serves hundreds of tasks, and each waits for the others' share
-   * (scn_run_lag_pass). */
-  int64_t busy_lag_us;
   int64_t max_lag_us;
 };
 
@@ -221,14 +217,8 @@ void scn_run_lag_flush(scn_runner *r, scn_run_task *t, int64_t at);
 /* Samples and records every running task's lag; returns what it cost
  * (us), which paces the next sweep. */
 int64_t scn_run_lag_sweep(scn_runner *r);
-/* The loop thread's own lag so far (sampled at most every 0.5 ms): its
- * waits for a CPU and its busy passes (scn_run_lag_pass). */
+/* The loop thread's own lag so far (sampled at most every 0.5 ms). */
 int64_t scn_run_lag_self(scn_runner *r);
-/* The loop's CPU time so far, and the end of a pass that began at
- * cpu_at_start: what it spent past RUN_LAG_PASS_FREE_US is lag of every
- * task from then on. */
-int64_t scn_run_lag_cpu_us(void);
-void scn_run_lag_pass(scn_runner *r, int64_t cpu_at_start);
 /* Task time: run time with the task's host lag taken out. */
 int64_t scn_run_task_now(const scn_runner *r, scn_run_task *t);
 

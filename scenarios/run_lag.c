@@ -22,42 +22,16 @@
  * health result, a milestone), so each interval is short.
  */
 #include <sys/syscall.h>
-#include <time.h>
 #include <unistd.h>
 
 #include <cjson/cJSON.h>
 
 #include "run_internal.h"
 
-/* A pass of the loop that serves one task's event costs tens of
- * microseconds; a fleet's pass, hundreds of tasks' (spawns, reaps, health
- * results, judging the log). */
-#define RUN_LAG_PASS_FREE_US 200
 /* Reading the loop thread's schedstat is a file read. */
 #define RUN_LAG_SELF_EVERY_US 500
 /* Smaller changes are not worth an event (0.1 ms wall). */
 #define RUN_LAG_EMIT_MIN_US 100
-
-int64_t scn_run_lag_cpu_us(void) {
-  struct timespec ts;
-  if (clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts) != 0)
-    return 0;
-  return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
-}
-
-/* The loop is the simulated ECS agent and every fake's driver: its work is
- * not in the model, and while it serves other tasks an exit it has not
- * reaped or a health check it has not started waits. Its CPU time beyond
- * a small pass is charged as lag, as its waits for a CPU are; a waiting
- * task's clock stands still as it would while the runner waited for a
- * CPU. Without it a 500-task fleet at 0.01 reaped mesh-init seconds
- * after it exited, while the agent's DeregisterCriticalServiceAfter ran
- * on: every proxy was deregistered before it started. */
-void scn_run_lag_pass(scn_runner *r, int64_t cpu_at_start) {
-  int64_t spent = scn_run_lag_cpu_us() - cpu_at_start;
-  if (spent > RUN_LAG_PASS_FREE_US)
-    r->busy_lag_us += spent - RUN_LAG_PASS_FREE_US;
-}
 
 int64_t scn_run_lag_self(scn_runner *r) {
   if (!r->loop_tid)
@@ -69,7 +43,7 @@ int64_t scn_run_lag_self(scn_runner *r) {
       r->self_lag_us = v;
     r->self_lag_at = now;
   }
-  return r->self_lag_us + r->busy_lag_us;
+  return r->self_lag_us;
 }
 
 /* A process's waits for a CPU since it was last seen. Its own CPU work is

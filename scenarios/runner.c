@@ -541,7 +541,6 @@ static int loop(scn_runner *r, ecsb_err *err) {
   rpt_progress_init(&prog, stderr);
   prog.enabled = prog.enabled && r->o->progress;
   while (!r->stop_loop) {
-    int64_t pass_cpu = scn_run_lag_cpu_us();
     if (g_signal) {
       r->end_reason = "interrupted";
       break;
@@ -632,7 +631,6 @@ static int loop(scn_runner *r, ecsb_err *err) {
       next = until_wake(r);
     if (next > now + 250000)
       next = now + 250000; /* progress line, and a bound on every sleep */
-    scn_run_lag_pass(r, pass_cpu);
     int64_t wait = next - scn_run_now(r);
     if (wait > 0) {
       struct timespec ts = {.tv_sec = wait / 1000000,
