@@ -52,7 +52,7 @@ static void close_from(int lowest) {
 /* In the copy: what posix_spawn would have set up, then the command.
  * Never returns. */
 static void child(const request *rq, int logfd, int report, int sock,
-                  ecsb_forkserve_main run_main) {
+                  ecsb_forkserve_main run_main, void *buf, void *ptrs) {
   setup_fail f = {0};
   close(sock);
   /* Its own process group, as the runner's spawns: stopping a container
@@ -85,16 +85,22 @@ static void child(const request *rq, int logfd, int report, int sock,
    * to finish. */
   int rc = run_main(rq->argc, rq->argv);
   fflush(NULL);
+  /* the request the copy ran (leak checkers see the copy's exit) */
+  free(buf);
+  free(ptrs);
   _exit(rc);
 fail:
   if (write(report, &f, sizeof f) < 0) {
     /* the server then reports an unknown set-up failure */
   }
+  free(buf);
+  free(ptrs);
   _exit(127);
 }
 
 static void start(const request *rq, int logfd, int sock,
-                  ecsb_forkserve_main run_main, ecsb_forkserve_reply *r) {
+                  ecsb_forkserve_main run_main, void *buf, void *ptrs,
+                  ecsb_forkserve_reply *r) {
   int p[2];
   if (pipe2(p, O_CLOEXEC) != 0) {
     r->err = errno;
@@ -105,7 +111,7 @@ static void start(const request *rq, int logfd, int sock,
                      0L, 0L, 0L);
   if (pid == 0) {
     close(p[0]);
-    child(rq, logfd, p[1], sock, run_main);
+    child(rq, logfd, p[1], sock, run_main, buf, ptrs);
   }
   close(p[1]);
   if (pid < 0) {
@@ -213,7 +219,7 @@ int ecsb_forkserve_run(int fd, ecsb_forkserve_main run_main, ecsb_err *err) {
       r.err = EINVAL;
       snprintf(r.what, sizeof r.what, "malformed request");
     } else {
-      start(&rq, logfd, fd, run_main, &r);
+      start(&rq, logfd, fd, run_main, buf, ptrs, &r);
     }
     if (logfd >= 0)
       close(logfd);

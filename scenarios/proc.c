@@ -405,17 +405,22 @@ static int spawn_via(scn_forksrv *fs, const scn_spawn_opts *o, scn_proc *p,
     rc = ECSB_ESTATE;
     goto out;
   }
-  if (r.err || r.pid <= 0) {
-    /* A copy that failed its set-up (chdir) has exited 127; exec then
-     * reports the problem as a spawn does. Without a copy the server
-     * itself failed (clone refused): it is not asked again. */
-    if (r.pid > 0) {
-      int st;
-      while (waitpid(r.pid, &st, 0) < 0 && errno == EINTR) {
-      }
-    } else {
-      fs->dead = true;
+  if (r.err && r.pid > 0) {
+    /* The copy failed its set-up (chdir) and exited 127: reported as a
+     * spawn reports it, naming what failed. */
+    int st;
+    while (waitpid(r.pid, &st, 0) < 0 && errno == EINTR) {
     }
+    bool cd = strcmp(r.what, "chdir") == 0 && o->cwd;
+    rc = ecsb_err_set(err, r.err == ENOENT ? ECSB_ENOTFOUND : ECSB_EIO,
+                      "cannot start %s: %s%s%s: %s", o->argv[0], r.what,
+                      cd ? " " : "", cd ? o->cwd : "", strerror(r.err));
+    goto out;
+  }
+  if (r.err || r.pid <= 0) {
+    /* No copy: the server itself failed (clone refused). It is not asked
+     * again; the program is exec'd. */
+    fs->dead = true;
     rc = ECSB_ESTATE;
     goto out;
   }

@@ -302,9 +302,10 @@ static void test_fork_server_starts_what_a_spawn_would(void **state) {
                       .cwd = "/nonexistent/folder",
                       .log_path = logp,
                       .via = fs};
-  assert_int_not_equal(scn_proc_spawn(&o, &p, &err), 0);
+  assert_int_equal(scn_proc_spawn(&o, &p, &err), ECSB_ENOTFOUND);
   assert_null(p);
   assert_non_null(strstr(err.msg, ECSBOOT_BIN));
+  assert_non_null(strstr(err.msg, "chdir /nonexistent/folder"));
   assert_true(scn_forksrv_alive(fs)); /* the server itself is fine */
 
   /* A server that is gone: the program is exec'd instead. */

@@ -30,9 +30,9 @@ typedef struct scn_spawn_opts {
   const char *cwd;         /* NULL: the runner's */
   const char *log_path;    /* stdout+stderr appended here; NULL: /dev/null */
   /* when argv[0] is this server's program: started by it, without an
-   * exec (ecsb/forkserve.h). What the server cannot start is exec'd (a
-   * failed chdir is then reported as by a spawn), and a server that
-   * stopped answering is not asked again. */
+   * exec (ecsb/forkserve.h). A failed chdir is an error as for a spawn;
+   * what the server cannot start (a request too big, clone refused) is
+   * exec'd, and a server that stopped answering is not asked again. */
   scn_forksrv *via;
 } scn_spawn_opts;
 
