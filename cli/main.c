@@ -88,14 +88,6 @@ static int run_command(int argc, char **argv) {
 /* `ecsboot serve-forks` starts the consul-client stand-ins of a replay
  * without an exec each (ecsb/forkserve.h); not in the usage. */
 int main(int argc, char **argv) {
-  if (argc == 2 && strcmp(argv[1], ECSB_FORKSERVE_COMMAND) == 0) {
-    ecsb_err err = {0};
-    if (ecsb_http_global_init(&err) != 0 ||
-        ecsb_forkserve_run(ECSB_FORKSERVE_FD, run_command, &err) != 0) {
-      fprintf(stderr, "ecsboot: %s\n", err.msg);
-      return 2;
-    }
-    return 0;
-  }
-  return run_command(argc, argv);
+  int rc = ecsb_forkserve_main(argc, argv, "ecsboot", run_command);
+  return rc >= 0 ? rc : run_command(argc, argv);
 }

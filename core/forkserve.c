@@ -14,6 +14,7 @@
  * process group.
  */
 #include "ecsb/forkserve.h"
+#include "ecsb/http.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -52,7 +53,7 @@ static void close_from(int lowest) {
 /* In the copy: what posix_spawn would have set up, then the command.
  * Never returns. */
 static void child(const request *rq, int logfd, int report, int sock,
-                  ecsb_forkserve_main run_main, void *buf, void *ptrs) {
+                  ecsb_forkserve_fn run_main, void *buf, void *ptrs) {
   setup_fail f = {0};
   close(sock);
   /* Its own process group, as the runner's spawns: stopping a container
@@ -99,7 +100,7 @@ fail:
 }
 
 static void start(const request *rq, int logfd, int sock,
-                  ecsb_forkserve_main run_main, void *buf, void *ptrs,
+                  ecsb_forkserve_fn run_main, void *buf, void *ptrs,
                   ecsb_forkserve_reply *r) {
   int p[2];
   if (pipe2(p, O_CLOEXEC) != 0) {
@@ -166,7 +167,7 @@ static int parse(char *buf, size_t n, request *rq, char **ptrs, size_t cap) {
   return 0;
 }
 
-int ecsb_forkserve_run(int fd, ecsb_forkserve_main run_main, ecsb_err *err) {
+int ecsb_forkserve_run(int fd, ecsb_forkserve_fn run_main, ecsb_err *err) {
   int rc = 0;
   size_t cap = ECSB_FORKSERVE_MAX / 2;
   char *buf = malloc(ECSB_FORKSERVE_MAX);
@@ -233,4 +234,17 @@ out:
   free(buf);
   free(ptrs);
   return rc;
+}
+
+int ecsb_forkserve_main(int argc, char **argv, const char *prog,
+                        ecsb_forkserve_fn run_main) {
+  if (argc != 2 || strcmp(argv[1], ECSB_FORKSERVE_COMMAND) != 0)
+    return -1;
+  ecsb_err err = {0};
+  if (ecsb_http_global_init(&err) != 0 ||
+      ecsb_forkserve_run(ECSB_FORKSERVE_FD, run_main, &err) != 0) {
+    fprintf(stderr, "%s: %s\n", prog, err.msg);
+    return 1;
+  }
+  return 0;
 }

@@ -110,17 +110,8 @@ static int run_command(int argc, char **argv) {
 
 /* `ecsboot-init serve-forks` is how `ecsboot run` starts the init
  * containers of a replay (ecsb/forkserve.h): not for task definitions,
- * and not in the usage. curl's global set-up (OpenSSL's configuration) is
- * done once here, so each copy only counts a reference. */
+ * and not in the usage. */
 int main(int argc, char **argv) {
-  if (argc == 2 && strcmp(argv[1], ECSB_FORKSERVE_COMMAND) == 0) {
-    ecsb_err err = {0};
-    if (ecsb_http_global_init(&err) != 0 ||
-        ecsb_forkserve_run(ECSB_FORKSERVE_FD, run_command, &err) != 0) {
-      fprintf(stderr, "ecsboot-init: %s\n", err.msg);
-      return INIT_EXIT_USAGE;
-    }
-    return INIT_EXIT_OK;
-  }
-  return run_command(argc, argv);
+  int rc = ecsb_forkserve_main(argc, argv, "ecsboot-init", run_command);
+  return rc >= 0 ? rc : run_command(argc, argv);
 }

@@ -49,11 +49,19 @@ typedef struct ecsb_forkserve_reply {
 
 /* The command a started copy runs: the program's own dispatch, given the
  * request's argv. Its return value is the process's exit status. */
-typedef int (*ecsb_forkserve_main)(int argc, char **argv);
+typedef int (*ecsb_forkserve_fn)(int argc, char **argv);
 
 /* Serves requests on fd until its end of file; returns 0 then, or an
  * error when the socket fails. Call it single-threaded (it clones). In
  * each started copy, run_main's return value goes to exit(). */
-int ecsb_forkserve_run(int fd, ecsb_forkserve_main run_main, ecsb_err *err);
+int ecsb_forkserve_run(int fd, ecsb_forkserve_fn run_main, ecsb_err *err);
+
+/* A program's main calls this first. When argv is `PROG serve-forks`: sets
+ * curl up once (OpenSSL's configuration, for every copy), serves on
+ * ECSB_FORKSERVE_FD until its end of file and returns the exit status (0,
+ * or 1 after a message on stderr that names prog). Otherwise -1: run argv
+ * as usual. */
+int ecsb_forkserve_main(int argc, char **argv, const char *prog,
+                        ecsb_forkserve_fn run_main);
 
 #endif
