@@ -108,8 +108,8 @@ static void start(const request *rq, int logfd, int sock,
     snprintf(r->what, sizeof r->what, "pipe");
     return;
   }
-  long pid = syscall(SYS_clone, (unsigned long)(CLONE_PARENT | SIGCHLD), 0L,
-                     0L, 0L, 0L);
+  long pid = syscall(SYS_clone, (unsigned long)(CLONE_PARENT | SIGCHLD), 0L, 0L,
+                     0L, 0L);
   if (pid == 0) {
     close(p[0]);
     child(rq, logfd, p[1], sock, run_main, buf, ptrs);

@@ -114,8 +114,8 @@ int fcon_agent_put_check_locked(fcon_agent *a, fcon_check *c) {
   c->next_run_ms = now;
   if (a->cfg.check_stagger_seed && c->interval_ms > 0 &&
       (c->type == FCON_CHECK_HTTP || c->type == FCON_CHECK_TCP))
-    c->next_run_ms += (int64_t)ecsb_rng_below(&a->stagger,
-                                              (uint64_t)c->interval_ms);
+    c->next_run_ms +=
+        (int64_t)ecsb_rng_below(&a->stagger, (uint64_t)c->interval_ms);
   if (c->type == FCON_CHECK_TTL)
     c->ttl_deadline_ms = now + c->ttl_ms;
   if (!strcmp(c->status, "critical"))

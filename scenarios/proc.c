@@ -304,9 +304,8 @@ int scn_forksrv_start(const char *prog, scn_forksrv **out, ecsb_err *err) {
   fs->proc = p;
   ecsb_forkserve_reply r;
   if (!get_reply(fs, &r) || r.pid || r.err || strcmp(r.what, "ready")) {
-    rc = ecsb_err_set(err, ECSB_EIO,
-                      "fork server %s %s did not become ready", prog,
-                      ECSB_FORKSERVE_COMMAND);
+    rc = ecsb_err_set(err, ECSB_EIO, "fork server %s %s did not become ready",
+                      prog, ECSB_FORKSERVE_COMMAND);
     scn_forksrv_free(fs);
     return rc;
   }

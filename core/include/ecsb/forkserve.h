@@ -42,8 +42,8 @@
 #define ECSB_FORKSERVE_MAX (256 * 1024)
 
 typedef struct ecsb_forkserve_reply {
-  int32_t pid; /* the started process; 0 when none was started */
-  int32_t err; /* 0, or the errno of what failed (chdir, clone, ...) */
+  int32_t pid;   /* the started process; 0 when none was started */
+  int32_t err;   /* 0, or the errno of what failed (chdir, clone, ...) */
   char what[56]; /* what failed, e.g. "chdir /tmp/x" (truncated) */
 } ecsb_forkserve_reply;
 
