@@ -14,6 +14,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "ecsb/clock.h"
 #include "ecsb/fileio.h"
 #include "ecsb/taskclock.h"
 #include "ecsb/version.h"
@@ -221,6 +222,36 @@ static void test_spawn_errors_name_the_problem(void **state) {
   assert_int_equal(scn_proc_spawn(&o, &p, &err), ECSB_EINVAL);
 }
 
+/* Host lag: twice as many busy children of a container as this machine
+ * has cores wait for a CPU, and the container is charged their waits: the
+ * children are found through /proc's children files. Kept when it is
+ * reaped. */
+static void test_run_delay_counts_the_containers_children(void **state) {
+  (void)state;
+  long cores = sysconf(_SC_NPROCESSORS_ONLN);
+  if (cores < 1 || cores > 32)
+    cores = cores < 1 ? 1 : 32;
+  char script[128];
+  snprintf(script, sizeof script,
+           "i=0; while [ $i -lt %ld ]; do (while :; do :; done) & "
+           "i=$((i+1)); done; wait",
+           2 * cores);
+  const char *busy[] = {"/bin/sh", "-c", script, NULL};
+  scn_proc *p = spawn(busy, NULL);
+  int64_t t0 = ecsb_mono_us(), us = 0;
+  /* bounded: 20 s of wall time at most, however busy the machine */
+  while (ecsb_mono_us() - t0 < 20000000 &&
+         (us = scn_proc_run_delay_us(p)) < 20000)
+    usleep(50 * 1000);
+  int64_t wall = ecsb_mono_us() - t0;
+  assert_true(us >= 20000); /* half of them wait at any moment */
+  assert_true(us <= 2 * cores * wall + 1000000);
+  assert_false(scn_proc_stop(p, 5000));
+  assert_true(scn_proc_poll(p, NULL, NULL));
+  assert_true(scn_proc_run_delay_us(p) >= us);
+  scn_proc_free(p);
+}
+
 static scn_proc *spawn_via(scn_forksrv *fs, const char *const *argv,
                            const char *const *envp) {
   unlink(logp);
@@ -346,6 +377,7 @@ int main(void) {
       cmocka_unit_test(test_stop_escalates_to_sigkill_for_ignorers),
       cmocka_unit_test(test_no_descendant_outlives_its_container),
       cmocka_unit_test(test_spawn_errors_name_the_problem),
+      cmocka_unit_test(test_run_delay_counts_the_containers_children),
       cmocka_unit_test(test_fork_server_starts_what_a_spawn_would),
       cmocka_unit_test(test_fork_server_that_cannot_start),
   };
