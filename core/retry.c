@@ -6,7 +6,9 @@
  */
 #include "ecsb/retry.h"
 
+#include <errno.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <unistd.h>
 
 #include "ecsb/duration.h"
@@ -86,5 +88,22 @@ int ecsb_retry_wait(ecsb_retry *r, bool slow, const char *what,
   ecsb_sleep_us(delay, r->stop);
   if (r->stop && *r->stop)
     return ECSB_ESTATE;
+  return 0;
+}
+
+int ecsb_retry_seed_env(int64_t *seed, ecsb_err *err) {
+  *seed = 0;
+  const char *v = getenv(ECSB_RETRY_SEED_ENV);
+  if (!v || !*v)
+    return 0;
+  char *end = NULL;
+  errno = 0;
+  long long n = strtoll(v, &end, 10);
+  if (errno || *end || n < 0 || v[0] == '-' || v[0] == '+')
+    return ecsb_err_set(err, ECSB_EINVAL,
+                        ECSB_RETRY_SEED_ENV " \"%s\": expected an integer "
+                                            "0-9223372036854775807",
+                        v);
+  *seed = n;
   return 0;
 }

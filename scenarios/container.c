@@ -16,6 +16,7 @@
 #include "ecsb/clock.h"
 #include "ecsb/duration.h"
 #include "ecsb/json.h"
+#include "ecsb/retry.h"
 #include "ecsb/taskclock.h"
 #include "scn/standin.h"
 
@@ -571,7 +572,7 @@ int scn_container_command(const scn_task_env *env, const cJSON *def,
   if (env->task_name) {
     char seed[24];
     sv_pushf(&envp, "ECSBOOT_TASK=%s", env->task_name);
-    sv_pushf(&envp, "ECSBOOT_RETRY_SEED=%s",
+    sv_pushf(&envp, ECSB_RETRY_SEED_ENV "=%s",
              retry_seed(env->seed, env->task_name, name, seed, sizeof seed));
   }
   if (env->events)

@@ -26,7 +26,6 @@
 #include <signal.h>
 #include <time.h>
 #include <stdio.h>
-#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -36,6 +35,7 @@
 #include "ecsb/flags.h"
 #include "ecsb/json.h"
 #include "ecsb/log.h"
+#include "ecsb/retry.h"
 #include "fcon/fcon.h"
 #include "scn/faults.h"
 #include "scn/standin.h"
@@ -272,20 +272,12 @@ int scn_standin_consul_main(int argc, char **argv) {
   /* In a replay the container's seed (which the runner draws from the
    * scenario's): checks start staggered, as a Consul agent's do, and the
    * same way in every replay. Run by hand: at once. */
-  const char *seed = getenv("ECSBOOT_RETRY_SEED");
-  if (seed && *seed) {
-    char *end = NULL;
-    errno = 0;
-    unsigned long long v = strtoull(seed, &end, 10);
-    if (errno || *end) {
-      fprintf(stderr,
-              "ecsboot consul-client: ECSBOOT_RETRY_SEED \"%s\" is not a "
-              "decimal number\n",
-              seed);
-      return 1;
-    }
-    c.check_stagger_seed = v;
+  int64_t seed = 0;
+  if (ecsb_retry_seed_env(&seed, &err) != 0) {
+    fprintf(stderr, "ecsboot consul-client: %s\n", err.msg);
+    return 1;
   }
+  c.check_stagger_seed = (uint64_t)seed;
   cl.control = control;
   /* Signals are taken synchronously (sigtimedwait) by this thread alone:
    * blocked before the agent's threads exist, so they inherit the mask.

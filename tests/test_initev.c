@@ -2,7 +2,8 @@
  * the loop that sends them (ecsb_retry_wait), received on a real Linux
  * abstract unix socket: the fields, redaction and the UTF-8-safe cut of
  * the error, the address rules, and that a missing or stuck receiver never
- * fails or stalls the sender. */
+ * fails or stalls the sender; and the replay's seed variable, read by
+ * ecsboot-init and the consul-client stand-in alike. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -242,6 +243,35 @@ static void test_missing_or_stuck_receiver_never_stalls(void **state) {
   ecsb_initev_close(&ev);
 }
 
+static void test_retry_seed_variable(void **state) {
+  (void)state;
+  int64_t seed = -1;
+  ecsb_err err = {0};
+  unsetenv(ECSB_RETRY_SEED_ENV);
+  assert_int_equal(ecsb_retry_seed_env(&seed, &err), 0);
+  assert_int_equal(seed, 0);
+  setenv(ECSB_RETRY_SEED_ENV, "", 1);
+  assert_int_equal(ecsb_retry_seed_env(&seed, &err), 0);
+  assert_int_equal(seed, 0);
+  setenv(ECSB_RETRY_SEED_ENV, "9223372036854775807", 1);
+  assert_int_equal(ecsb_retry_seed_env(&seed, &err), 0);
+  assert_true(seed == INT64_MAX);
+  const char *bad[] = {"-1", "+1", "12x", "9223372036854775808"};
+  for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+    setenv(ECSB_RETRY_SEED_ENV, bad[i], 1);
+    seed = 5;
+    assert_int_equal(ecsb_retry_seed_env(&seed, &err), ECSB_EINVAL);
+    assert_int_equal(seed, 0);
+    char want[160];
+    snprintf(want, sizeof want,
+             "ECSBOOT_RETRY_SEED \"%s\": expected an integer "
+             "0-9223372036854775807",
+             bad[i]);
+    assert_string_equal(err.msg, want);
+  }
+  unsetenv(ECSB_RETRY_SEED_ENV);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
 #define T(fn) cmocka_unit_test_setup_teardown(fn, setup, teardown)
@@ -251,6 +281,7 @@ int main(void) {
       T(test_address_must_be_an_abstract_name),
       T(test_bad_or_unset_channel_is_disabled_not_fatal),
       T(test_missing_or_stuck_receiver_never_stalls),
+      cmocka_unit_test(test_retry_seed_variable),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -2,7 +2,6 @@
  * common.c - what every ecsboot-init subcommand shares: flag parsing with
  * help and error reporting, the exit-code mapping, log level, signals.
  */
-#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -62,21 +61,14 @@ int init_set_log_level(const char *level) {
 }
 
 int init_retry_setup(init_retry *ir, const char *cmd) {
-  const char *v = getenv("ECSBOOT_RETRY_SEED");
-  if (!ir->seed_set && v && *v) {
-    char *end = NULL;
-    errno = 0;
-    long long n = strtoll(v, &end, 10);
-    if (errno || *end || n < 0 || v[0] == '-' || v[0] == '+') {
-      fprintf(stderr,
-              "ecsboot-init %s: ECSBOOT_RETRY_SEED \"%s\": expected an "
-              "integer 0-9223372036854775807\n",
-              cmd, v);
-      return INIT_EXIT_USAGE;
-    }
-    ir->seed = n;
-  }
   ecsb_err err = {0};
+  int64_t seed = 0;
+  if (!ir->seed_set && ecsb_retry_seed_env(&seed, &err) != 0) {
+    fprintf(stderr, "ecsboot-init %s: %s\n", cmd, err.msg);
+    return INIT_EXIT_USAGE;
+  }
+  if (seed)
+    ir->seed = seed;
   if (ecsb_initev_open(&ir->events, cmd, &err) != 0)
     ecsb_log(ECSB_LOG_WARN, "retries are not reported to the event channel",
              "cmd", cmd, "error", err.msg, NULL);

@@ -55,6 +55,14 @@ void ecsb_retry_start(ecsb_retry *r, const ecsb_retry_opts *o);
 void ecsb_retry_init(ecsb_retry *r, int64_t timeout_ms, int64_t base_ms,
                      int64_t cap_ms, uint64_t seed, volatile int *stop);
 
+/* A process's jitter seed in a replay: the runner gives every container
+ * one, drawn from the scenario's seed (scenarios/container.c). */
+#define ECSB_RETRY_SEED_ENV "ECSBOOT_RETRY_SEED"
+/* *seed from ECSB_RETRY_SEED_ENV: 0 when it is unset or empty; an error
+ * naming the variable and its value when it is not an integer 0 to
+ * 2^63-1. */
+int ecsb_retry_seed_env(int64_t *seed, ecsb_err *err);
+
 /* Milliseconds left before the deadline (INT64_MAX without one; may be <= 0).
  */
 int64_t ecsb_retry_remaining_ms(const ecsb_retry *r);
