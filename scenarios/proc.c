@@ -239,6 +239,9 @@ struct scn_forksrv {
   scn_proc *proc;
   bool dead;
   size_t started;
+  /* the request being built: one buffer for the run, not an allocation
+   * (above malloc's mmap threshold: a map, faults and an unmap) a start */
+  char req[ECSB_FORKSERVE_MAX];
 };
 
 /* One reply, waited for up to FORKSRV_REPLY_MS; false when none came. */
@@ -361,9 +364,7 @@ static bool put(char *b, size_t cap, size_t *n, const char *s) {
 static int spawn_via(scn_forksrv *fs, const scn_spawn_opts *o, scn_proc *p,
                      ecsb_err *err) {
   int rc = 0, lfd = -1;
-  char *b = malloc(ECSB_FORKSERVE_MAX);
-  if (!b)
-    return ecsb_err_set(err, ECSB_ENOMEM, "out of memory");
+  char *b = fs->req;
   if ((rc = open_log(o, &lfd, err)))
     goto out;
   uint32_t h[4] = {ECSB_FORKSERVE_MAGIC, 0, 0, 0};
@@ -428,7 +429,6 @@ static int spawn_via(scn_forksrv *fs, const scn_spawn_opts *o, scn_proc *p,
 out:
   if (lfd >= 0)
     close(lfd);
-  free(b);
   return rc;
 }
 
