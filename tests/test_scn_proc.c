@@ -225,16 +225,18 @@ static void test_spawn_errors_name_the_problem(void **state) {
 /* Host lag: twice as many busy children of a container as this machine
  * has cores wait for a CPU, and the container is charged their waits: the
  * children are found through /proc's children files. Kept when it is
- * reaped. */
+ * reaped. Each busy loop ends by itself after a million turns (about a
+ * second of CPU): a failed assertion, which skips the stop below, must
+ * not leave them running beside the rest of the suite. */
 static void test_run_delay_counts_the_containers_children(void **state) {
   (void)state;
   long cores = sysconf(_SC_NPROCESSORS_ONLN);
   if (cores < 1 || cores > 32)
     cores = cores < 1 ? 1 : 32;
-  char script[128];
+  char script[160];
   snprintf(script, sizeof script,
-           "i=0; while [ $i -lt %ld ]; do (while :; do :; done) & "
-           "i=$((i+1)); done; wait",
+           "i=0; while [ $i -lt %ld ]; do (j=0; while [ $j -lt 1000000 ]; "
+           "do j=$((j+1)); done) & i=$((i+1)); done; wait",
            2 * cores);
   const char *busy[] = {"/bin/sh", "-c", script, NULL};
   scn_proc *p = spawn(busy, NULL);
