@@ -73,22 +73,31 @@ static int64_t test_clock(void *ctx) {
   return atomic_load((_Atomic int64_t *)ctx);
 }
 
+/* An agent on the test's clock (*now, in ms); scale 0: time_scale 1. */
+static fcon_agent *clocked_agent(_Atomic int64_t *now, const char *node,
+                                 double scale, uint64_t stagger_seed) {
+  fcon_agent_config ac;
+  fcon_agent_config_default(&ac);
+  ac.node_name = node;
+  if (scale > 0)
+    ac.time_scale = scale;
+  ac.clock_ms = test_clock;
+  ac.clock_ctx = now;
+  ac.check_stagger_seed = stagger_seed;
+  fcon_agent *a = NULL;
+  ecsb_err err = {0};
+  if (fcon_agent_start(&ac, &a, &err))
+    fail_msg("agent: %s", err.msg);
+  return a;
+}
+
 /* With a clock of its own (a task's clock in a replay), the agent's TTLs
  * follow that clock, not the wall: a TTL of 10 ms does not expire while
  * the clock stands still, however long that is, and does once it moves. */
 static void test_ttl_follows_agent_clock(void **state) {
   (void)state;
   _Atomic int64_t now = 1000000;
-  fcon_agent_config ac;
-  fcon_agent_config_default(&ac);
-  ac.node_name = "node-clock";
-  ac.time_scale = 0.01; /* 1s TTL -> 10 ms */
-  ac.clock_ms = test_clock;
-  ac.clock_ctx = &now;
-  fcon_agent *a = NULL;
-  ecsb_err err = {0};
-  if (fcon_agent_start(&ac, &a, &err))
-    fail_msg("agent: %s", err.msg);
+  fcon_agent *a = clocked_agent(&now, "node-clock", 0.01, 0); /* TTL 10 ms */
   put_ok(fcon_agent_port(a), "/v1/agent/check/register",
          "{\"Name\":\"t\",\"TTL\":\"1s\",\"Status\":\"passing\"}");
   usleep(200 * 1000); /* twenty TTLs of wall time */
@@ -170,16 +179,8 @@ static void test_first_run_staggered_by_seed(void **state) {
   } while (stagger < 2);
   for (int staggered = 0; staggered < 2; staggered++) {
     _Atomic int64_t now = 1000000;
-    fcon_agent_config ac;
-    fcon_agent_config_default(&ac);
-    ac.node_name = "node-stagger";
-    ac.clock_ms = test_clock;
-    ac.clock_ctx = &now;
-    ac.check_stagger_seed = staggered ? seed : 0;
-    fcon_agent *a = NULL;
-    ecsb_err err = {0};
-    if (fcon_agent_start(&ac, &a, &err))
-      fail_msg("agent: %s", err.msg);
+    fcon_agent *a =
+        clocked_agent(&now, "node-stagger", 0, staggered ? seed : 0);
     put_ok(fcon_agent_port(a), "/v1/agent/check/register", body);
     if (!staggered) {
       wait_status(a, "up", "passing"); /* at once: the clock stands still */
