@@ -58,14 +58,21 @@ static int running(pid_t pid) {
   return rp && rp[1] == ' ' && rp[2] != 'Z' && rp[2] != 'X';
 }
 
-static scn_proc *spawn(const char *const *argv, const char *const *envp) {
+/* via NULL: exec'd; else started by that fork server. */
+static scn_proc *spawn_via(scn_forksrv *fs, const char *const *argv,
+                           const char *const *envp) {
   unlink(logp);
-  scn_spawn_opts o = {.argv = argv, .envp = envp, .cwd = dir, .log_path = logp};
+  scn_spawn_opts o = {
+      .argv = argv, .envp = envp, .cwd = dir, .log_path = logp, .via = fs};
   scn_proc *p = NULL;
   ecsb_err err = {0};
   if (scn_proc_spawn(&o, &p, &err) != 0)
     fail_msg("spawn: %s", err.msg);
   return p;
+}
+
+static scn_proc *spawn(const char *const *argv, const char *const *envp) {
+  return spawn_via(NULL, argv, envp);
 }
 
 static void test_exact_env_cwd_and_log_capture(void **state) {
@@ -252,18 +259,6 @@ static void test_run_delay_counts_the_containers_children(void **state) {
   assert_true(scn_proc_poll(p, NULL, NULL));
   assert_true(scn_proc_run_delay_us(p) >= us);
   scn_proc_free(p);
-}
-
-static scn_proc *spawn_via(scn_forksrv *fs, const char *const *argv,
-                           const char *const *envp) {
-  unlink(logp);
-  scn_spawn_opts o = {
-      .argv = argv, .envp = envp, .cwd = dir, .log_path = logp, .via = fs};
-  scn_proc *p = NULL;
-  ecsb_err err = {0};
-  if (scn_proc_spawn(&o, &p, &err) != 0)
-    fail_msg("spawn: %s", err.msg);
-  return p;
 }
 
 static void test_fork_server_starts_what_a_spawn_would(void **state) {
