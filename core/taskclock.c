@@ -13,8 +13,12 @@
 #include "ecsb/clock.h"
 #include "ecsb/taskclock.h"
 
+/* The file: the lag, then the task time the clock is held at (0: not
+ * held). */
+#define FILE_SIZE (2 * sizeof(int64_t))
+
 struct ecsb_taskclock {
-  int64_t *lag; /* the mapped file */
+  int64_t *lag; /* the mapped file: lag[0] the lag, lag[1] the hold */
   int64_t last; /* the largest task time handed out, in us */
 };
 
@@ -29,20 +33,19 @@ static int map(const char *path, bool create, ecsb_taskclock **out,
     return ecsb_err_set(err, ECSB_EIO, "task clock %s: %s", path,
                         strerror(errno));
   struct stat st;
-  if (create && ftruncate(fd, sizeof(int64_t)) != 0) {
+  if (create && ftruncate(fd, FILE_SIZE) != 0) {
     int e = errno;
     close(fd);
     return ecsb_err_set(err, ECSB_EIO, "task clock %s: %s", path, strerror(e));
   }
-  if (!create && (fstat(fd, &st) != 0 || st.st_size != sizeof(int64_t))) {
+  if (!create && (fstat(fd, &st) != 0 || st.st_size != FILE_SIZE)) {
     close(fd);
     return ecsb_err_set(err, ECSB_EINVAL,
                         "task clock %s: not a clock file (%d bytes expected)",
-                        path, (int)sizeof(int64_t));
+                        path, (int)FILE_SIZE);
   }
-  void *m =
-      mmap(NULL, sizeof(int64_t), create ? PROT_READ | PROT_WRITE : PROT_READ,
-           MAP_SHARED, fd, 0);
+  void *m = mmap(NULL, FILE_SIZE, create ? PROT_READ | PROT_WRITE : PROT_READ,
+                 MAP_SHARED, fd, 0);
   int e = errno;
   close(fd);
   if (m == MAP_FAILED)
@@ -50,7 +53,7 @@ static int map(const char *path, bool create, ecsb_taskclock **out,
                         strerror(e));
   ecsb_taskclock *c = calloc(1, sizeof *c);
   if (!c) {
-    munmap(m, sizeof(int64_t));
+    munmap(m, FILE_SIZE);
     return ecsb_err_set(err, ECSB_ENOMEM, "task clock %s: out of memory", path);
   }
   c->lag = m;
@@ -76,13 +79,34 @@ int64_t ecsb_taskclock_lag_us(const ecsb_taskclock *c) {
   return c ? __atomic_load_n(c->lag, __ATOMIC_ACQUIRE) : 0;
 }
 
+void ecsb_taskclock_hold(ecsb_taskclock *c, int64_t task_us) {
+  if (!c || task_us <= 0)
+    return;
+  int64_t cur = __atomic_load_n(&c->lag[1], __ATOMIC_RELAXED);
+  while ((cur == 0 || task_us < cur) &&
+         !__atomic_compare_exchange_n(&c->lag[1], &cur, task_us, true,
+                                      __ATOMIC_RELEASE, __ATOMIC_RELAXED))
+    ;
+}
+
+void ecsb_taskclock_release(ecsb_taskclock *c) {
+  if (c)
+    __atomic_store_n(&c->lag[1], 0, __ATOMIC_RELEASE);
+}
+
+int64_t ecsb_taskclock_held_at(const ecsb_taskclock *c) {
+  return c ? __atomic_load_n(&c->lag[1], __ATOMIC_ACQUIRE) : 0;
+}
+
 int64_t ecsb_taskclock_now_us(ecsb_taskclock *c) {
   if (!c)
     return ecsb_mono_host_us();
   /* The lag may grow by more than the time since the last read (the
    * runner charges a stall after the fact): hold the clock still then
-   * rather than letting a timer see time run backwards. */
-  int64_t v = ecsb_mono_host_us() - ecsb_taskclock_lag_us(c);
+   * rather than letting a timer see time run backwards. The hold is read
+   * before the lag: the runner raises the lag before it releases. */
+  int64_t held = ecsb_taskclock_held_at(c);
+  int64_t v = held ? held : ecsb_mono_host_us() - ecsb_taskclock_lag_us(c);
   int64_t last = __atomic_load_n(&c->last, __ATOMIC_RELAXED);
   while (v > last &&
          !__atomic_compare_exchange_n(&c->last, &last, v, true,
@@ -110,6 +134,6 @@ int ecsb_taskclock_follow_env(ecsb_taskclock **out, ecsb_err *err) {
 void ecsb_taskclock_free(ecsb_taskclock *c) {
   if (!c)
     return;
-  munmap(c->lag, sizeof(int64_t));
+  munmap(c->lag, FILE_SIZE);
   free(c);
 }

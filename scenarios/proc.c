@@ -33,6 +33,8 @@ struct scn_proc {
   int exit_code;
   int term_signal;
   int64_t run_delay_us; /* largest sum seen; kept once it is reaped */
+  scn_exitwatch *watch; /* and watch_id: its registration, until reaped */
+  uint64_t watch_id;
 };
 
 static const char *const empty_env[] = {NULL};
@@ -449,6 +451,12 @@ int scn_proc_spawn(const scn_spawn_opts *o, scn_proc **out, ecsb_err *err) {
     return rc;
   }
   guard_note('+', p->pid);
+  if (o->watch && o->on_exit) {
+    ecsb_err e = {0};
+    if (scn_exitwatch_add(o->watch, p->pid, o->on_exit, o->on_exit_user,
+                          &p->watch_id, &e) == 0)
+      p->watch = o->watch;
+  }
   *out = p;
   return 0;
 }
@@ -467,8 +475,15 @@ int scn_proc_signal(scn_proc *p, int sig) {
   return 0;
 }
 
+static void unwatch(scn_proc *p) {
+  scn_exitwatch_remove(p->watch, p->watch_id);
+  p->watch = NULL;
+  p->watch_id = 0;
+}
+
 static void record(scn_proc *p, int status) {
   p->reaped = true;
+  unwatch(p);
   guard_note('-', p->pid);
   if (WIFEXITED(status)) {
     p->exit_code = WEXITSTATUS(status);
@@ -619,5 +634,6 @@ void scn_proc_free(scn_proc *p) {
     scn_proc_signal(p, SIGKILL);
     scn_proc_wait(p, 10000, NULL, NULL);
   }
+  unwatch(p);
   free(p);
 }

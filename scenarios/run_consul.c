@@ -36,10 +36,19 @@ scn_run_task *scn_run_task_by_ip(scn_runner *r, const char *ip) {
 
 void scn_run_consul_event(void *user, const fcon_event *ev) {
   scn_runner *r = user;
+  int64_t at = ecsb_mono_us();
   pthread_mutex_lock(&r->mu);
   bool quiet = r->quiet;
-  pthread_mutex_unlock(&r->mu);
   scn_run_task *t = quiet ? NULL : scn_run_task_by_ip(r, ev->address);
+  /* The latest change (it may be the one that counts), read under mu,
+   * which teardown takes before it frees the task's clock. */
+  if (t && t->runner) {
+    int64_t tt = scn_run_lag_task_time(t, at);
+    int64_t cur = atomic_load(&t->consul_tt);
+    while (tt > cur && !atomic_compare_exchange_weak(&t->consul_tt, &cur, tt)) {
+    }
+  }
+  pthread_mutex_unlock(&r->mu);
   if (t && ev->kind == FCON_EV_SYNC) {
     atomic_store(&t->consul_changed, true);
     atomic_store(&r->consul_dirty, true);
@@ -125,6 +134,7 @@ void scn_run_consul_observe(scn_runner *r) {
     /* only the tasks whose node changed: fleets have hundreds */
     if (!t->created || !atomic_exchange(&t->consul_changed, false))
       continue;
+    int64_t changed_tt = atomic_exchange(&t->consul_tt, INT64_MIN);
     fcon_instance *in = NULL;
     size_t n = 0;
     ecsb_err e = {0};
@@ -143,7 +153,10 @@ void scn_run_consul_observe(scn_runner *r) {
                  now_passing ? INT64_MAX
                              : ecsb_mono_us() +
                                    scn_scale_us(r->s, r->s->load_delay_us));
-    scn_run_lag_update(r, t); /* the lag this milestone carries */
+    /* the lag this milestone carries, and the loop's delay in seeing it
+     * (from the latest change, never more than it was) */
+    scn_run_lag_update(r, t,
+                       changed_tt == INT64_MIN ? SCN_RUN_NEVER : changed_tt);
     scn_run_lag_flush(r, t, -1);
     cJSON *d = cJSON_CreateObject();
     if (now_passing) {

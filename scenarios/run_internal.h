@@ -31,6 +31,7 @@
 #include "rpt/expect.h"
 #include "rpt/run.h"
 #include "scn/container.h"
+#include "scn/exitwatch.h"
 #include "scn/netblock.h"
 #include "scn/proc.h"
 #include "scn/runner.h"
@@ -45,6 +46,16 @@ typedef struct scn_runner scn_runner;
 typedef struct scn_run_probes scn_run_probes;
 typedef struct scn_run_load scn_run_load;
 typedef struct scn_run_initev scn_run_initev;
+
+typedef struct scn_run_task scn_run_task;
+
+/* A process of the task that ended and the loop has yet to act on: set by
+ * the exit watcher's thread (scn_run_task_ended), cleared by the loop
+ * once it acted on the exit. */
+typedef struct scn_run_end {
+  _Atomic int64_t tt; /* task time it ended; SCN_RUN_NEVER: none */
+  scn_run_task *t;
+} scn_run_end;
 
 typedef struct scn_run_ctr {
   const char *name; /* borrowed from def */
@@ -72,6 +83,7 @@ typedef struct scn_run_ctr {
   int64_t flap_us, flap_t0; /* health_flap period; 0: none */
   /* Host lag of proc and probe_proc when last sampled (run_lag.c). */
   int64_t lag_seen, probe_lag_seen;
+  scn_run_end proc_end, probe_end; /* their exits (run_lag.c) */
   /* Health-check probe. */
   bool has_probe;
   scn_probe probe;
@@ -81,7 +93,7 @@ typedef struct scn_run_ctr {
   int64_t probe_delay_us; /* slow_accept on the probed port */
 } scn_run_ctr;
 
-typedef struct scn_run_task {
+struct scn_run_task {
   int index; /* 0-based among application tasks; -1: the server task */
   char name[64];
   char ip[16];
@@ -102,6 +114,14 @@ typedef struct scn_run_task {
   int64_t lag_runner;    /* the runner's own lag when last sampled */
   int64_t lag_runner_us; /* the runner's share of lag_us */
   int64_t tt_max;        /* the latest task time handed out */
+  /* Task time of the probe answer the loop is acting on; SCN_RUN_NEVER:
+   * none. The loop's delay in getting to it is charged as host lag
+   * (run_lag.c), as for the exits of its processes (scn_run_ctr). */
+  int64_t probe_tt;
+  /* The latest task time at which the Consul server saw a change of the
+   * task not yet observed (INT64_MIN: none). */
+  _Atomic int64_t consul_tt;
+  scn_runner *runner;
   ecsb_taskclock *clock; /* lag_us shared with its processes */
   fecs_engine *eng; /* fake-ecs's (fecs_task_engine_new); driven from here */
   scn_run_ctr *c;
@@ -127,7 +147,7 @@ typedef struct scn_run_task {
   _Atomic int64_t load_until;
   int64_t load_next; /* the load thread's own */
   atomic_uint_fast64_t load_sent, load_failed;
-} scn_run_task;
+};
 
 typedef struct scn_run_timer {
   int64_t at;
@@ -178,6 +198,7 @@ struct scn_runner {
   ecsb_rng fault_rng;
 
   scn_run_probes *probes;
+  scn_exitwatch *exits; /* when containers end (scn_run_lag_ended) */
   scn_run_load *load;
   scn_run_initev *initev; /* ecsboot-init's retry datagrams (run_initev.c) */
   int wake[2]; /* self-pipe: signals and other threads wake the loop */
@@ -207,9 +228,25 @@ void scn_run_wake(scn_runner *r);
 
 /* run_lag.c */
 /* Samples the task's host lag (its processes' and the runner's time
- * waiting for a CPU since its T0). Call before acting on the task's
- * timers. */
-void scn_run_lag_update(scn_runner *r, scn_run_task *t);
+ * waiting for a CPU since its T0, and the time the loop kept it waiting:
+ * a timer past due, an exit or a probe answer not yet acted on, and
+ * due_tt, the task time of what the caller is about to act on, or
+ * SCN_RUN_NEVER). Call before acting on the task. */
+void scn_run_lag_update(scn_runner *r, scn_run_task *t, int64_t due_tt);
+/* The exit watcher's callback for a task's processes (user: the
+ * scn_run_end of the process): records the exit and holds the task's
+ * clock from then (ecsb_taskclock_hold). */
+void scn_run_lag_ended(void *user, int64_t mono_us);
+/* The earliest task time at which one of the task's processes ended that
+ * the loop has yet to act on, or SCN_RUN_NEVER. */
+int64_t scn_run_lag_ended_tt(const scn_run_task *t);
+/* The loop acted on the exit of e's process. */
+void scn_run_lag_end_done(scn_run_end *e);
+/* After acting on the task: releases its clock once no exit is left to
+ * act on (the lag already covers the time it was held). */
+void scn_run_lag_release(scn_run_task *t);
+/* The task time of ecsb_mono_us mono_us, from any thread. */
+int64_t scn_run_lag_task_time(const scn_run_task *t, int64_t mono_us);
 /* Records a host.lag event (at run time `at`, -1: now) when the lag grew
  * since the last one: before any event of the task, so a report finds the
  * lag each event carried. */
@@ -252,8 +289,10 @@ int scn_run_probes_new(scn_runner *r, unsigned threads, scn_run_probes **out,
 int scn_run_probes_submit(scn_run_probes *p, int ti, size_t ci,
                           const scn_probe *pr, int64_t timeout_us,
                           int64_t delay_us, ecsb_err *err);
-/* Pops one finished probe; false when none. */
-bool scn_run_probes_poll(scn_run_probes *p, int *ti, size_t *ci, bool *ok);
+/* Pops one finished probe (its answer came at ecsb_mono_us *done_at);
+ * false when none. */
+bool scn_run_probes_poll(scn_run_probes *p, int *ti, size_t *ci, bool *ok,
+                         int64_t *done_at);
 void scn_run_probes_free(scn_run_probes *p);
 
 /* run_load.c: requests through each passing task's sidecar. Start does

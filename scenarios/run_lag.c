@@ -61,7 +61,24 @@ static int64_t delta(scn_proc *p, int64_t *seen) {
   return d;
 }
 
-void scn_run_lag_update(scn_runner *r, scn_run_task *t) {
+/* How long the task has had something waiting for the loop: a timer
+ * past due, or an exit or probe answer not yet acted on. */
+static int64_t overdue(scn_runner *r, scn_run_task *t, int64_t due_tt) {
+  int64_t now = scn_run_now(r), over = 0;
+  int64_t next = scn_run_task_next_deadline(r, t); /* run time */
+  if (next != SCN_RUN_NEVER && now > next)
+    over = now - next;
+  int64_t v = scn_run_lag_ended_tt(t);
+  if (v < due_tt)
+    due_tt = v;
+  if (t->probe_tt < due_tt)
+    due_tt = t->probe_tt;
+  if (due_tt != SCN_RUN_NEVER && now - t->lag_us - due_tt > over)
+    over = now - t->lag_us - due_tt;
+  return over;
+}
+
+void scn_run_lag_update(scn_runner *r, scn_run_task *t, int64_t due_tt) {
   if (!t->created)
     return;
   int64_t self = scn_run_lag_self(r);
@@ -76,6 +93,14 @@ void scn_run_lag_update(scn_runner *r, scn_run_task *t) {
     if ((d = delta(c->probe_proc, &c->probe_lag_seen)) > most)
       most = d;
   }
+  /* In ECS every task has an agent of its own; here one loop serves
+   * them all, and while it works for other tasks this one's due timer,
+   * exit or health answer waits. That wait is the runner's: the task's
+   * time stops at the moment it was due (what its processes and the loop
+   * waited for a CPU in the meantime is part of it, not added to it). */
+  int64_t over = overdue(r, t, due_tt);
+  if (over > runner + most)
+    runner = over - most;
   /* Never more than the task time that passed since task time was last
    * handed out: task time never goes backwards, and a process whose
    * threads all waited at once is not charged more than the wall time. */
@@ -111,7 +136,7 @@ int64_t scn_run_lag_sweep(scn_runner *r) {
   for (size_t i = 0; i < r->n_tasks; i++) {
     scn_run_task *t = &r->tasks[i];
     if (t->created && !t->done) {
-      scn_run_lag_update(r, t);
+      scn_run_lag_update(r, t, SCN_RUN_NEVER);
       scn_run_lag_flush(r, t, -1);
     }
   }
@@ -123,4 +148,47 @@ int64_t scn_run_task_now(const scn_runner *r, scn_run_task *t) {
   if (v > t->tt_max)
     t->tt_max = v;
   return t->tt_max;
+}
+
+int64_t scn_run_lag_task_time(const scn_run_task *t, int64_t mono_us) {
+  return mono_us - t->runner->t0_mono - ecsb_taskclock_lag_us(t->clock);
+}
+
+void scn_run_lag_ended(void *user, int64_t mono_us) {
+  scn_run_end *e = user;
+  int64_t tt = scn_run_lag_task_time(e->t, mono_us);
+  atomic_store(&e->tt, tt);
+  /* the clock file counts from the host's boot, the run from its T0 */
+  ecsb_taskclock_hold(e->t->clock, tt + e->t->runner->t0_mono);
+}
+
+int64_t scn_run_lag_ended_tt(const scn_run_task *t) {
+  int64_t v = SCN_RUN_NEVER;
+  for (size_t i = 0; i < t->n; i++) {
+    int64_t a = atomic_load(&t->c[i].proc_end.tt);
+    int64_t b = atomic_load(&t->c[i].probe_end.tt);
+    if (a < v)
+      v = a;
+    if (b < v)
+      v = b;
+  }
+  return v;
+}
+
+void scn_run_lag_end_done(scn_run_end *e) {
+  atomic_store(&e->tt, SCN_RUN_NEVER);
+}
+
+void scn_run_lag_release(scn_run_task *t) {
+  if (!ecsb_taskclock_held_at(t->clock))
+    return;
+  for (size_t i = 0; i < t->n; i++)
+    if (atomic_load(&t->c[i].proc_end.tt) != SCN_RUN_NEVER ||
+        atomic_load(&t->c[i].probe_end.tt) != SCN_RUN_NEVER)
+      return;
+  ecsb_taskclock_release(t->clock);
+  /* an exit the watcher saw in the meantime holds it again */
+  int64_t v = scn_run_lag_ended_tt(t);
+  if (v != SCN_RUN_NEVER)
+    ecsb_taskclock_hold(t->clock, v + t->runner->t0_mono);
 }

@@ -22,6 +22,7 @@ typedef struct job {
   long timeout_ms;
   int64_t delay_ms;
   bool ok;
+  int64_t done_at; /* ecsb_mono_us when the answer came */
 } job;
 
 struct scn_run_probes {
@@ -62,6 +63,7 @@ static void *worker(void *arg) {
     else
       j->ok = ecsb_probe_http(j->target, NULL, j->timeout_ms - j->delay_ms,
                               NULL, &e) == 0;
+    j->done_at = ecsb_mono_us();
     pthread_mutex_lock(&p->mu);
     j->next = p->done;
     p->done = j;
@@ -120,7 +122,8 @@ int scn_run_probes_submit(scn_run_probes *p, int ti, size_t ci,
   return 0;
 }
 
-bool scn_run_probes_poll(scn_run_probes *p, int *ti, size_t *ci, bool *ok) {
+bool scn_run_probes_poll(scn_run_probes *p, int *ti, size_t *ci, bool *ok,
+                         int64_t *done_at) {
   pthread_mutex_lock(&p->mu);
   job *j = p->done;
   if (j)
@@ -131,6 +134,7 @@ bool scn_run_probes_poll(scn_run_probes *p, int *ti, size_t *ci, bool *ok) {
   *ti = j->ti;
   *ci = j->ci;
   *ok = j->ok;
+  *done_at = j->done_at;
   free(j);
   return true;
 }

@@ -39,6 +39,9 @@ int scn_run_task_prepare(scn_runner *r, scn_run_task *t, int index,
   const scn_scenario *s = r->s;
   t->index = index;
   t->consul_client = -1;
+  t->runner = r;
+  t->probe_tt = SCN_RUN_NEVER;
+  atomic_init(&t->consul_tt, INT64_MIN);
   for (int m = 0; m < 5; m++)
     t->ms[m] = -1;
   snprintf(t->name, sizeof t->name, "%.50s-%d", r->family, index + 1);
@@ -72,6 +75,11 @@ int scn_run_task_prepare(scn_runner *r, scn_run_task *t, int index,
     c->spawn_at = SCN_RUN_NEVER;
     c->probe_deadline = SCN_RUN_NEVER;
     c->up_at = c->end_at = RPT_ABSENT;
+    scn_run_end *ends[2] = {&c->proc_end, &c->probe_end};
+    for (int k = 0; k < 2; k++) {
+      atomic_init(&ends[k]->tt, SCN_RUN_NEVER);
+      ends[k]->t = t;
+    }
     if (strcmp(c->role, "consul-client") == 0 && t->consul_client < 0)
       t->consul_client = (int)i;
     t->mesh = t->mesh || etd_role_is_mesh(c->role);
@@ -271,9 +279,10 @@ static int spawn(scn_runner *r, scn_run_task *t, size_t ci, int64_t now,
   if (info.state != FECS_C_STARTING)
     return 0;
   if (c->proc) { /* restartPolicy: the same container, started again */
-    scn_run_lag_update(r, t); /* its share, before it is gone */
+    scn_run_lag_update(r, t, SCN_RUN_NEVER); /* its share, before it is gone */
     scn_proc_free(c->proc);
     c->proc = NULL;
+    scn_run_lag_end_done(&c->proc_end);
     c->exited = false;
     c->exit_override = -1;
   }
@@ -290,7 +299,10 @@ static int spawn(scn_runner *r, scn_run_task *t, size_t ci, int64_t now,
                          .envp = (const char *const *)cmd.envp,
                          .cwd = t->dir,
                          .log_path = logp,
-                         .via = scn_run_forksrv_for(r, cmd.argv[0])};
+                         .via = scn_run_forksrv_for(r, cmd.argv[0]),
+                         .watch = r->exits,
+                         .on_exit = scn_run_lag_ended,
+                         .on_exit_user = &c->proc_end};
     rc = scn_proc_spawn(&so, &c->proc, &serr);
   }
   scn_cmd_clear(&cmd);
@@ -321,7 +333,7 @@ int scn_run_task_health_result(scn_runner *r, scn_run_task *t, size_t ci,
     return 0;
   scn_run_ctr *c = &t->c[ci];
   c->probe_busy = false;
-  scn_run_lag_update(r, t);
+  scn_run_lag_update(r, t, SCN_RUN_NEVER);
   int64_t now = scn_run_task_now(r, t);
   if (c->health_fail || flap_failing(c, now))
     ok = false;
@@ -362,7 +374,10 @@ static int run_check(scn_runner *r, scn_run_task *t, const fecs_action *a,
   scn_spawn_opts so = {.argv = (const char *const *)c->probe.argv,
                        .envp = envp,
                        .cwd = t->dir,
-                       .log_path = logp};
+                       .log_path = logp,
+                       .watch = r->exits,
+                       .on_exit = scn_run_lag_ended,
+                       .on_exit_user = &c->probe_end};
   ecsb_err perr = {0};
   c->probe_lag_seen = 0;
   if (scn_proc_spawn(&so, &c->probe_proc, &perr)) {
@@ -523,7 +538,8 @@ int scn_run_task_drive(scn_runner *r, scn_run_task *t, ecsb_err *err) {
  * /proc for every process, too dear to do for each task of a fleet on
  * every reap (one SIGCHLD reaps all of them). */
 static bool task_busy(scn_runner *r, scn_run_task *t, bool reap) {
-  if (scn_run_task_next_deadline(r, t) <= scn_run_now(r))
+  if (scn_run_task_next_deadline(r, t) <= scn_run_now(r) ||
+      scn_run_lag_ended_tt(t) != SCN_RUN_NEVER)
     return true;
   for (size_t i = 0; reap && i < t->n; i++) {
     scn_run_ctr *c = &t->c[i];
@@ -541,7 +557,7 @@ int scn_run_task_poll(scn_runner *r, scn_run_task *t, bool reap,
   if (!task_busy(r, t, reap))
     return 0;
   /* task time is read afresh at each step: each may sample the lag */
-  scn_run_lag_update(r, t);
+  scn_run_lag_update(r, t, SCN_RUN_NEVER);
   for (size_t i = 0; i < t->n && !rc; i++) {
     scn_run_ctr *c = &t->c[i];
     int64_t now = scn_run_task_now(r, t);
@@ -564,18 +580,21 @@ int scn_run_task_poll(scn_runner *r, scn_run_task *t, bool reap,
         ec = c->exit_override;
       rc = fecs_engine_container_exited(t->eng, c->name, ec,
                                         scn_run_task_now(r, t), err);
+      scn_run_lag_end_done(&c->proc_end);
     }
     if (!rc && c->probe_proc) {
       bool done = reap && scn_proc_poll(c->probe_proc, &code, &sig);
       if (!done && scn_run_task_now(r, t) >= c->probe_deadline) {
-        scn_run_lag_update(r, t);     /* its share, before it is gone */
-        scn_proc_free(c->probe_proc); /* kills and reaps */
+        scn_run_lag_update(r, t, SCN_RUN_NEVER); /* its share, first */
+        scn_proc_free(c->probe_proc);            /* kills and reaps */
         c->probe_proc = NULL;
+        scn_run_lag_end_done(&c->probe_end);
         rc = scn_run_task_health_result(r, t, i, false, err);
       } else if (done) {
-        scn_run_lag_update(r, t);
+        scn_run_lag_update(r, t, SCN_RUN_NEVER);
         scn_proc_free(c->probe_proc);
         c->probe_proc = NULL;
+        scn_run_lag_end_done(&c->probe_end);
         c->probe_deadline = SCN_RUN_NEVER;
         rc = scn_run_task_health_result(r, t, i, code == 0, err);
       }
@@ -589,6 +608,7 @@ int scn_run_task_poll(scn_runner *r, scn_run_task *t, bool reap,
     if (!rc)
       rc = scn_run_task_drive(r, t, err);
   }
+  scn_run_lag_release(t);
   return rc;
 }
 

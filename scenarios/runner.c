@@ -585,16 +585,24 @@ static int loop(scn_runner *r, ecsb_err *err) {
     int pti;
     size_t pci;
     bool pok;
-    while (scn_run_probes_poll(r->probes, &pti, &pci, &pok))
-      if (pti >= 0 && (size_t)pti < r->n_tasks &&
-          (rc = scn_run_task_health_result(r, &r->tasks[pti], pci, pok, err)))
+    int64_t pat;
+    while (scn_run_probes_poll(r->probes, &pti, &pci, &pok, &pat)) {
+      if (pti < 0 || (size_t)pti >= r->n_tasks)
+        continue;
+      scn_run_task *t = &r->tasks[pti];
+      t->probe_tt = scn_run_lag_task_time(t, pat);
+      rc = scn_run_task_health_result(r, t, pci, pok, err);
+      t->probe_tt = SCN_RUN_NEVER;
+      if (rc)
         return rc;
+    }
     for (size_t i = 0; i < r->n_tasks; i++) {
       scn_run_task *t = &r->tasks[i];
       if (!t->created || t->done)
         continue;
       int64_t tn = scn_run_now(r);
-      if (!reap && scn_run_task_next_deadline(r, t) > tn)
+      if (!reap && scn_run_task_next_deadline(r, t) > tn &&
+          scn_run_lag_ended_tt(t) == SCN_RUN_NEVER)
         continue;
       if ((rc = scn_run_task_poll(r, t, reap, err)) ||
           (rc = scn_run_task_drive(r, t, err)))
@@ -668,6 +676,8 @@ static void teardown(scn_runner *r) {
   }
   for (size_t i = 0; i < r->n_tasks; i++)
     scn_run_task_free(&r->tasks[i]); /* SIGKILLs what is left, reaps */
+  scn_exitwatch_free(r->exits);      /* after every process it watched */
+  r->exits = NULL;
   scn_run_probes_free(r->probes);
   r->probes = NULL;
   fcon_server_stop(r->consul);
@@ -744,7 +754,8 @@ static int setup(scn_runner *r, ecsb_err *err) {
   for (size_t i = 0; i < r->n_tasks; i++)
     if ((rc = scn_run_task_prepare(r, &r->tasks[i], (int)i, err)))
       return rc;
-  if ((rc = scn_run_probes_new(r, 4, &r->probes, err)))
+  if ((rc = scn_run_probes_new(r, 4, &r->probes, err)) ||
+      (rc = scn_exitwatch_new(&r->exits, err)))
     return rc;
   if ((rc = start_log(r, err)) || (rc = scn_run_load_start(r, &r->load, err)) ||
       (rc = scn_run_initev_start(r, err)))

@@ -3,6 +3,7 @@ ecsb_add_test(test_scn_proc SOURCES test_scn_proc.c LIBS ecsboot-scenarios ecsbo
 # its fork-server cases start the real `ecsboot serve-forks`
 target_compile_definitions(test_scn_proc PRIVATE ECSBOOT_BIN="$<TARGET_FILE:ecsboot>")
 add_dependencies(test_scn_proc ecsboot)
+ecsb_add_test(test_scn_exitwatch SOURCES test_scn_exitwatch.c LIBS ecsboot-scenarios ecsboot-core)
 # The stand-ins run as `ecsboot-standin app|envoy`, exactly as the runner
 # starts them (and once as `ecsboot app`, the same code).
 ecsb_add_test(test_scn_standin SOURCES test_scn_standin.c LIBS ecsboot-scenarios ecsboot-httpd ecsboot-core)

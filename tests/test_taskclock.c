@@ -2,8 +2,10 @@
  * test_taskclock.c - the task clock file the runner shares with a
  * task's consul-client: lag written by one side is read by the other,
  * task time is the monotonic clock minus the lag and never goes back, and
- * a file that is not a clock is refused by name; a process that follows
- * it (ECSBOOT_TASK_CLOCK) sleeps and times out on task time.
+ * a file that is not a clock is refused by name; a held clock stands at
+ * the task time it was held at, whatever the lag does meanwhile, and goes
+ * on from there once released; a process that follows it
+ * (ECSBOOT_TASK_CLOCK) sleeps and times out on task time.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -71,6 +73,52 @@ static void test_lag_is_shared_and_taken_out(void **state) {
   t = ecsb_taskclock_now_ms(NULL);
   assert_true(t >= before && t <= ecsb_mono_ms());
   ecsb_taskclock_free(NULL);
+}
+
+/* The runner holds a task's clock while one of the task's exits waits
+ * for it, raises the lag by the time held, then releases. */
+static void test_hold_stops_the_clock_until_released(void **state) {
+  (void)state;
+  char path[128];
+  snprintf(path, sizeof path, "%s/hold.clock", dir);
+  ecsb_taskclock *w = NULL, *r = NULL;
+  ecsb_err err = {0};
+  assert_int_equal(ecsb_taskclock_create(path, &w, &err), 0);
+  assert_int_equal(ecsb_taskclock_open(path, &r, &err), 0);
+  assert_int_equal(ecsb_taskclock_held_at(r), 0);
+
+  int64_t at = ecsb_taskclock_now_us(w);
+  ecsb_taskclock_hold(w, at);
+  assert_int_equal(ecsb_taskclock_held_at(r), at);
+  /* a later hold does not move it; an earlier one does */
+  ecsb_taskclock_hold(w, at + 5000);
+  assert_int_equal(ecsb_taskclock_held_at(r), at);
+  ecsb_taskclock_hold(w, at - 1000);
+  assert_int_equal(ecsb_taskclock_held_at(r), at - 1000);
+  ecsb_taskclock_hold(w, at);
+  /* the reader has seen no more than at - 1000 yet... */
+  ecsb_taskclock *fresh = NULL;
+  assert_int_equal(ecsb_taskclock_open(path, &fresh, &err), 0);
+  assert_int_equal(ecsb_taskclock_now_us(fresh), at - 1000);
+  /* ...and stays there while the host's clock runs and the lag grows */
+  ecsb_sleep_ms(20, NULL);
+  ecsb_taskclock_set_lag_us(w, 10000);
+  assert_int_equal(ecsb_taskclock_now_us(fresh), at - 1000);
+  ecsb_taskclock_free(fresh);
+
+  /* Released with the time held charged: a reader with no history goes
+   * on from where it stood (plus the time since the release). */
+  int64_t t_set = ecsb_mono_host_us();
+  ecsb_taskclock_set_lag_us(w, t_set - (at - 1000));
+  ecsb_taskclock_release(w);
+  assert_int_equal(ecsb_taskclock_held_at(r), 0);
+  assert_int_equal(ecsb_taskclock_open(path, &fresh, &err), 0);
+  int64_t v = ecsb_taskclock_now_us(fresh);
+  assert_true(v >= at - 1000);
+  assert_true(v <= at - 1000 + (ecsb_mono_host_us() - t_set));
+  ecsb_taskclock_free(fresh);
+  ecsb_taskclock_free(r);
+  ecsb_taskclock_free(w);
 }
 
 static void test_bad_files_are_named(void **state) {
@@ -152,6 +200,7 @@ static void test_follow_env_names_a_bad_file(void **state) {
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_lag_is_shared_and_taken_out),
+      cmocka_unit_test(test_hold_stops_the_clock_until_released),
       cmocka_unit_test(test_bad_files_are_named),
       cmocka_unit_test(test_follow_sleeps_on_task_time),
       cmocka_unit_test(test_follow_env_names_a_bad_file),

@@ -14,8 +14,13 @@
  * task's processes map it read-only and take it out of their monotonic
  * clock (ecsb_clock_follow in ecsb/clock.h).
  *
- * The file holds one native int64 (microseconds of lag), only ever
- * growing; it is read and written with atomic 8-byte accesses.
+ * The file holds two native int64s, read and written with atomic 8-byte
+ * accesses: the lag in microseconds, only ever growing, and the task
+ * time at which the runner holds the clock (0: not held). The
+ * runner holds a task's clock from the moment one of its processes ends
+ * until it has acted on that (started what depended on it): one runner
+ * serves every task, and in a fleet that can take seconds, which in ECS,
+ * where each task has an agent of its own, would not pass for the task.
  */
 #ifndef ECSB_TASKCLOCK_H
 #define ECSB_TASKCLOCK_H
@@ -37,6 +42,14 @@ int ecsb_taskclock_open(const char *path, ecsb_taskclock **out, ecsb_err *err);
 /* Runner only: the task's host lag so far (never smaller than before). */
 void ecsb_taskclock_set_lag_us(ecsb_taskclock *c, int64_t lag_us);
 int64_t ecsb_taskclock_lag_us(const ecsb_taskclock *c);
+/* Runner (or its exit watcher) only: task time stands at task_us (as
+ * ecsb_taskclock_now_us counts it: host time minus the lag) until
+ * released; an earlier hold stays. Release after raising the lag by the
+ * time held, so the clock goes on from where it stood. */
+void ecsb_taskclock_hold(ecsb_taskclock *c, int64_t task_us);
+void ecsb_taskclock_release(ecsb_taskclock *c);
+/* The task time the clock is held at, 0 when it is not. */
+int64_t ecsb_taskclock_held_at(const ecsb_taskclock *c);
 /* Task time: the host's monotonic clock minus the lag, never going back
  * (safe from any thread). A NULL clock is the host's monotonic clock. */
 int64_t ecsb_taskclock_now_us(ecsb_taskclock *c);

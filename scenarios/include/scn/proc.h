@@ -19,6 +19,7 @@
 #include <sys/types.h>
 
 #include "ecsb/err.h"
+#include "scn/exitwatch.h"
 
 typedef struct scn_proc scn_proc;
 typedef struct scn_forksrv scn_forksrv;
@@ -34,6 +35,12 @@ typedef struct scn_spawn_opts {
    * what the server cannot start (a request too big, clone refused) is
    * exec'd, and a server that stopped answering is not asked again. */
   scn_forksrv *via;
+  /* when set, on_exit(on_exit_user, time) is called from the watcher's
+   * thread as the child ends (scn/exitwatch.h), until it is reaped or
+   * freed; a kernel without pidfds calls nothing */
+  scn_exitwatch *watch;
+  scn_exitwatch_fn on_exit;
+  void *on_exit_user;
 } scn_spawn_opts;
 
 int scn_proc_spawn(const scn_spawn_opts *o, scn_proc **out, ecsb_err *err);
