@@ -27,6 +27,16 @@
 #include "ecsb/clock.h"
 #include "ecsb/text.h"
 
+/* The host time (ms) past which a wait for deadline gives up whatever the
+ * clock says. deadline is on ecsb_mono_ms's clock: in a replay that is the
+ * task's (ecsb_clock_follow), which stands still while the runner holds
+ * it, so a poll that timed out on the host's clock looks again; the bound
+ * keeps a clock held for ever from holding the wait for ever. */
+static int64_t host_end(int64_t deadline) {
+  int64_t left = deadline - ecsb_mono_ms();
+  return ecsb_mono_host_us() / 1000 + 10 * (left > 0 ? left : 0) + 10000;
+}
+
 /* Starts a connect to one address and waits for it until deadline. Returns
  * the connected (non-blocking) socket, or -1 with *err_no set. */
 static int connect_one(const struct sockaddr_storage *sa, socklen_t len,
@@ -43,18 +53,19 @@ static int connect_one(const struct sockaddr_storage *sa, socklen_t len,
     close(fd);
     return -1;
   }
+  int64_t end = host_end(deadline);
   for (;;) {
     int64_t left = deadline - ecsb_mono_ms();
-    if (left <= 0) {
+    if (left <= 0 || ecsb_mono_host_us() / 1000 >= end) {
       *err_no = ETIMEDOUT;
       break;
     }
     struct pollfd p = {.fd = fd, .events = POLLOUT};
     int n = poll(&p, 1, (int)left);
-    if (n < 0 && errno == EINTR)
+    if (n == 0 || (n < 0 && errno == EINTR))
       continue;
-    if (n <= 0) {
-      *err_no = n == 0 ? ETIMEDOUT : errno;
+    if (n < 0) {
+      *err_no = errno;
       break;
     }
     int soerr = 0;
@@ -204,17 +215,16 @@ int ecsb_status_set_has(const ecsb_status_set *s, long status) {
 
 /* Waits until fd is ready for ev or deadline. 0 ready, else an ECSB code. */
 static int wait_fd(int fd, short ev, int64_t deadline) {
+  int64_t end = host_end(deadline);
   for (;;) {
     int64_t left = deadline - ecsb_mono_ms();
-    if (left <= 0)
+    if (left <= 0 || ecsb_mono_host_us() / 1000 >= end)
       return ECSB_ETIMEDOUT;
     struct pollfd p = {.fd = fd, .events = ev};
     int n = poll(&p, 1, (int)left);
     if (n > 0)
       return 0;
-    if (n == 0)
-      return ECSB_ETIMEDOUT;
-    if (errno != EINTR)
+    if (n < 0 && errno != EINTR)
       return ECSB_ETRANSPORT;
   }
 }

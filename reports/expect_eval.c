@@ -235,6 +235,39 @@ static void lag_note(const ectx *c, int64_t off, int64_t lag, int64_t dl,
     ecsb_buf_puts(b, "; rerun on a quieter machine");
 }
 
+/* The run ends at its deadline in task time, but never later than twice
+ * the deadline plus a minute of wall time (scenarios/runner.c); on a host
+ * so busy that it held a task back most of that time the task had less
+ * than the deadline's worth of task time, and what did not happen in it
+ * may only not have happened yet. *had: the task time it had (wall us). A
+ * task that stopped had all it needed. */
+static bool short_of_time(const ectx *c, const rpt_task *t, int64_t *had) {
+  *had = c->now - t->t0_at - t->lag_end;
+  return c->run->deadline_us > 0 && t->ms[RPT_S4] == RPT_ABSENT &&
+         (double)*had < (double)c->run->deadline_us * c->run->time_scale;
+}
+
+static void short_note(const ectx *c, const rpt_task *t, int64_t had,
+                       ecsb_buf *b) {
+  double scale = c->run->time_scale;
+  char l[32], w[32], h[32], hs[32], d[32];
+  rpt_fmt_us(t->lag_end, l, sizeof l);
+  rpt_fmt_us(c->now - t->t0_at, w, sizeof w);
+  rpt_fmt_us(had, h, sizeof h);
+  rpt_fmt_us((int64_t)((double)had / scale), hs, sizeof hs);
+  rpt_fmt_us(c->run->deadline_us, d, sizeof d);
+  ecsb_buf_printf(b,
+                  "; this host held the task back %s of its %s of wall "
+                  "time, so it had %s of task time (%s of scenario time), "
+                  "less than the run's %s deadline: too short to call",
+                  l, w, h, hs, d);
+  if (c->run->fit_time_scale > scale)
+    ecsb_buf_printf(b, "; --time-scale %g fits this machine",
+                    c->run->fit_time_scale);
+  else
+    ecsb_buf_puts(b, "; rerun on a quieter machine");
+}
+
 /* A deadline in scenario time. Host lag only ever delays a milestone, so
  * one reached within the deadline passes; one that would still be late
  * with twice the measured lag taken out fails (the lag is an estimate: it
@@ -316,8 +349,14 @@ static void eval_milestone(const ectx *c, const xitem *it, size_t ti,
       rpt_x_describe(c, ev, &o->msg);
       rpt_x_add_ref(o, ev, "milestone that must not happen");
     } else if (done) {
+      int64_t had;
       o->r = RPT_PASS;
       o->at = rpt_x_end_time(c, t);
+      if (short_of_time(c, t, &had)) {
+        o->r = RPT_INCONCLUSIVE;
+        ecsb_buf_printf(&o->msg, "%s did not happen in %s", mn, t->name);
+        short_note(c, t, had, &o->msg);
+      }
     } else {
       o->r = RPT_UNDECIDED;
       ecsb_buf_printf(&o->msg, "%s not reached so far", mn);
@@ -328,7 +367,9 @@ static void eval_milestone(const ectx *c, const xitem *it, size_t ti,
     o->r = RPT_PASS;
     o->at = RPT_X_EVENT(c, ev)->t_us;
   } else if (done) {
-    o->r = RPT_FAIL;
+    int64_t had;
+    bool cut = short_of_time(c, t, &had);
+    o->r = cut ? RPT_INCONCLUSIVE : RPT_FAIL;
     o->at = rpt_x_end_time(c, t);
     ecsb_buf_printf(&o->msg, "%s never reached in %s", mn, t->name);
     size_t le = last_event(c, ti);
@@ -337,6 +378,8 @@ static void eval_milestone(const ectx *c, const xitem *it, size_t ti,
       rpt_x_describe(c, le, &o->msg);
       rpt_x_add_ref(o, le, "last event of the task");
     }
+    if (cut)
+      short_note(c, t, had, &o->msg);
   } else {
     o->r = RPT_UNDECIDED;
     ecsb_buf_printf(&o->msg, "waiting for %s", mn);

@@ -531,6 +531,9 @@ static int load_meta(rpt_run *r, const rpt_log *log, ecsb_err *err) {
   v = cJSON_GetObjectItemCaseSensitive(d, "time_scale");
   if (cJSON_IsNumber(v) && v->valuedouble > 0)
     r->time_scale = v->valuedouble;
+  v = cJSON_GetObjectItemCaseSensitive(d, "deadline_us");
+  if (cJSON_IsNumber(v) && v->valuedouble > 0)
+    r->deadline_us = (int64_t)v->valuedouble;
   return 0;
 }
 

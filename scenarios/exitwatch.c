@@ -102,8 +102,7 @@ int scn_exitwatch_new(scn_exitwatch **out, ecsb_err *err) {
   }
   struct epoll_event ev = {.events = EPOLLIN, .data.u64 = STOP_ID};
   if (epoll_ctl(w->ep, EPOLL_CTL_ADD, w->stop_fd, &ev) != 0) {
-    ecsb_err_set(err, ECSB_EIO, "exit watcher: epoll_ctl: %s",
-                 strerror(errno));
+    ecsb_err_set(err, ECSB_EIO, "exit watcher: epoll_ctl: %s", strerror(errno));
     goto fail;
   }
   int e = pthread_create(&w->th, NULL, watch_main, w);

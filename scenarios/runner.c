@@ -243,6 +243,8 @@ static int start_log(scn_runner *r, ecsb_err *err) {
   cJSON_AddStringToObject(d, "wall_start", ts);
   cJSON_AddStringToObject(d, "ecsboot_version", ECSB_VERSION);
   cJSON_AddNumberToObject(d, "tasks", s->task_count);
+  /* what a task that never reached a milestone had to reach it in */
+  cJSON_AddNumberToObject(d, "deadline_us", (double)s->deadline_us);
   cJSON_AddStringToObject(d, "net_block_ip", r->ecs_ip);
   /* how containers were started: a reader comparing two runs' start-up
    * figures needs to know */

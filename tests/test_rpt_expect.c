@@ -281,9 +281,31 @@ static char *mk_log(const char *expect, const char *script, bool end) {
   "530 " task " container.killed sidecar-proxy {\"signal\":\"SIGTERM\"}\n"     \
   "600 " task " task.status - {\"status\":\"STOPPED\"}\n"
 
+static rpt_verdict judge_text(const char *expect, char *text,
+                              const rpt_eval_opts *opts);
+
 static rpt_verdict judge(const char *expect, const char *script, bool end,
                          const rpt_eval_opts *opts) {
-  char *text = mk_log(expect, script, end);
+  return judge_text(expect, mk_log(expect, script, end), opts);
+}
+
+/* The same log with run.start's deadline_us, as ecsboot run writes it. */
+static rpt_verdict judge_deadline(const char *expect, const char *script,
+                                  long long deadline_us) {
+  char *text = mk_log(expect, script, true);
+  const char *at = strstr(text, "\"time_scale\":0.01,");
+  assert_non_null(at);
+  ecsb_buf b;
+  ecsb_buf_init(&b);
+  ecsb_buf_printf(&b, "%.*s\"deadline_us\":%lld,%s", (int)(at - text), text,
+                  deadline_us, at);
+  free(text);
+  return judge_text(expect, ecsb_buf_take(&b), NULL);
+}
+
+/* Takes text. */
+static rpt_verdict judge_text(const char *expect, char *text,
+                              const rpt_eval_opts *opts) {
   rpt_log *log = NULL;
   ecsb_err err = {0};
   int rc = rpt_log_parse(text, strlen(text), "t.jsonl", &log, &err);
@@ -640,6 +662,48 @@ static void test_host_lag_postpones_a_missed_deadline(void **s) {
   rpt_verdict_clear(&v);
 }
 
+/* A run whose wall-time limit (twice its deadline plus a minute) ended it
+ * before a task, held back by a busy host, had its deadline's worth of
+ * task time: what did not happen in it is INCONCLUSIVE, with what the
+ * task had; with enough task time, or once the task stopped, it is
+ * decided as always. The run's deadline is 1 s of scenario time (10 ms of
+ * wall time at 0.01); the log ends at 20 ms. */
+static void test_a_run_cut_short_by_the_host_cannot_call_absence(void **s) {
+  (void)s;
+  const char *reached = "{\"milestones\":{\"T4\":{\"reached\":true}}}";
+  const char *never = "{\"milestones\":{\"S4\":{\"never\":true}}}";
+  /* 19 ms of the 20 held back: 1 ms of task time, 100 ms of scenario */
+  const char *held = START("a") "19999 a host.lag - {\"lag_us\":19000}\n";
+  rpt_verdict v = judge_deadline(reached, held, 1000000);
+  assert_int_equal(v.result, RPT_INCONCLUSIVE);
+  assert_non_null(strstr(v.message, "T4 never reached in a"));
+  assert_non_null(strstr(v.message, "held the task back 19.0ms of its"));
+  assert_non_null(strstr(v.message, "so it had 1.0ms of task time"));
+  assert_non_null(strstr(v.message, "less than the run's 1.000s deadline"));
+  rpt_verdict_clear(&v);
+  v = judge_deadline(never, held, 1000000);
+  assert_int_equal(v.result, RPT_INCONCLUSIVE);
+  assert_non_null(strstr(v.message, "S4 did not happen in a"));
+  rpt_verdict_clear(&v);
+  /* 5 ms held back: 15 ms of task time, past the 10 ms deadline */
+  const char *some = START("a") "19999 a host.lag - {\"lag_us\":5000}\n";
+  v = judge_deadline(reached, some, 1000000);
+  assert_int_equal(v.result, RPT_FAIL);
+  rpt_verdict_clear(&v);
+  v = judge_deadline(never, some, 1000000);
+  assert_int_equal(v.result, RPT_PASS);
+  rpt_verdict_clear(&v);
+  /* a task that stopped will never reach it, however little time it had
+   * (it ran 0.6 ms of the 10) */
+  v = judge_deadline(reached, START("a") STOP("a"), 1000000);
+  assert_int_equal(v.result, RPT_FAIL);
+  rpt_verdict_clear(&v);
+  /* a log without the deadline (before it was recorded): decided as always */
+  v = judge(reached, held, true, NULL);
+  assert_int_equal(v.result, RPT_FAIL);
+  rpt_verdict_clear(&v);
+}
+
 static void test_a_bad_host_lag_event_names_the_line(void **s) {
   (void)s;
   char *text =
@@ -772,6 +836,7 @@ int main(void) {
       cmocka_unit_test(test_no_application_task_fails_at_the_end),
       cmocka_unit_test(test_host_lag_makes_a_close_deadline_inconclusive),
       cmocka_unit_test(test_host_lag_postpones_a_missed_deadline),
+      cmocka_unit_test(test_a_run_cut_short_by_the_host_cannot_call_absence),
       cmocka_unit_test(test_a_bad_host_lag_event_names_the_line),
       cmocka_unit_test(test_partial_log_decides_deadlines_with_now),
       cmocka_unit_test(test_decided_over_a_partial_log),

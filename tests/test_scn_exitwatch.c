@@ -80,9 +80,9 @@ static void test_exit_is_seen_before_it_is_reaped(void **state) {
   assert_true(at <= ecsb_mono_us());
   /* still a zombie: the watcher did not reap it */
   siginfo_t si = {0};
-  assert_int_equal(waitid(P_PID, (id_t)scn_proc_pid(p), &si,
-                          WEXITED | WNOHANG | WNOWAIT),
-                   0);
+  assert_int_equal(
+      waitid(P_PID, (id_t)scn_proc_pid(p), &si, WEXITED | WNOHANG | WNOWAIT),
+      0);
   assert_int_equal(si.si_pid, scn_proc_pid(p));
   int code = -1;
   assert_true(scn_proc_poll(p, &code, NULL));

@@ -214,6 +214,9 @@ typedef struct rpt_run {
   char *description;
   int64_t seed;
   double time_scale;
+  /* The run's deadline in scenario time (run.start's deadline_us); 0: not
+   * recorded (older logs) */
+  int64_t deadline_us;
   char *wall_start; /* RFC 3339, or NULL */
   char *ecsboot_version;
   char *log_path; /* where the log was read from, as given */
