@@ -1,7 +1,9 @@
 /* test_probe.c - the health-check probes against local listeners: a TCP
  * port that accepts, one that refuses, HTTP statuses in and out of the
  * expected set, the status-list syntax, the plain-HTTP status line, and
- * what the probes refuse without ops (as in ecsboot-health). */
+ * what the probes refuse without ops (as in ecsboot-health), and that a
+ * probe's timeout runs on a followed task clock (a held clock lets a slow
+ * answer in). */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -17,8 +19,10 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "ecsb/clock.h"
 #include "ecsb/http.h"
 #include "ecsb/probe.h"
+#include "ecsb/taskclock.h"
 #include "init_testutil.h"
 
 /* A listening socket on 127.0.0.1 with a free port. */
@@ -105,6 +109,7 @@ static void test_http_statuses(void **state) {
 typedef struct raw_srv {
   int fd, port;
   const char *reply;
+  int delay_ms; /* host time before the reply */
   pthread_t th;
   char req[1024]; /* what it was sent */
 } raw_srv;
@@ -115,6 +120,8 @@ static void *raw_serve(void *arg) {
   if (c >= 0) {
     ssize_t n = recv(c, s->req, sizeof s->req - 1, 0); /* the request */
     s->req[n > 0 ? n : 0] = '\0';
+    if (s->delay_ms)
+      usleep((useconds_t)s->delay_ms * 1000);
     if (s->reply)
       send(c, s->reply, strlen(s->reply), MSG_NOSIGNAL);
     close(c);
@@ -132,6 +139,45 @@ static int raw_http(const char *reply, long *status, ecsb_err *err) {
   pthread_join(s.th, NULL);
   close(s.fd);
   return rc;
+}
+
+/* In a replay a probe's timeout is on the task's clock. While the runner
+ * holds it, an answer 150 ms late on the host's clock is still in time
+ * for a 50 ms timeout; on a running clock it is not. */
+static void test_timeout_follows_the_task_clock(void **state) {
+  (void)state;
+  char path[] = "/tmp/ecsb-probe-clock-XXXXXX";
+  int tfd = mkstemp(path);
+  assert_true(tfd >= 0);
+  close(tfd);
+  ecsb_taskclock *c = NULL;
+  ecsb_err err = {0};
+  assert_int_equal(ecsb_taskclock_create(path, &c, &err), 0);
+  ecsb_clock_follow(c);
+  for (int held = 1; held >= 0; held--) {
+    if (held)
+      ecsb_taskclock_hold(c, ecsb_taskclock_now_us(c));
+    else
+      ecsb_taskclock_release(c);
+    raw_srv s = {.reply = "HTTP/1.1 200 OK\r\n\r\n", .delay_ms = 150};
+    s.fd = listener(&s.port);
+    pthread_create(&s.th, NULL, raw_serve, &s);
+    char url[64];
+    snprintf(url, sizeof url, "http://127.0.0.1:%d/", s.port);
+    long status = 0;
+    int rc = ecsb_probe_http_ops(url, NULL, 50, NULL, &status, &err);
+    pthread_join(s.th, NULL);
+    close(s.fd);
+    if (held) {
+      assert_int_equal(rc, 0);
+      assert_int_equal(status, 200);
+    } else {
+      assert_int_equal(rc, ECSB_ETIMEDOUT);
+    }
+  }
+  ecsb_clock_follow(NULL);
+  ecsb_taskclock_free(c);
+  unlink(path);
 }
 
 /* The plain-HTTP reader: only the status line counts, whatever follows;
@@ -266,6 +312,7 @@ int main(void) {
       cmocka_unit_test(test_status_sets),
       cmocka_unit_test(test_http_statuses),
       cmocka_unit_test(test_plain_http_reads_the_status_line),
+      cmocka_unit_test(test_timeout_follows_the_task_clock),
       cmocka_unit_test(test_without_ops_names_and_https_are_refused),
       cmocka_unit_test(test_get_returns_the_body),
   };
