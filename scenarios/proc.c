@@ -582,6 +582,10 @@ static int64_t tree_delay_ns(pid_t pid, int depth) {
   return sum;
 }
 
+int64_t scn_proc_pid_run_delay_us(pid_t pid) {
+  return pid > 0 ? tree_delay_ns(pid, LAG_MAX_DEPTH) / 1000 : 0;
+}
+
 int64_t scn_proc_run_delay_us(scn_proc *p) {
   if (!p)
     return 0;
@@ -592,12 +596,6 @@ int64_t scn_proc_run_delay_us(scn_proc *p) {
       p->run_delay_us = us;
   }
   return p->run_delay_us;
-}
-
-int64_t scn_proc_thread_run_delay_us(pid_t tid) {
-  char path[96];
-  snprintf(path, sizeof path, "/proc/self/task/%d/schedstat", (int)tid);
-  return read_delay_ns(path) / 1000;
 }
 
 bool scn_proc_wait(scn_proc *p, int64_t timeout_ms, int *exit_code,

@@ -208,10 +208,11 @@ struct scn_runner {
   bool decided; /* the expectations are decided; --until may hold the run */
   bool stop_loop;
   const char *end_reason;
-  /* The loop thread's own lag (run_lag.c), sampled at most every
-   * RUN_LAG_SELF_EVERY_US, and the largest task lag so far. */
-  pid_t loop_tid;
-  int64_t self_lag_us, self_lag_at;
+  /* The runner's own lag (its threads' and its fork servers' waits for a
+   * CPU, run_lag.c), sampled at most every RUN_LAG_SELF_EVERY_US: the
+   * sum of its growth, the last raw sum, and when; and the largest task
+   * lag so far. */
+  int64_t self_lag_us, self_raw_us, self_lag_at;
   int64_t max_lag_us;
 };
 
@@ -254,7 +255,7 @@ void scn_run_lag_flush(scn_runner *r, scn_run_task *t, int64_t at);
 /* Samples and records every running task's lag; returns what it cost
  * (us), which paces the next sweep. */
 int64_t scn_run_lag_sweep(scn_runner *r);
-/* The loop thread's own lag so far (sampled at most every 0.5 ms). */
+/* The runner's own lag so far (sampled at most every 2 ms). */
 int64_t scn_run_lag_self(scn_runner *r);
 /* Task time: run time with the task's host lag taken out. */
 int64_t scn_run_task_now(const scn_runner *r, scn_run_task *t);

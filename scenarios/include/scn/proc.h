@@ -60,8 +60,9 @@ bool scn_proc_poll(scn_proc *p, int *exit_code, int *term_signal);
  * figure is kept when the child is reaped (it is read while the child is
  * still a zombie). 0 where /proc has no schedstat. */
 int64_t scn_proc_run_delay_us(scn_proc *p);
-/* The same for one thread of the calling process (the runner's loop). */
-int64_t scn_proc_thread_run_delay_us(pid_t tid);
+/* The same for every thread of process pid (the runner's own, a fork
+ * server), its children not counted. */
+int64_t scn_proc_pid_run_delay_us(pid_t pid);
 
 /* Waits up to timeout_ms for exit; returns true when it exited. */
 bool scn_proc_wait(scn_proc *p, int64_t timeout_ms, int *exit_code,
