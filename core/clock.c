@@ -25,6 +25,10 @@ void ecsb_clock_follow(ecsb_taskclock *c) {
   g_follow = c;
 }
 
+bool ecsb_clock_following(void) {
+  return g_follow != NULL;
+}
+
 int64_t ecsb_mono_host_us(void) {
   return ts_us(CLOCK_MONOTONIC);
 }

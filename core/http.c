@@ -23,6 +23,7 @@
 
 struct ecsb_http_client {
   CURL *curl;
+  CURLM *multi; /* on a followed task clock only (perform) */
   ecsb_http_opts opts;
   char *cacert;
   char *capath;
@@ -108,6 +109,8 @@ void ecsb_http_client_free(ecsb_http_client *c) {
     return;
   if (c->curl)
     curl_easy_cleanup(c->curl);
+  if (c->multi)
+    curl_multi_cleanup(c->multi);
   free(c->cacert);
   free(c->capath);
   free(c->user_agent);
@@ -232,6 +235,55 @@ static bool tls_refused(CURLcode cc) {
   }
 }
 
+/* The transfer, its timeout on this process's clock. In production that
+ * is the host's, and curl keeps it. In a replay the process follows its
+ * task's clock (ecsb_clock_follow), which runs slower than the host's
+ * while the host is busy and stands still while the runner holds it; curl
+ * counts on the host's, so it gets a host-time bound only (ten times the
+ * timeout plus 10 s, as ecsb_sleep_us) and the transfer is driven here
+ * until the task clock says the timeout passed. */
+static CURLcode perform(ecsb_http_client *c, long timeout_ms, char *ebuf) {
+  CURL *h = c->curl;
+  if (!ecsb_clock_following())
+    return curl_easy_perform(h);
+  if (!c->multi && !(c->multi = curl_multi_init()))
+    return CURLE_OUT_OF_MEMORY;
+  curl_easy_setopt(h, CURLOPT_TIMEOUT_MS, timeout_ms * 10 + 10000);
+  if (curl_multi_add_handle(c->multi, h) != CURLM_OK)
+    return CURLE_FAILED_INIT;
+  int64_t deadline = ecsb_mono_us() + (int64_t)timeout_ms * 1000;
+  CURLcode cc = CURLE_OK;
+  /* bounded: curl ends the transfer at its own (host-time) timeout */
+  for (;;) {
+    int running = 0;
+    if (curl_multi_perform(c->multi, &running) != CURLM_OK) {
+      cc = CURLE_FAILED_INIT;
+      break;
+    }
+    if (!running) {
+      int left = 0;
+      CURLMsg *m;
+      while ((m = curl_multi_info_read(c->multi, &left)))
+        if (m->msg == CURLMSG_DONE)
+          cc = m->data.result;
+      break;
+    }
+    int64_t left_us = deadline - ecsb_mono_us();
+    if (left_us <= 0) {
+      cc = CURLE_OPERATION_TIMEDOUT;
+      snprintf(ebuf, CURL_ERROR_SIZE,
+               "Operation timed out after %ld milliseconds of task time",
+               timeout_ms);
+      break;
+    }
+    /* a held clock does not move: look again now and then */
+    int wait_ms = left_us > 50000 ? 50 : (int)(left_us / 1000) + 1;
+    curl_multi_poll(c->multi, NULL, 0, wait_ms, NULL);
+  }
+  curl_multi_remove_handle(c->multi, h);
+  return cc;
+}
+
 /* One try. Returns 0 with resp filled, or an error (transport, size). */
 static int try_once(ecsb_http_client *c, const ecsb_http_request *req,
                     ecsb_http_response *resp, ecsb_err *err) {
@@ -248,8 +300,8 @@ static int try_once(ecsb_http_client *c, const ecsb_http_request *req,
   curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
   curl_easy_setopt(h, CURLOPT_USERAGENT, c->user_agent);
   curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT_MS, c->opts.connect_timeout_ms);
-  curl_easy_setopt(h, CURLOPT_TIMEOUT_MS,
-                   req->timeout_ms > 0 ? req->timeout_ms : c->opts.timeout_ms);
+  long timeout_ms = req->timeout_ms > 0 ? req->timeout_ms : c->opts.timeout_ms;
+  curl_easy_setopt(h, CURLOPT_TIMEOUT_MS, timeout_ms);
   curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, on_body);
   curl_easy_setopt(h, CURLOPT_WRITEDATA, &body);
   curl_easy_setopt(h, CURLOPT_HEADERFUNCTION, on_header);
@@ -302,7 +354,7 @@ static int try_once(ecsb_http_client *c, const ecsb_http_request *req,
   curl_easy_setopt(h, CURLOPT_HTTPHEADER, list);
 
   atomic_fetch_add(&c->requests, 1);
-  CURLcode cc = curl_easy_perform(h);
+  CURLcode cc = perform(c, timeout_ms, ebuf);
   if (body.too_big || cc == CURLE_FILESIZE_EXCEEDED) {
     rc = ecsb_err_set(err, ECSB_ETOOBIG,
                       "%s %s: response body larger than %zu bytes", method,

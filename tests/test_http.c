@@ -1,5 +1,6 @@
 /* test_http.c - the libcurl client against an in-process httpd server:
- * retries and their bounds, timeouts, the body cap, headers, methods. */
+ * retries and their bounds, timeouts (on a followed task clock too), the
+ * body cap, headers, methods. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -10,10 +11,12 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "ecsb/clock.h"
 #include "ecsb/http.h"
 #include "ecsb/httpd.h"
+#include "ecsb/taskclock.h"
 
 typedef struct srv {
   ecsb_httpd *h;
@@ -58,6 +61,9 @@ static void handler(void *user, const ecsb_httpd_req *req,
     ecsb_httpd_resp_textf(resp, 429, "slow down");
   } else if (strcmp(req->path, "/slow") == 0) {
     ecsb_sleep_ms(1500, NULL);
+    ecsb_httpd_resp_textf(resp, 200, "late");
+  } else if (strcmp(req->path, "/slow-host") == 0) {
+    usleep(150000); /* on the host's clock, whatever the process follows */
     ecsb_httpd_resp_textf(resp, 200, "late");
   } else if (strcmp(req->path, "/big") == 0) {
     char *b = malloc(64 * 1024 + 1);
@@ -247,6 +253,37 @@ static void test_timeout_names_url(void **state) {
   ecsb_http_client_free(c);
 }
 
+/* In a replay a request's timeout is on the task's clock: while the
+ * runner holds it, an answer 150 ms late on the host's clock is in time
+ * for a 50 ms timeout; on a running clock it is not. */
+static void test_timeout_follows_the_task_clock(void **state) {
+  srv *s = *state;
+  char path[] = "/tmp/ecsb-http-clock-XXXXXX";
+  int fd = mkstemp(path);
+  assert_true(fd >= 0);
+  close(fd);
+  ecsb_taskclock *tc = NULL;
+  ecsb_err err = {0};
+  assert_int_equal(ecsb_taskclock_create(path, &tc, &err), 0);
+  ecsb_http_client *c = client(0, 50, 0);
+  char u[128];
+  url(s, u, sizeof u, "/slow-host");
+  ecsb_clock_follow(tc);
+  ecsb_taskclock_hold(tc, ecsb_taskclock_now_us(tc));
+  ecsb_http_response r;
+  assert_int_equal(ecsb_http_get(c, u, NULL, 0, &r, &err), 0);
+  assert_int_equal(r.status, 200);
+  ecsb_http_response_clear(&r);
+  ecsb_taskclock_release(tc);
+  assert_int_equal(ecsb_http_get(c, u, NULL, 0, &r, &err), ECSB_ETIMEDOUT);
+  assert_non_null(strstr(err.msg, "of task time"));
+  ecsb_http_response_clear(&r);
+  ecsb_clock_follow(NULL);
+  ecsb_http_client_free(c);
+  ecsb_taskclock_free(tc);
+  unlink(path);
+}
+
 static void test_body_cap_is_enforced(void **state) {
   srv *s = *state;
   ecsb_http_client *c = client(3, 2000, 1024);
@@ -338,6 +375,7 @@ int main(void) {
       cmocka_unit_test(test_4xx_is_not_retried),
       cmocka_unit_test(test_custom_retry_policy_decides),
       cmocka_unit_test(test_timeout_names_url),
+      cmocka_unit_test(test_timeout_follows_the_task_clock),
       cmocka_unit_test(test_body_cap_is_enforced),
       cmocka_unit_test(test_connection_refused_retries_then_fails),
       cmocka_unit_test(test_stop_flag_abandons_retries),

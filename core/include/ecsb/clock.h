@@ -12,6 +12,7 @@
 #ifndef ECSB_CLOCK_H
 #define ECSB_CLOCK_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
 /* Monotonic time in milliseconds / microseconds: task time when this
@@ -26,6 +27,8 @@ int64_t ecsb_mono_host_us(void);
  * alive while it is followed. Not thread-safe: call before threads. */
 struct ecsb_taskclock;
 void ecsb_clock_follow(struct ecsb_taskclock *c);
+/* Whether this process follows a task clock (ecsb_clock_follow). */
+bool ecsb_clock_following(void);
 /* Wall-clock time in microseconds since the Unix epoch. */
 int64_t ecsb_wall_us(void);
 /* Sleeps ms milliseconds (restarting on EINTR until the full time passed,
