@@ -239,10 +239,13 @@ static void lag_note(const ectx *c, int64_t off, int64_t lag, int64_t dl,
  * the deadline plus a minute of wall time (scenarios/runner.c); on a host
  * so busy that it held a task back most of that time the task had less
  * than the deadline's worth of task time, and what did not happen in it
- * may only not have happened yet. *had: the task time it had (wall us). A
- * task that stopped had all it needed. */
+ * may only not have happened yet. *had: the task time the run had for it
+ * (wall us: run time less the task's lag; the deadline counts from the
+ * run's start, not the task's, so a task started late is not short of
+ * time in a run that ran its course). A task that stopped had all it
+ * needed. */
 static bool short_of_time(const ectx *c, const rpt_task *t, int64_t *had) {
-  *had = c->now - t->t0_at - t->lag_end;
+  *had = c->now - t->lag_end;
   return c->run->deadline_us > 0 && t->ms[RPT_S4] == RPT_ABSENT &&
          (double)*had < (double)c->run->deadline_us * c->run->time_scale;
 }
@@ -252,14 +255,15 @@ static void short_note(const ectx *c, const rpt_task *t, int64_t had,
   double scale = c->run->time_scale;
   char l[32], w[32], h[32], hs[32], d[32];
   rpt_fmt_us(t->lag_end, l, sizeof l);
-  rpt_fmt_us(c->now - t->t0_at, w, sizeof w);
+  rpt_fmt_us(c->now, w, sizeof w);
   rpt_fmt_us(had, h, sizeof h);
   rpt_fmt_us((int64_t)((double)had / scale), hs, sizeof hs);
   rpt_fmt_us(c->run->deadline_us, d, sizeof d);
   ecsb_buf_printf(b,
-                  "; this host held the task back %s of its %s of wall "
-                  "time, so it had %s of task time (%s of scenario time), "
-                  "less than the run's %s deadline: too short to call",
+                  "; this host held the task back %s of the run's %s of "
+                  "wall time, so the run had %s of task time for it (%s of "
+                  "scenario time), less than its %s deadline: too short to "
+                  "call",
                   l, w, h, hs, d);
   if (c->run->fit_time_scale > scale)
     ecsb_buf_printf(b, "; --time-scale %g fits this machine",
