@@ -29,6 +29,10 @@ bool ecsb_clock_following(void) {
   return g_follow != NULL;
 }
 
+int64_t ecsb_clock_host_bound_us(int64_t us) {
+  return 10 * (us > 0 ? us : 0) + 10000000;
+}
+
 int64_t ecsb_mono_host_us(void) {
   return ts_us(CLOCK_MONOTONIC);
 }
@@ -57,7 +61,7 @@ void ecsb_sleep_us(int64_t us, volatile int *stop) {
    * Task time never runs faster than the host's, so sleeping what is
    * left of it never oversleeps; a busy host only adds slices. */
   int64_t deadline = ecsb_mono_us() + us;
-  int64_t host_limit = ecsb_mono_host_us() + 10 * us + 10000000;
+  int64_t host_limit = ecsb_mono_host_us() + ecsb_clock_host_bound_us(us);
   for (;;) {
     if (stop && *stop)
       return;

@@ -239,8 +239,8 @@ static bool tls_refused(CURLcode cc) {
  * is the host's, and curl keeps it. In a replay the process follows its
  * task's clock (ecsb_clock_follow), which runs slower than the host's
  * while the host is busy and stands still while the runner holds it; curl
- * counts on the host's, so it gets a host-time bound only (ten times the
- * timeout plus 10 s, as ecsb_sleep_us) and the transfer is driven here
+ * counts on the host's, so it gets a host-time bound only
+ * (ecsb_clock_host_bound_us) and the transfer is driven here
  * until the task clock says the timeout passed. */
 static CURLcode perform(ecsb_http_client *c, long timeout_ms, char *ebuf) {
   CURL *h = c->curl;
@@ -248,7 +248,9 @@ static CURLcode perform(ecsb_http_client *c, long timeout_ms, char *ebuf) {
     return curl_easy_perform(h);
   if (!c->multi && !(c->multi = curl_multi_init()))
     return CURLE_OUT_OF_MEMORY;
-  curl_easy_setopt(h, CURLOPT_TIMEOUT_MS, timeout_ms * 10 + 10000);
+  curl_easy_setopt(
+      h, CURLOPT_TIMEOUT_MS,
+      (long)(ecsb_clock_host_bound_us((int64_t)timeout_ms * 1000) / 1000));
   if (curl_multi_add_handle(c->multi, h) != CURLM_OK)
     return CURLE_FAILED_INIT;
   int64_t deadline = ecsb_mono_us() + (int64_t)timeout_ms * 1000;

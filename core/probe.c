@@ -30,11 +30,10 @@
 /* The host time (ms) past which a wait for deadline gives up whatever the
  * clock says. deadline is on ecsb_mono_ms's clock: in a replay that is the
  * task's (ecsb_clock_follow), which stands still while the runner holds
- * it, so a poll that timed out on the host's clock looks again; the bound
- * keeps a clock held for ever from holding the wait for ever. */
+ * it, so a poll that timed out on the host's clock looks again. */
 static int64_t host_end(int64_t deadline) {
   int64_t left = deadline - ecsb_mono_ms();
-  return ecsb_mono_host_us() / 1000 + 10 * (left > 0 ? left : 0) + 10000;
+  return (ecsb_mono_host_us() + ecsb_clock_host_bound_us(left * 1000)) / 1000;
 }
 
 /* Starts a connect to one address and waits for it until deadline. Returns

@@ -91,23 +91,25 @@ int scn_exitwatch_new(scn_exitwatch **out, ecsb_err *err) {
   scn_exitwatch *w = calloc(1, sizeof *w);
   if (!w)
     return ecsb_err_set(err, ECSB_ENOMEM, "out of memory");
+  int rc = 0;
   w->ep = w->stop_fd = -1;
   pthread_mutex_init(&w->mu, NULL);
   w->ep = epoll_create1(EPOLL_CLOEXEC);
   w->stop_fd = eventfd(0, EFD_CLOEXEC);
   if (w->ep < 0 || w->stop_fd < 0) {
-    ecsb_err_set(err, ECSB_EIO, "exit watcher: epoll/eventfd: %s",
-                 strerror(errno));
+    rc = ecsb_err_set(err, ECSB_EIO, "exit watcher: epoll/eventfd: %s",
+                      strerror(errno));
     goto fail;
   }
   struct epoll_event ev = {.events = EPOLLIN, .data.u64 = STOP_ID};
   if (epoll_ctl(w->ep, EPOLL_CTL_ADD, w->stop_fd, &ev) != 0) {
-    ecsb_err_set(err, ECSB_EIO, "exit watcher: epoll_ctl: %s", strerror(errno));
+    rc = ecsb_err_set(err, ECSB_EIO, "exit watcher: epoll_ctl: %s",
+                      strerror(errno));
     goto fail;
   }
   int e = pthread_create(&w->th, NULL, watch_main, w);
   if (e) {
-    ecsb_err_set(err, ECSB_EIO, "exit watcher: thread: %s", strerror(e));
+    rc = ecsb_err_set(err, ECSB_EIO, "exit watcher: thread: %s", strerror(e));
     goto fail;
   }
   w->have_th = true;
@@ -115,7 +117,7 @@ int scn_exitwatch_new(scn_exitwatch **out, ecsb_err *err) {
   return 0;
 fail:
   scn_exitwatch_free(w);
-  return err->code;
+  return rc;
 }
 
 static int grow(scn_exitwatch *w, ecsb_err *err) {

@@ -114,10 +114,6 @@ struct scn_run_task {
   int64_t lag_runner;    /* the runner's own lag when last sampled */
   int64_t lag_runner_us; /* the runner's share of lag_us */
   int64_t tt_max;        /* the latest task time handed out */
-  /* Task time of the probe answer the loop is acting on; SCN_RUN_NEVER:
-   * none. The loop's delay in getting to it is charged as host lag
-   * (run_lag.c), as for the exits of its processes (scn_run_ctr). */
-  int64_t probe_tt;
   /* The latest task time at which the Consul server saw a change of the
    * task not yet observed (INT64_MIN: none). */
   _Atomic int64_t consul_tt;
@@ -279,8 +275,11 @@ void scn_run_task_signal_all(scn_run_task *t, int sig);
 bool scn_run_task_all_exited(scn_run_task *t);
 void scn_run_task_free(scn_run_task *t);
 void scn_run_task_milestone(scn_runner *r, scn_run_task *t, int ms, int64_t at);
+/* A health check's result; answered_tt: the task time its answer came
+ * (a probe worker's), so the loop's delay in acting on it is charged as
+ * lag; SCN_RUN_NEVER when the loop acts on it as it comes. */
 int scn_run_task_health_result(scn_runner *r, scn_run_task *t, size_t ci,
-                               bool ok, ecsb_err *err);
+                               bool ok, int64_t answered_tt, ecsb_err *err);
 
 /* run_probe.c: TCP and HTTP probes on worker threads. */
 int scn_run_probes_new(scn_runner *r, unsigned threads, scn_run_probes **out,

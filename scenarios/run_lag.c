@@ -68,7 +68,8 @@ static int64_t delta(scn_proc *p, int64_t *seen) {
 }
 
 /* How long the task has had something waiting for the loop: a timer
- * past due, or an exit or probe answer not yet acted on. */
+ * past due, an exit not yet acted on, or due_tt (what the caller is about
+ * to act on). */
 static int64_t overdue(scn_runner *r, scn_run_task *t, int64_t due_tt) {
   int64_t now = scn_run_now(r), over = 0;
   int64_t next = scn_run_task_next_deadline(r, t); /* run time */
@@ -77,8 +78,6 @@ static int64_t overdue(scn_runner *r, scn_run_task *t, int64_t due_tt) {
   int64_t v = scn_run_lag_ended_tt(t);
   if (v < due_tt)
     due_tt = v;
-  if (t->probe_tt < due_tt)
-    due_tt = t->probe_tt;
   if (due_tt != SCN_RUN_NEVER && now - t->lag_us - due_tt > over)
     over = now - t->lag_us - due_tt;
   return over;
@@ -186,12 +185,9 @@ void scn_run_lag_end_done(scn_run_end *e) {
 }
 
 void scn_run_lag_release(scn_run_task *t) {
-  if (!ecsb_taskclock_held_at(t->clock))
+  if (!ecsb_taskclock_held_at(t->clock) ||
+      scn_run_lag_ended_tt(t) != SCN_RUN_NEVER)
     return;
-  for (size_t i = 0; i < t->n; i++)
-    if (atomic_load(&t->c[i].proc_end.tt) != SCN_RUN_NEVER ||
-        atomic_load(&t->c[i].probe_end.tt) != SCN_RUN_NEVER)
-      return;
   ecsb_taskclock_release(t->clock);
   /* an exit the watcher saw in the meantime holds it again */
   int64_t v = scn_run_lag_ended_tt(t);

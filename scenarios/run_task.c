@@ -40,7 +40,6 @@ int scn_run_task_prepare(scn_runner *r, scn_run_task *t, int index,
   t->index = index;
   t->consul_client = -1;
   t->runner = r;
-  t->probe_tt = SCN_RUN_NEVER;
   atomic_init(&t->consul_tt, INT64_MIN);
   for (int m = 0; m < 5; m++)
     t->ms[m] = -1;
@@ -328,12 +327,12 @@ static bool flap_failing(const scn_run_ctr *c, int64_t now) {
 }
 
 int scn_run_task_health_result(scn_runner *r, scn_run_task *t, size_t ci,
-                               bool ok, ecsb_err *err) {
+                               bool ok, int64_t answered_tt, ecsb_err *err) {
   if (!t->eng || ci >= t->n)
     return 0;
   scn_run_ctr *c = &t->c[ci];
   c->probe_busy = false;
-  scn_run_lag_update(r, t, SCN_RUN_NEVER);
+  scn_run_lag_update(r, t, answered_tt);
   int64_t now = scn_run_task_now(r, t);
   if (c->health_fail || flap_failing(c, now))
     ok = false;
@@ -589,14 +588,14 @@ int scn_run_task_poll(scn_runner *r, scn_run_task *t, bool reap,
         scn_proc_free(c->probe_proc);            /* kills and reaps */
         c->probe_proc = NULL;
         scn_run_lag_end_done(&c->probe_end);
-        rc = scn_run_task_health_result(r, t, i, false, err);
+        rc = scn_run_task_health_result(r, t, i, false, SCN_RUN_NEVER, err);
       } else if (done) {
         scn_run_lag_update(r, t, SCN_RUN_NEVER);
         scn_proc_free(c->probe_proc);
         c->probe_proc = NULL;
         scn_run_lag_end_done(&c->probe_end);
         c->probe_deadline = SCN_RUN_NEVER;
-        rc = scn_run_task_health_result(r, t, i, code == 0, err);
+        rc = scn_run_task_health_result(r, t, i, code == 0, SCN_RUN_NEVER, err);
       }
     }
     if (!rc)

@@ -592,10 +592,8 @@ static int loop(scn_runner *r, ecsb_err *err) {
       if (pti < 0 || (size_t)pti >= r->n_tasks)
         continue;
       scn_run_task *t = &r->tasks[pti];
-      t->probe_tt = scn_run_lag_task_time(t, pat);
-      rc = scn_run_task_health_result(r, t, pci, pok, err);
-      t->probe_tt = SCN_RUN_NEVER;
-      if (rc)
+      if ((rc = scn_run_task_health_result(r, t, pci, pok,
+                                           scn_run_lag_task_time(t, pat), err)))
         return rc;
     }
     for (size_t i = 0; i < r->n_tasks; i++) {

@@ -29,6 +29,10 @@ struct ecsb_taskclock;
 void ecsb_clock_follow(struct ecsb_taskclock *c);
 /* Whether this process follows a task clock (ecsb_clock_follow). */
 bool ecsb_clock_following(void);
+/* How long (us of host time) a wait of us on the followed clock may take
+ * before it gives up whatever that clock says: ten times it plus 10 s, so
+ * a clock held for ever cannot hold a wait for ever. */
+int64_t ecsb_clock_host_bound_us(int64_t us);
 /* Wall-clock time in microseconds since the Unix epoch. */
 int64_t ecsb_wall_us(void);
 /* Sleeps ms milliseconds (restarting on EINTR until the full time passed,
