@@ -32,7 +32,7 @@ struct scn_proc {
   bool reaped;
   int exit_code;
   int term_signal;
-  int64_t run_delay_us; /* largest sum seen; kept once it is reaped */
+  scn_proc_times times; /* largest sums seen; kept once it is reaped */
   scn_exitwatch *watch; /* and watch_id: its registration, until reaped */
   uint64_t watch_id;
 };
@@ -511,7 +511,7 @@ bool scn_proc_poll(scn_proc *p, int *exit_code, int *term_signal) {
     if (r == 0 && si.si_pid == p->pid) {
       /* A zombie still has its scheduler statistics; after waitpid they
        * are gone. */
-      scn_proc_run_delay_us(p);
+      scn_proc_times_us(p);
       kill(-p->pid, SIGKILL);
       int status;
       pid_t w;
@@ -532,32 +532,34 @@ bool scn_proc_poll(scn_proc *p, int *exit_code, int *term_signal) {
   return p->reaped;
 }
 
-/* ---- host lag --------------------------------------------------------------
- * The second field of /proc/PID/task/TID/schedstat is the time that thread
- * spent runnable but waiting for a CPU, in ns: what a busy host adds to a
- * container's timeline that the scenario never asked for. A container's
- * own children (envoy under envoy-entrypoint, a shell's commands) count
- * with it, a few generations deep. */
+/* ---- host time -------------------------------------------------------------
+ * /proc/PID/task/TID/schedstat holds, in ns, the time that thread ran on a
+ * CPU and the time it spent runnable but waiting for one: what the host
+ * spent on a container beyond what the scenario asked for (host lag,
+ * scenarios/run_lag.c). A container's own children (envoy under
+ * envoy-entrypoint, a shell's commands) count with it, a few generations
+ * deep. */
 #define LAG_MAX_DEPTH 3
 #define LAG_MAX_CHILDREN 64
 
-static int64_t read_delay_ns(const char *path) {
+static void read_sched(const char *path, scn_proc_times *sum) {
   FILE *f = fopen(path, "re");
   if (!f)
-    return 0;
+    return;
   unsigned long long run = 0, wait = 0;
-  int n = fscanf(f, "%llu %llu", &run, &wait);
+  if (fscanf(f, "%llu %llu", &run, &wait) == 2) {
+    sum->cpu_us += (int64_t)(run / 1000);
+    sum->wait_us += (int64_t)(wait / 1000);
+  }
   fclose(f);
-  return n == 2 ? (int64_t)wait : 0;
 }
 
-static int64_t tree_delay_ns(pid_t pid, int depth) {
+static void tree_times(pid_t pid, int depth, scn_proc_times *sum) {
   char path[96];
   snprintf(path, sizeof path, "/proc/%d/task", (int)pid);
   DIR *d = opendir(path);
   if (!d)
-    return 0;
-  int64_t sum = 0;
+    return;
   struct dirent *e;
   while ((e = readdir(d)) != NULL) {
     if (e->d_name[0] < '0' || e->d_name[0] > '9')
@@ -565,7 +567,7 @@ static int64_t tree_delay_ns(pid_t pid, int depth) {
     char p2[160];
     snprintf(p2, sizeof p2, "/proc/%d/task/%.20s/schedstat", (int)pid,
              e->d_name);
-    sum += read_delay_ns(p2);
+    read_sched(p2, sum);
     if (depth >= LAG_MAX_DEPTH)
       continue;
     snprintf(p2, sizeof p2, "/proc/%d/task/%.20s/children", (int)pid,
@@ -575,27 +577,33 @@ static int64_t tree_delay_ns(pid_t pid, int depth) {
       continue;
     int child, k = 0;
     while (k++ < LAG_MAX_CHILDREN && fscanf(f, "%d", &child) == 1)
-      sum += tree_delay_ns((pid_t)child, depth + 1);
+      tree_times((pid_t)child, depth + 1, sum);
     fclose(f);
   }
   closedir(d);
-  return sum;
 }
 
 int64_t scn_proc_pid_run_delay_us(pid_t pid) {
-  return pid > 0 ? tree_delay_ns(pid, LAG_MAX_DEPTH) / 1000 : 0;
+  scn_proc_times t = {0, 0};
+  if (pid > 0)
+    tree_times(pid, LAG_MAX_DEPTH, &t);
+  return t.wait_us;
 }
 
-int64_t scn_proc_run_delay_us(scn_proc *p) {
+scn_proc_times scn_proc_times_us(scn_proc *p) {
+  scn_proc_times none = {0, 0};
   if (!p)
-    return 0;
+    return none;
   if (!p->reaped) {
-    int64_t us = tree_delay_ns(p->pid, 0) / 1000;
+    scn_proc_times now = {0, 0};
+    tree_times(p->pid, 0, &now);
     /* Threads and children that ended take their share with them. */
-    if (us > p->run_delay_us)
-      p->run_delay_us = us;
+    if (now.cpu_us > p->times.cpu_us)
+      p->times.cpu_us = now.cpu_us;
+    if (now.wait_us > p->times.wait_us)
+      p->times.wait_us = now.wait_us;
   }
-  return p->run_delay_us;
+  return p->times;
 }
 
 bool scn_proc_wait(scn_proc *p, int64_t timeout_ms, int *exit_code,

@@ -82,7 +82,7 @@ typedef struct scn_run_ctr {
   bool health_fail;
   int64_t flap_us, flap_t0; /* health_flap period; 0: none */
   /* Host lag of proc and probe_proc when last sampled (run_lag.c). */
-  int64_t lag_seen, probe_lag_seen;
+  scn_proc_times lag_seen, probe_lag_seen;
   scn_run_end proc_end, probe_end; /* their exits (run_lag.c) */
   /* Health-check probe. */
   bool has_probe;
@@ -106,13 +106,15 @@ struct scn_run_task {
   bool mesh, ready;
   int64_t t0; /* run time of its T0 */
   /* Host lag since T0 (run_lag.c), wall us: what its processes and the
-   * runner spent waiting for a CPU. Its engine, health checks and
+   * runner spent waiting for a CPU, and its processes' CPU work beyond
+   * its scaled duration. Its engine, health checks and
    * container timers run on task time, run time minus this, so a busy
    * host delays a task's timeline instead of changing what happens in it. */
   int64_t lag_us;
   int64_t lag_emitted;   /* lag_us in its last host.lag event */
   int64_t lag_runner;    /* the runner's own lag when last sampled */
   int64_t lag_runner_us; /* the runner's share of lag_us */
+  int64_t lag_cpu_us;    /* its processes' CPU work's share of lag_us */
   int64_t tt_max;        /* the latest task time handed out */
   /* The latest task time at which the Consul server saw a change of the
    * task not yet observed (INT64_MIN: none). */

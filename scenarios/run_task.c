@@ -245,7 +245,7 @@ int scn_run_task_create(scn_runner *r, scn_run_task *t, ecsb_err *err) {
     return ecsb_err_prefix(err, "task %s", t->name);
   t->created = true;
   t->t0 = scn_run_now(r);
-  t->lag_us = t->lag_emitted = t->lag_runner_us = 0;
+  t->lag_us = t->lag_emitted = t->lag_runner_us = t->lag_cpu_us = 0;
   t->lag_runner = scn_run_lag_self(r);
   t->tt_max = t->t0;
   emit_containers(r, t);
@@ -281,6 +281,7 @@ static int spawn(scn_runner *r, scn_run_task *t, size_t ci, int64_t now,
     scn_run_lag_update(r, t, SCN_RUN_NEVER); /* its share, before it is gone */
     scn_proc_free(c->proc);
     c->proc = NULL;
+    c->lag_seen = (scn_proc_times){0, 0}; /* the new process counts from 0 */
     scn_run_lag_end_done(&c->proc_end);
     c->exited = false;
     c->exit_override = -1;
@@ -378,7 +379,7 @@ static int run_check(scn_runner *r, scn_run_task *t, const fecs_action *a,
                        .on_exit = scn_run_lag_ended,
                        .on_exit_user = &c->probe_end};
   ecsb_err perr = {0};
-  c->probe_lag_seen = 0;
+  c->probe_lag_seen = (scn_proc_times){0, 0};
   if (scn_proc_spawn(&so, &c->probe_proc, &perr)) {
     c->probe_busy = false;
     return fecs_engine_health_result(t->eng, c->name, false, now, err);

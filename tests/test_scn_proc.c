@@ -229,13 +229,13 @@ static void test_spawn_errors_name_the_problem(void **state) {
   assert_int_equal(scn_proc_spawn(&o, &p, &err), ECSB_EINVAL);
 }
 
-/* Host lag: twice as many busy children of a container as this machine
- * has cores wait for a CPU, and the container is charged their waits: the
- * children are found through /proc's children files. Kept when it is
+/* Host time: twice as many busy children of a container as this machine
+ * has cores run and wait for a CPU, and the container is charged both:
+ * the children are found through /proc's children files. Kept when it is
  * reaped. Each busy loop ends by itself after a million turns (about a
  * second of CPU): a failed assertion, which skips the stop below, must
  * not leave them running beside the rest of the suite. */
-static void test_run_delay_counts_the_containers_children(void **state) {
+static void test_times_count_the_containers_children(void **state) {
   (void)state;
   long cores = sysconf(_SC_NPROCESSORS_ONLN);
   if (cores < 1 || cores > 32)
@@ -246,18 +246,24 @@ static void test_run_delay_counts_the_containers_children(void **state) {
            "do j=$((j+1)); done) & i=$((i+1)); done; wait",
            2 * cores);
   const char *busy[] = {"/bin/sh", "-c", script, NULL};
+  int64_t t0 = ecsb_mono_us();
   scn_proc *p = spawn(busy, NULL);
-  int64_t t0 = ecsb_mono_us(), us = 0;
+  scn_proc_times v = {0, 0};
   /* bounded: 20 s of wall time at most, however busy the machine */
   while (ecsb_mono_us() - t0 < 20000000 &&
-         (us = scn_proc_run_delay_us(p)) < 20000)
+         ((v = scn_proc_times_us(p)).wait_us < 20000 || v.cpu_us < 20000))
     usleep(50 * 1000);
   int64_t wall = ecsb_mono_us() - t0;
-  assert_true(us >= 20000); /* half of them wait at any moment */
-  assert_true(us <= 2 * cores * wall + 1000000);
+  assert_true(v.wait_us >= 20000); /* half of them wait at any moment */
+  assert_true(v.cpu_us >= 20000);
+  assert_true(v.wait_us <= 2 * cores * wall + 1000000);
+  /* no more CPU than the cores had in that time (and the kernel's tick) */
+  assert_true(v.cpu_us <= cores * wall + 100000);
   assert_false(scn_proc_stop(p, 5000));
   assert_true(scn_proc_poll(p, NULL, NULL));
-  assert_true(scn_proc_run_delay_us(p) >= us);
+  scn_proc_times after = scn_proc_times_us(p);
+  assert_true(after.wait_us >= v.wait_us);
+  assert_true(after.cpu_us >= v.cpu_us);
   scn_proc_free(p);
 }
 
@@ -374,7 +380,7 @@ int main(void) {
       cmocka_unit_test(test_stop_escalates_to_sigkill_for_ignorers),
       cmocka_unit_test(test_no_descendant_outlives_its_container),
       cmocka_unit_test(test_spawn_errors_name_the_problem),
-      cmocka_unit_test(test_run_delay_counts_the_containers_children),
+      cmocka_unit_test(test_times_count_the_containers_children),
       cmocka_unit_test(test_fork_server_starts_what_a_spawn_would),
       cmocka_unit_test(test_fork_server_that_cannot_start),
   };

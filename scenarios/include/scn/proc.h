@@ -55,13 +55,17 @@ int scn_proc_signal(scn_proc *p, int sig);
  * *term_signal the signal (0 for a normal exit). Either pointer may be NULL. */
 bool scn_proc_poll(scn_proc *p, int *exit_code, int *term_signal);
 
-/* Host lag: microseconds the child's threads, and its children's, spent
- * runnable but waiting for a CPU (from /proc's schedstat), so far. The
- * figure is kept when the child is reaped (it is read while the child is
- * still a zombie). 0 where /proc has no schedstat. */
-int64_t scn_proc_run_delay_us(scn_proc *p);
-/* The same for every thread of process pid (the runner's own, a fork
- * server), its children not counted. */
+/* Host time of the child's threads, and its children's, so far (from
+ * /proc's schedstat): cpu_us on a CPU, wait_us runnable but waiting for
+ * one. The figures are kept when the child is reaped (they are read while
+ * it is still a zombie); 0 where /proc has no schedstat. */
+typedef struct scn_proc_times {
+  int64_t cpu_us;
+  int64_t wait_us;
+} scn_proc_times;
+scn_proc_times scn_proc_times_us(scn_proc *p);
+/* The waits for a CPU of every thread of process pid (the runner's own,
+ * a fork server), its children not counted. */
 int64_t scn_proc_pid_run_delay_us(pid_t pid);
 
 /* Waits up to timeout_ms for exit; returns true when it exited. */
