@@ -43,7 +43,7 @@ typedef struct side {
   rpt_stats st;             /* p50 and p95: the median over the runs */
   size_t of;                /* application tasks */
   int64_t spread, spread95; /* max - min of the runs' p50 and p95 */
-  int64_t lag;              /* largest host lag a task carried to it */
+  int64_t lag; /* largest host-lag band (rpt_lag_band) a task carried to it */
 } side;
 
 /* Folds the runs' stats of one metric (NULL: absent in that run). */
@@ -109,15 +109,15 @@ static int add_row(rpt_compare *c, const char *scenario, const char *metric,
   r->cur = *cur;
   r->base_of = b->of;
   r->cur_of = n->of;
-  /* Host lag may have delayed either side by up to twice what it
-   * measured (the band of an INCONCLUSIVE verdict), and repeated runs
+  /* Host lag may have delayed either side by up to its band (that of
+   * an INCONCLUSIVE verdict, rpt_lag_band), and repeated runs
    * differed among themselves by their spread: a difference inside
    * that is noise, not a change. */
   int64_t lag = b->lag > n->lag ? b->lag : n->lag;
   int64_t spread = b->spread > n->spread ? b->spread : n->spread;
   int64_t spread95 = b->spread95 > n->spread95 ? b->spread95 : n->spread95;
-  r->noise = 2 * lag + spread;
-  r->noise95 = 2 * lag + spread95;
+  r->noise = lag + spread;
+  r->noise95 = lag + spread95;
   r->p50 = mark(base->n ? base->p50 : RPT_ABSENT,
                 cur->n ? cur->p50 : RPT_ABSENT, r->noise, o);
   r->p95 = mark(base->n ? base->p95 : RPT_ABSENT,
@@ -164,7 +164,7 @@ static const rpt_ctr_stats *find_ctr(const rpt_run *r, const char *name) {
   return NULL;
 }
 
-/* The largest host lag an application task of these runs carried to
+/* The largest host-lag band an application task of these runs carried to
  * milestone m (-1: to its end). */
 static int64_t max_lag(rpt_run *const *runs, size_t k, int m) {
   int64_t most = 0;
@@ -173,9 +173,9 @@ static int64_t max_lag(rpt_run *const *runs, size_t k, int m) {
       const rpt_task *tk = &runs[i]->tasks[t];
       if (tk->server)
         continue;
-      int64_t v = m < 0                     ? tk->lag_end
-                  : tk->ms[m] != RPT_ABSENT ? tk->lag[m]
-                                            : tk->lag_end;
+      bool at_m = m >= 0 && tk->ms[m] != RPT_ABSENT;
+      int64_t v = at_m ? rpt_lag_band(tk->lag[m], tk->lag_cpu[m])
+                       : rpt_lag_band(tk->lag_end, tk->lag_cpu_end);
       if (v > most)
         most = v;
     }

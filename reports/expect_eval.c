@@ -197,17 +197,19 @@ static size_t last_event(const ectx *c, size_t ti) {
 
 /* The time_scale (1-2-5 steps) at which a verdict that is inside the
  * host-lag band would be decidable, assuming the host adds about the same
- * lag at any scale: the scenario-time margin must exceed twice the lag it
- * would stand for. 0 when none up to 1 would. */
+ * lag at any scale: the scenario-time margin must exceed twice the
+ * uncertain part of the lag it would stand for. 0 when none up to 1
+ * would. */
 static double decidable_scale(double scale, int64_t off, int64_t lag,
-                              int64_t dl) {
+                              int64_t cpu, int64_t dl) {
   double m = ((double)off - (double)lag) / scale; /* lag taken out */
   double margin = (double)dl / scale - m;
   if (margin < 0)
     margin = -margin;
   if (margin <= 0)
     return 0;
-  double want = 2.0 * 2.0 * (double)lag / margin; /* twice the band */
+  /* twice the band */
+  double want = 2.0 * 2.0 * (double)(rpt_lag_band(lag, cpu) - lag) / margin;
   static const double steps[] = {0.001, 0.002, 0.005, 0.01, 0.02,
                                  0.05,  0.1,   0.2,   0.5,  1};
   for (size_t i = 0; i < sizeof steps / sizeof steps[0]; i++)
@@ -216,8 +218,8 @@ static double decidable_scale(double scale, int64_t off, int64_t lag,
   return 0;
 }
 
-static void lag_note(const ectx *c, int64_t off, int64_t lag, int64_t dl,
-                     ecsb_buf *b) {
+static void lag_note(const ectx *c, int64_t off, int64_t lag, int64_t cpu,
+                     int64_t dl, ecsb_buf *b) {
   double scale = c->run->time_scale;
   char l[32], ls[32], corr[32];
   rpt_fmt_us(lag, l, sizeof l);
@@ -228,7 +230,7 @@ static void lag_note(const ectx *c, int64_t off, int64_t lag, int64_t dl,
                   "scenario time at time_scale %g): %s with it taken out, "
                   "too close to call",
                   l, ls, scale, corr);
-  double k = decidable_scale(scale, off, lag, dl);
+  double k = decidable_scale(scale, off, lag, cpu, dl);
   if (k > 0)
     ecsb_buf_printf(b, "; --time-scale %g would decide it", k);
   else
@@ -274,8 +276,8 @@ static void short_note(const ectx *c, const rpt_task *t, int64_t had,
 
 /* A deadline in scenario time. Host lag only ever delays a milestone, so
  * one reached within the deadline passes; one that would still be late
- * with twice the measured lag taken out fails (the lag is an estimate: it
- * may miss waits the kernel did not see, or count one twice); in between
+ * with the lag band taken out fails (rpt_lag_band: the waits in the lag
+ * are an estimate, the kernel may miss one or count one twice); in between
  * the run cannot tell and the verdict is INCONCLUSIVE, never a guess. */
 static void eval_within(const ectx *c, const xitem *it, size_t ti, bool done,
                         outcome *o) {
@@ -289,13 +291,13 @@ static void eval_within(const ectx *c, const xitem *it, size_t ti, bool done,
   rpt_fmt_us(it->within_ns / 1000, d, sizeof d);
   rpt_fmt_us(dl, b, sizeof b);
   if (off != RPT_ABSENT) {
-    int64_t lag = t->lag[it->ms];
+    int64_t lag = t->lag[it->ms], cpu = t->lag_cpu[it->ms];
     o->at = RPT_X_EVENT(c, ev)->t_us;
     if (off <= dl) {
       o->r = RPT_PASS;
       return;
     }
-    o->r = off - 2 * lag > dl ? RPT_FAIL : RPT_INCONCLUSIVE;
+    o->r = off - rpt_lag_band(lag, cpu) > dl ? RPT_FAIL : RPT_INCONCLUSIVE;
     if (o->r == RPT_FAIL)
       o->at = t->t0_at + dl;
     rpt_fmt_us((int64_t)((double)off / scale), sc, sizeof sc);
@@ -305,12 +307,12 @@ static void eval_within(const ectx *c, const xitem *it, size_t ti, bool done,
                     mn, rpt_fmt_us(off, a, sizeof a), sc, d, b);
     rpt_x_describe(c, ev, &o->msg);
     if (o->r == RPT_INCONCLUSIVE)
-      lag_note(c, off, lag, dl, &o->msg);
+      lag_note(c, off, lag, cpu, dl, &o->msg);
     rpt_x_add_ref(o, ev, "milestone too late");
     return;
   }
-  int64_t waited = c->now - t->t0_at, lag = t->lag_end;
-  bool late = waited - 2 * lag > dl;
+  int64_t waited = c->now - t->t0_at, lag = t->lag_end, cpu = t->lag_cpu_end;
+  bool late = waited - rpt_lag_band(lag, cpu) > dl;
   if (!late && !done) {
     o->r = RPT_UNDECIDED;
     ecsb_buf_printf(&o->msg, "waiting for %s (deadline +%s wall)", mn, b);
@@ -329,7 +331,7 @@ static void eval_within(const ectx *c, const xitem *it, size_t ti, bool done,
     rpt_x_add_ref(o, le, "last event of the task");
   }
   if (o->r == RPT_INCONCLUSIVE)
-    lag_note(c, waited, lag, dl, &o->msg);
+    lag_note(c, waited, lag, cpu, dl, &o->msg);
 }
 
 static void eval_milestone(const ectx *c, const xitem *it, size_t ti,

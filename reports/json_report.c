@@ -103,6 +103,11 @@ static cJSON *task_json(const rpt_task *t) {
     if (t->ms[m] != RPT_ABSENT)
       cJSON_AddNumberToObject(lag, rpt_ms_name(m), (double)t->lag[m]);
   cJSON_AddNumberToObject(o, "host_lag_end_us", (double)t->lag_end);
+  cJSON *cpu = cJSON_AddObjectToObject(o, "host_lag_cpu_us");
+  for (int m = 0; cpu && m < RPT_MS_COUNT; m++)
+    if (t->ms[m] != RPT_ABSENT)
+      cJSON_AddNumberToObject(cpu, rpt_ms_name(m), (double)t->lag_cpu[m]);
+  cJSON_AddNumberToObject(o, "host_lag_cpu_end_us", (double)t->lag_cpu_end);
   cJSON *f = cJSON_AddObjectToObject(o, "final");
   if (f) {
     add_str(f, "status", t->status);
@@ -507,7 +512,7 @@ static int load_ms_map(rd *d, const cJSON *obj, const char *p, const char *key,
 
 static int load_task(rd *d, const cJSON *o, const char *p, rpt_task *t) {
   int rc;
-  const cJSON *ms, *fin, *cs, *lag, *sv;
+  const cJSON *ms, *fin, *cs, *lag, *lcpu, *sv;
   memset(t, 0, sizeof *t);
   for (int m = 0; m < RPT_MS_COUNT; m++)
     t->ms[m] = RPT_ABSENT;
@@ -520,6 +525,8 @@ static int load_task(rd *d, const cJSON *o, const char *p, rpt_task *t) {
       (rc = get_obj(d, o, p, "milestones_us", &ms)) ||
       (rc = get_obj(d, o, p, "host_lag_us", &lag)) ||
       (rc = get_us(d, o, p, "host_lag_end_us", &t->lag_end)) ||
+      (rc = get_obj(d, o, p, "host_lag_cpu_us", &lcpu)) ||
+      (rc = get_us(d, o, p, "host_lag_cpu_end_us", &t->lag_cpu_end)) ||
       (rc = get_obj(d, o, p, "final", &fin)) ||
       (rc = get_arr(d, o, p, "consul_service", &sv)) ||
       (rc = get_arr(d, o, p, "containers", &cs)))
@@ -533,6 +540,11 @@ static int load_task(rd *d, const cJSON *o, const char *p, rpt_task *t) {
   if (t->lag_end == RPT_ABSENT)
     t->lag_end = 0;
   if ((rc = load_ms_map(d, lag, p, "host_lag_us", 0, t->lag)))
+    return rc;
+  /* nor a CPU part before the processes' CPU work was charged */
+  if (t->lag_cpu_end == RPT_ABSENT)
+    t->lag_cpu_end = 0;
+  if ((rc = load_ms_map(d, lcpu, p, "host_lag_cpu_us", 0, t->lag_cpu)))
     return rc;
   if (fin) {
     rpt_pathf(sp, sizeof sp, "%s.final", p);

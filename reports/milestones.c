@@ -205,6 +205,7 @@ static void set_ms(build *b, size_t ti, int m, const rpt_event *e) {
     return;
   t->ms[m] = e->t_us; /* absolute for now; made relative at the end */
   t->lag[m] = t->lag_end;
+  t->lag_cpu[m] = t->lag_cpu_end;
   b->ms_event[ti * RPT_MS_COUNT + (size_t)m] = (size_t)(e - b->log->events);
 }
 
@@ -450,9 +451,20 @@ static int task_event(build *b, size_t ti, const rpt_event *e, ecsb_err *err) {
                           "%s: line %zu: host.lag: $.detail.lag_us: "
                           "expected a number of microseconds >= 0",
                           b->name, e->line);
+    /* optional: logs from before the CPU work was charged have none */
+    const cJSON *cpu = cJSON_GetObjectItemCaseSensitive(e->detail, "cpu_us");
+    if (cpu && (!cJSON_IsNumber(cpu) || cpu->valuedouble < 0 ||
+                cpu->valuedouble > v->valuedouble))
+      return ecsb_err_set(err, ECSB_EINVAL,
+                          "%s: line %zu: host.lag: $.detail.cpu_us: "
+                          "expected a number of microseconds from 0 to "
+                          "lag_us",
+                          b->name, e->line);
     /* cumulative; a log merged from shards never goes back */
     if ((int64_t)v->valuedouble > t->lag_end)
       t->lag_end = (int64_t)v->valuedouble;
+    if (cpu && (int64_t)cpu->valuedouble > t->lag_cpu_end)
+      t->lag_cpu_end = (int64_t)cpu->valuedouble;
     return 0;
   }
   if (strcmp(k, "service.passing") == 0) {

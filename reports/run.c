@@ -539,6 +539,14 @@ int64_t rpt_ready_at(const rpt_ready_fold *f) {
   return f->last_up;
 }
 
+int64_t rpt_lag_band(int64_t lag, int64_t cpu) {
+  if (cpu > lag)
+    cpu = lag;
+  if (cpu < 0)
+    cpu = 0;
+  return 2 * lag - cpu;
+}
+
 int64_t rpt_container_end(const rpt_container *c) {
   int64_t e = c->exited_at;
   if (e == RPT_ABSENT || (c->killed_at != RPT_ABSENT && c->killed_at < e))

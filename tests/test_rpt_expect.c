@@ -634,6 +634,40 @@ static void test_host_lag_makes_a_close_deadline_inconclusive(void **s) {
   rpt_verdict_clear(&v);
 }
 
+/* The CPU work in the lag (cpu_us) is measured, so it is taken out once,
+ * and only the waits twice: T4 at 400 us with 60 us of lag is inside the
+ * band while the lag is all waits (400 - 120 < 300, as above), but past it
+ * when 50 us of it was CPU work (400 - 70 > 300), and with the CPU part
+ * the note names a scale for the waits alone. */
+static void test_host_lag_cpu_work_is_taken_out_once(void **s) {
+  (void)s;
+  const char *x = "{\"milestones\":{\"T4\":{\"within\":\"30ms\"}}}";
+  rpt_verdict v = judge(
+      x,
+      START("a") "250 a host.lag - {\"lag_us\":60,\"cpu_us\":50}\n" RUNNING(
+          "a"),
+      true, NULL);
+  assert_int_equal(v.result, RPT_FAIL);
+  rpt_verdict_clear(&v);
+  /* 20 us of CPU: 400 - 100 = 300, not past the 300 us deadline */
+  v = judge(
+      x,
+      START("a") "250 a host.lag - {\"lag_us\":60,\"cpu_us\":20}\n" RUNNING(
+          "a"),
+      true, NULL);
+  assert_int_equal(v.result, RPT_INCONCLUSIVE);
+  assert_non_null(strstr(v.message, "--time-scale 0.05 would decide it"));
+  rpt_verdict_clear(&v);
+  /* not reached: 20 ms waited, 6 ms of lag of which 5 ms CPU work: 20 -
+   * 7 > 10, late (all waits: 20 - 12 < 10 would be INCONCLUSIVE above) */
+  rpt_eval_opts o = {.now_us = 20000, .final = true};
+  v = judge("{\"milestones\":{\"T4\":{\"within\":\"1s\"}}}",
+            START("a") "300 a host.lag - {\"lag_us\":6000,\"cpu_us\":5000}\n",
+            false, &o);
+  assert_int_equal(v.result, RPT_FAIL);
+  rpt_verdict_clear(&v);
+}
+
 /* Not reached yet: the deadline waits for the lag (undecided while the
  * run goes on); at the end it is INCONCLUSIVE inside the band, FAIL past
  * it, and FAIL once the task stopped (it never will be reached). */
@@ -726,6 +760,18 @@ static void test_a_bad_host_lag_event_names_the_line(void **s) {
                    ECSB_EINVAL);
   assert_non_null(strstr(err.msg, "host.lag: $.detail.lag_us: expected a "
                                   "number of microseconds >= 0"));
+  rpt_log_free(log);
+  free(text);
+  /* a CPU part larger than the lag it is part of */
+  text = mk_log(
+      "{}", START("a") "300 a host.lag - {\"lag_us\":5,\"cpu_us\":6}\n", true);
+  log = NULL;
+  assert_int_equal(rpt_log_parse(text, strlen(text), "l.jsonl", &log, &err), 0);
+  assert_int_equal(rpt_milestones_compute(log, "l.jsonl", &run, &err),
+                   ECSB_EINVAL);
+  assert_non_null(strstr(err.msg, "l.jsonl: line "));
+  assert_non_null(strstr(err.msg, "host.lag: $.detail.cpu_us: expected a "
+                                  "number of microseconds from 0 to lag_us"));
   rpt_log_free(log);
   free(text);
 }
@@ -845,6 +891,7 @@ int main(void) {
       cmocka_unit_test(test_fleet_names_the_tasks_that_broke_it),
       cmocka_unit_test(test_no_application_task_fails_at_the_end),
       cmocka_unit_test(test_host_lag_makes_a_close_deadline_inconclusive),
+      cmocka_unit_test(test_host_lag_cpu_work_is_taken_out_once),
       cmocka_unit_test(test_host_lag_postpones_a_missed_deadline),
       cmocka_unit_test(test_a_run_cut_short_by_the_host_cannot_call_absence),
       cmocka_unit_test(test_a_bad_host_lag_event_names_the_line),

@@ -126,6 +126,12 @@ typedef struct rpt_task {
    * machine being busy rather than the scenario. */
   int64_t lag[RPT_MS_COUNT];
   int64_t lag_end;
+  /* The part of lag[] / lag_end that was the task's processes' own CPU
+   * work beyond the scenario's time (host.lag's cpu_us): measured, where
+   * the waits for a CPU are the kernel's estimate, so verdicts take it
+   * out once and not twice (docs/expectations.md). */
+  int64_t lag_cpu[RPT_MS_COUNT];
+  int64_t lag_cpu_end;
   /* Final state as the log ends. */
   char *status;    /* last task.status */
   char *stop_code; /* last task.stop_requested */
@@ -272,6 +278,14 @@ void rpt_ready_init(rpt_ready_fold *f);
 void rpt_ready_add(rpt_ready_fold *f, bool essential, int64_t up_at,
                    int64_t end_at);
 int64_t rpt_ready_at(const rpt_ready_fold *f);
+
+/* How much earlier than measured a time with host lag `lag` (of which
+ * `cpu` was the processes' CPU work) may really have been: the lag taken
+ * out once, and its estimated part (the waits for a CPU, which the kernel
+ * may not all show or may show twice) once more. The CPU work is
+ * measured, so it is taken out only once. The one rule for verdicts'
+ * INCONCLUSIVE band and compare's noise (docs/expectations.md). */
+int64_t rpt_lag_band(int64_t lag, int64_t cpu);
 
 /* When c stopped running: its exit or the signal that killed it, whichever
  * came first; RPT_ABSENT while it runs. */
