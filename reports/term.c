@@ -124,8 +124,9 @@ static void milestones_single(tw *w, const rpt_run *r, const rpt_task *t) {
            "Milestones of %s (wall time from the task's T0; scenario time "
            "= wall / %g%s)",
            t->name, r->time_scale,
-           lag ? "; host lag: wall time this machine kept the task waiting "
-                 "for a CPU, part of the wall time"
+           lag ? "; host lag: wall time this machine added to the task (its "
+                 "processes' CPU work beyond the scenario's time, waits for "
+                 "a CPU and for the runner), part of the wall time"
                : "");
   heading(w, h);
   /* No Consul container: T1-T4 cannot happen; the goal is READY. */

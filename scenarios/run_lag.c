@@ -142,6 +142,9 @@ void scn_run_lag_update(scn_runner *r, scn_run_task *t, int64_t due_tt) {
   ecsb_taskclock_set_lag_us(t->clock, t->lag_us);
   if (t->lag_us > r->max_lag_us)
     r->max_lag_us = t->lag_us;
+  int64_t band = rpt_lag_band(t->lag_us, t->lag_cpu_us);
+  if (band > r->max_band_us)
+    r->max_band_us = band;
 }
 
 void scn_run_lag_flush(scn_runner *r, scn_run_task *t, int64_t at) {

@@ -530,10 +530,11 @@ static int loop(scn_runner *r, ecsb_err *err) {
   if (rc)
     return rc;
   /* The deadline is in task time: the run goes on while host lag held its
-   * tasks back (run_lag.c), for twice the lag, the margin verdicts give a
-   * lag estimate (docs/expectations.md): a milestone still missing then is
-   * missing with the lag taken out twice over, not one a busy host held
-   * back. Never past twice the deadline plus a minute of wall time. */
+   * tasks back (run_lag.c), by the band verdicts give a lag (rpt_lag_band:
+   * its CPU work once, its waits twice; docs/expectations.md): a milestone
+   * still missing then is missing with the lag taken out, not one a busy
+   * host held back. Never past twice the deadline plus a minute of wall
+   * time. */
   int64_t deadline = scn_scale_us(s, s->deadline_us);
   int64_t hard_end = 2 * deadline + 60000000;
   int64_t last_decide = 0, last_progress = 0, last_reap = 0;
@@ -557,7 +558,7 @@ static int loop(scn_runner *r, ecsb_err *err) {
       lag_gap = cost * 20 > LAG_SWEEP_EVERY_US ? cost * 20 : LAG_SWEEP_EVERY_US;
     }
     if (now >= deadline) {
-      if (now >= deadline + 2 * r->max_lag_us || now >= hard_end) {
+      if (now >= deadline + r->max_band_us || now >= hard_end) {
         r->end_reason = "deadline";
         break;
       }
@@ -628,7 +629,7 @@ static int loop(scn_runner *r, ecsb_err *err) {
     }
     if (r->stop_loop)
       break;
-    int64_t next = next_deadline(r, &st, deadline + 2 * r->max_lag_us);
+    int64_t next = next_deadline(r, &st, deadline + r->max_band_us);
     if (next > last_decide + decide_gap && atomic_load(&r->events_since_check))
       next = last_decide + decide_gap;
     if (next > last_reap + REAP_EVERY_US)
