@@ -7,7 +7,8 @@
 #                    (wall / time_scale: what the reports present)
 #   host             the share of each task's time to T4 that was this
 #                    machine's contention (the report's host lag: waits for
-#                    a CPU), p50 over the tasks; fit: the time_scale the
+#                    a CPU and for the runner, CPU work beyond the
+#                    scenario's time), p50 over the tasks; fit: the time_scale the
 #                    runner names as fitting this machine
 #   wall             the whole run, start to exit
 #   CPU/task         the runner's own CPU and that of every process it

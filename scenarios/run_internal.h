@@ -242,8 +242,8 @@ void scn_run_lag_ended(void *user, int64_t mono_us);
 int64_t scn_run_lag_ended_tt(const scn_run_task *t);
 /* The loop acted on the exit of e's process. */
 void scn_run_lag_end_done(scn_run_end *e);
-/* After acting on the task: releases its clock once no exit is left to
- * act on (the lag already covers the time it was held). */
+/* After acting on the task: once no exit is left to act on, charges the
+ * time its clock was held (the loop's acting included) and releases it. */
 void scn_run_lag_release(scn_run_task *t);
 /* The task time of ecsb_mono_us mono_us, from any thread. */
 int64_t scn_run_lag_task_time(const scn_run_task *t, int64_t mono_us);
@@ -256,7 +256,8 @@ void scn_run_lag_flush(scn_runner *r, scn_run_task *t, int64_t at);
 int64_t scn_run_lag_sweep(scn_runner *r);
 /* The runner's own lag so far (sampled at most every 2 ms). */
 int64_t scn_run_lag_self(scn_runner *r);
-/* Task time: run time with the task's host lag taken out. */
+/* Task time: run time with the task's host lag taken out, standing while
+ * its clock is held (as its processes see it). */
 int64_t scn_run_task_now(const scn_runner *r, scn_run_task *t);
 
 /* run_task.c */

@@ -172,6 +172,12 @@ int64_t scn_run_lag_sweep(scn_runner *r) {
 
 int64_t scn_run_task_now(const scn_runner *r, scn_run_task *t) {
   int64_t v = scn_run_now(r) - t->lag_us;
+  /* While the task's clock is held its processes see it stand still, and
+   * so does the runner: starting what an exit allowed takes it no task
+   * time, as in ECS, where each task has an agent of its own. */
+  int64_t held = ecsb_taskclock_held_at(t->clock);
+  if (held && held - r->t0_mono < v)
+    v = held - r->t0_mono;
   if (v > t->tt_max)
     t->tt_max = v;
   return t->tt_max;
@@ -207,9 +213,12 @@ void scn_run_lag_end_done(scn_run_end *e) {
 }
 
 void scn_run_lag_release(scn_run_task *t) {
-  if (!ecsb_taskclock_held_at(t->clock) ||
-      scn_run_lag_ended_tt(t) != SCN_RUN_NEVER)
+  int64_t held = ecsb_taskclock_held_at(t->clock);
+  if (!held || scn_run_lag_ended_tt(t) != SCN_RUN_NEVER)
     return;
+  /* the loop's time acting on it is charged as overdue since the clock
+   * stood, so the clock goes on from where it stood */
+  scn_run_lag_update(t->runner, t, held - t->runner->t0_mono);
   ecsb_taskclock_release(t->clock);
   /* an exit the watcher saw in the meantime holds it again */
   int64_t v = scn_run_lag_ended_tt(t);

@@ -23,6 +23,10 @@ ecsb_add_test(test_scn_netblock SOURCES test_scn_netblock.c LIBS ecsboot-scenari
 ecsb_add_test(test_scn_image_root SOURCES test_scn_image_root.c LIBS ecsboot-scenarios ecsboot-core)
 target_compile_definitions(test_scn_image_root PRIVATE ECSBOOT_HEALTH_BIN="$<TARGET_FILE:ecsboot-health>")
 add_dependencies(test_scn_image_root ecsboot-health)
+# The runner's host-lag bookkeeping on a task without processes (it reads
+# the runner's internal header: the held clock is the runner's own state).
+ecsb_add_test(test_scn_run_lag SOURCES test_scn_run_lag.c
+  LIBS ecsboot-scenarios fake-consul ecsboot-reports ecsboot-httpd ecsboot-core)
 # `ecsboot run` and the consul-client stand-in as processes.
 ecsb_add_test(test_run SOURCES test_run.c
   LIBS ecsboot-scenarios fake-consul ecsboot-reports ecsboot-httpd ecsboot-core

@@ -1,0 +1,139 @@
+/*
+ * test_scn_run_lag.c - host lag as the runner keeps it (scenarios/run_lag.c),
+ * on a task with no processes: from the exit of one of its processes until
+ * the loop has acted on it the task's clock stands still for the runner as
+ * for its processes, and once released it goes on from where it stood,
+ * however long the loop took to act (starting the next containers takes the
+ * task no time, as in ECS, where each task has an agent of its own).
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "../scenarios/run_internal.h"
+#include "ecsb/clock.h"
+#include "ecsb/taskclock.h"
+
+typedef struct fixture {
+  char dir[64];
+  char path[128];
+  scn_scenario s;
+  scn_runner r;
+  scn_run_ctr c;
+  scn_run_task t;
+} fixture;
+
+static int setup(void **state) {
+  fixture *f = calloc(1, sizeof *f);
+  if (!f)
+    return -1;
+  snprintf(f->dir, sizeof f->dir, "/tmp/ecsb-runlag-XXXXXX");
+  if (!mkdtemp(f->dir)) {
+    free(f);
+    return -1;
+  }
+  snprintf(f->path, sizeof f->path, "%s/task.clock", f->dir);
+  f->s.time_scale = 0.01;
+  f->r.s = &f->s;
+  f->r.t0_mono = ecsb_mono_us();
+  f->c.spawn_at = f->c.crash_at = f->c.probe_deadline = SCN_RUN_NEVER;
+  atomic_store(&f->c.proc_end.tt, SCN_RUN_NEVER);
+  atomic_store(&f->c.probe_end.tt, SCN_RUN_NEVER);
+  f->c.proc_end.t = f->c.probe_end.t = &f->t;
+  f->t.runner = &f->r;
+  f->t.created = true;
+  f->t.c = &f->c;
+  f->t.n = 1;
+  ecsb_err err = {0};
+  if (ecsb_taskclock_create(f->path, &f->t.clock, &err)) {
+    free(f);
+    return -1;
+  }
+  *state = f;
+  return 0;
+}
+
+static int teardown(void **state) {
+  fixture *f = *state;
+  ecsb_taskclock_free(f->t.clock);
+  unlink(f->path);
+  rmdir(f->dir);
+  free(f);
+  return 0;
+}
+
+/* The processes' view of the task's time, in the runner's terms. */
+static int64_t proc_tt(const fixture *f) {
+  return ecsb_taskclock_now_us(f->t.clock) - f->r.t0_mono;
+}
+
+static void test_acting_on_an_exit_takes_no_task_time(void **state) {
+  fixture *f = *state;
+  scn_runner *r = &f->r;
+  scn_run_task *t = &f->t;
+  usleep(2000);
+  /* a process of the task ends; the exit watcher holds the clock */
+  scn_run_lag_ended(&f->c.proc_end, ecsb_mono_us());
+  int64_t ended = scn_run_lag_ended_tt(t);
+  assert_true(ended >= 2000);
+  usleep(20000); /* the loop serves other tasks */
+  assert_int_equal(scn_run_task_now(r, t), ended);
+  assert_int_equal(proc_tt(f), ended);
+  /* the loop comes to it: charged the wait, then acts on the exit */
+  scn_run_lag_update(r, t, SCN_RUN_NEVER);
+  assert_true(t->lag_us >= 20000);
+  scn_run_lag_end_done(&f->c.proc_end);
+  usleep(20000); /* starting what the exit allowed */
+  assert_int_equal(scn_run_task_now(r, t), ended);
+  assert_int_equal(proc_tt(f), ended);
+  /* released: the clock goes on from where it stood, for both */
+  int64_t a = ecsb_mono_us();
+  scn_run_lag_release(t);
+  int64_t v = scn_run_task_now(r, t), p = proc_tt(f);
+  int64_t b = ecsb_mono_us();
+  assert_int_equal(ecsb_taskclock_held_at(t->clock), 0);
+  assert_true(v >= ended && p >= ended);
+  if (v - ended > b - a || p - ended > b - a)
+    fail_msg("after release the task's clock went on from +%lld us (runner) "
+             "and +%lld us (processes) past the exit, in %lld us of wall "
+             "time",
+             (long long)(v - ended), (long long)(p - ended),
+             (long long)(b - a));
+  /* and runs again */
+  usleep(5000);
+  assert_true(scn_run_task_now(r, t) >= v + 5000);
+}
+
+/* An exit the loop has not acted on keeps the clock held through a
+ * release, which charges nothing yet. */
+static void test_release_waits_for_every_exit(void **state) {
+  fixture *f = *state;
+  scn_run_task *t = &f->t;
+  scn_run_lag_ended(&f->c.proc_end, ecsb_mono_us());
+  scn_run_lag_ended(&f->c.probe_end, ecsb_mono_us());
+  int64_t ended = scn_run_lag_ended_tt(t);
+  scn_run_lag_end_done(&f->c.proc_end);
+  scn_run_lag_release(t);
+  assert_int_equal(ecsb_taskclock_held_at(t->clock) - f->r.t0_mono, ended);
+  assert_int_equal(t->lag_us, 0);
+  scn_run_lag_end_done(&f->c.probe_end);
+  scn_run_lag_release(t);
+  assert_int_equal(ecsb_taskclock_held_at(t->clock), 0);
+}
+
+int main(void) {
+  const struct CMUnitTest tests[] = {
+      cmocka_unit_test_setup_teardown(test_acting_on_an_exit_takes_no_task_time,
+                                      setup, teardown),
+      cmocka_unit_test_setup_teardown(test_release_waits_for_every_exit, setup,
+                                      teardown),
+  };
+  return cmocka_run_group_tests(tests, NULL, NULL);
+}
