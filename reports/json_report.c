@@ -224,6 +224,8 @@ static cJSON *run_json(const rpt_run *r) {
     cJSON_AddItemToObject(o, "host_share_permille", hs);
   else
     cJSON_Delete(hs);
+  if (r->fit_share >= 0)
+    cJSON_AddNumberToObject(o, "fit_share_permille", (double)r->fit_share);
   if (r->fit_time_scale > 0)
     cJSON_AddNumberToObject(o, "fit_time_scale", r->fit_time_scale);
   cJSON *cs = cJSON_AddArrayToObject(o, "containers");

@@ -474,16 +474,35 @@ out:
   return rc;
 }
 
+/* The share of each mesh task's time to T4 that was host lag, or of its
+ * time to the end of the log when it never got there, permille, p50 over
+ * the tasks (-1: none). */
+static int64_t fit_share(const rpt_run *r, int64_t *v) {
+  size_t n = 0;
+  for (size_t i = 0; i < r->n_tasks; i++) {
+    const rpt_task *t = &r->tasks[i];
+    bool at = t->ms[RPT_T4] != RPT_ABSENT;
+    if (t->server || (!at && !t->mesh))
+      continue;
+    int64_t took = at ? t->ms[RPT_T4] : r->end_at - t->t0_at;
+    int64_t lag = at ? t->lag[RPT_T4] : t->lag_end;
+    if (took > 0)
+      v[n++] = lag >= took ? 1000 : lag * 1000 / took;
+  }
+  rpt_stats st;
+  rpt_stats_of(v, n, &st);
+  return n ? st.p50 : -1;
+}
+
 /* Host lag is the machine's CPU work and waits, about the same at any
  * time_scale, while the model's part of a milestone scales with it: at
  * scale s with a share h of T4 being lag, the model's part is (1 - h) and
  * the lag h; a scale s * 4h / (1 - h) makes the lag about a fifth. Rounded
  * up to 1, 2 or 5 times a power of ten. */
 static double fit_time_scale(const rpt_run *r) {
-  const rpt_stats *h = &r->host_share[RPT_T4];
-  if (h->n == 0 || h->p50 <= 200 || r->time_scale <= 0)
+  if (r->fit_share <= 200 || r->time_scale <= 0)
     return 0;
-  double share = h->p50 >= 990 ? 0.99 : (double)h->p50 / 1000.0;
+  double share = r->fit_share >= 990 ? 0.99 : (double)r->fit_share / 1000.0;
   double want = r->time_scale * 4.0 * share / (1.0 - share);
   double p = 1e-6;
   while (p * 10 <= want && p < 1e6)
@@ -584,6 +603,7 @@ int rpt_run_derive(rpt_run *r, ecsb_err *err) {
     }
     rpt_stats_of(v, n, &r->host_share[m]);
   }
+  r->fit_share = fit_share(r, v);
   free(v);
   r->fit_time_scale = fit_time_scale(r);
   if (derive_ctr_stats(r))

@@ -471,6 +471,51 @@ static void test_fleet_host_share_and_fitting_time_scale(void **s) {
   rpt_run_free(r);
 }
 
+/* A fleet so large for the machine that no task reached T4 still gets the
+ * warning and a time_scale: each mesh task's share of its time to the end
+ * of the log. Two mesh tasks held back 700 and 900 of 1,000 us, a task
+ * without mesh (never T4) not counted. */
+static void test_fleet_with_no_task_at_t4_still_names_a_time_scale(void **s) {
+  (void)s;
+  char log[4096];
+  size_t n = (size_t)snprintf(
+      log, sizeof log,
+      "{\"t_us\":0,\"kind\":\"run.start\",\"detail\":{\"scenario\":\"f\","
+      "\"time_scale\":0.01}}\n");
+  const char *names[] = {"a", "b", "c"};
+  const char *roles[] = {"mesh-init", "mesh-init", "app"};
+  const int lag[] = {700, 900, 0};
+  for (int i = 0; i < 3; i++)
+    n += (size_t)snprintf(
+        log + n, sizeof log - n,
+        "{\"t_us\":0,\"kind\":\"task.containers\",\"task\":\"%s\","
+        "\"detail\":{\"containers\":[{\"name\":\"x\",\"role\":\"%s\","
+        "\"essential\":true}]}}\n"
+        "{\"t_us\":0,\"kind\":\"task.status\",\"task\":\"%s\","
+        "\"detail\":{\"status\":\"PROVISIONING\"}}\n"
+        "{\"t_us\":900,\"kind\":\"host.lag\",\"task\":\"%s\","
+        "\"detail\":{\"lag_us\":%d}}\n",
+        names[i], roles[i], names[i], names[i], lag[i]);
+  n += (size_t)snprintf(log + n, sizeof log - n,
+                        "{\"t_us\":1000,\"kind\":\"run.end\","
+                        "\"detail\":{\"complete\":true}}\n");
+  rpt_run *r = rt_run_from_text(log);
+  assert_int_equal(r->host_share[RPT_T4].n, 0);
+  assert_int_equal(r->fit_share, 700); /* nearest rank of 700 and 900 */
+  /* 0.01 * 4 * 0.7 / 0.3 = 0.093, rounded up to 0.1 */
+  assert_true(r->fit_time_scale > 0.099 && r->fit_time_scale < 0.101);
+  ecsb_buf b;
+  ecsb_buf_init(&b);
+  rpt_term_opts o = {.color = false};
+  rpt_term_render(&r, 1, &o, &b);
+  if (!strstr(b.s, "contention was 70% of the median task's time to T4 (to "
+                   "the end of the run for a task that did not reach it)") ||
+      !strstr(b.s, "--time-scale 0.1 would leave about a fifth"))
+    fail_msg("report lacks the warning:\n%s", b.s);
+  ecsb_buf_free(&b);
+  rpt_run_free(r);
+}
+
 static void expect_error(const char *text, const char *want) {
   rpt_log *log = NULL;
   ecsb_err err = {0};
@@ -553,6 +598,7 @@ int main(void) {
       cmocka_unit_test(test_blame_gives_every_container_its_outcome),
       cmocka_unit_test(test_a_waiting_container_says_why),
       cmocka_unit_test(test_fleet_host_share_and_fitting_time_scale),
+      cmocka_unit_test(test_fleet_with_no_task_at_t4_still_names_a_time_scale),
       cmocka_unit_test(test_malformed_details_name_line_and_path),
       cmocka_unit_test(test_ready_is_every_essential_container_up_at_once),
   };

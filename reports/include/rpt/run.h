@@ -237,9 +237,13 @@ typedef struct rpt_run {
   rpt_stats ms[RPT_MS_COUNT]; /* over application tasks */
   /* Host contention: per milestone, over the tasks that reached it, the
    * share of their time to it that was host lag (permille, the tasks'
-   * p50), and a time_scale at which that share of T4 would be about a
-   * fifth (0: T4's share is already small, or not known). */
+   * p50); over every mesh task, the share of its time to T4, or to the
+   * end of the log when it never reached T4 (fit_share, permille, p50:
+   * a fleet too large for the machine may have no task at T4); and a
+   * time_scale at which that share would be about a fifth (0: it is
+   * already small, or not known). */
   rpt_stats host_share[RPT_MS_COUNT];
+  int64_t fit_share;
   double fit_time_scale;
   rpt_ctr_stats *ctr;
   size_t n_ctr;
