@@ -29,6 +29,14 @@ bool ecsb_clock_following(void) {
   return g_follow != NULL;
 }
 
+bool ecsb_clock_wait_while_held(int64_t max_us) {
+  return ecsb_taskclock_wait_release(g_follow, max_us);
+}
+
+void ecsb_clock_wake_waiters(void) {
+  ecsb_taskclock_wake(g_follow);
+}
+
 int64_t ecsb_clock_host_bound_us(int64_t us) {
   return 10 * (us > 0 ? us : 0) + 10000000;
 }
@@ -70,6 +78,8 @@ void ecsb_sleep_us(int64_t us, volatile int *stop) {
       return;
     if (stop && left > 50000)
       left = 50000;
+    if (ecsb_clock_wait_while_held(left))
+      continue;
     struct timespec ts = {.tv_sec = left / 1000000,
                           .tv_nsec = (long)(left % 1000000) * 1000L};
     while (nanosleep(&ts, &ts) != 0 && errno == EINTR) {

@@ -3,11 +3,15 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
+#include <linux/futex.h>
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "ecsb/clock.h"
@@ -89,9 +93,43 @@ void ecsb_taskclock_hold(ecsb_taskclock *c, int64_t task_us) {
     ;
 }
 
-void ecsb_taskclock_release(ecsb_taskclock *c) {
+/* The half of the hold word that a futex waits on: a futex is 32 bits.
+ * A hold of X becomes 0 on release, so that half changes unless it was 0
+ * already, and then the wake below still ends the wait. */
+static uint32_t *hold_word(const ecsb_taskclock *c) {
+  uint32_t *w = (uint32_t *)(void *)&c->lag[1];
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__
+  w++;
+#endif
+  return w;
+}
+
+void ecsb_taskclock_wake(ecsb_taskclock *c) {
+  /* The file is shared between processes: a shared (not private) futex. */
   if (c)
-    __atomic_store_n(&c->lag[1], 0, __ATOMIC_RELEASE);
+    syscall(SYS_futex, hold_word(c), FUTEX_WAKE, INT_MAX, NULL, NULL, 0);
+}
+
+void ecsb_taskclock_release(ecsb_taskclock *c) {
+  if (!c)
+    return;
+  __atomic_store_n(&c->lag[1], 0, __ATOMIC_RELEASE);
+  ecsb_taskclock_wake(c);
+}
+
+bool ecsb_taskclock_wait_release(ecsb_taskclock *c, int64_t max_us) {
+  if (!c || max_us <= 0)
+    return false;
+  int64_t held = ecsb_taskclock_held_at(c);
+  if (!held)
+    return false;
+  uint32_t want = __atomic_load_n(hold_word(c), __ATOMIC_ACQUIRE);
+  if (ecsb_taskclock_held_at(c) != held)
+    return true;
+  struct timespec ts = {.tv_sec = (time_t)(max_us / 1000000),
+                        .tv_nsec = (long)(max_us % 1000000) * 1000L};
+  syscall(SYS_futex, hold_word(c), FUTEX_WAIT, want, &ts, NULL, 0);
+  return true;
 }
 
 int64_t ecsb_taskclock_held_at(const ecsb_taskclock *c) {

@@ -413,6 +413,7 @@ void fcon_agent_stop(fcon_agent *a) {
   pthread_cond_broadcast(&a->cv);
   pthread_cond_signal(&a->runner_cv);
   pthread_mutex_unlock(&a->mu);
+  ecsb_clock_wake_waiters(); /* the check runner may wait for a release */
   cancel_blocking(a);
   ecsb_httpd_stop(a->httpd);
   a->httpd = NULL;

@@ -28,6 +28,8 @@
 /* Longest sleep of the check runner when nothing is due. */
 #define IDLE_MS 1000
 #define MAX_PROBES 64
+/* The longest wait for a held task clock's release (see below). */
+#define CHECK_HELD_WAIT_US 1000000
 
 typedef struct probe {
   char id[FCON_ID_MAX];
@@ -280,6 +282,18 @@ void *fcon_runner_main(void *arg) {
       continue;
     }
     int64_t wait = next - fcon_agent_now(a);
+    /* On a held task clock (a replay whose runner has yet to act on an
+     * exit) the wait never shrinks: sleeping it again and again would wake
+     * this thread every few ms for as long as the hold lasts, hundreds of
+     * agents at once in a fleet. Nothing comes due before the release, so
+     * wait for that instead (a second at most; fcon_agent_stop ends it). */
+    if (wait > 0) {
+      pthread_mutex_unlock(&a->mu);
+      bool held = ecsb_clock_wait_while_held(CHECK_HELD_WAIT_US);
+      pthread_mutex_lock(&a->mu);
+      if (held)
+        continue;
+    }
     if (wait > 0) {
       struct timespec ts;
       fcon_deadline(wait, &ts);

@@ -4,8 +4,9 @@
  * task time is the monotonic clock minus the lag and never goes back, and
  * a file that is not a clock is refused by name; a held clock stands at
  * the task time it was held at, whatever the lag does meanwhile, and goes
- * on from there once released; a process that follows it
- * (ECSBOOT_TASK_CLOCK) sleeps and times out on task time.
+ * on from there once released, and another process waiting for the
+ * release wakes at it; a process that follows it (ECSBOOT_TASK_CLOCK)
+ * sleeps and times out on task time.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -13,9 +14,11 @@
 #include <stdint.h>
 #include <cmocka.h>
 
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "ecsb/clock.h"
@@ -121,6 +124,90 @@ static void test_hold_stops_the_clock_until_released(void **state) {
   ecsb_taskclock_free(w);
 }
 
+/* A process that waits for the release: forked while the clock is held,
+ * it maps the file read-only and waits up to 20 s; exits 0 when the wait
+ * said the clock was held. */
+static pid_t waiter(const char *path) {
+  pid_t pid = fork();
+  if (pid != 0)
+    return pid;
+  ecsb_taskclock *c = NULL;
+  if (ecsb_taskclock_open(path, &c, NULL))
+    _exit(2);
+  _exit(ecsb_taskclock_wait_release(c, 20000000) ? 0 : 1);
+}
+
+/* Whether pid sleeps (state S in /proc/PID/stat), within 5 s. */
+static bool sleeps(pid_t pid) {
+  char p[64];
+  snprintf(p, sizeof p, "/proc/%d/stat", (int)pid);
+  for (int i = 0; i < 500; i++) {
+    FILE *f = fopen(p, "re");
+    char st = '?';
+    if (f) {
+      if (fscanf(f, "%*d (%*[^)]) %c", &st) != 1)
+        st = '?';
+      fclose(f);
+    }
+    if (st == 'S')
+      return true;
+    usleep(10000);
+  }
+  return false;
+}
+
+/* Waits (bounded, 10 s) for pid; its exit code, or -1. */
+static int reap(pid_t pid, int64_t *took_us) {
+  int64_t t0 = ecsb_mono_host_us();
+  int status;
+  while (ecsb_mono_host_us() - t0 < 10000000) {
+    if (waitpid(pid, &status, WNOHANG) == pid) {
+      *took_us = ecsb_mono_host_us() - t0;
+      return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+    }
+    usleep(1000);
+  }
+  kill(pid, SIGKILL);
+  waitpid(pid, &status, 0);
+  return -1;
+}
+
+/* A process waiting for a held clock blocks (it does not poll) and wakes
+ * at the release, or at a wake for a process that is stopping, long
+ * before its 20 s bound; on a clock that is not held it returns at
+ * once. */
+static void test_a_wait_for_the_release_ends_at_it(void **state) {
+  (void)state;
+  char path[128];
+  snprintf(path, sizeof path, "%s/wait.clock", dir);
+  ecsb_taskclock *w = NULL;
+  ecsb_err err = {0};
+  assert_int_equal(ecsb_taskclock_create(path, &w, &err), 0);
+  assert_false(ecsb_taskclock_wait_release(w, 20000000));
+
+  ecsb_taskclock_hold(w, ecsb_taskclock_now_us(w));
+  pid_t pid = waiter(path);
+  assert_true(pid > 0);
+  assert_true(sleeps(pid));
+  usleep(20000);
+  int status;
+  assert_int_equal(waitpid(pid, &status, WNOHANG), 0); /* still waiting */
+  ecsb_taskclock_release(w);
+  int64_t took = 0;
+  assert_int_equal(reap(pid, &took), 0);
+  assert_true(took < 10000000);
+
+  ecsb_taskclock_hold(w, ecsb_taskclock_now_us(w));
+  pid = waiter(path);
+  assert_true(pid > 0);
+  assert_true(sleeps(pid));
+  ecsb_taskclock_wake(w); /* still held: a stop, not a release */
+  assert_int_equal(reap(pid, &took), 0);
+  assert_true(took < 10000000);
+  ecsb_taskclock_release(w);
+  ecsb_taskclock_free(w);
+}
+
 static void test_bad_files_are_named(void **state) {
   (void)state;
   char path[128];
@@ -201,6 +288,7 @@ int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_lag_is_shared_and_taken_out),
       cmocka_unit_test(test_hold_stops_the_clock_until_released),
+      cmocka_unit_test(test_a_wait_for_the_release_ends_at_it),
       cmocka_unit_test(test_bad_files_are_named),
       cmocka_unit_test(test_follow_sleeps_on_task_time),
       cmocka_unit_test(test_follow_env_names_a_bad_file),

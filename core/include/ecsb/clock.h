@@ -29,6 +29,15 @@ struct ecsb_taskclock;
 void ecsb_clock_follow(struct ecsb_taskclock *c);
 /* Whether this process follows a task clock (ecsb_clock_follow). */
 bool ecsb_clock_following(void);
+/* While the followed clock is held, waits until it is released or max_us
+ * of host time passed and returns true; false at once when it is not held
+ * (or nothing is followed). For a wait loop that recomputes what is left
+ * of task time: while the clock stands that never shrinks
+ * (ecsb_taskclock_wait_release). */
+bool ecsb_clock_wait_while_held(int64_t max_us);
+/* Ends every ecsb_clock_wait_while_held of the task's processes at once
+ * (ecsb_taskclock_wake); nothing when nothing is followed. */
+void ecsb_clock_wake_waiters(void);
 /* How long (us of host time) a wait of us on the followed clock may take
  * before it gives up whatever that clock says: ten times it plus 10 s, so
  * a clock held for ever cannot hold a wait for ever. */

@@ -25,6 +25,7 @@
 #ifndef ECSB_TASKCLOCK_H
 #define ECSB_TASKCLOCK_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
 #include "ecsb/err.h"
@@ -50,6 +51,16 @@ void ecsb_taskclock_hold(ecsb_taskclock *c, int64_t task_us);
 void ecsb_taskclock_release(ecsb_taskclock *c);
 /* The task time the clock is held at, 0 when it is not. */
 int64_t ecsb_taskclock_held_at(const ecsb_taskclock *c);
+/* A process's side: while the clock is held, blocks until it is released
+ * (a futex on the file, woken by ecsb_taskclock_release) or max_us of host
+ * time passed; returns whether it was held. A wait computed from a held
+ * clock never shrinks, so a process that slept it again and again would
+ * wake every few milliseconds for as long as the hold lasts, which in a
+ * fleet is seconds for hundreds of processes. */
+bool ecsb_taskclock_wait_release(ecsb_taskclock *c, int64_t max_us);
+/* Ends every such wait at once, held or not (a process that is stopping
+ * and must not wait for the release). */
+void ecsb_taskclock_wake(ecsb_taskclock *c);
 /* Task time: the host's monotonic clock minus the lag, never going back
  * (safe from any thread). A NULL clock is the host's monotonic clock. */
 int64_t ecsb_taskclock_now_us(ecsb_taskclock *c);
