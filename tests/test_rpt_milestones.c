@@ -432,16 +432,30 @@ static void test_a_waiting_container_says_why(void **s) {
   rpt_run_free(r);
 }
 
+/* The start of a fleet's log at time_scale 0.01. */
+#define FLEET_START                                                            \
+  "{\"t_us\":0,\"kind\":\"run.start\",\"detail\":{\"scenario\":\"f\","         \
+  "\"time_scale\":0.01}}\n"
+
+/* The terminal report of r has each of the texts (c may be NULL). */
+static void term_has(rpt_run *r, const char *a, const char *b, const char *c) {
+  ecsb_buf out;
+  ecsb_buf_init(&out);
+  rpt_term_opts o = {.color = false};
+  rpt_term_render(&r, 1, &o, &out);
+  if (!strstr(out.s, a) || !strstr(out.s, b) || (c && !strstr(out.s, c)))
+    fail_msg("the report lacks \"%s\", \"%s\" or \"%s\":\n%s", a, b, c ? c : "",
+             out.s);
+  ecsb_buf_free(&out);
+}
+
 /* A fleet's report says how much of each milestone was this machine's
  * contention (host lag) and, when it is most of T4, names a time_scale at
  * which it would be about a fifth. */
 static void test_fleet_host_share_and_fitting_time_scale(void **s) {
   (void)s;
   char log[4096];
-  size_t n = (size_t)snprintf(
-      log, sizeof log,
-      "{\"t_us\":0,\"kind\":\"run.start\",\"detail\":{\"scenario\":\"f\","
-      "\"time_scale\":0.01}}\n");
+  size_t n = (size_t)snprintf(log, sizeof log, "%s", FLEET_START);
   const char *names[] = {"a", "b", "c"};
   const int lag[] = {600, 800, 100};
   for (int i = 0; i < 3; i++)
@@ -460,14 +474,7 @@ static void test_fleet_host_share_and_fitting_time_scale(void **s) {
   assert_int_equal(r->host_share[RPT_T4].max, 800);
   /* 0.01 * 4 * 0.6 / 0.4 = 0.06, rounded up to 0.1 */
   assert_true(r->fit_time_scale > 0.099 && r->fit_time_scale < 0.101);
-  ecsb_buf b;
-  ecsb_buf_init(&b);
-  rpt_term_opts o = {.color = false};
-  rpt_term_render(&r, 1, &o, &b);
-  if (!strstr(b.s, "host p50") || !strstr(b.s, "60%") ||
-      !strstr(b.s, "--time-scale 0.1 would leave about a fifth"))
-    fail_msg("fleet report lacks the host share or the warning:\n%s", b.s);
-  ecsb_buf_free(&b);
+  term_has(r, "host p50", "60%", "--time-scale 0.1 would leave about a fifth");
   rpt_run_free(r);
 }
 
@@ -478,10 +485,7 @@ static void test_fleet_host_share_and_fitting_time_scale(void **s) {
 static void test_fleet_with_no_task_at_t4_still_names_a_time_scale(void **s) {
   (void)s;
   char log[4096];
-  size_t n = (size_t)snprintf(
-      log, sizeof log,
-      "{\"t_us\":0,\"kind\":\"run.start\",\"detail\":{\"scenario\":\"f\","
-      "\"time_scale\":0.01}}\n");
+  size_t n = (size_t)snprintf(log, sizeof log, "%s", FLEET_START);
   const char *names[] = {"a", "b", "c"};
   const char *roles[] = {"mesh-init", "mesh-init", "app"};
   const int lag[] = {700, 900, 0};
@@ -504,15 +508,10 @@ static void test_fleet_with_no_task_at_t4_still_names_a_time_scale(void **s) {
   assert_int_equal(r->fit_share, 700); /* nearest rank of 700 and 900 */
   /* 0.01 * 4 * 0.7 / 0.3 = 0.093, rounded up to 0.1 */
   assert_true(r->fit_time_scale > 0.099 && r->fit_time_scale < 0.101);
-  ecsb_buf b;
-  ecsb_buf_init(&b);
-  rpt_term_opts o = {.color = false};
-  rpt_term_render(&r, 1, &o, &b);
-  if (!strstr(b.s, "contention was 70% of the median task's time to T4 (to "
-                   "the end of the run for a task that did not reach it)") ||
-      !strstr(b.s, "--time-scale 0.1 would leave about a fifth"))
-    fail_msg("report lacks the warning:\n%s", b.s);
-  ecsb_buf_free(&b);
+  term_has(r,
+           "contention was 70% of the median task's time to T4 (to the "
+           "end of the run for a task that did not reach it)",
+           "--time-scale 0.1 would leave about a fifth", NULL);
   rpt_run_free(r);
 }
 

@@ -172,10 +172,30 @@ static int reap(pid_t pid, int64_t *took_us) {
   return -1;
 }
 
+/* Holds w's clock and starts a waiter; once it sleeps, ends the hold
+ * (release) or only wakes it (a stop, the clock still held): the waiter
+ * must end at that, long before its own 20 s bound. */
+static void waiter_ends_at(ecsb_taskclock *w, const char *path, bool release) {
+  ecsb_taskclock_hold(w, ecsb_taskclock_now_us(w));
+  pid_t pid = waiter(path);
+  assert_true(pid > 0);
+  assert_true(sleeps(pid));
+  usleep(20000);
+  int status;
+  assert_int_equal(waitpid(pid, &status, WNOHANG), 0); /* still waiting */
+  if (release)
+    ecsb_taskclock_release(w);
+  else
+    ecsb_taskclock_wake(w);
+  int64_t took = 0;
+  assert_int_equal(reap(pid, &took), 0);
+  assert_true(took < 10000000);
+  ecsb_taskclock_release(w);
+}
+
 /* A process waiting for a held clock blocks (it does not poll) and wakes
- * at the release, or at a wake for a process that is stopping, long
- * before its 20 s bound; on a clock that is not held it returns at
- * once. */
+ * at the release, or at a wake for a process that is stopping; on a clock
+ * that is not held it returns at once. */
 static void test_a_wait_for_the_release_ends_at_it(void **state) {
   (void)state;
   char path[128];
@@ -184,27 +204,8 @@ static void test_a_wait_for_the_release_ends_at_it(void **state) {
   ecsb_err err = {0};
   assert_int_equal(ecsb_taskclock_create(path, &w, &err), 0);
   assert_false(ecsb_taskclock_wait_release(w, 20000000));
-
-  ecsb_taskclock_hold(w, ecsb_taskclock_now_us(w));
-  pid_t pid = waiter(path);
-  assert_true(pid > 0);
-  assert_true(sleeps(pid));
-  usleep(20000);
-  int status;
-  assert_int_equal(waitpid(pid, &status, WNOHANG), 0); /* still waiting */
-  ecsb_taskclock_release(w);
-  int64_t took = 0;
-  assert_int_equal(reap(pid, &took), 0);
-  assert_true(took < 10000000);
-
-  ecsb_taskclock_hold(w, ecsb_taskclock_now_us(w));
-  pid = waiter(path);
-  assert_true(pid > 0);
-  assert_true(sleeps(pid));
-  ecsb_taskclock_wake(w); /* still held: a stop, not a release */
-  assert_int_equal(reap(pid, &took), 0);
-  assert_true(took < 10000000);
-  ecsb_taskclock_release(w);
+  waiter_ends_at(w, path, true);
+  waiter_ends_at(w, path, false);
   ecsb_taskclock_free(w);
 }
 
