@@ -475,14 +475,16 @@ out:
 }
 
 /* The share of each mesh task's time to T4 that was host lag, or of its
- * time to the end of the log when it never got there, permille, p50 over
- * the tasks (-1: none). */
+ * time to the end of the log when it never got there and did not stop (a
+ * run cut short; a task that stopped had what it needed), permille, p50
+ * over the tasks (-1: none). */
 static int64_t fit_share(const rpt_run *r, int64_t *v) {
   size_t n = 0;
   for (size_t i = 0; i < r->n_tasks; i++) {
     const rpt_task *t = &r->tasks[i];
     bool at = t->ms[RPT_T4] != RPT_ABSENT;
-    if (t->server || (!at && !t->mesh))
+    bool stopped = t->ms[RPT_S4] != RPT_ABSENT;
+    if (t->server || (!at && (!t->mesh || stopped)))
       continue;
     int64_t took = at ? t->ms[RPT_T4] : r->end_at - t->t0_at;
     int64_t lag = at ? t->lag[RPT_T4] : t->lag_end;

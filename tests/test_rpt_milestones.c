@@ -480,16 +480,17 @@ static void test_fleet_host_share_and_fitting_time_scale(void **s) {
 
 /* A fleet so large for the machine that no task reached T4 still gets the
  * warning and a time_scale: each mesh task's share of its time to the end
- * of the log. Two mesh tasks held back 700 and 900 of 1,000 us, a task
- * without mesh (never T4) not counted. */
+ * of the log. Two mesh tasks held back 700 and 900 of 1,000 us; a task
+ * without mesh (never T4) and a mesh task that stopped (held back all of
+ * its time) not counted. */
 static void test_fleet_with_no_task_at_t4_still_names_a_time_scale(void **s) {
   (void)s;
   char log[4096];
   size_t n = (size_t)snprintf(log, sizeof log, "%s", FLEET_START);
-  const char *names[] = {"a", "b", "c"};
-  const char *roles[] = {"mesh-init", "mesh-init", "app"};
-  const int lag[] = {700, 900, 0};
-  for (int i = 0; i < 3; i++)
+  const char *names[] = {"a", "b", "c", "d"};
+  const char *roles[] = {"mesh-init", "mesh-init", "app", "mesh-init"};
+  const int lag[] = {700, 900, 0, 900};
+  for (int i = 0; i < 4; i++)
     n += (size_t)snprintf(
         log + n, sizeof log - n,
         "{\"t_us\":0,\"kind\":\"task.containers\",\"task\":\"%s\","
@@ -500,6 +501,9 @@ static void test_fleet_with_no_task_at_t4_still_names_a_time_scale(void **s) {
         "{\"t_us\":900,\"kind\":\"host.lag\",\"task\":\"%s\","
         "\"detail\":{\"lag_us\":%d}}\n",
         names[i], roles[i], names[i], names[i], lag[i]);
+  n += (size_t)snprintf(log + n, sizeof log - n,
+                        "{\"t_us\":900,\"kind\":\"task.status\",\"task\":"
+                        "\"d\",\"detail\":{\"status\":\"STOPPED\"}}\n");
   n += (size_t)snprintf(log + n, sizeof log - n,
                         "{\"t_us\":1000,\"kind\":\"run.end\","
                         "\"detail\":{\"complete\":true}}\n");

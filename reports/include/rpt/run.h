@@ -238,8 +238,9 @@ typedef struct rpt_run {
   /* Host contention: per milestone, over the tasks that reached it, the
    * share of their time to it that was host lag (permille, the tasks'
    * p50); over every mesh task, the share of its time to T4, or to the
-   * end of the log when it never reached T4 (fit_share, permille, p50:
-   * a fleet too large for the machine may have no task at T4); and a
+   * end of the log when it never reached T4 and did not stop (fit_share,
+   * permille, p50: a fleet too large for the machine may have no task at
+   * T4); and a
    * time_scale at which that share would be about a fifth (0: it is
    * already small, or not known). */
   rpt_stats host_share[RPT_MS_COUNT];
