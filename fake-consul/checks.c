@@ -293,8 +293,6 @@ void *fcon_runner_main(void *arg) {
       pthread_mutex_lock(&a->mu);
       if (held)
         continue;
-    }
-    if (wait > 0) {
       struct timespec ts;
       fcon_deadline(wait, &ts);
       a->runner_due_ms = next;

@@ -209,15 +209,15 @@ static void milestones_fleet(tw *w, const rpt_run *r) {
                         "lag), median over the tasks\n");
   if (r->fit_time_scale > 0) {
     col(w, C_YELLOW);
-    ecsb_buf_printf(w->b,
-                    "  warning: this machine's contention was %lld%% of the "
-                    "median task's time to T4 (to the end of the run for a "
-                    "task that did not reach it): the fleet is too large "
-                    "for it at time_scale %g, and its timings are mostly "
-                    "this host's; --time-scale %g would leave about a "
-                    "fifth\n",
-                    (long long)((r->fit_share + 5) / 10), r->time_scale,
-                    r->fit_time_scale);
+    ecsb_buf_printf(
+        w->b,
+        "  warning: this machine's contention was %lld%% of the "
+        "median task's time to T4 (to the end of the run for a "
+        "task that did not reach it and did not stop): the fleet is too large "
+        "for it at time_scale %g, and its timings are mostly "
+        "this host's; --time-scale %g would leave about a "
+        "fifth\n",
+        (long long)((r->fit_share + 5) / 10), r->time_scale, r->fit_time_scale);
     col(w, C_RESET);
   }
   const rpt_task *slow = rpt_run_slowest(r);

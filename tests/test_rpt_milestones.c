@@ -514,7 +514,8 @@ static void test_fleet_with_no_task_at_t4_still_names_a_time_scale(void **s) {
   assert_true(r->fit_time_scale > 0.099 && r->fit_time_scale < 0.101);
   term_has(r,
            "contention was 70% of the median task's time to T4 (to the "
-           "end of the run for a task that did not reach it)",
+           "end of the run for a task that did not reach it and did not "
+           "stop)",
            "--time-scale 0.1 would leave about a fifth", NULL);
   rpt_run_free(r);
 }
