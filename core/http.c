@@ -8,6 +8,7 @@
  */
 #include "ecsb/http.h"
 
+#include <arpa/inet.h>
 #include <curl/curl.h>
 #include <stdatomic.h>
 #include <stdbool.h>
@@ -30,6 +31,7 @@ struct ecsb_http_client {
   char *user_agent;
   ecsb_backoff backoff;
   atomic_uint_fast64_t requests;
+  char interface[32]; /* "host!<task ip>" (ECSB_TASK_IP_ENV), or "" */
 };
 
 typedef struct body_buf {
@@ -96,6 +98,10 @@ ecsb_http_client *ecsb_http_client_new(const ecsb_http_opts *opts,
     ecsb_http_client_free(c);
     return NULL;
   }
+  const char *tip = getenv(ECSB_TASK_IP_ENV);
+  struct in_addr a;
+  if (tip && inet_pton(AF_INET, tip, &a) == 1 && (ntohl(a.s_addr) >> 24) == 127)
+    snprintf(c->interface, sizeof c->interface, "host!%s", tip);
   uint64_t seed = c->opts.jitter_seed;
   if (!seed)
     seed = (uint64_t)ecsb_wall_us() ^ ((uint64_t)getpid() << 32);
@@ -301,6 +307,12 @@ static int try_once(ecsb_http_client *c, const ecsb_http_request *req,
   curl_easy_setopt(h, CURLOPT_ERRORBUFFER, ebuf);
   curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
   curl_easy_setopt(h, CURLOPT_USERAGENT, c->user_agent);
+  if (c->interface[0]) {
+    curl_easy_setopt(h, CURLOPT_INTERFACE, c->interface);
+    /* "localhost" may resolve to ::1 first, which an IPv4 source cannot
+     * reach */
+    curl_easy_setopt(h, CURLOPT_IPRESOLVE, (long)CURL_IPRESOLVE_V4);
+  }
   curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT_MS, c->opts.connect_timeout_ms);
   long timeout_ms = req->timeout_ms > 0 ? req->timeout_ms : c->opts.timeout_ms;
   curl_easy_setopt(h, CURLOPT_TIMEOUT_MS, timeout_ms);

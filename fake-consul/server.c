@@ -601,6 +601,8 @@ int fcon_server_start(const fcon_server_config *c, fcon_server **out,
   o.port = s->cfg.port;
   o.threads = s->cfg.threads;
   o.may_block = may_block;
+  o.served = s->cfg.served;
+  o.served_user = s->cfg.served_user;
   int rc = ecsb_httpd_start(&o, handler, s, &s->httpd, err);
   if (rc < 0) {
     ecsb_err_prefix(err, "fcon server");
@@ -643,6 +645,8 @@ int fcon_server_up(fcon_server *s, ecsb_err *err) {
     o.port = s->port;
     o.threads = s->cfg.threads;
     o.may_block = may_block;
+    o.served = s->cfg.served;
+    o.served_user = s->cfg.served_user;
     rc = ecsb_httpd_start(&o, handler, s, &s->httpd, err);
     if (rc < 0)
       ecsb_err_prefix(err, "fcon server");

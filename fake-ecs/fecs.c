@@ -225,6 +225,8 @@ int fecs_new(const fecs_config *cfg, fecs **out, ecsb_err *err) {
   o.port = cfg->api_port;
   o.threads = cfg->threads;
   o.max_body = f->cfg.max_body;
+  o.served = cfg->served;
+  o.served_user = cfg->served_user;
   if ((rc = ecsb_httpd_start(&o, fecs_api_handle, f, &f->api, err))) {
     ecsb_err_prefix(err, "fake-ecs API server");
     goto fail;

@@ -38,6 +38,9 @@ struct ecsb_httpd {
   pthread_mutex_t off_mu;
   pthread_cond_t off_cv;
   unsigned off_running; /* offloaded handlers not yet finished */
+  ecsb_httpd_served_fn served;
+  void *served_user;
+  bool thread_per_conn;
 };
 
 /* Per-request state, created on the first call of the access handler. */
@@ -53,7 +56,22 @@ typedef struct req_ctx {
   ecsb_httpd_req req;
   char remote[INET6_ADDRSTRLEN];
   ecsb_httpd_resp resp;
+  int64_t cpu0_us;    /* the thread's CPU time when the request began */
+  int64_t cpu_off_us; /* an offloaded handler's, on its own thread */
 } req_ctx;
+
+static int64_t thread_cpu_us(void) {
+  struct timespec ts;
+  if (clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts) != 0)
+    return 0;
+  return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
+}
+
+/* In thread-per-connection mode the thread exists for its connection
+ * alone: everything it ran so far (starting, reading the request, the
+ * answer) was for that connection's requests, so each request is charged
+ * what the thread ran since the last one was. */
+static _Thread_local int64_t conn_thread_charged_us;
 
 void ecsb_httpd_opts_default(ecsb_httpd_opts *o) {
   memset(o, 0, sizeof *o);
@@ -210,20 +228,35 @@ static enum MHD_Result queue_too_big(struct MHD_Connection *c, size_t max) {
 }
 
 static void *uri_logger(void *cls, const char *uri, struct MHD_Connection *c) {
-  (void)cls;
   (void)c;
+  const ecsb_httpd *h = cls;
   req_ctx *ctx = calloc(1, sizeof *ctx);
-  if (ctx)
+  if (ctx) {
     ctx->raw_uri = strdup(uri ? uri : "");
+    if (h->served && !h->thread_per_conn)
+      ctx->cpu0_us = thread_cpu_us();
+  }
   return ctx;
 }
 
 static void on_completed(void *cls, struct MHD_Connection *c, void **con_cls,
                          enum MHD_RequestTerminationCode toe) {
-  (void)cls;
   (void)c;
-  (void)toe;
+  const ecsb_httpd *h = cls;
   req_ctx *ctx = *con_cls;
+  /* not for a connection ended by the server's stop, on the stopping
+   * thread: its CPU was not spent on the request */
+  if (h->served && toe == MHD_REQUEST_TERMINATED_COMPLETED_OK) {
+    int64_t now = thread_cpu_us(), used;
+    if (h->thread_per_conn) {
+      used = now - conn_thread_charged_us;
+      conn_thread_charged_us = now;
+    } else {
+      used = ctx ? now - ctx->cpu0_us : 0;
+    }
+    if (ctx && ctx->remote[0] && used >= 0)
+      h->served(h->served_user, ctx->remote, used + ctx->cpu_off_us);
+  }
   if (ctx) {
     resp_free(&ctx->resp);
     free(ctx->raw_uri);
@@ -332,7 +365,10 @@ static void *offload_run(void *arg) {
   ecsb_httpd *h = j->h;
   /* The connection is suspended: libmicrohttpd does not touch it (nor the
    * request's headers and query that req reads) until it is resumed. */
+  int64_t cpu0 = h->served ? thread_cpu_us() : 0;
   h->handler(h->user, &j->ctx->req, &j->ctx->resp);
+  if (h->served)
+    j->ctx->cpu_off_us = thread_cpu_us() - cpu0;
   pthread_mutex_lock(&h->off_mu);
   j->ctx->answered = true;
   MHD_resume_connection(j->conn);
@@ -527,6 +563,9 @@ int ecsb_httpd_start(const ecsb_httpd_opts *opts, ecsb_httpd_handler handler,
   h->max_body = o.max_body;
   snprintf(h->bind_ip, sizeof h->bind_ip, "%s", o.bind_ip);
   h->may_block = o.threads > 0 ? o.may_block : NULL;
+  h->served = o.served;
+  h->served_user = o.served_user;
+  h->thread_per_conn = o.threads == 0;
   pthread_mutex_init(&h->off_mu, NULL);
   pthread_cond_init(&h->off_cv, NULL);
 
@@ -540,9 +579,9 @@ int ecsb_httpd_start(const ecsb_httpd_opts *opts, ecsb_httpd_handler handler,
   ops[n++] = (struct MHD_OptionItem){MHD_OPTION_CONNECTION_TIMEOUT,
                                      (intptr_t)o.conn_timeout_s, NULL};
   ops[n++] = (struct MHD_OptionItem){MHD_OPTION_URI_LOG_CALLBACK,
-                                     (intptr_t)uri_logger, NULL};
+                                     (intptr_t)uri_logger, h};
   ops[n++] = (struct MHD_OptionItem){MHD_OPTION_NOTIFY_COMPLETED,
-                                     (intptr_t)on_completed, NULL};
+                                     (intptr_t)on_completed, h};
   if (o.threads > 0)
     ops[n++] = (struct MHD_OptionItem){MHD_OPTION_THREAD_POOL_SIZE,
                                        (intptr_t)o.threads, NULL};

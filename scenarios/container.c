@@ -14,6 +14,7 @@
 
 #include "ecsb/buf.h"
 #include "ecsb/clock.h"
+#include "ecsb/http.h"
 #include "ecsb/duration.h"
 #include "ecsb/json.h"
 #include "ecsb/retry.h"
@@ -564,7 +565,7 @@ int scn_container_command(const scn_task_env *env, const cJSON *def,
 
   sv_pushf(&envp, "PATH=%s", env->path_env ? env->path_env : "/usr/bin:/bin");
   sv_pushf(&envp, "HOME=%s", env->task_dir);
-  sv_pushf(&envp, "ECSBOOT_TASK_IP=%s", env->task_ip);
+  sv_pushf(&envp, ECSB_TASK_IP_ENV "=%s", env->task_ip);
   sv_pushf(&envp, "ECSBOOT_CONTAINER=%s", name);
   if (env->task_clock)
     sv_pushf(&envp, ECSB_TASK_CLOCK_ENV "=%s/" ECSB_TASK_CLOCK_FILE,

@@ -5,8 +5,10 @@
  */
 #include "scn/netblock.h"
 
+#include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/file.h>
@@ -92,4 +94,16 @@ int scn_netblock_task_ip(const scn_netblock *nb, int i, char *buf,
                         255 * TASKS_PER_OCTET);
   addr(nb, 1 + i / TASKS_PER_OCTET, 1 + i % TASKS_PER_OCTET, buf);
   return 0;
+}
+
+int scn_netblock_task_index(const scn_netblock *nb, const char *ip) {
+  struct in_addr a;
+  if (!ip || inet_pton(AF_INET, ip, &a) != 1)
+    return -1;
+  uint32_t v = ntohl(a.s_addr);
+  int c = (int)((v >> 8) & 0xff), d = (int)(v & 0xff);
+  if ((v >> 24) != 127 || (int)((v >> 16) & 0xff) != nb->block || c < 1 ||
+      d < 1 || d > TASKS_PER_OCTET)
+    return -1;
+  return (c - 1) * TASKS_PER_OCTET + (d - 1);
 }

@@ -114,8 +114,13 @@ struct scn_run_task {
   int64_t lag_emitted;   /* lag_us in its last host.lag event */
   int64_t lag_runner;    /* the runner's own lag when last sampled */
   int64_t lag_runner_us; /* the runner's share of lag_us */
-  int64_t lag_cpu_us;    /* its processes' CPU work's share of lag_us */
-  int64_t tt_max;        /* the latest task time handed out */
+  int64_t lag_cpu_us;    /* the CPU work's share of lag_us: its processes',
+                            the fakes' answering them */
+  /* CPU the fakes' servers spent answering the task's calls (added by
+   * their threads, scn_run_lag_served), and how much of it is charged */
+  _Atomic int64_t served_cpu_us;
+  int64_t served_seen;
+  int64_t tt_max; /* the latest task time handed out */
   /* The latest task time at which the Consul server saw a change of the
    * task not yet observed (INT64_MIN: none). */
   _Atomic int64_t consul_tt;
@@ -189,6 +194,8 @@ struct scn_runner {
   scn_run_task server;
   scn_run_task *tasks;
   size_t n_tasks;
+  /* n_tasks once tasks is ready for the fakes' threads (0 before) */
+  atomic_size_t n_served_tasks;
   size_t n_created, n_done;
 
   scn_run_timer *timers;
@@ -256,6 +263,10 @@ void scn_run_lag_flush(scn_runner *r, scn_run_task *t, int64_t at);
 int64_t scn_run_lag_sweep(scn_runner *r);
 /* The runner's own lag so far (sampled at most every 2 ms). */
 int64_t scn_run_lag_self(scn_runner *r);
+/* The fakes' servers' ecsb_httpd_served_fn (user: the runner): the CPU
+ * an answer to one of a task's processes took, charged to that task (the
+ * caller's address names it) at its next sample. */
+void scn_run_lag_served(void *user, const char *remote_ip, int64_t cpu_us);
 /* Task time: run time with the task's host lag taken out, standing while
  * its clock is held (as its processes see it). */
 int64_t scn_run_task_now(const scn_runner *r, scn_run_task *t);

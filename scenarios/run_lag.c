@@ -18,7 +18,10 @@
  * the host's speed, not the scenario's, so at 0.01 each millisecond of
  * CPU a container needs to start and do its work would be 100 ms of
  * scenario time, more on a slower machine; charged, it counts as the
- * millisecond it is.
+ * millisecond it is. The CPU the fakes' servers spent answering the task's
+ * calls is charged too (scn_run_lag_served): its process was blocked on
+ * it, and in ECS that time is AWS's and the Consul servers', not the
+ * task's host's.
  * The lag is recorded as a host.lag event before each event of the task (a
  * fleet samples far more often than it has events worth a line), in
  * sweeps, and at the end, so reports and verdicts can take it out again
@@ -122,6 +125,15 @@ void scn_run_lag_update(scn_runner *r, scn_run_task *t, int64_t due_tt) {
   int64_t over = overdue(r, t, due_tt);
   if (over > runner + most.all)
     runner = over - most.all;
+  /* While a fake answered one of the task's calls, the process that made
+   * it was blocked on the runner's CPU work: in ECS the API's and Consul's
+   * own time is not the task's host's. Measured CPU, as the processes'. */
+  int64_t served = atomic_load(&t->served_cpu_us);
+  if (served > t->served_seen) {
+    runner += served - t->served_seen;
+    most.cpu += served - t->served_seen;
+    t->served_seen = served;
+  }
   /* Never more than the task time that passed since task time was last
    * handed out: task time never goes backwards, and a process whose
    * threads all waited at once is not charged more than the wall time. */
@@ -145,6 +157,13 @@ void scn_run_lag_update(scn_runner *r, scn_run_task *t, int64_t due_tt) {
   int64_t band = rpt_lag_band(t->lag_us, t->lag_cpu_us);
   if (band > r->max_band_us)
     r->max_band_us = band;
+}
+
+void scn_run_lag_served(void *user, const char *remote_ip, int64_t cpu_us) {
+  scn_runner *r = user;
+  int i = scn_netblock_task_index(&r->nb, remote_ip);
+  if (i >= 0 && (size_t)i < atomic_load(&r->n_served_tasks))
+    atomic_fetch_add(&r->tasks[i].served_cpu_us, cpu_us);
 }
 
 void scn_run_lag_flush(scn_runner *r, scn_run_task *t, int64_t at) {

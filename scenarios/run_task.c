@@ -21,6 +21,7 @@
 #include <unistd.h>
 
 #include "ecsb/fileio.h"
+#include "ecsb/http.h"
 #include "run_internal.h"
 #include "etd/role.h"
 #include "scn/standin.h"
@@ -361,7 +362,7 @@ static int run_check(scn_runner *r, scn_run_task *t, const fecs_action *a,
     return scn_run_probes_submit(r->probes, t->index, a->container, &c->probe,
                                  timeout, c->probe_delay_us, err);
   char ip[40], path[1100], clock[1100];
-  snprintf(ip, sizeof ip, "ECSBOOT_TASK_IP=%s", t->ip);
+  snprintf(ip, sizeof ip, ECSB_TASK_IP_ENV "=%s", t->ip);
   snprintf(path, sizeof path, "PATH=%.1000s",
            getenv("PATH") ? getenv("PATH") : "/usr/bin:/bin");
   /* The check's own timeouts run on the task's clock, as the runner's

@@ -170,6 +170,8 @@ static int setup_ecs(scn_runner *r, ecsb_err *err) {
   c.time_scale = s->time_scale; /* ECS's rate limits, in scenario time */
   c.hook = ecs_hook;
   c.hook_user = r;
+  c.served = scn_run_lag_served;
+  c.served_user = r;
   int rc = fecs_new(&c, &r->ecs, err);
   if (rc)
     return ecsb_err_prefix(err, "fake-ecs");
@@ -321,6 +323,8 @@ static int server_due(scn_runner *r, server_task *st, int64_t now,
     fc.port = 8500;
     fc.on_event = scn_run_consul_event;
     fc.event_user = r;
+    fc.served = scn_run_lag_served;
+    fc.served_user = r;
     if ((rc = fcon_server_start(&fc, &r->consul, err)))
       return ecsb_err_prefix(err, "Consul server on %s:8500", r->server_ip);
     if ((rc = fecs_container_set_status(r->ecs, t->arn, s->server_container,
@@ -755,6 +759,7 @@ static int setup(scn_runner *r, ecsb_err *err) {
   for (size_t i = 0; i < r->n_tasks; i++)
     if ((rc = scn_run_task_prepare(r, &r->tasks[i], (int)i, err)))
       return rc;
+  atomic_store(&r->n_served_tasks, r->n_tasks);
   if ((rc = scn_run_probes_new(r, 4, &r->probes, err)) ||
       (rc = scn_exitwatch_new(&r->exits, err)))
     return rc;

@@ -36,6 +36,7 @@
 
 #include "ecsb/clock.h"
 #include "ecsb/duration.h"
+#include "ecsb/http.h"
 #include "ecsb/log.h"
 #include "ecsb/text.h"
 #include "scn/standin.h"
@@ -125,7 +126,7 @@ static int dur_ms(const char *flag, const char *v, int64_t *out) {
 
 int scn_standin_app_main(int argc, char **argv) {
   app a = {.name = "app", .health_path = "/health"};
-  a.task_ip = getenv("ECSBOOT_TASK_IP");
+  a.task_ip = getenv(ECSB_TASK_IP_ENV);
   const char *listen = NULL;
   int64_t start_delay = 0, crash_after = -1, fail_after = -1, drain = 0;
   int exit_code = 1;

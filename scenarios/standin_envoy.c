@@ -36,6 +36,7 @@
 #include "ecsb/clock.h"
 #include "ecsb/duration.h"
 #include "ecsb/fileio.h"
+#include "ecsb/http.h"
 #include "ecsb/json.h"
 #include "ecsb/log.h"
 #include "ecsb/probe.h"
@@ -522,7 +523,7 @@ int scn_standin_envoy_main(int argc, char **argv) {
   proxy *px = calloc(1, sizeof *px);
   if (!px)
     return 1;
-  px->task_ip = getenv("ECSBOOT_TASK_IP");
+  px->task_ip = getenv(ECSB_TASK_IP_ENV);
   ecsb_err err = {0};
   int rc = 1;
   scn_shttp *admin = NULL;

@@ -286,6 +286,128 @@ static void test_stop_waits_for_offloaded_handler(void **state) {
   pthread_cond_destroy(&g.cv);
 }
 
+/* What a served callback was told; the callback comes after the answer
+ * went out, so the test waits for it (bounded). */
+typedef struct served_log {
+  pthread_mutex_t mu;
+  pthread_cond_t cv;
+  char ip[8][64];
+  int64_t cpu[8];
+  int n;
+} served_log;
+
+static void on_served(void *user, const char *ip, int64_t cpu_us) {
+  served_log *l = user;
+  pthread_mutex_lock(&l->mu);
+  if (l->n < 8) {
+    snprintf(l->ip[l->n], sizeof l->ip[l->n], "%s", ip);
+    l->cpu[l->n++] = cpu_us;
+  }
+  pthread_cond_broadcast(&l->cv);
+  pthread_mutex_unlock(&l->mu);
+}
+
+static int64_t thread_cpu_us(void) {
+  struct timespec ts;
+  clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+  return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
+}
+
+/* /burn spends 20 ms of CPU; the handler reports what it measured. */
+static void burner(void *user, const ecsb_httpd_req *req,
+                   ecsb_httpd_resp *resp) {
+  (void)user;
+  int64_t a = thread_cpu_us(), b = a;
+  volatile uint64_t x = 0;
+  while (!strcmp(req->path, "/burn") && (b = thread_cpu_us()) - a < 20000)
+    for (int i = 0; i < 1000; i++)
+      x += (uint64_t)i;
+  ecsb_httpd_resp_textf(resp, 200, "%lld", (long long)(b - a));
+}
+
+/* One request with ECSBOOT_TASK_IP set to task_ip (NULL: unset); returns
+ * the CPU the handler measured and fills what the server was told. */
+static int64_t served_request(served_log *l, ecsb_httpd *h, const char *host,
+                              const char *query, const char *task_ip, char *ip,
+                              int64_t *cpu) {
+  if (task_ip)
+    setenv(ECSB_TASK_IP_ENV, task_ip, 1);
+  ecsb_http_client *c = ecsb_http_client_new(NULL, NULL);
+  unsetenv(ECSB_TASK_IP_ENV);
+  char url[128];
+  snprintf(url, sizeof url, "http://%s:%u/burn%s", host, ecsb_httpd_port(h),
+           query);
+  ecsb_http_request rq = {.method = "GET", .url = url};
+  ecsb_http_response r;
+  ecsb_err err = {0};
+  pthread_mutex_lock(&l->mu);
+  int before = l->n;
+  pthread_mutex_unlock(&l->mu);
+  if (ecsb_http_do(c, &rq, &r, &err) != 0)
+    fail_msg("GET %s: %s", url, err.msg);
+  assert_int_equal(r.status, 200);
+  int64_t burnt = strtoll(r.body, NULL, 10);
+  ecsb_http_response_clear(&r);
+  ecsb_http_client_free(c); /* closes the connection */
+  pthread_mutex_lock(&l->mu);
+  for (int i = 0; l->n == before && i < 100; i++) { /* bounded: 10 s */
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    ts.tv_nsec += 100000000L;
+    if (ts.tv_nsec >= 1000000000L) {
+      ts.tv_sec++;
+      ts.tv_nsec -= 1000000000L;
+    }
+    pthread_cond_timedwait(&l->cv, &l->mu, &ts);
+  }
+  assert_int_equal(l->n, before + 1);
+  snprintf(ip, 64, "%s", l->ip[before]);
+  *cpu = l->cpu[before];
+  pthread_mutex_unlock(&l->mu);
+  return burnt;
+}
+
+/* The server tells who called (the client's address: ECSBOOT_TASK_IP,
+ * which a client in a simulated task connects from) and how much CPU the
+ * answer took, in either threading mode, an offloaded handler's included;
+ * a task address outside 127.0.0.0/8 is ignored. */
+static void test_served_names_the_caller_and_the_cpu_it_took(void **state) {
+  (void)state;
+  /* one thread per connection, the pool, a handler offloaded from it */
+  for (int mode = 0; mode < 3; mode++) {
+    const char *q = mode == 2 ? "?index=1" : "";
+    served_log l = {.n = 0};
+    pthread_mutex_init(&l.mu, NULL);
+    pthread_cond_init(&l.cv, NULL);
+    ecsb_httpd_opts o;
+    ecsb_httpd_opts_default(&o);
+    o.threads = mode ? 1 : 0;
+    o.served = on_served;
+    o.served_user = &l;
+    o.may_block = gated_may_block; /* pool only: ?index= is offloaded */
+    ecsb_httpd *h = NULL;
+    assert_int_equal(ecsb_httpd_start(&o, burner, NULL, &h, NULL), 0);
+    char ip[64];
+    int64_t cpu = 0;
+    int64_t burnt =
+        served_request(&l, h, "127.0.0.1", q, "127.0.0.7", ip, &cpu);
+    assert_string_equal(ip, "127.0.0.7");
+    if (burnt < 20000 || cpu < burnt)
+      fail_msg("mode %d: the handler burnt %lld us, the server was told "
+               "%lld us",
+               mode, (long long)burnt, (long long)cpu);
+    served_request(&l, h, "localhost", q, "127.0.0.8", ip, &cpu);
+    assert_string_equal(ip, "127.0.0.8");
+    served_request(&l, h, "127.0.0.1", q, "10.0.0.7", ip, &cpu);
+    assert_string_equal(ip, "127.0.0.1");
+    served_request(&l, h, "127.0.0.1", q, NULL, ip, &cpu);
+    assert_string_equal(ip, "127.0.0.1");
+    ecsb_httpd_stop(h);
+    pthread_mutex_destroy(&l.mu);
+    pthread_cond_destroy(&l.cv);
+  }
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_refuses_non_loopback_bind),
@@ -294,6 +416,7 @@ int main(void) {
       cmocka_unit_test(test_port_in_use_is_a_clear_error),
       cmocka_unit_test(test_blocking_request_leaves_the_pool_free),
       cmocka_unit_test(test_stop_waits_for_offloaded_handler),
+      cmocka_unit_test(test_served_names_the_caller_and_the_cpu_it_took),
   };
   ecsb_http_global_init(NULL);
   int rc = cmocka_run_group_tests(tests, NULL, NULL);

@@ -84,6 +84,21 @@ static void test_layout(void **state) {
   assert_int_equal(scn_netblock_task_ip(&nb, -1, buf, NULL), ECSB_EINVAL);
   assert_int_equal(scn_netblock_task_ip(&nb, 255 * 250, buf, NULL),
                    ECSB_EINVAL);
+  /* and back: the task a caller's address names */
+  for (int i = 0; i < 255 * 250; i += 97) {
+    assert_int_equal(scn_netblock_task_ip(&nb, i, buf, NULL), 0);
+    assert_int_equal(scn_netblock_task_index(&nb, buf), i);
+  }
+  assert_int_equal(scn_netblock_task_index(&nb, "127.42.255.250"),
+                   255 * 250 - 1);
+  const char *none[] = {"127.42.0.2",   "127.42.0.10", "127.42.1.0",
+                        "127.42.1.251", "127.43.1.1",  "10.42.1.1",
+                        "localhost",    "::1",         NULL};
+  for (int i = 0; none[i]; i++)
+    if (scn_netblock_task_index(&nb, none[i]) != -1)
+      fail_msg("%s named task %d", none[i],
+               scn_netblock_task_index(&nb, none[i]));
+  assert_int_equal(scn_netblock_task_index(&nb, NULL), -1);
 }
 
 /* A lock file another user left (0644 under their umask: read-only for

@@ -128,12 +128,41 @@ static void test_release_waits_for_every_exit(void **state) {
   assert_int_equal(ecsb_taskclock_held_at(t->clock), 0);
 }
 
+/* A fake's answer to one of the task's processes (its server's CPU, told
+ * through scn_run_lag_served, the caller's address naming the task) is
+ * charged to that task at its next sample, as measured CPU; an address
+ * that is no task of the run's block, or a task not yet made, is not. */
+static void test_the_fakes_answers_are_charged_to_the_caller(void **state) {
+  fixture *f = *state;
+  scn_runner *r = &f->r;
+  scn_run_task *t = &f->t;
+  r->nb.block = 42;
+  r->tasks = t;
+  r->n_tasks = 1;
+  scn_run_lag_served(r, "127.42.1.1", 3000); /* before the tasks are ready */
+  atomic_store(&r->n_served_tasks, 1);
+  usleep(10000); /* room: the charge is never more than the time passed */
+  scn_run_lag_served(r, "127.42.1.1", 4000);
+  scn_run_lag_served(r, "127.42.1.2", 1000);  /* task 1: not in the run */
+  scn_run_lag_served(r, "127.43.1.1", 1000);  /* another run's block */
+  scn_run_lag_served(r, "127.42.0.10", 1000); /* the Consul server */
+  scn_run_lag_update(r, t, SCN_RUN_NEVER);
+  /* the waits of this test's own threads may add to lag_us, not to the
+   * CPU part: that is the served CPU alone */
+  assert_int_equal(t->lag_cpu_us, 4000);
+  assert_true(t->lag_us >= 4000 && t->lag_runner_us >= 4000);
+  scn_run_lag_update(r, t, SCN_RUN_NEVER); /* charged once */
+  assert_int_equal(t->lag_cpu_us, 4000);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test_setup_teardown(test_acting_on_an_exit_takes_no_task_time,
                                       setup, teardown),
       cmocka_unit_test_setup_teardown(test_release_waits_for_every_exit, setup,
                                       teardown),
+      cmocka_unit_test_setup_teardown(
+          test_the_fakes_answers_are_charged_to_the_caller, setup, teardown),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -24,6 +24,14 @@
 
 #include "ecsb/err.h"
 
+/* Set by the scenario runner for the processes of a simulated task: the
+ * task's own loopback address. A client made in such a process connects
+ * from it, as a task's traffic leaves from its ENI's address, so the fakes
+ * can tell which task called (the runner charges the time they took to
+ * answer as host lag). Ignored unless it is an IPv4 address in
+ * 127.0.0.0/8; production never sets it. */
+#define ECSB_TASK_IP_ENV "ECSBOOT_TASK_IP"
+
 typedef struct ecsb_http_header {
   char *name;
   char *value;

@@ -26,6 +26,7 @@
 #include <stdio.h>
 
 #include "ecsb/err.h"
+#include "ecsb/httpd.h"
 
 typedef struct fcon_server fcon_server;
 typedef struct fcon_agent fcon_agent;
@@ -106,6 +107,10 @@ typedef struct fcon_server_config {
    * serves every connection, and requests that may block (blocking
    * queries, latency faults, proxied calls) run on threads of their own. */
   unsigned threads;
+  /* Optional: told of each answered request, with the caller's address
+   * and the CPU the answer took (ecsb/httpd.h). */
+  ecsb_httpd_served_fn served;
+  void *served_user;
 } fcon_server_config;
 
 void fcon_server_config_default(fcon_server_config *c);

@@ -48,6 +48,7 @@
 #include <cjson/cJSON.h>
 
 #include "ecsb/err.h"
+#include "ecsb/httpd.h"
 #include "fecs/engine.h"
 
 typedef struct fecs fecs;
@@ -147,6 +148,10 @@ typedef struct fecs_config {
 
   fecs_hook_fn hook; /* optional */
   void *hook_user;
+  /* Optional: told of each answered request of both servers, with the
+   * caller's address and the CPU the answer took (ecsb/httpd.h). */
+  ecsb_httpd_served_fn served;
+  void *served_user;
 } fecs_config;
 
 void fecs_config_default(fecs_config *c);

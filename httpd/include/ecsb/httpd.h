@@ -103,6 +103,16 @@ typedef void (*ecsb_httpd_handler)(void *user, const ecsb_httpd_req *req,
  * threads. Called on a pool thread; must not block. */
 typedef bool (*ecsb_httpd_may_block)(void *user, const ecsb_httpd_req *req);
 
+/* Called once a request has been answered, on the thread that answered
+ * it: remote_ip is the client's address, cpu_us the CPU time this
+ * server's threads spent on the request (reading it, the handler, sending
+ * the answer; in thread-per-connection mode also starting the
+ * connection's thread). A client that waited for the answer was blocked
+ * that long on this process's work: the runner charges it to the task that
+ * called as host lag (scenarios/run_lag.c). Must not block. */
+typedef void (*ecsb_httpd_served_fn)(void *user, const char *remote_ip,
+                                     int64_t cpu_us);
+
 typedef struct ecsb_httpd_opts {
   const char *bind_ip;     /* default "127.0.0.1" */
   uint16_t port;           /* 0: any free port */
@@ -115,6 +125,8 @@ typedef struct ecsb_httpd_opts {
   bool allow_non_loopback;
   /* Pool mode only (threads > 0); NULL: every handler runs on the pool. */
   ecsb_httpd_may_block may_block;
+  ecsb_httpd_served_fn served; /* optional */
+  void *served_user;
 } ecsb_httpd_opts;
 
 void ecsb_httpd_opts_default(ecsb_httpd_opts *opts);

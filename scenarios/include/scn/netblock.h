@@ -33,5 +33,8 @@ const char *scn_netblock_metadata_ip(const scn_netblock *nb, char *buf);
 const char *scn_netblock_server_ip(const scn_netblock *nb, char *buf);
 int scn_netblock_task_ip(const scn_netblock *nb, int i, char *buf,
                          ecsb_err *err);
+/* The index of the app task whose address ip is, or -1 (not one of this
+ * block's task addresses). */
+int scn_netblock_task_index(const scn_netblock *nb, const char *ip);
 
 #endif
