@@ -121,6 +121,7 @@ struct scn_run_task {
   _Atomic int64_t served_cpu_us;
   int64_t served_seen;
   int64_t tt_max; /* the latest task time handed out */
+  int64_t lag_at; /* run time the lag was last sampled */
   /* The latest task time at which the Consul server saw a change of the
    * task not yet observed (INT64_MIN: none). */
   _Atomic int64_t consul_tt;

@@ -141,6 +141,9 @@ static void test_the_fakes_answers_are_charged_to_the_caller(void **state) {
   r->n_tasks = 1;
   scn_run_lag_served(r, "127.42.1.1", 3000); /* before the tasks are ready */
   atomic_store(&r->n_served_tasks, 1);
+  /* the test's own waits so far (the runner's, to it) are charged first */
+  scn_run_lag_update(r, t, SCN_RUN_NEVER);
+  int64_t cpu0 = t->lag_cpu_us;
   usleep(10000); /* room: the charge is never more than the time passed */
   scn_run_lag_served(r, "127.42.1.1", 4000);
   scn_run_lag_served(r, "127.42.1.2", 1000);  /* task 1: not in the run */
@@ -149,10 +152,72 @@ static void test_the_fakes_answers_are_charged_to_the_caller(void **state) {
   scn_run_lag_update(r, t, SCN_RUN_NEVER);
   /* the waits of this test's own threads may add to lag_us, not to the
    * CPU part: that is the served CPU alone */
-  assert_int_equal(t->lag_cpu_us, 4000);
+  assert_int_equal(t->lag_cpu_us - cpu0, 4000);
   assert_true(t->lag_us >= 4000 && t->lag_runner_us >= 4000);
   scn_run_lag_update(r, t, SCN_RUN_NEVER); /* charged once */
-  assert_int_equal(t->lag_cpu_us, 4000);
+  assert_int_equal(t->lag_cpu_us - cpu0, 4000);
+}
+
+/* The fixture's task as task 0 of a run in block 42, for
+ * scn_run_lag_served. */
+static void serve_as_task0(fixture *f) {
+  f->r.nb.block = 42;
+  f->r.tasks = &f->t;
+  f->r.n_tasks = 1;
+  atomic_store(&f->r.n_served_tasks, 1);
+}
+
+/* Task time handed out is never taken back, so the lag is sampled before
+ * it is handed out: a charge for what came before (here 5 ms of a fake's
+ * CPU answering the task) lands before the task time that follows it,
+ * not after it, where it would no longer fit. */
+static void test_task_time_is_handed_out_with_the_lag_sampled(void **state) {
+  fixture *f = *state;
+  scn_runner *r = &f->r;
+  scn_run_task *t = &f->t;
+  serve_as_task0(f);
+  scn_run_lag_update(r, t, SCN_RUN_NEVER);
+  int64_t lag0 = t->lag_us;
+  usleep(20000);
+  scn_run_lag_served(r, "127.42.1.1", 5000);
+  int64_t tt = scn_run_task_now(r, t);
+  int64_t after = scn_run_now(r);
+  if (tt > after - lag0 - 5000)
+    fail_msg("task time %lld us at run time %lld us with %lld us of lag "
+             "before: the 5 ms charge was not taken out first",
+             (long long)tt, (long long)after, (long long)lag0);
+}
+
+/* The exit watcher holds the clock at the exit's task time with the lag
+ * as it stood; a charge sampled afterwards for what came before the exit
+ * moves the hold back by as much (never before task time already handed
+ * out), so task time does not run on from a stale hold while the loop
+ * starts the next containers. */
+static void test_a_charge_after_an_exit_moves_its_hold_back(void **state) {
+  fixture *f = *state;
+  scn_runner *r = &f->r;
+  scn_run_task *t = &f->t;
+  serve_as_task0(f);
+  usleep(20000);
+  int64_t handed = scn_run_task_now(r, t);
+  usleep(20000); /* the process works, answered by a fake */
+  scn_run_lag_served(r, "127.42.1.1", 8000);
+  scn_run_lag_ended(&f->c.proc_end, ecsb_mono_us());
+  int64_t ended = scn_run_lag_ended_tt(t);
+  assert_int_equal(ecsb_taskclock_held_at(t->clock) - r->t0_mono, ended);
+  scn_run_lag_update(r, t, SCN_RUN_NEVER); /* the loop comes to it */
+  int64_t held = ecsb_taskclock_held_at(t->clock) - r->t0_mono;
+  if (held > ended - 8000 || held < handed)
+    fail_msg("exit at task time %lld us, 8 ms charged after it: the hold "
+             "stands at %lld us (task time %lld us was handed out before)",
+             (long long)ended, (long long)held, (long long)handed);
+  assert_int_equal(scn_run_task_now(r, t), held);
+  assert_int_equal(proc_tt(f), held);
+  /* a charge larger than the time since the last task time handed out
+   * stops the hold there */
+  scn_run_lag_served(r, "127.42.1.1", 60000);
+  scn_run_lag_update(r, t, SCN_RUN_NEVER);
+  assert_int_equal(ecsb_taskclock_held_at(t->clock) - r->t0_mono, held);
 }
 
 int main(void) {
@@ -163,6 +228,10 @@ int main(void) {
                                       teardown),
       cmocka_unit_test_setup_teardown(
           test_the_fakes_answers_are_charged_to_the_caller, setup, teardown),
+      cmocka_unit_test_setup_teardown(
+          test_task_time_is_handed_out_with_the_lag_sampled, setup, teardown),
+      cmocka_unit_test_setup_teardown(
+          test_a_charge_after_an_exit_moves_its_hold_back, setup, teardown),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
