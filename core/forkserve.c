@@ -26,6 +26,7 @@
 #include <sys/socket.h>
 #include <sys/syscall.h>
 #include <sys/uio.h>
+#include <time.h>
 #include <unistd.h>
 
 extern char **environ;
@@ -97,6 +98,13 @@ fail:
   free(buf);
   free(ptrs);
   _exit(127);
+}
+
+static int64_t thread_cpu_us(void) {
+  struct timespec ts;
+  if (clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts) != 0)
+    return 0;
+  return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
 }
 
 static void start(const request *rq, int logfd, int sock,
@@ -198,6 +206,7 @@ int ecsb_forkserve_run(int fd, ecsb_forkserve_fn run_main, ecsb_err *err) {
                        .msg_control = ctl.b,
                        .msg_controllen = sizeof ctl.b};
     ssize_t n = recvmsg(fd, &m, MSG_CMSG_CLOEXEC);
+    int64_t cpu0 = thread_cpu_us();
     if (n == 0)
       break;
     if (n < 0) {
@@ -224,6 +233,7 @@ int ecsb_forkserve_run(int fd, ecsb_forkserve_fn run_main, ecsb_err *err) {
     }
     if (logfd >= 0)
       close(logfd);
+    r.cpu_us = thread_cpu_us() - cpu0;
     if (send(fd, &r, sizeof r, MSG_NOSIGNAL) != (ssize_t)sizeof r) {
       rc = ecsb_err_set(err, ECSB_EIO, "serve-forks: replying: %s",
                         strerror(errno));

@@ -72,6 +72,28 @@ static int64_t thread_cpu_us(void) {
  * answer) was for that connection's requests, so each request is charged
  * what the thread ran since the last one was. */
 static _Thread_local int64_t conn_thread_charged_us;
+/* The listening thread's CPU when it last took a connection; whether a
+ * connection's thread has charged what taking it cost. */
+static _Thread_local int64_t listen_charged_us;
+static _Thread_local bool conn_accept_charged;
+
+/* Thread-per-connection mode: the listening thread accepts each
+ * connection and starts its thread, work for that connection's client
+ * too. What it ran since it took the previous one (the accept, and
+ * starting the previous one's thread) goes with the connection, to be
+ * charged with its first request. */
+static void on_connection(void *cls, struct MHD_Connection *c,
+                          void **socket_context,
+                          enum MHD_ConnectionNotificationCode toe) {
+  (void)cls;
+  (void)c;
+  if (toe != MHD_CONNECTION_NOTIFY_STARTED)
+    return;
+  int64_t now = thread_cpu_us();
+  int64_t used = listen_charged_us ? now - listen_charged_us : 0;
+  listen_charged_us = now;
+  *socket_context = (void *)(intptr_t)(used > 0 ? used : 0);
+}
 
 void ecsb_httpd_opts_default(ecsb_httpd_opts *o) {
   memset(o, 0, sizeof *o);
@@ -241,7 +263,6 @@ static void *uri_logger(void *cls, const char *uri, struct MHD_Connection *c) {
 
 static void on_completed(void *cls, struct MHD_Connection *c, void **con_cls,
                          enum MHD_RequestTerminationCode toe) {
-  (void)c;
   const ecsb_httpd *h = cls;
   req_ctx *ctx = *con_cls;
   /* not for a connection ended by the server's stop, on the stopping
@@ -251,6 +272,13 @@ static void on_completed(void *cls, struct MHD_Connection *c, void **con_cls,
     if (h->thread_per_conn) {
       used = now - conn_thread_charged_us;
       conn_thread_charged_us = now;
+      if (!conn_accept_charged) {
+        conn_accept_charged = true;
+        const union MHD_ConnectionInfo *ci =
+            MHD_get_connection_info(c, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
+        if (ci)
+          used += (int64_t)(intptr_t)ci->socket_context;
+      }
     } else {
       used = ctx ? now - ctx->cpu0_us : 0;
     }
@@ -569,7 +597,7 @@ int ecsb_httpd_start(const ecsb_httpd_opts *opts, ecsb_httpd_handler handler,
   pthread_mutex_init(&h->off_mu, NULL);
   pthread_cond_init(&h->off_cv, NULL);
 
-  struct MHD_OptionItem ops[8];
+  struct MHD_OptionItem ops[9];
   int n = 0;
   ops[n++] = (struct MHD_OptionItem){MHD_OPTION_EXTERNAL_LOGGER,
                                      (intptr_t)mhd_log, NULL};
@@ -582,6 +610,9 @@ int ecsb_httpd_start(const ecsb_httpd_opts *opts, ecsb_httpd_handler handler,
                                      (intptr_t)uri_logger, h};
   ops[n++] = (struct MHD_OptionItem){MHD_OPTION_NOTIFY_COMPLETED,
                                      (intptr_t)on_completed, h};
+  if (h->served && h->thread_per_conn)
+    ops[n++] = (struct MHD_OptionItem){MHD_OPTION_NOTIFY_CONNECTION,
+                                       (intptr_t)on_connection, NULL};
   if (o.threads > 0)
     ops[n++] = (struct MHD_OptionItem){MHD_OPTION_THREAD_POOL_SIZE,
                                        (intptr_t)o.threads, NULL};

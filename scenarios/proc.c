@@ -33,6 +33,7 @@ struct scn_proc {
   int exit_code;
   int term_signal;
   scn_proc_times times; /* largest sums seen; kept once it is reaped */
+  int64_t spawn_cpu_us; /* the fork server's CPU time starting it */
   scn_exitwatch *watch; /* and watch_id: its registration, until reaped */
   uint64_t watch_id;
 };
@@ -428,6 +429,7 @@ static int spawn_via(scn_forksrv *fs, const scn_spawn_opts *o, scn_proc *p,
   }
   p->pid = r.pid;
   fs->started++;
+  p->spawn_cpu_us = r.cpu_us > 0 ? r.cpu_us : 0;
 out:
   if (lfd >= 0)
     close(lfd);
@@ -581,6 +583,10 @@ static void tree_times(pid_t pid, int depth, scn_proc_times *sum) {
     fclose(f);
   }
   closedir(d);
+}
+
+int64_t scn_proc_spawn_cpu_us(const scn_proc *p) {
+  return p ? p->spawn_cpu_us : 0;
 }
 
 int64_t scn_proc_pid_run_delay_us(pid_t pid) {

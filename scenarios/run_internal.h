@@ -116,8 +116,10 @@ struct scn_run_task {
   int64_t lag_runner_us; /* the runner's share of lag_us */
   int64_t lag_cpu_us;    /* the CPU work's share of lag_us: its processes',
                             the fakes' answering them */
-  /* CPU the fakes' servers spent answering the task's calls (added by
-   * their threads, scn_run_lag_served), and how much of it is charged */
+  /* CPU the runner's side spent for the task: its fakes' servers
+   * answering the task's calls (added by their threads,
+   * scn_run_lag_served), the fork servers starting its containers; and
+   * how much of it is charged */
   _Atomic int64_t served_cpu_us;
   int64_t served_seen;
   int64_t tt_max; /* the latest task time handed out */

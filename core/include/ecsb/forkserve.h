@@ -45,6 +45,10 @@ typedef struct ecsb_forkserve_reply {
   int32_t pid;   /* the started process; 0 when none was started */
   int32_t err;   /* 0, or the errno of what failed (chdir, clone, ...) */
   char what[56]; /* what failed, e.g. "chdir /tmp/x" (truncated) */
+  /* the server's CPU time on the request (us): work for the start of the
+   * copy that the copy's own figures do not hold (a replay charges it to
+   * the copy's task as host lag) */
+  int64_t cpu_us;
 } ecsb_forkserve_reply;
 
 /* The command a started copy runs: the program's own dispatch, given the

@@ -64,6 +64,9 @@ typedef struct scn_proc_times {
   int64_t wait_us;
 } scn_proc_times;
 scn_proc_times scn_proc_times_us(scn_proc *p);
+/* The CPU time the fork server spent starting p (0 when it was exec'd):
+ * work for p's start that p's own figures do not hold. */
+int64_t scn_proc_spawn_cpu_us(const scn_proc *p);
 /* The waits for a CPU of every thread of process pid (the runner's own,
  * a fork server), its children not counted. */
 int64_t scn_proc_pid_run_delay_us(pid_t pid);
