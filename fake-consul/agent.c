@@ -99,7 +99,11 @@ void fcon_agent_services_changed_locked(fcon_agent *a) {
 }
 
 int64_t fcon_agent_now(const fcon_agent *a) {
-  return a->cfg.clock_ms ? a->cfg.clock_ms(a->cfg.clock_ctx) : ecsb_mono_ms();
+  return fcon_agent_now_us(a) / 1000;
+}
+
+int64_t fcon_agent_now_us(const fcon_agent *a) {
+  return a->cfg.clock_us ? a->cfg.clock_us(a->cfg.clock_ctx) : ecsb_mono_us();
 }
 
 fcon_check *fcon_agent_find_check_locked(fcon_agent *a, const char *id) {

@@ -54,8 +54,9 @@ struct fcon_agent {
   int64_t push_at_ms; /* not before (retry after a failed push) */
 };
 
-/* The agent's clock (config clock_ms, else monotonic), in ms. */
+/* The agent's clock (config clock_us, else monotonic), in ms and in us. */
 int64_t fcon_agent_now(const fcon_agent *a);
+int64_t fcon_agent_now_us(const fcon_agent *a);
 
 /* All *_locked functions expect a->mu held. */
 void fcon_agent_changed_locked(fcon_agent *a);

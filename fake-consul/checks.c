@@ -210,7 +210,14 @@ static size_t tick_locked(fcon_agent *a, int64_t now, probe *pr,
     } else if (now < c->next_run_ms) {
       DUE(c->next_run_ms);
     } else if (np < MAX_PROBES) {
-      c->next_run_ms = now + c->interval_ms;
+      /* On a steady cadence from the first run, not from when this pass
+       * came to it: Consul waits the interval after each run, whose
+       * milliseconds are noise at 10 s, while here a late wake-up or a
+       * slow probe is scaled with the interval (a ms is 0.1 s at 0.01)
+       * and would add up from run to run. Far behind (a clock that jumped):
+       * from now, rather than a burst of runs. */
+      int64_t nx = c->next_run_ms + c->interval_ms;
+      c->next_run_ms = nx > now ? nx : now + c->interval_ms;
       DUE(c->next_run_ms);
       probe *p = &pr[np++];
       memset(p, 0, sizeof *p);
@@ -281,20 +288,20 @@ void *fcon_runner_main(void *arg) {
       }
       continue;
     }
-    int64_t wait = next - fcon_agent_now(a);
+    int64_t wait_us = next * 1000 - fcon_agent_now_us(a);
     /* On a held task clock (a replay whose runner has yet to act on an
      * exit) the wait never shrinks: sleeping it again and again would wake
      * this thread every few ms for as long as the hold lasts, hundreds of
      * agents at once in a fleet. Nothing comes due before the release, so
      * wait for that instead (a second at most; fcon_agent_stop ends it). */
-    if (wait > 0) {
+    if (wait_us > 0) {
       pthread_mutex_unlock(&a->mu);
       bool held = ecsb_clock_wait_while_held(CHECK_HELD_WAIT_US);
       pthread_mutex_lock(&a->mu);
       if (held)
         continue;
       struct timespec ts;
-      fcon_deadline(wait, &ts);
+      fcon_deadline_us(wait_us, &ts);
       a->runner_due_ms = next;
       pthread_cond_timedwait(&a->runner_cv, &a->mu, &ts);
       a->runner_due_ms = 0;

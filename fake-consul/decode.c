@@ -598,9 +598,13 @@ void fcon_blocking_params(const ecsb_httpd_req *req, uint64_t *index,
 }
 
 void fcon_deadline(int64_t ms_from_now, struct timespec *ts) {
+  fcon_deadline_us(ms_from_now * 1000, ts);
+}
+
+void fcon_deadline_us(int64_t us_from_now, struct timespec *ts) {
   clock_gettime(CLOCK_MONOTONIC, ts);
-  ts->tv_sec += ms_from_now / 1000;
-  ts->tv_nsec += (ms_from_now % 1000) * 1000000;
+  ts->tv_sec += us_from_now / 1000000;
+  ts->tv_nsec += (us_from_now % 1000000) * 1000;
   if (ts->tv_nsec >= 1000000000) {
     ts->tv_sec++;
     ts->tv_nsec -= 1000000000;

@@ -94,6 +94,7 @@ void fcon_blocking_params(const ecsb_httpd_req *req, uint64_t *index,
 /* Absolute CLOCK_MONOTONIC deadline for pthread_cond_timedwait. */
 struct timespec;
 void fcon_deadline(int64_t ms_from_now, struct timespec *ts);
+void fcon_deadline_us(int64_t us_from_now, struct timespec *ts);
 
 /* Fault table (faults.c), one per listener; its own lock. */
 #define FCON_MAX_FAULTS 16

@@ -262,8 +262,8 @@ int64_t scn_run_lag_task_time(const scn_run_task *t, int64_t mono_us);
  * lag each event carried. */
 void scn_run_lag_flush(scn_runner *r, scn_run_task *t, int64_t at);
 /* Samples and records every running task's lag; returns what it cost
- * (us), which paces the next sweep. */
-int64_t scn_run_lag_sweep(scn_runner *r);
+ * (us), which paces the next sweep, and says whether any task's grew. */
+int64_t scn_run_lag_sweep(scn_runner *r, bool *grew);
 /* The runner's own lag so far (sampled at most every 2 ms). */
 int64_t scn_run_lag_self(scn_runner *r);
 /* The fakes' servers' ecsb_httpd_served_fn (user: the runner): the CPU

@@ -193,13 +193,16 @@ void scn_run_lag_flush(scn_runner *r, scn_run_task *t, int64_t at) {
   scn_run_emit(r, at, "host.lag", t->name, NULL, d);
 }
 
-int64_t scn_run_lag_sweep(scn_runner *r) {
+int64_t scn_run_lag_sweep(scn_runner *r, bool *grew) {
   int64_t t0 = scn_run_now(r);
+  *grew = false;
   for (size_t i = 0; i < r->n_tasks; i++) {
     scn_run_task *t = &r->tasks[i];
     if (t->created && !t->done) {
+      int64_t before = t->lag_us;
       scn_run_lag_update(r, t, SCN_RUN_NEVER);
       scn_run_lag_flush(r, t, -1);
+      *grew = *grew || t->lag_us > before;
     }
   }
   return scn_run_now(r) - t0;

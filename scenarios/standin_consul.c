@@ -67,6 +67,11 @@ static int64_t task_now(void *unused) {
   return ecsb_mono_ms();
 }
 
+static int64_t task_now_us(void *unused) {
+  (void)unused;
+  return ecsb_mono_us();
+}
+
 static void logf_action(const char *what, const char *detail) {
   ecsb_log(ECSB_LOG_INFO, "fault applied", "action", what, "detail", detail,
            NULL);
@@ -267,7 +272,7 @@ int scn_standin_consul_main(int argc, char **argv) {
     c.version = version;
   c.time_scale = scale;
   c.sync_delay_ms = sync_ns / ECSB_NS_PER_MS;
-  c.clock_ms = task_now;
+  c.clock_us = task_now_us;
   c.clock_ctx = NULL;
   /* In a replay the container's seed (which the runner draws from the
    * scenario's): checks start staggered, as a Consul agent's do, and the

@@ -70,7 +70,7 @@ static void test_ttl_expires_to_critical(void **state) {
 }
 
 static int64_t test_clock(void *ctx) {
-  return atomic_load((_Atomic int64_t *)ctx);
+  return atomic_load((_Atomic int64_t *)ctx) * 1000;
 }
 
 /* An agent on the test's clock (*now, in ms); scale 0: time_scale 1. */
@@ -81,7 +81,7 @@ static fcon_agent *clocked_agent(_Atomic int64_t *now, const char *node,
   ac.node_name = node;
   if (scale > 0)
     ac.time_scale = scale;
-  ac.clock_ms = test_clock;
+  ac.clock_us = test_clock;
   ac.clock_ctx = now;
   ac.check_stagger_seed = stagger_seed;
   fcon_agent *a = NULL;
@@ -197,6 +197,59 @@ static void test_first_run_staggered_by_seed(void **state) {
     fcon_agent_stop(a);
   }
   close(lfd);
+}
+
+static void counting_handler(void *user, const ecsb_httpd_req *req,
+                             ecsb_httpd_resp *resp) {
+  (void)req;
+  atomic_fetch_add((atomic_int *)user, 1);
+  ecsb_httpd_resp_textf(resp, 200, "ok");
+}
+
+typedef struct hits_want {
+  atomic_int *hits;
+  int n;
+} hits_want;
+
+static bool has_hits(void *u) {
+  const hits_want *w = u;
+  return atomic_load(w->hits) >= w->n;
+}
+
+/* A check runs on a steady cadence from its first run, as a ticker
+ * would: a run that came late (here 7 ms of the agent's clock) does not
+ * push back the ones after it, which at time_scale 0.01 would add 0.7 s
+ * of scenario time per run. */
+static void test_checks_run_on_a_steady_cadence(void **state) {
+  (void)state;
+  atomic_int hits = 0;
+  ecsb_httpd_opts o;
+  ecsb_httpd_opts_default(&o);
+  ecsb_httpd *h = NULL;
+  assert_int_equal(ecsb_httpd_start(&o, counting_handler, &hits, &h, NULL), 0);
+  _Atomic int64_t now = 1000000;
+  fcon_agent *a = clocked_agent(&now, "node-cadence", 0, 0);
+  char body[256];
+  snprintf(body, sizeof body,
+           "{\"Name\":\"c\",\"HTTP\":\"http://127.0.0.1:%u/\","
+           "\"Interval\":\"10s\"}",
+           ecsb_httpd_port(h));
+  put_ok(fcon_agent_port(a), "/v1/agent/check/register", body);
+  hits_want w = {&hits, 1};
+  assert_true(fcon_tu_wait(has_hits, &w)); /* at once: no stagger */
+  atomic_fetch_add(&now, 10007);           /* the second run, 7 ms late */
+  w.n = 2;
+  assert_true(fcon_tu_wait(has_hits, &w));
+  atomic_fetch_add(&now, 9993 - 1);
+  usleep(100 * 1000);
+  assert_int_equal(atomic_load(&hits), 2);
+  atomic_fetch_add(&now, 1); /* 20 s after the first run: the third */
+  w.n = 3;
+  if (!fcon_tu_wait(has_hits, &w))
+    fail_msg("the third run did not come 20 s after the first (%d runs)",
+             atomic_load(&hits));
+  fcon_agent_stop(a);
+  ecsb_httpd_stop(h);
 }
 
 static void test_http_check_maps_status(void **state) {
@@ -349,6 +402,7 @@ int main(void) {
       cmocka_unit_test(test_ttl_follows_agent_clock),
       cmocka_unit_test(test_tcp_check_follows_listener),
       cmocka_unit_test(test_first_run_staggered_by_seed),
+      cmocka_unit_test(test_checks_run_on_a_steady_cadence),
       cmocka_unit_test(test_http_check_maps_status),
       cmocka_unit_test(test_alias_mirrors_service),
       cmocka_unit_test(test_success_and_failure_counters),

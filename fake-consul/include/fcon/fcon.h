@@ -178,11 +178,13 @@ typedef struct fcon_agent_config {
   /* Check intervals, TTLs and DeregisterCriticalServiceAfter are
    * multiplied by this (scenario time scale); <= 0 means 1. */
   double time_scale;
-  /* The agent's clock in ms for those intervals and every other wait of
+  /* The agent's clock in us for those intervals and every other wait of
    * its own (sync delays, retries); NULL: the monotonic clock. A stand-in
    * in a simulated task passes the task's clock, which leaves out the
-   * host's lag as the runner's timers do. Called from any thread. */
-  int64_t (*clock_ms)(void *ctx);
+   * host's lag as the runner's timers do. Called from any thread. The
+   * agent keeps its times in ms but waits to the us: at time_scale 0.01 a
+   * ms of wall time is 0.1 s of the scenario's. */
+  int64_t (*clock_us)(void *ctx);
   void *clock_ctx;
   fcon_event_fn on_event; /* optional */
   void *event_user;
