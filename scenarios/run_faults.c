@@ -366,21 +366,30 @@ static int take_port(scn_run_task *t, int port, ecsb_err *err) {
                            .sin_port = htons((uint16_t)port)};
   inet_pton(AF_INET, t->ip, &sa.sin_addr);
   int one = 1, e = 0;
+  const char *step = "socket";
   int lfd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
   int cfd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-  if (lfd < 0 || cfd < 0)
+  if (lfd < 0 || cfd < 0) {
     e = errno;
-  else if (setsockopt(lfd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one) ||
-           bind(lfd, (struct sockaddr *)&sa, sizeof sa) || listen(lfd, 0) ||
-           connect(cfd, (struct sockaddr *)&sa, sizeof sa))
+  } else if (setsockopt(lfd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one) ||
+             bind(lfd, (struct sockaddr *)&sa, sizeof sa)) {
     e = errno;
+    step = "bind";
+  } else if (listen(lfd, 0)) {
+    e = errno;
+    step = "listen";
+  } else if (connect(cfd, (struct sockaddr *)&sa, sizeof sa)) {
+    e = errno;
+    step = "connect";
+  }
   if (e) {
     if (lfd >= 0)
       close(lfd);
     if (cfd >= 0)
       close(cfd);
-    return ecsb_err_set(err, ECSB_EIO, "task %s: cannot take port %s:%d: %s",
-                        t->name, t->ip, port, strerror(e));
+    return ecsb_err_set(err, ECSB_EIO,
+                        "task %s: cannot take port %s:%d: %s: %s", t->name,
+                        t->ip, port, step, strerror(e));
   }
   t->held_fd[t->n_held][0] = lfd;
   t->held_fd[t->n_held][1] = cfd;

@@ -48,8 +48,7 @@
  * often, and every LAG_SWEEP_BUSY_US while it grows (more rarely when a
  * sweep costs more than a twentieth of the gap). A task's processes read
  * its clock between samples: what a sample charges late, they have
- * already counted as task time (mesh-init registered the checks up to
- * 0.8 s of scenario time late at 0.01, so every check ran that late). */
+ * already counted as task time. */
 #define LAG_SWEEP_EVERY_US 20000
 #define LAG_SWEEP_BUSY_US 1000
 
