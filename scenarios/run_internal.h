@@ -122,8 +122,8 @@ struct scn_run_task {
    * how much of it is charged */
   _Atomic int64_t served_cpu_us;
   int64_t served_seen;
-  int64_t tt_max; /* the latest task time handed out */
-  int64_t lag_at; /* run time the lag was last sampled */
+  int64_t tt_max;    /* the latest task time handed out */
+  int64_t hold_seen; /* the clock's hold once moved back for the charge */
   /* The latest task time at which the Consul server saw a change of the
    * task not yet observed (INT64_MIN: none). */
   _Atomic int64_t consul_tt;

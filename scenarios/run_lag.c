@@ -42,9 +42,6 @@
 /* Reading the runner's schedstat is a file read per thread: every 0.5 ms
  * cost a built-in run 18 ms of CPU (perf stat), 12 %. */
 #define RUN_LAG_SELF_EVERY_US 2000
-/* Task time is handed out with the lag sampled at most this long before
- * (wall us). */
-#define RUN_LAG_FRESH_US 200
 /* Smaller changes are not worth an event (0.1 ms wall). */
 #define RUN_LAG_EMIT_MIN_US 100
 
@@ -108,16 +105,20 @@ static int64_t overdue(scn_runner *r, scn_run_task *t, int64_t due_tt) {
 void scn_run_lag_update(scn_runner *r, scn_run_task *t, int64_t due_tt) {
   if (!t->created)
     return;
-  t->lag_at = scn_run_now(r);
   int64_t self = scn_run_lag_self(r);
   int64_t runner = self > t->lag_runner ? self - t->lag_runner : 0;
   t->lag_runner = self;
   charge most = {0, 0};
+  /* the charge of a process that ended and is not yet acted on: all of
+   * it came before its exit */
+  int64_t work = 0;
   for (size_t i = 0; i < t->n; i++) {
     scn_run_ctr *c = &t->c[i];
     charge d = delta(r, c->proc, &c->lag_seen);
     if (d.all > most.all)
       most = d;
+    if (d.all > work && atomic_load(&c->proc_end.tt) != SCN_RUN_NEVER)
+      work = d.all;
     if ((d = delta(r, c->probe_proc, &c->probe_lag_seen)).all > most.all)
       most = d;
   }
@@ -136,6 +137,7 @@ void scn_run_lag_update(scn_runner *r, scn_run_task *t, int64_t due_tt) {
   if (served > t->served_seen) {
     runner += served - t->served_seen;
     most.cpu += served - t->served_seen;
+    work += served - t->served_seen;
     t->served_seen = served;
   }
   /* Never more than the task time that passed since task time was last
@@ -148,6 +150,7 @@ void scn_run_lag_update(scn_runner *r, scn_run_task *t, int64_t due_tt) {
   if (add > room) {
     runner = add ? runner * room / add : 0;
     cpu = add ? cpu * room / add : 0;
+    work = add ? work * room / add : 0;
     add = room;
   }
   if (add <= 0)
@@ -157,16 +160,20 @@ void scn_run_lag_update(scn_runner *r, scn_run_task *t, int64_t due_tt) {
   t->lag_cpu_us += cpu;
   ecsb_taskclock_set_lag_us(t->clock, t->lag_us);
   /* The exit watcher held the clock at the task time of the exit with the
-   * lag as it stood then; what is charged now was mostly spent before
-   * the exit (the process that ended did all its work before it), so the
-   * clock stands where that charge puts the exit, never before task time
-   * already handed out. Otherwise task time would run on from the stale
-   * hold while the loop starts the next containers, and the next charge
-   * would no longer fit. */
+   * lag as it stood then; the charge of the process that ended, and the
+   * fakes' answers to the task, sampled at the first sample after it, came
+   * before the exit, so the clock stands where that charge puts the exit,
+   * never before task time already handed out. Otherwise task time would
+   * run on from the stale hold while the loop starts the next containers,
+   * and the next charge would no longer fit. The other processes' charges
+   * and the loop's delay may have come after the exit: they do not move
+   * the hold, nor do later samples of the same hold (in a fleet, seconds
+   * of them). */
   int64_t held = ecsb_taskclock_held_at(t->clock);
-  if (held) {
-    int64_t h = held - add, floor = t->tt_max + r->t0_mono;
+  if (held && held != t->hold_seen) {
+    int64_t h = held - work, floor = t->tt_max + r->t0_mono;
     ecsb_taskclock_hold(t->clock, h > floor ? h : floor);
+    t->hold_seen = ecsb_taskclock_held_at(t->clock);
   }
   if (t->lag_us > r->max_lag_us)
     r->max_lag_us = t->lag_us;
@@ -209,14 +216,6 @@ int64_t scn_run_lag_sweep(scn_runner *r, bool *grew) {
 }
 
 int64_t scn_run_task_now(const scn_runner *r, scn_run_task *t) {
-  /* Task time handed out is never taken back: a charge for what came
-   * before it that is sampled only later can no longer be made (the
-   * spawn of a container, which takes the loop milliseconds, made the
-   * lag of mesh-init's whole run wait for its exit and then mostly not
-   * fit). So the lag is sampled first unless it was just now. */
-  if (t->created && !ecsb_taskclock_held_at(t->clock) &&
-      scn_run_now(r) - t->lag_at > RUN_LAG_FRESH_US)
-    scn_run_lag_update(t->runner, t, SCN_RUN_NEVER);
   int64_t v = scn_run_now(r) - t->lag_us;
   /* While the task's clock is held its processes see it stand still, and
    * so does the runner: starting what an exit allowed takes it no task

@@ -167,32 +167,12 @@ static void serve_as_task0(fixture *f) {
   atomic_store(&f->r.n_served_tasks, 1);
 }
 
-/* Task time handed out is never taken back, so the lag is sampled before
- * it is handed out: a charge for what came before (here 5 ms of a fake's
- * CPU answering the task) lands before the task time that follows it,
- * not after it, where it would no longer fit. */
-static void test_task_time_is_handed_out_with_the_lag_sampled(void **state) {
-  fixture *f = *state;
-  scn_runner *r = &f->r;
-  scn_run_task *t = &f->t;
-  serve_as_task0(f);
-  scn_run_lag_update(r, t, SCN_RUN_NEVER);
-  int64_t lag0 = t->lag_us;
-  usleep(20000);
-  scn_run_lag_served(r, "127.42.1.1", 5000);
-  int64_t tt = scn_run_task_now(r, t);
-  int64_t after = scn_run_now(r);
-  if (tt > after - lag0 - 5000)
-    fail_msg("task time %lld us at run time %lld us with %lld us of lag "
-             "before: the 5 ms charge was not taken out first",
-             (long long)tt, (long long)after, (long long)lag0);
-}
-
 /* The exit watcher holds the clock at the exit's task time with the lag
- * as it stood; a charge sampled afterwards for what came before the exit
- * moves the hold back by as much (never before task time already handed
- * out), so task time does not run on from a stale hold while the loop
- * starts the next containers. */
+ * as it stood; the first sample after it charges what came before the
+ * exit (here 8 ms of a fake's CPU answering the task) and moves the hold
+ * back by as much (never before task time already handed out), so task
+ * time does not run on from a stale hold while the loop starts the next
+ * containers. */
 static void test_a_charge_after_an_exit_moves_its_hold_back(void **state) {
   fixture *f = *state;
   scn_runner *r = &f->r;
@@ -211,10 +191,12 @@ static void test_a_charge_after_an_exit_moves_its_hold_back(void **state) {
     fail_msg("exit at task time %lld us, 8 ms charged after it: the hold "
              "stands at %lld us (task time %lld us was handed out before)",
              (long long)ended, (long long)held, (long long)handed);
-  assert_int_equal(scn_run_task_now(r, t), held);
   assert_int_equal(proc_tt(f), held);
-  /* a charge larger than the time since the last task time handed out
-   * stops the hold there */
+  /* the runner's view stands there too, or before it by what it charged
+   * for the time since the exit (its own waits) */
+  assert_true(scn_run_task_now(r, t) <= held);
+  /* later charges of the same hold (the loop's delay, other processes)
+   * do not move it again */
   scn_run_lag_served(r, "127.42.1.1", 60000);
   scn_run_lag_update(r, t, SCN_RUN_NEVER);
   assert_int_equal(ecsb_taskclock_held_at(t->clock) - r->t0_mono, held);
@@ -228,8 +210,6 @@ int main(void) {
                                       teardown),
       cmocka_unit_test_setup_teardown(
           test_the_fakes_answers_are_charged_to_the_caller, setup, teardown),
-      cmocka_unit_test_setup_teardown(
-          test_task_time_is_handed_out_with_the_lag_sampled, setup, teardown),
       cmocka_unit_test_setup_teardown(
           test_a_charge_after_an_exit_moves_its_hold_back, setup, teardown),
   };
