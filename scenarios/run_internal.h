@@ -122,8 +122,9 @@ struct scn_run_task {
    * how much of it is charged */
   _Atomic int64_t served_cpu_us;
   int64_t served_seen;
-  int64_t tt_max;    /* the latest task time handed out */
-  int64_t hold_seen; /* the clock's hold once moved back for the charge */
+  int64_t tt_max;     /* the latest task time handed out */
+  int64_t hold_seen;  /* the clock's hold once moved back for the charge */
+  int64_t sampled_at; /* run time of its last lag sample */
   /* The latest task time at which the Consul server saw a change of the
    * task not yet observed (INT64_MIN: none). */
   _Atomic int64_t consul_tt;

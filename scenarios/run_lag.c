@@ -108,6 +108,9 @@ void scn_run_lag_update(scn_runner *r, scn_run_task *t, int64_t due_tt) {
   int64_t self = scn_run_lag_self(r);
   int64_t runner = self > t->lag_runner ? self - t->lag_runner : 0;
   t->lag_runner = self;
+  int64_t now = scn_run_now(r), since = t->sampled_at;
+  int64_t lag_before = t->lag_us;
+  t->sampled_at = now;
   charge most = {0, 0};
   /* the charge of a process that ended and is not yet acted on: all of
    * it came before its exit */
@@ -128,6 +131,9 @@ void scn_run_lag_update(scn_runner *r, scn_run_task *t, int64_t due_tt) {
    * time stops at the moment it was due (what its processes and the loop
    * waited for a CPU in the meantime is part of it, not added to it). */
   int64_t over = overdue(r, t, due_tt);
+  /* the CPU work measured (not the waits for a CPU, which in a fleet
+   * are seconds, nor the loop's delay) */
+  int64_t measured = runner + most.all;
   if (over > runner + most.all)
     runner = over - most.all;
   /* While a fake answered one of the task's calls, the process that made
@@ -138,6 +144,7 @@ void scn_run_lag_update(scn_runner *r, scn_run_task *t, int64_t due_tt) {
     runner += served - t->served_seen;
     most.cpu += served - t->served_seen;
     work += served - t->served_seen;
+    measured += served - t->served_seen;
     t->served_seen = served;
   }
   /* Never more than the task time that passed since task time was last
@@ -151,6 +158,7 @@ void scn_run_lag_update(scn_runner *r, scn_run_task *t, int64_t due_tt) {
     runner = add ? runner * room / add : 0;
     cpu = add ? cpu * room / add : 0;
     work = add ? work * room / add : 0;
+    measured = add ? measured * room / add : 0;
     add = room;
   }
   if (add <= 0)
@@ -165,12 +173,22 @@ void scn_run_lag_update(scn_runner *r, scn_run_task *t, int64_t due_tt) {
    * before the exit, so the clock stands where that charge puts the exit,
    * never before task time already handed out. Otherwise task time would
    * run on from the stale hold while the loop starts the next containers,
-   * and the next charge would no longer fit. The other processes' charges
-   * and the loop's delay may have come after the exit: they do not move
-   * the hold, nor do later samples of the same hold (in a fleet, seconds
-   * of them). */
+   * and the next charge would no longer fit. The other processes'
+   * charges may have come after the exit: of their CPU work since the
+   * last sample, only the share before the exit (taken as spread evenly
+   * over the interval) moves it. Their waits for a CPU (in a fleet,
+   * seconds) and the loop's delay, which came after the exit, do not,
+   * nor do later samples of the same hold. */
   int64_t held = ecsb_taskclock_held_at(t->clock);
   if (held && held != t->hold_seen) {
+    int64_t exit_at = held - r->t0_mono + lag_before; /* run time */
+    if (now > since && exit_at > since) {
+      int64_t before = exit_at < now ? exit_at - since : now - since;
+      int64_t part =
+          (int64_t)((double)measured * (double)before / (double)(now - since));
+      if (part > work)
+        work = part;
+    }
     int64_t h = held - work, floor = t->tt_max + r->t0_mono;
     ecsb_taskclock_hold(t->clock, h > floor ? h : floor);
     t->hold_seen = ecsb_taskclock_held_at(t->clock);
