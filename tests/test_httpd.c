@@ -151,17 +151,21 @@ typedef struct gate {
   bool open, waiting;
 } gate;
 
-static void gate_wait(gate *g, bool *flag) { /* bounded: 10 s */
-  for (int i = 0; !*flag && i < 100; i++) {
-    struct timespec ts;
-    clock_gettime(CLOCK_REALTIME, &ts);
-    ts.tv_nsec += 100000000L;
-    if (ts.tv_nsec >= 1000000000L) {
-      ts.tv_sec++;
-      ts.tv_nsec -= 1000000000L;
-    }
-    pthread_cond_timedwait(&g->cv, &g->mu, &ts);
+/* One step of a bounded wait on cv: at most 100 ms. */
+static void wait_100ms(pthread_cond_t *cv, pthread_mutex_t *mu) {
+  struct timespec ts;
+  clock_gettime(CLOCK_REALTIME, &ts);
+  ts.tv_nsec += 100000000L;
+  if (ts.tv_nsec >= 1000000000L) {
+    ts.tv_sec++;
+    ts.tv_nsec -= 1000000000L;
   }
+  pthread_cond_timedwait(cv, mu, &ts);
+}
+
+static void gate_wait(gate *g, bool *flag) { /* bounded: 10 s */
+  for (int i = 0; !*flag && i < 100; i++)
+    wait_100ms(&g->cv, &g->mu);
 }
 
 static void gated(void *user, const ecsb_httpd_req *req,
@@ -350,16 +354,8 @@ static int64_t served_request(served_log *l, ecsb_httpd *h, const char *host,
   ecsb_http_response_clear(&r);
   ecsb_http_client_free(c); /* closes the connection */
   pthread_mutex_lock(&l->mu);
-  for (int i = 0; l->n == before && i < 100; i++) { /* bounded: 10 s */
-    struct timespec ts;
-    clock_gettime(CLOCK_REALTIME, &ts);
-    ts.tv_nsec += 100000000L;
-    if (ts.tv_nsec >= 1000000000L) {
-      ts.tv_sec++;
-      ts.tv_nsec -= 1000000000L;
-    }
-    pthread_cond_timedwait(&l->cv, &l->mu, &ts);
-  }
+  for (int i = 0; l->n == before && i < 100; i++) /* bounded: 10 s */
+    wait_100ms(&l->cv, &l->mu);
   assert_int_equal(l->n, before + 1);
   snprintf(ip, 64, "%s", l->ip[before]);
   *cpu = l->cpu[before];
