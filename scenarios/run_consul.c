@@ -25,13 +25,8 @@ scn_run_task *scn_run_task_by_ip(scn_runner *r, const char *ip) {
     return NULL;
   if (strcmp(ip, r->server_ip) == 0)
     return &r->server;
-  /* 127.B.X.Y with X >= 1, Y in 1..250: task (X-1)*250 + Y-1 (netblock.h) */
-  int a, b, x, y;
-  if (sscanf(ip, "%d.%d.%d.%d", &a, &b, &x, &y) != 4 || a != 127 ||
-      b != r->nb.block || x < 1 || y < 1 || y > 250)
-    return NULL;
-  size_t i = (size_t)(x - 1) * 250 + (size_t)(y - 1);
-  return i < r->n_tasks ? &r->tasks[i] : NULL;
+  int i = scn_netblock_task_index(&r->nb, ip);
+  return i >= 0 && (size_t)i < r->n_tasks ? &r->tasks[i] : NULL;
 }
 
 void scn_run_consul_event(void *user, const fcon_event *ev) {

@@ -131,8 +131,8 @@ void scn_run_lag_update(scn_runner *r, scn_run_task *t, int64_t due_tt) {
    * time stops at the moment it was due (what its processes and the loop
    * waited for a CPU in the meantime is part of it, not added to it). */
   int64_t over = overdue(r, t, due_tt);
-  /* the CPU work measured (not the waits for a CPU, which in a fleet
-   * are seconds, nor the loop's delay) */
+  /* what was measured (the runner's and the processes' waits and CPU
+   * work), not the loop's delay */
   int64_t measured = runner + most.all;
   if (over > runner + most.all)
     runner = over - most.all;
@@ -173,12 +173,11 @@ void scn_run_lag_update(scn_runner *r, scn_run_task *t, int64_t due_tt) {
    * before the exit, so the clock stands where that charge puts the exit,
    * never before task time already handed out. Otherwise task time would
    * run on from the stale hold while the loop starts the next containers,
-   * and the next charge would no longer fit. The other processes'
-   * charges may have come after the exit: of their CPU work since the
-   * last sample, only the share before the exit (taken as spread evenly
-   * over the interval) moves it. Their waits for a CPU (in a fleet,
-   * seconds) and the loop's delay, which came after the exit, do not,
-   * nor do later samples of the same hold. */
+   * and the next charge would no longer fit. The rest of what was
+   * measured may have come after the exit: of it, only the share before
+   * the exit (taken as spread evenly since the last sample) moves it.
+   * The loop's delay, which came after the exit, does not, nor do later
+   * samples of the same hold. */
   int64_t held = ecsb_taskclock_held_at(t->clock);
   if (held && held != t->hold_seen) {
     int64_t exit_at = held - r->t0_mono + lag_before; /* run time */
