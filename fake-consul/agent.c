@@ -285,14 +285,17 @@ static int listen_on(fcon_agent *a, uint16_t port, ecsb_err *err) {
   if (rc < 0)
     return ecsb_err_prefix(err, "fcon agent %s", a->node);
   a->port = ecsb_httpd_port(a->httpd);
+  a->listened = true;
   return 0;
 }
 
 int fcon_agent_up(fcon_agent *a, ecsb_err *err) {
   pthread_mutex_lock(&a->life);
+  /* an agent started down opening for the first time is no fault */
+  bool reopened = !a->httpd && a->listened;
   int rc = a->httpd ? 0 : listen_on(a, a->port, err);
   pthread_mutex_unlock(&a->life);
-  if (rc == 0)
+  if (rc == 0 && reopened)
     emit_fault(a, "agent-up");
   return rc;
 }
@@ -382,7 +385,8 @@ int fcon_agent_start(const fcon_agent_config *c, fcon_agent **out,
   }
   if (a->cfg.join_on_start && a->server)
     fcon_agent_join_locked(a, a->server);
-  rc = listen_on(a, a->cfg.port, err);
+  a->port = a->cfg.port;
+  rc = a->cfg.start_down ? 0 : listen_on(a, a->cfg.port, err);
   if (rc < 0)
     goto fail;
   if (pthread_create(&a->runner, NULL, fcon_runner_main, a)) {

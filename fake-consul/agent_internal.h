@@ -17,6 +17,7 @@ struct fcon_agent {
   char version[32];
   char ip[64];
   ecsb_httpd *httpd;    /* NULL while down */
+  bool listened;        /* the API has been open once */
   uint16_t port;        /* bound port, kept across down/up */
   pthread_mutex_t life; /* serialises down/up/stop */
   fcon_faults faults;

@@ -57,6 +57,7 @@ typedef struct client {
   int64_t applied_seq;
   int64_t restart_at; /* crash: come back up at this task ms; 0: none */
   bool crashed;
+  bool down; /* the control file took the API down (or it crashed) */
 } client;
 
 /* The agent's timers run on what the process follows: the task's clock in
@@ -108,8 +109,10 @@ static void apply_control(client *c) {
                          &kind) == 0;
     if (!agent_fault && !strcmp(act, SCN_CONSUL_CONTROL_DOWN)) {
       fcon_agent_down(c->agent, NULL);
+      c->down = true;
     } else if (!agent_fault && !strcmp(act, SCN_CONSUL_CONTROL_UP)) {
-      fcon_agent_up(c->agent, &e);
+      if (fcon_agent_up(c->agent, &e) == 0)
+        c->down = false;
     } else if (!agent_fault && !strcmp(act, SCN_CONSUL_CONTROL_ACL_ALLOW)) {
       fcon_agent_faults_clear(c->agent);
     } else if (kind == SCN_FAULT_AGENT_SLOW_JOIN) {
@@ -142,6 +145,7 @@ static void apply_control(client *c) {
       fcon_agent_leave(c->agent);
       fcon_agent_down(c->agent, NULL);
       c->crashed = true;
+      c->down = true;
       c->restart_at = task_now(NULL) + (ms > 0 ? ms : 0);
       snprintf(d, sizeof d, "restart after %lld ms", (long long)ms);
     } else {
@@ -293,15 +297,24 @@ int scn_standin_consul_main(int argc, char **argv) {
   sigaddset(&sigs, SIGINT);
   sigaddset(&sigs, SIGUSR1);
   pthread_sigmask(SIG_BLOCK, &sigs, NULL);
+  /* The control file's faults are in place before the API opens: a
+   * fault from the scenario's start meets mesh-init's first request. */
+  c.start_down = true;
   if (fcon_agent_start(&c, &cl.agent, &err)) {
     fprintf(stderr, "ecsboot consul-client: %s\n", err.msg);
     return 1;
   }
+  apply_control(&cl);
+  if (!cl.down && fcon_agent_up(cl.agent, &err)) {
+    fprintf(stderr, "ecsboot consul-client: %s\n", err.msg);
+    fcon_agent_stop(cl.agent);
+    return 1;
+  }
   char port_s[16];
   snprintf(port_s, sizeof port_s, "%lld", (long long)port);
-  ecsb_log(ECSB_LOG_INFO, "agent API listening", "addr", bind, "port", port_s,
-           "node", node, NULL);
-  apply_control(&cl);
+  ecsb_log(ECSB_LOG_INFO,
+           cl.down ? "agent API down (control file)" : "agent API listening",
+           "addr", bind, "port", port_s, "node", node, NULL);
 
   int64_t start = task_now(NULL), next_try = start;
   int64_t retry_ms = retry_ns / ECSB_NS_PER_MS;
@@ -314,7 +327,8 @@ int scn_standin_consul_main(int argc, char **argv) {
     int64_t now = task_now(NULL);
     if (cl.crashed && now >= cl.restart_at) {
       cl.crashed = false;
-      fcon_agent_up(cl.agent, &err);
+      if (fcon_agent_up(cl.agent, &err) == 0)
+        cl.down = false;
       ecsb_log(ECSB_LOG_INFO, "agent restarted", NULL);
       next_try = now;
     }

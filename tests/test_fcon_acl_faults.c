@@ -301,6 +301,45 @@ static void test_agent_down_refuses_then_up_keeps_state(void **state) {
   fcon_tu_stop(&t);
 }
 
+/* Started down, an agent listens only once told to, and the faults set
+ * before that meet its first request (a stand-in applies its control
+ * file that way). Its first opening is no fault event; a reopening is. */
+static void test_agent_started_down_has_its_faults_from_the_first_request(
+    void **state) {
+  (void)state;
+  evlog log = {PTHREAD_MUTEX_INITIALIZER, ""};
+  ecsb_err err = {0};
+  fcon_agent_config ac;
+  fcon_agent_config_default(&ac);
+  ac.start_down = true;
+  ac.on_event = log_event;
+  ac.event_user = &log;
+  fcon_agent *a = NULL;
+  assert_int_equal(fcon_agent_start(&ac, &a, &err), 0);
+  assert_int_equal(fcon_agent_port(a), 0); /* nothing bound yet */
+  assert_int_equal(fcon_agent_fault_fail(a, "/v1/agent/service/register", 1,
+                                         500, "injected", &err),
+                   0);
+  assert_int_equal(fcon_agent_up(a, &err), 0);
+  uint16_t ap = fcon_agent_port(a);
+  assert_true(ap > 0);
+  assert_int_equal(fcon_tu_call(ap, "PUT", "/v1/agent/service/register",
+                                "{\"Name\":\"web\"}", NULL),
+                   500);
+  assert_int_equal(fcon_tu_call(ap, "PUT", "/v1/agent/service/register",
+                                "{\"Name\":\"web\"}", NULL),
+                   200);
+  assert_null(strstr(log.text, "agent-up"));
+  assert_int_equal(fcon_agent_down(a, &err), 0);
+  assert_int_equal(fcon_agent_up(a, &err), 0);
+  assert_int_equal(fcon_agent_port(a), ap);
+  char want[64];
+  snprintf(want, sizeof want, "%d:agent-down;%d:agent-up;", FCON_EV_FAULT,
+           FCON_EV_FAULT);
+  assert_non_null(strstr(log.text, want));
+  fcon_agent_stop(a);
+}
+
 static void test_slow_join_still_joins(void **state) {
   (void)state;
   evlog log = {PTHREAD_MUTEX_INITIALIZER, ""};
@@ -367,6 +406,8 @@ int main(void) {
       cmocka_unit_test(test_fail_next_n_and_latency),
       cmocka_unit_test(test_no_leader),
       cmocka_unit_test(test_agent_down_refuses_then_up_keeps_state),
+      cmocka_unit_test(
+          test_agent_started_down_has_its_faults_from_the_first_request),
       cmocka_unit_test(test_slow_join_still_joins),
       cmocka_unit_test(test_events_for_lifecycle),
   };

@@ -169,6 +169,9 @@ typedef struct fcon_agent_config {
   int xds_port, xds_tls_port;
   fcon_server *server;   /* the server it may join; borrowed; may be NULL */
   bool join_on_start;    /* join `server` at start */
+  /* true: the API does not listen until fcon_agent_up, so faults set
+   * before it are in place for its first request. */
+  bool start_down;
   int64_t sync_delay_ms; /* delay from a change to the server seeing it */
   /* Nonzero: an HTTP or TCP check's first run waits a stagger drawn
    * uniformly from [0, interval), as a Consul agent's check runners do
