@@ -14,7 +14,8 @@
 
 static int64_t ts_us(clockid_t id) {
   struct timespec ts;
-  clock_gettime(id, &ts);
+  if (clock_gettime(id, &ts) != 0)
+    return 0;
   return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
 }
 
@@ -43,6 +44,10 @@ int64_t ecsb_clock_host_bound_us(int64_t us) {
 
 int64_t ecsb_mono_host_us(void) {
   return ts_us(CLOCK_MONOTONIC);
+}
+
+int64_t ecsb_thread_cpu_us(void) {
+  return ts_us(CLOCK_THREAD_CPUTIME_ID);
 }
 
 int64_t ecsb_mono_us(void) {

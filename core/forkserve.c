@@ -13,6 +13,7 @@
  * closed, so the runner never sees a pid that is not yet in its own
  * process group.
  */
+#include "ecsb/clock.h"
 #include "ecsb/forkserve.h"
 #include "ecsb/http.h"
 
@@ -98,13 +99,6 @@ fail:
   free(buf);
   free(ptrs);
   _exit(127);
-}
-
-static int64_t thread_cpu_us(void) {
-  struct timespec ts;
-  if (clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts) != 0)
-    return 0;
-  return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
 }
 
 static void start(const request *rq, int logfd, int sock,
@@ -206,7 +200,7 @@ int ecsb_forkserve_run(int fd, ecsb_forkserve_fn run_main, ecsb_err *err) {
                        .msg_control = ctl.b,
                        .msg_controllen = sizeof ctl.b};
     ssize_t n = recvmsg(fd, &m, MSG_CMSG_CLOEXEC);
-    int64_t cpu0 = thread_cpu_us();
+    int64_t cpu0 = ecsb_thread_cpu_us();
     if (n == 0)
       break;
     if (n < 0) {
@@ -233,7 +227,7 @@ int ecsb_forkserve_run(int fd, ecsb_forkserve_fn run_main, ecsb_err *err) {
     }
     if (logfd >= 0)
       close(logfd);
-    r.cpu_us = thread_cpu_us() - cpu0;
+    r.cpu_us = ecsb_thread_cpu_us() - cpu0;
     if (send(fd, &r, sizeof r, MSG_NOSIGNAL) != (ssize_t)sizeof r) {
       rc = ecsb_err_set(err, ECSB_EIO, "serve-forks: replying: %s",
                         strerror(errno));

@@ -60,13 +60,6 @@ typedef struct req_ctx {
   int64_t cpu_off_us; /* an offloaded handler's, on its own thread */
 } req_ctx;
 
-static int64_t thread_cpu_us(void) {
-  struct timespec ts;
-  if (clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts) != 0)
-    return 0;
-  return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
-}
-
 /* In thread-per-connection mode the thread exists for its connection
  * alone: everything it ran so far (starting, reading the request, the
  * answer) was for that connection's requests, so each request is charged
@@ -89,7 +82,7 @@ static void on_connection(void *cls, struct MHD_Connection *c,
   (void)c;
   if (toe != MHD_CONNECTION_NOTIFY_STARTED)
     return;
-  int64_t now = thread_cpu_us();
+  int64_t now = ecsb_thread_cpu_us();
   int64_t used = listen_charged_us ? now - listen_charged_us : 0;
   listen_charged_us = now;
   *socket_context = (void *)(intptr_t)(used > 0 ? used : 0);
@@ -256,7 +249,7 @@ static void *uri_logger(void *cls, const char *uri, struct MHD_Connection *c) {
   if (ctx) {
     ctx->raw_uri = strdup(uri ? uri : "");
     if (h->served && !h->thread_per_conn)
-      ctx->cpu0_us = thread_cpu_us();
+      ctx->cpu0_us = ecsb_thread_cpu_us();
   }
   return ctx;
 }
@@ -268,7 +261,7 @@ static void on_completed(void *cls, struct MHD_Connection *c, void **con_cls,
   /* not for a connection ended by the server's stop, on the stopping
    * thread: its CPU was not spent on the request */
   if (h->served && toe == MHD_REQUEST_TERMINATED_COMPLETED_OK) {
-    int64_t now = thread_cpu_us(), used;
+    int64_t now = ecsb_thread_cpu_us(), used;
     if (h->thread_per_conn) {
       used = now - conn_thread_charged_us;
       conn_thread_charged_us = now;
@@ -393,10 +386,10 @@ static void *offload_run(void *arg) {
   ecsb_httpd *h = j->h;
   /* The connection is suspended: libmicrohttpd does not touch it (nor the
    * request's headers and query that req reads) until it is resumed. */
-  int64_t cpu0 = h->served ? thread_cpu_us() : 0;
+  int64_t cpu0 = h->served ? ecsb_thread_cpu_us() : 0;
   h->handler(h->user, &j->ctx->req, &j->ctx->resp);
   if (h->served)
-    j->ctx->cpu_off_us = thread_cpu_us() - cpu0;
+    j->ctx->cpu_off_us = ecsb_thread_cpu_us() - cpu0;
   pthread_mutex_lock(&h->off_mu);
   j->ctx->answered = true;
   MHD_resume_connection(j->conn);

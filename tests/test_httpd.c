@@ -18,6 +18,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "ecsb/clock.h"
 #include "ecsb/http.h"
 #include "ecsb/httpd.h"
 
@@ -311,19 +312,13 @@ static void on_served(void *user, const char *ip, int64_t cpu_us) {
   pthread_mutex_unlock(&l->mu);
 }
 
-static int64_t thread_cpu_us(void) {
-  struct timespec ts;
-  clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
-  return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
-}
-
 /* /burn spends 20 ms of CPU; the handler reports what it measured. */
 static void burner(void *user, const ecsb_httpd_req *req,
                    ecsb_httpd_resp *resp) {
   (void)user;
-  int64_t a = thread_cpu_us(), b = a;
+  int64_t a = ecsb_thread_cpu_us(), b = a;
   volatile uint64_t x = 0;
-  while (!strcmp(req->path, "/burn") && (b = thread_cpu_us()) - a < 20000)
+  while (!strcmp(req->path, "/burn") && (b = ecsb_thread_cpu_us()) - a < 20000)
     for (int i = 0; i < 1000; i++)
       x += (uint64_t)i;
   ecsb_httpd_resp_textf(resp, 200, "%lld", (long long)(b - a));

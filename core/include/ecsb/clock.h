@@ -42,6 +42,9 @@ void ecsb_clock_wake_waiters(void);
  * before it gives up whatever that clock says: ten times it plus 10 s, so
  * a clock held for ever cannot hold a wait for ever. */
 int64_t ecsb_clock_host_bound_us(int64_t us);
+/* CPU time the calling thread has run, in microseconds (0 if the clock
+ * cannot be read): what a server charges a request it answered. */
+int64_t ecsb_thread_cpu_us(void);
 /* Wall-clock time in microseconds since the Unix epoch. */
 int64_t ecsb_wall_us(void);
 /* Sleeps ms milliseconds (restarting on EINTR until the full time passed,
