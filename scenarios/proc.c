@@ -19,6 +19,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <poll.h>
+#include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/uio.h>
 #include <sys/wait.h>
@@ -140,6 +141,102 @@ void scn_proc_guard_stop(scn_guard *g) {
   while (waitpid(g->pid, &st, 0) < 0 && errno == EINTR) {
   }
   g->pid = -1;
+}
+
+/* ---- orphans ---------------------------------------------------------------
+ */
+
+/* This process's children (every thread's), at most cap of them. */
+static size_t list_children(pid_t *out, size_t cap) {
+  DIR *d = opendir("/proc/self/task");
+  if (!d)
+    return 0;
+  int dfd = dirfd(d);
+  size_t n = 0;
+  struct dirent *e;
+  while ((e = readdir(d)) != NULL && n < cap) {
+    if (e->d_name[0] < '0' || e->d_name[0] > '9')
+      continue;
+    char name[64];
+    snprintf(name, sizeof name, "%.20s/children", e->d_name);
+    int fd = openat(dfd, name, O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+      continue;
+    FILE *f = fdopen(fd, "r");
+    if (!f) {
+      close(fd);
+      continue;
+    }
+    int pid;
+    while (n < cap && fscanf(f, "%d", &pid) == 1)
+      out[n++] = (pid_t)pid;
+    fclose(f);
+  }
+  closedir(d);
+  return n;
+}
+
+int scn_proc_adopt_begin(scn_adopt *a, ecsb_err *err) {
+  memset(a, 0, sizeof *a);
+  int was = 0;
+  if (prctl(PR_GET_CHILD_SUBREAPER, &was) != 0)
+    return ecsb_err_set(err, ECSB_EIO, "PR_GET_CHILD_SUBREAPER: %s",
+                        strerror(errno));
+  a->was_reaper = was != 0;
+  enum { CAP = 4096 };
+  a->before = malloc(CAP * sizeof *a->before);
+  if (!a->before)
+    return ecsb_err_set(err, ECSB_ENOMEM, "out of memory");
+  a->n_before = list_children(a->before, CAP);
+  if (!a->was_reaper && prctl(PR_SET_CHILD_SUBREAPER, 1) != 0) {
+    free(a->before);
+    a->before = NULL;
+    return ecsb_err_set(err, ECSB_EIO, "PR_SET_CHILD_SUBREAPER: %s",
+                        strerror(errno));
+  }
+  a->on = true;
+  return 0;
+}
+
+size_t scn_proc_adopt_end(scn_adopt *a, int64_t max_ms) {
+  if (!a->on)
+    return 0;
+  enum { CAP = 4096 };
+  pid_t kids[CAP];
+  size_t alive = 0;
+  bool first = true;
+  int64_t until = ecsb_mono_host_us() + max_ms * 1000;
+  for (;;) {
+    size_t n = list_children(kids, CAP), left = 0;
+    for (size_t i = 0; i < n; i++) {
+      bool theirs = false;
+      for (size_t k = 0; k < a->n_before && !theirs; k++)
+        theirs = a->before[k] == kids[i];
+      if (theirs)
+        continue;
+      if (first) {
+        siginfo_t si;
+        memset(&si, 0, sizeof si);
+        if (waitid(P_PID, (id_t)kids[i], &si, WEXITED | WNOHANG | WNOWAIT) ==
+                0 &&
+            si.si_pid != kids[i])
+          alive++; /* not yet a zombie */
+      }
+      kill(kids[i], SIGKILL);
+      if (waitpid(kids[i], NULL, WNOHANG) != kids[i])
+        left++;
+    }
+    first = false;
+    if (left == 0 || ecsb_mono_host_us() >= until)
+      break;
+    ecsb_sleep_ms(1, NULL);
+  }
+  if (!a->was_reaper)
+    prctl(PR_SET_CHILD_SUBREAPER, 0);
+  free(a->before);
+  a->before = NULL;
+  a->on = false;
+  return alive;
 }
 
 /* Resolves the program before spawning so a missing or non-executable one
@@ -544,43 +641,62 @@ bool scn_proc_poll(scn_proc *p, int *exit_code, int *term_signal) {
 #define LAG_MAX_DEPTH 3
 #define LAG_MAX_CHILDREN 64
 
-static void read_sched(const char *path, scn_proc_times *sum) {
-  FILE *f = fopen(path, "re");
-  if (!f)
-    return;
-  unsigned long long run = 0, wait = 0;
-  if (fscanf(f, "%llu %llu", &run, &wait) == 2) {
-    sum->cpu_us += (int64_t)(run / 1000);
-    sum->wait_us += (int64_t)(wait / 1000);
-  }
-  fclose(f);
+/* A small /proc file read whole, relative to dir: open/read/close, no
+ * stdio buffer to allocate, as a sample reads a few of these for each
+ * thread of each process of each task. Returns the length, or -1. */
+static ssize_t read_small(int dir, const char *name, char *buf, size_t cap) {
+  int fd = openat(dir, name, O_RDONLY | O_CLOEXEC);
+  if (fd < 0)
+    return -1;
+  ssize_t n;
+  do
+    n = read(fd, buf, cap - 1);
+  while (n < 0 && errno == EINTR);
+  close(fd);
+  if (n >= 0)
+    buf[n] = '\0';
+  return n;
 }
 
 static void tree_times(pid_t pid, int depth, scn_proc_times *sum) {
-  char path[96];
+  char path[64];
   snprintf(path, sizeof path, "/proc/%d/task", (int)pid);
   DIR *d = opendir(path);
   if (!d)
     return;
+  int dfd = dirfd(d);
   struct dirent *e;
   while ((e = readdir(d)) != NULL) {
     if (e->d_name[0] < '0' || e->d_name[0] > '9')
       continue;
-    char p2[160];
-    snprintf(p2, sizeof p2, "/proc/%d/task/%.20s/schedstat", (int)pid,
-             e->d_name);
-    read_sched(p2, sum);
+    char name[64], buf[512];
+    snprintf(name, sizeof name, "%.20s/schedstat", e->d_name);
+    if (read_small(dfd, name, buf, sizeof buf) > 0) {
+      char *end;
+      unsigned long long run = strtoull(buf, &end, 10), wait = 0;
+      if (end != buf)
+        wait = strtoull(end, NULL, 10);
+      sum->cpu_us += (int64_t)(run / 1000);
+      sum->wait_us += (int64_t)(wait / 1000);
+    }
     if (depth >= LAG_MAX_DEPTH)
       continue;
-    snprintf(p2, sizeof p2, "/proc/%d/task/%.20s/children", (int)pid,
-             e->d_name);
-    FILE *f = fopen(p2, "re");
-    if (!f)
+    snprintf(name, sizeof name, "%.20s/children", e->d_name);
+    ssize_t n = read_small(dfd, name, buf, sizeof buf);
+    if (n <= 0)
       continue;
-    int child, k = 0;
-    while (k++ < LAG_MAX_CHILDREN && fscanf(f, "%d", &child) == 1)
+    if ((size_t)n == sizeof buf - 1) { /* full: the last pid may be cut */
+      char *sp = strrchr(buf, ' ');
+      *(sp ? sp : buf) = '\0';
+    }
+    char *q = buf, *end;
+    for (int k = 0; k < LAG_MAX_CHILDREN; k++) {
+      long child = strtol(q, &end, 10);
+      if (end == q || child <= 0)
+        break;
       tree_times((pid_t)child, depth + 1, sum);
-    fclose(f);
+      q = end;
+    }
   }
   closedir(d);
 }

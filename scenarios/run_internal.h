@@ -171,6 +171,8 @@ struct scn_runner {
   scn_netblock nb;
   bool have_nb;
   scn_guard guard;
+  scn_adopt adopt;
+  size_t orphans; /* still alive at the end, then killed */
   /* ecsboot-init's and ecsboot's fork servers (scn_run_forksrv_for) */
   scn_forksrv *forksrv[2];
   size_t n_forksrv;

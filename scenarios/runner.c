@@ -38,6 +38,8 @@
 #include "scn/image_root.h"
 
 #define MARKER ".ecsboot-run"
+/* How long (wall) the end of a run waits for the orphans it SIGKILLed. */
+#define ORPHAN_WAIT_MS 5000
 /* Longest teardown grace (wall): containers get SIGTERM, then SIGKILL. */
 #define TEARDOWN_GRACE_MS 2000
 /* The stop decision re-reads the whole log; not more often than this. */
@@ -729,6 +731,7 @@ static int finish(scn_runner *r, scn_run_result *res, ecsb_err *err) {
   cJSON *d = cJSON_CreateObject();
   cJSON_AddBoolToObject(d, "complete", !interrupted);
   cJSON_AddStringToObject(d, "reason", r->end_reason);
+  cJSON_AddNumberToObject(d, "orphans", (double)r->orphans);
   scn_run_emit(r, -1, "run.end", NULL, NULL, d);
   res->outcome = interrupted           ? SCN_RUN_INTERRUPTED
                  : res->n_failed       ? SCN_RUN_FAILED
@@ -884,7 +887,9 @@ int scn_run(const scn_scenario *s, const scn_run_opts *o, scn_run_result *res,
   g_signal = 0;
   g_child = 0;
   /* Before setup starts the fakes' threads: the guardian forks. */
-  int rc = scn_proc_guard_start(&r->guard, err);
+  int rc = scn_proc_adopt_begin(&r->adopt, err);
+  if (!rc)
+    rc = scn_proc_guard_start(&r->guard, err);
   if (!rc) {
     start_forksrv(r);
     rc = setup(r, err);
@@ -899,6 +904,8 @@ int scn_run(const scn_scenario *s, const scn_run_opts *o, scn_run_result *res,
   for (size_t i = 0; i < r->n_forksrv; i++)
     scn_forksrv_free(r->forksrv[i]);
   scn_proc_guard_stop(&r->guard);
+  /* before the block's addresses are free for another run */
+  r->orphans = scn_proc_adopt_end(&r->adopt, ORPHAN_WAIT_MS);
   if (!rc && r->w) {
     rc = finish(r, res, err);
     snprintf(res->log_path, sizeof res->log_path, "%s", r->log_path);

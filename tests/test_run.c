@@ -948,6 +948,40 @@ static void test_a_task_without_mesh_settles_at_ready(void **state) {
   assert_true(end < 3000000); /* the deadline is 5m: 3 s of wall */
 }
 
+/* A container's child in a session of its own outlives the container
+ * (nothing sends it a signal): the runner adopts it and ends it before
+ * the run ends, so no process of the run is left and its addresses are
+ * free for the next. */
+static void test_orphans_of_containers_end_with_the_run(void **state) {
+  (void)state;
+  char sc[300], out[300], log[400];
+  snprintf(sc, sizeof sc, "%s/orphan.json", tmp);
+  snprintf(out, sizeof out, "%s/orphan-out", tmp);
+  snprintf(log, sizeof log, "%s/events.jsonl", out);
+  write_file(sc, "{\"name\": \"orphan\", \"time_scale\": 0.01,"
+                 " \"task_definition\": {\"family\": \"o\","
+                 " \"networkMode\": \"awsvpc\", \"containerDefinitions\": [{"
+                 "\"name\": \"worker\", \"image\": \"example/orphan:1\","
+                 " \"essential\": true, \"command\": [\"-c\","
+                 " \"setsid sleep 300 & exec sleep 300\"]}]},"
+                 " \"images\": [{\"match\": \"example/orphan*\","
+                 " \"play\": \"exec:/bin/sh\"}]}");
+  const char *a[] = {"run", "--no-progress", "--quiet", "--until",
+                     "1m",  "--out",         out,       sc,
+                     NULL};
+  char *text = NULL;
+  int code = run_wait(a, 60000, &text);
+  if (code != 0)
+    fail_msg("ecsboot run exited %d:\n%s", code, text);
+  free(text);
+  /* at once: nothing of the run may be left once it exited */
+  assert_int_equal(procs_under(out), 0);
+  char *log_text = NULL;
+  assert_int_equal(ecsb_read_file(log, 1 << 24, &log_text, NULL, NULL), 0);
+  assert_non_null(strstr(log_text, "\"orphans\":1"));
+  free(log_text);
+}
+
 int main(void) {
   ecsb_http_global_init(NULL);
   const struct CMUnitTest tests[] = {
@@ -966,6 +1000,7 @@ int main(void) {
       cmocka_unit_test(test_repeat_runs_each_in_its_folder_and_sums_up),
       cmocka_unit_test(test_until_keeps_watching_after_the_verdicts),
       cmocka_unit_test(test_a_task_without_mesh_settles_at_ready),
+      cmocka_unit_test(test_orphans_of_containers_end_with_the_run),
   };
   int rc = cmocka_run_group_tests(tests, setup, teardown);
   ecsb_http_global_cleanup();

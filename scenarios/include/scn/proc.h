@@ -109,4 +109,21 @@ typedef struct scn_guard {
 int scn_proc_guard_start(scn_guard *g, ecsb_err *err);
 void scn_proc_guard_stop(scn_guard *g);
 
+/* Orphans: a container's own child whose parent died (envoy under a
+ * killed envoy-entrypoint, in a process group of its own) comes to the
+ * runner instead of init (PR_SET_CHILD_SUBREAPER), so the run can end
+ * them before its addresses are free for the next run: a dying orphan
+ * still listening on a task's port would make the next run's bind fail.
+ * Begin before the first spawn; end after every process the run knows of
+ * was reaped: it SIGKILLs and reaps every child that came since begin and
+ * waits at most max_ms for them, then gives up being a subreaper unless
+ * it was one before. Returns how many were still alive. */
+typedef struct scn_adopt {
+  bool was_reaper, on;
+  pid_t *before; /* the children the caller had at begin: not ours */
+  size_t n_before;
+} scn_adopt;
+int scn_proc_adopt_begin(scn_adopt *a, ecsb_err *err);
+size_t scn_proc_adopt_end(scn_adopt *a, int64_t max_ms);
+
 #endif
