@@ -13,7 +13,9 @@
 #           reference verdicts), then $CAT_RUNS times (default 20) beside
 #           `stress-ng --cpu 2`: per scenario, runs whose every verdict
 #           equals the reference, INCONCLUSIVE ones, and wrong ones (a pass
-#           that became a failure or the other way round).
+#           that became a failure or the other way round, or no report):
+#           each wrong run's folder and output are kept in $KEEP_WRONG
+#           (default /tmp/ecsboot-verdicts-wrong) and named.
 #  ctest    `ctest -L catalog -j4 --repeat until-fail:10` on this machine,
 #           quiet and beside `stress-ng --cpu 2`: failed / skipped
 #           (INCONCLUSIVE) tests.
@@ -26,6 +28,8 @@ PARTS=${*:-seed catalog ctest}
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 E=$(cd "$B" && pwd)/cli/ecsboot
 TMP=$(mktemp -d)
+# the folders of wrong catalogue runs are kept here (with the run's output)
+KEEP=${KEEP_WRONG:-/tmp/ecsboot-verdicts-wrong}
 STRESS=
 cleanup() {
   [ -n "$STRESS" ] && kill "$STRESS" 2>/dev/null
@@ -134,14 +138,16 @@ if [[ " $PARTS " == *" catalog "* ]]; then
   for i in $(seq 1 "$N"); do
     for f in "$ROOT"/scenarios/catalog/*.json; do
       n=$(basename "$f" .json)
-      "$E" run -q --no-progress --formats json --out "$TMP/cat/$n-$i" "$f"
+      "$E" run -q --no-progress --formats json --out "$TMP/cat/$n-$i" "$f" \
+        >"$TMP/cat/$n-$i.txt" 2>&1
     done
   done
   load_off
   echo "($(($(date +%s) - t0)) s)"
-  python3 - "$TMP/cat" "$N" "$ROOT"/scenarios/catalog/*.json <<'PY'
-import json, os, sys
-d, n, files = sys.argv[1], int(sys.argv[2]), sys.argv[3:]
+  python3 - "$TMP/cat" "$N" "$KEEP" "$ROOT"/scenarios/catalog/*.json <<'PY'
+import json, os, shutil, sys
+d, n, keep, files = sys.argv[1], int(sys.argv[2]), sys.argv[3], sys.argv[4:]
+wrongs = []
 def verdicts(p):
     try:
         return {v["name"]: v["result"] for v in json.load(open(p))["runs"][0]["verdicts"]}
@@ -155,8 +161,11 @@ for f in files:
     same = inc = wrong = 0
     for i in range(1, n + 1):
         v = verdicts("%s/%s-%d/report.json" % (d, s, i))
-        if v is None or ref is None:
+        if v is None or ref is None or (v != ref and not (
+                set(v) == set(ref) and
+                all(v[k] == ref.get(k) or v[k] == "inconclusive" for k in v))):
             wrong += 1
+            wrongs.append((s, i, v, ref))
             continue
         if v == ref:
             same += 1
@@ -168,7 +177,19 @@ for f in files:
     print("%-32s %5d %5d %13d %6d" % (s, n, same, inc, wrong))
 print("%-32s %5d %5d %13d %6d  (inconclusive %.1f%% of scenario-runs)" % (
     "all", tot["runs"], tot["same"], tot["inconclusive"], tot["wrong"],
-    100.0 * tot["inconclusive"] / max(tot["runs"], 1)))
+    100.0 * tot["inconclusive"] / max(tot["runs"], 1)))for s, i, v, ref in wrongs:
+    kept = os.path.join(keep, "%s-%d" % (s, i))
+    shutil.rmtree(kept, ignore_errors=True)
+    os.makedirs(keep, exist_ok=True)
+    shutil.copytree("%s/%s-%d" % (d, s, i), kept, dirs_exist_ok=True)
+    shutil.copy("%s/%s-%d.txt" % (d, s, i), kept + "/output.txt")
+    diff = "no report" if v is None else ", ".join(
+        "%s: %s (quiet: %s)" % (k, v.get(k), ref.get(k)) for k in sorted(set(v) | set(ref or {}))
+        if v.get(k) != (ref or {}).get(k))
+    out = open(kept + "/output.txt").read().strip().splitlines()
+    print("wrong: %s run %d: %s; kept in %s" % (s, i, diff, kept))
+    for line in out[-3:]:
+        print("    " + line)
 PY
 fi
 
