@@ -177,7 +177,8 @@ for f in files:
     print("%-32s %5d %5d %13d %6d" % (s, n, same, inc, wrong))
 print("%-32s %5d %5d %13d %6d  (inconclusive %.1f%% of scenario-runs)" % (
     "all", tot["runs"], tot["same"], tot["inconclusive"], tot["wrong"],
-    100.0 * tot["inconclusive"] / max(tot["runs"], 1)))for s, i, v, ref in wrongs:
+    100.0 * tot["inconclusive"] / max(tot["runs"], 1)))
+for s, i, v, ref in wrongs:
     kept = os.path.join(keep, "%s-%d" % (s, i))
     shutil.rmtree(kept, ignore_errors=True)
     os.makedirs(keep, exist_ok=True)
