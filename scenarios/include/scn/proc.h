@@ -117,7 +117,9 @@ void scn_proc_guard_stop(scn_guard *g);
  * Begin before the first spawn; end after every process the run knows of
  * was reaped: it SIGKILLs and reaps every child that came since begin and
  * waits at most max_ms for them, then gives up being a subreaper unless
- * it was one before. Returns how many were still alive. */
+ * it was one before. Returns how many were still alive. One run at a
+ * time in a process: the end takes every child that is not the caller's
+ * from before the begin. */
 typedef struct scn_adopt {
   bool was_reaper, on;
   pid_t *before; /* the children the caller had at begin: not ours */
