@@ -211,6 +211,15 @@ typedef struct hits_want {
   int n;
 } hits_want;
 
+/* A loopback server for a check to call, answering with fn. */
+static ecsb_httpd *check_target(ecsb_httpd_handler fn, void *user) {
+  ecsb_httpd_opts o;
+  ecsb_httpd_opts_default(&o);
+  ecsb_httpd *h = NULL;
+  assert_int_equal(ecsb_httpd_start(&o, fn, user, &h, NULL), 0);
+  return h;
+}
+
 static bool has_hits(void *u) {
   const hits_want *w = u;
   return atomic_load(w->hits) >= w->n;
@@ -223,10 +232,7 @@ static bool has_hits(void *u) {
 static void test_checks_run_on_a_steady_cadence(void **state) {
   (void)state;
   atomic_int hits = 0;
-  ecsb_httpd_opts o;
-  ecsb_httpd_opts_default(&o);
-  ecsb_httpd *h = NULL;
-  assert_int_equal(ecsb_httpd_start(&o, counting_handler, &hits, &h, NULL), 0);
+  ecsb_httpd *h = check_target(counting_handler, &hits);
   _Atomic int64_t now = 1000000;
   fcon_agent *a = clocked_agent(&now, "node-cadence", 0, 0);
   char body[256];
@@ -255,10 +261,7 @@ static void test_checks_run_on_a_steady_cadence(void **state) {
 static void test_http_check_maps_status(void **state) {
   (void)state;
   atomic_int code = 200;
-  ecsb_httpd_opts o;
-  ecsb_httpd_opts_default(&o);
-  ecsb_httpd *h = NULL;
-  assert_int_equal(ecsb_httpd_start(&o, status_handler, &code, &h, NULL), 0);
+  ecsb_httpd *h = check_target(status_handler, &code);
   fcon_tu t;
   fcon_tu_start(&t, true, 0.01);
   uint16_t ap = fcon_agent_port(t.agent);
@@ -336,10 +339,7 @@ static void test_success_and_failure_counters(void **state) {
   (void)state;
   flappy f = {0};
   atomic_store(&f.flap, 1);
-  ecsb_httpd_opts o;
-  ecsb_httpd_opts_default(&o);
-  ecsb_httpd *h = NULL;
-  assert_int_equal(ecsb_httpd_start(&o, flap_handler, &f, &h, NULL), 0);
+  ecsb_httpd *h = check_target(flap_handler, &f);
   events ev = {0};
   ecsb_err err = {0};
   fcon_agent_config ac;
