@@ -304,8 +304,7 @@ static void test_agent_down_refuses_then_up_keeps_state(void **state) {
 /* Started down, an agent listens only once told to, and the faults set
  * before that meet its first request (a stand-in applies its control
  * file that way). Its first opening is no fault event; a reopening is. */
-static void test_agent_started_down_has_its_faults_from_the_first_request(
-    void **state) {
+static void test_agent_started_down_faults_first_request(void **state) {
   (void)state;
   evlog log = {PTHREAD_MUTEX_INITIALIZER, ""};
   ecsb_err err = {0};
@@ -406,8 +405,7 @@ int main(void) {
       cmocka_unit_test(test_fail_next_n_and_latency),
       cmocka_unit_test(test_no_leader),
       cmocka_unit_test(test_agent_down_refuses_then_up_keeps_state),
-      cmocka_unit_test(
-          test_agent_started_down_has_its_faults_from_the_first_request),
+      cmocka_unit_test(test_agent_started_down_faults_first_request),
       cmocka_unit_test(test_slow_join_still_joins),
       cmocka_unit_test(test_events_for_lifecycle),
   };

@@ -167,8 +167,8 @@ typedef struct fcon_agent_config {
    * port), -1 disabled. Both disabled: no xDS object, GRPCPort -1, as a
    * Consul agent with gRPC off answers. Nothing listens on them. */
   int xds_port, xds_tls_port;
-  fcon_server *server;   /* the server it may join; borrowed; may be NULL */
-  bool join_on_start;    /* join `server` at start */
+  fcon_server *server; /* the server it may join; borrowed; may be NULL */
+  bool join_on_start;  /* join `server` at start */
   /* true: the API does not listen until fcon_agent_up, so faults set
    * before it are in place for its first request. */
   bool start_down;
