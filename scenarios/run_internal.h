@@ -253,6 +253,11 @@ void scn_run_lag_ended(void *user, int64_t mono_us);
 /* The earliest task time at which one of the task's processes ended that
  * the loop has yet to act on, or SCN_RUN_NEVER. */
 int64_t scn_run_lag_ended_tt(const scn_run_task *t);
+/* The loop reaped e's process: if the exit watcher had not seen the exit
+ * yet (the reap took its registration), records it and holds the clock
+ * now, as the watcher would have, so that starting what the exit allowed
+ * takes the task no time. */
+void scn_run_lag_reaped(scn_run_end *e);
 /* The loop acted on the exit of e's process. */
 void scn_run_lag_end_done(scn_run_end *e);
 /* After acting on the task: once no exit is left to act on, charges the

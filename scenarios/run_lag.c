@@ -270,6 +270,11 @@ int64_t scn_run_lag_ended_tt(const scn_run_task *t) {
   return v;
 }
 
+void scn_run_lag_reaped(scn_run_end *e) {
+  if (atomic_load(&e->tt) == SCN_RUN_NEVER)
+    scn_run_lag_ended(e, ecsb_mono_us());
+}
+
 void scn_run_lag_end_done(scn_run_end *e) {
   atomic_store(&e->tt, SCN_RUN_NEVER);
 }

@@ -576,11 +576,7 @@ int scn_run_task_poll(scn_runner *r, scn_run_task *t, bool reap,
     int code, sig;
     if (!rc && reap && c->proc && !c->exited &&
         scn_proc_poll(c->proc, &code, &sig)) {
-      /* Reaped before the exit watcher saw it (the reap took its
-       * registration): hold the clock here as the watcher would, so that
-       * starting what the exit allowed takes the task no time. */
-      if (atomic_load(&c->proc_end.tt) == SCN_RUN_NEVER)
-        scn_run_lag_ended(&c->proc_end, ecsb_mono_us());
+      scn_run_lag_reaped(&c->proc_end);
       c->exited = true;
       int ec = code >= 0 ? code : 128 + sig;
       if (c->exit_override >= 0)

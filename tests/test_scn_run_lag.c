@@ -111,6 +111,36 @@ static void test_acting_on_an_exit_takes_no_task_time(void **state) {
   assert_true(scn_run_task_now(r, t) >= v + 5000);
 }
 
+/* The loop may reap an exit before the exit watcher saw it: the clock is
+ * then held at the reap, as the watcher would have held it; an exit the
+ * watcher saw keeps the watcher's hold. */
+static void test_an_exit_reaped_first_holds_the_clock(void **state) {
+  fixture *f = *state;
+  scn_runner *r = &f->r;
+  scn_run_task *t = &f->t;
+  usleep(2000);
+  int64_t before = scn_run_task_now(r, t);
+  scn_run_lag_reaped(&f->c.proc_end);
+  int64_t ended = scn_run_lag_ended_tt(t);
+  assert_true(ended >= before);
+  assert_int_equal(ecsb_taskclock_held_at(t->clock), ended + r->t0_mono);
+  usleep(20000); /* starting what the exit allowed */
+  assert_int_equal(scn_run_task_now(r, t), ended);
+  assert_int_equal(proc_tt(f), ended);
+  /* seen by the watcher first: the reap leaves its hold as it is */
+  scn_run_lag_end_done(&f->c.proc_end);
+  scn_run_lag_release(t);
+  usleep(2000);
+  scn_run_lag_ended(&f->c.proc_end, ecsb_mono_us());
+  int64_t seen = scn_run_lag_ended_tt(t);
+  usleep(5000);
+  scn_run_lag_reaped(&f->c.proc_end);
+  assert_int_equal(scn_run_lag_ended_tt(t), seen);
+  assert_int_equal(ecsb_taskclock_held_at(t->clock), seen + r->t0_mono);
+  scn_run_lag_end_done(&f->c.proc_end);
+  scn_run_lag_release(t);
+}
+
 /* An exit the loop has not acted on keeps the clock held through a
  * release, which charges nothing yet. */
 static void test_release_waits_for_every_exit(void **state) {
@@ -208,6 +238,8 @@ int main(void) {
                                       setup, teardown),
       cmocka_unit_test_setup_teardown(test_release_waits_for_every_exit, setup,
                                       teardown),
+      cmocka_unit_test_setup_teardown(test_an_exit_reaped_first_holds_the_clock,
+                                      setup, teardown),
       cmocka_unit_test_setup_teardown(
           test_the_fakes_answers_are_charged_to_the_caller, setup, teardown),
       cmocka_unit_test_setup_teardown(
