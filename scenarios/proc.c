@@ -26,6 +26,7 @@
 #include <unistd.h>
 
 #include "ecsb/clock.h"
+#include "ecsb/fileio.h"
 #include "ecsb/forkserve.h"
 
 struct scn_proc {
@@ -146,31 +147,40 @@ void scn_proc_guard_stop(scn_guard *g) {
 /* ---- orphans ---------------------------------------------------------------
  */
 
-/* This process's children (every thread's), at most cap of them. */
+/* The pids in a /proc "children" file's text (space-separated), at most cap
+ * of them; the orphan sweep and the lag samples both read that format. */
+static size_t parse_pids(const char *text, pid_t *out, size_t cap) {
+  size_t n = 0;
+  const char *q = text;
+  char *end;
+  while (n < cap) {
+    long pid = strtol(q, &end, 10);
+    if (end == q || pid <= 0)
+      break;
+    out[n++] = (pid_t)pid;
+    q = end;
+  }
+  return n;
+}
+
+/* This process's children (every thread's), at most cap of them. Each
+ * thread's file is read to its end, as the sweep must not miss one. */
 static size_t list_children(pid_t *out, size_t cap) {
   DIR *d = opendir("/proc/self/task");
   if (!d)
     return 0;
-  int dfd = dirfd(d);
   size_t n = 0;
   struct dirent *e;
   while ((e = readdir(d)) != NULL && n < cap) {
     if (e->d_name[0] < '0' || e->d_name[0] > '9')
       continue;
-    char name[64];
-    snprintf(name, sizeof name, "%.20s/children", e->d_name);
-    int fd = openat(dfd, name, O_RDONLY | O_CLOEXEC);
-    if (fd < 0)
+    char path[64];
+    snprintf(path, sizeof path, "/proc/self/task/%.20s/children", e->d_name);
+    char *text = NULL;
+    if (ecsb_read_file(path, (size_t)1 << 20, &text, NULL, NULL) != 0)
       continue;
-    FILE *f = fdopen(fd, "r");
-    if (!f) {
-      close(fd);
-      continue;
-    }
-    int pid;
-    while (n < cap && fscanf(f, "%d", &pid) == 1)
-      out[n++] = (pid_t)pid;
-    fclose(f);
+    n += parse_pids(text, out + n, cap - n);
+    free(text);
   }
   closedir(d);
   return n;
@@ -689,14 +699,10 @@ static void tree_times(pid_t pid, int depth, scn_proc_times *sum) {
       char *sp = strrchr(buf, ' ');
       *(sp ? sp : buf) = '\0';
     }
-    char *q = buf, *end;
-    for (int k = 0; k < LAG_MAX_CHILDREN; k++) {
-      long child = strtol(q, &end, 10);
-      if (end == q || child <= 0)
-        break;
-      tree_times((pid_t)child, depth + 1, sum);
-      q = end;
-    }
+    pid_t kids[LAG_MAX_CHILDREN];
+    size_t nk = parse_pids(buf, kids, LAG_MAX_CHILDREN);
+    for (size_t k = 0; k < nk; k++)
+      tree_times(kids[k], depth + 1, sum);
   }
   closedir(d);
 }
