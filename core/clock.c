@@ -38,6 +38,10 @@ void ecsb_clock_wake_waiters(void) {
   ecsb_taskclock_wake(g_follow);
 }
 
+void ecsb_clock_charge_blocked_us(int64_t us) {
+  ecsb_taskclock_add_blocked_us(g_follow, us);
+}
+
 int64_t ecsb_clock_host_bound_us(int64_t us) {
   return 10 * (us > 0 ? us : 0) + 10000000;
 }

@@ -18,6 +18,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "ecsb/clock.h"
+
 static int split_path(const char *path, char *dir, size_t dcap, char *base,
                       size_t bcap) {
   char tmp[4096];
@@ -88,8 +90,12 @@ int ecsb_atomic_write(const char *path, const void *data, size_t len,
     ecsb_err_set(err, ECSB_EIO, "cannot chmod %s: %s", tmp, strerror(errno));
     goto fail;
   }
-  if (fsync(fd) != 0) {
-    ecsb_err_set(err, ECSB_EIO, "cannot fsync %s: %s", tmp, strerror(errno));
+  /* A replay's task charges the wait for the disk as host lag. */
+  int64_t t0 = ecsb_mono_host_us();
+  int synced = fsync(fd), serrno = errno;
+  ecsb_clock_charge_blocked_us(ecsb_mono_host_us() - t0);
+  if (synced != 0) {
+    ecsb_err_set(err, ECSB_EIO, "cannot fsync %s: %s", tmp, strerror(serrno));
     goto fail;
   }
   if (close(fd) != 0) {
@@ -106,8 +112,10 @@ int ecsb_atomic_write(const char *path, const void *data, size_t len,
   /* The rename is durable only once the folder's entry is on disk. */
   int dfd = open(dir, O_RDONLY | O_DIRECTORY);
   if (dfd >= 0) {
+    t0 = ecsb_mono_host_us();
     int rc = fsync(dfd);
     int e = errno;
+    ecsb_clock_charge_blocked_us(ecsb_mono_host_us() - t0);
     close(dfd);
     if (rc != 0 && e != EINVAL)
       return ecsb_err_set(err, ECSB_EIO, "cannot fsync folder %s: %s", dir,

@@ -17,22 +17,25 @@
 #include "ecsb/clock.h"
 #include "ecsb/taskclock.h"
 
-/* The file: the lag, then the task time the clock is held at (0: not
- * held). */
-#define FILE_SIZE (2 * sizeof(int64_t))
+/* The file: the lag, the task time the clock is held at (0: not held),
+ * then the host time the task's processes were blocked on their own disk
+ * writes. */
+#define FILE_SIZE (3 * sizeof(int64_t))
 
 struct ecsb_taskclock {
-  int64_t *lag; /* the mapped file: lag[0] the lag, lag[1] the hold */
+  int64_t *lag; /* the mapped file: lag[0] the lag, lag[1] the hold,
+                   lag[2] the blocked time */
   int64_t last; /* the largest task time handed out, in us */
 };
 
 static int map(const char *path, bool create, ecsb_taskclock **out,
                ecsb_err *err) {
   *out = NULL;
-  int fd = open(path,
-                create ? O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC
-                       : O_RDONLY | O_CLOEXEC,
-                0644);
+  /* a task's process writes too: the time it was blocked */
+  int fd =
+      open(path,
+           create ? O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC : O_RDWR | O_CLOEXEC,
+           0644);
   if (fd < 0)
     return ecsb_err_set(err, ECSB_EIO, "task clock %s: %s", path,
                         strerror(errno));
@@ -48,8 +51,7 @@ static int map(const char *path, bool create, ecsb_taskclock **out,
                         "task clock %s: not a clock file (%d bytes expected)",
                         path, (int)FILE_SIZE);
   }
-  void *m = mmap(NULL, FILE_SIZE, create ? PROT_READ | PROT_WRITE : PROT_READ,
-                 MAP_SHARED, fd, 0);
+  void *m = mmap(NULL, FILE_SIZE, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
   int e = errno;
   close(fd);
   if (m == MAP_FAILED)
@@ -81,6 +83,15 @@ void ecsb_taskclock_set_lag_us(ecsb_taskclock *c, int64_t lag_us) {
 
 int64_t ecsb_taskclock_lag_us(const ecsb_taskclock *c) {
   return c ? __atomic_load_n(c->lag, __ATOMIC_ACQUIRE) : 0;
+}
+
+void ecsb_taskclock_add_blocked_us(ecsb_taskclock *c, int64_t us) {
+  if (c && us > 0)
+    __atomic_fetch_add(&c->lag[2], us, __ATOMIC_RELEASE);
+}
+
+int64_t ecsb_taskclock_blocked_us(const ecsb_taskclock *c) {
+  return c ? __atomic_load_n(&c->lag[2], __ATOMIC_ACQUIRE) : 0;
 }
 
 void ecsb_taskclock_hold(ecsb_taskclock *c, int64_t task_us) {

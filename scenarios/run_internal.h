@@ -114,8 +114,11 @@ struct scn_run_task {
   int64_t lag_emitted;   /* lag_us in its last host.lag event */
   int64_t lag_runner;    /* the runner's own lag when last sampled */
   int64_t lag_runner_us; /* the runner's share of lag_us */
-  int64_t lag_cpu_us;    /* the CPU work's share of lag_us: its processes',
-                            the fakes' answering them */
+  int64_t lag_cpu_us;    /* the measured work's share of lag_us: its
+                            processes' CPU and disk writes, the fakes'
+                            answering them */
+  int64_t lag_io_us;     /* of that, its processes' disk writes */
+  int64_t blocked_seen;  /* the clock file's blocked time when last read */
   /* CPU the runner's side spent for the task: its fakes' servers
    * answering the task's calls (added by their threads,
    * scn_run_lag_served), the fork servers starting its containers; and

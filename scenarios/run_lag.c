@@ -18,13 +18,14 @@
  * the host's speed, not the scenario's, so at 0.01 each millisecond of
  * CPU a container needs to start and do its work would be 100 ms of
  * scenario time, more on a slower machine; charged, it counts as the
- * millisecond it is. The CPU the fakes' servers spent answering the task's
- * calls is charged too (scn_run_lag_served): its process was blocked on
- * it, and in ECS that time is AWS's and the Consul servers', not the
- * task's host's.
- * The lag is recorded as a host.lag event before each event of the task (a
- * fleet samples far more often than it has events worth a line), in
- * sweeps, and at the end, so reports and verdicts can take it out again
+ * millisecond it is. The same holds for the time a process was blocked
+ * on its own disk writes (a fsync), which the kernel's counts do not show
+ * and the process measures itself. The CPU the fakes' servers spent answering
+ * the task's calls is charged too (scn_run_lag_served): its process was blocked
+ * on it, and in ECS that time is AWS's and the Consul servers', not the task's
+ * host's. The lag is recorded as a host.lag event before each event of the task
+ * (a fleet samples far more often than it has events worth a line), in sweeps,
+ * and at the end, so reports and verdicts can take it out again
  * (docs/events.md).
  *
  * Containers of a task run side by side: between two samples the task is
@@ -71,6 +72,14 @@ typedef struct charge {
   int64_t cpu; /* the CPU work alone */
 } charge;
 
+/* The share of a process's own work (CPU, disk writes) that is the
+ * host's: all of it but its scaled duration. */
+static int64_t beyond_scale(const scn_runner *r, int64_t work_us) {
+  double keep =
+      r->s->time_scale > 0 && r->s->time_scale < 1.0 ? r->s->time_scale : 1.0;
+  return (int64_t)((double)work_us * (1.0 - keep));
+}
+
 static charge delta(const scn_runner *r, scn_proc *p, scn_proc_times *seen) {
   charge ch = {0, 0};
   if (!p)
@@ -79,9 +88,7 @@ static charge delta(const scn_runner *r, scn_proc *p, scn_proc_times *seen) {
   int64_t wait = v.wait_us > seen->wait_us ? v.wait_us - seen->wait_us : 0;
   int64_t cpu = v.cpu_us > seen->cpu_us ? v.cpu_us - seen->cpu_us : 0;
   *seen = v;
-  double keep =
-      r->s->time_scale > 0 && r->s->time_scale < 1.0 ? r->s->time_scale : 1.0;
-  ch.cpu = (int64_t)((double)cpu * (1.0 - keep));
+  ch.cpu = beyond_scale(r, cpu);
   ch.all = wait + ch.cpu;
   return ch;
 }
@@ -125,6 +132,19 @@ void scn_run_lag_update(scn_runner *r, scn_run_task *t, int64_t due_tt) {
     if ((d = delta(r, c->probe_proc, &c->probe_lag_seen)).all > most.all)
       most = d;
   }
+  /* A process blocked on its own disk write (a fsync) is neither running
+   * nor waiting for a CPU, so the kernel's counts miss it; it measured the
+   * time itself (ecsb_clock_charge_blocked_us). The disk's speed is the
+   * host's, not the scenario's: charged as CPU work is, and it came
+   * before the exit of a process that wrote and ended. */
+  int64_t io = 0, blocked = ecsb_taskclock_blocked_us(t->clock);
+  if (blocked > t->blocked_seen) {
+    io = beyond_scale(r, blocked - t->blocked_seen);
+    t->blocked_seen = blocked;
+    most.all += io;
+    most.cpu += io;
+    work += io;
+  }
   /* In ECS every task has an agent of its own; here one loop serves
    * them all, and while it works for other tasks this one's due timer,
    * exit or health answer waits. That wait is the runner's: the task's
@@ -157,6 +177,7 @@ void scn_run_lag_update(scn_runner *r, scn_run_task *t, int64_t due_tt) {
   if (add > room) {
     runner = add ? runner * room / add : 0;
     cpu = add ? cpu * room / add : 0;
+    io = add ? io * room / add : 0;
     work = add ? work * room / add : 0;
     measured = add ? measured * room / add : 0;
     add = room;
@@ -166,6 +187,7 @@ void scn_run_lag_update(scn_runner *r, scn_run_task *t, int64_t due_tt) {
   t->lag_us += add;
   t->lag_runner_us += runner;
   t->lag_cpu_us += cpu;
+  t->lag_io_us += io;
   ecsb_taskclock_set_lag_us(t->clock, t->lag_us);
   /* The exit watcher held the clock at the task time of the exit with the
    * lag as it stood then; the charge of the process that ended, and the
@@ -214,6 +236,7 @@ void scn_run_lag_flush(scn_runner *r, scn_run_task *t, int64_t at) {
   cJSON_AddNumberToObject(d, "lag_us", (double)t->lag_us);
   cJSON_AddNumberToObject(d, "runner_us", (double)t->lag_runner_us);
   cJSON_AddNumberToObject(d, "cpu_us", (double)t->lag_cpu_us);
+  cJSON_AddNumberToObject(d, "io_us", (double)t->lag_io_us);
   scn_run_emit(r, at, "host.lag", t->name, NULL, d);
 }
 

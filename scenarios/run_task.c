@@ -247,6 +247,8 @@ int scn_run_task_create(scn_runner *r, scn_run_task *t, ecsb_err *err) {
   t->created = true;
   t->t0 = scn_run_now(r);
   t->lag_us = t->lag_emitted = t->lag_runner_us = t->lag_cpu_us = 0;
+  t->lag_io_us = 0;
+  t->blocked_seen = ecsb_taskclock_blocked_us(t->clock);
   t->lag_runner = scn_run_lag_self(r);
   t->tt_max = t->t0;
   emit_containers(r, t);

@@ -188,6 +188,37 @@ static void test_the_fakes_answers_are_charged_to_the_caller(void **state) {
   assert_int_equal(t->lag_cpu_us - cpu0, 4000);
 }
 
+/* A process blocked on its own disk write (added to the clock file, as
+ * ecsb_atomic_write does around its fsyncs) is charged at the next sample
+ * as measured work beyond its scaled duration, once; at time_scale 1 the
+ * disk's time is the scenario's and nothing is charged. */
+static void test_a_process_blocked_on_its_disk_is_charged(void **state) {
+  fixture *f = *state;
+  scn_runner *r = &f->r;
+  scn_run_task *t = &f->t;
+  ecsb_taskclock *proc = NULL;
+  ecsb_err err = {0};
+  assert_int_equal(ecsb_taskclock_open(f->path, &proc, &err), 0);
+  scn_run_lag_update(r, t, SCN_RUN_NEVER);
+  int64_t cpu0 = t->lag_cpu_us, lag0 = t->lag_us;
+  usleep(20000); /* room: the charge is never more than the time passed */
+  ecsb_taskclock_add_blocked_us(proc, 10000);
+  scn_run_lag_update(r, t, SCN_RUN_NEVER);
+  assert_int_equal(t->lag_io_us, 9900); /* all but its 1 % */
+  assert_int_equal(t->lag_cpu_us - cpu0, 9900);
+  assert_true(t->lag_us - lag0 >= 9900);
+  scn_run_lag_update(r, t, SCN_RUN_NEVER); /* charged once */
+  assert_int_equal(t->lag_io_us, 9900);
+  assert_int_equal(t->lag_cpu_us - cpu0, 9900);
+  f->s.time_scale = 1.0;
+  usleep(20000);
+  ecsb_taskclock_add_blocked_us(proc, 10000);
+  scn_run_lag_update(r, t, SCN_RUN_NEVER);
+  assert_int_equal(t->lag_io_us, 9900);
+  assert_int_equal(t->lag_cpu_us - cpu0, 9900);
+  ecsb_taskclock_free(proc);
+}
+
 /* The fixture's task as task 0 of a run in block 42, for
  * scn_run_lag_served. */
 static void serve_as_task0(fixture *f) {
@@ -238,6 +269,8 @@ int main(void) {
                                       setup, teardown),
       cmocka_unit_test_setup_teardown(test_release_waits_for_every_exit, setup,
                                       teardown),
+      cmocka_unit_test_setup_teardown(
+          test_a_process_blocked_on_its_disk_is_charged, setup, teardown),
       cmocka_unit_test_setup_teardown(test_an_exit_reaped_first_holds_the_clock,
                                       setup, teardown),
       cmocka_unit_test_setup_teardown(

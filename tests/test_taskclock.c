@@ -272,6 +272,34 @@ static void test_follow_sleeps_on_task_time(void **state) {
   unsetenv(ECSB_TASK_CLOCK_ENV);
 }
 
+/* A task's process tells its runner how long it was blocked on its own
+ * disk writes through its mapping of the clock; the runner reads the sum.
+ * Not following a clock (production), the same call changes nothing. */
+static void test_blocked_time_reaches_the_runner(void **state) {
+  (void)state;
+  char path[128];
+  snprintf(path, sizeof path, "%s/" ECSB_TASK_CLOCK_FILE, dir);
+  ecsb_taskclock *w = NULL, *p = NULL;
+  ecsb_err err = {0};
+  assert_int_equal(ecsb_taskclock_create(path, &w, &err), 0);
+  assert_int_equal(ecsb_taskclock_open(path, &p, &err), 0);
+  ecsb_clock_charge_blocked_us(700); /* nothing followed: dropped */
+  assert_int_equal(ecsb_taskclock_blocked_us(w), 0);
+  ecsb_clock_follow(p);
+  ecsb_clock_charge_blocked_us(700);
+  ecsb_clock_charge_blocked_us(-5); /* a clock that went back: nothing */
+  ecsb_taskclock_add_blocked_us(p, 300);
+  assert_int_equal(ecsb_taskclock_blocked_us(w), 1000);
+  ecsb_clock_follow(NULL);
+  ecsb_clock_charge_blocked_us(700);
+  assert_int_equal(ecsb_taskclock_blocked_us(w), 1000);
+  /* the lag and the hold are not touched */
+  assert_int_equal(ecsb_taskclock_lag_us(w), 0);
+  assert_int_equal(ecsb_taskclock_held_at(w), 0);
+  ecsb_taskclock_free(p);
+  ecsb_taskclock_free(w);
+}
+
 static void test_follow_env_names_a_bad_file(void **state) {
   (void)state;
   ecsb_err err = {0};
@@ -296,6 +324,7 @@ int main(void) {
       cmocka_unit_test(test_a_wait_for_the_release_ends_at_it),
       cmocka_unit_test(test_bad_files_are_named),
       cmocka_unit_test(test_follow_sleeps_on_task_time),
+      cmocka_unit_test(test_blocked_time_reaches_the_runner),
       cmocka_unit_test(test_follow_env_names_a_bad_file),
   };
   return cmocka_run_group_tests(tests, setup, teardown);

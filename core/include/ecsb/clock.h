@@ -38,6 +38,11 @@ bool ecsb_clock_wait_while_held(int64_t max_us);
 /* Ends every ecsb_clock_wait_while_held of the task's processes at once
  * (ecsb_taskclock_wake); nothing when nothing is followed. */
 void ecsb_clock_wake_waiters(void);
+/* Tells the followed clock's runner that this process was blocked us of
+ * host time on its own disk writes (a fsync): the disk's time, not the
+ * scenario's, which the runner charges as host lag like CPU work. Nothing
+ * when nothing is followed (production). */
+void ecsb_clock_charge_blocked_us(int64_t us);
 /* How long (us of host time) a wait of us on the followed clock may take
  * before it gives up whatever that clock says: ten times it plus 10 s, so
  * a clock held for ever cannot hold a wait for ever. */

@@ -11,12 +11,15 @@
  * scenario asked, and waits that race each other (the app's drain and
  * envoy-entrypoint's grace period) race on different clocks. The runner
  * writes the task's lag into a small file in the task's folder; the
- * task's processes map it read-only and take it out of their monotonic
- * clock (ecsb_clock_follow in ecsb/clock.h).
+ * task's processes map it and take it out of their monotonic clock
+ * (ecsb_clock_follow in ecsb/clock.h).
  *
- * The file holds two native int64s, read and written with atomic 8-byte
- * accesses: the lag in microseconds, only ever growing, and the task
- * time at which the runner holds the clock (0: not held). The
+ * The file holds three native int64s, read and written with atomic 8-byte
+ * accesses: the lag in microseconds, only ever growing, the task time at
+ * which the runner holds the clock (0: not held), and the host time the
+ * task's processes were blocked on their own disk writes, which they add
+ * and the runner charges as host lag (a fsync runs at the disk's speed,
+ * not the scenario's). The
  * runner holds a task's clock from the moment one of its processes ends
  * until it has acted on that (started what depended on it): one runner
  * serves every task, and in a fleet that can take seconds, which in ECS,
@@ -38,11 +41,16 @@ typedef struct ecsb_taskclock ecsb_taskclock;
 /* The runner's side: creates (or truncates) path with a lag of 0. */
 int ecsb_taskclock_create(const char *path, ecsb_taskclock **out,
                           ecsb_err *err);
-/* A stand-in's side: maps an existing clock file read-only. */
+/* A task process's side: maps an existing clock file. */
 int ecsb_taskclock_open(const char *path, ecsb_taskclock **out, ecsb_err *err);
 /* Runner only: the task's host lag so far (never smaller than before). */
 void ecsb_taskclock_set_lag_us(ecsb_taskclock *c, int64_t lag_us);
 int64_t ecsb_taskclock_lag_us(const ecsb_taskclock *c);
+/* A task's process: adds us of host time it was blocked on its own disk
+ * writes (ecsb_clock_charge_blocked_us). */
+void ecsb_taskclock_add_blocked_us(ecsb_taskclock *c, int64_t us);
+/* Runner: the blocked time the task's processes added so far. */
+int64_t ecsb_taskclock_blocked_us(const ecsb_taskclock *c);
 /* Runner (or its exit watcher) only: task time stands at task_us (as
  * ecsb_taskclock_now_us counts it: host time minus the lag) until
  * released; an earlier hold stays. Release after raising the lag by the
