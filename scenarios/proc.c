@@ -36,6 +36,12 @@ struct scn_proc {
   int exit_code;
   int term_signal;
   scn_proc_times times; /* largest sums seen; kept once it is reaped */
+  /* the processes of its tree at the last walk, for the CPU-only reading
+   * (scn_proc_cpu_us) */
+  pid_t tree[SCN_PROC_TREE_MAX];
+  int64_t tree_cpu[SCN_PROC_TREE_MAX]; /* each one's CPU then */
+  int64_t tree_at;                     /* the walk's host time */
+  size_t n_tree;
   int64_t spawn_cpu_us; /* the fork server's CPU time starting it */
   scn_exitwatch *watch; /* and watch_id: its registration, until reaped */
   uint64_t watch_id;
@@ -561,6 +567,11 @@ int scn_proc_spawn(const scn_spawn_opts *o, scn_proc **out, ecsb_err *err) {
     return rc;
   }
   guard_note('+', p->pid);
+  /* its tree until the first walk: itself, from no CPU */
+  p->tree[0] = p->pid;
+  p->tree_cpu[0] = 0;
+  p->tree_at = ecsb_mono_host_us();
+  p->n_tree = 1;
   if (o->watch && o->on_exit) {
     ecsb_err e = {0};
     if (scn_exitwatch_add(o->watch, p->pid, o->on_exit, o->on_exit_user,
@@ -682,7 +693,17 @@ static int64_t process_cpu_us(pid_t pid) {
   return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
 }
 
-static void tree_times(pid_t pid, int depth, scn_proc_times *sum) {
+/* Adds pid's tree (pid, its children, a few generations deep) to *sum;
+ * each process found is noted in tree[] (when not NULL) while it has
+ * room. */
+typedef struct tree_walk {
+  scn_proc_times sum;
+  pid_t *tree;
+  int64_t *tree_cpu;
+  size_t n;
+} tree_walk;
+
+static void tree_times(pid_t pid, int depth, tree_walk *w) {
   char path[64];
   snprintf(path, sizeof path, "/proc/%d/task", (int)pid);
   DIR *d = opendir(path);
@@ -690,6 +711,12 @@ static void tree_times(pid_t pid, int depth, scn_proc_times *sum) {
     return;
   int dfd = dirfd(d);
   int64_t ran = 0; /* the live threads' schedstat */
+  size_t slot = SCN_PROC_TREE_MAX;
+  if (w->tree && w->n < SCN_PROC_TREE_MAX) {
+    slot = w->n++;
+    w->tree[slot] = pid;
+    w->tree_cpu[slot] = 0;
+  }
   struct dirent *e;
   while ((e = readdir(d)) != NULL) {
     if (e->d_name[0] < '0' || e->d_name[0] > '9')
@@ -702,7 +729,7 @@ static void tree_times(pid_t pid, int depth, scn_proc_times *sum) {
       if (end != buf)
         wait = strtoull(end, NULL, 10);
       ran += (int64_t)(run / 1000);
-      sum->wait_us += (int64_t)(wait / 1000);
+      w->sum.wait_us += (int64_t)(wait / 1000);
     }
     if (depth >= LAG_MAX_DEPTH)
       continue;
@@ -717,11 +744,15 @@ static void tree_times(pid_t pid, int depth, scn_proc_times *sum) {
     pid_t kids[LAG_MAX_CHILDREN];
     size_t nk = parse_pids(buf, kids, LAG_MAX_CHILDREN);
     for (size_t k = 0; k < nk; k++)
-      tree_times(kids[k], depth + 1, sum);
+      tree_times(kids[k], depth + 1, w);
   }
   closedir(d);
   int64_t cpu = process_cpu_us(pid);
-  sum->cpu_us += cpu > ran ? cpu : ran;
+  if (cpu < ran)
+    cpu = ran;
+  w->sum.cpu_us += cpu;
+  if (slot < SCN_PROC_TREE_MAX)
+    w->tree_cpu[slot] = cpu;
 }
 
 int64_t scn_proc_spawn_cpu_us(const scn_proc *p) {
@@ -729,10 +760,10 @@ int64_t scn_proc_spawn_cpu_us(const scn_proc *p) {
 }
 
 int64_t scn_proc_pid_run_delay_us(pid_t pid) {
-  scn_proc_times t = {0, 0};
+  tree_walk w = {{0, 0}, NULL, NULL, 0};
   if (pid > 0)
-    tree_times(pid, LAG_MAX_DEPTH, &t);
-  return t.wait_us;
+    tree_times(pid, LAG_MAX_DEPTH, &w);
+  return w.sum.wait_us;
 }
 
 scn_proc_times scn_proc_times_us(scn_proc *p) {
@@ -740,8 +771,11 @@ scn_proc_times scn_proc_times_us(scn_proc *p) {
   if (!p)
     return none;
   if (!p->reaped) {
-    scn_proc_times now = {0, 0};
-    tree_times(p->pid, 0, &now);
+    tree_walk w = {{0, 0}, p->tree, p->tree_cpu, 0};
+    p->tree_at = ecsb_mono_host_us();
+    tree_times(p->pid, 0, &w);
+    p->n_tree = w.n;
+    scn_proc_times now = w.sum;
     /* Threads and children that ended take their share with them. */
     if (now.cpu_us > p->times.cpu_us)
       p->times.cpu_us = now.cpu_us;
@@ -787,4 +821,27 @@ void scn_proc_free(scn_proc *p) {
   }
   unwatch(p);
   free(p);
+}
+
+int64_t scn_proc_cpu_us(scn_proc *p) {
+  if (!p)
+    return 0;
+  if (!p->reaped && p->n_tree) {
+    /* A child of the container (not the runner's, so not kept as a zombie
+     * for it) may have ended and its pid gone to another process since
+     * the walk: a figure below the walk's, or grown faster than every CPU
+     * could have, is not its own. */
+    static long cpus;
+    if (cpus <= 0)
+      cpus = sysconf(_SC_NPROCESSORS_ONLN);
+    int64_t most = (ecsb_mono_host_us() - p->tree_at) * (cpus > 0 ? cpus : 1);
+    int64_t cpu = 0;
+    for (size_t i = 0; i < p->n_tree; i++) {
+      int64_t v = process_cpu_us(p->tree[i]), base = p->tree_cpu[i];
+      cpu += v >= base && v - base <= most ? v : base;
+    }
+    if (cpu > p->times.cpu_us)
+      p->times.cpu_us = cpu;
+  }
+  return p->times.cpu_us;
 }

@@ -53,7 +53,8 @@ typedef struct scn_run_task scn_run_task;
  * the exit watcher's thread (scn_run_task_ended), cleared by the loop
  * once it acted on the exit. */
 typedef struct scn_run_end {
-  _Atomic int64_t tt; /* task time it ended; SCN_RUN_NEVER: none */
+  _Atomic int64_t tt;  /* task time it ended; SCN_RUN_NEVER: none */
+  _Atomic int64_t lag; /* the task's lag tt was computed with */
   scn_run_task *t;
 } scn_run_end;
 
@@ -125,8 +126,10 @@ struct scn_run_task {
    * how much of it is charged */
   _Atomic int64_t served_cpu_us;
   int64_t served_seen;
-  int64_t tt_max;     /* the latest task time handed out */
-  int64_t hold_seen;  /* the clock's hold once moved back for the charge */
+  int64_t tt_max;    /* the latest task time handed out */
+  int64_t hold_seen; /* the clock's hold once moved back for the charge */
+  /* the lag the clock's hold was computed with (scn_run_lag_ended) */
+  _Atomic int64_t hold_lag;
   int64_t sampled_at; /* run time of its last lag sample */
   /* The latest task time at which the Consul server saw a change of the
    * task not yet observed (INT64_MIN: none). */
@@ -221,6 +224,9 @@ struct scn_runner {
   _Atomic int64_t last_change_at;
   bool decided; /* the expectations are decided; --until may hold the run */
   bool stop_loop;
+  /* A container started since the last quick sample: its start-up is CPU
+   * work to charge while it happens (scn_run_lag_quick). */
+  bool lag_soon;
   const char *end_reason;
   /* The runner's own lag (its threads' and its fork servers' waits for a
    * CPU, run_lag.c), sampled at most every RUN_LAG_SELF_EVERY_US: the
@@ -272,6 +278,13 @@ int64_t scn_run_lag_task_time(const scn_run_task *t, int64_t mono_us);
  * since the last one: before any event of the task, so a report finds the
  * lag each event carried. */
 void scn_run_lag_flush(scn_runner *r, scn_run_task *t, int64_t at);
+/* The CPU part of a sample alone (scn_proc_cpu_us: a system call per
+ * process, no /proc walk), charged at once: at 0.01 a container's start-up
+ * CPU is nearly all of the wall time it takes, and a process that reads
+ * the task's clock before it is charged sees it as task time. Nothing
+ * while the clock is held or an exit waits for the loop (the full sample
+ * moves the hold). Returns whether the lag grew. */
+bool scn_run_lag_quick(scn_runner *r, scn_run_task *t);
 /* Samples and records every running task's lag; returns what it cost
  * (us), which paces the next sweep, and says whether any task's grew. */
 int64_t scn_run_lag_sweep(scn_runner *r, bool *grew);

@@ -109,6 +109,37 @@ static int64_t overdue(scn_runner *r, scn_run_task *t, int64_t due_tt) {
   return over;
 }
 
+/* A process blocked on its own disk write (a fsync) is neither running
+ * nor waiting for a CPU, so the kernel's counts miss it; it measured the
+ * time itself (ecsb_clock_charge_blocked_us). The disk's speed is the
+ * host's, not the scenario's: charged as CPU work is. What the task's
+ * processes added since the last call. */
+static int64_t blocked_charge(const scn_runner *r, scn_run_task *t) {
+  int64_t blocked = ecsb_taskclock_blocked_us(t->clock);
+  if (blocked <= t->blocked_seen)
+    return 0;
+  int64_t d = blocked - t->blocked_seen;
+  t->blocked_seen = blocked;
+  return beyond_scale(r, d);
+}
+
+/* The task time that passed since task time was last handed out: a
+ * charge never takes more, so task time never goes backwards, and a
+ * process whose threads all waited at once is not charged more than the
+ * wall time. */
+static int64_t room(scn_runner *r, const scn_run_task *t) {
+  int64_t v = scn_run_now(r) - t->lag_us - t->tt_max;
+  return v > 0 ? v : 0;
+}
+
+static void note_largest(scn_runner *r, const scn_run_task *t) {
+  if (t->lag_us > r->max_lag_us)
+    r->max_lag_us = t->lag_us;
+  int64_t band = rpt_lag_band(t->lag_us, t->lag_cpu_us);
+  if (band > r->max_band_us)
+    r->max_band_us = band;
+}
+
 void scn_run_lag_update(scn_runner *r, scn_run_task *t, int64_t due_tt) {
   if (!t->created)
     return;
@@ -132,19 +163,11 @@ void scn_run_lag_update(scn_runner *r, scn_run_task *t, int64_t due_tt) {
     if ((d = delta(r, c->probe_proc, &c->probe_lag_seen)).all > most.all)
       most = d;
   }
-  /* A process blocked on its own disk write (a fsync) is neither running
-   * nor waiting for a CPU, so the kernel's counts miss it; it measured the
-   * time itself (ecsb_clock_charge_blocked_us). The disk's speed is the
-   * host's, not the scenario's: charged as CPU work is, and it came
-   * before the exit of a process that wrote and ended. */
-  int64_t io = 0, blocked = ecsb_taskclock_blocked_us(t->clock);
-  if (blocked > t->blocked_seen) {
-    io = beyond_scale(r, blocked - t->blocked_seen);
-    t->blocked_seen = blocked;
-    most.all += io;
-    most.cpu += io;
-    work += io;
-  }
+  /* it came before the exit of a process that wrote and ended */
+  int64_t io = blocked_charge(r, t);
+  most.all += io;
+  most.cpu += io;
+  work += io;
   /* In ECS every task has an agent of its own; here one loop serves
    * them all, and while it works for other tasks this one's due timer,
    * exit or health answer waits. That wait is the runner's: the task's
@@ -167,20 +190,14 @@ void scn_run_lag_update(scn_runner *r, scn_run_task *t, int64_t due_tt) {
     measured += served - t->served_seen;
     t->served_seen = served;
   }
-  /* Never more than the task time that passed since task time was last
-   * handed out: task time never goes backwards, and a process whose
-   * threads all waited at once is not charged more than the wall time. */
-  int64_t add = runner + most.all, cpu = most.cpu;
-  int64_t room = scn_run_now(r) - t->lag_us - t->tt_max;
-  if (room < 0)
-    room = 0;
-  if (add > room) {
-    runner = add ? runner * room / add : 0;
-    cpu = add ? cpu * room / add : 0;
-    io = add ? io * room / add : 0;
-    work = add ? work * room / add : 0;
-    measured = add ? measured * room / add : 0;
-    add = room;
+  int64_t add = runner + most.all, cpu = most.cpu, fit = room(r, t);
+  if (add > fit) {
+    runner = add ? runner * fit / add : 0;
+    cpu = add ? cpu * fit / add : 0;
+    io = add ? io * fit / add : 0;
+    work = add ? work * fit / add : 0;
+    measured = add ? measured * fit / add : 0;
+    add = fit;
   }
   if (add <= 0)
     return;
@@ -202,7 +219,12 @@ void scn_run_lag_update(scn_runner *r, scn_run_task *t, int64_t due_tt) {
    * samples of the same hold. */
   int64_t held = ecsb_taskclock_held_at(t->clock);
   if (held && held != t->hold_seen) {
-    int64_t exit_at = held - r->t0_mono + lag_before; /* run time */
+    /* What the loop charged after the hold was computed and before this
+     * sample (a quick sample that raced the exit watcher) came before the
+     * exit as well. */
+    int64_t hold_lag = atomic_load(&t->hold_lag);
+    int64_t late = lag_before > hold_lag ? lag_before - hold_lag : 0;
+    int64_t exit_at = held - r->t0_mono + hold_lag; /* run time */
     if (now > since && exit_at > since) {
       int64_t before = exit_at < now ? exit_at - since : now - since;
       int64_t part =
@@ -210,15 +232,54 @@ void scn_run_lag_update(scn_runner *r, scn_run_task *t, int64_t due_tt) {
       if (part > work)
         work = part;
     }
-    int64_t h = held - work, floor = t->tt_max + r->t0_mono;
+    int64_t h = held - work - late, floor = t->tt_max + r->t0_mono;
     ecsb_taskclock_hold(t->clock, h > floor ? h : floor);
     t->hold_seen = ecsb_taskclock_held_at(t->clock);
   }
-  if (t->lag_us > r->max_lag_us)
-    r->max_lag_us = t->lag_us;
-  int64_t band = rpt_lag_band(t->lag_us, t->lag_cpu_us);
-  if (band > r->max_band_us)
-    r->max_band_us = band;
+  note_largest(r, t);
+}
+
+/* The CPU a process's tree did since seen, beyond its scaled duration. */
+static int64_t cpu_delta(const scn_runner *r, scn_proc *p,
+                         scn_proc_times *seen) {
+  if (!p)
+    return 0;
+  int64_t v = scn_proc_cpu_us(p);
+  if (v <= seen->cpu_us)
+    return 0;
+  int64_t d = v - seen->cpu_us;
+  seen->cpu_us = v;
+  return beyond_scale(r, d);
+}
+
+bool scn_run_lag_quick(scn_runner *r, scn_run_task *t) {
+  /* A held clock, or an exit not yet acted on: the full sample moves the
+   * hold by what came before the exit. */
+  if (!t->created || t->done || ecsb_taskclock_held_at(t->clock) ||
+      scn_run_lag_ended_tt(t) != SCN_RUN_NEVER)
+    return false;
+  int64_t most = 0;
+  for (size_t i = 0; i < t->n; i++) {
+    scn_run_ctr *c = &t->c[i];
+    int64_t d = cpu_delta(r, c->proc, &c->lag_seen);
+    if (d > most)
+      most = d;
+    if ((d = cpu_delta(r, c->probe_proc, &c->probe_lag_seen)) > most)
+      most = d;
+  }
+  int64_t io = blocked_charge(r, t), add = most + io, fit = room(r, t);
+  if (add > fit) {
+    io = add ? io * fit / add : 0;
+    add = fit;
+  }
+  if (add <= 0)
+    return false;
+  t->lag_us += add;
+  t->lag_cpu_us += add;
+  t->lag_io_us += io;
+  ecsb_taskclock_set_lag_us(t->clock, t->lag_us);
+  note_largest(r, t);
+  return true;
 }
 
 void scn_run_lag_served(void *user, const char *remote_ip, int64_t cpu_us) {
@@ -272,12 +333,23 @@ int64_t scn_run_lag_task_time(const scn_run_task *t, int64_t mono_us) {
   return mono_us - t->runner->t0_mono - ecsb_taskclock_lag_us(t->clock);
 }
 
+/* Holds t's clock at task time tt (an exit's), computed with lag; an
+ * earlier hold stays, with its lag. */
+static void hold_at(scn_run_task *t, int64_t tt, int64_t lag) {
+  int64_t before = ecsb_taskclock_held_at(t->clock);
+  /* the clock file counts from the host's boot, the run from its T0 */
+  ecsb_taskclock_hold(t->clock, tt + t->runner->t0_mono);
+  if (ecsb_taskclock_held_at(t->clock) != before)
+    atomic_store(&t->hold_lag, lag);
+}
+
 void scn_run_lag_ended(void *user, int64_t mono_us) {
   scn_run_end *e = user;
-  int64_t tt = scn_run_lag_task_time(e->t, mono_us);
+  int64_t lag = ecsb_taskclock_lag_us(e->t->clock);
+  int64_t tt = mono_us - e->t->runner->t0_mono - lag;
+  atomic_store(&e->lag, lag);
   atomic_store(&e->tt, tt);
-  /* the clock file counts from the host's boot, the run from its T0 */
-  ecsb_taskclock_hold(e->t->clock, tt + e->t->runner->t0_mono);
+  hold_at(e->t, tt, lag);
 }
 
 int64_t scn_run_lag_ended_tt(const scn_run_task *t) {
@@ -311,7 +383,12 @@ void scn_run_lag_release(scn_run_task *t) {
   scn_run_lag_update(t->runner, t, held - t->runner->t0_mono);
   ecsb_taskclock_release(t->clock);
   /* an exit the watcher saw in the meantime holds it again */
-  int64_t v = scn_run_lag_ended_tt(t);
-  if (v != SCN_RUN_NEVER)
-    ecsb_taskclock_hold(t->clock, v + t->runner->t0_mono);
+  for (size_t i = 0; i < t->n; i++) {
+    scn_run_end *ends[2] = {&t->c[i].proc_end, &t->c[i].probe_end};
+    for (int k = 0; k < 2; k++) {
+      int64_t v = atomic_load(&ends[k]->tt);
+      if (v != SCN_RUN_NEVER)
+        hold_at(t, v, atomic_load(&ends[k]->lag));
+    }
+  }
 }

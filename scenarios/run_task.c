@@ -317,6 +317,7 @@ static int spawn(scn_runner *r, scn_run_task *t, size_t ci, int64_t now,
   }
   c->pid = scn_proc_pid(c->proc);
   c->started = true;
+  r->lag_soon = true;
   atomic_fetch_add(&t->served_cpu_us, scn_proc_spawn_cpu_us(c->proc));
   if (c->hang)
     scn_proc_signal(c->proc, SIGSTOP);

@@ -219,6 +219,72 @@ static void test_a_process_blocked_on_its_disk_is_charged(void **state) {
   ecsb_taskclock_free(proc);
 }
 
+/* The exit watcher computes an exit's task time with the lag as it reads
+ * it; a charge the loop stored after that (a quick sample racing the
+ * watcher, which charged the process's last CPU) came before the exit as
+ * well, and the first full sample moves the hold back by it. Without
+ * that, task time ran on from the stale hold while the next containers
+ * started: mesh-init's exit, T2, up to 0.9 s late at 0.01. */
+static void test_a_charge_that_raced_an_exit_moves_its_hold_back(void **s) {
+  fixture *f = *s;
+  scn_runner *r = &f->r;
+  scn_run_task *t = &f->t;
+  usleep(20000);
+  int64_t handed = scn_run_task_now(r, t);
+  usleep(20000); /* the process works */
+  scn_run_lag_ended(&f->c.proc_end, ecsb_mono_us());
+  int64_t ended = scn_run_lag_ended_tt(t);
+  t->lag_us += 8000; /* stored by the loop after the watcher read the lag */
+  ecsb_taskclock_set_lag_us(t->clock, t->lag_us);
+  scn_run_lag_update(r, t, SCN_RUN_NEVER);
+  int64_t held = ecsb_taskclock_held_at(t->clock) - r->t0_mono;
+  if (held > ended - 8000 || held < handed)
+    fail_msg("exit at task time %lld us, 8 ms charged for the time before it "
+             "after the hold: the hold stands at %lld us (task time %lld us "
+             "was handed out before)",
+             (long long)ended, (long long)held, (long long)handed);
+}
+
+/* A quick sample charges a running process's CPU beyond its scaled
+ * duration at once, from its CPU clock, without a walk of /proc; the
+ * next full sample does not charge it again; nothing while the clock is
+ * held (the full sample moves a hold). */
+static void test_a_quick_sample_charges_cpu_at_once(void **s) {
+  fixture *f = *s;
+  scn_runner *r = &f->r;
+  scn_run_task *t = &f->t;
+  const char *const argv[] = {"/bin/sh", "-c", "while :; do :; done", NULL};
+  scn_spawn_opts o = {.argv = argv};
+  ecsb_err err = {0};
+  assert_int_equal(scn_proc_spawn(&o, &f->c.proc, &err), 0);
+  scn_run_lag_update(r, t, SCN_RUN_NEVER); /* a full sample: the baseline */
+  int64_t cpu0 = t->lag_cpu_us, lag0 = t->lag_us;
+  int64_t seen0 = f->c.lag_seen.cpu_us;
+  /* bounded: 20 s of wall time at most, however busy the machine */
+  int64_t w0 = ecsb_mono_host_us();
+  while (scn_proc_cpu_us(f->c.proc) - seen0 < 20000 &&
+         ecsb_mono_host_us() - w0 < 20000000)
+    usleep(2000);
+  assert_true(scn_run_lag_quick(r, t));
+  int64_t q = t->lag_cpu_us - cpu0;
+  assert_true(q >= 19000); /* 99 % of 20 ms or more */
+  assert_int_equal(t->lag_us - lag0, q);
+  scn_run_lag_update(r, t, SCN_RUN_NEVER);
+  int64_t all = scn_proc_cpu_us(f->c.proc) - seen0;
+  if (t->lag_cpu_us - cpu0 > all)
+    fail_msg("%lld us of CPU charged for %lld us the process ran",
+             (long long)(t->lag_cpu_us - cpu0), (long long)all);
+  /* held: left to the full sample */
+  ecsb_taskclock_hold(t->clock, scn_run_task_now(r, t) + r->t0_mono);
+  int64_t lag1 = t->lag_us;
+  usleep(20000);
+  assert_false(scn_run_lag_quick(r, t));
+  assert_int_equal(t->lag_us, lag1);
+  ecsb_taskclock_release(t->clock);
+  scn_proc_free(f->c.proc);
+  f->c.proc = NULL;
+}
+
 /* The fixture's task as task 0 of a run in block 42, for
  * scn_run_lag_served. */
 static void serve_as_task0(fixture *f) {
@@ -271,6 +337,11 @@ int main(void) {
                                       teardown),
       cmocka_unit_test_setup_teardown(
           test_a_process_blocked_on_its_disk_is_charged, setup, teardown),
+      cmocka_unit_test_setup_teardown(
+          test_a_charge_that_raced_an_exit_moves_its_hold_back, setup,
+          teardown),
+      cmocka_unit_test_setup_teardown(test_a_quick_sample_charges_cpu_at_once,
+                                      setup, teardown),
       cmocka_unit_test_setup_teardown(test_an_exit_reaped_first_holds_the_clock,
                                       setup, teardown),
       cmocka_unit_test_setup_teardown(

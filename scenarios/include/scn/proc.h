@@ -64,6 +64,15 @@ typedef struct scn_proc_times {
   int64_t wait_us;
 } scn_proc_times;
 scn_proc_times scn_proc_times_us(scn_proc *p);
+/* The processes of a tree scn_proc_times_us walks at most. */
+#define SCN_PROC_TREE_MAX 16
+/* The CPU part alone, cheaply: the CPU clocks of the processes the last
+ * scn_proc_times_us found in the tree (one system call each, where a walk
+ * opens /proc files for every thread), so the runner can charge a
+ * container's start-up CPU while it happens. Never less than
+ * scn_proc_times_us's figure; a child born since that walk counts from the
+ * next one. */
+int64_t scn_proc_cpu_us(scn_proc *p);
 /* The CPU time the fork server spent starting p (0 when it was exec'd):
  * work for p's start that p's own figures do not hold. */
 int64_t scn_proc_spawn_cpu_us(const scn_proc *p);
