@@ -199,13 +199,13 @@ void scn_run_lag_update(scn_runner *r, scn_run_task *t, int64_t due_tt) {
     measured = add ? measured * fit / add : 0;
     add = fit;
   }
-  if (add <= 0)
-    return;
-  t->lag_us += add;
-  t->lag_runner_us += runner;
-  t->lag_cpu_us += cpu;
-  t->lag_io_us += io;
-  ecsb_taskclock_set_lag_us(t->clock, t->lag_us);
+  if (add > 0) {
+    t->lag_us += add;
+    t->lag_runner_us += runner;
+    t->lag_cpu_us += cpu;
+    t->lag_io_us += io;
+    ecsb_taskclock_set_lag_us(t->clock, t->lag_us);
+  }
   /* The exit watcher held the clock at the task time of the exit with the
    * lag as it stood then; the charge of the process that ended, and the
    * fakes' answers to the task, sampled at the first sample after it, came
@@ -216,7 +216,8 @@ void scn_run_lag_update(scn_runner *r, scn_run_task *t, int64_t due_tt) {
    * measured may have come after the exit: of it, only the share before
    * the exit (taken as spread evenly since the last sample) moves it.
    * The loop's delay, which came after the exit, does not, nor do later
-   * samples of the same hold. */
+   * samples of the same hold. This sample moves it even when it charges
+   * nothing: the loop is about to hand out the held time. */
   int64_t held = ecsb_taskclock_held_at(t->clock);
   if (held && held != t->hold_seen) {
     /* What the loop charged after the hold was computed and before this
@@ -236,7 +237,8 @@ void scn_run_lag_update(scn_runner *r, scn_run_task *t, int64_t due_tt) {
     ecsb_taskclock_hold(t->clock, h > floor ? h : floor);
     t->hold_seen = ecsb_taskclock_held_at(t->clock);
   }
-  note_largest(r, t);
+  if (add > 0)
+    note_largest(r, t);
 }
 
 /* The CPU a process's tree did since seen, beyond its scaled duration. */

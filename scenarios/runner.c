@@ -62,6 +62,19 @@
  * 0.01 0.1-0.6 s, by which the check's first run, and T4, moved. */
 #define LAG_QUICK_BUSY_US 500
 
+/* The gap to the next lag sample: busy_us while the lag grows, doubling
+ * up to LAG_SWEEP_EVERY_US while it does not, and never less than twenty
+ * times what the last one cost. */
+static int64_t lag_pace(int64_t gap, bool grew, int64_t busy_us,
+                        int64_t cost_us) {
+  gap = grew ? busy_us : gap * 2;
+  if (gap > LAG_SWEEP_EVERY_US)
+    gap = LAG_SWEEP_EVERY_US;
+  if (gap < cost_us * 20)
+    gap = cost_us * 20;
+  return gap;
+}
+
 static volatile sig_atomic_t g_signal;
 static volatile sig_atomic_t g_child;
 static int g_wake_fd = -1;
@@ -575,11 +588,7 @@ static int loop(scn_runner *r, ecsb_err *err) {
       bool grew = false;
       int64_t cost = scn_run_lag_sweep(r, &grew);
       last_lag_sweep = now;
-      lag_gap = grew ? LAG_SWEEP_BUSY_US : lag_gap * 2;
-      if (lag_gap > LAG_SWEEP_EVERY_US)
-        lag_gap = LAG_SWEEP_EVERY_US;
-      if (lag_gap < cost * 20)
-        lag_gap = cost * 20;
+      lag_gap = lag_pace(lag_gap, grew, LAG_SWEEP_BUSY_US, cost);
     }
     if (r->lag_soon) {
       r->lag_soon = false;
@@ -595,11 +604,7 @@ static int loop(scn_runner *r, ecsb_err *err) {
         }
       int64_t cost = ecsb_thread_cpu_us() - cpu0;
       last_quick = now;
-      quick_gap = grew ? LAG_QUICK_BUSY_US : quick_gap * 2;
-      if (quick_gap > LAG_SWEEP_EVERY_US)
-        quick_gap = LAG_SWEEP_EVERY_US;
-      if (quick_gap < cost * 20)
-        quick_gap = cost * 20;
+      quick_gap = lag_pace(quick_gap, grew, LAG_QUICK_BUSY_US, cost);
     }
     if (now >= deadline) {
       if (now >= deadline + r->max_band_us || now >= hard_end) {
@@ -682,6 +687,10 @@ static int loop(scn_runner *r, ecsb_err *err) {
       next = last_lag_sweep + lag_gap;
     if (next > last_quick + quick_gap)
       next = last_quick + quick_gap;
+    /* a container started in this pass: sample it soon, not after the gap
+     * chosen before it started */
+    if (r->lag_soon && next > now + LAG_QUICK_BUSY_US)
+      next = now + LAG_QUICK_BUSY_US;
     if (r->decided && until_wake(r) < next)
       next = until_wake(r);
     if (next > now + 250000)

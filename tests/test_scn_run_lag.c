@@ -245,6 +245,31 @@ static void test_a_charge_that_raced_an_exit_moves_its_hold_back(void **s) {
              (long long)ended, (long long)held, (long long)handed);
 }
 
+/* The first sample after an exit moves its hold back even when it
+ * charges nothing itself (here the loop's charges since the watcher read
+ * the lag took all the room): right after it the loop hands out the held
+ * time to what the exit starts, and then it can no longer move. */
+static void test_a_hold_moves_back_when_the_sample_charges_nothing(void **s) {
+  fixture *f = *s;
+  scn_runner *r = &f->r;
+  scn_run_task *t = &f->t;
+  usleep(20000);
+  int64_t handed = scn_run_task_now(r, t);
+  usleep(20000);
+  scn_run_lag_ended(&f->c.proc_end, ecsb_mono_us());
+  int64_t ended = scn_run_lag_ended_tt(t);
+  t->lag_us = scn_run_now(r) - t->tt_max + 1000; /* no room left */
+  ecsb_taskclock_set_lag_us(t->clock, t->lag_us);
+  int64_t lag = t->lag_us;
+  scn_run_lag_update(r, t, SCN_RUN_NEVER);
+  assert_int_equal(t->lag_us, lag); /* nothing charged */
+  int64_t held = ecsb_taskclock_held_at(t->clock) - r->t0_mono;
+  if (held != handed)
+    fail_msg("exit at task time %lld us, the lag since grown past it: the "
+             "hold stands at %lld us, not at the %lld us handed out",
+             (long long)ended, (long long)held, (long long)handed);
+}
+
 /* A quick sample charges a running process's CPU beyond its scaled
  * duration at once, from its CPU clock, without a walk of /proc; the
  * next full sample does not charge it again; nothing while the clock is
@@ -339,6 +364,9 @@ int main(void) {
           test_a_process_blocked_on_its_disk_is_charged, setup, teardown),
       cmocka_unit_test_setup_teardown(
           test_a_charge_that_raced_an_exit_moves_its_hold_back, setup,
+          teardown),
+      cmocka_unit_test_setup_teardown(
+          test_a_hold_moves_back_when_the_sample_charges_nothing, setup,
           teardown),
       cmocka_unit_test_setup_teardown(test_a_quick_sample_charges_cpu_at_once,
                                       setup, teardown),
