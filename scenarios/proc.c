@@ -693,16 +693,14 @@ static int64_t process_cpu_us(pid_t pid) {
   return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
 }
 
-/* Adds pid's tree (pid, its children, a few generations deep) to *sum;
- * each process found is noted in tree[] (when not NULL) while it has
- * room. */
 typedef struct tree_walk {
   scn_proc_times sum;
-  pid_t *tree;
-  int64_t *tree_cpu;
-  size_t n;
+  pid_t *tree;       /* NULL, or where each process found is noted */
+  int64_t *tree_cpu; /* and its CPU */
+  size_t n;          /* noted so far, at most SCN_PROC_TREE_MAX */
 } tree_walk;
 
+/* Adds pid's tree (pid, its children, a few generations deep) to w. */
 static void tree_times(pid_t pid, int depth, tree_walk *w) {
   char path[64];
   snprintf(path, sizeof path, "/proc/%d/task", (int)pid);

@@ -53,8 +53,7 @@ typedef struct scn_run_task scn_run_task;
  * the exit watcher's thread (scn_run_task_ended), cleared by the loop
  * once it acted on the exit. */
 typedef struct scn_run_end {
-  _Atomic int64_t tt;  /* task time it ended; SCN_RUN_NEVER: none */
-  _Atomic int64_t lag; /* the task's lag tt was computed with */
+  _Atomic int64_t tt; /* task time it ended; SCN_RUN_NEVER: none */
   scn_run_task *t;
 } scn_run_end;
 
@@ -128,7 +127,8 @@ struct scn_run_task {
   int64_t served_seen;
   int64_t tt_max;    /* the latest task time handed out */
   int64_t hold_seen; /* the clock's hold once moved back for the charge */
-  /* the lag the clock's hold was computed with (scn_run_lag_ended) */
+  /* the lag when the clock's hold was set: what the loop charged since,
+   * before it moved the hold, came before the exit */
   _Atomic int64_t hold_lag;
   int64_t sampled_at; /* run time of its last lag sample */
   /* The latest task time at which the Consul server saw a change of the

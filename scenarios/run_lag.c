@@ -335,7 +335,7 @@ int64_t scn_run_lag_task_time(const scn_run_task *t, int64_t mono_us) {
   return mono_us - t->runner->t0_mono - ecsb_taskclock_lag_us(t->clock);
 }
 
-/* Holds t's clock at task time tt (an exit's), computed with lag; an
+/* Holds t's clock at task time tt (an exit's), the lag being lag; an
  * earlier hold stays, with its lag. */
 static void hold_at(scn_run_task *t, int64_t tt, int64_t lag) {
   int64_t before = ecsb_taskclock_held_at(t->clock);
@@ -349,7 +349,6 @@ void scn_run_lag_ended(void *user, int64_t mono_us) {
   scn_run_end *e = user;
   int64_t lag = ecsb_taskclock_lag_us(e->t->clock);
   int64_t tt = mono_us - e->t->runner->t0_mono - lag;
-  atomic_store(&e->lag, lag);
   atomic_store(&e->tt, tt);
   hold_at(e->t, tt, lag);
 }
@@ -384,13 +383,9 @@ void scn_run_lag_release(scn_run_task *t) {
    * stood, so the clock goes on from where it stood */
   scn_run_lag_update(t->runner, t, held - t->runner->t0_mono);
   ecsb_taskclock_release(t->clock);
-  /* an exit the watcher saw in the meantime holds it again */
-  for (size_t i = 0; i < t->n; i++) {
-    scn_run_end *ends[2] = {&t->c[i].proc_end, &t->c[i].probe_end};
-    for (int k = 0; k < 2; k++) {
-      int64_t v = atomic_load(&ends[k]->tt);
-      if (v != SCN_RUN_NEVER)
-        hold_at(t, v, atomic_load(&ends[k]->lag));
-    }
-  }
+  /* an exit the watcher saw in the meantime holds it again (the samples
+   * since its hold charged what came before it, as far as they could) */
+  int64_t v = scn_run_lag_ended_tt(t);
+  if (v != SCN_RUN_NEVER)
+    hold_at(t, v, t->lag_us);
 }
