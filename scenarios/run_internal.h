@@ -288,6 +288,8 @@ bool scn_run_lag_quick(scn_runner *r, scn_run_task *t);
 /* Samples and records every running task's lag; returns what it cost
  * (us), which paces the next sweep, and says whether any task's grew. */
 int64_t scn_run_lag_sweep(scn_runner *r, bool *grew);
+/* The same with scn_run_lag_quick, the CPU part alone. */
+int64_t scn_run_lag_quick_sweep(scn_runner *r, bool *grew);
 /* The runner's own lag so far (sampled at most every 2 ms). */
 int64_t scn_run_lag_self(scn_runner *r);
 /* The fakes' servers' ecsb_httpd_served_fn (user: the runner): the CPU

@@ -132,7 +132,17 @@ static int64_t room(scn_runner *r, const scn_run_task *t) {
   return v > 0 ? v : 0;
 }
 
-static void note_largest(scn_runner *r, const scn_run_task *t) {
+/* Adds a charge that fits the room to the task's lag and its shares, and
+ * hands the lag to its processes. */
+static void add_lag(scn_runner *r, scn_run_task *t, int64_t add, int64_t runner,
+                    int64_t cpu, int64_t io) {
+  if (add <= 0)
+    return;
+  t->lag_us += add;
+  t->lag_runner_us += runner;
+  t->lag_cpu_us += cpu;
+  t->lag_io_us += io;
+  ecsb_taskclock_set_lag_us(t->clock, t->lag_us);
   if (t->lag_us > r->max_lag_us)
     r->max_lag_us = t->lag_us;
   int64_t band = rpt_lag_band(t->lag_us, t->lag_cpu_us);
@@ -199,13 +209,7 @@ void scn_run_lag_update(scn_runner *r, scn_run_task *t, int64_t due_tt) {
     measured = add ? measured * fit / add : 0;
     add = fit;
   }
-  if (add > 0) {
-    t->lag_us += add;
-    t->lag_runner_us += runner;
-    t->lag_cpu_us += cpu;
-    t->lag_io_us += io;
-    ecsb_taskclock_set_lag_us(t->clock, t->lag_us);
-  }
+  add_lag(r, t, add, runner, cpu, io);
   /* The exit watcher held the clock at the task time of the exit with the
    * lag as it stood then; the charge of the process that ended, and the
    * fakes' answers to the task, sampled at the first sample after it, came
@@ -237,8 +241,6 @@ void scn_run_lag_update(scn_runner *r, scn_run_task *t, int64_t due_tt) {
     ecsb_taskclock_hold(t->clock, h > floor ? h : floor);
     t->hold_seen = ecsb_taskclock_held_at(t->clock);
   }
-  if (add > 0)
-    note_largest(r, t);
 }
 
 /* The CPU a process's tree did since seen, beyond its scaled duration. */
@@ -274,14 +276,8 @@ bool scn_run_lag_quick(scn_runner *r, scn_run_task *t) {
     io = add ? io * fit / add : 0;
     add = fit;
   }
-  if (add <= 0)
-    return false;
-  t->lag_us += add;
-  t->lag_cpu_us += add;
-  t->lag_io_us += io;
-  ecsb_taskclock_set_lag_us(t->clock, t->lag_us);
-  note_largest(r, t);
-  return true;
+  add_lag(r, t, add, 0, add, io);
+  return add > 0;
 }
 
 void scn_run_lag_served(void *user, const char *remote_ip, int64_t cpu_us) {
@@ -315,6 +311,17 @@ int64_t scn_run_lag_sweep(scn_runner *r, bool *grew) {
       *grew = *grew || t->lag_us > before;
     }
   }
+  return scn_run_now(r) - t0;
+}
+
+int64_t scn_run_lag_quick_sweep(scn_runner *r, bool *grew) {
+  int64_t t0 = scn_run_now(r);
+  *grew = false;
+  for (size_t i = 0; i < r->n_tasks; i++)
+    if (scn_run_lag_quick(r, &r->tasks[i])) {
+      scn_run_lag_flush(r, &r->tasks[i], -1);
+      *grew = true;
+    }
   return scn_run_now(r) - t0;
 }
 

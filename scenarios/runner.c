@@ -595,14 +595,8 @@ static int loop(scn_runner *r, ecsb_err *err) {
       quick_gap = LAG_QUICK_BUSY_US;
     }
     if (now - last_quick >= quick_gap) {
-      int64_t t0 = scn_run_now(r);
       bool grew = false;
-      for (size_t i = 0; i < r->n_tasks; i++)
-        if (scn_run_lag_quick(r, &r->tasks[i])) {
-          scn_run_lag_flush(r, &r->tasks[i], -1);
-          grew = true;
-        }
-      int64_t cost = scn_run_now(r) - t0;
+      int64_t cost = scn_run_lag_quick_sweep(r, &grew);
       last_quick = now;
       quick_gap = lag_pace(quick_gap, grew, LAG_QUICK_BUSY_US, cost);
     }
