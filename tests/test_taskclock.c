@@ -39,14 +39,22 @@ static int teardown(void **state) {
   return system(cmd);
 }
 
+/* A clock file `name` in the test's folder (its path in path), created
+ * by the runner's side (*w) and mapped by a task process's (*p). */
+static void runner_and_process(const char *name, char *path, size_t cap,
+                               ecsb_taskclock **w, ecsb_taskclock **p) {
+  snprintf(path, cap, "%s/%s", dir, name);
+  ecsb_err err = {0};
+  assert_int_equal(ecsb_taskclock_create(path, w, &err), 0);
+  assert_int_equal(ecsb_taskclock_open(path, p, &err), 0);
+}
+
 static void test_lag_is_shared_and_taken_out(void **state) {
   (void)state;
   char path[128];
-  snprintf(path, sizeof path, "%s/" ECSB_TASK_CLOCK_FILE, dir);
   ecsb_taskclock *w = NULL, *r = NULL;
+  runner_and_process(ECSB_TASK_CLOCK_FILE, path, sizeof path, &w, &r);
   ecsb_err err = {0};
-  assert_int_equal(ecsb_taskclock_create(path, &w, &err), 0);
-  assert_int_equal(ecsb_taskclock_open(path, &r, &err), 0);
   assert_int_equal(ecsb_taskclock_lag_us(r), 0);
 
   int64_t before = ecsb_mono_ms();
@@ -87,11 +95,9 @@ static void test_lag_is_shared_and_taken_out(void **state) {
 static void test_hold_stops_the_clock_until_released(void **state) {
   (void)state;
   char path[128];
-  snprintf(path, sizeof path, "%s/hold.clock", dir);
   ecsb_taskclock *w = NULL, *r = NULL;
+  runner_and_process("hold.clock", path, sizeof path, &w, &r);
   ecsb_err err = {0};
-  assert_int_equal(ecsb_taskclock_create(path, &w, &err), 0);
-  assert_int_equal(ecsb_taskclock_open(path, &r, &err), 0);
   assert_int_equal(ecsb_taskclock_held_at(r), 0);
 
   int64_t at = ecsb_taskclock_now_us(w);
@@ -278,11 +284,8 @@ static void test_follow_sleeps_on_task_time(void **state) {
 static void test_blocked_time_reaches_the_runner(void **state) {
   (void)state;
   char path[128];
-  snprintf(path, sizeof path, "%s/" ECSB_TASK_CLOCK_FILE, dir);
   ecsb_taskclock *w = NULL, *p = NULL;
-  ecsb_err err = {0};
-  assert_int_equal(ecsb_taskclock_create(path, &w, &err), 0);
-  assert_int_equal(ecsb_taskclock_open(path, &p, &err), 0);
+  runner_and_process(ECSB_TASK_CLOCK_FILE, path, sizeof path, &w, &p);
   ecsb_clock_charge_blocked_us(700); /* nothing followed: dropped */
   assert_int_equal(ecsb_taskclock_blocked_us(w), 0);
   ecsb_clock_follow(p);
