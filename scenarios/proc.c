@@ -19,6 +19,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <poll.h>
+#include <stdatomic.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
 #include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/uio.h>
@@ -30,18 +33,35 @@
 #include "ecsb/fileio.h"
 #include "ecsb/forkserve.h"
 
+/* A thread of a container's tree, as the last reading saw it. */
+typedef struct scn_proc_thread {
+  pid_t pid, tid;
+  int fd;          /* its schedstat kept open, or -1: read by path */
+  int64_t wait_us; /* its wait then */
+  int64_t now_us;  /* a reading's, until it is taken */
+  bool taken;      /* the last walk's record, found again by a walk */
+  bool fresh;      /* a walk's new record, opened by it */
+} scn_proc_thread;
+
 struct scn_proc {
   pid_t pid;
   bool reaped;
   int exit_code;
   int term_signal;
-  scn_proc_times times; /* largest sums seen; kept once it is reaped */
-  /* the processes of its tree at the last walk, for the CPU-only reading
-   * (scn_proc_cpu_us) */
+  /* what its tree took so far (see "host time" below); kept once it is
+   * reaped */
+  scn_proc_times times;
+  /* the processes of its tree at the last walk: each one's CPU and
+   * threads at the last reading */
   pid_t tree[SCN_PROC_TREE_MAX];
-  int64_t tree_cpu[SCN_PROC_TREE_MAX]; /* each one's CPU then */
-  int64_t tree_at;                     /* the walk's host time */
+  int64_t tree_cpu[SCN_PROC_TREE_MAX];
+  int tree_threads[SCN_PROC_TREE_MAX];
   size_t n_tree;
+  scn_proc_thread *thr; /* the threads the last walk found */
+  size_t n_thr, cap_thr;
+  /* host time: started, walked, the CPU and the waits last read */
+  int64_t born_at, walk_at, cpu_at, wait_at;
+  bool observed;        /* not a child: scn_proc_observe */
   int64_t spawn_cpu_us; /* the fork server's CPU time starting it */
   scn_exitwatch *watch; /* and watch_id: its registration, until reaped */
   uint64_t watch_id;
@@ -570,8 +590,9 @@ int scn_proc_spawn(const scn_spawn_opts *o, scn_proc **out, ecsb_err *err) {
   /* its tree until the first walk: itself, from no CPU */
   p->tree[0] = p->pid;
   p->tree_cpu[0] = 0;
-  p->tree_at = ecsb_mono_host_us();
   p->n_tree = 1;
+  p->born_at = p->cpu_at = p->wait_at = ecsb_mono_host_us();
+  p->walk_at = INT64_MIN / 2;
   if (o->watch && o->on_exit) {
     ecsb_err e = {0};
     if (scn_exitwatch_add(o->watch, p->pid, o->on_exit, o->on_exit_user,
@@ -587,7 +608,7 @@ pid_t scn_proc_pid(const scn_proc *p) {
 }
 
 int scn_proc_signal(scn_proc *p, int sig) {
-  if (!p || p->reaped)
+  if (!p || p->reaped || p->observed)
     return ECSB_ESTATE;
   /* The group may already be gone (the leader exited, not yet reaped);
    * fall back to the pid itself. */
@@ -602,8 +623,11 @@ static void unwatch(scn_proc *p) {
   p->watch_id = 0;
 }
 
+static void drop_threads(scn_proc *p);
+
 static void record(scn_proc *p, int status) {
   p->reaped = true;
+  drop_threads(p);
   unwatch(p);
   guard_note('-', p->pid);
   if (WIFEXITED(status)) {
@@ -616,7 +640,7 @@ static void record(scn_proc *p, int status) {
 }
 
 bool scn_proc_poll(scn_proc *p, int *exit_code, int *term_signal) {
-  if (!p)
+  if (!p || p->observed)
     return false;
   if (!p->reaped) {
     /* Look without reaping first: while the leader is a zombie its pid
@@ -659,13 +683,28 @@ bool scn_proc_poll(scn_proc *p, int *exit_code, int *term_signal) {
  * spent on a container beyond what the scenario asked for (host lag,
  * scenarios/run_lag.c). A container's own children (envoy under
  * envoy-entrypoint, a shell's commands) count with it, a few generations
- * deep. */
+ * deep.
+ *
+ * A walk lists every thread of the tree and reads every thread's children
+ * file. Between walks a reading reads only the threads the last walk
+ * found, from schedstat files it keeps open, after checking that no
+ * process of the tree gained or lost a thread: at 0.01 a fleet's health
+ * checks have the runner sample each task about 20 times a second, and a
+ * walk of a mesh task cost 230 us of its CPU each time. A process walks
+ * again once the last walk is a sixteenth of its age old (at most
+ * LAG_REWALK_MAX_US): a child born since then counts from that walk on,
+ * all it took so far included, and a young process, whose threads and
+ * children are still starting, is walked at every reading.
+ *
+ * What a tree took is the growth of each thread's wait and each process's
+ * CPU, summed: a thread or child that ended keeps what it was seen to
+ * take, and the others' growth after it counts at once. */
 #define LAG_MAX_DEPTH 3
 #define LAG_MAX_CHILDREN 64
+#define LAG_REWALK_MAX_US 100000
 
 /* A small /proc file read whole, relative to dir: open/read/close, no
- * stdio buffer to allocate, as a sample reads a few of these for each
- * thread of each process of each task. Returns the length, or -1. */
+ * stdio buffer to allocate. Returns the length, or -1. */
 static ssize_t read_small(int dir, const char *name, char *buf, size_t cap) {
   int fd = openat(dir, name, O_RDONLY | O_CLOEXEC);
   if (fd < 0)
@@ -680,57 +719,199 @@ static ssize_t read_small(int dir, const char *name, char *buf, size_t cap) {
   return n;
 }
 
+/* schedstat's first two fields, in us; false when the text has none. */
+static bool parse_schedstat(const char *buf, int64_t *run, int64_t *wait) {
+  char *end;
+  unsigned long long r = strtoull(buf, &end, 10);
+  if (end == buf)
+    return false;
+  unsigned long long w = strtoull(end, NULL, 10);
+  *run = (int64_t)(r / 1000);
+  *wait = (int64_t)(w / 1000);
+  return true;
+}
+
 /* A process's CPU time (all its threads, those that ended too), in us, or
  * -1. The kernel brings a running thread's time up to date when this is
  * read, where schedstat's first field stands still until the next tick or
  * switch: 4 ms at HZ=250, 0.4 s of scenario time at 0.01, which a process
  * that reads its task clock in between sees as task time. */
 static int64_t process_cpu_us(pid_t pid) {
-  clockid_t id;
+  /* The kernel's id of a process's CPU clock, as clock_getcpuclockid makes
+   * it without the system call it adds to check the pid: a pid that is
+   * gone fails clock_gettime itself. */
+  clockid_t id = (clockid_t)((~(unsigned)pid << 3) | 2u);
   struct timespec ts;
-  if (clock_getcpuclockid(pid, &id) != 0 || clock_gettime(id, &ts) != 0)
+  if (clock_gettime(id, &ts) != 0)
     return -1;
   return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
 }
 
+/* schedstat files kept open by every process's readings together: at most
+ * a quarter of the descriptor limit, so that a fleet's sockets and logs
+ * keep the rest; a thread beyond it is read by path. */
+static atomic_long g_kept;
+static long kept_most(void) {
+  static long most = -1;
+  if (most < 0) {
+    struct rlimit rl;
+    most = getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur != RLIM_INFINITY
+               ? (long)(rl.rlim_cur / 4)
+               : 256;
+  }
+  return most;
+}
+
+static int keep_open(int dir, const char *name) {
+  if (atomic_fetch_add(&g_kept, 1) >= kept_most()) {
+    atomic_fetch_sub(&g_kept, 1);
+    return -1;
+  }
+  int fd = openat(dir, name, O_RDONLY | O_CLOEXEC);
+  if (fd < 0)
+    atomic_fetch_sub(&g_kept, 1);
+  return fd;
+}
+
+static void close_kept(int fd) {
+  if (fd >= 0) {
+    close(fd);
+    atomic_fetch_sub(&g_kept, 1);
+  }
+}
+
+/* One thread's run and wait now; false when it is gone. */
+static bool read_thread(const scn_proc_thread *th, int64_t *run,
+                        int64_t *wait) {
+  char buf[128];
+  ssize_t n;
+  if (th->fd >= 0) {
+    do
+      n = pread(th->fd, buf, sizeof buf - 1, 0);
+    while (n < 0 && errno == EINTR);
+    if (n >= 0)
+      buf[n] = '\0';
+  } else {
+    char path[80];
+    snprintf(path, sizeof path, "/proc/%d/task/%d/schedstat", (int)th->pid,
+             (int)th->tid);
+    n = read_small(AT_FDCWD, path, buf, sizeof buf);
+  }
+  return n > 0 && parse_schedstat(buf, run, wait);
+}
+
+static void drop_threads(scn_proc *p) {
+  for (size_t i = 0; i < p->n_thr; i++)
+    close_kept(p->thr[i].fd);
+  free(p->thr);
+  p->thr = NULL;
+  p->n_thr = p->cap_thr = 0;
+}
+
+static long cpu_count(void) {
+  static long cpus;
+  if (cpus <= 0)
+    cpus = sysconf(_SC_NPROCESSORS_ONLN);
+  return cpus > 0 ? cpus : 1;
+}
+
+/* Growth from seen to v, when v can be the same counter's: it never goes
+ * back, nor grows faster than cpus counters could since the last reading
+ * began (else a pid was reused, and the new figure is only a base). Read
+ * after v was, the bound holds however late the reading got to it. */
+static int64_t growth(int64_t v, int64_t seen, int64_t seen_at, long cpus) {
+  int64_t most = (ecsb_mono_host_us() - seen_at) * cpus;
+  return v >= seen && v - seen <= most ? v - seen : 0;
+}
+
+/* The growth of a known process's CPU to v, its base moved only when v is
+ * its own. */
+static int64_t cpu_growth(const scn_proc *p, int64_t *base, int64_t v) {
+  int64_t g = growth(v, *base, p->cpu_at, cpu_count());
+  if (g || v == *base)
+    *base = v;
+  return g;
+}
+
 typedef struct tree_walk {
-  scn_proc_times sum;
-  pid_t *tree;       /* NULL, or where each process found is noted */
-  int64_t *tree_cpu; /* and its CPU */
-  size_t n;          /* noted so far, at most SCN_PROC_TREE_MAX */
+  scn_proc *p;
+  pid_t tree[SCN_PROC_TREE_MAX];
+  int64_t cpu[SCN_PROC_TREE_MAX];
+  int threads[SCN_PROC_TREE_MAX];
+  size_t n;
+  scn_proc_thread *thr; /* the threads found, and their growth */
+  size_t n_thr, cap_thr;
+  scn_proc_times grew;
+  bool oom;
 } tree_walk;
 
-/* Adds pid's tree (pid, its children, a few generations deep) to w. */
-static void tree_times(pid_t pid, int depth, tree_walk *w) {
+/* The last walk's record of a thread, or NULL when the thread is new. */
+static scn_proc_thread *find_thread(scn_proc *p, pid_t pid, pid_t tid) {
+  for (size_t i = 0; i < p->n_thr; i++)
+    if (p->thr[i].tid == tid && p->thr[i].pid == pid && !p->thr[i].taken)
+      return &p->thr[i];
+  return NULL;
+}
+
+static void walk_thread(tree_walk *w, int dfd, pid_t pid, pid_t tid,
+                        const char *tname, int64_t *ran) {
+  if (w->n_thr == w->cap_thr) {
+    size_t cap = w->cap_thr ? 2 * w->cap_thr : 8;
+    scn_proc_thread *t = realloc(w->thr, cap * sizeof *t);
+    if (!t) {
+      w->oom = true;
+      return;
+    }
+    w->thr = t;
+    w->cap_thr = cap;
+  }
+  scn_proc_thread *old = find_thread(w->p, pid, tid);
+  scn_proc_thread th = {pid, tid, -1, 0, 0, false, !old};
+  if (old) {
+    th.fd = old->fd;
+    th.wait_us = old->wait_us;
+  } else {
+    char name[64];
+    snprintf(name, sizeof name, "%.20s/schedstat", tname);
+    th.fd = keep_open(dfd, name);
+  }
+  int64_t run, wait;
+  if (!read_thread(&th, &run, &wait)) {
+    if (!old)
+      close_kept(th.fd);
+    return; /* an old one's is closed with the last walk's records */
+  }
+  if (old)
+    old->taken = true;
+  *ran += run;
+  w->grew.wait_us += old ? growth(wait, th.wait_us, w->p->wait_at, 1) : wait;
+  th.wait_us = wait;
+  w->thr[w->n_thr++] = th;
+}
+
+/* Notes pid's tree (pid, its children, a few generations deep) in w. */
+static void walk_tree(pid_t pid, int depth, tree_walk *w) {
+  if (w->n >= SCN_PROC_TREE_MAX)
+    return;
   char path[64];
   snprintf(path, sizeof path, "/proc/%d/task", (int)pid);
   DIR *d = opendir(path);
   if (!d)
     return;
   int dfd = dirfd(d);
-  int64_t ran = 0; /* the live threads' schedstat */
-  size_t slot = SCN_PROC_TREE_MAX;
-  if (w->tree && w->n < SCN_PROC_TREE_MAX) {
-    slot = w->n++;
-    w->tree[slot] = pid;
-    w->tree_cpu[slot] = 0;
-  }
+  size_t slot = w->n++;
+  w->tree[slot] = pid;
+  w->threads[slot] = 0;
+  int64_t ran = 0; /* the live threads' run, should the CPU clock fail */
   struct dirent *e;
   while ((e = readdir(d)) != NULL) {
     if (e->d_name[0] < '0' || e->d_name[0] > '9')
       continue;
-    char name[64], buf[512];
-    snprintf(name, sizeof name, "%.20s/schedstat", e->d_name);
-    if (read_small(dfd, name, buf, sizeof buf) > 0) {
-      char *end;
-      unsigned long long run = strtoull(buf, &end, 10), wait = 0;
-      if (end != buf)
-        wait = strtoull(end, NULL, 10);
-      ran += (int64_t)(run / 1000);
-      w->sum.wait_us += (int64_t)(wait / 1000);
-    }
+    w->threads[slot]++;
+    walk_thread(w, dfd, pid, (pid_t)atoi(e->d_name), e->d_name, &ran);
     if (depth >= LAG_MAX_DEPTH)
       continue;
+    char name[64], buf[512];
     snprintf(name, sizeof name, "%.20s/children", e->d_name);
     ssize_t n = read_small(dfd, name, buf, sizeof buf);
     if (n <= 0)
@@ -742,26 +923,120 @@ static void tree_times(pid_t pid, int depth, tree_walk *w) {
     pid_t kids[LAG_MAX_CHILDREN];
     size_t nk = parse_pids(buf, kids, LAG_MAX_CHILDREN);
     for (size_t k = 0; k < nk; k++)
-      tree_times(kids[k], depth + 1, w);
+      walk_tree(kids[k], depth + 1, w);
   }
   closedir(d);
   int64_t cpu = process_cpu_us(pid);
-  if (cpu < ran)
+  if (cpu < 0)
     cpu = ran;
-  w->sum.cpu_us += cpu;
-  if (slot < SCN_PROC_TREE_MAX)
-    w->tree_cpu[slot] = cpu;
+  const scn_proc *p = w->p;
+  bool known = false;
+  for (size_t i = 0; i < p->n_tree && !known; i++)
+    if (p->tree[i] == pid) {
+      known = true;
+      w->grew.cpu_us += growth(cpu, p->tree_cpu[i], p->cpu_at, cpu_count());
+    }
+  if (!known)
+    w->grew.cpu_us += cpu;
+  w->cpu[slot] = cpu;
+}
+
+static void walk(scn_proc *p, int64_t now) {
+  tree_walk *w = calloc(1, sizeof *w);
+  if (!w)
+    return;
+  w->p = p;
+  walk_tree(p->pid, p->observed ? LAG_MAX_DEPTH : 0, w);
+  /* Out of memory, nothing changes: the next reading walks again. */
+  bool ok = !w->oom;
+  for (size_t i = 0; i < p->n_thr; i++) {
+    if (ok && !p->thr[i].taken)
+      close_kept(p->thr[i].fd); /* ended */
+    p->thr[i].taken = false;
+  }
+  for (size_t i = 0; i < w->n_thr; i++) {
+    if (!ok && w->thr[i].fresh)
+      close_kept(w->thr[i].fd);
+    w->thr[i].fresh = false;
+  }
+  if (!ok) {
+    free(w->thr);
+    free(w);
+    return;
+  }
+  free(p->thr);
+  p->thr = w->thr;
+  p->n_thr = w->n_thr;
+  p->cap_thr = w->cap_thr;
+  memcpy(p->tree, w->tree, w->n * sizeof *p->tree);
+  memcpy(p->tree_cpu, w->cpu, w->n * sizeof *p->tree_cpu);
+  memcpy(p->tree_threads, w->threads, w->n * sizeof *p->tree_threads);
+  p->n_tree = w->n;
+  p->times.cpu_us += w->grew.cpu_us;
+  p->times.wait_us += w->grew.wait_us;
+  p->cpu_at = p->wait_at = p->walk_at = now;
+  free(w);
+}
+
+/* A reading of the threads the last walk found; false, having changed
+ * nothing, when one ended or a process of the tree has a new one. */
+static bool read_known(scn_proc *p, int64_t now) {
+  if (!p->n_thr)
+    return false;
+  for (size_t i = 0; i < p->n_tree; i++) {
+    char path[64];
+    struct stat st;
+    snprintf(path, sizeof path, "/proc/%d/task", (int)p->tree[i]);
+    /* a /proc task folder's links: 2 and one per thread */
+    if (stat(path, &st) != 0 || st.st_nlink != (nlink_t)p->tree_threads[i] + 2)
+      return false;
+  }
+  int64_t ran[SCN_PROC_TREE_MAX] = {0};
+  for (size_t i = 0; i < p->n_thr; i++) {
+    scn_proc_thread *th = &p->thr[i];
+    int64_t run;
+    if (!read_thread(th, &run, &th->now_us))
+      return false;
+    for (size_t k = 0; k < p->n_tree; k++)
+      if (p->tree[k] == th->pid)
+        ran[k] += run;
+  }
+  for (size_t i = 0; i < p->n_thr; i++) {
+    scn_proc_thread *th = &p->thr[i];
+    p->times.wait_us += growth(th->now_us, th->wait_us, p->wait_at, 1);
+    th->wait_us = th->now_us;
+  }
+  for (size_t k = 0; k < p->n_tree; k++) {
+    int64_t cpu = process_cpu_us(p->tree[k]);
+    if (cpu < 0)
+      cpu = ran[k];
+    p->times.cpu_us += cpu_growth(p, &p->tree_cpu[k], cpu);
+  }
+  p->cpu_at = p->wait_at = now;
+  return true;
 }
 
 int64_t scn_proc_spawn_cpu_us(const scn_proc *p) {
   return p ? p->spawn_cpu_us : 0;
 }
 
-int64_t scn_proc_pid_run_delay_us(pid_t pid) {
-  tree_walk w = {{0, 0}, NULL, NULL, 0};
-  if (pid > 0)
-    tree_times(pid, LAG_MAX_DEPTH, &w);
-  return w.sum.wait_us;
+scn_proc *scn_proc_observe(pid_t pid) {
+  scn_proc *p = pid > 0 ? calloc(1, sizeof *p) : NULL;
+  if (!p)
+    return NULL;
+  p->pid = pid;
+  p->observed = true;
+  p->tree[0] = pid;
+  p->tree_cpu[0] = process_cpu_us(pid); /* from now on */
+  p->n_tree = 1;
+  p->born_at = p->cpu_at = p->wait_at = ecsb_mono_host_us();
+  p->walk_at = INT64_MIN / 2;
+  return p;
+}
+
+scn_proc_times scn_forksrv_times_us(scn_forksrv *fs) {
+  scn_proc_times none = {0, 0};
+  return fs ? scn_proc_times_us(fs->proc) : none;
 }
 
 scn_proc_times scn_proc_times_us(scn_proc *p) {
@@ -769,16 +1044,11 @@ scn_proc_times scn_proc_times_us(scn_proc *p) {
   if (!p)
     return none;
   if (!p->reaped) {
-    tree_walk w = {{0, 0}, p->tree, p->tree_cpu, 0};
-    p->tree_at = ecsb_mono_host_us();
-    tree_times(p->pid, 0, &w);
-    p->n_tree = w.n;
-    scn_proc_times now = w.sum;
-    /* Threads and children that ended take their share with them. */
-    if (now.cpu_us > p->times.cpu_us)
-      p->times.cpu_us = now.cpu_us;
-    if (now.wait_us > p->times.wait_us)
-      p->times.wait_us = now.wait_us;
+    int64_t now = ecsb_mono_host_us(), gap = (now - p->born_at) / 16;
+    if (gap > LAG_REWALK_MAX_US)
+      gap = LAG_REWALK_MAX_US;
+    if (now - p->walk_at >= gap || !read_known(p, now))
+      walk(p, now);
   }
   return p->times;
 }
@@ -800,7 +1070,7 @@ bool scn_proc_wait(scn_proc *p, int64_t timeout_ms, int *exit_code,
 }
 
 bool scn_proc_stop(scn_proc *p, int64_t grace_ms) {
-  if (!p || scn_proc_poll(p, NULL, NULL))
+  if (!p || p->observed || scn_proc_poll(p, NULL, NULL))
     return false;
   scn_proc_signal(p, SIGTERM);
   if (scn_proc_wait(p, grace_ms, NULL, NULL))
@@ -813,33 +1083,28 @@ bool scn_proc_stop(scn_proc *p, int64_t grace_ms) {
 void scn_proc_free(scn_proc *p) {
   if (!p)
     return;
-  if (!scn_proc_poll(p, NULL, NULL)) {
+  if (!p->observed && !scn_proc_poll(p, NULL, NULL)) {
     scn_proc_signal(p, SIGKILL);
     scn_proc_wait(p, 10000, NULL, NULL);
   }
   unwatch(p);
+  drop_threads(p);
   free(p);
 }
 
 int64_t scn_proc_cpu_us(scn_proc *p) {
   if (!p)
     return 0;
-  if (!p->reaped && p->n_tree) {
+  if (!p->reaped) {
     /* A child of the container (not the runner's, so not kept as a zombie
      * for it) may have ended and its pid gone to another process since
-     * the walk: a figure below the walk's, or grown faster than every CPU
-     * could have, is not its own. */
-    static long cpus;
-    if (cpus <= 0)
-      cpus = sysconf(_SC_NPROCESSORS_ONLN);
-    int64_t most = (ecsb_mono_host_us() - p->tree_at) * (cpus > 0 ? cpus : 1);
-    int64_t cpu = 0;
+     * it was read: growth() takes such a figure as a base only. */
+    int64_t now = ecsb_mono_host_us();
     for (size_t i = 0; i < p->n_tree; i++) {
-      int64_t v = process_cpu_us(p->tree[i]), base = p->tree_cpu[i];
-      cpu += v >= base && v - base <= most ? v : base;
+      p->times.cpu_us +=
+          cpu_growth(p, &p->tree_cpu[i], process_cpu_us(p->tree[i]));
     }
-    if (cpu > p->times.cpu_us)
-      p->times.cpu_us = cpu;
+    p->cpu_at = now;
   }
   return p->times.cpu_us;
 }

@@ -229,11 +229,12 @@ struct scn_runner {
   bool lag_soon;
   const char *end_reason;
   /* The runner's own lag (its threads' and its fork servers' waits for a
-   * CPU, run_lag.c), sampled at most every RUN_LAG_SELF_EVERY_US: the
-   * sum of its growth, the last raw sum, and when; the largest task lag
-   * so far, and the largest band verdicts give a task's lag
-   * (rpt_lag_band), by which the run's deadline waits. */
-  int64_t self_lag_us, self_raw_us, self_lag_at;
+   * CPU, run_lag.c), read through self at most every
+   * RUN_LAG_SELF_EVERY_US: the sum, and when; the largest task lag so
+   * far, and the largest band verdicts give a task's lag (rpt_lag_band),
+   * by which the run's deadline waits. */
+  scn_proc *self;
+  int64_t self_lag_us, self_lag_at;
   int64_t max_lag_us, max_band_us;
 };
 

@@ -49,14 +49,12 @@
 int64_t scn_run_lag_self(scn_runner *r) {
   int64_t now = scn_run_now(r);
   if (r->self_lag_at == 0 || now - r->self_lag_at >= RUN_LAG_SELF_EVERY_US) {
-    int64_t v = scn_proc_pid_run_delay_us(getpid());
+    /* each figure a sum of growth: a thread that ended (the fakes start
+     * some for blocking calls) keeps its share */
+    int64_t v = scn_proc_times_us(r->self).wait_us;
     for (size_t i = 0; i < r->n_forksrv; i++)
-      v += scn_proc_pid_run_delay_us(scn_forksrv_pid(r->forksrv[i]));
-    /* a thread that ended (the fakes start some for blocking calls)
-     * takes its share out of the sum: only growth counts */
-    if (v > r->self_raw_us)
-      r->self_lag_us += v - r->self_raw_us;
-    r->self_raw_us = v;
+      v += scn_forksrv_times_us(r->forksrv[i]).wait_us;
+    r->self_lag_us = v;
     r->self_lag_at = now;
   }
   return r->self_lag_us;

@@ -925,6 +925,7 @@ int scn_run(const scn_scenario *s, const scn_run_opts *o, scn_run_result *res,
   if (!rc)
     rc = scn_proc_guard_start(&r->guard, err);
   if (!rc) {
+    r->self = scn_proc_observe(getpid());
     start_forksrv(r);
     rc = setup(r, err);
   }
@@ -937,6 +938,8 @@ int scn_run(const scn_scenario *s, const scn_run_opts *o, scn_run_result *res,
   teardown(r);
   for (size_t i = 0; i < r->n_forksrv; i++)
     scn_forksrv_free(r->forksrv[i]);
+  scn_proc_free(r->self);
+  r->self = NULL;
   scn_proc_guard_stop(&r->guard);
   /* before the block's addresses are free for another run */
   r->orphans = scn_proc_adopt_end(&r->adopt, ORPHAN_WAIT_MS);

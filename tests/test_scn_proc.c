@@ -12,6 +12,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "ecsb/clock.h"
@@ -267,6 +269,83 @@ static void test_times_count_the_containers_children(void **state) {
   scn_proc_free(p);
 }
 
+static int64_t children_cpu_us(void) {
+  struct rusage ru;
+  getrusage(RUSAGE_CHILDREN, &ru);
+  return (int64_t)(ru.ru_utime.tv_sec + ru.ru_stime.tv_sec) * 1000000 +
+         ru.ru_utime.tv_usec + ru.ru_stime.tv_usec;
+}
+
+/* What a child took stays counted once it ended, and the container's own
+ * work after it counts at once: a tree's CPU is the sum of each process's
+ * growth. (The largest sum seen, as it was counted before, stood still
+ * once the child ended until the shell's own CPU passed the child's: half
+ * of this tree's CPU.) The busy loops end by themselves. */
+static void test_times_keep_what_an_ended_child_took(void **state) {
+  (void)state;
+  const char *script = "(j=0; while [ $j -lt 300000 ]; do j=$((j+1)); done); "
+                       "j=0; while [ $j -lt 300000 ]; do j=$((j+1)); done";
+  const char *argv[] = {"/bin/sh", "-c", script, NULL};
+  int64_t before = children_cpu_us(), t0 = ecsb_mono_us();
+  scn_proc *p = spawn(argv, NULL);
+  /* bounded: 60 s of wall time at most, however busy the machine */
+  while (!scn_proc_poll(p, NULL, NULL) && ecsb_mono_us() - t0 < 60000000) {
+    scn_proc_times_us(p);
+    usleep(5000);
+  }
+  assert_true(scn_proc_poll(p, NULL, NULL));
+  /* the shell and, through it, its child: reaped */
+  int64_t all = children_cpu_us() - before;
+  int64_t cpu = scn_proc_times_us(p).cpu_us;
+  assert_true(all > 100000);
+  /* less only what the last readings before each exit missed */
+  assert_true(cpu >= all * 8 / 10);
+  assert_true(cpu <= all + 20000);
+  scn_proc_free(p);
+}
+
+/* A process the runner observes (itself) is read for its own threads
+ * alone: its work counts, its busy child's does not, and nothing signals
+ * it. */
+static void test_an_observed_process_counts_its_own_threads(void **state) {
+  (void)state;
+  scn_proc *self = scn_proc_observe(getpid());
+  assert_non_null(self);
+  assert_false(scn_proc_poll(self, NULL, NULL));
+  assert_int_equal(scn_proc_signal(self, SIGTERM), ECSB_ESTATE);
+  int64_t at = scn_proc_times_us(self).cpu_us;
+
+  const char *script = "j=0; while [ $j -lt 200000 ]; do j=$((j+1)); done";
+  const char *argv[] = {"/bin/sh", "-c", script, NULL};
+  int64_t before = children_cpu_us();
+  scn_proc *p = spawn(argv, NULL);
+  int64_t t0 = ecsb_mono_us();
+  while (!scn_proc_poll(p, NULL, NULL) && ecsb_mono_us() - t0 < 60000000) {
+    scn_proc_times_us(self);
+    usleep(5000);
+  }
+  scn_proc_free(p);
+  int64_t child = children_cpu_us() - before;
+  int64_t mine = scn_proc_times_us(self).cpu_us - at;
+  assert_true(child > 50000);
+  assert_true(mine < child / 2); /* this test's own sleeps and readings */
+
+  /* 100 ms of this thread's own CPU, bounded by 20 s of wall time */
+  at = scn_proc_times_us(self).cpu_us;
+  struct timespec a, b;
+  clock_gettime(CLOCK_THREAD_CPUTIME_ID, &a);
+  t0 = ecsb_mono_us();
+  int64_t spun = 0;
+  while (spun < 100000 && ecsb_mono_us() - t0 < 20000000) {
+    clock_gettime(CLOCK_THREAD_CPUTIME_ID, &b);
+    spun = (int64_t)(b.tv_sec - a.tv_sec) * 1000000 +
+           (b.tv_nsec - a.tv_nsec) / 1000;
+  }
+  assert_true(spun >= 100000);
+  assert_true(scn_proc_times_us(self).cpu_us - at >= spun);
+  scn_proc_free(self);
+}
+
 static void test_fork_server_starts_what_a_spawn_would(void **state) {
   (void)state;
   scn_forksrv *fs = NULL;
@@ -387,6 +466,8 @@ int main(void) {
       cmocka_unit_test(test_no_descendant_outlives_its_container),
       cmocka_unit_test(test_spawn_errors_name_the_problem),
       cmocka_unit_test(test_times_count_the_containers_children),
+      cmocka_unit_test(test_times_keep_what_an_ended_child_took),
+      cmocka_unit_test(test_an_observed_process_counts_its_own_threads),
       cmocka_unit_test(test_fork_server_starts_what_a_spawn_would),
       cmocka_unit_test(test_fork_server_that_cannot_start),
   };

@@ -76,9 +76,12 @@ int64_t scn_proc_cpu_us(scn_proc *p);
 /* The CPU time the fork server spent starting p (0 when it was exec'd):
  * work for p's start that p's own figures do not hold. */
 int64_t scn_proc_spawn_cpu_us(const scn_proc *p);
-/* The waits for a CPU of every thread of process pid (the runner's own,
- * a fork server), its children not counted. */
-int64_t scn_proc_pid_run_delay_us(pid_t pid);
+/* A process that is not the caller's child (the runner itself), read by
+ * scn_proc_times_us for its own threads alone (a runner's children are its
+ * containers); its CPU counts from this call, its waits from its start.
+ * Polling and signalling it do nothing; scn_proc_free lets it go. NULL when
+ * out of memory. */
+scn_proc *scn_proc_observe(pid_t pid);
 
 /* Waits up to timeout_ms for exit; returns true when it exited. */
 bool scn_proc_wait(scn_proc *p, int64_t timeout_ms, int *exit_code,
@@ -103,6 +106,9 @@ const char *scn_forksrv_prog(const scn_forksrv *fs);
 /* The server's pid, the containers it started, and whether it still
  * answers. */
 pid_t scn_forksrv_pid(const scn_forksrv *fs);
+/* The fork server's own host time, as scn_proc_times_us (its copies are
+ * not its children). */
+scn_proc_times scn_forksrv_times_us(scn_forksrv *fs);
 size_t scn_forksrv_started(const scn_forksrv *fs);
 bool scn_forksrv_alive(const scn_forksrv *fs);
 void scn_forksrv_free(scn_forksrv *fs);
