@@ -55,12 +55,13 @@ struct scn_proc {
    * threads at the last reading */
   pid_t tree[SCN_PROC_TREE_MAX];
   int64_t tree_cpu[SCN_PROC_TREE_MAX];
+  int64_t tree_cpu_at[SCN_PROC_TREE_MAX]; /* when that figure was read */
   int tree_threads[SCN_PROC_TREE_MAX];
   size_t n_tree;
   scn_proc_thread *thr; /* the threads the last walk found */
   size_t n_thr, cap_thr;
-  /* host time: started, walked, the CPU and the waits last read */
-  int64_t born_at, walk_at, cpu_at, wait_at;
+  /* host time: started, last walked, its CPU last read */
+  int64_t born_at, walk_at;
   bool observed;        /* not a child: scn_proc_observe */
   int64_t spawn_cpu_us; /* the fork server's CPU time starting it */
   scn_exitwatch *watch; /* and watch_id: its registration, until reaped */
@@ -577,6 +578,8 @@ int scn_proc_spawn(const scn_spawn_opts *o, scn_proc **out, ecsb_err *err) {
   scn_proc *p = calloc(1, sizeof *p);
   if (!p)
     return ecsb_err_set(err, ECSB_ENOMEM, "out of memory");
+  /* before the process exists: its CPU is all after this */
+  int64_t before = ecsb_mono_host_us();
   int rc = ECSB_ESTATE;
   if (o->via && !o->via->dead && strcmp(o->argv[0], o->via->prog) == 0)
     rc = spawn_via(o->via, o, p, err);
@@ -591,7 +594,7 @@ int scn_proc_spawn(const scn_spawn_opts *o, scn_proc **out, ecsb_err *err) {
   p->tree[0] = p->pid;
   p->tree_cpu[0] = 0;
   p->n_tree = 1;
-  p->born_at = p->cpu_at = p->wait_at = ecsb_mono_host_us();
+  p->born_at = p->tree_cpu_at[0] = before;
   p->walk_at = INT64_MIN / 2;
   if (o->watch && o->on_exit) {
     ecsb_err e = {0};
@@ -702,6 +705,7 @@ bool scn_proc_poll(scn_proc *p, int *exit_code, int *term_signal) {
 #define LAG_MAX_DEPTH 3
 #define LAG_MAX_CHILDREN 64
 #define LAG_REWALK_MAX_US 100000
+#define LAG_CPU_SLACK_US 20000
 
 /* A small /proc file read whole, relative to dir: open/read/close, no
  * stdio buffer to allocate. Returns the length, or -1. */
@@ -815,22 +819,34 @@ static long cpu_count(void) {
   return cpus > 0 ? cpus : 1;
 }
 
-/* Growth from seen to v, when v can be the same counter's: it never goes
- * back, nor grows faster than cpus counters could since the last reading
- * began (else a pid was reused, and the new figure is only a base). Read
- * after v was, the bound holds however late the reading got to it. */
-static int64_t growth(int64_t v, int64_t seen, int64_t seen_at, long cpus) {
-  int64_t most = (ecsb_mono_host_us() - seen_at) * cpus;
-  return v >= seen && v - seen <= most ? v - seen : 0;
+/* Whether v can be process k's CPU, as a figure after its last: a CPU
+ * clock never goes back, nor grows faster than every CPU could since the
+ * last figure was read (else the pid was reused, and v is another
+ * process's). Taken after v was read, the bound holds however late the
+ * reading got to it; LAG_CPU_SLACK_US more, as the kernel's CPU clocks
+ * and the wall clock do not keep step (a clock read 0.3 ms apart grew by
+ * 4 ms on this project's 2-core VMs). */
+static bool cpu_own(const scn_proc *p, size_t k, int64_t v) {
+  int64_t most = (ecsb_mono_host_us() - p->tree_cpu_at[k]) * cpu_count() +
+                 LAG_CPU_SLACK_US;
+  return v >= p->tree_cpu[k] && v - p->tree_cpu[k] <= most;
 }
 
-/* The growth of a known process's CPU to v, its base moved only when v is
- * its own. */
-static int64_t cpu_growth(const scn_proc *p, int64_t *base, int64_t v) {
-  int64_t g = growth(v, *base, p->cpu_at, cpu_count());
-  if (g || v == *base)
-    *base = v;
+/* The growth of process k's CPU to v, read by a reading that began at
+ * read_at; only a figure of its own replaces the last one. */
+static int64_t cpu_growth(scn_proc *p, size_t k, int64_t v, int64_t read_at) {
+  if (!cpu_own(p, k, v))
+    return 0;
+  int64_t g = v - p->tree_cpu[k];
+  p->tree_cpu[k] = v;
+  p->tree_cpu_at[k] = read_at;
   return g;
+}
+
+/* The growth of a thread's wait. Not bounded by the time between two
+ * readings: the kernel adds a wait when it ends, all of it at once. */
+static int64_t wait_growth(int64_t v, int64_t seen) {
+  return v > seen ? v - seen : 0;
 }
 
 typedef struct tree_walk {
@@ -884,7 +900,7 @@ static void walk_thread(tree_walk *w, int dfd, pid_t pid, pid_t tid,
   if (old)
     old->taken = true;
   *ran += run;
-  w->grew.wait_us += old ? growth(wait, th.wait_us, w->p->wait_at, 1) : wait;
+  w->grew.wait_us += old ? wait_growth(wait, th.wait_us) : wait;
   th.wait_us = wait;
   w->thr[w->n_thr++] = th;
 }
@@ -934,7 +950,8 @@ static void walk_tree(pid_t pid, int depth, tree_walk *w) {
   for (size_t i = 0; i < p->n_tree && !known; i++)
     if (p->tree[i] == pid) {
       known = true;
-      w->grew.cpu_us += growth(cpu, p->tree_cpu[i], p->cpu_at, cpu_count());
+      if (cpu_own(p, i, cpu))
+        w->grew.cpu_us += cpu - p->tree_cpu[i];
     }
   if (!known)
     w->grew.cpu_us += cpu;
@@ -970,11 +987,13 @@ static void walk(scn_proc *p, int64_t now) {
   p->cap_thr = w->cap_thr;
   memcpy(p->tree, w->tree, w->n * sizeof *p->tree);
   memcpy(p->tree_cpu, w->cpu, w->n * sizeof *p->tree_cpu);
+  for (size_t i = 0; i < w->n; i++)
+    p->tree_cpu_at[i] = now; /* the walk found each one: its own figure */
   memcpy(p->tree_threads, w->threads, w->n * sizeof *p->tree_threads);
   p->n_tree = w->n;
   p->times.cpu_us += w->grew.cpu_us;
   p->times.wait_us += w->grew.wait_us;
-  p->cpu_at = p->wait_at = p->walk_at = now;
+  p->walk_at = now;
   free(w);
 }
 
@@ -1003,16 +1022,15 @@ static bool read_known(scn_proc *p, int64_t now) {
   }
   for (size_t i = 0; i < p->n_thr; i++) {
     scn_proc_thread *th = &p->thr[i];
-    p->times.wait_us += growth(th->now_us, th->wait_us, p->wait_at, 1);
+    p->times.wait_us += wait_growth(th->now_us, th->wait_us);
     th->wait_us = th->now_us;
   }
   for (size_t k = 0; k < p->n_tree; k++) {
     int64_t cpu = process_cpu_us(p->tree[k]);
     if (cpu < 0)
       cpu = ran[k];
-    p->times.cpu_us += cpu_growth(p, &p->tree_cpu[k], cpu);
+    p->times.cpu_us += cpu_growth(p, k, cpu, now);
   }
-  p->cpu_at = p->wait_at = now;
   return true;
 }
 
@@ -1029,7 +1047,7 @@ scn_proc *scn_proc_observe(pid_t pid) {
   p->tree[0] = pid;
   p->tree_cpu[0] = process_cpu_us(pid); /* from now on */
   p->n_tree = 1;
-  p->born_at = p->cpu_at = p->wait_at = ecsb_mono_host_us();
+  p->born_at = p->tree_cpu_at[0] = ecsb_mono_host_us();
   p->walk_at = INT64_MIN / 2;
   return p;
 }
@@ -1098,13 +1116,10 @@ int64_t scn_proc_cpu_us(scn_proc *p) {
   if (!p->reaped) {
     /* A child of the container (not the runner's, so not kept as a zombie
      * for it) may have ended and its pid gone to another process since
-     * it was read: growth() takes such a figure as a base only. */
+     * it was read: cpu_growth() leaves such a figure out. */
     int64_t now = ecsb_mono_host_us();
-    for (size_t i = 0; i < p->n_tree; i++) {
-      p->times.cpu_us +=
-          cpu_growth(p, &p->tree_cpu[i], process_cpu_us(p->tree[i]));
-    }
-    p->cpu_at = now;
+    for (size_t i = 0; i < p->n_tree; i++)
+      p->times.cpu_us += cpu_growth(p, i, process_cpu_us(p->tree[i]), now);
   }
   return p->times.cpu_us;
 }

@@ -304,6 +304,32 @@ static void test_times_keep_what_an_ended_child_took(void **state) {
   scn_proc_free(p);
 }
 
+/* The CPU-only reading follows a busy process from its start, read every
+ * 0.2 ms: each figure is bounded by the time since the last one was read,
+ * and the process's CPU before the spawn returned fits the bound too. */
+static void test_cpu_readings_follow_a_busy_start(void **state) {
+  (void)state;
+  const char *script = "j=0; while [ $j -lt 300000 ]; do j=$((j+1)); done";
+  const char *argv[] = {"/bin/sh", "-c", script, NULL};
+  scn_proc *p = spawn(argv, NULL);
+  clockid_t id;
+  assert_int_equal(clock_getcpuclockid(scn_proc_pid(p), &id), 0);
+  int64_t t0 = ecsb_mono_us(), seen = 0, own = 0;
+  /* 10 ms of its CPU, bounded by 20 s of wall time */
+  while (own < 10000 && ecsb_mono_us() - t0 < 20000000) {
+    seen = scn_proc_cpu_us(p);
+    struct timespec ts;
+    assert_int_equal(clock_gettime(id, &ts), 0);
+    own = (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
+    usleep(200);
+  }
+  assert_true(own >= 10000);
+  /* all of it but what it did between the two readings */
+  assert_true(seen >= own - 2000);
+  assert_true(seen <= own);
+  scn_proc_free(p);
+}
+
 /* A process the runner observes (itself) is read for its own threads
  * alone: its work counts, its busy child's does not, and nothing signals
  * it. */
@@ -467,6 +493,7 @@ int main(void) {
       cmocka_unit_test(test_spawn_errors_name_the_problem),
       cmocka_unit_test(test_times_count_the_containers_children),
       cmocka_unit_test(test_times_keep_what_an_ended_child_took),
+      cmocka_unit_test(test_cpu_readings_follow_a_busy_start),
       cmocka_unit_test(test_an_observed_process_counts_its_own_threads),
       cmocka_unit_test(test_fork_server_starts_what_a_spawn_would),
       cmocka_unit_test(test_fork_server_that_cannot_start),
