@@ -57,6 +57,10 @@ struct scn_proc {
   int64_t tree_cpu[SCN_PROC_TREE_MAX];
   int64_t tree_cpu_at[SCN_PROC_TREE_MAX]; /* when that figure was read */
   int tree_threads[SCN_PROC_TREE_MAX];
+  /* its main thread's children file, kept open (or -1), and a hash of
+   * what it held */
+  int tree_kids_fd[SCN_PROC_TREE_MAX];
+  uint64_t tree_kids[SCN_PROC_TREE_MAX];
   size_t n_tree;
   scn_proc_thread *thr; /* the threads the last walk found */
   size_t n_thr, cap_thr;
@@ -593,6 +597,7 @@ int scn_proc_spawn(const scn_spawn_opts *o, scn_proc **out, ecsb_err *err) {
   /* its tree until the first walk: itself, from no CPU */
   p->tree[0] = p->pid;
   p->tree_cpu[0] = 0;
+  p->tree_kids_fd[0] = -1;
   p->n_tree = 1;
   p->born_at = p->tree_cpu_at[0] = before;
   p->walk_at = INT64_MIN / 2;
@@ -691,20 +696,22 @@ bool scn_proc_poll(scn_proc *p, int *exit_code, int *term_signal) {
  * A walk lists every thread of the tree and reads every thread's children
  * file. Between walks a reading reads only the threads the last walk
  * found, from schedstat files it keeps open, after checking that no
- * process of the tree gained or lost a thread: at 0.01 a fleet's health
- * checks have the runner sample each task about 20 times a second, and a
- * walk of a mesh task cost 230 us of its CPU each time. A process walks
- * again once the last walk is a sixteenth of its age old (at most
- * LAG_REWALK_MAX_US): a child born since then counts from that walk on,
- * all it took so far included, and a young process, whose threads and
- * children are still starting, is walked at every reading.
+ * process of the tree gained or lost a thread and that each one's main
+ * thread has the children it had (the file kept open too: a shell or an
+ * entrypoint forks from it): at 0.01 a fleet's health checks have the
+ * runner sample each task about 20 times a second, and a walk of a mesh
+ * task cost 230 us of its CPU each time. A process walks again once the
+ * last walk is a quarter of its age old (at most LAG_REWALK_MAX_US): a
+ * child another thread forked since then counts from that walk on, all it
+ * took so far included, and a young process, whose threads and children
+ * are still starting, is walked at every reading.
  *
  * What a tree took is the growth of each thread's wait and each process's
  * CPU, summed: a thread or child that ended keeps what it was seen to
  * take, and the others' growth after it counts at once. */
 #define LAG_MAX_DEPTH 3
 #define LAG_MAX_CHILDREN 64
-#define LAG_REWALK_MAX_US 100000
+#define LAG_REWALK_MAX_US 1000000
 #define LAG_CPU_SLACK_US 20000
 
 /* A small /proc file read whole, relative to dir: open/read/close, no
@@ -804,7 +811,15 @@ static bool read_thread(const scn_proc_thread *th, int64_t *run,
   return n > 0 && parse_schedstat(buf, run, wait);
 }
 
+static void drop_kids(scn_proc *p) {
+  for (size_t i = 0; i < p->n_tree; i++) {
+    close_kept(p->tree_kids_fd[i]);
+    p->tree_kids_fd[i] = -1;
+  }
+}
+
 static void drop_threads(scn_proc *p) {
+  drop_kids(p);
   for (size_t i = 0; i < p->n_thr; i++)
     close_kept(p->thr[i].fd);
   free(p->thr);
@@ -849,11 +864,36 @@ static int64_t wait_growth(int64_t v, int64_t seen) {
   return v > seen ? v - seen : 0;
 }
 
+/* A children file, from its kept descriptor or by name relative to dir;
+ * the length read, or -1. */
+static ssize_t read_kids(int fd, const char *name, int dir, char *buf,
+                         size_t cap) {
+  if (fd < 0)
+    return read_small(dir, name, buf, cap);
+  ssize_t n;
+  do
+    n = pread(fd, buf, cap - 1, 0);
+  while (n < 0 && errno == EINTR);
+  if (n >= 0)
+    buf[n] = '\0';
+  return n;
+}
+
+/* FNV-1a of what a children file held (n < 0: unreadable). */
+static uint64_t hash(const char *buf, ssize_t n) {
+  uint64_t h = 14695981039346656037ull;
+  for (ssize_t i = 0; i < n; i++)
+    h = (h ^ (unsigned char)buf[i]) * 1099511628211ull;
+  return n < 0 ? 0 : h;
+}
+
 typedef struct tree_walk {
   scn_proc *p;
   pid_t tree[SCN_PROC_TREE_MAX];
   int64_t cpu[SCN_PROC_TREE_MAX];
   int threads[SCN_PROC_TREE_MAX];
+  int kids_fd[SCN_PROC_TREE_MAX];
+  uint64_t kids[SCN_PROC_TREE_MAX];
   size_t n;
   scn_proc_thread *thr; /* the threads found, and their growth */
   size_t n_thr, cap_thr;
@@ -918,6 +958,8 @@ static void walk_tree(pid_t pid, int depth, tree_walk *w) {
   size_t slot = w->n++;
   w->tree[slot] = pid;
   w->threads[slot] = 0;
+  w->kids_fd[slot] = -1;
+  w->kids[slot] = 0;
   int64_t ran = 0; /* the live threads' run, should the CPU clock fail */
   struct dirent *e;
   while ((e = readdir(d)) != NULL) {
@@ -929,7 +971,14 @@ static void walk_tree(pid_t pid, int depth, tree_walk *w) {
       continue;
     char name[64], buf[512];
     snprintf(name, sizeof name, "%.20s/children", e->d_name);
-    ssize_t n = read_small(dfd, name, buf, sizeof buf);
+    ssize_t n;
+    if (atoi(e->d_name) == pid) { /* kept: a reading checks it */
+      w->kids_fd[slot] = keep_open(dfd, name);
+      n = read_kids(w->kids_fd[slot], name, dfd, buf, sizeof buf);
+      w->kids[slot] = hash(buf, n);
+    } else {
+      n = read_small(dfd, name, buf, sizeof buf);
+    }
     if (n <= 0)
       continue;
     if ((size_t)n == sizeof buf - 1) { /* full: the last pid may be cut */
@@ -977,10 +1026,15 @@ static void walk(scn_proc *p, int64_t now) {
     w->thr[i].fresh = false;
   }
   if (!ok) {
+    for (size_t i = 0; i < w->n; i++)
+      close_kept(w->kids_fd[i]);
     free(w->thr);
     free(w);
     return;
   }
+  drop_kids(p);
+  memcpy(p->tree_kids_fd, w->kids_fd, w->n * sizeof *p->tree_kids_fd);
+  memcpy(p->tree_kids, w->kids, w->n * sizeof *p->tree_kids);
   free(p->thr);
   p->thr = w->thr;
   p->n_thr = w->n_thr;
@@ -1009,6 +1063,11 @@ static bool read_known(scn_proc *p, int64_t now) {
     /* a /proc task folder's links: 2 and one per thread */
     if (stat(path, &st) != 0 || st.st_nlink != (nlink_t)p->tree_threads[i] + 2)
       return false;
+    char buf[512];
+    if (p->tree_kids_fd[i] >= 0 &&
+        hash(buf, read_kids(p->tree_kids_fd[i], NULL, -1, buf, sizeof buf)) !=
+            p->tree_kids[i])
+      return false; /* a child born or gone */
   }
   int64_t ran[SCN_PROC_TREE_MAX] = {0};
   for (size_t i = 0; i < p->n_thr; i++) {
@@ -1045,6 +1104,7 @@ scn_proc *scn_proc_observe(pid_t pid) {
   p->pid = pid;
   p->observed = true;
   p->tree[0] = pid;
+  p->tree_kids_fd[0] = -1;
   p->tree_cpu[0] = process_cpu_us(pid); /* from now on */
   p->n_tree = 1;
   p->born_at = p->tree_cpu_at[0] = ecsb_mono_host_us();
@@ -1062,7 +1122,7 @@ scn_proc_times scn_proc_times_us(scn_proc *p) {
   if (!p)
     return none;
   if (!p->reaped) {
-    int64_t now = ecsb_mono_host_us(), gap = (now - p->born_at) / 16;
+    int64_t now = ecsb_mono_host_us(), gap = (now - p->born_at) / 4;
     if (gap > LAG_REWALK_MAX_US)
       gap = LAG_REWALK_MAX_US;
     if (now - p->walk_at >= gap || !read_known(p, now))
