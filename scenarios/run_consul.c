@@ -143,10 +143,12 @@ void scn_run_consul_observe(scn_runner *r) {
     if (now_passing == t->passing)
       continue;
     t->passing = now_passing;
-    /* clients learn of the change routing_delay later (xDS) */
+    /* clients learn of the change routing_delay later (xDS), on the
+     * task's time: a busy host holds it back, and the faults that follow
+     * the change with it */
     atomic_store(&t->load_until,
                  now_passing ? INT64_MAX
-                             : ecsb_mono_us() +
+                             : scn_run_task_now(r, t) +
                                    scn_scale_us(r->s, r->s->load_delay_us));
     /* the lag this milestone carries, and the loop's delay in seeing it
      * (from the latest change, never more than it was) */

@@ -155,7 +155,7 @@ struct scn_run_task {
   char md_base[256], creds_uri[512], creds_token[128];
   char control_path[1100];
   cJSON *control; /* the consul-client's control document so far */
-  /* Load (run_load.c): sent until this ecsb_mono_us (INT64_MAX while the
+  /* Load (run_load.c): sent until this task time (INT64_MAX while the
    * service passes, + the routing delay once it stopped; 0: never). */
   _Atomic int64_t load_until;
   int64_t load_next; /* the load thread's own */

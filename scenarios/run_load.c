@@ -46,7 +46,8 @@ static void *load_main(void *arg) {
     int64_t now = ecsb_mono_us(), next = now + 10000;
     for (size_t i = 0; i < r->n_tasks && !atomic_load(&l->stop); i++) {
       scn_run_task *t = &r->tasks[i];
-      if (now >= atomic_load(&t->load_until)) {
+      int64_t until = atomic_load(&t->load_until);
+      if (until <= 0 || scn_run_lag_task_time(t, now) >= until) {
         t->load_next = 0;
         continue;
       }

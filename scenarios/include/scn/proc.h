@@ -56,9 +56,12 @@ int scn_proc_signal(scn_proc *p, int sig);
 bool scn_proc_poll(scn_proc *p, int *exit_code, int *term_signal);
 
 /* Host time of the child's threads, and its children's, so far (from
- * /proc's schedstat): cpu_us on a CPU, wait_us runnable but waiting for
- * one. The figures are kept when the child is reaped (they are read while
- * it is still a zombie); 0 where /proc has no schedstat. */
+ * /proc's schedstat and each process's CPU clock): cpu_us on a CPU,
+ * wait_us runnable but waiting for one; each the sum of what every thread
+ * or process was seen to add, so one that ended keeps its share. Cheap
+ * between walks of /proc (proc.c, "host time"). The figures are kept when
+ * the child is reaped (they are read while it is still a zombie); 0 where
+ * /proc has no schedstat. */
 typedef struct scn_proc_times {
   int64_t cpu_us;
   int64_t wait_us;
@@ -67,11 +70,11 @@ scn_proc_times scn_proc_times_us(scn_proc *p);
 /* The processes of a tree scn_proc_times_us walks at most. */
 #define SCN_PROC_TREE_MAX 16
 /* The CPU part alone, cheaply: the CPU clocks of the processes the last
- * scn_proc_times_us found in the tree (one system call each, where a walk
- * opens /proc files for every thread), so the runner can charge a
- * container's start-up CPU while it happens. Never less than
- * scn_proc_times_us's figure; a child born since that walk counts from the
- * next one. */
+ * walk found in the tree (one system call each, where scn_proc_times_us
+ * reads a file for every thread), so the runner can charge a container's
+ * start-up CPU while it happens. It adds to the same sum as
+ * scn_proc_times_us; a child born since that walk counts from the next
+ * one. */
 int64_t scn_proc_cpu_us(scn_proc *p);
 /* The CPU time the fork server spent starting p (0 when it was exec'd):
  * work for p's start that p's own figures do not hold. */
