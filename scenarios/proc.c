@@ -57,8 +57,8 @@ struct scn_proc {
   int64_t tree_cpu[SCN_PROC_TREE_MAX];
   int64_t tree_cpu_at[SCN_PROC_TREE_MAX]; /* when that figure was read */
   int tree_threads[SCN_PROC_TREE_MAX];
-  /* its main thread's children file, kept open (or -1), and a hash of
-   * what it held */
+  /* its main thread's children file, kept open (-1: read by name; -2:
+   * not read, the walk's last generation), and a hash of what it held */
   int tree_kids_fd[SCN_PROC_TREE_MAX];
   uint64_t tree_kids[SCN_PROC_TREE_MAX];
   size_t n_tree;
@@ -597,7 +597,7 @@ int scn_proc_spawn(const scn_spawn_opts *o, scn_proc **out, ecsb_err *err) {
   /* its tree until the first walk: itself, from no CPU */
   p->tree[0] = p->pid;
   p->tree_cpu[0] = 0;
-  p->tree_kids_fd[0] = -1;
+  p->tree_kids_fd[0] = -2;
   p->n_tree = 1;
   p->born_at = p->tree_cpu_at[0] = before;
   p->walk_at = INT64_MIN / 2;
@@ -814,7 +814,7 @@ static bool read_thread(const scn_proc_thread *th, int64_t *run,
 static void drop_kids(scn_proc *p) {
   for (size_t i = 0; i < p->n_tree; i++) {
     close_kept(p->tree_kids_fd[i]);
-    p->tree_kids_fd[i] = -1;
+    p->tree_kids_fd[i] = -2;
   }
 }
 
@@ -864,8 +864,8 @@ static int64_t wait_growth(int64_t v, int64_t seen) {
   return v > seen ? v - seen : 0;
 }
 
-/* A children file, from its kept descriptor or by name relative to dir;
- * the length read, or -1. */
+/* A children file, from its kept descriptor (fd >= 0) or by name relative
+ * to dir; the length read, or -1. */
 static ssize_t read_kids(int fd, const char *name, int dir, char *buf,
                          size_t cap) {
   if (fd < 0)
@@ -958,7 +958,7 @@ static void walk_tree(pid_t pid, int depth, tree_walk *w) {
   size_t slot = w->n++;
   w->tree[slot] = pid;
   w->threads[slot] = 0;
-  w->kids_fd[slot] = -1;
+  w->kids_fd[slot] = -2;
   w->kids[slot] = 0;
   int64_t ran = 0; /* the live threads' run, should the CPU clock fail */
   struct dirent *e;
@@ -1063,10 +1063,11 @@ static bool read_known(scn_proc *p, int64_t now) {
     /* a /proc task folder's links: 2 and one per thread */
     if (stat(path, &st) != 0 || st.st_nlink != (nlink_t)p->tree_threads[i] + 2)
       return false;
-    char buf[512];
-    if (p->tree_kids_fd[i] >= 0 &&
-        hash(buf, read_kids(p->tree_kids_fd[i], NULL, -1, buf, sizeof buf)) !=
-            p->tree_kids[i])
+    char buf[512], name[80];
+    snprintf(name, sizeof name, "%s/%d/children", path, (int)p->tree[i]);
+    if (p->tree_kids_fd[i] != -2 &&
+        hash(buf, read_kids(p->tree_kids_fd[i], name, AT_FDCWD, buf,
+                            sizeof buf)) != p->tree_kids[i])
       return false; /* a child born or gone */
   }
   int64_t ran[SCN_PROC_TREE_MAX] = {0};
@@ -1104,7 +1105,7 @@ scn_proc *scn_proc_observe(pid_t pid) {
   p->pid = pid;
   p->observed = true;
   p->tree[0] = pid;
-  p->tree_kids_fd[0] = -1;
+  p->tree_kids_fd[0] = -2;
   p->tree_cpu[0] = process_cpu_us(pid); /* from now on */
   p->n_tree = 1;
   p->born_at = p->tree_cpu_at[0] = ecsb_mono_host_us();

@@ -8,6 +8,7 @@
 #include <stdint.h>
 #include <cmocka.h>
 
+#include <dirent.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -269,6 +270,17 @@ static void test_times_count_the_containers_children(void **state) {
   scn_proc_free(p);
 }
 
+/* This process's open descriptors. */
+static int open_fds(void) {
+  DIR *d = opendir("/proc/self/fd");
+  assert_non_null(d);
+  int n = 0;
+  while (readdir(d))
+    n++;
+  closedir(d);
+  return n;
+}
+
 static int64_t children_cpu_us(void) {
   struct rusage ru;
   getrusage(RUSAGE_CHILDREN, &ru);
@@ -286,6 +298,7 @@ static void test_times_keep_what_an_ended_child_took(void **state) {
   const char *script = "(j=0; while [ $j -lt 300000 ]; do j=$((j+1)); done); "
                        "j=0; while [ $j -lt 300000 ]; do j=$((j+1)); done";
   const char *argv[] = {"/bin/sh", "-c", script, NULL};
+  int fds = open_fds();
   int64_t before = children_cpu_us(), t0 = ecsb_mono_us();
   scn_proc *p = spawn(argv, NULL);
   /* bounded: 60 s of wall time at most, however busy the machine */
@@ -302,6 +315,8 @@ static void test_times_keep_what_an_ended_child_took(void **state) {
   assert_true(cpu >= all * 8 / 10);
   assert_true(cpu <= all + 20000);
   scn_proc_free(p);
+  /* the files the readings kept open are closed with it */
+  assert_int_equal(open_fds(), fds);
 }
 
 /* The CPU-only reading follows a busy process from its start, read every
