@@ -47,7 +47,9 @@ static void *load_main(void *arg) {
     for (size_t i = 0; i < r->n_tasks && !atomic_load(&l->stop); i++) {
       scn_run_task *t = &r->tasks[i];
       int64_t until = atomic_load(&t->load_until);
-      if (until <= 0 || scn_run_lag_task_time(t, now) >= until) {
+      /* set once the task (and its clock) exists; its clock held at an
+       * exit stands still for the load too */
+      if (until <= 0 || ecsb_taskclock_now_us(t->clock) - r->t0_mono >= until) {
         t->load_next = 0;
         continue;
       }
