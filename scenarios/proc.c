@@ -631,11 +631,11 @@ static void unwatch(scn_proc *p) {
   p->watch_id = 0;
 }
 
-static void drop_threads(scn_proc *p);
+static void drop_kept(scn_proc *p);
 
 static void record(scn_proc *p, int status) {
   p->reaped = true;
-  drop_threads(p);
+  drop_kept(p);
   unwatch(p);
   guard_note('-', p->pid);
   if (WIFEXITED(status)) {
@@ -791,24 +791,30 @@ static void close_kept(int fd) {
   }
 }
 
+/* A /proc file read whole, from its kept descriptor (fd >= 0) or by name
+ * relative to dir. Returns the length, or -1. */
+static ssize_t read_kept(int fd, int dir, const char *name, char *buf,
+                         size_t cap) {
+  if (fd < 0)
+    return read_small(dir, name, buf, cap);
+  ssize_t n;
+  do
+    n = pread(fd, buf, cap - 1, 0);
+  while (n < 0 && errno == EINTR);
+  if (n >= 0)
+    buf[n] = '\0';
+  return n;
+}
+
 /* One thread's run and wait now; false when it is gone. */
 static bool read_thread(const scn_proc_thread *th, int64_t *run,
                         int64_t *wait) {
-  char buf[128];
-  ssize_t n;
-  if (th->fd >= 0) {
-    do
-      n = pread(th->fd, buf, sizeof buf - 1, 0);
-    while (n < 0 && errno == EINTR);
-    if (n >= 0)
-      buf[n] = '\0';
-  } else {
-    char path[80];
+  char buf[128], path[80] = "";
+  if (th->fd < 0)
     snprintf(path, sizeof path, "/proc/%d/task/%d/schedstat", (int)th->pid,
              (int)th->tid);
-    n = read_small(AT_FDCWD, path, buf, sizeof buf);
-  }
-  return n > 0 && parse_schedstat(buf, run, wait);
+  return read_kept(th->fd, AT_FDCWD, path, buf, sizeof buf) > 0 &&
+         parse_schedstat(buf, run, wait);
 }
 
 static void drop_kids(scn_proc *p) {
@@ -818,7 +824,7 @@ static void drop_kids(scn_proc *p) {
   }
 }
 
-static void drop_threads(scn_proc *p) {
+static void drop_kept(scn_proc *p) {
   drop_kids(p);
   for (size_t i = 0; i < p->n_thr; i++)
     close_kept(p->thr[i].fd);
@@ -862,21 +868,6 @@ static int64_t cpu_growth(scn_proc *p, size_t k, int64_t v, int64_t read_at) {
  * readings: the kernel adds a wait when it ends, all of it at once. */
 static int64_t wait_growth(int64_t v, int64_t seen) {
   return v > seen ? v - seen : 0;
-}
-
-/* A children file, from its kept descriptor (fd >= 0) or by name relative
- * to dir; the length read, or -1. */
-static ssize_t read_kids(int fd, const char *name, int dir, char *buf,
-                         size_t cap) {
-  if (fd < 0)
-    return read_small(dir, name, buf, cap);
-  ssize_t n;
-  do
-    n = pread(fd, buf, cap - 1, 0);
-  while (n < 0 && errno == EINTR);
-  if (n >= 0)
-    buf[n] = '\0';
-  return n;
 }
 
 /* FNV-1a of what a children file held (n < 0: unreadable). */
@@ -974,7 +965,7 @@ static void walk_tree(pid_t pid, int depth, tree_walk *w) {
     ssize_t n;
     if (atoi(e->d_name) == pid) { /* kept: a reading checks it */
       w->kids_fd[slot] = keep_open(dfd, name);
-      n = read_kids(w->kids_fd[slot], name, dfd, buf, sizeof buf);
+      n = read_kept(w->kids_fd[slot], dfd, name, buf, sizeof buf);
       w->kids[slot] = hash(buf, n);
     } else {
       n = read_small(dfd, name, buf, sizeof buf);
@@ -1066,7 +1057,7 @@ static bool read_known(scn_proc *p, int64_t now) {
     char buf[512], name[80];
     snprintf(name, sizeof name, "%s/%d/children", path, (int)p->tree[i]);
     if (p->tree_kids_fd[i] != -2 &&
-        hash(buf, read_kids(p->tree_kids_fd[i], name, AT_FDCWD, buf,
+        hash(buf, read_kept(p->tree_kids_fd[i], AT_FDCWD, name, buf,
                             sizeof buf)) != p->tree_kids[i])
       return false; /* a child born or gone */
   }
@@ -1167,7 +1158,7 @@ void scn_proc_free(scn_proc *p) {
     scn_proc_wait(p, 10000, NULL, NULL);
   }
   unwatch(p);
-  drop_threads(p);
+  drop_kept(p);
   free(p);
 }
 
