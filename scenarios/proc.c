@@ -762,15 +762,33 @@ static int64_t process_cpu_us(pid_t pid) {
  * a quarter of the descriptor limit, so that a fleet's sockets and logs
  * keep the rest; a thread beyond it is read by path. */
 static atomic_long g_kept;
+static atomic_long g_kept_most = -1;
 static long kept_most(void) {
-  static long most = -1;
+  long most = atomic_load(&g_kept_most);
   if (most < 0) {
     struct rlimit rl;
     most = getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur != RLIM_INFINITY
                ? (long)(rl.rlim_cur / 4)
                : 256;
+    atomic_store(&g_kept_most, most);
   }
   return most;
+}
+
+rlim_t scn_proc_raise_nofile(void) {
+  struct rlimit rl;
+  if (getrlimit(RLIMIT_NOFILE, &rl) != 0)
+    return 0;
+  rlim_t want = SCN_PROC_NOFILE;
+  if (rl.rlim_max != RLIM_INFINITY && rl.rlim_max < want)
+    want = rl.rlim_max;
+  if (rl.rlim_cur == RLIM_INFINITY || rl.rlim_cur >= want)
+    return rl.rlim_cur;
+  rl.rlim_cur = want;
+  if (setrlimit(RLIMIT_NOFILE, &rl) != 0 || getrlimit(RLIMIT_NOFILE, &rl) != 0)
+    return 0;
+  atomic_store(&g_kept_most, -1); /* the budget follows the new limit */
+  return rl.rlim_cur;
 }
 
 static int keep_open(int dir, const char *name) {

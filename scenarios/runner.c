@@ -781,6 +781,8 @@ static int finish(scn_runner *r, scn_run_result *res, ecsb_err *err) {
 
 static int setup(scn_runner *r, ecsb_err *err) {
   const scn_scenario *s = r->s;
+  /* a fleet's lag samples read kept /proc files, one per thread */
+  scn_proc_raise_nofile();
   int rc = scn_netblock_acquire(&r->nb, r->o->net_block, r->o->lock_dir, err);
   if (rc)
     return rc;

@@ -392,6 +392,44 @@ static void test_an_observed_process_counts_its_own_threads(void **state) {
   scn_proc_free(self);
 }
 
+/* The runner raises its soft limit on open files for its kept /proc files,
+ * to Fargate's default (or the hard limit), never lowers it, and its
+ * containers inherit it. */
+static void test_open_file_limit_is_raised_for_a_fleet(void **state) {
+  (void)state;
+  struct rlimit before;
+  assert_int_equal(getrlimit(RLIMIT_NOFILE, &before), 0);
+  rlim_t want = SCN_PROC_NOFILE;
+  if (before.rlim_max != RLIM_INFINITY && before.rlim_max < want)
+    want = before.rlim_max;
+  struct rlimit low = {want < 256 ? want : 256, before.rlim_max};
+  assert_int_equal(setrlimit(RLIMIT_NOFILE, &low), 0);
+  assert_int_equal(scn_proc_raise_nofile(), want);
+  struct rlimit now;
+  assert_int_equal(getrlimit(RLIMIT_NOFILE, &now), 0);
+  assert_int_equal(now.rlim_cur, want);
+  assert_int_equal(now.rlim_max, before.rlim_max); /* the hard one stays */
+  assert_int_equal(scn_proc_raise_nofile(), want); /* once is enough */
+
+  const char *argv[] = {"/bin/sh", "-c", "ulimit -Sn", NULL};
+  const char *envp[] = {"PATH=/usr/bin:/bin", NULL};
+  scn_proc *p = spawn(argv, envp);
+  int code = -1, sig = -1;
+  assert_true(scn_proc_wait(p, 5000, &code, &sig));
+  assert_int_equal(code, 0);
+  scn_proc_free(p);
+  char *log = read_log();
+  assert_int_equal(strtoull(log, NULL, 10), (unsigned long long)want);
+  free(log);
+
+  /* a limit above it is left alone */
+  if (before.rlim_cur != RLIM_INFINITY && before.rlim_cur > want) {
+    assert_int_equal(setrlimit(RLIMIT_NOFILE, &before), 0);
+    assert_int_equal(scn_proc_raise_nofile(), before.rlim_cur);
+  }
+  setrlimit(RLIMIT_NOFILE, &before);
+}
+
 static void test_fork_server_starts_what_a_spawn_would(void **state) {
   (void)state;
   scn_forksrv *fs = NULL;
@@ -515,6 +553,7 @@ int main(void) {
       cmocka_unit_test(test_times_keep_what_an_ended_child_took),
       cmocka_unit_test(test_cpu_readings_follow_a_busy_start),
       cmocka_unit_test(test_an_observed_process_counts_its_own_threads),
+      cmocka_unit_test(test_open_file_limit_is_raised_for_a_fleet),
       cmocka_unit_test(test_fork_server_starts_what_a_spawn_would),
       cmocka_unit_test(test_fork_server_that_cannot_start),
   };

@@ -16,6 +16,7 @@
 
 #include <stdbool.h>
 #include <stdint.h>
+#include <sys/resource.h>
 #include <sys/types.h>
 
 #include "ecsb/err.h"
@@ -85,6 +86,15 @@ int64_t scn_proc_spawn_cpu_us(const scn_proc *p);
  * Polling and signalling it do nothing; scn_proc_free lets it go. NULL when
  * out of memory. */
 scn_proc *scn_proc_observe(pid_t pid);
+
+/* Raises the caller's soft limit on open files to SCN_PROC_NOFILE, or to
+ * the hard limit when that is lower, and never lowers it. The runner keeps
+ * a /proc file open for each thread it samples (a quarter of the limit at
+ * most), which Debian's default soft limit of 1024 holds for some 20
+ * tasks; its containers inherit the limit, Fargate's default for every
+ * container. Returns the soft limit now, 0 when it cannot be read. */
+#define SCN_PROC_NOFILE 65535
+rlim_t scn_proc_raise_nofile(void);
 
 /* Waits up to timeout_ms for exit; returns true when it exited. */
 bool scn_proc_wait(scn_proc *p, int64_t timeout_ms, int *exit_code,
