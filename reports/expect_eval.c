@@ -714,7 +714,7 @@ int rpt_expect_eval_run(const rpt_expect *x, const rpt_log *log,
   *n_out = 0;
   ectx c = {.log = log, .run = run, .ms_event = ms_event};
   c.final = (opts && opts->final) || log->complete;
-  c.now = opts && opts->now_us > 0 ? opts->now_us : run->end_at;
+  c.now = opts && opts->now_us > 0 ? opts->now_us : run->tasks_end_at;
   size_t expected = opts ? opts->expected_tasks : 0;
   size_t n_items = rpt_expect_count(x);
   rpt_verdict *v = calloc(n_items + 1, sizeof *v);

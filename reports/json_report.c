@@ -190,6 +190,7 @@ static cJSON *run_json(const rpt_run *r) {
     add_str(log, "end_reason", r->end_reason);
     cJSON_AddNumberToObject(log, "events", (double)r->n_events);
     cJSON_AddNumberToObject(log, "end_us", (double)r->end_at);
+    cJSON_AddNumberToObject(log, "tasks_end_us", (double)r->tasks_end_at);
   }
   add_str(o, "expect_error", r->expect_error);
   cJSON *sum = cJSON_AddObjectToObject(o, "summary");
@@ -691,17 +692,19 @@ static int load_run(rd *d, const cJSON *o, const char *p, rpt_run *r) {
   r->time_scale = v ? v->valuedouble : 1;
   char sp[300];
   if (log) {
-    int64_t n = 0, end = 0;
+    int64_t n = 0, end = 0, tasks_end = 0;
     rpt_pathf(sp, sizeof sp, "%s.log", p);
     if ((rc = get_sdup(d, log, sp, "path", false, &r->log_path)) ||
         (rc = get_flag(d, log, sp, "complete", &r->complete)) ||
         (rc = get_flag(d, log, sp, "torn_tail", &r->torn_tail)) ||
         (rc = get_sdup(d, log, sp, "end_reason", false, &r->end_reason)) ||
         (rc = get_us(d, log, sp, "events", &n)) ||
-        (rc = get_us(d, log, sp, "end_us", &end)))
+        (rc = get_us(d, log, sp, "end_us", &end)) ||
+        (rc = get_us(d, log, sp, "tasks_end_us", &tasks_end)))
       return rc;
     r->n_events = n == RPT_ABSENT ? 0 : (size_t)n;
     r->end_at = end == RPT_ABSENT ? 0 : end;
+    r->tasks_end_at = tasks_end == RPT_ABSENT ? r->end_at : tasks_end;
   }
   int n = vs ? cJSON_GetArraySize(vs) : 0;
   if (n && !(r->verdicts = calloc((size_t)n, sizeof *r->verdicts)))

@@ -603,14 +603,20 @@ int rpt_milestones_compute_idx(const rpt_log *log, const char *log_path,
       rc = count_event(&b, e->kind, err);
     else if (strcmp(e->kind, "fault.injected") == 0)
       rc = fault_event(&b, e, err);
-    else if (strcmp(e->kind, "run.end") == 0)
+    else if (strcmp(e->kind, "run.end") == 0) {
       rc = replace(&r->end_reason, rpt_event_str(e, "reason"), err);
+      int64_t v;
+      if (rpt_event_int(e, "tasks_end_us", &v) && v > 0 && v <= e->t_us)
+        r->tasks_end_at = v;
+    }
     if (rc)
       goto fail;
     if (e->task && (rc = task_event(
                         &b, (size_t)task_index(&b, e->task, false, 0), e, err)))
       goto fail;
   }
+  if (r->tasks_end_at <= 0)
+    r->tasks_end_at = r->end_at;
   for (size_t i = 0; i < r->n_api; i++)
     rpt_stats_of(b.lat[i], b.n_lat[i], &r->api[i].latency);
   for (size_t ti = 0; ti < r->n_tasks; ti++) {

@@ -486,7 +486,7 @@ static int64_t fit_share(const rpt_run *r, int64_t *v) {
     bool stopped = t->ms[RPT_S4] != RPT_ABSENT;
     if (t->server || (!at && (!t->mesh || stopped)))
       continue;
-    int64_t took = at ? t->ms[RPT_T4] : r->end_at - t->t0_at;
+    int64_t took = at ? t->ms[RPT_T4] : r->tasks_end_at - t->t0_at;
     int64_t lag = at ? t->lag[RPT_T4] : t->lag_end;
     if (took > 0)
       v[n++] = lag >= took ? 1000 : lag * 1000 / took;

@@ -187,6 +187,9 @@ struct scn_runner {
   char ecs_ip[16], md_ip[16], server_ip[16];
 
   int64_t t0_mono; /* ecsb_mono_us at T0 */
+  /* run time of the loop's last lag sweep, before the teardown (0: the
+   * loop did not get there); the final verdicts judge with it */
+  int64_t tasks_end;
   rpt_log_writer *w;
   pthread_mutex_t mu; /* w, mem, last_t, quiet */
   rpt_log *mem;       /* the log so far, for rpt_expect_decided */

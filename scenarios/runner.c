@@ -700,6 +700,7 @@ static int loop(scn_runner *r, ecsb_err *err) {
   }
   bool grew;
   scn_run_lag_sweep(r, &grew); /* the lag the final verdicts judge with */
+  r->tasks_end = scn_run_now(r);
   rpt_progress_end(&prog);
   return 0;
 }
@@ -741,8 +742,14 @@ static int finish(scn_runner *r, scn_run_result *res, ecsb_err *err) {
   bool interrupted = g_signal != 0;
   rpt_verdict *v = NULL;
   size_t nv = 0;
+  /* Judged when the loop last sampled the tasks: stopping a fleet of
+   * hundreds takes seconds of wall time in which no task's lag is
+   * sampled, and counted as task time it would turn a run cut short by a
+   * busy host (INCONCLUSIVE) into a task that had its deadline's worth of
+   * time and missed it (FAIL). */
+  int64_t judged = r->tasks_end > 0 ? r->tasks_end : scn_run_now(r);
   rpt_eval_opts eo = {
-      .final = true, .now_us = scn_run_now(r), .expected_tasks = r->n_tasks};
+      .final = true, .now_us = judged, .expected_tasks = r->n_tasks};
   int rc = rpt_expect_eval(r->expect, r->mem, &eo, &v, &nv, err);
   if (rc)
     return rc;
@@ -766,6 +773,7 @@ static int finish(scn_runner *r, scn_run_result *res, ecsb_err *err) {
   cJSON_AddBoolToObject(d, "complete", !interrupted);
   cJSON_AddStringToObject(d, "reason", r->end_reason);
   cJSON_AddNumberToObject(d, "orphans", (double)r->orphans);
+  cJSON_AddNumberToObject(d, "tasks_end_us", (double)judged);
   scn_run_emit(r, -1, "run.end", NULL, NULL, d);
   res->outcome = interrupted           ? SCN_RUN_INTERRUPTED
                  : res->n_failed       ? SCN_RUN_FAILED

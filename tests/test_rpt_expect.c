@@ -289,10 +289,11 @@ static rpt_verdict judge(const char *expect, const char *script, bool end,
   return judge_text(expect, mk_log(expect, script, end), opts);
 }
 
-/* The same log with run.start's deadline_us, as ecsboot run writes it. */
-static rpt_verdict judge_deadline(const char *expect, const char *script,
-                                  long long deadline_us) {
-  char *text = mk_log(expect, script, true);
+/* The same log with run.start's deadline_us, as ecsboot run writes it;
+ * end: with a run.end of mk_log's (else the script has its own). */
+static rpt_verdict judge_deadline_end(const char *expect, const char *script,
+                                      long long deadline_us, bool end) {
+  char *text = mk_log(expect, script, end);
   const char *at = strstr(text, "\"time_scale\":0.01,");
   assert_non_null(at);
   ecsb_buf b;
@@ -301,6 +302,11 @@ static rpt_verdict judge_deadline(const char *expect, const char *script,
                   deadline_us, at);
   free(text);
   return judge_text(expect, ecsb_buf_take(&b), NULL);
+}
+
+static rpt_verdict judge_deadline(const char *expect, const char *script,
+                                  long long deadline_us) {
+  return judge_deadline_end(expect, script, deadline_us, true);
 }
 
 /* Takes text. */
@@ -748,6 +754,42 @@ static void test_a_run_cut_short_by_the_host_cannot_call_absence(void **s) {
   rpt_verdict_clear(&v);
 }
 
+/* The runner stops a fleet's tasks after its last sample of their lag;
+ * that takes seconds of wall time in which no lag is sampled. A task's
+ * time is judged to run.end's tasks_end_us, not to the end of the log:
+ * 12 ms of 20 held back leaves 8 ms of task time, short of the 10 ms
+ * deadline, although the log ends 10 ms later. */
+static void test_the_teardown_is_no_tasks_time(void **s) {
+  (void)s;
+  const char *reached = "{\"milestones\":{\"T4\":{\"reached\":true}}}";
+  const char *held = START("a") "19999 a host.lag - {\"lag_us\":12000}\n";
+  char script[1024];
+  snprintf(script, sizeof script,
+           "%s30000 - run.end - {\"complete\":true,\"reason\":\"deadline\","
+           "\"tasks_end_us\":20000}\n",
+           held);
+  rpt_verdict v = judge_deadline_end(reached, script, 1000000, false);
+  assert_int_equal(v.result, RPT_INCONCLUSIVE);
+  assert_non_null(
+      strstr(v.message, "held the task back 12.0ms of the run's 20.0ms"));
+  rpt_verdict_clear(&v);
+  /* without it (an older log), to the end of the log: 18 ms, FAIL */
+  snprintf(script, sizeof script,
+           "%s30000 - run.end - {\"complete\":true,\"reason\":\"deadline\"}\n",
+           held);
+  v = judge_deadline_end(reached, script, 1000000, false);
+  assert_int_equal(v.result, RPT_FAIL);
+  rpt_verdict_clear(&v);
+  /* a time past the log's end is not believed */
+  snprintf(script, sizeof script,
+           "%s30000 - run.end - {\"complete\":true,\"reason\":\"deadline\","
+           "\"tasks_end_us\":40000}\n",
+           held);
+  v = judge_deadline_end(reached, script, 1000000, false);
+  assert_int_equal(v.result, RPT_FAIL);
+  rpt_verdict_clear(&v);
+}
+
 static void test_a_bad_host_lag_event_names_the_line(void **s) {
   (void)s;
   char *text =
@@ -894,6 +936,7 @@ int main(void) {
       cmocka_unit_test(test_host_lag_cpu_work_is_taken_out_once),
       cmocka_unit_test(test_host_lag_postpones_a_missed_deadline),
       cmocka_unit_test(test_a_run_cut_short_by_the_host_cannot_call_absence),
+      cmocka_unit_test(test_the_teardown_is_no_tasks_time),
       cmocka_unit_test(test_a_bad_host_lag_event_names_the_line),
       cmocka_unit_test(test_partial_log_decides_deadlines_with_now),
       cmocka_unit_test(test_decided_over_a_partial_log),

@@ -447,6 +447,15 @@ static void interrupt_run(const char *name, int sig, int want_code) {
   const rpt_event *last = &rl->events[rl->n - 1];
   assert_string_equal(last->kind, "run.end");
   assert_string_equal(rpt_event_str(last, "reason"), "interrupted");
+  /* the tasks were sampled up to the interrupt, and stopped after it */
+  int64_t tasks_end = 0, passing = -1;
+  assert_true(rpt_event_int(last, "tasks_end_us", &tasks_end));
+  for (size_t i = 0; i < rl->n; i++)
+    if (strcmp(rl->events[i].kind, "service.passing") == 0)
+      passing = rl->events[i].t_us;
+  assert_true(passing >= 0);
+  assert_true(tasks_end >= passing);
+  assert_true(tasks_end <= last->t_us);
   rpt_log_free(rl);
 }
 

@@ -230,6 +230,11 @@ typedef struct rpt_run {
   bool torn_tail;
   char *end_reason; /* run.end's reason, or NULL */
   int64_t end_at;   /* last event's time */
+  /* When the runner last acted on its tasks and sampled their host lag,
+   * before it stopped them (run.end's tasks_end_us; end_at in a log
+   * without it): the time verdicts judge a task's time with. The
+   * teardown after it is no task's time. */
+  int64_t tasks_end_at;
   size_t n_events;
   rpt_task *tasks;
   size_t n_tasks;
