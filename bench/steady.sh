@@ -4,6 +4,10 @@
 # 0.01 and run to 15 minutes of scenario time (`--until 15m`, 9 s of wall
 # time and the start-up). From 5 s after the start, over 3 s, it prints:
 #   runner    the runner's CPU (utime + stime, /proc/PID/stat), in cores
+#   consul    the same, summed over the consul-client processes (the
+#             fake-consul agents, `ecsboot` copies from its fork server)
+#   envoy     the same over the sidecar proxies (`ecsboot-standin envoy`)
+#   app       the same over the apps (`ecsboot-standin app`)
 #   machine   the busy time of every CPU (/proc/stat), in cores: the
 #             runner, the tasks' processes and anything else running
 # For each BUILD_DIR in turn, RUNS times, alternating, so that two builds
@@ -30,6 +34,31 @@ def own_cpu(pid):  # utime + stime of one process (all its threads), seconds
         v = f.read().rsplit(")", 1)[1].split()
     return (int(v[11]) + int(v[12])) / tick
 
+def roles(sid):  # CPU seconds by role over the run's session, but the runner
+    out = {}
+    for d in os.listdir("/proc"):
+        if not d.isdigit() or int(d) == sid:
+            continue
+        try:
+            with open(f"/proc/{d}/stat") as f:
+                v = f.read().rsplit(")", 1)[1].split()
+            if int(v[3]) != sid:  # field 6, the session
+                continue
+            with open(f"/proc/{d}/cmdline") as f:
+                argv = f.read().split("\0")
+        except (OSError, IndexError, ValueError):
+            continue
+        prog = os.path.basename(argv[0])
+        role = ("consul" if prog == "ecsboot" and argv[1:2] == ["serve-forks"]
+                else argv[1] if prog == "ecsboot-standin" and len(argv) > 1
+                else None)
+        if role:
+            out[(role, d)] = (int(v[11]) + int(v[12])) / tick
+    return out
+
+def grew(a, b, role, dt):  # cores of one role between two roles() readings
+    return sum(c - a.get(k, 0.0) for k, c in b.items() if k[0] == role) / dt
+
 def busy():  # (busy, all) jiffies over every CPU
     with open("/proc/stat") as f:
         v = [int(x) for x in f.readline().split()[1:]]
@@ -47,7 +76,8 @@ json.dump({"name": f"steady-{size}", "time_scale": 0.01, "deadline": "60m",
 cores = os.cpu_count()
 print(f"{size} tasks at time_scale 0.01, run to 15m; {cores} cores; "
       f"cores busy from 5 s on, over 3 s")
-print(f'{"build":<40} {"run":>3} {"runner":>7} {"machine":>8}')
+print(f'{"build":<40} {"run":>3} {"runner":>7} {"consul":>7} {"envoy":>7} '
+      f'{"app":>7} {"machine":>8}')
 for i in range(runs):
     for b in builds:
         p = subprocess.Popen([os.path.join(b, "cli", "ecsboot"), "run", "-q",
@@ -57,9 +87,13 @@ for i in range(runs):
                              start_new_session=True)
         time.sleep(5)
         c0, (b0, a0), t0 = own_cpu(p.pid), busy(), time.monotonic()
+        r0 = roles(p.pid)
         time.sleep(3)
         c1, (b1, a1), t1 = own_cpu(p.pid), busy(), time.monotonic()
+        r1 = roles(p.pid)
         p.wait()  # bounded by the run's own --until
-        print(f"{b:<40} {i + 1:>3} {(c1 - c0) / (t1 - t0):>7.3f} "
-              f"{(b1 - b0) / (a1 - a0) * cores:>8.2f}")
+        dt = t1 - t0
+        print(f"{b:<40} {i + 1:>3} {(c1 - c0) / dt:>7.3f} "
+              f"{grew(r0, r1, 'consul', dt):>7.3f} {grew(r0, r1, 'envoy', dt):>7.3f} "
+              f"{grew(r0, r1, 'app', dt):>7.3f} {(b1 - b0) / (a1 - a0) * cores:>8.2f}")
 EOF

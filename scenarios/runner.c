@@ -795,6 +795,12 @@ static int setup(scn_runner *r, ecsb_err *err) {
   if (rc)
     return rc;
   r->have_nb = true;
+  if (*r->nb.stray)
+    fprintf(stderr,
+            "ecsboot run: warning: passed over an address block where a "
+            "process of no run listens (%s): left behind by a run that was "
+            "killed?\n",
+            r->nb.stray);
   scn_netblock_ecs_ip(&r->nb, r->ecs_ip);
   scn_netblock_metadata_ip(&r->nb, r->md_ip);
   scn_netblock_server_ip(&r->nb, r->server_ip);

@@ -18,10 +18,15 @@
 typedef struct scn_netblock {
   int block; /* B */
   int lock_fd;
+  /* A block whose lock was free but where a socket listened (a process a
+   * killed run left behind) is passed over; the first such address
+   * (host:port), or "". */
+  char stray[40];
 } scn_netblock;
 
 /* Takes the first free block, trying `preferred` first when it is in range
- * (0: no preference). lock_dir holds the lock files (NULL: /tmp). */
+ * (0: no preference), passing over one where a TCP socket listens on an
+ * address of the block. lock_dir holds the lock files (NULL: /tmp). */
 int scn_netblock_acquire(scn_netblock *nb, int preferred, const char *lock_dir,
                          ecsb_err *err);
 void scn_netblock_release(scn_netblock *nb);
