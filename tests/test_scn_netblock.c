@@ -157,7 +157,7 @@ static void test_a_block_with_a_stray_listener_is_passed_over(void **state) {
   assert_int_not_equal(nb.block, 202);
   assert_true(strncmp(nb.stray, "127.202.1.1:", 12) == 0);
   scn_netblock_release(&nb);
-  /* a socket that only connects, or none, leaves the block free */
+  /* with the listener gone the block is free again */
   close(s);
   assert_int_equal(scn_netblock_acquire(&nb, 202, dir, &err), 0);
   assert_int_equal(nb.block, 202);
