@@ -45,6 +45,8 @@ import json, os, subprocess, sys, time
 ecsboot, root, tmp, scale = sys.argv[1], sys.argv[2], sys.argv[3], float(sys.argv[4])
 flags = sys.argv[5].split()
 sizes = [int(s) for s in sys.argv[6:]]
+sys.path.insert(0, root + "/bench")
+import fleetprocs
 tick = os.sysconf("SC_CLK_TCK")
 page_kb = os.sysconf("SC_PAGE_SIZE") // 1024
 
@@ -58,15 +60,9 @@ def own_cpu(pid):  # utime + stime of one process, seconds
 
 def session(sid):  # (processes, resident kB) of every process in session sid
     n, kb = 0, 0
-    for d in os.listdir("/proc"):
-        if not d.isdigit():
-            continue
+    for pid, _ in fleetprocs.in_session(sid):
         try:
-            with open(f"/proc/{d}/stat") as f:
-                v = f.read().rsplit(")", 1)[1].split()
-            if int(v[3]) != sid:  # field 6, the session
-                continue
-            with open(f"/proc/{d}/statm") as f:
+            with open(f"/proc/{pid}/statm") as f:
                 kb += int(f.read().split()[1]) * page_kb
             n += 1
         except (OSError, IndexError, ValueError):

@@ -27,6 +27,8 @@ python3 - "$ROOT" "$TMP" "${SIZE:-100}" "${RUNS:-3}" "$@" <<'EOF'
 import json, os, subprocess, sys, time
 root, tmp, size, runs = sys.argv[1], sys.argv[2], int(sys.argv[3]), int(sys.argv[4])
 builds = sys.argv[5:]
+sys.path.insert(0, root + "/bench")
+import fleetprocs
 tick = os.sysconf("SC_CLK_TCK")
 
 def own_cpu(pid):  # utime + stime of one process (all its threads), seconds
@@ -36,24 +38,20 @@ def own_cpu(pid):  # utime + stime of one process (all its threads), seconds
 
 def roles(sid):  # CPU seconds by role over the run's session, but the runner
     out = {}
-    for d in os.listdir("/proc"):
-        if not d.isdigit() or int(d) == sid:
+    for pid, v in fleetprocs.in_session(sid):
+        if pid == sid:
             continue
         try:
-            with open(f"/proc/{d}/stat") as f:
-                v = f.read().rsplit(")", 1)[1].split()
-            if int(v[3]) != sid:  # field 6, the session
-                continue
-            with open(f"/proc/{d}/cmdline") as f:
+            with open(f"/proc/{pid}/cmdline") as f:
                 argv = f.read().split("\0")
-        except (OSError, IndexError, ValueError):
+        except OSError:
             continue
         prog = os.path.basename(argv[0])
         role = ("consul" if prog == "ecsboot" and argv[1:2] == ["serve-forks"]
                 else argv[1] if prog == "ecsboot-standin" and len(argv) > 1
                 else None)
         if role:
-            out[(role, d)] = (int(v[11]) + int(v[12])) / tick
+            out[(role, pid)] = fleetprocs.cpu_s(v)
     return out
 
 def grew(a, b, role, dt):  # cores of one role between two roles() readings
