@@ -96,7 +96,7 @@ int scn_netblock_acquire(scn_netblock *nb, int preferred, const char *lock_dir,
       take_block(nb, preferred, dir) == 0)
     return 0;
   for (int b = FIRST_BLOCK; b <= LAST_BLOCK; b++)
-    if (take_block(nb, b, dir) == 0)
+    if (b != preferred && take_block(nb, b, dir) == 0)
       return 0;
   return ecsb_err_set(
       err, ECSB_ESTATE,

@@ -813,11 +813,10 @@ static int setup(scn_runner *r, ecsb_err *err) {
     return rc;
   r->have_nb = true;
   if (*r->nb.stray)
-    fprintf(stderr,
-            "ecsboot run: warning: passed over an address block where a "
-            "process of no run listens (%s): left behind by a run that was "
-            "killed?\n",
-            r->nb.stray);
+    ecsb_log(ECSB_LOG_WARN,
+             "runner: passed over an address block where a process of no "
+             "run listens (left behind by a run that was killed?)",
+             "address", r->nb.stray, NULL);
   scn_netblock_ecs_ip(&r->nb, r->ecs_ip);
   scn_netblock_metadata_ip(&r->nb, r->md_ip);
   scn_netblock_server_ip(&r->nb, r->server_ip);
