@@ -6,8 +6,9 @@
 #   runner    the runner's CPU (utime + stime, /proc/PID/stat), in cores
 #   consul    the same, summed over the consul-client processes (the
 #             fake-consul agents, `ecsboot` copies from its fork server)
-#   envoy     the same over the sidecar proxies (`ecsboot-standin envoy`)
-#   app       the same over the apps (`ecsboot-standin app`)
+#   envoy     the same over the sidecar proxies (`ecsboot-standin envoy`
+#             copies from its fork server)
+#   app       the same over the apps (the same)
 #   machine   the busy time of every CPU (/proc/stat), in cores: the
 #             runner, the tasks' processes and anything else running
 # For each BUILD_DIR in turn, RUNS times, alternating, so that two builds
@@ -36,20 +37,21 @@ def own_cpu(pid):  # utime + stime of one process (all its threads), seconds
         v = f.read().rsplit(")", 1)[1].split()
     return (int(v[11]) + int(v[12])) / tick
 
+# A container's role by its log (its stdout): fork servers' copies all
+# show their server's command line.
+LOGS = {"consul-client.log": "consul", "sidecar-proxy.log": "envoy",
+        "app.log": "app"}
+
 def roles(sid):  # CPU seconds by role over the run's session, but the runner
     out = {}
     for pid, v in fleetprocs.in_session(sid):
         if pid == sid:
             continue
         try:
-            with open(f"/proc/{pid}/cmdline") as f:
-                argv = f.read().split("\0")
+            log = os.readlink(f"/proc/{pid}/fd/1")
         except OSError:
             continue
-        prog = os.path.basename(argv[0])
-        role = ("consul" if prog == "ecsboot" and argv[1:2] == ["serve-forks"]
-                else argv[1] if prog == "ecsboot-standin" and len(argv) > 1
-                else None)
+        role = LOGS.get(os.path.basename(log))
         if role:
             out[(role, pid)] = fleetprocs.cpu_s(v)
     return out

@@ -88,6 +88,7 @@ static int run_command(int argc, char **argv) {
 /* `ecsboot serve-forks` starts the consul-client stand-ins of a replay
  * without an exec each (ecsb/forkserve.h); not in the usage. */
 int main(int argc, char **argv) {
-  int rc = ecsb_forkserve_main(argc, argv, "ecsboot", run_command);
+  int rc = ecsb_forkserve_main(argc, argv, "ecsboot", ecsb_http_global_init,
+                               run_command);
   return rc >= 0 ? rc : run_command(argc, argv);
 }

@@ -15,7 +15,6 @@
  */
 #include "ecsb/clock.h"
 #include "ecsb/forkserve.h"
-#include "ecsb/http.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -241,11 +240,12 @@ out:
 }
 
 int ecsb_forkserve_main(int argc, char **argv, const char *prog,
+                        ecsb_forkserve_init_fn init,
                         ecsb_forkserve_fn run_main) {
   if (argc != 2 || strcmp(argv[1], ECSB_FORKSERVE_COMMAND) != 0)
     return -1;
   ecsb_err err = {0};
-  if (ecsb_http_global_init(&err) != 0 ||
+  if ((init && init(&err) != 0) ||
       ecsb_forkserve_run(ECSB_FORKSERVE_FD, run_main, &err) != 0) {
     fprintf(stderr, "%s: %s\n", prog, err.msg);
     return 1;

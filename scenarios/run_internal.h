@@ -179,8 +179,9 @@ struct scn_runner {
   scn_guard guard;
   scn_adopt adopt;
   size_t orphans; /* still alive at the end, then killed */
-  /* ecsboot-init's and ecsboot's fork servers (scn_run_forksrv_for) */
-  scn_forksrv *forksrv[2];
+  /* ecsboot-init's, ecsboot's and ecsboot-standin's fork servers
+   * (scn_run_forksrv_for) */
+  scn_forksrv *forksrv[3];
   size_t n_forksrv;
   char dir[4096];
   char log_path[4096];

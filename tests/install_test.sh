@@ -44,18 +44,23 @@ cd "$tmp/elsewhere"
 "$prefix/bin/ecsboot" run --no-progress --out out/builtin >"$tmp/run1.log" 2>&1 ||
   { rc=$?; cat "$tmp/run1.log"; [ $rc -eq 4 ] && exit 77; fail "installed built-in run exited $rc"; }
 [ -s out/builtin/events.jsonl ] || fail "no event log under the working folder"
-# Its init containers come from the installed ecsboot-init: started as its
-# fork server (serve-forks), or each exec'd with --exec-each.
+# Its init containers, app and proxy come from the installed ecsboot-init
+# and ecsboot-standin: started as their fork servers (serve-forks), or
+# each exec'd with --exec-each.
 grep -q "^serve-forks$" "$tmp/init-calls" || fail "the installed ecsboot-init was not used"
-grep -q "^app$" "$tmp/standin-calls" && grep -q "^envoy$" "$tmp/standin-calls" ||
-  fail "the installed ecsboot-standin did not run the app and the proxy"
+grep -q "^serve-forks$" "$tmp/standin-calls" ||
+  fail "the installed ecsboot-standin was not started as the stand-ins' fork server"
 "$prefix/bin/ecsboot" run --no-progress --out out/late \
   "$prefix/share/ecsboot/scenarios/catalog/server-late.json" >"$tmp/run2.log" 2>&1 ||
   { rc=$?; cat "$tmp/run2.log"; [ $rc -eq 4 ] && exit 77; fail "installed server-late exited $rc"; }
 : >"$tmp/init-calls"
+: >"$tmp/standin-calls"
 "$prefix/bin/ecsboot" run --exec-each --no-progress --out out/exec >"$tmp/run3.log" 2>&1 ||
   { rc=$?; cat "$tmp/run3.log"; [ $rc -eq 4 ] && exit 77; fail "installed --exec-each run exited $rc"; }
 grep -q "^discover-servers$" "$tmp/init-calls" && ! grep -q "^serve-forks$" "$tmp/init-calls" ||
   fail "--exec-each did not exec the installed ecsboot-init for each container"
+grep -q "^app$" "$tmp/standin-calls" && grep -q "^envoy$" "$tmp/standin-calls" &&
+  ! grep -q "^serve-forks$" "$tmp/standin-calls" ||
+  fail "--exec-each did not exec the installed ecsboot-standin for the app and the proxy"
 grep -q '"spawn":"exec"' out/exec/events.jsonl || fail "--exec-each: run.start does not say spawn exec"
 echo "install_test: installed under $prefix; all three runs passed from $tmp/elsewhere"

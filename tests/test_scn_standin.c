@@ -51,8 +51,10 @@ static int teardown(void **state) {
   return system(cmd);
 }
 
-/* The program launch() runs: the runner's, unless a test says otherwise. */
+/* The program launch() runs: the runner's, unless a test says otherwise;
+ * started by this fork server when one is set. */
 static const char *prog = ECSBOOT_STANDIN_BIN;
+static scn_forksrv *via = NULL;
 
 static scn_proc *launch(const char *const *args, const char *log) {
   const char *argv[32] = {prog};
@@ -66,7 +68,7 @@ static scn_proc *launch(const char *const *args, const char *log) {
   snprintf(env_consul, sizeof env_consul, "CONSUL_HTTP_ADDR=%s",
            agent ? agent : "");
   const char *envp[] = {env_ip, env_consul, NULL};
-  scn_spawn_opts o = {.argv = argv, .envp = envp, .log_path = log};
+  scn_spawn_opts o = {.argv = argv, .envp = envp, .log_path = log, .via = via};
   scn_proc *p = NULL;
   ecsb_err err = {0};
   if (scn_proc_spawn(&o, &p, &err))
@@ -248,6 +250,43 @@ static void test_harness_runs_the_same_app(void **state) {
   assert_true(scn_proc_wait(p, 10000, &code, NULL));
   assert_int_equal(code, 0);
   scn_proc_free(p);
+}
+
+/* How the runner starts them: copies of `ecsboot-standin serve-forks`. */
+static void test_fork_server_copies_run_the_stand_ins(void **state) {
+  (void)state;
+  ecsb_err err = {0};
+  assert_int_equal(scn_forksrv_start(ECSBOOT_STANDIN_BIN, &via, &err), 0);
+  const char *args[] = {"app",    "--listen", "127.0.0.1:18087",
+                        "--name", "copied",   NULL};
+  char log[200], url[128], body[512];
+  snprintf(log, sizeof log, "%s/app-copy.log", dir);
+  scn_proc *p = launch(args, log);
+  /* the server's work for the start: it came from the server */
+  assert_true(scn_proc_spawn_cpu_us(p) > 0);
+  snprintf(url, sizeof url, "http://%s:18087/", ip);
+  assert_int_equal(get_until_up(url, body, sizeof body), 200);
+  assert_non_null(strstr(body, "\"name\":\"copied\""));
+  assert_true(log_until(log, "app listening"));
+  assert_int_equal(scn_proc_signal(p, SIGTERM), 0);
+  int code = -1;
+  assert_true(scn_proc_wait(p, 10000, &code, NULL));
+  assert_int_equal(code, 0);
+  scn_proc_free(p);
+
+  const char *envoy[] = {"envoy", "--help", NULL};
+  snprintf(log, sizeof log, "%s/envoy-copy.log", dir);
+  p = launch(envoy, log);
+  assert_true(scn_proc_wait(p, 10000, &code, NULL));
+  assert_int_equal(code, 0);
+  scn_proc_free(p);
+  char *l = slurp(log);
+  assert_non_null(strstr(l, "usage: ecsboot envoy -c BOOTSTRAP.json"));
+  free(l);
+  assert_int_equal(scn_forksrv_started(via), 2);
+  assert_true(scn_forksrv_alive(via));
+  scn_forksrv_free(via);
+  via = NULL;
 }
 
 static void test_app_failure_modes(void **state) {
@@ -611,6 +650,7 @@ int main(void) {
       cmocka_unit_test(test_app_serves_and_reports_health),
       cmocka_unit_test(test_app_http_keepalive_bodies_and_http10),
       cmocka_unit_test(test_harness_runs_the_same_app),
+      cmocka_unit_test(test_fork_server_copies_run_the_stand_ins),
       cmocka_unit_test(test_app_failure_modes),
       cmocka_unit_test(test_app_without_listen_runs_without_a_port),
       cmocka_unit_test(test_app_start_delay_defers_listening),

@@ -112,6 +112,7 @@ static int run_command(int argc, char **argv) {
  * containers of a replay (ecsb/forkserve.h): not for task definitions,
  * and not in the usage. */
 int main(int argc, char **argv) {
-  int rc = ecsb_forkserve_main(argc, argv, "ecsboot-init", run_command);
+  int rc = ecsb_forkserve_main(argc, argv, "ecsboot-init",
+                               ecsb_http_global_init, run_command);
   return rc >= 0 ? rc : run_command(argc, argv);
 }

@@ -8,10 +8,17 @@
  * links libc and cJSON only (envoy reads its bootstrap and the agent's
  * answers as JSON; Debian ships no static cJSON, so it stays a shared
  * library). The same code runs as `ecsboot app|envoy` (cli/main.c).
+ *
+ * `ecsboot-standin serve-forks` is how `ecsboot run` starts them: as
+ * copies of one server (ecsb/forkserve.h), each a fraction of an exec's
+ * CPU, and a start the runner's loop does not wait on the host's
+ * scheduler for as long (an exec's vfork holds it until the new process
+ * was given a CPU and replaced itself; not in the usage).
  */
 #include <stdio.h>
 #include <string.h>
 
+#include "ecsb/forkserve.h"
 #include "ecsb/taskclock.h"
 #include "ecsb/version.h"
 #include "scn/standin.h"
@@ -27,7 +34,7 @@ static void usage(FILE *out) {
                "for its flags.\n");
 }
 
-int main(int argc, char **argv) {
+static int run_command(int argc, char **argv) {
   if (argc < 2 || strcmp(argv[1], "--help") == 0 ||
       strcmp(argv[1], "-h") == 0) {
     usage(argc < 2 ? stderr : stdout);
@@ -57,4 +64,10 @@ int main(int argc, char **argv) {
     return 2;
   }
   return run(argc - 1, argv + 1);
+}
+
+int main(int argc, char **argv) {
+  int rc =
+      ecsb_forkserve_main(argc, argv, "ecsboot-standin", NULL, run_command);
+  return rc >= 0 ? rc : run_command(argc, argv);
 }

@@ -60,12 +60,17 @@ typedef int (*ecsb_forkserve_fn)(int argc, char **argv);
  * each started copy, run_main's return value goes to exit(). */
 int ecsb_forkserve_run(int fd, ecsb_forkserve_fn run_main, ecsb_err *err);
 
-/* A program's main calls this first. When argv is `PROG serve-forks`: sets
- * curl up once (OpenSSL's configuration, for every copy), serves on
- * ECSB_FORKSERVE_FD until its end of file and returns the exit status (0,
- * or 1 after a message on stderr that names prog). Otherwise -1: run argv
- * as usual. */
+/* What a server sets up once, for every copy, before it serves (curl's
+ * global set-up: OpenSSL's configuration); NULL when nothing. 0 or an
+ * error. */
+typedef int (*ecsb_forkserve_init_fn)(ecsb_err *err);
+
+/* A program's main calls this first. When argv is `PROG serve-forks`: runs
+ * init, serves on ECSB_FORKSERVE_FD until its end of file and returns the
+ * exit status (0, or 1 after a message on stderr that names prog).
+ * Otherwise -1: run argv as usual. */
 int ecsb_forkserve_main(int argc, char **argv, const char *prog,
+                        ecsb_forkserve_init_fn init,
                         ecsb_forkserve_fn run_main);
 
 #endif
