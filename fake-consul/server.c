@@ -16,6 +16,7 @@
 #include <time.h>
 
 #include "ecsb/clock.h"
+#include "ecsb/strmap.h"
 #include "fcon_internal.h"
 
 typedef struct fcon_node {
@@ -24,7 +25,10 @@ typedef struct fcon_node {
   cJSON *services; /* array of AgentService */
   cJSON *checks;   /* array of HealthCheck */
   uint64_t index;
+  size_t next_addr; /* the next node with this address; NO_NODE: none */
 } fcon_node;
+
+#define NO_NODE SIZE_MAX
 
 struct fcon_server {
   fcon_server_config cfg;
@@ -34,7 +38,13 @@ struct fcon_server {
   bool stopping;
   uint64_t index;
   fcon_node *nodes;
-  size_t nnodes;
+  size_t nnodes, cap;
+  /* name -> node, address -> its first node (then next_addr): a fleet's
+   * every sync and every look at a task's node was a scan of all nodes
+   * under the lock, on a busy host seconds of the runner's loop for
+   * 1,000 tasks. NULL when out of memory: then scanned. Keys point into
+   * nodes, so the maps are rebuilt when nodes moves or shrinks. */
+  ecsb_strmap *by_name, *by_addr;
   ecsb_httpd *httpd;    /* NULL while down */
   pthread_mutex_t life; /* serialises down/up/stop */
   char ip[64];
@@ -102,11 +112,67 @@ static void emit_diff(fcon_server *s, const fcon_node *n, const cJSON *old_svcs,
   }
 }
 
+/* Adds node i (nodes[i] set) to the maps; false when out of memory. */
+static bool index_node(fcon_server *s, size_t i) {
+  fcon_node *n = &s->nodes[i];
+  n->next_addr = NO_NODE;
+  if (ecsb_strmap_put(s->by_name, n->name, i))
+    return false;
+  size_t j;
+  if (!ecsb_strmap_get(s->by_addr, n->address, &j))
+    return ecsb_strmap_put(s->by_addr, n->address, i) == 0;
+  while (s->nodes[j].next_addr != NO_NODE)
+    j = s->nodes[j].next_addr;
+  s->nodes[j].next_addr = i;
+  return true;
+}
+
+static void unindex(fcon_server *s) {
+  ecsb_strmap_free(s->by_name);
+  ecsb_strmap_free(s->by_addr);
+  s->by_name = s->by_addr = NULL;
+}
+
+static void reindex(fcon_server *s) {
+  unindex(s);
+  s->by_name = ecsb_strmap_new();
+  s->by_addr = ecsb_strmap_new();
+  bool ok = s->by_name && s->by_addr;
+  for (size_t i = 0; ok && i < s->nnodes; i++)
+    ok = index_node(s, i);
+  if (!ok)
+    unindex(s);
+}
+
 static fcon_node *find_node(fcon_server *s, const char *name) {
-  for (size_t i = 0; i < s->nnodes; i++)
+  size_t i;
+  if (s->by_name)
+    return ecsb_strmap_get(s->by_name, name, &i) ? &s->nodes[i] : NULL;
+  for (i = 0; i < s->nnodes; i++)
     if (!strcmp(s->nodes[i].name, name))
       return &s->nodes[i];
   return NULL;
+}
+
+/* The first node with this address (then next_addr), or NO_NODE. */
+static size_t first_at(const fcon_server *s, const char *address) {
+  size_t i;
+  if (s->by_addr)
+    return ecsb_strmap_get(s->by_addr, address, &i) ? i : NO_NODE;
+  for (i = 0; i < s->nnodes; i++)
+    if (!strcmp(s->nodes[i].address, address))
+      return i;
+  return NO_NODE;
+}
+
+/* After `at`, the next node with its address, or NO_NODE. */
+static size_t next_at(const fcon_server *s, size_t at) {
+  if (s->by_addr)
+    return s->nodes[at].next_addr;
+  for (size_t i = at + 1; i < s->nnodes; i++)
+    if (!strcmp(s->nodes[i].address, s->nodes[at].address))
+      return i;
+  return NO_NODE;
 }
 
 void fcon_server_push(fcon_server *s, const char *node, const char *address,
@@ -114,18 +180,27 @@ void fcon_server_push(fcon_server *s, const char *node, const char *address,
   pthread_mutex_lock(&s->mu);
   fcon_node *n = find_node(s, node);
   if (!n) {
-    fcon_node *nn = realloc(s->nodes, (s->nnodes + 1) * sizeof *nn);
-    if (!nn) {
-      pthread_mutex_unlock(&s->mu);
-      cJSON_Delete(services);
-      cJSON_Delete(checks);
-      return;
+    bool moved = s->nnodes == s->cap;
+    if (moved) {
+      size_t nc = s->cap ? s->cap * 2 : 16;
+      fcon_node *nn = realloc(s->nodes, nc * sizeof *nn);
+      if (!nn) {
+        pthread_mutex_unlock(&s->mu);
+        cJSON_Delete(services);
+        cJSON_Delete(checks);
+        return;
+      }
+      s->nodes = nn;
+      s->cap = nc;
     }
-    s->nodes = nn;
     n = &s->nodes[s->nnodes++];
     memset(n, 0, sizeof *n);
     snprintf(n->name, sizeof n->name, "%s", node);
     snprintf(n->address, sizeof n->address, "%s", address);
+    if (moved)
+      reindex(s);
+    else if (s->by_name && !index_node(s, s->nnodes - 1))
+      unindex(s);
   }
   bool first = !n->services;
   bool same = !changed && n->services &&
@@ -160,6 +235,7 @@ void fcon_server_drop_node(fcon_server *s, const char *node) {
     cJSON_Delete(s->nodes[i].services);
     cJSON_Delete(s->nodes[i].checks);
     s->nodes[i] = s->nodes[--s->nnodes];
+    reindex(s);
     s->index++;
     pthread_cond_broadcast(&s->cv);
     break;
@@ -673,16 +749,14 @@ int fcon_server_instances(fcon_server *s, const char *address,
   *n_out = 0;
   pthread_mutex_lock(&s->mu);
   size_t cap = 0;
-  for (size_t i = 0; i < s->nnodes; i++)
-    if (!strcmp(s->nodes[i].address, address))
-      cap += (size_t)cJSON_GetArraySize(s->nodes[i].services);
+  for (size_t i = first_at(s, address); i != NO_NODE; i = next_at(s, i))
+    cap += (size_t)cJSON_GetArraySize(s->nodes[i].services);
   fcon_instance *v = cap ? calloc(cap, sizeof *v) : NULL;
   size_t k = 0;
   bool oom = cap && !v;
-  for (size_t i = 0; i < s->nnodes && !oom; i++) {
+  for (size_t i = first_at(s, address); i != NO_NODE && !oom;
+       i = next_at(s, i)) {
     const fcon_node *n = &s->nodes[i];
-    if (strcmp(n->address, address))
-      continue;
     const cJSON *svc;
     cJSON_ArrayForEach(svc, n->services) {
       fcon_instance *in = &v[k++];
@@ -731,6 +805,7 @@ void fcon_server_stop(fcon_server *s) {
     cJSON_Delete(s->nodes[i].checks);
   }
   free(s->nodes);
+  unindex(s);
   fcon_faults_destroy(&s->faults);
   pthread_mutex_destroy(&s->mu);
   pthread_mutex_destroy(&s->life);

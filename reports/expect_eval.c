@@ -15,7 +15,7 @@
 #include "expect_impl.h"
 #include "rpt/milestones.h"
 #include "rpt/strbuf.h"
-#include "rpt/strmap.h"
+#include "ecsb/strmap.h"
 
 #define MAX_REFS 20
 #define MAX_TASK_MSGS 3
@@ -672,7 +672,7 @@ void rpt_verdicts_free(rpt_verdict *v, size_t n) {
 
 static int index_events(ectx *c, ecsb_err *err) {
   const rpt_run *r = c->run;
-  rpt_strmap *m = rpt_strmap_new();
+  ecsb_strmap *m = ecsb_strmap_new();
   c->tev = calloc(r->n_tasks + 1, sizeof *c->tev);
   c->n_tev = calloc(r->n_tasks + 1, sizeof *c->n_tev);
   size_t *cap = calloc(r->n_tasks + 1, sizeof *cap);
@@ -680,12 +680,12 @@ static int index_events(ectx *c, ecsb_err *err) {
   if (!m || !c->tev || !c->n_tev || !cap)
     goto nomem;
   for (size_t i = 0; i < r->n_tasks; i++)
-    if (rpt_strmap_put(m, r->tasks[i].name, i))
+    if (ecsb_strmap_put(m, r->tasks[i].name, i))
       goto nomem;
   for (size_t i = 0; i < c->log->n; i++) {
     size_t ti;
     const char *task = c->log->events[i].task;
-    if (!task || !rpt_strmap_get(m, task, &ti))
+    if (!task || !ecsb_strmap_get(m, task, &ti))
       continue;
     if (c->n_tev[ti] == cap[ti]) {
       size_t nc = cap[ti] ? cap[ti] * 2 : 32;
@@ -702,7 +702,7 @@ nomem:
   rc = ecsb_err_set(err, ECSB_ENOMEM, "out of memory judging expectations");
 out:
   free(cap);
-  rpt_strmap_free(m);
+  ecsb_strmap_free(m);
   return rc;
 }
 

@@ -13,14 +13,14 @@
 #include <string.h>
 
 #include "ecsb/json.h"
-#include "rpt/strmap.h"
+#include "ecsb/strmap.h"
 
 /* Working state: the model being built plus indices over it. */
 typedef struct build {
   const rpt_log *log;
   const char *name; /* log name for messages */
   rpt_run *run;
-  rpt_strmap *tasks; /* task name -> index into run->tasks */
+  ecsb_strmap *tasks; /* task name -> index into run->tasks */
   size_t cap_tasks;
   size_t *ms_event; /* per task x milestone: event index */
   size_t cap_ms;    /* tasks ms_event has room for */
@@ -58,7 +58,7 @@ static bool grow(void **p, size_t *cap, size_t need, size_t elem) {
 static long task_index(build *b, const char *name, bool create,
                        int64_t first_at) {
   size_t i;
-  if (rpt_strmap_get(b->tasks, name, &i))
+  if (ecsb_strmap_get(b->tasks, name, &i))
     return (long)i;
   if (!create)
     return -1;
@@ -92,7 +92,7 @@ static long task_index(build *b, const char *name, bool create,
   }
   t->chain_goal_off = RPT_ABSENT;
   b->s2_event[i] = RPT_NO_EVENT;
-  if (rpt_strmap_put(b->tasks, t->name, i))
+  if (ecsb_strmap_put(b->tasks, t->name, i))
     return -2;
   return (long)i;
 }
@@ -559,7 +559,7 @@ int rpt_milestones_compute_idx(const rpt_log *log, const char *log_path,
   rpt_run *r = NULL;
   int rc = 0;
   b.run = rpt_run_new();
-  b.tasks = rpt_strmap_new();
+  b.tasks = ecsb_strmap_new();
   if (!b.run || !b.tasks) {
     rc = oom(err);
     goto fail;
@@ -644,7 +644,7 @@ fail:
   free(b.n_lat);
   free(b.ms_event);
   free(b.s2_event);
-  rpt_strmap_free(b.tasks);
+  ecsb_strmap_free(b.tasks);
   rpt_run_free(b.run);
   return rc;
 }

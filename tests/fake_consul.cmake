@@ -26,3 +26,5 @@ if(EXISTS /usr/bin/python3)
 endif()
 ecsb_add_test(test_fcon_remote SOURCES test_fcon_remote.c ${FCON_TU}
   LIBS ${FCON_LIBS})
+# its fleet case pushes nodes as agents do (fcon_internal.h)
+target_include_directories(test_fcon_remote PRIVATE ${CMAKE_SOURCE_DIR}/fake-consul)

@@ -1,7 +1,8 @@
 /* test_fcon_remote.c - an agent whose server is reached by address (as the
  * consul-client stand-in reaches the runner's): join, the pushed snapshot,
  * the server's events and instance query, proxied reads with Consul's
- * headers, a server that goes down and comes back, leave. */
+ * headers, a server that goes down and comes back, leave; a fleet's nodes
+ * found by name and by address. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -16,6 +17,7 @@
 #include "ecsb/clock.h"
 #include "ecsb/http.h"
 #include "fcon/fcon.h"
+#include "fcon_internal.h"
 #include "fcon_testutil.h"
 
 #define SRV_IP "127.19.250.10"
@@ -63,6 +65,74 @@ static bool instances_are(void *u) {
     ok = in[i].passing == w->passing;
   fcon_instances_free(in, n);
   return ok;
+}
+
+/* A node as an agent pushes it: one service, its check passing or not. */
+static void push(fcon_server *s, const char *node, const char *addr,
+                 const char *svc, bool passing) {
+  cJSON *services = cJSON_CreateArray(), *checks = cJSON_CreateArray();
+  cJSON *o = cJSON_CreateObject();
+  cJSON_AddStringToObject(o, "ID", svc);
+  cJSON_AddStringToObject(o, "Service", svc);
+  cJSON_AddItemToArray(services, o);
+  o = cJSON_CreateObject();
+  cJSON_AddStringToObject(o, "ServiceID", svc);
+  cJSON_AddStringToObject(o, "Status", passing ? "passing" : "critical");
+  cJSON_AddItemToArray(checks, o);
+  fcon_server_push(s, node, addr, services, checks, false);
+}
+
+/* The ids of the instances at addr, joined by ','. */
+static void ids_at(fcon_server *s, const char *addr, char *out, size_t cap) {
+  fcon_instance *in = NULL;
+  size_t n = 0;
+  assert_int_equal(fcon_server_instances(s, addr, &in, &n, NULL), 0);
+  size_t o = 0;
+  out[0] = '\0';
+  for (size_t i = 0; i < n; i++)
+    o += (size_t)snprintf(out + o, cap - o, "%s%s%s", i ? "," : "", in[i].id,
+                          in[i].passing ? "" : "!");
+  fcon_instances_free(in, n);
+}
+
+/* Hundreds of nodes, as a fleet's agents push them: each found by its name
+ * (a push replaces its node's snapshot) and by its address (every node
+ * there), also after a node left. */
+static void test_fleet_nodes_by_name_and_address(void **state) {
+  (void)state;
+  fcon_server_config sc;
+  fcon_server_config_default(&sc);
+  sc.bind_ip = SRV_IP;
+  fcon_server *s = NULL;
+  assert_int_equal(fcon_server_start(&sc, &s, NULL), 0);
+  char node[32], addr[32], svc[32], got[256];
+  for (int i = 0; i < 300; i++) {
+    snprintf(node, sizeof node, "node-%d", i);
+    snprintf(addr, sizeof addr, "127.30.%d.%d", i / 250, i % 250 + 1);
+    snprintf(svc, sizeof svc, "svc-%d", i);
+    push(s, node, addr, svc, true);
+  }
+  push(s, "twin", "127.30.0.8", "svc-twin", false); /* node-7's address */
+  ids_at(s, "127.30.0.8", got, sizeof got);
+  assert_string_equal(got, "svc-7,svc-twin!");
+  ids_at(s, "127.30.1.50", got, sizeof got);
+  assert_string_equal(got, "svc-299");
+  /* by name: the same node's new snapshot, not a second node */
+  push(s, "node-5", "127.30.0.6", "svc-5b", false);
+  ids_at(s, "127.30.0.6", got, sizeof got);
+  assert_string_equal(got, "svc-5b!");
+  /* node-0 leaves; the last node (twin) takes its place in the array */
+  fcon_server_drop_node(s, "node-0");
+  ids_at(s, "127.30.0.1", got, sizeof got);
+  assert_string_equal(got, "");
+  ids_at(s, "127.30.0.8", got, sizeof got);
+  assert_string_equal(got, "svc-twin!,svc-7");
+  push(s, "twin", "127.30.0.8", "svc-twin", true);
+  ids_at(s, "127.30.0.8", got, sizeof got);
+  assert_string_equal(got, "svc-twin,svc-7");
+  ids_at(s, "127.30.1.50", got, sizeof got);
+  assert_string_equal(got, "svc-299");
+  fcon_server_stop(s);
 }
 
 static void test_remote_agent(void **state) {
@@ -188,6 +258,7 @@ int main(void) {
   ecsb_http_global_init(NULL);
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_remote_agent),
+      cmocka_unit_test(test_fleet_nodes_by_name_and_address),
       cmocka_unit_test(test_sync_endpoint_rejects_bad_bodies),
   };
   int rc = cmocka_run_group_tests(tests, NULL, NULL);

@@ -2,7 +2,7 @@
  * strmap.c - string -> index map with linear probing (FNV-1a hash), grown
  * at half load. Keys are borrowed; see strmap.h.
  */
-#include "rpt/strmap.h"
+#include "ecsb/strmap.h"
 
 #include <stdint.h>
 #include <stdlib.h>
@@ -15,7 +15,7 @@ typedef struct slot {
   size_t val;
 } slot;
 
-struct rpt_strmap {
+struct ecsb_strmap {
   slot *slots;
   size_t cap; /* power of two */
   size_t n;
@@ -30,8 +30,8 @@ static uint64_t hash(const char *s) {
   return h;
 }
 
-rpt_strmap *rpt_strmap_new(void) {
-  rpt_strmap *m = calloc(1, sizeof *m);
+ecsb_strmap *ecsb_strmap_new(void) {
+  ecsb_strmap *m = calloc(1, sizeof *m);
   if (!m)
     return NULL;
   m->cap = 64;
@@ -43,7 +43,7 @@ rpt_strmap *rpt_strmap_new(void) {
   return m;
 }
 
-void rpt_strmap_free(rpt_strmap *m) {
+void ecsb_strmap_free(ecsb_strmap *m) {
   if (!m)
     return;
   free(m->slots);
@@ -57,7 +57,7 @@ static slot *find(slot *slots, size_t cap, const char *key) {
   return &slots[i];
 }
 
-int rpt_strmap_put(rpt_strmap *m, const char *key, size_t val) {
+int ecsb_strmap_put(ecsb_strmap *m, const char *key, size_t val) {
   if ((m->n + 1) * 2 > m->cap) {
     size_t nc = m->cap * 2;
     slot *ns = calloc(nc, sizeof *ns);
@@ -78,7 +78,7 @@ int rpt_strmap_put(rpt_strmap *m, const char *key, size_t val) {
   return 0;
 }
 
-bool rpt_strmap_get(const rpt_strmap *m, const char *key, size_t *val) {
+bool ecsb_strmap_get(const ecsb_strmap *m, const char *key, size_t *val) {
   const slot *s = find(m->slots, m->cap, key);
   if (!s->key)
     return false;
