@@ -598,6 +598,12 @@ static int loop(scn_runner *r, ecsb_err *err) {
       break;
     }
     int64_t now = scn_run_now(r);
+    /* Before the sweeps: on a host a fleet overloads, a sweep of 1,000
+     * tasks' processes takes seconds. */
+    if (now >= hard_end) {
+      r->end_reason = "deadline";
+      break;
+    }
     /* Idle tasks are sampled too: a deadline still open waits for their
      * lag, and past the run's deadline it extends the run. A fleet's sweep
      * reads /proc for every process: kept under a twentieth of the time. */
@@ -677,7 +683,7 @@ static int loop(scn_runner *r, ecsb_err *err) {
       if (t->done)
         r->n_done++;
     }
-    if (atomic_exchange(&r->consul_dirty, false))
+    if (scn_run_now(r) < hard_end && atomic_exchange(&r->consul_dirty, false))
       scn_run_consul_observe(r);
     now = scn_run_now(r);
     if (now - last_decide >= decide_gap || r->n_done == r->n_tasks ||
@@ -874,11 +880,10 @@ typedef struct abs_opts {
  * containers, the consul-client, the app and the proxy) are started by a
  * fork server of each: an exec of the first two spends 13-30 ms of CPU in
  * the dynamic loader, seconds of scenario time at 0.01 that vary from run
- * to run, and while an exec's vfork waits for the new process to be given
- * a CPU, the loop that starts every task's containers waits with it (on a
- * host that could not carry a 1,000-task fleet, 52 s of one pass). A
- * server that cannot start only costs that: its containers are exec'd.
- * Not for an image root, whose program runs through the image's loader. */
+ * to run; a copy of a stand-in costs two thirds of its exec's CPU and
+ * shares the server's pages. A server that cannot start only costs that:
+ * its containers are exec'd. Not for an image root, whose program runs
+ * through the image's loader. */
 static void start_forksrv(scn_runner *r) {
   if (r->o->exec_each)
     return;

@@ -10,10 +10,8 @@
  * library). The same code runs as `ecsboot app|envoy` (cli/main.c).
  *
  * `ecsboot-standin serve-forks` is how `ecsboot run` starts them: as
- * copies of one server (ecsb/forkserve.h), each a fraction of an exec's
- * CPU, and a start the runner's loop does not wait on the host's
- * scheduler for as long (an exec's vfork holds it until the new process
- * was given a CPU and replaced itself; not in the usage).
+ * copies of one server (ecsb/forkserve.h), each with two thirds of an
+ * exec's CPU and the server's pages shared (not in the usage).
  */
 #include <stdio.h>
 #include <string.h>
