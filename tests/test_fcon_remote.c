@@ -67,6 +67,16 @@ static bool instances_are(void *u) {
   return ok;
 }
 
+/* A server on SRV_IP, without an event hook. */
+static fcon_server *start_server(void) {
+  fcon_server_config sc;
+  fcon_server_config_default(&sc);
+  sc.bind_ip = SRV_IP;
+  fcon_server *s = NULL;
+  assert_int_equal(fcon_server_start(&sc, &s, NULL), 0);
+  return s;
+}
+
 /* A node as an agent pushes it: one service, its check passing or not. */
 static void push(fcon_server *s, const char *node, const char *addr,
                  const char *svc, bool passing) {
@@ -82,17 +92,19 @@ static void push(fcon_server *s, const char *node, const char *addr,
   fcon_server_push(s, node, addr, services, checks, false);
 }
 
-/* The ids of the instances at addr, joined by ','. */
-static void ids_at(fcon_server *s, const char *addr, char *out, size_t cap) {
+/* The instances at addr are ids: their ids joined by ',', each
+ * followed by '!' when not passing. */
+static void expect_at(fcon_server *s, const char *addr, const char *ids) {
   fcon_instance *in = NULL;
   size_t n = 0;
   assert_int_equal(fcon_server_instances(s, addr, &in, &n, NULL), 0);
+  char got[256] = "";
   size_t o = 0;
-  out[0] = '\0';
   for (size_t i = 0; i < n; i++)
-    o += (size_t)snprintf(out + o, cap - o, "%s%s%s", i ? "," : "", in[i].id,
-                          in[i].passing ? "" : "!");
+    o += (size_t)snprintf(got + o, sizeof got - o, "%s%s%s", i ? "," : "",
+                          in[i].id, in[i].passing ? "" : "!");
   fcon_instances_free(in, n);
+  assert_string_equal(got, ids);
 }
 
 /* Hundreds of nodes, as a fleet's agents push them: each found by its name
@@ -100,12 +112,8 @@ static void ids_at(fcon_server *s, const char *addr, char *out, size_t cap) {
  * there), also after a node left. */
 static void test_fleet_nodes_by_name_and_address(void **state) {
   (void)state;
-  fcon_server_config sc;
-  fcon_server_config_default(&sc);
-  sc.bind_ip = SRV_IP;
-  fcon_server *s = NULL;
-  assert_int_equal(fcon_server_start(&sc, &s, NULL), 0);
-  char node[32], addr[32], svc[32], got[256];
+  fcon_server *s = start_server();
+  char node[32], addr[32], svc[32];
   for (int i = 0; i < 300; i++) {
     snprintf(node, sizeof node, "node-%d", i);
     snprintf(addr, sizeof addr, "127.30.%d.%d", i / 250, i % 250 + 1);
@@ -113,25 +121,18 @@ static void test_fleet_nodes_by_name_and_address(void **state) {
     push(s, node, addr, svc, true);
   }
   push(s, "twin", "127.30.0.8", "svc-twin", false); /* node-7's address */
-  ids_at(s, "127.30.0.8", got, sizeof got);
-  assert_string_equal(got, "svc-7,svc-twin!");
-  ids_at(s, "127.30.1.50", got, sizeof got);
-  assert_string_equal(got, "svc-299");
+  expect_at(s, "127.30.0.8", "svc-7,svc-twin!");
+  expect_at(s, "127.30.1.50", "svc-299");
   /* by name: the same node's new snapshot, not a second node */
   push(s, "node-5", "127.30.0.6", "svc-5b", false);
-  ids_at(s, "127.30.0.6", got, sizeof got);
-  assert_string_equal(got, "svc-5b!");
+  expect_at(s, "127.30.0.6", "svc-5b!");
   /* node-0 leaves; the last node (twin) takes its place in the array */
   fcon_server_drop_node(s, "node-0");
-  ids_at(s, "127.30.0.1", got, sizeof got);
-  assert_string_equal(got, "");
-  ids_at(s, "127.30.0.8", got, sizeof got);
-  assert_string_equal(got, "svc-twin!,svc-7");
+  expect_at(s, "127.30.0.1", "");
+  expect_at(s, "127.30.0.8", "svc-twin!,svc-7");
   push(s, "twin", "127.30.0.8", "svc-twin", true);
-  ids_at(s, "127.30.0.8", got, sizeof got);
-  assert_string_equal(got, "svc-twin,svc-7");
-  ids_at(s, "127.30.1.50", got, sizeof got);
-  assert_string_equal(got, "svc-299");
+  expect_at(s, "127.30.0.8", "svc-twin,svc-7");
+  expect_at(s, "127.30.1.50", "svc-299");
   fcon_server_stop(s);
 }
 
@@ -236,11 +237,7 @@ static void test_remote_agent(void **state) {
 
 static void test_sync_endpoint_rejects_bad_bodies(void **state) {
   (void)state;
-  fcon_server_config sc;
-  fcon_server_config_default(&sc);
-  sc.bind_ip = SRV_IP;
-  fcon_server *s = NULL;
-  assert_int_equal(fcon_server_start(&sc, &s, NULL), 0);
+  fcon_server *s = start_server();
   uint16_t p = fcon_server_port(s);
   char *body = NULL;
   assert_int_equal(fcon_tu_call_h(SRV_IP, p, "PUT", FCON_NODE_SYNC_PREFIX "n1",

@@ -233,6 +233,15 @@ static void test_app_http_keepalive_bodies_and_http10(void **state) {
 }
 
 /* `ecsboot app` runs the same stand-in as ecsboot-standin. */
+/* SIGTERM: the stand-in exits 0. Frees p. */
+static void stop_ok(scn_proc *p) {
+  assert_int_equal(scn_proc_signal(p, SIGTERM), 0);
+  int code = -1;
+  assert_true(scn_proc_wait(p, 10000, &code, NULL));
+  assert_int_equal(code, 0);
+  scn_proc_free(p);
+}
+
 static void test_harness_runs_the_same_app(void **state) {
   (void)state;
   const char *args[] = {"app",    "--listen", "127.0.0.1:18086",
@@ -245,11 +254,7 @@ static void test_harness_runs_the_same_app(void **state) {
   snprintf(url, sizeof url, "http://%s:18086/", ip);
   assert_int_equal(get_until_up(url, body, sizeof body), 200);
   assert_non_null(strstr(body, "\"name\":\"same\""));
-  assert_int_equal(scn_proc_signal(p, SIGTERM), 0);
-  int code = -1;
-  assert_true(scn_proc_wait(p, 10000, &code, NULL));
-  assert_int_equal(code, 0);
-  scn_proc_free(p);
+  stop_ok(p);
 }
 
 /* How the runner starts them: copies of `ecsboot-standin serve-forks`. */
@@ -268,15 +273,12 @@ static void test_fork_server_copies_run_the_stand_ins(void **state) {
   assert_int_equal(get_until_up(url, body, sizeof body), 200);
   assert_non_null(strstr(body, "\"name\":\"copied\""));
   assert_true(log_until(log, "app listening"));
-  assert_int_equal(scn_proc_signal(p, SIGTERM), 0);
-  int code = -1;
-  assert_true(scn_proc_wait(p, 10000, &code, NULL));
-  assert_int_equal(code, 0);
-  scn_proc_free(p);
+  stop_ok(p);
 
   const char *envoy[] = {"envoy", "--help", NULL};
   snprintf(log, sizeof log, "%s/envoy-copy.log", dir);
   p = launch(envoy, log);
+  int code = -1;
   assert_true(scn_proc_wait(p, 10000, &code, NULL));
   assert_int_equal(code, 0);
   scn_proc_free(p);
