@@ -226,19 +226,16 @@ void fcon_server_push(fcon_server *s, const char *node, const char *address,
 
 void fcon_server_drop_node(fcon_server *s, const char *node) {
   pthread_mutex_lock(&s->mu);
-  for (size_t i = 0; i < s->nnodes; i++) {
-    if (strcmp(s->nodes[i].name, node))
-      continue;
-    emit_diff(s, &s->nodes[i], s->nodes[i].services, s->nodes[i].checks, NULL,
-              NULL);
-    emit(s, FCON_EV_LEAVE, &s->nodes[i], NULL, NULL, NULL, NULL);
-    cJSON_Delete(s->nodes[i].services);
-    cJSON_Delete(s->nodes[i].checks);
-    s->nodes[i] = s->nodes[--s->nnodes];
+  fcon_node *n = find_node(s, node);
+  if (n) {
+    emit_diff(s, n, n->services, n->checks, NULL, NULL);
+    emit(s, FCON_EV_LEAVE, n, NULL, NULL, NULL, NULL);
+    cJSON_Delete(n->services);
+    cJSON_Delete(n->checks);
+    *n = s->nodes[--s->nnodes];
     reindex(s);
     s->index++;
     pthread_cond_broadcast(&s->cv);
-    break;
   }
   pthread_mutex_unlock(&s->mu);
 }

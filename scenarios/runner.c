@@ -623,11 +623,10 @@ static int loop(scn_runner *r, ecsb_err *err) {
       last_quick = now;
       quick_gap = lag_pace(quick_gap, grew, LAG_QUICK_BUSY_US, cost);
     }
-    if (now >= deadline) {
-      if (now >= deadline + r->max_band_us || now >= hard_end) {
-        r->end_reason = "deadline";
-        break;
-      }
+    /* (past hard_end the pass ended above; the band only grows from 0) */
+    if (now >= deadline + r->max_band_us) {
+      r->end_reason = "deadline";
+      break;
     }
     if ((rc = server_due(r, &st, now, err)) ||
         (rc = scn_run_faults_due(r, now, err)))
