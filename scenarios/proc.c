@@ -785,6 +785,11 @@ int scn_proc_spawn(const scn_spawn_opts *o, scn_proc **out, ecsb_err *err) {
   return 0;
 }
 
+void scn_proc_settle(scn_proc *p) {
+  if (p && p->via)
+    settle(p);
+}
+
 bool scn_proc_pending(const scn_proc *p) {
   return p && p->via;
 }

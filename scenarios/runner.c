@@ -654,6 +654,10 @@ static int loop(scn_runner *r, ecsb_err *err) {
       g_child = 0;
       last_reap = now;
     }
+    /* the fork servers' answers: the tasks they started containers for
+     * go on below */
+    for (size_t i = 0; i < r->n_forksrv; i++)
+      scn_forksrv_collect(r->forksrv[i]);
     int pti;
     size_t pci;
     bool pok;
@@ -674,7 +678,7 @@ static int loop(scn_runner *r, ecsb_err *err) {
       if (tn >= hard_end)
         break;
       if (!reap && scn_run_task_next_deadline(r, t) > tn &&
-          scn_run_lag_ended_tt(t) == SCN_RUN_NEVER)
+          scn_run_lag_ended_tt(t) == SCN_RUN_NEVER && !scn_run_task_answered(t))
         continue;
       if ((rc = scn_run_task_poll(r, t, reap, err)) ||
           (rc = scn_run_task_drive(r, t, err)))
@@ -721,8 +725,14 @@ static int loop(scn_runner *r, ecsb_err *err) {
     if (wait > 0) {
       struct timespec ts = {.tv_sec = wait / 1000000,
                             .tv_nsec = (wait % 1000000) * 1000};
-      struct pollfd pfd = {.fd = r->wake[0], .events = POLLIN};
-      ppoll(&pfd, 1, &ts, NULL);
+      /* woken by a fork server's answer too */
+      struct pollfd pfd[1 + SCN_RUN_MAX_FORKSRV] = {
+          {.fd = r->wake[0], .events = POLLIN}};
+      nfds_t nfd = 1;
+      for (size_t i = 0; i < r->n_forksrv; i++)
+        if ((pfd[nfd].fd = scn_forksrv_fd(r->forksrv[i])) >= 0)
+          pfd[nfd++].events = POLLIN;
+      ppoll(pfd, nfd, &ts, NULL);
     }
     drain_wake(r);
   }
@@ -886,11 +896,12 @@ typedef struct abs_opts {
 static void start_forksrv(scn_runner *r) {
   if (r->o->exec_each)
     return;
-  const char *progs[3] = {r->init_prefix ? NULL : r->o->init_bin,
-                          r->o->ecsboot_bin, r->o->standin_bin};
+  const char *progs[SCN_RUN_MAX_FORKSRV] = {
+      r->init_prefix ? NULL : r->o->init_bin, r->o->ecsboot_bin,
+      r->o->standin_bin};
   if (progs[2] && progs[1] && strcmp(progs[2], progs[1]) == 0)
     progs[2] = NULL; /* ecsboot's server runs the stand-ins too */
-  for (size_t i = 0; i < 3; i++) {
+  for (size_t i = 0; i < SCN_RUN_MAX_FORKSRV; i++) {
     ecsb_err e = {0};
     if (progs[i] &&
         scn_forksrv_start(progs[i], &r->forksrv[r->n_forksrv], &e) == 0)

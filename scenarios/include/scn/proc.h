@@ -57,6 +57,9 @@ pid_t scn_proc_pid(const scn_proc *p);
 /* Asked of a fork server that has not answered yet: no pid, no host
  * time (its figures count from its spawn once it has a pid). */
 bool scn_proc_pending(const scn_proc *p);
+/* Waits for a pending process's answer (scn_proc_pending is false
+ * after); nothing for any other. */
+void scn_proc_settle(scn_proc *p);
 /* 0, or the error of a start that failed once pending (no_wait). */
 int scn_proc_start_error(const scn_proc *p, ecsb_err *err);
 
