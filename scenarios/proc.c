@@ -404,7 +404,7 @@ struct scn_forksrv {
   int fd;
   scn_proc *proc;
   bool dead;
-  size_t started;
+  size_t started, answered;
   /* the requests not yet answered, oldest first */
   scn_proc *head, *tail;
   size_t n_pending;
@@ -481,6 +481,7 @@ static void settle_head(scn_forksrv *fs, const ecsb_forkserve_reply *r) {
   if (!fs->head)
     fs->tail = NULL;
   fs->n_pending--;
+  fs->answered++;
   p->next_pending = NULL;
   p->via = NULL;
   int rc = 0;
@@ -622,6 +623,10 @@ size_t scn_forksrv_started(const scn_forksrv *fs) {
 
 bool scn_forksrv_alive(const scn_forksrv *fs) {
   return fs && !fs->dead;
+}
+
+size_t scn_forksrv_answered(const scn_forksrv *fs) {
+  return fs ? fs->answered : 0;
 }
 
 int scn_forksrv_fd(const scn_forksrv *fs) {

@@ -146,6 +146,7 @@ struct scn_run_task {
   scn_run_ctr *c;
   size_t n;
   size_t n_starting; /* containers starting (scn_run_ctr.starting) */
+  bool listed;       /* in the runner's starting list */
   int consul_client; /* index of its consul-client container, or -1 */
   /* Milestones as this run sees them (for at_milestone faults and the
    * settle rule), run time; -1: not reached. */
@@ -217,6 +218,13 @@ struct scn_runner {
   scn_run_task server;
   scn_run_task *tasks;
   size_t n_tasks;
+  /* the tasks (the server's too) with a container starting, so that a
+   * fork server's answer is acted on at once, not when a pass comes to
+   * its task: the task's clock stands until then. At most the servers'
+   * queues' length. And the answers the servers had read when last
+   * acted on. */
+  scn_run_task **starting;
+  size_t n_starting, answered_seen;
   /* n_tasks once tasks is ready for the fakes' threads (0 before) */
   atomic_size_t n_served_tasks;
   size_t n_created, n_done;

@@ -348,6 +348,10 @@ static int spawn(scn_runner *r, scn_run_task *t, size_t ci, int64_t now,
   c->starting = true;
   t->n_starting++;
   scn_run_lag_hold(t, now);
+  if (!t->listed) {
+    r->starting[r->n_starting++] = t;
+    t->listed = true;
+  }
   return 0;
 }
 

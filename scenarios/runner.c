@@ -571,6 +571,36 @@ static void progress(scn_runner *r, rpt_progress *p, int64_t now) {
   rpt_progress_update(p, r->n_tasks, counts, now);
 }
 
+/* Reads the fork servers' answers and acts on those that came: each task
+ * they started a container for goes on at once. Cheap when none came (a
+ * recv per server; nothing when no start is pending), so the loop calls it
+ * between tasks. */
+static int act_on_answers(scn_runner *r, ecsb_err *err) {
+  if (!r->n_starting) /* nothing asked that was not acted on */
+    return 0;
+  size_t answered = 0;
+  for (size_t i = 0; i < r->n_forksrv; i++) {
+    scn_forksrv_collect(r->forksrv[i]);
+    answered += scn_forksrv_answered(r->forksrv[i]);
+  }
+  if (answered == r->answered_seen)
+    return 0;
+  r->answered_seen = answered;
+  size_t k = 0;
+  int rc = 0;
+  for (size_t i = 0; i < r->n_starting; i++) {
+    scn_run_task *t = r->starting[i];
+    if (!rc && scn_run_task_answered(t))
+      rc = scn_run_task_poll(r, t, false, err);
+    if (t->n_starting)
+      r->starting[k++] = t;
+    else
+      t->listed = false;
+  }
+  r->n_starting = k;
+  return rc;
+}
+
 static int loop(scn_runner *r, ecsb_err *err) {
   const scn_scenario *s = r->s;
   server_task st = {.state = SRV_STOPPED};
@@ -604,6 +634,8 @@ static int loop(scn_runner *r, ecsb_err *err) {
       r->end_reason = "deadline";
       break;
     }
+    if ((rc = act_on_answers(r, err)))
+      return rc;
     /* Idle tasks are sampled too: a deadline still open waits for their
      * lag, and past the run's deadline it extends the run. A fleet's sweep
      * reads /proc for every process: kept under a twentieth of the time. */
@@ -642,6 +674,8 @@ static int loop(scn_runner *r, ecsb_err *err) {
             (rc = scn_run_faults_task(r, t, err)))
           return rc;
         r->n_created++;
+        if ((rc = act_on_answers(r, err)))
+          return rc;
       }
     }
     /* task-level faults at T0 of the tasks just created */
@@ -654,10 +688,6 @@ static int loop(scn_runner *r, ecsb_err *err) {
       g_child = 0;
       last_reap = now;
     }
-    /* the fork servers' answers: the tasks they started containers for
-     * go on below */
-    for (size_t i = 0; i < r->n_forksrv; i++)
-      scn_forksrv_collect(r->forksrv[i]);
     int pti;
     size_t pci;
     bool pok;
@@ -677,6 +707,8 @@ static int loop(scn_runner *r, ecsb_err *err) {
       int64_t tn = scn_run_now(r);
       if (tn >= hard_end)
         break;
+      if ((rc = act_on_answers(r, err)))
+        return rc;
       if (!reap && scn_run_task_next_deadline(r, t) > tn &&
           scn_run_lag_ended_tt(t) == SCN_RUN_NEVER && !scn_run_task_answered(t))
         continue;
@@ -861,6 +893,9 @@ static int setup(scn_runner *r, ecsb_err *err) {
   if (!r->tasks)
     return ecsb_err_set(err, ECSB_ENOMEM, "out of memory");
   r->n_tasks = (size_t)s->task_count;
+  r->starting = calloc(r->n_tasks + 1, sizeof *r->starting);
+  if (!r->starting)
+    return ecsb_err_set(err, ECSB_ENOMEM, "out of memory");
   for (size_t i = 0; i < r->n_tasks; i++)
     if ((rc = scn_run_task_prepare(r, &r->tasks[i], (int)i, err)))
       return rc;
@@ -1021,6 +1056,7 @@ int scn_run(const scn_scenario *s, const scn_run_opts *o, scn_run_result *res,
   sigaction(SIGCHLD, &old_chld, NULL);
   g_wake_fd = -1;
   free(r->tasks);
+  free(r->starting);
   free(r->timers);
   rpt_log_free(r->mem);
   rpt_expect_free(r->expect);

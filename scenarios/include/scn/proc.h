@@ -147,6 +147,9 @@ int scn_forksrv_fd(const scn_forksrv *fs);
 /* Reads every answer that came, without waiting: the processes they
  * answer are started (or failed). Returns how many. */
 size_t scn_forksrv_collect(scn_forksrv *fs);
+/* The pending starts settled so far, whoever read their answers (collect,
+ * a call that needed a pid, a spawn that waited for room in the queue). */
+size_t scn_forksrv_answered(const scn_forksrv *fs);
 void scn_forksrv_free(scn_forksrv *fs);
 
 /* The guardian: a small process that SIGKILLs every container's process
