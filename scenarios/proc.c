@@ -70,21 +70,6 @@ struct scn_proc {
   int64_t spawn_cpu_us; /* the fork server's CPU time starting it */
   scn_exitwatch *watch; /* and watch_id: its registration, until reaped */
   uint64_t watch_id;
-  /* what to watch it with once it has a pid (scn_spawn_opts) */
-  scn_exitwatch *want_watch;
-  scn_exitwatch_fn on_exit;
-  void *on_exit_user;
-  /* Asked of a fork server whose reply was not read yet
-   * (scn_proc_pending): via is the server, the process is in its queue
-   * and has no pid yet; its request and log are kept so that it can be
-   * exec'd should the server fail. */
-  scn_forksrv *via;
-  scn_proc *next_pending;
-  char *req;
-  int req_log;
-  /* a start that failed after the caller was answered: its error (the
-   * process counts as ended with status 127) */
-  ecsb_err *start_err;
 };
 
 static const char *const empty_env[] = {NULL};
@@ -335,18 +320,17 @@ static int open_log(const scn_spawn_opts *o, int *lfd, ecsb_err *err) {
   return 0;
 }
 
-/* pass_fd >= 0: given to the child as ECSB_FORKSERVE_FD. log >= 0: the
- * log, already open (the caller's to close); else o->log_path's. */
-static int spawn_exec(const scn_spawn_opts *o, int log, int pass_fd,
-                      scn_proc *p, ecsb_err *err) {
+/* pass_fd >= 0: given to the child as ECSB_FORKSERVE_FD. */
+static int spawn_exec(const scn_spawn_opts *o, int pass_fd, scn_proc *p,
+                      ecsb_err *err) {
   posix_spawn_file_actions_t fa;
   posix_spawnattr_t at;
   posix_spawn_file_actions_init(&fa);
   posix_spawnattr_init(&at);
   char prog[4096];
   int rc = resolve(o->argv[0], prog, sizeof prog, err);
-  int lfd = log;
-  if (rc || (lfd < 0 && (rc = open_log(o, &lfd, err))))
+  int lfd = -1;
+  if (rc || (rc = open_log(o, &lfd, err)))
     goto out;
   posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
   posix_spawn_file_actions_adddup2(&fa, lfd, 1);
@@ -376,7 +360,7 @@ static int spawn_exec(const scn_spawn_opts *o, int log, int pass_fd,
     rc = ecsb_err_set(err, e == ENOENT ? ECSB_ENOTFOUND : ECSB_EIO,
                       "cannot start %s: %s", o->argv[0], strerror(e));
 out:
-  if (lfd >= 0 && lfd != log)
+  if (lfd >= 0)
     close(lfd);
   posix_spawn_file_actions_destroy(&fa);
   posix_spawnattr_destroy(&at);
@@ -384,164 +368,41 @@ out:
 }
 
 /* ---- fork servers ----------------------------------------------------------
- * The request and reply are ecsb/forkserve.h's. A server answers as soon
- * as the copy exists, in microseconds of its CPU; on a host a fleet
- * loads, getting that CPU takes 10-30 ms, and a runner that waited for
- * each answer spent most of a 1,000-task run waiting. So a spawn with
- * no_wait sends its request and goes on: the process is pending until
- * its reply is read (scn_forksrv_collect, or any call that needs its
- * pid), and replies come in the order of the requests. A server that
- * does not answer within FORKSRV_REPLY_MS, or fails, is not asked again:
- * its program is exec'd from then on, what it was asked and did not
- * start included. A lost server costs CPU, never a container. */
+ * The request and reply are ecsb/forkserve.h's. A server is asked with
+ * one blocking exchange: it answers once the copy exists, in
+ * microseconds, so the wait is bounded by FORKSRV_REPLY_MS only for a
+ * server that hangs. One that fails is marked dead and its program is
+ * exec'd from then on: a lost server costs CPU, never a container. */
 #define FORKSRV_REPLY_MS 30000
-/* Requests a server may have unanswered: bounds the socket's buffer (a
- * request of a task's environment is a few kB). */
-#define FORKSRV_MAX_PENDING 64
 
 struct scn_forksrv {
   char prog[4096];
   int fd;
   scn_proc *proc;
   bool dead;
-  size_t started, answered;
-  /* the requests not yet answered, oldest first */
-  scn_proc *head, *tail;
-  size_t n_pending;
+  size_t started;
   /* the request being built: one buffer for the run, not an allocation
    * (above malloc's mmap threshold: a map, faults and an unmap) a start */
   char req[ECSB_FORKSERVE_MAX];
 };
 
-/* One reply, waited for up to wait_ms: 1 when read, 0 when none came, -1
- * when the server failed (end of file, a short reply). */
-static int read_reply(scn_forksrv *fs, int64_t wait_ms,
-                      ecsb_forkserve_reply *r) {
+/* One reply, waited for up to FORKSRV_REPLY_MS; false when none came. */
+static bool get_reply(scn_forksrv *fs, ecsb_forkserve_reply *r) {
   memset(r, 0, sizeof *r);
   struct pollfd pf = {.fd = fs->fd, .events = POLLIN};
-  int64_t until = ecsb_mono_us() + wait_ms * 1000;
+  int64_t until = ecsb_mono_us() + FORKSRV_REPLY_MS * 1000LL;
   int pr;
   do {
     int64_t left = (until - ecsb_mono_us()) / 1000;
     pr = poll(&pf, 1, left > 0 ? (int)left : 0);
   } while (pr < 0 && errno == EINTR);
-  if (pr == 0)
-    return 0;
   ssize_t got = -1;
   if (pr == 1)
     do
-      got = recv(fs->fd, r, sizeof *r, MSG_DONTWAIT);
+      got = recv(fs->fd, r, sizeof *r, 0);
     while (got < 0 && errno == EINTR);
-  if (got < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
-    return 0;
   r->what[sizeof r->what - 1] = '\0';
-  return got == (ssize_t)sizeof *r ? 1 : -1;
-}
-
-/* From the moment p has a pid: the guardian knows its group, its tree
- * starts as itself from no CPU (born_at: before it was asked for), and
- * its exit is watched. */
-static void began(scn_proc *p) {
-  guard_note('+', p->pid);
-  p->tree[0] = p->pid;
-  p->tree_cpu[0] = 0;
-  p->tree_kids_fd[0] = -2;
-  p->n_tree = 1;
-  p->tree_cpu_at[0] = p->born_at;
-  p->walk_at = INT64_MIN / 2;
-  if (p->want_watch && p->on_exit) {
-    ecsb_err e = {0};
-    if (scn_exitwatch_add(p->want_watch, p->pid, p->on_exit, p->on_exit_user,
-                          &p->watch_id, &e) == 0)
-      p->watch = p->want_watch;
-  }
-}
-
-/* Execs a request that a server was sent and did not start; its strings
- * are as spawn_via wrote them. */
-static int exec_request(scn_proc *p, ecsb_err *err) {
-  uint32_t h[4];
-  memcpy(h, p->req, sizeof h);
-  const char **v = calloc((size_t)h[1] + h[2] + 2, sizeof *v);
-  if (!v)
-    return ecsb_err_set(err, ECSB_ENOMEM, "out of memory");
-  const char *cwd = p->req + sizeof h, *s = cwd + strlen(cwd) + 1;
-  for (uint32_t k = 0; k < h[1] + h[2]; k++, s += strlen(s) + 1)
-    v[k < h[1] ? k : k + 1] = s; /* the arguments' NULL between */
-  scn_spawn_opts o = {.argv = v, .envp = v + h[1] + 1, .cwd = cwd};
-  int rc = spawn_exec(&o, p->req_log, -1, p, err);
-  free(v);
-  return rc;
-}
-
-/* The oldest request of fs is answered by r; NULL: it never will be. */
-static void settle_head(scn_forksrv *fs, const ecsb_forkserve_reply *r) {
-  scn_proc *p = fs->head;
-  fs->head = p->next_pending;
-  if (!fs->head)
-    fs->tail = NULL;
-  fs->n_pending--;
-  fs->answered++;
-  p->next_pending = NULL;
-  p->via = NULL;
-  int rc = 0;
-  ecsb_err e = {0};
-  if (r && !r->err && r->pid > 0) {
-    /* In its process group before anything signals the group: the copy
-     * may not have run yet (ecsb/forkserve.h). */
-    setpgid(r->pid, r->pid);
-    p->pid = r->pid;
-    fs->started++;
-    p->spawn_cpu_us = r->cpu_us > 0 ? r->cpu_us : 0;
-  } else {
-    /* No copy: the server itself failed (clone refused, no answer). It
-     * is not asked again; the program is exec'd. */
-    fs->dead = true;
-    rc = exec_request(p, &e);
-  }
-  free(p->req);
-  p->req = NULL;
-  close(p->req_log);
-  p->req_log = -1;
-  if (!rc) {
-    began(p);
-    return;
-  }
-  /* ended before it began: no process to signal or wait for */
-  p->reaped = true;
-  p->exit_code = 127;
-  p->start_err = malloc(sizeof *p->start_err);
-  if (p->start_err)
-    *p->start_err = e;
-}
-
-/* Reads the next reply of fs, waiting for it when block; false when there
- * was none to read. A server that failed, or did not answer in time
- * when waited for, answers no request any more: it is stopped, and what
- * it was asked is exec'd. */
-static bool settle_one(scn_forksrv *fs, bool block) {
-  if (!fs->head)
-    return false;
-  ecsb_forkserve_reply r;
-  int got = read_reply(fs, block ? FORKSRV_REPLY_MS : 0, &r);
-  if (got == 0 && !block)
-    return false;
-  if (got <= 0) {
-    fs->dead = true;
-    /* one that hangs would start what is exec'd now a second time */
-    scn_proc_signal(fs->proc, SIGKILL);
-    while (fs->head)
-      settle_head(fs, NULL);
-    return true;
-  }
-  settle_head(fs, &r);
-  return true;
-}
-
-/* Reads replies until p's: it is then started, or failed to start. */
-static void settle(scn_proc *p) {
-  while (p->via)
-    settle_one(p->via, true);
+  return got == (ssize_t)sizeof *r;
 }
 
 void scn_forksrv_free(scn_forksrv *fs);
@@ -564,9 +425,6 @@ int scn_forksrv_start(const char *prog, scn_forksrv **out, ecsb_err *err) {
     rc = ecsb_err_set(err, ECSB_EIO, "fork server socket: %s", strerror(errno));
     goto fail;
   }
-  /* A request to a server that stopped reading fails, not blocks. */
-  struct timeval tv = {.tv_sec = FORKSRV_REPLY_MS / 1000};
-  setsockopt(sv[0], SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv);
   /* dup2 onto itself would keep close-on-exec */
   if (sv[1] == ECSB_FORKSERVE_FD) {
     int d = fcntl(sv[1], F_DUPFD_CLOEXEC, ECSB_FORKSERVE_FD + 1);
@@ -582,7 +440,7 @@ int scn_forksrv_start(const char *prog, scn_forksrv **out, ecsb_err *err) {
   /* Every symbol bound once in the server, not lazily in each copy. */
   const char *envp[] = {"LD_BIND_NOW=1", NULL};
   scn_spawn_opts o = {.argv = argv, .envp = envp};
-  if ((rc = spawn_exec(&o, -1, sv[1], p, err)))
+  if ((rc = spawn_exec(&o, sv[1], p, err)))
     goto fail;
   guard_note('+', p->pid);
   close(sv[1]);
@@ -590,8 +448,7 @@ int scn_forksrv_start(const char *prog, scn_forksrv **out, ecsb_err *err) {
   fs->fd = sv[0];
   fs->proc = p;
   ecsb_forkserve_reply r;
-  if (read_reply(fs, FORKSRV_REPLY_MS, &r) != 1 || r.pid || r.err ||
-      strcmp(r.what, "ready")) {
+  if (!get_reply(fs, &r) || r.pid || r.err || strcmp(r.what, "ready")) {
     rc = ecsb_err_set(err, ECSB_EIO, "fork server %s %s did not become ready",
                       prog, ECSB_FORKSERVE_COMMAND);
     scn_forksrv_free(fs);
@@ -625,26 +482,9 @@ bool scn_forksrv_alive(const scn_forksrv *fs) {
   return fs && !fs->dead;
 }
 
-size_t scn_forksrv_answered(const scn_forksrv *fs) {
-  return fs ? fs->answered : 0;
-}
-
-int scn_forksrv_fd(const scn_forksrv *fs) {
-  return fs && fs->head ? fs->fd : -1;
-}
-
-size_t scn_forksrv_collect(scn_forksrv *fs) {
-  size_t n = 0;
-  while (fs && settle_one(fs, false))
-    n++;
-  return n;
-}
-
 void scn_forksrv_free(scn_forksrv *fs) {
   if (!fs)
     return;
-  while (fs->head) /* its requests' processes outlive it */
-    settle_one(fs, true);
   close(fs->fd); /* the server ends at end of file */
   if (fs->proc && !scn_proc_wait(fs->proc, 2000, NULL, NULL))
     scn_proc_stop(fs->proc, 0);
@@ -680,12 +520,11 @@ static int check_cwd(const scn_spawn_opts *o, ecsb_err *err) {
                       strerror(e));
 }
 
-/* Sends p's request to fs and queues p. ECSB_ESTATE: not sent (the caller
- * execs instead). */
+/* ECSB_ESTATE: not started by the server (the caller execs instead). */
 static int spawn_via(scn_forksrv *fs, const scn_spawn_opts *o, scn_proc *p,
                      ecsb_err *err) {
   int rc = 0, lfd = -1;
-  char *b = fs->req, *keep = NULL;
+  char *b = fs->req;
   if ((rc = check_cwd(o, err)) || (rc = open_log(o, &lfd, err)))
     goto out;
   uint32_t h[4] = {ECSB_FORKSERVE_MAGIC, 0, 0, 0};
@@ -695,20 +534,12 @@ static int spawn_via(scn_forksrv *fs, const scn_spawn_opts *o, scn_proc *p,
     fits = put(b, ECSB_FORKSERVE_MAX, &n, o->argv[h[1]]);
   for (; fits && o->envp && o->envp[h[2]]; h[2]++)
     fits = put(b, ECSB_FORKSERVE_MAX, &n, o->envp[h[2]]);
-  /* too big for a request, or no copy of it to exec should the server
-   * fail: exec it */
-  if (!fits || !(keep = malloc(n))) {
-    rc = ECSB_ESTATE;
+  if (!fits) {
+    rc = ECSB_ESTATE; /* too big for a request: exec it */
     goto out;
   }
   h[3] = (uint32_t)(n - sizeof h);
   memcpy(b, h, sizeof h);
-  while (fs->n_pending >= FORKSRV_MAX_PENDING)
-    settle_one(fs, true);
-  if (fs->dead) {
-    rc = ECSB_ESTATE;
-    goto out;
-  }
   union {
     struct cmsghdr h;
     char b[CMSG_SPACE(sizeof(int))];
@@ -728,26 +559,26 @@ static int spawn_via(scn_forksrv *fs, const scn_spawn_opts *o, scn_proc *p,
   do
     w = sendmsg(fs->fd, &m, MSG_NOSIGNAL);
   while (w < 0 && errno == EINTR);
-  if (w != (ssize_t)n) {
-    /* what it was asked before fails at its reply */
+  ecsb_forkserve_reply r;
+  if (w != (ssize_t)n || !get_reply(fs, &r)) {
     fs->dead = true;
     rc = ECSB_ESTATE;
     goto out;
   }
-  memcpy(keep, b, n);
-  p->req = keep;
-  keep = NULL;
-  p->req_log = lfd;
-  lfd = -1;
-  p->via = fs;
-  if (fs->tail)
-    fs->tail->next_pending = p;
-  else
-    fs->head = p;
-  fs->tail = p;
-  fs->n_pending++;
+  if (r.err || r.pid <= 0) {
+    /* No copy: the server itself failed (clone refused). It is not asked
+     * again; the program is exec'd. */
+    fs->dead = true;
+    rc = ECSB_ESTATE;
+    goto out;
+  }
+  /* In its process group before anything signals the group: the copy
+   * may not have run yet (ecsb/forkserve.h). */
+  setpgid(r.pid, r.pid);
+  p->pid = r.pid;
+  fs->started++;
+  p->spawn_cpu_us = r.cpu_us > 0 ? r.cpu_us : 0;
 out:
-  free(keep);
   if (lfd >= 0)
     close(lfd);
   return rc;
@@ -760,50 +591,33 @@ int scn_proc_spawn(const scn_spawn_opts *o, scn_proc **out, ecsb_err *err) {
   scn_proc *p = calloc(1, sizeof *p);
   if (!p)
     return ecsb_err_set(err, ECSB_ENOMEM, "out of memory");
-  p->req_log = -1;
-  p->want_watch = o->watch;
-  p->on_exit = o->on_exit;
-  p->on_exit_user = o->on_exit_user;
   /* before the process exists: its CPU is all after this */
-  p->born_at = ecsb_mono_host_us();
+  int64_t before = ecsb_mono_host_us();
   int rc = ECSB_ESTATE;
   if (o->via && !o->via->dead && strcmp(o->argv[0], o->via->prog) == 0)
     rc = spawn_via(o->via, o, p, err);
-  bool queued = rc == 0;
   if (rc == ECSB_ESTATE)
-    rc = spawn_exec(o, -1, -1, p, err);
-  if (!rc && queued && !o->no_wait) {
-    settle(p);
-    if (p->start_err) {
-      *err = *p->start_err;
-      rc = err->code ? err->code : ECSB_EIO;
-      free(p->start_err);
-    }
-  }
+    rc = spawn_exec(o, -1, p, err);
   if (rc) {
     free(p);
     return rc;
   }
-  if (!queued)
-    began(p);
+  guard_note('+', p->pid);
+  /* its tree until the first walk: itself, from no CPU */
+  p->tree[0] = p->pid;
+  p->tree_cpu[0] = 0;
+  p->tree_kids_fd[0] = -2;
+  p->n_tree = 1;
+  p->born_at = p->tree_cpu_at[0] = before;
+  p->walk_at = INT64_MIN / 2;
+  if (o->watch && o->on_exit) {
+    ecsb_err e = {0};
+    if (scn_exitwatch_add(o->watch, p->pid, o->on_exit, o->on_exit_user,
+                          &p->watch_id, &e) == 0)
+      p->watch = o->watch;
+  }
   *out = p;
   return 0;
-}
-
-void scn_proc_settle(scn_proc *p) {
-  if (p && p->via)
-    settle(p);
-}
-
-bool scn_proc_pending(const scn_proc *p) {
-  return p && p->via;
-}
-
-int scn_proc_start_error(const scn_proc *p, ecsb_err *err) {
-  if (!p || !p->start_err)
-    return 0;
-  *err = *p->start_err;
-  return err->code ? err->code : ECSB_EIO;
 }
 
 pid_t scn_proc_pid(const scn_proc *p) {
@@ -811,9 +625,7 @@ pid_t scn_proc_pid(const scn_proc *p) {
 }
 
 int scn_proc_signal(scn_proc *p, int sig) {
-  if (p && p->via)
-    settle(p);
-  if (!p || p->reaped || p->observed || p->pid <= 0)
+  if (!p || p->reaped || p->observed)
     return ECSB_ESTATE;
   /* The group may already be gone (the leader exited, not yet reaped);
    * fall back to the pid itself. */
@@ -847,8 +659,6 @@ static void record(scn_proc *p, int status) {
 bool scn_proc_poll(scn_proc *p, int *exit_code, int *term_signal) {
   if (!p || p->observed)
     return false;
-  if (p->via)
-    settle(p);
   if (!p->reaped) {
     /* Look without reaping first: while the leader is a zombie its pid
      * cannot be reused, so killing its group hits only what it left behind
@@ -1330,7 +1140,7 @@ scn_proc_times scn_proc_times_us(scn_proc *p) {
   scn_proc_times none = {0, 0};
   if (!p)
     return none;
-  if (!p->reaped && !p->via) {
+  if (!p->reaped) {
     int64_t now = ecsb_mono_host_us(), gap = (now - p->born_at) / 4;
     if (gap > LAG_REWALK_MAX_US)
       gap = LAG_REWALK_MAX_US;
@@ -1370,22 +1180,19 @@ bool scn_proc_stop(scn_proc *p, int64_t grace_ms) {
 void scn_proc_free(scn_proc *p) {
   if (!p)
     return;
-  if (p->via)
-    settle(p); /* out of its server's queue, and its process ended below */
   if (!p->observed && !scn_proc_poll(p, NULL, NULL)) {
     scn_proc_signal(p, SIGKILL);
     scn_proc_wait(p, 10000, NULL, NULL);
   }
   unwatch(p);
   drop_kept(p);
-  free(p->start_err);
   free(p);
 }
 
 int64_t scn_proc_cpu_us(scn_proc *p) {
   if (!p)
     return 0;
-  if (!p->reaped && !p->via) {
+  if (!p->reaped) {
     /* A child of the container (not the runner's, so not kept as a zombie
      * for it) may have ended and its pid gone to another process since
      * it was read: cpu_growth() leaves such a figure out. */

@@ -297,8 +297,7 @@ static int apply_agent(scn_runner *r, scn_run_task *t, const scn_fault *f,
   if (rc)
     return rc;
   scn_run_ctr *c = t->consul_client >= 0 ? &t->c[t->consul_client] : NULL;
-  /* one still starting reads the file as it starts */
-  if (c && c->proc && !c->exited && !c->starting)
+  if (c && c->proc && !c->exited)
     scn_proc_signal(c->proc, SIGUSR1);
   return 0;
 }
@@ -318,9 +317,6 @@ static int apply_container(scn_runner *r, scn_run_task *t, const scn_fault *f,
                         "%s: fault on container \"%s\": task %s has no such "
                         "container",
                         r->s->path, f->container, t->name);
-  int rc = scn_run_task_settle(r, t, c, true, err);
-  if (rc)
-    return rc;
   bool running = c->proc && !c->exited;
   int64_t now = scn_run_task_now(r, t);
   switch (f->kind) {

@@ -52,9 +52,6 @@ typedef struct scn_run_task scn_run_task;
 /* A process of the task that ended and the loop has yet to act on: set by
  * the exit watcher's thread (scn_run_task_ended), cleared by the loop
  * once it acted on the exit. */
-/* ecsboot-init's, ecsboot's and ecsboot-standin's */
-#define SCN_RUN_MAX_FORKSRV 3
-
 typedef struct scn_run_end {
   _Atomic int64_t tt; /* task time it ended; SCN_RUN_NEVER: none */
   scn_run_task *t;
@@ -69,9 +66,6 @@ typedef struct scn_run_ctr {
   scn_proc *proc;
   pid_t pid;
   bool started, exited;
-  /* asked of a fork server that has not answered (proc is pending): not
-   * yet started for the engine, and the task's clock stands */
-  bool starting;
   /* For a task without mesh: essential, has a health check, and is up
    * now (started, and HEALTHY where it has a health check). */
   bool essential, checked;
@@ -145,8 +139,6 @@ struct scn_run_task {
   fecs_engine *eng; /* fake-ecs's (fecs_task_engine_new); driven from here */
   scn_run_ctr *c;
   size_t n;
-  size_t n_starting; /* containers starting (scn_run_ctr.starting) */
-  bool listed;       /* in the runner's starting list */
   int consul_client; /* index of its consul-client container, or -1 */
   /* Milestones as this run sees them (for at_milestone faults and the
    * settle rule), run time; -1: not reached. */
@@ -189,7 +181,7 @@ struct scn_runner {
   size_t orphans; /* still alive at the end, then killed */
   /* ecsboot-init's, ecsboot's and ecsboot-standin's fork servers
    * (scn_run_forksrv_for) */
-  scn_forksrv *forksrv[SCN_RUN_MAX_FORKSRV];
+  scn_forksrv *forksrv[3];
   size_t n_forksrv;
   char dir[4096];
   char log_path[4096];
@@ -218,13 +210,6 @@ struct scn_runner {
   scn_run_task server;
   scn_run_task *tasks;
   size_t n_tasks;
-  /* the tasks (the server's too) with a container starting, so that a
-   * fork server's answer is acted on at once, not when a pass comes to
-   * its task: the task's clock stands until then. At most the servers'
-   * queues' length. And the answers the servers had read when last
-   * acted on. */
-  scn_run_task **starting;
-  size_t n_starting, answered_seen;
   /* n_tasks once tasks is ready for the fakes' threads (0 before) */
   atomic_size_t n_served_tasks;
   size_t n_created, n_done;
@@ -289,15 +274,9 @@ int64_t scn_run_lag_ended_tt(const scn_run_task *t);
 void scn_run_lag_reaped(scn_run_end *e);
 /* The loop acted on the exit of e's process. */
 void scn_run_lag_end_done(scn_run_end *e);
-/* After acting on the task: once no exit is left to act on and no start
- * to hear of, charges the time its clock was held (the loop's acting
- * included) and releases it. */
+/* After acting on the task: once no exit is left to act on, charges the
+ * time its clock was held (the loop's acting included) and releases it. */
 void scn_run_lag_release(scn_run_task *t);
-/* Holds the task's clock at task time tt (now) while a fork server starts
- * one of its containers: as in ECS, where each task has an agent of its
- * own, the start takes the task no time however long the host makes the
- * server wait for a CPU; released once it is answered. */
-void scn_run_lag_hold(scn_run_task *t, int64_t tt);
 /* The task time of ecsb_mono_us mono_us, from any thread. */
 int64_t scn_run_lag_task_time(const scn_run_task *t, int64_t mono_us);
 /* Records a host.lag event (at run time `at`, -1: now) when the lag grew
@@ -337,18 +316,7 @@ int scn_run_task_drive(scn_runner *r, scn_run_task *t, ecsb_err *err);
  * deadlines) and, with reap, reaps exited processes (one waitid each: only
  * after a SIGCHLD, since fleets have thousands of processes). */
 int scn_run_task_poll(scn_runner *r, scn_run_task *t, bool reap, ecsb_err *err);
-/* In run time; SCN_RUN_NEVER while a start is not answered: the task's
- * time stands, and the answer wakes the loop (scn_forksrv_fd). */
 int64_t scn_run_task_next_deadline(const scn_runner *r, const scn_run_task *t);
-/* Whether a fork server answered one of the task's starts, which
- * scn_run_task_poll then acts on. */
-bool scn_run_task_answered(const scn_run_task *t);
-/* Acts on c's start once the fork server answered it (with wait: waits
- * for the answer first), so that the engine knows the container started,
- * or failed to; nothing when c is not starting. For what needs the
- * process now: a signal, a fault. */
-int scn_run_task_settle(scn_runner *r, scn_run_task *t, scn_run_ctr *c,
-                        bool wait, ecsb_err *err);
 scn_run_ctr *scn_run_task_role(scn_run_task *t, const char *role);
 /* Kills every process of the task (SIGTERM, then SIGKILL after grace_ms
  * shared by all tasks: see runner.c) and frees its engine. */

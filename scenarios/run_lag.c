@@ -380,13 +380,9 @@ void scn_run_lag_end_done(scn_run_end *e) {
   atomic_store(&e->tt, SCN_RUN_NEVER);
 }
 
-void scn_run_lag_hold(scn_run_task *t, int64_t tt) {
-  hold_at(t, tt, t->lag_us);
-}
-
 void scn_run_lag_release(scn_run_task *t) {
   int64_t held = ecsb_taskclock_held_at(t->clock);
-  if (!held || scn_run_lag_ended_tt(t) != SCN_RUN_NEVER || t->n_starting)
+  if (!held || scn_run_lag_ended_tt(t) != SCN_RUN_NEVER)
     return;
   /* the loop's time acting on it is charged as overdue since the clock
    * stood, so the clock goes on from where it stood */

@@ -269,31 +269,6 @@ void scn_run_task_milestone(scn_runner *r, scn_run_task *t, int ms,
 /* ---- starting a container --------------------------------------------------
  */
 
-/* The second half of a start, once the process exists (or failed to). */
-static int spawned(scn_runner *r, scn_run_task *t, size_t ci, int64_t now,
-                   ecsb_err *err) {
-  scn_run_ctr *c = &t->c[ci];
-  ecsb_err serr = {0};
-  int rc = scn_proc_start_error(c->proc, &serr);
-  if (rc) {
-    scn_proc_free(c->proc);
-    c->proc = NULL;
-    if (rc == ECSB_ENOMEM)
-      return ecsb_err_set(err, rc, "%s", serr.msg);
-    return fecs_engine_container_start_failed(t->eng, c->name, serr.msg, now,
-                                              err);
-  }
-  c->pid = scn_proc_pid(c->proc);
-  c->started = true;
-  r->lag_soon = true;
-  atomic_fetch_add(&t->served_cpu_us, scn_proc_spawn_cpu_us(c->proc));
-  if (c->hang)
-    scn_proc_signal(c->proc, SIGSTOP);
-  rc = fecs_engine_container_started(t->eng, c->name, now, err);
-  scn_run_faults_started(r, t, c);
-  return rc;
-}
-
 static int spawn(scn_runner *r, scn_run_task *t, size_t ci, int64_t now,
                  ecsb_err *err) {
   scn_run_ctr *c = &t->c[ci];
@@ -328,7 +303,6 @@ static int spawn(scn_runner *r, scn_run_task *t, size_t ci, int64_t now,
                          .cwd = t->dir,
                          .log_path = logp,
                          .via = scn_run_forksrv_for(r, cmd.argv[0]),
-                         .no_wait = true,
                          .watch = r->exits,
                          .on_exit = scn_run_lag_ended,
                          .on_exit_user = &c->proc_end};
@@ -341,37 +315,15 @@ static int spawn(scn_runner *r, scn_run_task *t, size_t ci, int64_t now,
     return fecs_engine_container_start_failed(t->eng, c->name, serr.msg, now,
                                               err);
   }
-  if (!scn_proc_pending(c->proc))
-    return spawned(r, t, ci, now, err);
-  /* The loop goes on to other tasks while the server answers (a wait for
-   * the host's scheduler); the task's time stands meanwhile. */
-  c->starting = true;
-  t->n_starting++;
-  scn_run_lag_hold(t, now);
-  if (!t->listed) {
-    r->starting[r->n_starting++] = t;
-    t->listed = true;
-  }
-  return 0;
-}
-
-bool scn_run_task_answered(const scn_run_task *t) {
-  for (size_t i = 0; t->n_starting && i < t->n; i++)
-    if (t->c[i].starting && !scn_proc_pending(t->c[i].proc))
-      return true;
-  return false;
-}
-
-int scn_run_task_settle(scn_runner *r, scn_run_task *t, scn_run_ctr *c,
-                        bool wait, ecsb_err *err) {
-  if (!c->starting || (!wait && scn_proc_pending(c->proc)))
-    return 0;
-  scn_proc_settle(c->proc);
-  c->starting = false;
-  t->n_starting--;
-  /* task time stands at the start's (the clock is held until the last
-   * start is answered) */
-  return spawned(r, t, (size_t)(c - t->c), scn_run_task_now(r, t), err);
+  c->pid = scn_proc_pid(c->proc);
+  c->started = true;
+  r->lag_soon = true;
+  atomic_fetch_add(&t->served_cpu_us, scn_proc_spawn_cpu_us(c->proc));
+  if (c->hang)
+    scn_proc_signal(c->proc, SIGSTOP);
+  rc = fecs_engine_container_started(t->eng, c->name, now, err);
+  scn_run_faults_started(r, t, c);
+  return rc;
 }
 
 /* ---- health checks ------------------------------------------------------ */
@@ -459,11 +411,6 @@ static int perform(scn_runner *r, scn_run_task *t, const fecs_action *a,
     return run_check(r, t, a, err);
   case FECS_ACT_SIGTERM:
   case FECS_ACT_SIGKILL:
-    if (c->starting) {
-      int rc = scn_run_task_settle(r, t, c, true, err);
-      if (rc)
-        return rc;
-    }
     if (c->proc)
       scn_proc_signal(c->proc, a->kind == FECS_ACT_SIGTERM ? SIGTERM : SIGKILL);
     return 0;
@@ -597,13 +544,12 @@ int scn_run_task_drive(scn_runner *r, scn_run_task *t, ecsb_err *err) {
  * every reap (one SIGCHLD reaps all of them). */
 static bool task_busy(scn_runner *r, scn_run_task *t, bool reap) {
   if (scn_run_task_next_deadline(r, t) <= scn_run_now(r) ||
-      scn_run_lag_ended_tt(t) != SCN_RUN_NEVER || scn_run_task_answered(t))
+      scn_run_lag_ended_tt(t) != SCN_RUN_NEVER)
     return true;
   for (size_t i = 0; reap && i < t->n; i++) {
     scn_run_ctr *c = &t->c[i];
     /* reaps (keeping the status) what ended; the loop below acts on it */
-    if ((c->proc && !c->exited && !c->starting &&
-         scn_proc_poll(c->proc, NULL, NULL)) ||
+    if ((c->proc && !c->exited && scn_proc_poll(c->proc, NULL, NULL)) ||
         (c->probe_proc && scn_proc_poll(c->probe_proc, NULL, NULL)))
       return true;
   }
@@ -619,8 +565,6 @@ int scn_run_task_poll(scn_runner *r, scn_run_task *t, bool reap,
   scn_run_lag_update(r, t, SCN_RUN_NEVER);
   for (size_t i = 0; i < t->n && !rc; i++) {
     scn_run_ctr *c = &t->c[i];
-    if (c->starting && (rc = scn_run_task_settle(r, t, c, false, err)))
-      break;
     int64_t now = scn_run_task_now(r, t);
     if (c->spawn_at != SCN_RUN_NEVER && now >= c->spawn_at) {
       c->spawn_at = SCN_RUN_NEVER;
@@ -633,7 +577,7 @@ int scn_run_task_poll(scn_runner *r, scn_run_task *t, bool reap,
       scn_proc_signal(c->proc, SIGKILL);
     }
     int code, sig;
-    if (!rc && reap && c->proc && !c->exited && !c->starting &&
+    if (!rc && reap && c->proc && !c->exited &&
         scn_proc_poll(c->proc, &code, &sig)) {
       scn_run_lag_reaped(&c->proc_end);
       c->exited = true;
@@ -676,8 +620,6 @@ int scn_run_task_poll(scn_runner *r, scn_run_task *t, bool reap,
 
 int64_t scn_run_task_next_deadline(const scn_runner *r, const scn_run_task *t) {
   (void)r;
-  if (t->n_starting)
-    return SCN_RUN_NEVER;
   /* in task time; the run time it is due at is returned */
   int64_t next = t->eng ? fecs_engine_next_deadline(t->eng) : SCN_RUN_NEVER;
   if (next == FECS_NO_DEADLINE)

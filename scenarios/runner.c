@@ -571,36 +571,6 @@ static void progress(scn_runner *r, rpt_progress *p, int64_t now) {
   rpt_progress_update(p, r->n_tasks, counts, now);
 }
 
-/* Reads the fork servers' answers and acts on those that came: each task
- * they started a container for goes on at once. Cheap when none came (a
- * recv per server; nothing when no start is pending), so the loop calls it
- * between tasks. */
-static int act_on_answers(scn_runner *r, ecsb_err *err) {
-  if (!r->n_starting) /* nothing asked that was not acted on */
-    return 0;
-  size_t answered = 0;
-  for (size_t i = 0; i < r->n_forksrv; i++) {
-    scn_forksrv_collect(r->forksrv[i]);
-    answered += scn_forksrv_answered(r->forksrv[i]);
-  }
-  if (answered == r->answered_seen)
-    return 0;
-  r->answered_seen = answered;
-  size_t k = 0;
-  int rc = 0;
-  for (size_t i = 0; i < r->n_starting; i++) {
-    scn_run_task *t = r->starting[i];
-    if (!rc && scn_run_task_answered(t))
-      rc = scn_run_task_poll(r, t, false, err);
-    if (t->n_starting)
-      r->starting[k++] = t;
-    else
-      t->listed = false;
-  }
-  r->n_starting = k;
-  return rc;
-}
-
 static int loop(scn_runner *r, ecsb_err *err) {
   const scn_scenario *s = r->s;
   server_task st = {.state = SRV_STOPPED};
@@ -634,8 +604,6 @@ static int loop(scn_runner *r, ecsb_err *err) {
       r->end_reason = "deadline";
       break;
     }
-    if ((rc = act_on_answers(r, err)))
-      return rc;
     /* Idle tasks are sampled too: a deadline still open waits for their
      * lag, and past the run's deadline it extends the run. A fleet's sweep
      * reads /proc for every process: kept under a twentieth of the time. */
@@ -674,8 +642,6 @@ static int loop(scn_runner *r, ecsb_err *err) {
             (rc = scn_run_faults_task(r, t, err)))
           return rc;
         r->n_created++;
-        if ((rc = act_on_answers(r, err)))
-          return rc;
       }
     }
     /* task-level faults at T0 of the tasks just created */
@@ -707,10 +673,8 @@ static int loop(scn_runner *r, ecsb_err *err) {
       int64_t tn = scn_run_now(r);
       if (tn >= hard_end)
         break;
-      if ((rc = act_on_answers(r, err)))
-        return rc;
       if (!reap && scn_run_task_next_deadline(r, t) > tn &&
-          scn_run_lag_ended_tt(t) == SCN_RUN_NEVER && !scn_run_task_answered(t))
+          scn_run_lag_ended_tt(t) == SCN_RUN_NEVER)
         continue;
       if ((rc = scn_run_task_poll(r, t, reap, err)) ||
           (rc = scn_run_task_drive(r, t, err)))
@@ -757,14 +721,8 @@ static int loop(scn_runner *r, ecsb_err *err) {
     if (wait > 0) {
       struct timespec ts = {.tv_sec = wait / 1000000,
                             .tv_nsec = (wait % 1000000) * 1000};
-      /* woken by a fork server's answer too */
-      struct pollfd pfd[1 + SCN_RUN_MAX_FORKSRV] = {
-          {.fd = r->wake[0], .events = POLLIN}};
-      nfds_t nfd = 1;
-      for (size_t i = 0; i < r->n_forksrv; i++)
-        if ((pfd[nfd].fd = scn_forksrv_fd(r->forksrv[i])) >= 0)
-          pfd[nfd++].events = POLLIN;
-      ppoll(pfd, nfd, &ts, NULL);
+      struct pollfd pfd = {.fd = r->wake[0], .events = POLLIN};
+      ppoll(&pfd, 1, &ts, NULL);
     }
     drain_wake(r);
   }
@@ -893,9 +851,6 @@ static int setup(scn_runner *r, ecsb_err *err) {
   if (!r->tasks)
     return ecsb_err_set(err, ECSB_ENOMEM, "out of memory");
   r->n_tasks = (size_t)s->task_count;
-  r->starting = calloc(r->n_tasks + 1, sizeof *r->starting);
-  if (!r->starting)
-    return ecsb_err_set(err, ECSB_ENOMEM, "out of memory");
   for (size_t i = 0; i < r->n_tasks; i++)
     if ((rc = scn_run_task_prepare(r, &r->tasks[i], (int)i, err)))
       return rc;
@@ -931,12 +886,11 @@ typedef struct abs_opts {
 static void start_forksrv(scn_runner *r) {
   if (r->o->exec_each)
     return;
-  const char *progs[SCN_RUN_MAX_FORKSRV] = {
-      r->init_prefix ? NULL : r->o->init_bin, r->o->ecsboot_bin,
-      r->o->standin_bin};
+  const char *progs[3] = {r->init_prefix ? NULL : r->o->init_bin,
+                          r->o->ecsboot_bin, r->o->standin_bin};
   if (progs[2] && progs[1] && strcmp(progs[2], progs[1]) == 0)
     progs[2] = NULL; /* ecsboot's server runs the stand-ins too */
-  for (size_t i = 0; i < SCN_RUN_MAX_FORKSRV; i++) {
+  for (size_t i = 0; i < 3; i++) {
     ecsb_err e = {0};
     if (progs[i] &&
         scn_forksrv_start(progs[i], &r->forksrv[r->n_forksrv], &e) == 0)
@@ -1056,7 +1010,6 @@ int scn_run(const scn_scenario *s, const scn_run_opts *o, scn_run_result *res,
   sigaction(SIGCHLD, &old_chld, NULL);
   g_wake_fd = -1;
   free(r->tasks);
-  free(r->starting);
   free(r->timers);
   rpt_log_free(r->mem);
   rpt_expect_free(r->expect);

@@ -9,7 +9,6 @@
 #include <cmocka.h>
 
 #include <dirent.h>
-#include <poll.h>
 #include <errno.h>
 #include <signal.h>
 #include <stdio.h>
@@ -536,105 +535,6 @@ static void test_fork_server_starts_what_a_spawn_would(void **state) {
   assert_false(running(spid));
 }
 
-/* Starts without waiting for the server: argv[0] NULL-terminated, output
- * appended to the log (not removed first). */
-static scn_proc *ask(scn_forksrv *fs, const char *const *argv) {
-  scn_spawn_opts o = {
-      .argv = argv, .cwd = dir, .log_path = logp, .via = fs, .no_wait = true};
-  scn_proc *p = NULL;
-  ecsb_err err = {0};
-  if (scn_proc_spawn(&o, &p, &err) != 0)
-    fail_msg("spawn: %s", err.msg);
-  return p;
-}
-
-static size_t count_lines(const char *s, const char *line) {
-  size_t n = 0, l = strlen(line);
-  for (size_t i = 0; s[i]; i++)
-    n += strncmp(s + i, line, l) == 0;
-  return n;
-}
-
-static void test_fork_server_starts_without_waiting(void **state) {
-  (void)state;
-  scn_forksrv *fs = NULL;
-  ecsb_err err = {0};
-  assert_int_equal(scn_forksrv_start(ECSBOOT_BIN, &fs, &err), 0);
-  const char *version[] = {ECSBOOT_BIN, "version", NULL};
-  unlink(logp);
-  assert_int_equal(scn_forksrv_fd(fs), -1); /* nothing asked */
-  /* More than the server may have unanswered: the oldest are read to
-   * make room. */
-  enum { N = 70 };
-  scn_proc *p[N];
-  for (int i = 0; i < N; i++)
-    p[i] = ask(fs, version);
-  /* the last ones are pending until their answers are read: no pid, no
-   * host time */
-  assert_true(scn_proc_pending(p[N - 1]));
-  assert_int_equal(scn_proc_pid(p[N - 1]), 0);
-  assert_int_equal(scn_proc_times_us(p[N - 1]).cpu_us, 0);
-  assert_int_equal(scn_proc_cpu_us(p[N - 1]), 0);
-  assert_true(scn_proc_pending(p[0]) == false); /* read to make room */
-  int fd = scn_forksrv_fd(fs);
-  assert_true(fd >= 0);
-  size_t got = 0;
-  for (int k = 0; k < 1000 && scn_forksrv_fd(fs) >= 0; k++) {
-    struct pollfd pf = {.fd = fd, .events = POLLIN};
-    assert_true(poll(&pf, 1, 10000) == 1);
-    got += scn_forksrv_collect(fs);
-  }
-  assert_int_equal(scn_forksrv_fd(fs), -1);
-  assert_true(got > 0 && got < N);
-  for (int i = 0; i < N; i++) {
-    assert_false(scn_proc_pending(p[i]));
-    pid_t pid = scn_proc_pid(p[i]);
-    assert_true(pid > 0);
-    assert_int_equal(scn_proc_start_error(p[i], &err), 0);
-    int code = -1;
-    assert_true(scn_proc_wait(p[i], 10000, &code, NULL));
-    assert_int_equal(code, 0);
-    scn_proc_free(p[i]);
-  }
-  assert_int_equal(scn_forksrv_started(fs), N);
-  char *log = read_log();
-  assert_int_equal(count_lines(log, "ecsboot " ECSB_VERSION "\n"), N);
-  free(log);
-
-  /* A pending process waited for: its answer is read first. */
-  unlink(logp);
-  scn_proc *q = ask(fs, version);
-  assert_true(scn_proc_pending(q));
-  int code = -1;
-  assert_true(scn_proc_wait(q, 10000, &code, NULL));
-  assert_int_equal(code, 0);
-  assert_false(scn_proc_pending(q));
-  scn_proc_free(q);
-
-  /* A server that fails with requests unanswered (stopped first, so that
-   * it answers none): they are exec'd, and it is not asked again. */
-  unlink(logp);
-  pid_t spid = scn_forksrv_pid(fs);
-  assert_int_equal(kill(spid, SIGSTOP), 0);
-  scn_proc *a = ask(fs, version), *b = ask(fs, version);
-  assert_true(scn_proc_pending(a) && scn_proc_pending(b));
-  assert_int_equal(kill(spid, SIGKILL), 0);
-  assert_true(scn_proc_wait(b, 10000, &code, NULL)); /* reads a's too */
-  assert_int_equal(code, 0);
-  assert_false(scn_proc_pending(a));
-  assert_true(scn_proc_wait(a, 10000, &code, NULL));
-  assert_int_equal(code, 0);
-  assert_false(scn_forksrv_alive(fs));
-  assert_int_equal(scn_forksrv_started(fs), N + 1);
-  log = read_log();
-  assert_int_equal(count_lines(log, "ecsboot " ECSB_VERSION "\n"), 2);
-  free(log);
-  scn_proc_free(a);
-  scn_proc_free(b);
-  scn_forksrv_free(fs);
-  assert_false(running(spid));
-}
-
 static void test_fork_server_that_cannot_start(void **state) {
   (void)state;
   scn_forksrv *fs = NULL;
@@ -662,7 +562,6 @@ int main(void) {
       cmocka_unit_test(test_an_observed_process_counts_its_own_threads),
       cmocka_unit_test(test_open_file_limit_is_raised_for_a_fleet),
       cmocka_unit_test(test_fork_server_starts_what_a_spawn_would),
-      cmocka_unit_test(test_fork_server_starts_without_waiting),
       cmocka_unit_test(test_fork_server_that_cannot_start),
   };
   return cmocka_run_group_tests(tests, setup, teardown);

@@ -158,41 +158,6 @@ static void test_release_waits_for_every_exit(void **state) {
   assert_int_equal(ecsb_taskclock_held_at(t->clock), 0);
 }
 
-/* A container start a fork server has not answered holds the clock as an
- * exit does: the loop serves other tasks meanwhile, a release before the
- * answer keeps it held, and once answered the clock goes on from the
- * start, the wait charged. */
-static void test_a_start_not_yet_answered_holds_the_clock(void **state) {
-  fixture *f = *state;
-  scn_runner *r = &f->r;
-  scn_run_task *t = &f->t;
-  usleep(2000);
-  int64_t at = scn_run_task_now(r, t);
-  t->n_starting = 1;
-  scn_run_lag_hold(t, at);
-  /* its deadlines wait for the answer, which wakes the loop */
-  assert_int_equal(scn_run_task_next_deadline(r, t), SCN_RUN_NEVER);
-  usleep(20000); /* the server waits for a CPU */
-  assert_int_equal(scn_run_task_now(r, t), at);
-  assert_int_equal(proc_tt(f), at);
-  scn_run_lag_release(t); /* not answered: stays held, nothing charged */
-  assert_int_equal(ecsb_taskclock_held_at(t->clock) - r->t0_mono, at);
-  assert_int_equal(t->lag_us, 0);
-  t->n_starting = 0; /* answered: the container started at `at` */
-  int64_t a = ecsb_mono_us();
-  scn_run_lag_release(t);
-  int64_t v = scn_run_task_now(r, t), p = proc_tt(f);
-  int64_t b = ecsb_mono_us();
-  assert_int_equal(ecsb_taskclock_held_at(t->clock), 0);
-  assert_true(t->lag_us >= 20000);
-  assert_true(v >= at && p >= at);
-  if (v - at > b - a || p - at > b - a)
-    fail_msg("after the answer the task's clock went on from +%lld us "
-             "(runner) and +%lld us (processes) past the start, in %lld us "
-             "of wall time",
-             (long long)(v - at), (long long)(p - at), (long long)(b - a));
-}
-
 /* A fake's answer to one of the task's processes (its server's CPU, told
  * through scn_run_lag_served, the caller's address naming the task) is
  * charged to that task at its next sample, as measured CPU; an address
@@ -396,8 +361,6 @@ int main(void) {
                                       setup, teardown),
       cmocka_unit_test_setup_teardown(test_release_waits_for_every_exit, setup,
                                       teardown),
-      cmocka_unit_test_setup_teardown(
-          test_a_start_not_yet_answered_holds_the_clock, setup, teardown),
       cmocka_unit_test_setup_teardown(
           test_a_process_blocked_on_its_disk_is_charged, setup, teardown),
       cmocka_unit_test_setup_teardown(

@@ -36,13 +36,6 @@ typedef struct scn_spawn_opts {
    * what the server cannot start (a request too big, clone refused) is
    * exec'd, and a server that stopped answering is not asked again. */
   scn_forksrv *via;
-  /* with via: return once the request is sent, not when the server has
-   * answered. The process is then pending (scn_proc_pending) until its
-   * answer is read: by scn_forksrv_collect, or by a call on it that needs
-   * its pid (signal, poll, wait, stop, free), which waits for it. A start
-   * that fails then (the server failed and the exec failed too) is
-   * scn_proc_start_error's, and the process counts as ended with 127. */
-  bool no_wait;
   /* when set, on_exit(on_exit_user, time) is called from the watcher's
    * thread as the child ends (scn/exitwatch.h), until it is reaped or
    * freed; a kernel without pidfds calls nothing */
@@ -52,16 +45,7 @@ typedef struct scn_spawn_opts {
 } scn_spawn_opts;
 
 int scn_proc_spawn(const scn_spawn_opts *o, scn_proc **out, ecsb_err *err);
-/* 0 while pending. */
 pid_t scn_proc_pid(const scn_proc *p);
-/* Asked of a fork server that has not answered yet: no pid, no host
- * time (its figures count from its spawn once it has a pid). */
-bool scn_proc_pending(const scn_proc *p);
-/* Waits for a pending process's answer (scn_proc_pending is false
- * after); nothing for any other. */
-void scn_proc_settle(scn_proc *p);
-/* 0, or the error of a start that failed once pending (no_wait). */
-int scn_proc_start_error(const scn_proc *p, ecsb_err *err);
 
 /* Signals the child's whole process group. Returns 0, or ECSB_ESTATE when
  * the child was already reaped. */
@@ -129,8 +113,7 @@ void scn_proc_free(scn_proc *p);
  * program as a copy of itself, its libraries already loaded: the same
  * process a spawn would give (the caller's child, its own process group,
  * the log as stdout and stderr) for a fraction of the CPU. Freeing it
- * ends the server, after reading the answers to what it was asked; the
- * processes it started are the caller's. */
+ * ends the server; the processes it started are the caller's. */
 int scn_forksrv_start(const char *prog, scn_forksrv **out, ecsb_err *err);
 const char *scn_forksrv_prog(const scn_forksrv *fs);
 /* The server's pid, the containers it started, and whether it still
@@ -141,15 +124,6 @@ pid_t scn_forksrv_pid(const scn_forksrv *fs);
 scn_proc_times scn_forksrv_times_us(scn_forksrv *fs);
 size_t scn_forksrv_started(const scn_forksrv *fs);
 bool scn_forksrv_alive(const scn_forksrv *fs);
-/* Readable when an answer to a pending start waits; -1 when none is
- * pending (for the caller's poll). */
-int scn_forksrv_fd(const scn_forksrv *fs);
-/* Reads every answer that came, without waiting: the processes they
- * answer are started (or failed). Returns how many. */
-size_t scn_forksrv_collect(scn_forksrv *fs);
-/* The pending starts settled so far, whoever read their answers (collect,
- * a call that needed a pid, a spawn that waited for room in the queue). */
-size_t scn_forksrv_answered(const scn_forksrv *fs);
 void scn_forksrv_free(scn_forksrv *fs);
 
 /* The guardian: a small process that SIGKILLs every container's process
