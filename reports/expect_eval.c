@@ -247,7 +247,10 @@ static void lag_note(const ectx *c, int64_t off, int64_t lag, int64_t cpu,
  * time in a run that ran its course). A task that stopped had all it
  * needed. */
 static bool short_of_time(const ectx *c, const rpt_task *t, int64_t *had) {
-  *had = c->now - t->lag_end;
+  /* The final sample's lag runs to the moment it reached the task, a
+   * little past the run time judged (run.end's tasks_end_us): a task held
+   * back all along had none. */
+  *had = c->now > t->lag_end ? c->now - t->lag_end : 0;
   return c->run->deadline_us > 0 && t->ms[RPT_S4] == RPT_ABSENT &&
          (double)*had < (double)c->run->deadline_us * c->run->time_scale;
 }
