@@ -7,13 +7,11 @@
  * name another parent, and the runner must be the parent to reap the
  * container, read its exit status and see it in its process tree. The
  * server is single-threaded and holds no lock at that moment, so skipping
- * glibc's fork handlers loses nothing. The server replies as soon as the
- * copy exists, without waiting for it to set itself up: on a host a fleet
- * loads, each wait for the copy to get a CPU was 10-30 ms of the
- * requester's. So the requester checks the working folder before it asks
- * and puts the copy in its process group itself (ecsb/forkserve.h); a
- * copy whose set-up fails anyway writes why to its log and exits 127
- * before it runs anything, as an exec'd program that cannot start does.
+ * glibc's fork handlers loses nothing. The copy reports a failed set-up
+ * (chdir, descriptors) through a pipe before it runs anything, as
+ * posix_spawn reports a failed exec; the server replies once the pipe is
+ * closed, so the runner never sees a pid that is not yet in its own
+ * process group.
  */
 #include "ecsb/clock.h"
 #include "ecsb/forkserve.h"
@@ -40,6 +38,11 @@ typedef struct request {
   char **envp; /* NULL-terminated */
 } request;
 
+typedef struct setup_fail {
+  int32_t err;
+  char what[56];
+} setup_fail;
+
 static void close_from(int lowest) {
   if (syscall(SYS_close_range, (unsigned)lowest, ~0u, 0) == 0)
     return;
@@ -50,13 +53,12 @@ static void close_from(int lowest) {
 
 /* In the copy: what posix_spawn would have set up, then the command.
  * Never returns. */
-static void child(const request *rq, int logfd, int sock,
+static void child(const request *rq, int logfd, int report, int sock,
                   ecsb_forkserve_fn run_main, void *buf, void *ptrs) {
-  const char *what = "set up stdio", *where = "";
+  setup_fail f = {0};
   close(sock);
   /* Its own process group, as the runner's spawns: stopping a container
-   * stops what it started. (The requester does the same from its side:
-   * whichever comes first.) */
+   * stops what it started. */
   setpgid(0, 0);
   /* The server was started with every disposition at its default and
    * changes only this one. */
@@ -65,13 +67,18 @@ static void child(const request *rq, int logfd, int sock,
   sigemptyset(&none);
   sigprocmask(SIG_SETMASK, &none, NULL);
   int nul = open("/dev/null", O_RDONLY);
-  if (nul < 0 || dup2(nul, 0) < 0 || dup2(logfd, 1) < 0 || dup2(logfd, 2) < 0)
+  if (nul < 0 || dup2(nul, 0) < 0 || dup2(logfd, 1) < 0 || dup2(logfd, 2) < 0) {
+    f.err = errno;
+    snprintf(f.what, sizeof f.what, "set up stdio");
     goto fail;
-  what = "chdir ";
-  where = rq->cwd;
-  if (*rq->cwd && chdir(rq->cwd) != 0)
+  }
+  if (*rq->cwd && chdir(rq->cwd) != 0) {
+    f.err = errno;
+    snprintf(f.what, sizeof f.what, "chdir");
     goto fail;
+  }
   environ = rq->envp;
+  close(report); /* the server's read sees end of file: set up */
   close_from(3);
   /* _exit, not exit: the atexit handlers and destructors it inherited
    * (OpenSSL's and curl's clean-up, the loader's) free the server's whole
@@ -85,10 +92,9 @@ static void child(const request *rq, int logfd, int sock,
   free(ptrs);
   _exit(rc);
 fail:
-  /* to the log when it got that far, else nowhere: the exit status says
-   * it */
-  dprintf(logfd, "%s: cannot start: %s%s: %s\n", rq->argv[0], what, where,
-          strerror(errno));
+  if (write(report, &f, sizeof f) < 0) {
+    /* the server then reports an unknown set-up failure */
+  }
   free(buf);
   free(ptrs);
   _exit(127);
@@ -97,16 +103,37 @@ fail:
 static void start(const request *rq, int logfd, int sock,
                   ecsb_forkserve_fn run_main, void *buf, void *ptrs,
                   ecsb_forkserve_reply *r) {
+  int p[2];
+  if (pipe2(p, O_CLOEXEC) != 0) {
+    r->err = errno;
+    snprintf(r->what, sizeof r->what, "pipe");
+    return;
+  }
   long pid = syscall(SYS_clone, (unsigned long)(CLONE_PARENT | SIGCHLD), 0L, 0L,
                      0L, 0L);
-  if (pid == 0)
-    child(rq, logfd, sock, run_main, buf, ptrs);
+  if (pid == 0) {
+    close(p[0]);
+    child(rq, logfd, p[1], sock, run_main, buf, ptrs);
+  }
+  close(p[1]);
   if (pid < 0) {
     r->err = errno;
     snprintf(r->what, sizeof r->what, "clone");
+    close(p[0]);
     return;
   }
   r->pid = (int32_t)pid;
+  setup_fail f = {0};
+  ssize_t n;
+  do
+    n = read(p[0], &f, sizeof f);
+  while (n < 0 && errno == EINTR);
+  close(p[0]);
+  if (n > 0) {
+    r->err = n == (ssize_t)sizeof f && f.err ? f.err : EIO;
+    memcpy(r->what, f.what, sizeof r->what);
+    r->what[sizeof r->what - 1] = '\0';
+  }
 }
 
 /* Splits a request's strings into rq (pointers into buf). */

@@ -369,7 +369,7 @@ out:
 
 /* ---- fork servers ----------------------------------------------------------
  * The request and reply are ecsb/forkserve.h's. A server is asked with
- * one blocking exchange: it answers once the copy exists, in
+ * one blocking exchange: it answers once the copy has set itself up, in
  * microseconds, so the wait is bounded by FORKSRV_REPLY_MS only for a
  * server that hangs. One that fails is marked dead and its program is
  * exec'd from then on: a lost server costs CPU, never a container. */
@@ -502,30 +502,12 @@ static bool put(char *b, size_t cap, size_t *n, const char *s) {
   return true;
 }
 
-/* The copy's chdir, checked before the server is asked: it replies
- * before the copy has tried (ecsb/forkserve.h), and a folder that is not
- * there is an error of the start, as posix_spawn's chdir makes it. */
-static int check_cwd(const scn_spawn_opts *o, ecsb_err *err) {
-  struct stat st;
-  if (!o->cwd || !*o->cwd)
-    return 0;
-  int e = stat(o->cwd, &st) != 0      ? errno
-          : !S_ISDIR(st.st_mode)      ? ENOTDIR
-          : access(o->cwd, X_OK) != 0 ? errno
-                                      : 0;
-  if (!e)
-    return 0;
-  return ecsb_err_set(err, e == ENOENT ? ECSB_ENOTFOUND : ECSB_EIO,
-                      "cannot start %s: chdir %s: %s", o->argv[0], o->cwd,
-                      strerror(e));
-}
-
 /* ECSB_ESTATE: not started by the server (the caller execs instead). */
 static int spawn_via(scn_forksrv *fs, const scn_spawn_opts *o, scn_proc *p,
                      ecsb_err *err) {
   int rc = 0, lfd = -1;
   char *b = fs->req;
-  if ((rc = check_cwd(o, err)) || (rc = open_log(o, &lfd, err)))
+  if ((rc = open_log(o, &lfd, err)))
     goto out;
   uint32_t h[4] = {ECSB_FORKSERVE_MAGIC, 0, 0, 0};
   size_t n = sizeof h;
@@ -565,6 +547,18 @@ static int spawn_via(scn_forksrv *fs, const scn_spawn_opts *o, scn_proc *p,
     rc = ECSB_ESTATE;
     goto out;
   }
+  if (r.err && r.pid > 0) {
+    /* The copy failed its set-up (chdir) and exited 127: reported as a
+     * spawn reports it, naming what failed. */
+    int st;
+    while (waitpid(r.pid, &st, 0) < 0 && errno == EINTR) {
+    }
+    bool cd = strcmp(r.what, "chdir") == 0 && o->cwd;
+    rc = ecsb_err_set(err, r.err == ENOENT ? ECSB_ENOTFOUND : ECSB_EIO,
+                      "cannot start %s: %s%s%s: %s", o->argv[0], r.what,
+                      cd ? " " : "", cd ? o->cwd : "", strerror(r.err));
+    goto out;
+  }
   if (r.err || r.pid <= 0) {
     /* No copy: the server itself failed (clone refused). It is not asked
      * again; the program is exec'd. */
@@ -572,9 +566,6 @@ static int spawn_via(scn_forksrv *fs, const scn_spawn_opts *o, scn_proc *p,
     rc = ECSB_ESTATE;
     goto out;
   }
-  /* In its process group before anything signals the group: the copy
-   * may not have run yet (ecsb/forkserve.h). */
-  setpgid(r.pid, r.pid);
   p->pid = r.pid;
   fs->started++;
   p->spawn_cpu_us = r.cpu_us > 0 ? r.cpu_us : 0;

@@ -22,15 +22,9 @@
  * argc arguments and the envc environment entries, each NUL-terminated
  * (an empty cwd: the server's), with the container's log descriptor
  * attached (SCM_RIGHTS; stdout and stderr go there, stdin is /dev/null).
- * The reply is an ecsb_forkserve_reply, sent as soon as the copy exists
- * (before it has set itself up), one per request and in their order, so
- * a requester may ask again before it reads a reply. The requester puts
- * the copy in its own process group (setpgid(pid, pid); the copy does
- * too, whichever comes first) before it signals the group, and checks the
- * working folder before it asks: a copy whose set-up fails writes why to
- * its log and exits 127 without running anything. Before the first
- * request the server sends a reply with pid 0 and what "ready", once its
- * set-up is done. The server ends at the socket's end of file.
+ * The reply is an ecsb_forkserve_reply. Before the first request the
+ * server sends one with pid 0 and what "ready", once its set-up is done.
+ * The server ends at the socket's end of file.
  */
 #ifndef ECSB_FORKSERVE_H
 #define ECSB_FORKSERVE_H
@@ -49,8 +43,8 @@
 
 typedef struct ecsb_forkserve_reply {
   int32_t pid;   /* the started process; 0 when none was started */
-  int32_t err;   /* 0, or the errno of what failed (clone, a request) */
-  char what[56]; /* what failed, e.g. "clone" (truncated) */
+  int32_t err;   /* 0, or the errno of what failed (chdir, clone, ...) */
+  char what[56]; /* what failed, e.g. "chdir /tmp/x" (truncated) */
   /* the server's CPU time on the request (us): work for the start of the
    * copy that the copy's own figures do not hold (a replay charges it to
    * the copy's task as host lag) */
