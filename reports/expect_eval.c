@@ -247,9 +247,9 @@ static void lag_note(const ectx *c, int64_t off, int64_t lag, int64_t cpu,
  * time in a run that ran its course). A task that stopped had all it
  * needed. */
 static bool short_of_time(const ectx *c, const rpt_task *t, int64_t *had) {
-  /* The final sample's lag runs to the moment it reached the task, a
-   * little past the run time judged (run.end's tasks_end_us): a task held
-   * back all along had none. */
+  /* A log whose lag for the task runs past the run time judged (run.end's
+   * tasks_end_us before the task's last host.lag): a task held back all
+   * along had none, not a negative amount. */
   *had = c->now > t->lag_end ? c->now - t->lag_end : 0;
   return c->run->deadline_us > 0 && t->ms[RPT_S4] == RPT_ABSENT &&
          (double)*had < (double)c->run->deadline_us * c->run->time_scale;

@@ -726,16 +726,9 @@ static int loop(scn_runner *r, ecsb_err *err) {
     }
     drain_wake(r);
   }
-  /* The verdicts judge each task's time up to here, with the lag the
-   * sweep below samples (the lag of each task up to its sample, so at
-   * least up to here). Taken after the sweep, it would count the sweep's
-   * own time as task time of every task sampled before its end: on a
-   * host a 1,000-task fleet overloads the sweep took 42 s, and the first
-   * tasks it sampled, held back nearly all of the run, had "T4 never
-   * reached" FAIL instead of INCONCLUSIVE. */
-  r->tasks_end = scn_run_now(r);
   bool grew;
   scn_run_lag_sweep(r, &grew); /* the lag the final verdicts judge with */
+  r->tasks_end = scn_run_now(r);
   rpt_progress_end(&prog);
   return 0;
 }
@@ -782,11 +775,11 @@ static int finish(scn_runner *r, scn_run_result *res, ecsb_err *err) {
   bool interrupted = g_signal != 0;
   rpt_verdict *v = NULL;
   size_t nv = 0;
-  /* Judged when the loop stopped acting on the tasks, before its final
-   * sample of their lag (loop): stopping a fleet of hundreds takes seconds
-   * of wall time in which no task's lag is sampled, and counted as task
-   * time it would turn a run cut short by a busy host (INCONCLUSIVE) into
-   * a task that had its deadline's worth of time and missed it (FAIL). */
+  /* Judged when the loop last sampled the tasks: stopping a fleet of
+   * hundreds takes seconds of wall time in which no task's lag is
+   * sampled, and counted as task time it would turn a run cut short by a
+   * busy host (INCONCLUSIVE) into a task that had its deadline's worth of
+   * time and missed it (FAIL). */
   int64_t judged = r->tasks_end > 0 ? r->tasks_end : scn_run_now(r);
   rpt_eval_opts eo = {
       .final = true, .now_us = judged, .expected_tasks = r->n_tasks};

@@ -755,7 +755,7 @@ static void test_a_run_cut_short_by_the_host_cannot_call_absence(void **s) {
 }
 
 /* The runner stops a fleet's tasks after its last sample of their lag;
- * that sample and the stopping take seconds of wall time. A task's
+ * that takes seconds of wall time in which no lag is sampled. A task's
  * time is judged to run.end's tasks_end_us, not to the end of the log:
  * 12 ms of 20 held back leaves 8 ms of task time, short of the 10 ms
  * deadline, although the log ends 10 ms later. */
@@ -788,9 +788,8 @@ static void test_the_teardown_is_no_tasks_time(void **s) {
   v = judge_deadline_end(reached, script, 1000000, false);
   assert_int_equal(v.result, RPT_FAIL);
   rpt_verdict_clear(&v);
-  /* The final sample reached the task after tasks_end_us (a fleet's
-   * takes seconds), its lag running to that moment: past the time judged
-   * for a task held back all along, which had no task time, not less. */
+  /* A task's last lag past tasks_end_us, more than the time judged: a
+   * task held back all along had no task time, not a negative amount. */
   snprintf(script, sizeof script,
            "%s25000 a host.lag - {\"lag_us\":24000}\n"
            "30000 - run.end - {\"complete\":true,\"reason\":\"deadline\","
