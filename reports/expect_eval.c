@@ -110,8 +110,14 @@ static bool match(const ectx *c, size_t ti, const rpt_pattern *p, size_t ev) {
   return true;
 }
 
+int64_t rpt_x_task_now(const ectx *c, const rpt_task *t) {
+  return t->sampled_end > 0 && t->sampled_end < c->now ? t->sampled_end
+                                                       : c->now;
+}
+
 int64_t rpt_x_end_time(const ectx *c, const rpt_task *t) {
-  return t->ms[RPT_S4] != RPT_ABSENT ? t->t0_at + t->ms[RPT_S4] : c->now;
+  return t->ms[RPT_S4] != RPT_ABSENT ? t->t0_at + t->ms[RPT_S4]
+                                     : rpt_x_task_now(c, t);
 }
 
 bool rpt_x_task_done(const ectx *c, const rpt_task *t) {
@@ -250,7 +256,8 @@ static bool short_of_time(const ectx *c, const rpt_task *t, int64_t *had) {
   /* A log whose lag for the task runs past the run time judged (run.end's
    * tasks_end_us before the task's last host.lag): a task held back all
    * along had none, not a negative amount. */
-  *had = c->now > t->lag_end ? c->now - t->lag_end : 0;
+  int64_t now = rpt_x_task_now(c, t);
+  *had = now > t->lag_end ? now - t->lag_end : 0;
   return c->run->deadline_us > 0 && t->ms[RPT_S4] == RPT_ABSENT &&
          (double)*had < (double)c->run->deadline_us * c->run->time_scale;
 }
@@ -260,16 +267,20 @@ static void short_note(const ectx *c, const rpt_task *t, int64_t had,
   double scale = c->run->time_scale;
   char l[32], w[32], h[32], hs[32], d[32];
   rpt_fmt_us(t->lag_end, l, sizeof l);
-  rpt_fmt_us(c->now, w, sizeof w);
+  rpt_fmt_us(rpt_x_task_now(c, t), w, sizeof w);
   rpt_fmt_us(had, h, sizeof h);
   rpt_fmt_us((int64_t)((double)had / scale), hs, sizeof hs);
   rpt_fmt_us(c->run->deadline_us, d, sizeof d);
   ecsb_buf_printf(b,
                   "; this host held the task back %s of the run's %s of "
-                  "wall time, so the run had %s of task time for it (%s of "
-                  "scenario time), less than its %s deadline: too short to "
-                  "call",
-                  l, w, h, hs, d);
+                  "wall time%s, so the run had %s of task time for it (%s "
+                  "of scenario time), less than its %s deadline: too short "
+                  "to call",
+                  l, w,
+                  rpt_x_task_now(c, t) < c->now
+                      ? " up to the runner's last sample of its lag"
+                      : "",
+                  h, hs, d);
   if (c->run->fit_time_scale > scale)
     ecsb_buf_printf(b, "; --time-scale %g fits this machine",
                     c->run->fit_time_scale);
@@ -314,7 +325,8 @@ static void eval_within(const ectx *c, const xitem *it, size_t ti, bool done,
     rpt_x_add_ref(o, ev, "milestone too late");
     return;
   }
-  int64_t waited = c->now - t->t0_at, lag = t->lag_end, cpu = t->lag_cpu_end;
+  int64_t waited = rpt_x_task_now(c, t) - t->t0_at, lag = t->lag_end,
+          cpu = t->lag_cpu_end;
   bool late = waited - rpt_lag_band(lag, cpu) > dl;
   if (!late && !done) {
     o->r = RPT_UNDECIDED;

@@ -113,7 +113,11 @@ void rpt_x_add_ref(outcome *o, size_t ev, const char *note);
 /* "container.exited app-1/mesh-init (exit 1) @1.234s" */
 void rpt_x_describe(const ectx *c, size_t ev, ecsb_buf *b);
 bool rpt_x_role_is(const rpt_container *ct, const char *role);
-/* When a finished task stops changing: its STOPPED time, else now. */
+/* The run time a task's time is judged up to: now, or the runner's last
+ * sample of its lag when that came earlier (rpt_task's sampled_end). */
+int64_t rpt_x_task_now(const ectx *c, const rpt_task *t);
+/* When a finished task stops changing: its STOPPED time, else
+ * rpt_x_task_now. */
 int64_t rpt_x_end_time(const ectx *c, const rpt_task *t);
 /* The run is over or the task STOPPED. */
 bool rpt_x_task_done(const ectx *c, const rpt_task *t);

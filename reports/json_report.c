@@ -108,6 +108,9 @@ static cJSON *task_json(const rpt_task *t) {
     if (t->ms[m] != RPT_ABSENT)
       cJSON_AddNumberToObject(cpu, rpt_ms_name(m), (double)t->lag_cpu[m]);
   cJSON_AddNumberToObject(o, "host_lag_cpu_end_us", (double)t->lag_cpu_end);
+  if (t->sampled_end > 0)
+    cJSON_AddNumberToObject(o, "host_lag_sampled_end_us",
+                            (double)t->sampled_end);
   cJSON *f = cJSON_AddObjectToObject(o, "final");
   if (f) {
     add_str(f, "status", t->status);
@@ -530,6 +533,7 @@ static int load_task(rd *d, const cJSON *o, const char *p, rpt_task *t) {
       (rc = get_us(d, o, p, "host_lag_end_us", &t->lag_end)) ||
       (rc = get_obj(d, o, p, "host_lag_cpu_us", &lcpu)) ||
       (rc = get_us(d, o, p, "host_lag_cpu_end_us", &t->lag_cpu_end)) ||
+      (rc = get_us(d, o, p, "host_lag_sampled_end_us", &t->sampled_end)) ||
       (rc = get_obj(d, o, p, "final", &fin)) ||
       (rc = get_arr(d, o, p, "consul_service", &sv)) ||
       (rc = get_arr(d, o, p, "containers", &cs)))
@@ -547,6 +551,13 @@ static int load_task(rd *d, const cJSON *o, const char *p, rpt_task *t) {
   /* nor a CPU part before the processes' CPU work was charged */
   if (t->lag_cpu_end == RPT_ABSENT)
     t->lag_cpu_end = 0;
+  if (t->sampled_end == RPT_ABSENT)
+    t->sampled_end = 0;
+  else if (t->sampled_end < 0)
+    return fail(d, ecsb_err_set(d->err, ECSB_EINVAL,
+                                "%s.host_lag_sampled_end_us: expected a run "
+                                "time >= 0",
+                                p));
   if ((rc = load_ms_map(d, lcpu, p, "host_lag_cpu_us", 0, t->lag_cpu)))
     return rc;
   if (fin) {

@@ -465,6 +465,8 @@ static int task_event(build *b, size_t ti, const rpt_event *e, ecsb_err *err) {
       t->lag_end = (int64_t)v->valuedouble;
     if (cpu && (int64_t)cpu->valuedouble > t->lag_cpu_end)
       t->lag_cpu_end = (int64_t)cpu->valuedouble;
+    if (cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(e->detail, "final")))
+      t->sampled_end = e->t_us;
     return 0;
   }
   if (strcmp(k, "service.passing") == 0) {

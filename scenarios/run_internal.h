@@ -293,6 +293,12 @@ bool scn_run_lag_quick(scn_runner *r, scn_run_task *t);
 /* Samples and records every running task's lag; returns what it cost
  * (us), which paces the next sweep, and says whether any task's grew. */
 int64_t scn_run_lag_sweep(scn_runner *r, bool *grew);
+/* The loop's last sample of every running task's lag, each recorded as a
+ * host.lag with "final": true, whether it grew or not: on a host a fleet
+ * overloads the sweep takes seconds, and what a task was held back after
+ * its own sample is not in its lag, so the verdicts judge each task's time
+ * up to that event, not to the sweep's end. */
+void scn_run_lag_final_sweep(scn_runner *r);
 /* The same with scn_run_lag_quick, the CPU part alone. */
 int64_t scn_run_lag_quick_sweep(scn_runner *r, bool *grew);
 /* The runner's own lag so far (sampled at most every 2 ms). */

@@ -285,16 +285,21 @@ void scn_run_lag_served(void *user, const char *remote_ip, int64_t cpu_us) {
     atomic_fetch_add(&r->tasks[i].served_cpu_us, cpu_us);
 }
 
-void scn_run_lag_flush(scn_runner *r, scn_run_task *t, int64_t at) {
-  if (!t->created || t->lag_us - t->lag_emitted < RUN_LAG_EMIT_MIN_US)
-    return;
+static void emit_lag(scn_runner *r, scn_run_task *t, int64_t at, bool final) {
   t->lag_emitted = t->lag_us;
   cJSON *d = cJSON_CreateObject();
   cJSON_AddNumberToObject(d, "lag_us", (double)t->lag_us);
   cJSON_AddNumberToObject(d, "runner_us", (double)t->lag_runner_us);
   cJSON_AddNumberToObject(d, "cpu_us", (double)t->lag_cpu_us);
   cJSON_AddNumberToObject(d, "io_us", (double)t->lag_io_us);
+  if (final)
+    cJSON_AddTrueToObject(d, "final");
   scn_run_emit(r, at, "host.lag", t->name, NULL, d);
+}
+
+void scn_run_lag_flush(scn_runner *r, scn_run_task *t, int64_t at) {
+  if (t->created && t->lag_us - t->lag_emitted >= RUN_LAG_EMIT_MIN_US)
+    emit_lag(r, t, at, false);
 }
 
 int64_t scn_run_lag_sweep(scn_runner *r, bool *grew) {
@@ -310,6 +315,19 @@ int64_t scn_run_lag_sweep(scn_runner *r, bool *grew) {
     }
   }
   return scn_run_now(r) - t0;
+}
+
+void scn_run_lag_final_sweep(scn_runner *r) {
+  for (size_t i = 0; i < r->n_tasks; i++) {
+    scn_run_task *t = &r->tasks[i];
+    if (t->created && !t->done) {
+      /* stamped when the sample began: the lag covers at least that much
+       * of the run, so the task is never credited time it was held back */
+      int64_t at = scn_run_now(r);
+      scn_run_lag_update(r, t, SCN_RUN_NEVER);
+      emit_lag(r, t, at, true);
+    }
+  }
 }
 
 int64_t scn_run_lag_quick_sweep(scn_runner *r, bool *grew) {

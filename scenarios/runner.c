@@ -726,8 +726,7 @@ static int loop(scn_runner *r, ecsb_err *err) {
     }
     drain_wake(r);
   }
-  bool grew;
-  scn_run_lag_sweep(r, &grew); /* the lag the final verdicts judge with */
+  scn_run_lag_final_sweep(r); /* the lag the final verdicts judge with */
   r->tasks_end = scn_run_now(r);
   rpt_progress_end(&prog);
   return 0;

@@ -802,6 +802,60 @@ static void test_the_teardown_is_no_tasks_time(void **s) {
   rpt_verdict_clear(&v);
 }
 
+/* The last sweep samples a fleet's tasks one after another, for seconds on
+ * a host the fleet overloads; what held a task back after its own sample
+ * is not in its lag. Its time is judged up to that sample (its host.lag
+ * with "final"): 12 ms held back of 13 leaves 1 ms of task time, short of
+ * the 10 ms deadline, where judged to the sweep's end (25 ms) it would
+ * have had 13 ms and failed. */
+static void test_a_task_is_judged_to_its_own_last_sample(void **s) {
+  (void)s;
+  const char *reached = "{\"milestones\":{\"T4\":{\"reached\":true}}}";
+  const char *end = "30000 - run.end - {\"complete\":true,\"reason\":"
+                    "\"deadline\",\"tasks_end_us\":25000}\n";
+  char script[1024];
+  snprintf(script, sizeof script,
+           "%s13000 a host.lag - {\"lag_us\":12000,\"final\":true}\n%s",
+           START("a"), end);
+  rpt_verdict v = judge_deadline_end(reached, script, 1000000, false);
+  assert_int_equal(v.result, RPT_INCONCLUSIVE);
+  assert_non_null(strstr(v.message, "held the task back 12.0ms of the run's "
+                                    "13.0ms of wall time up to the runner's "
+                                    "last sample of its lag, so the run had "
+                                    "1.0ms of task time"));
+  rpt_verdict_clear(&v);
+  /* the same sample not marked final: to the sweep's end, FAIL */
+  snprintf(script, sizeof script, "%s13000 a host.lag - {\"lag_us\":12000}\n%s",
+           START("a"), end);
+  v = judge_deadline_end(reached, script, 1000000, false);
+  assert_int_equal(v.result, RPT_FAIL);
+  rpt_verdict_clear(&v);
+  /* a deadline of 10 ms: with 2 ms of lag, 13 ms waited is past it
+   * either way; with 5 ms it is too close to call judged to the sample,
+   * and 25 ms waited, judged to the sweep's end, is past it */
+  const char *within = "{\"milestones\":{\"T4\":{\"within\":\"1s\"}}}";
+  snprintf(script, sizeof script,
+           "%s13000 a host.lag - {\"lag_us\":2000,\"cpu_us\":2000,"
+           "\"final\":true}\n%s",
+           START("a"), end);
+  v = judge_deadline_end(within, script, 0, false);
+  assert_int_equal(v.result, RPT_FAIL);
+  rpt_verdict_clear(&v);
+  snprintf(script, sizeof script,
+           "%s13000 a host.lag - {\"lag_us\":5000,\"cpu_us\":5000,"
+           "\"final\":true}\n%s",
+           START("a"), end);
+  v = judge_deadline_end(within, script, 0, false);
+  assert_int_equal(v.result, RPT_INCONCLUSIVE);
+  rpt_verdict_clear(&v);
+  snprintf(script, sizeof script,
+           "%s13000 a host.lag - {\"lag_us\":5000,\"cpu_us\":5000}\n%s",
+           START("a"), end);
+  v = judge_deadline_end(within, script, 0, false);
+  assert_int_equal(v.result, RPT_FAIL);
+  rpt_verdict_clear(&v);
+}
+
 static void test_a_bad_host_lag_event_names_the_line(void **s) {
   (void)s;
   char *text =
@@ -949,6 +1003,7 @@ int main(void) {
       cmocka_unit_test(test_host_lag_postpones_a_missed_deadline),
       cmocka_unit_test(test_a_run_cut_short_by_the_host_cannot_call_absence),
       cmocka_unit_test(test_the_teardown_is_no_tasks_time),
+      cmocka_unit_test(test_a_task_is_judged_to_its_own_last_sample),
       cmocka_unit_test(test_a_bad_host_lag_event_names_the_line),
       cmocka_unit_test(test_partial_log_decides_deadlines_with_now),
       cmocka_unit_test(test_decided_over_a_partial_log),

@@ -16,6 +16,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "ecsb/buf.h"
 #include "rpt/json_report.h"
 #include "rpt/milestones.h"
 #include "rpt/report.h"
@@ -88,6 +89,43 @@ static void test_json_report_renders_like_its_log(void **s) {
   free(dir);
 }
 
+/* The runner's last sample of each task (host.lag with "final"), up to
+ * which the task's time is judged, survives the JSON report. */
+static void test_json_report_keeps_each_tasks_last_sample(void **s) {
+  (void)s;
+  size_t len = 0;
+  char *text = rt_slurp(RT_EVENTS "seed-ok.jsonl", &len);
+  assert_non_null(text);
+  char *end = strstr(text, "{\"t_us\":2400000,\"kind\":\"run.end\"");
+  assert_non_null(end);
+  ecsb_buf b;
+  ecsb_buf_init(&b);
+  ecsb_buf_printf(&b,
+                  "%.*s{\"t_us\":2350000,\"kind\":\"host.lag\",\"task\":"
+                  "\"app-1\",\"detail\":{\"lag_us\":1000,\"final\":true}}\n%s",
+                  (int)(end - text), text, end);
+  free(text);
+  text = ecsb_buf_take(&b);
+  rpt_run *from_log = rt_run_from_text(text);
+  char *dir = rt_tmpdir(), jpath[512];
+  snprintf(jpath, sizeof jpath, "%s/r.json", dir);
+  char *json = render(from_log, RPT_FMT_JSON, false);
+  assert_non_null(strstr(json, "\"host_lag_sampled_end_us\""));
+  rt_write(jpath, json);
+  rpt_run *from_json = rt_load_one(jpath);
+  for (size_t i = 0; i < from_log->n_tasks; i++) {
+    bool app = strcmp(from_log->tasks[i].name, "app-1") == 0;
+    assert_int_equal(from_log->tasks[i].sampled_end, app ? 2350000 : 0);
+    assert_int_equal(from_json->tasks[i].sampled_end, app ? 2350000 : 0);
+  }
+  rt_rmtree(dir);
+  free(dir);
+  free(json);
+  free(text);
+  rpt_run_free(from_log);
+  rpt_run_free(from_json);
+}
+
 static void test_json_report_documents_its_schema(void **s) {
   (void)s;
   rpt_run *r = rt_load_one(RT_EVENTS "proxy-flap.jsonl");
@@ -124,6 +162,9 @@ static void test_loading_a_bad_report_names_the_path(void **s) {
        "\"x\",\"tasks\":[{\"name\":\"a\",\"containers\":[{\"name\":\"c\","
        "\"started_us\":\"soon\"}]}]}]}",
        "$.runs[0].tasks[0].containers[0].started_us: expected a number"},
+      {"{\"schema\":\"ecsboot-report\",\"version\":1,\"runs\":[{\"scenario\":"
+       "\"x\",\"tasks\":[{\"name\":\"a\",\"host_lag_sampled_end_us\":-5}]}]}",
+       "$.runs[0].tasks[0].host_lag_sampled_end_us: expected a run time >= 0"},
       {"{\"schema\":\"ecsboot-report\",\"version\":1,\"runs\":[{\"scenario\":"
        "\"x\",\"verdicts\":[{\"name\":\"v\",\"result\":\"maybe\"}]}]}",
        "$.runs[0].verdicts[0].result: \"maybe\" is not pass, fail, "
@@ -313,6 +354,7 @@ int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_every_format_matches_its_golden_file),
       cmocka_unit_test(test_json_report_renders_like_its_log),
+      cmocka_unit_test(test_json_report_keeps_each_tasks_last_sample),
       cmocka_unit_test(test_json_report_documents_its_schema),
       cmocka_unit_test(test_loading_a_bad_report_names_the_path),
       cmocka_unit_test(test_terminal_colour_rules),

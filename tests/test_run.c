@@ -454,13 +454,30 @@ static void interrupt_run(const char *name, int sig, int want_code) {
   assert_string_equal(rpt_event_str(last, "reason"), "interrupted");
   /* the tasks were sampled up to the interrupt, and stopped after it */
   int64_t tasks_end = 0, passing = -1;
+  const char *task = NULL;
   assert_true(rpt_event_int(last, "tasks_end_us", &tasks_end));
   for (size_t i = 0; i < rl->n; i++)
-    if (strcmp(rl->events[i].kind, "service.passing") == 0)
+    if (strcmp(rl->events[i].kind, "service.passing") == 0) {
       passing = rl->events[i].t_us;
+      task = rl->events[i].task;
+    }
   assert_true(passing >= 0);
   assert_true(tasks_end >= passing);
   assert_true(tasks_end <= last->t_us);
+  /* the last sweep recorded that task's lag once more, marked final, in
+   * the sweep (the verdicts judge its time up to there), grown or not */
+  int finals = 0;
+  for (size_t i = 0; i < rl->n; i++) {
+    const rpt_event *e = &rl->events[i];
+    if (strcmp(e->kind, "host.lag") != 0 || !e->task ||
+        strcmp(e->task, task) != 0 ||
+        !cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(e->detail, "final")))
+      continue;
+    finals++;
+    assert_true(e->t_us >= passing);
+    assert_true(e->t_us <= tasks_end);
+  }
+  assert_int_equal(finals, 1);
   rpt_log_free(rl);
 }
 

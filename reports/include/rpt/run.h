@@ -132,6 +132,12 @@ typedef struct rpt_task {
    * out once and not twice (docs/expectations.md). */
   int64_t lag_cpu[RPT_MS_COUNT];
   int64_t lag_cpu_end;
+  /* Run time of the runner's last sample of the task's lag (its host.lag
+   * with "final": true), 0 in a log without one. The final sweep samples
+   * a fleet's tasks one after another, for seconds on a host the fleet
+   * overloads: what a task was held back after its own sample is not in
+   * lag_end, so its time is judged up to that sample, not the sweep's end. */
+  int64_t sampled_end;
   /* Final state as the log ends. */
   char *status;    /* last task.status */
   char *stop_code; /* last task.stop_requested */
