@@ -197,8 +197,16 @@ static void eval_order(const ectx *c, const xitem *it, size_t ti, outcome *o) {
   }
 }
 
+/* The task's last event other than a host.lag: the runner's bookkeeping
+ * (its last sweep records one for every running task) says nothing of
+ * where the task got to. */
 static size_t last_event(const ectx *c, size_t ti) {
-  return c->n_tev[ti] ? c->tev[ti][c->n_tev[ti] - 1] : RPT_X_NONE;
+  for (size_t k = c->n_tev[ti]; k-- > 0;) {
+    size_t i = c->tev[ti][k];
+    if (strcmp(RPT_X_EVENT(c, i)->kind, "host.lag") != 0)
+      return i;
+  }
+  return RPT_X_NONE;
 }
 
 /* The time_scale (1-2-5 steps) at which a verdict that is inside the

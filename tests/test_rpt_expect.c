@@ -823,6 +823,9 @@ static void test_a_task_is_judged_to_its_own_last_sample(void **s) {
                                     "13.0ms of wall time up to the runner's "
                                     "last sample of its lag, so the run had "
                                     "1.0ms of task time"));
+  /* where the task got to, not the runner's bookkeeping */
+  assert_non_null(strstr(v.message, "last event of the task: container."
+                                    "started a/sidecar-proxy @210us"));
   rpt_verdict_clear(&v);
   /* the same sample not marked final: to the sweep's end, FAIL */
   snprintf(script, sizeof script, "%s13000 a host.lag - {\"lag_us\":12000}\n%s",
