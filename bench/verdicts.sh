@@ -26,6 +26,7 @@ B=${1:-build}
 shift || true
 PARTS=${*:-seed catalog ctest}
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
+[ -x "$B/cli/ecsboot" ] || { echo "verdicts.sh: $B/cli/ecsboot: no such program (build first, or name the build folder)" >&2; exit 2; }
 E=$(cd "$B" && pwd)/cli/ecsboot
 TMP=$(mktemp -d)
 # the folders of wrong catalogue runs are kept here (with the run's output)

@@ -601,7 +601,9 @@ static int loop(scn_runner *r, ecsb_err *err) {
     /* Before the sweeps: on a host a fleet overloads, a sweep of 1,000
      * tasks' processes takes seconds. */
     if (now >= hard_end) {
-      r->end_reason = "deadline";
+      /* not "deadline": the tasks had less than the deadline's worth of
+       * task time, and a reader of the log must be able to tell */
+      r->end_reason = "wall_limit";
       break;
     }
     /* Idle tasks are sampled too: a deadline still open waits for their
