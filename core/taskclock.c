@@ -18,13 +18,14 @@
 #include "ecsb/taskclock.h"
 
 /* The file: the lag, the task time the clock is held at (0: not held),
- * then the host time the task's processes were blocked on their own disk
- * writes. */
-#define FILE_SIZE (3 * sizeof(int64_t))
+ * the host time the task's processes were blocked on their own disk
+ * writes, then the lease (host time past which the clock stands; 0:
+ * none). */
+#define FILE_SIZE (4 * sizeof(int64_t))
 
 struct ecsb_taskclock {
   int64_t *lag; /* the mapped file: lag[0] the lag, lag[1] the hold,
-                   lag[2] the blocked time */
+                   lag[2] the blocked time, lag[3] the lease */
   int64_t last; /* the largest task time handed out, in us */
 };
 
@@ -104,42 +105,68 @@ void ecsb_taskclock_hold(ecsb_taskclock *c, int64_t task_us) {
     ;
 }
 
-/* The half of the hold word that a futex waits on: a futex is 32 bits.
- * A hold of X becomes 0 on release, so that half changes unless it was 0
- * already, and then the wake below still ends the wait. */
-static uint32_t *hold_word(const ecsb_taskclock *c) {
-  uint32_t *w = (uint32_t *)(void *)&c->lag[1];
+/* The low half of a word that a futex waits on: a futex is 32 bits. A
+ * hold of X becomes 0 on release, so that half changes unless it was 0
+ * already, and then the wake below still ends the wait; a lease renewed
+ * moves by less than 2^32 us (71 minutes), so its low half changes. */
+static uint32_t *futex_word(const ecsb_taskclock *c, int i) {
+  uint32_t *w = (uint32_t *)(void *)&c->lag[i];
 #if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__
   w++;
 #endif
   return w;
 }
 
-void ecsb_taskclock_wake(ecsb_taskclock *c) {
+static void futex_wake(const ecsb_taskclock *c, int i) {
   /* The file is shared between processes: a shared (not private) futex. */
-  if (c)
-    syscall(SYS_futex, hold_word(c), FUTEX_WAKE, INT_MAX, NULL, NULL, 0);
+  syscall(SYS_futex, futex_word(c, i), FUTEX_WAKE, INT_MAX, NULL, NULL, 0);
+}
+
+void ecsb_taskclock_wake(ecsb_taskclock *c) {
+  if (c) {
+    futex_wake(c, 1);
+    futex_wake(c, 3);
+  }
+}
+
+void ecsb_taskclock_set_lease(ecsb_taskclock *c, int64_t until_us) {
+  if (!c)
+    return;
+  int64_t was = __atomic_exchange_n(&c->lag[3], until_us, __ATOMIC_RELEASE);
+  /* only an expired lease has waiters: a wake per renewal would be a
+   * system call per sample of every task */
+  if (was && was <= ecsb_mono_host_us())
+    futex_wake(c, 3);
+}
+
+int64_t ecsb_taskclock_lease(const ecsb_taskclock *c) {
+  return c ? __atomic_load_n(&c->lag[3], __ATOMIC_ACQUIRE) : 0;
 }
 
 void ecsb_taskclock_release(ecsb_taskclock *c) {
   if (!c)
     return;
   __atomic_store_n(&c->lag[1], 0, __ATOMIC_RELEASE);
-  ecsb_taskclock_wake(c);
+  futex_wake(c, 1);
 }
 
 bool ecsb_taskclock_wait_release(ecsb_taskclock *c, int64_t max_us) {
   if (!c || max_us <= 0)
     return false;
-  int64_t held = ecsb_taskclock_held_at(c);
-  if (!held)
-    return false;
-  uint32_t want = __atomic_load_n(hold_word(c), __ATOMIC_ACQUIRE);
-  if (ecsb_taskclock_held_at(c) != held)
+  int i = 1;
+  int64_t seen = ecsb_taskclock_held_at(c);
+  if (!seen) {
+    seen = ecsb_taskclock_lease(c);
+    if (!seen || ecsb_mono_host_us() < seen)
+      return false;
+    i = 3;
+  }
+  uint32_t want = __atomic_load_n(futex_word(c, i), __ATOMIC_ACQUIRE);
+  if (__atomic_load_n(&c->lag[i], __ATOMIC_ACQUIRE) != seen)
     return true;
   struct timespec ts = {.tv_sec = (time_t)(max_us / 1000000),
                         .tv_nsec = (long)(max_us % 1000000) * 1000L};
-  syscall(SYS_futex, hold_word(c), FUTEX_WAIT, want, &ts, NULL, 0);
+  syscall(SYS_futex, futex_word(c, i), FUTEX_WAIT, want, &ts, NULL, 0);
   return true;
 }
 
@@ -152,10 +179,16 @@ int64_t ecsb_taskclock_now_us(ecsb_taskclock *c) {
     return ecsb_mono_host_us();
   /* The lag may grow by more than the time since the last read (the
    * runner charges a stall after the fact): hold the clock still then
-   * rather than letting a timer see time run backwards. The hold is read
-   * before the lag: the runner raises the lag before it releases. */
-  int64_t held = ecsb_taskclock_held_at(c);
-  int64_t v = held ? held : ecsb_mono_host_us() - ecsb_taskclock_lag_us(c);
+   * rather than letting a timer see time run backwards. The hold and the
+   * lease are read before the lag: the runner raises the lag before it
+   * releases or renews. */
+  int64_t held = ecsb_taskclock_held_at(c), v = held;
+  if (!held) {
+    int64_t host = ecsb_mono_host_us(), lease = ecsb_taskclock_lease(c);
+    if (lease && lease < host)
+      host = lease;
+    v = host - ecsb_taskclock_lag_us(c);
+  }
   int64_t last = __atomic_load_n(&c->last, __ATOMIC_RELAXED);
   while (v > last &&
          !__atomic_compare_exchange_n(&c->last, &last, v, true,

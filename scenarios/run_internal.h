@@ -130,7 +130,8 @@ struct scn_run_task {
   /* the lag when the clock's hold was set: what the loop charged since,
    * before it moved the hold, came before the exit */
   _Atomic int64_t hold_lag;
-  int64_t sampled_at; /* run time of its last lag sample */
+  int64_t sampled_at;  /* run time of its last lag sample */
+  int64_t lag_sampled; /* lag_us right after it */
   /* The latest task time at which the Consul server saw a change of the
    * task not yet observed (INT64_MIN: none). */
   _Atomic int64_t consul_tt;
@@ -188,6 +189,10 @@ struct scn_runner {
   char ecs_ip[16], md_ip[16], server_ip[16];
 
   int64_t t0_mono; /* ecsb_mono_us at T0 */
+  /* How long a task's clock runs past the loop's last sample of it (its
+   * clock file's lease; set by runner.c's pacing of the sweeps) */
+  int64_t lease_us;
+  int64_t lag_sweep_cpu_us; /* the loop's CPU in its last sweep */
   /* run time of the loop's last lag sweep, before the teardown (0: the
    * loop did not get there); the final verdicts judge with it */
   int64_t tasks_end;
@@ -291,8 +296,11 @@ void scn_run_lag_flush(scn_runner *r, scn_run_task *t, int64_t at);
  * moves the hold). Returns whether the lag grew. */
 bool scn_run_lag_quick(scn_runner *r, scn_run_task *t);
 /* Samples and records every running task's lag; returns what it cost
- * (us), which paces the next sweep, and says whether any task's grew. */
+ * (wall us), which paces the next sweep, and says whether any task's grew.
+ * Its CPU cost goes in r->lag_sweep_cpu_us. */
 int64_t scn_run_lag_sweep(scn_runner *r, bool *grew);
+/* Takes the lease off every task's clock: the teardown's drains run on. */
+void scn_run_lag_unlease(scn_runner *r);
 /* The loop's last sample of every running task's lag, each recorded as a
  * host.lag with "final": true, whether it grew or not: on a host a fleet
  * overloads the sweep takes seconds, and what a task was held back after

@@ -121,6 +121,12 @@ static int64_t blocked_charge(const scn_runner *r, scn_run_task *t) {
   return beyond_scale(r, d);
 }
 
+/* mono_us, or the lease when that came first: the clock stood from it. */
+static int64_t leased(const scn_run_task *t, int64_t mono_us) {
+  int64_t lease = ecsb_taskclock_lease(t->clock);
+  return lease && lease < mono_us ? lease : mono_us;
+}
+
 /* The task time that passed since task time was last handed out: a
  * charge never takes more, so task time never goes backwards, and a
  * process whose threads all waited at once is not charged more than the
@@ -198,6 +204,21 @@ void scn_run_lag_update(scn_runner *r, scn_run_task *t, int64_t due_tt) {
     measured += served - t->served_seen;
     t->served_seen = served;
   }
+  /* The clock stood from its lease on (the loop did not sample the task
+   * in time): that time is all lag, and of what was charged since the
+   * last sample the share before the lease (taken as spread evenly) came
+   * on top of it. What is missing was the task's wait for the loop. */
+  int64_t lease = ecsb_taskclock_lease(t->clock);
+  if (lease && lease - r->t0_mono < now) {
+    int64_t from = lease - r->t0_mono, had = t->lag_us - t->lag_sampled;
+    int64_t got = had + runner + most.all, pre = 0;
+    if (from > since && now > since)
+      pre = (int64_t)((double)got * (double)(from - since) /
+                      (double)(now - since));
+    int64_t need = now - from + pre;
+    if (need > got)
+      runner += need - got;
+  }
   int64_t add = runner + most.all, cpu = most.cpu, fit = room(r, t);
   if (add > fit) {
     runner = add ? runner * fit / add : 0;
@@ -239,6 +260,14 @@ void scn_run_lag_update(scn_runner *r, scn_run_task *t, int64_t due_tt) {
     ecsb_taskclock_hold(t->clock, h > floor ? h : floor);
     t->hold_seen = ecsb_taskclock_held_at(t->clock);
   }
+  t->lag_sampled = t->lag_us;
+  ecsb_taskclock_set_lease(t->clock, ecsb_mono_us() + r->lease_us);
+}
+
+void scn_run_lag_unlease(scn_runner *r) {
+  for (size_t i = 0; i < r->n_tasks; i++)
+    if (r->tasks[i].clock)
+      ecsb_taskclock_set_lease(r->tasks[i].clock, 0);
 }
 
 /* The CPU a process's tree did since seen, beyond its scaled duration. */
@@ -303,7 +332,7 @@ void scn_run_lag_flush(scn_runner *r, scn_run_task *t, int64_t at) {
 }
 
 int64_t scn_run_lag_sweep(scn_runner *r, bool *grew) {
-  int64_t t0 = scn_run_now(r);
+  int64_t t0 = scn_run_now(r), cpu0 = ecsb_thread_cpu_us();
   *grew = false;
   for (size_t i = 0; i < r->n_tasks; i++) {
     scn_run_task *t = &r->tasks[i];
@@ -314,6 +343,7 @@ int64_t scn_run_lag_sweep(scn_runner *r, bool *grew) {
       *grew = *grew || t->lag_us > before;
     }
   }
+  r->lag_sweep_cpu_us = ecsb_thread_cpu_us() - cpu0;
   return scn_run_now(r) - t0;
 }
 
@@ -342,7 +372,7 @@ int64_t scn_run_lag_quick_sweep(scn_runner *r, bool *grew) {
 }
 
 int64_t scn_run_task_now(const scn_runner *r, scn_run_task *t) {
-  int64_t v = scn_run_now(r) - t->lag_us;
+  int64_t v = leased(t, scn_run_now(r) + r->t0_mono) - r->t0_mono - t->lag_us;
   /* While the task's clock is held its processes see it stand still, and
    * so does the runner: starting what an exit allowed takes it no task
    * time, as in ECS, where each task has an agent of its own. */
@@ -355,7 +385,8 @@ int64_t scn_run_task_now(const scn_runner *r, scn_run_task *t) {
 }
 
 int64_t scn_run_lag_task_time(const scn_run_task *t, int64_t mono_us) {
-  return mono_us - t->runner->t0_mono - ecsb_taskclock_lag_us(t->clock);
+  return leased(t, mono_us) - t->runner->t0_mono -
+         ecsb_taskclock_lag_us(t->clock);
 }
 
 /* Holds t's clock at task time tt (an exit's), the lag being lag; an
@@ -371,7 +402,7 @@ static void hold_at(scn_run_task *t, int64_t tt, int64_t lag) {
 void scn_run_lag_ended(void *user, int64_t mono_us) {
   scn_run_end *e = user;
   int64_t lag = ecsb_taskclock_lag_us(e->t->clock);
-  int64_t tt = mono_us - e->t->runner->t0_mono - lag;
+  int64_t tt = leased(e->t, mono_us) - e->t->runner->t0_mono - lag;
   atomic_store(&e->tt, tt);
   hold_at(e->t, tt, lag);
 }

@@ -43,6 +43,7 @@ static int setup(void **state) {
   f->s.time_scale = 0.01;
   f->r.s = &f->s;
   f->r.t0_mono = ecsb_mono_us();
+  f->r.lease_us = 10000000; /* these tests sample when they like */
   f->c.spawn_at = f->c.crash_at = f->c.probe_deadline = SCN_RUN_NEVER;
   atomic_store(&f->c.proc_end.tt, SCN_RUN_NEVER);
   atomic_store(&f->c.probe_end.tt, SCN_RUN_NEVER);
@@ -109,6 +110,50 @@ static void test_acting_on_an_exit_takes_no_task_time(void **state) {
   /* and runs again */
   usleep(5000);
   assert_true(scn_run_task_now(r, t) >= v + 5000);
+}
+
+/* A task the loop does not sample within its lease (the loop held back
+ * by a busy host): its clock stands at the lease for the runner as for its
+ * processes, and the next sample charges the time it stood as the task's
+ * wait for the loop, so the clock goes on from where it stood; then the
+ * lease is renewed. */
+static void test_a_task_not_sampled_in_time_stands(void **state) {
+  fixture *f = *state;
+  scn_runner *r = &f->r;
+  scn_run_task *t = &f->t;
+  r->lease_us = 5000;
+  scn_run_lag_update(r, t, SCN_RUN_NEVER);
+  int64_t lease = ecsb_taskclock_lease(t->clock);
+  assert_true(lease > 0);
+  int64_t stood = lease - r->t0_mono - t->lag_us;
+  usleep(30000); /* the loop is elsewhere */
+  assert_int_equal(scn_run_task_now(r, t), stood);
+  assert_int_equal(proc_tt(f), stood);
+  int64_t lag = t->lag_us, runner = t->lag_runner_us;
+  int64_t a = ecsb_mono_us();
+  scn_run_lag_update(r, t, SCN_RUN_NEVER);
+  int64_t b = ecsb_mono_us();
+  /* at least the 25 ms past the lease, as the runner's */
+  assert_true(t->lag_us - lag >= 25000);
+  assert_true(t->lag_runner_us - runner >= 25000);
+  int64_t v = scn_run_task_now(r, t), p = proc_tt(f);
+  assert_true(v >= stood && p >= stood);
+  if (v - stood > b - a || p - stood > b - a)
+    fail_msg("after the sample the task's clock went on from +%lld us "
+             "(runner) and +%lld us (processes) past where it stood, in "
+             "%lld us of wall time",
+             (long long)(v - stood), (long long)(p - stood),
+             (long long)(b - a));
+  assert_true(ecsb_taskclock_lease(t->clock) > lease);
+  usleep(2000);
+  assert_true(scn_run_task_now(r, t) >= v + 2000);
+  /* no charge for a task sampled within its lease */
+  r->lease_us = 10000000;
+  scn_run_lag_update(r, t, SCN_RUN_NEVER);
+  lag = t->lag_us;
+  usleep(10000);
+  scn_run_lag_update(r, t, SCN_RUN_NEVER);
+  assert_true(t->lag_us - lag < 10000);
 }
 
 /* The loop may reap an exit before the exit watcher saw it: the clock is
@@ -358,6 +403,8 @@ static void test_a_charge_after_an_exit_moves_its_hold_back(void **state) {
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test_setup_teardown(test_acting_on_an_exit_takes_no_task_time,
+                                      setup, teardown),
+      cmocka_unit_test_setup_teardown(test_a_task_not_sampled_in_time_stands,
                                       setup, teardown),
       cmocka_unit_test_setup_teardown(test_release_waits_for_every_exit, setup,
                                       teardown),

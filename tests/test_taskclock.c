@@ -219,6 +219,60 @@ static void test_a_wait_for_the_release_ends_at_it(void **state) {
   ecsb_taskclock_free(w);
 }
 
+/* Past its lease the clock stands where the lease put it, for a reader
+ * with no history too; a process waiting on it blocks until the runner
+ * renews the lease, or a stop wakes it; renewed, the clock goes on. */
+static void test_a_clock_stands_past_its_lease(void **state) {
+  (void)state;
+  char path[128];
+  snprintf(path, sizeof path, "%s/lease.clock", dir);
+  ecsb_taskclock *w = NULL, *fresh = NULL;
+  ecsb_err err = {0};
+  assert_int_equal(ecsb_taskclock_create(path, &w, &err), 0);
+  ecsb_taskclock_set_lag_us(w, 1000);
+  int64_t lease = ecsb_mono_host_us() + 2000;
+  ecsb_taskclock_set_lease(w, lease);
+  assert_int_equal(ecsb_taskclock_lease(w), lease);
+  assert_false(ecsb_taskclock_wait_release(w, 20000000)); /* not yet */
+  usleep(10000);
+  assert_int_equal(ecsb_taskclock_open(path, &fresh, &err), 0);
+  assert_int_equal(ecsb_taskclock_now_us(fresh), lease - 1000);
+  usleep(5000);
+  assert_int_equal(ecsb_taskclock_now_us(fresh), lease - 1000);
+  /* a waiter blocks on the expired lease and ends at the renewal */
+  for (int renew = 1; renew >= 0; renew--) {
+    pid_t pid = waiter(path);
+    assert_true(pid > 0);
+    assert_true(sleeps(pid));
+    usleep(20000);
+    int status;
+    assert_int_equal(waitpid(pid, &status, WNOHANG), 0); /* still waiting */
+    if (renew) {
+      ecsb_taskclock_set_lease(w, ecsb_mono_host_us() + 20000);
+    } else {
+      ecsb_taskclock_wake(w); /* a stop */
+    }
+    int64_t took = 0;
+    assert_int_equal(reap(pid, &took), 0);
+    assert_true(took < 10000000);
+    if (renew) {
+      /* renewed: runs again */
+      int64_t v = ecsb_taskclock_now_us(fresh);
+      usleep(5000);
+      assert_true(ecsb_taskclock_now_us(fresh) >= v + 5000);
+      usleep(30000); /* and stands again at the new lease */
+    }
+  }
+  /* no lease: the clock runs without a bound */
+  ecsb_taskclock_set_lease(w, 0);
+  int64_t v = ecsb_taskclock_now_us(fresh);
+  usleep(5000);
+  assert_true(ecsb_taskclock_now_us(fresh) >= v + 5000);
+  assert_false(ecsb_taskclock_wait_release(w, 20000000));
+  ecsb_taskclock_free(fresh);
+  ecsb_taskclock_free(w);
+}
+
 static void test_bad_files_are_named(void **state) {
   (void)state;
   char path[128];
@@ -327,6 +381,7 @@ int main(void) {
       cmocka_unit_test(test_a_wait_for_the_release_ends_at_it),
       cmocka_unit_test(test_bad_files_are_named),
       cmocka_unit_test(test_follow_sleeps_on_task_time),
+      cmocka_unit_test(test_a_clock_stands_past_its_lease),
       cmocka_unit_test(test_blocked_time_reaches_the_runner),
       cmocka_unit_test(test_follow_env_names_a_bad_file),
   };

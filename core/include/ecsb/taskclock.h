@@ -14,12 +14,19 @@
  * task's processes map it and take it out of their monotonic clock
  * (ecsb_clock_follow in ecsb/clock.h).
  *
- * The file holds three native int64s, read and written with atomic 8-byte
+ * The file holds four native int64s, read and written with atomic 8-byte
  * accesses: the lag in microseconds, only ever growing, the task time at
- * which the runner holds the clock (0: not held), and the host time the
+ * which the runner holds the clock (0: not held), the host time the
  * task's processes were blocked on their own disk writes, which they add
  * and the runner charges as host lag (a fsync runs at the disk's speed,
- * not the scenario's). The
+ * not the scenario's), and the lease: the host time (ecsb_mono_host_us)
+ * past which the clock stands until the runner samples the task again (0:
+ * no lease). What held a task back since the runner last sampled it is
+ * charged only at the next sample; on a host a fleet overloads that can be
+ * seconds away, and a process's timeout on task time would fire on time
+ * that the sample turns into lag (a fake's answer 50 ms late, waiting for
+ * the runner's CPU, made mesh-init give up on the metadata endpoint). The
+ * lease bounds how far the clock runs past what was measured. The
  * runner holds a task's clock from the moment one of its processes ends
  * until it has acted on that (started what depended on it): one runner
  * serves every task, and in a fleet that can take seconds, which in ECS,
@@ -57,11 +64,17 @@ int64_t ecsb_taskclock_blocked_us(const ecsb_taskclock *c);
  * time held, so the clock goes on from where it stood. */
 void ecsb_taskclock_hold(ecsb_taskclock *c, int64_t task_us);
 void ecsb_taskclock_release(ecsb_taskclock *c);
+/* Runner only: the clock runs until host time until_us (then stands at
+ * until_us less the lag until renewed), 0: without a bound. Renew after
+ * raising the lag. Wakes the processes waiting on an expired lease. */
+void ecsb_taskclock_set_lease(ecsb_taskclock *c, int64_t until_us);
+int64_t ecsb_taskclock_lease(const ecsb_taskclock *c);
 /* The task time the clock is held at, 0 when it is not. */
 int64_t ecsb_taskclock_held_at(const ecsb_taskclock *c);
-/* A process's side: while the clock is held, blocks until it is released
- * (a futex on the file, woken by ecsb_taskclock_release) or max_us of host
- * time passed; returns whether it was held. A wait computed from a held
+/* A process's side: while the clock is held or its lease expired, blocks
+ * until it is released or renewed (a futex on the file, woken by
+ * ecsb_taskclock_release and ecsb_taskclock_set_lease) or max_us of host
+ * time passed; returns whether the clock stood. A wait computed from a held
  * clock never shrinks, so a process that slept it again and again would
  * wake every few milliseconds for as long as the hold lasts, which in a
  * fleet is seconds for hundreds of processes. */
@@ -69,8 +82,9 @@ bool ecsb_taskclock_wait_release(ecsb_taskclock *c, int64_t max_us);
 /* Ends every such wait at once, held or not (a process that is stopping
  * and must not wait for the release). */
 void ecsb_taskclock_wake(ecsb_taskclock *c);
-/* Task time: the host's monotonic clock minus the lag, never going back
- * (safe from any thread). A NULL clock is the host's monotonic clock. */
+/* Task time: the host's monotonic clock (up to the lease) minus the lag,
+ * never going back (safe from any thread). A NULL clock is the host's
+ * monotonic clock. */
 int64_t ecsb_taskclock_now_us(ecsb_taskclock *c);
 int64_t ecsb_taskclock_now_ms(ecsb_taskclock *c);
 /* The environment variable that names a process's task clock file. The
