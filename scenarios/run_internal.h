@@ -296,7 +296,8 @@ void scn_run_lag_flush(scn_runner *r, scn_run_task *t, int64_t at);
  * moves the hold). Returns whether the lag grew. */
 bool scn_run_lag_quick(scn_runner *r, scn_run_task *t);
 /* Samples and records every running task's lag; returns what it cost
- * (wall us), which paces the next sweep, and says whether any task's grew.
+ * (wall us), which paces the next sweep, and says whether any task's grew
+ * since its last host.lag event.
  * Its CPU cost goes in r->lag_sweep_cpu_us. */
 int64_t scn_run_lag_sweep(scn_runner *r, bool *grew);
 /* Takes the lease off every task's clock: the teardown's drains run on. */

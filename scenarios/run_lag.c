@@ -337,10 +337,13 @@ int64_t scn_run_lag_sweep(scn_runner *r, bool *grew) {
   for (size_t i = 0; i < r->n_tasks; i++) {
     scn_run_task *t = &r->tasks[i];
     if (t->created && !t->done) {
-      int64_t before = t->lag_us;
+      /* grown since the log last said: a sample before this one (the
+       * loop acting on the task) may have raised the lag without an event
+       * to record it, and a decision judged on the log must see it */
+      int64_t before = t->lag_us, logged = t->lag_emitted;
       scn_run_lag_update(r, t, SCN_RUN_NEVER);
       scn_run_lag_flush(r, t, -1);
-      *grew = *grew || t->lag_us > before;
+      *grew = *grew || t->lag_us > before || t->lag_emitted > logged;
     }
   }
   r->lag_sweep_cpu_us = ecsb_thread_cpu_us() - cpu0;

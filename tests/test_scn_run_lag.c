@@ -132,11 +132,11 @@ static void test_a_task_not_sampled_in_time_stands(void **state) {
   int64_t lag = t->lag_us, runner = t->lag_runner_us;
   int64_t a = ecsb_mono_us();
   scn_run_lag_update(r, t, SCN_RUN_NEVER);
+  int64_t v = scn_run_task_now(r, t), p = proc_tt(f);
   int64_t b = ecsb_mono_us();
   /* at least the 25 ms past the lease, as the runner's */
   assert_true(t->lag_us - lag >= 25000);
   assert_true(t->lag_runner_us - runner >= 25000);
-  int64_t v = scn_run_task_now(r, t), p = proc_tt(f);
   assert_true(v >= stood && p >= stood);
   if (v - stood > b - a || p - stood > b - a)
     fail_msg("after the sample the task's clock went on from +%lld us "
@@ -154,6 +154,45 @@ static void test_a_task_not_sampled_in_time_stands(void **state) {
   usleep(10000);
   scn_run_lag_update(r, t, SCN_RUN_NEVER);
   assert_true(t->lag_us - lag < 10000);
+}
+
+/* A sample that raised the lag without an event to record it (the loop
+ * acting on the task) leaves the log behind the task; a sweep records it
+ * and says the lag grew, although its own sample added nothing: the run's
+ * decision, judged on the log, is confirmed only after it (a FAIL decided
+ * on the stale lag ended a run that its final judgement then found
+ * INCONCLUSIVE). */
+static void test_a_sweep_says_the_log_grew(void **state) {
+  fixture *f = *state;
+  scn_runner *r = &f->r;
+  scn_run_task *t = &f->t;
+  rpt_log *mem = calloc(1, sizeof *mem);
+  assert_non_null(mem);
+  pthread_mutex_init(&r->mu, NULL);
+  r->mem = mem;
+  r->tasks = t;
+  r->n_tasks = 1;
+  snprintf(t->name, sizeof t->name, "web-1");
+  usleep(20000);
+  /* a timer of the task due at task time 0: the loop was 20 ms late */
+  scn_run_lag_update(r, t, 0);
+  assert_true(t->lag_us >= 20000);
+  assert_int_equal(t->lag_emitted, 0);
+  bool grew = false;
+  scn_run_lag_sweep(r, &grew);
+  assert_true(grew);
+  assert_int_equal(t->lag_emitted, t->lag_us);
+  assert_int_equal(mem->n, 1);
+  assert_string_equal(mem->events[0].kind, "host.lag");
+  /* nothing new since: nothing grew */
+  int64_t lag = t->lag_us;
+  scn_run_lag_sweep(r, &grew);
+  assert_false(grew && t->lag_us - lag >= 100);
+  r->tasks = NULL;
+  r->n_tasks = 0;
+  r->mem = NULL;
+  rpt_log_free(mem);
+  pthread_mutex_destroy(&r->mu);
 }
 
 /* The loop may reap an exit before the exit watcher saw it: the clock is
@@ -406,6 +445,8 @@ int main(void) {
                                       setup, teardown),
       cmocka_unit_test_setup_teardown(test_a_task_not_sampled_in_time_stands,
                                       setup, teardown),
+      cmocka_unit_test_setup_teardown(test_a_sweep_says_the_log_grew, setup,
+                                      teardown),
       cmocka_unit_test_setup_teardown(test_release_waits_for_every_exit, setup,
                                       teardown),
       cmocka_unit_test_setup_teardown(
