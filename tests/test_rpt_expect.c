@@ -811,52 +811,46 @@ static void test_the_teardown_is_no_tasks_time(void **s) {
 static void test_a_task_is_judged_to_its_own_last_sample(void **s) {
   (void)s;
   const char *reached = "{\"milestones\":{\"T4\":{\"reached\":true}}}";
-  const char *end = "30000 - run.end - {\"complete\":true,\"reason\":"
-                    "\"deadline\",\"tasks_end_us\":25000}\n";
-  char script[1024];
-  snprintf(script, sizeof script,
-           "%s13000 a host.lag - {\"lag_us\":12000,\"final\":true}\n%s",
-           START("a"), end);
-  rpt_verdict v = judge_deadline_end(reached, script, 1000000, false);
-  assert_int_equal(v.result, RPT_INCONCLUSIVE);
-  assert_non_null(strstr(v.message, "held the task back 12.0ms of the run's "
-                                    "13.0ms of wall time up to the runner's "
-                                    "last sample of its lag, so the run had "
-                                    "1.0ms of task time"));
-  /* where the task got to, not the runner's bookkeeping */
-  assert_non_null(strstr(v.message, "last event of the task: container."
-                                    "started a/sidecar-proxy @210us"));
-  rpt_verdict_clear(&v);
-  /* the same sample not marked final: to the sweep's end, FAIL */
-  snprintf(script, sizeof script, "%s13000 a host.lag - {\"lag_us\":12000}\n%s",
-           START("a"), end);
-  v = judge_deadline_end(reached, script, 1000000, false);
-  assert_int_equal(v.result, RPT_FAIL);
-  rpt_verdict_clear(&v);
-  /* a deadline of 10 ms: with 2 ms of lag, 13 ms waited is past it
-   * either way; with 5 ms it is too close to call judged to the sample,
-   * and 25 ms waited, judged to the sweep's end, is past it */
   const char *within = "{\"milestones\":{\"T4\":{\"within\":\"1s\"}}}";
-  snprintf(script, sizeof script,
-           "%s13000 a host.lag - {\"lag_us\":2000,\"cpu_us\":2000,"
-           "\"final\":true}\n%s",
-           START("a"), end);
-  v = judge_deadline_end(within, script, 0, false);
-  assert_int_equal(v.result, RPT_FAIL);
-  rpt_verdict_clear(&v);
-  snprintf(script, sizeof script,
-           "%s13000 a host.lag - {\"lag_us\":5000,\"cpu_us\":5000,"
-           "\"final\":true}\n%s",
-           START("a"), end);
-  v = judge_deadline_end(within, script, 0, false);
-  assert_int_equal(v.result, RPT_INCONCLUSIVE);
-  rpt_verdict_clear(&v);
-  snprintf(script, sizeof script,
-           "%s13000 a host.lag - {\"lag_us\":5000,\"cpu_us\":5000}\n%s",
-           START("a"), end);
-  v = judge_deadline_end(within, script, 0, false);
-  assert_int_equal(v.result, RPT_FAIL);
-  rpt_verdict_clear(&v);
+  /* T4 reached with a 1 s deadline; T4 within 1 s (10 ms wall): with 2 ms
+   * of lag, 13 ms waited is past it either way; with 5 ms it is too close
+   * to call judged to the sample, and 25 ms waited, judged to the sweep's
+   * end, is past it */
+  static const struct {
+    bool within, final;
+    int lag, cpu;
+    rpt_result want;
+  } cases[] = {
+      {false, true, 12000, 0, RPT_INCONCLUSIVE},
+      {false, false, 12000, 0, RPT_FAIL},
+      {true, true, 2000, 2000, RPT_FAIL},
+      {true, true, 5000, 5000, RPT_INCONCLUSIVE},
+      {true, false, 5000, 5000, RPT_FAIL},
+  };
+  for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+    char script[1024];
+    snprintf(script, sizeof script,
+             "%s13000 a host.lag - {\"lag_us\":%d,\"cpu_us\":%d%s}\n"
+             "30000 - run.end - {\"complete\":true,\"reason\":"
+             "\"deadline\",\"tasks_end_us\":25000}\n",
+             START("a"), cases[i].lag, cases[i].cpu,
+             cases[i].final ? ",\"final\":true" : "");
+    rpt_verdict v =
+        judge_deadline_end(cases[i].within ? within : reached, script,
+                           cases[i].within ? 0 : 1000000, false);
+    if (v.result != cases[i].want)
+      fail_msg("case %zu: %s", i, v.message);
+    if (i == 0) {
+      assert_non_null(strstr(v.message,
+                             "held the task back 12.0ms of the run's 13.0ms "
+                             "of wall time up to the runner's last sample of "
+                             "its lag, so the run had 1.0ms of task time"));
+      /* where the task got to, not the runner's bookkeeping */
+      assert_non_null(strstr(v.message, "last event of the task: container."
+                                        "started a/sidecar-proxy @210us"));
+    }
+    rpt_verdict_clear(&v);
+  }
 }
 
 static void test_a_bad_host_lag_event_names_the_line(void **s) {

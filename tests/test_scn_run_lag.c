@@ -70,6 +70,18 @@ static int teardown(void **state) {
   return 0;
 }
 
+/* After the clock stood at `from`, the runner's view v and the processes'
+ * p of the task's time, read between wall times a and b, go on from
+ * there: no further than the wall time in between. */
+static void goes_on_from(int64_t from, int64_t v, int64_t p, int64_t a,
+                         int64_t b) {
+  assert_true(v >= from && p >= from);
+  if (v - from > b - a || p - from > b - a)
+    fail_msg("the task's clock went on from +%lld us (runner) and +%lld us "
+             "(processes) past where it stood, in %lld us of wall time",
+             (long long)(v - from), (long long)(p - from), (long long)(b - a));
+}
+
 /* The processes' view of the task's time, in the runner's terms. */
 static int64_t proc_tt(const fixture *f) {
   return ecsb_taskclock_now_us(f->t.clock) - f->r.t0_mono;
@@ -100,13 +112,7 @@ static void test_acting_on_an_exit_takes_no_task_time(void **state) {
   int64_t v = scn_run_task_now(r, t), p = proc_tt(f);
   int64_t b = ecsb_mono_us();
   assert_int_equal(ecsb_taskclock_held_at(t->clock), 0);
-  assert_true(v >= ended && p >= ended);
-  if (v - ended > b - a || p - ended > b - a)
-    fail_msg("after release the task's clock went on from +%lld us (runner) "
-             "and +%lld us (processes) past the exit, in %lld us of wall "
-             "time",
-             (long long)(v - ended), (long long)(p - ended),
-             (long long)(b - a));
+  goes_on_from(ended, v, p, a, b);
   /* and runs again */
   usleep(5000);
   assert_true(scn_run_task_now(r, t) >= v + 5000);
@@ -137,13 +143,7 @@ static void test_a_task_not_sampled_in_time_stands(void **state) {
   /* at least the 25 ms past the lease, as the runner's */
   assert_true(t->lag_us - lag >= 25000);
   assert_true(t->lag_runner_us - runner >= 25000);
-  assert_true(v >= stood && p >= stood);
-  if (v - stood > b - a || p - stood > b - a)
-    fail_msg("after the sample the task's clock went on from +%lld us "
-             "(runner) and +%lld us (processes) past where it stood, in "
-             "%lld us of wall time",
-             (long long)(v - stood), (long long)(p - stood),
-             (long long)(b - a));
+  goes_on_from(stood, v, p, a, b);
   assert_true(ecsb_taskclock_lease(t->clock) > lease);
   usleep(2000);
   assert_true(scn_run_task_now(r, t) >= v + 2000);

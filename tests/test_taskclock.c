@@ -182,17 +182,23 @@ static int reap(pid_t pid, int64_t *took_us) {
   return -1;
 }
 
-/* Holds w's clock and starts a waiter; once it sleeps, ends the hold
- * (release) or only wakes it (a stop, the clock still held): the waiter
- * must end at that, long before its own 20 s bound. */
-static void waiter_ends_at(ecsb_taskclock *w, const char *path, bool release) {
-  ecsb_taskclock_hold(w, ecsb_taskclock_now_us(w));
+/* Starts a waiter on the clock at path and sees it block. */
+static pid_t blocked_waiter(const char *path) {
   pid_t pid = waiter(path);
   assert_true(pid > 0);
   assert_true(sleeps(pid));
   usleep(20000);
   int status;
   assert_int_equal(waitpid(pid, &status, WNOHANG), 0); /* still waiting */
+  return pid;
+}
+
+/* Holds w's clock and starts a waiter; once it sleeps, ends the hold
+ * (release) or only wakes it (a stop, the clock still held): the waiter
+ * must end at that, long before its own 20 s bound. */
+static void waiter_ends_at(ecsb_taskclock *w, const char *path, bool release) {
+  ecsb_taskclock_hold(w, ecsb_taskclock_now_us(w));
+  pid_t pid = blocked_waiter(path);
   if (release)
     ecsb_taskclock_release(w);
   else
@@ -241,12 +247,7 @@ static void test_a_clock_stands_past_its_lease(void **state) {
   assert_int_equal(ecsb_taskclock_now_us(fresh), lease - 1000);
   /* a waiter blocks on the expired lease and ends at the renewal */
   for (int renew = 1; renew >= 0; renew--) {
-    pid_t pid = waiter(path);
-    assert_true(pid > 0);
-    assert_true(sleeps(pid));
-    usleep(20000);
-    int status;
-    assert_int_equal(waitpid(pid, &status, WNOHANG), 0); /* still waiting */
+    pid_t pid = blocked_waiter(path);
     if (renew) {
       ecsb_taskclock_set_lease(w, ecsb_mono_host_us() + 20000);
     } else {
