@@ -192,7 +192,6 @@ struct scn_runner {
   /* How long a task's clock runs past the loop's last sample of it (its
    * clock file's lease; set by runner.c's pacing of the sweeps) */
   int64_t lease_us;
-  int64_t lag_sweep_cpu_us; /* the loop's CPU in its last sweep */
   /* run time of the loop's last lag sweep, before the teardown (0: the
    * loop did not get there); the final verdicts judge with it */
   int64_t tasks_end;
@@ -295,10 +294,10 @@ void scn_run_lag_flush(scn_runner *r, scn_run_task *t, int64_t at);
  * while the clock is held or an exit waits for the loop (the full sample
  * moves the hold). Returns whether the lag grew. */
 bool scn_run_lag_quick(scn_runner *r, scn_run_task *t);
-/* Samples and records every running task's lag; returns what it cost
- * (wall us), which paces the next sweep, and says whether any task's grew
- * since its last host.lag event.
- * Its CPU cost goes in r->lag_sweep_cpu_us. */
+/* Samples and records every running task's lag; returns the loop's CPU it
+ * cost (us), which paces the next sweep (its wall time is long when the
+ * host holds the loop back), and says whether any task's grew since its
+ * last host.lag event. */
 int64_t scn_run_lag_sweep(scn_runner *r, bool *grew);
 /* Takes the lease off every task's clock: the teardown's drains run on. */
 void scn_run_lag_unlease(scn_runner *r);

@@ -332,7 +332,7 @@ void scn_run_lag_flush(scn_runner *r, scn_run_task *t, int64_t at) {
 }
 
 int64_t scn_run_lag_sweep(scn_runner *r, bool *grew) {
-  int64_t t0 = scn_run_now(r), cpu0 = ecsb_thread_cpu_us();
+  int64_t cpu0 = ecsb_thread_cpu_us();
   *grew = false;
   for (size_t i = 0; i < r->n_tasks; i++) {
     scn_run_task *t = &r->tasks[i];
@@ -346,8 +346,7 @@ int64_t scn_run_lag_sweep(scn_runner *r, bool *grew) {
       *grew = *grew || t->lag_us > before || t->lag_emitted > logged;
     }
   }
-  r->lag_sweep_cpu_us = ecsb_thread_cpu_us() - cpu0;
-  return scn_run_now(r) - t0;
+  return ecsb_thread_cpu_us() - cpu0;
 }
 
 void scn_run_lag_final_sweep(scn_runner *r) {

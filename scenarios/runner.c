@@ -626,13 +626,13 @@ static int loop(scn_runner *r, ecsb_err *err) {
      * reads /proc for every process: kept under a twentieth of the time. */
     if (now - last_lag_sweep >= lag_gap) {
       bool grew = false;
-      scn_run_lag_sweep(r, &grew);
+      int64_t cpu = scn_run_lag_sweep(r, &grew);
       last_lag_sweep = now;
       /* paced by its CPU, not its wall time, which is long when the host
        * holds the loop back: the loop would then sample ever more rarely
        * exactly when the lag grows, and outlast the tasks' leases */
-      lag_gap = lag_pace(lag_gap, grew, LAG_SWEEP_BUSY_US, r->lag_sweep_cpu_us);
-      r->lease_us = lease_for(r->lag_sweep_cpu_us);
+      lag_gap = lag_pace(lag_gap, grew, LAG_SWEEP_BUSY_US, cpu);
+      r->lease_us = lease_for(cpu);
     }
     if (r->lag_soon) {
       r->lag_soon = false;
