@@ -34,8 +34,8 @@ set -eu
 B=${1:?usage: growth.sh BUILD_DIR [SIZE ...]}
 shift
 [ $# -gt 0 ] || set -- 100 200 500 1000
+[ -x "$B/cli/ecsboot" ] || { echo "growth.sh: $B/cli/ecsboot: no such program (cmake --build $B --target ecsboot)" >&2; exit 2; }
 E=$(cd "$B" && pwd)/cli/ecsboot
-[ -x "$E" ] || { echo "missing $E: cmake --build $B --target ecsboot"; exit 2; }
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 TMP=$(mktemp -d)
 trap 'rm -rf "$TMP"' EXIT INT TERM
