@@ -143,6 +143,11 @@ int64_t ecsb_taskclock_lease(const ecsb_taskclock *c) {
   return c ? __atomic_load_n(&c->lag[3], __ATOMIC_ACQUIRE) : 0;
 }
 
+int64_t ecsb_taskclock_leased(const ecsb_taskclock *c, int64_t host_us) {
+  int64_t lease = ecsb_taskclock_lease(c);
+  return lease && lease < host_us ? lease : host_us;
+}
+
 void ecsb_taskclock_release(ecsb_taskclock *c) {
   if (!c)
     return;
@@ -182,13 +187,10 @@ int64_t ecsb_taskclock_now_us(ecsb_taskclock *c) {
    * rather than letting a timer see time run backwards. The hold and the
    * lease are read before the lag: the runner raises the lag before it
    * releases or renews. */
-  int64_t held = ecsb_taskclock_held_at(c), v = held;
-  if (!held) {
-    int64_t host = ecsb_mono_host_us(), lease = ecsb_taskclock_lease(c);
-    if (lease && lease < host)
-      host = lease;
-    v = host - ecsb_taskclock_lag_us(c);
-  }
+  int64_t held = ecsb_taskclock_held_at(c);
+  int64_t v = held ? held
+                   : ecsb_taskclock_leased(c, ecsb_mono_host_us()) -
+                         ecsb_taskclock_lag_us(c);
   int64_t last = __atomic_load_n(&c->last, __ATOMIC_RELAXED);
   while (v > last &&
          !__atomic_compare_exchange_n(&c->last, &last, v, true,

@@ -274,21 +274,20 @@ static void short_note(const ectx *c, const rpt_task *t, int64_t had,
                        ecsb_buf *b) {
   double scale = c->run->time_scale;
   char l[32], w[32], h[32], hs[32], d[32];
+  int64_t now = rpt_x_task_now(c, t);
   rpt_fmt_us(t->lag_end, l, sizeof l);
-  rpt_fmt_us(rpt_x_task_now(c, t), w, sizeof w);
+  rpt_fmt_us(now, w, sizeof w);
   rpt_fmt_us(had, h, sizeof h);
   rpt_fmt_us((int64_t)((double)had / scale), hs, sizeof hs);
   rpt_fmt_us(c->run->deadline_us, d, sizeof d);
-  ecsb_buf_printf(b,
-                  "; this host held the task back %s of the run's %s of "
-                  "wall time%s, so the run had %s of task time for it (%s "
-                  "of scenario time), less than its %s deadline: too short "
-                  "to call",
-                  l, w,
-                  rpt_x_task_now(c, t) < c->now
-                      ? " up to the runner's last sample of its lag"
-                      : "",
-                  h, hs, d);
+  ecsb_buf_printf(
+      b,
+      "; this host held the task back %s of the run's %s of "
+      "wall time%s, so the run had %s of task time for it (%s "
+      "of scenario time), less than its %s deadline: too short "
+      "to call",
+      l, w, now < c->now ? " up to the runner's last sample of its lag" : "", h,
+      hs, d);
   if (c->run->fit_time_scale > scale)
     ecsb_buf_printf(b, "; --time-scale %g fits this machine",
                     c->run->fit_time_scale);

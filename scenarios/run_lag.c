@@ -121,12 +121,6 @@ static int64_t blocked_charge(const scn_runner *r, scn_run_task *t) {
   return beyond_scale(r, d);
 }
 
-/* mono_us, or the lease when that came first: the clock stood from it. */
-static int64_t leased(const scn_run_task *t, int64_t mono_us) {
-  int64_t lease = ecsb_taskclock_lease(t->clock);
-  return lease && lease < mono_us ? lease : mono_us;
-}
-
 /* The task time that passed since task time was last handed out: a
  * charge never takes more, so task time never goes backwards, and a
  * process whose threads all waited at once is not charged more than the
@@ -331,35 +325,40 @@ void scn_run_lag_flush(scn_runner *r, scn_run_task *t, int64_t at) {
     emit_lag(r, t, at, false);
 }
 
-int64_t scn_run_lag_sweep(scn_runner *r, bool *grew) {
+/* Samples every running task; final: each recorded whether it grew or
+ * not, marked final. Returns the loop's CPU it cost. */
+static int64_t sweep(scn_runner *r, bool *grew, bool final) {
   int64_t cpu0 = ecsb_thread_cpu_us();
   *grew = false;
   for (size_t i = 0; i < r->n_tasks; i++) {
     scn_run_task *t = &r->tasks[i];
-    if (t->created && !t->done) {
-      /* grown since the log last said: a sample before this one (the
-       * loop acting on the task) may have raised the lag without an event
-       * to record it, and a decision judged on the log must see it */
-      int64_t before = t->lag_us, logged = t->lag_emitted;
-      scn_run_lag_update(r, t, SCN_RUN_NEVER);
-      scn_run_lag_flush(r, t, -1);
-      *grew = *grew || t->lag_us > before || t->lag_emitted > logged;
-    }
+    if (!t->created || t->done)
+      continue;
+    /* grown since the log last said: a sample before this one (the loop
+     * acting on the task) may have raised the lag without an event to
+     * record it, and a decision judged on the log must see it */
+    int64_t before = t->lag_us, logged = t->lag_emitted;
+    /* a final one is stamped when the sample began: the lag covers at
+     * least that much of the run, so the task is never credited time it
+     * was held back */
+    int64_t at = final ? scn_run_now(r) : -1;
+    scn_run_lag_update(r, t, SCN_RUN_NEVER);
+    if (final)
+      emit_lag(r, t, at, true);
+    else
+      scn_run_lag_flush(r, t, at);
+    *grew = *grew || t->lag_us > before || t->lag_emitted > logged;
   }
   return ecsb_thread_cpu_us() - cpu0;
 }
 
+int64_t scn_run_lag_sweep(scn_runner *r, bool *grew) {
+  return sweep(r, grew, false);
+}
+
 void scn_run_lag_final_sweep(scn_runner *r) {
-  for (size_t i = 0; i < r->n_tasks; i++) {
-    scn_run_task *t = &r->tasks[i];
-    if (t->created && !t->done) {
-      /* stamped when the sample began: the lag covers at least that much
-       * of the run, so the task is never credited time it was held back */
-      int64_t at = scn_run_now(r);
-      scn_run_lag_update(r, t, SCN_RUN_NEVER);
-      emit_lag(r, t, at, true);
-    }
-  }
+  bool grew;
+  sweep(r, &grew, true);
 }
 
 int64_t scn_run_lag_quick_sweep(scn_runner *r, bool *grew) {
@@ -374,7 +373,8 @@ int64_t scn_run_lag_quick_sweep(scn_runner *r, bool *grew) {
 }
 
 int64_t scn_run_task_now(const scn_runner *r, scn_run_task *t) {
-  int64_t v = leased(t, scn_run_now(r) + r->t0_mono) - r->t0_mono - t->lag_us;
+  int64_t v = ecsb_taskclock_leased(t->clock, scn_run_now(r) + r->t0_mono) -
+              r->t0_mono - t->lag_us;
   /* While the task's clock is held its processes see it stand still, and
    * so does the runner: starting what an exit allowed takes it no task
    * time, as in ECS, where each task has an agent of its own. */
@@ -387,7 +387,7 @@ int64_t scn_run_task_now(const scn_runner *r, scn_run_task *t) {
 }
 
 int64_t scn_run_lag_task_time(const scn_run_task *t, int64_t mono_us) {
-  return leased(t, mono_us) - t->runner->t0_mono -
+  return ecsb_taskclock_leased(t->clock, mono_us) - t->runner->t0_mono -
          ecsb_taskclock_lag_us(t->clock);
 }
 
@@ -404,7 +404,8 @@ static void hold_at(scn_run_task *t, int64_t tt, int64_t lag) {
 void scn_run_lag_ended(void *user, int64_t mono_us) {
   scn_run_end *e = user;
   int64_t lag = ecsb_taskclock_lag_us(e->t->clock);
-  int64_t tt = leased(e->t, mono_us) - e->t->runner->t0_mono - lag;
+  int64_t tt =
+      ecsb_taskclock_leased(e->t->clock, mono_us) - e->t->runner->t0_mono - lag;
   atomic_store(&e->tt, tt);
   hold_at(e->t, tt, lag);
 }

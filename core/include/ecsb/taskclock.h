@@ -69,6 +69,9 @@ void ecsb_taskclock_release(ecsb_taskclock *c);
  * raising the lag. Wakes the processes waiting on an expired lease. */
 void ecsb_taskclock_set_lease(ecsb_taskclock *c, int64_t until_us);
 int64_t ecsb_taskclock_lease(const ecsb_taskclock *c);
+/* Host time host_us as the clock counts it: the lease when that came
+ * first (the clock stood from it). */
+int64_t ecsb_taskclock_leased(const ecsb_taskclock *c, int64_t host_us);
 /* The task time the clock is held at, 0 when it is not. */
 int64_t ecsb_taskclock_held_at(const ecsb_taskclock *c);
 /* A process's side: while the clock is held or its lease expired, blocks
