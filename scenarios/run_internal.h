@@ -37,6 +37,18 @@
 #include "scn/runner.h"
 #include "scn/scenario.h"
 
+/* A task's clock stands once the loop has not sampled it for this long
+ * (ecsb/taskclock.h's lease), however rarely the loop can sweep: what held
+ * the task back since the last sample is not measured yet, and a process
+ * that reads the clock in between counts it as task time for good (its
+ * clock never goes back). A fleet's sweeps, spaced by their CPU cost, come
+ * seconds apart on a host it overloads; a lease that long let a 1,000-task
+ * fleet's consul-clients run the app's check twenty times before the app
+ * started, and T4 came at 240 s of task time instead of 35. The tasks the
+ * loop samples less often than this stand in between, and the next sample
+ * charges that as their wait for the loop. */
+#define SCN_RUN_LEASE_US 60000
+
 #define SCN_RUN_NEVER INT64_MAX
 #define SCN_RUN_MAX_HELD_PORTS 8
 /* Floor of a scaled ECS health-check timeout (wall), see run_check. */
@@ -190,7 +202,7 @@ struct scn_runner {
 
   int64_t t0_mono; /* ecsb_mono_us at T0 */
   /* How long a task's clock runs past the loop's last sample of it (its
-   * clock file's lease; set by runner.c's pacing of the sweeps) */
+   * clock file's lease): SCN_RUN_LEASE_US (a field: tests shorten it) */
   int64_t lease_us;
   /* run time of the loop's last lag sweep, before the teardown (0: the
    * loop did not get there); the final verdicts judge with it */

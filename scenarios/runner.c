@@ -61,13 +61,6 @@
  * mesh-init starts) saw the start-up CPU not yet charged as task time: at
  * 0.01 0.1-0.6 s, by which the check's first run, and T4, moved. */
 #define LAG_QUICK_BUSY_US 500
-/* A task's clock stands once the loop has not sampled it for this long
- * (ecsb/taskclock.h's lease), or for LEASE_GAPS of the longest gap the
- * loop plans between two sweeps when that is longer (a fleet's sweeps are
- * spaced by their CPU cost): past that the loop is late, held back by the
- * host, and what held the task back since is not measured yet. */
-#define LEASE_MIN_US 60000
-#define LEASE_GAPS 3
 
 /* The gap to the next lag sample: busy_us while the lag grows, doubling
  * up to LAG_SWEEP_EVERY_US while it does not, and never less than twenty
@@ -80,13 +73,6 @@ static int64_t lag_pace(int64_t gap, bool grew, int64_t busy_us,
   if (gap < cost_us * 20)
     gap = cost_us * 20;
   return gap;
-}
-
-/* The lease for a sweep's CPU cost: its wall time is long exactly when
- * the host holds the loop back, which the lease is there to catch. */
-static int64_t lease_for(int64_t sweep_cpu_us) {
-  int64_t v = LEASE_GAPS * lag_pace(LAG_SWEEP_EVERY_US, false, 0, sweep_cpu_us);
-  return v > LEASE_MIN_US ? v : LEASE_MIN_US;
 }
 
 static volatile sig_atomic_t g_signal;
@@ -266,7 +252,7 @@ static int start_log(scn_runner *r, ecsb_err *err) {
                r->dir) >= (int)sizeof r->log_path)
     return ecsb_err_set(err, ECSB_EINVAL, "run folder path too long");
   r->t0_mono = ecsb_mono_us();
-  r->lease_us = LEASE_MIN_US;
+  r->lease_us = SCN_RUN_LEASE_US;
   int rc = rpt_log_writer_open(r->log_path, r->t0_mono, &r->w, err);
   if (rc)
     return rc;
@@ -630,9 +616,8 @@ static int loop(scn_runner *r, ecsb_err *err) {
       last_lag_sweep = now;
       /* paced by its CPU, not its wall time, which is long when the host
        * holds the loop back: the loop would then sample ever more rarely
-       * exactly when the lag grows, and outlast the tasks' leases */
+       * exactly when the lag grows */
       lag_gap = lag_pace(lag_gap, grew, LAG_SWEEP_BUSY_US, cpu);
-      r->lease_us = lease_for(cpu);
     }
     if (r->lag_soon) {
       r->lag_soon = false;
