@@ -4,7 +4,12 @@
 # time_scale SCALE (default 0.01), for each SIZE given. Prints, per size:
 #   at T4            tasks that reached T4, of those started
 #   T4 p50/p99       from each task's T0, in wall time and in scenario time
-#                    (wall / time_scale: what the reports present)
+#                    (wall / time_scale: what the reports present); last:
+#                    the latest task's T4, wall
+#   T4 p50 task      p50 of each task's T4 in task time: scenario time
+#                    with the task's host lag taken out (the JSON report's
+#                    milestones_us.T4 - host_lag_us.T4, / time_scale), to
+#                    set beside one task's (SIZE 1)
 #   host             the share of each task's time to T4 that was this
 #                    machine's contention (the report's host lag: waits for
 #                    a CPU and for the runner, CPU work beyond the
@@ -78,7 +83,7 @@ def scen(s):  # scenario seconds, short
 print(f"time_scale {scale}; {os.cpu_count()} cores; load average at start "
       f"{os.getloadavg()[0]:.2f}" + (f"; run flags {' '.join(flags)}" if flags else ""))
 print(f'{"tasks":>5} {"at T4":>9} {"T4 p50 wall/scen":>17} '
-      f'{"T4 p99 wall/scen":>17} {"host":>5} {"fit":>5} {"wall":>6} '
+      f'{"T4 p99 wall/scen":>17} {"last":>6} {"task p50":>8} {"host":>5} {"fit":>5} {"wall":>6} '
       f'{"CPU/task run+kids":>18} {"RSS/task":>8} {"procs":>5} {"load":>5}')
 for n in sizes:
     path = f"{tmp}/fleet{n}.json"
@@ -116,11 +121,15 @@ for n in sizes:
     apps = [t for t in run["tasks"] if not t["server"]]
     t4 = sorted(t["milestones_us"]["T4"] / 1e6 for t in apps
                 if t["milestones_us"].get("T4") is not None)
+    task = sorted((t["milestones_us"]["T4"] - t["host_lag_us"].get("T4", 0))
+                  / 1e6 / scale for t in apps
+                  if t["milestones_us"].get("T4") is not None)
     share = run.get("host_share_permille", {}).get("T4", {}).get("p50")
     fit = run.get("fit_time_scale")
     p50, p99 = pct(t4, 0.5), pct(t4, 0.99)
     print(f'{n:>5} {len(t4):>4}/{len(apps):<4} '
           f'{p50:>7.2f}s/{scen(p50 / scale):>7} {p99:>7.2f}s/{scen(p99 / scale):>7} '
+          f'{(t4[-1] if t4 else float("nan")):>5.2f}s {pct(task, 0.5):>7.2f}s '
           f'{"" if share is None else f"{share / 10:.0f}%":>5} '
           f'{"" if fit is None else f"{fit:g}":>5} {wall:>5.1f}s '
           f'{runner_cpu / n * 1000:>7.1f}+{(total - runner_cpu) / n * 1000:<6.1f}ms '
