@@ -34,6 +34,10 @@ bool ecsb_clock_wait_while_held(int64_t max_us) {
   return ecsb_taskclock_wait_release(g_follow, max_us);
 }
 
+int64_t ecsb_clock_host_wait_us(int64_t task_us) {
+  return ecsb_taskclock_host_wait_us(g_follow, task_us);
+}
+
 void ecsb_clock_wake_waiters(void) {
   ecsb_taskclock_wake(g_follow);
 }
@@ -76,7 +80,9 @@ void ecsb_sleep_us(int64_t us, volatile int *stop) {
     return;
   /* Sleep in slices of at most 50 ms so a stop flag is noticed promptly.
    * Task time never runs faster than the host's, so sleeping what is
-   * left of it never oversleeps; a busy host only adds slices. */
+   * left of it never oversleeps; a busy host only adds slices. After a
+   * charge of lag the reading stands until host time makes up for it:
+   * sleep that long, not a slice per what the standing reading says. */
   int64_t deadline = ecsb_mono_us() + us;
   int64_t host_limit = ecsb_mono_host_us() + ecsb_clock_host_bound_us(us);
   for (;;) {
@@ -85,10 +91,16 @@ void ecsb_sleep_us(int64_t us, volatile int *stop) {
     int64_t left = deadline - ecsb_mono_us();
     if (left <= 0 || ecsb_mono_host_us() >= host_limit)
       return;
+    if (ecsb_clock_wait_while_held(stop && left > 50000 ? 50000 : left))
+      continue;
+    int64_t host_left = ecsb_clock_host_wait_us(deadline);
+    if (host_left > left)
+      left = host_left;
+    int64_t to_limit = host_limit - ecsb_mono_host_us();
+    if (left > to_limit)
+      left = to_limit > 0 ? to_limit : 1;
     if (stop && left > 50000)
       left = 50000;
-    if (ecsb_clock_wait_while_held(left))
-      continue;
     struct timespec ts = {.tv_sec = left / 1000000,
                           .tv_nsec = (long)(left % 1000000) * 1000L};
     while (nanosleep(&ts, &ts) != 0 && errno == EINTR) {

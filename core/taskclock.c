@@ -199,6 +199,16 @@ int64_t ecsb_taskclock_now_us(ecsb_taskclock *c) {
   return v > last ? v : last;
 }
 
+int64_t ecsb_taskclock_host_wait_us(const ecsb_taskclock *c, int64_t task_us) {
+  int64_t host = ecsb_mono_host_us();
+  if (!c)
+    return task_us - host;
+  int64_t held = ecsb_taskclock_held_at(c);
+  if (held)
+    return task_us - held;
+  return task_us - (ecsb_taskclock_leased(c, host) - ecsb_taskclock_lag_us(c));
+}
+
 int64_t ecsb_taskclock_now_ms(ecsb_taskclock *c) {
   return ecsb_taskclock_now_us(c) / 1000;
 }

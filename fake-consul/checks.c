@@ -289,6 +289,14 @@ void *fcon_runner_main(void *arg) {
       continue;
     }
     int64_t wait_us = next * 1000 - fcon_agent_now_us(a);
+    /* On a task's clock (the consul-client of a replay follows one), past
+     * a charge of lag the reading stands until host time makes up for it:
+     * waiting what it says is left woke this thread again and again. */
+    if (wait_us > 0 && !a->cfg.clock_us) {
+      int64_t host = ecsb_clock_host_wait_us(next * 1000);
+      if (host > wait_us)
+        wait_us = host;
+    }
     /* On a held task clock (a replay whose runner has yet to act on an
      * exit) the wait never shrinks: sleeping it again and again would wake
      * this thread every few ms for as long as the hold lasts, hundreds of

@@ -58,6 +58,11 @@ static int wait_signal(const sigset_t *sigs, int64_t until) {
     int64_t ms = until < 0 ? 1000 : until - ecsb_mono_ms();
     if (ms <= 0)
       return 0;
+    /* the reading stands after a charge of lag: wait until it can move */
+    int64_t host_ms =
+        until < 0 ? 0 : ecsb_clock_host_wait_us(until * 1000) / 1000;
+    if (host_ms > ms)
+      ms = host_ms;
     struct timespec ts = {.tv_sec = ms / 1000,
                           .tv_nsec = (long)(ms % 1000) * 1000000L};
     int s = sigtimedwait(sigs, NULL, &ts);

@@ -6,7 +6,8 @@
  * the task time it was held at, whatever the lag does meanwhile, and goes
  * on from there once released, and another process waiting for the
  * release wakes at it; a process that follows it (ECSBOOT_TASK_CLOCK)
- * sleeps and times out on task time.
+ * sleeps and times out on task time, and past a charge of lag sleeps
+ * until its reading can move again.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -18,6 +19,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -326,6 +328,23 @@ static void test_follow_sleeps_on_task_time(void **state) {
   /* from task0: it was the host time when read (no lag yet); host0 was
    * read later, by as much as a slow run (valgrind) takes */
   assert_true(ecsb_mono_host_us() - task0 >= 40000);
+  /* A charge of 200 ms more than host time since the last reading: the
+   * reading stands until host time makes up for it, and a wait of 10 ms
+   * of task time sleeps through that once, rather than 10 ms at a time
+   * (twenty wake-ups; hundreds of consul-clients' check runners did that
+   * in a fleet). */
+  int64_t task1 = ecsb_mono_us();
+  ecsb_taskclock_set_lag_us(w, ecsb_mono_host_us() - task1 + 200000);
+  assert_true(ecsb_clock_host_wait_us(task1 + 10000) >= 200000);
+  assert_true(ecsb_clock_host_wait_us(task1 + 10000) <= 210000);
+  struct rusage ru0, ru1;
+  assert_int_equal(getrusage(RUSAGE_THREAD, &ru0), 0);
+  int64_t host1 = ecsb_mono_host_us();
+  ecsb_sleep_ms(10, NULL);
+  assert_int_equal(getrusage(RUSAGE_THREAD, &ru1), 0);
+  assert_true(ecsb_mono_us() - task1 >= 10000);
+  assert_true(ecsb_mono_host_us() - host1 >= 200000);
+  assert_true(ru1.ru_nvcsw - ru0.ru_nvcsw <= 3);
   ecsb_clock_follow(NULL);
   /* The host's clock again. */
   int64_t h = ecsb_mono_host_us(), m = ecsb_mono_us();

@@ -35,6 +35,11 @@ bool ecsb_clock_following(void);
  * of task time: while the clock stands that never shrinks
  * (ecsb_taskclock_wait_release). */
 bool ecsb_clock_wait_while_held(int64_t max_us);
+/* The host time (us) a wait until ecsb_mono_us reads task_us should
+ * sleep (<= 0: it reads that now): on a task clock longer than what its
+ * reading says is left when the runner just charged lag (the reading
+ * stands until host time makes up for it; ecsb_taskclock_host_wait_us). */
+int64_t ecsb_clock_host_wait_us(int64_t task_us);
 /* Ends every ecsb_clock_wait_while_held of the task's processes at once
  * (ecsb_taskclock_wake); nothing when nothing is followed. */
 void ecsb_clock_wake_waiters(void);

@@ -90,6 +90,14 @@ void ecsb_taskclock_wake(ecsb_taskclock *c);
  * monotonic clock. */
 int64_t ecsb_taskclock_now_us(ecsb_taskclock *c);
 int64_t ecsb_taskclock_now_ms(ecsb_taskclock *c);
+/* The host time (us) until the clock can read task_us if nothing more is
+ * charged (<= 0: it can now). Longer than task_us less the clock's reading
+ * when the runner charged more lag than host time passed since a process
+ * read it: the reading then stands until host time makes up for the
+ * charge, and a wait of what the reading says is left wakes early, again
+ * and again. A held clock or an expired lease is the caller's to wait for
+ * (ecsb_taskclock_wait_release). A NULL clock is the host's. */
+int64_t ecsb_taskclock_host_wait_us(const ecsb_taskclock *c, int64_t task_us);
 /* The environment variable that names a process's task clock file. The
  * runner sets it for every container of a replay; in production it is
  * unset and every wait is on the host's clock. */

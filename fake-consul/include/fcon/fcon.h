@@ -182,9 +182,10 @@ typedef struct fcon_agent_config {
    * multiplied by this (scenario time scale); <= 0 means 1. */
   double time_scale;
   /* The agent's clock in us for those intervals and every other wait of
-   * its own (sync delays, retries); NULL: the monotonic clock. A stand-in
-   * in a simulated task passes the task's clock, which leaves out the
-   * host's lag as the runner's timers do. Called from any thread. The
+   * its own (sync delays, retries); NULL: ecsb_mono_us, which in a
+   * process that follows a task clock (the consul-client stand-in of a
+   * replay, ecsb/taskclock.h) is the task's, leaving out the host's lag
+   * as the runner's timers do. Called from any thread. The
    * agent keeps its times in ms but waits to the us: at time_scale 0.01 a
    * ms of wall time is 0.1 s of the scenario's. */
   int64_t (*clock_us)(void *ctx);
