@@ -673,6 +673,8 @@ int fcon_server_start(const fcon_server_config *c, fcon_server **out,
   o.bind_ip = s->cfg.bind_ip ? s->cfg.bind_ip : "127.0.0.1";
   o.port = s->cfg.port;
   o.threads = s->cfg.threads;
+  if (s->cfg.conn_limit)
+    o.conn_limit = s->cfg.conn_limit;
   o.may_block = may_block;
   o.served = s->cfg.served;
   o.served_user = s->cfg.served_user;
@@ -717,6 +719,8 @@ int fcon_server_up(fcon_server *s, ecsb_err *err) {
     o.bind_ip = s->ip;
     o.port = s->port;
     o.threads = s->cfg.threads;
+    if (s->cfg.conn_limit)
+      o.conn_limit = s->cfg.conn_limit;
     o.may_block = may_block;
     o.served = s->cfg.served;
     o.served_user = s->cfg.served_user;

@@ -353,6 +353,11 @@ static int server_due(scn_runner *r, server_task *st, int64_t now,
     fc.event_user = r;
     fc.served = scn_run_lag_served;
     fc.served_user = r;
+    /* every task's agent may have a sync, a proxied blocking query and its
+     * leave in flight at once: 1,000 tasks' leaves at the teardown met
+     * the default of 1,024 connections, and libmicrohttpd refused the
+     * rest (the runner raised its limit on open files to 65,535) */
+    fc.conn_limit = 1024 + 4 * (unsigned)r->n_tasks;
     if ((rc = fcon_server_start(&fc, &r->consul, err)))
       return ecsb_err_prefix(err, "Consul server on %s:8500", r->server_ip);
     if ((rc = fecs_container_set_status(r->ecs, t->arn, s->server_container,

@@ -107,6 +107,10 @@ typedef struct fcon_server_config {
    * serves every connection, and requests that may block (blocking
    * queries, latency faults, proxied calls) run on threads of their own. */
   unsigned threads;
+  /* Connections served at once, past which libmicrohttpd refuses them;
+   * 0: ecsb/httpd.h's default (1024). A fleet's agents all leave at its
+   * end, and a refused leave is a node left in the catalog. */
+  unsigned conn_limit;
   /* Optional: told of each answered request, with the caller's address
    * and the CPU the answer took (ecsb/httpd.h). */
   ecsb_httpd_served_fn served;
