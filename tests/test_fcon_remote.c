@@ -9,10 +9,15 @@
 #include <stdint.h>
 #include <cmocka.h>
 
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <poll.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
 
 #include "ecsb/clock.h"
 #include "ecsb/http.h"
@@ -235,6 +240,53 @@ static void test_remote_agent(void **state) {
   fcon_server_stop(s);
 }
 
+/* A TCP connection to the server, idle. */
+static int connect_idle(const fcon_server *s) {
+  int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  assert_true(fd >= 0);
+  struct sockaddr_in sa = {.sin_family = AF_INET,
+                           .sin_port = htons(fcon_server_port(s))};
+  assert_int_equal(inet_pton(AF_INET, fcon_server_ip(s), &sa.sin_addr), 1);
+  assert_int_equal(connect(fd, (struct sockaddr *)&sa, sizeof sa), 0);
+  return fd;
+}
+
+/* Whether the server closed fd within ms. */
+static bool closed_within(int fd, int ms) {
+  struct pollfd p = {.fd = fd, .events = POLLIN};
+  if (poll(&p, 1, ms) != 1)
+    return false;
+  char c;
+  return recv(fd, &c, 1, 0) <= 0;
+}
+
+/* The server serves as many connections at once as it is configured for
+ * (a fleet's runner sizes it to the fleet: 1,000 agents leaving at once
+ * met the default of 1,024) and closes the one past that at once. */
+static void test_connection_limit_is_configured(void **state) {
+  (void)state;
+  for (int limited = 1; limited >= 0; limited--) {
+    fcon_server_config sc;
+    fcon_server_config_default(&sc);
+    sc.bind_ip = SRV_IP;
+    sc.conn_limit = limited ? 2 : 0;
+    fcon_server *s = NULL;
+    assert_int_equal(fcon_server_start(&sc, &s, NULL), 0);
+    int a = connect_idle(s), b = connect_idle(s);
+    usleep(100000); /* both accepted before the third */
+    int c = connect_idle(s);
+    if (limited)
+      assert_true(closed_within(c, 5000));
+    else
+      assert_false(closed_within(c, 300));
+    assert_false(closed_within(a, 0));
+    close(a);
+    close(b);
+    close(c);
+    fcon_server_stop(s);
+  }
+}
+
 static void test_sync_endpoint_rejects_bad_bodies(void **state) {
   (void)state;
   fcon_server *s = start_server();
@@ -257,6 +309,7 @@ int main(void) {
       cmocka_unit_test(test_remote_agent),
       cmocka_unit_test(test_fleet_nodes_by_name_and_address),
       cmocka_unit_test(test_sync_endpoint_rejects_bad_bodies),
+      cmocka_unit_test(test_connection_limit_is_configured),
   };
   int rc = cmocka_run_group_tests(tests, NULL, NULL);
   ecsb_http_global_cleanup();
