@@ -747,7 +747,6 @@ static int loop(scn_runner *r, ecsb_err *err) {
  */
 
 static void teardown(scn_runner *r) {
-  scn_run_lag_unlease(r);     /* the loop samples no more */
   scn_run_load_stop(r->load); /* its summaries go in the log first */
   r->load = NULL;
   scn_run_initev_stop(r);
@@ -756,6 +755,10 @@ static void teardown(scn_runner *r) {
   pthread_mutex_unlock(&r->mu);
   for (size_t i = 0; i < r->n_tasks; i++)
     scn_run_task_signal_all(&r->tasks[i], SIGTERM);
+  /* The loop samples no more: the stops' drains run on. Not before the
+   * signals, which take a fleet of 1,000 a second or two to send: with
+   * their clocks running, every task's checks ran on meanwhile. */
+  scn_run_lag_unlease(r);
   int64_t until = ecsb_mono_ms() + TEARDOWN_GRACE_MS;
   for (;;) {
     bool all = true;
