@@ -91,8 +91,6 @@ void ecsb_sleep_us(int64_t us, volatile int *stop) {
     int64_t left = deadline - ecsb_mono_us();
     if (left <= 0 || ecsb_mono_host_us() >= host_limit)
       return;
-    if (ecsb_clock_wait_while_held(stop && left > 50000 ? 50000 : left))
-      continue;
     int64_t host_left = ecsb_clock_host_wait_us(deadline);
     if (host_left > left)
       left = host_left;
@@ -101,6 +99,8 @@ void ecsb_sleep_us(int64_t us, volatile int *stop) {
       left = to_limit > 0 ? to_limit : 1;
     if (stop && left > 50000)
       left = 50000;
+    if (ecsb_clock_wait_while_held(left))
+      continue;
     struct timespec ts = {.tv_sec = left / 1000000,
                           .tv_nsec = (long)(left % 1000000) * 1000L};
     while (nanosleep(&ts, &ts) != 0 && errno == EINTR) {
