@@ -170,6 +170,26 @@ static int check_config(const fecs_config *c, uint32_t *ip_first,
   return 0;
 }
 
+/* In pool mode a call that may sleep for a fault runs on a thread of its
+ * own, holding none of the pool's. */
+static bool api_may_block(void *user, const ecsb_httpd_req *req) {
+  (void)req;
+  fecs *f = user;
+  fecs_lock(f);
+  bool v = fecs_faults_may_sleep(f->faults, true);
+  fecs_unlock(f);
+  return v;
+}
+
+static bool endpoint_may_block(void *user, const ecsb_httpd_req *req) {
+  (void)req;
+  fecs *f = user;
+  fecs_lock(f);
+  bool v = fecs_faults_may_sleep(f->faults, false);
+  fecs_unlock(f);
+  return v;
+}
+
 int fecs_new(const fecs_config *cfg, fecs **out, ecsb_err *err) {
   *out = NULL;
   fecs_config def;
@@ -227,6 +247,7 @@ int fecs_new(const fecs_config *cfg, fecs **out, ecsb_err *err) {
   o.max_body = f->cfg.max_body;
   o.served = cfg->served;
   o.served_user = cfg->served_user;
+  o.may_block = api_may_block;
   if ((rc = ecsb_httpd_start(&o, fecs_api_handle, f, &f->api, err))) {
     ecsb_err_prefix(err, "fake-ecs API server");
     goto fail;
@@ -234,6 +255,7 @@ int fecs_new(const fecs_config *cfg, fecs **out, ecsb_err *err) {
   o.bind_ip = f->cfg.metadata_bind_ip;
   o.port = cfg->metadata_port;
   o.max_body = 64 * 1024;
+  o.may_block = endpoint_may_block;
   if ((rc = ecsb_httpd_start(&o, fecs_endpoint_handle, f, &f->ep, err))) {
     ecsb_err_prefix(err, "fake-ecs metadata/credentials server");
     goto fail;

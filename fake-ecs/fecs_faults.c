@@ -108,6 +108,16 @@ int64_t fecs_faults_latency_ms(fecs_faults *x, const char *op) {
   return any;
 }
 
+bool fecs_faults_may_sleep(fecs_faults *x, bool api) {
+  if (!api)
+    return (x->ep_mode[0] == FECS_EP_SLOW && x->ep_delay[0] > 0) ||
+           (x->ep_mode[1] == FECS_EP_SLOW && x->ep_delay[1] > 0);
+  for (size_t i = 0; i < x->n_lat; i++)
+    if (x->lat[i].ms > 0)
+      return true;
+  return false;
+}
+
 static int add_err(fecs_faults *x, const char *op, const char *code,
                    const char *msg, int n, double p, ecsb_err *err) {
   int rc = check_op(op, "error", err);

@@ -400,6 +400,10 @@ fecs_faults *fecs_faults_new(void);
 void fecs_faults_free(fecs_faults *x);
 void fecs_faults_reset(fecs_faults *x);
 int64_t fecs_faults_latency_ms(fecs_faults *x, const char *op);
+/* Whether a call may sleep for a fault: an API call (api) with a latency
+ * rule of any operation in place, or a metadata/credentials request with
+ * either endpoint slowed. */
+bool fecs_faults_may_sleep(fecs_faults *x, bool api);
 /* An injected error for this call of op, or NULL; *msg may stay NULL. */
 const char *fecs_faults_error(fecs_faults *x, ecsb_rng *rng, const char *op,
                               const char **msg);

@@ -2,15 +2,18 @@
  * per-operation token buckets (ECS-like defaults, reconfigured, disabled),
  * injected latency, the next N errors, seeded-probability errors (replayed
  * exactly by the seed), metadata/credentials endpoints down, slow,
- * malformed and failing, and server tasks late, never RUNNING, or stopped
- * after start. Refill and the lifecycle run on the injected clock; the
- * latency checks assert only lower bounds. */
+ * malformed and failing (a slowed call holding none of a pool's threads),
+ * and server tasks late, never RUNNING, or stopped after start. Refill and the
+ * lifecycle run on the injected clock; the latency checks assert only lower
+ * bounds. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <cmocka.h>
 
+#include <pthread.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -327,6 +330,79 @@ static void test_endpoint_down_slow_malformed_error(void **state) {
   fx_free(x);
 }
 
+typedef struct slow_call {
+  fx *x;
+  const char *url; /* a metadata/credentials URL; NULL: ListTasks */
+  atomic_bool done;
+  long status;
+} slow_call;
+
+static void *slow_call_run(void *arg) {
+  slow_call *c = arg;
+  if (c->url) {
+    ft_resp r;
+    if (ft_get(c->url, NULL, &r) == 0)
+      c->status = r.status;
+    ft_resp_clear(&r);
+  } else {
+    c->status = call(c->x, "ListTasks", "{}", NULL, 0);
+  }
+  atomic_store(&c->done, true);
+  return NULL;
+}
+
+/* Waits (at most 10 s) for the fault event naming fault and op. */
+static void wait_fault(fx *x, const char *fault, const char *op) {
+  for (int i = 0;
+       i < 1000 && ft_events_count(&x->ev, "fault", fault, op, NULL) == 0; i++)
+    ecsb_sleep_ms(10, NULL);
+  assert_int_equal(ft_events_count(&x->ev, "fault", fault, op, NULL), 1);
+}
+
+/* A pool of one thread (how the runner serves a fleet's calls): a call
+ * slowed by a fault sleeps on a thread of its own, and the pool answers
+ * the next call meanwhile, on both servers. */
+static void test_pool_slow_call_holds_no_thread(void **state) {
+  (void)state;
+  fx *x = calloc(1, sizeof *x);
+  fecs_config c;
+  fecs_config_default(&c);
+  c.throttle = false;
+  c.create_default_cluster = true;
+  c.threads = 1;
+  x->f = ft_start(&c, &x->clk, &x->ev);
+  ecsb_err err = {0};
+  assert_int_equal(fecs_fault_latency(x->f, "ListTasks", 4000, &err), 0);
+  slow_call sc = {.x = x};
+  pthread_t th;
+  assert_int_equal(pthread_create(&th, NULL, slow_call_run, &sc), 0);
+  wait_fault(x, "fault=latency", "op=ListTasks");
+  assert_int_equal(call(x, "ListClusters", "{}", NULL, 0), 200);
+  assert_false(atomic_load(&sc.done)); /* answered while it slept */
+  pthread_join(th, NULL);
+  assert_int_equal(sc.status, 200);
+
+  char md[600], creds[600];
+  fecs_env env;
+  start_task(x, md, sizeof md, &env);
+  snprintf(creds, sizeof creds, "%s%s", fecs_endpoint_url(x->f),
+           fecs_env_get(&env, "AWS_CONTAINER_CREDENTIALS_RELATIVE_URI"));
+  assert_int_equal(
+      fecs_fault_endpoint(x->f, FECS_EP_METADATA, FECS_EP_SLOW, 4000, &err), 0);
+  slow_call mc = {.x = x, .url = md};
+  assert_int_equal(pthread_create(&th, NULL, slow_call_run, &mc), 0);
+  wait_fault(x, "fault=endpoint-slow", "op=metadata");
+  ft_resp r;
+  assert_int_equal(ft_get(creds, NULL, &r), 0);
+  assert_int_equal(r.status, 200);
+  ft_resp_clear(&r);
+  assert_false(atomic_load(&mc.done));
+  pthread_join(th, NULL);
+  assert_int_equal(mc.status, 200);
+  fecs_env_clear(&env);
+  fx_free(x);
+}
+
 static const char *status_of(fx *x, const char *arn) {
   static char st[32];
   fecs_task_view v;
@@ -430,6 +506,7 @@ int main(void) {
       cmocka_unit_test(test_next_n_errors),
       cmocka_unit_test(test_probability_errors_replay_from_the_seed),
       cmocka_unit_test(test_endpoint_down_slow_malformed_error),
+      cmocka_unit_test(test_pool_slow_call_holds_no_thread),
       cmocka_unit_test(test_server_task_late_never_running_stopped),
   };
   ecsb_http_global_init(NULL);

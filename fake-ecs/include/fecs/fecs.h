@@ -115,7 +115,10 @@ typedef struct fecs_config {
   uint16_t api_port;            /* 0: any free port */
   const char *metadata_bind_ip; /* default "127.0.0.1" */
   uint16_t metadata_port;       /* 0: any free port */
-  unsigned threads;             /* httpd threads; 0: one per connection */
+  /* httpd threads: 0, one per connection; N, an epoll pool of N (a call
+   * that may sleep for an injected latency or a slow endpoint runs on a
+   * thread of its own) */
+  unsigned threads;
 
   /* Built-in task address allocator: first..first+count-1, skipping .0
    * and .255 host octets. Default "127.1.1.1", 62000 addresses. */
