@@ -427,7 +427,6 @@ void fcon_agent_stop(fcon_agent *a) {
   a->httpd = NULL;
   if (a->runner_started)
     pthread_join(a->runner, NULL);
-  ecsb_http_client_free(a->push_client);
   for (size_t i = 0; i < a->nchecks; i++)
     fcon_check_free(a->checks[i]);
   free(a->checks);

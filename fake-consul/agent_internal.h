@@ -9,7 +9,6 @@
 #include <pthread.h>
 
 #include "ecsb/clock.h"
-#include "ecsb/http.h"
 #include "fcon_internal.h"
 
 struct fcon_agent {
@@ -26,9 +25,6 @@ struct fcon_agent {
   atomic_bool cancel;
   pthread_t runner;
   bool runner_started;
-  /* The check runner's client for pushes (only that thread sends them):
-   * one connection to the server, kept open, rather than one a push */
-  ecsb_http_client *push_client;
 
   pthread_mutex_t mu;
   pthread_cond_t cv; /* ?hash= waits: every change wakes them */

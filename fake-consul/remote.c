@@ -6,12 +6,9 @@
  *
  * Pushes never happen under the agent's lock: fcon_agent_sync_locked only
  * leaves the newest snapshot in push_body, and the check runner's thread
- * sends it (fcon_remote_pump_locked) on a connection it keeps open: an
- * agent of a mesh task pushes some ten times before T4, and a connection
- * a push would cost the server a handshake and a connection's set-up each
- * time. A failed push is kept (unless a newer one replaced it) and retried
- * every REMOTE_RETRY_MS, as a Consul agent keeps trying its anti-entropy
- * sync.
+ * sends it (fcon_remote_pump_locked). A failed push is kept (unless a newer
+ * one replaced it) and retried every REMOTE_RETRY_MS, as a Consul agent
+ * keeps trying its anti-entropy sync.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -63,14 +60,13 @@ bool fcon_remote_pump_locked(fcon_agent *a) {
   snprintf(url, sizeof url, "http://%s%s%s", a->remote, FCON_NODE_SYNC_PREFIX,
            a->node);
   pthread_mutex_unlock(&a->mu);
-  if (!a->push_client)
-    a->push_client = client(REMOTE_TIMEOUT_MS);
-  ecsb_http_client *c = a->push_client;
+  ecsb_http_client *c = client(REMOTE_TIMEOUT_MS);
   ecsb_http_response r = {0};
   ecsb_http_request rq = {
       .method = "PUT", .url = url, .body = body, .body_len = strlen(body)};
   bool ok = c && ecsb_http_do(c, &rq, &r, NULL) == 0 && r.status == 200;
   ecsb_http_response_clear(&r);
+  ecsb_http_client_free(c);
   pthread_mutex_lock(&a->mu);
   if (ok || a->push_body) {
     free(body); /* sent, or a newer snapshot supersedes it */

@@ -199,10 +199,6 @@ static int setup_ecs(scn_runner *r, ecsb_err *err) {
   c.hook_user = r;
   c.served = scn_run_lag_served;
   c.served_user = r;
-  /* a pool, not a thread per connection: every task's init containers
-   * connect to it, and a thread started and ended for each connection was
-   * CPU of the runner's, charged to the task that called */
-  c.threads = 2;
   int rc = fecs_new(&c, &r->ecs, err);
   if (rc)
     return ecsb_err_prefix(err, "fake-ecs");
@@ -362,10 +358,6 @@ static int server_due(scn_runner *r, server_task *st, int64_t now,
      * the default of 1,024 connections, and libmicrohttpd refused the
      * rest (the runner raised its limit on open files to 65,535) */
     fc.conn_limit = 1024 + 4 * (unsigned)r->n_tasks;
-    /* a pool: each task's agent keeps a connection open for its pushes,
-     * which as threads would be a thousand the loop's own lag readings
-     * walk (blocking queries still get a thread each, fcon_may_block) */
-    fc.threads = 2;
     if ((rc = fcon_server_start(&fc, &r->consul, err)))
       return ecsb_err_prefix(err, "Consul server on %s:8500", r->server_ip);
     if ((rc = fecs_container_set_status(r->ecs, t->arn, s->server_container,

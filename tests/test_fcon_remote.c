@@ -1,8 +1,8 @@
 /* test_fcon_remote.c - an agent whose server is reached by address (as the
  * consul-client stand-in reaches the runner's): join, the pushed snapshot,
  * the server's events and instance query, proxied reads with Consul's
- * headers, a server that goes down and comes back, leave; the pushes on
- * one connection; a fleet's nodes found by name and by address. */
+ * headers, a server that goes down and comes back, leave; a fleet's nodes
+ * found by name and by address. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -240,88 +240,6 @@ static void test_remote_agent(void **state) {
   fcon_server_stop(s);
 }
 
-/* Whether the server has web-1, passing or not as asked. */
-typedef struct web_state {
-  fcon_server *s;
-  bool passing;
-} web_state;
-
-static bool web_is(void *u) {
-  web_state *w = u;
-  fcon_instance *in = NULL;
-  size_t n = 0;
-  assert_int_equal(fcon_server_instances(w->s, AGENT_IP, &in, &n, NULL), 0);
-  bool ok = false;
-  for (size_t i = 0; i < n; i++)
-    if (!strcmp(in[i].id, "web-1"))
-      ok = in[i].passing == w->passing;
-  fcon_instances_free(in, n);
-  return ok;
-}
-
-/* The TCP sockets of this network namespace (/proc/net/tcp, every state:
- * open, closing, TIME_WAIT) whose far end is ip:port: one per connection
- * a client opened to that server in the last minute. */
-static int connections_to(const char *ip, uint16_t port) {
-  struct in_addr a;
-  assert_int_equal(inet_pton(AF_INET, ip, &a), 1);
-  char far[32];
-  snprintf(far, sizeof far, "%08X:%04X", (unsigned)a.s_addr, (unsigned)port);
-  FILE *f = fopen("/proc/net/tcp", "r");
-  assert_non_null(f);
-  char line[512], local[64], remote[64];
-  int n = 0;
-  while (fgets(line, sizeof line, f))
-    if (sscanf(line, "%*s %63s %63s", local, remote) == 2 &&
-        !strcmp(remote, far))
-      n++;
-  fclose(f);
-  return n;
-}
-
-/* An agent sends its snapshots on one connection it keeps open: a fleet's
- * agents push some ten times each, and a connection a push was a
- * handshake and a connection's set-up in the runner's server each time. */
-static void test_pushes_share_one_connection(void **state) {
-  (void)state;
-  fcon_server *s = start_server();
-  /* an earlier server's on the same port may still be in TIME_WAIT */
-  int before = connections_to(SRV_IP, fcon_server_port(s));
-  fcon_agent_config ac;
-  fcon_agent_config_default(&ac);
-  ac.bind_ip = AGENT_IP;
-  ac.node_name = "push-node";
-  fcon_agent *a = NULL;
-  assert_int_equal(fcon_agent_start(&ac, &a, NULL), 0);
-  uint16_t ap = fcon_agent_port(a);
-  const char *reg = "{\"Name\": \"web\", \"ID\": \"web-1\", \"Port\": 9090,"
-                    " \"Check\": {\"CheckID\": \"web-ttl\", \"TTL\": \"1h\"}}";
-  assert_int_equal(fcon_tu_call_h(AGENT_IP, ap, "PUT",
-                                  "/v1/agent/service/register", reg, NULL, NULL,
-                                  NULL),
-                   200);
-  char addr[64];
-  snprintf(addr, sizeof addr, "%s:%u", SRV_IP, (unsigned)fcon_server_port(s));
-  assert_int_equal(fcon_agent_join_addr(a, addr, NULL), 0);
-  web_state w = {.s = s, .passing = false};
-  assert_true(fcon_tu_wait(web_is, &w));
-  for (int i = 0; i < 6; i++) {
-    w.passing = i % 2 == 0;
-    assert_int_equal(fcon_tu_call_h(AGENT_IP, ap, "PUT",
-                                    w.passing ? "/v1/agent/check/pass/web-ttl"
-                                              : "/v1/agent/check/fail/web-ttl",
-                                    NULL, NULL, NULL, NULL),
-                     200);
-    assert_true(fcon_tu_wait(web_is, &w)); /* pushed and seen */
-  }
-  /* the join's status/leader call and the pushes' connection; seven
-   * pushes on a connection each would be eight */
-  int n = connections_to(SRV_IP, fcon_server_port(s)) - before;
-  assert_true(n <= 2);
-  fcon_agent_stop(a);
-  fcon_server_stop(s);
-}
-
 /* A TCP connection to the server, idle. */
 static int connect_idle(const fcon_server *s) {
   int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
@@ -389,7 +307,6 @@ int main(void) {
   ecsb_http_global_init(NULL);
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_remote_agent),
-      cmocka_unit_test(test_pushes_share_one_connection),
       cmocka_unit_test(test_fleet_nodes_by_name_and_address),
       cmocka_unit_test(test_sync_endpoint_rejects_bad_bodies),
       cmocka_unit_test(test_connection_limit_is_configured),
