@@ -190,18 +190,25 @@ int ecsb_mkdirs(const char *path, ecsb_err *err) {
   char p[4096];
   if (snprintf(p, sizeof p, "%s", path) >= (int)sizeof p)
     return ecsb_err_set(err, ECSB_EINVAL, "path too long: %s", path);
-  for (char *s = p + 1; *s; s++) {
-    if (*s != '/')
-      continue;
-    *s = '\0';
+  /* the parents first only when one is missing: a fleet's runner makes
+   * four folders a task under ones that exist */
+  if (mkdir(p, 0755) != 0 && errno != EEXIST) {
+    if (errno != ENOENT)
+      return ecsb_err_set(err, ECSB_EIO, "cannot create folder %s: %s", p,
+                          strerror(errno));
+    for (char *s = p + 1; *s; s++) {
+      if (*s != '/')
+        continue;
+      *s = '\0';
+      if (mkdir(p, 0755) != 0 && errno != EEXIST)
+        return ecsb_err_set(err, ECSB_EIO, "cannot create folder %s: %s", p,
+                            strerror(errno));
+      *s = '/';
+    }
     if (mkdir(p, 0755) != 0 && errno != EEXIST)
       return ecsb_err_set(err, ECSB_EIO, "cannot create folder %s: %s", p,
                           strerror(errno));
-    *s = '/';
   }
-  if (mkdir(p, 0755) != 0 && errno != EEXIST)
-    return ecsb_err_set(err, ECSB_EIO, "cannot create folder %s: %s", p,
-                        strerror(errno));
   struct stat st;
   if (stat(p, &st) != 0 || !S_ISDIR(st.st_mode))
     return ecsb_err_set(err, ECSB_EIO, "%s is not a folder", p);
