@@ -199,6 +199,9 @@ static int setup_ecs(scn_runner *r, ecsb_err *err) {
   c.hook_user = r;
   c.served = scn_run_lag_served;
   c.served_user = r;
+  /* the fleet's init containers start together: more than the default
+   * 1,024 may call at once */
+  c.conn_limit = 1024 + 4 * (unsigned)s->task_count;
   /* A thread per connection, not a pool (c.threads), here and for the
    * Consul server: the host lag sees a thread's wait for a CPU, not a
    * call's wait in a pool's queue behind other tasks' calls, which would

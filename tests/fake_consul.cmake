@@ -24,7 +24,7 @@ if(EXISTS /usr/bin/python3)
   set_tests_properties(interop_fcon_python PROPERTIES TIMEOUT 120
     LABELS interop SKIP_RETURN_CODE 77)
 endif()
-ecsb_add_test(test_fcon_remote SOURCES test_fcon_remote.c ${FCON_TU}
+ecsb_add_test(test_fcon_remote SOURCES test_fcon_remote.c ${FCON_TU} net_testutil.c
   LIBS ${FCON_LIBS})
 # its fleet case pushes nodes as agents do (fcon_internal.h)
 target_include_directories(test_fcon_remote PRIVATE ${CMAKE_SOURCE_DIR}/fake-consul)

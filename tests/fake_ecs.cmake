@@ -8,7 +8,7 @@ ecsb_add_test(test_fecs_api SOURCES test_fecs_api.c ${FECS_TU}
   LIBS ${FECS_LIBS})
 ecsb_add_test(test_fecs_sigv4 SOURCES test_fecs_sigv4.c ${FECS_TU}
   LIBS ${FECS_LIBS})
-ecsb_add_test(test_fecs_endpoint SOURCES test_fecs_endpoint.c ${FECS_TU}
+ecsb_add_test(test_fecs_endpoint SOURCES test_fecs_endpoint.c ${FECS_TU} net_testutil.c
   LIBS ${FECS_LIBS})
 ecsb_add_test(test_fecs_faults SOURCES test_fecs_faults.c ${FECS_TU}
   LIBS ${FECS_LIBS})

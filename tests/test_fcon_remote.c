@@ -9,14 +9,10 @@
 #include <stdint.h>
 #include <cmocka.h>
 
-#include <arpa/inet.h>
-#include <netinet/in.h>
-#include <poll.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/socket.h>
 #include <unistd.h>
 
 #include "ecsb/clock.h"
@@ -24,6 +20,7 @@
 #include "fcon/fcon.h"
 #include "fcon_internal.h"
 #include "fcon_testutil.h"
+#include "net_testutil.h"
 
 #define SRV_IP "127.19.250.10"
 #define AGENT_IP "127.19.250.11"
@@ -242,22 +239,7 @@ static void test_remote_agent(void **state) {
 
 /* A TCP connection to the server, idle. */
 static int connect_idle(const fcon_server *s) {
-  int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-  assert_true(fd >= 0);
-  struct sockaddr_in sa = {.sin_family = AF_INET,
-                           .sin_port = htons(fcon_server_port(s))};
-  assert_int_equal(inet_pton(AF_INET, fcon_server_ip(s), &sa.sin_addr), 1);
-  assert_int_equal(connect(fd, (struct sockaddr *)&sa, sizeof sa), 0);
-  return fd;
-}
-
-/* Whether the server closed fd within ms. */
-static bool closed_within(int fd, int ms) {
-  struct pollfd p = {.fd = fd, .events = POLLIN};
-  if (poll(&p, 1, ms) != 1)
-    return false;
-  char c;
-  return recv(fd, &c, 1, 0) <= 0;
+  return ntu_connect_idle(fcon_server_ip(s), fcon_server_port(s));
 }
 
 /* The server serves as many connections at once as it is configured for
@@ -276,10 +258,10 @@ static void test_connection_limit_is_configured(void **state) {
     usleep(100000); /* both accepted before the third */
     int c = connect_idle(s);
     if (limited)
-      assert_true(closed_within(c, 5000));
+      assert_true(ntu_closed_within(c, 5000));
     else
-      assert_false(closed_within(c, 300));
-    assert_false(closed_within(a, 0));
+      assert_false(ntu_closed_within(c, 300));
+    assert_false(ntu_closed_within(a, 0));
     close(a);
     close(b);
     close(c);

@@ -2,7 +2,8 @@
  * (container, /task, /stats, /task/stats, errors), container credentials
  * (RELATIVE_URI and FULL_URI + authorization token), and the production
  * clients in core/ against it: the metadata client, the credential chain,
- * and the signed ECS client using the role credentials it handed out. */
+ * and the signed ECS client using the role credentials it handed out; the
+ * servers' connection limit. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -12,12 +13,14 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "ecsb/aws_creds.h"
 #include "ecsb/clock.h"
 #include "ecsb/ecs.h"
 #include "ecsb/metadata.h"
 #include "fecs_testutil.h"
+#include "net_testutil.h"
 
 typedef struct fx {
   ft_clock clk;
@@ -280,6 +283,35 @@ static void test_core_clients_use_the_handed_out_credentials(void **state) {
   unsetenv("AWS_CONTAINER_AUTHORIZATION_TOKEN");
 }
 
+/* Both servers serve as many connections at once as configured (the
+ * runner sizes them to its fleet, whose init containers all call at their
+ * start) and close the one past that at once. */
+static void test_connection_limit_is_configured(void **state) {
+  (void)state;
+  for (int limited = 1; limited >= 0; limited--) {
+    fecs_config c;
+    fecs_config_default(&c);
+    c.conn_limit = limited ? 2 : 0;
+    ft_clock clk;
+    fecs *f = ft_start(&c, &clk, NULL);
+    const char *urls[2] = {fecs_api_url(f), fecs_endpoint_url(f)};
+    for (int u = 0; u < 2; u++) {
+      int a = ntu_connect_idle_url(urls[u]), b = ntu_connect_idle_url(urls[u]);
+      usleep(100000); /* both accepted before the third */
+      int third = ntu_connect_idle_url(urls[u]);
+      if (limited)
+        assert_true(ntu_closed_within(third, 5000));
+      else
+        assert_false(ntu_closed_within(third, 300));
+      assert_false(ntu_closed_within(a, 0));
+      close(a);
+      close(b);
+      close(third);
+    }
+    fecs_free(f);
+  }
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test_setup_teardown(test_container_metadata, setup, teardown),
@@ -291,6 +323,7 @@ int main(void) {
                                       setup, teardown),
       cmocka_unit_test_setup_teardown(
           test_core_clients_use_the_handed_out_credentials, setup, teardown),
+      cmocka_unit_test(test_connection_limit_is_configured),
   };
   ecsb_http_global_init(NULL);
   int rc = cmocka_run_group_tests(tests, NULL, NULL);

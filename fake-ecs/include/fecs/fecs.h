@@ -119,6 +119,10 @@ typedef struct fecs_config {
    * that may sleep for an injected latency or a slow endpoint runs on a
    * thread of its own) */
   unsigned threads;
+  /* Connections each server serves at once, past which libmicrohttpd
+   * refuses them; 0: ecsb/httpd.h's default (1024). Every task's init
+   * containers call both at their start. */
+  unsigned conn_limit;
 
   /* Built-in task address allocator: first..first+count-1, skipping .0
    * and .255 host octets. Default "127.1.1.1", 62000 addresses. */
