@@ -172,22 +172,21 @@ static int check_config(const fecs_config *c, uint32_t *ip_first,
 
 /* In pool mode a call that may sleep for a fault runs on a thread of its
  * own, holding none of the pool's. */
-static bool api_may_block(void *user, const ecsb_httpd_req *req) {
-  (void)req;
-  fecs *f = user;
+static bool may_sleep(fecs *f, bool api) {
   fecs_lock(f);
-  bool v = fecs_faults_may_sleep(f->faults, true);
+  bool v = fecs_faults_may_sleep(f->faults, api);
   fecs_unlock(f);
   return v;
 }
 
+static bool api_may_block(void *user, const ecsb_httpd_req *req) {
+  (void)req;
+  return may_sleep(user, true);
+}
+
 static bool endpoint_may_block(void *user, const ecsb_httpd_req *req) {
   (void)req;
-  fecs *f = user;
-  fecs_lock(f);
-  bool v = fecs_faults_may_sleep(f->faults, false);
-  fecs_unlock(f);
-  return v;
+  return may_sleep(user, false);
 }
 
 int fecs_new(const fecs_config *cfg, fecs **out, ecsb_err *err) {

@@ -1,17 +1,14 @@
-/* net_testutil.h - raw TCP helpers for tests of a server's connection
- * handling: an idle connection, and whether the server closed one. Tests
- * only; loopback addresses only. */
+/* net_testutil.h - a server's connection limit, tested with raw idle TCP
+ * connections. Tests only; loopback addresses only. */
 #ifndef NET_TESTUTIL_H
 #define NET_TESTUTIL_H
 
 #include <stdbool.h>
 #include <stdint.h>
 
-/* An idle TCP connection to ip:port (asserts it connects). */
-int ntu_connect_idle(const char *ip, uint16_t port);
-/* The same for a server's URL, "http://ip:port". */
-int ntu_connect_idle_url(const char *url);
-/* Whether the server closed fd within ms. */
-bool ntu_closed_within(int fd, int ms);
+/* Asserts that the server at ip:port, limited to two connections at once
+ * (limited) or at its default, closes a third idle one at once or keeps
+ * it, and keeps the first. */
+void ntu_assert_two_connections(const char *ip, uint16_t port, bool limited);
 
 #endif

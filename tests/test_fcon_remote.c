@@ -237,11 +237,6 @@ static void test_remote_agent(void **state) {
   fcon_server_stop(s);
 }
 
-/* A TCP connection to the server, idle. */
-static int connect_idle(const fcon_server *s) {
-  return ntu_connect_idle(fcon_server_ip(s), fcon_server_port(s));
-}
-
 /* The server serves as many connections at once as it is configured for
  * (a fleet's runner sizes it to the fleet: 1,000 agents leaving at once
  * met the default of 1,024) and closes the one past that at once. */
@@ -254,17 +249,7 @@ static void test_connection_limit_is_configured(void **state) {
     sc.conn_limit = limited ? 2 : 0;
     fcon_server *s = NULL;
     assert_int_equal(fcon_server_start(&sc, &s, NULL), 0);
-    int a = connect_idle(s), b = connect_idle(s);
-    usleep(100000); /* both accepted before the third */
-    int c = connect_idle(s);
-    if (limited)
-      assert_true(ntu_closed_within(c, 5000));
-    else
-      assert_false(ntu_closed_within(c, 300));
-    assert_false(ntu_closed_within(a, 0));
-    close(a);
-    close(b);
-    close(c);
+    ntu_assert_two_connections(SRV_IP, fcon_server_port(s), limited);
     fcon_server_stop(s);
   }
 }

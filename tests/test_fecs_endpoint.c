@@ -296,17 +296,10 @@ static void test_connection_limit_is_configured(void **state) {
     fecs *f = ft_start(&c, &clk, NULL);
     const char *urls[2] = {fecs_api_url(f), fecs_endpoint_url(f)};
     for (int u = 0; u < 2; u++) {
-      int a = ntu_connect_idle_url(urls[u]), b = ntu_connect_idle_url(urls[u]);
-      usleep(100000); /* both accepted before the third */
-      int third = ntu_connect_idle_url(urls[u]);
-      if (limited)
-        assert_true(ntu_closed_within(third, 5000));
-      else
-        assert_false(ntu_closed_within(third, 300));
-      assert_false(ntu_closed_within(a, 0));
-      close(a);
-      close(b);
-      close(third);
+      char ip[64];
+      unsigned port = 0;
+      assert_int_equal(sscanf(urls[u], "http://%63[^:]:%u", ip, &port), 2);
+      ntu_assert_two_connections(ip, (uint16_t)port, limited);
     }
     fecs_free(f);
   }
