@@ -292,7 +292,7 @@ static void test_connection_limit_is_configured(void **state) {
     fecs_config c;
     fecs_config_default(&c);
     c.conn_limit = limited ? 2 : 0;
-    ft_clock clk;
+    ft_clock clk = {0};
     fecs *f = ft_start(&c, &clk, NULL);
     const char *urls[2] = {fecs_api_url(f), fecs_endpoint_url(f)};
     for (int u = 0; u < 2; u++) {
