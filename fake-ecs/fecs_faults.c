@@ -109,9 +109,12 @@ int64_t fecs_faults_latency_ms(fecs_faults *x, const char *op) {
 }
 
 bool fecs_faults_may_sleep(fecs_faults *x, bool api) {
-  if (!api)
-    return (x->ep_mode[0] == FECS_EP_SLOW && x->ep_delay[0] > 0) ||
-           (x->ep_mode[1] == FECS_EP_SLOW && x->ep_delay[1] > 0);
+  if (!api) {
+    for (int ep = FECS_EP_METADATA; ep <= FECS_EP_CREDENTIALS; ep++)
+      if (x->ep_mode[ep] == FECS_EP_SLOW && x->ep_delay[ep] > 0)
+        return true;
+    return false;
+  }
   for (size_t i = 0; i < x->n_lat; i++)
     if (x->lat[i].ms > 0)
       return true;

@@ -205,8 +205,9 @@ static int setup_ecs(scn_runner *r, ecsb_err *err) {
   /* A thread per connection, not a pool (c.threads), here and for the
    * Consul server: the host lag sees a thread's wait for a CPU, not a
    * call's wait in a pool's queue behind other tasks' calls, which would
-   * count as the calling task's time (a 500-task fleet's T4 p50 in task
-   * time rose by some 2 s with pools, bench/growth.sh). */
+   * count as the calling task's time (with pools, and each agent's pushes
+   * on one kept connection, a 500-task fleet's T4 p50 in task time rose
+   * by some 2 s, bench/growth.sh). */
   int rc = fecs_new(&c, &r->ecs, err);
   if (rc)
     return ecsb_err_prefix(err, "fake-ecs");
