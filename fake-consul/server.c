@@ -649,6 +649,22 @@ void fcon_server_faults_clear(fcon_server *s) {
   pthread_mutex_unlock(&s->mu);
 }
 
+/* Opens the HTTP API on ip:port with the server's configuration: at its
+ * start and again when it comes back up (fcon_server_up). */
+static int listen_on(fcon_server *s, const char *ip, uint16_t port,
+                     ecsb_err *err) {
+  ecsb_httpd_opts o;
+  ecsb_httpd_opts_default(&o);
+  o.bind_ip = ip;
+  o.port = port;
+  o.threads = s->cfg.threads;
+  o.conn_limit = s->cfg.conn_limit; /* 0: ecsb_httpd_start's default */
+  o.may_block = may_block;
+  o.served = s->cfg.served;
+  o.served_user = s->cfg.served_user;
+  return ecsb_httpd_start(&o, handler, s, &s->httpd, err);
+}
+
 int fcon_server_start(const fcon_server_config *c, fcon_server **out,
                       ecsb_err *err) {
   *out = NULL;
@@ -668,17 +684,8 @@ int fcon_server_start(const fcon_server_config *c, fcon_server **out,
   pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
   pthread_cond_init(&s->cv, &ca);
   pthread_condattr_destroy(&ca);
-  ecsb_httpd_opts o;
-  ecsb_httpd_opts_default(&o);
-  o.bind_ip = s->cfg.bind_ip ? s->cfg.bind_ip : "127.0.0.1";
-  o.port = s->cfg.port;
-  o.threads = s->cfg.threads;
-  if (s->cfg.conn_limit)
-    o.conn_limit = s->cfg.conn_limit;
-  o.may_block = may_block;
-  o.served = s->cfg.served;
-  o.served_user = s->cfg.served_user;
-  int rc = ecsb_httpd_start(&o, handler, s, &s->httpd, err);
+  int rc = listen_on(s, s->cfg.bind_ip ? s->cfg.bind_ip : "127.0.0.1",
+                     s->cfg.port, err);
   if (rc < 0) {
     ecsb_err_prefix(err, "fcon server");
     fcon_server_stop(s);
@@ -714,17 +721,7 @@ int fcon_server_up(fcon_server *s, ecsb_err *err) {
   pthread_mutex_lock(&s->life);
   int rc = 0;
   if (!s->httpd) {
-    ecsb_httpd_opts o;
-    ecsb_httpd_opts_default(&o);
-    o.bind_ip = s->ip;
-    o.port = s->port;
-    o.threads = s->cfg.threads;
-    if (s->cfg.conn_limit)
-      o.conn_limit = s->cfg.conn_limit;
-    o.may_block = may_block;
-    o.served = s->cfg.served;
-    o.served_user = s->cfg.served_user;
-    rc = ecsb_httpd_start(&o, handler, s, &s->httpd, err);
+    rc = listen_on(s, s->ip, s->port, err);
     if (rc < 0)
       ecsb_err_prefix(err, "fcon server");
   }

@@ -243,8 +243,7 @@ int fecs_new(const fecs_config *cfg, fecs **out, ecsb_err *err) {
   o.bind_ip = f->cfg.api_bind_ip;
   o.port = cfg->api_port;
   o.threads = cfg->threads;
-  if (cfg->conn_limit)
-    o.conn_limit = cfg->conn_limit;
+  o.conn_limit = cfg->conn_limit; /* 0: ecsb_httpd_start's default */
   o.max_body = f->cfg.max_body;
   o.served = cfg->served;
   o.served_user = cfg->served_user;

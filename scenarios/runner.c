@@ -185,6 +185,16 @@ static int fresh_tasks_dir(scn_runner *r, ecsb_err *err) {
 /* ---- the world ------------------------------------------------------------
  */
 
+/* The connections each of the fakes' servers serves at once. Every task's
+ * agent may have a sync, a proxied blocking query and its leave in flight
+ * at once (1,000 tasks' leaves at the teardown met the default of 1,024,
+ * and libmicrohttpd refused the rest), and the init containers of a fleet
+ * call fake-ecs together at its start. The runner raised its limit on
+ * open files to 65,535. */
+static unsigned fleet_conn_limit(const scn_scenario *s) {
+  return 1024 + 4 * (unsigned)s->task_count;
+}
+
 static int setup_ecs(scn_runner *r, ecsb_err *err) {
   const scn_scenario *s = r->s;
   fecs_config c;
@@ -199,9 +209,7 @@ static int setup_ecs(scn_runner *r, ecsb_err *err) {
   c.hook_user = r;
   c.served = scn_run_lag_served;
   c.served_user = r;
-  /* the fleet's init containers start together: more than the default
-   * 1,024 may call at once */
-  c.conn_limit = 1024 + 4 * (unsigned)s->task_count;
+  c.conn_limit = fleet_conn_limit(s);
   /* A thread per connection, not a pool (c.threads), here and for the
    * Consul server: the host lag sees a thread's wait for a CPU, not a
    * call's wait in a pool's queue behind other tasks' calls, which would
@@ -362,11 +370,7 @@ static int server_due(scn_runner *r, server_task *st, int64_t now,
     fc.event_user = r;
     fc.served = scn_run_lag_served;
     fc.served_user = r;
-    /* every task's agent may have a sync, a proxied blocking query and its
-     * leave in flight at once: 1,000 tasks' leaves at the teardown met
-     * the default of 1,024 connections, and libmicrohttpd refused the
-     * rest (the runner raised its limit on open files to 65,535) */
-    fc.conn_limit = 1024 + 4 * (unsigned)r->n_tasks;
+    fc.conn_limit = fleet_conn_limit(s);
     if ((rc = fcon_server_start(&fc, &r->consul, err)))
       return ecsb_err_prefix(err, "Consul server on %s:8500", r->server_ip);
     if ((rc = fecs_container_set_status(r->ecs, t->arn, s->server_container,
